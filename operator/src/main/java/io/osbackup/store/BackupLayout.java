@@ -1,0 +1,58 @@
+package io.osbackup.store;
+
+/**
+ * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds the artifacts, the agents'
+ * reports and, written last, {@code manifest.json}. Pure functions, no I/O.
+ */
+public final class BackupLayout {
+
+  public static final String MANIFEST = "manifest.json";
+
+  private BackupLayout() {}
+
+  /** The policy folder {@code <prefix>/<namespace>/<policy>} (no trailing slash; prefix may be empty). */
+  public static String policyFolder(String prefix, String namespace, String policy) {
+    return join(prefix, namespace, policy);
+  }
+
+  /** The backup folder {@code <prefix>/<namespace>/<policy>/<backupId>} (no trailing slash). */
+  public static String backupFolder(String prefix, String namespace, String policy, String backupId) {
+    return join(prefix, namespace, policy, backupId);
+  }
+
+  /** {@code <folder>/db/<target>/<database>.sql<.gz|.zst>}. */
+  public static String databaseArtifact(
+      String folder, String target, String database, Compression compression) {
+    return folder + "/db/" + target + "/" + database + ".sql" + compression.suffix();
+  }
+
+  /** {@code <folder>/files/<target>/<node>.tar<.gz|.zst>}. */
+  public static String filesArtifact(
+      String folder, String target, String node, Compression compression) {
+    return folder + "/files/" + target + "/" + node + ".tar" + compression.suffix();
+  }
+
+  /** {@code <folder>/reports/<jobName>.json}: what one agent Job did, written by the agent when it ends. */
+  public static String report(String folder, String jobName) {
+    return folder + "/reports/" + jobName + ".json";
+  }
+
+  /** {@code <folder>/manifest.json}: written last; a backup exists if and only if it does. */
+  public static String manifest(String folder) {
+    return folder + "/" + MANIFEST;
+  }
+
+  private static String join(String... parts) {
+    StringBuilder out = new StringBuilder();
+    for (String part : parts) {
+      if (part == null || part.isEmpty()) {
+        continue;
+      }
+      if (out.length() > 0) {
+        out.append('/');
+      }
+      out.append(part);
+    }
+    return out.toString();
+  }
+}

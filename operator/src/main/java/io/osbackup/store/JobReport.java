@@ -1,0 +1,51 @@
+package io.osbackup.store;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What one agent Job did, written by the agent to {@link BackupLayout#report} when it ends (success or failure). The
+ * operator reads it because agent pods have no Kubernetes API access.
+ *
+ * @param jobName the Job
+ * @param target the policy target name
+ * @param node node name for a files target on a node, {@code pvc-<claim>} for a volume, null for a database
+ * @param succeeded true only when every artifact of the Job was uploaded whole
+ * @param message the reason of a failure, in the words of the tool that failed; null on success
+ * @param source what was read: host, port, server version, databases, paths
+ * @param artifacts the artifacts uploaded whole (on failure, those finished before it)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record JobReport(
+    String jobName,
+    String target,
+    String node,
+    boolean succeeded,
+    String message,
+    Instant startedAt,
+    Instant finishedAt,
+    Source source,
+    List<Artifact> artifacts) {
+
+  /** Where the data came from. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Source(
+      String host, Integer port, String serverVersion, List<String> databases, List<String> paths) {}
+
+  /**
+   * One uploaded artifact.
+   *
+   * @param database the database, for a database artifact
+   * @param files number of entries in the archive (files, directories, links), for a files artifact
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Artifact(
+      String key,
+      String database,
+      Long files,
+      long size,
+      long rawSize,
+      String sha256,
+      String compression) {}
+}
