@@ -1,0 +1,37 @@
+package io.osbackup.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+
+/** What a BackupStore points at. */
+public class BackupStoreSpec {
+
+  @Required
+  @JsonPropertyDescription("The S3-compatible bucket backups are written to.")
+  private S3Location s3;
+
+  @Default("300")
+  @Min(30)
+  @JsonPropertyDescription(
+      "Seconds between two checks that the bucket is reachable and writable (a small object is written, read and"
+          + " deleted). At least 30.")
+  private Integer probeIntervalSeconds = 300;
+
+  public S3Location getS3() {
+    return s3;
+  }
+
+  public void setS3(S3Location s3) {
+    this.s3 = s3;
+  }
+
+  public Integer getProbeIntervalSeconds() {
+    return probeIntervalSeconds;
+  }
+
+  public void setProbeIntervalSeconds(Integer probeIntervalSeconds) {
+    this.probeIntervalSeconds = probeIntervalSeconds;
+  }
+}

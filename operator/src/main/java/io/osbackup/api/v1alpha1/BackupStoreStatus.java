@@ -1,0 +1,54 @@
+package io.osbackup.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** Whether a store is usable, and what it holds. */
+public class BackupStoreStatus extends ResourceStatus {
+
+  /** Condition type: the bucket answered a write, a read and a delete. */
+  public static final String AVAILABLE = "Available";
+
+  @JsonPropertyDescription("When the bucket was last checked (RFC 3339).")
+  private String lastProbeTime;
+
+  @JsonPropertyDescription("Number of backups (manifests) found in the store at the last catalog sync.")
+  private Long backups;
+
+  @JsonPropertyDescription("Bytes held by those backups.")
+  private Long bytes;
+
+  @JsonPropertyDescription("When the store's catalog was last read (RFC 3339).")
+  private String lastSyncTime;
+
+  public String getLastProbeTime() {
+    return lastProbeTime;
+  }
+
+  public void setLastProbeTime(String lastProbeTime) {
+    this.lastProbeTime = lastProbeTime;
+  }
+
+  public Long getBackups() {
+    return backups;
+  }
+
+  public void setBackups(Long backups) {
+    this.backups = backups;
+  }
+
+  public Long getBytes() {
+    return bytes;
+  }
+
+  public void setBytes(Long bytes) {
+    this.bytes = bytes;
+  }
+
+  public String getLastSyncTime() {
+    return lastSyncTime;
+  }
+
+  public void setLastSyncTime(String lastSyncTime) {
+    this.lastSyncTime = lastSyncTime;
+  }
+}

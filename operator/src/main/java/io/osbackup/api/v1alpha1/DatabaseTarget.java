@@ -1,0 +1,62 @@
+package io.osbackup.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.ArrayList;
+import java.util.List;
+import lombok.Data;
+
+/** A MariaDB/MySQL server whose databases are dumped together as one consistent snapshot. */
+@Data
+@ValidationRule(
+    value = "!has(self.include) || !has(self.exclude) || self.include.all(i, !(i in self.exclude))",
+    message = "a database is listed in both include and exclude; remove it from one of them")
+public class DatabaseTarget {
+
+  @Required
+  @Size(min = 1, max = 40)
+  @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+  @JsonPropertyDescription(
+      "Name of the target, unique in the policy: a DNS label of at most 40 characters (lower-case letters, digits,"
+          + " hyphens). Artifacts go to db/<name>/<database>.sql.gz.")
+  private String name;
+
+  @Required
+  @Pattern("^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$")
+  @JsonPropertyDescription("Host name or IP address of the server, for example openstack-galera.openstack.svc.")
+  private String host;
+
+  @Default("3306")
+  @Min(1)
+  @Max(65535)
+  @JsonPropertyDescription("TCP port of the server.")
+  private Integer port = 3306;
+
+  @Required
+  @JsonPropertyDescription(
+      "Secret in the same namespace with the keys username and password of a user allowed to dump (SELECT, SHOW"
+          + " VIEW, TRIGGER, EVENT, LOCK TABLES, PROCESS on the dumped databases).")
+  private LocalRef credentialsSecret;
+
+  @JsonPropertyDescription(
+      "Databases to dump, for example [keystone, nova, nova_api, nova_cell0, placement]. Empty: every user database"
+          + " on the server. A listed database that does not exist fails the run.")
+  @Size(max = 500)
+  private List<@Pattern("^[A-Za-z0-9_$-]{1,64}$") String> include = new ArrayList<>();
+
+  @JsonPropertyDescription("Databases not to dump, applied after include.")
+  @Size(max = 500)
+  private List<@Pattern("^[A-Za-z0-9_$-]{1,64}$") String> exclude = new ArrayList<>();
+
+  @Default("false")
+  @JsonPropertyDescription(
+      "Also dump the system databases mysql and sys (information_schema and performance_schema are never dumped)."
+          + " Only when include is empty.")
+  private Boolean includeSystemDatabases = false;
+}

@@ -1,0 +1,14 @@
+package io.osbackup.api.v1alpha1;
+
+/** Where a RestoreRequest is in its life. */
+public enum RestorePhase {
+  Pending,
+  Validating,
+  Verifying,
+  Quiescing,
+  Restoring,
+  Resuming,
+  Succeeded,
+  Failed,
+  Cancelled
+}

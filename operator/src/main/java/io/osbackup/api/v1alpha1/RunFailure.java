@@ -1,0 +1,23 @@
+package io.osbackup.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import lombok.Data;
+
+/** One failure of a run. */
+@Data
+public class RunFailure {
+
+  @JsonPropertyDescription("The policy target, if the failure is one target's.")
+  private String target;
+
+  @JsonPropertyDescription("The node, if the failure is one node's.")
+  private String node;
+
+  @JsonPropertyDescription(
+      "A CamelCase reason: PolicyNotFound, StoreNotFound, SecretNotFound, NoMatchingNodes, JobFailed,"
+          + " DeadlineExceeded, ArtifactMissing, ArtifactSizeMismatch, StoreUnavailable.")
+  private String reason;
+
+  @JsonPropertyDescription("What happened and what to do about it.")
+  private String message;
+}

@@ -1,0 +1,33 @@
+package io.osbackup.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import lombok.Data;
+
+/** One Job of a run. */
+@Data
+public class RunTask {
+
+  @JsonPropertyDescription("Name of the Job.")
+  private String job;
+
+  @JsonPropertyDescription("database or files.")
+  private String kind;
+
+  @JsonPropertyDescription("The policy target.")
+  private String target;
+
+  @JsonPropertyDescription("The node a files Job reads from (pvc-<claim> for a volume target).")
+  private String node;
+
+  @JsonPropertyDescription("Pending, Running, Succeeded, Failed or Cancelled.")
+  private TaskPhase phase;
+
+  @JsonPropertyDescription("Why the Job failed, in the words of the tool that failed.")
+  private String message;
+
+  @JsonPropertyDescription("When the Job was created (RFC 3339).")
+  private String startTime;
+
+  @JsonPropertyDescription("When the Job ended (RFC 3339).")
+  private String completionTime;
+}

@@ -1,0 +1,94 @@
+package io.osbackup.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+
+/** An S3-compatible bucket (MinIO, Ceph RGW, AWS S3, or OpenStack Swift through its S3 API). */
+public class S3Location {
+
+  @Required
+  @Pattern("^https?://[^\\s/]+(/.*)?$")
+  @JsonPropertyDescription(
+      "URL of the S3 API, for example http://swift-proxy.openstack.svc:8080 or https://s3.eu-west-1.amazonaws.com.")
+  private String endpoint;
+
+  @Required
+  @Size(min = 3, max = 63)
+  @Pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+  @JsonPropertyDescription(
+      "Bucket name (3-63 characters: lower-case letters, digits, dots and hyphens). The bucket must exist.")
+  private String bucket;
+
+  @Default("us-east-1")
+  @JsonPropertyDescription("Region sent with every request. Most non-AWS servers accept us-east-1.")
+  private String region = "us-east-1";
+
+  @Pattern("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+  @JsonPropertyDescription(
+      "Key prefix under which backups are stored, without leading or trailing slash, for example prod. Backups go to"
+          + " <prefix>/<namespace>/<policy>/<backupId>/.")
+  private String prefix;
+
+  @Default("true")
+  @JsonPropertyDescription(
+      "Address the bucket in the path (http://host/bucket/key) instead of a virtual host (http://bucket.host/key)."
+          + " Needed by Swift, MinIO and most self-hosted servers.")
+  private Boolean forcePathStyle = true;
+
+  @Required
+  @JsonPropertyDescription(
+      "Secret in the same namespace with the keys accessKey and secretKey. For Swift's S3 API with keystone, use"
+          + " EC2 credentials (openstack ec2 credentials create).")
+  private LocalRef credentialsSecret;
+
+  public String getEndpoint() {
+    return endpoint;
+  }
+
+  public void setEndpoint(String endpoint) {
+    this.endpoint = endpoint;
+  }
+
+  public String getBucket() {
+    return bucket;
+  }
+
+  public void setBucket(String bucket) {
+    this.bucket = bucket;
+  }
+
+  public String getRegion() {
+    return region;
+  }
+
+  public void setRegion(String region) {
+    this.region = region;
+  }
+
+  public String getPrefix() {
+    return prefix;
+  }
+
+  public void setPrefix(String prefix) {
+    this.prefix = prefix;
+  }
+
+  public Boolean getForcePathStyle() {
+    return forcePathStyle;
+  }
+
+  public void setForcePathStyle(Boolean forcePathStyle) {
+    this.forcePathStyle = forcePathStyle;
+  }
+
+  public LocalRef getCredentialsSecret() {
+    return credentialsSecret;
+  }
+
+  public void setCredentialsSecret(LocalRef credentialsSecret) {
+    this.credentialsSecret = credentialsSecret;
+  }
+}
