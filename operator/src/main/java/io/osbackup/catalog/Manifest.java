@@ -1,0 +1,57 @@
+package io.osbackup.catalog;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.osbackup.store.JobReport;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The {@code manifest.json} of a backup, written last: a backup exists if and only if its manifest does. It lists
+ * every artifact with size, SHA-256, compression and source, so a backup can be found, checked and restored from the
+ * bucket alone.
+ *
+ * @param formatVersion version of this format, {@link #FORMAT_VERSION}
+ * @param folder key of the backup's folder
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Manifest(
+    int formatVersion,
+    String backupId,
+    String namespace,
+    String policy,
+    String run,
+    String store,
+    String bucket,
+    String folder,
+    String compression,
+    Instant startedAt,
+    Instant completedAt,
+    long size,
+    List<Entry> artifacts) {
+
+  public static final int FORMAT_VERSION = 1;
+
+  /**
+   * One artifact.
+   *
+   * @param kind {@code database} or {@code files}
+   * @param node the node (or {@code pvc-<claim>}) of a files artifact
+   * @param files entries in the archive of a files artifact
+   * @param source where the data came from
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Entry(
+      String kind,
+      String target,
+      String database,
+      String node,
+      String key,
+      long size,
+      long rawSize,
+      String sha256,
+      String compression,
+      Long files,
+      JobReport.Source source,
+      Instant startedAt,
+      Instant finishedAt) {}
+}

@@ -1,0 +1,562 @@
+package io.osbackup.operator;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.ArtifactStatus;
+import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupRunStatus;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.RunFailure;
+import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.api.v1alpha1.RunProgress;
+import io.osbackup.api.v1alpha1.RunTask;
+import io.osbackup.api.v1alpha1.TaskPhase;
+import io.osbackup.catalog.Manifest;
+import io.osbackup.plan.BackupJobs;
+import io.osbackup.plan.PlanProblem;
+import io.osbackup.plan.RunPlanner;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.JobReport;
+import io.osbackup.store.ObjectInfo;
+import io.osbackup.store.ObjectStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives a BackupRun: plan it (copy the policy, list the nodes, name the Jobs), start its Jobs within the parallelism
+ * cap, follow them, read each agent's report from the bucket, verify every artifact, and write the manifest last.
+ * Every step reads its state from the run's status and the cluster, so a restarted operator picks up where it left.
+ */
+@ControllerConfiguration(name = "backuprun")
+public class BackupRunReconciler implements Reconciler<BackupRun> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BackupRunReconciler.class);
+  private static final Duration RETRY = Duration.ofSeconds(10);
+  private static final Duration CANCEL_GRACE = Duration.ofMinutes(2);
+
+  private final OperatorSettings settings;
+
+  public BackupRunReconciler(OperatorSettings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public List<EventSource<?, BackupRun>> prepareEventSources(EventSourceContext<BackupRun> context) {
+    var jobs =
+        InformerEventSourceConfiguration.from(Job.class, BackupRun.class)
+            .withLabelSelector(Api.MANAGED_BY_LABEL + "=" + Api.MANAGED_BY)
+            .build();
+    return List.of(new InformerEventSource<>(jobs, context));
+  }
+
+  @Override
+  public UpdateControl<BackupRun> reconcile(BackupRun run, Context<BackupRun> context) {
+    BackupRunStatus status = run.getStatus() == null ? new BackupRunStatus() : run.getStatus();
+    run.setStatus(status);
+    if (status.getPhase() != null && status.getPhase().isFinal()) {
+      return UpdateControl.noUpdate();
+    }
+    status.setObservedGeneration(run.getMetadata().getGeneration());
+    Step step = new Step(run, status, context.getClient(), context);
+    if (status.getPlan() == null) {
+      return step.plan();
+    }
+    if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
+      return step.cancel();
+    }
+    return step.advance();
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<BackupRun> updateErrorStatus(
+      BackupRun run, Context<BackupRun> context, Exception e) {
+    BackupRunStatus status = run.getStatus() == null ? new BackupRunStatus() : run.getStatus();
+    if (status.getPhase() != null && status.getPhase().isFinal()) {
+      return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+    status.setMessage("reconcile error, retrying: " + e.getMessage());
+    run.setStatus(status);
+    return ErrorStatusUpdateControl.patchStatus(run);
+  }
+
+  /** One reconciliation of one run. */
+  private final class Step {
+    private final BackupRun run;
+    private final BackupRunStatus status;
+    private final KubernetesClient client;
+    private final Context<BackupRun> context;
+    private final EventRecorder events;
+    private final String ns;
+    private ObjectStore store;
+
+    Step(BackupRun run, BackupRunStatus status, KubernetesClient client, Context<BackupRun> context) {
+      this.run = run;
+      this.status = status;
+      this.client = client;
+      this.context = context;
+      this.events = new EventRecorder(client, settings.clock());
+      this.ns = run.getMetadata().getNamespace();
+    }
+
+    UpdateControl<BackupRun> plan() {
+      if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
+        return end(RunPhase.Cancelled, "Cancelled", "cancelled before any Job started");
+      }
+      String policyName = run.getSpec().getPolicyRef().getName();
+      Optional<BackupPolicy> policy =
+          Optional.ofNullable(client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get());
+      Optional<BackupStore> store =
+          policy.map(
+              p ->
+                  client
+                      .resources(BackupStore.class)
+                      .inNamespace(ns)
+                      .withName(p.getSpec().getStoreRef().getName())
+                      .get());
+      List<Node> nodes =
+          policy.isPresent() && policy.get().getSpec().getFiles().stream().anyMatch(f -> f.getVolume() == null)
+              ? client.nodes().list().getItems()
+              : List.of();
+      Function<String, Optional<Secret>> secrets =
+          name -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
+      Optional<String> unavailable =
+          store.flatMap(s -> s.getStatus() == null ? Optional.empty()
+              : s.getStatus().condition(io.osbackup.api.v1alpha1.BackupStoreStatus.AVAILABLE))
+              .filter(c -> "False".equals(c.getStatus()))
+              .map(c -> "BackupStore '" + store.get().getMetadata().getName() + "' is unavailable (" + c.getReason()
+                  + "): " + c.getMessage());
+      if (unavailable.isPresent()) {
+        fail(null, null, "StoreUnavailable", unavailable.get());
+        return end(RunPhase.Failed, "StoreUnavailable", unavailable.get());
+      }
+      RunPlanner.Result result = RunPlanner.plan(run, policy, store, nodes, secrets);
+      if (!result.ok()) {
+        PlanProblem problem = result.problem();
+        if (problem.retryable() && age().compareTo(settings.pendingTimeout()) < 0) {
+          status.setPhase(RunPhase.Pending);
+          if (!Objects.equals(status.getMessage(), problem.message())) {
+            events.warning(run, problem.reason(), problem.message());
+          }
+          status.setMessage(problem.message());
+          Conditions.set(
+              status, BackupRunStatus.COMPLETE, false, problem.reason(), problem.message(), generation(),
+              settings.clock());
+          return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+        }
+        fail(null, null, problem.reason(), problem.message());
+        return end(RunPhase.Failed, problem.reason(), problem.message());
+      }
+      status.setBackupId(result.backupId());
+      status.setFolder(result.folder());
+      status.setPlan(result.plan());
+      status.setTasks(new ArrayList<>(result.tasks()));
+      status.setPhase(RunPhase.Running);
+      status.setStartTime(now());
+      status.setMessage("planned " + result.tasks().size() + " Jobs");
+      updateProgress();
+      Conditions.set(
+          status, BackupRunStatus.COMPLETE, false, "Running", status.getMessage(), generation(), settings.clock());
+      events.normal(
+          run, "Planned", "backup " + result.backupId() + ": " + result.tasks().size() + " Jobs, folder " + result.folder());
+      // The plan is stored before any Job exists, so a restart never plans (and names Jobs) twice.
+      return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofMillis(200));
+    }
+
+    UpdateControl<BackupRun> advance() {
+      Map<String, Job> jobs =
+          context.getSecondaryResources(Job.class).stream()
+              .collect(Collectors.toMap(j -> j.getMetadata().getName(), j -> j, (a, b) -> a));
+      int maxParallel = status.getPlan().getMaxParallelNodes() == null ? 5 : status.getPlan().getMaxParallelNodes();
+      long runningFiles =
+          status.getTasks().stream()
+              .filter(t -> "files".equals(t.getKind()) && t.getPhase() == TaskPhase.Running)
+              .count();
+      try {
+        for (RunTask task : status.getTasks()) {
+          if (task.getPhase() == TaskPhase.Pending) {
+            boolean isFiles = "files".equals(task.getKind());
+            if (isFiles && runningFiles >= maxParallel) {
+              continue;
+            }
+            if (!jobs.containsKey(task.getJob())) {
+              createJob(task);
+            }
+            task.setPhase(TaskPhase.Running);
+            task.setStartTime(now());
+            if (isFiles) {
+              runningFiles++;
+            }
+          } else if (task.getPhase() == TaskPhase.Running) {
+            Job job = jobs.get(task.getJob());
+            if (job == null) {
+              // The informer may not have seen a Job created a moment ago: ask the API before concluding.
+              job = client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get();
+            }
+            if (job == null) {
+              finishTask(task, null);
+              if ("files".equals(task.getKind())) {
+                runningFiles--;
+              }
+              continue;
+            }
+            JobOutcome outcome = JobOutcome.of(job);
+            if (outcome.ended()) {
+              finishTask(task, new Ended(job, outcome));
+              if ("files".equals(task.getKind())) {
+                runningFiles--;
+              }
+            }
+          }
+        }
+        updateProgress();
+        if (status.getTasks().stream().allMatch(t -> t.getPhase().isFinal())) {
+          return complete();
+        }
+        return UpdateControl.patchStatus(run).rescheduleAfter(settings.pollInterval());
+      } catch (StoreConnector.CredentialsProblem e) {
+        status.setMessage("cannot read the store: " + e.getMessage());
+        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+      } catch (RuntimeException e) {
+        if (store == null && !(e instanceof KubernetesClientException)) {
+          throw e;
+        }
+        status.setMessage("waiting for the store or the API, will retry: " + e.getMessage());
+        LOG.warn("run {}/{}: {}", ns, run.getMetadata().getName(), e.toString());
+        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+      } finally {
+        closeStore();
+      }
+    }
+
+    UpdateControl<BackupRun> cancel() {
+      int stopped = 0;
+      for (RunTask task : status.getTasks()) {
+        if (!task.getPhase().isFinal()) {
+          client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).withPropagationPolicy(
+              io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
+          task.setPhase(TaskPhase.Cancelled);
+          task.setMessage("cancelled");
+          task.setCompletionTime(now());
+          stopped++;
+        }
+      }
+      long alive = alivePods();
+      if (alive > 0 && age(status.getCompletionTime() == null ? now() : status.getCompletionTime())
+          .compareTo(CANCEL_GRACE) < 0) {
+        if (status.getCompletionTime() == null) {
+          status.setCompletionTime(now());
+          events.normal(run, "Cancelling", "spec.cancel is true: " + stopped + " Jobs stopped");
+        }
+        status.setMessage("cancelling: waiting for " + alive + " pods to stop before removing partial uploads");
+        return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofSeconds(1));
+      }
+      try {
+        int removed = removeUploads(true);
+        status.setArtifacts(new ArrayList<>());
+        updateProgress();
+        return end(RunPhase.Cancelled, "Cancelled", "cancelled; " + removed + " partial uploads and objects removed");
+      } catch (StoreConnector.CredentialsProblem | RuntimeException e) {
+        status.setMessage("cancelling: cannot clean the bucket yet, will retry: " + e.getMessage());
+        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+      } finally {
+        closeStore();
+      }
+    }
+
+    private UpdateControl<BackupRun> complete() throws StoreConnector.CredentialsProblem {
+      boolean allSucceeded = status.getTasks().stream().allMatch(t -> t.getPhase() == TaskPhase.Succeeded);
+      if (allSucceeded) {
+        List<String> problems = verifyArtifacts();
+        if (problems.isEmpty()) {
+          Manifest manifest = manifest();
+          String key = BackupLayout.manifest(status.getFolder());
+          store().putJson(key, manifest);
+          status.setManifestKey(key);
+          status.setSize(manifest.size());
+          return end(
+              RunPhase.Succeeded,
+              "Succeeded",
+              status.getArtifacts().size() + " artifacts, " + manifest.size() + " bytes, verified; manifest " + key);
+        }
+      }
+      int aborted = removeUploads(false);
+      boolean someSucceeded = status.getTasks().stream().anyMatch(t -> t.getPhase() == TaskPhase.Succeeded);
+      RunPhase phase = someSucceeded ? RunPhase.PartiallyFailed : RunPhase.Failed;
+      String summary =
+          status.getFailures().stream()
+              .map(f -> (f.getTarget() == null ? "" : f.getTarget() + (f.getNode() == null ? "" : "@" + f.getNode()) + ": ")
+                  + f.getMessage())
+              .collect(Collectors.joining("; "));
+      if (aborted > 0) {
+        summary += " (" + aborted + " incomplete uploads aborted)";
+      }
+      return end(phase, phase.name(), summary);
+    }
+
+    private List<String> verifyArtifacts() throws StoreConnector.CredentialsProblem {
+      List<String> problems = new ArrayList<>();
+      for (ArtifactStatus artifact : status.getArtifacts()) {
+        Optional<ObjectInfo> info = store().stat(artifact.getKey());
+        if (info.isEmpty()) {
+          String message = "artifact " + artifact.getKey() + " is not in the bucket although its Job reported it";
+          fail(artifact.getTarget(), artifact.getNode(), "ArtifactMissing", message);
+          problems.add(message);
+        } else if (info.get().size() != artifact.getSize()) {
+          String message =
+              "artifact " + artifact.getKey() + " has " + info.get().size() + " bytes in the bucket, its Job reported "
+                  + artifact.getSize();
+          fail(artifact.getTarget(), artifact.getNode(), "ArtifactSizeMismatch", message);
+          problems.add(message);
+        }
+      }
+      return problems;
+    }
+
+    private Manifest manifest() throws StoreConnector.CredentialsProblem {
+      List<Manifest.Entry> entries = new ArrayList<>();
+      long size = 0;
+      for (RunTask task : status.getTasks()) {
+        JobReport report =
+            store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), JobReport.class)
+                .orElseThrow(() -> new IllegalStateException("report of " + task.getJob() + " vanished"));
+        for (JobReport.Artifact a : report.artifacts()) {
+          entries.add(
+              new Manifest.Entry(
+                  task.getKind(), task.getTarget(), a.database(), task.getNode(), a.key(), a.size(), a.rawSize(),
+                  a.sha256(), a.compression(), a.files(), report.source(), report.startedAt(), report.finishedAt()));
+          size += a.size();
+        }
+      }
+      return new Manifest(
+          Manifest.FORMAT_VERSION,
+          status.getBackupId(),
+          ns,
+          run.getSpec().getPolicyRef().getName(),
+          run.getMetadata().getName(),
+          status.getPlan().getStore(),
+          status.getPlan().getS3().getBucket(),
+          status.getFolder(),
+          status.getPlan().getCompression() == null ? "gzip" : status.getPlan().getCompression().name().toLowerCase(),
+          Instant.parse(status.getStartTime()),
+          settings.clock().instant(),
+          size,
+          entries);
+    }
+
+    /** A Job that ended, with what its status says. */
+    private record Ended(Job job, JobOutcome outcome) {}
+
+    private void finishTask(RunTask task, Ended ended) throws StoreConnector.CredentialsProblem {
+      boolean jobSucceeded = ended != null && ended.outcome().succeeded();
+      Optional<JobReport> report;
+      try {
+        report = store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), JobReport.class);
+      } catch (RuntimeException | StoreConnector.CredentialsProblem e) {
+        if (jobSucceeded) {
+          throw e; // a finished artifact is only accepted with its report: retry later
+        }
+        LOG.info("report of failed Job {} unreadable: {}", task.getJob(), e.toString());
+        report = Optional.empty();
+      }
+      task.setCompletionTime(now());
+      if (jobSucceeded && report.isPresent() && report.get().succeeded()) {
+        task.setPhase(TaskPhase.Succeeded);
+        task.setMessage(null);
+        for (JobReport.Artifact a : report.get().artifacts()) {
+          ArtifactStatus artifact = new ArtifactStatus();
+          artifact.setTarget(task.getTarget());
+          artifact.setDatabase(a.database());
+          artifact.setNode(task.getNode());
+          artifact.setKey(a.key());
+          artifact.setSize(a.size());
+          artifact.setSha256(a.sha256());
+          artifact.setFiles(a.files());
+          status.getArtifacts().add(artifact);
+        }
+        return;
+      }
+      String reason;
+      String message;
+      if (ended == null) {
+        reason = "JobDeleted";
+        message = "Job " + task.getJob() + " was deleted before it ended";
+      } else if (ended.outcome().succeeded()) {
+        reason = "ReportMissing";
+        message =
+            "Job " + task.getJob() + " completed but its report "
+                + BackupLayout.report(status.getFolder(), task.getJob()) + " is missing or says it failed";
+      } else {
+        reason = "DeadlineExceeded".equals(ended.outcome().reason()) ? "DeadlineExceeded" : "JobFailed";
+        String detail =
+            report.filter(r -> !r.succeeded() && r.message() != null).map(JobReport::message)
+                .or(() -> terminationMessage(task.getJob()))
+                .orElse(ended.outcome().message());
+        if ("DeadlineExceeded".equals(reason)) {
+          message =
+              "Job " + task.getJob() + " ran longer than spec.job.activeDeadlineSeconds ("
+                  + ended.job().getSpec().getActiveDeadlineSeconds() + " s) and was stopped";
+        } else {
+          message = detail == null ? "Job " + task.getJob() + " failed" : detail;
+        }
+      }
+      task.setPhase(TaskPhase.Failed);
+      task.setMessage(message);
+      fail(task.getTarget(), task.getNode(), reason, message);
+    }
+
+    private Optional<String> terminationMessage(String jobName) {
+      List<Pod> pods = client.pods().inNamespace(ns).withLabel("job-name", jobName).list().getItems();
+      return pods.stream()
+          .sorted(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).reversed())
+          .flatMap(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null
+              ? java.util.stream.Stream.empty()
+              : p.getStatus().getContainerStatuses().stream())
+          .map(cs -> cs.getState() == null || cs.getState().getTerminated() == null
+              ? null : cs.getState().getTerminated().getMessage())
+          .filter(m -> m != null && !m.isBlank())
+          .map(String::strip)
+          .findFirst();
+    }
+
+    private void createJob(RunTask task) {
+      Job job = BackupJobs.jobFor(run, task, settings.agentImage());
+      try {
+        client.batch().v1().jobs().inNamespace(ns).resource(job).create();
+        LOG.info("run {}/{}: created Job {}", ns, run.getMetadata().getName(), task.getJob());
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+    }
+
+    private long alivePods() {
+      return client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL, run.getMetadata().getName()).list().getItems()
+          .stream()
+          .filter(p -> p.getStatus() == null
+              || "Running".equals(p.getStatus().getPhase())
+              || "Pending".equals(p.getStatus().getPhase()))
+          .count();
+    }
+
+    /**
+     * Aborts incomplete multipart uploads under the backup's folder; with {@code everything}, also deletes every
+     * object there (a cancelled run keeps nothing). Returns how many uploads and objects were removed.
+     */
+    private int removeUploads(boolean everything) throws StoreConnector.CredentialsProblem {
+      if (status.getFolder() == null) {
+        return 0;
+      }
+      String folder = status.getFolder() + "/";
+      int removed = store().abortIncompleteUploads(folder);
+      if (everything) {
+        List<String> keys = store().list(folder).stream().map(ObjectInfo::key).toList();
+        store().delete(keys);
+        removed += keys.size();
+      }
+      return removed;
+    }
+
+    private void fail(String target, String node, String reason, String message) {
+      RunFailure failure = new RunFailure();
+      failure.setTarget(target);
+      failure.setNode(node);
+      failure.setReason(reason);
+      failure.setMessage(message);
+      status.getFailures().add(failure);
+      events.warning(run, reason, (target == null ? "" : target + (node == null ? "" : " on " + node) + ": ") + message);
+    }
+
+    private UpdateControl<BackupRun> end(RunPhase phase, String reason, String message) {
+      status.setPhase(phase);
+      status.setMessage(message);
+      status.setCompletionTime(now());
+      updateProgress();
+      Conditions.set(
+          status, BackupRunStatus.COMPLETE, phase == RunPhase.Succeeded, reason, message, generation(),
+          settings.clock());
+      if (phase == RunPhase.Succeeded || phase == RunPhase.Cancelled) {
+        events.normal(run, phase.name(), message);
+      } else {
+        events.warning(run, phase.name(), message);
+      }
+      LOG.info("run {}/{} {}: {}", ns, run.getMetadata().getName(), phase, message);
+      return UpdateControl.patchStatus(run);
+    }
+
+    private void updateProgress() {
+      RunProgress progress = new RunProgress();
+      int total = status.getTasks().size();
+      int done = (int) status.getTasks().stream().filter(t -> t.getPhase().isFinal()).count();
+      long bytes = status.getArtifacts().stream().mapToLong(a -> a.getSize() == null ? 0 : a.getSize()).sum();
+      progress.setTasksTotal(total);
+      progress.setTasksDone(done);
+      progress.setArtifacts(status.getArtifacts().size());
+      progress.setBytes(bytes);
+      progress.setSummary(done + "/" + total + " jobs, " + status.getArtifacts().size() + " artifacts");
+      status.setProgress(progress);
+    }
+
+    private ObjectStore store() throws StoreConnector.CredentialsProblem {
+      if (store == null) {
+        store = new StoreConnector(client).connect(ns, status.getPlan().getS3());
+      }
+      return store;
+    }
+
+    private void closeStore() {
+      if (store != null) {
+        try {
+          store.close();
+        } catch (Exception e) {
+          LOG.debug("closing store client", e);
+        }
+        store = null;
+      }
+    }
+
+    private Duration age() {
+      return age(run.getMetadata().getCreationTimestamp());
+    }
+
+    private Duration age(String since) {
+      if (since == null) {
+        return Duration.ZERO;
+      }
+      return Duration.between(Instant.parse(since), settings.clock().instant());
+    }
+
+    private Long generation() {
+      return run.getMetadata().getGeneration();
+    }
+
+    private String now() {
+      return settings.clock().instant().toString();
+    }
+  }
+}

@@ -1,0 +1,300 @@
+package io.osbackup.plan;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupRunStatus;
+import io.osbackup.api.v1alpha1.DatabaseTarget;
+import io.osbackup.api.v1alpha1.FilesTarget;
+import io.osbackup.api.v1alpha1.JobSettings;
+import io.osbackup.api.v1alpha1.RunPlan;
+import io.osbackup.api.v1alpha1.RunTask;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Job for one task of a run, as a pure function of the run's status. Jobs carry no credential in clear: the
+ * store and database Secrets are mounted as read-only volumes, the plan in the environment holds none, and the pod
+ * gets no Kubernetes API token.
+ */
+public final class BackupJobs {
+
+  static final String STORE_SECRET_VOLUME = "store-credentials";
+  static final String DATABASE_SECRET_VOLUME = "database-credentials";
+  static final String HOST_VOLUME = "host";
+  static final String TMP_VOLUME = "tmp";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private BackupJobs() {}
+
+  /** Labels on a run's Jobs and their pods. */
+  public static Map<String, String> labels(BackupRun run, RunTask task) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(Api.MANAGED_BY_LABEL, Api.MANAGED_BY);
+    labels.put(Api.RUN_LABEL, run.getMetadata().getName());
+    labels.put(Api.POLICY_LABEL, run.getSpec().getPolicyRef().getName());
+    labels.put(Api.TARGET_LABEL, task.getTarget());
+    if (task.getNode() != null) {
+      labels.put(Api.NODE_LABEL, task.getNode());
+    }
+    return labels;
+  }
+
+  /**
+   * The Job of {@code task}.
+   *
+   * @param defaultImage the agent image when the policy names none (the operator's own image)
+   */
+  public static Job jobFor(BackupRun run, RunTask task, String defaultImage) {
+    BackupRunStatus status = run.getStatus();
+    RunPlan plan = status.getPlan();
+    JobSettings settings = plan.getJob() == null ? new JobSettings() : plan.getJob();
+    AgentPlan agentPlan = agentPlan(run, task);
+
+    List<Volume> volumes = new ArrayList<>();
+    List<VolumeMount> mounts = new ArrayList<>();
+    volumes.add(secretVolume(STORE_SECRET_VOLUME, plan.getS3().getCredentialsSecret().getName()));
+    mounts.add(mount(STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
+    volumes.add(new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build());
+    mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());
+
+    List<Toleration> tolerations = new ArrayList<>(settings.getTolerations());
+    boolean readsNodeFiles = false;
+    String node = null;
+    if (agentPlan.database() != null) {
+      DatabaseTarget db = databaseTarget(plan, task.getTarget());
+      volumes.add(secretVolume(DATABASE_SECRET_VOLUME, db.getCredentialsSecret().getName()));
+      mounts.add(mount(DATABASE_SECRET_VOLUME, AgentPlan.DATABASE_CREDENTIALS_DIR));
+    } else {
+      FilesTarget files = filesTarget(plan, task.getTarget());
+      tolerations.addAll(files.getTolerations());
+      if (files.getVolume() != null) {
+        volumes.add(
+            new VolumeBuilder()
+                .withName(HOST_VOLUME)
+                .withNewPersistentVolumeClaim(files.getVolume().getClaimName(), true)
+                .build());
+      } else {
+        // The node's root, read-only: a path missing on the node is then reported by the agent in plain words,
+        // and nothing is ever created on the node (a hostPath of a missing directory would be).
+        volumes.add(
+            new VolumeBuilder().withName(HOST_VOLUME).withNewHostPath().withPath("/").withType("Directory").endHostPath().build());
+        readsNodeFiles = true;
+        node = task.getNode();
+      }
+      mounts.add(mount(HOST_VOLUME, AgentPlan.HOST_ROOT));
+    }
+
+    Container agent =
+        new ContainerBuilder()
+            .withName("agent")
+            .withImage(settings.getImage() == null || settings.getImage().isBlank() ? defaultImage : settings.getImage())
+            .withArgs("agent")
+            .withEnv(
+                new EnvVar(AgentPlan.ENV, json(agentPlan), null),
+                new EnvVar("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError", null))
+            .withVolumeMounts(mounts)
+            .withResources(resources(settings.getResources()))
+            .withTerminationMessagePolicy("FallbackToLogsOnError")
+            .withSecurityContext(
+                readsNodeFiles
+                    // Reading root-owned configuration (0640 root:nova) needs uid 0 with DAC_READ_SEARCH only.
+                    ? new SecurityContextBuilder()
+                        .withRunAsUser(0L)
+                        .withRunAsNonRoot(false)
+                        .withAllowPrivilegeEscalation(false)
+                        .withReadOnlyRootFilesystem(true)
+                        .withNewCapabilities()
+                        .withDrop("ALL")
+                        .withAdd("DAC_READ_SEARCH")
+                        .endCapabilities()
+                        .build()
+                    : new SecurityContextBuilder()
+                        .withRunAsNonRoot(true)
+                        .withRunAsUser(65532L)
+                        .withAllowPrivilegeEscalation(false)
+                        .withReadOnlyRootFilesystem(true)
+                        .withNewCapabilities()
+                        .withDrop("ALL")
+                        .endCapabilities()
+                        .build())
+            .build();
+
+    Map<String, String> labels = labels(run, task);
+    JobBuilder job =
+        new JobBuilder()
+            .withNewMetadata()
+            .withName(task.getJob())
+            .withNamespace(run.getMetadata().getNamespace())
+            .withLabels(labels)
+            .withOwnerReferences(
+                new OwnerReferenceBuilder()
+                    .withApiVersion(run.getApiVersion())
+                    .withKind(run.getKind())
+                    .withName(run.getMetadata().getName())
+                    .withUid(run.getMetadata().getUid())
+                    .withController(true)
+                    .withBlockOwnerDeletion(true)
+                    .build())
+            .endMetadata()
+            .withNewSpec()
+            .withBackoffLimit(settings.getBackoffLimit() == null ? 0 : settings.getBackoffLimit())
+            .withActiveDeadlineSeconds(settings.getActiveDeadlineSeconds() == null ? 7200L : settings.getActiveDeadlineSeconds())
+            .withTtlSecondsAfterFinished(settings.getTtlSecondsAfterFinished() == null ? 86400 : settings.getTtlSecondsAfterFinished())
+            .withNewTemplate()
+            .withNewMetadata()
+            .withLabels(labels)
+            .endMetadata()
+            .withNewSpec()
+            .withRestartPolicy("Never")
+            .withAutomountServiceAccountToken(false)
+            .withEnableServiceLinks(false)
+            .withPriorityClassName(settings.getPriorityClassName())
+            .withImagePullSecrets(settings.getImagePullSecrets())
+            .withTolerations(tolerations)
+            .withSecurityContext(
+                new PodSecurityContextBuilder()
+                    .withFsGroup(65532L)
+                    .withNewSeccompProfile()
+                    .withType("RuntimeDefault")
+                    .endSeccompProfile()
+                    .build())
+            .withContainers(agent)
+            .withVolumes(volumes)
+            .endSpec()
+            .endTemplate()
+            .endSpec();
+    if (node != null) {
+      job.editSpec()
+          .editTemplate()
+          .editSpec()
+          .withNewAffinity()
+          .withNewNodeAffinity()
+          .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+          .addNewNodeSelectorTerm()
+          .addNewMatchField()
+          .withKey("metadata.name")
+          .withOperator("In")
+          .withValues(node)
+          .endMatchField()
+          .endNodeSelectorTerm()
+          .endRequiredDuringSchedulingIgnoredDuringExecution()
+          .endNodeAffinity()
+          .endAffinity()
+          .endSpec()
+          .endTemplate()
+          .endSpec();
+    }
+    return job.build();
+  }
+
+  /** The plan handed to the agent of {@code task}. */
+  public static AgentPlan agentPlan(BackupRun run, RunTask task) {
+    BackupRunStatus status = run.getStatus();
+    RunPlan plan = status.getPlan();
+    var s3 = plan.getS3();
+    AgentPlan.Store store =
+        new AgentPlan.Store(
+            s3.getEndpoint(),
+            s3.getBucket(),
+            s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
+            s3.getForcePathStyle() == null || s3.getForcePathStyle(),
+            AgentPlan.STORE_CREDENTIALS_DIR);
+    String compression = plan.getCompression() == null ? "gzip" : plan.getCompression().name().toLowerCase();
+    if ("database".equals(task.getKind())) {
+      DatabaseTarget db = databaseTarget(plan, task.getTarget());
+      return new AgentPlan(
+          task.getJob(),
+          status.getBackupId(),
+          status.getFolder(),
+          store,
+          compression,
+          new AgentPlan.Database(
+              db.getName(),
+              db.getHost(),
+              db.getPort() == null ? 3306 : db.getPort(),
+              AgentPlan.DATABASE_CREDENTIALS_DIR,
+              db.getInclude(),
+              db.getExclude(),
+              Boolean.TRUE.equals(db.getIncludeSystemDatabases())),
+          null);
+    }
+    FilesTarget files = filesTarget(plan, task.getTarget());
+    return new AgentPlan(
+        task.getJob(),
+        status.getBackupId(),
+        status.getFolder(),
+        store,
+        compression,
+        null,
+        new AgentPlan.Files(
+            files.getName(), task.getNode(), AgentPlan.HOST_ROOT, files.getPaths(), files.getExclude()));
+  }
+
+  static DatabaseTarget databaseTarget(RunPlan plan, String name) {
+    return plan.getDatabases().stream()
+        .filter(d -> d.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no database target " + name + " in the run's plan"));
+  }
+
+  static FilesTarget filesTarget(RunPlan plan, String name) {
+    return plan.getFiles().stream()
+        .filter(f -> f.getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no files target " + name + " in the run's plan"));
+  }
+
+  private static ResourceRequirements resources(ResourceRequirements configured) {
+    if (configured != null) {
+      return configured;
+    }
+    return new ResourceRequirementsBuilder()
+        .addToRequests("cpu", new Quantity("100m"))
+        .addToRequests("memory", new Quantity("320Mi"))
+        .addToLimits("memory", new Quantity("512Mi"))
+        .build();
+  }
+
+  private static Volume secretVolume(String name, String secret) {
+    return new VolumeBuilder()
+        .withName(name)
+        .withNewSecret()
+        .withSecretName(secret)
+        .withDefaultMode(0440) // readable by the pod's fsGroup: the database agent runs as non-root
+        .endSecret()
+        .build();
+  }
+
+  private static VolumeMount mount(String name, String path) {
+    return new VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
+  }
+
+  private static String json(AgentPlan plan) {
+    try {
+      return JSON.writeValueAsString(plan);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

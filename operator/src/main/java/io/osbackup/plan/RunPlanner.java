@@ -1,0 +1,223 @@
+package io.osbackup.plan;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupPolicySpec;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.DatabaseTarget;
+import io.osbackup.api.v1alpha1.FilesTarget;
+import io.osbackup.api.v1alpha1.JobSettings;
+import io.osbackup.api.v1alpha1.RunPlan;
+import io.osbackup.api.v1alpha1.RunTask;
+import io.osbackup.api.v1alpha1.TaskPhase;
+import io.osbackup.store.BackupLayout;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a BackupRun, its policy and store, the cluster's Nodes and Secrets into the run's plan: the backup id, the
+ * folder, the settings copied from the policy, and one task per Job. Pure: everything it needs is passed in.
+ */
+public final class RunPlanner {
+
+  private static final DateTimeFormatter ID_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  /** What planning produced: either a plan or a problem. */
+  public record Result(
+      String backupId, String folder, RunPlan plan, List<RunTask> tasks, PlanProblem problem) {
+    static Result of(PlanProblem problem) {
+      return new Result(null, null, null, List.of(), problem);
+    }
+
+    public boolean ok() {
+      return problem == null;
+    }
+  }
+
+  private RunPlanner() {}
+
+  /**
+   * Plans a run.
+   *
+   * @param policy the run's policy, empty if it does not exist
+   * @param store the policy's store, empty if it does not exist
+   * @param nodes every Node of the cluster
+   * @param secrets finds a Secret of the run's namespace by name
+   */
+  public static Result plan(
+      BackupRun run,
+      Optional<BackupPolicy> policy,
+      Optional<BackupStore> store,
+      List<Node> nodes,
+      Function<String, Optional<Secret>> secrets) {
+    String policyName = run.getSpec().getPolicyRef().getName();
+    String ns = run.getMetadata().getNamespace();
+    if (policy.isEmpty()) {
+      return Result.of(
+          new PlanProblem(
+              "PolicyNotFound",
+              "spec.policyRef names BackupPolicy '"
+                  + policyName
+                  + "', which does not exist in namespace "
+                  + ns
+                  + ": create it or fix spec.policyRef.name",
+              true));
+    }
+    BackupPolicySpec spec = policy.get().getSpec();
+    String storeName = spec.getStoreRef().getName();
+    if (store.isEmpty()) {
+      return Result.of(
+          new PlanProblem(
+              "StoreNotFound",
+              "BackupPolicy '"
+                  + policyName
+                  + "' names BackupStore '"
+                  + storeName
+                  + "' in spec.storeRef, which does not exist in namespace "
+                  + ns
+                  + ": create it or fix the policy's spec.storeRef.name",
+              true));
+    }
+    var s3 = store.get().getSpec().getS3();
+    Optional<PlanProblem> secretProblem =
+        checkSecret(
+            secrets,
+            s3.getCredentialsSecret().getName(),
+            List.of("accessKey", "secretKey"),
+            "BackupStore '" + storeName + "' spec.s3.credentialsSecret");
+    if (secretProblem.isPresent()) {
+      return Result.of(secretProblem.get());
+    }
+    for (DatabaseTarget db : spec.getDatabases()) {
+      secretProblem =
+          checkSecret(
+              secrets,
+              db.getCredentialsSecret().getName(),
+              List.of("username", "password"),
+              "BackupPolicy '" + policyName + "' spec.databases[" + db.getName() + "].credentialsSecret");
+      if (secretProblem.isPresent()) {
+        return Result.of(secretProblem.get());
+      }
+    }
+
+    String backupId = backupId(run, policyName);
+    String folder = BackupLayout.backupFolder(s3.getPrefix(), ns, policyName, backupId);
+    String runName = run.getMetadata().getName();
+    List<RunTask> tasks = new ArrayList<>();
+    for (DatabaseTarget db : spec.getDatabases()) {
+      tasks.add(task(JobNames.database(runName, db.getName()), "database", db.getName(), null));
+    }
+    for (FilesTarget files : spec.getFiles()) {
+      if (files.getVolume() != null) {
+        String node = "pvc-" + files.getVolume().getClaimName();
+        tasks.add(task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
+        continue;
+      }
+      List<String> matching = matchingNodes(nodes, files.nodeSelectorOrEmpty());
+      if (matching.isEmpty()) {
+        return Result.of(
+            new PlanProblem(
+                "NoMatchingNodes",
+                "no Node matches spec.files["
+                    + files.getName()
+                    + "].nodeSelector "
+                    + files.nodeSelectorOrEmpty()
+                    + " of BackupPolicy '"
+                    + policyName
+                    + "': fix the selector or label the nodes (kubectl label node <name> key=value)",
+                false));
+      }
+      for (String node : matching) {
+        tasks.add(task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
+      }
+    }
+
+    RunPlan plan = new RunPlan();
+    plan.setPolicyGeneration(policy.get().getMetadata().getGeneration());
+    plan.setStore(storeName);
+    plan.setS3(s3);
+    plan.setCompression(spec.getCompression());
+    plan.setDatabases(spec.getDatabases());
+    plan.setFiles(spec.getFiles());
+    plan.setMaxParallelNodes(spec.getMaxParallelNodes() == null ? 5 : spec.getMaxParallelNodes());
+    plan.setJob(spec.getJob() == null ? new JobSettings() : spec.getJob());
+    return new Result(backupId, folder, plan, tasks, null);
+  }
+
+  /**
+   * The backup id: a scheduled run's name ({@code <policy>-<yyyyMMdd-HHmmss>}) as it is; for a run created by hand,
+   * {@code <policy>-<yyyyMMdd-HHmmss>-<uid prefix>} from its creation time, so two hand-made runs in one second never
+   * share a folder.
+   */
+  public static String backupId(BackupRun run, String policy) {
+    String name = run.getMetadata().getName();
+    if (Pattern.matches(Pattern.quote(policy) + "-\\d{8}-\\d{6}", name)) {
+      return name;
+    }
+    String created = run.getMetadata().getCreationTimestamp();
+    Instant at = created == null ? Instant.now() : Instant.parse(created);
+    String uid = run.getMetadata().getUid() == null ? "000000" : run.getMetadata().getUid();
+    return policy + "-" + ID_TIME.format(at) + "-" + uid.replace("-", "").substring(0, 6);
+  }
+
+  /** Names of the Ready Nodes whose labels contain every entry of the selector, sorted. */
+  static List<String> matchingNodes(List<Node> nodes, Map<String, String> selector) {
+    return nodes.stream()
+        .filter(
+            n -> {
+              Map<String, String> labels =
+                  n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
+              return selector.entrySet().stream()
+                  .allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
+            })
+        .map(n -> n.getMetadata().getName())
+        .sorted(Comparator.naturalOrder())
+        .toList();
+  }
+
+  private static Optional<PlanProblem> checkSecret(
+      Function<String, Optional<Secret>> secrets, String name, List<String> keys, String field) {
+    Optional<Secret> secret = secrets.apply(name);
+    if (secret.isEmpty()) {
+      return Optional.of(
+          new PlanProblem(
+              "SecretNotFound",
+              field + " names Secret '" + name + "', which does not exist: create it with the keys " + keys,
+              true));
+    }
+    for (String key : keys) {
+      Map<String, String> data = secret.get().getData() == null ? Map.of() : secret.get().getData();
+      Map<String, String> stringData =
+          secret.get().getStringData() == null ? Map.of() : secret.get().getStringData();
+      if (!data.containsKey(key) && !stringData.containsKey(key)) {
+        return Optional.of(
+            new PlanProblem(
+                "SecretKeyMissing",
+                field + ": Secret '" + name + "' has no key '" + key + "': add it (keys needed: " + keys + ")",
+                false));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static RunTask task(String job, String kind, String target, String node) {
+    RunTask task = new RunTask();
+    task.setJob(job);
+    task.setKind(kind);
+    task.setTarget(target);
+    task.setNode(node);
+    task.setPhase(TaskPhase.Pending);
+    return task;
+  }
+}

@@ -1,0 +1,4 @@
+package io.osbackup.store;
+
+/** STUB. */
+public record Credentials(String accessKey, String secretKey) {}
