@@ -94,6 +94,15 @@ final class CrdSchemaValidator {
     }
   }
 
+  /** Reads a CRD from its YAML text. */
+  static CrdSchemaValidator parse(String crdYaml) {
+    try {
+      return new CrdSchemaValidator(YAML.readTree(crdYaml));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Loads every CRD in a folder, by kind. */
   static Map<String, CrdSchemaValidator> loadAll(Path crdsDir) {
     try (Stream<Path> files = Files.list(crdsDir)) {
