@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.google.common.collect.ImmutableCollection;
+import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
 import com.google.re2j.PatternSyntaxException;
 import com.networknt.schema.Error;
@@ -19,6 +21,7 @@ import dev.cel.bundle.Cel;
 import dev.cel.bundle.CelFactory;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.CelOptions;
+import dev.cel.common.CelValidationException;
 import dev.cel.common.CelValidationResult;
 import dev.cel.common.ast.CelExpr;
 import dev.cel.common.navigation.CelNavigableAst;
@@ -28,6 +31,7 @@ import dev.cel.common.types.ListType;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.common.types.StructType;
+import dev.cel.common.values.NullValue;
 import dev.cel.extensions.CelExtensions;
 import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
@@ -38,6 +42,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,7 +64,7 @@ final class CrdSchemaValidator {
   private final JsonNode openApi;
   private final Schema structural;
   private final Map<String, CelType> types = new LinkedHashMap<>();
-  private final Map<JsonNode, List<Rule>> rulesBySchema = new java.util.IdentityHashMap<>();
+  private final Map<JsonNode, List<Rule>> rulesBySchema = new IdentityHashMap<>();
   private final List<Rule> rules = new ArrayList<>();
 
   /** One CEL rule of the CRD, compiled (or not) against the type of the schema node it sits on. */
@@ -365,7 +370,7 @@ final class CrdSchemaValidator {
           if (messageExpression != null) {
             messageProgram = cel.createProgram(cel.compile(messageExpression).getAst());
           }
-        } catch (dev.cel.common.CelValidationException e) {
+        } catch (CelValidationException e) {
           error = e.getMessage();
         } catch (CelEvaluationException e) {
           error = e.getMessage();
@@ -410,8 +415,8 @@ final class CrdSchemaValidator {
     CelTypeProvider provider =
         new CelTypeProvider() {
           @Override
-          public com.google.common.collect.ImmutableCollection<CelType> types() {
-            return com.google.common.collect.ImmutableList.copyOf(types.values());
+          public ImmutableCollection<CelType> types() {
+            return ImmutableList.copyOf(types.values());
           }
 
           @Override
@@ -456,7 +461,8 @@ final class CrdSchemaValidator {
               .fields()
               .forEachRemaining(p -> fields.put(p.getKey(), celType(p.getValue(), typeName + "." + p.getKey())));
           StructType struct =
-              StructType.create(typeName, ImmutableSet.copyOf(fields.keySet()), f -> Optional.ofNullable(fields.get(f)));
+              StructType.create(
+                  typeName, ImmutableSet.copyOf(fields.keySet()), f -> Optional.ofNullable(fields.get(f)));
           types.put(typeName, struct);
           return struct;
         }
@@ -546,6 +552,6 @@ final class CrdSchemaValidator {
     } else if (node.isNumber()) {
       return node.asDouble();
     }
-    return dev.cel.common.values.NullValue.NULL_VALUE;
+    return NullValue.NULL_VALUE;
   }
 }

@@ -45,7 +45,8 @@ class InvalidExamplesTest {
   /** The update example is rejected only because of the change: either document alone is a valid create. */
   @Test
   void theTransitionRuleIsWhatRejectsThePolicyRefChange() {
-    List<JsonNode> docs = CrdSchemaValidator.readDocuments(INVALID.resolve("invalid-backuprun-policy-ref-changed.yaml"));
+    List<JsonNode> docs =
+        CrdSchemaValidator.readDocuments(INVALID.resolve("invalid-backuprun-policy-ref-changed.yaml"));
     CrdSchemaValidator runs = validators.get("BackupRun");
     assertThat(runs.validate(docs.get(0))).isEmpty();
     assertThat(runs.validate(docs.get(1))).isEmpty();

@@ -37,7 +37,8 @@ class SamplesValidateTest {
       List<JsonNode> objects = osbackupObjects(file);
       assertThat(objects).as("%s holds at least one osbackup object", file.getFileName()).isNotEmpty();
       for (JsonNode object : objects) {
-        String name = file.getFileName() + " " + object.path("kind").asText() + "/" + object.at("/metadata/name").asText();
+        String name =
+            file.getFileName() + " " + object.path("kind").asText() + "/" + object.at("/metadata/name").asText();
         tests.add(
             DynamicTest.dynamicTest(
                 name, () -> assertThat(validatorFor(object).validate(object)).as(name).isEmpty()));
