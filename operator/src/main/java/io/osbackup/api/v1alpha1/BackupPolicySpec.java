@@ -23,14 +23,47 @@ import lombok.Data;
     message = "target names must be unique within a policy: a name is used in both spec.databases and spec.files")
 public class BackupPolicySpec {
 
-  @Pattern("^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\\S+\\s+){4}\\S+)$")
+  // Checked by a CEL rule rather than a pattern so that a bad schedule gets a readable message, not this regex.
+  // A five-field cron expression as Kubernetes CronJobs take it: each field a list of *, values or ranges with an
+  // optional step, values within the field's range (month and weekday also by three-letter name, weekday 7 = Sunday).
+  private static final String MINUTE = "[0-5]?[0-9]";
+  private static final String HOUR = "([01]?[0-9]|2[0-3])";
+  private static final String DAY = "(0?[1-9]|[12][0-9]|3[01])";
+  private static final String MONTH = "(0?[1-9]|1[0-2]|(?i:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))";
+  private static final String WEEKDAY = "([0-7]|(?i:SUN|MON|TUE|WED|THU|FRI|SAT))";
+  private static final String STEP = "(/[0-9]{1,2})?";
+  private static final String MINUTE_ITEM = "(\\*|" + MINUTE + "(-" + MINUTE + ")?)" + STEP;
+  private static final String HOUR_ITEM = "(\\*|" + HOUR + "(-" + HOUR + ")?)" + STEP;
+  private static final String DAY_ITEM = "(\\*|\\?|" + DAY + "(-" + DAY + ")?)" + STEP;
+  private static final String MONTH_ITEM = "(\\*|" + MONTH + "(-" + MONTH + ")?)" + STEP;
+  private static final String WEEKDAY_ITEM = "(\\*|\\?|" + WEEKDAY + "(-" + WEEKDAY + ")?)" + STEP;
+  private static final String CRON =
+      "^\\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
+          + "|"
+          + MINUTE_ITEM + "(," + MINUTE_ITEM + ")*\\s+"
+          + HOUR_ITEM + "(," + HOUR_ITEM + ")*\\s+"
+          + DAY_ITEM + "(," + DAY_ITEM + ")*\\s+"
+          + MONTH_ITEM + "(," + MONTH_ITEM + ")*\\s+"
+          + WEEKDAY_ITEM + "(," + WEEKDAY_ITEM + ")*"
+          + ")\\s*$";
+
+  @Size(max = 128)
+  @ValidationRule(
+      value = "self.matches(r'" + CRON + "')",
+      message =
+          "spec.schedule must be a five-field cron expression: minute (0-59) hour (0-23) day-of-month (1-31) month"
+              + " (1-12 or JAN-DEC) day-of-week (0-7 or SUN-SAT), each a list of *, values or ranges with an optional"
+              + " /step, for example \"0 2 * * *\"; or one of @hourly, @daily, @weekly, @monthly, @yearly")
   @JsonPropertyDescription(
       "When to run, as a five-field cron expression (minute hour day-of-month month day-of-week), for example"
-          + " \"0 2 * * *\" for 02:00 every day, or @daily/@hourly/@weekly/@monthly/@yearly. Evaluated in timeZone."
-          + " Leave empty for a policy that only runs on demand (a BackupRun created by hand).")
+          + " \"0 2 * * *\" for 02:00 every day or \"30 1 * * MON-FRI\", or @daily/@hourly/@weekly/@monthly/@yearly."
+          + " Evaluated in timeZone (a TZ= or CRON_TZ= prefix is not accepted: use timeZone). Leave empty for a policy"
+          + " that only runs on demand (a BackupRun created by hand).")
   private String schedule;
 
   @Default("UTC")
+  @Size(max = 64)
+  @Pattern("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
   @JsonPropertyDescription(
       "IANA time zone the schedule and the retention buckets are evaluated in, for example Asia/Tokyo.")
   private String timeZone = "UTC";

@@ -19,6 +19,9 @@ import lombok.Data;
     message = "a database is listed in both include and exclude; remove it from one of them")
 public class DatabaseTarget {
 
+  // The database names carry maxLength as well as the pattern: the API server estimates the cost of the
+  // include/exclude rule from maxItems and maxLength only, and rejects the CRD when a string is unbounded.
+
   @Required
   @Size(min = 1, max = 40)
   @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -48,11 +51,11 @@ public class DatabaseTarget {
       "Databases to dump, for example [keystone, nova, nova_api, nova_cell0, placement]. Empty: every user database"
           + " on the server. A listed database that does not exist fails the run.")
   @Size(max = 500)
-  private List<@Pattern("^[A-Za-z0-9_$-]{1,64}$") String> include = new ArrayList<>();
+  private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> include = new ArrayList<>();
 
   @JsonPropertyDescription("Databases not to dump, applied after include.")
   @Size(max = 500)
-  private List<@Pattern("^[A-Za-z0-9_$-]{1,64}$") String> exclude = new ArrayList<>();
+  private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> exclude = new ArrayList<>();
 
   @Default("false")
   @JsonPropertyDescription(
