@@ -61,9 +61,6 @@ public class RestoreRequestSpec {
       value = "!has(self.backupId) || has(self.storeRef)",
       message = "source.backupId needs source.storeRef (the BackupStore that holds the backup)")
   @ValidationRule(
-      value = "!has(self.backupId) || has(self.policyRef)",
-      message = "source.backupId needs source.policyRef (the policy folder the backup is in)")
-  @ValidationRule(
       value = "!has(self.asOf) || has(self.policyRef)",
       message = "source.asOf needs source.policyRef (the policy whose newest backup at or before asOf is used)")
   public static class RestoreSource {
@@ -71,7 +68,9 @@ public class RestoreRequestSpec {
     @JsonPropertyDescription("A BackupRun, in the same namespace, whose backup to restore.")
     private LocalRef backupRunRef;
 
-    @JsonPropertyDescription("The policy whose backups to choose from (with asOf), or whose folder holds backupId.")
+    @JsonPropertyDescription(
+        "The policy whose backups to choose from (with asOf). With backupId it is optional: the backup is found by"
+            + " its id in the store's namespace folder.")
     private LocalRef policyRef;
 
     @JsonPropertyDescription("The BackupStore holding the backup; works when no BackupRun exists any more.")
