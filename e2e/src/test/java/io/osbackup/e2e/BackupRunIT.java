@@ -1,0 +1,571 @@
+package io.osbackup.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.ArtifactStatus;
+import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupRunStatus;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.catalog.Manifest;
+import io.osbackup.local.LocalCluster;
+import io.osbackup.local.MariaDbServer;
+import io.osbackup.local.S3Server;
+import io.osbackup.operator.OperatorSettings;
+import io.osbackup.store.ObjectInfo;
+import io.osbackup.store.ObjectStore;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A BackupRun end to end: the real operator on the embedded Kubernetes API, the local Job runner running the real
+ * agent, a real MariaDB and a real S3 server. Each test uses its own policy, so their backups never share a folder.
+ */
+class BackupRunIT {
+
+  static final String NS = "openstack";
+  static final String BUCKET = "openstack-backups";
+  static final Duration RUN_TIMEOUT = Duration.ofSeconds(120);
+
+  @TempDir static Path work;
+  static S3Server s3;
+  static MariaDbServer db;
+  static LocalCluster cluster;
+  static KubernetesClient client;
+  static ObjectStore bucket;
+
+  @BeforeAll
+  static void start() throws Exception {
+    s3 = S3Server.start(work.resolve("s3"));
+    s3.createBucket(BUCKET);
+    bucket = s3.store(BUCKET);
+    db = MariaDbServer.start(work.resolve("db"));
+    seedDatabases();
+    cluster =
+        LocalCluster.start(
+            work.resolve("cluster"),
+            OperatorSettings.defaults()
+                .withPendingTimeout(Duration.ofSeconds(2))
+                .withPollInterval(Duration.ofSeconds(1)),
+            Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
+    client = cluster.client();
+    for (int i = 1; i <= 4; i++) {
+      cluster.nodes().add("compute-" + i, Map.of("openstack-role", "compute"));
+      writeNodeFiles("compute-" + i);
+    }
+    cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
+    writeNodeFiles("controller-1");
+    apply(secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
+    apply(secret("wrong-db", Map.of("username", db.user(), "password", "not-the-password")));
+    apply(store("primary", BUCKET, "backup-s3"));
+    awaitStoreAvailable("primary", "True");
+  }
+
+  @AfterAll
+  static void stop() {
+    for (AutoCloseable c : new AutoCloseable[] {cluster, bucket, db, s3}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception e) {
+        // keep closing the others
+      }
+    }
+  }
+
+  @Test
+  void backsUpDatabasesAndNodeFilesVerifiesThemAndWritesTheManifestLast() throws Exception {
+    apply(
+        policy(
+            "control-plane",
+            """
+            maxParallelNodes: 2
+            databases:
+              - name: galera
+                host: 127.0.0.1
+                port: %d
+                credentialsSecret: {name: backup-db}
+                include: [keystone, nova, nova_api]
+            files:
+              - name: nova-config
+                nodeSelector: {openstack-role: compute}
+                paths: [/etc/nova, /var/lib/nova]
+                exclude: [/var/lib/nova/instances]
+              - name: swift-rings
+                nodeSelector: {openstack-role: controller}
+                paths: [/etc/swift]
+            """
+                .formatted(db.port())));
+    BackupRun run = runAndAwait("control-plane", "control-plane-20261121-020000");
+    BackupRunStatus status = run.getStatus();
+    assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(status.getBackupId()).isEqualTo("control-plane-20261121-020000");
+    assertThat(status.getArtifacts())
+        .extracting(a -> a.getDatabase() != null ? a.getDatabase() : a.getTarget() + "@" + a.getNode())
+        .containsExactlyInAnyOrder(
+            "keystone", "nova", "nova_api",
+            "nova-config@compute-1", "nova-config@compute-2", "nova-config@compute-3", "nova-config@compute-4",
+            "swift-rings@controller-1");
+
+    // The manifest lists exactly what status lists, and every object's SHA-256 is what was recorded.
+    Manifest manifest = bucket.getJson(status.getManifestKey(), Manifest.class).orElseThrow();
+    assertThat(manifest.backupId()).isEqualTo(status.getBackupId());
+    assertThat(manifest.artifacts()).extracting(Manifest.Entry::key)
+        .containsExactlyInAnyOrderElementsOf(status.getArtifacts().stream().map(ArtifactStatus::getKey).toList());
+    for (ArtifactStatus artifact : status.getArtifacts()) {
+      assertThat(artifact.getKey()).startsWith("prod/" + NS + "/control-plane/control-plane-20261121-020000/");
+      assertThat(sha256(artifact.getKey())).as(artifact.getKey()).isEqualTo(artifact.getSha256());
+    }
+    Instant manifestWritten = bucket.stat(status.getManifestKey()).orElseThrow().lastModified();
+    for (ObjectInfo object : bucket.list(status.getFolder() + "/")) {
+      assertThat(object.lastModified()).as(object.key()).isBeforeOrEqualTo(manifestWritten);
+    }
+    assertThat(bucket.incompleteUploads(status.getFolder() + "/")).isEmpty();
+    assertThat(manifest.artifacts()).filteredOn(e -> "nova-config".equals(e.target()))
+        .allSatisfy(e -> assertThat(e.files()).isGreaterThan(3));
+
+    // Each database artifact restores alone with the stock client.
+    try (MariaDbServer fresh = MariaDbServer.start(work.resolve("restore-db"))) {
+      for (String database : List.of("keystone", "nova", "nova_api")) {
+        ArtifactStatus artifact =
+            status.getArtifacts().stream().filter(a -> database.equals(a.getDatabase())).findFirst().orElseThrow();
+        Path sql = work.resolve(database + ".sql");
+        try (InputStream in = new GZIPInputStream(bucket.download(artifact.getKey()))) {
+          Files.copy(in, sql);
+        }
+        fresh.load(sql);
+        assertThat(fresh.tableChecksums(database)).as(database).isEqualTo(db.tableChecksums(database));
+      }
+    }
+
+    // A node's archive holds its files, not the excluded instances directory.
+    ArtifactStatus compute1 =
+        status.getArtifacts().stream().filter(a -> "compute-1".equals(a.getNode())).findFirst().orElseThrow();
+    Path extracted = Files.createDirectories(work.resolve("extract-compute-1"));
+    Path tarball = work.resolve("compute-1.tar.gz");
+    try (InputStream in = bucket.download(compute1.getKey())) {
+      Files.copy(in, tarball);
+    }
+    Process tar =
+        new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", extracted.toString()).inheritIO().start();
+    assertThat(tar.waitFor()).isZero();
+    Path node = cluster.nodes().root("compute-1");
+    assertThat(Files.readString(extracted.resolve("etc/nova/nova.conf")))
+        .isEqualTo(Files.readString(node.resolve("etc/nova/nova.conf")));
+    assertThat(extracted.resolve("var/lib/nova/instances")).doesNotExist();
+    assertThat(extracted.resolve("var/lib/nova/keys/ssh key ñ.pem")).exists();
+
+    // Never more than maxParallelNodes files pods at once.
+    assertThat(maxOverlap(podsOf(run), "nova-config")).isBetween(1, 2);
+  }
+
+  @Test
+  void wrongDatabasePasswordFailsWithTheServersWordsAndLeavesNoBackup() throws Exception {
+    apply(policy("wrong-password", databaseTarget("wrong-db", db.port(), "keystone")));
+    BackupRun run = runAndAwait("wrong-password", "wrong-password-now");
+    assertFailedWithoutLeftovers(run, RunPhase.Failed);
+    assertThat(run.getStatus().getFailures()).singleElement()
+        .satisfies(f -> assertThat(f.getMessage()).containsIgnoringCase("denied").contains(db.user()));
+    assertNoSecretIn(run, "not-the-password");
+  }
+
+  @Test
+  void unreachableDatabaseFailsNamingTheAddress() throws Exception {
+    int closed;
+    try (var socket = new java.net.ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    apply(policy("unreachable", databaseTarget("backup-db", closed, "keystone")));
+    BackupRun run = runAndAwait("unreachable", "unreachable-now");
+    assertFailedWithoutLeftovers(run, RunPhase.Failed);
+    assertThat(run.getStatus().getFailures()).singleElement()
+        .satisfies(f -> assertThat(f.getMessage()).contains("127.0.0.1:" + closed));
+  }
+
+  @Test
+  void missingSecretFailsBeforeAnyJobNamingTheSecret() {
+    apply(policy("no-secret", databaseTarget("does-not-exist", db.port(), "keystone")));
+    BackupRun run = runAndAwait("no-secret", "no-secret-now");
+    assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
+      assertThat(f.getReason()).isEqualTo("SecretNotFound");
+      assertThat(f.getMessage()).contains("does-not-exist").contains("credentialsSecret");
+    });
+    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "no-secret-now").list().getItems())
+        .isEmpty();
+    assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).contains("SecretNotFound"));
+  }
+
+  @Test
+  void missingBucketMakesTheStoreUnavailableAndItsRunsFail() {
+    apply(store("no-bucket", "bucket-that-does-not-exist", "backup-s3"));
+    BackupStore store = awaitStoreAvailable("no-bucket", "False");
+    var condition = store.getStatus().condition("Available").orElseThrow();
+    assertThat(condition.getReason()).isEqualTo("BucketNotFound");
+    assertThat(condition.getMessage()).contains("bucket-that-does-not-exist");
+
+    BackupPolicy policy = policy("to-no-bucket", databaseTarget("backup-db", db.port(), "keystone"));
+    policy.getSpec().getStoreRef().setName("no-bucket");
+    apply(policy);
+    BackupRun run = runAndAwait("to-no-bucket", "to-no-bucket-now");
+    assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(run.getStatus().getMessage()).contains("no-bucket").contains("BucketNotFound");
+  }
+
+  @Test
+  void deniedCredentialsMakeTheStoreUnavailable() {
+    var denied = s3.deniedCredentials();
+    org.junit.jupiter.api.Assumptions.assumeTrue(denied.isPresent(), "this S3 server cannot deny a user");
+    apply(secret("denied-s3", Map.of("accessKey", denied.get().accessKey(), "secretKey", denied.get().secretKey())));
+    apply(store("denied", BUCKET, "denied-s3"));
+    BackupStore store = awaitStoreAvailable("denied", "False");
+    assertThat(store.getStatus().condition("Available").orElseThrow().getReason()).isEqualTo("AccessDenied");
+    assertNoSecretIn(store, denied.get().secretKey());
+  }
+
+  @Test
+  void missingSecretKeyMakesTheStoreUnavailableNamingTheKey() {
+    apply(secret("half-s3", Map.of("accessKey", s3.accessKey())));
+    apply(store("half", BUCKET, "half-s3"));
+    BackupStore store = awaitStoreAvailable("half", "False");
+    var condition = store.getStatus().condition("Available").orElseThrow();
+    assertThat(condition.getReason()).isEqualTo("SecretKeyMissing");
+    assertThat(condition.getMessage()).contains("secretKey").contains("half-s3");
+  }
+
+  @Test
+  void dumpKilledMidwayFailsTheRunAndAbortsTheUpload() throws Exception {
+    apply(policy("killed", databaseTarget("backup-db", db.port(), "aaa_first", "slow")));
+    try (Connection lock = db.connect("slow")) {
+      lock.createStatement().execute("LOCK TABLES t WRITE");
+      createRun("killed", "killed-now");
+      ProcessHandle dump = awaitDumpProcess("slow");
+      dump.destroyForcibly();
+    }
+    BackupRun run = awaitEnd("killed-now");
+    assertFailedWithoutLeftovers(run, RunPhase.Failed);
+    assertThat(run.getStatus().getFailures()).singleElement()
+        .satisfies(f -> assertThat(f.getMessage()).containsIgnoringCase("dump"));
+  }
+
+  @Test
+  void cancelStopsTheJobsAndRemovesPartialUploads() throws Exception {
+    apply(policy("cancelled", databaseTarget("backup-db", db.port(), "aaa_first", "slow")));
+    try (Connection lock = db.connect("slow")) {
+      lock.createStatement().execute("LOCK TABLES t WRITE");
+      createRun("cancelled", "cancelled-now");
+      awaitDumpProcess("slow");
+      BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName("cancelled-now").get();
+      run.getSpec().setCancel(true);
+      client.resources(BackupRun.class).inNamespace(NS).resource(run).update();
+      run = awaitEnd("cancelled-now");
+      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Cancelled);
+      assertThat(bucket.list(run.getStatus().getFolder() + "/")).isEmpty();
+      assertThat(bucket.incompleteUploads(run.getStatus().getFolder() + "/")).isEmpty();
+      assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "cancelled-now").list()
+          .getItems()).isEmpty();
+    }
+  }
+
+  @Test
+  void operatorRestartMidRunResumesWithoutASecondSetOfJobs() throws Exception {
+    apply(
+        policy(
+            "restarted",
+            """
+            maxParallelNodes: 1
+            files:
+              - name: nova-config
+                nodeSelector: {openstack-role: compute}
+                paths: [/etc/nova]
+            """));
+    createRun("restarted", "restarted-now");
+    await().atMost(RUN_TIMEOUT).until(() -> !podsOf("restarted-now").isEmpty());
+    cluster.stopOperator();
+    Thread.sleep(1500);
+    cluster.startOperator();
+    BackupRun run = awaitEnd("restarted-now");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getArtifacts()).hasSize(4);
+    List<Pod> pods = podsOf("restarted-now");
+    assertThat(pods).hasSize(4);
+    assertThat(pods.stream().map(p -> p.getMetadata().getLabels().get("job-name")).distinct()).hasSize(4);
+    assertThat(maxOverlap(pods, "nova-config")).isEqualTo(1);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  static void seedDatabases() throws Exception {
+    db.execute(
+        "CREATE DATABASE keystone CHARACTER SET utf8mb4",
+        "CREATE TABLE keystone.project (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255), description TEXT,"
+            + " extra BLOB) CHARACTER SET utf8mb4",
+        "INSERT INTO keystone.project VALUES ('p1', 'admin', 'クラウド管理者', X'00FF10'),"
+            + " ('p2', 'service', NULL, NULL)",
+        "CREATE DATABASE nova CHARACTER SET utf8mb4",
+        "CREATE TABLE nova.instances (id INT PRIMARY KEY AUTO_INCREMENT, uuid CHAR(36), hostname VARCHAR(255))",
+        "CREATE DATABASE nova_api CHARACTER SET utf8mb4",
+        "CREATE TABLE nova_api.cell_mappings (id INT PRIMARY KEY, name VARCHAR(255), transport_url TEXT)",
+        "INSERT INTO nova_api.cell_mappings VALUES (0, 'cell0', 'none:///'), (1, 'cell1', 'rabbit://nova@rabbit')",
+        "CREATE DATABASE aaa_first",
+        "CREATE TABLE aaa_first.filler (id INT PRIMARY KEY, payload VARCHAR(200))",
+        "CREATE DATABASE slow",
+        "CREATE TABLE slow.t (id INT PRIMARY KEY)",
+        "INSERT INTO slow.t VALUES (1), (2), (3)");
+    try (Connection c = db.connect("nova");
+        PreparedStatement insert = c.prepareStatement("INSERT INTO instances (uuid, hostname) VALUES (?, ?)")) {
+      for (int i = 0; i < 500; i++) {
+        insert.setString(1, java.util.UUID.randomUUID().toString());
+        insert.setString(2, "vm-" + i + "-仮想マシン");
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+    try (Connection c = db.connect("aaa_first");
+        PreparedStatement insert = c.prepareStatement("INSERT INTO filler VALUES (?, ?)")) {
+      for (int i = 0; i < 20_000; i++) {
+        insert.setInt(1, i);
+        insert.setString(2, "x".repeat(150) + i);
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+  }
+
+  static void writeNodeFiles(String node) throws Exception {
+    Path root = cluster.nodes().root(node);
+    Path nova = Files.createDirectories(root.resolve("etc/nova"));
+    Files.writeString(nova.resolve("nova.conf"), "[DEFAULT]\nhost = " + node + "\n");
+    Files.writeString(nova.resolve("api-paste.ini"), "[composite:osapi_compute]\n");
+    Files.setPosixFilePermissions(nova.resolve("nova.conf"), PosixFilePermissions.fromString("rw-r-----"));
+    Files.createDirectories(root.resolve("var/lib/nova/instances/abc"));
+    Files.writeString(root.resolve("var/lib/nova/instances/abc/disk"), "not backed up");
+    Files.createDirectories(root.resolve("var/lib/nova/keys"));
+    Files.writeString(root.resolve("var/lib/nova/keys/ssh key ñ.pem"), "key");
+    Files.createDirectories(root.resolve("var/lib/nova/empty"));
+    Files.createSymbolicLink(root.resolve("etc/nova/policy.yaml"), Path.of("/etc/nova/policy.d/default.yaml"));
+    Path swift = Files.createDirectories(root.resolve("etc/swift"));
+    Files.write(swift.resolve("object.ring.gz"), new byte[] {31, -117, 8, 0, 1, 2, 3});
+    Files.writeString(swift.resolve("object.builder"), "builder");
+  }
+
+  static Secret secret(String name, Map<String, String> values) {
+    Map<String, String> data = new java.util.LinkedHashMap<>();
+    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata().withData(data).build();
+  }
+
+  static BackupStore store(String name, String bucketName, String secret) {
+    return Serialization.unmarshal(
+        """
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupStore
+        metadata: {name: %s, namespace: %s}
+        spec:
+          probeIntervalSeconds: 30
+          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
+               credentialsSecret: {name: %s}}
+        """
+            .formatted(name, NS, s3.endpoint(), bucketName, s3.region(), secret),
+        BackupStore.class);
+  }
+
+  static String databaseTarget(String secret, int port, String... databases) {
+    return """
+        databases:
+          - name: galera
+            host: 127.0.0.1
+            port: %d
+            credentialsSecret: {name: %s}
+            include: [%s]
+        """
+        .formatted(port, secret, String.join(", ", databases));
+  }
+
+  static BackupPolicy policy(String name, String targets) {
+    return Serialization.unmarshal(
+        """
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: %s, namespace: %s}
+        spec:
+          storeRef: {name: primary}
+          job: {activeDeadlineSeconds: 300}
+        %s
+        """
+            .formatted(name, NS, targets.indent(2)),
+        BackupPolicy.class);
+  }
+
+  static void apply(HasMetadata object) {
+    object.getMetadata().setNamespace(NS);
+    client.resource(object).inNamespace(NS).createOr(existing -> existing.update());
+  }
+
+  static void createRun(String policy, String name) {
+    BackupRun run =
+        Serialization.unmarshal(
+            """
+            apiVersion: osbackup.io/v1alpha1
+            kind: BackupRun
+            metadata: {name: %s, namespace: %s}
+            spec: {policyRef: {name: %s}}
+            """
+                .formatted(name, NS, policy),
+            BackupRun.class);
+    client.resource(run).inNamespace(NS).create();
+  }
+
+  static BackupRun runAndAwait(String policy, String name) {
+    createRun(policy, name);
+    return awaitEnd(name);
+  }
+
+  static BackupRun awaitEnd(String name) {
+    AtomicReference<BackupRun> last = new AtomicReference<>();
+    await()
+        .atMost(RUN_TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
+              last.set(run);
+              return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+                  && run.getStatus().getPhase().isFinal();
+            });
+    return last.get();
+  }
+
+  static BackupStore awaitStoreAvailable(String name, String expected) {
+    AtomicReference<BackupStore> last = new AtomicReference<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              BackupStore store = client.resources(BackupStore.class).inNamespace(NS).withName(name).get();
+              last.set(store);
+              return store != null && store.getStatus() != null
+                  && store.getStatus().condition("Available").map(c -> expected.equals(c.getStatus())).orElse(false);
+            });
+    return last.get();
+  }
+
+  static ProcessHandle awaitDumpProcess(String database) {
+    AtomicReference<ProcessHandle> found = new AtomicReference<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              Optional<ProcessHandle> dump =
+                  ProcessHandle.allProcesses()
+                      .filter(p -> p.info().commandLine().map(c -> c.contains("dump") && c.contains(database)
+                          && c.contains("--single-transaction")).orElse(false))
+                      .findFirst();
+              dump.ifPresent(found::set);
+              return dump.isPresent();
+            });
+    return found.get();
+  }
+
+  static void assertFailedWithoutLeftovers(BackupRun run, RunPhase phase) throws Exception {
+    BackupRunStatus status = run.getStatus();
+    assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(phase);
+    assertThat(status.getManifestKey()).isNull();
+    assertThat(status.getFailures()).isNotEmpty().allSatisfy(f -> assertThat(f.getMessage()).isNotBlank());
+    assertThat(bucket.stat(status.getFolder() + "/manifest.json")).isEmpty();
+    assertThat(bucket.incompleteUploads(status.getFolder() + "/")).isEmpty();
+    assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).contains(phase.name()));
+  }
+
+  static void assertNoSecretIn(HasMetadata object, String secret) {
+    assertThat(Serialization.asYaml(object)).doesNotContain(secret);
+    assertThat(eventsOf(object)).noneSatisfy(e -> assertThat(e).contains(secret));
+    for (var job : client.batch().v1().jobs().inNamespace(NS).list().getItems()) {
+      assertThat(Serialization.asYaml(job)).doesNotContain(secret);
+    }
+  }
+
+  static List<String> eventsOf(HasMetadata object) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> object.getMetadata().getName().equals(e.getInvolvedObject().getName()))
+        .map(e -> e.getReason() + ": " + e.getMessage())
+        .toList();
+  }
+
+  static List<Pod> podsOf(BackupRun run) {
+    return podsOf(run.getMetadata().getName());
+  }
+
+  static List<Pod> podsOf(String run) {
+    return client.pods().inNamespace(NS).withLabel(Api.RUN_LABEL, run).list().getItems();
+  }
+
+  /** The largest number of pods of {@code target} that ran at the same time, from their start and end times. */
+  static int maxOverlap(List<Pod> pods, String target) {
+    List<long[]> spans = new ArrayList<>();
+    for (Pod pod : pods) {
+      if (!target.equals(pod.getMetadata().getLabels().get(Api.TARGET_LABEL))) {
+        continue;
+      }
+      var terminated = pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
+      spans.add(new long[] {
+        Instant.parse(terminated.getStartedAt()).toEpochMilli(), Instant.parse(terminated.getFinishedAt()).toEpochMilli()
+      });
+    }
+    int max = 0;
+    for (long[] span : spans) {
+      int overlapping = 0;
+      for (long[] other : spans) {
+        if (other[0] <= span[0] && span[0] < other[1]) {
+          overlapping++;
+        }
+      }
+      max = Math.max(max, overlapping);
+    }
+    return max;
+  }
+
+  static String sha256(String key) throws Exception {
+    MessageDigest digest = MessageDigest.getInstance("SHA-256");
+    try (InputStream in = bucket.download(key)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+}
