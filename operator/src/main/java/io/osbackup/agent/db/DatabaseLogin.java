@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * The user name and password the agent logs in to the database server with, as read from the credentials Secret.
- * Its {@link #toString()} never shows the password.
+ * The user name and password the agent logs in to the database server with, as read from the
+ * credentials Secret. Its {@link #toString()} never shows the password.
  */
 public record DatabaseLogin(String username, String password) {
 
@@ -19,8 +19,8 @@ public record DatabaseLogin(String username, String password) {
 
   /**
    * Reads the keys {@code username} and {@code password} of a mounted Secret ({@code
-   * AgentPlan.DATABASE_CREDENTIALS_DIR}); one trailing newline is dropped, as {@code kubectl create secret
-   * --from-file} often keeps it.
+   * AgentPlan.DATABASE_CREDENTIALS_DIR}); one trailing newline is dropped, as {@code kubectl create
+   * secret --from-file} often keeps it.
    */
   public static DatabaseLogin read(Path credentialsDir) throws IOException {
     return new DatabaseLogin(

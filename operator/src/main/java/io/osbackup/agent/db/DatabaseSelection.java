@@ -5,7 +5,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Which databases of a server a target backs up: its include and exclude lists applied to what the server has. */
+/**
+ * Which databases of a server a target backs up: its include and exclude lists applied to what the
+ * server has.
+ */
 final class DatabaseSelection {
 
   /** Schemas that are views of the server's state, not data: never dumped, never restorable. */
@@ -17,9 +20,11 @@ final class DatabaseSelection {
   private DatabaseSelection() {}
 
   /**
-   * The databases to dump, in the server's order for an empty include list, else in the include list's order.
+   * The databases to dump, in the server's order for an empty include list, else in the include
+   * list's order.
    *
-   * @throws IllegalArgumentException with a message naming the field when an included database does not exist
+   * @throws IllegalArgumentException with a message naming the field when an included database does
+   *     not exist
    */
   static List<String> resolve(
       List<String> include,
@@ -57,7 +62,9 @@ final class DatabaseSelection {
     if (!missing.isEmpty()) {
       throw new IllegalArgumentException(
           "spec.databases[].include names "
-              + (missing.size() == 1 ? "database '" + missing.get(0) + "', which does" : "databases " + missing + ", which do")
+              + (missing.size() == 1
+                  ? "database '" + missing.get(0) + "', which does"
+                  : "databases " + missing + ", which do")
               + " not exist on "
               + server
               + " (it has "

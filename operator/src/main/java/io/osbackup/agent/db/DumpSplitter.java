@@ -13,17 +13,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Splits the output of one {@code mariadb-dump --databases a b c} into one script per database, each restorable alone
- * with the stock client: the dump's header (session settings), the database's section ({@code CREATE DATABASE},
- * {@code USE}, tables, data, triggers, events, routines), an optional epilogue (its views) and a footer restoring the
- * session settings.
+ * Splits the output of one {@code mariadb-dump --databases a b c} into one script per database,
+ * each restorable alone with the stock client: the dump's header (session settings), the database's
+ * section ({@code CREATE DATABASE}, {@code USE}, tables, data, triggers, events, routines), an
+ * optional epilogue (its views) and a footer restoring the session settings.
  *
- * <p>Byte-oriented and streaming: only the first {@value #LINE_START} bytes of a line are ever looked at; longer lines
- * (multi-megabyte {@code INSERT}s) are copied through in chunks, so memory stays bounded whatever the dump size.
+ * <p>Byte-oriented and streaming: only the first {@value #LINE_START} bytes of a line are ever
+ * looked at; longer lines (multi-megabyte {@code INSERT}s) are copied through in chunks, so memory
+ * stays bounded whatever the dump size.
  */
 public final class DumpSplitter {
 
-  /** Lines up to this length (newline included) are matched; longer lines are content and copied through. */
+  /**
+   * Lines up to this length (newline included) are matched; longer lines are content and copied
+   * through.
+   */
   static final int LINE_START = 8 * 1024;
 
   private static final int CHUNK = 64 * 1024;
@@ -38,20 +42,26 @@ public final class DumpSplitter {
   private static final Pattern FOOTER_SETTING =
       Pattern.compile("^/\\*!\\d+ SET \\w+=@OLD_\\w+ \\*/;$");
 
-  /** Receives the per-database scripts, one at a time: every {@code open} is followed by its {@code finish}. */
+  /**
+   * Receives the per-database scripts, one at a time: every {@code open} is followed by its {@code
+   * finish}.
+   */
   public interface Target {
 
     /** Starts the script of {@code database}; its bytes are written to the returned stream. */
     OutputStream open(String database) throws IOException;
 
     /**
-     * Completes the script of {@code database}. For the last database this is called only after the whole dump was
-     * read, its trailer included.
+     * Completes the script of {@code database}. For the last database this is called only after the
+     * whole dump was read, its trailer included.
      */
     void finish(String database, boolean last) throws IOException;
   }
 
-  /** The dump did not have the expected shape: cut short, or sections not matching the databases asked for. */
+  /**
+   * The dump did not have the expected shape: cut short, or sections not matching the databases
+   * asked for.
+   */
   public static final class DumpFormatException extends IOException {
     DumpFormatException(String message) {
       super(message);
@@ -88,9 +98,10 @@ public final class DumpSplitter {
   }
 
   /**
-   * Reads the whole dump and writes one script per database to {@code target}. Throws {@link DumpFormatException}
-   * when the dump is cut short (no {@code -- Dump completed} trailer) or its sections do not match the databases;
-   * errors of the target propagate. On any exception the script being written is left unfinished.
+   * Reads the whole dump and writes one script per database to {@code target}. Throws {@link
+   * DumpFormatException} when the dump is cut short (no {@code -- Dump completed} trailer) or its
+   * sections do not match the databases; errors of the target propagate. On any exception the
+   * script being written is left unfinished.
    */
   public void split(InputStream dump, Target target) throws IOException {
     this.in = dump;
@@ -164,7 +175,9 @@ public final class DumpSplitter {
       }
       return;
     }
-    if (isMarkerOfNext(text) && !held.isEmpty() && Arrays.equals(held.get(held.size() - 1), DASHES)) {
+    if (isMarkerOfNext(text)
+        && !held.isEmpty()
+        && Arrays.equals(held.get(held.size() - 1), DASHES)) {
       held.remove(held.size() - 1);
       flushHeld();
       endSection(target, false);
@@ -230,10 +243,20 @@ public final class DumpSplitter {
 
   private boolean isMarkerOfNext(String text) {
     return next < databases.size()
-        && text.equals(MARKER + new String(quoteBytes(databases.get(next)), StandardCharsets.ISO_8859_1));
+        && text.equals(
+            MARKER + new String(quoteBytes(databases.get(next)), StandardCharsets.ISO_8859_1));
   }
 
   private DumpFormatException unexpectedSection(String text) {
+    for (int i = 0; i < next; i++) {
+      if (text.equals(MARKER + quote(databases.get(i)))) {
+        return new DumpFormatException(
+            "mariadb-dump wrote a second section for database "
+                + quote(databases.get(i))
+                + ", as it does for views; a view was probably created during the backup: run it"
+                + " again");
+      }
+    }
     String expected = next < databases.size() ? quote(databases.get(next)) : "none";
     return new DumpFormatException(
         "unexpected section '" + text + "' in the dump (next expected: " + expected + ")");
@@ -253,15 +276,17 @@ public final class DumpSplitter {
     String text = new String(header.toByteArray(), StandardCharsets.ISO_8859_1);
     Matcher m = HOST_COMMENT.matcher(text);
     if (m.find()) {
-      String name = new String(database.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+      String name =
+          new String(database.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
       text = text.substring(0, m.start()) + m.group(1) + name + text.substring(m.end());
     }
     return text.getBytes(StandardCharsets.ISO_8859_1);
   }
 
   /**
-   * The footer restoring what the header saved: {@code /*!40101 SET @OLD_X=@@X, X=...} becomes {@code /*!40101 SET
-   * X=@OLD_X}, in reverse order. The dump's own footer arrives only at its very end, after earlier scripts are done.
+   * The footer restoring what the header saved: {@code /*!40101 SET @OLD_X=@@X, X=...} becomes
+   * {@code /*!40101 SET X=@OLD_X}, in reverse order. The dump's own footer arrives only at its very
+   * end, after earlier scripts are done.
    */
   static byte[] footerFor(byte[] header) {
     List<String> lines = new ArrayList<>();
@@ -275,13 +300,15 @@ public final class DumpSplitter {
   }
 
   /**
-   * The body of a small dump of some views of one database ({@code mariadb-dump db v1 v2}): the lines between the
-   * header's session settings and the footer's. Throws when the dump lacks its trailer.
+   * The body of a small dump of some views of one database ({@code mariadb-dump db v1 v2}): the
+   * lines between the header's session settings and the footer's. Throws when the dump lacks its
+   * trailer.
    */
   public static byte[] viewsBody(byte[] viewsDump) throws DumpFormatException {
     String text = new String(viewsDump, StandardCharsets.ISO_8859_1);
     if (!text.contains("\n" + COMPLETED)) {
-      throw new DumpFormatException("the dump of views was cut short (no '-- Dump completed' trailer)");
+      throw new DumpFormatException(
+          "the dump of views was cut short (no '-- Dump completed' trailer)");
     }
     String[] lines = text.split("\n", -1);
     int start = 0;

@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drains a tool's stderr on its own thread, keeping the last lines (bounded) and noting whether any of them was an
- * error rather than a warning.
+ * Drains a tool's stderr on its own thread, keeping the last lines (bounded) and noting whether any
+ * of them was an error rather than a warning.
  */
 final class ErrorTail {
 
@@ -33,7 +33,10 @@ final class ErrorTail {
                   new BufferedReader(new InputStreamReader(stderr, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                  add(line.length() > MAX_LINE_LENGTH ? line.substring(0, MAX_LINE_LENGTH) + "..." : line);
+                  add(
+                      line.length() > MAX_LINE_LENGTH
+                          ? line.substring(0, MAX_LINE_LENGTH) + "..."
+                          : line);
                   LOG.warn("{}: {}", tool, line);
                 }
               } catch (IOException e) {

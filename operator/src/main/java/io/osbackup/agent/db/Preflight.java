@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The JDBC look at the server before dumping: can we log in, which version is it, which databases and views does it
- * hold. Its failures are turned into messages an admin can act on.
+ * The JDBC look at the server before dumping: can we log in, which version is it, which databases
+ * and views does it hold. Its failures are turned into messages an admin can act on.
  */
 final class Preflight {
 
@@ -67,7 +67,10 @@ final class Preflight {
     }
   }
 
-  /** A message for a tired admin; never includes the password (Connector/J's messages do not either). */
+  /**
+   * A message for a tired admin; never includes the password (Connector/J's messages do not
+   * either).
+   */
   static String explain(SQLException e, String host, int port, String user) {
     String server = host + ":" + port;
     if (e.getErrorCode() == 1045 || "28000".equals(e.getSQLState())) {
@@ -99,7 +102,12 @@ final class Preflight {
     if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
       return "cannot connect to " + server + ": " + e.getMessage();
     }
-    return "the server at " + server + " answered with error " + e.getErrorCode() + ": " + e.getMessage();
+    return "the server at "
+        + server
+        + " answered with error "
+        + e.getErrorCode()
+        + ": "
+        + e.getMessage();
   }
 
   private static String hostForUrl(String host) {

@@ -51,16 +51,19 @@ class DatabaseLoginTest {
   @Test
   void accessDeniedTellsWhereToLook() {
     SQLException denied =
-        new SQLException("Access denied for user 'backup'@'10.0.0.7' (using password: YES)", "28000", 1045);
+        new SQLException(
+            "Access denied for user 'backup'@'10.0.0.7' (using password: YES)", "28000", 1045);
 
     assertThat(Preflight.explain(denied, "galera", 3306, "backup"))
         .startsWith(
-            "the server at galera:3306 refused user 'backup': check username and password in the credentials Secret");
+            "the server at galera:3306 refused user 'backup': check username and password in the"
+                + " credentials Secret");
   }
 
   @Test
   void toolFailureSaysHowItEnded() {
-    assertThat(DatabaseBackup.toolFailure("mariadb-dump", 137, "")).isEqualTo("mariadb-dump was killed by signal 9");
+    assertThat(DatabaseBackup.toolFailure("mariadb-dump", 137, ""))
+        .isEqualTo("mariadb-dump was killed by signal 9");
     assertThat(DatabaseBackup.toolFailure("mariadb-dump", 2, "mariadb-dump: Got error: 1049\n"))
         .isEqualTo("mariadb-dump failed with exit code 2: mariadb-dump: Got error: 1049");
   }

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 class DatabaseSelectionTest {
 
   static final List<String> SERVER =
-      List.of("cinder", "information_schema", "keystone", "mysql", "nova", "performance_schema", "sys");
+      List.of(
+          "cinder", "information_schema", "keystone", "mysql", "nova", "performance_schema", "sys");
 
   @Test
   void emptyIncludeMeansEveryUserDatabase() {
@@ -35,7 +36,9 @@ class DatabaseSelectionTest {
   @Test
   void missingIncludedDatabaseNamesTheFieldAndTheDatabase() {
     assertThatThrownBy(
-            () -> DatabaseSelection.resolve(List.of("nova", "glance"), null, false, SERVER, "db:3306"))
+            () ->
+                DatabaseSelection.resolve(
+                    List.of("nova", "glance"), null, false, SERVER, "db:3306"))
         .hasMessageStartingWith(
             "spec.databases[].include names database 'glance', which does not exist on db:3306");
   }

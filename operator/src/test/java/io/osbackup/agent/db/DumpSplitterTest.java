@@ -44,44 +44,44 @@ class DumpSplitterTest {
 
   static final String KEYSTONE =
       """
-      --
-      -- Current Database: `keystone`
-      --
+--
+-- Current Database: `keystone`
+--
 
-      CREATE DATABASE /*!32312 IF NOT EXISTS*/ `keystone` /*!40100 DEFAULT CHARACTER SET utf8mb4 */;
+CREATE DATABASE /*!32312 IF NOT EXISTS*/ `keystone` /*!40100 DEFAULT CHARACTER SET utf8mb4 */;
 
-      USE `keystone`;
+USE `keystone`;
 
-      --
-      -- Table structure for table `project`
-      --
+--
+-- Table structure for table `project`
+--
 
-      DROP TABLE IF EXISTS `project`;
-      CREATE TABLE `project` (
-        `id` int(11) NOT NULL,
-        `name` text DEFAULT NULL,
-        PRIMARY KEY (`id`)
-      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+DROP TABLE IF EXISTS `project`;
+CREATE TABLE `project` (
+  `id` int(11) NOT NULL,
+  `name` text DEFAULT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
-      --
-      -- Dumping data for table `project`
-      --
+--
+-- Dumping data for table `project`
+--
 
-      LOCK TABLES `project` WRITE;
-      INSERT INTO `project` VALUES
-      (1,'admin'),
-      (2,'日本語');
-      UNLOCK TABLES;
-      DELIMITER ;;
-      /*!50003 CREATE*/ /*!50017 DEFINER=`backup`@`%`*/ /*!50003 trigger tr before insert on project for each row begin
-      --
-      -- Current Database: `nova`
-      --
-      set new.name=concat(new.name,'!'); end
-      */;;
-      DELIMITER ;
+LOCK TABLES `project` WRITE;
+INSERT INTO `project` VALUES
+(1,'admin'),
+(2,'日本語');
+UNLOCK TABLES;
+DELIMITER ;;
+/*!50003 CREATE*/ /*!50017 DEFINER=`backup`@`%`*/ /*!50003 trigger tr before insert on project for each row begin
+--
+-- Current Database: `nova`
+--
+set new.name=concat(new.name,'!'); end
+*/;;
+DELIMITER ;
 
-      """;
+""";
 
   static final String NOVA =
       """
@@ -169,7 +169,8 @@ class DumpSplitterTest {
   @Test
   void epilogueGoesAfterTheSectionBeforeTheFooter() throws IOException {
     String views = "/*!50001 VIEW `v` AS select 1 AS `x` */;\n";
-    Scripts scripts = split(DUMP, List.of("keystone", "nova"), Map.of("keystone", views.getBytes(UTF_8)));
+    Scripts scripts =
+        split(DUMP, List.of("keystone", "nova"), Map.of("keystone", views.getBytes(UTF_8)));
 
     String keystone = scripts.text("keystone");
     assertThat(keystone).contains(KEYSTONE + views + "/*!40111 SET SQL_NOTES");
@@ -184,7 +185,8 @@ class DumpSplitterTest {
     assertThatThrownBy(() -> splitInto(cut, List.of("keystone", "nova"), scripts))
         .isInstanceOf(DumpSplitter.DumpFormatException.class)
         .hasMessage(
-            "the dump was cut short while writing database `nova` (no '-- Dump completed' trailer)");
+            "the dump was cut short while writing database `nova` (no '-- Dump completed'"
+                + " trailer)");
     assertThat(scripts.opened).containsExactly("keystone", "nova");
     assertThat(scripts.finished).containsExactly("keystone");
   }
@@ -219,6 +221,20 @@ class DumpSplitterTest {
         .hasMessageContaining("unexpected section '-- Current Database: `keystone`'");
     assertThatThrownBy(() -> split(DUMP, List.of("keystone", "nova", "glance"), Map.of()))
         .hasMessageContaining("without a section for database `glance`");
+  }
+
+  @Test
+  void secondPassForViewsCreatedDuringTheBackupIsExplained() {
+    String withViewPass =
+        HEADER
+            + KEYSTONE
+            + NOVA
+            + "\n--\n-- Current Database: `keystone`\n--\n\nUSE `keystone`;\n"
+            + FOOTER;
+
+    assertThatThrownBy(() -> split(withViewPass, List.of("keystone", "nova"), Map.of()))
+        .hasMessageContaining("second section for database `keystone`")
+        .hasMessageContaining("view was probably created during the backup");
   }
 
   @Test
@@ -276,12 +292,14 @@ class DumpSplitterTest {
   static Scripts split(String dump, List<String> databases, Map<String, byte[]> epilogues)
       throws IOException {
     Scripts scripts = new Scripts();
-    new DumpSplitter(databases, epilogues).split(new ByteArrayInputStream(dump.getBytes(UTF_8)), scripts);
+    new DumpSplitter(databases, epilogues)
+        .split(new ByteArrayInputStream(dump.getBytes(UTF_8)), scripts);
     return scripts;
   }
 
   static void splitInto(String dump, List<String> databases, Scripts scripts) throws IOException {
-    new DumpSplitter(databases, Map.of()).split(new ByteArrayInputStream(dump.getBytes(UTF_8)), scripts);
+    new DumpSplitter(databases, Map.of())
+        .split(new ByteArrayInputStream(dump.getBytes(UTF_8)), scripts);
   }
 
   /** Keeps every script in memory. */
