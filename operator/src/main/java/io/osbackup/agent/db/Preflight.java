@@ -1,0 +1,123 @@
+package io.osbackup.agent.db;
+
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The JDBC look at the server before dumping: can we log in, which version is it, which databases
+ * and views does it hold. Its failures are turned into messages an admin can act on.
+ */
+final class Preflight {
+
+  static final int CONNECT_TIMEOUT_MILLIS = 10_000;
+
+  /** What the server told us. */
+  record Survey(String serverVersion, List<String> databases, Map<String, List<String>> views) {}
+
+  private Preflight() {}
+
+  static Survey survey(String host, int port, DatabaseLogin login) throws PreflightException {
+    Properties props = new Properties();
+    props.setProperty("user", login.username());
+    props.setProperty("password", login.password());
+    props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_MILLIS));
+    props.setProperty("socketTimeout", "60000");
+    props.setProperty("connectionTimeZone", "SERVER");
+    String url = "jdbc:mysql://" + hostForUrl(host) + ":" + port + "/";
+    try (Connection c = DriverManager.getConnection(url, props);
+        Statement s = c.createStatement()) {
+      String version;
+      try (ResultSet rs = s.executeQuery("SELECT VERSION()")) {
+        rs.next();
+        version = rs.getString(1);
+      }
+      List<String> databases = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery("SHOW DATABASES")) {
+        while (rs.next()) {
+          databases.add(rs.getString(1));
+        }
+      }
+      Map<String, List<String>> views = new LinkedHashMap<>();
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
+                  + " WHERE TABLE_TYPE = 'VIEW' ORDER BY TABLE_SCHEMA, TABLE_NAME")) {
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            views.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(rs.getString(2));
+          }
+        }
+      }
+      return new Survey(version, databases, views);
+    } catch (SQLException e) {
+      throw new PreflightException(explain(e, host, port, login.username()), e);
+    }
+  }
+
+  /**
+   * A message for a tired admin; never includes the password (Connector/J's messages do not
+   * either).
+   */
+  static String explain(SQLException e, String host, int port, String user) {
+    String server = host + ":" + port;
+    if (e.getErrorCode() == 1045 || "28000".equals(e.getSQLState())) {
+      return "the server at "
+          + server
+          + " refused user '"
+          + user
+          + "': check username and password in the credentials Secret ("
+          + e.getMessage()
+          + ")";
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof UnknownHostException) {
+        return "unknown host '" + host + "': check spec.databases[].host (" + t.getMessage() + ")";
+      }
+      if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
+        return "cannot connect to " + server + ": " + t.getMessage();
+      }
+      if (t instanceof SocketTimeoutException) {
+        return "cannot connect to "
+            + server
+            + ": no answer within "
+            + CONNECT_TIMEOUT_MILLIS / 1000
+            + " s ("
+            + t.getMessage()
+            + ")";
+      }
+    }
+    if (e.getSQLState() != null && e.getSQLState().startsWith("08")) {
+      return "cannot connect to " + server + ": " + e.getMessage();
+    }
+    return "the server at "
+        + server
+        + " answered with error "
+        + e.getErrorCode()
+        + ": "
+        + e.getMessage();
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  /** The pre-flight failed; the message says why in the admin's terms. */
+  static final class PreflightException extends Exception {
+    PreflightException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.osbackup.agent.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.SQLException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The login never shows its password, and reaches the tools through a private option file. */
+class DatabaseLoginTest {
+
+  @Test
+  void toStringHidesThePassword() {
+    assertThat(new DatabaseLogin("backup", "s3cret").toString())
+        .contains("backup")
+        .doesNotContain("s3cret");
+  }
+
+  @Test
+  void readsTheSecretVolumeDroppingOneTrailingNewline(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("username"), "backup\n");
+    Files.writeString(dir.resolve("password"), "pa ss\n\n");
+
+    assertThat(DatabaseLogin.read(dir)).isEqualTo(new DatabaseLogin("backup", "pa ss\n"));
+  }
+
+  @Test
+  void optionFileQuotesAndEscapesValues() {
+    assertThat(ClientOptionFile.contents(new DatabaseLogin("u", "a\"b\\c#d'e\nf")))
+        .isEqualTo("[client]\nuser=\"u\"\npassword=\"a\\\"b\\\\c#d'e\\nf\"\n");
+  }
+
+  @Test
+  void optionFileIsPrivateAndDeletedOnClose() throws Exception {
+    Path file;
+    try (ClientOptionFile options = ClientOptionFile.write(new DatabaseLogin("u", "p"))) {
+      file = options.path();
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+          .isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())))
+          .isEqualTo("rwx------");
+      assertThat(options.argument()).isEqualTo("--defaults-file=" + file);
+    }
+    assertThat(file).doesNotExist();
+    assertThat(file.getParent()).doesNotExist();
+  }
+
+  @Test
+  void accessDeniedTellsWhereToLook() {
+    SQLException denied =
+        new SQLException(
+            "Access denied for user 'backup'@'10.0.0.7' (using password: YES)", "28000", 1045);
+
+    assertThat(Preflight.explain(denied, "galera", 3306, "backup"))
+        .startsWith(
+            "the server at galera:3306 refused user 'backup': check username and password in the"
+                + " credentials Secret");
+  }
+
+  @Test
+  void toolFailureSaysHowItEnded() {
+    assertThat(DatabaseBackup.toolFailure("mariadb-dump", 137, ""))
+        .isEqualTo("mariadb-dump was killed by signal 9");
+    assertThat(DatabaseBackup.toolFailure("mariadb-dump", 2, "mariadb-dump: Got error: 1049\n"))
+        .isEqualTo("mariadb-dump failed with exit code 2: mariadb-dump: Got error: 1049");
+  }
+}
