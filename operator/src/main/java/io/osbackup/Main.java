@@ -27,11 +27,11 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args));
+    System.exit(execute(args));
   }
 
   /** Runs {@code osbackup} with {@code args} and returns the exit code. */
-  public static int run(String... args) {
+  public static int execute(String... args) {
     return new CommandLine(new Main()).execute(args);
   }
 

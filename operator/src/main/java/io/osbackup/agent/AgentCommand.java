@@ -27,8 +27,11 @@ import picocli.CommandLine.Command;
     name = "agent",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs one backup Job: reads the plan (JSON) from $" + AgentPlan.ENV + ", uploads the artifacts and a",
-      "report to the bucket, and writes a failure to " + AgentCommand.TERMINATION_LOG + ".",
+      "Runs one backup Job: reads the plan (JSON) from $"
+          + AgentPlan.ENV
+          + ", uploads the artifacts and a report to the bucket, and writes a failure to "
+          + AgentCommand.TERMINATION_LOG
+          + ".",
       "Exit codes: 0 succeeded, 1 backup failed, 2 bad plan."
     })
 public final class AgentCommand implements Callable<Integer> {
