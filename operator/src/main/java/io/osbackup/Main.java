@@ -7,7 +7,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** Entry point of the one osbackup jar: {@code osbackup <command>}, one subcommand per entry point. */
+/**
+ * Entry point of the one osbackup jar: {@code osbackup <command>}, one subcommand per entry point.
+ */
 @Command(
     name = "osbackup",
     mixinStandardHelpOptions = true,
@@ -23,7 +25,8 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: name one of " + spec.subcommands().keySet());
+    throw new ParameterException(
+        spec.commandLine(), "Missing command: name one of " + spec.subcommands().keySet());
   }
 
   public static void main(String[] args) {

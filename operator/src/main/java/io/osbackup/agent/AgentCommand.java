@@ -19,9 +19,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /**
- * {@code osbackup agent}: does the data work of one backup Job — reads the plan from {@code $OSBACKUP_PLAN}, uploads
- * the artifacts, and always writes a {@link JobReport} to the bucket, since agent pods have no Kubernetes access.
- * Exits 0 on success, 1 on a failed backup, 2 on a bad plan.
+ * {@code osbackup agent}: does the data work of one backup Job — reads the plan from {@code
+ * $OSBACKUP_PLAN}, uploads the artifacts, and always writes a {@link JobReport} to the bucket,
+ * since agent pods have no Kubernetes access. Exits 0 on success, 1 on a failed backup, 2 on a bad
+ * plan.
  */
 @Command(
     name = "agent",
@@ -36,7 +37,10 @@ import picocli.CommandLine.Command;
     })
 public final class AgentCommand implements Callable<Integer> {
 
-  /** Where Kubernetes reads the container's termination message from (resolved through the mount table). */
+  /**
+   * Where Kubernetes reads the container's termination message from (resolved through the mount
+   * table).
+   */
   public static final String TERMINATION_LOG = "/dev/termination-log";
 
   /** Kubernetes keeps at most this many bytes of a termination message. */
@@ -88,7 +92,8 @@ public final class AgentCommand implements Callable<Integer> {
     try {
       mounts = MountTable.fromEnv(env);
     } catch (IllegalArgumentException e) {
-      // Only the local runner sets the mount table; without it there is no termination log to write to.
+      // Only the local runner sets the mount table; without it there is no termination log to write
+      // to.
       err.println("osbackup agent: " + e.getMessage());
       return BAD_PLAN;
     }
@@ -176,10 +181,7 @@ public final class AgentCommand implements Callable<Integer> {
       return fail(mounts, code, message);
     }
     out.println(
-        "backup succeeded: "
-            + draft.artifacts().size()
-            + " artifact(s), report "
-            + reportKey);
+        "backup succeeded: " + draft.artifacts().size() + " artifact(s), report " + reportKey);
     return SUCCEEDED;
   }
 
@@ -195,7 +197,11 @@ public final class AgentCommand implements Callable<Integer> {
       String where =
           e.getLocation() == null
               ? ""
-              : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+              : " (line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr()
+                  + ")";
       throw new IllegalArgumentException(
           AgentPlan.ENV + " is not a valid plan: " + e.getOriginalMessage() + where);
     }
@@ -216,7 +222,8 @@ public final class AgentCommand implements Callable<Integer> {
     require(plan.store().bucket(), "store.bucket");
     require(plan.store().credentialsDir(), "store.credentialsDir");
     if (!plan.store().credentialsDir().startsWith("/")) {
-      throw invalid("store.credentialsDir must be an absolute path: '" + plan.store().credentialsDir() + "'");
+      throw invalid(
+          "store.credentialsDir must be an absolute path: '" + plan.store().credentialsDir() + "'");
     }
   }
 
@@ -257,7 +264,9 @@ public final class AgentCommand implements Callable<Integer> {
       value = Files.readString(mounts.resolve(podPath), StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new IOException(
-          "store credentials " + podPath + " do not exist: the Secret must have keys accessKey and secretKey");
+          "store credentials "
+              + podPath
+              + " do not exist: the Secret must have keys accessKey and secretKey");
     } catch (IOException e) {
       throw new IOException("cannot read store credentials " + podPath + ": " + e.getMessage());
     }
@@ -275,7 +284,8 @@ public final class AgentCommand implements Callable<Integer> {
     try {
       Files.write(log, truncate(safe, MAX_TERMINATION_MESSAGE));
     } catch (IOException | RuntimeException e) {
-      err.println("osbackup agent: cannot write " + TERMINATION_LOG + " (" + log + "): " + e.getMessage());
+      err.println(
+          "osbackup agent: cannot write " + TERMINATION_LOG + " (" + log + "): " + e.getMessage());
     }
     return code;
   }
@@ -317,7 +327,10 @@ public final class AgentCommand implements Callable<Integer> {
     }
   }
 
-  /** Scrubs the store keys out of any message before it is logged, reported or written to the termination log. */
+  /**
+   * Scrubs the store keys out of any message before it is logged, reported or written to the
+   * termination log.
+   */
   private record Secrets(StoreCredentials credentials) {
     String redact(String message) {
       if (message == null || credentials == null) {

@@ -4,8 +4,8 @@ import io.osbackup.store.ArtifactSink;
 import java.io.IOException;
 
 /**
- * The bucket as the agent sees it: artifacts go in through {@link ArtifactSink}, the Job report through {@link
- * #putJson}. {@code io.osbackup.store.ObjectStore} provides both.
+ * The bucket as the agent sees it: artifacts go in through {@link ArtifactSink}, the Job report
+ * through {@link #putJson}. {@code io.osbackup.store.ObjectStore} provides both.
  */
 public interface Bucket extends ArtifactSink {
 

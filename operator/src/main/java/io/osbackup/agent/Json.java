@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-/** The JSON mapping the agent uses for plans, mount tables and reports: ISO-8601 times, unknown fields ignored. */
+/**
+ * The JSON mapping the agent uses for plans, mount tables and reports: ISO-8601 times, unknown
+ * fields ignored.
+ */
 public final class Json {
 
   /** Shared, thread-safe once configured. */

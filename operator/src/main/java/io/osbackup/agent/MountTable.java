@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Resolves an absolute path as seen inside the agent pod to a local path: the identity in a real pod, and the
- * folders of a simulated node when the local Job runner sets {@value #ENV}.
+ * Resolves an absolute path as seen inside the agent pod to a local path: the identity in a real
+ * pod, and the folders of a simulated node when the local Job runner sets {@value #ENV}.
  */
 public final class MountTable {
 
   /**
-   * Environment variable holding a JSON object {@code {"<mountPath>": "<local dir or file>"}}; the longest mount
-   * path that is a prefix (on whole path components) of a pod path wins.
+   * Environment variable holding a JSON object {@code {"<mountPath>": "<local dir or file>"}}; the
+   * longest mount path that is a prefix (on whole path components) of a pod path wins.
    */
   public static final String ENV = "OSBACKUP_MOUNTS";
 
@@ -42,7 +42,9 @@ public final class MountTable {
     return new MountTable(list);
   }
 
-  /** The table described by {@value #ENV} in {@code env}, or the identity when it is unset or blank. */
+  /**
+   * The table described by {@value #ENV} in {@code env}, or the identity when it is unset or blank.
+   */
   public static MountTable fromEnv(Map<String, String> env) {
     String json = env.get(ENV);
     if (json == null || json.isBlank()) {

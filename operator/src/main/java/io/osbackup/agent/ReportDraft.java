@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * What a Job has done so far: the source it read and the artifacts uploaded whole. On failure the report still lists
- * the artifacts finished before it.
+ * What a Job has done so far: the source it read and the artifacts uploaded whole. On failure the
+ * report still lists the artifacts finished before it.
  */
 public final class ReportDraft {
 

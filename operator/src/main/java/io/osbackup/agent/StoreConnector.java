@@ -12,15 +12,17 @@ public interface StoreConnector {
 
   /** The real S3 store. */
   static StoreConnector objectStore() {
-    // MERGE: wire to the S3 client, e.g.
+    // MERGE: wire to the S3 client here, e.g.
     //   return (store, credentials) -> {
-    //     ObjectStore s = ObjectStore.connect(store.endpoint(), store.region(), store.forcePathStyle(),
-    //         store.bucket(), new Credentials(credentials.accessKey(), credentials.secretKey()));
-    //     return new Bucket() { open -> s.open(key, compression); putJson -> s.putJson(key, value) };
+    //     ObjectStore s3 = ObjectStore.connect(store.endpoint(), store.region(),
+    //         store.forcePathStyle(), store.bucket(),
+    //         new Credentials(credentials.accessKey(), credentials.secretKey()));
+    //     return new Bucket() {...}; // open -> s3.open, putJson -> s3.putJson
     //   };
-    // (or let ObjectStore implement Bucket directly).
+    // or let ObjectStore implement Bucket and return it directly.
     return (store, credentials) -> {
-      throw new IOException("the S3 store is not wired into this build (StoreConnector.objectStore)");
+      throw new IOException(
+          "the S3 store is not wired into this build (StoreConnector.objectStore)");
     };
   }
 }

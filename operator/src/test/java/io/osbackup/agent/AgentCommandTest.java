@@ -83,10 +83,15 @@ class AgentCommandTest {
         "daily-20261121-020000",
         FOLDER,
         new AgentPlan.Store(
-            "http://swift-proxy:8080", "openstack-backups", "us-east-1", true, AgentPlan.STORE_CREDENTIALS_DIR),
+            "http://swift-proxy:8080",
+            "openstack-backups",
+            "us-east-1",
+            true,
+            AgentPlan.STORE_CREDENTIALS_DIR),
         "zstd",
         null,
-        new AgentPlan.Files("nova-config", "compute-07", AgentPlan.HOST_ROOT, List.of(paths), List.of()));
+        new AgentPlan.Files(
+            "nova-config", "compute-07", AgentPlan.HOST_ROOT, List.of(paths), List.of()));
   }
 
   private static AgentPlan databasePlan() {
@@ -95,7 +100,11 @@ class AgentCommandTest {
         "daily-20261121-020000",
         FOLDER,
         new AgentPlan.Store(
-            "http://swift-proxy:8080", "openstack-backups", "us-east-1", true, AgentPlan.STORE_CREDENTIALS_DIR),
+            "http://swift-proxy:8080",
+            "openstack-backups",
+            "us-east-1",
+            true,
+            AgentPlan.STORE_CREDENTIALS_DIR),
         "gzip",
         new AgentPlan.Database(
             "control-plane",
@@ -142,9 +151,16 @@ class AgentCommandTest {
     assertThat(artifact.get("key").asText()).isEqualTo(key);
     assertThat(artifact.get("files").asLong()).isEqualTo(3); // etc/, etc/nova/, nova.conf
     assertThat(artifact.get("compression").asText()).isEqualTo("zstd");
-    assertThat(artifact.get("sha256").asText()).isEqualTo(MemoryBucket.sha256(bucket.objects.get(key)));
+    assertThat(artifact.get("sha256").asText())
+        .isEqualTo(MemoryBucket.sha256(bucket.objects.get(key)));
     assertThat(out())
-        .contains("artifact " + key + " size=" + bucket.objects.get(key).length + " sha256=" + artifact.get("sha256").asText());
+        .contains(
+            "artifact "
+                + key
+                + " size="
+                + bucket.objects.get(key).length
+                + " sha256="
+                + artifact.get("sha256").asText());
     assertThat(Files.exists(terminationLog)).isFalse();
     assertThat(out() + err()).doesNotContain(SECRET);
   }
@@ -157,7 +173,8 @@ class AgentCommandTest {
 
     JsonNode report = bucket.json(BackupLayout.report(FOLDER, plan.jobName()));
     assertThat(report.get("succeeded").asBoolean()).isFalse();
-    assertThat(report.get("message").asText()).isEqualTo("path /etc/glance does not exist on node compute-07");
+    assertThat(report.get("message").asText())
+        .isEqualTo("path /etc/glance does not exist on node compute-07");
     assertThat(report.get("artifacts")).isEmpty();
     assertThat(bucket.aborted).containsKey(FOLDER + "/files/nova-config/compute-07.tar.zst");
     assertThat(terminationLog()).isEqualTo("path /etc/glance does not exist on node compute-07");
@@ -168,21 +185,27 @@ class AgentCommandTest {
   void databaseHalfIsCalledAndItsPartialArtifactsAreReported() throws IOException {
     databaseDump =
         (plan, mounts, sink, report) -> {
-          String key = BackupLayout.databaseArtifact(plan.folder(), "control-plane", "keystone", Compression.GZIP);
-          report.artifact(new StoredArtifact(key, 10, 40, "ab".repeat(32), Compression.GZIP), "keystone", null);
+          String key =
+              BackupLayout.databaseArtifact(
+                  plan.folder(), "control-plane", "keystone", Compression.GZIP);
+          report.artifact(
+              new StoredArtifact(key, 10, 40, "ab".repeat(32), Compression.GZIP), "keystone", null);
           throw new IOException("mariadb-dump exited 2: Access denied for user 'backup'");
         };
 
     assertThat(agent(databasePlan())).isEqualTo(1);
 
-    JsonNode report = bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
+    JsonNode report =
+        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
     assertThat(report.get("succeeded").asBoolean()).isFalse();
     assertThat(report.get("target").asText()).isEqualTo("control-plane");
     assertThat(report.has("node")).isFalse();
     assertThat(report.at("/artifacts/0/database").asText()).isEqualTo("keystone");
     assertThat(report.at("/source/host").asText()).isEqualTo("galera");
-    assertThat(terminationLog()).isEqualTo("mariadb-dump exited 2: Access denied for user 'backup'");
-    assertThat(out()).contains("artifact " + FOLDER + "/db/control-plane/keystone.sql.gz size=10 sha256=abab");
+    assertThat(terminationLog())
+        .isEqualTo("mariadb-dump exited 2: Access denied for user 'backup'");
+    assertThat(out())
+        .contains("artifact " + FOLDER + "/db/control-plane/keystone.sql.gz size=10 sha256=abab");
   }
 
   @Test
@@ -197,7 +220,8 @@ class AgentCommandTest {
     assertThat(agent(null)).isEqualTo(2);
 
     assertThat(err()).contains("OSBACKUP_PLAN is not set: the agent reads its plan (JSON) from it");
-    assertThat(terminationLog()).isEqualTo("OSBACKUP_PLAN is not set: the agent reads its plan (JSON) from it");
+    assertThat(terminationLog())
+        .isEqualTo("OSBACKUP_PLAN is not set: the agent reads its plan (JSON) from it");
     assertThat(bucket.objects).isEmpty();
   }
 
@@ -207,7 +231,9 @@ class AgentCommandTest {
 
     assertThat(agent(null)).isEqualTo(2);
 
-    assertThat(terminationLog()).startsWith("OSBACKUP_PLAN is not a valid plan: ").contains("line 1");
+    assertThat(terminationLog())
+        .startsWith("OSBACKUP_PLAN is not a valid plan: ")
+        .contains("line 1");
   }
 
   @Test
@@ -250,7 +276,8 @@ class AgentCommandTest {
     assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(1);
 
     assertThat(terminationLog())
-        .startsWith("cannot reach bucket openstack-backups at http://swift-proxy:8080: signature mismatch")
+        .startsWith(
+            "cannot reach bucket openstack-backups at http://swift-proxy:8080: signature mismatch")
         .doesNotContain(SECRET);
     assertThat(out() + err()).doesNotContain(SECRET).contains("***");
   }

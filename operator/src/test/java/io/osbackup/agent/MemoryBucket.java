@@ -15,7 +15,10 @@ import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStream;
 
-/** A bucket in memory for tests: compresses like the real store, keeps finished objects and aborted keys. */
+/**
+ * A bucket in memory for tests: compresses like the real store, keeps finished objects and aborted
+ * keys.
+ */
 public final class MemoryBucket implements Bucket {
 
   public final Map<String, byte[]> objects = new LinkedHashMap<>();

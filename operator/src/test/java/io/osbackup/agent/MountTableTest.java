@@ -11,7 +11,8 @@ class MountTableTest {
 
   @Test
   void identityResolvesEveryPathToItself() {
-    assertThat(MountTable.identity().resolve("/host/etc/nova")).isEqualTo(Path.of("/host/etc/nova"));
+    assertThat(MountTable.identity().resolve("/host/etc/nova"))
+        .isEqualTo(Path.of("/host/etc/nova"));
     assertThat(MountTable.fromEnv(Map.of()).resolve("/dev/termination-log"))
         .isEqualTo(Path.of("/dev/termination-log"));
   }
@@ -29,7 +30,8 @@ class MountTableTest {
         .isEqualTo(Path.of("/tmp/nova-conf/nova.conf"));
     assertThat(mounts.resolve("/host/etc/nova")).isEqualTo(Path.of("/tmp/nova-conf"));
     assertThat(mounts.resolve("/host/etc/swift")).isEqualTo(Path.of("/tmp/node-a/etc/swift"));
-    assertThat(mounts.resolve("/dev/termination-log")).isEqualTo(Path.of("/tmp/job/termination-log"));
+    assertThat(mounts.resolve("/dev/termination-log"))
+        .isEqualTo(Path.of("/tmp/job/termination-log"));
   }
 
   @Test

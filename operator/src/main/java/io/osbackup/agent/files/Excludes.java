@@ -8,8 +8,8 @@ import java.util.List;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * The {@code exclude} list of a files target: an entry starting with {@code /} excludes that node path and everything
- * below it; any other entry is a glob matched against the file name alone.
+ * The {@code exclude} list of a files target: an entry starting with {@code /} excludes that node
+ * path and everything below it; any other entry is a glob matched against the file name alone.
  */
 final class Excludes {
 
@@ -39,14 +39,22 @@ final class Excludes {
           globs.add(FileSystems.getDefault().getPathMatcher("glob:" + pattern));
         } catch (PatternSyntaxException e) {
           throw new IllegalArgumentException(
-              "files.exclude[" + i + "] is not a valid glob '" + pattern + "': " + e.getDescription());
+              "files.exclude["
+                  + i
+                  + "] is not a valid glob '"
+                  + pattern
+                  + "': "
+                  + e.getDescription());
         }
       }
     }
     return new Excludes(List.copyOf(absolute), List.copyOf(globs));
   }
 
-  /** True when {@code nodePath} (absolute, normalized) is excluded by itself or by an excluded ancestor path. */
+  /**
+   * True when {@code nodePath} (absolute, normalized) is excluded by itself or by an excluded
+   * ancestor path.
+   */
   boolean excludes(Path nodePath) {
     for (Path path : absolute) {
       if (nodePath.startsWith(path)) {

@@ -34,12 +34,16 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
- * The files half of the agent: streams the paths of one node into a PAX tar artifact, keeping modes, owners, mtimes,
- * symlinks (never followed) and empty directories, so GNU {@code tar -xp} restores them.
+ * The files half of the agent: streams the paths of one node into a PAX tar artifact, keeping
+ * modes, owners, mtimes, symlinks (never followed) and empty directories, so GNU {@code tar -xp}
+ * restores them.
  */
 public final class FilesBackup {
 
-  /** How a regular file is opened for reading; tests replace it to make a file unreadable even for root. */
+  /**
+   * How a regular file is opened for reading; tests replace it to make a file unreadable even for
+   * root.
+   */
   @FunctionalInterface
   interface FileOpener {
     InputStream open(Path local) throws IOException;
@@ -56,7 +60,10 @@ public final class FilesBackup {
   private final Consumer<String> notes;
   private final FileOpener opener;
 
-  /** Reads node paths through {@code mounts} and reports skipped entries and changing files to {@code notes}. */
+  /**
+   * Reads node paths through {@code mounts} and reports skipped entries and changing files to
+   * {@code notes}.
+   */
   public FilesBackup(MountTable mounts, Consumer<String> notes) {
     this(mounts, notes, local -> Files.newInputStream(local, LinkOption.NOFOLLOW_LINKS));
   }
@@ -67,7 +74,10 @@ public final class FilesBackup {
     this.opener = opener;
   }
 
-  /** Checks a files target before anything is read; throws {@link IllegalArgumentException} naming the field. */
+  /**
+   * Checks a files target before anything is read; throws {@link IllegalArgumentException} naming
+   * the field.
+   */
   public static void validate(AgentPlan.Files files) {
     if (files.target() == null || files.target().isBlank()) {
       throw new IllegalArgumentException("files.target is empty");
@@ -97,8 +107,8 @@ public final class FilesBackup {
   }
 
   /**
-   * Archives {@code files} into {@code sink} under {@link BackupLayout#filesArtifact}; on any failure the upload is
-   * aborted and the error, naming the path and node, is thrown.
+   * Archives {@code files} into {@code sink} under {@link BackupLayout#filesArtifact}; on any
+   * failure the upload is aborted and the error, naming the path and node, is thrown.
    */
   public JobReport.Artifact backup(
       String folder, AgentPlan.Files files, Compression compression, ArtifactSink sink)
@@ -126,8 +136,8 @@ public final class FilesBackup {
   }
 
   /**
-   * Writes the tar archive of {@code files} to {@code out} (which is flushed, not closed) and returns the number of
-   * entries written.
+   * Writes the tar archive of {@code files} to {@code out} (which is flushed, not closed) and
+   * returns the number of entries written.
    */
   public long write(AgentPlan.Files files, OutputStream out) throws IOException {
     validate(files);
@@ -421,7 +431,9 @@ public final class FilesBackup {
           (FileTime) a.get("lastModifiedTime"));
     }
 
-    /** The JDK names an id without a passwd/group entry by its number; tar then gets no name at all. */
+    /**
+     * The JDK names an id without a passwd/group entry by its number; tar then gets no name at all.
+     */
     private static String principal(String name, long id) {
       return name == null || name.equals(Long.toString(id)) ? "" : name;
     }

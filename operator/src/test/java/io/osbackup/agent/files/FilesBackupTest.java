@@ -80,7 +80,8 @@ class FilesBackupTest {
     file(lib.resolve("instances/uuid/disk"), "excluded\n", "rw-r--r--");
 
     Files.setPosixFilePermissions(nova, PosixFilePermissions.fromString("rwxr-x---"));
-    Files.setPosixFilePermissions(nova.resolve("empty"), PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(
+        nova.resolve("empty"), PosixFilePermissions.fromString("rwx------"));
     // Times last: creating children changes a directory's mtime.
     long second = Instant.parse("2024-03-01T02:00:00Z").getEpochSecond();
     try (Stream<Path> all = Files.walk(node)) {
@@ -130,7 +131,8 @@ class FilesBackupTest {
     String listing = run("tar", "-tzf", archive.toString());
     assertThat(listing.lines().count()).isEqualTo(artifact.files()).isEqualTo(expected.size());
     assertThat(notes)
-        .anySatisfy(n -> assertThat(n).contains("skipped FIFO /etc/nova/control.fifo on node compute-07"));
+        .anySatisfy(
+            n -> assertThat(n).contains("skipped FIFO /etc/nova/control.fifo on node compute-07"));
   }
 
   @Test
@@ -142,8 +144,12 @@ class FilesBackupTest {
     try (TarArchiveInputStream in =
         new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
       for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
-        String name = e.getName().endsWith("/") ? e.getName().substring(0, e.getName().length() - 1) : e.getName();
-        String type = e.isDirectory() ? "dir" : e.isSymbolicLink() ? "link" : e.isFile() ? "file" : "?";
+        String name =
+            e.getName().endsWith("/")
+                ? e.getName().substring(0, e.getName().length() - 1)
+                : e.getName();
+        String type =
+            e.isDirectory() ? "dir" : e.isSymbolicLink() ? "link" : e.isFile() ? "file" : "?";
         String body =
             e.isSymbolicLink()
                 ? "-> " + e.getLinkName()
@@ -172,10 +178,7 @@ class FilesBackupTest {
             () ->
                 backup()
                     .backup(
-                        "f",
-                        plan(List.of("/etc/nova", "/etc/glance")),
-                        Compression.NONE,
-                        bucket))
+                        "f", plan(List.of("/etc/nova", "/etc/glance")), Compression.NONE, bucket))
         .hasMessage("path /etc/glance does not exist on node compute-07");
     assertThat(bucket.objects).isEmpty();
     assertThat(bucket.aborted).containsKey("f/files/nova-config/compute-07.tar");
@@ -206,9 +209,11 @@ class FilesBackupTest {
   @Test
   void unreadableFileFailsForRealWhenNotRoot() throws Exception {
     assumeFalse(ROOT, "root reads every file");
-    Files.setPosixFilePermissions(node.resolve("etc/nova/secret.key"), PosixFilePermissions.fromString("---------"));
+    Files.setPosixFilePermissions(
+        node.resolve("etc/nova/secret.key"), PosixFilePermissions.fromString("---------"));
 
-    assertThatThrownBy(() -> backup().write(plan(List.of("/etc/nova")), new ByteArrayOutputStream()))
+    assertThatThrownBy(
+            () -> backup().write(plan(List.of("/etc/nova")), new ByteArrayOutputStream()))
         .hasMessage("cannot read /etc/nova/secret.key on node compute-07: permission denied");
   }
 
@@ -225,7 +230,8 @@ class FilesBackupTest {
                 return new ByteArrayInputStream("[DEF".getBytes(StandardCharsets.UTF_8));
               }
               if (local.equals(growing)) {
-                return new ByteArrayInputStream("s3cr3t\nand much more".getBytes(StandardCharsets.UTF_8));
+                return new ByteArrayInputStream(
+                    "s3cr3t\nand much more".getBytes(StandardCharsets.UTF_8));
               }
               return Files.newInputStream(local);
             });
@@ -233,7 +239,8 @@ class FilesBackupTest {
     backup.write(plan(List.of("/etc/nova")), tar);
 
     Map<String, String> contents = new TreeMap<>();
-    try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
       for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
         if (e.isFile()) {
           contents.put(e.getName(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
@@ -261,7 +268,10 @@ class FilesBackupTest {
         .hasMessageContaining("files.paths[0] must name a directory or file below /");
   }
 
-  /** The source tree as an extraction must restore it: listed paths, their parents, nothing excluded. */
+  /**
+   * The source tree as an extraction must restore it: listed paths, their parents, nothing
+   * excluded.
+   */
   private Map<String, String> expected() throws IOException {
     Map<String, String> all = snapshot(node);
     assertThat(all)
@@ -323,8 +333,10 @@ class FilesBackupTest {
     return out;
   }
 
-  private static String describe(String type, int mode, long uid, long gid, long mtime, String body) {
-    return String.format("%s %04o %d:%d %s %s", type, mode, uid, gid, Instant.ofEpochSecond(mtime), body);
+  private static String describe(
+      String type, int mode, long uid, long gid, long mtime, String body) {
+    return String.format(
+        "%s %04o %d:%d %s %s", type, mode, uid, gid, Instant.ofEpochSecond(mtime), body);
   }
 
   private static void file(Path path, String content, String permissions) throws IOException {
