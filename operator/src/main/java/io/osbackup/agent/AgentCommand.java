@@ -1,0 +1,348 @@
+package io.osbackup.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.osbackup.agent.files.FilesBackup;
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.Compression;
+import io.osbackup.store.JobReport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code osbackup agent}: does the data work of one backup Job — reads the plan from {@code
+ * $OSBACKUP_PLAN}, uploads the artifacts, and always writes a {@link JobReport} to the bucket,
+ * since agent pods have no Kubernetes access. Exits 0 on success, 1 on a failed backup, 2 on a bad
+ * plan.
+ */
+@Command(
+    name = "agent",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs one backup Job: reads the plan (JSON) from $"
+          + AgentPlan.ENV
+          + ", uploads the artifacts and a report to the bucket, and writes a failure to "
+          + AgentCommand.TERMINATION_LOG
+          + ".",
+      "Exit codes: 0 succeeded, 1 backup failed, 2 bad plan."
+    })
+public final class AgentCommand implements Callable<Integer> {
+
+  /**
+   * Where Kubernetes reads the container's termination message from (resolved through the mount
+   * table).
+   */
+  public static final String TERMINATION_LOG = "/dev/termination-log";
+
+  /** Kubernetes keeps at most this many bytes of a termination message. */
+  static final int MAX_TERMINATION_MESSAGE = 4096;
+
+  static final int SUCCEEDED = 0;
+  static final int FAILED = 1;
+  static final int BAD_PLAN = 2;
+
+  private final Map<String, String> env;
+  private final StoreConnector connector;
+  private final DatabaseDump databaseDump;
+  private final Clock clock;
+  private final PrintStream out;
+  private final PrintStream err;
+  private Secrets secrets = new Secrets(null);
+
+  /** The agent of a real pod: the process environment, the S3 store and the database half. */
+  public AgentCommand() {
+    this(
+        System.getenv(),
+        StoreConnector.objectStore(),
+        DatabaseDump.notWired(),
+        Clock.systemUTC(),
+        System.out,
+        System.err);
+  }
+
+  /** An agent with its surroundings given, for tests and the local Job runner. */
+  public AgentCommand(
+      Map<String, String> env,
+      StoreConnector connector,
+      DatabaseDump databaseDump,
+      Clock clock,
+      PrintStream out,
+      PrintStream err) {
+    this.env = env;
+    this.connector = connector;
+    this.databaseDump = databaseDump;
+    this.clock = clock;
+    this.out = out;
+    this.err = err;
+  }
+
+  @Override
+  public Integer call() {
+    Instant startedAt = clock.instant();
+    MountTable mounts;
+    try {
+      mounts = MountTable.fromEnv(env);
+    } catch (IllegalArgumentException e) {
+      // Only the local runner sets the mount table; without it there is no termination log to write
+      // to.
+      err.println("osbackup agent: " + e.getMessage());
+      return BAD_PLAN;
+    }
+
+    AgentPlan plan;
+    try {
+      plan = readPlan(env.get(AgentPlan.ENV));
+      checkReportable(plan);
+    } catch (IllegalArgumentException e) {
+      return fail(mounts, BAD_PLAN, e.getMessage());
+    }
+
+    Bucket bucket;
+    try {
+      StoreCredentials credentials = readCredentials(mounts, plan.store().credentialsDir());
+      secrets = new Secrets(credentials);
+      bucket = connector.connect(plan.store(), credentials);
+    } catch (Exception e) {
+      restoreInterrupt(e);
+      return fail(
+          mounts,
+          FAILED,
+          "cannot reach bucket "
+              + plan.store().bucket()
+              + " at "
+              + plan.store().endpoint()
+              + ": "
+              + describe(e)
+              + " (no report written)");
+    }
+
+    ReportDraft draft = new ReportDraft(this::logArtifact);
+    int code = SUCCEEDED;
+    String message = null;
+    Compression compression = null;
+    try {
+      checkWork(plan);
+      compression = Compression.of(plan.compression());
+    } catch (IllegalArgumentException e) {
+      code = BAD_PLAN;
+      message = "invalid plan: " + e.getMessage();
+    }
+    if (code == SUCCEEDED) {
+      try {
+        if (plan.files() != null) {
+          draft.source(new JobReport.Source(null, null, null, null, plan.files().paths()));
+          FilesBackup files = new FilesBackup(mounts, note -> err.println("warning: " + note));
+          draft.artifact(files.backup(plan.folder(), plan.files(), compression, bucket));
+        } else {
+          draft.source(
+              new JobReport.Source(
+                  plan.database().host(), plan.database().port(), null, null, null));
+          databaseDump.dump(plan, mounts, bucket, draft);
+        }
+      } catch (Exception e) {
+        restoreInterrupt(e);
+        code = FAILED;
+        message = describe(e);
+      }
+    }
+
+    JobReport report =
+        new JobReport(
+            plan.jobName(),
+            plan.files() != null
+                ? plan.files().target()
+                : plan.database() != null ? plan.database().target() : null,
+            plan.files() != null ? plan.files().node() : null,
+            code == SUCCEEDED,
+            message == null ? null : secrets.redact(message),
+            startedAt,
+            clock.instant(),
+            draft.source(),
+            draft.artifacts());
+    String reportKey = BackupLayout.report(plan.folder(), plan.jobName());
+    try {
+      bucket.putJson(reportKey, report);
+    } catch (Exception e) {
+      restoreInterrupt(e);
+      String failure = "cannot write the report " + reportKey + ": " + describe(e);
+      message = message == null ? failure : message + "; " + failure;
+      code = code == SUCCEEDED ? FAILED : code;
+    }
+    if (code != SUCCEEDED) {
+      return fail(mounts, code, message);
+    }
+    out.println(
+        "backup succeeded: " + draft.artifacts().size() + " artifact(s), report " + reportKey);
+    return SUCCEEDED;
+  }
+
+  private static AgentPlan readPlan(String json) {
+    if (json == null || json.isBlank()) {
+      throw new IllegalArgumentException(
+          AgentPlan.ENV + " is not set: the agent reads its plan (JSON) from it");
+    }
+    AgentPlan plan;
+    try {
+      plan = Json.MAPPER.readValue(json, AgentPlan.class);
+    } catch (JsonProcessingException e) {
+      String where =
+          e.getLocation() == null
+              ? ""
+              : " (line "
+                  + e.getLocation().getLineNr()
+                  + ", column "
+                  + e.getLocation().getColumnNr()
+                  + ")";
+      throw new IllegalArgumentException(
+          AgentPlan.ENV + " is not a valid plan: " + e.getOriginalMessage() + where);
+    }
+    if (plan == null) {
+      throw new IllegalArgumentException(AgentPlan.ENV + " is not a valid plan: it is null");
+    }
+    return plan;
+  }
+
+  /** What must hold before a report can be written at all. */
+  private static void checkReportable(AgentPlan plan) {
+    require(plan.jobName(), "jobName");
+    require(plan.folder(), "folder");
+    if (plan.store() == null) {
+      throw invalid("store is missing");
+    }
+    require(plan.store().endpoint(), "store.endpoint");
+    require(plan.store().bucket(), "store.bucket");
+    require(plan.store().credentialsDir(), "store.credentialsDir");
+    if (!plan.store().credentialsDir().startsWith("/")) {
+      throw invalid(
+          "store.credentialsDir must be an absolute path: '" + plan.store().credentialsDir() + "'");
+    }
+  }
+
+  /** What must hold for the work itself; a report saying why is written when it does not. */
+  private static void checkWork(AgentPlan plan) {
+    if ((plan.files() == null) == (plan.database() == null)) {
+      throw new IllegalArgumentException("exactly one of database and files must be set");
+    }
+    if (plan.files() != null) {
+      FilesBackup.validate(plan.files());
+    } else {
+      require(plan.database().target(), "database.target");
+      require(plan.database().host(), "database.host");
+      require(plan.database().credentialsDir(), "database.credentialsDir");
+    }
+  }
+
+  private static void require(String value, String field) {
+    if (value == null || value.isBlank()) {
+      throw invalid(field + " is missing");
+    }
+  }
+
+  private static IllegalArgumentException invalid(String what) {
+    return new IllegalArgumentException(AgentPlan.ENV + " is not a valid plan: " + what);
+  }
+
+  private static StoreCredentials readCredentials(MountTable mounts, String dir)
+      throws IOException {
+    return new StoreCredentials(
+        readKey(mounts, dir, "accessKey"), readKey(mounts, dir, "secretKey"));
+  }
+
+  private static String readKey(MountTable mounts, String dir, String key) throws IOException {
+    String podPath = dir.endsWith("/") ? dir + key : dir + "/" + key;
+    String value;
+    try {
+      value = Files.readString(mounts.resolve(podPath), StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new IOException(
+          "store credentials "
+              + podPath
+              + " do not exist: the Secret must have keys accessKey and secretKey");
+    } catch (IOException e) {
+      throw new IOException("cannot read store credentials " + podPath + ": " + e.getMessage());
+    }
+    value = value.strip();
+    if (value.isEmpty()) {
+      throw new IOException("store credentials " + podPath + " are empty");
+    }
+    return value;
+  }
+
+  private int fail(MountTable mounts, int code, String message) {
+    String safe = secrets.redact(message);
+    err.println("osbackup agent: " + (code == BAD_PLAN ? "bad plan: " : "backup failed: ") + safe);
+    Path log = mounts.resolve(TERMINATION_LOG);
+    try {
+      Files.write(log, truncate(safe, MAX_TERMINATION_MESSAGE));
+    } catch (IOException | RuntimeException e) {
+      err.println(
+          "osbackup agent: cannot write " + TERMINATION_LOG + " (" + log + "): " + e.getMessage());
+    }
+    return code;
+  }
+
+  private void logArtifact(JobReport.Artifact a) {
+    out.println(
+        "artifact "
+            + a.key()
+            + " size="
+            + a.size()
+            + " sha256="
+            + a.sha256()
+            + (a.files() != null ? " files=" + a.files() : ""));
+  }
+
+  /** The first {@code max} bytes of {@code message} in UTF-8, cut on a character boundary. */
+  static byte[] truncate(String message, int max) {
+    byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= max) {
+      return bytes;
+    }
+    int end = max;
+    while (end > 0 && (bytes[end] & 0xC0) == 0x80) {
+      end--;
+    }
+    byte[] cut = new byte[end];
+    System.arraycopy(bytes, 0, cut, 0, end);
+    return cut;
+  }
+
+  private static String describe(Throwable e) {
+    String message = e.getMessage();
+    return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+  }
+
+  private static void restoreInterrupt(Exception e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Scrubs the store keys out of any message before it is logged, reported or written to the
+   * termination log.
+   */
+  private record Secrets(StoreCredentials credentials) {
+    String redact(String message) {
+      if (message == null || credentials == null) {
+        return message;
+      }
+      String safe = message;
+      for (String secret : new String[] {credentials.secretKey(), credentials.accessKey()}) {
+        if (secret != null && secret.length() >= 4) {
+          safe = safe.replace(secret, "***");
+        }
+      }
+      return safe;
+    }
+  }
+}

@@ -1,0 +1,441 @@
+package io.osbackup.agent.files;
+
+import io.osbackup.agent.MountTable;
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.ArtifactSink;
+import io.osbackup.store.ArtifactUpload;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.Compression;
+import io.osbackup.store.JobReport;
+import io.osbackup.store.StoredArtifact;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+
+/**
+ * The files half of the agent: streams the paths of one node into a PAX tar artifact, keeping
+ * modes, owners, mtimes, symlinks (never followed) and empty directories, so GNU {@code tar -xp}
+ * restores them.
+ */
+public final class FilesBackup {
+
+  /**
+   * How a regular file is opened for reading; tests replace it to make a file unreadable even for
+   * root.
+   */
+  @FunctionalInterface
+  interface FileOpener {
+    InputStream open(Path local) throws IOException;
+  }
+
+  private static final int TYPE_MASK = 0170000;
+  private static final int S_IFDIR = 0040000;
+  private static final int S_IFREG = 0100000;
+  private static final int S_IFLNK = 0120000;
+  private static final int PERMISSIONS = 07777;
+  private static final int BUFFER = 64 * 1024;
+
+  private final MountTable mounts;
+  private final Consumer<String> notes;
+  private final FileOpener opener;
+
+  /**
+   * Reads node paths through {@code mounts} and reports skipped entries and changing files to
+   * {@code notes}.
+   */
+  public FilesBackup(MountTable mounts, Consumer<String> notes) {
+    this(mounts, notes, local -> Files.newInputStream(local, LinkOption.NOFOLLOW_LINKS));
+  }
+
+  FilesBackup(MountTable mounts, Consumer<String> notes, FileOpener opener) {
+    this.mounts = mounts;
+    this.notes = notes;
+    this.opener = opener;
+  }
+
+  /**
+   * Checks a files target before anything is read; throws {@link IllegalArgumentException} naming
+   * the field.
+   */
+  public static void validate(AgentPlan.Files files) {
+    if (files.target() == null || files.target().isBlank()) {
+      throw new IllegalArgumentException("files.target is empty");
+    }
+    if (files.node() == null || files.node().isBlank()) {
+      throw new IllegalArgumentException("files.node is empty");
+    }
+    if (files.hostRoot() != null && !files.hostRoot().startsWith("/")) {
+      throw new IllegalArgumentException(
+          "files.hostRoot must be an absolute path: '" + files.hostRoot() + "'");
+    }
+    if (files.paths() == null || files.paths().isEmpty()) {
+      throw new IllegalArgumentException("files.paths is empty: name at least one absolute path");
+    }
+    for (int i = 0; i < files.paths().size(); i++) {
+      String path = files.paths().get(i);
+      if (path == null || !path.startsWith("/")) {
+        throw new IllegalArgumentException(
+            "files.paths[" + i + "] must be an absolute path: '" + path + "'");
+      }
+      if (Path.of(path).normalize().getNameCount() == 0) {
+        throw new IllegalArgumentException(
+            "files.paths[" + i + "] must name a directory or file below /, not '" + path + "'");
+      }
+    }
+    Excludes.of(files.exclude());
+  }
+
+  /**
+   * Archives {@code files} into {@code sink} under {@link BackupLayout#filesArtifact}; on any
+   * failure the upload is aborted and the error, naming the path and node, is thrown.
+   */
+  public JobReport.Artifact backup(
+      String folder, AgentPlan.Files files, Compression compression, ArtifactSink sink)
+      throws IOException {
+    validate(files);
+    String key = BackupLayout.filesArtifact(folder, files.target(), files.node(), compression);
+    try (ArtifactUpload upload = sink.open(key, compression)) {
+      long entries;
+      try {
+        entries = write(files, upload.stream());
+      } catch (IOException | RuntimeException e) {
+        upload.abort(String.valueOf(e.getMessage()));
+        throw e;
+      }
+      StoredArtifact stored = upload.finish();
+      return new JobReport.Artifact(
+          stored.key(),
+          null,
+          entries,
+          stored.size(),
+          stored.rawSize(),
+          stored.sha256(),
+          stored.compression().value());
+    }
+  }
+
+  /**
+   * Writes the tar archive of {@code files} to {@code out} (which is flushed, not closed) and
+   * returns the number of entries written.
+   */
+  public long write(AgentPlan.Files files, OutputStream out) throws IOException {
+    validate(files);
+    Walk walk = new Walk(files, out);
+    walk.run();
+    return walk.entries;
+  }
+
+  /** One archive being written. */
+  private final class Walk {
+    private final AgentPlan.Files files;
+    private final String hostRoot;
+    private final Excludes excludes;
+    private final TarArchiveOutputStream tar;
+    private final Set<String> written = new HashSet<>();
+    private final byte[] buffer = new byte[BUFFER];
+    private long entries;
+
+    Walk(AgentPlan.Files files, OutputStream out) {
+      this.files = files;
+      this.hostRoot = files.hostRoot() == null ? AgentPlan.HOST_ROOT : files.hostRoot();
+      this.excludes = Excludes.of(files.exclude());
+      this.tar = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name());
+      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+      tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+      tar.setAddPaxHeadersForNonAsciiNames(true);
+    }
+
+    void run() throws IOException {
+      for (Path root : roots()) {
+        if (excludes.excludes(root)) {
+          notes.accept("path " + root + " on node " + files.node() + " is excluded");
+          continue;
+        }
+        Path local = local(root);
+        Meta meta;
+        try {
+          meta = Meta.read(local);
+        } catch (NoSuchFileException e) {
+          throw new IOException("path " + root + " does not exist on node " + files.node(), e);
+        } catch (IOException e) {
+          throw unreadable(root, e);
+        }
+        for (int i = 1; i < root.getNameCount(); i++) {
+          parent(root.getRoot().resolve(root.subpath(0, i)));
+        }
+        tree(root, local, meta);
+      }
+      tar.finish();
+      tar.flush();
+    }
+
+    /** The listed paths, normalized and sorted, without those inside another listed path. */
+    private List<Path> roots() {
+      List<Path> sorted =
+          files.paths().stream().map(p -> Path.of(p).normalize()).sorted().distinct().toList();
+      List<Path> roots = new ArrayList<>();
+      for (Path path : sorted) {
+        if (roots.stream().noneMatch(path::startsWith)) {
+          roots.add(path);
+        }
+      }
+      return roots;
+    }
+
+    private Path local(Path nodePath) {
+      return mounts.resolve(hostRoot + nodePath);
+    }
+
+    /** A parent directory of a listed path, so that extraction restores its mode and owner. */
+    private void parent(Path nodePath) throws IOException {
+      String name = name(nodePath) + "/";
+      if (written.contains(name)) {
+        return;
+      }
+      Meta meta;
+      try {
+        meta = Meta.read(local(nodePath));
+      } catch (IOException e) {
+        meta = null;
+      }
+      if (meta == null || meta.type() != S_IFDIR) {
+        notes.accept(
+            "parent directory "
+                + nodePath
+                + " of a listed path cannot be read on node "
+                + files.node()
+                + ": stored as root:root 0755");
+        meta = new Meta(S_IFDIR, 0755, 0, 0, "", "", 0, FileTime.fromMillis(0));
+      }
+      put(entry(name, TarConstants.LF_DIR, meta));
+    }
+
+    private void tree(Path nodePath, Path local, Meta meta) throws IOException {
+      switch (meta.type()) {
+        case S_IFLNK -> symlink(nodePath, local, meta);
+        case S_IFREG -> file(nodePath, local, meta);
+        case S_IFDIR -> directory(nodePath, local, meta);
+        default ->
+            notes.accept(
+                "skipped "
+                    + kind(meta.type())
+                    + " "
+                    + nodePath
+                    + " on node "
+                    + files.node()
+                    + ": only files, directories and symlinks are archived");
+      }
+    }
+
+    private void directory(Path nodePath, Path local, Meta meta) throws IOException {
+      String name = name(nodePath) + "/";
+      if (written.add(name)) {
+        put(entry(name, TarConstants.LF_DIR, meta));
+      }
+      List<String> children = new ArrayList<>();
+      try (DirectoryStream<Path> stream = Files.newDirectoryStream(local)) {
+        for (Path child : stream) {
+          children.add(child.getFileName().toString());
+        }
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      children.sort(null);
+      for (String child : children) {
+        Path childNode = nodePath.resolve(child);
+        if (excludes.excludes(childNode)) {
+          continue;
+        }
+        Path childLocal = local.resolve(child);
+        Meta childMeta;
+        try {
+          childMeta = Meta.read(childLocal);
+        } catch (NoSuchFileException e) {
+          notes.accept(childNode + " on node " + files.node() + " vanished while being archived");
+          continue;
+        } catch (IOException e) {
+          throw unreadable(childNode, e);
+        }
+        tree(childNode, childLocal, childMeta);
+      }
+    }
+
+    private void symlink(Path nodePath, Path local, Meta meta) throws IOException {
+      String target;
+      try {
+        target = Files.readSymbolicLink(local).toString();
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      TarArchiveEntry entry = entry(name(nodePath), TarConstants.LF_SYMLINK, meta);
+      entry.setLinkName(target);
+      put(entry);
+    }
+
+    private void file(Path nodePath, Path local, Meta meta) throws IOException {
+      InputStream in;
+      try {
+        in = opener.open(local);
+      } catch (NoSuchFileException e) {
+        notes.accept(nodePath + " on node " + files.node() + " vanished while being archived");
+        return;
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      try (in) {
+        TarArchiveEntry entry = entry(name(nodePath), TarConstants.LF_NORMAL, meta);
+        entry.setSize(meta.size());
+        tar.putArchiveEntry(entry);
+        entries++;
+        long remaining = meta.size();
+        while (remaining > 0) {
+          int n;
+          try {
+            n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+          } catch (IOException e) {
+            throw unreadable(nodePath, e);
+          }
+          if (n < 0) {
+            break;
+          }
+          tar.write(buffer, 0, n);
+          remaining -= n;
+        }
+        if (remaining > 0) {
+          notes.accept(
+              nodePath
+                  + " on node "
+                  + files.node()
+                  + " shrank while being read ("
+                  + meta.size()
+                  + " bytes expected, "
+                  + (meta.size() - remaining)
+                  + " read): padded with zeros");
+          Arrays.fill(buffer, (byte) 0);
+          while (remaining > 0) {
+            int n = (int) Math.min(buffer.length, remaining);
+            tar.write(buffer, 0, n);
+            remaining -= n;
+          }
+        } else if (grew(in, nodePath)) {
+          notes.accept(
+              nodePath
+                  + " on node "
+                  + files.node()
+                  + " grew while being read: cut at "
+                  + meta.size()
+                  + " bytes");
+        }
+        tar.closeArchiveEntry();
+      }
+    }
+
+    private boolean grew(InputStream in, Path nodePath) throws IOException {
+      try {
+        return in.read() >= 0;
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+    }
+
+    private void put(TarArchiveEntry entry) throws IOException {
+      tar.putArchiveEntry(entry);
+      tar.closeArchiveEntry();
+      entries++;
+    }
+
+    private TarArchiveEntry entry(String name, byte type, Meta meta) {
+      TarArchiveEntry entry = new TarArchiveEntry(name, type);
+      entry.setMode(meta.permissions());
+      entry.setUserId(meta.uid());
+      entry.setGroupId(meta.gid());
+      entry.setUserName(meta.owner());
+      entry.setGroupName(meta.group());
+      entry.setLastModifiedTime(meta.mtime());
+      entry.setSize(0);
+      return entry;
+    }
+
+    private IOException unreadable(Path nodePath, IOException cause) {
+      String reason =
+          cause instanceof AccessDeniedException
+              ? "permission denied"
+              : cause instanceof FileSystemException f && f.getReason() != null
+                  ? f.getReason()
+                  : String.valueOf(cause.getMessage());
+      return new IOException(
+          "cannot read " + nodePath + " on node " + files.node() + ": " + reason, cause);
+    }
+  }
+
+  /** The archive name of a node path: {@code /etc/nova} is stored as {@code etc/nova}. */
+  private static String name(Path nodePath) {
+    return nodePath.getRoot().relativize(nodePath).toString();
+  }
+
+  private static String kind(int type) {
+    return switch (type) {
+      case 0140000 -> "socket";
+      case 0060000 -> "block device";
+      case 0020000 -> "character device";
+      case 0010000 -> "FIFO";
+      default -> "special file";
+    };
+  }
+
+  /** What one stat of a path says, without following a symlink. */
+  private record Meta(
+      int type,
+      int permissions,
+      long uid,
+      long gid,
+      String owner,
+      String group,
+      long size,
+      FileTime mtime) {
+
+    static Meta read(Path local) throws IOException {
+      Map<String, Object> a = Files.readAttributes(local, "unix:*", LinkOption.NOFOLLOW_LINKS);
+      int mode = (Integer) a.get("mode");
+      long uid = ((Number) a.get("uid")).longValue();
+      long gid = ((Number) a.get("gid")).longValue();
+      return new Meta(
+          mode & TYPE_MASK,
+          mode & PERMISSIONS,
+          uid,
+          gid,
+          principal(((UserPrincipal) a.get("owner")).getName(), uid),
+          principal(((GroupPrincipal) a.get("group")).getName(), gid),
+          (Long) a.get("size"),
+          (FileTime) a.get("lastModifiedTime"));
+    }
+
+    /**
+     * The JDK names an id without a passwd/group entry by its number; tar then gets no name at all.
+     */
+    private static String principal(String name, long id) {
+      return name == null || name.equals(Long.toString(id)) ? "" : name;
+    }
+  }
+}

@@ -1,0 +1,302 @@
+package io.osbackup.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.Compression;
+import io.osbackup.store.StoredArtifact;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class AgentCommandTest {
+
+  private static final String FOLDER = "prod/openstack/daily/daily-20261121-020000";
+  private static final String SECRET = "wJalrXUtnFEMI-K7MDENG";
+
+  @TempDir Path tmp;
+  private final MemoryBucket bucket = new MemoryBucket();
+  private final Map<String, String> env = new HashMap<>();
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private Path terminationLog;
+  private AgentPlan.Store connectedTo;
+  private StoreConnector connector =
+      (store, credentials) -> {
+        assertThat(credentials.accessKey()).isEqualTo("AKIAEXAMPLE");
+        assertThat(credentials.secretKey()).isEqualTo(SECRET);
+        connectedTo = store;
+        return bucket;
+      };
+  private DatabaseDump databaseDump = DatabaseDump.notWired();
+
+  @BeforeEach
+  void node() throws IOException {
+    Path creds = Files.createDirectories(tmp.resolve("store-secret"));
+    Files.writeString(creds.resolve("accessKey"), "AKIAEXAMPLE");
+    Files.writeString(creds.resolve("secretKey"), SECRET + "\n");
+    Path nova = Files.createDirectories(tmp.resolve("node/etc/nova"));
+    Files.writeString(nova.resolve("nova.conf"), "[DEFAULT]\n");
+    terminationLog = tmp.resolve("termination-log");
+    env.put(
+        MountTable.ENV,
+        Json.MAPPER.writeValueAsString(
+            Map.of(
+                AgentPlan.STORE_CREDENTIALS_DIR, creds.toString(),
+                AgentPlan.HOST_ROOT, tmp.resolve("node").toString(),
+                AgentCommand.TERMINATION_LOG, terminationLog.toString())));
+  }
+
+  private int agent(AgentPlan plan) throws IOException {
+    if (plan != null) {
+      env.put(AgentPlan.ENV, Json.MAPPER.writeValueAsString(plan));
+    }
+    AgentCommand command =
+        new AgentCommand(
+            env,
+            connector,
+            databaseDump,
+            Clock.fixed(Instant.parse("2026-11-21T02:00:05Z"), ZoneOffset.UTC),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new CommandLine(command).execute();
+  }
+
+  private static AgentPlan filesPlan(String... paths) {
+    return new AgentPlan(
+        "daily-20261121-020000-nova-config-compute-07",
+        "daily-20261121-020000",
+        FOLDER,
+        new AgentPlan.Store(
+            "http://swift-proxy:8080",
+            "openstack-backups",
+            "us-east-1",
+            true,
+            AgentPlan.STORE_CREDENTIALS_DIR),
+        "zstd",
+        null,
+        new AgentPlan.Files(
+            "nova-config", "compute-07", AgentPlan.HOST_ROOT, List.of(paths), List.of()));
+  }
+
+  private static AgentPlan databasePlan() {
+    return new AgentPlan(
+        "daily-20261121-020000-control-plane",
+        "daily-20261121-020000",
+        FOLDER,
+        new AgentPlan.Store(
+            "http://swift-proxy:8080",
+            "openstack-backups",
+            "us-east-1",
+            true,
+            AgentPlan.STORE_CREDENTIALS_DIR),
+        "gzip",
+        new AgentPlan.Database(
+            "control-plane",
+            "galera",
+            3306,
+            AgentPlan.DATABASE_CREDENTIALS_DIR,
+            List.of("nova", "keystone"),
+            List.of(),
+            false),
+        null);
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  private String terminationLog() throws IOException {
+    return Files.readString(terminationLog);
+  }
+
+  @Test
+  void filesPlanUploadsTheArchiveAndReportsSuccess() throws IOException {
+    AgentPlan plan = filesPlan("/etc/nova");
+
+    assertThat(agent(plan)).as(err()).isZero();
+
+    String key = FOLDER + "/files/nova-config/compute-07.tar.zst";
+    assertThat(bucket.objects).containsKey(key);
+    assertThat(connectedTo).isEqualTo(plan.store());
+    JsonNode report = bucket.json(BackupLayout.report(FOLDER, plan.jobName()));
+    assertThat(report.get("succeeded").asBoolean()).isTrue();
+    assertThat(report.has("message")).isFalse();
+    assertThat(report.get("jobName").asText()).isEqualTo(plan.jobName());
+    assertThat(report.get("target").asText()).isEqualTo("nova-config");
+    assertThat(report.get("node").asText()).isEqualTo("compute-07");
+    assertThat(report.get("startedAt").asText()).isEqualTo("2026-11-21T02:00:05Z");
+    assertThat(report.get("finishedAt").asText()).isEqualTo("2026-11-21T02:00:05Z");
+    assertThat(report.at("/source/paths/0").asText()).isEqualTo("/etc/nova");
+    JsonNode artifact = report.at("/artifacts/0");
+    assertThat(artifact.get("key").asText()).isEqualTo(key);
+    assertThat(artifact.get("files").asLong()).isEqualTo(3); // etc/, etc/nova/, nova.conf
+    assertThat(artifact.get("compression").asText()).isEqualTo("zstd");
+    assertThat(artifact.get("sha256").asText())
+        .isEqualTo(MemoryBucket.sha256(bucket.objects.get(key)));
+    assertThat(out())
+        .contains(
+            "artifact "
+                + key
+                + " size="
+                + bucket.objects.get(key).length
+                + " sha256="
+                + artifact.get("sha256").asText());
+    assertThat(Files.exists(terminationLog)).isFalse();
+    assertThat(out() + err()).doesNotContain(SECRET);
+  }
+
+  @Test
+  void failingFilesPlanReportsFailureAndWritesTheTerminationLog() throws IOException {
+    AgentPlan plan = filesPlan("/etc/nova", "/etc/glance");
+
+    assertThat(agent(plan)).isEqualTo(1);
+
+    JsonNode report = bucket.json(BackupLayout.report(FOLDER, plan.jobName()));
+    assertThat(report.get("succeeded").asBoolean()).isFalse();
+    assertThat(report.get("message").asText())
+        .isEqualTo("path /etc/glance does not exist on node compute-07");
+    assertThat(report.get("artifacts")).isEmpty();
+    assertThat(bucket.aborted).containsKey(FOLDER + "/files/nova-config/compute-07.tar.zst");
+    assertThat(terminationLog()).isEqualTo("path /etc/glance does not exist on node compute-07");
+    assertThat(err()).contains("backup failed: path /etc/glance does not exist on node compute-07");
+  }
+
+  @Test
+  void databaseHalfIsCalledAndItsPartialArtifactsAreReported() throws IOException {
+    databaseDump =
+        (plan, mounts, sink, report) -> {
+          String key =
+              BackupLayout.databaseArtifact(
+                  plan.folder(), "control-plane", "keystone", Compression.GZIP);
+          report.artifact(
+              new StoredArtifact(key, 10, 40, "ab".repeat(32), Compression.GZIP), "keystone", null);
+          throw new IOException("mariadb-dump exited 2: Access denied for user 'backup'");
+        };
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    JsonNode report =
+        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
+    assertThat(report.get("succeeded").asBoolean()).isFalse();
+    assertThat(report.get("target").asText()).isEqualTo("control-plane");
+    assertThat(report.has("node")).isFalse();
+    assertThat(report.at("/artifacts/0/database").asText()).isEqualTo("keystone");
+    assertThat(report.at("/source/host").asText()).isEqualTo("galera");
+    assertThat(terminationLog())
+        .isEqualTo("mariadb-dump exited 2: Access denied for user 'backup'");
+    assertThat(out())
+        .contains("artifact " + FOLDER + "/db/control-plane/keystone.sql.gz size=10 sha256=abab");
+  }
+
+  @Test
+  void databaseHalfIsNotWiredYet() throws IOException {
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    assertThat(terminationLog()).contains("database backup is not wired");
+  }
+
+  @Test
+  void missingPlanIsBadUsage() throws IOException {
+    assertThat(agent(null)).isEqualTo(2);
+
+    assertThat(err()).contains("OSBACKUP_PLAN is not set: the agent reads its plan (JSON) from it");
+    assertThat(terminationLog())
+        .isEqualTo("OSBACKUP_PLAN is not set: the agent reads its plan (JSON) from it");
+    assertThat(bucket.objects).isEmpty();
+  }
+
+  @Test
+  void malformedPlanIsBadUsage() throws IOException {
+    env.put(AgentPlan.ENV, "{\"jobName\": \"j\", \"store\": ");
+
+    assertThat(agent(null)).isEqualTo(2);
+
+    assertThat(terminationLog())
+        .startsWith("OSBACKUP_PLAN is not a valid plan: ")
+        .contains("line 1");
+  }
+
+  @Test
+  void planWithoutStoreIsBadUsage() throws IOException {
+    env.put(AgentPlan.ENV, "{\"jobName\": \"j\", \"folder\": \"f\"}");
+
+    assertThat(agent(null)).isEqualTo(2);
+
+    assertThat(terminationLog()).isEqualTo("OSBACKUP_PLAN is not a valid plan: store is missing");
+  }
+
+  @Test
+  void planWithBadWorkIsReportedAsBadUsage() throws IOException {
+    AgentPlan plan = filesPlan("etc/nova");
+
+    assertThat(agent(plan)).isEqualTo(2);
+
+    JsonNode report = bucket.json(BackupLayout.report(FOLDER, plan.jobName()));
+    assertThat(report.get("succeeded").asBoolean()).isFalse();
+    assertThat(report.get("message").asText())
+        .isEqualTo("invalid plan: files.paths[0] must be an absolute path: 'etc/nova'");
+  }
+
+  @Test
+  void malformedMountTableIsBadUsage() throws IOException {
+    env.put(MountTable.ENV, "not json");
+
+    assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(2);
+
+    assertThat(err()).contains(MountTable.ENV + " is not a JSON object");
+  }
+
+  @Test
+  void unreachableStoreFailsWithoutLeakingTheSecret() throws IOException {
+    connector =
+        (store, credentials) -> {
+          throw new IOException("signature mismatch for secret " + credentials.secretKey());
+        };
+
+    assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(1);
+
+    assertThat(terminationLog())
+        .startsWith(
+            "cannot reach bucket openstack-backups at http://swift-proxy:8080: signature mismatch")
+        .doesNotContain(SECRET);
+    assertThat(out() + err()).doesNotContain(SECRET).contains("***");
+  }
+
+  @Test
+  void missingCredentialsNameTheFile() throws IOException {
+    Files.delete(tmp.resolve("store-secret/secretKey"));
+
+    assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(1);
+
+    assertThat(terminationLog())
+        .contains("store credentials /var/run/osbackup/store/secretKey do not exist");
+  }
+
+  @Test
+  void terminationMessageIsCutAt4096BytesOnACharacterBoundary() {
+    byte[] cut = AgentCommand.truncate("あ".repeat(2000), 4096);
+
+    assertThat(cut).hasSize(4095);
+    assertThat(new String(cut, StandardCharsets.UTF_8)).isEqualTo("あ".repeat(1365));
+  }
+}

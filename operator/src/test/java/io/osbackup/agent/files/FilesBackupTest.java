@@ -1,0 +1,362 @@
+package io.osbackup.agent.files;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import io.osbackup.agent.MemoryBucket;
+import io.osbackup.agent.MountTable;
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.Compression;
+import io.osbackup.store.JobReport;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FilesBackupTest {
+
+  private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
+  private static final String LONG_NAME = "long-" + "x".repeat(110) + ".conf";
+  private static final String JAPANESE = "設定ファイル.conf";
+
+  @TempDir Path tmp;
+  private Path node;
+  private MountTable mounts;
+  private final List<String> notes = new ArrayList<>();
+
+  @BeforeEach
+  void tree() throws Exception {
+    node = Files.createDirectories(tmp.resolve("node"));
+    mounts = MountTable.of(Map.of("/host", node.toString()));
+    Path nova = Files.createDirectories(node.resolve("etc/nova"));
+    file(nova.resolve("nova.conf"), "[DEFAULT]\ndebug = false\n", "rw-r-----");
+    file(nova.resolve("secret.key"), "s3cr3t\n", "rw-------");
+    Files.createDirectories(nova.resolve("bin"));
+    file(nova.resolve("bin/run.sh"), "#!/bin/sh\nexec nova-api\n", "rwxr-xr-x");
+    Files.createDirectories(nova.resolve("empty"));
+    file(nova.resolve("with space.conf"), "spaces\n", "rw-r--r--");
+    file(nova.resolve(JAPANESE), "日本語\n", "rw-r--r--");
+    Path deep = Files.createDirectories(nova.resolve("d".repeat(60)));
+    file(deep.resolve(LONG_NAME), "long\n", "rw-r--r--");
+    Files.createSymbolicLink(nova.resolve("relative-link"), Path.of("nova.conf"));
+    Files.createSymbolicLink(nova.resolve("absolute-link"), Path.of("/etc/nova/nova.conf"));
+    file(nova.resolve("owned-by-nova.conf"), "nova\n", "rw-r-----");
+    file(nova.resolve("big-ids.conf"), "big\n", "rw-r-----");
+    if (ROOT) {
+      chown(nova.resolve("owned-by-nova.conf"), 4242, 4343);
+      chown(nova.resolve("big-ids.conf"), 3_000_000, 3_000_001);
+      chown(nova, 0, 4343);
+    }
+    Files.createDirectories(nova.resolve("cache/sub"));
+    file(nova.resolve("cache/sub/blob"), "excluded\n", "rw-r--r--");
+    file(nova.resolve("module.pyc"), "excluded\n", "rw-r--r--");
+    Files.createDirectories(nova.resolve("bin/__pycache__"));
+    file(nova.resolve("bin/__pycache__/run.pyc"), "excluded\n", "rw-r--r--");
+    run("mkfifo", nova.resolve("control.fifo").toString());
+
+    Path lib = Files.createDirectories(node.resolve("var/lib/nova"));
+    file(lib.resolve("state.json"), "{}\n", "rw-r-----");
+    Files.createDirectories(lib.resolve("instances/uuid"));
+    file(lib.resolve("instances/uuid/disk"), "excluded\n", "rw-r--r--");
+
+    Files.setPosixFilePermissions(nova, PosixFilePermissions.fromString("rwxr-x---"));
+    Files.setPosixFilePermissions(
+        nova.resolve("empty"), PosixFilePermissions.fromString("rwx------"));
+    // Times last: creating children changes a directory's mtime.
+    long second = Instant.parse("2024-03-01T02:00:00Z").getEpochSecond();
+    try (Stream<Path> all = Files.walk(node)) {
+      for (Path p : all.sorted().toList()) {
+        if (p.toString().endsWith(".fifo")) {
+          continue; // the JDK opens the file to set its times, and opening a FIFO blocks
+        }
+        FileTime t = FileTime.from(Instant.ofEpochSecond(second++, 123_456_789));
+        Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+            .setTimes(t, null, null);
+      }
+    }
+  }
+
+  private AgentPlan.Files plan(List<String> paths) {
+    return new AgentPlan.Files(
+        "nova-config",
+        "compute-07",
+        "/host",
+        paths,
+        List.of("/var/lib/nova/instances", "/etc/nova/cache", "*.pyc"));
+  }
+
+  private FilesBackup backup() {
+    return new FilesBackup(mounts, notes::add);
+  }
+
+  @Test
+  void gnuTarRestoresTheTreeAsItWas() throws Exception {
+    MemoryBucket bucket = new MemoryBucket();
+    JobReport.Artifact artifact =
+        backup()
+            .backup(
+                "p/ns/daily/b1",
+                plan(List.of("/etc/nova", "/var/lib/nova")),
+                Compression.GZIP,
+                bucket);
+
+    assertThat(artifact.key()).isEqualTo("p/ns/daily/b1/files/nova-config/compute-07.tar.gz");
+    Path archive = tmp.resolve("archive.tar.gz");
+    Files.write(archive, bucket.objects.get(artifact.key()));
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    run("tar", "--numeric-owner", "-p", "-xzf", archive.toString(), "-C", out.toString());
+
+    Map<String, String> expected = expected();
+    assertThat(snapshot(out)).isEqualTo(expected);
+    String listing = run("tar", "-tzf", archive.toString());
+    assertThat(listing.lines().count()).isEqualTo(artifact.files()).isEqualTo(expected.size());
+    assertThat(notes)
+        .anySatisfy(
+            n -> assertThat(n).contains("skipped FIFO /etc/nova/control.fifo on node compute-07"));
+  }
+
+  @Test
+  void commonsCompressReadsTheSameTree() throws Exception {
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    long entries = backup().write(plan(List.of("/etc/nova", "/var/lib/nova")), tar);
+
+    Map<String, String> read = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        String name =
+            e.getName().endsWith("/")
+                ? e.getName().substring(0, e.getName().length() - 1)
+                : e.getName();
+        String type =
+            e.isDirectory() ? "dir" : e.isSymbolicLink() ? "link" : e.isFile() ? "file" : "?";
+        String body =
+            e.isSymbolicLink()
+                ? "-> " + e.getLinkName()
+                : e.isFile() ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : "";
+        read.put(
+            name,
+            describe(
+                type,
+                e.getMode() & 07777,
+                e.getLongUserId(),
+                e.getLongGroupId(),
+                e.getLastModifiedTime().toInstant().getEpochSecond(),
+                body));
+      }
+    }
+    Map<String, String> expected = expected();
+    assertThat(read).isEqualTo(expected);
+    assertThat(entries).isEqualTo(expected.size());
+  }
+
+  @Test
+  void listedPathThatIsMissingFailsNamingPathAndNode() {
+    MemoryBucket bucket = new MemoryBucket();
+
+    assertThatThrownBy(
+            () ->
+                backup()
+                    .backup(
+                        "f", plan(List.of("/etc/nova", "/etc/glance")), Compression.NONE, bucket))
+        .hasMessage("path /etc/glance does not exist on node compute-07");
+    assertThat(bucket.objects).isEmpty();
+    assertThat(bucket.aborted).containsKey("f/files/nova-config/compute-07.tar");
+  }
+
+  @Test
+  void unreadableFileFailsNamingPathAndNode() {
+    Path secret = node.resolve("etc/nova/secret.key");
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(secret)) {
+                throw new AccessDeniedException(local.toString());
+              }
+              return Files.newInputStream(local);
+            });
+    MemoryBucket bucket = new MemoryBucket();
+
+    assertThatThrownBy(
+            () -> backup.backup("f", plan(List.of("/etc/nova")), Compression.NONE, bucket))
+        .hasMessage("cannot read /etc/nova/secret.key on node compute-07: permission denied");
+    assertThat(bucket.objects).isEmpty();
+    assertThat(bucket.aborted).hasSize(1);
+  }
+
+  @Test
+  void unreadableFileFailsForRealWhenNotRoot() throws Exception {
+    assumeFalse(ROOT, "root reads every file");
+    Files.setPosixFilePermissions(
+        node.resolve("etc/nova/secret.key"), PosixFilePermissions.fromString("---------"));
+
+    assertThatThrownBy(
+            () -> backup().write(plan(List.of("/etc/nova")), new ByteArrayOutputStream()))
+        .hasMessage("cannot read /etc/nova/secret.key on node compute-07: permission denied");
+  }
+
+  @Test
+  void fileThatChangesSizeWhileReadKeepsTheArchiveWhole() throws Exception {
+    Path shrinking = node.resolve("etc/nova/nova.conf");
+    Path growing = node.resolve("etc/nova/secret.key");
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(shrinking)) {
+                return new ByteArrayInputStream("[DEF".getBytes(StandardCharsets.UTF_8));
+              }
+              if (local.equals(growing)) {
+                return new ByteArrayInputStream(
+                    "s3cr3t\nand much more".getBytes(StandardCharsets.UTF_8));
+              }
+              return Files.newInputStream(local);
+            });
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup.write(plan(List.of("/etc/nova")), tar);
+
+    Map<String, String> contents = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isFile()) {
+          contents.put(e.getName(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    assertThat(contents.get("etc/nova/nova.conf")).isEqualTo("[DEF" + "\0".repeat(20));
+    assertThat(contents.get("etc/nova/secret.key")).isEqualTo("s3cr3t\n");
+    assertThat(contents.get("etc/nova/with space.conf")).isEqualTo("spaces\n");
+    assertThat(notes)
+        .anySatisfy(n -> assertThat(n).contains("/etc/nova/nova.conf on node compute-07 shrank"))
+        .anySatisfy(n -> assertThat(n).contains("/etc/nova/secret.key on node compute-07 grew"));
+  }
+
+  @Test
+  void badPlansAreRejectedBeforeReading() {
+    assertThatThrownBy(() -> FilesBackup.validate(plan(List.of("etc/nova"))))
+        .hasMessage("files.paths[0] must be an absolute path: 'etc/nova'");
+    assertThatThrownBy(
+            () ->
+                FilesBackup.validate(
+                    new AgentPlan.Files("t", "n", "/host", List.of("/etc"), List.of("[a-"))))
+        .hasMessageStartingWith("files.exclude[0] is not a valid glob '[a-'");
+    assertThatThrownBy(() -> FilesBackup.validate(plan(List.of("/"))))
+        .hasMessageContaining("files.paths[0] must name a directory or file below /");
+  }
+
+  /**
+   * The source tree as an extraction must restore it: listed paths, their parents, nothing
+   * excluded.
+   */
+  private Map<String, String> expected() throws IOException {
+    Map<String, String> all = snapshot(node);
+    assertThat(all)
+        .containsKeys(
+            "etc/nova/cache/sub/blob", "etc/nova/module.pyc", "var/lib/nova/instances/uuid/disk");
+    Map<String, String> expected = new TreeMap<>(all);
+    expected
+        .keySet()
+        .removeIf(
+            k ->
+                k.startsWith("etc/nova/cache")
+                    || k.startsWith("var/lib/nova/instances")
+                    || k.endsWith(".pyc")
+                    || k.endsWith(".fifo"));
+    assertThat(expected)
+        .containsKeys(
+            "etc",
+            "var/lib",
+            "etc/nova/empty",
+            "etc/nova/with space.conf",
+            "etc/nova/" + JAPANESE,
+            "etc/nova/" + "d".repeat(60) + "/" + LONG_NAME,
+            "etc/nova/absolute-link",
+            "etc/nova/bin/__pycache__");
+    return expected;
+  }
+
+  private static Map<String, String> snapshot(Path root) throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.filter(p -> !p.equals(root)).toList()) {
+        Map<String, Object> a = Files.readAttributes(p, "unix:*", LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) a.get("mode");
+        String type =
+            switch (mode & 0170000) {
+              case 0040000 -> "dir";
+              case 0120000 -> "link";
+              case 0100000 -> "file";
+              default -> "other";
+            };
+        if (type.equals("other")) {
+          continue;
+        }
+        String body =
+            type.equals("link")
+                ? "-> " + Files.readSymbolicLink(p)
+                : type.equals("file") ? Files.readString(p) : "";
+        out.put(
+            root.relativize(p).toString(),
+            describe(
+                type,
+                mode & 07777,
+                ((Number) a.get("uid")).longValue(),
+                ((Number) a.get("gid")).longValue(),
+                ((FileTime) a.get("lastModifiedTime")).toInstant().getEpochSecond(),
+                body));
+      }
+    }
+    return out;
+  }
+
+  private static String describe(
+      String type, int mode, long uid, long gid, long mtime, String body) {
+    return String.format(
+        "%s %04o %d:%d %s %s", type, mode, uid, gid, Instant.ofEpochSecond(mtime), body);
+  }
+
+  private static void file(Path path, String content, String permissions) throws IOException {
+    Files.writeString(path, content);
+    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(permissions));
+  }
+
+  private static void chown(Path path, int uid, int gid) throws IOException {
+    Files.setAttribute(path, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+    Files.setAttribute(path, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  private static String run(String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output;
+    try (InputStream in = process.getInputStream()) {
+      output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    int code = process.waitFor();
+    assertThat(code).as("%s: %s", String.join(" ", command), output).isZero();
+    return output;
+  }
+}
