@@ -52,19 +52,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plays the Job controller and the kubelet of the local cluster: it watches the Jobs in the API, creates their Pods,
- * runs each Pod's container as a local JVM process ({@code java -cp <classpath> <mainClass> <args>}) on a {@link
- * SimulatedNodes simulated node}, and writes Pod and Job status as a real cluster would (backoffLimit, deadlines,
- * lost nodes, deletion).
+ * Plays the Job controller and the kubelet of the local cluster: it watches the Jobs in the API,
+ * creates their Pods, runs each Pod's container as a local JVM process ({@code java -cp <classpath>
+ * <mainClass> <args>}) on a {@link SimulatedNodes simulated node}, and writes Pod and Job status as
+ * a real cluster would (backoffLimit, deadlines, lost nodes, deletion).
  *
- * <p>Limits, by design: one container per pod, {@code completions}/{@code parallelism} of 1, no retry back-off delay,
- * no resource limits beyond the heap, {@code readOnly} mounts not enforced, taints and {@code podFailurePolicy}
- * ignored. All state changes happen on one thread, so the runner is a level-triggered loop like the real controllers.
+ * <p>Limits, by design: one container per pod, {@code completions}/{@code parallelism} of 1, no
+ * retry back-off delay, no resource limits beyond the heap, {@code readOnly} mounts not enforced,
+ * taints and {@code podFailurePolicy} ignored. All state changes happen on one thread, so the
+ * runner is a level-triggered loop like the real controllers.
  *
- * <p>After a restart of the runner (the old one closed, its processes killed like a rebooted node), a Job that already
- * has a final condition is left alone; a pod still marked Running whose process is gone is marked Failed with reason
- * {@code ContainerStatusUnknown} (exit code 137), as a kubelet does for a container it cannot find, and the Job then
- * retries it within its backoffLimit like any other failure.
+ * <p>After a restart of the runner (the old one closed, its processes killed like a rebooted node),
+ * a Job that already has a final condition is left alone; a pod still marked Running whose process
+ * is gone is marked Failed with reason {@code ContainerStatusUnknown} (exit code 137), as a kubelet
+ * does for a container it cannot find, and the Job then retries it within its backoffLimit like any
+ * other failure.
  */
 public final class LocalJobRunner implements AutoCloseable {
 
@@ -178,7 +180,13 @@ public final class LocalJobRunner implements AutoCloseable {
 
   /** The Pods the runner created for a Job (by its {@code job-name} label), oldest first. */
   public List<Pod> podsOf(String namespace, String job) {
-    return client.pods().inNamespace(namespace).withLabel("job-name", job).list().getItems().stream()
+    return client
+        .pods()
+        .inNamespace(namespace)
+        .withLabel("job-name", job)
+        .list()
+        .getItems()
+        .stream()
         .sorted(
             (a, b) ->
                 String.valueOf(a.getMetadata().getCreationTimestamp())
@@ -241,7 +249,13 @@ public final class LocalJobRunner implements AutoCloseable {
   private void resync() {
     Set<String> keys = new HashSet<>();
     if (informer != null) {
-      informer.getStore().list().forEach(j -> keys.add(key(j)));
+      // finished Jobs only matter again for their ttl; their updates still arrive as events
+      informer.getStore().list().stream()
+          .filter(
+              j ->
+                  finalCondition(j.getStatus()).isEmpty()
+                      || j.getSpec().getTtlSecondsAfterFinished() != null)
+          .forEach(j -> keys.add(key(j)));
     }
     pods.values().forEach(p -> keys.add(p.jobKey));
     pods.values().forEach(LocalPod::observeTree);
@@ -311,11 +325,14 @@ public final class LocalJobRunner implements AutoCloseable {
     if (st.getStartTime() == null) {
       st.setStartTime(now.toString());
     }
-    List<Pod> apiPods = client.pods().inNamespace(ns).withLabel("controller-uid", uid).list().getItems();
-    Set<String> apiNames = apiPods.stream().map(p -> p.getMetadata().getName()).collect(Collectors.toSet());
+    List<Pod> apiPods =
+        client.pods().inNamespace(ns).withLabel("controller-uid", uid).list().getItems();
+    Set<String> apiNames =
+        apiPods.stream().map(p -> p.getMetadata().getName()).collect(Collectors.toSet());
     int failed = 0;
     int succeeded = 0;
-    // pods deleted from the API while their process ran: killed, and counted as failed as with job tracking
+    // pods deleted from the API while their process ran: killed, and counted as failed as with job
+    // tracking
     for (LocalPod p : localPodsOf(jobKey, uid)) {
       if (!apiNames.contains(p.name)) {
         LOG.info("pod {} was deleted: killing its process", p.key());
@@ -340,7 +357,8 @@ public final class LocalJobRunner implements AutoCloseable {
     }
     st.setFailed(nz(st.getFailed()) + failed);
     st.setSucceeded(nz(st.getSucceeded()) + succeeded);
-    int backoffLimit = job.getSpec().getBackoffLimit() == null ? 6 : job.getSpec().getBackoffLimit();
+    int backoffLimit =
+        job.getSpec().getBackoffLimit() == null ? 6 : job.getSpec().getBackoffLimit();
     Long deadline = job.getSpec().getActiveDeadlineSeconds();
     if (st.getSucceeded() >= 1) {
       for (Pod pod : active) {
@@ -398,8 +416,7 @@ public final class LocalJobRunner implements AutoCloseable {
         }
       }
       st.setActive(active.size());
-      st.setReady(
-          (int) active.stream().filter(p -> pods.containsKey(podKey(p))).count());
+      st.setReady((int) active.stream().filter(p -> pods.containsKey(podKey(p))).count());
     }
     if (!Objects.equals(Serialization.asJson(st), Serialization.asJson(old))) {
       patchJobStatus(job, st);
@@ -407,7 +424,12 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   private void finish(
-      JobStatus st, Instant now, String targetType, String finalType, String reason, String message) {
+      JobStatus st,
+      Instant now,
+      String targetType,
+      String finalType,
+      String reason,
+      String message) {
     List<JobCondition> conditions =
         st.getConditions() == null ? new ArrayList<>() : new ArrayList<>(st.getConditions());
     for (String type : List.of(targetType, finalType)) {
@@ -441,7 +463,11 @@ public final class LocalJobRunner implements AutoCloseable {
                 .orElse(null);
     if (finished != null && !Instant.now().isBefore(Instant.parse(finished).plusSeconds(ttl))) {
       String ns = job.getMetadata().getNamespace();
-      LOG.info("Job {}/{} expired after ttlSecondsAfterFinished={}", ns, job.getMetadata().getName(), ttl);
+      LOG.info(
+          "Job {}/{} expired after ttlSecondsAfterFinished={}",
+          ns,
+          job.getMetadata().getName(),
+          ttl);
       client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).delete();
       client.pods().inNamespace(ns).withLabel("controller-uid", uid(job)).delete();
     }
@@ -497,7 +523,10 @@ public final class LocalJobRunner implements AutoCloseable {
     return created;
   }
 
-  /** Brings one non-terminal pod forward; returns its phase after the step (Pending, Running, Succeeded, Failed). */
+  /**
+   * Brings one non-terminal pod forward; returns its phase after the step (Pending, Running,
+   * Succeeded, Failed).
+   */
   private String syncPod(Job job, Pod pod) throws IOException {
     String key = podKey(pod);
     LocalPod local = pods.get(key);
@@ -514,7 +543,11 @@ public final class LocalJobRunner implements AutoCloseable {
             terminated(pod, local, 137, "Error", ""),
             "Failed",
             "NodeLost",
-            "Node " + node + " which was running pod " + pod.getMetadata().getName() + " is unresponsive",
+            "Node "
+                + node
+                + " which was running pod "
+                + pod.getMetadata().getName()
+                + " is unresponsive",
             disruption());
         return "Failed";
       }
@@ -522,7 +555,8 @@ public final class LocalJobRunner implements AutoCloseable {
     }
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
     if ("Running".equals(phase)) {
-      // the runner restarted (or lost the process): a kubelet reports a container it cannot find like this
+      // the runner restarted (or lost the process): a kubelet reports a container it cannot find
+      // like this
       LOG.info("pod {} was Running but has no process: marking it Failed", key);
       ContainerStatus cs =
           new ContainerStatusBuilder()
@@ -565,7 +599,10 @@ public final class LocalJobRunner implements AutoCloseable {
       return "Pending";
     }
     String nodeName = PodPlacement.name(node.get());
-    Path podDir = work.resolve("pods").resolve(pod.getMetadata().getNamespace()).resolve(pod.getMetadata().getName());
+    Path podDir =
+        work.resolve("pods")
+            .resolve(pod.getMetadata().getNamespace())
+            .resolve(pod.getMetadata().getName());
     Files.createDirectories(podDir);
     PodLaunch.Plan plan;
     try {
@@ -601,6 +638,9 @@ public final class LocalJobRunner implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx" + maxHeap);
     command.addAll(jvmOptions);
+    // the container's own /tmp, kept in the pod's folder
+    Path tmp = Files.createDirectories(podDir.resolve("tmp"));
+    command.add("-Djava.io.tmpdir=" + tmp);
     command.add("-cp");
     command.add(classpath);
     command.add(mainClass);
@@ -615,6 +655,7 @@ public final class LocalJobRunner implements AutoCloseable {
     env.keySet().retainAll(Set.of("PATH", "LANG", "LC_ALL", "TZ", "JAVA_HOME"));
     env.put("HOSTNAME", pod.getMetadata().getName());
     env.put("HOME", podDir.toString());
+    env.put("TMPDIR", tmp.toString());
     env.putAll(plan.env());
     env.putAll(extraEnv);
     // bind to the node before the process starts, as the scheduler does
@@ -650,7 +691,12 @@ public final class LocalJobRunner implements AutoCloseable {
               running.decrementAndGet();
               submit(jobKey);
             });
-    LOG.info("pod {} started on node {} (pid {}, {} args)", key, nodeName, process.pid(), plan.args().size());
+    LOG.info(
+        "pod {} started on node {} (pid {}, {} args)",
+        key,
+        nodeName,
+        process.pid(),
+        plan.args().size());
     ContainerStatus runningStatus =
         new ContainerStatusBuilder()
             .withName(container.getName())
@@ -683,7 +729,10 @@ public final class LocalJobRunner implements AutoCloseable {
     return "Running";
   }
 
-  /** The process ended on its own: the kubelet's terminated state with exit code, reason and message. */
+  /**
+   * The process ended on its own: the kubelet's terminated state with exit code, reason and
+   * message.
+   */
   private String podEnded(Pod pod, LocalPod local) {
     pods.remove(local.key());
     local.killTree();
@@ -695,11 +744,17 @@ public final class LocalJobRunner implements AutoCloseable {
     String phase = code == 0 ? "Succeeded" : "Failed";
     LOG.info("pod {} ended with exit code {}", local.key(), code);
     writePodStatus(
-        pod, terminated(pod, local, code, code == 0 ? "Completed" : "Error", message), phase, null, null, null);
+        pod,
+        terminated(pod, local, code, code == 0 ? "Completed" : "Error", message),
+        phase,
+        null,
+        null,
+        null);
     return phase;
   }
 
-  private ContainerStatus terminated(Pod pod, LocalPod local, int code, String reason, String message) {
+  private ContainerStatus terminated(
+      Pod pod, LocalPod local, int code, String reason, String message) {
     return new ContainerStatusBuilder()
         .withName(containerName(pod))
         .withImage(pod.getSpec().getContainers().get(0).getImage())
@@ -722,7 +777,12 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   private void writePodStatus(
-      Pod pod, ContainerStatus cs, String phase, String reason, String message, PodCondition extra) {
+      Pod pod,
+      ContainerStatus cs,
+      String phase,
+      String reason,
+      String message,
+      PodCondition extra) {
     PodStatus old = pod.getStatus() == null ? new PodStatus() : pod.getStatus();
     String reasonOfPod = "Succeeded".equals(phase) ? "PodCompleted" : "PodFailed";
     List<PodCondition> conditions = new ArrayList<>();
@@ -744,8 +804,11 @@ public final class LocalJobRunner implements AutoCloseable {
     patchPodStatus(pod, status);
   }
 
-  /** Keeps a pod Pending with a reason; writes (and records an Event) only when the reason changes. */
-  private void pending(Pod pod, PodCondition scheduledCondition, ContainerStatus waiting, String eventReason) {
+  /**
+   * Keeps a pod Pending with a reason; writes (and records an Event) only when the reason changes.
+   */
+  private void pending(
+      Pod pod, PodCondition scheduledCondition, ContainerStatus waiting, String eventReason) {
     String key = podKey(pod);
     String message =
         waiting != null
@@ -805,7 +868,8 @@ public final class LocalJobRunner implements AutoCloseable {
             .withNamespace(pod.getMetadata().getNamespace())
             .endMetadata()
             .build();
-    replaceStatus(client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(target), status);
+    replaceStatus(
+        client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(target), status);
   }
 
   private void patchJobStatus(Job job, JobStatus st) {
@@ -816,15 +880,19 @@ public final class LocalJobRunner implements AutoCloseable {
             .withNamespace(job.getMetadata().getNamespace())
             .endMetadata()
             .build();
-    replaceStatus(client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).resource(target), st);
+    replaceStatus(
+        client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).resource(target),
+        st);
   }
 
   /**
-   * Replaces the whole status with a JSON patch on the status subresource. Not a JSON merge patch: the CRUD mock merges
-   * those with Jackson, which appends to arrays, so conditions and container statuses would pile up.
+   * Replaces the whole status with a JSON patch on the status subresource. Not a JSON merge patch:
+   * the CRUD mock merges those with Jackson, which appends to arrays, so conditions and container
+   * statuses would pile up.
    */
   private static void replaceStatus(NonDeletingOperation<?> resource, Object status) {
-    String ops = "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
+    String ops =
+        "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
     try {
       resource.subresource("status").patch(PatchContext.of(PatchType.JSON), ops);
     } catch (KubernetesClientException e) {
@@ -834,14 +902,21 @@ public final class LocalJobRunner implements AutoCloseable {
     }
   }
 
-  /** Terminates an active pod as the Job controller does: the process tree is killed and the Pod deleted. */
+  /**
+   * Terminates an active pod as the Job controller does: the process tree is killed and the Pod
+   * deleted.
+   */
   private void deletePod(Pod pod, String because) {
     LocalPod local = pods.get(podKey(pod));
     if (local != null) {
       kill(local, because);
     }
     blockedPods.remove(podKey(pod));
-    client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
+    client
+        .pods()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getMetadata().getName())
+        .delete();
   }
 
   private void kill(LocalPod local, String because) {
@@ -910,7 +985,8 @@ public final class LocalJobRunner implements AutoCloseable {
     for (String part : selector.split(",")) {
       String[] kv = part.trim().split("==?", 2);
       if (kv.length != 2) {
-        throw new IllegalArgumentException("only equality label selectors are supported: " + selector);
+        throw new IllegalArgumentException(
+            "only equality label selectors are supported: " + selector);
       }
       map.put(kv[0].trim(), kv[1].trim());
     }
@@ -918,8 +994,9 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   /**
-   * Stops watching and kills every pod process, as if the node rebooted: no status is written, so a runner started
-   * later against the same API finds the pods Running without a process (see the class comment).
+   * Stops watching and kills every pod process, as if the node rebooted: no status is written, so a
+   * runner started later against the same API finds the pods Running without a process (see the
+   * class comment).
    */
   @Override
   public void close() {
@@ -961,7 +1038,7 @@ public final class LocalJobRunner implements AutoCloseable {
     private List<String> jvmOptions = List.of("-XX:+UseSerialGC");
     private String labelSelector = "app.kubernetes.io/managed-by=osbackup";
     private Duration maxGracePeriod = Duration.ofSeconds(2);
-    private Duration resyncPeriod = Duration.ofMillis(100);
+    private Duration resyncPeriod = Duration.ofMillis(200);
 
     private Builder() {}
 
@@ -977,13 +1054,18 @@ public final class LocalJobRunner implements AutoCloseable {
       return this;
     }
 
-    /** The nodes to run on; default: a {@link SimulatedNodes} under {@code <work>/nodes} (with no nodes yet). */
+    /**
+     * The nodes to run on; default: a {@link SimulatedNodes} under {@code <work>/nodes} (with no
+     * nodes yet).
+     */
     public Builder nodes(SimulatedNodes nodes) {
       this.nodes = nodes;
       return this;
     }
 
-    /** The class whose {@code main} plays the image's entrypoint; default {@code io.osbackup.Main}. */
+    /**
+     * The class whose {@code main} plays the image's entrypoint; default {@code io.osbackup.Main}.
+     */
     public Builder mainClass(String mainClass) {
       this.mainClass = mainClass;
       return this;
@@ -1014,8 +1096,9 @@ public final class LocalJobRunner implements AutoCloseable {
     }
 
     /**
-     * Further JVM options of each pod process; default {@code -XX:+UseSerialGC} (small heaps, few threads). Tests that
-     * start many short pods gain about a second per pod with {@code -XX:TieredStopAtLevel=1}.
+     * Further JVM options of each pod process; default {@code -XX:+UseSerialGC} (small heaps, few
+     * threads). Tests that start many short pods gain about a second per pod with {@code
+     * -XX:TieredStopAtLevel=1}.
      */
     public Builder jvmOptions(String... options) {
       this.jvmOptions = List.of(options);
@@ -1031,13 +1114,16 @@ public final class LocalJobRunner implements AutoCloseable {
       return this;
     }
 
-    /** How long a killed pod gets between SIGTERM and SIGKILL (terminationGracePeriodSeconds is not read); default 2 s. */
+    /**
+     * How long a killed pod gets between SIGTERM and SIGKILL (terminationGracePeriodSeconds is not
+     * read); default 2 s.
+     */
     public Builder maxGracePeriod(Duration maxGracePeriod) {
       this.maxGracePeriod = maxGracePeriod;
       return this;
     }
 
-    /** How often every Job is re-checked (deadlines, lost nodes, deleted pods); default 100 ms. */
+    /** How often every Job is re-checked (deadlines, lost nodes, deleted pods); default 200 ms. */
     public Builder resyncPeriod(Duration resyncPeriod) {
       this.resyncPeriod = resyncPeriod;
       return this;

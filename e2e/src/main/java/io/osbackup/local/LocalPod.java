@@ -16,10 +16,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * One pod's container running as a local process: the process, its process tree, its files, and how it ended.
+ * One pod's container running as a local process: the process, its process tree, its files, and how
+ * it ended.
  *
- * <p>Like a container's cgroup, the tree is killed as a whole: every descendant seen while the pod ran is killed when
- * the pod is killed or when its main process exits.
+ * <p>Like a container's cgroup, the tree is killed as a whole: every descendant seen while the pod
+ * ran is killed when the pod is killed or when its main process exits.
  */
 final class LocalPod {
 
@@ -93,8 +94,9 @@ final class LocalPod {
   }
 
   /**
-   * Kills the pod: SIGTERM to the main process, then after {@code grace} (or as soon as the main process is gone)
-   * SIGKILL to every process of the tree still alive. Returns at once; the SIGKILL happens on a daemon thread.
+   * Kills the pod: SIGTERM to the main process, then after {@code grace} (or as soon as the main
+   * process is gone) SIGKILL to every process of the tree still alive. Returns at once; the SIGKILL
+   * happens on a daemon thread.
    */
   void kill(String because, Duration grace) {
     if (killedBecause == null) {
@@ -130,7 +132,10 @@ final class LocalPod {
     }
   }
 
-  /** The kubelet's termination message: the termination-log file, or the log tail on error when asked for. */
+  /**
+   * The kubelet's termination message: the termination-log file, or the log tail on error when
+   * asked for.
+   */
   String terminationMessage(boolean fallbackToLogs) {
     try {
       String message = readTail(terminationLog, MAX_MESSAGE_BYTES, Integer.MAX_VALUE);

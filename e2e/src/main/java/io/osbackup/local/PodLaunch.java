@@ -27,9 +27,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The kubelet's part of starting a container, done locally: resolves the container's environment (values, Secret and
- * ConfigMap references, downward API fields) and its volumes (hostPath on the node folder, Secret and ConfigMap files,
- * emptyDir, PersistentVolumeClaim folders), and tells where each mount path lives through {@code OSBACKUP_MOUNTS}.
+ * The kubelet's part of starting a container, done locally: resolves the container's environment
+ * (values, Secret and ConfigMap references, downward API fields) and its volumes (hostPath on the
+ * node folder, Secret and ConfigMap files, emptyDir, PersistentVolumeClaim folders), and tells
+ * where each mount path lives through {@code OSBACKUP_MOUNTS}.
  */
 final class PodLaunch {
 
@@ -64,7 +65,10 @@ final class PodLaunch {
     this.work = work;
   }
 
-  /** Prepares the single container of {@code pod} on {@code node}, with per-pod files under {@code podDir}. */
+  /**
+   * Prepares the single container of {@code pod} on {@code node}, with per-pod files under {@code
+   * podDir}.
+   */
   Plan prepare(Pod pod, String node, Path podDir) throws Blocked, IOException {
     List<Container> containers = pod.getSpec().getContainers();
     if (containers == null || containers.size() != 1) {
@@ -93,7 +97,9 @@ final class PodLaunch {
     if (c.getEnv() != null) {
       for (EnvVar e : c.getEnv()) {
         String value =
-            e.getValueFrom() != null ? valueFrom(pod, node, e.getValueFrom()) : expand(e.getValue(), env);
+            e.getValueFrom() != null
+                ? valueFrom(pod, node, e.getValueFrom())
+                : expand(e.getValue(), env);
         if (value != null) {
           env.put(e.getName(), value);
         }
@@ -126,7 +132,9 @@ final class PodLaunch {
       }
     }
     String terminationPath =
-        c.getTerminationMessagePath() == null ? "/dev/termination-log" : c.getTerminationMessagePath();
+        c.getTerminationMessagePath() == null
+            ? "/dev/termination-log"
+            : c.getTerminationMessagePath();
     Path terminationLog = podDir.resolve("termination-log");
     Files.deleteIfExists(terminationLog);
     Files.createFile(terminationLog);
@@ -189,11 +197,13 @@ final class PodLaunch {
           return "127.0.0.1";
         default:
           throw new Blocked(
-              "CreateContainerConfigError", "fieldRef " + path + " is not supported by the local runner");
+              "CreateContainerConfigError",
+              "fieldRef " + path + " is not supported by the local runner");
       }
     }
     throw new Blocked(
-        "CreateContainerConfigError", "this kind of valueFrom is not supported by the local runner");
+        "CreateContainerConfigError",
+        "this kind of valueFrom is not supported by the local runner");
   }
 
   private Map<String, String> secretData(String ns, String name, Boolean optional) throws Blocked {
@@ -207,7 +217,8 @@ final class PodLaunch {
     return decoded(s);
   }
 
-  private Map<String, String> configMapData(String ns, String name, Boolean optional) throws Blocked {
+  private Map<String, String> configMapData(String ns, String name, Boolean optional)
+      throws Blocked {
     ConfigMap cm = client.configMaps().inNamespace(ns).withName(name).get();
     if (cm == null) {
       if (Boolean.TRUE.equals(optional)) {
@@ -225,7 +236,8 @@ final class PodLaunch {
       s.getData()
           .forEach(
               (k, v) ->
-                  out.put(k, new String(Base64.getMimeDecoder().decode(v), StandardCharsets.UTF_8)));
+                  out.put(
+                      k, new String(Base64.getMimeDecoder().decode(v), StandardCharsets.UTF_8)));
     }
     if (s.getStringData() != null) {
       out.putAll(s.getStringData());
@@ -247,8 +259,7 @@ final class PodLaunch {
     if (v.getPersistentVolumeClaim() != null) {
       String claim = v.getPersistentVolumeClaim().getClaimName();
       if (client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {
-        throw new Blocked(
-            "ContainerCreating", "persistentvolumeclaim \"" + claim + "\" not found");
+        throw new Blocked("ContainerCreating", "persistentvolumeclaim \"" + claim + "\" not found");
       }
       Path dir = work.resolve("volumes").resolve(ns).resolve(claim);
       Files.createDirectories(dir);
@@ -279,7 +290,8 @@ final class PodLaunch {
     throw mountFailed(v, "this volume type is not supported by the local runner");
   }
 
-  private Path hostPath(String node, String volume, HostPathVolumeSource src) throws Blocked, IOException {
+  private Path hostPath(String node, String volume, HostPathVolumeSource src)
+      throws Blocked, IOException {
     Path local = nodes.resolve(node, src.getPath());
     String type = src.getType() == null ? "" : src.getType();
     switch (type) {
@@ -322,7 +334,8 @@ final class PodLaunch {
 
   private static Blocked mountFailed(Volume v, String why) {
     return new Blocked(
-        "ContainerCreating", "MountVolume.SetUp failed for volume \"" + v.getName() + "\" : " + why);
+        "ContainerCreating",
+        "MountVolume.SetUp failed for volume \"" + v.getName() + "\" : " + why);
   }
 
   private static void writeFiles(
@@ -359,9 +372,12 @@ final class PodLaunch {
   private static Set<PosixFilePermission> permissions(int mode) {
     Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] bits = {
-      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_READ
     };
     for (int i = 0; i < bits.length; i++) {
       if ((mode & (1 << i)) != 0) {
@@ -371,7 +387,10 @@ final class PodLaunch {
     return set;
   }
 
-  /** Kubernetes' {@code $(VAR)} expansion: known variables are replaced, {@code $$} escapes, others stay. */
+  /**
+   * Kubernetes' {@code $(VAR)} expansion: known variables are replaced, {@code $$} escapes, others
+   * stay.
+   */
   static String expand(String s, Map<String, String> env) {
     if (s == null || !s.contains("$")) {
       return s == null ? "" : s;

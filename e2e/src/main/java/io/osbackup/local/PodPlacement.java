@@ -10,9 +10,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The scheduler of the local cluster: which Ready node may run a pod, honouring {@code spec.nodeName},
- * {@code nodeSelector} and required node affinity ({@code matchFields} on {@code metadata.name} and {@code
- * matchExpressions} on labels). Taints, tolerations, resources and preferred affinity are ignored.
+ * The scheduler of the local cluster: which Ready node may run a pod, honouring {@code
+ * spec.nodeName}, {@code nodeSelector} and required node affinity ({@code matchFields} on {@code
+ * metadata.name} and {@code matchExpressions} on labels). Taints, tolerations, resources and
+ * preferred affinity are ignored.
  */
 final class PodPlacement {
 
@@ -45,7 +46,8 @@ final class PodPlacement {
   }
 
   static boolean fits(PodSpec spec, Node node) {
-    if (!ready(node) || Boolean.TRUE.equals(node.getSpec() == null ? null : node.getSpec().getUnschedulable())) {
+    if (!ready(node)
+        || Boolean.TRUE.equals(node.getSpec() == null ? null : node.getSpec().getUnschedulable())) {
       return false;
     }
     if (spec.getNodeName() != null && !spec.getNodeName().equals(name(node))) {
@@ -73,7 +75,8 @@ final class PodPlacement {
   private static List<NodeSelectorTerm> requiredTerms(PodSpec spec) {
     if (spec.getAffinity() == null
         || spec.getAffinity().getNodeAffinity() == null
-        || spec.getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution() == null) {
+        || spec.getAffinity().getNodeAffinity().getRequiredDuringSchedulingIgnoredDuringExecution()
+            == null) {
       return null;
     }
     return spec.getAffinity()
@@ -82,7 +85,10 @@ final class PodPlacement {
         .getNodeSelectorTerms();
   }
 
-  /** A term matches when all its requirements do; a term with none matches no node, as in Kubernetes. */
+  /**
+   * A term matches when all its requirements do; a term with none matches no node, as in
+   * Kubernetes.
+   */
   private static boolean matches(NodeSelectorTerm term, Node node) {
     List<NodeSelectorRequirement> fields = nullToEmpty(term.getMatchFields());
     List<NodeSelectorRequirement> expressions = nullToEmpty(term.getMatchExpressions());

@@ -14,10 +14,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The nodes of the local cluster: a Node object in the API and a folder that plays the node's root file system.
+ * The nodes of the local cluster: a Node object in the API and a folder that plays the node's root
+ * file system.
  *
- * <p>Removing a node deletes its Node object; the {@link LocalJobRunner} notices and fails the pods running there as a
- * real cluster fails the pods of a lost node.
+ * <p>Removing a node deletes its Node object; the {@link LocalJobRunner} notices and fails the pods
+ * running there as a real cluster fails the pods of a lost node.
  */
 public final class SimulatedNodes {
 
@@ -41,7 +42,10 @@ public final class SimulatedNodes {
     return add(name, Map.of());
   }
 
-  /** Adds (or replaces) a Ready node with these labels plus {@code kubernetes.io/hostname} and os/arch labels. */
+  /**
+   * Adds (or replaces) a Ready node with these labels plus {@code kubernetes.io/hostname} and
+   * os/arch labels.
+   */
   public SimulatedNodes add(String name, Map<String, String> labels) {
     try {
       Files.createDirectories(root(name));

@@ -38,7 +38,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The local Job runner against the CRUD mock API server, with {@link TestContainer} as the pods' program. */
+/**
+ * The local Job runner against the CRUD mock API server, with {@link TestContainer} as the pods'
+ * program.
+ */
 @EnableKubernetesMockClient(crud = true)
 class LocalJobRunnerIT {
 
@@ -128,7 +131,11 @@ class LocalJobRunnerIT {
   @Test
   void fallbackToLogsOnErrorTakesTheLogTail() throws Exception {
     Job job = job("tail", "say", "first words", "say", "last words", "exit", "1");
-    job.getSpec().getTemplate().getSpec().getContainers().get(0)
+    job.getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0)
         .setTerminationMessagePolicy("FallbackToLogsOnError");
     create(job);
 
@@ -150,7 +157,8 @@ class LocalJobRunnerIT {
     assertThat(done.getStatus().getFailed()).isEqualTo(2);
     List<Pod> pods = runner.podsOf(NS, "retry");
     assertThat(pods).hasSize(2).allMatch(p -> "Failed".equals(p.getStatus().getPhase()));
-    assertThat(pods.get(0).getMetadata().getName()).isNotEqualTo(pods.get(1).getMetadata().getName());
+    assertThat(pods.get(0).getMetadata().getName())
+        .isNotEqualTo(pods.get(1).getMetadata().getName());
   }
 
   @Test
@@ -215,11 +223,19 @@ class LocalJobRunnerIT {
     Job job =
         job(
             "secret",
-            "copy-env", "DB_PASSWORD", "/host/out/env-password",
-            "copy", "/var/run/osbackup/database/password", "/host/out/file-password",
-            "copy", "/var/run/osbackup/database/username", "/host/out/file-username",
-            "say", "done",
-            "exit", "0");
+            "copy-env",
+            "DB_PASSWORD",
+            "/host/out/env-password",
+            "copy",
+            "/var/run/osbackup/database/password",
+            "/host/out/file-password",
+            "copy",
+            "/var/run/osbackup/database/username",
+            "/host/out/file-username",
+            "say",
+            "done",
+            "exit",
+            "0");
     var spec = job.getSpec().getTemplate().getSpec();
     spec.getContainers()
         .get(0)
@@ -232,7 +248,13 @@ class LocalJobRunnerIT {
                 .endValueFrom()
                 .build());
     spec.getVolumes()
-        .add(new VolumeBuilder().withName("creds").withNewSecret().withSecretName("db").endSecret().build());
+        .add(
+            new VolumeBuilder()
+                .withName("creds")
+                .withNewSecret()
+                .withSecretName("db")
+                .endSecret()
+                .build());
     spec.getVolumes()
         .add(
             new VolumeBuilder()
@@ -251,9 +273,7 @@ class LocalJobRunnerIT {
     Job done;
     try {
       create(job);
-      await()
-          .atMost(WAIT)
-          .until(() -> secretFiles().findAny().isPresent() || finished("secret"));
+      await().atMost(WAIT).until(() -> secretFiles().findAny().isPresent() || finished("secret"));
       Path secretFile = secretFiles().filter(p -> p.endsWith("password")).findFirst().orElseThrow();
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(secretFile)))
           .isEqualTo("r--------");
@@ -271,9 +291,13 @@ class LocalJobRunnerIT {
     Pod pod = only(runner.podsOf(NS, "secret"));
     assertThat(pod.getSpec().getNodeName()).isEqualTo("node-b");
     assertThat(Serialization.asJson(pod)).doesNotContain(password);
-    assertThat(Serialization.asJson(client.batch().v1().jobs().inNamespace(NS).withName("secret").get()))
+    assertThat(
+            Serialization.asJson(
+                client.batch().v1().jobs().inNamespace(NS).withName("secret").get()))
         .doesNotContain(password);
-    assertThat(runnerLog.toString(StandardCharsets.UTF_8)).contains("secret").doesNotContain(password);
+    assertThat(runnerLog.toString(StandardCharsets.UTF_8))
+        .contains("secret")
+        .doesNotContain(password);
     // nothing the runner keeps (logs, per-pod files) holds the password once the pod has ended
     try (Stream<Path> files = Files.walk(work)) {
       for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.startsWith(out)).toList()) {
@@ -285,7 +309,13 @@ class LocalJobRunnerIT {
   @Test
   void podsThatCannotStartStayPendingUntilTheDeadline() throws Exception {
     Job noSecret = job("no-secret", "exit", "0");
-    noSecret.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()
+    noSecret
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0)
+        .getEnv()
         .add(
             new EnvVarBuilder()
                 .withName("P")
@@ -294,11 +324,25 @@ class LocalJobRunnerIT {
                 .endValueFrom()
                 .build());
     Job noVolume = job("no-volume", "exit", "0");
-    noVolume.getSpec().getTemplate().getSpec().getVolumes()
-        .add(new VolumeBuilder().withName("creds").withNewSecret().withSecretName("nope").endSecret().build());
+    noVolume
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getVolumes()
+        .add(
+            new VolumeBuilder()
+                .withName("creds")
+                .withNewSecret()
+                .withSecretName("nope")
+                .endSecret()
+                .build());
     mount(noVolume, "creds", "/creds", true);
     Job noDir = job("no-dir", "exit", "0");
-    noDir.getSpec().getTemplate().getSpec().getVolumes()
+    noDir
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getVolumes()
         .add(
             new VolumeBuilder()
                 .withName("etc")
@@ -323,13 +367,17 @@ class LocalJobRunnerIT {
                   .isEqualTo("CreateContainerConfigError: secret \"nope\" not found");
               assertThat(waiting("no-volume"))
                   .isEqualTo(
-                      "ContainerCreating: MountVolume.SetUp failed for volume \"creds\" : secret \"nope\" not found");
+                      "ContainerCreating: MountVolume.SetUp failed for volume \"creds\" : secret"
+                          + " \"nope\" not found");
               assertThat(waiting("no-dir"))
                   .startsWith("ContainerCreating: MountVolume.SetUp failed for volume \"etc\"");
               Pod pod = only(runner.podsOf(NS, "no-node"));
               assertThat(pod.getStatus().getPhase()).isEqualTo("Pending");
               assertThat(pod.getStatus().getConditions())
-                  .anyMatch(c -> "PodScheduled".equals(c.getType()) && "Unschedulable".equals(c.getReason()));
+                  .anyMatch(
+                      c ->
+                          "PodScheduled".equals(c.getType())
+                              && "Unschedulable".equals(c.getReason()));
             });
     assertThat(client.v1().events().inNamespace(NS).list().getItems())
         .extracting(e -> e.getReason())
@@ -372,7 +420,8 @@ class LocalJobRunnerIT {
     Pod pod = only(runner.podsOf(NS, "lost"));
     assertThat(pod.getStatus().getPhase()).isEqualTo("Failed");
     assertThat(pod.getStatus().getReason()).isEqualTo("NodeLost");
-    assertThat(pod.getStatus().getConditions()).anyMatch(c -> "DisruptionTarget".equals(c.getType()));
+    assertThat(pod.getStatus().getConditions())
+        .anyMatch(c -> "DisruptionTarget".equals(c.getType()));
     awaitGone(pids);
   }
 
@@ -409,7 +458,8 @@ class LocalJobRunnerIT {
 
     await()
         .atMost(WAIT)
-        .until(() -> client.batch().v1().jobs().inNamespace(NS).withName("short-lived").get() == null);
+        .until(
+            () -> client.batch().v1().jobs().inNamespace(NS).withName("short-lived").get() == null);
     await().atMost(WAIT).until(() -> runner.podsOf(NS, "short-lived").isEmpty());
   }
 
@@ -457,7 +507,12 @@ class LocalJobRunnerIT {
   }
 
   private static void mount(Job job, String volume, String path, boolean readOnly) {
-    job.getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts()
+    job.getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0)
+        .getVolumeMounts()
         .add(
             new io.fabric8.kubernetes.api.model.VolumeMountBuilder()
                 .withName(volume)
@@ -466,7 +521,10 @@ class LocalJobRunnerIT {
                 .build());
   }
 
-  /** Pins the pod the way the operator does for a node's files: required node affinity on metadata.name. */
+  /**
+   * Pins the pod the way the operator does for a node's files: required node affinity on
+   * metadata.name.
+   */
   private static void pinTo(Job job, String node) {
     job.getSpec()
         .getTemplate()
@@ -506,7 +564,10 @@ class LocalJobRunnerIT {
     }
   }
 
-  /** The main and child pids of the job's running pod (from its container ID and the child's log line). */
+  /**
+   * The main and child pids of the job's running pod (from its container ID and the child's log
+   * line).
+   */
   private long[] awaitRunningPids(String job) {
     return await()
         .atMost(WAIT)

@@ -12,7 +12,8 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code print-env NAME}: prints {@code NAME=<value>}
- *   <li>{@code copy-env NAME <podPath>}: writes the variable's value to a file (so secrets never reach the log)
+ *   <li>{@code copy-env NAME <podPath>}: writes the variable's value to a file (so secrets never
+ *       reach the log)
  *   <li>{@code copy <podPath> <podPath>}: copies a file between pod paths
  *   <li>{@code print <podPath>}: prints a file
  *   <li>{@code term <message>}: writes the termination log
@@ -43,7 +44,8 @@ public final class TestContainer {
         case "copy" -> Files.copy(local(mounts, args[++i]), local(mounts, args[++i]));
         case "print" -> System.out.println(Files.readString(local(mounts, args[++i])));
         case "term" ->
-            Files.writeString(local(mounts, "/dev/termination-log"), args[++i], StandardCharsets.UTF_8);
+            Files.writeString(
+                local(mounts, "/dev/termination-log"), args[++i], StandardCharsets.UTF_8);
         case "say" -> System.out.println(args[++i]);
         case "child" -> {
           Process p = new ProcessBuilder("sleep", args[++i]).inheritIO().start();
