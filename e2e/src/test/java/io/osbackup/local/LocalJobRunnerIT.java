@@ -390,6 +390,50 @@ class LocalJobRunnerIT {
   }
 
   @Test
+  void claimIsAFolderUnderWorkVolumesAndAMissingClaimBlocksThePod() throws Exception {
+    client
+        .persistentVolumeClaims()
+        .inNamespace(NS)
+        .resource(
+            new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder()
+                .withNewMetadata()
+                .withName("data")
+                .endMetadata()
+                .build())
+        .create();
+    Job job = job("claim", "say", "x", "copy-env", "EXTRA", "/data/extra", "exit", "0");
+    Job missing = job("no-claim", "exit", "0");
+    missing.getSpec().setActiveDeadlineSeconds(1L);
+    for (var pair : List.of(Map.entry(job, "data"), Map.entry(missing, "nope"))) {
+      pair.getKey()
+          .getSpec()
+          .getTemplate()
+          .getSpec()
+          .getVolumes()
+          .add(
+              new VolumeBuilder()
+                  .withName("data")
+                  .withNewPersistentVolumeClaim()
+                  .withClaimName(pair.getValue())
+                  .endPersistentVolumeClaim()
+                  .build());
+      mount(pair.getKey(), "data", "/data", false);
+      create(pair.getKey());
+    }
+
+    runner.awaitFinished(NS, "claim", WAIT);
+    assertThat(work.resolve("volumes/ns/data/extra")).hasContent("extra-value");
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                "ContainerCreating: persistentvolumeclaim \"nope\" not found"
+                    .equals(waiting("no-claim")));
+    assertThat(condition(runner.awaitFinished(NS, "no-claim", WAIT), "Failed").getReason())
+        .isEqualTo("DeadlineExceeded");
+  }
+
+  @Test
   void maxConcurrentPodsCountsOverlappingPods() throws Exception {
     for (int i = 0; i < 3; i++) {
       create(job("par-" + i, "sleep", "2000", "exit", "0"));
