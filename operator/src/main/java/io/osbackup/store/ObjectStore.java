@@ -89,12 +89,13 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
     MinioAsyncClient client;
     try {
       client =
-          MinioAsyncClient.builder()
+          new S3Client(
+              MinioAsyncClient.builder()
               .endpoint(endpoint)
               .region(region == null || region.isBlank() ? "us-east-1" : region)
               .credentials(credentials.accessKey(), credentials.secretKey())
               .httpClient(http, true)
-              .build();
+                  .build());
     } catch (IllegalArgumentException e) {
       http.dispatcher().executorService().shutdown();
       throw new IllegalArgumentException(
@@ -291,7 +292,7 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
                     .build()));
         aborted++;
       } catch (StoreException e) {
-        if (!StoreErrors.OBJECT_NOT_FOUND.equals(e.reason())) { // NoSuchUpload: gone meanwhile
+        if (!StoreErrors.UPLOAD_NOT_FOUND.equals(e.reason())) { // gone meanwhile: fine
           throw e;
         }
       }

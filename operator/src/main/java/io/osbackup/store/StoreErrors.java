@@ -28,6 +28,9 @@ public final class StoreErrors {
   /** The object does not exist. */
   public static final String OBJECT_NOT_FOUND = "ObjectNotFound";
 
+  /** The multipart upload no longer exists (aborted by someone else, expired, or its bucket was deleted). */
+  public static final String UPLOAD_NOT_FOUND = "UploadNotFound";
+
   /** A probe failed for another reason. */
   public static final String PROBE_FAILED = "ProbeFailed";
 
@@ -147,7 +150,18 @@ public final class StoreErrors {
               + hint
               + "; check the keys in the credentials Secret and the user's rights on the bucket");
     }
-    if ("NoSuchKey".equals(code) || "NoSuchUpload".equals(code)) {
+    if ("NoSuchUpload".equals(code)) {
+      return new Described(
+          UPLOAD_NOT_FOUND,
+          "the multipart upload of '"
+              + orUnknown(response.objectName())
+              + "' in bucket '"
+              + orUnknown(bucket)
+              + "' at "
+              + orUnknown(endpoint)
+              + " no longer exists: it was aborted by someone else or the bucket was emptied or deleted");
+    }
+    if ("NoSuchKey".equals(code)) {
       String object = response == null ? null : response.objectName();
       return new Described(
           OBJECT_NOT_FOUND,

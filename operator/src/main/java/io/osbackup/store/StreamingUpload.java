@@ -192,8 +192,14 @@ final class StreamingUpload implements ArtifactUpload {
     try {
       upload.get(ABORT_WAIT_SECONDS, TimeUnit.SECONDS);
       completed = true; // the upload had already received the whole artifact
-    } catch (ExecutionException expected) {
-      // minio aborts the multipart upload when the stream fails; checked below
+    } catch (ExecutionException e) {
+      // minio aborts the multipart upload when the stream fails; checked below unless the store cannot be used
+      String why = store.error(e.getCause()).reason();
+      if (StoreErrors.ACCESS_DENIED.equals(why)
+          || StoreErrors.BUCKET_NOT_FOUND.equals(why)
+          || StoreErrors.ENDPOINT_UNREACHABLE.equals(why)) {
+        return; // nothing could have been started, or nothing can be cleaned up with these keys
+      }
     } catch (TimeoutException e) {
       LOG.warn("upload of {} did not stop within {} s after abort", key, ABORT_WAIT_SECONDS);
     } catch (InterruptedException e) {
