@@ -28,17 +28,24 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real S3 endpoint on loopback for the local environment and the tests: OpenStack Swift from Debian with the
- * s3api middleware when {@code /usr/bin/swift-proxy-server} exists, otherwise S3Proxy (from Maven Central, run in a
- * child JVM so its libraries stay off our classpath). System property {@value #MODE_PROPERTY} = {@code swift} or
- * {@code inprocess} (alias {@code s3proxy}) forces one.
+ * A real S3 endpoint on loopback for the local environment and the tests: OpenStack Swift from
+ * Debian with the s3api middleware when {@code /usr/bin/swift-proxy-server} exists, otherwise
+ * S3Proxy (from Maven Central, run in a child JVM so its libraries stay off our classpath). System
+ * property {@value #MODE_PROPERTY} = {@code swift} or {@code inprocess} (alias {@code s3proxy})
+ * forces one.
  */
 public final class S3Server implements AutoCloseable {
 
-  /** System property choosing the server: {@code swift}, {@code inprocess} / {@code s3proxy}; unset: swift if installed. */
+  /**
+   * System property choosing the server: {@code swift}, {@code inprocess} / {@code s3proxy}; unset:
+   * swift if installed.
+   */
   public static final String MODE_PROPERTY = "osbackup.s3";
 
-  /** System property naming the S3Proxy jar-with-dependencies (the e2e build copies it to target/s3proxy). */
+  /**
+   * System property naming the S3Proxy jar-with-dependencies (the e2e build copies it to
+   * target/s3proxy).
+   */
   public static final String S3PROXY_JAR_PROPERTY = "osbackup.s3proxy.jar";
 
   static final String S3PROXY_VERSION = "4.1.0";
@@ -73,7 +80,10 @@ public final class S3Server implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
-  /** Starts the server with its data, configuration and logs under {@code workDir}; returns when it answers. */
+  /**
+   * Starts the server with its data, configuration and logs under {@code workDir}; returns when it
+   * answers.
+   */
   public static S3Server start(Path workDir) throws IOException {
     String mode = System.getProperty(MODE_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
     switch (mode) {
@@ -83,7 +93,9 @@ public final class S3Server implements AutoCloseable {
       case "s3proxy":
         return startS3Proxy(workDir);
       case "":
-        return Files.isExecutable(Path.of(SWIFT_PROXY)) ? startSwift(workDir) : startS3Proxy(workDir);
+        return Files.isExecutable(Path.of(SWIFT_PROXY))
+            ? startSwift(workDir)
+            : startS3Proxy(workDir);
       default:
         throw new IllegalArgumentException(
             "-D" + MODE_PROPERTY + "=" + mode + " is not known: use swift or inprocess");
@@ -118,8 +130,8 @@ public final class S3Server implements AutoCloseable {
   }
 
   /**
-   * A valid user who may not read or write the buckets (Swift: a tempauth user of the same account without
-   * {@code .admin}); empty where the server has only one user.
+   * A valid user who may not read or write the buckets (Swift: a tempauth user of the same account
+   * without {@code .admin}); empty where the server has only one user.
    */
   public Optional<Credentials> deniedCredentials() {
     return Optional.ofNullable(denied);
@@ -245,7 +257,10 @@ public final class S3Server implements AutoCloseable {
     int container = ports[1];
     int account = ports[2];
     int proxy = ports[3];
-    int noMemcached = ports[4]; // nothing listens: tempauth needs the cache filter, S3 requests do not need memcached
+    int noMemcached =
+        ports[
+            4]; // nothing listens: tempauth needs the cache filter, S3 requests do not need
+                // memcached
 
     for (String[] server :
         new String[][] {
@@ -268,52 +283,51 @@ public final class S3Server implements AutoCloseable {
     Files.writeString(
         etc.resolve("proxy-server.conf"),
         """
-        [DEFAULT]
-        bind_ip = 127.0.0.1
-        bind_port = %d
-        workers = 0
-        user = root
-        swift_dir = %s
-        log_name = swift-proxy
-        [pipeline:main]
-        # s3api must come before tempauth; slo is required for S3 multipart uploads
-        pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server
-        [app:proxy-server]
-        use = egg:swift#proxy
-        account_autocreate = true
-        allow_account_management = true
-        [filter:s3api]
-        use = egg:swift#s3api
-        location = %s
-        [filter:tempauth]
-        use = egg:swift#tempauth
-        # S3 access key = "<account>:<user>", secret key = password; reader has no .admin: no access to containers
-        user_test_tester = %s .admin
-        user_test_reader = %s
-        [filter:catch_errors]
-        use = egg:swift#catch_errors
-        [filter:gatekeeper]
-        use = egg:swift#gatekeeper
-        [filter:healthcheck]
-        use = egg:swift#healthcheck
-        [filter:proxy-logging]
-        use = egg:swift#proxy_logging
-        [filter:cache]
-        use = egg:swift#memcache
-        memcache_servers = 127.0.0.1:%d
-        [filter:listing_formats]
-        use = egg:swift#listing_formats
-        [filter:bulk]
-        use = egg:swift#bulk
-        [filter:copy]
-        use = egg:swift#copy
-        [filter:slo]
-        use = egg:swift#slo
-        [filter:dlo]
-        use = egg:swift#dlo
-        """
-            .formatted(
-                proxy, etc, REGION, admin.secretKey(), reader.secretKey(), noMemcached));
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = %d
+workers = 0
+user = root
+swift_dir = %s
+log_name = swift-proxy
+[pipeline:main]
+# s3api must come before tempauth; slo is required for S3 multipart uploads
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+allow_account_management = true
+[filter:s3api]
+use = egg:swift#s3api
+location = %s
+[filter:tempauth]
+use = egg:swift#tempauth
+# S3 access key = "<account>:<user>", secret key = password; reader has no .admin: no access to containers
+user_test_tester = %s .admin
+user_test_reader = %s
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:healthcheck]
+use = egg:swift#healthcheck
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:%d
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:bulk]
+use = egg:swift#bulk
+[filter:copy]
+use = egg:swift#copy
+[filter:slo]
+use = egg:swift#slo
+[filter:dlo]
+use = egg:swift#dlo
+"""
+            .formatted(proxy, etc, REGION, admin.secretKey(), reader.secretKey(), noMemcached));
 
     List<Process> processes = new ArrayList<>();
     try {
@@ -344,7 +358,9 @@ public final class S3Server implements AutoCloseable {
 
   private static Process swiftServer(String name, Path etc, Path logs) throws IOException {
     return new ProcessBuilder(
-            "/usr/bin/swift-" + name + "-server", etc.resolve(name + "-server.conf").toString(), "-v")
+            "/usr/bin/swift-" + name + "-server",
+            etc.resolve(name + "-server.conf").toString(),
+            "-v")
         .redirectErrorStream(true)
         .redirectOutput(logs.resolve(name + ".log").toFile())
         .start();
@@ -352,18 +368,18 @@ public final class S3Server implements AutoCloseable {
 
   private static String common(int port, Path etc, Path devices, Path cache) {
     return """
-        [DEFAULT]
-        bind_ip = 127.0.0.1
-        bind_port = %d
-        workers = 0
-        user = root
-        swift_dir = %s
-        devices = %s
-        mount_check = false
-        disable_fallocate = true
-        log_name = swift
-        recon_cache_path = %s
-        """
+    [DEFAULT]
+    bind_ip = 127.0.0.1
+    bind_port = %d
+    workers = 0
+    user = root
+    swift_dir = %s
+    devices = %s
+    mount_check = false
+    disable_fallocate = true
+    log_name = swift
+    recon_cache_path = %s
+    """
         .formatted(port, etc, devices, cache);
   }
 
@@ -426,7 +442,8 @@ public final class S3Server implements AutoCloseable {
     }
     String repo =
         System.getProperty(
-            "maven.repo.local", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
+            "maven.repo.local",
+            Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
     Path jar =
         Path.of(
             repo,
@@ -466,10 +483,7 @@ public final class S3Server implements AutoCloseable {
 
   private static void run(Path log, String... command) throws IOException {
     Process p =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS)) {
         p.destroyForcibly();
@@ -504,12 +518,17 @@ public final class S3Server implements AutoCloseable {
       for (Process p : processes) {
         if (!p.isAlive()) {
           throw new IOException(
-              "S3 server process " + p.info().commandLine().orElse("?") + " exited with "
-                  + p.exitValue() + "; logs in " + logs);
+              "S3 server process "
+                  + p.info().commandLine().orElse("?")
+                  + " exited with "
+                  + p.exitValue()
+                  + "; logs in "
+                  + logs);
         }
       }
       if (System.nanoTime() > deadline) {
-        throw new IOException(url + " did not answer within " + START_TIMEOUT + "; logs in " + logs);
+        throw new IOException(
+            url + " did not answer within " + START_TIMEOUT + "; logs in " + logs);
       }
       try {
         Thread.sleep(50);

@@ -41,7 +41,9 @@ class ObjectStoreIT {
 
   @BeforeAll
   static void start() throws IOException {
+    long start = System.nanoTime();
     server = S3Server.start(work);
+    System.out.printf("%s started in %d ms%n", server, (System.nanoTime() - start) / 1_000_000);
     server.createBucket(BUCKET);
     store = server.store(BUCKET);
   }
@@ -147,8 +149,7 @@ class ObjectStoreIT {
             started,
             started.plusSeconds(61),
             new JobReport.Source("galera", 3306, "10.11.6-MariaDB", List.of("nova"), null),
-            List.of(
-                new JobReport.Artifact("k/nova.sql.gz", "nova", null, 10, 100, "ab", "gzip")));
+            List.of(new JobReport.Artifact("k/nova.sql.gz", "nova", null, 10, 100, "ab", "gzip")));
     String key = "json/reports/job-1.json";
 
     store.putJson(key, report);
@@ -185,8 +186,7 @@ class ObjectStoreIT {
 
   @ParameterizedTest
   @EnumSource(Compression.class)
-  void eightyMibStreamIsStoredWholeWithTheRightChecksum(Compression compression)
-      throws Exception {
+  void eightyMibStreamIsStoredWholeWithTheRightChecksum(Compression compression) throws Exception {
     String key = "artifacts/db/cp/nova.sql" + compression.suffix();
     long rawSize = 80L * MIB;
     MessageDigest rawDigest = MessageDigest.getInstance("SHA-256");
@@ -207,7 +207,8 @@ class ObjectStoreIT {
     try (InputStream in = new DigestInputStream(store.download(key), storedDigest);
         InputStream raw = new DigestInputStream(decompress(in, compression), readBack)) {
       rawRead = raw.transferTo(OutputStream.nullOutputStream());
-      in.transferTo(OutputStream.nullOutputStream()); // anything after the compressed stream counts too
+      in.transferTo(
+          OutputStream.nullOutputStream()); // anything after the compressed stream counts too
     }
     assertThat(hex(storedDigest)).isEqualTo(stored.sha256());
     assertThat(rawRead).isEqualTo(rawSize);
@@ -236,7 +237,8 @@ class ObjectStoreIT {
   void writerFailingMidwayLeavesNoObjectAndNoIncompleteUpload() throws Exception {
     String key = "aborted/db/cp/nova.sql.gz";
     ArtifactUpload upload = store.open(key, Compression.NONE);
-    writeRandom(upload.stream(), 40L * MIB, 7, null); // more than one part: a multipart upload is running
+    writeRandom(
+        upload.stream(), 40L * MIB, 7, null); // more than one part: a multipart upload is running
     await()
         .atMost(Duration.ofSeconds(20))
         .until(() -> store.incompleteUploads("aborted/").contains(key));
@@ -246,7 +248,9 @@ class ObjectStoreIT {
     assertThat(store.stat(key)).isEmpty();
     assertThat(store.incompleteUploads("aborted/")).isEmpty();
     assertThat(store.list("aborted/")).isEmpty();
-    assertThatThrownBy(upload::finish).isInstanceOf(IOException.class).hasMessageContaining("aborted");
+    assertThatThrownBy(upload::finish)
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("aborted");
     assertThatThrownBy(() -> upload.stream().write(1)).isInstanceOf(IOException.class);
     upload.abort("again"); // safe twice
   }
@@ -317,7 +321,10 @@ class ObjectStoreIT {
     return ObjectStore.connect(server.endpoint(), server.region(), true, bucket, credentials);
   }
 
-  /** Writes {@code size} pseudo-random bytes in 1 MiB chunks, hashing them if {@code digest} is given. */
+  /**
+   * Writes {@code size} pseudo-random bytes in 1 MiB chunks, hashing them if {@code digest} is
+   * given.
+   */
   private static void writeRandom(OutputStream out, long size, long seed, MessageDigest digest)
       throws IOException {
     Random random = new Random(seed);

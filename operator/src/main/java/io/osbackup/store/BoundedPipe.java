@@ -8,9 +8,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A fixed-size byte pipe between the thread writing an artifact and the thread uploading it. Either side can fail
- * it: the other side then gets an {@link IOException} carrying the cause on its next (or current, blocked) call
- * instead of waiting forever.
+ * A fixed-size byte pipe between the thread writing an artifact and the thread uploading it. Either
+ * side can fail it: the other side then gets an {@link IOException} carrying the cause on its next
+ * (or current, blocked) call instead of waiting forever.
  */
 final class BoundedPipe {
 
@@ -87,7 +87,9 @@ final class BoundedPipe {
     };
   }
 
-  /** The writer gives up: the reader's next read throws {@code cause} instead of reaching the end. */
+  /**
+   * The writer gives up: the reader's next read throws {@code cause} instead of reaching the end.
+   */
   void failWriter(IOException cause) {
     lock.lock();
     try {

@@ -30,8 +30,8 @@ public record Credentials(String accessKey, String secretKey) {
   }
 
   /**
-   * Reads the files {@code accessKey} and {@code secretKey} of a mounted Secret. One trailing newline (as left by
-   * {@code echo} or an editor) is removed from each.
+   * Reads the files {@code accessKey} and {@code secretKey} of a mounted Secret. One trailing
+   * newline (as left by {@code echo} or an editor) is removed from each.
    */
   public static Credentials fromDirectory(Path dir) throws IOException {
     return new Credentials(readKey(dir, ACCESS_KEY), readKey(dir, SECRET_KEY));
@@ -60,7 +60,11 @@ public record Credentials(String accessKey, String secretKey) {
     }
     if (value.isEmpty()) {
       throw new IOException(
-          "store credentials in " + dir + " have an empty '" + name + "': fill it in the credentials Secret");
+          "store credentials in "
+              + dir
+              + " have an empty '"
+              + name
+              + "': fill it in the credentials Secret");
     }
     return value;
   }

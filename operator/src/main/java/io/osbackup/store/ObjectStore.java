@@ -35,16 +35,18 @@ import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 
 /**
- * One bucket of an S3-compatible store (AWS, MinIO, Ceph RGW, Swift's s3api): probe, JSON documents, listing,
- * deletion, incomplete-upload cleanup and streaming artifact uploads. Every failure is a {@link StoreException}
- * described by {@link StoreErrors}; no secret ever reaches a message.
+ * One bucket of an S3-compatible store (AWS, MinIO, Ceph RGW, Swift's s3api): probe, JSON
+ * documents, listing, deletion, incomplete-upload cleanup and streaming artifact uploads. Every
+ * failure is a {@link StoreException} described by {@link StoreErrors}; no secret ever reaches a
+ * message.
  */
 public final class ObjectStore implements ArtifactSink, AutoCloseable {
 
   /**
-   * Part size of artifact uploads: 32 MiB. Artifacts are uploaded without knowing their size, so the part size
-   * caps the object size at 10,000 parts (AWS, MinIO, Ceph): 312.5 GiB; Swift's s3api allows 1,000 parts by default
-   * ({@code max_upload_part_num}): 31.25 GiB. One part is held in memory per running upload.
+   * Part size of artifact uploads: 32 MiB. Artifacts are uploaded without knowing their size, so
+   * the part size caps the object size at 10,000 parts (AWS, MinIO, Ceph): 312.5 GiB; Swift's s3api
+   * allows 1,000 parts by default ({@code max_upload_part_num}): 31.25 GiB. One part is held in
+   * memory per running upload.
    */
   public static final long PART_SIZE = 32L << 20;
 
@@ -73,15 +75,21 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
   }
 
   /**
-   * A client for {@code bucket} at {@code endpoint}. Nothing is sent yet: use {@link #probe(String)} to check that
-   * the store answers. The region is set so no GetBucketLocation request is needed.
+   * A client for {@code bucket} at {@code endpoint}. Nothing is sent yet: use {@link
+   * #probe(String)} to check that the store answers. The region is set so no GetBucketLocation
+   * request is needed.
    *
    * @param endpoint {@code http(s)://host[:port]}
    * @param region the signing region; {@code us-east-1} if blank
-   * @param forcePathStyle true: {@code http://host/bucket/key}; false: {@code http://bucket.host/key}
+   * @param forcePathStyle true: {@code http://host/bucket/key}; false: {@code
+   *     http://bucket.host/key}
    */
   public static ObjectStore connect(
-      String endpoint, String region, boolean forcePathStyle, String bucket, Credentials credentials) {
+      String endpoint,
+      String region,
+      boolean forcePathStyle,
+      String bucket,
+      Credentials credentials) {
     if (bucket == null || bucket.isBlank()) {
       throw new IllegalArgumentException("no bucket given: set spec.s3.bucket");
     }
@@ -91,10 +99,10 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
       client =
           new S3Client(
               MinioAsyncClient.builder()
-              .endpoint(endpoint)
-              .region(region == null || region.isBlank() ? "us-east-1" : region)
-              .credentials(credentials.accessKey(), credentials.secretKey())
-              .httpClient(http, true)
+                  .endpoint(endpoint)
+                  .region(region == null || region.isBlank() ? "us-east-1" : region)
+                  .credentials(credentials.accessKey(), credentials.secretKey())
+                  .httpClient(http, true)
                   .build());
     } catch (IllegalArgumentException e) {
       http.dispatcher().executorService().shutdown();
@@ -110,8 +118,10 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
   }
 
   private static OkHttpClient httpClient() {
-    // Part reads of a running upload happen on the dispatcher's callback thread while its call still counts as
-    // running; raise OkHttp's default of 5 calls per host so several parallel uploads cannot starve each other.
+    // Part reads of a running upload happen on the dispatcher's callback thread while its call
+    // still counts as
+    // running; raise OkHttp's default of 5 calls per host so several parallel uploads cannot starve
+    // each other.
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(128);
     dispatcher.setMaxRequestsPerHost(64);
@@ -124,7 +134,10 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
         .build();
   }
 
-  /** The Jackson mapper used for JSON documents in the bucket (ISO-8601 instants, unknown fields ignored). */
+  /**
+   * The Jackson mapper used for JSON documents in the bucket (ISO-8601 instants, unknown fields
+   * ignored).
+   */
   public static ObjectMapper json() {
     return JSON;
   }
@@ -138,12 +151,14 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
   }
 
   /**
-   * Writes, reads back and deletes a small object under {@code <prefix>/.osbackup-probe/}. Never throws: a failure
-   * is returned with a reason code of {@link StoreErrors} and a message saying what to fix.
+   * Writes, reads back and deletes a small object under {@code <prefix>/.osbackup-probe/}. Never
+   * throws: a failure is returned with a reason code of {@link StoreErrors} and a message saying
+   * what to fix.
    */
   public ProbeResult probe(String prefix) {
     String key = under(prefix, PROBE_FOLDER + "/" + UUID.randomUUID());
-    byte[] body = ("osbackup probe " + key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] body =
+        ("osbackup probe " + key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     try {
       put(key, body, "text/plain");
       byte[] back;
@@ -155,7 +170,10 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
         return new ProbeResult(
             false,
             StoreErrors.PROBE_FAILED,
-            "the object store at " + endpoint + " returned other bytes than were written to " + key);
+            "the object store at "
+                + endpoint
+                + " returned other bytes than were written to "
+                + key);
       }
       return ProbeResult.reachable(endpoint, bucket);
     } catch (IOException | RuntimeException e) {
@@ -168,7 +186,10 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
     put(key, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value), "application/json");
   }
 
-  /** Reads the JSON document at {@code key}; empty if there is none. A document that does not parse throws. */
+  /**
+   * Reads the JSON document at {@code key}; empty if there is none. A document that does not parse
+   * throws.
+   */
   public <T> Optional<T> getJson(String key, Class<T> type) throws IOException {
     byte[] bytes;
     try (InputStream in = call(client.getObject(get(key)))) {
@@ -184,7 +205,13 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
     } catch (IOException e) {
       throw new StoreException(
           StoreErrors.STORE_ERROR,
-          "object " + key + " in bucket '" + bucket + "' is not a valid " + type.getSimpleName() + ": "
+          "object "
+              + key
+              + " in bucket '"
+              + bucket
+              + "' is not a valid "
+              + type.getSimpleName()
+              + ": "
               + e.getMessage(),
           e);
     }
@@ -241,7 +268,8 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
     try {
       // the batch delete is lazy: nothing is deleted until the results are iterated
       for (Result<DeleteResult.Error> result :
-          client.removeObjects(RemoveObjectsArgs.builder().bucket(bucket).objects(objects).build())) {
+          client.removeObjects(
+              RemoveObjectsArgs.builder().bucket(bucket).objects(objects).build())) {
         DeleteResult.Error error = result.get();
         failures.add(error.objectName() + " (" + error.code() + ": " + error.message() + ")");
       }
@@ -266,12 +294,17 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
     }
   }
 
-  /** Keys of the multipart uploads under {@code prefix} that were started and neither completed nor aborted. */
+  /**
+   * Keys of the multipart uploads under {@code prefix} that were started and neither completed nor
+   * aborted.
+   */
   public List<String> incompleteUploads(String prefix) throws IOException {
     return uploads(prefix).stream().map(ListMultipartUploadsResult.Upload::objectName).toList();
   }
 
-  /** Aborts every incomplete multipart upload under {@code prefix}; returns how many were aborted. */
+  /**
+   * Aborts every incomplete multipart upload under {@code prefix}; returns how many were aborted.
+   */
   public int abortIncompleteUploads(String prefix) throws IOException {
     return abortIncompleteUploads(prefix, false);
   }
@@ -329,15 +362,19 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
     }
   }
 
-  /** The stored bytes of {@code key}, as they are in the bucket (still compressed). The caller closes it. */
+  /**
+   * The stored bytes of {@code key}, as they are in the bucket (still compressed). The caller
+   * closes it.
+   */
   public InputStream download(String key) throws IOException {
     GetObjectResponse response = call(client.getObject(get(key)));
     return response;
   }
 
   /**
-   * Starts a streaming upload to {@code key}: the bytes written are compressed, hashed and uploaded in parts of
-   * {@link #PART_SIZE} while they are written. See {@link ArtifactUpload} for finishing and aborting.
+   * Starts a streaming upload to {@code key}: the bytes written are compressed, hashed and uploaded
+   * in parts of {@link #PART_SIZE} while they are written. See {@link ArtifactUpload} for finishing
+   * and aborting.
    */
   @Override
   public ArtifactUpload open(String key, Compression compression) throws IOException {

@@ -1,7 +1,8 @@
 package io.osbackup.store;
 
 /**
- * The outcome of {@link ObjectStore#probe(String)}: whether a small object could be written, read back and deleted.
+ * The outcome of {@link ObjectStore#probe(String)}: whether a small object could be written, read
+ * back and deleted.
  *
  * @param ok true when all three worked
  * @param reason a condition reason: {@code Reachable}, or one of the codes in {@link StoreErrors}
@@ -14,7 +15,9 @@ public record ProbeResult(boolean ok, String reason, String message) {
 
   static ProbeResult reachable(String endpoint, String bucket) {
     return new ProbeResult(
-        true, REACHABLE, "bucket '" + bucket + "' at " + endpoint + " can be written, read and deleted");
+        true,
+        REACHABLE,
+        "bucket '" + bucket + "' at " + endpoint + " can be written, read and deleted");
   }
 
   static ProbeResult failed(StoreErrors.Described error) {

@@ -11,9 +11,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * minio's asynchronous client with one request fixed for Swift: ListMultipartUploads without an empty
- * {@code delimiter=} parameter. minio always sends it; AWS ignores it, but Swift's s3api then files every upload under
- * an empty common prefix and lists none.
+ * minio's asynchronous client with one request fixed for Swift: ListMultipartUploads without an
+ * empty {@code delimiter=} parameter. minio always sends it; AWS ignores it, but Swift's s3api then
+ * files every upload under an empty common prefix and lists none.
  */
 final class S3Client extends MinioAsyncClient {
 

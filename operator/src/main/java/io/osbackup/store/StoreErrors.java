@@ -11,15 +11,18 @@ import java.util.Set;
 import javax.net.ssl.SSLException;
 
 /**
- * The one place that turns a failed object store request into a reason code and a message a human can act on. The
- * agent, the operator and {@link ObjectStore#probe(String)} all use it, so a bad bucket reads the same everywhere.
+ * The one place that turns a failed object store request into a reason code and a message a human
+ * can act on. The agent, the operator and {@link ObjectStore#probe(String)} all use it, so a bad
+ * bucket reads the same everywhere.
  */
 public final class StoreErrors {
 
   /** The bucket does not exist at the endpoint. */
   public static final String BUCKET_NOT_FOUND = "BucketNotFound";
 
-  /** The store refused the credentials or the request (invalid key, signature mismatch, HTTP 403). */
+  /**
+   * The store refused the credentials or the request (invalid key, signature mismatch, HTTP 403).
+   */
   public static final String ACCESS_DENIED = "AccessDenied";
 
   /** Nothing answered at the endpoint: connection refused, unknown host, timeout, TLS failure. */
@@ -28,7 +31,10 @@ public final class StoreErrors {
   /** The object does not exist. */
   public static final String OBJECT_NOT_FOUND = "ObjectNotFound";
 
-  /** The multipart upload no longer exists (aborted by someone else, expired, or its bucket was deleted). */
+  /**
+   * The multipart upload no longer exists (aborted by someone else, expired, or its bucket was
+   * deleted).
+   */
   public static final String UPLOAD_NOT_FOUND = "UploadNotFound";
 
   /** A probe failed for another reason. */
@@ -59,14 +65,17 @@ public final class StoreErrors {
    */
   public record Described(String reason, String message) {}
 
-  /** Describes a failure without knowing the endpoint and bucket (they are taken from the error where possible). */
+  /**
+   * Describes a failure without knowing the endpoint and bucket (they are taken from the error
+   * where possible).
+   */
   public static Described describe(Throwable failure) {
     return describe(failure, null, null);
   }
 
   /**
-   * Describes a failed request to {@code bucket} at {@code endpoint}. A {@link StoreException} in the cause chain is
-   * already described and is returned as it is.
+   * Describes a failed request to {@code bucket} at {@code endpoint}. A {@link StoreException} in
+   * the cause chain is already described and is returned as it is.
    */
   public static Described describe(Throwable failure, String endpoint, String bucket) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -94,7 +103,9 @@ public final class StoreErrors {
             + (root.getMessage() == null ? "" : ": " + root.getMessage()));
   }
 
-  /** Describes {@code failure} as a {@link StoreException} (returned as it is if it already is one). */
+  /**
+   * Describes {@code failure} as a {@link StoreException} (returned as it is if it already is one).
+   */
   public static StoreException toException(Throwable failure, String endpoint, String bucket) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof StoreException e) {
@@ -114,7 +125,8 @@ public final class StoreErrors {
     String code = response == null ? null : response.code();
     int status = e.response() == null ? 0 : e.response().code();
     if (endpoint == null && e.response() != null) {
-      endpoint = e.response().request().url().newBuilder().encodedPath("/").query(null).build().toString();
+      endpoint =
+          e.response().request().url().newBuilder().encodedPath("/").query(null).build().toString();
     }
     if (bucket == null && response != null) {
       bucket = response.bucketName();
@@ -159,7 +171,8 @@ public final class StoreErrors {
               + orUnknown(bucket)
               + "' at "
               + orUnknown(endpoint)
-              + " no longer exists: it was aborted by someone else or the bucket was emptied or deleted");
+              + " no longer exists: it was aborted by someone else or the bucket was emptied or"
+              + " deleted");
     }
     if ("NoSuchKey".equals(code)) {
       String object = response == null ? null : response.objectName();

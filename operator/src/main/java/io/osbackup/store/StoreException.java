@@ -3,8 +3,8 @@ package io.osbackup.store;
 import java.io.IOException;
 
 /**
- * A failed request to the object store, with a reason code from {@link StoreErrors} and a message a human can act
- * on. It never carries a secret.
+ * A failed request to the object store, with a reason code from {@link StoreErrors} and a message a
+ * human can act on. It never carries a secret.
  */
 public class StoreException extends IOException {
 

@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One artifact on its way to the bucket: raw bytes → compressor → SHA-256 and byte count → a {@link BoundedPipe} →
- * a multipart upload of unknown size running on its own thread. Holds at most the pipe and one part in memory.
+ * One artifact on its way to the bucket: raw bytes → compressor → SHA-256 and byte count → a {@link
+ * BoundedPipe} → a multipart upload of unknown size running on its own thread. Holds at most the
+ * pipe and one part in memory.
  */
 final class StreamingUpload implements ArtifactUpload {
 
@@ -89,10 +90,8 @@ final class StreamingUpload implements ArtifactUpload {
   private void runUpload() {
     try {
       PutObjectArgs args =
-          PutObjectArgs.builder()
-              .bucket(store.bucket())
-              .object(key)
-              .stream(pipe.source(), -1L, ObjectStore.PART_SIZE)
+          PutObjectArgs.builder().bucket(store.bucket()).object(key).stream(
+                  pipe.source(), -1L, ObjectStore.PART_SIZE)
               .contentType(contentType(compression))
               .build();
       upload.complete(store.client().putObject(args).join());
@@ -116,7 +115,9 @@ final class StreamingUpload implements ArtifactUpload {
           return result;
         case ABORTED:
           throw new StoreException(
-              StoreErrors.STORE_ERROR, "artifact " + key + " was aborted before it was finished", null);
+              StoreErrors.STORE_ERROR,
+              "artifact " + key + " was aborted before it was finished",
+              null);
         case FINISHING:
           throw new IllegalStateException("finish() is already running for " + key);
         default:
@@ -193,7 +194,8 @@ final class StreamingUpload implements ArtifactUpload {
       upload.get(ABORT_WAIT_SECONDS, TimeUnit.SECONDS);
       completed = true; // the upload had already received the whole artifact
     } catch (ExecutionException e) {
-      // minio aborts the multipart upload when the stream fails; checked below unless the store cannot be used
+      // minio aborts the multipart upload when the stream fails; checked below unless the store
+      // cannot be used
       String why = store.error(e.getCause()).reason();
       if (StoreErrors.ACCESS_DENIED.equals(why)
           || StoreErrors.BUCKET_NOT_FOUND.equals(why)
@@ -220,7 +222,10 @@ final class StreamingUpload implements ArtifactUpload {
     abort("closed before finish()");
   }
 
-  /** The store's error if the upload has failed (it explains better why a write failed), else {@code e}. */
+  /**
+   * The store's error if the upload has failed (it explains better why a write failed), else {@code
+   * e}.
+   */
   private IOException uploadFailureOr(IOException e) {
     if (upload.isCompletedExceptionally()) {
       try {
