@@ -1,0 +1,229 @@
+package io.osbackup.store;
+
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.ErrorResponse;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.util.Set;
+import javax.net.ssl.SSLException;
+
+/**
+ * The one place that turns a failed object store request into a reason code and a message a human
+ * can act on. The agent, the operator and {@link ObjectStore#probe(String)} all use it, so a bad
+ * bucket reads the same everywhere.
+ */
+public final class StoreErrors {
+
+  /** The bucket does not exist at the endpoint. */
+  public static final String BUCKET_NOT_FOUND = "BucketNotFound";
+
+  /**
+   * The store refused the credentials or the request (invalid key, signature mismatch, HTTP 403).
+   */
+  public static final String ACCESS_DENIED = "AccessDenied";
+
+  /** Nothing answered at the endpoint: connection refused, unknown host, timeout, TLS failure. */
+  public static final String ENDPOINT_UNREACHABLE = "EndpointUnreachable";
+
+  /** The object does not exist. */
+  public static final String OBJECT_NOT_FOUND = "ObjectNotFound";
+
+  /**
+   * The multipart upload no longer exists (aborted by someone else, expired, or its bucket was
+   * deleted).
+   */
+  public static final String UPLOAD_NOT_FOUND = "UploadNotFound";
+
+  /** A probe failed for another reason. */
+  public static final String PROBE_FAILED = "ProbeFailed";
+
+  /** Any other failed request. */
+  public static final String STORE_ERROR = "StoreError";
+
+  private static final Set<String> DENIED_CODES =
+      Set.of(
+          "AccessDenied",
+          "InvalidAccessKeyId",
+          "SignatureDoesNotMatch",
+          "InvalidToken",
+          "ExpiredToken",
+          "AllAccessDisabled",
+          "AccountProblem",
+          "AuthorizationHeaderMalformed",
+          "InvalidSecurity");
+
+  private StoreErrors() {}
+
+  /**
+   * A reason code and a message.
+   *
+   * @param reason one of the constants of {@link StoreErrors}
+   * @param message what happened and what to do, never containing a secret
+   */
+  public record Described(String reason, String message) {}
+
+  /**
+   * Describes a failure without knowing the endpoint and bucket (they are taken from the error
+   * where possible).
+   */
+  public static Described describe(Throwable failure) {
+    return describe(failure, null, null);
+  }
+
+  /**
+   * Describes a failed request to {@code bucket} at {@code endpoint}. A {@link StoreException} in
+   * the cause chain is already described and is returned as it is.
+   */
+  public static Described describe(Throwable failure, String endpoint, String bucket) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof StoreException e) {
+        return new Described(e.reason(), e.getMessage());
+      }
+      if (t instanceof ErrorResponseException e) {
+        return describeResponse(e, endpoint, bucket);
+      }
+      Described network = describeNetwork(t, endpoint);
+      if (network != null) {
+        return network;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    Throwable root = rootCause(failure);
+    return new Described(
+        STORE_ERROR,
+        "request to the object store at "
+            + orUnknown(endpoint)
+            + " failed: "
+            + root.getClass().getSimpleName()
+            + (root.getMessage() == null ? "" : ": " + root.getMessage()));
+  }
+
+  /**
+   * Describes {@code failure} as a {@link StoreException} (returned as it is if it already is one).
+   */
+  public static StoreException toException(Throwable failure, String endpoint, String bucket) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof StoreException e) {
+        return e;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    Described d = describe(failure, endpoint, bucket);
+    return new StoreException(d.reason(), d.message(), rootCause(failure));
+  }
+
+  private static Described describeResponse(
+      ErrorResponseException e, String endpoint, String bucket) {
+    ErrorResponse response = e.errorResponse();
+    String code = response == null ? null : response.code();
+    int status = e.response() == null ? 0 : e.response().code();
+    if (endpoint == null && e.response() != null) {
+      endpoint =
+          e.response().request().url().newBuilder().encodedPath("/").query(null).build().toString();
+    }
+    if (bucket == null && response != null) {
+      bucket = response.bucketName();
+    }
+    String serverSays =
+        (code == null ? "HTTP " + status : code)
+            + (response == null || response.message() == null || response.message().isEmpty()
+                ? ""
+                : ": " + response.message());
+    if ("NoSuchBucket".equals(code)) {
+      return new Described(
+          BUCKET_NOT_FOUND,
+          "bucket '"
+              + orUnknown(bucket)
+              + "' does not exist at "
+              + orUnknown(endpoint)
+              + ": create it or fix spec.s3.bucket");
+    }
+    if ((code != null && DENIED_CODES.contains(code)) || status == 401 || status == 403) {
+      String hint =
+          switch (code == null ? "" : code) {
+            case "InvalidAccessKeyId" -> "the access key is not known there";
+            case "SignatureDoesNotMatch" -> "the secret key does not match the access key";
+            default -> "the user may not read or write bucket '" + orUnknown(bucket) + "'";
+          };
+      return new Described(
+          ACCESS_DENIED,
+          "access denied by "
+              + orUnknown(endpoint)
+              + " ("
+              + serverSays
+              + "): "
+              + hint
+              + "; check the keys in the credentials Secret and the user's rights on the bucket");
+    }
+    if ("NoSuchUpload".equals(code)) {
+      return new Described(
+          UPLOAD_NOT_FOUND,
+          "the multipart upload of '"
+              + orUnknown(response.objectName())
+              + "' in bucket '"
+              + orUnknown(bucket)
+              + "' at "
+              + orUnknown(endpoint)
+              + " no longer exists: it was aborted by someone else or the bucket was emptied or"
+              + " deleted");
+    }
+    if ("NoSuchKey".equals(code)) {
+      String object = response == null ? null : response.objectName();
+      return new Described(
+          OBJECT_NOT_FOUND,
+          "object '"
+              + orUnknown(object)
+              + "' does not exist in bucket '"
+              + orUnknown(bucket)
+              + "' at "
+              + orUnknown(endpoint)
+              + " ("
+              + serverSays
+              + ")");
+    }
+    return new Described(
+        STORE_ERROR, "the object store at " + orUnknown(endpoint) + " answered " + serverSays);
+  }
+
+  private static Described describeNetwork(Throwable t, String endpoint) {
+    String why;
+    if (t instanceof UnknownHostException) {
+      why = "unknown host " + t.getMessage();
+    } else if (t instanceof ConnectException || t instanceof NoRouteToHostException) {
+      why = "connection refused or no route (" + t.getMessage() + ")";
+    } else if (t instanceof SocketTimeoutException
+        || (t instanceof InterruptedIOException && "timeout".equals(t.getMessage()))) {
+      why = "no answer in time (" + t.getMessage() + ")";
+    } else if (t instanceof SSLException) {
+      why = "TLS failed (" + t.getMessage() + "); check the endpoint's scheme and certificate";
+    } else {
+      return null;
+    }
+    return new Described(
+        ENDPOINT_UNREACHABLE,
+        "cannot reach the object store at "
+            + orUnknown(endpoint)
+            + ": "
+            + why
+            + "; check spec.s3.endpoint and that the store is up and reachable from here");
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root;
+  }
+
+  private static String orUnknown(String s) {
+    return s == null || s.isEmpty() ? "(unknown)" : s;
+  }
+}

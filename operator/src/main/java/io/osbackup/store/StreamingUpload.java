@@ -1,0 +1,298 @@
+package io.osbackup.store;
+
+import io.minio.ObjectWriteResponse;
+import io.minio.PutObjectArgs;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.zip.GZIPOutputStream;
+import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One artifact on its way to the bucket: raw bytes → compressor → SHA-256 and byte count → a {@link
+ * BoundedPipe} → a multipart upload of unknown size running on its own thread. Holds at most the
+ * pipe and one part in memory.
+ */
+final class StreamingUpload implements ArtifactUpload {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StreamingUpload.class);
+
+  /** Bytes buffered between the compressor and the upload. */
+  static final int PIPE_SIZE = 1 << 20;
+
+  /** How long {@link #abort(String)} waits for the upload thread to give up and clean up. */
+  private static final long ABORT_WAIT_SECONDS = 120;
+
+  private enum State {
+    OPEN,
+    FINISHING,
+    FINISHED,
+    ABORTED
+  }
+
+  private final ObjectStore store;
+  private final String key;
+  private final Compression compression;
+  private final BoundedPipe pipe = new BoundedPipe(PIPE_SIZE);
+  private final MessageDigest sha256;
+  private final CompletableFuture<ObjectWriteResponse> upload = new CompletableFuture<>();
+  private final OutputStream compressor;
+  private final OutputStream raw;
+  private long storedBytes;
+  private long rawBytes;
+  private State state = State.OPEN;
+  private StoredArtifact result;
+
+  StreamingUpload(ObjectStore store, String key, Compression compression) throws IOException {
+    this.store = store;
+    this.key = key;
+    this.compression = compression;
+    try {
+      this.sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM has no SHA-256", e);
+    }
+    this.compressor = compressor(compression, new HashingSink(pipe.sink()));
+    this.raw = new RawStream();
+    Thread thread = new Thread(this::runUpload, "osbackup-upload " + key);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private static OutputStream compressor(Compression compression, OutputStream out)
+      throws IOException {
+    return switch (compression) {
+      case GZIP -> new GZIPOutputStream(out, 64 * 1024);
+      case ZSTD -> new ZstdCompressorOutputStream(out, 3);
+      case NONE -> out;
+    };
+  }
+
+  private static String contentType(Compression compression) {
+    return switch (compression) {
+      case GZIP -> "application/gzip";
+      case ZSTD -> "application/zstd";
+      case NONE -> "application/octet-stream";
+    };
+  }
+
+  private void runUpload() {
+    try {
+      PutObjectArgs args =
+          PutObjectArgs.builder().bucket(store.bucket()).object(key).stream(
+                  pipe.source(), -1L, ObjectStore.PART_SIZE)
+              .contentType(contentType(compression))
+              .build();
+      upload.complete(store.client().putObject(args).join());
+    } catch (Throwable t) {
+      StoreException failure = store.error(t);
+      pipe.failReader(failure);
+      upload.completeExceptionally(failure);
+    }
+  }
+
+  @Override
+  public OutputStream stream() {
+    return raw;
+  }
+
+  @Override
+  public StoredArtifact finish() throws IOException {
+    synchronized (this) {
+      switch (state) {
+        case FINISHED:
+          return result;
+        case ABORTED:
+          throw new StoreException(
+              StoreErrors.STORE_ERROR,
+              "artifact " + key + " was aborted before it was finished",
+              null);
+        case FINISHING:
+          throw new IllegalStateException("finish() is already running for " + key);
+        default:
+          state = State.FINISHING;
+      }
+    }
+    try {
+      compressor.close(); // writes the compressor's trailer, then the clean end of the pipe
+    } catch (IOException e) {
+      IOException failure = uploadFailureOr(e);
+      abort(failure.getMessage());
+      throw failure;
+    }
+    try {
+      upload.get();
+    } catch (ExecutionException e) {
+      abort(e.getCause().getMessage());
+      throw store.error(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      abort("interrupted while waiting for the upload");
+      throw new InterruptedIOException("interrupted while waiting for the upload of " + key);
+    }
+    Optional<ObjectInfo> stored;
+    try {
+      stored = store.stat(key);
+    } catch (IOException e) {
+      abort("cannot check the stored object: " + e.getMessage());
+      throw e;
+    }
+    if (stored.isEmpty() || stored.get().size() != storedBytes) {
+      String message =
+          "object "
+              + key
+              + " in bucket '"
+              + store.bucket()
+              + "' has "
+              + stored.map(i -> i.size() + " bytes").orElse("disappeared")
+              + " after the upload of "
+              + storedBytes
+              + " bytes";
+      abort(message);
+      throw new StoreException(StoreErrors.STORE_ERROR, message, null);
+    }
+    synchronized (this) {
+      if (state == State.ABORTED) { // aborted from another thread meanwhile; abort() removed it
+        throw new StoreException(
+            StoreErrors.STORE_ERROR, "artifact " + key + " was aborted while finishing", null);
+      }
+      result =
+          new StoredArtifact(
+              key, storedBytes, rawBytes, HexFormat.of().formatHex(sha256.digest()), compression);
+      state = State.FINISHED;
+      return result;
+    }
+  }
+
+  @Override
+  public void abort(String reason) {
+    synchronized (this) {
+      if (state == State.FINISHED || state == State.ABORTED) {
+        return;
+      }
+      state = State.ABORTED;
+    }
+    pipe.failWriter(new IOException("artifact " + key + " was aborted: " + reason));
+    try {
+      compressor.close(); // releases native compressor memory; the pipe refuses the bytes
+    } catch (IOException | RuntimeException expected) {
+      // the pipe is failed on purpose
+    }
+    boolean completed = false;
+    try {
+      upload.get(ABORT_WAIT_SECONDS, TimeUnit.SECONDS);
+      completed = true; // the upload had already received the whole artifact
+    } catch (ExecutionException e) {
+      // minio aborts the multipart upload when the stream fails; checked below unless the store
+      // cannot be used
+      String why = store.error(e.getCause()).reason();
+      if (StoreErrors.ACCESS_DENIED.equals(why)
+          || StoreErrors.BUCKET_NOT_FOUND.equals(why)
+          || StoreErrors.ENDPOINT_UNREACHABLE.equals(why)) {
+        return; // nothing could have been started, or nothing can be cleaned up with these keys
+      }
+    } catch (TimeoutException e) {
+      LOG.warn("upload of {} did not stop within {} s after abort", key, ABORT_WAIT_SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      if (completed) {
+        store.delete(java.util.List.of(key));
+      }
+      store.abortIncompleteUploads(key, true);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cleanup after aborting {} failed: {}", key, e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    abort("closed before finish()");
+  }
+
+  /**
+   * The store's error if the upload has failed (it explains better why a write failed), else {@code
+   * e}.
+   */
+  private IOException uploadFailureOr(IOException e) {
+    if (upload.isCompletedExceptionally()) {
+      try {
+        upload.join();
+      } catch (RuntimeException failed) {
+        StoreException storeError = store.error(failed);
+        if (storeError != e) {
+          storeError.addSuppressed(e);
+        }
+        return storeError;
+      }
+    }
+    return e;
+  }
+
+  /** The caller's stream: counts raw bytes; closing it does not finish the artifact. */
+  private final class RawStream extends OutputStream {
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      synchronized (StreamingUpload.this) {
+        if (state != State.OPEN) {
+          throw new IOException("artifact " + key + " is " + state.name().toLowerCase());
+        }
+      }
+      try {
+        compressor.write(b, off, len);
+      } catch (IOException e) {
+        throw uploadFailureOr(e);
+      }
+      rawBytes += len;
+    }
+
+    @Override
+    public void flush() {
+      // a flush would cut compression blocks short; finish() flushes everything
+    }
+
+    @Override
+    public void close() {
+      // see ArtifactUpload#stream(): closing does not finish the upload
+    }
+  }
+
+  /** Hashes and counts the stored (compressed) bytes on their way into the pipe. */
+  private final class HashingSink extends FilterOutputStream {
+    HashingSink(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      sha256.update(b, off, len);
+      storedBytes += len;
+    }
+
+    @Override
+    public void flush() {}
+  }
+}

@@ -1,0 +1,90 @@
+package io.osbackup.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.minio.errors.ErrorResponseException;
+import io.minio.errors.MinioException;
+import io.minio.messages.ErrorResponse;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+
+/** Failure classification, with the exceptions minio and OkHttp really throw. */
+class StoreErrorsTest {
+
+  private static final String ENDPOINT = "http://swift-proxy:8080";
+
+  private static ErrorResponseException response(String code, String message) {
+    okhttp3.Response http =
+        new okhttp3.Response.Builder()
+            .request(new okhttp3.Request.Builder().url(ENDPOINT + "/backups/k").build())
+            .protocol(okhttp3.Protocol.HTTP_1_1)
+            .code(code.equals("NoSuchBucket") ? 404 : code.equals("InternalError") ? 500 : 403)
+            .message("-")
+            .build();
+    return new ErrorResponseException(
+        new ErrorResponse(code, message, "backups", "k", "/backups/k", "req", "host"), http, null);
+  }
+
+  @Test
+  void noSuchBucketSaysToCreateIt() {
+    StoreErrors.Described d =
+        StoreErrors.describe(
+            new CompletionException(response("NoSuchBucket", "no bucket")), ENDPOINT, "backups");
+
+    assertThat(d.reason()).isEqualTo(StoreErrors.BUCKET_NOT_FOUND);
+    assertThat(d.message())
+        .isEqualTo(
+            "bucket 'backups' does not exist at http://swift-proxy:8080: create it or fix"
+                + " spec.s3.bucket");
+  }
+
+  @Test
+  void keyAndSignatureProblemsAreAccessDenied() {
+    for (String code :
+        new String[] {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"}) {
+      StoreErrors.Described d = StoreErrors.describe(response(code, "nope"), ENDPOINT, "backups");
+
+      assertThat(d.reason()).as(code).isEqualTo(StoreErrors.ACCESS_DENIED);
+      assertThat(d.message())
+          .contains(ENDPOINT)
+          .contains("check the keys in the credentials Secret");
+    }
+  }
+
+  @Test
+  void networkFailuresAreEndpointUnreachable() {
+    for (Exception e :
+        new Exception[] {
+          new ConnectException("Failed to connect to swift-proxy/10.0.0.1:8080"),
+          new UnknownHostException("swift-proxy"),
+          new SocketTimeoutException("connect timed out")
+        }) {
+      StoreErrors.Described d =
+          StoreErrors.describe(new CompletionException(new MinioException(e)), ENDPOINT, "backups");
+
+      assertThat(d.reason()).as(e.toString()).isEqualTo(StoreErrors.ENDPOINT_UNREACHABLE);
+      assertThat(d.message()).startsWith("cannot reach the object store at " + ENDPOINT);
+    }
+  }
+
+  @Test
+  void anythingElseIsAStoreErrorAndAProbeFailure() {
+    StoreErrors.Described d =
+        StoreErrors.describe(response("InternalError", "disk on fire"), ENDPOINT, "backups");
+
+    assertThat(d.reason()).isEqualTo(StoreErrors.STORE_ERROR);
+    assertThat(d.message()).contains("InternalError: disk on fire");
+    assertThat(ProbeResult.failed(d).reason()).isEqualTo(StoreErrors.PROBE_FAILED);
+  }
+
+  @Test
+  void aStoreExceptionIsKeptAsItIs() {
+    StoreException e = new StoreException(StoreErrors.ACCESS_DENIED, "described before", null);
+
+    assertThat(StoreErrors.toException(new CompletionException(e), ENDPOINT, "b")).isSameAs(e);
+    assertThat(StoreErrors.describe(e).message()).isEqualTo("described before");
+  }
+}
