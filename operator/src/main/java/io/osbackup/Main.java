@@ -1,6 +1,7 @@
 package io.osbackup;
 
 import io.osbackup.agent.AgentCommand;
+import io.osbackup.operator.OperatorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       // One line per entry point.
       AgentCommand.class,
+      OperatorCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -5,6 +5,7 @@ import io.osbackup.agent.files.FilesBackup;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.Compression;
+import io.osbackup.store.Credentials;
 import io.osbackup.store.JobReport;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -63,7 +64,7 @@ public final class AgentCommand implements Callable<Integer> {
     this(
         System.getenv(),
         StoreConnector.objectStore(),
-        DatabaseDump.notWired(),
+        DatabaseDump.mariadb(),
         Clock.systemUTC(),
         System.out,
         System.err);
@@ -108,7 +109,7 @@ public final class AgentCommand implements Callable<Integer> {
 
     Bucket bucket;
     try {
-      StoreCredentials credentials = readCredentials(mounts, plan.store().credentialsDir());
+      Credentials credentials = readCredentials(mounts, plan.store().credentialsDir());
       secrets = new Secrets(credentials);
       bucket = connector.connect(plan.store(), credentials);
     } catch (Exception e) {
@@ -251,9 +252,9 @@ public final class AgentCommand implements Callable<Integer> {
     return new IllegalArgumentException(AgentPlan.ENV + " is not a valid plan: " + what);
   }
 
-  private static StoreCredentials readCredentials(MountTable mounts, String dir)
+  private static Credentials readCredentials(MountTable mounts, String dir)
       throws IOException {
-    return new StoreCredentials(
+    return new Credentials(
         readKey(mounts, dir, "accessKey"), readKey(mounts, dir, "secretKey"));
   }
 
@@ -331,7 +332,7 @@ public final class AgentCommand implements Callable<Integer> {
    * Scrubs the store keys out of any message before it is logged, reported or written to the
    * termination log.
    */
-  private record Secrets(StoreCredentials credentials) {
+  private record Secrets(Credentials credentials) {
     String redact(String message) {
       if (message == null || credentials == null) {
         return message;

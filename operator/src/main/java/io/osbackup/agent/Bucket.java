@@ -11,4 +11,7 @@ public interface Bucket extends ArtifactSink {
 
   /** Writes {@code value} as a JSON object under {@code key}, replacing what was there. */
   void putJson(String key, Object value) throws IOException;
+
+  /** Releases the connection. */
+  default void close() {}
 }

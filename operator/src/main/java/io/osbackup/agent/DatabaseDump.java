@@ -1,7 +1,11 @@
 package io.osbackup.agent;
 
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.agent.db.DatabaseBackup;
+import io.osbackup.agent.db.DatabaseBackupException;
+import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.store.ArtifactSink;
+import io.osbackup.store.Compression;
 
 /**
  * The database half of the agent: dumps the databases of {@link AgentPlan#database()} as one
@@ -20,12 +24,28 @@ public interface DatabaseDump {
   void dump(AgentPlan plan, MountTable mounts, ArtifactSink sink, ReportDraft report)
       throws Exception;
 
-  /** Placeholder until the database half is merged in. */
-  static DatabaseDump notWired() {
-    // MERGE: replace with io.osbackup.agent.db.DatabaseBackup.
+  /** The MariaDB/MySQL half: {@link DatabaseBackup} with the login from the mounted Secret. */
+  static DatabaseDump mariadb() {
     return (plan, mounts, sink, report) -> {
-      throw new UnsupportedOperationException(
-          "database backup is not wired into this build (DatabaseDump.notWired)");
+      DatabaseLogin login = DatabaseLogin.read(mounts.resolve(plan.database().credentialsDir()));
+      try {
+        DatabaseBackup.Result result =
+            DatabaseBackup.withDefaultDumpCommand()
+                .run(
+                    plan.database(),
+                    login,
+                    plan.folder(),
+                    Compression.of(plan.compression()),
+                    sink);
+        report.source(result.source());
+        result.reportArtifacts().forEach(report::artifact);
+      } catch (DatabaseBackupException e) {
+        if (e.source() != null) {
+          report.source(e.source());
+        }
+        e.finished().forEach(report::artifact);
+        throw e;
+      }
     };
   }
 }

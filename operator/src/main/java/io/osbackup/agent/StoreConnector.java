@@ -1,6 +1,10 @@
 package io.osbackup.agent;
 
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.ArtifactUpload;
+import io.osbackup.store.Compression;
+import io.osbackup.store.Credentials;
+import io.osbackup.store.ObjectStore;
 import java.io.IOException;
 
 /** Opens the bucket a plan names, with the credentials read from its Secret. */
@@ -8,21 +12,30 @@ import java.io.IOException;
 public interface StoreConnector {
 
   /** Connects to {@code store}; fails when the endpoint or bucket cannot be reached. */
-  Bucket connect(AgentPlan.Store store, StoreCredentials credentials) throws IOException;
+  Bucket connect(AgentPlan.Store store, Credentials credentials) throws IOException;
 
   /** The real S3 store. */
   static StoreConnector objectStore() {
-    // MERGE: wire to the S3 client here, e.g.
-    //   return (store, credentials) -> {
-    //     ObjectStore s3 = ObjectStore.connect(store.endpoint(), store.region(),
-    //         store.forcePathStyle(), store.bucket(),
-    //         new Credentials(credentials.accessKey(), credentials.secretKey()));
-    //     return new Bucket() {...}; // open -> s3.open, putJson -> s3.putJson
-    //   };
-    // or let ObjectStore implement Bucket and return it directly.
     return (store, credentials) -> {
-      throw new IOException(
-          "the S3 store is not wired into this build (StoreConnector.objectStore)");
+      ObjectStore s3 =
+          ObjectStore.connect(
+              store.endpoint(), store.region(), store.forcePathStyle(), store.bucket(), credentials);
+      return new Bucket() {
+        @Override
+        public ArtifactUpload open(String key, Compression compression) throws IOException {
+          return s3.open(key, compression);
+        }
+
+        @Override
+        public void putJson(String key, Object value) throws IOException {
+          s3.putJson(key, value);
+        }
+
+        @Override
+        public void close() {
+          s3.close();
+        }
+      };
     };
   }
 }

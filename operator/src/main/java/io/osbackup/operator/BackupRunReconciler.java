@@ -34,6 +34,7 @@ import io.osbackup.store.BackupLayout;
 import io.osbackup.store.JobReport;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -83,25 +84,23 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
     }
     status.setObservedGeneration(run.getMetadata().getGeneration());
     Step step = new Step(run, status, context.getClient(), context);
+    UpdateControl<BackupRun> control;
     if (status.getPlan() == null) {
-      return step.plan();
+      control = step.plan();
+    } else if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
+      control = step.cancel();
+    } else {
+      control = step.advance();
     }
-    if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
-      return step.cancel();
-    }
-    return step.advance();
+    return StatusWriter.write(control, run, context);
   }
 
   @Override
   public ErrorStatusUpdateControl<BackupRun> updateErrorStatus(
       BackupRun run, Context<BackupRun> context, Exception e) {
-    BackupRunStatus status = run.getStatus() == null ? new BackupRunStatus() : run.getStatus();
-    if (status.getPhase() != null && status.getPhase().isFinal()) {
-      return ErrorStatusUpdateControl.noStatusUpdate();
-    }
-    status.setMessage("reconcile error, retrying: " + e.getMessage());
-    run.setStatus(status);
-    return ErrorStatusUpdateControl.patchStatus(run);
+    // Status is only written by reconcile (optimistically locked); an error here is retried by the framework.
+    LOG.warn("run {}/{}: {}", run.getMetadata().getNamespace(), run.getMetadata().getName(), e.toString());
+    return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
   /** One reconciliation of one run. */
@@ -238,13 +237,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           return complete();
         }
         return UpdateControl.patchStatus(run).rescheduleAfter(settings.pollInterval());
-      } catch (StoreConnector.CredentialsProblem e) {
-        status.setMessage("cannot read the store: " + e.getMessage());
-        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
-      } catch (RuntimeException e) {
-        if (store == null && !(e instanceof KubernetesClientException)) {
-          throw e;
-        }
+      } catch (IOException | KubernetesClientException e) {
         status.setMessage("waiting for the store or the API, will retry: " + e.getMessage());
         LOG.warn("run {}/{}: {}", ns, run.getMetadata().getName(), e.toString());
         return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
@@ -280,7 +273,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         status.setArtifacts(new ArrayList<>());
         updateProgress();
         return end(RunPhase.Cancelled, "Cancelled", "cancelled; " + removed + " partial uploads and objects removed");
-      } catch (StoreConnector.CredentialsProblem | RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         status.setMessage("cancelling: cannot clean the bucket yet, will retry: " + e.getMessage());
         return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
       } finally {
@@ -288,7 +281,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       }
     }
 
-    private UpdateControl<BackupRun> complete() throws StoreConnector.CredentialsProblem {
+    private UpdateControl<BackupRun> complete() throws IOException {
       boolean allSucceeded = status.getTasks().stream().allMatch(t -> t.getPhase() == TaskPhase.Succeeded);
       if (allSucceeded) {
         List<String> problems = verifyArtifacts();
@@ -318,7 +311,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       return end(phase, phase.name(), summary);
     }
 
-    private List<String> verifyArtifacts() throws StoreConnector.CredentialsProblem {
+    private List<String> verifyArtifacts() throws IOException {
       List<String> problems = new ArrayList<>();
       for (ArtifactStatus artifact : status.getArtifacts()) {
         Optional<ObjectInfo> info = store().stat(artifact.getKey());
@@ -337,7 +330,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       return problems;
     }
 
-    private Manifest manifest() throws StoreConnector.CredentialsProblem {
+    private Manifest manifest() throws IOException {
       List<Manifest.Entry> entries = new ArrayList<>();
       long size = 0;
       for (RunTask task : status.getTasks()) {
@@ -371,12 +364,12 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
     /** A Job that ended, with what its status says. */
     private record Ended(Job job, JobOutcome outcome) {}
 
-    private void finishTask(RunTask task, Ended ended) throws StoreConnector.CredentialsProblem {
+    private void finishTask(RunTask task, Ended ended) throws IOException {
       boolean jobSucceeded = ended != null && ended.outcome().succeeded();
       Optional<JobReport> report;
       try {
         report = store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), JobReport.class);
-      } catch (RuntimeException | StoreConnector.CredentialsProblem e) {
+      } catch (IOException e) {
         if (jobSucceeded) {
           throw e; // a finished artifact is only accepted with its report: retry later
         }
@@ -468,7 +461,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
      * Aborts incomplete multipart uploads under the backup's folder; with {@code everything}, also deletes every
      * object there (a cancelled run keeps nothing). Returns how many uploads and objects were removed.
      */
-    private int removeUploads(boolean everything) throws StoreConnector.CredentialsProblem {
+    private int removeUploads(boolean everything) throws IOException {
       if (status.getFolder() == null) {
         return 0;
       }
@@ -522,7 +515,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       status.setProgress(progress);
     }
 
-    private ObjectStore store() throws StoreConnector.CredentialsProblem {
+    private ObjectStore store() throws IOException {
       if (store == null) {
         store = new StoreConnector(client).connect(ns, status.getPlan().getS3());
       }

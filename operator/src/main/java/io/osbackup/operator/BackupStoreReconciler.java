@@ -82,6 +82,6 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     if (!available && next.compareTo(RETRY_UNAVAILABLE) > 0) {
       next = RETRY_UNAVAILABLE;
     }
-    return UpdateControl.patchStatus(store).rescheduleAfter(next);
+    return StatusWriter.write(UpdateControl.patchStatus(store).rescheduleAfter(next), store, context);
   }
 }

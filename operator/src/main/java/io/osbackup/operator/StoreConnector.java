@@ -14,7 +14,7 @@ import java.util.Optional;
 public class StoreConnector {
 
   /** The Secret or one of its keys is missing; the message names which and what to do. */
-  public static final class CredentialsProblem extends Exception {
+  public static final class CredentialsProblem extends java.io.IOException {
     private final String reason;
 
     CredentialsProblem(String reason, String message) {

@@ -29,13 +29,14 @@ public final class JobNames {
     if (name.length() <= MAX && !name.endsWith("-")) {
       return name;
     }
-    String hash = sha256(wanted).substring(0, 8);
+    String hash = hash(wanted).substring(0, 8);
     String head = name.substring(0, Math.min(name.length(), MAX - hash.length() - 1));
     head = head.replaceAll("-+$", "");
     return head + "-" + hash;
   }
 
-  private static String sha256(String value) {
+  /** Hex SHA-256 of {@code value}. */
+  static String hash(String value) {
     try {
       return HexFormat.of()
           .formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));

@@ -167,8 +167,12 @@ public final class RunPlanner {
     }
     String created = run.getMetadata().getCreationTimestamp();
     Instant at = created == null ? Instant.now() : Instant.parse(created);
-    String uid = run.getMetadata().getUid() == null ? "000000" : run.getMetadata().getUid();
-    return policy + "-" + ID_TIME.format(at) + "-" + uid.replace("-", "").substring(0, 6);
+    String uid = run.getMetadata().getUid();
+    String suffix =
+        uid != null && uid.replace("-", "").length() >= 6
+            ? uid.replace("-", "").substring(0, 6)
+            : JobNames.hash(run.getMetadata().getNamespace() + "/" + name + "/" + created).substring(0, 6);
+    return policy + "-" + ID_TIME.format(at) + "-" + suffix;
   }
 
   /** Names of the Ready Nodes whose labels contain every entry of the selector, sorted. */

@@ -43,7 +43,10 @@ class AgentCommandTest {
         connectedTo = store;
         return bucket;
       };
-  private DatabaseDump databaseDump = DatabaseDump.notWired();
+  private DatabaseDump databaseDump =
+      (plan, mounts, sink, report) -> {
+        throw new UnsupportedOperationException("no database in this test");
+      };
 
   @BeforeEach
   void node() throws IOException {
