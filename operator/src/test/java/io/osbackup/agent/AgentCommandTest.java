@@ -212,10 +212,10 @@ class AgentCommandTest {
   }
 
   @Test
-  void databaseHalfIsNotWiredYet() throws IOException {
+  void aDatabaseHalfThatThrowsFailsTheJobWithItsMessage() throws IOException {
     assertThat(agent(databasePlan())).isEqualTo(1);
 
-    assertThat(terminationLog()).contains("database backup is not wired");
+    assertThat(terminationLog()).contains("no database in this test");
   }
 
   @Test
