@@ -24,6 +24,14 @@ import java.util.Map;
  */
 public final class LocalCluster implements AutoCloseable {
 
+  /** The mock API server logs every request at INFO through java.util.logging; held so the level sticks. */
+  private static final java.util.logging.Logger MOCK_LOG =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver.MockWebServer");
+
+  static {
+    MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
+  }
+
   private static final List<String> CRDS =
       List.of("backupstores", "backuppolicies", "backupruns", "restorerequests");
 

@@ -191,6 +191,29 @@ class BackupRunIT {
   }
 
   @Test
+  void aNodeMissingAPathFailsOnlyItsOwnArtifactAndTheRunIsPartiallyFailed() throws Exception {
+    Files.createDirectories(cluster.nodes().root("compute-2").resolve("etc/ceph"));
+    Files.writeString(cluster.nodes().root("compute-2").resolve("etc/ceph/ceph.conf"), "[global]\n");
+    apply(
+        policy(
+            "partial",
+            """
+            files:
+              - name: ceph-config
+                nodeSelector: {openstack-role: compute}
+                paths: [/etc/ceph]
+            """));
+    BackupRun run = runAndAwait("partial", "partial-now");
+    assertFailedWithoutLeftovers(run, RunPhase.PartiallyFailed);
+    assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getNode).containsExactly("compute-2");
+    assertThat(run.getStatus().getFailures())
+        .extracting(f -> f.getNode())
+        .containsExactlyInAnyOrder("compute-1", "compute-3", "compute-4");
+    assertThat(run.getStatus().getFailures())
+        .allSatisfy(f -> assertThat(f.getMessage()).contains("/etc/ceph").contains(f.getNode()));
+  }
+
+  @Test
   void wrongDatabasePasswordFailsWithTheServersWordsAndLeavesNoBackup() throws Exception {
     apply(policy("wrong-password", databaseTarget("wrong-db", db.port(), "keystone")));
     BackupRun run = runAndAwait("wrong-password", "wrong-password-now");
