@@ -157,7 +157,7 @@ public final class RunPlanner {
 
   /**
    * The backup id: a scheduled run's name ({@code <policy>-<yyyyMMdd-HHmmss>}) as it is; for a run created by hand,
-   * {@code <policy>-<yyyyMMdd-HHmmss>-<uid prefix>} from its creation time, so two hand-made runs in one second never
+   * {@code <policy>-<yyyyMMdd-HHmmss>-<6 hex digits of the run's uid hash>} from its creation time, so two hand-made runs in one second never
    * share a folder.
    */
   public static String backupId(BackupRun run, String policy) {
@@ -169,9 +169,8 @@ public final class RunPlanner {
     Instant at = created == null ? Instant.now() : Instant.parse(created);
     String uid = run.getMetadata().getUid();
     String suffix =
-        uid != null && uid.replace("-", "").length() >= 6
-            ? uid.replace("-", "").substring(0, 6)
-            : JobNames.hash(run.getMetadata().getNamespace() + "/" + name + "/" + created).substring(0, 6);
+        JobNames.hash(uid != null ? uid : run.getMetadata().getNamespace() + "/" + name + "/" + created)
+            .substring(0, 6);
     return policy + "-" + ID_TIME.format(at) + "-" + suffix;
   }
 

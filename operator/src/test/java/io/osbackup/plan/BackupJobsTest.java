@@ -191,7 +191,7 @@ class BackupJobsTest {
   void handMadeRunsGetAUniqueTimeSortableBackupId() {
     BackupRun run = run();
     run.getMetadata().setName("before-upgrade");
-    assertThat(RunPlanner.backupId(run, "control-plane")).isEqualTo("control-plane-20261121-020000-7d5e0a");
+    assertThat(RunPlanner.backupId(run, "control-plane")).isEqualTo("control-plane-20261121-020000-9e6634");
   }
 
   static void assertGolden(Job job, String file) throws IOException {
