@@ -200,7 +200,10 @@ public final class LocalMode implements Callable<Integer> {
   }
 
   private static HasMetadata secret(String name, Map<String, String> values) {
-    return new SecretBuilder().withNewMetadata().withName(name).endMetadata().withStringData(values).build();
+    Map<String, String> data = new java.util.TreeMap<>();
+    values.forEach(
+        (k, v) -> data.put(k, java.util.Base64.getEncoder().encodeToString(v.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    return new SecretBuilder().withNewMetadata().withName(name).endMetadata().withData(data).build();
   }
 
   private static void apply(KubernetesClient client, HasMetadata object) {

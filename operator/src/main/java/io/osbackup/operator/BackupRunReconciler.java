@@ -1,5 +1,6 @@
 package io.osbackup.operator;
 
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -21,6 +22,7 @@ import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.BackupStoreStatus;
 import io.osbackup.api.v1alpha1.RunFailure;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.api.v1alpha1.RunProgress;
@@ -28,6 +30,7 @@ import io.osbackup.api.v1alpha1.RunTask;
 import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.catalog.Manifest;
 import io.osbackup.plan.BackupJobs;
+import io.osbackup.plan.JobNames;
 import io.osbackup.plan.PlanProblem;
 import io.osbackup.plan.RunPlanner;
 import io.osbackup.store.BackupLayout;
@@ -59,6 +62,8 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
   private static final Logger LOG = LoggerFactory.getLogger(BackupRunReconciler.class);
   private static final Duration RETRY = Duration.ofSeconds(10);
   private static final Duration CANCEL_GRACE = Duration.ofMinutes(2);
+  /** How long verification and the manifest may wait for an unreachable bucket before the run fails. */
+  private static final Duration STORE_PATIENCE = Duration.ofMinutes(15);
 
   private final OperatorSettings settings;
 
@@ -98,9 +103,14 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
   @Override
   public ErrorStatusUpdateControl<BackupRun> updateErrorStatus(
       BackupRun run, Context<BackupRun> context, Exception e) {
-    // Status is only written by reconcile (optimistically locked); an error here is retried by the framework.
-    LOG.warn("run {}/{}: {}", run.getMetadata().getNamespace(), run.getMetadata().getName(), e.toString());
-    return ErrorStatusUpdateControl.noStatusUpdate();
+    // Status is only written by reconcile (optimistically locked). A stale copy is simply retried; anything else
+    // is told to the user as an Event, and the run is looked at again later rather than left alone.
+    if (!(e instanceof StatusWriter.StaleStatusException)) {
+      LOG.warn("run {}/{}: {}", run.getMetadata().getNamespace(), run.getMetadata().getName(), e.toString());
+      new EventRecorder(context.getClient(), settings.clock())
+          .warning(run, "ReconcileError", "will retry in " + RETRY.toSeconds() + " s: " + e.getMessage());
+    }
+    return ErrorStatusUpdateControl.<BackupRun>noStatusUpdate().rescheduleAfter(RETRY);
   }
 
   /** One reconciliation of one run. */
@@ -143,17 +153,28 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               : List.of();
       Function<String, Optional<Secret>> secrets =
           name -> Optional.ofNullable(client.secrets().inNamespace(ns).withName(name).get());
-      Optional<String> unavailable =
-          store.flatMap(s -> s.getStatus() == null ? Optional.empty()
-              : s.getStatus().condition(io.osbackup.api.v1alpha1.BackupStoreStatus.AVAILABLE))
+      Optional<PlanProblem> unavailable =
+          store
+              .flatMap(
+                  s -> s.getStatus() == null ? Optional.empty() : s.getStatus().condition(BackupStoreStatus.AVAILABLE))
               .filter(c -> "False".equals(c.getStatus()))
-              .map(c -> "BackupStore '" + store.get().getMetadata().getName() + "' is unavailable (" + c.getReason()
-                  + "): " + c.getMessage());
-      if (unavailable.isPresent()) {
-        fail(null, null, "StoreUnavailable", unavailable.get());
-        return end(RunPhase.Failed, "StoreUnavailable", unavailable.get());
+              .map(
+                  c ->
+                      new PlanProblem(
+                          "StoreUnavailable",
+                          "BackupStore '" + store.get().getMetadata().getName() + "' is unavailable (" + c.getReason()
+                              + "): " + c.getMessage(),
+                          true));
+      RunPlanner.Result result =
+          unavailable.isPresent()
+              ? new RunPlanner.Result(null, null, null, List.of(), unavailable.get())
+              : RunPlanner.plan(run, policy, store, nodes, secrets, settings.planRules(), settings.agentImage());
+      if (result.ok()) {
+        Optional<PlanProblem> inUse = folderInUse(result);
+        if (inUse.isPresent()) {
+          result = new RunPlanner.Result(null, null, null, List.of(), inUse.get());
+        }
       }
-      RunPlanner.Result result = RunPlanner.plan(run, policy, store, nodes, secrets);
       if (!result.ok()) {
         PlanProblem problem = result.problem();
         if (problem.retryable() && age().compareTo(settings.pendingTimeout()) < 0) {
@@ -177,6 +198,12 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       status.setPhase(RunPhase.Running);
       status.setStartTime(now());
       status.setMessage("planned " + result.tasks().size() + " Jobs");
+      for (RunTask task : status.getTasks()) {
+        if (task.getPhase() == TaskPhase.Failed) {
+          task.setCompletionTime(now());
+          fail(task.getTarget(), task.getNode(), "NodeNotReady", task.getMessage());
+        }
+      }
       updateProgress();
       Conditions.set(
           status, BackupRunStatus.COMPLETE, false, "Running", status.getMessage(), generation(), settings.clock());
@@ -184,6 +211,36 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           run, "Planned", "backup " + result.backupId() + ": " + result.tasks().size() + " Jobs, folder " + result.folder());
       // The plan is stored before any Job exists, so a restart never plans (and names Jobs) twice.
       return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofMillis(200));
+    }
+
+    /**
+     * A new run must start from an empty folder: a folder that already holds objects belongs to another backup with
+     * the same id (a run deleted and created again, a copied manifest), and writing into it would overwrite a backup
+     * whose manifest vouches for other bytes.
+     */
+    private Optional<PlanProblem> folderInUse(RunPlanner.Result result) {
+      try (ObjectStore bucket = new StoreConnector(client).connect(ns, result.plan().getS3())) {
+        List<ObjectInfo> existing = bucket.list(result.folder() + "/");
+        if (existing.isEmpty()) {
+          return Optional.empty();
+        }
+        boolean complete = existing.stream().anyMatch(o -> o.key().endsWith("/" + BackupLayout.MANIFEST));
+        return Optional.of(
+            new PlanProblem(
+                "BackupIdInUse",
+                "the bucket already holds "
+                    + (complete ? "a complete backup" : existing.size() + " objects")
+                    + " under "
+                    + result.folder()
+                    + "/ (backup id "
+                    + result.backupId()
+                    + "): nothing was written; create the BackupRun under another name",
+                false));
+      } catch (IOException e) {
+        return Optional.of(
+            new PlanProblem(
+                "StoreUnavailable", "cannot list the backup's folder " + result.folder() + "/: " + e.getMessage(), true));
+      }
     }
 
     UpdateControl<BackupRun> advance() {
@@ -238,6 +295,14 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         }
         return UpdateControl.patchStatus(run).rescheduleAfter(settings.pollInterval());
       } catch (IOException | KubernetesClientException e) {
+        boolean allEnded = status.getTasks().stream().allMatch(t -> t.getPhase().isFinal());
+        if (allEnded && age(lastTaskEnd()).compareTo(STORE_PATIENCE) > 0) {
+          String message =
+              "every Job ended " + STORE_PATIENCE.toMinutes() + " minutes ago, but the bucket could not be read to"
+                  + " verify the artifacts and write the manifest: " + e.getMessage();
+          fail(null, null, "StoreUnavailable", message);
+          return end(RunPhase.Failed, "StoreUnavailable", message);
+        }
         status.setMessage("waiting for the store or the API, will retry: " + e.getMessage());
         LOG.warn("run {}/{}: {}", ns, run.getMetadata().getName(), e.toString());
         return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
@@ -250,25 +315,24 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       int stopped = 0;
       for (RunTask task : status.getTasks()) {
         if (!task.getPhase().isFinal()) {
-          client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).withPropagationPolicy(
-              io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
+          client.batch().v1().jobs().inNamespace(ns).withName(task.getJob())
+              .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
           task.setPhase(TaskPhase.Cancelled);
           task.setMessage("cancelled");
           task.setCompletionTime(now());
           stopped++;
         }
       }
+      if (stopped > 0) {
+        events.normal(run, "Cancelling", "spec.cancel is true: " + stopped + " Jobs stopped");
+      }
       long alive = alivePods();
-      if (alive > 0 && age(status.getCompletionTime() == null ? now() : status.getCompletionTime())
-          .compareTo(CANCEL_GRACE) < 0) {
-        if (status.getCompletionTime() == null) {
-          status.setCompletionTime(now());
-          events.normal(run, "Cancelling", "spec.cancel is true: " + stopped + " Jobs stopped");
-        }
+      if (alive > 0 && age(lastTaskEnd()).compareTo(CANCEL_GRACE) < 0) {
         status.setMessage("cancelling: waiting for " + alive + " pods to stop before removing partial uploads");
         return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofSeconds(1));
       }
       try {
+        forceDeletePods();
         int removed = removeUploads(true);
         status.setArtifacts(new ArrayList<>());
         updateProgress();
@@ -286,6 +350,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       if (allSucceeded) {
         List<String> problems = verifyArtifacts();
         if (problems.isEmpty()) {
+          problems = manifestMatchesStatus();
+        }
+        if (problems.isEmpty()) {
           Manifest manifest = manifest();
           String key = BackupLayout.manifest(status.getFolder());
           store().putJson(key, manifest);
@@ -297,6 +364,13 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               status.getArtifacts().size() + " artifacts, " + manifest.size() + " bytes, verified; manifest " + key);
         }
       }
+      long alive = alivePods();
+      if (alive > 0 && age(lastTaskEnd()).compareTo(CANCEL_GRACE) < 0) {
+        // A failed Job's pod may still be uploading: clean up only once it has stopped.
+        status.setMessage("waiting for " + alive + " pods to stop before removing incomplete uploads");
+        return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofSeconds(1));
+      }
+      forceDeletePods();
       int aborted = removeUploads(false);
       boolean someSucceeded = status.getTasks().stream().anyMatch(t -> t.getPhase() == TaskPhase.Succeeded);
       RunPhase phase = someSucceeded ? RunPhase.PartiallyFailed : RunPhase.Failed;
@@ -315,19 +389,75 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       List<String> problems = new ArrayList<>();
       for (ArtifactStatus artifact : status.getArtifacts()) {
         Optional<ObjectInfo> info = store().stat(artifact.getKey());
+        String reason = null;
+        String message = null;
         if (info.isEmpty()) {
-          String message = "artifact " + artifact.getKey() + " is not in the bucket although its Job reported it";
-          fail(artifact.getTarget(), artifact.getNode(), "ArtifactMissing", message);
-          problems.add(message);
+          reason = "ArtifactMissing";
+          message = "artifact " + artifact.getKey() + " is not in the bucket although its Job reported it";
         } else if (info.get().size() != artifact.getSize()) {
-          String message =
+          reason = "ArtifactSizeMismatch";
+          message =
               "artifact " + artifact.getKey() + " has " + info.get().size() + " bytes in the bucket, its Job reported "
                   + artifact.getSize();
-          fail(artifact.getTarget(), artifact.getNode(), "ArtifactSizeMismatch", message);
+        }
+        if (reason != null) {
+          failTaskOf(artifact, reason, message);
           problems.add(message);
         }
       }
       return problems;
+    }
+
+    /** The manifest is built from the agents' reports: they must say exactly what status (verified) says. */
+    private List<String> manifestMatchesStatus() throws IOException {
+      List<String> problems = new ArrayList<>();
+      Map<String, ArtifactStatus> verified =
+          status.getArtifacts().stream().collect(Collectors.toMap(ArtifactStatus::getKey, a -> a, (a, b) -> a));
+      for (Manifest.Entry entry : manifest().artifacts()) {
+        ArtifactStatus artifact = verified.remove(entry.key());
+        if (artifact == null
+            || artifact.getSize() != entry.size()
+            || !Objects.equals(artifact.getSha256(), entry.sha256())) {
+          String message = "the report behind artifact " + entry.key() + " changed after its Job ended";
+          if (artifact != null) {
+            failTaskOf(artifact, "ReportChanged", message);
+          } else {
+            fail(null, null, "ReportChanged", message);
+          }
+          problems.add(message);
+        }
+      }
+      for (ArtifactStatus missing : verified.values()) {
+        String message = "artifact " + missing.getKey() + " is no longer in its Job's report";
+        failTaskOf(missing, "ReportChanged", message);
+        problems.add(message);
+      }
+      return problems;
+    }
+
+    private void failTaskOf(ArtifactStatus artifact, String reason, String message) {
+      for (RunTask task : status.getTasks()) {
+        if (Objects.equals(task.getTarget(), artifact.getTarget())
+            && Objects.equals(task.getNode(), artifact.getNode())) {
+          task.setPhase(TaskPhase.Failed);
+          task.setMessage(message);
+        }
+      }
+      fail(artifact.getTarget(), artifact.getNode(), reason, message);
+    }
+
+    private String lastTaskEnd() {
+      return status.getTasks().stream()
+          .map(RunTask::getCompletionTime)
+          .filter(Objects::nonNull)
+          .max(Comparator.naturalOrder())
+          .orElse(now());
+    }
+
+    /** Pods of this run that outlived the grace period are deleted at once, so they cannot upload after cleanup. */
+    private void forceDeletePods() {
+      client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL, JobNames.labelValue(run.getMetadata().getName()))
+          .withGracePeriod(0).delete();
     }
 
     private Manifest manifest() throws IOException {
@@ -365,7 +495,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
     private record Ended(Job job, JobOutcome outcome) {}
 
     private void finishTask(RunTask task, Ended ended) throws IOException {
-      boolean jobSucceeded = ended != null && ended.outcome().succeeded();
+      // A Job that is gone (deleted by its TTL while the operator was down, or by hand) may well have succeeded:
+      // its report in the bucket says so.
+      boolean jobSucceeded = ended == null || ended.outcome().succeeded();
       Optional<JobReport> report;
       try {
         report = store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), JobReport.class);
@@ -397,7 +529,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       String message;
       if (ended == null) {
         reason = "JobDeleted";
-        message = "Job " + task.getJob() + " was deleted before it ended";
+        message =
+            "Job " + task.getJob() + " is gone and left no successful report at "
+                + BackupLayout.report(status.getFolder(), task.getJob());
       } else if (ended.outcome().succeeded()) {
         reason = "ReportMissing";
         message =
@@ -445,11 +579,22 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         if (e.getCode() != 409) {
           throw e;
         }
+        // Ours from before a restart, or someone else's Job with the same name: only adopt our own.
+        Job existing = client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get();
+        boolean ours =
+            existing != null
+                && existing.getMetadata().getOwnerReferences().stream()
+                    .anyMatch(o -> Objects.equals(o.getUid(), run.getMetadata().getUid()));
+        if (!ours) {
+          throw new IllegalStateException(
+              "a Job named " + task.getJob() + " exists and does not belong to this run: delete it or rename the run");
+        }
       }
     }
 
     private long alivePods() {
-      return client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL, run.getMetadata().getName()).list().getItems()
+      return client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL, JobNames.labelValue(run.getMetadata().getName()))
+          .list().getItems()
           .stream()
           .filter(p -> p.getStatus() == null
               || "Running".equals(p.getStatus().getPhase())

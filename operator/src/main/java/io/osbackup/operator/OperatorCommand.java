@@ -3,14 +3,20 @@ package io.osbackup.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import io.osbackup.plan.PlanRules;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -37,12 +43,34 @@ public final class OperatorCommand implements Callable<Integer> {
   List<String> namespaces;
 
   @Option(
-      names = "--server-side-apply",
+      names = "--allowed-agent-image",
+      split = ",",
+      description =
+          "Images a BackupPolicy may name in spec.job.image besides --agent-image. Files Jobs read node paths as"
+              + " root, so by default a policy cannot choose its image.")
+  List<String> allowedImages;
+
+  @Option(
+      names = "--denied-host-path",
+      split = ",",
+      description =
+          "Node paths no files target may read (with everything below them). Default: kubelet, container runtime"
+              + " and etcd state, cluster PKI, /proc, /sys, /dev, /run, /root, /home and similar.")
+  List<String> deniedHostPaths;
+
+  @Option(
+      names = "--leader-election",
       negatable = true,
       defaultValue = "true",
       fallbackValue = "true",
-      description = "Patch status with server-side apply. Turn off only for API servers without it.")
-  boolean serverSideApply;
+      description = "Elect a leader through a Lease, so only one replica reconciles. Default: on.")
+  boolean leaderElection;
+
+  @Option(
+      names = "--leader-election-namespace",
+      defaultValue = "${env:POD_NAMESPACE:-}",
+      description = "Namespace of the Lease (env POD_NAMESPACE; default: the namespace of the service account).")
+  String leaseNamespace;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -50,9 +78,19 @@ public final class OperatorCommand implements Callable<Integer> {
     if (namespaces != null) {
       namespaces.stream().map(String::strip).filter(n -> !n.isEmpty()).forEach(watched::add);
     }
+    PlanRules rules =
+        new PlanRules(
+            deniedHostPaths == null || deniedHostPaths.isEmpty()
+                ? PlanRules.DEFAULT_DENIED_HOST_PATHS
+                : List.copyOf(deniedHostPaths),
+            allowedImages == null ? Set.of() : Set.copyOf(allowedImages));
+    String lease = null;
+    if (leaderElection) {
+      lease = leaseNamespace == null || leaseNamespace.isBlank() ? serviceAccountNamespace() : leaseNamespace;
+    }
     OperatorSettings settings =
         new OperatorSettings(
-            agentImage, watched, serverSideApply, Duration.ofSeconds(5), Duration.ofMinutes(5), Clock.systemUTC());
+            agentImage, watched, rules, Duration.ofSeconds(5), Duration.ofMinutes(5), lease, Clock.systemUTC());
     KubernetesClient client = new KubernetesClientBuilder().build();
     Operator operator = OsbackupOperator.create(client, settings);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -72,5 +110,17 @@ public final class OperatorCommand implements Callable<Integer> {
         agentImage);
     stopped.await();
     return 0;
+  }
+
+  private static String serviceAccountNamespace() {
+    Path file = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+    try {
+      return Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(new OperatorCommand()),
+          "leader election needs a namespace for its Lease: set --leader-election-namespace or POD_NAMESPACE, or"
+              + " run with --no-leader-election");
+    }
   }
 }

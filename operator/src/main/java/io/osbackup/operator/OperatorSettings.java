@@ -1,5 +1,6 @@
 package io.osbackup.operator;
 
+import io.osbackup.plan.PlanRules;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
@@ -7,37 +8,51 @@ import java.util.Set;
 /**
  * How the operator runs.
  *
- * @param agentImage image of the agent Jobs when a policy names none (the operator's own image)
+ * @param agentImage image of the agent Jobs (the operator's own image)
  * @param namespaces namespaces to watch; empty for all
- * @param serverSideApply patch status with server-side apply (a real API server); off only for the embedded API of
- *     local mode and tests, which does not support it
+ * @param planRules what policy authors may ask of a Job: node paths it may read, images it may run
  * @param pollInterval how often an active run is looked at even when nothing changes (progress, missed events)
- * @param pendingTimeout how long a run waits for its policy, store or Secrets to appear before it fails
+ * @param pendingTimeout how long a run waits for its policy, store, Secrets or bucket before it fails
+ * @param leaderElectionNamespace namespace of the leader-election Lease; null runs without leader election (one
+ *     replica, or the embedded API of local mode)
  */
 public record OperatorSettings(
     String agentImage,
     Set<String> namespaces,
-    boolean serverSideApply,
+    PlanRules planRules,
     Duration pollInterval,
     Duration pendingTimeout,
+    String leaderElectionNamespace,
     Clock clock) {
 
   public static final String DEFAULT_IMAGE = "ghcr.io/osbackup/osbackup:0.1.0";
 
+  /** Name of the leader-election Lease. */
+  public static final String LEASE = "osbackup-operator";
+
   public static OperatorSettings defaults() {
     return new OperatorSettings(
-        DEFAULT_IMAGE, Set.of(), true, Duration.ofSeconds(5), Duration.ofMinutes(5), Clock.systemUTC());
-  }
-
-  public OperatorSettings withServerSideApply(boolean on) {
-    return new OperatorSettings(agentImage, namespaces, on, pollInterval, pendingTimeout, clock);
+        DEFAULT_IMAGE,
+        Set.of(),
+        PlanRules.defaults(),
+        Duration.ofSeconds(5),
+        Duration.ofMinutes(5),
+        null,
+        Clock.systemUTC());
   }
 
   public OperatorSettings withPendingTimeout(Duration timeout) {
-    return new OperatorSettings(agentImage, namespaces, serverSideApply, pollInterval, timeout, clock);
+    return new OperatorSettings(
+        agentImage, namespaces, planRules, pollInterval, timeout, leaderElectionNamespace, clock);
   }
 
   public OperatorSettings withPollInterval(Duration interval) {
-    return new OperatorSettings(agentImage, namespaces, serverSideApply, interval, pendingTimeout, clock);
+    return new OperatorSettings(
+        agentImage, namespaces, planRules, interval, pendingTimeout, leaderElectionNamespace, clock);
+  }
+
+  public OperatorSettings withPlanRules(PlanRules rules) {
+    return new OperatorSettings(
+        agentImage, namespaces, rules, pollInterval, pendingTimeout, leaderElectionNamespace, clock);
   }
 }

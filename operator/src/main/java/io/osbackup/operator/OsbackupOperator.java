@@ -2,6 +2,8 @@ package io.osbackup.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 
 /** Builds the osbackup operator: every reconciler, registered on one client with the given settings. */
 public final class OsbackupOperator {
@@ -12,20 +14,23 @@ public final class OsbackupOperator {
   public static Operator create(KubernetesClient client, OperatorSettings settings) {
     Operator operator =
         new Operator(
-            o ->
-                o.withKubernetesClient(client)
-                    .withCloseClientOnStop(false)
-                    .withUseSSAToPatchPrimaryResource(settings.serverSideApply())
-                    .withSSABasedCreateUpdateMatchForDependentResources(settings.serverSideApply()));
-    operator.register(
-        new BackupStoreReconciler(settings), c -> configure(c, settings));
+            o -> {
+              o.withKubernetesClient(client)
+                  .withCloseClientOnStop(false)
+                  // Status is written by StatusWriter (a locked PUT), never by the framework's patch.
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withSSABasedCreateUpdateMatchForDependentResources(false);
+              if (settings.leaderElectionNamespace() != null) {
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(OperatorSettings.LEASE, settings.leaderElectionNamespace()));
+              }
+            });
+    operator.register(new BackupStoreReconciler(settings), c -> configure(c, settings));
     operator.register(new BackupRunReconciler(settings), c -> configure(c, settings));
     return operator;
   }
 
-  private static void configure(
-      io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider<?> config,
-      OperatorSettings settings) {
+  private static void configure(ControllerConfigurationOverrider<?> config, OperatorSettings settings) {
     if (!settings.namespaces().isEmpty()) {
       config.settingNamespaces(settings.namespaces());
     }

@@ -4,14 +4,23 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.util.Objects;
 
 /**
  * The one place osbackup writes the status of its resources. A status is written with the resourceVersion it was
- * computed from (optimistic locking), so a reconciliation that started from a stale copy fails with a conflict and
- * is retried on fresh state instead of, say, recording an artifact twice; the written resource is cached, so the
- * next reconciliation starts from it. The same request works on a real API server and on the embedded one.
+ * computed from (optimistic locking): a reconciliation that started from a stale copy fails with {@link
+ * StaleStatusException} and is retried on fresh state instead of, say, recording an artifact twice. The written
+ * resource is cached, so the next reconciliation starts from it. The same request works on a real API server and on
+ * the embedded one.
  */
 final class StatusWriter {
+
+  /** The resource changed since this reconciliation read it; the framework retries on fresh state. */
+  static final class StaleStatusException extends RuntimeException {
+    StaleStatusException(String message) {
+      super(message);
+    }
+  }
 
   private StatusWriter() {}
 
@@ -19,7 +28,18 @@ final class StatusWriter {
   static <P extends HasMetadata> UpdateControl<P> write(UpdateControl<P> control, P resource, Context<P> context) {
     if (control.isPatchStatus() || control.isPatchResourceAndStatus()) {
       P desired = control.getResource().orElse(resource);
-      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(resource, context, current -> desired);
+      String readVersion = resource.getMetadata().getResourceVersion();
+      PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(
+          resource,
+          context,
+          current -> {
+            // On a conflict the framework hands the latest copy back; never overwrite it with a stale status.
+            if (!Objects.equals(current.getMetadata().getResourceVersion(), readVersion)) {
+              throw new StaleStatusException(
+                  resource.getKind() + " " + resource.getMetadata().getName() + " changed while it was reconciled");
+            }
+            return desired;
+          });
     }
     UpdateControl<P> next = UpdateControl.noUpdate();
     control.getScheduleDelay().ifPresent(next::rescheduleAfter);

@@ -52,7 +52,7 @@ public class StoreConnector {
       if (value(secret, key).isEmpty()) {
         throw new CredentialsProblem(
             "SecretKeyMissing",
-            "Secret '" + secretName + "' (spec.s3.credentialsSecret) has no key '" + key + "': add it");
+            "Secret '" + secretName + "' (spec.s3.credentialsSecret) has no key '" + key + "' or it is empty: add it");
       }
     }
     return ObjectStore.connect(
@@ -63,20 +63,23 @@ public class StoreConnector {
         new Credentials(accessKey, secretKey));
   }
 
-  /** A Secret value from {@code data} (base64) or {@code stringData}, with a trailing newline removed. */
+  /**
+   * A Secret value from {@code data} (base64), with one trailing newline removed; an API server never returns
+   * {@code stringData}, so it is not read.
+   */
   static Optional<String> value(Secret secret, String key) {
     Map<String, String> data = secret.getData();
     if (data != null && data.get(key) != null) {
-      return Optional.of(strip(new String(Base64.getDecoder().decode(data.get(key)), StandardCharsets.UTF_8)));
-    }
-    Map<String, String> stringData = secret.getStringData();
-    if (stringData != null && stringData.get(key) != null) {
-      return Optional.of(strip(stringData.get(key)));
+      return Optional.of(strip(new String(Base64.getDecoder().decode(data.get(key)), StandardCharsets.UTF_8)))
+          .filter(v -> !v.isEmpty());
     }
     return Optional.empty();
   }
 
   private static String strip(String value) {
+    if (value.endsWith("\r\n")) {
+      return value.substring(0, value.length() - 2);
+    }
     return value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
   }
 }

@@ -51,11 +51,11 @@ public final class BackupJobs {
   public static Map<String, String> labels(BackupRun run, RunTask task) {
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(Api.MANAGED_BY_LABEL, Api.MANAGED_BY);
-    labels.put(Api.RUN_LABEL, run.getMetadata().getName());
-    labels.put(Api.POLICY_LABEL, run.getSpec().getPolicyRef().getName());
+    labels.put(Api.RUN_LABEL, JobNames.labelValue(run.getMetadata().getName()));
+    labels.put(Api.POLICY_LABEL, JobNames.labelValue(run.getSpec().getPolicyRef().getName()));
     labels.put(Api.TARGET_LABEL, task.getTarget());
     if (task.getNode() != null) {
-      labels.put(Api.NODE_LABEL, task.getNode());
+      labels.put(Api.NODE_LABEL, JobNames.labelValue(task.getNode()));
     }
     return labels;
   }
@@ -101,6 +101,13 @@ public final class BackupJobs {
             new VolumeBuilder().withName(HOST_VOLUME).withNewHostPath().withPath("/").withType("Directory").endHostPath().build());
         readsNodeFiles = true;
         node = task.getNode();
+        // A cordoned node (kubectl drain for maintenance) is exactly when its configuration should be safe.
+        tolerations.add(
+            new io.fabric8.kubernetes.api.model.TolerationBuilder()
+                .withKey("node.kubernetes.io/unschedulable")
+                .withOperator("Exists")
+                .withEffect("NoSchedule")
+                .build());
       }
       mounts.add(mount(HOST_VOLUME, AgentPlan.HOST_ROOT));
     }

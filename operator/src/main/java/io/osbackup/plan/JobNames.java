@@ -24,6 +24,18 @@ public final class JobNames {
     return fit(run + "-files-" + target + "-" + node);
   }
 
+  /**
+   * A label value for {@code value}: itself when it fits the 63 characters a label value may have, else its first
+   * 54 characters and a hash, so a long run or node name never makes the API server refuse a Job.
+   */
+  public static String labelValue(String value) {
+    if (value.length() <= MAX) {
+      return value;
+    }
+    String head = value.substring(0, MAX - 9).replaceAll("[^A-Za-z0-9]+$", "");
+    return head + "-" + hash(value).substring(0, 8);
+  }
+
   static String fit(String wanted) {
     String name = wanted.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
     if (name.length() <= MAX && !name.endsWith("-")) {

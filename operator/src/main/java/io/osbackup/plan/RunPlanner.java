@@ -61,6 +61,22 @@ public final class RunPlanner {
       Optional<BackupStore> store,
       List<Node> nodes,
       Function<String, Optional<Secret>> secrets) {
+    return plan(run, policy, store, nodes, secrets, PlanRules.defaults(), null);
+  }
+
+  /**
+   * Plans a run under the operator's {@code rules}.
+   *
+   * @param operatorImage the operator's own agent image, always allowed in {@code spec.job.image}
+   */
+  public static Result plan(
+      BackupRun run,
+      Optional<BackupPolicy> policy,
+      Optional<BackupStore> store,
+      List<Node> nodes,
+      Function<String, Optional<Secret>> secrets,
+      PlanRules rules,
+      String operatorImage) {
     String policyName = run.getSpec().getPolicyRef().getName();
     String ns = run.getMetadata().getNamespace();
     if (policy.isEmpty()) {
@@ -111,6 +127,49 @@ public final class RunPlanner {
       }
     }
 
+    String image = spec.getJob() == null ? null : spec.getJob().getImage();
+    if (image != null
+        && !image.isBlank()
+        && !image.equals(operatorImage)
+        && !rules.allowedImages().contains(image)) {
+      return Result.of(
+          new PlanProblem(
+              "ImageNotAllowed",
+              "BackupPolicy '"
+                  + policyName
+                  + "' spec.job.image '"
+                  + image
+                  + "' is not an agent image this operator allows: remove it to use the operator's own image, or"
+                  + " ask the cluster admin to add it to the operator's --allowed-agent-image list",
+              false));
+    }
+    for (FilesTarget files : spec.getFiles()) {
+      if (files.getVolume() != null) {
+        continue;
+      }
+      for (String path : files.getPaths()) {
+        String trimmed = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        boolean plain = !(trimmed + "/").matches(".*(/\\.{1,2}/|//).*");
+        String denied = plain ? rules.deniedPrefix(trimmed) : path;
+        if (denied != null) {
+          return Result.of(
+              new PlanProblem(
+                  "HostPathNotAllowed",
+                  "BackupPolicy '"
+                      + policyName
+                      + "' spec.files["
+                      + files.getName()
+                      + "].paths has "
+                      + path
+                      + (denied.equals(path)
+                          ? ", which is not a plain absolute path (no '.', '..' or '//')"
+                          : ", which is below " + denied + ": the operator never reads it from nodes")
+                      + ": list the service directories to back up, for example /etc/nova",
+                  false));
+        }
+      }
+    }
+
     String backupId = backupId(run, policyName);
     String folder = BackupLayout.backupFolder(s3.getPrefix(), ns, policyName, backupId);
     String runName = run.getMetadata().getName();
@@ -124,7 +183,7 @@ public final class RunPlanner {
         tasks.add(task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
         continue;
       }
-      List<String> matching = matchingNodes(nodes, files.nodeSelectorOrEmpty());
+      List<Node> matching = matchingNodes(nodes, files.nodeSelectorOrEmpty());
       if (matching.isEmpty()) {
         return Result.of(
             new PlanProblem(
@@ -138,8 +197,16 @@ public final class RunPlanner {
                     + "': fix the selector or label the nodes (kubectl label node <name> key=value)",
                 false));
       }
-      for (String node : matching) {
-        tasks.add(task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
+      for (Node node : matching) {
+        String name = node.getMetadata().getName();
+        RunTask task = task(JobNames.files(runName, files.getName(), name), "files", files.getName(), name);
+        if (!isReady(node)) {
+          // No Job for it: a pod pinned to a NotReady node would only wait for its deadline.
+          task.setPhase(TaskPhase.Failed);
+          task.setMessage(
+              "node " + name + " is NotReady: its files of target " + files.getName() + " were not backed up");
+        }
+        tasks.add(task);
       }
     }
 
@@ -174,8 +241,16 @@ public final class RunPlanner {
     return policy + "-" + ID_TIME.format(at) + "-" + suffix;
   }
 
-  /** Names of the Ready Nodes whose labels contain every entry of the selector, sorted. */
-  static List<String> matchingNodes(List<Node> nodes, Map<String, String> selector) {
+  /** Whether the Node's Ready condition is True. */
+  static boolean isReady(Node node) {
+    return node.getStatus() != null
+        && node.getStatus().getConditions() != null
+        && node.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** The Nodes whose labels contain every entry of the selector, sorted by name. */
+  static List<Node> matchingNodes(List<Node> nodes, Map<String, String> selector) {
     return nodes.stream()
         .filter(
             n -> {
@@ -184,8 +259,7 @@ public final class RunPlanner {
               return selector.entrySet().stream()
                   .allMatch(e -> e.getValue().equals(labels.get(e.getKey())));
             })
-        .map(n -> n.getMetadata().getName())
-        .sorted(Comparator.naturalOrder())
+        .sorted(Comparator.comparing((Node n) -> n.getMetadata().getName()))
         .toList();
   }
 
@@ -201,13 +275,12 @@ public final class RunPlanner {
     }
     for (String key : keys) {
       Map<String, String> data = secret.get().getData() == null ? Map.of() : secret.get().getData();
-      Map<String, String> stringData =
-          secret.get().getStringData() == null ? Map.of() : secret.get().getStringData();
-      if (!data.containsKey(key) && !stringData.containsKey(key)) {
+      if (data.get(key) == null || data.get(key).isEmpty()) {
         return Optional.of(
             new PlanProblem(
                 "SecretKeyMissing",
-                field + ": Secret '" + name + "' has no key '" + key + "': add it (keys needed: " + keys + ")",
+                field + ": Secret '" + name + "' has no key '" + key + "' or it is empty: add it (keys needed: "
+                    + keys + ")",
                 false));
       }
     }

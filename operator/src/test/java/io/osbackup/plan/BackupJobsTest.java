@@ -84,23 +84,41 @@ class BackupJobsTest {
         BackupRun.class);
   }
 
+  static io.fabric8.kubernetes.api.model.Node node(String name, String role, boolean ready) {
+    return new NodeBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .addToLabels("openstack-role", role)
+        .endMetadata()
+        .withNewStatus()
+        .addNewCondition()
+        .withType("Ready")
+        .withStatus(ready ? "True" : "False")
+        .endCondition()
+        .endStatus()
+        .build();
+  }
+
+  static final String S3_SECRET_VALUE = "c3VwZXItc2VjcmV0LXMzLWtleQ==";
+  static final String DB_PASSWORD_VALUE = "ZGItcGFzc3dvcmQtdGhhdC1tdXN0LW5vdC1sZWFr";
+
   static Optional<Secret> secret(String name) {
     return Optional.of(
         new SecretBuilder()
             .withNewMetadata()
             .withName(name)
             .endMetadata()
-            .withData(Map.of("accessKey", "eA==", "secretKey", "eA==", "username", "eA==", "password", "eA=="))
+            .withData(
+                Map.of(
+                    "accessKey", "eA==", "secretKey", S3_SECRET_VALUE, "username", "eA==", "password",
+                    DB_PASSWORD_VALUE))
             .build());
   }
 
   static BackupRun planned() {
     BackupRun run = run();
     var nodes =
-        List.of(
-            new NodeBuilder().withNewMetadata().withName("compute-2").addToLabels("openstack-role", "compute").endMetadata().build(),
-            new NodeBuilder().withNewMetadata().withName("controller-1").addToLabels("openstack-role", "controller").endMetadata().build(),
-            new NodeBuilder().withNewMetadata().withName("compute-1").addToLabels("openstack-role", "compute").endMetadata().build());
+        List.of(node("compute-2", "compute", true), node("controller-1", "controller", true), node("compute-1", "compute", true));
     RunPlanner.Result result =
         RunPlanner.plan(run, Optional.of(policy()), Optional.of(store()), nodes, BackupJobsTest::secret);
     assertThat(result.problem()).isNull();
@@ -149,8 +167,18 @@ class BackupJobsTest {
   @Test
   void jobsCarryNoCredentialsAndNoApiToken() {
     BackupRun run = planned();
+    assertThat(Serialization.asYaml(run))
+        .doesNotContain(S3_SECRET_VALUE)
+        .doesNotContain(decoded(S3_SECRET_VALUE))
+        .doesNotContain(DB_PASSWORD_VALUE)
+        .doesNotContain(decoded(DB_PASSWORD_VALUE));
     for (RunTask task : run.getStatus().getTasks()) {
       Job job = BackupJobs.jobFor(run, task, "osbackup:test");
+      assertThat(Serialization.asYaml(job))
+          .doesNotContain(S3_SECRET_VALUE)
+          .doesNotContain(decoded(S3_SECRET_VALUE))
+          .doesNotContain(DB_PASSWORD_VALUE)
+          .doesNotContain(decoded(DB_PASSWORD_VALUE));
       var pod = job.getSpec().getTemplate().getSpec();
       assertThat(pod.getAutomountServiceAccountToken()).isFalse();
       assertThat(pod.getContainers().get(0).getEnv())
@@ -194,12 +222,71 @@ class BackupJobsTest {
     assertThat(RunPlanner.backupId(run, "control-plane")).isEqualTo("control-plane-20261121-020000-9e6634");
   }
 
+  static String decoded(String base64) {
+    return new String(java.util.Base64.getDecoder().decode(base64), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aNotReadyNodeGetsNoJobAndAFailedTask() {
+    var nodes = List.of(node("compute-1", "compute", true), node("compute-2", "compute", false));
+    RunPlanner.Result result =
+        RunPlanner.plan(run(), Optional.of(policy()), Optional.of(store()), nodes, BackupJobsTest::secret);
+    assertThat(result.tasks())
+        .filteredOn(t -> "compute-2".equals(t.getNode()))
+        .singleElement()
+        .satisfies(
+            t -> {
+              assertThat(t.getPhase()).isEqualTo(io.osbackup.api.v1alpha1.TaskPhase.Failed);
+              assertThat(t.getMessage()).contains("compute-2 is NotReady");
+            });
+  }
+
+  @Test
+  void nodePathsOfKubernetesItselfAreRefused() {
+    for (String path : List.of("/var/lib/kubelet", "/var/lib/kubelet/pods", "/etc/kubernetes/pki", "/", "/etc/../var/lib/kubelet")) {
+      BackupPolicy policy = policy();
+      policy.getSpec().getFiles().get(0).setPaths(List.of("/etc/nova", path));
+      var result =
+          RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), List.of(), BackupJobsTest::secret);
+      assertThat(result.problem()).as(path).isNotNull();
+      assertThat(result.problem().reason()).isEqualTo("HostPathNotAllowed");
+      assertThat(result.problem().message()).contains("spec.files[nova-config].paths").contains(path);
+    }
+  }
+
+  @Test
+  void aPolicyCannotPickItsOwnAgentImageUnlessTheOperatorAllowsIt() {
+    BackupPolicy policy = policy();
+    policy.getSpec().getJob().setImage("evil.example/agent:1");
+    var nodes = List.of(node("compute-1", "compute", true));
+    var refused =
+        RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret,
+            PlanRules.defaults(), "osbackup:test");
+    assertThat(refused.problem().reason()).isEqualTo("ImageNotAllowed");
+    assertThat(refused.problem().message()).contains("spec.job.image").contains("--allowed-agent-image");
+    var allowed =
+        RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret,
+            new PlanRules(PlanRules.DEFAULT_DENIED_HOST_PATHS, java.util.Set.of("evil.example/agent:1")),
+            "osbackup:test");
+    assertThat(allowed.problem()).isNull();
+  }
+
+  @Test
+  void longRunAndNodeNamesStillMakeValidLabels() {
+    String node = "compute-" + "x".repeat(70) + ".example.org";
+    assertThat(JobNames.labelValue(node)).hasSizeLessThanOrEqualTo(63).matches("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
+    assertThat(JobNames.labelValue("short")).isEqualTo("short");
+  }
+
   static void assertGolden(Job job, String file) throws IOException {
     String yaml = Serialization.asYaml(job);
     Path golden = GOLDEN.resolve(file);
-    if (Boolean.getBoolean("osbackup.golden.update") || !Files.exists(golden)) {
+    if (Boolean.getBoolean("osbackup.golden.update")) {
       Files.writeString(golden, yaml);
     }
+    assertThat(golden)
+        .as("golden file %s is missing: run with -Dosbackup.golden.update=true and review it", file)
+        .exists();
     assertThat(yaml).isEqualTo(Files.readString(golden));
   }
 }
