@@ -43,7 +43,7 @@ public final class LocalCluster implements AutoCloseable {
   private Operator operator;
 
   private LocalCluster(Path workDir, OperatorSettings settings, Map<String, String> agentEnv) throws IOException {
-    this.settings = settings.withServerSideApply(false);
+    this.settings = settings;
     Files.createDirectories(workDir);
     server =
         new KubernetesMockServer(

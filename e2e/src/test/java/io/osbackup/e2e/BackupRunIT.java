@@ -127,7 +127,13 @@ class BackupRunIT {
                 paths: [/etc/swift]
             """
                 .formatted(db.port())));
-    BackupRun run = runAndAwait("control-plane", "control-plane-20261121-020000");
+    ActiveJobs activeFilesJobs = ActiveJobs.watch("control-plane-20261121-020000", "nova-config");
+    BackupRun run;
+    try {
+      run = runAndAwait("control-plane", "control-plane-20261121-020000");
+    } finally {
+      activeFilesJobs.close();
+    }
     BackupRunStatus status = run.getStatus();
     assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
     assertThat(status.getBackupId()).isEqualTo("control-plane-20261121-020000");
@@ -167,6 +173,14 @@ class BackupRunIT {
         fresh.load(sql);
         assertThat(fresh.tableChecksums(database)).as(database).isEqualTo(db.tableChecksums(database));
       }
+      assertThat(fresh.column("SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA='keystone'"))
+          .containsExactly("named_projects");
+      assertThat(fresh.column("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='keystone'"))
+          .containsExactly("project_audit");
+      assertThat(fresh.column("SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='keystone'"))
+          .containsExactly("count_projects");
+      assertThat(fresh.column("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA='keystone'"))
+          .containsExactly("purge_audit");
     }
 
     // A node's archive holds its files, not the excluded instances directory.
@@ -186,8 +200,24 @@ class BackupRunIT {
     assertThat(extracted.resolve("var/lib/nova/instances")).doesNotExist();
     assertThat(extracted.resolve("var/lib/nova/keys/ssh key ñ.pem")).exists();
 
-    // Never more than maxParallelNodes files pods at once.
+    // The operator started files Jobs two at a time: never more than maxParallelNodes unfinished at once.
+    assertThat(activeFilesJobs.max()).isEqualTo(2);
     assertThat(maxOverlap(podsOf(run), "nova-config")).isBetween(1, 2);
+
+    // The same backup id again (the run deleted and applied again): refused, the backup in the bucket untouched.
+    client.resources(BackupRun.class).inNamespace(NS).withName(run.getMetadata().getName()).delete();
+    await().atMost(Duration.ofSeconds(20))
+        .until(() -> client.resources(BackupRun.class).inNamespace(NS).withName(run.getMetadata().getName()).get() == null);
+    BackupRun again = runAndAwait("control-plane", "control-plane-20261121-020000");
+    assertThat(again.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(again.getStatus().getFailures()).singleElement().satisfies(f -> {
+      assertThat(f.getReason()).isEqualTo("BackupIdInUse");
+      assertThat(f.getMessage()).contains("a complete backup").contains("another name");
+    });
+    assertThat(bucket.getJson(status.getManifestKey(), Manifest.class)).contains(manifest);
+    for (ArtifactStatus artifact : status.getArtifacts()) {
+      assertThat(sha256(artifact.getKey())).as(artifact.getKey()).isEqualTo(artifact.getSha256());
+    }
   }
 
   @Test
@@ -299,7 +329,7 @@ class BackupRunIT {
     BackupRun run = awaitEnd("killed-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
     assertThat(run.getStatus().getFailures()).singleElement()
-        .satisfies(f -> assertThat(f.getMessage()).containsIgnoringCase("dump"));
+        .satisfies(f -> assertThat(f.getMessage()).contains("killed by signal 9").contains("cut short"));
   }
 
   @Test
@@ -319,6 +349,78 @@ class BackupRunIT {
       assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "cancelled-now").list()
           .getItems()).isEmpty();
     }
+  }
+
+  @Test
+  void theManifestAppearsOnlyAfterTheLastJobHasEnded() throws Exception {
+    apply(
+        policy(
+            "last-job",
+            databaseTarget("backup-db", db.port(), "aaa_first", "slow")
+                + """
+                files:
+                  - name: nova-config
+                    nodeSelector: {openstack-role: compute}
+                    paths: [/etc/nova]
+                """));
+    try (Connection lock = db.connect("slow")) {
+      lock.createStatement().execute("LOCK TABLES t WRITE");
+      createRun("last-job", "last-job-now");
+      await()
+          .atMost(RUN_TIMEOUT)
+          .until(
+              () -> {
+                BackupRun r = client.resources(BackupRun.class).inNamespace(NS).withName("last-job-now").get();
+                return r.getStatus() != null
+                    && r.getStatus().getTasks().stream()
+                        .filter(t -> "files".equals(t.getKind()))
+                        .allMatch(t -> t.getPhase() == io.osbackup.api.v1alpha1.TaskPhase.Succeeded);
+              });
+      BackupRun midway = client.resources(BackupRun.class).inNamespace(NS).withName("last-job-now").get();
+      assertThat(midway.getStatus().getPhase()).isEqualTo(RunPhase.Running);
+      assertThat(bucket.stat(midway.getStatus().getFolder() + "/manifest.json")).isEmpty();
+      assertThat(midway.getStatus().getManifestKey()).isNull();
+    }
+    BackupRun run = awaitEnd("last-job-now");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(bucket.stat(run.getStatus().getManifestKey())).isPresent();
+  }
+
+  @Test
+  void credentialsRotatedToWrongOnesFailTheRunBeforeAnythingIsWritten() throws Exception {
+    apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    apply(store("rotating", BUCKET, "rotating-s3"));
+    awaitStoreAvailable("rotating", "True");
+    apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", "rotated-but-wrong")));
+    BackupPolicy policy = policy("to-rotating", databaseTarget("backup-db", db.port(), "keystone"));
+    policy.getSpec().getStoreRef().setName("rotating");
+    apply(policy);
+    BackupRun run = runAndAwait("to-rotating", "to-rotating-now");
+    assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
+      assertThat(f.getReason()).isEqualTo("StoreUnavailable");
+      assertThat(f.getMessage()).containsIgnoringCase("access denied");
+    });
+    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "to-rotating-now").list().getItems())
+        .isEmpty();
+    assertNoSecretIn(run, "rotated-but-wrong");
+  }
+
+  @Test
+  void aBucketDeletedAfterTheStoreWasCheckedFailsTheRunNamingTheBucket() throws Exception {
+    s3.createBucket("short-lived");
+    apply(store("short-lived", "short-lived", "backup-s3"));
+    awaitStoreAvailable("short-lived", "True");
+    s3.deleteBucket("short-lived");
+    BackupPolicy policy = policy("to-short-lived", databaseTarget("backup-db", db.port(), "keystone"));
+    policy.getSpec().getStoreRef().setName("short-lived");
+    apply(policy);
+    BackupRun run = runAndAwait("to-short-lived", "to-short-lived-now");
+    assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
+      assertThat(f.getReason()).isEqualTo("StoreUnavailable");
+      assertThat(f.getMessage()).contains("short-lived").contains("does not exist");
+    });
   }
 
   @Test
@@ -356,6 +458,12 @@ class BackupRunIT {
             + " extra BLOB) CHARACTER SET utf8mb4",
         "INSERT INTO keystone.project VALUES ('p1', 'admin', 'クラウド管理者', X'00FF10'),"
             + " ('p2', 'service', NULL, NULL)",
+        "CREATE TABLE keystone.audit (id INT AUTO_INCREMENT PRIMARY KEY, project VARCHAR(64))",
+        "CREATE VIEW keystone.named_projects AS SELECT id, name FROM keystone.project WHERE name IS NOT NULL",
+        "CREATE TRIGGER keystone.project_audit AFTER INSERT ON keystone.project FOR EACH ROW"
+            + " INSERT INTO keystone.audit (project) VALUES (NEW.id)",
+        "CREATE PROCEDURE keystone.count_projects(OUT n INT) SELECT COUNT(*) INTO n FROM keystone.project",
+        "CREATE EVENT keystone.purge_audit ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM keystone.audit",
         "CREATE DATABASE nova CHARACTER SET utf8mb4",
         "CREATE TABLE nova.instances (id INT PRIMARY KEY AUTO_INCREMENT, uuid CHAR(36), hostname VARCHAR(255))",
         "CREATE DATABASE nova_api CHARACTER SET utf8mb4",
@@ -554,6 +662,54 @@ class BackupRunIT {
 
   static List<Pod> podsOf(String run) {
     return client.pods().inNamespace(NS).withLabel(Api.RUN_LABEL, run).list().getItems();
+  }
+
+  /** Watches a run's Jobs of one target and records the most that existed unfinished at the same time. */
+  static final class ActiveJobs implements AutoCloseable {
+    private final java.util.Set<String> active = new java.util.HashSet<>();
+    private int max;
+    private io.fabric8.kubernetes.client.Watch watch;
+
+    static ActiveJobs watch(String run, String target) {
+      ActiveJobs jobs = new ActiveJobs();
+      jobs.watch =
+          client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, run).withLabel(Api.TARGET_LABEL, target)
+              .watch(
+                  new io.fabric8.kubernetes.client.Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
+                      jobs.seen(action, job);
+                    }
+
+                    @Override
+                    public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {}
+                  });
+      return jobs;
+    }
+
+    synchronized void seen(io.fabric8.kubernetes.client.Watcher.Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
+      boolean finished =
+          action == io.fabric8.kubernetes.client.Watcher.Action.DELETED
+              || (job.getStatus() != null && job.getStatus().getConditions() != null
+                  && job.getStatus().getConditions().stream()
+                      .anyMatch(c -> ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
+                          && "True".equals(c.getStatus())));
+      if (finished) {
+        active.remove(job.getMetadata().getName());
+      } else {
+        active.add(job.getMetadata().getName());
+      }
+      max = Math.max(max, active.size());
+    }
+
+    synchronized int max() {
+      return max;
+    }
+
+    @Override
+    public void close() {
+      watch.close();
+    }
   }
 
   /** The largest number of pods of {@code target} that ran at the same time, from their start and end times. */
