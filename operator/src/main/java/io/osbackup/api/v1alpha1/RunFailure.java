@@ -14,8 +14,10 @@ public class RunFailure {
   private String node;
 
   @JsonPropertyDescription(
-      "A CamelCase reason: PolicyNotFound, StoreNotFound, SecretNotFound, NoMatchingNodes, JobFailed,"
-          + " DeadlineExceeded, ArtifactMissing, ArtifactSizeMismatch, StoreUnavailable.")
+      "A CamelCase reason. Before any Job: PolicyNotFound, StoreNotFound, StoreUnavailable, SecretNotFound,"
+          + " SecretKeyMissing, NoMatchingNodes, HostPathNotAllowed, ImageNotAllowed, BackupIdInUse. For one target or"
+          + " node: NodeNotReady, JobFailed (the agent's own message), DeadlineExceeded, JobDeleted, ReportMissing,"
+          + " ArtifactMissing, ArtifactSizeMismatch, ReportChanged. docs/backup-runs.md says what to do about each.")
   private String reason;
 
   @JsonPropertyDescription("What happened and what to do about it.")
