@@ -449,6 +449,62 @@ class BackupRunIT {
     assertThat(maxOverlap(pods, "nova-config")).isEqualTo(1);
   }
 
+  @Test
+  void anOperatorStoppedAndStartedAgainAndAgainFinishesTheRunOnceWithOneJobPerTask() throws Exception {
+    apply(
+        policy(
+            "chaos",
+            databaseTarget("backup-db", db.port(), "keystone", "nova")
+                + """
+                maxParallelNodes: 2
+                files:
+                  - name: nova-config
+                    nodeSelector: {openstack-role: compute}
+                    paths: [/etc/nova]
+                """));
+    java.util.Map<String, Integer> created = new java.util.concurrent.ConcurrentHashMap<>();
+    io.fabric8.kubernetes.client.Watch watch =
+        client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "chaos-now")
+            .watch(
+                new io.fabric8.kubernetes.client.Watcher<>() {
+                  @Override
+                  public void eventReceived(Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
+                    if (action == Action.ADDED) {
+                      created.merge(job.getMetadata().getName(), 1, Integer::sum);
+                    }
+                  }
+
+                  @Override
+                  public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {}
+                });
+    java.util.Random random = new java.util.Random(42);
+    try {
+      createRun("chaos", "chaos-now");
+      for (int i = 0; i < 12 && !ended("chaos-now"); i++) {
+        Thread.sleep(200 + random.nextInt(600));
+        cluster.stopOperator();
+        Thread.sleep(random.nextInt(300));
+        cluster.startOperator();
+      }
+      BackupRun run = awaitEnd("chaos-now");
+      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(run.getStatus().getArtifacts()).hasSize(2 + 4);
+      assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getKey).doesNotHaveDuplicates();
+      assertThat(created).hasSize(5).allSatisfy((job, count) -> assertThat(count).as(job).isEqualTo(1));
+      assertThat(podsOf("chaos-now")).hasSize(5);
+      Manifest manifest = bucket.getJson(run.getStatus().getManifestKey(), Manifest.class).orElseThrow();
+      assertThat(manifest.artifacts()).hasSize(6);
+    } finally {
+      watch.close();
+    }
+  }
+
+  static boolean ended(String name) {
+    BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
+    return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+        && run.getStatus().getPhase().isFinal();
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   static void seedDatabases() throws Exception {
