@@ -36,7 +36,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 /**
  * The files half of the agent: streams the paths of one node into a PAX tar artifact, keeping
  * modes, owners, mtimes, symlinks (never followed) and empty directories, so GNU {@code tar -xp}
- * restores them.
+ * restores them. A listed path that is, or lies below, a symlink fails the artifact.
  */
 public final class FilesBackup {
 
@@ -172,6 +172,7 @@ public final class FilesBackup {
           notes.accept("path " + root + " on node " + files.node() + " is excluded");
           continue;
         }
+        refuseSymlinks(root);
         Path local = local(root);
         Meta meta;
         try {
@@ -188,6 +189,56 @@ public final class FilesBackup {
       }
       tar.finish();
       tar.flush();
+    }
+
+    /**
+     * Fails when {@code root} or one of its parent directories is a symlink: the link alone would
+     * be stored and the data it points to never backed up. Symlinks inside the tree are stored as
+     * links.
+     */
+    private void refuseSymlinks(Path root) throws IOException {
+      for (int i = 1; i <= root.getNameCount(); i++) {
+        Path nodePath = root.getRoot().resolve(root.subpath(0, i));
+        Path local = local(nodePath);
+        Meta meta;
+        try {
+          meta = Meta.read(local);
+        } catch (IOException e) {
+          return; // a missing or unreadable path is reported by the caller
+        }
+        if (meta.type() != S_IFLNK) {
+          continue;
+        }
+        Path target;
+        try {
+          Path link = Files.readSymbolicLink(local);
+          target = nodePath.getParent().resolve(link).normalize();
+        } catch (IOException e) {
+          throw unreadable(nodePath, e);
+        }
+        if (nodePath.equals(root)) {
+          throw new IOException(
+              "path "
+                  + root
+                  + " on node "
+                  + files.node()
+                  + " is a symlink to "
+                  + target
+                  + ": list the target path instead");
+        }
+        throw new IOException(
+            "path "
+                + root
+                + " on node "
+                + files.node()
+                + " is below "
+                + nodePath
+                + ", a symlink to "
+                + target
+                + ": list the target path "
+                + target.resolve(nodePath.relativize(root))
+                + " instead");
+      }
     }
 
     /** The listed paths, normalized and sorted, without those inside another listed path. */

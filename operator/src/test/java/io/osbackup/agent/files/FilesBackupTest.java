@@ -185,6 +185,61 @@ class FilesBackupTest {
   }
 
   @Test
+  void listedPathThatIsASymlinkFailsInsteadOfStoringTheLink() throws IOException {
+    Path rings = Files.createDirectories(node.resolve("srv/node-config/swift"));
+    file(rings.resolve("object.ring.gz"), "ring\n", "rw-r--r--");
+    Files.createSymbolicLink(node.resolve("etc/swift"), Path.of("/srv/node-config/swift"));
+    MemoryBucket bucket = new MemoryBucket();
+
+    assertThatThrownBy(
+            () ->
+                backup()
+                    .backup(
+                        "f", plan(List.of("/etc/nova", "/etc/swift")), Compression.NONE, bucket))
+        .hasMessage(
+            "path /etc/swift on node compute-07 is a symlink to /srv/node-config/swift: list the"
+                + " target path instead");
+    assertThat(bucket.objects).isEmpty();
+    assertThat(bucket.aborted).containsKey("f/files/nova-config/compute-07.tar");
+  }
+
+  @Test
+  void relativeSymlinkIsNamedByItsTargetOnTheNode() throws IOException {
+    Files.createDirectories(node.resolve("srv/swift"));
+    Files.createSymbolicLink(node.resolve("etc/swift"), Path.of("../srv/swift"));
+
+    assertThatThrownBy(
+            () -> backup().write(plan(List.of("/etc/swift")), new ByteArrayOutputStream()))
+        .hasMessage(
+            "path /etc/swift on node compute-07 is a symlink to /srv/swift: list the target path"
+                + " instead");
+  }
+
+  @Test
+  void listedPathBelowASymlinkedDirectoryFails() throws IOException {
+    Path kolla = Files.createDirectories(node.resolve("var/lib/kolla/config_files/glance"));
+    file(kolla.resolve("glance-api.conf"), "[DEFAULT]\n", "rw-r--r--");
+    Files.createSymbolicLink(node.resolve("etc/kolla"), Path.of("/var/lib/kolla/config_files"));
+
+    assertThatThrownBy(
+            () -> backup().write(plan(List.of("/etc/kolla/glance")), new ByteArrayOutputStream()))
+        .hasMessage(
+            "path /etc/kolla/glance on node compute-07 is below /etc/kolla, a symlink to"
+                + " /var/lib/kolla/config_files: list the target path"
+                + " /var/lib/kolla/config_files/glance instead");
+  }
+
+  @Test
+  void excludedSymlinkIsSkippedNotRefused() throws Exception {
+    Files.createSymbolicLink(node.resolve("etc/swift"), Path.of("/srv/node-config/swift"));
+    AgentPlan.Files files =
+        new AgentPlan.Files(
+            "nova-config", "compute-07", "/host", List.of("/etc/swift"), List.of("/etc/swift"));
+
+    assertThat(backup().write(files, new ByteArrayOutputStream())).isZero();
+  }
+
+  @Test
   void unreadableFileFailsNamingPathAndNode() {
     Path secret = node.resolve("etc/nova/secret.key");
     FilesBackup backup =
