@@ -141,7 +141,7 @@ public final class AgentCommand implements Callable<Integer> {
       try {
         if (plan.files() != null) {
           draft.source(new JobReport.Source(null, null, null, null, plan.files().paths()));
-          FilesBackup files = new FilesBackup(mounts, note -> err.println("warning: " + note));
+          FilesBackup files = new FilesBackup(mounts, note -> warn(draft, note));
           draft.artifact(files.backup(plan.folder(), plan.files(), compression, bucket));
         } else {
           draft.source(
@@ -168,7 +168,8 @@ public final class AgentCommand implements Callable<Integer> {
             startedAt,
             clock.instant(),
             draft.source(),
-            draft.artifacts());
+            draft.artifacts(),
+            draft.warnings());
     String reportKey = BackupLayout.report(plan.folder(), plan.jobName());
     try {
       bucket.putJson(reportKey, report);
@@ -289,6 +290,12 @@ public final class AgentCommand implements Callable<Integer> {
           "osbackup agent: cannot write " + TERMINATION_LOG + " (" + log + "): " + e.getMessage());
     }
     return code;
+  }
+
+  private void warn(ReportDraft draft, String note) {
+    String safe = secrets.redact(note);
+    err.println("warning: " + safe);
+    draft.warning(safe);
   }
 
   private void logArtifact(JobReport.Artifact a) {

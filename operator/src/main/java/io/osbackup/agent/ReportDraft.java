@@ -7,13 +7,15 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * What a Job has done so far: the source it read and the artifacts uploaded whole. On failure the
- * report still lists the artifacts finished before it.
+ * What a Job has done so far: the source it read, the artifacts uploaded whole and the warnings. On
+ * failure the report still lists the artifacts finished before it.
  */
 public final class ReportDraft {
 
   private final Consumer<JobReport.Artifact> onArtifact;
   private final List<JobReport.Artifact> artifacts = new ArrayList<>();
+  private final List<String> warnings = new ArrayList<>();
+  private int moreWarnings;
   private JobReport.Source source;
 
   /** A draft that tells {@code onArtifact} about every artifact as it is added (for the log). */
@@ -45,6 +47,36 @@ public final class ReportDraft {
             stored.rawSize(),
             stored.sha256(),
             stored.compression().value()));
+  }
+
+  /**
+   * Records something noticed but not failed on. The first {@link JobReport#MAX_WARNINGS} are kept,
+   * each cut to {@link JobReport#MAX_WARNING_LENGTH} characters; the rest are only counted.
+   */
+  public synchronized void warning(String warning) {
+    if (warnings.size() >= JobReport.MAX_WARNINGS) {
+      moreWarnings++;
+      return;
+    }
+    String text = String.valueOf(warning);
+    if (text.length() > JobReport.MAX_WARNING_LENGTH) {
+      int end = JobReport.MAX_WARNING_LENGTH - 1;
+      if (Character.isHighSurrogate(text.charAt(end - 1))) {
+        end--;
+      }
+      text = text.substring(0, end) + "…";
+    }
+    warnings.add(text);
+  }
+
+  /** The warnings kept, followed by "and N more warnings" when some were only counted. */
+  public synchronized List<String> warnings() {
+    if (moreWarnings == 0) {
+      return List.copyOf(warnings);
+    }
+    List<String> all = new ArrayList<>(warnings);
+    all.add("and " + moreWarnings + " more warning" + (moreWarnings == 1 ? "" : "s"));
+    return List.copyOf(all);
   }
 
   public synchronized JobReport.Source source() {

@@ -15,6 +15,9 @@ import java.util.List;
  * @param message the reason of a failure, in the words of the tool that failed; null on success
  * @param source what was read: host, port, server version, databases, paths
  * @param artifacts the artifacts uploaded whole (on failure, those finished before it)
+ * @param warnings what the agent noticed but did not fail on (files that changed while read,
+ *     skipped sockets, vanished files), at most {@link #MAX_WARNINGS} plus one "and N more"; empty
+ *     when there were none, and left out of the JSON then
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobReport(
@@ -26,7 +29,33 @@ public record JobReport(
     Instant startedAt,
     Instant finishedAt,
     Source source,
-    List<Artifact> artifacts) {
+    List<Artifact> artifacts,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings) {
+
+  /** At most this many warnings are kept in a report; the rest are counted. */
+  public static final int MAX_WARNINGS = 50;
+
+  /** A warning longer than this many characters is cut. */
+  public static final int MAX_WARNING_LENGTH = 300;
+
+  public JobReport {
+    warnings = warnings == null ? List.of() : List.copyOf(warnings);
+  }
+
+  /** A report without warnings. */
+  public JobReport(
+      String jobName,
+      String target,
+      String node,
+      boolean succeeded,
+      String message,
+      Instant startedAt,
+      Instant finishedAt,
+      Source source,
+      List<Artifact> artifacts) {
+    this(
+        jobName, target, node, succeeded, message, startedAt, finishedAt, source, artifacts, null);
+  }
 
   /** Where the data came from. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -169,6 +169,33 @@ class AgentCommandTest {
   }
 
   @Test
+  void warningsOfTheFilesHalfReachTheReport() throws Exception {
+    Path fifo = tmp.resolve("node/etc/nova/control.fifo");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+    AgentPlan plan = filesPlan("/etc/nova");
+
+    assertThat(agent(plan)).as(err()).isZero();
+
+    JsonNode report = bucket.json(BackupLayout.report(FOLDER, plan.jobName()));
+    assertThat(report.get("succeeded").asBoolean()).isTrue();
+    assertThat(report.at("/warnings/0").asText())
+        .isEqualTo(
+            "skipped FIFO /etc/nova/control.fifo on node compute-07: only files, directories and"
+                + " symlinks are archived");
+    assertThat(err()).contains("warning: skipped FIFO /etc/nova/control.fifo");
+  }
+
+  @Test
+  void aReportWithoutWarningsHasNoWarningsField() throws IOException {
+    AgentPlan plan = filesPlan("/etc/nova");
+
+    assertThat(agent(plan)).as(err()).isZero();
+
+    assertThat(bucket.json(BackupLayout.report(FOLDER, plan.jobName())).has("warnings")).isFalse();
+  }
+
+  @Test
   void failingFilesPlanReportsFailureAndWritesTheTerminationLog() throws IOException {
     AgentPlan plan = filesPlan("/etc/nova", "/etc/glance");
 

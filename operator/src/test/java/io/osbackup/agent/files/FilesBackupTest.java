@@ -13,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -308,6 +310,97 @@ class FilesBackupTest {
     assertThat(notes)
         .anySatisfy(n -> assertThat(n).contains("/etc/nova/nova.conf on node compute-07 shrank"))
         .anySatisfy(n -> assertThat(n).contains("/etc/nova/secret.key on node compute-07 grew"));
+  }
+
+  @Test
+  void fileThatChangesOnceIsReadAgainWithoutWarning() throws Exception {
+    Path conf = node.resolve("etc/nova/nova.conf");
+    AtomicInteger opened = new AtomicInteger();
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(conf) && opened.getAndIncrement() == 0) {
+                return new ByteArrayInputStream("[DEF".getBytes(StandardCharsets.UTF_8));
+              }
+              return Files.newInputStream(local);
+            });
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup.write(plan(List.of("/etc/nova")), tar);
+
+    assertThat(opened).hasValue(2);
+    assertThat(contents(tar).get("etc/nova/nova.conf")).isEqualTo("[DEFAULT]\ndebug = false\n");
+    assertThat(notes).noneSatisfy(n -> assertThat(n).contains("nova.conf"));
+  }
+
+  @Test
+  void fileThatChangesOnBothReadsIsPaddedWithAWarning() throws Exception {
+    Path conf = node.resolve("etc/nova/nova.conf");
+    AtomicInteger opened = new AtomicInteger();
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(conf)) {
+                opened.incrementAndGet();
+                return new ByteArrayInputStream("[DEF".getBytes(StandardCharsets.UTF_8));
+              }
+              return Files.newInputStream(local);
+            });
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup.write(plan(List.of("/etc/nova")), tar);
+
+    assertThat(opened).hasValue(2);
+    assertThat(contents(tar).get("etc/nova/nova.conf")).isEqualTo("[DEF" + "\0".repeat(20));
+    assertThat(notes)
+        .contains(
+            "/etc/nova/nova.conf on node compute-07 shrank while being read, also on a second read"
+                + " (24 bytes expected, 4 read): padded with zeros");
+  }
+
+  @Test
+  void fileAboveTheRereadLimitIsStreamedOnce() throws Exception {
+    Path big = node.resolve("var/lib/nova/big.img");
+    try (RandomAccessFile file = new RandomAccessFile(big.toFile(), "rw")) {
+      file.setLength(FilesBackup.REREAD_LIMIT + 1L);
+    }
+    AtomicInteger opened = new AtomicInteger();
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(big)) {
+                opened.incrementAndGet();
+                return new ByteArrayInputStream(new byte[] {1, 2, 3});
+              }
+              return Files.newInputStream(local);
+            });
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup.write(plan(List.of("/var/lib/nova")), tar);
+
+    assertThat(opened).hasValue(1);
+    assertThat(contents(tar).get("var/lib/nova/big.img")).hasSize(FilesBackup.REREAD_LIMIT + 1);
+    assertThat(notes)
+        .contains(
+            "/var/lib/nova/big.img on node compute-07 shrank while being read ("
+                + (FilesBackup.REREAD_LIMIT + 1)
+                + " bytes expected, 3 read): padded with zeros");
+  }
+
+  private static Map<String, String> contents(ByteArrayOutputStream tar) throws IOException {
+    Map<String, String> contents = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isFile()) {
+          contents.put(e.getName(), new String(in.readAllBytes(), StandardCharsets.ISO_8859_1));
+        }
+      }
+    }
+    return contents;
   }
 
   @Test
