@@ -1,6 +1,7 @@
 package io.osbackup.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.files.FilesBackup;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.BackupLayout;
@@ -57,7 +58,7 @@ public final class AgentCommand implements Callable<Integer> {
   private final Clock clock;
   private final PrintStream out;
   private final PrintStream err;
-  private Secrets secrets = new Secrets(null);
+  private Secrets secrets = Secrets.none();
 
   /** The agent of a real pod: the process environment, the S3 store and the database half. */
   public AgentCommand() {
@@ -110,7 +111,7 @@ public final class AgentCommand implements Callable<Integer> {
     Bucket bucket;
     try {
       Credentials credentials = readCredentials(mounts, plan.store().credentialsDir());
-      secrets = new Secrets(credentials);
+      secrets = secrets.with(credentials.accessKey(), credentials.secretKey());
       bucket = connector.connect(plan.store(), credentials);
     } catch (Exception e) {
       restoreInterrupt(e);
@@ -126,7 +127,11 @@ public final class AgentCommand implements Callable<Integer> {
               + " (no report written)");
     }
 
-    ReportDraft draft = new ReportDraft(this::logArtifact);
+    ReportDraft draft =
+        new ReportDraft(
+            this::logArtifact,
+            text -> secrets.redact(text),
+            warning -> err.println("warning: " + warning));
     int code = SUCCEEDED;
     String message = null;
     Compression compression = null;
@@ -141,13 +146,16 @@ public final class AgentCommand implements Callable<Integer> {
       try {
         if (plan.files() != null) {
           draft.source(new JobReport.Source(null, null, null, null, plan.files().paths()));
-          FilesBackup files = new FilesBackup(mounts, note -> warn(draft, note));
+          FilesBackup files = new FilesBackup(mounts, draft::warning);
           draft.artifact(files.backup(plan.folder(), plan.files(), compression, bucket));
         } else {
           draft.source(
               new JobReport.Source(
                   plan.database().host(), plan.database().port(), null, null, null));
-          databaseDump.dump(plan, mounts, bucket, draft);
+          DatabaseLogin login =
+              DatabaseLogin.read(mounts.resolve(plan.database().credentialsDir()));
+          secrets = secrets.with(login.password());
+          databaseDump.dump(plan, login, bucket, draft);
         }
       } catch (Exception e) {
         restoreInterrupt(e);
@@ -292,21 +300,16 @@ public final class AgentCommand implements Callable<Integer> {
     return code;
   }
 
-  private void warn(ReportDraft draft, String note) {
-    String safe = secrets.redact(note);
-    err.println("warning: " + safe);
-    draft.warning(safe);
-  }
-
   private void logArtifact(JobReport.Artifact a) {
     out.println(
-        "artifact "
-            + a.key()
-            + " size="
-            + a.size()
-            + " sha256="
-            + a.sha256()
-            + (a.files() != null ? " files=" + a.files() : ""));
+        secrets.redact(
+            "artifact "
+                + a.key()
+                + " size="
+                + a.size()
+                + " sha256="
+                + a.sha256()
+                + (a.files() != null ? " files=" + a.files() : "")));
   }
 
   /** The first {@code max} bytes of {@code message} in UTF-8, cut on a character boundary. */
@@ -332,25 +335,6 @@ public final class AgentCommand implements Callable<Integer> {
   private static void restoreInterrupt(Exception e) {
     if (e instanceof InterruptedException) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * Scrubs the store keys out of any message before it is logged, reported or written to the
-   * termination log.
-   */
-  private record Secrets(Credentials credentials) {
-    String redact(String message) {
-      if (message == null || credentials == null) {
-        return message;
-      }
-      String safe = message;
-      for (String secret : new String[] {credentials.secretKey(), credentials.accessKey()}) {
-        if (secret != null && secret.length() >= 4) {
-          safe = safe.replace(secret, "***");
-        }
-      }
-      return safe;
     }
   }
 }

@@ -5,6 +5,7 @@ import io.osbackup.store.StoredArtifact;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * What a Job has done so far: the source it read, the artifacts uploaded whole and the warnings. On
@@ -13,6 +14,8 @@ import java.util.function.Consumer;
 public final class ReportDraft {
 
   private final Consumer<JobReport.Artifact> onArtifact;
+  private final UnaryOperator<String> redact;
+  private final Consumer<String> onWarning;
   private final List<JobReport.Artifact> artifacts = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
   private int moreWarnings;
@@ -20,7 +23,20 @@ public final class ReportDraft {
 
   /** A draft that tells {@code onArtifact} about every artifact as it is added (for the log). */
   public ReportDraft(Consumer<JobReport.Artifact> onArtifact) {
+    this(onArtifact, UnaryOperator.identity(), warning -> {});
+  }
+
+  /**
+   * A draft that passes every warning through {@code redact} before it is kept or shown to {@code
+   * onWarning} (for the log), and every artifact to {@code onArtifact}.
+   */
+  public ReportDraft(
+      Consumer<JobReport.Artifact> onArtifact,
+      UnaryOperator<String> redact,
+      Consumer<String> onWarning) {
     this.onArtifact = onArtifact;
+    this.redact = redact;
+    this.onWarning = onWarning;
   }
 
   /** Records what was read: host, port, server version, databases or paths. */
@@ -50,15 +66,20 @@ public final class ReportDraft {
   }
 
   /**
-   * Records something noticed but not failed on. The first {@link JobReport#MAX_WARNINGS} are kept,
+   * Records something noticed but not failed on, redacted. The first {@link JobReport#MAX_WARNINGS} are kept,
    * each cut to {@link JobReport#MAX_WARNING_LENGTH} characters; the rest are only counted.
    */
-  public synchronized void warning(String warning) {
+  public void warning(String warning) {
+    String text = redact.apply(String.valueOf(warning));
+    onWarning.accept(text);
+    keep(text);
+  }
+
+  private synchronized void keep(String text) {
     if (warnings.size() >= JobReport.MAX_WARNINGS) {
       moreWarnings++;
       return;
     }
-    String text = String.valueOf(warning);
     if (text.length() > JobReport.MAX_WARNING_LENGTH) {
       int end = JobReport.MAX_WARNING_LENGTH - 1;
       if (Character.isHighSurrogate(text.charAt(end - 1))) {

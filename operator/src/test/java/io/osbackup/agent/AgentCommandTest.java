@@ -3,6 +3,7 @@ package io.osbackup.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.Compression;
@@ -28,6 +29,7 @@ class AgentCommandTest {
 
   private static final String FOLDER = "prod/openstack/daily/daily-20261121-020000";
   private static final String SECRET = "wJalrXUtnFEMI-K7MDENG";
+  private static final String DB_PASSWORD = "it's-Tr0ub4dor&3";
 
   @TempDir Path tmp;
   private final MemoryBucket bucket = new MemoryBucket();
@@ -44,7 +46,7 @@ class AgentCommandTest {
         return bucket;
       };
   private DatabaseDump databaseDump =
-      (plan, mounts, sink, report) -> {
+      (plan, login, sink, report) -> {
         throw new UnsupportedOperationException("no database in this test");
       };
 
@@ -55,12 +57,16 @@ class AgentCommandTest {
     Files.writeString(creds.resolve("secretKey"), SECRET + "\n");
     Path nova = Files.createDirectories(tmp.resolve("node/etc/nova"));
     Files.writeString(nova.resolve("nova.conf"), "[DEFAULT]\n");
+    Path db = Files.createDirectories(tmp.resolve("db-secret"));
+    Files.writeString(db.resolve("username"), "backup");
+    Files.writeString(db.resolve("password"), DB_PASSWORD + "\n");
     terminationLog = tmp.resolve("termination-log");
     env.put(
         MountTable.ENV,
         Json.MAPPER.writeValueAsString(
             Map.of(
                 AgentPlan.STORE_CREDENTIALS_DIR, creds.toString(),
+                AgentPlan.DATABASE_CREDENTIALS_DIR, db.toString(),
                 AgentPlan.HOST_ROOT, tmp.resolve("node").toString(),
                 AgentCommand.TERMINATION_LOG, terminationLog.toString())));
   }
@@ -214,7 +220,7 @@ class AgentCommandTest {
   @Test
   void databaseHalfIsCalledAndItsPartialArtifactsAreReported() throws IOException {
     databaseDump =
-        (plan, mounts, sink, report) -> {
+        (plan, login, sink, report) -> {
           String key =
               BackupLayout.databaseArtifact(
                   plan.folder(), "control-plane", "keystone", Compression.GZIP);
@@ -236,6 +242,61 @@ class AgentCommandTest {
         .isEqualTo("mariadb-dump exited 2: Access denied for user 'backup'");
     assertThat(out())
         .contains("artifact " + FOLDER + "/db/control-plane/keystone.sql.gz size=10 sha256=abab");
+  }
+
+  @Test
+  void theDatabasePasswordNeverLeavesTheAgent() throws IOException {
+    databaseDump =
+        (plan, login, sink, report) -> {
+          assertThat(login).isEqualTo(new DatabaseLogin("backup", DB_PASSWORD));
+          report.warning("server echoed '" + login.password() + "' in a notice");
+          throw new IOException(
+              "mariadb-dump: Got error: 1064: You have an error near '"
+                  + login.password().replace("'", "''")
+                  + "' and \""
+                  + login.password().replace("'", "\\'")
+                  + "\" (raw: "
+                  + login.password()
+                  + ")");
+        };
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    JsonNode report =
+        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
+    assertThat(report.get("message").asText())
+        .isEqualTo(
+            "mariadb-dump: Got error: 1064: You have an error near '***' and \"***\" (raw: ***)");
+    assertThat(report.at("/warnings/0").asText()).isEqualTo("server echoed '***' in a notice");
+    assertThat(terminationLog()).doesNotContain("Tr0ub4dor").contains("(raw: ***)");
+    assertThat(out() + err()).doesNotContain("Tr0ub4dor").contains("***");
+    assertThat(new String(bucket.objects.get(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane")), StandardCharsets.UTF_8))
+        .doesNotContain("Tr0ub4dor");
+  }
+
+  @Test
+  void aShortPasswordIsRedactedToo() throws IOException {
+    Files.writeString(tmp.resolve("db-secret/password"), "pw");
+    databaseDump =
+        (plan, login, sink, report) -> {
+          throw new IOException("rejected password pw for backup");
+        };
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    assertThat(terminationLog()).isEqualTo("rejected password *** for backup");
+  }
+
+  @Test
+  void missingDatabaseCredentialsFailTheJobWithAReport() throws IOException {
+    Files.delete(tmp.resolve("db-secret/password"));
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    JsonNode report =
+        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
+    assertThat(report.get("succeeded").asBoolean()).isFalse();
+    assertThat(report.get("message").asText()).contains("'password'");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.osbackup.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.store.JobReport;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,18 @@ class ReportDraftTest {
     }
 
     assertThat(draft.warnings()).last().isEqualTo("and 1 more warning");
+  }
+
+  @Test
+  void warningsAreRedactedBeforeTheyAreCutOrShown() {
+    List<String> shown = new ArrayList<>();
+    ReportDraft redacting =
+        new ReportDraft(a -> {}, text -> text.replace("s3cret", "***"), shown::add);
+
+    redacting.warning("x".repeat(296) + "s3cret");
+
+    assertThat(redacting.warnings()).containsExactly("x".repeat(296) + "***");
+    assertThat(shown).containsExactly("x".repeat(296) + "***");
   }
 
   @Test
