@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -108,10 +107,15 @@ public final class AgentCommand implements Callable<Integer> {
       return fail(mounts, BAD_PLAN, e.getMessage());
     }
 
+    Credentials credentials;
+    try {
+      credentials = Credentials.fromDirectory(mounts.resolve(plan.store().credentialsDir()));
+    } catch (IOException e) {
+      return fail(mounts, FAILED, describe(e) + " (no report written)");
+    }
+    secrets = secrets.with(credentials.accessKey(), credentials.secretKey());
     Bucket bucket;
     try {
-      Credentials credentials = readCredentials(mounts, plan.store().credentialsDir());
-      secrets = secrets.with(credentials.accessKey(), credentials.secretKey());
       bucket = connector.connect(plan.store(), credentials);
     } catch (Exception e) {
       restoreInterrupt(e);
@@ -259,32 +263,6 @@ public final class AgentCommand implements Callable<Integer> {
 
   private static IllegalArgumentException invalid(String what) {
     return new IllegalArgumentException(AgentPlan.ENV + " is not a valid plan: " + what);
-  }
-
-  private static Credentials readCredentials(MountTable mounts, String dir)
-      throws IOException {
-    return new Credentials(
-        readKey(mounts, dir, "accessKey"), readKey(mounts, dir, "secretKey"));
-  }
-
-  private static String readKey(MountTable mounts, String dir, String key) throws IOException {
-    String podPath = dir.endsWith("/") ? dir + key : dir + "/" + key;
-    String value;
-    try {
-      value = Files.readString(mounts.resolve(podPath), StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new IOException(
-          "store credentials "
-              + podPath
-              + " do not exist: the Secret must have keys accessKey and secretKey");
-    } catch (IOException e) {
-      throw new IOException("cannot read store credentials " + podPath + ": " + e.getMessage());
-    }
-    value = value.strip();
-    if (value.isEmpty()) {
-      throw new IOException("store credentials " + podPath + " are empty");
-    }
-    return value;
   }
 
   private int fail(MountTable mounts, int code, String message) {

@@ -380,7 +380,29 @@ class AgentCommandTest {
     assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(1);
 
     assertThat(terminationLog())
-        .contains("store credentials /var/run/osbackup/store/secretKey do not exist");
+        .isEqualTo(
+            "the Secret mounted at "
+                + tmp.resolve("store-secret")
+                + " has no key 'secretKey': the store credentials Secret must have the keys"
+                + " accessKey and secretKey (no report written)");
+  }
+
+  @Test
+  void storeCredentialsAreReadByTheSharedRule() throws IOException {
+    Files.writeString(tmp.resolve("store-secret/accessKey"), "AKIAEXAMPLE\r\n");
+
+    assertThat(agent(filesPlan("/etc/nova"))).as(err()).isZero();
+  }
+
+  @Test
+  void anEmptyStoreKeyIsNamed() throws IOException {
+    Files.writeString(tmp.resolve("store-secret/accessKey"), "\n");
+
+    assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(1);
+
+    assertThat(terminationLog())
+        .startsWith(
+            "key 'accessKey' is empty in the Secret mounted at " + tmp.resolve("store-secret"));
   }
 
   @Test
