@@ -5,9 +5,11 @@ import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.files.FilesBackup;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.BackupLayout;
+import io.osbackup.store.Bucket;
 import io.osbackup.store.Compression;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.JobReport;
+import io.osbackup.store.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -130,7 +132,13 @@ public final class AgentCommand implements Callable<Integer> {
               + describe(e)
               + " (no report written)");
     }
+    try (bucket) {
+      return backup(plan, mounts, bucket, startedAt);
+    }
+  }
 
+  /** Does the work of {@code plan} and writes its report; returns the exit code. */
+  private int backup(AgentPlan plan, MountTable mounts, Bucket bucket, Instant startedAt) {
     ReportDraft draft =
         new ReportDraft(
             this::logArtifact,

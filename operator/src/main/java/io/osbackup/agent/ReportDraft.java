@@ -54,15 +54,7 @@ public final class ReportDraft {
 
   /** Records one artifact uploaded whole, from what the store returned. */
   public void artifact(StoredArtifact stored, String database, Long files) {
-    artifact(
-        new JobReport.Artifact(
-            stored.key(),
-            database,
-            files,
-            stored.size(),
-            stored.rawSize(),
-            stored.sha256(),
-            stored.compression().value()));
+    artifact(JobReport.Artifact.of(stored, database, files));
   }
 
   /**

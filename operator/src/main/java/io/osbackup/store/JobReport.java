@@ -76,5 +76,18 @@ public record JobReport(
       long size,
       long rawSize,
       String sha256,
-      String compression) {}
+      String compression) {
+
+    /** The report entry of what the store returned for one artifact. */
+    public static Artifact of(StoredArtifact stored, String database, Long files) {
+      return new Artifact(
+          stored.key(),
+          database,
+          files,
+          stored.size(),
+          stored.rawSize(),
+          stored.sha256(),
+          stored.compression().value());
+    }
+  }
 }

@@ -8,6 +8,7 @@ import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.Compression;
 import io.osbackup.store.StoredArtifact;
+import io.osbackup.store.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -172,6 +173,7 @@ class AgentCommandTest {
                 + artifact.get("sha256").asText());
     assertThat(Files.exists(terminationLog)).isFalse();
     assertThat(out() + err()).doesNotContain(SECRET);
+    assertThat(bucket.closed).isTrue();
   }
 
   @Test

@@ -2,7 +2,6 @@ package io.osbackup.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.agent.Json;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -34,10 +33,27 @@ class JobReportTest {
   }
 
   @Test
+  void anArtifactIsBuiltFromWhatTheStoreReturned() {
+    StoredArtifact stored = new StoredArtifact("k.sql.zst", 10, 40, "ab", Compression.ZSTD);
+
+    assertThat(JobReport.Artifact.of(stored, "nova", null))
+        .isEqualTo(new JobReport.Artifact("k.sql.zst", "nova", null, 10, 40, "ab", "zstd"));
+    assertThat(JobReport.Artifact.of(stored, null, 3L).files()).isEqualTo(3L);
+  }
+
+  @Test
+  void anArtifactLeavesOutWhatItDoesNotHave() throws Exception {
+    JobReport.Artifact artifact = new JobReport.Artifact("k", null, 3L, 1, 2, "ab", "none");
+
+    assertThat(Json.MAPPER.writeValueAsString(artifact)).doesNotContain("database");
+  }
+
+  @Test
   void aReportWithoutWarningsReadsAsEmpty() throws Exception {
     JobReport report =
         Json.MAPPER.readValue(
-            "{\"jobName\":\"j\",\"succeeded\":true,\"artifacts\":[]}", JobReport.class);
+            "{\"jobName\":\"j\",\"succeeded\":true,\"artifacts\":[],\"future\":1}",
+            JobReport.class);
 
     assertThat(report.warnings()).isEmpty();
     assertThat(report.succeeded()).isTrue();

@@ -7,7 +7,6 @@ import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.Compression;
 import io.osbackup.store.JobReport;
-import io.osbackup.store.StoredArtifact;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -126,15 +125,7 @@ public final class FilesBackup {
         upload.abort(String.valueOf(e.getMessage()));
         throw e;
       }
-      StoredArtifact stored = upload.finish();
-      return new JobReport.Artifact(
-          stored.key(),
-          null,
-          entries,
-          stored.size(),
-          stored.rawSize(),
-          stored.sha256(),
-          stored.compression().value());
+      return JobReport.Artifact.of(upload.finish(), null, entries);
     }
   }
 
