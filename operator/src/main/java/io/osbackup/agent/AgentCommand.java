@@ -59,7 +59,8 @@ public final class AgentCommand implements Callable<Integer> {
   private final Clock clock;
   private final PrintStream out;
   private final PrintStream err;
-  private Secrets secrets = Secrets.none();
+  private final ShutdownHooks shutdownHooks;
+  private volatile Secrets secrets = Secrets.none();
 
   /** The agent of a real pod: the process environment, the S3 store and the database half. */
   public AgentCommand() {
@@ -80,6 +81,18 @@ public final class AgentCommand implements Callable<Integer> {
       Clock clock,
       PrintStream out,
       PrintStream err) {
+    this(env, connector, databaseDump, clock, out, err, ShutdownHooks.runtime());
+  }
+
+  AgentCommand(
+      Map<String, String> env,
+      StoreConnector connector,
+      DatabaseDump databaseDump,
+      Clock clock,
+      PrintStream out,
+      PrintStream err,
+      ShutdownHooks shutdownHooks) {
+    this.shutdownHooks = shutdownHooks;
     this.env = env;
     this.connector = connector;
     this.databaseDump = databaseDump;
@@ -132,13 +145,27 @@ public final class AgentCommand implements Callable<Integer> {
               + describe(e)
               + " (no report written)");
     }
+    OpenUploads uploads = new OpenUploads(bucket);
+    Runnable unregister = shutdownHooks.add(() -> stop(uploads));
     try (bucket) {
-      return backup(plan, mounts, bucket, startedAt);
+      return backup(plan, mounts, bucket, uploads, startedAt);
+    } finally {
+      unregister.run();
     }
   }
 
+  /** On SIGTERM (Job cancelled or past its deadline): abort the uploads in flight. */
+  private void stop(OpenUploads uploads) {
+    int aborted = uploads.abortAll("the agent was stopped (SIGTERM)");
+    err.println(
+        "osbackup agent: stopped (SIGTERM): aborted "
+            + aborted
+            + " upload(s) in flight, nothing of them stays in the bucket");
+  }
+
   /** Does the work of {@code plan} and writes its report; returns the exit code. */
-  private int backup(AgentPlan plan, MountTable mounts, Bucket bucket, Instant startedAt) {
+  private int backup(
+      AgentPlan plan, MountTable mounts, Bucket bucket, OpenUploads uploads, Instant startedAt) {
     ReportDraft draft =
         new ReportDraft(
             this::logArtifact,
@@ -159,7 +186,7 @@ public final class AgentCommand implements Callable<Integer> {
         if (plan.files() != null) {
           draft.source(new JobReport.Source(null, null, null, null, plan.files().paths()));
           FilesBackup files = new FilesBackup(mounts, draft::warning);
-          draft.artifact(files.backup(plan.folder(), plan.files(), compression, bucket));
+          draft.artifact(files.backup(plan.folder(), plan.files(), compression, uploads));
         } else {
           draft.source(
               new JobReport.Source(
@@ -167,12 +194,16 @@ public final class AgentCommand implements Callable<Integer> {
           DatabaseLogin login =
               DatabaseLogin.read(mounts.resolve(plan.database().credentialsDir()));
           secrets = secrets.with(login.password());
-          databaseDump.dump(plan, login, bucket, draft);
+          databaseDump.dump(plan, login, uploads, draft);
         }
       } catch (Exception e) {
         restoreInterrupt(e);
         code = FAILED;
         message = describe(e);
+      }
+      if (code == SUCCEEDED && uploads.stopped() != null) {
+        code = FAILED; // the JVM is going down; the report is written if it gets that far
+        message = uploads.stopped();
       }
     }
 

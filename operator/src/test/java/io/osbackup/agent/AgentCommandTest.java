@@ -1,14 +1,16 @@
 package io.osbackup.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.Compression;
-import io.osbackup.store.StoredArtifact;
 import io.osbackup.store.Json;
+import io.osbackup.store.StoredArtifact;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -51,6 +53,14 @@ class AgentCommandTest {
         throw new UnsupportedOperationException("no database in this test");
       };
 
+  private Runnable shutdownHook;
+  private boolean shutdownHookRemoved;
+  private final ShutdownHooks shutdownHooks =
+      hook -> {
+        shutdownHook = hook;
+        return () -> shutdownHookRemoved = true;
+      };
+
   @BeforeEach
   void node() throws IOException {
     Path creds = Files.createDirectories(tmp.resolve("store-secret"));
@@ -83,7 +93,8 @@ class AgentCommandTest {
             databaseDump,
             Clock.fixed(Instant.parse("2026-11-21T02:00:05Z"), ZoneOffset.UTC),
             new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            shutdownHooks);
     return new CommandLine(command).execute();
   }
 
@@ -272,7 +283,11 @@ class AgentCommandTest {
     assertThat(report.at("/warnings/0").asText()).isEqualTo("server echoed '***' in a notice");
     assertThat(terminationLog()).doesNotContain("Tr0ub4dor").contains("(raw: ***)");
     assertThat(out() + err()).doesNotContain("Tr0ub4dor").contains("***");
-    assertThat(new String(bucket.objects.get(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane")), StandardCharsets.UTF_8))
+    assertThat(
+            new String(
+                bucket.objects.get(
+                    BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane")),
+                StandardCharsets.UTF_8))
         .doesNotContain("Tr0ub4dor");
   }
 
@@ -299,6 +314,38 @@ class AgentCommandTest {
         bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
     assertThat(report.get("succeeded").asBoolean()).isFalse();
     assertThat(report.get("message").asText()).contains("'password'");
+  }
+
+  @Test
+  void sigtermAbortsTheUploadInFlight() throws IOException {
+    String key = BackupLayout.databaseArtifact(FOLDER, "control-plane", "nova", Compression.GZIP);
+    databaseDump =
+        (plan, login, sink, report) -> {
+          ArtifactUpload upload = sink.open(key, Compression.GZIP);
+          upload.stream().write("CREATE TABLE".getBytes(StandardCharsets.UTF_8));
+          shutdownHook.run(); // what the JVM does on SIGTERM, on its own thread
+          assertThat(bucket.aborted).containsEntry(key, "the agent was stopped (SIGTERM)");
+          assertThatThrownBy(() -> sink.open(key + ".next", Compression.GZIP))
+              .hasMessageContaining("the agent was stopped (SIGTERM)");
+        };
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    assertThat(bucket.objects).doesNotContainKey(key);
+    assertThat(terminationLog()).isEqualTo("the agent was stopped (SIGTERM)");
+    assertThat(err()).contains("stopped (SIGTERM): aborted 1 upload(s) in flight");
+    assertThat(shutdownHookRemoved).isTrue();
+  }
+
+  @Test
+  void theShutdownHookIsRemovedAfterARun() throws IOException {
+    assertThat(agent(filesPlan("/etc/nova"))).isZero();
+
+    assertThat(shutdownHook).isNotNull();
+    assertThat(shutdownHookRemoved).isTrue();
+    shutdownHook.run(); // nothing left to abort
+
+    assertThat(bucket.aborted).isEmpty();
   }
 
   @Test
