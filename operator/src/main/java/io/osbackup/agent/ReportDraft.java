@@ -58,8 +58,9 @@ public final class ReportDraft {
   }
 
   /**
-   * Records something noticed but not failed on, redacted. The first {@link JobReport#MAX_WARNINGS} are kept,
-   * each cut to {@link JobReport#MAX_WARNING_LENGTH} characters; the rest are only counted.
+   * Records something noticed but not failed on, redacted. The first {@link JobReport#MAX_WARNINGS}
+   * are kept, each cut to {@link JobReport#MAX_WARNING_LENGTH} characters; the rest are only
+   * counted.
    */
   public void warning(String warning) {
     String text = redact.apply(String.valueOf(warning));

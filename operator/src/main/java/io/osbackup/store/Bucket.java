@@ -8,7 +8,9 @@ import java.io.IOException;
  */
 public interface Bucket extends ArtifactSink, AutoCloseable {
 
-  /** Writes {@code value} as a JSON document ({@link Json#MAPPER}) under {@code key}, replacing it. */
+  /**
+   * Writes {@code value} as a JSON document ({@link Json#MAPPER}) under {@code key}, replacing it.
+   */
   void putJson(String key, Object value) throws IOException;
 
   /** Releases the connection. */

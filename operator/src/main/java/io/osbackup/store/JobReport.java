@@ -5,12 +5,13 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What one agent Job did, written by the agent to {@link BackupLayout#report} when it ends (success or failure). The
- * operator reads it because agent pods have no Kubernetes API access.
+ * What one agent Job did, written by the agent to {@link BackupLayout#report} when it ends (success
+ * or failure). The operator reads it because agent pods have no Kubernetes API access.
  *
  * @param jobName the Job
  * @param target the policy target name
- * @param node node name for a files target on a node, {@code pvc-<claim>} for a volume, null for a database
+ * @param node node name for a files target on a node, {@code pvc-<claim>} for a volume, null for a
+ *     database
  * @param succeeded true only when every artifact of the Job was uploaded whole
  * @param message the reason of a failure, in the words of the tool that failed; null on success
  * @param source what was read: host, port, server version, databases, paths
@@ -53,14 +54,17 @@ public record JobReport(
       Instant finishedAt,
       Source source,
       List<Artifact> artifacts) {
-    this(
-        jobName, target, node, succeeded, message, startedAt, finishedAt, source, artifacts, null);
+    this(jobName, target, node, succeeded, message, startedAt, finishedAt, source, artifacts, null);
   }
 
   /** Where the data came from. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Source(
-      String host, Integer port, String serverVersion, List<String> databases, List<String> paths) {}
+      String host,
+      Integer port,
+      String serverVersion,
+      List<String> databases,
+      List<String> paths) {}
 
   /**
    * One uploaded artifact.

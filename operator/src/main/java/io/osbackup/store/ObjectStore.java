@@ -166,7 +166,10 @@ public final class ObjectStore implements Bucket {
   /** Writes {@code value} as JSON to {@code key}, replacing what is there. */
   @Override
   public void putJson(String key, Object value) throws IOException {
-    put(key, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(value), "application/json");
+    put(
+        key,
+        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(value),
+        "application/json");
   }
 
   /**

@@ -56,9 +56,7 @@ class ReportDraftTest {
     draft.warning("x".repeat(1000));
     draft.warning("x".repeat(298) + "😀😀");
 
-    assertThat(draft.warnings().get(0))
-        .hasSize(JobReport.MAX_WARNING_LENGTH)
-        .endsWith("x…");
+    assertThat(draft.warnings().get(0)).hasSize(JobReport.MAX_WARNING_LENGTH).endsWith("x…");
     assertThat(draft.warnings().get(1)).isEqualTo("x".repeat(298) + "…");
   }
 }

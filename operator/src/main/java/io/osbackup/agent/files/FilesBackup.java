@@ -340,8 +340,8 @@ public final class FilesBackup {
 
     /**
      * A file up to {@link #REREAD_LIMIT} is read whole before its entry is written: when its size
-     * changed while it was read, it is read once more, and only a second change is padded or cut.
-     * A larger file is streamed in one pass, since its entry's size is written before its bytes.
+     * changed while it was read, it is read once more, and only a second change is padded or cut. A
+     * larger file is streamed in one pass, since its entry's size is written before its bytes.
      */
     private void file(Path nodePath, Path local, Meta meta) throws IOException {
       if (meta.size() > REREAD_LIMIT) {
@@ -400,8 +400,8 @@ public final class FilesBackup {
     }
 
     /**
-     * The bytes of {@code local}, reading at most one byte more than {@code size} (so growth shows);
-     * null when it vanished.
+     * The bytes of {@code local}, reading at most one byte more than {@code size} (so growth
+     * shows); null when it vanished.
      */
     private byte[] readWhole(Path nodePath, Path local, long size) throws IOException {
       InputStream in;
