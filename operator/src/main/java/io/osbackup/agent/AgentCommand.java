@@ -1,17 +1,19 @@
 package io.osbackup.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.files.FilesBackup;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.BackupLayout;
+import io.osbackup.store.Bucket;
 import io.osbackup.store.Compression;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.JobReport;
+import io.osbackup.store.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -57,7 +59,8 @@ public final class AgentCommand implements Callable<Integer> {
   private final Clock clock;
   private final PrintStream out;
   private final PrintStream err;
-  private Secrets secrets = new Secrets(null);
+  private final ShutdownHooks shutdownHooks;
+  private volatile Secrets secrets = Secrets.none();
 
   /** The agent of a real pod: the process environment, the S3 store and the database half. */
   public AgentCommand() {
@@ -78,6 +81,18 @@ public final class AgentCommand implements Callable<Integer> {
       Clock clock,
       PrintStream out,
       PrintStream err) {
+    this(env, connector, databaseDump, clock, out, err, ShutdownHooks.runtime());
+  }
+
+  AgentCommand(
+      Map<String, String> env,
+      StoreConnector connector,
+      DatabaseDump databaseDump,
+      Clock clock,
+      PrintStream out,
+      PrintStream err,
+      ShutdownHooks shutdownHooks) {
+    this.shutdownHooks = shutdownHooks;
     this.env = env;
     this.connector = connector;
     this.databaseDump = databaseDump;
@@ -107,10 +122,15 @@ public final class AgentCommand implements Callable<Integer> {
       return fail(mounts, BAD_PLAN, e.getMessage());
     }
 
+    Credentials credentials;
+    try {
+      credentials = Credentials.fromDirectory(mounts.resolve(plan.store().credentialsDir()));
+    } catch (IOException e) {
+      return fail(mounts, FAILED, describe(e) + " (no report written)");
+    }
+    secrets = secrets.with(credentials.accessKey(), credentials.secretKey());
     Bucket bucket;
     try {
-      Credentials credentials = readCredentials(mounts, plan.store().credentialsDir());
-      secrets = new Secrets(credentials);
       bucket = connector.connect(plan.store(), credentials);
     } catch (Exception e) {
       restoreInterrupt(e);
@@ -125,8 +145,32 @@ public final class AgentCommand implements Callable<Integer> {
               + describe(e)
               + " (no report written)");
     }
+    OpenUploads uploads = new OpenUploads(bucket);
+    Runnable unregister = shutdownHooks.add(() -> stop(uploads));
+    try (bucket) {
+      return backup(plan, mounts, bucket, uploads, startedAt);
+    } finally {
+      unregister.run();
+    }
+  }
 
-    ReportDraft draft = new ReportDraft(this::logArtifact);
+  /** On SIGTERM (Job cancelled or past its deadline): abort the uploads in flight. */
+  private void stop(OpenUploads uploads) {
+    int aborted = uploads.abortAll("the agent was stopped (SIGTERM)");
+    err.println(
+        "osbackup agent: stopped (SIGTERM): aborted "
+            + aborted
+            + " upload(s) in flight, nothing of them stays in the bucket");
+  }
+
+  /** Does the work of {@code plan} and writes its report; returns the exit code. */
+  private int backup(
+      AgentPlan plan, MountTable mounts, Bucket bucket, OpenUploads uploads, Instant startedAt) {
+    ReportDraft draft =
+        new ReportDraft(
+            this::logArtifact,
+            text -> secrets.redact(text),
+            warning -> err.println("warning: " + warning));
     int code = SUCCEEDED;
     String message = null;
     Compression compression = null;
@@ -141,18 +185,25 @@ public final class AgentCommand implements Callable<Integer> {
       try {
         if (plan.files() != null) {
           draft.source(new JobReport.Source(null, null, null, null, plan.files().paths()));
-          FilesBackup files = new FilesBackup(mounts, note -> err.println("warning: " + note));
-          draft.artifact(files.backup(plan.folder(), plan.files(), compression, bucket));
+          FilesBackup files = new FilesBackup(mounts, draft::warning);
+          draft.artifact(files.backup(plan.folder(), plan.files(), compression, uploads));
         } else {
           draft.source(
               new JobReport.Source(
                   plan.database().host(), plan.database().port(), null, null, null));
-          databaseDump.dump(plan, mounts, bucket, draft);
+          DatabaseLogin login =
+              DatabaseLogin.read(mounts.resolve(plan.database().credentialsDir()));
+          secrets = secrets.with(login.password());
+          databaseDump.dump(plan, login, uploads, draft);
         }
       } catch (Exception e) {
         restoreInterrupt(e);
         code = FAILED;
         message = describe(e);
+      }
+      if (code == SUCCEEDED && uploads.stopped() != null) {
+        code = FAILED; // the JVM is going down; the report is written if it gets that far
+        message = uploads.stopped();
       }
     }
 
@@ -168,7 +219,8 @@ public final class AgentCommand implements Callable<Integer> {
             startedAt,
             clock.instant(),
             draft.source(),
-            draft.artifacts());
+            draft.artifacts(),
+            draft.warnings());
     String reportKey = BackupLayout.report(plan.folder(), plan.jobName());
     try {
       bucket.putJson(reportKey, report);
@@ -252,32 +304,6 @@ public final class AgentCommand implements Callable<Integer> {
     return new IllegalArgumentException(AgentPlan.ENV + " is not a valid plan: " + what);
   }
 
-  private static Credentials readCredentials(MountTable mounts, String dir)
-      throws IOException {
-    return new Credentials(
-        readKey(mounts, dir, "accessKey"), readKey(mounts, dir, "secretKey"));
-  }
-
-  private static String readKey(MountTable mounts, String dir, String key) throws IOException {
-    String podPath = dir.endsWith("/") ? dir + key : dir + "/" + key;
-    String value;
-    try {
-      value = Files.readString(mounts.resolve(podPath), StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new IOException(
-          "store credentials "
-              + podPath
-              + " do not exist: the Secret must have keys accessKey and secretKey");
-    } catch (IOException e) {
-      throw new IOException("cannot read store credentials " + podPath + ": " + e.getMessage());
-    }
-    value = value.strip();
-    if (value.isEmpty()) {
-      throw new IOException("store credentials " + podPath + " are empty");
-    }
-    return value;
-  }
-
   private int fail(MountTable mounts, int code, String message) {
     String safe = secrets.redact(message);
     err.println("osbackup agent: " + (code == BAD_PLAN ? "bad plan: " : "backup failed: ") + safe);
@@ -293,13 +319,14 @@ public final class AgentCommand implements Callable<Integer> {
 
   private void logArtifact(JobReport.Artifact a) {
     out.println(
-        "artifact "
-            + a.key()
-            + " size="
-            + a.size()
-            + " sha256="
-            + a.sha256()
-            + (a.files() != null ? " files=" + a.files() : ""));
+        secrets.redact(
+            "artifact "
+                + a.key()
+                + " size="
+                + a.size()
+                + " sha256="
+                + a.sha256()
+                + (a.files() != null ? " files=" + a.files() : "")));
   }
 
   /** The first {@code max} bytes of {@code message} in UTF-8, cut on a character boundary. */
@@ -325,25 +352,6 @@ public final class AgentCommand implements Callable<Integer> {
   private static void restoreInterrupt(Exception e) {
     if (e instanceof InterruptedException) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * Scrubs the store keys out of any message before it is logged, reported or written to the
-   * termination log.
-   */
-  private record Secrets(Credentials credentials) {
-    String redact(String message) {
-      if (message == null || credentials == null) {
-        return message;
-      }
-      String safe = message;
-      for (String secret : new String[] {credentials.secretKey(), credentials.accessKey()}) {
-        if (secret != null && secret.length() >= 4) {
-          safe = safe.replace(secret, "***");
-        }
-      }
-      return safe;
     }
   }
 }

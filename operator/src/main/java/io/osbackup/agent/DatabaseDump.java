@@ -1,9 +1,9 @@
 package io.osbackup.agent;
 
-import io.osbackup.plan.AgentPlan;
 import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.agent.db.DatabaseBackupException;
 import io.osbackup.agent.db.DatabaseLogin;
+import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.Compression;
 
@@ -16,18 +16,17 @@ public interface DatabaseDump {
 
   /**
    * Dumps every selected database of {@code plan.database()} into {@code sink} under {@code
-   * BackupLayout.databaseArtifact(plan.folder(), target, database, compression)}, reading
-   * credentials through {@code mounts}, and records the source and each artifact uploaded whole in
-   * {@code report}. Any exception fails the backup with its message (which must not contain a
-   * secret).
+   * BackupLayout.databaseArtifact(plan.folder(), target, database, compression)}, logging in with
+   * {@code login}, and records the source, warnings and each artifact uploaded whole in {@code
+   * report}. Any exception fails the backup with its message (the agent scrubs the password out of
+   * it).
    */
-  void dump(AgentPlan plan, MountTable mounts, ArtifactSink sink, ReportDraft report)
+  void dump(AgentPlan plan, DatabaseLogin login, ArtifactSink sink, ReportDraft report)
       throws Exception;
 
-  /** The MariaDB/MySQL half: {@link DatabaseBackup} with the login from the mounted Secret. */
+  /** The MariaDB/MySQL half: {@link DatabaseBackup}. */
   static DatabaseDump mariadb() {
-    return (plan, mounts, sink, report) -> {
-      DatabaseLogin login = DatabaseLogin.read(mounts.resolve(plan.database().credentialsDir()));
+    return (plan, login, sink, report) -> {
       try {
         DatabaseBackup.Result result =
             DatabaseBackup.withDefaultDumpCommand()

@@ -2,6 +2,7 @@ package io.osbackup.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.osbackup.store.Json;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;

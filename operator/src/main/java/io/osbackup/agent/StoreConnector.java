@@ -1,8 +1,7 @@
 package io.osbackup.agent;
 
 import io.osbackup.plan.AgentPlan;
-import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.Compression;
+import io.osbackup.store.Bucket;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -16,26 +15,8 @@ public interface StoreConnector {
 
   /** The real S3 store. */
   static StoreConnector objectStore() {
-    return (store, credentials) -> {
-      ObjectStore s3 =
-          ObjectStore.connect(
-              store.endpoint(), store.region(), store.forcePathStyle(), store.bucket(), credentials);
-      return new Bucket() {
-        @Override
-        public ArtifactUpload open(String key, Compression compression) throws IOException {
-          return s3.open(key, compression);
-        }
-
-        @Override
-        public void putJson(String key, Object value) throws IOException {
-          s3.putJson(key, value);
-        }
-
-        @Override
-        public void close() {
-          s3.close();
-        }
-      };
-    };
+    return (store, credentials) ->
+        ObjectStore.connect(
+            store.endpoint(), store.region(), store.forcePathStyle(), store.bucket(), credentials);
   }
 }

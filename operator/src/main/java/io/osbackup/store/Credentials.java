@@ -30,43 +30,61 @@ public record Credentials(String accessKey, String secretKey) {
   }
 
   /**
-   * Reads the files {@code accessKey} and {@code secretKey} of a mounted Secret. One trailing
-   * newline (as left by {@code echo} or an editor) is removed from each.
+   * Reads the keys {@code accessKey} and {@code secretKey} of the Secret mounted at {@code dir} by
+   * the rule of {@link #secretValue}; a missing or empty key is an error naming it and {@code dir}.
    */
   public static Credentials fromDirectory(Path dir) throws IOException {
-    return new Credentials(readKey(dir, ACCESS_KEY), readKey(dir, SECRET_KEY));
+    String hint =
+        ": the store credentials Secret must have the keys " + ACCESS_KEY + " and " + SECRET_KEY;
+    try {
+      return new Credentials(readSecretKey(dir, ACCESS_KEY), readSecretKey(dir, SECRET_KEY));
+    } catch (IOException e) {
+      throw new IOException(e.getMessage() + hint, e);
+    }
   }
 
-  private static String readKey(Path dir, String name) throws IOException {
-    String value;
-    try {
-      value = Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new IOException(
-          "store credentials in "
-              + dir
-              + " have no key '"
-              + name
-              + "': the credentials Secret must have the keys "
-              + ACCESS_KEY
-              + " and "
-              + SECRET_KEY,
-          e);
-    }
+  /**
+   * The value of one Secret key: its bytes as UTF-8, with exactly one trailing {@code "\n"} or
+   * {@code "\r\n"} removed (as left by {@code echo} or an editor, and kept by {@code kubectl create
+   * secret --from-file}). The operator decodes Secret data and the agent reads mounted Secrets by
+   * this one rule.
+   *
+   * @throws IllegalArgumentException {@code key 'secretKey' is empty} when nothing is left
+   */
+  public static String secretValue(byte[] raw, String key) {
+    String value = raw == null ? "" : new String(raw, StandardCharsets.UTF_8);
     if (value.endsWith("\r\n")) {
       value = value.substring(0, value.length() - 2);
     } else if (value.endsWith("\n")) {
       value = value.substring(0, value.length() - 1);
     }
     if (value.isEmpty()) {
-      throw new IOException(
-          "store credentials in "
-              + dir
-              + " have an empty '"
-              + name
-              + "': fill it in the credentials Secret");
+      throw new IllegalArgumentException("key '" + key + "' is empty");
     }
     return value;
+  }
+
+  /**
+   * Reads key {@code key} of the Secret mounted at {@code dir} by the rule of {@link #secretValue}.
+   *
+   * @throws IOException naming the key and {@code dir} when the key is missing, unreadable or empty
+   */
+  public static String readSecretKey(Path dir, String key) throws IOException {
+    byte[] raw;
+    try {
+      raw = Files.readAllBytes(dir.resolve(key));
+    } catch (NoSuchFileException e) {
+      throw new IOException("the Secret mounted at " + dir + " has no key '" + key + "'", e);
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot read key '" + key + "' of the Secret mounted at " + dir + ": " + e.getMessage(),
+          e);
+    }
+    try {
+      return secretValue(raw, key);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage() + " in the Secret mounted at " + dir, e);
+    }
   }
 
   @Override

@@ -5,16 +5,20 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * What one agent Job did, written by the agent to {@link BackupLayout#report} when it ends (success or failure). The
- * operator reads it because agent pods have no Kubernetes API access.
+ * What one agent Job did, written by the agent to {@link BackupLayout#report} when it ends (success
+ * or failure). The operator reads it because agent pods have no Kubernetes API access.
  *
  * @param jobName the Job
  * @param target the policy target name
- * @param node node name for a files target on a node, {@code pvc-<claim>} for a volume, null for a database
+ * @param node node name for a files target on a node, {@code pvc-<claim>} for a volume, null for a
+ *     database
  * @param succeeded true only when every artifact of the Job was uploaded whole
  * @param message the reason of a failure, in the words of the tool that failed; null on success
  * @param source what was read: host, port, server version, databases, paths
  * @param artifacts the artifacts uploaded whole (on failure, those finished before it)
+ * @param warnings what the agent noticed but did not fail on (files that changed while read,
+ *     skipped sockets, vanished files), at most {@link #MAX_WARNINGS} plus one "and N more"; empty
+ *     when there were none, and left out of the JSON then
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record JobReport(
@@ -26,12 +30,41 @@ public record JobReport(
     Instant startedAt,
     Instant finishedAt,
     Source source,
-    List<Artifact> artifacts) {
+    List<Artifact> artifacts,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings) {
+
+  /** At most this many warnings are kept in a report; the rest are counted. */
+  public static final int MAX_WARNINGS = 50;
+
+  /** A warning longer than this many characters is cut. */
+  public static final int MAX_WARNING_LENGTH = 300;
+
+  public JobReport {
+    warnings = warnings == null ? List.of() : List.copyOf(warnings);
+  }
+
+  /** A report without warnings. */
+  public JobReport(
+      String jobName,
+      String target,
+      String node,
+      boolean succeeded,
+      String message,
+      Instant startedAt,
+      Instant finishedAt,
+      Source source,
+      List<Artifact> artifacts) {
+    this(jobName, target, node, succeeded, message, startedAt, finishedAt, source, artifacts, null);
+  }
 
   /** Where the data came from. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Source(
-      String host, Integer port, String serverVersion, List<String> databases, List<String> paths) {}
+      String host,
+      Integer port,
+      String serverVersion,
+      List<String> databases,
+      List<String> paths) {}
 
   /**
    * One uploaded artifact.
@@ -47,5 +80,18 @@ public record JobReport(
       long size,
       long rawSize,
       String sha256,
-      String compression) {}
+      String compression) {
+
+    /** The report entry of what the store returned for one artifact. */
+    public static Artifact of(StoredArtifact stored, String database, Long files) {
+      return new Artifact(
+          stored.key(),
+          database,
+          files,
+          stored.size(),
+          stored.rawSize(),
+          stored.sha256(),
+          stored.compression().value());
+    }
+  }
 }

@@ -1,9 +1,5 @@
 package io.osbackup.store;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.minio.AbortMultipartUploadArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetObjectResponse;
@@ -40,7 +36,7 @@ import okhttp3.OkHttpClient;
  * failure is a {@link StoreException} described by {@link StoreErrors}; no secret ever reaches a
  * message.
  */
-public final class ObjectStore implements ArtifactSink, AutoCloseable {
+public final class ObjectStore implements Bucket {
 
   /**
    * Part size of artifact uploads: 32 MiB. Artifacts are uploaded without knowing their size, so
@@ -57,12 +53,6 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
   public static final long IO_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(2);
 
   private static final String PROBE_FOLDER = ".osbackup-probe";
-
-  private static final ObjectMapper JSON =
-      new ObjectMapper()
-          .registerModule(new JavaTimeModule())
-          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private final MinioAsyncClient client;
   private final String endpoint;
@@ -134,14 +124,6 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
         .build();
   }
 
-  /**
-   * The Jackson mapper used for JSON documents in the bucket (ISO-8601 instants, unknown fields
-   * ignored).
-   */
-  public static ObjectMapper json() {
-    return JSON;
-  }
-
   public String endpoint() {
     return endpoint;
   }
@@ -182,8 +164,12 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
   }
 
   /** Writes {@code value} as JSON to {@code key}, replacing what is there. */
+  @Override
   public void putJson(String key, Object value) throws IOException {
-    put(key, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(value), "application/json");
+    put(
+        key,
+        Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(value),
+        "application/json");
   }
 
   /**
@@ -201,7 +187,7 @@ public final class ObjectStore implements ArtifactSink, AutoCloseable {
       throw e;
     }
     try {
-      return Optional.of(JSON.readValue(bytes, type));
+      return Optional.of(Json.MAPPER.readValue(bytes, type));
     } catch (IOException e) {
       throw new StoreException(
           StoreErrors.STORE_ERROR,

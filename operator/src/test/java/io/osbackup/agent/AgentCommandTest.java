@@ -1,11 +1,15 @@
 package io.osbackup.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.Compression;
+import io.osbackup.store.Json;
 import io.osbackup.store.StoredArtifact;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,6 +32,7 @@ class AgentCommandTest {
 
   private static final String FOLDER = "prod/openstack/daily/daily-20261121-020000";
   private static final String SECRET = "wJalrXUtnFEMI-K7MDENG";
+  private static final String DB_PASSWORD = "it's-Tr0ub4dor&3";
 
   @TempDir Path tmp;
   private final MemoryBucket bucket = new MemoryBucket();
@@ -44,8 +49,16 @@ class AgentCommandTest {
         return bucket;
       };
   private DatabaseDump databaseDump =
-      (plan, mounts, sink, report) -> {
+      (plan, login, sink, report) -> {
         throw new UnsupportedOperationException("no database in this test");
+      };
+
+  private Runnable shutdownHook;
+  private boolean shutdownHookRemoved;
+  private final ShutdownHooks shutdownHooks =
+      hook -> {
+        shutdownHook = hook;
+        return () -> shutdownHookRemoved = true;
       };
 
   @BeforeEach
@@ -55,12 +68,16 @@ class AgentCommandTest {
     Files.writeString(creds.resolve("secretKey"), SECRET + "\n");
     Path nova = Files.createDirectories(tmp.resolve("node/etc/nova"));
     Files.writeString(nova.resolve("nova.conf"), "[DEFAULT]\n");
+    Path db = Files.createDirectories(tmp.resolve("db-secret"));
+    Files.writeString(db.resolve("username"), "backup");
+    Files.writeString(db.resolve("password"), DB_PASSWORD + "\n");
     terminationLog = tmp.resolve("termination-log");
     env.put(
         MountTable.ENV,
         Json.MAPPER.writeValueAsString(
             Map.of(
                 AgentPlan.STORE_CREDENTIALS_DIR, creds.toString(),
+                AgentPlan.DATABASE_CREDENTIALS_DIR, db.toString(),
                 AgentPlan.HOST_ROOT, tmp.resolve("node").toString(),
                 AgentCommand.TERMINATION_LOG, terminationLog.toString())));
   }
@@ -76,7 +93,8 @@ class AgentCommandTest {
             databaseDump,
             Clock.fixed(Instant.parse("2026-11-21T02:00:05Z"), ZoneOffset.UTC),
             new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            shutdownHooks);
     return new CommandLine(command).execute();
   }
 
@@ -166,6 +184,34 @@ class AgentCommandTest {
                 + artifact.get("sha256").asText());
     assertThat(Files.exists(terminationLog)).isFalse();
     assertThat(out() + err()).doesNotContain(SECRET);
+    assertThat(bucket.closed).isTrue();
+  }
+
+  @Test
+  void warningsOfTheFilesHalfReachTheReport() throws Exception {
+    Path fifo = tmp.resolve("node/etc/nova/control.fifo");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertThat(mkfifo.waitFor()).isZero();
+    AgentPlan plan = filesPlan("/etc/nova");
+
+    assertThat(agent(plan)).as(err()).isZero();
+
+    JsonNode report = bucket.json(BackupLayout.report(FOLDER, plan.jobName()));
+    assertThat(report.get("succeeded").asBoolean()).isTrue();
+    assertThat(report.at("/warnings/0").asText())
+        .isEqualTo(
+            "skipped FIFO /etc/nova/control.fifo on node compute-07: only files, directories and"
+                + " symlinks are archived");
+    assertThat(err()).contains("warning: skipped FIFO /etc/nova/control.fifo");
+  }
+
+  @Test
+  void aReportWithoutWarningsHasNoWarningsField() throws IOException {
+    AgentPlan plan = filesPlan("/etc/nova");
+
+    assertThat(agent(plan)).as(err()).isZero();
+
+    assertThat(bucket.json(BackupLayout.report(FOLDER, plan.jobName())).has("warnings")).isFalse();
   }
 
   @Test
@@ -187,7 +233,7 @@ class AgentCommandTest {
   @Test
   void databaseHalfIsCalledAndItsPartialArtifactsAreReported() throws IOException {
     databaseDump =
-        (plan, mounts, sink, report) -> {
+        (plan, login, sink, report) -> {
           String key =
               BackupLayout.databaseArtifact(
                   plan.folder(), "control-plane", "keystone", Compression.GZIP);
@@ -209,6 +255,97 @@ class AgentCommandTest {
         .isEqualTo("mariadb-dump exited 2: Access denied for user 'backup'");
     assertThat(out())
         .contains("artifact " + FOLDER + "/db/control-plane/keystone.sql.gz size=10 sha256=abab");
+  }
+
+  @Test
+  void theDatabasePasswordNeverLeavesTheAgent() throws IOException {
+    databaseDump =
+        (plan, login, sink, report) -> {
+          assertThat(login).isEqualTo(new DatabaseLogin("backup", DB_PASSWORD));
+          report.warning("server echoed '" + login.password() + "' in a notice");
+          throw new IOException(
+              "mariadb-dump: Got error: 1064: You have an error near '"
+                  + login.password().replace("'", "''")
+                  + "' and \""
+                  + login.password().replace("'", "\\'")
+                  + "\" (raw: "
+                  + login.password()
+                  + ")");
+        };
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    JsonNode report =
+        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
+    assertThat(report.get("message").asText())
+        .isEqualTo(
+            "mariadb-dump: Got error: 1064: You have an error near '***' and \"***\" (raw: ***)");
+    assertThat(report.at("/warnings/0").asText()).isEqualTo("server echoed '***' in a notice");
+    assertThat(terminationLog()).doesNotContain("Tr0ub4dor").contains("(raw: ***)");
+    assertThat(out() + err()).doesNotContain("Tr0ub4dor").contains("***");
+    assertThat(
+            new String(
+                bucket.objects.get(
+                    BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane")),
+                StandardCharsets.UTF_8))
+        .doesNotContain("Tr0ub4dor");
+  }
+
+  @Test
+  void aShortPasswordIsRedactedToo() throws IOException {
+    Files.writeString(tmp.resolve("db-secret/password"), "pw");
+    databaseDump =
+        (plan, login, sink, report) -> {
+          throw new IOException("rejected password pw for backup");
+        };
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    assertThat(terminationLog()).isEqualTo("rejected password *** for backup");
+  }
+
+  @Test
+  void missingDatabaseCredentialsFailTheJobWithAReport() throws IOException {
+    Files.delete(tmp.resolve("db-secret/password"));
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    JsonNode report =
+        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-control-plane"));
+    assertThat(report.get("succeeded").asBoolean()).isFalse();
+    assertThat(report.get("message").asText()).contains("'password'");
+  }
+
+  @Test
+  void sigtermAbortsTheUploadInFlight() throws IOException {
+    String key = BackupLayout.databaseArtifact(FOLDER, "control-plane", "nova", Compression.GZIP);
+    databaseDump =
+        (plan, login, sink, report) -> {
+          ArtifactUpload upload = sink.open(key, Compression.GZIP);
+          upload.stream().write("CREATE TABLE".getBytes(StandardCharsets.UTF_8));
+          shutdownHook.run(); // what the JVM does on SIGTERM, on its own thread
+          assertThat(bucket.aborted).containsEntry(key, "the agent was stopped (SIGTERM)");
+          assertThatThrownBy(() -> sink.open(key + ".next", Compression.GZIP))
+              .hasMessageContaining("the agent was stopped (SIGTERM)");
+        };
+
+    assertThat(agent(databasePlan())).isEqualTo(1);
+
+    assertThat(bucket.objects).doesNotContainKey(key);
+    assertThat(terminationLog()).isEqualTo("the agent was stopped (SIGTERM)");
+    assertThat(err()).contains("stopped (SIGTERM): aborted 1 upload(s) in flight");
+    assertThat(shutdownHookRemoved).isTrue();
+  }
+
+  @Test
+  void theShutdownHookIsRemovedAfterARun() throws IOException {
+    assertThat(agent(filesPlan("/etc/nova"))).isZero();
+
+    assertThat(shutdownHook).isNotNull();
+    assertThat(shutdownHookRemoved).isTrue();
+    shutdownHook.run(); // nothing left to abort
+
+    assertThat(bucket.aborted).isEmpty();
   }
 
   @Test
@@ -292,7 +429,29 @@ class AgentCommandTest {
     assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(1);
 
     assertThat(terminationLog())
-        .contains("store credentials /var/run/osbackup/store/secretKey do not exist");
+        .isEqualTo(
+            "the Secret mounted at "
+                + tmp.resolve("store-secret")
+                + " has no key 'secretKey': the store credentials Secret must have the keys"
+                + " accessKey and secretKey (no report written)");
+  }
+
+  @Test
+  void storeCredentialsAreReadByTheSharedRule() throws IOException {
+    Files.writeString(tmp.resolve("store-secret/accessKey"), "AKIAEXAMPLE\r\n");
+
+    assertThat(agent(filesPlan("/etc/nova"))).as(err()).isZero();
+  }
+
+  @Test
+  void anEmptyStoreKeyIsNamed() throws IOException {
+    Files.writeString(tmp.resolve("store-secret/accessKey"), "\n");
+
+    assertThat(agent(filesPlan("/etc/nova"))).isEqualTo(1);
+
+    assertThat(terminationLog())
+        .startsWith(
+            "key 'accessKey' is empty in the Secret mounted at " + tmp.resolve("store-secret"));
   }
 
   @Test

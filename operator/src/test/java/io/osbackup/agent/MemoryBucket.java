@@ -2,7 +2,9 @@ package io.osbackup.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.osbackup.store.ArtifactUpload;
+import io.osbackup.store.Bucket;
 import io.osbackup.store.Compression;
+import io.osbackup.store.Json;
 import io.osbackup.store.StoredArtifact;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,6 +23,8 @@ import org.apache.commons.compress.compressors.zstandard.ZstdCompressorOutputStr
  */
 public final class MemoryBucket implements Bucket {
 
+  public boolean closed;
+
   public final Map<String, byte[]> objects = new LinkedHashMap<>();
   public final Map<String, String> aborted = new LinkedHashMap<>();
 
@@ -32,6 +36,11 @@ public final class MemoryBucket implements Bucket {
   @Override
   public void putJson(String key, Object value) throws IOException {
     objects.put(key, Json.MAPPER.writeValueAsBytes(value));
+  }
+
+  @Override
+  public void close() {
+    closed = true;
   }
 
   public JsonNode json(String key) throws IOException {

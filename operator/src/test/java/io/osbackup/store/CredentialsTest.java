@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -31,17 +32,46 @@ class CredentialsTest {
 
     assertThatThrownBy(() -> Credentials.fromDirectory(dir))
         .isInstanceOf(IOException.class)
-        .hasMessageContaining("no key 'secretKey'")
-        .hasMessageContaining("accessKey and secretKey");
+        .hasMessage(
+            "the Secret mounted at "
+                + dir
+                + " has no key 'secretKey': the store credentials Secret must have the keys"
+                + " accessKey and secretKey");
   }
 
   @Test
-  void anEmptyKeyIsRefused() throws IOException {
+  void anEmptyKeyIsRefusedNamingKeyAndDirectory() throws IOException {
     Files.writeString(dir.resolve("accessKey"), "test:tester");
     Files.writeString(dir.resolve("secretKey"), "\n");
 
     assertThatThrownBy(() -> Credentials.fromDirectory(dir))
-        .hasMessageContaining("empty 'secretKey'");
+        .hasMessageStartingWith("key 'secretKey' is empty in the Secret mounted at " + dir);
+  }
+
+  @Test
+  void secretValueDropsExactlyOneTrailingNewline() {
+    assertThat(Credentials.secretValue(bytes("s3cr3t"), "k")).isEqualTo("s3cr3t");
+    assertThat(Credentials.secretValue(bytes("s3cr3t\n"), "k")).isEqualTo("s3cr3t");
+    assertThat(Credentials.secretValue(bytes("s3cr3t\r\n"), "k")).isEqualTo("s3cr3t");
+    assertThat(Credentials.secretValue(bytes("s3cr3t\n\n"), "k")).isEqualTo("s3cr3t\n");
+    assertThat(Credentials.secretValue(bytes("s3cr3t\r"), "k")).isEqualTo("s3cr3t\r");
+    assertThat(Credentials.secretValue(bytes(" s3cr3t "), "k")).isEqualTo(" s3cr3t ");
+    assertThat(Credentials.secretValue(bytes("pässwort\n"), "k")).isEqualTo("pässwort");
+  }
+
+  @Test
+  void secretValueRefusesAnEmptyValue() {
+    for (String empty : new String[] {"", "\n", "\r\n"}) {
+      assertThatThrownBy(() -> Credentials.secretValue(bytes(empty), "secretKey"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage("key 'secretKey' is empty");
+    }
+    assertThatThrownBy(() -> Credentials.secretValue(null, "password"))
+        .hasMessage("key 'password' is empty");
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   @Test

@@ -15,7 +15,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,14 +79,7 @@ public final class DatabaseBackup {
   public record Artifact(String database, StoredArtifact stored) {
 
     JobReport.Artifact toReport() {
-      return new JobReport.Artifact(
-          stored.key(),
-          database,
-          null,
-          stored.size(),
-          stored.rawSize(),
-          stored.sha256(),
-          stored.compression().value());
+      return JobReport.Artifact.of(stored, database, null);
     }
   }
 
@@ -105,12 +97,6 @@ public final class DatabaseBackup {
 
     public List<JobReport.Artifact> reportArtifacts() {
       return artifacts.stream().map(Artifact::toReport).toList();
-    }
-
-    /** The succeeded Job's report. */
-    public JobReport report(String jobName, String target, Instant startedAt, Instant finishedAt) {
-      return new JobReport(
-          jobName, target, null, true, null, startedAt, finishedAt, source(), reportArtifacts());
     }
   }
 

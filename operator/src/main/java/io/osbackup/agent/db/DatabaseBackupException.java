@@ -1,7 +1,6 @@
 package io.osbackup.agent.db;
 
 import io.osbackup.store.JobReport;
-import java.time.Instant;
 import java.util.List;
 
 /**
@@ -29,11 +28,5 @@ public final class DatabaseBackupException extends Exception {
   /** Artifacts uploaded whole before the failure (other databases of the same snapshot). */
   public List<JobReport.Artifact> finished() {
     return finished;
-  }
-
-  /** The failed Job's report. */
-  public JobReport report(String jobName, String target, Instant startedAt, Instant finishedAt) {
-    return new JobReport(
-        jobName, target, null, false, getMessage(), startedAt, finishedAt, source, finished);
   }
 }

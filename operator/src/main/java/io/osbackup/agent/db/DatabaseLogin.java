@@ -1,8 +1,7 @@
 package io.osbackup.agent.db;
 
+import io.osbackup.store.Credentials;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -18,26 +17,21 @@ public record DatabaseLogin(String username, String password) {
   }
 
   /**
-   * Reads the keys {@code username} and {@code password} of a mounted Secret ({@code
-   * AgentPlan.DATABASE_CREDENTIALS_DIR}); one trailing newline is dropped, as {@code kubectl create
-   * secret --from-file} often keeps it.
+   * Reads the keys {@code username} and {@code password} of the Secret mounted at {@code
+   * credentialsDir} ({@code AgentPlan.DATABASE_CREDENTIALS_DIR}) by the rule of {@link
+   * Credentials#secretValue}: one trailing newline dropped, an empty value refused.
    */
   public static DatabaseLogin read(Path credentialsDir) throws IOException {
-    return new DatabaseLogin(
-        readKey(credentialsDir, "username"), readKey(credentialsDir, "password"));
-  }
-
-  private static String readKey(Path dir, String key) throws IOException {
-    Path file = dir.resolve(key);
-    if (!Files.isRegularFile(file)) {
+    try {
+      return new DatabaseLogin(
+          Credentials.readSecretKey(credentialsDir, "username"),
+          Credentials.readSecretKey(credentialsDir, "password"));
+    } catch (IOException e) {
       throw new IOException(
-          "the database credentials Secret has no key '" + key + "' (looked for " + file + ")");
+          e.getMessage()
+              + ": the database credentials Secret must have the keys username and password",
+          e);
     }
-    String value = Files.readString(file, StandardCharsets.UTF_8);
-    if (value.endsWith("\r\n")) {
-      return value.substring(0, value.length() - 2);
-    }
-    return value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
   }
 
   @Override

@@ -7,7 +7,6 @@ import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.Compression;
 import io.osbackup.store.JobReport;
-import io.osbackup.store.StoredArtifact;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -36,7 +35,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 /**
  * The files half of the agent: streams the paths of one node into a PAX tar artifact, keeping
  * modes, owners, mtimes, symlinks (never followed) and empty directories, so GNU {@code tar -xp}
- * restores them.
+ * restores them. A listed path that is, or lies below, a symlink fails the artifact.
  */
 public final class FilesBackup {
 
@@ -55,6 +54,9 @@ public final class FilesBackup {
   private static final int S_IFLNK = 0120000;
   private static final int PERMISSIONS = 07777;
   private static final int BUFFER = 64 * 1024;
+
+  /** Files up to this size are read whole, and once more when they change while being read. */
+  static final int REREAD_LIMIT = 8 * 1024 * 1024;
 
   private final MountTable mounts;
   private final Consumer<String> notes;
@@ -123,15 +125,7 @@ public final class FilesBackup {
         upload.abort(String.valueOf(e.getMessage()));
         throw e;
       }
-      StoredArtifact stored = upload.finish();
-      return new JobReport.Artifact(
-          stored.key(),
-          null,
-          entries,
-          stored.size(),
-          stored.rawSize(),
-          stored.sha256(),
-          stored.compression().value());
+      return JobReport.Artifact.of(upload.finish(), null, entries);
     }
   }
 
@@ -172,6 +166,7 @@ public final class FilesBackup {
           notes.accept("path " + root + " on node " + files.node() + " is excluded");
           continue;
         }
+        refuseSymlinks(root);
         Path local = local(root);
         Meta meta;
         try {
@@ -188,6 +183,56 @@ public final class FilesBackup {
       }
       tar.finish();
       tar.flush();
+    }
+
+    /**
+     * Fails when {@code root} or one of its parent directories is a symlink: the link alone would
+     * be stored and the data it points to never backed up. Symlinks inside the tree are stored as
+     * links.
+     */
+    private void refuseSymlinks(Path root) throws IOException {
+      for (int i = 1; i <= root.getNameCount(); i++) {
+        Path nodePath = root.getRoot().resolve(root.subpath(0, i));
+        Path local = local(nodePath);
+        Meta meta;
+        try {
+          meta = Meta.read(local);
+        } catch (IOException e) {
+          return; // a missing or unreadable path is reported by the caller
+        }
+        if (meta.type() != S_IFLNK) {
+          continue;
+        }
+        Path target;
+        try {
+          Path link = Files.readSymbolicLink(local);
+          target = nodePath.getParent().resolve(link).normalize();
+        } catch (IOException e) {
+          throw unreadable(nodePath, e);
+        }
+        if (nodePath.equals(root)) {
+          throw new IOException(
+              "path "
+                  + root
+                  + " on node "
+                  + files.node()
+                  + " is a symlink to "
+                  + target
+                  + ": list the target path instead");
+        }
+        throw new IOException(
+            "path "
+                + root
+                + " on node "
+                + files.node()
+                + " is below "
+                + nodePath
+                + ", a symlink to "
+                + target
+                + ": list the target path "
+                + target.resolve(nodePath.relativize(root))
+                + " instead");
+      }
     }
 
     /** The listed paths, normalized and sorted, without those inside another listed path. */
@@ -272,7 +317,7 @@ public final class FilesBackup {
         try {
           childMeta = Meta.read(childLocal);
         } catch (NoSuchFileException e) {
-          notes.accept(childNode + " on node " + files.node() + " vanished while being archived");
+          vanished(childNode);
           continue;
         } catch (IOException e) {
           throw unreadable(childNode, e);
@@ -293,12 +338,94 @@ public final class FilesBackup {
       put(entry);
     }
 
+    /**
+     * A file up to {@link #REREAD_LIMIT} is read whole before its entry is written: when its size
+     * changed while it was read, it is read once more, and only a second change is padded or cut. A
+     * larger file is streamed in one pass, since its entry's size is written before its bytes.
+     */
     private void file(Path nodePath, Path local, Meta meta) throws IOException {
+      if (meta.size() > REREAD_LIMIT) {
+        stream(nodePath, local, meta);
+        return;
+      }
+      byte[] content = readWhole(nodePath, local, meta.size());
+      if (content == null) {
+        return;
+      }
+      String again = "";
+      if (content.length != meta.size()) {
+        try {
+          meta = Meta.read(local);
+        } catch (NoSuchFileException e) {
+          vanished(nodePath);
+          return;
+        } catch (IOException e) {
+          throw unreadable(nodePath, e);
+        }
+        if (meta.type() != S_IFREG) {
+          notes.accept(
+              nodePath
+                  + " on node "
+                  + files.node()
+                  + " was replaced by a "
+                  + (meta.type() == S_IFDIR
+                      ? "directory"
+                      : meta.type() == S_IFLNK ? "symlink" : kind(meta.type()))
+                  + " while being archived: skipped");
+          return;
+        }
+        if (meta.size() > REREAD_LIMIT) {
+          stream(nodePath, local, meta);
+          return;
+        }
+        content = readWhole(nodePath, local, meta.size());
+        if (content == null) {
+          return;
+        }
+        again = ", also on a second read";
+      }
+      TarArchiveEntry entry = entry(name(nodePath), TarConstants.LF_NORMAL, meta);
+      entry.setSize(meta.size());
+      tar.putArchiveEntry(entry);
+      entries++;
+      int stored = (int) Math.min(content.length, meta.size());
+      tar.write(content, 0, stored);
+      if (stored < meta.size()) {
+        shrank(nodePath, meta.size(), stored, again);
+        zeros(meta.size() - stored);
+      } else if (content.length > meta.size()) {
+        grew(nodePath, meta.size(), again);
+      }
+      tar.closeArchiveEntry();
+    }
+
+    /**
+     * The bytes of {@code local}, reading at most one byte more than {@code size} (so growth
+     * shows); null when it vanished.
+     */
+    private byte[] readWhole(Path nodePath, Path local, long size) throws IOException {
       InputStream in;
       try {
         in = opener.open(local);
       } catch (NoSuchFileException e) {
-        notes.accept(nodePath + " on node " + files.node() + " vanished while being archived");
+        vanished(nodePath);
+        return null;
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      try (in) {
+        return in.readNBytes((int) size + 1);
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+    }
+
+    private void stream(Path nodePath, Path local, Meta meta) throws IOException {
+      InputStream in;
+      try {
+        in = opener.open(local);
+      } catch (NoSuchFileException e) {
+        vanished(nodePath);
         return;
       } catch (IOException e) {
         throw unreadable(nodePath, e);
@@ -323,32 +450,52 @@ public final class FilesBackup {
           remaining -= n;
         }
         if (remaining > 0) {
-          notes.accept(
-              nodePath
-                  + " on node "
-                  + files.node()
-                  + " shrank while being read ("
-                  + meta.size()
-                  + " bytes expected, "
-                  + (meta.size() - remaining)
-                  + " read): padded with zeros");
-          Arrays.fill(buffer, (byte) 0);
-          while (remaining > 0) {
-            int n = (int) Math.min(buffer.length, remaining);
-            tar.write(buffer, 0, n);
-            remaining -= n;
-          }
+          shrank(nodePath, meta.size(), meta.size() - remaining, "");
+          zeros(remaining);
         } else if (grew(in, nodePath)) {
-          notes.accept(
-              nodePath
-                  + " on node "
-                  + files.node()
-                  + " grew while being read: cut at "
-                  + meta.size()
-                  + " bytes");
+          grew(nodePath, meta.size(), "");
         }
         tar.closeArchiveEntry();
       }
+    }
+
+    private void zeros(long count) throws IOException {
+      Arrays.fill(buffer, (byte) 0);
+      while (count > 0) {
+        int n = (int) Math.min(buffer.length, count);
+        tar.write(buffer, 0, n);
+        count -= n;
+      }
+    }
+
+    private void shrank(Path nodePath, long expected, long read, String again) {
+      notes.accept(
+          nodePath
+              + " on node "
+              + files.node()
+              + " shrank while being read"
+              + again
+              + " ("
+              + expected
+              + " bytes expected, "
+              + read
+              + " read): padded with zeros");
+    }
+
+    private void grew(Path nodePath, long size, String again) {
+      notes.accept(
+          nodePath
+              + " on node "
+              + files.node()
+              + " grew while being read"
+              + again
+              + ": cut at "
+              + size
+              + " bytes");
+    }
+
+    private void vanished(Path nodePath) {
+      notes.accept(nodePath + " on node " + files.node() + " vanished while being archived");
     }
 
     private boolean grew(InputStream in, Path nodePath) throws IOException {

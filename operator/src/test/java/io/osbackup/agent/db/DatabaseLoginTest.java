@@ -1,7 +1,9 @@
 package io.osbackup.agent.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -25,6 +27,35 @@ class DatabaseLoginTest {
     Files.writeString(dir.resolve("password"), "pa ss\n\n");
 
     assertThat(DatabaseLogin.read(dir)).isEqualTo(new DatabaseLogin("backup", "pa ss\n"));
+  }
+
+  @Test
+  void readsCrLfLikeTheStoreCredentials(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("username"), "backup\r\n");
+    Files.writeString(dir.resolve("password"), " pa ss ");
+
+    assertThat(DatabaseLogin.read(dir)).isEqualTo(new DatabaseLogin("backup", " pa ss "));
+  }
+
+  @Test
+  void anEmptyPasswordIsRefusedNamingKeyAndDirectory(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("username"), "backup");
+    Files.writeString(dir.resolve("password"), "\n");
+
+    assertThatThrownBy(() -> DatabaseLogin.read(dir))
+        .isInstanceOf(IOException.class)
+        .hasMessage(
+            "key 'password' is empty in the Secret mounted at "
+                + dir
+                + ": the database credentials Secret must have the keys username and password");
+  }
+
+  @Test
+  void aMissingUsernameIsNamed(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("password"), "p");
+
+    assertThatThrownBy(() -> DatabaseLogin.read(dir))
+        .hasMessageStartingWith("the Secret mounted at " + dir + " has no key 'username'");
   }
 
   @Test

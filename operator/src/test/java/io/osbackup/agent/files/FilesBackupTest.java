@@ -13,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -185,6 +187,61 @@ class FilesBackupTest {
   }
 
   @Test
+  void listedPathThatIsASymlinkFailsInsteadOfStoringTheLink() throws IOException {
+    Path rings = Files.createDirectories(node.resolve("srv/node-config/swift"));
+    file(rings.resolve("object.ring.gz"), "ring\n", "rw-r--r--");
+    Files.createSymbolicLink(node.resolve("etc/swift"), Path.of("/srv/node-config/swift"));
+    MemoryBucket bucket = new MemoryBucket();
+
+    assertThatThrownBy(
+            () ->
+                backup()
+                    .backup(
+                        "f", plan(List.of("/etc/nova", "/etc/swift")), Compression.NONE, bucket))
+        .hasMessage(
+            "path /etc/swift on node compute-07 is a symlink to /srv/node-config/swift: list the"
+                + " target path instead");
+    assertThat(bucket.objects).isEmpty();
+    assertThat(bucket.aborted).containsKey("f/files/nova-config/compute-07.tar");
+  }
+
+  @Test
+  void relativeSymlinkIsNamedByItsTargetOnTheNode() throws IOException {
+    Files.createDirectories(node.resolve("srv/swift"));
+    Files.createSymbolicLink(node.resolve("etc/swift"), Path.of("../srv/swift"));
+
+    assertThatThrownBy(
+            () -> backup().write(plan(List.of("/etc/swift")), new ByteArrayOutputStream()))
+        .hasMessage(
+            "path /etc/swift on node compute-07 is a symlink to /srv/swift: list the target path"
+                + " instead");
+  }
+
+  @Test
+  void listedPathBelowASymlinkedDirectoryFails() throws IOException {
+    Path kolla = Files.createDirectories(node.resolve("var/lib/kolla/config_files/glance"));
+    file(kolla.resolve("glance-api.conf"), "[DEFAULT]\n", "rw-r--r--");
+    Files.createSymbolicLink(node.resolve("etc/kolla"), Path.of("/var/lib/kolla/config_files"));
+
+    assertThatThrownBy(
+            () -> backup().write(plan(List.of("/etc/kolla/glance")), new ByteArrayOutputStream()))
+        .hasMessage(
+            "path /etc/kolla/glance on node compute-07 is below /etc/kolla, a symlink to"
+                + " /var/lib/kolla/config_files: list the target path"
+                + " /var/lib/kolla/config_files/glance instead");
+  }
+
+  @Test
+  void excludedSymlinkIsSkippedNotRefused() throws Exception {
+    Files.createSymbolicLink(node.resolve("etc/swift"), Path.of("/srv/node-config/swift"));
+    AgentPlan.Files files =
+        new AgentPlan.Files(
+            "nova-config", "compute-07", "/host", List.of("/etc/swift"), List.of("/etc/swift"));
+
+    assertThat(backup().write(files, new ByteArrayOutputStream())).isZero();
+  }
+
+  @Test
   void unreadableFileFailsNamingPathAndNode() {
     Path secret = node.resolve("etc/nova/secret.key");
     FilesBackup backup =
@@ -253,6 +310,97 @@ class FilesBackupTest {
     assertThat(notes)
         .anySatisfy(n -> assertThat(n).contains("/etc/nova/nova.conf on node compute-07 shrank"))
         .anySatisfy(n -> assertThat(n).contains("/etc/nova/secret.key on node compute-07 grew"));
+  }
+
+  @Test
+  void fileThatChangesOnceIsReadAgainWithoutWarning() throws Exception {
+    Path conf = node.resolve("etc/nova/nova.conf");
+    AtomicInteger opened = new AtomicInteger();
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(conf) && opened.getAndIncrement() == 0) {
+                return new ByteArrayInputStream("[DEF".getBytes(StandardCharsets.UTF_8));
+              }
+              return Files.newInputStream(local);
+            });
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup.write(plan(List.of("/etc/nova")), tar);
+
+    assertThat(opened).hasValue(2);
+    assertThat(contents(tar).get("etc/nova/nova.conf")).isEqualTo("[DEFAULT]\ndebug = false\n");
+    assertThat(notes).noneSatisfy(n -> assertThat(n).contains("nova.conf"));
+  }
+
+  @Test
+  void fileThatChangesOnBothReadsIsPaddedWithAWarning() throws Exception {
+    Path conf = node.resolve("etc/nova/nova.conf");
+    AtomicInteger opened = new AtomicInteger();
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(conf)) {
+                opened.incrementAndGet();
+                return new ByteArrayInputStream("[DEF".getBytes(StandardCharsets.UTF_8));
+              }
+              return Files.newInputStream(local);
+            });
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup.write(plan(List.of("/etc/nova")), tar);
+
+    assertThat(opened).hasValue(2);
+    assertThat(contents(tar).get("etc/nova/nova.conf")).isEqualTo("[DEF" + "\0".repeat(20));
+    assertThat(notes)
+        .contains(
+            "/etc/nova/nova.conf on node compute-07 shrank while being read, also on a second read"
+                + " (24 bytes expected, 4 read): padded with zeros");
+  }
+
+  @Test
+  void fileAboveTheRereadLimitIsStreamedOnce() throws Exception {
+    Path big = node.resolve("var/lib/nova/big.img");
+    try (RandomAccessFile file = new RandomAccessFile(big.toFile(), "rw")) {
+      file.setLength(FilesBackup.REREAD_LIMIT + 1L);
+    }
+    AtomicInteger opened = new AtomicInteger();
+    FilesBackup backup =
+        new FilesBackup(
+            mounts,
+            notes::add,
+            local -> {
+              if (local.equals(big)) {
+                opened.incrementAndGet();
+                return new ByteArrayInputStream(new byte[] {1, 2, 3});
+              }
+              return Files.newInputStream(local);
+            });
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup.write(plan(List.of("/var/lib/nova")), tar);
+
+    assertThat(opened).hasValue(1);
+    assertThat(contents(tar).get("var/lib/nova/big.img")).hasSize(FilesBackup.REREAD_LIMIT + 1);
+    assertThat(notes)
+        .contains(
+            "/var/lib/nova/big.img on node compute-07 shrank while being read ("
+                + (FilesBackup.REREAD_LIMIT + 1)
+                + " bytes expected, 3 read): padded with zeros");
+  }
+
+  private static Map<String, String> contents(ByteArrayOutputStream tar) throws IOException {
+    Map<String, String> contents = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isFile()) {
+          contents.put(e.getName(), new String(in.readAllBytes(), StandardCharsets.ISO_8859_1));
+        }
+      }
+    }
+    return contents;
   }
 
   @Test

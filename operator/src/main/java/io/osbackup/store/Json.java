@@ -1,4 +1,4 @@
-package io.osbackup.agent;
+package io.osbackup.store;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,12 +6,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 /**
- * The JSON mapping the agent uses for plans, mount tables and reports: ISO-8601 times, unknown
- * fields ignored.
+ * The one JSON mapping of osbackup's own documents: agent plans, mount tables, Job reports and
+ * manifests. ISO-8601 times, unknown fields ignored; null and empty fields are left out where a
+ * record says so with {@code @JsonInclude}.
  */
 public final class Json {
 
-  /** Shared, thread-safe once configured. */
+  /** Shared, thread-safe once configured; never reconfigure it. */
   public static final ObjectMapper MAPPER =
       new ObjectMapper()
           .registerModule(new JavaTimeModule())
