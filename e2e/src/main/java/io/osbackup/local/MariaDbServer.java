@@ -98,14 +98,26 @@ public final class MariaDbServer implements AutoCloseable {
             + "GRANT ALL PRIVILEGES ON *.* TO '"
             + USER
             + "'@'%' WITH GRANT OPTION;\n");
-    run(
-        dir.resolve("install-db.log"),
-        "mariadb-install-db",
-        "--no-defaults",
-        "--datadir=" + data,
-        "--user=" + osUser,
-        "--auth-root-authentication-method=normal",
-        "--skip-test-db");
+    // mariadb-install-db bootstraps a server; on a loaded machine it has been seen to fail once and pass on a
+    // second try, so it gets three, each in an emptied data directory.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        run(
+            dir.resolve("install-db-" + attempt + ".log"),
+            "mariadb-install-db",
+            "--no-defaults",
+            "--datadir=" + data,
+            "--user=" + osUser,
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db");
+        break;
+      } catch (IOException e) {
+        if (attempt == 3) {
+          throw e;
+        }
+        deleteContents(data);
+      }
+    }
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       int port = freePort();
@@ -362,6 +374,16 @@ public final class MariaDbServer implements AutoCloseable {
     return p;
   }
 
+  private static void deleteContents(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        if (!p.equals(dir)) {
+          Files.delete(p);
+        }
+      }
+    }
+  }
+
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
@@ -374,7 +396,11 @@ public final class MariaDbServer implements AutoCloseable {
     try {
       if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroyForcibly();
-        throw new IOException(command[0] + " failed: " + tail(log));
+        String errors;
+        try (var lines = Files.lines(log)) {
+          errors = String.join("\n", lines.filter(l -> l.contains("ERROR") || l.contains("rror")).limit(20).toList());
+        }
+        throw new IOException(command[0] + " failed (log " + log + "): " + errors + "\n" + tail(log));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

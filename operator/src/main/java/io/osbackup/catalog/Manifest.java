@@ -38,6 +38,7 @@ public record Manifest(
    * @param node the node (or {@code pvc-<claim>}) of a files artifact
    * @param files entries in the archive of a files artifact
    * @param source where the data came from
+   * @param warnings what the agent noticed but did not fail for
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Entry(
@@ -53,5 +54,6 @@ public record Manifest(
       Long files,
       JobReport.Source source,
       Instant startedAt,
-      Instant finishedAt) {}
+      Instant finishedAt,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings) {}
 }

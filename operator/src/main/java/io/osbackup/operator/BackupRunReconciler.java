@@ -471,7 +471,8 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           entries.add(
               new Manifest.Entry(
                   task.getKind(), task.getTarget(), a.database(), task.getNode(), a.key(), a.size(), a.rawSize(),
-                  a.sha256(), a.compression(), a.files(), report.source(), report.startedAt(), report.finishedAt()));
+                  a.sha256(), a.compression(), a.files(), report.source(), report.startedAt(), report.finishedAt(),
+                  report.warnings()));
           size += a.size();
         }
       }
@@ -512,6 +513,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       if (jobSucceeded && report.isPresent() && report.get().succeeded()) {
         task.setPhase(TaskPhase.Succeeded);
         task.setMessage(null);
+        List<String> warnings = report.get().warnings();
+        if (warnings != null && !warnings.isEmpty()) {
+          task.setWarnings(warnings);
+          events.warning(
+              run,
+              "ArtifactWarnings",
+              task.getTarget() + (task.getNode() == null ? "" : " on " + task.getNode()) + ": "
+                  + String.join("; ", warnings));
+        }
         for (JobReport.Artifact a : report.get().artifacts()) {
           ArtifactStatus artifact = new ArtifactStatus();
           artifact.setTarget(task.getTarget());

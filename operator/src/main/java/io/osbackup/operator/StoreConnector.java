@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectStore;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
@@ -64,22 +63,19 @@ public class StoreConnector {
   }
 
   /**
-   * A Secret value from {@code data} (base64), with one trailing newline removed; an API server never returns
-   * {@code stringData}, so it is not read.
+   * A Secret value from {@code data} (base64), by the same rule the agent reads mounted keys ({@link
+   * Credentials#secretValue}); empty when the key is missing or empty. An API server never returns {@code
+   * stringData}, so it is not read.
    */
   static Optional<String> value(Secret secret, String key) {
     Map<String, String> data = secret.getData();
-    if (data != null && data.get(key) != null) {
-      return Optional.of(strip(new String(Base64.getDecoder().decode(data.get(key)), StandardCharsets.UTF_8)))
-          .filter(v -> !v.isEmpty());
+    if (data == null || data.get(key) == null) {
+      return Optional.empty();
     }
-    return Optional.empty();
-  }
-
-  private static String strip(String value) {
-    if (value.endsWith("\r\n")) {
-      return value.substring(0, value.length() - 2);
+    try {
+      return Optional.of(Credentials.secretValue(Base64.getDecoder().decode(data.get(key)), key));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
     }
-    return value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
   }
 }

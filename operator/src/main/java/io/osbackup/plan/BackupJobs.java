@@ -1,7 +1,6 @@
 package io.osbackup.plan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -26,6 +25,7 @@ import io.osbackup.api.v1alpha1.FilesTarget;
 import io.osbackup.api.v1alpha1.JobSettings;
 import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunTask;
+import io.osbackup.store.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,8 +42,6 @@ public final class BackupJobs {
   static final String DATABASE_SECRET_VOLUME = "database-credentials";
   static final String HOST_VOLUME = "host";
   static final String TMP_VOLUME = "tmp";
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private BackupJobs() {}
 
@@ -299,7 +297,7 @@ public final class BackupJobs {
 
   private static String json(AgentPlan plan) {
     try {
-      return JSON.writeValueAsString(plan);
+      return Json.MAPPER.writeValueAsString(plan);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

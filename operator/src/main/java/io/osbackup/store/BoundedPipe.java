@@ -132,7 +132,10 @@ final class BoundedPipe {
     try {
       while (len > 0) {
         if (readerFailure != null) {
-          throw new IOException(readerFailure.getMessage(), readerFailure);
+          // Keep the store's reason (AccessDenied, BucketNotFound, ...) for the writer, whichever side saw it first.
+          throw readerFailure instanceof StoreException store
+              ? new StoreException(store.reason(), store.getMessage(), store)
+              : new IOException(readerFailure.getMessage(), readerFailure);
         }
         if (writerFailure != null) {
           throw new IOException("the artifact was aborted: " + writerFailure.getMessage());
@@ -180,7 +183,10 @@ final class BoundedPipe {
           throw new IOException(writerFailure.getMessage(), writerFailure);
         }
         if (readerFailure != null) {
-          throw new IOException(readerFailure.getMessage(), readerFailure);
+          // Keep the store's reason (AccessDenied, BucketNotFound, ...) for the writer, whichever side saw it first.
+          throw readerFailure instanceof StoreException store
+              ? new StoreException(store.reason(), store.getMessage(), store)
+              : new IOException(readerFailure.getMessage(), readerFailure);
         }
         if (count > 0) {
           int n = Math.min(len, Math.min(count, ring.length - head));

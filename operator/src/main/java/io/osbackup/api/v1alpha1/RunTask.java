@@ -25,6 +25,11 @@ public class RunTask {
   @JsonPropertyDescription("Why the Job failed, in the words of the tool that failed.")
   private String message;
 
+  @JsonPropertyDescription(
+      "What the agent noticed but did not fail for, for example a file that changed while it was read or a socket"
+          + " it skipped.")
+  private java.util.List<String> warnings;
+
   @JsonPropertyDescription("When the Job was created (RFC 3339).")
   private String startTime;
 
