@@ -75,6 +75,7 @@ class BackupRunIT {
             work.resolve("cluster"),
             OperatorSettings.defaults()
                 .withPendingTimeout(Duration.ofSeconds(2))
+                .withPodStartTimeout(Duration.ofSeconds(3))
                 .withPollInterval(Duration.ofSeconds(1)),
             Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
     client = cluster.client();
@@ -241,6 +242,27 @@ class BackupRunIT {
         .containsExactlyInAnyOrder("compute-1", "compute-3", "compute-4");
     assertThat(run.getStatus().getFailures())
         .allSatisfy(f -> assertThat(f.getMessage()).contains("/etc/ceph").contains(f.getNode()));
+  }
+
+  @Test
+  void aPodThatCannotStartFailsItsTaskWithTheKubeletsReasonInsteadOfWaitingForTheDeadline() throws Exception {
+    apply(
+        policy(
+            "no-claim",
+            """
+            files:
+              - name: glance-images
+                volume: {claimName: glance-images-typo}
+                paths: [/]
+            """));
+    BackupRun run = runAndAwait("no-claim", "no-claim-now");
+    assertFailedWithoutLeftovers(run, RunPhase.Failed);
+    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
+      assertThat(f.getReason()).isEqualTo("PodNotStarting");
+      assertThat(f.getMessage()).contains("glance-images-typo").contains("did not start within");
+    });
+    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "no-claim-now").list().getItems())
+        .isEmpty();
   }
 
   @Test

@@ -90,7 +90,14 @@ public final class OperatorCommand implements Callable<Integer> {
     }
     OperatorSettings settings =
         new OperatorSettings(
-            agentImage, watched, rules, Duration.ofSeconds(5), Duration.ofMinutes(5), lease, Clock.systemUTC());
+            agentImage,
+            watched,
+            rules,
+            Duration.ofSeconds(5),
+            Duration.ofMinutes(5),
+            Duration.ofMinutes(5),
+            lease,
+            Clock.systemUTC());
     KubernetesClient client = new KubernetesClientBuilder().build();
     Operator operator = OsbackupOperator.create(client, settings);
     CountDownLatch stopped = new CountDownLatch(1);

@@ -13,6 +13,8 @@ import java.util.Set;
  * @param planRules what policy authors may ask of a Job: node paths it may read, images it may run
  * @param pollInterval how often an active run is looked at even when nothing changes (progress, missed events)
  * @param pendingTimeout how long a run waits for its policy, store, Secrets or bucket before it fails
+ * @param podStartTimeout how long a Job's pod may stay unable to start (image not pulled, volume not mounted,
+ *     unschedulable) before its task fails with the kubelet's or scheduler's reason
  * @param leaderElectionNamespace namespace of the leader-election Lease; null runs without leader election (one
  *     replica, or the embedded API of local mode)
  */
@@ -22,6 +24,7 @@ public record OperatorSettings(
     PlanRules planRules,
     Duration pollInterval,
     Duration pendingTimeout,
+    Duration podStartTimeout,
     String leaderElectionNamespace,
     Clock clock) {
 
@@ -37,22 +40,29 @@ public record OperatorSettings(
         PlanRules.defaults(),
         Duration.ofSeconds(5),
         Duration.ofMinutes(5),
+        Duration.ofMinutes(5),
         null,
         Clock.systemUTC());
   }
 
   public OperatorSettings withPendingTimeout(Duration timeout) {
     return new OperatorSettings(
-        agentImage, namespaces, planRules, pollInterval, timeout, leaderElectionNamespace, clock);
+        agentImage, namespaces, planRules, pollInterval, timeout, podStartTimeout, leaderElectionNamespace, clock);
   }
 
   public OperatorSettings withPollInterval(Duration interval) {
     return new OperatorSettings(
-        agentImage, namespaces, planRules, interval, pendingTimeout, leaderElectionNamespace, clock);
+        agentImage, namespaces, planRules, interval, pendingTimeout, podStartTimeout, leaderElectionNamespace,
+        clock);
   }
 
   public OperatorSettings withPlanRules(PlanRules rules) {
     return new OperatorSettings(
-        agentImage, namespaces, rules, pollInterval, pendingTimeout, leaderElectionNamespace, clock);
+        agentImage, namespaces, rules, pollInterval, pendingTimeout, podStartTimeout, leaderElectionNamespace, clock);
+  }
+
+  public OperatorSettings withPodStartTimeout(Duration timeout) {
+    return new OperatorSettings(
+        agentImage, namespaces, planRules, pollInterval, pendingTimeout, timeout, leaderElectionNamespace, clock);
   }
 }

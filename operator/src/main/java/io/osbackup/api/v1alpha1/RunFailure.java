@@ -16,7 +16,7 @@ public class RunFailure {
   @JsonPropertyDescription(
       "A CamelCase reason. Before any Job: PolicyNotFound, StoreNotFound, StoreUnavailable, SecretNotFound,"
           + " SecretKeyMissing, NoMatchingNodes, HostPathNotAllowed, ImageNotAllowed, BackupIdInUse. For one target or"
-          + " node: NodeNotReady, JobFailed (the agent's own message), DeadlineExceeded, JobDeleted, ReportMissing,"
+          + " node: NodeNotReady, PodNotStarting, JobFailed (the agent's own message), DeadlineExceeded, JobDeleted, ReportMissing,"
           + " ArtifactMissing, ArtifactSizeMismatch, ReportChanged. docs/backup-runs.md says what to do about each.")
   private String reason;
 
