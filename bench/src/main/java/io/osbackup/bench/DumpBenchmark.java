@@ -38,7 +38,15 @@ public final class DumpBenchmark {
   private static final String BUCKET = "bench";
   private static final String AGENT_HEAP = "256m";
   private static final List<String> ALL_SCENARIOS =
-      List.of("floor", "agent-gzip", "agent-zstd", "guide-gzip", "agent-none");
+      List.of(
+          "floor",
+          "agent-gzip",
+          "agent-zstd",
+          "guide-gzip",
+          "agent-none",
+          "before-gzip",
+          "before-zstd",
+          "before-none");
 
   private final Path work;
   private final int instances;
@@ -108,12 +116,16 @@ public final class DumpBenchmark {
     floor(runDir);
     for (int r = 1; r <= runs; r++) {
       for (String scenario : scenarios) {
+        awaitQuietMachine();
         Sample sample =
             switch (scenario) {
               case "floor" -> floor(runDir);
-              case "agent-gzip" -> agent(runDir, "gzip", r);
-              case "agent-zstd" -> agent(runDir, "zstd", r);
-              case "agent-none" -> agent(runDir, "none", r);
+              case "agent-gzip" -> agent(runDir, "gzip", r, "");
+              case "agent-zstd" -> agent(runDir, "zstd", r, "");
+              case "agent-none" -> agent(runDir, "none", r, "");
+              case "before-gzip" -> agent(runDir, "gzip", r, beforeJar());
+              case "before-zstd" -> agent(runDir, "zstd", r, beforeJar());
+              case "before-none" -> agent(runDir, "none", r, beforeJar());
               case "guide-gzip" -> guide(runDir, r);
               default -> throw new IllegalStateException(scenario);
             };
@@ -233,8 +245,22 @@ public final class DumpBenchmark {
     return new Sample(cost, rawDumpBytes, 0, 0);
   }
 
-  private Sample agent(Path runDir, String compression, int run) throws IOException {
-    String jobName = "bench-" + compression + "-" + run;
+  /**
+   * An older build of the operator jar ({@code -Dbench.beforeJar=...}) put first on the agent's
+   * class path by the {@code before-*} scenarios, to measure a change before and after.
+   */
+  private static String beforeJar() {
+    String jar = System.getProperty("bench.beforeJar", "");
+    if (jar.isBlank() || !Files.isRegularFile(Path.of(jar))) {
+      throw new IllegalArgumentException(
+          "before-* scenarios need -Dbench.beforeJar=<osbackup.jar>");
+    }
+    return jar + java.io.File.pathSeparator;
+  }
+
+  private Sample agent(Path runDir, String compression, int run, String classpathPrefix)
+      throws IOException {
+    String jobName = "bench-" + compression + "-" + run + (classpathPrefix.isEmpty() ? "" : "-b");
     String folder = "bench/" + jobName;
     AgentPlan plan =
         new AgentPlan(
@@ -274,7 +300,7 @@ public final class DumpBenchmark {
     command.addAll(jvmOptions(compression, run));
     command.add("-Djava.io.tmpdir=" + runDir);
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(classpathPrefix + System.getProperty("java.class.path"));
     command.add("io.osbackup.Main");
     command.add("agent");
     Path log = runDir.resolve("agent-" + compression + ".log");
@@ -360,6 +386,27 @@ public final class DumpBenchmark {
             dump.storeCpuSeconds() + storeCpu,
             dump.otherCpuSeconds());
     return new Sample(total, rawDumpBytes, size, upload);
+  }
+
+  /**
+   * Waits (at most 20 seconds) until the machine's other work uses less than a third of a core, so
+   * a run is less likely to share the CPUs with someone's build; says so when it gives up.
+   */
+  private static void awaitQuietMachine() {
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      double before = TimedCommand.machineBusySeconds();
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (TimedCommand.machineBusySeconds() - before < 0.33) {
+        return;
+      }
+    }
+    System.out.println("  (the machine stayed busy for 20 s; measuring anyway)");
   }
 
   private List<Long> storePids() {
