@@ -41,7 +41,7 @@ final class Results {
       double max = s.stream().mapToDouble(x -> x.cost().wallSeconds()).max().orElse(0);
       long stored = (long) median(s, x -> x.storedBytes());
       String peak =
-          e.getKey().startsWith("agent")
+          e.getKey().startsWith("agent") || e.getKey().startsWith("before")
               ? String.format(
                   Locale.ROOT,
                   "%.0f MiB JVM (-Xmx%s)",
