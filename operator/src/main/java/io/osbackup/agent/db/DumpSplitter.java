@@ -359,15 +359,17 @@ public final class DumpSplitter {
       if (pos == limit && !fill()) {
         return lineLength == 0 ? EOF : PARTIAL;
       }
-      while (pos < limit) {
-        byte b = buf[pos++];
-        line[lineLength++] = b;
-        if (b == '\n') {
-          return COMPLETE;
-        }
-        if (lineLength == LINE_START) {
-          return LONG;
-        }
+      int end = Math.min(limit, pos + (LINE_START - lineLength));
+      int newline = indexOfNewline(buf, pos, end);
+      int stop = newline < 0 ? end : newline + 1;
+      System.arraycopy(buf, pos, line, lineLength, stop - pos);
+      lineLength += stop - pos;
+      pos = stop;
+      if (newline >= 0) {
+        return COMPLETE;
+      }
+      if (lineLength == LINE_START) {
+        return LONG;
       }
     }
   }
@@ -378,15 +380,24 @@ public final class DumpSplitter {
       if (pos == limit && !fill()) {
         throw cutShort();
       }
-      int start = pos;
-      while (pos < limit) {
-        if (buf[pos++] == '\n') {
-          out.write(buf, start, pos - start);
-          return;
-        }
+      int newline = indexOfNewline(buf, pos, limit);
+      int stop = newline < 0 ? limit : newline + 1;
+      out.write(buf, pos, stop - pos);
+      pos = stop;
+      if (newline >= 0) {
+        return;
       }
-      out.write(buf, start, pos - start);
     }
+  }
+
+  /** The index of the first newline in {@code bytes[from, to)}, or -1. */
+  private static int indexOfNewline(byte[] bytes, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (bytes[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private boolean fill() throws IOException {

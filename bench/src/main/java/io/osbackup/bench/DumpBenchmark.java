@@ -1,0 +1,440 @@
+package io.osbackup.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.minio.MinioAsyncClient;
+import io.minio.UploadObjectArgs;
+import io.osbackup.local.S3Server;
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.JobReport;
+import io.osbackup.store.ObjectInfo;
+import io.osbackup.store.ObjectStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The database backup benchmark (docs/benchmarks.md): on a generated control-plane data set of
+ * about 1 GiB, the wall time of {@code mariadb-dump > /dev/null} (the floor), of the agent's dump →
+ * compress → upload to Swift (gzip, zstd, none) as a separate {@code -Xmx256m} JVM like a Job runs
+ * it, and of the Operations Guide's {@code mysqldump | gzip > file} followed by an upload of the
+ * file; with CPU, peak memory and sizes. Run with {@code bench/run.sh [options]}.
+ */
+public final class DumpBenchmark {
+
+  private static final String BUCKET = "bench";
+  private static final String AGENT_HEAP = "256m";
+  private static final List<String> ALL_SCENARIOS =
+      List.of(
+          "floor",
+          "agent-gzip",
+          "agent-zstd",
+          "guide-gzip",
+          "agent-none",
+          "before-gzip",
+          "before-zstd",
+          "before-none");
+
+  private final Path work;
+  private final int instances;
+  private final int runs;
+  private final List<String> scenarios;
+  private final Map<String, List<Sample>> samples = new LinkedHashMap<>();
+  private CachedMariaDb db;
+  private S3Server s3;
+  private ObjectStore store;
+  private long rawDumpBytes;
+
+  /** One measured run of one scenario. */
+  record Sample(TimedCommand.Cost cost, long rawBytes, long storedBytes, double uploadSeconds) {}
+
+  private DumpBenchmark(Path work, int instances, int runs, List<String> scenarios) {
+    this.work = work;
+    this.instances = instances;
+    this.runs = runs;
+    this.scenarios = scenarios;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path work = Path.of("bench", "work");
+    int instances = 104_000;
+    int runs = 3;
+    List<String> scenarios = ALL_SCENARIOS;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--work" -> work = Path.of(args[++i]);
+        case "--instances" -> instances = Integer.parseInt(args[++i]);
+        case "--runs" -> runs = Integer.parseInt(args[++i]);
+        case "--scenarios" -> scenarios = List.of(args[++i].split(","));
+        default -> {
+          System.err.println(
+              "usage: DumpBenchmark [--work bench/work] [--instances 104000] [--runs 3]"
+                  + " [--scenarios "
+                  + String.join(",", ALL_SCENARIOS)
+                  + "]");
+          System.exit(2);
+        }
+      }
+    }
+    for (String s : scenarios) {
+      if (!ALL_SCENARIOS.contains(s)) {
+        throw new IllegalArgumentException("unknown scenario " + s + ": use " + ALL_SCENARIOS);
+      }
+    }
+    new DumpBenchmark(work.toAbsolutePath(), instances, runs, scenarios).run();
+    System.exit(0);
+  }
+
+  private void run() throws Exception {
+    TimedCommand.requireTime();
+    Files.createDirectories(work);
+    String machine = MachineFacts.describe(work);
+    System.out.println(machine);
+    long started = System.nanoTime();
+    startDatabase();
+    Path runDir = Files.createDirectories(work.resolve("run"));
+    s3 = S3Server.start(Files.createTempDirectory(runDir, "s3-"));
+    s3.createBucket(BUCKET);
+    store = s3.store(BUCKET);
+    System.out.println("S3: " + s3);
+    writeCredentials(runDir);
+
+    System.out.println("warm-up: one floor run (not counted)");
+    floor(runDir);
+    for (int r = 1; r <= runs; r++) {
+      for (String scenario : scenarios) {
+        awaitQuietMachine();
+        Sample sample =
+            switch (scenario) {
+              case "floor" -> floor(runDir);
+              case "agent-gzip" -> agent(runDir, "gzip", r, "");
+              case "agent-zstd" -> agent(runDir, "zstd", r, "");
+              case "agent-none" -> agent(runDir, "none", r, "");
+              case "before-gzip" -> agent(runDir, "gzip", r, beforeJar());
+              case "before-zstd" -> agent(runDir, "zstd", r, beforeJar());
+              case "before-none" -> agent(runDir, "none", r, beforeJar());
+              case "guide-gzip" -> guide(runDir, r);
+              default -> throw new IllegalStateException(scenario);
+            };
+        samples.computeIfAbsent(scenario, k -> new ArrayList<>()).add(sample);
+        System.out.printf(
+            Locale.ROOT,
+            "run %d %-11s %6.1f s wall, %6.1f s CPU, db %5.1f s, swift %5.1f s, other %5.1f s,"
+                + " peak %,d KiB%n",
+            r,
+            scenario,
+            sample.cost().wallSeconds(),
+            sample.cost().cpuSeconds(),
+            sample.cost().serverCpuSeconds(),
+            sample.cost().storeCpuSeconds(),
+            sample.cost().otherCpuSeconds(),
+            sample.cost().ownPeakRssKiB());
+      }
+    }
+    String report =
+        Results.markdown(machine, rawDumpBytes, AGENT_HEAP, runs, samples)
+            + String.format(
+                Locale.ROOT,
+                "%nWhole benchmark: %.1f min.%n",
+                (System.nanoTime() - started) / 60e9);
+    Path out =
+        work.resolve(
+            "results-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                + ".md");
+    Files.writeString(out, report);
+    System.out.println();
+    System.out.println(report);
+    System.out.println("written to " + out);
+    store.close();
+    s3.close();
+    db.close();
+  }
+
+  // ---- the database, generated once and cached ----
+
+  private void startDatabase() throws Exception {
+    Path dir = work.resolve("mariadb-v" + ControlPlaneDataset.VERSION + "-" + instances);
+    Path done = dir.resolve("dataset.done");
+    if (Files.exists(dir) && !Files.exists(done)) {
+      System.out.println("removing an incomplete data set in " + dir);
+      deleteTree(dir);
+    }
+    boolean cached = Files.exists(done);
+    Files.createDirectories(dir);
+    db = CachedMariaDb.start(dir, "2G");
+    if (cached) {
+      System.out.println("using the cached data set in " + dir);
+    } else {
+      System.out.printf("generating the data set (%,d instances) in %s%n", instances, dir);
+      long t = System.nanoTime();
+      Path tmp = Files.createDirectories(dir.resolve("load"));
+      new ControlPlaneDataset(instances).load(db, tmp);
+      try (Connection c = db.connect("");
+          Statement s = c.createStatement()) {
+        s.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0"); // flush before the dumps
+      }
+      System.out.printf(Locale.ROOT, "generated in %.0f s%n", (System.nanoTime() - t) / 1e9);
+      Files.writeString(done, "instances=" + instances + "\n");
+    }
+    try (Connection c = db.connect("");
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT table_schema, SUM(table_rows), SUM(data_length + index_length)"
+                    + " FROM information_schema.tables WHERE table_schema IN ("
+                    + ControlPlaneDataset.DATABASES.stream()
+                        .map(d -> "'" + d + "'")
+                        .collect(Collectors.joining(","))
+                    + ") GROUP BY table_schema")) {
+      while (rs.next()) {
+        System.out.printf(
+            "  %-10s ~%,d rows, %,d bytes on disk%n",
+            rs.getString(1), rs.getLong(2), rs.getLong(3));
+      }
+    }
+  }
+
+  // ---- scenarios ----
+
+  /** The flags the agent gives mariadb-dump (DatabaseBackup), so every scenario dumps the same. */
+  private List<String> dumpCommand(String tool) {
+    List<String> args = new ArrayList<>();
+    args.add(tool);
+    args.add("--defaults-file=" + db.clientOptions());
+    args.addAll(
+        List.of(
+            "--protocol=TCP",
+            "--host=127.0.0.1",
+            "--port=" + db.port(),
+            "--default-character-set=utf8mb4",
+            "--max-allowed-packet=1G",
+            "--single-transaction",
+            "--quick",
+            "--routines",
+            "--triggers",
+            "--events",
+            "--hex-blob",
+            "--databases"));
+    args.addAll(ControlPlaneDataset.DATABASES);
+    return args;
+  }
+
+  private Sample floor(Path runDir) throws IOException {
+    TimedCommand.Cost cost =
+        TimedCommand.run(
+            dumpCommand("mariadb-dump"),
+            Map.of(),
+            null,
+            runDir.resolve("floor.log"),
+            db.pid(),
+            storePids());
+    return new Sample(cost, rawDumpBytes, 0, 0);
+  }
+
+  /**
+   * An older build of the operator jar ({@code -Dbench.beforeJar=...}) put first on the agent's
+   * class path by the {@code before-*} scenarios, to measure a change before and after.
+   */
+  private static String beforeJar() {
+    String jar = System.getProperty("bench.beforeJar", "");
+    if (jar.isBlank() || !Files.isRegularFile(Path.of(jar))) {
+      throw new IllegalArgumentException(
+          "before-* scenarios need -Dbench.beforeJar=<osbackup.jar>");
+    }
+    return jar + java.io.File.pathSeparator;
+  }
+
+  private Sample agent(Path runDir, String compression, int run, String classpathPrefix)
+      throws IOException {
+    String jobName = "bench-" + compression + "-" + run + (classpathPrefix.isEmpty() ? "" : "-b");
+    String folder = "bench/" + jobName;
+    AgentPlan plan =
+        new AgentPlan(
+            jobName,
+            jobName,
+            folder,
+            new AgentPlan.Store(
+                s3.endpoint(), BUCKET, s3.region(), true, AgentPlan.STORE_CREDENTIALS_DIR),
+            compression,
+            new AgentPlan.Database(
+                "control-plane",
+                "127.0.0.1",
+                db.port(),
+                AgentPlan.DATABASE_CREDENTIALS_DIR,
+                ControlPlaneDataset.DATABASES,
+                List.of(),
+                false),
+            null);
+    ObjectMapper json = ObjectStore.json();
+    Path termination = runDir.resolve("termination-log");
+    Files.writeString(termination, "");
+    Map<String, String> mounts =
+        Map.of(
+            AgentPlan.STORE_CREDENTIALS_DIR,
+            runDir.resolve("store").toString(),
+            AgentPlan.DATABASE_CREDENTIALS_DIR,
+            runDir.resolve("database").toString(),
+            "/dev/termination-log",
+            termination.toString());
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put(AgentPlan.ENV, json.writeValueAsString(plan));
+    env.put("OSBACKUP_MOUNTS", json.writeValueAsString(mounts));
+    env.put("OSBACKUP_DUMP_COMMAND", "/usr/bin/mariadb-dump");
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx" + AGENT_HEAP);
+    command.addAll(jvmOptions(compression, run));
+    command.add("-Djava.io.tmpdir=" + runDir);
+    command.add("-cp");
+    command.add(classpathPrefix + System.getProperty("java.class.path"));
+    command.add("io.osbackup.Main");
+    command.add("agent");
+    Path log = runDir.resolve("agent-" + compression + ".log");
+    TimedCommand.Cost cost = TimedCommand.run(command, env, log, log, db.pid(), storePids());
+    JobReport report =
+        store
+            .getJson(BackupLayout.report(folder, jobName), JobReport.class)
+            .orElseThrow(() -> new IOException("the agent wrote no report; see " + log));
+    if (!report.succeeded()) {
+      throw new IOException("the agent failed: " + report.message());
+    }
+    long raw = report.artifacts().stream().mapToLong(JobReport.Artifact::rawSize).sum();
+    long stored = report.artifacts().stream().mapToLong(JobReport.Artifact::size).sum();
+    rawDumpBytes = raw;
+    store.delete(store.list(folder + "/").stream().map(ObjectInfo::key).toList());
+    return new Sample(cost, raw, stored, 0);
+  }
+
+  /**
+   * Extra agent JVM options from {@code -Dbench.agentJvmOptions="-XX:... -XX:..."}; {@code {run}}
+   * in them becomes the compression and run number (for JFR file names).
+   */
+  private static List<String> jvmOptions(String compression, int run) {
+    String options =
+        System.getProperty("bench.agentJvmOptions", "")
+            .strip()
+            .replace("{run}", compression + "-" + run);
+    return options.isEmpty() ? List.of() : Arrays.asList(options.split("\\s+"));
+  }
+
+  /**
+   * The Operations Guide's way: {@code mysqldump ... | gzip > file}, then the file uploaded to the
+   * same bucket (minio-java, multipart, from this JVM).
+   */
+  private Sample guide(Path runDir, int run) throws Exception {
+    Path file = runDir.resolve("control-plane.sql.gz");
+    String pipeline =
+        "set -o pipefail; "
+            + dumpCommand("mysqldump").stream()
+                .map(DumpBenchmark::shellQuote)
+                .collect(Collectors.joining(" "))
+            + " | gzip > "
+            + shellQuote(file.toString());
+    TimedCommand.Cost dump =
+        TimedCommand.run(
+            List.of("/bin/bash", "-c", pipeline),
+            Map.of(),
+            null,
+            runDir.resolve("guide.log"),
+            db.pid(),
+            storePids());
+    long size = Files.size(file);
+    String key = "bench/guide-" + run + "/control-plane.sql.gz";
+    List<Long> pids = storePids();
+    double storeBefore = pids.stream().mapToDouble(TimedCommand::cpuSeconds).sum();
+    long t = System.nanoTime();
+    try (MinioAsyncClient client =
+        MinioAsyncClient.builder()
+            .endpoint(s3.endpoint())
+            .region(s3.region())
+            .credentials(s3.accessKey(), s3.secretKey())
+            .build()) {
+      client
+          .uploadObject(
+              UploadObjectArgs.builder()
+                  .bucket(BUCKET)
+                  .object(key)
+                  .filename(file.toString(), ObjectStore.PART_SIZE)
+                  .build())
+          .join();
+    }
+    double upload = (System.nanoTime() - t) / 1e9;
+    double storeCpu = pids.stream().mapToDouble(TimedCommand::cpuSeconds).sum() - storeBefore;
+    store.delete(List.of(key));
+    Files.delete(file);
+    TimedCommand.Cost total =
+        new TimedCommand.Cost(
+            dump.wallSeconds() + upload,
+            dump.cpuSeconds(),
+            dump.peakRssKiB(),
+            dump.ownPeakRssKiB(),
+            dump.serverCpuSeconds(),
+            dump.storeCpuSeconds() + storeCpu,
+            dump.otherCpuSeconds());
+    return new Sample(total, rawDumpBytes, size, upload);
+  }
+
+  /**
+   * Waits (at most 20 seconds) until the machine's other work uses less than a third of a core, so
+   * a run is less likely to share the CPUs with someone's build; says so when it gives up.
+   */
+  private static void awaitQuietMachine() {
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      double before = TimedCommand.machineBusySeconds();
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (TimedCommand.machineBusySeconds() - before < 0.33) {
+        return;
+      }
+    }
+    System.out.println("  (the machine stayed busy for 20 s; measuring anyway)");
+  }
+
+  private List<Long> storePids() {
+    return ProcessHandle.current()
+        .descendants()
+        .filter(p -> p.info().commandLine().orElse("").contains("swift-"))
+        .map(ProcessHandle::pid)
+        .toList();
+  }
+
+  private void writeCredentials(Path runDir) throws IOException {
+    Path storeDir = Files.createDirectories(runDir.resolve("store"));
+    Files.writeString(storeDir.resolve("accessKey"), s3.accessKey(), StandardCharsets.UTF_8);
+    Files.writeString(storeDir.resolve("secretKey"), s3.secretKey(), StandardCharsets.UTF_8);
+    Path dbDir = Files.createDirectories(runDir.resolve("database"));
+    Files.writeString(dbDir.resolve("username"), CachedMariaDb.USER, StandardCharsets.UTF_8);
+    Files.writeString(dbDir.resolve("password"), CachedMariaDb.PASSWORD, StandardCharsets.UTF_8);
+  }
+
+  private static String shellQuote(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
