@@ -44,9 +44,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts a policy's scheduled BackupRuns: at each cron slot (in the policy's time zone) one run named {@code
- * <policy>-<yyyyMMdd-HHmmss>} of the slot in UTC, honouring suspend, concurrencyPolicy and startingDeadlineSeconds,
- * and keeps the policy's status (last and next slot, last success, active runs, Ready) in step with its runs.
+ * Starts a policy's scheduled BackupRuns: at each cron slot (in the policy's time zone) one run
+ * named {@code <policy>-<yyyyMMdd-HHmmss>} of the slot in UTC, honouring suspend, concurrencyPolicy
+ * and startingDeadlineSeconds, and keeps the policy's status (last and next slot, last success,
+ * active runs, Ready) in step with its runs.
  */
 @ControllerConfiguration(name = "backuppolicy")
 public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
@@ -64,15 +65,21 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
     this.settings = settings;
   }
 
-  /** The name of the run of {@code policy} for {@code slot}: the same name on every operator, so it is made once. */
+  /**
+   * The name of the run of {@code policy} for {@code slot}: the same name on every operator, so it
+   * is made once.
+   */
   public static String runName(String policy, Instant slot) {
     return policy + "-" + RUN_TIME.format(slot);
   }
 
   @Override
-  public List<EventSource<?, BackupPolicy>> prepareEventSources(EventSourceContext<BackupPolicy> context) {
-    // Every run of a policy, scheduled or made by hand, maps to it through spec.policyRef: its end updates the
-    // policy's last success and active runs, and a hand-made active run counts for concurrencyPolicy.
+  public List<EventSource<?, BackupPolicy>> prepareEventSources(
+      EventSourceContext<BackupPolicy> context) {
+    // Every run of a policy, scheduled or made by hand, maps to it through spec.policyRef: its end
+    // updates the
+    // policy's last success and active runs, and a hand-made active run counts for
+    // concurrencyPolicy.
     runs =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(BackupRun.class, BackupPolicy.class)
@@ -103,11 +110,13 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   @Override
   public UpdateControl<BackupPolicy> reconcile(BackupPolicy policy, Context<BackupPolicy> context) {
     if (!runs.isRunning() || !stores.isRunning()) {
-      // The operator is stopping: its caches are being emptied and would tell of no runs and no store.
+      // The operator is stopping: its caches are being emptied and would tell of no runs and no
+      // store.
       return UpdateControl.noUpdate();
     }
     String before = Serialization.asJson(policy.getStatus());
-    BackupPolicyStatus status = policy.getStatus() == null ? new BackupPolicyStatus() : policy.getStatus();
+    BackupPolicyStatus status =
+        policy.getStatus() == null ? new BackupPolicyStatus() : policy.getStatus();
     policy.setStatus(status);
     Duration recheck = new Step(policy, status, context.getClient()).run();
     UpdateControl<BackupPolicy> control =
@@ -121,15 +130,24 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   public ErrorStatusUpdateControl<BackupPolicy> updateErrorStatus(
       BackupPolicy policy, Context<BackupPolicy> context, Exception e) {
     if (!(e instanceof StatusWriter.StaleStatusException)) {
-      LOG.warn("policy {}/{}: {}", policy.getMetadata().getNamespace(), policy.getMetadata().getName(), e.toString());
+      LOG.warn(
+          "policy {}/{}: {}",
+          policy.getMetadata().getNamespace(),
+          policy.getMetadata().getName(),
+          e.toString());
       new EventRecorder(context.getClient(), settings.clock())
-          .warning(policy, "ReconcileError", "will retry in " + RETRY.toSeconds() + " s: " + e.getMessage());
+          .warning(
+              policy,
+              "ReconcileError",
+              "will retry in " + RETRY.toSeconds() + " s: " + e.getMessage());
     }
     return ErrorStatusUpdateControl.<BackupPolicy>noStatusUpdate().rescheduleAfter(RETRY);
   }
 
   private static Optional<String> policyOf(BackupRun run) {
-    return Optional.ofNullable(run.getSpec()).map(BackupRunSpec::getPolicyRef).map(LocalRef::getName);
+    return Optional.ofNullable(run.getSpec())
+        .map(BackupRunSpec::getPolicyRef)
+        .map(LocalRef::getName);
   }
 
   private static String storeOf(BackupPolicy policy) {
@@ -139,7 +157,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   }
 
   private static boolean isActive(BackupRun run) {
-    return run.getStatus() == null || run.getStatus().getPhase() == null || !run.getStatus().getPhase().isFinal();
+    return run.getStatus() == null
+        || run.getStatus().getPhase() == null
+        || !run.getStatus().getPhase().isFinal();
   }
 
   /** One reconciliation of one policy; {@link #run()} returns when to look again. */
@@ -164,7 +184,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
 
     Duration run() {
       status.setObservedGeneration(policy.getMetadata().getGeneration());
-      List<BackupRun> own = runs.list(ns, r -> policyOf(r).filter(name::equals).isPresent()).toList();
+      List<BackupRun> own =
+          runs.list(ns, r -> policyOf(r).filter(name::equals).isPresent()).toList();
       observeRuns(own);
 
       String cron = policy.getSpec().getSchedule();
@@ -186,18 +207,27 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         ready(
             false,
             "StoreNotFound",
-            "spec.storeRef names BackupStore '" + store + "', which does not exist in namespace " + ns
+            "spec.storeRef names BackupStore '"
+                + store
+                + "', which does not exist in namespace "
+                + ns
                 + ": create it or fix spec.storeRef");
         return settings.pollInterval();
       }
       if (schedule == null) {
         status.setNextScheduleTime(null);
-        ready(true, "OnDemandOnly", "no spec.schedule: runs start only when a BackupRun names this policy");
+        ready(
+            true,
+            "OnDemandOnly",
+            "no spec.schedule: runs start only when a BackupRun names this policy");
         return settings.pollInterval();
       }
       if (Boolean.TRUE.equals(policy.getSpec().getSuspend())) {
         status.setNextScheduleTime(null);
-        ready(true, "Suspended", "spec.suspend is true: no scheduled runs; runs created by hand still start");
+        ready(
+            true,
+            "Suspended",
+            "spec.suspend is true: no scheduled runs; runs created by hand still start");
         return settings.pollInterval();
       }
 
@@ -207,8 +237,11 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       ready(
           true,
           "Scheduled",
-          "schedule \"" + schedule.expression() + "\" in " + schedule.zone() + next.map(n -> ", next run at " + n)
-              .orElse(""));
+          "schedule \""
+              + schedule.expression()
+              + "\" in "
+              + schedule.zone()
+              + next.map(n -> ", next run at " + n).orElse(""));
       Duration untilNext = next.map(n -> Duration.between(now, n)).orElse(settings.pollInterval());
       return untilNext.compareTo(settings.pollInterval()) < 0 ? untilNext : settings.pollInterval();
     }
@@ -220,12 +253,14 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
               .filter(BackupPolicyReconciler::isActive)
               .sorted(Comparator.comparing(r -> r.getMetadata().getName()))
               .toList();
-      status.setActiveRuns(active.stream().map(r -> r.getMetadata().getName()).collect(Collectors.toList()));
+      status.setActiveRuns(
+          active.stream().map(r -> r.getMetadata().getName()).collect(Collectors.toList()));
       own.stream()
           .filter(r -> r.getStatus() != null && r.getStatus().getPhase() == RunPhase.Succeeded)
           .filter(r -> r.getStatus().getCompletionTime() != null)
           .max(
-              Comparator.comparing((BackupRun r) -> Instant.parse(r.getStatus().getCompletionTime()))
+              Comparator.comparing(
+                      (BackupRun r) -> Instant.parse(r.getStatus().getCompletionTime()))
                   .thenComparing(r -> r.getMetadata().getName()))
           .ifPresent(
               r -> {
@@ -234,15 +269,16 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                 last.setBackupId(r.getStatus().getBackupId());
                 last.setTime(r.getStatus().getCompletionTime());
                 if (!last.equals(status.getLastSuccessfulRun())) {
-                  // Here a run of this policy has newly succeeded: the place for the retention pass.
+                  // Here a run of this policy has newly succeeded: the place for the retention
+                  // pass.
                   status.setLastSuccessfulRun(last);
                 }
               });
     }
 
     /**
-     * Slots up to this instant are handled: the last one run or skipped, or the policy's creation (a new policy does
-     * not run slots from before it existed).
+     * Slots up to this instant are handled: the last one run or skipped, or the policy's creation
+     * (a new policy does not run slots from before it existed).
      */
     private Instant after() {
       String created = policy.getMetadata().getCreationTimestamp();
@@ -266,7 +302,12 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         skip(
             slot,
             SkippedSlot.MISSED_DEADLINE,
-            "slot " + slot + " missed: noticed at " + now + ", more than startingDeadlineSeconds (" + deadline
+            "slot "
+                + slot
+                + " missed: noticed at "
+                + now
+                + ", more than startingDeadlineSeconds ("
+                + deadline
                 + ") late; the next slot runs as usual");
         return;
       }
@@ -281,11 +322,16 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
               .filter(r -> policyOf(r).filter(name::equals).isPresent())
               .filter(BackupPolicyReconciler::isActive)
               .toList();
-      if (!active.isEmpty() && policy.getSpec().getConcurrencyPolicy() != ConcurrencyPolicy.Replace) {
+      if (!active.isEmpty()
+          && policy.getSpec().getConcurrencyPolicy() != ConcurrencyPolicy.Replace) {
         skip(
             slot,
             SkippedSlot.CONCURRENCY_FORBID,
-            "slot " + slot + " skipped: run " + names(active) + " still active (concurrencyPolicy Forbid)");
+            "slot "
+                + slot
+                + " skipped: run "
+                + names(active)
+                + " still active (concurrencyPolicy Forbid)");
         return;
       }
       for (BackupRun old : active) {
@@ -297,7 +343,11 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         events.normal(
             policy,
             "RunReplaced",
-            "slot " + slot + ": cancelled run " + old.getMetadata().getName() + " (concurrencyPolicy Replace)");
+            "slot "
+                + slot
+                + ": cancelled run "
+                + old.getMetadata().getName()
+                + " (concurrencyPolicy Replace)");
       }
       create(runName, slot);
       status.setLastScheduleTime(slot.toString());
@@ -343,7 +393,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
 
     private void ready(boolean ready, String reason, String message) {
       Optional<String> previous =
-          status.condition(BackupPolicyStatus.READY).map(c -> c.getReason() + ": " + c.getMessage());
+          status
+              .condition(BackupPolicyStatus.READY)
+              .map(c -> c.getReason() + ": " + c.getMessage());
       Conditions.set(
           status,
           BackupPolicyStatus.READY,

@@ -1,6 +1,9 @@
 package io.osbackup.schedule;
 
-/** A policy's schedule or time zone cannot be used; the message quotes the bad value and the accepted form. */
+/**
+ * A policy's schedule or time zone cannot be used; the message quotes the bad value and the
+ * accepted form.
+ */
 public final class InvalidScheduleException extends Exception {
 
   private final String field;

@@ -17,27 +17,30 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * When a policy runs: a five-field cron expression (Kubernetes CronJob syntax) evaluated on the wall clock of a time
- * zone.
+ * When a policy runs: a five-field cron expression (Kubernetes CronJob syntax) evaluated on the
+ * wall clock of a time zone.
  *
- * <p>The expression is matched against local wall-clock times; each matching local time (a <em>slot</em>) becomes an
- * instant by these rules, so every slot happens at most once and slots never go back in time:
+ * <p>The expression is matched against local wall-clock times; each matching local time (a
+ * <em>slot</em>) becomes an instant by these rules, so every slot happens at most once and slots
+ * never go back in time:
  *
  * <ul>
  *   <li>a local time that exists once is that instant;
- *   <li>a local time skipped when clocks go forward (02:30 on the spring day in Europe/Berlin) happens once, at the
- *       instant the clocks jump (03:00 local); several skipped slots fall together into that one instant;
- *   <li>a local time that occurs twice when clocks go back (02:30 on the autumn day in Europe/Berlin) happens once,
- *       at its first occurrence.
+ *   <li>a local time skipped when clocks go forward (02:30 on the spring day in Europe/Berlin)
+ *       happens once, at the instant the clocks jump (03:00 local); several skipped slots fall
+ *       together into that one instant;
+ *   <li>a local time that occurs twice when clocks go back (02:30 on the autumn day in
+ *       Europe/Berlin) happens once, at its first occurrence.
  * </ul>
  */
 public final class Schedule {
 
   /** The accepted form of {@code spec.schedule}, quoted in every error about it. */
   public static final String ACCEPTED_CRON =
-      "five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC) day-of-week (0-7 or"
-          + " SUN-SAT, 0 and 7 are Sunday), each a list of *, values or ranges with an optional /step, for example"
-          + " \"0 2 * * *\"; or one of @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually";
+      "five fields, minute (0-59) hour (0-23) day-of-month (1-31) month (1-12 or JAN-DEC)"
+          + " day-of-week (0-7 or SUN-SAT, 0 and 7 are Sunday), each a list of *, values or ranges"
+          + " with an optional /step, for example \"0 2 * * *\"; or one of @hourly, @daily,"
+          + " @midnight, @weekly, @monthly, @yearly, @annually";
 
   /** The accepted form of {@code spec.timeZone}, quoted in every error about it. */
   public static final String ACCEPTED_ZONE =
@@ -80,7 +83,8 @@ public final class Schedule {
     }
     String normalized = cron.strip().replaceAll("\\s+", " ");
     if (normalized.startsWith("TZ=") || normalized.startsWith("CRON_TZ=")) {
-      throw invalidCron(cron, "a TZ= or CRON_TZ= prefix is not accepted, set spec.timeZone instead");
+      throw invalidCron(
+          cron, "a TZ= or CRON_TZ= prefix is not accepted, set spec.timeZone instead");
     }
     String fields = NICKNAMES.getOrDefault(normalized.toLowerCase(Locale.ROOT), normalized);
     if (fields.startsWith("@")) {
@@ -106,7 +110,8 @@ public final class Schedule {
     ExecutionTime wallClock = ExecutionTime.forCron(parsed);
     Schedule schedule = new Schedule(normalized, zone, wallClock);
     if (schedule.nextLocal(LocalDateTime.of(2000, 1, 1, 0, 0)).isEmpty()) {
-      throw invalidCron(cron, "it matches no date (for example day 31 of a month that has 30 days)");
+      throw invalidCron(
+          cron, "it matches no date (for example day 31 of a month that has 30 days)");
     }
     return schedule;
   }
@@ -130,7 +135,12 @@ public final class Schedule {
     return new InvalidScheduleException(
         "spec.schedule",
         cron,
-        "spec.schedule \"" + cron + "\" is not a valid cron expression (" + why + "): use " + ACCEPTED_CRON);
+        "spec.schedule \""
+            + cron
+            + "\" is not a valid cron expression ("
+            + why
+            + "): use "
+            + ACCEPTED_CRON);
   }
 
   /** The expression as written, with runs of blanks made one. */
@@ -148,8 +158,9 @@ public final class Schedule {
   }
 
   /**
-   * The slot that is due at {@code now}: the latest slot at or before {@code now}, if it is strictly after {@code
-   * after} (null: no lower bound). Slots before it are never returned, so after a long pause there is at most one.
+   * The slot that is due at {@code now}: the latest slot at or before {@code now}, if it is
+   * strictly after {@code after} (null: no lower bound). Slots before it are never returned, so
+   * after a long pause there is at most one.
    */
   public Optional<Instant> due(Instant now, Instant after) {
     return nextSlot(now)
@@ -160,7 +171,8 @@ public final class Schedule {
 
   /** The first local slot whose instant is after {@code now}. */
   private Optional<LocalDateTime> nextSlot(Instant now) {
-    // Every local time up to now's own has an instant at or before now; only in an autumn overlap do a few later
+    // Every local time up to now's own has an instant at or before now; only in an autumn overlap
+    // do a few later
     // local times still map to instants before now, and they are stepped over.
     Optional<LocalDateTime> local = nextLocal(LocalDateTime.ofInstant(now, zone));
     while (local.isPresent() && !instant(local.get()).isAfter(now)) {
@@ -171,11 +183,15 @@ public final class Schedule {
 
   private Optional<LocalDateTime> nextLocal(LocalDateTime local) {
     // cron-utils evaluates in UTC, which has no DST: it sees the wall clock as it is written.
-    return wallClock.nextExecution(local.atZone(ZoneOffset.UTC)).map(ZonedDateTime::toLocalDateTime);
+    return wallClock
+        .nextExecution(local.atZone(ZoneOffset.UTC))
+        .map(ZonedDateTime::toLocalDateTime);
   }
 
   private Optional<LocalDateTime> previousLocal(LocalDateTime local) {
-    return wallClock.lastExecution(local.atZone(ZoneOffset.UTC)).map(ZonedDateTime::toLocalDateTime);
+    return wallClock
+        .lastExecution(local.atZone(ZoneOffset.UTC))
+        .map(ZonedDateTime::toLocalDateTime);
   }
 
   /** The instant of a local slot, by the DST rules in the class comment. */

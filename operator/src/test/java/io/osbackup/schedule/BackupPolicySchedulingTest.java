@@ -36,8 +36,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The policy scheduler in the real operator on the embedded API (fabric8 CRUD mock), with a clock the test moves.
- * The store's Secret does not exist, so runs stay Pending (active) until the test plays their end.
+ * The policy scheduler in the real operator on the embedded API (fabric8 CRUD mock), with a clock
+ * the test moves. The store's Secret does not exist, so runs stay Pending (active) until the test
+ * plays their end.
  */
 class BackupPolicySchedulingTest {
 
@@ -62,16 +63,23 @@ class BackupPolicySchedulingTest {
   void start() throws Exception {
     server =
         new KubernetesMockServer(
-            new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(List.of()),
+            false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
     for (String plural : List.of("backupstores", "backuppolicies", "backupruns")) {
-      try (InputStream in = getClass().getResourceAsStream("/META-INF/fabric8/" + plural + ".osbackup.io-v1.yml")) {
-        CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+      try (InputStream in =
+          getClass().getResourceAsStream("/META-INF/fabric8/" + plural + ".osbackup.io-v1.yml")) {
+        CustomResourceDefinition crd =
+            client.apiextensions().v1().customResourceDefinitions().load(in).item();
         client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
       }
     }
-    // Now, to the second: a policy's creation time is the API server's real time, and slots before it never run.
+    // Now, to the second: a policy's creation time is the API server's real time, and slots before
+    // it never run.
     clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1));
     settings =
         OperatorSettings.defaults()
@@ -115,15 +123,21 @@ class BackupPolicySchedulingTest {
     assertThat(run.getSpec().getPolicyRef().getName()).isEqualTo("nightly");
     assertThat(run.getMetadata().getLabels()).containsEntry(Api.POLICY_LABEL, "nightly");
     assertThat(run.getMetadata().getOwnerReferences()).isNullOrEmpty();
-    await().atMost(WAIT).until(() -> slot.toString().equals(status("nightly").getLastScheduleTime()));
+    await()
+        .atMost(WAIT)
+        .until(() -> slot.toString().equals(status("nightly").getLastScheduleTime()));
     assertThat(status("nightly").getActiveRuns()).containsExactly(name);
-    assertThat(status("nightly").getNextScheduleTime()).isEqualTo(slot.plus(Duration.ofDays(1)).toString());
+    assertThat(status("nightly").getNextScheduleTime())
+        .isEqualTo(slot.plus(Duration.ofDays(1)).toString());
 
-    // A crash after the run was created but before the policy's status said so; the operator starts again.
+    // A crash after the run was created but before the policy's status said so; the operator starts
+    // again.
     stopOperator();
     updateStatus("nightly", s -> s.setLastScheduleTime(null));
     startOperator();
-    await().atMost(WAIT).until(() -> slot.toString().equals(status("nightly").getLastScheduleTime()));
+    await()
+        .atMost(WAIT)
+        .until(() -> slot.toString().equals(status("nightly").getLastScheduleTime()));
     sleep(1000);
     assertThat(runsOf("nightly")).extracting(r -> r.getMetadata().getName()).containsExactly(name);
   }
@@ -142,11 +156,16 @@ class BackupPolicySchedulingTest {
     BackupPolicyStatus.SkippedSlot skipped = status("forbid").getLastSkippedSlot();
     assertThat(skipped.getTime()).isEqualTo(second.toString());
     assertThat(skipped.getReason()).isEqualTo("RunStillActive");
-    assertThat(skipped.getMessage()).contains("slot " + second).contains(firstRun).contains("still active");
-    assertThat(eventsOf("forbid")).anySatisfy(e -> assertThat(e.getMessage()).isEqualTo(skipped.getMessage()));
+    assertThat(skipped.getMessage())
+        .contains("slot " + second)
+        .contains(firstRun)
+        .contains("still active");
+    assertThat(eventsOf("forbid"))
+        .anySatisfy(e -> assertThat(e.getMessage()).isEqualTo(skipped.getMessage()));
     sleep(1000);
     assertThat(runsOf("forbid")).hasSize(1);
-    assertThat(status("forbid").getNextScheduleTime()).isEqualTo(second.plus(Duration.ofHours(1)).toString());
+    assertThat(status("forbid").getNextScheduleTime())
+        .isEqualTo(second.plus(Duration.ofHours(1)).toString());
 
     finish(firstRun, RunPhase.Succeeded, second.plusSeconds(10));
     await().atMost(WAIT).until(() -> status("forbid").getLastSuccessfulRun() != null);
@@ -204,8 +223,11 @@ class BackupPolicySchedulingTest {
     String latest = BackupPolicyReconciler.runName("catchup", first.plus(Duration.ofDays(3)));
     await().atMost(WAIT).until(() -> run(latest) != null);
     sleep(1500);
-    assertThat(runsOf("catchup")).extracting(r -> r.getMetadata().getName()).containsExactly(latest);
-    assertThat(status("catchup").getNextScheduleTime()).isEqualTo(first.plus(Duration.ofDays(4)).toString());
+    assertThat(runsOf("catchup"))
+        .extracting(r -> r.getMetadata().getName())
+        .containsExactly(latest);
+    assertThat(status("catchup").getNextScheduleTime())
+        .isEqualTo(first.plus(Duration.ofDays(4)).toString());
   }
 
   @Test
@@ -232,7 +254,8 @@ class BackupPolicySchedulingTest {
 
   @Test
   void badTimeZoneOrCronIsNotReadyQuotingTheValueAndTheAcceptedForm() {
-    // The schema would refuse most of these; the embedded API does not check it, like an old CRD or a bypass.
+    // The schema would refuse most of these; the embedded API does not check it, like an old CRD or
+    // a bypass.
     create(policy("mars", "schedule: '0 2 * * *'\ntimeZone: Mars/Olympus_Mons"));
     create(policy("late", "schedule: '0 25 * * *'"));
     await().atMost(WAIT).until(() -> "InvalidTimeZone".equals(ready("mars").getReason()));
@@ -241,7 +264,9 @@ class BackupPolicySchedulingTest {
         .contains("\"Mars/Olympus_Mons\"")
         .contains("IANA time zone name such as \"UTC\"");
     await().atMost(WAIT).until(() -> "InvalidSchedule".equals(ready("late").getReason()));
-    assertThat(ready("late").getMessage()).contains("spec.schedule \"0 25 * * *\"").contains("\"0 2 * * *\"");
+    assertThat(ready("late").getMessage())
+        .contains("spec.schedule \"0 25 * * *\"")
+        .contains("\"0 2 * * *\"");
     assertThat(eventsOf("late"))
         .anySatisfy(
             e -> {
@@ -331,7 +356,8 @@ class BackupPolicySchedulingTest {
   }
 
   Instant awaitNextSchedule(String policy) {
-    String next = await().atMost(WAIT).until(() -> status(policy).getNextScheduleTime(), n -> n != null);
+    String next =
+        await().atMost(WAIT).until(() -> status(policy).getNextScheduleTime(), n -> n != null);
     return Instant.parse(next);
   }
 
@@ -347,7 +373,8 @@ class BackupPolicySchedulingTest {
         .ignoreException(KubernetesClientException.class)
         .until(
             () -> {
-              BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(NS).withName(policy).get();
+              BackupPolicy p =
+                  client.resources(BackupPolicy.class).inNamespace(NS).withName(policy).get();
               change.accept(p.getStatus());
               client.resource(p).updateStatus();
               return true;
@@ -362,7 +389,8 @@ class BackupPolicySchedulingTest {
         .until(
             () -> {
               BackupRun run = run(name);
-              BackupRunStatus status = run.getStatus() == null ? new BackupRunStatus() : run.getStatus();
+              BackupRunStatus status =
+                  run.getStatus() == null ? new BackupRunStatus() : run.getStatus();
               status.setPhase(phase);
               status.setBackupId(name);
               status.setCompletionTime(at.toString());
