@@ -11,12 +11,14 @@ import java.util.Set;
  * @param agentImage image of the agent Jobs (the operator's own image)
  * @param namespaces namespaces to watch; empty for all
  * @param planRules what policy authors may ask of a Job: node paths it may read, images it may run
- * @param pollInterval how often an active run is looked at even when nothing changes (progress, missed events)
+ * @param pollInterval how often an active run, and a policy between its slots, is looked at even when nothing
+ *     changes (progress, missed events, clock jumps)
  * @param pendingTimeout how long a run waits for its policy, store, Secrets or bucket before it fails
  * @param podStartTimeout how long a Job's pod may stay unable to start (image not pulled, volume not mounted,
  *     unschedulable) before its task fails with the kubelet's or scheduler's reason
  * @param leaderElectionNamespace namespace of the leader-election Lease; null runs without leader election (one
  *     replica, or the embedded API of local mode)
+ * @param clock every "now" of the operator: run ages, schedule slots, condition and Event times
  */
 public record OperatorSettings(
     String agentImage,
@@ -54,6 +56,12 @@ public record OperatorSettings(
     return new OperatorSettings(
         agentImage, namespaces, planRules, interval, pendingTimeout, podStartTimeout, leaderElectionNamespace,
         clock);
+  }
+
+  /** The same settings with another clock, for tests that move time. */
+  public OperatorSettings withClock(Clock clock) {
+    return new OperatorSettings(
+        agentImage, namespaces, planRules, pollInterval, pendingTimeout, leaderElectionNamespace, clock);
   }
 
   public OperatorSettings withPlanRules(PlanRules rules) {

@@ -14,7 +14,9 @@ public class BackupPolicyStatus extends ResourceStatus {
   /** Condition type: the policy is valid and its store exists. */
   public static final String READY = "Ready";
 
-  @JsonPropertyDescription("When the last scheduled run was created (RFC 3339).")
+  @JsonPropertyDescription(
+      "The slot (RFC 3339) of the last scheduled run created; its run is named <policy>-<yyyyMMdd-HHmmss> of this"
+          + " time in UTC.")
   private String lastScheduleTime;
 
   @JsonPropertyDescription("When the next scheduled run is due (RFC 3339).")
@@ -26,11 +28,35 @@ public class BackupPolicyStatus extends ResourceStatus {
   @JsonPropertyDescription("Runs of this policy that have not ended.")
   private List<String> activeRuns = new ArrayList<>();
 
+  @JsonPropertyDescription(
+      "The last slot that started no run: skipped because a run was still active (concurrencyPolicy Forbid), or"
+          + " missed because it was noticed more than startingDeadlineSeconds late.")
+  private SkippedSlot lastSkippedSlot;
+
   @JsonPropertyDescription("Number of successful backups kept by retention at its last pass.")
   private Integer keptBackups;
 
   @JsonPropertyDescription("Backups retention will delete at its next pass (a preview of the rules).")
   private List<String> dueForDeletion = new ArrayList<>();
+
+  /** A scheduled slot that started no run, and why. */
+  @Data
+  public static class SkippedSlot {
+    /** Reason: a run of the policy was still active and concurrencyPolicy is Forbid. */
+    public static final String CONCURRENCY_FORBID = "RunStillActive";
+
+    /** Reason: the slot was noticed more than startingDeadlineSeconds late. */
+    public static final String MISSED_DEADLINE = "MissedStartingDeadline";
+
+    @JsonPropertyDescription("The slot (RFC 3339).")
+    private String time;
+
+    @JsonPropertyDescription("RunStillActive or MissedStartingDeadline.")
+    private String reason;
+
+    @JsonPropertyDescription("What happened, naming the active run or the deadline.")
+    private String message;
+  }
 
   /** A run by name and time. */
   @Data

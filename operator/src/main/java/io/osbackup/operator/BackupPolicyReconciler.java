@@ -1,0 +1,416 @@
+package io.osbackup.operator;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupPolicyStatus;
+import io.osbackup.api.v1alpha1.BackupPolicyStatus.RunReference;
+import io.osbackup.api.v1alpha1.BackupPolicyStatus.SkippedSlot;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupRunSpec;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.ConcurrencyPolicy;
+import io.osbackup.api.v1alpha1.LocalRef;
+import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.plan.JobNames;
+import io.osbackup.schedule.InvalidScheduleException;
+import io.osbackup.schedule.Schedule;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a policy's scheduled BackupRuns: at each cron slot (in the policy's time zone) one run
+ * named {@code <policy>-<yyyyMMdd-HHmmss>} of the slot in UTC, honouring suspend, concurrencyPolicy
+ * and startingDeadlineSeconds, and keeps the policy's status (last and next slot, last success,
+ * active runs, Ready) in step with its runs.
+ */
+@ControllerConfiguration(name = "backuppolicy")
+public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BackupPolicyReconciler.class);
+  private static final Duration RETRY = Duration.ofSeconds(10);
+  private static final DateTimeFormatter RUN_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  private final OperatorSettings settings;
+  private InformerEventSource<BackupRun, BackupPolicy> runs;
+  private InformerEventSource<BackupStore, BackupPolicy> stores;
+
+  public BackupPolicyReconciler(OperatorSettings settings) {
+    this.settings = settings;
+  }
+
+  /**
+   * The name of the run of {@code policy} for {@code slot}: the same name on every operator, so it
+   * is made once.
+   */
+  public static String runName(String policy, Instant slot) {
+    return policy + "-" + RUN_TIME.format(slot);
+  }
+
+  @Override
+  public List<EventSource<?, BackupPolicy>> prepareEventSources(
+      EventSourceContext<BackupPolicy> context) {
+    // Every run of a policy, scheduled or made by hand, maps to it through spec.policyRef: its end
+    // updates the
+    // policy's last success and active runs, and a hand-made active run counts for
+    // concurrencyPolicy.
+    runs =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(BackupRun.class, BackupPolicy.class)
+                .withSecondaryToPrimaryMapper(
+                    run ->
+                        policyOf(run)
+                            .map(p -> Set.of(new ResourceID(p, run.getMetadata().getNamespace())))
+                            .orElse(Set.of()))
+                .build(),
+            context);
+    var policies = context.getPrimaryCache();
+    stores =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(BackupStore.class, BackupPolicy.class)
+                .withSecondaryToPrimaryMapper(
+                    store ->
+                        policies
+                            .list(
+                                store.getMetadata().getNamespace(),
+                                p -> store.getMetadata().getName().equals(storeOf(p)))
+                            .map(ResourceID::fromResource)
+                            .collect(Collectors.toSet()))
+                .build(),
+            context);
+    return List.of(runs, stores);
+  }
+
+  @Override
+  public UpdateControl<BackupPolicy> reconcile(BackupPolicy policy, Context<BackupPolicy> context) {
+    if (!runs.isRunning() || !stores.isRunning()) {
+      // The operator is stopping: its caches are being emptied and would tell of no runs and no
+      // store.
+      return UpdateControl.noUpdate();
+    }
+    String before = Serialization.asJson(policy.getStatus());
+    BackupPolicyStatus status =
+        policy.getStatus() == null ? new BackupPolicyStatus() : policy.getStatus();
+    policy.setStatus(status);
+    Duration recheck = new Step(policy, status, context.getClient()).run();
+    UpdateControl<BackupPolicy> control =
+        Objects.equals(before, Serialization.asJson(status))
+            ? UpdateControl.noUpdate()
+            : UpdateControl.patchStatus(policy);
+    return StatusWriter.write(control.rescheduleAfter(recheck), policy, context);
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<BackupPolicy> updateErrorStatus(
+      BackupPolicy policy, Context<BackupPolicy> context, Exception e) {
+    if (!(e instanceof StatusWriter.StaleStatusException)) {
+      LOG.warn(
+          "policy {}/{}: {}",
+          policy.getMetadata().getNamespace(),
+          policy.getMetadata().getName(),
+          e.toString());
+      new EventRecorder(context.getClient(), settings.clock())
+          .warning(
+              policy,
+              "ReconcileError",
+              "will retry in " + RETRY.toSeconds() + " s: " + e.getMessage());
+    }
+    return ErrorStatusUpdateControl.<BackupPolicy>noStatusUpdate().rescheduleAfter(RETRY);
+  }
+
+  private static Optional<String> policyOf(BackupRun run) {
+    return Optional.ofNullable(run.getSpec())
+        .map(BackupRunSpec::getPolicyRef)
+        .map(LocalRef::getName);
+  }
+
+  private static String storeOf(BackupPolicy policy) {
+    return policy.getSpec() == null || policy.getSpec().getStoreRef() == null
+        ? null
+        : policy.getSpec().getStoreRef().getName();
+  }
+
+  private static boolean isActive(BackupRun run) {
+    return run.getStatus() == null
+        || run.getStatus().getPhase() == null
+        || !run.getStatus().getPhase().isFinal();
+  }
+
+  /** One reconciliation of one policy; {@link #run()} returns when to look again. */
+  private final class Step {
+    private final BackupPolicy policy;
+    private final BackupPolicyStatus status;
+    private final KubernetesClient client;
+    private final EventRecorder events;
+    private final String ns;
+    private final String name;
+    private final Instant now;
+
+    Step(BackupPolicy policy, BackupPolicyStatus status, KubernetesClient client) {
+      this.policy = policy;
+      this.status = status;
+      this.client = client;
+      this.events = new EventRecorder(client, settings.clock());
+      this.ns = policy.getMetadata().getNamespace();
+      this.name = policy.getMetadata().getName();
+      this.now = settings.clock().instant();
+    }
+
+    Duration run() {
+      status.setObservedGeneration(policy.getMetadata().getGeneration());
+      List<BackupRun> own =
+          runs.list(ns, r -> policyOf(r).filter(name::equals).isPresent()).toList();
+      observeRuns(own);
+
+      String cron = policy.getSpec().getSchedule();
+      Schedule schedule = null;
+      if (cron != null && !cron.isBlank()) {
+        try {
+          schedule = Schedule.parse(cron, policy.getSpec().getTimeZone());
+        } catch (InvalidScheduleException e) {
+          status.setNextScheduleTime(null);
+          String reason = "spec.timeZone".equals(e.field()) ? "InvalidTimeZone" : "InvalidSchedule";
+          ready(false, reason, e.getMessage());
+          return settings.pollInterval();
+        }
+      }
+      String store = storeOf(policy);
+      if (stores.get(new ResourceID(store, ns)).isEmpty()
+          && client.resources(BackupStore.class).inNamespace(ns).withName(store).get() == null) {
+        status.setNextScheduleTime(null);
+        ready(
+            false,
+            "StoreNotFound",
+            "spec.storeRef names BackupStore '"
+                + store
+                + "', which does not exist in namespace "
+                + ns
+                + ": create it or fix spec.storeRef");
+        return settings.pollInterval();
+      }
+      if (schedule == null) {
+        status.setNextScheduleTime(null);
+        ready(
+            true,
+            "OnDemandOnly",
+            "no spec.schedule: runs start only when a BackupRun names this policy");
+        return settings.pollInterval();
+      }
+      if (Boolean.TRUE.equals(policy.getSpec().getSuspend())) {
+        status.setNextScheduleTime(null);
+        ready(
+            true,
+            "Suspended",
+            "spec.suspend is true: no scheduled runs; runs created by hand still start");
+        return settings.pollInterval();
+      }
+
+      schedule.due(now, after()).ifPresent(this::startSlot);
+      Optional<Instant> next = schedule.next(now);
+      status.setNextScheduleTime(next.map(Instant::toString).orElse(null));
+      ready(
+          true,
+          "Scheduled",
+          "schedule \""
+              + schedule.expression()
+              + "\" in "
+              + schedule.zone()
+              + next.map(n -> ", next run at " + n).orElse(""));
+      Duration untilNext = next.map(n -> Duration.between(now, n)).orElse(settings.pollInterval());
+      return untilNext.compareTo(settings.pollInterval()) < 0 ? untilNext : settings.pollInterval();
+    }
+
+    /** Sets activeRuns and lastSuccessfulRun from the policy's runs. */
+    private void observeRuns(List<BackupRun> own) {
+      List<BackupRun> active =
+          own.stream()
+              .filter(BackupPolicyReconciler::isActive)
+              .sorted(Comparator.comparing(r -> r.getMetadata().getName()))
+              .toList();
+      status.setActiveRuns(
+          active.stream().map(r -> r.getMetadata().getName()).collect(Collectors.toList()));
+      own.stream()
+          .filter(r -> r.getStatus() != null && r.getStatus().getPhase() == RunPhase.Succeeded)
+          .filter(r -> r.getStatus().getCompletionTime() != null)
+          .max(
+              Comparator.comparing(
+                      (BackupRun r) -> Instant.parse(r.getStatus().getCompletionTime()))
+                  .thenComparing(r -> r.getMetadata().getName()))
+          .ifPresent(
+              r -> {
+                RunReference last = new RunReference();
+                last.setName(r.getMetadata().getName());
+                last.setBackupId(r.getStatus().getBackupId());
+                last.setTime(r.getStatus().getCompletionTime());
+                if (!last.equals(status.getLastSuccessfulRun())) {
+                  // Here a run of this policy has newly succeeded: the place for the retention
+                  // pass.
+                  status.setLastSuccessfulRun(last);
+                }
+              });
+    }
+
+    /**
+     * Slots up to this instant are handled: the last one run or skipped, or the policy's creation
+     * (a new policy does not run slots from before it existed).
+     */
+    private Instant after() {
+      String created = policy.getMetadata().getCreationTimestamp();
+      Instant after = created == null ? Instant.EPOCH : Instant.parse(created);
+      for (String handled :
+          new String[] {
+            status.getLastScheduleTime(),
+            status.getLastSkippedSlot() == null ? null : status.getLastSkippedSlot().getTime()
+          }) {
+        if (handled != null && Instant.parse(handled).isAfter(after)) {
+          after = Instant.parse(handled);
+        }
+      }
+      return after;
+    }
+
+    private void startSlot(Instant slot) {
+      String runName = runName(name, slot);
+      Long deadline = policy.getSpec().getStartingDeadlineSeconds();
+      if (deadline != null && slot.plusSeconds(deadline).isBefore(now)) {
+        skip(
+            slot,
+            SkippedSlot.MISSED_DEADLINE,
+            "slot "
+                + slot
+                + " missed: noticed at "
+                + now
+                + ", more than startingDeadlineSeconds ("
+                + deadline
+                + ") late; the next slot runs as usual");
+        return;
+      }
+      if (client.resources(BackupRun.class).inNamespace(ns).withName(runName).get() != null) {
+        // Created before, by this or an earlier operator whose status write was lost.
+        status.setLastScheduleTime(slot.toString());
+        return;
+      }
+      // Asked of the API, not the cache: a run created a moment ago must count.
+      List<BackupRun> active =
+          client.resources(BackupRun.class).inNamespace(ns).list().getItems().stream()
+              .filter(r -> policyOf(r).filter(name::equals).isPresent())
+              .filter(BackupPolicyReconciler::isActive)
+              .toList();
+      if (!active.isEmpty()
+          && policy.getSpec().getConcurrencyPolicy() != ConcurrencyPolicy.Replace) {
+        skip(
+            slot,
+            SkippedSlot.CONCURRENCY_FORBID,
+            "slot "
+                + slot
+                + " skipped: run "
+                + names(active)
+                + " still active (concurrencyPolicy Forbid)");
+        return;
+      }
+      for (BackupRun old : active) {
+        client
+            .resources(BackupRun.class)
+            .inNamespace(ns)
+            .withName(old.getMetadata().getName())
+            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancel\":true}}");
+        events.normal(
+            policy,
+            "RunReplaced",
+            "slot "
+                + slot
+                + ": cancelled run "
+                + old.getMetadata().getName()
+                + " (concurrencyPolicy Replace)");
+      }
+      create(runName, slot);
+      status.setLastScheduleTime(slot.toString());
+      if (!status.getActiveRuns().contains(runName)) {
+        status.getActiveRuns().add(runName);
+      }
+    }
+
+    private void create(String runName, Instant slot) {
+      BackupRun run = new BackupRun();
+      run.setMetadata(
+          new ObjectMetaBuilder()
+              .withName(runName)
+              .withNamespace(ns)
+              .addToLabels(Api.POLICY_LABEL, JobNames.labelValue(name))
+              .addToLabels(Api.MANAGED_BY_LABEL, Api.MANAGED_BY)
+              .addToAnnotations(Api.GROUP + "/scheduled-at", slot.toString())
+              .build());
+      BackupRunSpec spec = new BackupRunSpec();
+      spec.setPolicyRef(new LocalRef(name));
+      run.setSpec(spec);
+      // No owner reference: deleting a policy must not delete the runs that describe its backups.
+      try {
+        client.resource(run).create();
+        events.normal(policy, "RunCreated", "slot " + slot + ": created BackupRun " + runName);
+        LOG.info("policy {}/{}: slot {} created run {}", ns, name, slot, runName);
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+      }
+    }
+
+    private void skip(Instant slot, String reason, String message) {
+      SkippedSlot skipped = new SkippedSlot();
+      skipped.setTime(slot.toString());
+      skipped.setReason(reason);
+      skipped.setMessage(message);
+      status.setLastSkippedSlot(skipped);
+      events.warning(policy, reason, message);
+      LOG.info("policy {}/{}: {}", ns, name, message);
+    }
+
+    private void ready(boolean ready, String reason, String message) {
+      Optional<String> previous =
+          status
+              .condition(BackupPolicyStatus.READY)
+              .map(c -> c.getReason() + ": " + c.getMessage());
+      Conditions.set(
+          status,
+          BackupPolicyStatus.READY,
+          ready,
+          reason,
+          message,
+          policy.getMetadata().getGeneration(),
+          settings.clock());
+      if (!ready && !previous.equals(Optional.of(reason + ": " + message))) {
+        events.warning(policy, reason, message);
+      }
+    }
+  }
+
+  private static String names(List<BackupRun> runs) {
+    return runs.stream().map(r -> r.getMetadata().getName()).collect(Collectors.joining(", "));
+  }
+}
