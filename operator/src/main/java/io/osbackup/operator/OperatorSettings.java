@@ -61,7 +61,8 @@ public record OperatorSettings(
   /** The same settings with another clock, for tests that move time. */
   public OperatorSettings withClock(Clock clock) {
     return new OperatorSettings(
-        agentImage, namespaces, planRules, pollInterval, pendingTimeout, leaderElectionNamespace, clock);
+        agentImage, namespaces, planRules, pollInterval, pendingTimeout, podStartTimeout, leaderElectionNamespace,
+        clock);
   }
 
   public OperatorSettings withPlanRules(PlanRules rules) {
