@@ -28,6 +28,8 @@ import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.api.v1alpha1.RunProgress;
 import io.osbackup.api.v1alpha1.RunTask;
 import io.osbackup.api.v1alpha1.TaskPhase;
+import io.osbackup.catalog.Catalog;
+import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.Manifest;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.JobNames;
@@ -90,7 +92,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
     status.setObservedGeneration(run.getMetadata().getGeneration());
     Step step = new Step(run, status, context.getClient(), context);
     UpdateControl<BackupRun> control;
-    if (status.getPlan() == null) {
+    if (status.getPlan() == null && FoundBackups.isFound(run)) {
+      control = step.adopt();
+    } else if (status.getPlan() == null) {
       control = step.plan();
     } else if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
       control = step.cancel();
@@ -211,6 +215,66 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           run, "Planned", "backup " + result.backupId() + ": " + result.tasks().size() + " Jobs, folder " + result.folder());
       // The plan is stored before any Job exists, so a restart never plans (and names Jobs) twice.
       return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofMillis(200));
+    }
+
+    /**
+     * A run created for a backup found in the store (annotated with its manifest and store) is not planned: its
+     * status is read from the manifest. It waits while the store or its Secret is missing or the bucket does not
+     * answer, and fails only when the manifest is gone or is not a backup of the run's policy.
+     */
+    UpdateControl<BackupRun> adopt() {
+      String key = FoundBackups.annotation(run, FoundBackups.MANIFEST_ANNOTATION).orElseThrow();
+      String storeName = FoundBackups.annotation(run, FoundBackups.STORE_ANNOTATION).orElse(null);
+      BackupStore store =
+          storeName == null ? null : client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get();
+      if (store == null) {
+        return awaitStore(
+            "StoreNotFound",
+            "annotation " + FoundBackups.STORE_ANNOTATION + " names BackupStore '" + storeName + "', which does not"
+                + " exist in namespace " + ns + ": apply the store that holds " + key);
+      }
+      var s3 = store.getSpec().getS3();
+      Optional<byte[]> bytes;
+      try (ObjectStore bucket = new StoreConnector(client).connect(ns, s3)) {
+        bytes = Catalog.of(bucket).read(key);
+      } catch (StoreConnector.CredentialsProblem e) {
+        return awaitStore(e.reason(), e.getMessage());
+      } catch (IOException e) {
+        return awaitStore("StoreUnavailable", "cannot read manifest " + key + ": " + e.getMessage());
+      }
+      if (bytes.isEmpty()) {
+        String message =
+            "manifest " + key + " is not in bucket " + s3.getBucket() + " of store '" + storeName + "': the backup"
+                + " is gone";
+        fail(null, null, "ManifestNotFound", message);
+        return end(RunPhase.Failed, "ManifestNotFound", message);
+      }
+      Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+      Optional<String> problem =
+          parsed.backup() == null
+              ? Optional.of("manifest " + key + " " + parsed.problem())
+              : FoundBackups.mismatch(run, parsed.backup());
+      if (problem.isPresent()) {
+        fail(null, null, "ManifestInvalid", problem.get());
+        return end(RunPhase.Failed, "ManifestInvalid", problem.get());
+      }
+      FoundBackups.fill(status, parsed.backup(), storeName, s3);
+      Conditions.set(
+          status, BackupRunStatus.COMPLETE, true, FoundBackups.FOUND_IN_STORE, status.getMessage(), generation(),
+          settings.clock());
+      events.normal(run, FoundBackups.FOUND_IN_STORE, status.getMessage());
+      LOG.info("run {}/{} {}", ns, run.getMetadata().getName(), status.getMessage());
+      return UpdateControl.patchStatus(run);
+    }
+
+    private UpdateControl<BackupRun> awaitStore(String reason, String message) {
+      status.setPhase(RunPhase.Pending);
+      if (!Objects.equals(status.getMessage(), message)) {
+        events.warning(run, reason, message);
+      }
+      status.setMessage(message);
+      Conditions.set(status, BackupRunStatus.COMPLETE, false, reason, message, generation(), settings.clock());
+      return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofSeconds(30));
     }
 
     /**

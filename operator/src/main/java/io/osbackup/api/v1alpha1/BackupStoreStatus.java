@@ -8,6 +8,9 @@ public class BackupStoreStatus extends ResourceStatus {
   /** Condition type: the bucket answered a write, a read and a delete. */
   public static final String AVAILABLE = "Available";
 
+  /** Condition type: the last catalog sync read every manifest under the store's namespace folder. */
+  public static final String CATALOG_SYNCED = "CatalogSynced";
+
   @JsonPropertyDescription("When the bucket was last checked (RFC 3339).")
   private String lastProbeTime;
 

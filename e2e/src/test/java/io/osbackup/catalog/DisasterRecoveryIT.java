@@ -1,0 +1,376 @@
+package io.osbackup.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.osbackup.api.v1alpha1.ArtifactStatus;
+import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.BackupStoreStatus;
+import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.local.LocalCluster;
+import io.osbackup.local.MariaDbServer;
+import io.osbackup.local.S3Server;
+import io.osbackup.operator.OperatorSettings;
+import io.osbackup.store.ArtifactUpload;
+import io.osbackup.store.Compression;
+import io.osbackup.store.Json;
+import io.osbackup.store.ObjectStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The disaster story: backups are taken, every osbackup resource is lost, the store is applied again, and every backup
+ * comes back as a BackupRun read from its manifest. The real operator on the embedded Kubernetes API, the local Job
+ * runner running the real agent, a real MariaDB and a real S3 server.
+ */
+class DisasterRecoveryIT {
+
+  static final String NS = "openstack";
+  static final String BUCKET = "openstack-backups";
+  static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+  @TempDir static Path work;
+  static S3Server s3;
+  static MariaDbServer db;
+  static LocalCluster cluster;
+  static KubernetesClient client;
+  static ObjectStore bucket;
+
+  @BeforeAll
+  static void start() throws Exception {
+    s3 = S3Server.start(work.resolve("s3"));
+    s3.createBucket(BUCKET);
+    bucket = s3.store(BUCKET);
+    db = MariaDbServer.start(work.resolve("db"));
+    db.execute(
+        "CREATE DATABASE keystone",
+        "CREATE TABLE keystone.project (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255))",
+        "INSERT INTO keystone.project VALUES ('p1', 'admin'), ('p2', 'service')",
+        "CREATE DATABASE nova",
+        "CREATE TABLE nova.instances (id INT PRIMARY KEY, hostname VARCHAR(255))",
+        "INSERT INTO nova.instances VALUES (1, 'vm-1')");
+    cluster =
+        LocalCluster.start(
+            work.resolve("cluster"),
+            OperatorSettings.defaults()
+                .withPendingTimeout(Duration.ofSeconds(2))
+                .withPollInterval(Duration.ofSeconds(1)),
+            Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
+    client = cluster.client();
+    cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
+    Path swift = Files.createDirectories(cluster.nodes().root("controller-1").resolve("etc/swift"));
+    Files.write(swift.resolve("object.ring.gz"), new byte[] {31, -117, 8, 0, 1, 2, 3});
+    Files.writeString(swift.resolve("object.builder"), "builder");
+    apply(secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
+  }
+
+  @AfterAll
+  static void stop() {
+    for (AutoCloseable c : new AutoCloseable[] {cluster, bucket, db, s3}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception e) {
+        // keep closing the others
+      }
+    }
+  }
+
+  @Test
+  void afterEveryResourceIsLostApplyingTheStoreAgainBringsEveryBackupBack() throws Exception {
+    apply(store());
+    applyPolicies();
+    awaitStore(s -> s.condition(BackupStoreStatus.AVAILABLE).map(c -> "True".equals(c.getStatus())).orElse(false));
+
+    // Three backups of two policies; one run named by hand, so its backup id is not its name.
+    List<BackupRun> originals =
+        List.of(
+            runAndAwait("rings", "rings-20261121-020000"),
+            runAndAwait("rings", "rings-by-hand"),
+            runAndAwait("keystone", "keystone-20261121-020000"));
+    Map<String, List<String>> artifacts = new LinkedHashMap<>();
+    long bytes = 0;
+    for (BackupRun run : originals) {
+      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      artifacts.put(run.getStatus().getBackupId(), describe(run.getStatus().getArtifacts()));
+      bytes += run.getStatus().getSize();
+    }
+    assertThat(artifacts.keySet())
+        .contains("rings-20261121-020000", "keystone-20261121-020000")
+        .anySatisfy(id -> assertThat(id).startsWith("rings-").hasSize("rings-20261121-020000-abcdef".length()));
+
+    // A manifest cut short, and a backup of another namespace in the same bucket: neither becomes a run here.
+    BackupRun first = originals.get(0);
+    byte[] manifest = Json.MAPPER.writeValueAsBytes(bucket.getJson(first.getStatus().getManifestKey(), Map.class).get());
+    String corrupted = "prod/" + NS + "/rings/rings-20261120-020000/manifest.json";
+    write(corrupted, java.util.Arrays.copyOf(manifest, manifest.length / 2));
+    write(first.getStatus().getManifestKey().replace("/" + NS + "/", "/other-ns/"), manifest);
+
+    // The disaster: every osbackup resource is gone (and with the runs, their Jobs), the operator restarts.
+    cluster.stopOperator();
+    for (Class<? extends HasMetadata> kind : List.of(BackupRun.class, BackupPolicy.class, BackupStore.class)) {
+      client.resources(kind).inNamespace(NS).delete();
+    }
+    client.batch().v1().jobs().inNamespace(NS).delete();
+    await().atMost(Duration.ofSeconds(20)).until(
+        () -> client.resources(BackupRun.class).inNamespace(NS).list().getItems().isEmpty()
+            && client.resources(BackupStore.class).inNamespace(NS).list().getItems().isEmpty()
+            && client.batch().v1().jobs().inNamespace(NS).list().getItems().isEmpty());
+    cluster.startOperator();
+
+    // The store and the policies are applied again: every backup is back, as it was.
+    apply(store());
+    applyPolicies();
+    BackupStore store =
+        awaitStore(s -> s.getBackups() != null && s.getBackups() == 3 && s.getLastSyncTime() != null);
+    assertThat(store.getStatus().getBytes()).isEqualTo(bytes);
+    assertThat(store.getStatus().condition(BackupStoreStatus.CATALOG_SYNCED).orElseThrow().getStatus())
+        .isEqualTo("True");
+    List<BackupRun> found = awaitRuns(3);
+    assertThat(found).extracting(r -> r.getMetadata().getName()).containsExactlyInAnyOrderElementsOf(artifacts.keySet());
+    for (BackupRun run : found) {
+      var status = run.getStatus();
+      String id = run.getMetadata().getName();
+      BackupRun original =
+          originals.stream().filter(o -> id.equals(o.getStatus().getBackupId())).findFirst().orElseThrow();
+      assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(status.getFoundInStore()).isTrue();
+      assertThat(status.getBackupId()).isEqualTo(id);
+      assertThat(status.getFolder()).isEqualTo(original.getStatus().getFolder());
+      assertThat(status.getManifestKey()).isEqualTo(original.getStatus().getManifestKey());
+      assertThat(status.getSize()).isEqualTo(original.getStatus().getSize());
+      assertThat(describe(status.getArtifacts())).isEqualTo(artifacts.get(id));
+      assertThat(status.getTasks()).isEmpty();
+      assertThat(status.condition("Complete").orElseThrow().getReason()).isEqualTo("FoundInStore");
+      assertThat(run.getSpec().getPolicyRef().getName()).isEqualTo(original.getSpec().getPolicyRef().getName());
+      assertThat(run.getMetadata().getLabels())
+          .containsEntry("osbackup.io/found-in-store", "true")
+          .containsEntry("osbackup.io/policy", original.getSpec().getPolicyRef().getName());
+      assertThat(run.getMetadata().getAnnotations())
+          .containsEntry("osbackup.io/manifest", status.getManifestKey())
+          .containsEntry("osbackup.io/store", "primary");
+      assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).startsWith("FoundInStore: "));
+    }
+    assertThat(client.resources(BackupRun.class).inAnyNamespace().list().getItems()).hasSize(3);
+    assertThat(eventsOf(store))
+        .filteredOn(e -> e.startsWith("ManifestInvalid: "))
+        .singleElement()
+        .satisfies(e -> assertThat(e).contains(corrupted));
+
+    // A second sync finds nothing new, and no found run was ever planned: not one Job.
+    String firstSync = store.getStatus().getLastSyncTime();
+    store.getSpec().setProbeIntervalSeconds(31);
+    apply(store);
+    store = awaitStore(s -> s.getLastSyncTime() != null && !s.getLastSyncTime().equals(firstSync));
+    assertThat(store.getStatus().getBackups()).isEqualTo(3);
+    assertThat(client.resources(BackupRun.class).inNamespace(NS).list().getItems()).hasSize(3);
+    assertThat(eventsOf(store)).filteredOn(e -> e.startsWith("BackupFound: ")).hasSize(3);
+    assertThat(eventsOf(store)).filteredOn(e -> e.startsWith("ManifestInvalid: ")).hasSize(1);
+    Thread.sleep(2000);
+    assertThat(client.batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
+    assertThat(client.resources(BackupRun.class).inNamespace(NS).list().getItems())
+        .allSatisfy(r -> assertThat(r.getStatus().getPhase()).isEqualTo(RunPhase.Succeeded));
+  }
+
+  @Test
+  void aFoundRunWhoseManifestIsGoneFails() {
+    apply(store());
+    BackupRun run =
+        Serialization.unmarshal(
+            """
+            apiVersion: osbackup.io/v1alpha1
+            kind: BackupRun
+            metadata:
+              name: rings-20200101-000000
+              namespace: %s
+              annotations:
+                osbackup.io/manifest: prod/%s/rings/rings-20200101-000000/manifest.json
+                osbackup.io/store: primary
+            spec: {policyRef: {name: rings}}
+            """
+                .formatted(NS, NS),
+            BackupRun.class);
+    client.resource(run).inNamespace(NS).create();
+    BackupRun ended = awaitEnd("rings-20200101-000000");
+    assertThat(ended.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(ended.getStatus().getFailures()).singleElement().satisfies(f -> {
+      assertThat(f.getReason()).isEqualTo("ManifestNotFound");
+      assertThat(f.getMessage()).contains("rings-20200101-000000/manifest.json");
+    });
+    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel("osbackup.io/run", "rings-20200101-000000")
+        .list().getItems()).isEmpty();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** What a user compares: each artifact's key, size, SHA-256 and what it holds. */
+  static List<String> describe(List<ArtifactStatus> artifacts) {
+    return artifacts.stream()
+        .map(a -> a.getKey() + " " + a.getSize() + " " + a.getSha256() + " " + a.getTarget() + " " + a.getDatabase()
+            + " " + a.getNode() + " " + a.getFiles())
+        .sorted()
+        .collect(Collectors.toList());
+  }
+
+  static void write(String key, byte[] bytes) throws Exception {
+    try (ArtifactUpload upload = bucket.open(key, Compression.NONE)) {
+      upload.stream().write(bytes);
+      upload.finish();
+    }
+  }
+
+  static void applyPolicies() {
+    apply(
+        policy(
+            "rings",
+            """
+            files:
+              - name: swift-rings
+                nodeSelector: {openstack-role: controller}
+                paths: [/etc/swift]
+            """));
+    apply(
+        policy(
+            "keystone",
+            """
+            databases:
+              - name: galera
+                host: 127.0.0.1
+                port: %d
+                credentialsSecret: {name: backup-db}
+                include: [keystone, nova]
+            """
+                .formatted(db.port())));
+  }
+
+  static HasMetadata secret(String name, Map<String, String> values) {
+    Map<String, String> data = new LinkedHashMap<>();
+    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata().withData(data).build();
+  }
+
+  static BackupStore store() {
+    return Serialization.unmarshal(
+        """
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupStore
+        metadata: {name: primary, namespace: %s}
+        spec:
+          probeIntervalSeconds: 30
+          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
+               credentialsSecret: {name: backup-s3}}
+        """
+            .formatted(NS, s3.endpoint(), BUCKET, s3.region()),
+        BackupStore.class);
+  }
+
+  static BackupPolicy policy(String name, String targets) {
+    return Serialization.unmarshal(
+        """
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: %s, namespace: %s}
+        spec:
+          storeRef: {name: primary}
+          job: {activeDeadlineSeconds: 300}
+        %s
+        """
+            .formatted(name, NS, targets.indent(2)),
+        BackupPolicy.class);
+  }
+
+  static void apply(HasMetadata object) {
+    object.getMetadata().setNamespace(NS);
+    object.getMetadata().setResourceVersion(null);
+    client.resource(object).inNamespace(NS).createOr(existing -> existing.update());
+  }
+
+  static BackupRun runAndAwait(String policy, String name) {
+    BackupRun run =
+        Serialization.unmarshal(
+            """
+            apiVersion: osbackup.io/v1alpha1
+            kind: BackupRun
+            metadata: {name: %s, namespace: %s}
+            spec: {policyRef: {name: %s}}
+            """
+                .formatted(name, NS, policy),
+            BackupRun.class);
+    client.resource(run).inNamespace(NS).create();
+    return awaitEnd(name);
+  }
+
+  static BackupRun awaitEnd(String name) {
+    AtomicReference<BackupRun> last = new AtomicReference<>();
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
+              last.set(run);
+              return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+                  && run.getStatus().getPhase().isFinal();
+            });
+    return last.get();
+  }
+
+  static List<BackupRun> awaitRuns(int count) {
+    AtomicReference<List<BackupRun>> last = new AtomicReference<>();
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              List<BackupRun> runs = client.resources(BackupRun.class).inNamespace(NS).list().getItems();
+              last.set(runs);
+              return runs.size() == count
+                  && runs.stream().allMatch(r -> r.getStatus() != null && r.getStatus().getPhase() != null
+                      && r.getStatus().getPhase().isFinal());
+            });
+    return last.get();
+  }
+
+  static BackupStore awaitStore(java.util.function.Predicate<BackupStoreStatus> condition) {
+    AtomicReference<BackupStore> last = new AtomicReference<>();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              BackupStore store = client.resources(BackupStore.class).inNamespace(NS).withName("primary").get();
+              last.set(store);
+              return store != null && store.getStatus() != null && condition.test(store.getStatus());
+            });
+    return last.get();
+  }
+
+  /** Events about this very object (by uid: a deleted and re-created object's old Events do not count). */
+  static List<String> eventsOf(HasMetadata object) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> object.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))
+        .map(e -> e.getReason() + ": " + e.getMessage())
+        .toList();
+  }
+}

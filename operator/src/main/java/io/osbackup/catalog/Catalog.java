@@ -1,0 +1,168 @@
+package io.osbackup.catalog;
+
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.Json;
+import io.osbackup.store.ObjectInfo;
+import io.osbackup.store.ObjectStore;
+import io.osbackup.store.StoreErrors;
+import io.osbackup.store.StoreException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The backups a store holds for one namespace, read from their manifests: one recursive listing of {@code
+ * <prefix>/<namespace>/}, then each {@code manifest.json} read and checked against the key it lies at.
+ */
+public final class Catalog {
+
+  /** What the catalog reads from a bucket; {@link #of(ObjectStore)} is the real one. */
+  public interface Shelf {
+
+    /** Every object under {@code prefix}, recursively, across all pages. */
+    List<ObjectInfo> list(String prefix) throws IOException;
+
+    /** The bytes of {@code key}; empty when there is no such object. */
+    Optional<byte[]> read(String key) throws IOException;
+  }
+
+  /**
+   * One backup found in the store.
+   *
+   * @param key key of its manifest
+   * @param folder key of its folder, {@code <prefix>/<namespace>/<policy>/<backupId>}
+   * @param size bytes of its artifacts, as the manifest says
+   */
+  public record Backup(
+      String key,
+      String policy,
+      String backupId,
+      String folder,
+      long size,
+      Instant completedAt,
+      Manifest manifest) {}
+
+  /** A manifest that was left out, and why. */
+  public record Skipped(String key, String problem) {}
+
+  /** What one sync read: the backups, and the manifests that could not be used. */
+  public record Listing(List<Backup> backups, List<Skipped> skipped) {
+
+    public long bytes() {
+      return backups.stream().mapToLong(Backup::size).sum();
+    }
+  }
+
+  private final Shelf shelf;
+
+  public Catalog(Shelf shelf) {
+    this.shelf = shelf;
+  }
+
+  /** A shelf reading from {@code store}. */
+  public static Shelf of(ObjectStore store) {
+    return new Shelf() {
+      @Override
+      public List<ObjectInfo> list(String prefix) throws IOException {
+        return store.list(prefix);
+      }
+
+      @Override
+      public Optional<byte[]> read(String key) throws IOException {
+        try (InputStream in = store.download(key)) {
+          return Optional.of(in.readAllBytes());
+        } catch (StoreException e) {
+          if (StoreErrors.OBJECT_NOT_FOUND.equals(e.reason())) {
+            return Optional.empty();
+          }
+          throw e;
+        }
+      }
+    };
+  }
+
+  /** {@code <prefix>/<namespace>/}: everything a store holds for one namespace. */
+  public static String namespaceFolder(String prefix, String namespace) {
+    return BackupLayout.policyFolder(prefix, namespace, null) + "/";
+  }
+
+  /**
+   * Reads every backup of {@code namespace}. A failed listing or manifest read throws, so a partial view is never
+   * taken for the whole; a manifest that vanished meanwhile is left out, one that cannot be used is {@link Skipped}.
+   */
+  public Listing read(String prefix, String namespace) throws IOException {
+    List<Backup> backups = new ArrayList<>();
+    List<Skipped> skipped = new ArrayList<>();
+    for (ObjectInfo object : shelf.list(namespaceFolder(prefix, namespace))) {
+      if (!object.key().endsWith("/" + BackupLayout.MANIFEST)) {
+        continue;
+      }
+      Optional<byte[]> bytes = shelf.read(object.key());
+      if (bytes.isEmpty()) {
+        continue; // deleted since the listing (retention removes the manifest first)
+      }
+      Parsed parsed = parse(object.key(), bytes.get(), prefix, namespace);
+      if (parsed.backup() != null) {
+        backups.add(parsed.backup());
+      } else {
+        skipped.add(new Skipped(object.key(), parsed.problem()));
+      }
+    }
+    return new Listing(List.copyOf(backups), List.copyOf(skipped));
+  }
+
+  /** A manifest read at a key: the backup it describes, or why it cannot be used. */
+  public record Parsed(Backup backup, String problem) {}
+
+  /**
+   * Parses the manifest at {@code key} and checks that it describes the backup whose folder it lies in: {@code
+   * <prefix>/<namespace>/<policy>/<backupId>/manifest.json} with the same policy and backup id inside.
+   */
+  public static Parsed parse(String key, byte[] bytes, String prefix, String namespace) {
+    String base = namespaceFolder(prefix, namespace);
+    String[] parts = key.startsWith(base) ? key.substring(base.length()).split("/", -1) : new String[0];
+    if (parts.length != 3 || parts[0].isEmpty() || parts[1].isEmpty() || !BackupLayout.MANIFEST.equals(parts[2])) {
+      return problem("is not at " + base + "<policy>/<backupId>/" + BackupLayout.MANIFEST);
+    }
+    Manifest manifest;
+    try {
+      manifest = Json.MAPPER.readValue(bytes, Manifest.class);
+    } catch (IOException e) {
+      return problem("is not a valid manifest: " + firstLine(e.getMessage()));
+    }
+    if (manifest == null) {
+      return problem("is empty");
+    }
+    if (manifest.formatVersion() < 1 || manifest.formatVersion() > Manifest.FORMAT_VERSION) {
+      return problem(
+          "has format version " + manifest.formatVersion() + "; this operator reads 1 to " + Manifest.FORMAT_VERSION);
+    }
+    if (!Objects.equals(manifest.policy(), parts[0]) || !Objects.equals(manifest.backupId(), parts[1])) {
+      return problem(
+          "describes backup '" + manifest.backupId() + "' of policy '" + manifest.policy() + "', not the folder it"
+              + " lies in");
+    }
+    if (manifest.artifacts() == null) {
+      return problem("lists no artifacts");
+    }
+    String folder = BackupLayout.backupFolder(prefix, namespace, parts[0], parts[1]);
+    return new Parsed(
+        new Backup(key, parts[0], parts[1], folder, manifest.size(), manifest.completedAt(), manifest), null);
+  }
+
+  private static Parsed problem(String problem) {
+    return new Parsed(null, problem);
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+}

@@ -1,0 +1,156 @@
+package io.osbackup.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.osbackup.store.Json;
+import io.osbackup.store.ObjectInfo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** Reading the backups of a namespace from the manifests in a bucket. */
+class CatalogTest {
+
+  /** A bucket in memory that counts listings and can fail them. */
+  static final class MemoryShelf implements Catalog.Shelf {
+    final TreeMap<String, byte[]> objects = new TreeMap<>();
+    final List<String> listed = new ArrayList<>();
+    boolean listingFails;
+
+    @Override
+    public List<ObjectInfo> list(String prefix) throws IOException {
+      listed.add(prefix);
+      if (listingFails) {
+        throw new IOException("connection reset");
+      }
+      return objects.entrySet().stream()
+          .filter(e -> e.getKey().startsWith(prefix))
+          .map(e -> new ObjectInfo(e.getKey(), e.getValue().length, "etag", Instant.EPOCH))
+          .toList();
+    }
+
+    @Override
+    public Optional<byte[]> read(String key) {
+      return Optional.ofNullable(objects.get(key));
+    }
+
+    void put(String key, Object json) throws IOException {
+      objects.put(key, Json.MAPPER.writeValueAsBytes(json));
+    }
+  }
+
+  static Manifest manifest(String policy, String backupId, long... sizes) {
+    List<Manifest.Entry> entries = new ArrayList<>();
+    long total = 0;
+    for (int i = 0; i < sizes.length; i++) {
+      String key = "prod/openstack/" + policy + "/" + backupId + "/db/galera/db" + i + ".sql.gz";
+      entries.add(
+          new Manifest.Entry(
+              "database", "galera", "db" + i, null, key, sizes[i], sizes[i] * 3, "ab" + i, "gzip", null, null,
+              Instant.parse("2026-11-21T02:00:01Z"), Instant.parse("2026-11-21T02:00:05Z"), List.of()));
+      total += sizes[i];
+    }
+    return new Manifest(
+        Manifest.FORMAT_VERSION, backupId, "openstack", policy, backupId, "primary", "openstack-backups",
+        "prod/openstack/" + policy + "/" + backupId, "gzip", Instant.parse("2026-11-21T02:00:00Z"),
+        Instant.parse("2026-11-21T02:00:06Z"), total, entries);
+  }
+
+  static String key(String policy, String backupId) {
+    return "prod/openstack/" + policy + "/" + backupId + "/manifest.json";
+  }
+
+  @Test
+  void findsEveryManifestOfTheNamespaceWithOneListing() throws Exception {
+    MemoryShelf shelf = new MemoryShelf();
+    shelf.put(key("daily", "daily-20261121-020000"), manifest("daily", "daily-20261121-020000", 10, 20));
+    shelf.put(key("daily", "daily-20261122-020000"), manifest("daily", "daily-20261122-020000", 5));
+    shelf.put(key("configs", "configs-20261121-030000"), manifest("configs", "configs-20261121-030000", 7));
+    shelf.objects.put("prod/openstack/daily/daily-20261121-020000/db/galera/db0.sql.gz", new byte[10]);
+    shelf.objects.put("prod/openstack/daily/daily-20261123-020000/reports/job.json", new byte[3]); // no manifest
+    shelf.put("prod/other-ns/daily/daily-20261121-020000/manifest.json", manifest("daily", "x", 1));
+
+    Catalog.Listing listing = new Catalog(shelf).read("prod", "openstack");
+
+    assertThat(shelf.listed).containsExactly("prod/openstack/");
+    assertThat(listing.skipped()).isEmpty();
+    assertThat(listing.backups())
+        .extracting(Catalog.Backup::backupId)
+        .containsExactly("configs-20261121-030000", "daily-20261121-020000", "daily-20261122-020000");
+    assertThat(listing.bytes()).isEqualTo(42);
+    Catalog.Backup first = listing.backups().get(1);
+    assertThat(first.policy()).isEqualTo("daily");
+    assertThat(first.folder()).isEqualTo("prod/openstack/daily/daily-20261121-020000");
+    assertThat(first.key()).isEqualTo(key("daily", "daily-20261121-020000"));
+    assertThat(first.completedAt()).isEqualTo(Instant.parse("2026-11-21T02:00:06Z"));
+    assertThat(first.manifest().artifacts()).hasSize(2);
+  }
+
+  @Test
+  void anEmptyPrefixListsTheNamespaceFolderAtTheRoot() throws Exception {
+    MemoryShelf shelf = new MemoryShelf();
+    shelf.put("openstack/daily/daily-1/manifest.json", manifest("daily", "daily-1", 1));
+    Catalog.Listing listing = new Catalog(shelf).read(null, "openstack");
+    assertThat(shelf.listed).containsExactly("openstack/");
+    assertThat(listing.backups()).extracting(Catalog.Backup::folder).containsExactly("openstack/daily/daily-1");
+  }
+
+  @Test
+  void manifestsThatCannotBeUsedAreSkippedNamingTheirKeyAndWhy() throws Exception {
+    MemoryShelf shelf = new MemoryShelf();
+    shelf.put(key("daily", "good"), manifest("daily", "good", 1));
+    shelf.objects.put(key("daily", "truncated"), "{\"formatVersion\": 1, \"backupId\": \"trun".getBytes(StandardCharsets.UTF_8));
+    shelf.put(key("daily", "elsewhere"), manifest("daily", "copied-from-another-folder", 1));
+    shelf.put(key("daily", "future"), Map.of("formatVersion", 99, "backupId", "future", "policy", "daily"));
+    shelf.put("prod/openstack/daily/too/deep/manifest.json", manifest("daily", "deep", 1));
+
+    Catalog.Listing listing = new Catalog(shelf).read("prod", "openstack");
+
+    assertThat(listing.backups()).extracting(Catalog.Backup::backupId).containsExactly("good");
+    Map<String, String> skipped =
+        listing.skipped().stream().collect(Collectors.toMap(Catalog.Skipped::key, Catalog.Skipped::problem));
+    assertThat(skipped).hasSize(4);
+    assertThat(skipped.get(key("daily", "truncated"))).startsWith("is not a valid manifest: ").doesNotContain("\n");
+    assertThat(skipped.get(key("daily", "elsewhere")))
+        .isEqualTo("describes backup 'copied-from-another-folder' of policy 'daily', not the folder it lies in");
+    assertThat(skipped.get(key("daily", "future"))).startsWith("has format version 99");
+    assertThat(skipped.get("prod/openstack/daily/too/deep/manifest.json"))
+        .isEqualTo("is not at prod/openstack/<policy>/<backupId>/manifest.json");
+  }
+
+  @Test
+  void aFailedListingThrowsSoNothingIsTakenForTheWhole() {
+    MemoryShelf shelf = new MemoryShelf();
+    shelf.listingFails = true;
+    assertThatThrownBy(() -> new Catalog(shelf).read("prod", "openstack")).hasMessageContaining("connection reset");
+  }
+
+  @Test
+  void aManifestDeletedBetweenListingAndReadingIsLeftOut() throws Exception {
+    MemoryShelf shelf = new MemoryShelf();
+    shelf.put(key("daily", "a"), manifest("daily", "a", 1));
+    Catalog.Shelf vanishing =
+        new Catalog.Shelf() {
+          @Override
+          public List<ObjectInfo> list(String prefix) throws IOException {
+            return shelf.list(prefix);
+          }
+
+          @Override
+          public Optional<byte[]> read(String key) {
+            return Optional.empty();
+          }
+        };
+    Catalog.Listing listing = new Catalog(vanishing).read("prod", "openstack");
+    assertThat(listing.backups()).isEmpty();
+    assertThat(listing.skipped()).isEmpty();
+  }
+}
