@@ -84,7 +84,8 @@ class RetentionPassIT {
 
     assertThat(result.errors()).isEmpty();
     assertThat(result.keptIds()).containsExactly(nova.get(5), nova.get(4));
-    assertThat(result.deleted()).containsExactly(nova.get(3), nova.get(2), nova.get(1), nova.get(0));
+    assertThat(result.deleted())
+        .containsExactly(nova.get(3), nova.get(2), nova.get(1), nova.get(0));
     assertThat(folders(NOVA)).containsOnlyKeys(nova.get(5), nova.get(4));
     assertThat(folders(NOVA).get(nova.get(5))).hasSize(4);
     assertThat(folders(NOVA_CELLS)).containsOnlyKeys(cells);
@@ -138,24 +139,39 @@ class RetentionPassIT {
 
     RetentionResult first =
         RetentionPass.run(
-            failingAfterFirstDelete, NOVA, rules(1, null), BERLIN, Instant.now(), LONGEST_RUN, false);
+            failingAfterFirstDelete,
+            NOVA,
+            rules(1, null),
+            BERLIN,
+            Instant.now(),
+            LONGEST_RUN,
+            false);
 
     String oldest = NOVA + "/" + ids.get(0) + "/";
     assertThat(store.stat(oldest + "manifest.json")).isEmpty();
     assertThat(store.stat(oldest + "db/control-plane/nova.sql.gz")).isPresent();
     assertThat(first.deleted()).isEmpty();
-    assertThat(first.errors()).hasSize(2); // the artifacts of the oldest, the manifest of the next: stopped
+    assertThat(first.errors())
+        .hasSize(2); // the artifacts of the oldest, the manifest of the next: stopped
     assertThat(first.errors().get(1)).contains("retention stopped");
     assertThat(folders(NOVA)).containsOnlyKeys(ids);
 
     Retention noFailedRunKept = rules(1, null);
     noFailedRunKept.setFailedRunsHistoryLimit(0);
-    // the leftover was written a moment ago: only once longestRun has passed is it surely no run in progress
+    // the leftover was written a moment ago: only once longestRun has passed is it surely no run in
+    // progress
     RetentionResult second =
         RetentionPass.run(
-            store, NOVA, noFailedRunKept, BERLIN, Instant.now().plus(Duration.ofHours(4)), LONGEST_RUN, false);
+            store,
+            NOVA,
+            noFailedRunKept,
+            BERLIN,
+            Instant.now().plus(Duration.ofHours(4)),
+            LONGEST_RUN,
+            false);
 
-    assertThat(second.keptIds()).containsExactly(ids.get(2)); // never counted as a successful backup
+    assertThat(second.keptIds())
+        .containsExactly(ids.get(2)); // never counted as a successful backup
     assertThat(second.deleted()).containsExactly(ids.get(1));
     assertThat(second.leftoversRemoved()).containsExactly(ids.get(0));
     assertThat(folders(NOVA)).containsOnlyKeys(ids.get(2));
@@ -165,17 +181,25 @@ class RetentionPassIT {
   void aListingThatFailsDeletesNothing() throws IOException {
     seedDaily(NOVA, "nova", 4);
     Credentials wrong =
-        server.deniedCredentials().orElse(new Credentials(server.accessKey(), "wrong-" + System.nanoTime()));
+        server
+            .deniedCredentials()
+            .orElse(new Credentials(server.accessKey(), "wrong-" + System.nanoTime()));
 
-    try (ObjectStore denied = ObjectStore.connect(server.endpoint(), server.region(), true, bucket, wrong);
+    try (ObjectStore denied =
+            ObjectStore.connect(server.endpoint(), server.region(), true, bucket, wrong);
         ObjectStore missing = server.store("no-such-bucket")) {
       RetentionResult deniedResult =
-          RetentionPass.run(denied, NOVA, rules(1, null), BERLIN, Instant.now(), LONGEST_RUN, false);
+          RetentionPass.run(
+              denied, NOVA, rules(1, null), BERLIN, Instant.now(), LONGEST_RUN, false);
       RetentionResult missingResult =
-          RetentionPass.run(missing, NOVA, rules(1, null), BERLIN, Instant.now(), LONGEST_RUN, false);
+          RetentionPass.run(
+              missing, NOVA, rules(1, null), BERLIN, Instant.now(), LONGEST_RUN, false);
 
-      assertThat(deniedResult.errors()).singleElement().asString()
-          .startsWith("could not list " + NOVA + "/: ").endsWith("nothing was deleted");
+      assertThat(deniedResult.errors())
+          .singleElement()
+          .asString()
+          .startsWith("could not list " + NOVA + "/: ")
+          .endsWith("nothing was deleted");
       assertThat(missingResult.errors()).singleElement().asString().contains("no-such-bucket");
       System.out.println(deniedResult.errors().get(0));
       System.out.println(missingResult.errors().get(0));
@@ -210,7 +234,8 @@ class RetentionPassIT {
 
     // lastModified is the server's clock: "old" means not written to for 2 s here
     RetentionResult result =
-        RetentionPass.run(store, NOVA, keepTwoFailedRuns, BERLIN, Instant.now(), Duration.ofSeconds(2), false);
+        RetentionPass.run(
+            store, NOVA, keepTwoFailedRuns, BERLIN, Instant.now(), Duration.ofSeconds(2), false);
 
     assertThat(result.errors()).isEmpty();
     assertThat(result.leftoversRemoved()).containsExactly(old.get(1), old.get(0));
@@ -226,7 +251,8 @@ class RetentionPassIT {
     Map<String, List<String>> before = folders(NOVA);
 
     RetentionResult result =
-        RetentionPass.run(store, NOVA, rules, BERLIN, Instant.now().plus(Duration.ofDays(1)), LONGEST_RUN, true);
+        RetentionPass.run(
+            store, NOVA, rules, BERLIN, Instant.now().plus(Duration.ofDays(1)), LONGEST_RUN, true);
 
     assertThat(result.keptIds()).containsExactly(ids.get(4), ids.get(3), ids.get(2));
     assertThat(result.dueForDeletion()).containsExactly(ids.get(1), ids.get(0));
@@ -237,7 +263,8 @@ class RetentionPassIT {
 
   @Test
   void aLargeFolderIsListedOnceAndEachManifestReadOnce() throws IOException {
-    // 120 backups of 10 objects (a manifest, 7 dumps, an archive, a report): more than one page of 1,000 keys
+    // 120 backups of 10 objects (a manifest, 7 dumps, an archive, a report): more than one page of
+    // 1,000 keys
     Instant first = Instant.now().minus(Duration.ofDays(120));
     java.util.stream.IntStream.range(0, 120)
         .parallel()
@@ -273,7 +300,8 @@ class RetentionPassIT {
     long start = System.nanoTime();
 
     RetentionResult result =
-        RetentionPass.run(counting, NOVA, rules(7, "30d"), BERLIN, Instant.now(), LONGEST_RUN, false);
+        RetentionPass.run(
+            counting, NOVA, rules(7, "30d"), BERLIN, Instant.now(), LONGEST_RUN, false);
     // keepLast 7 keeps 7; maxAge only deletes, it keeps nothing when a keep rule is set
 
     System.out.printf(
@@ -312,7 +340,8 @@ class RetentionPassIT {
    * A successful backup: a dump, a files archive, a report, {@code extra} more dumps, and last the
    * manifest.
    */
-  private String seedBackup(String folder, String policy, Instant startedAt, int extra) throws IOException {
+  private String seedBackup(String folder, String policy, Instant startedAt, int extra)
+      throws IOException {
     String id = policy + "-" + ID.format(startedAt);
     String f = folder + "/" + id + "/";
     store.putJson(f + "db/control-plane/nova.sql.gz", "dump");
@@ -324,8 +353,19 @@ class RetentionPassIT {
     store.putJson(
         f + "manifest.json",
         new Manifest(
-            Manifest.FORMAT_VERSION, id, "openstack", policy, id, "primary", bucket, folder + "/" + id, "gzip",
-            startedAt, startedAt.plusSeconds(300), 3, List.of()));
+            Manifest.FORMAT_VERSION,
+            id,
+            "openstack",
+            policy,
+            id,
+            "primary",
+            bucket,
+            folder + "/" + id,
+            "gzip",
+            startedAt,
+            startedAt.plusSeconds(300),
+            3,
+            List.of()));
     return id;
   }
 
@@ -342,12 +382,15 @@ class RetentionPassIT {
     Map<String, List<String>> out = new TreeMap<>();
     for (ObjectInfo o : store.list(folder + "/")) {
       String rest = o.key().substring(folder.length() + 1);
-      out.computeIfAbsent(rest.substring(0, rest.indexOf('/')), k -> new ArrayList<>()).add(o.key());
+      out.computeIfAbsent(rest.substring(0, rest.indexOf('/')), k -> new ArrayList<>())
+          .add(o.key());
     }
     return out;
   }
 
-  /** A {@link RetentionStore} that passes every request on; tests override one to record or fail it. */
+  /**
+   * A {@link RetentionStore} that passes every request on; tests override one to record or fail it.
+   */
   private static class Forwarding implements RetentionStore {
     private final RetentionStore store;
 

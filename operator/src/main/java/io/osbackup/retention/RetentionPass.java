@@ -35,8 +35,8 @@ import java.util.regex.Pattern;
  * nothing more is deleted; it never throws for a failed request, it reports it.
  *
  * <p>Requests: one paginated listing of the folder (1,000 keys a page), one listing of incomplete
- * uploads, one read per manifest, and per removed folder one delete of the manifest, batched deletes
- * of the rest (1,000 keys a request) and an abort per incomplete upload in it.
+ * uploads, one read per manifest, and per removed folder one delete of the manifest, batched
+ * deletes of the rest (1,000 keys a request) and an abort per incomplete upload in it.
  */
 public final class RetentionPass {
 
@@ -50,7 +50,10 @@ public final class RetentionPass {
 
   private RetentionPass() {}
 
-  /** {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean)} on the bucket. */
+  /**
+   * {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean)} on the
+   * bucket.
+   */
   public static RetentionResult run(
       ObjectStore store,
       String policyFolder,
@@ -128,11 +131,20 @@ public final class RetentionPass {
 
     // decide
     RetentionDecision decision = RetentionPolicy.keep(successful, rules, zone, now);
-    List<String> leftoversDue = leftoversDue(leftovers, failedRunsHistoryLimit(rules), now, longestRun);
+    List<String> leftoversDue =
+        leftoversDue(leftovers, failedRunsHistoryLimit(rules), now, longestRun);
     long keptBytes = decision.keptIds().stream().mapToLong(id -> bytes(folders.get(id))).sum();
     if (dryRun) {
       return new RetentionResult(
-          decision.kept(), List.of(), decision.deletedIds(), List.of(), leftoversDue, keptBytes, 0, 0, List.of());
+          decision.kept(),
+          List.of(),
+          decision.deletedIds(),
+          List.of(),
+          leftoversDue,
+          keptBytes,
+          0,
+          0,
+          List.of());
     }
 
     // act: oldest first, manifest first
@@ -150,11 +162,16 @@ public final class RetentionPass {
         store.delete(List.of(guard(root, id, manifest)));
       } catch (IOException | RuntimeException e) {
         errors.add(
-            "could not delete the manifest of backup " + id + ": " + e.getMessage() + "; retention stopped");
+            "could not delete the manifest of backup "
+                + id
+                + ": "
+                + e.getMessage()
+                + "; retention stopped");
         stopped = true;
         break;
       }
-      Removal removal = removeFolder(store, root, id, objects, manifest, withUploads.contains(id), errors);
+      Removal removal =
+          removeFolder(store, root, id, objects, manifest, withUploads.contains(id), errors);
       aborted += removal.aborted;
       if (removal.whole) {
         deleted.add(id);
@@ -163,7 +180,8 @@ public final class RetentionPass {
     }
     if (!stopped) {
       for (String id : reversed(leftoversDue)) {
-        Removal removal = removeFolder(store, root, id, folders.get(id), null, withUploads.contains(id), errors);
+        Removal removal =
+            removeFolder(store, root, id, folders.get(id), null, withUploads.contains(id), errors);
         aborted += removal.aborted;
         if (removal.whole) {
           leftoversRemoved.add(id);
@@ -228,7 +246,8 @@ public final class RetentionPass {
    * Leftovers to remove, newest first: those not written to for longer than {@code longestRun},
    * except the newest {@code limit} of them.
    */
-  static List<String> leftoversDue(List<Leftover> leftovers, int limit, Instant now, Duration longestRun) {
+  static List<String> leftoversDue(
+      List<Leftover> leftovers, int limit, Instant now, Duration longestRun) {
     return leftovers.stream()
         .filter(l -> !l.lastWritten().equals(Instant.MAX))
         .filter(l -> Duration.between(l.lastWritten(), now).compareTo(longestRun) > 0)
@@ -251,7 +270,9 @@ public final class RetentionPass {
     }
   }
 
-  /** When the backup was taken: the manifest's start, else its completion, else when it was written. */
+  /**
+   * When the backup was taken: the manifest's start, else its completion, else when it was written.
+   */
   static Instant time(Manifest manifest, ObjectInfo manifestObject) {
     if (manifest.startedAt() != null) {
       return manifest.startedAt();
@@ -264,7 +285,10 @@ public final class RetentionPass {
 
   private record Removal(boolean whole, int aborted) {}
 
-  /** Deletes every object of one folder but {@code manifest} (already gone), then aborts its uploads. */
+  /**
+   * Deletes every object of one folder but {@code manifest} (already gone), then aborts its
+   * uploads.
+   */
   private static Removal removeFolder(
       RetentionStore store,
       String root,
@@ -291,7 +315,8 @@ public final class RetentionPass {
       try {
         aborted = store.abortIncompleteUploads(root + id + "/");
       } catch (IOException | RuntimeException e) {
-        errors.add("could not abort the incomplete uploads under " + root + id + "/: " + e.getMessage());
+        errors.add(
+            "could not abort the incomplete uploads under " + root + id + "/: " + e.getMessage());
         whole = false;
       }
     }
@@ -299,7 +324,8 @@ public final class RetentionPass {
   }
 
   /** Names of the folders with incomplete uploads; none (and an error) if they cannot be listed. */
-  private static Set<String> foldersWithUploads(RetentionStore store, String root, List<String> errors) {
+  private static Set<String> foldersWithUploads(
+      RetentionStore store, String root, List<String> errors) {
     Set<String> out = new HashSet<>();
     try {
       for (String key : store.incompleteUploads(root)) {

@@ -44,9 +44,7 @@ public final class RetentionPolicy {
 
   /** Newest first; equal times by id, descending. */
   static final Comparator<Backup> NEWEST_FIRST =
-      Comparator.comparing(Backup::time)
-          .thenComparing(Backup::backupId)
-          .reversed();
+      Comparator.comparing(Backup::time).thenComparing(Backup::backupId).reversed();
 
   private RetentionPolicy() {}
 
@@ -69,17 +67,23 @@ public final class RetentionPolicy {
       reasons.put(b, EnumSet.noneOf(RetentionRule.class));
     }
     if (!hasKeepRule(rules)) {
-      RetentionRule why = maxAge == null ? RetentionRule.NO_RULES : RetentionRule.YOUNGER_THAN_MAX_AGE;
+      RetentionRule why =
+          maxAge == null ? RetentionRule.NO_RULES : RetentionRule.YOUNGER_THAN_MAX_AGE;
       backups.forEach(b -> reasons.get(b).add(why));
     } else {
       for (int i = 0; i < Math.min(count(rules.getKeepLast()), backups.size()); i++) {
         reasons.get(backups.get(i)).add(RetentionRule.LAST);
       }
-      keepNewestPerBucket(backups, count(rules.getKeepHourly()), RetentionRule.HOURLY, hour(zone), reasons);
-      keepNewestPerBucket(backups, count(rules.getKeepDaily()), RetentionRule.DAILY, day(zone), reasons);
-      keepNewestPerBucket(backups, count(rules.getKeepWeekly()), RetentionRule.WEEKLY, week(zone), reasons);
-      keepNewestPerBucket(backups, count(rules.getKeepMonthly()), RetentionRule.MONTHLY, month(zone), reasons);
-      keepNewestPerBucket(backups, count(rules.getKeepYearly()), RetentionRule.YEARLY, year(zone), reasons);
+      keepNewestPerBucket(
+          backups, count(rules.getKeepHourly()), RetentionRule.HOURLY, hour(zone), reasons);
+      keepNewestPerBucket(
+          backups, count(rules.getKeepDaily()), RetentionRule.DAILY, day(zone), reasons);
+      keepNewestPerBucket(
+          backups, count(rules.getKeepWeekly()), RetentionRule.WEEKLY, week(zone), reasons);
+      keepNewestPerBucket(
+          backups, count(rules.getKeepMonthly()), RetentionRule.MONTHLY, month(zone), reasons);
+      keepNewestPerBucket(
+          backups, count(rules.getKeepYearly()), RetentionRule.YEARLY, year(zone), reasons);
     }
     if (maxAge != null) {
       for (Backup b : backups) {
@@ -181,8 +185,7 @@ public final class RetentionPolicy {
   private static Function<Instant, Object> week(ZoneId zone) {
     return t -> {
       ZonedDateTime z = t.atZone(zone);
-      return List.of(
-          z.get(IsoFields.WEEK_BASED_YEAR), z.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
+      return List.of(z.get(IsoFields.WEEK_BASED_YEAR), z.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR));
     };
   }
 

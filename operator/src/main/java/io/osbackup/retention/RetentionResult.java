@@ -39,7 +39,8 @@ public record RetentionResult(
 
   /** A pass that deleted nothing because of {@code error}. */
   static RetentionResult failed(String error) {
-    return new RetentionResult(List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error));
+    return new RetentionResult(
+        List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error));
   }
 
   /** Whether everything the pass tried succeeded. */

@@ -15,12 +15,15 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 
-/** A bucket in memory that records every request retention makes and fails the ones a test picks. */
+/**
+ * A bucket in memory that records every request retention makes and fails the ones a test picks.
+ */
 final class MemoryRetentionStore implements RetentionStore {
 
   final Map<String, ObjectInfo> objects = new TreeMap<>();
   final Map<String, Manifest> manifests = new TreeMap<>();
   final TreeSet<String> uploads = new TreeSet<>();
+
   /** Every request, e.g. {@code list p/}, {@code get k}, {@code delete k1,k2}, {@code abort p/}. */
   final List<String> requests = new ArrayList<>();
 

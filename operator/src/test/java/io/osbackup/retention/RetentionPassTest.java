@@ -43,7 +43,9 @@ class RetentionPassTest {
     assertThat(folders(NOVA)).containsOnlyKeys(nova.get(4), nova.get(3));
     assertThat(folders(NOVA_CELLS)).containsOnlyKeys(cells);
     assertThat(store.objects).containsKeys("prod/openstack/nova.txt", NOVA + "/loose.txt");
-    assertThat(store.requests).filteredOn(r -> r.startsWith("list ")).containsExactly("list " + NOVA + "/");
+    assertThat(store.requests)
+        .filteredOn(r -> r.startsWith("list "))
+        .containsExactly("list " + NOVA + "/");
     assertThat(store.deletes()).allSatisfy(r -> assertThat(r).doesNotContain(NOVA_CELLS));
     assertThat(result.deletedBytes()).isEqualTo(3 * (1000 + 300 + 200 + 10));
     assertThat(result.keptBytes()).isEqualTo(2 * (1000 + 300 + 200 + 10));
@@ -94,7 +96,10 @@ class RetentionPassTest {
 
     RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
 
-    assertThat(result.errors()).singleElement().asString().contains("could not read the manifest of backup " + ids.get(2));
+    assertThat(result.errors())
+        .singleElement()
+        .asString()
+        .contains("could not read the manifest of backup " + ids.get(2));
     assertThat(store.deletes()).isEmpty();
   }
 
@@ -121,7 +126,8 @@ class RetentionPassTest {
     assertThat(result.dueForDeletion()).containsExactly(ids.get(2), ids.get(1));
     assertThat(result.leftoversRemoved()).isEmpty();
     assertThat(result.errors()).singleElement().asString().contains("retention stopped");
-    assertThat(folders(NOVA)).containsOnlyKeys(ids.get(1), ids.get(2), ids.get(3), "nova-20261022-120000");
+    assertThat(folders(NOVA))
+        .containsOnlyKeys(ids.get(1), ids.get(2), ids.get(3), "nova-20261022-120000");
   }
 
   @Test
@@ -133,7 +139,10 @@ class RetentionPassTest {
 
     assertThat(first.deleted()).containsExactly(ids.get(1));
     assertThat(first.dueForDeletion()).containsExactly(ids.get(0));
-    assertThat(first.errors()).singleElement().asString().startsWith("could not delete every object of ");
+    assertThat(first.errors())
+        .singleElement()
+        .asString()
+        .startsWith("could not delete every object of ");
     assertThat(store.objects).doesNotContainKey(NOVA + "/" + ids.get(0) + "/manifest.json");
 
     store.failDelete = k -> false;
@@ -153,7 +162,8 @@ class RetentionPassTest {
     String c = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(3)));
     String d = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(4)));
     String handMade = "nova-20261110-120000-0a1b2c";
-    store.put(NOVA + "/" + handMade + "/db/control-plane/nova.sql.gz", 5, NOW.minus(Duration.ofDays(11)));
+    store.put(
+        NOVA + "/" + handMade + "/db/control-plane/nova.sql.gz", 5, NOW.minus(Duration.ofDays(11)));
     store.uploads.add(NOVA + "/" + d + "/files/nova-config/compute-1.tar.gz");
     store.uploads.add(NOVA + "/" + young + "/files/nova-config/compute-1.tar.gz");
 
@@ -162,7 +172,8 @@ class RetentionPassTest {
     assertThat(result.leftoversRemoved()).containsExactly(c, d, handMade);
     assertThat(result.abortedUploads()).isEqualTo(1);
     assertThat(folders(NOVA)).containsKeys(young, a, b).doesNotContainKeys(c, d, handMade);
-    assertThat(store.uploads).containsExactly(NOVA + "/" + young + "/files/nova-config/compute-1.tar.gz");
+    assertThat(store.uploads)
+        .containsExactly(NOVA + "/" + young + "/files/nova-config/compute-1.tar.gz");
   }
 
   @Test
@@ -231,12 +242,15 @@ class RetentionPassTest {
     RetentionResult result = pass(NOVA, rules(7, 0, 14, 8, 12, 5, null), false);
 
     long ms = (System.nanoTime() - start) / 1_000_000;
-    System.out.printf("retention over 100,000 objects: %d ms, %d requests%n", ms, store.requests.size());
+    System.out.printf(
+        "retention over 100,000 objects: %d ms, %d requests%n", ms, store.requests.size());
     assertThat(result.keptIds().size() + result.deleted().size()).isEqualTo(10_000);
     assertThat(result.keptIds()).hasSizeGreaterThan(14);
     assertThat(store.requests).filteredOn(r -> r.startsWith("list ")).hasSize(1);
     assertThat(store.requests).filteredOn(r -> r.startsWith("get ")).hasSize(10_000);
-    assertThat(store.requests).filteredOn(r -> r.startsWith("delete ")).hasSize(2 * result.deleted().size());
+    assertThat(store.requests)
+        .filteredOn(r -> r.startsWith("delete "))
+        .hasSize(2 * result.deleted().size());
     assertThat(store.objects).hasSize(10 * result.keptIds().size());
   }
 
@@ -251,7 +265,11 @@ class RetentionPassTest {
 
   /** {@code days} successful backups, one a day at 02:00 ending yesterday; ids oldest first. */
   private List<String> seedDaily(String folder, String policy, int days) {
-    return seedDaily(folder, policy, days, Instant.parse("2026-11-20T02:00:00Z").minus(Duration.ofDays(days - 1)));
+    return seedDaily(
+        folder,
+        policy,
+        days,
+        Instant.parse("2026-11-20T02:00:00Z").minus(Duration.ofDays(days - 1)));
   }
 
   private List<String> seedDaily(String folder, String policy, int days, Instant first) {
@@ -279,13 +297,29 @@ class RetentionPassTest {
 
   private static Manifest manifest(String id, Instant startedAt) {
     return new Manifest(
-        Manifest.FORMAT_VERSION, id, "openstack", "nova", id, "primary", "b", "f", "gzip", startedAt,
-        startedAt.plusSeconds(100), 510, List.of());
+        Manifest.FORMAT_VERSION,
+        id,
+        "openstack",
+        "nova",
+        id,
+        "primary",
+        "b",
+        "f",
+        "gzip",
+        startedAt,
+        startedAt.plusSeconds(100),
+        510,
+        List.of());
   }
 
   private static String artifacts(String id) {
     String f = NOVA + "/" + id;
-    return f + "/db/control-plane/nova.sql.gz," + f + "/files/nova-config/compute-0.tar.gz," + f + "/reports/job.json";
+    return f
+        + "/db/control-plane/nova.sql.gz,"
+        + f
+        + "/files/nova-config/compute-0.tar.gz,"
+        + f
+        + "/reports/job.json";
   }
 
   /** The backup folders under {@code folder}, each with its keys. */

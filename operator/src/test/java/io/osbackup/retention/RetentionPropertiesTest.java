@@ -73,7 +73,8 @@ class RetentionPropertiesTest {
   @Property
   void withoutRulesNothingIsDeleted(@ForAll("cases") Case c) {
     assertThat(RetentionPolicy.keep(c.history(), null, c.zone(), c.now()).deleted()).isEmpty();
-    assertThat(RetentionPolicy.keep(c.history(), new Retention(), c.zone(), c.now()).deleted()).isEmpty();
+    assertThat(RetentionPolicy.keep(c.history(), new Retention(), c.zone(), c.now()).deleted())
+        .isEmpty();
   }
 
   @Property
@@ -128,14 +129,21 @@ class RetentionPropertiesTest {
     List<Backup> list = history.stream().sorted(RetentionPolicy.NEWEST_FIRST).toList();
     List<ToLongFunction<ZonedDateTime>> bucketers =
         List.of(
-            t -> t.getYear() * 1_000_000L + t.getMonthValue() * 10_000L + t.getDayOfMonth() * 100L + t.getHour(),
+            t ->
+                t.getYear() * 1_000_000L
+                    + t.getMonthValue() * 10_000L
+                    + t.getDayOfMonth() * 100L
+                    + t.getHour(),
             t -> t.getYear() * 10_000L + t.getMonthValue() * 100L + t.getDayOfMonth(),
             t -> t.get(IsoFields.WEEK_BASED_YEAR) * 100L + t.get(IsoFields.WEEK_OF_WEEK_BASED_YEAR),
             t -> t.getYear() * 100L + t.getMonthValue(),
             t -> (long) t.getYear());
     int[] count = {
-      orZero(r.getKeepHourly()), orZero(r.getKeepDaily()), orZero(r.getKeepWeekly()),
-      orZero(r.getKeepMonthly()), orZero(r.getKeepYearly())
+      orZero(r.getKeepHourly()),
+      orZero(r.getKeepDaily()),
+      orZero(r.getKeepWeekly()),
+      orZero(r.getKeepMonthly()),
+      orZero(r.getKeepYearly())
     };
     long[] last = {-1, -1, -1, -1, -1};
     Set<Backup> keep = new HashSet<>();
@@ -167,7 +175,8 @@ class RetentionPropertiesTest {
             .flatMap(span -> Arbitraries.longs().between(0, span).list().ofMaxSize(60))
             .map(RetentionPropertiesTest::history);
     Arbitrary<Integer> count = Arbitraries.integers().between(0, 8).injectNull(0.3);
-    Arbitrary<String> maxAge = Arbitraries.of("6h", "2d", "7d", "30d", "8w", "1000w").injectNull(0.6);
+    Arbitrary<String> maxAge =
+        Arbitraries.of("6h", "2d", "7d", "30d", "8w", "1000w").injectNull(0.6);
     Arbitrary<Retention> rules =
         Combinators.combine(count, count, count, count, count, count, maxAge)
             .as(RetentionPolicyTest::rules);
@@ -175,7 +184,9 @@ class RetentionPropertiesTest {
         Arbitraries.of("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Tokyo")
             .map(ZoneId::of);
     Arbitrary<Instant> now =
-        Arbitraries.longs().between(0, 4L * 365 * 24 * 60).map(m -> START.plus(Duration.ofMinutes(m)));
+        Arbitraries.longs()
+            .between(0, 4L * 365 * 24 * 60)
+            .map(m -> START.plus(Duration.ofMinutes(m)));
     return Combinators.combine(histories, rules, zones, now).as(Case::new);
   }
 
