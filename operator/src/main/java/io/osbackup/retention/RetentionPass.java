@@ -1,0 +1,370 @@
+package io.osbackup.retention;
+
+import io.osbackup.api.v1alpha1.Retention;
+import io.osbackup.catalog.Manifest;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.ObjectInfo;
+import io.osbackup.store.ObjectStore;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Enforces a policy's retention in the bucket, the source of truth: lists the policy's folder once,
+ * reads the manifests of its successful backups, asks {@link RetentionPolicy#keep} which to keep,
+ * and deletes the others manifest first, then the leftovers of old failed runs.
+ *
+ * <p>What it guarantees: it never deletes the newest successful backup; when the listing or a
+ * manifest read fails it deletes nothing; it touches only keys under {@code <policyFolder>/} (so
+ * policy {@code nova} never touches {@code nova-cells/}); a backup's manifest is deleted before its
+ * artifacts, so a half-deleted backup is never seen as whole, and after a failed manifest deletion
+ * nothing more is deleted; it never throws for a failed request, it reports it.
+ *
+ * <p>Requests: one paginated listing of the folder (1,000 keys a page), one listing of incomplete
+ * uploads, one read per manifest, and per removed folder one delete of the manifest, batched
+ * deletes of the rest (1,000 keys a request) and an abort per incomplete upload in it.
+ */
+public final class RetentionPass {
+
+  /** Failed and partial runs kept when the policy does not say. */
+  public static final int DEFAULT_FAILED_RUNS_HISTORY_LIMIT = 3;
+
+  /** The time in a backup id: {@code <policy>-yyyyMMdd-HHmmss[-<hex>]}, UTC. */
+  private static final Pattern ID_TIME = Pattern.compile(".*-(\\d{8}-\\d{6})(-[0-9a-f]+)?");
+
+  private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+  private RetentionPass() {}
+
+  /**
+   * {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean)} on the
+   * bucket.
+   */
+  public static RetentionResult run(
+      ObjectStore store,
+      String policyFolder,
+      Retention rules,
+      ZoneId zone,
+      Instant now,
+      Duration longestRun,
+      boolean dryRun) {
+    return run(RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun);
+  }
+
+  /**
+   * One retention pass over a policy's folder.
+   *
+   * @param policyFolder {@link BackupLayout#policyFolder}, {@code <prefix>/<namespace>/<policy>}
+   * @param rules the policy's retention; null keeps every successful backup (failed runs' leftovers
+   *     are still cleaned, keeping {@link #DEFAULT_FAILED_RUNS_HISTORY_LIMIT})
+   * @param zone the policy's time zone
+   * @param now the clock
+   * @param longestRun how long a run can take (the Jobs' deadline plus slack): a folder without a
+   *     manifest whose newest object is younger may be a run in progress and is never touched
+   * @param dryRun true: delete nothing, report what is due
+   */
+  public static RetentionResult run(
+      RetentionStore store,
+      String policyFolder,
+      Retention rules,
+      ZoneId zone,
+      Instant now,
+      Duration longestRun,
+      boolean dryRun) {
+    String root;
+    try {
+      root = root(policyFolder);
+      RetentionPolicy.maxAge(rules == null ? null : rules.getMaxAge());
+    } catch (IllegalArgumentException e) {
+      return RetentionResult.failed(e.getMessage() + "; nothing was deleted");
+    }
+
+    // observe: one listing, then the manifests
+    Map<String, List<ObjectInfo>> folders;
+    try {
+      folders = folders(root, store.list(root));
+    } catch (IOException | RuntimeException e) {
+      return RetentionResult.failed(
+          "could not list " + root + ": " + e.getMessage() + "; nothing was deleted");
+    }
+    List<Backup> successful = new ArrayList<>();
+    List<Leftover> leftovers = new ArrayList<>();
+    for (Map.Entry<String, List<ObjectInfo>> folder : folders.entrySet()) {
+      String id = folder.getKey();
+      Optional<ObjectInfo> manifestObject =
+          folder.getValue().stream().filter(o -> o.key().equals(manifestKey(root, id))).findFirst();
+      if (manifestObject.isEmpty()) {
+        leftovers.add(leftover(id, folder.getValue()));
+        continue;
+      }
+      try {
+        Manifest manifest =
+            store
+                .manifest(manifestObject.get().key())
+                .orElseThrow(() -> new IOException("it was listed but is gone"));
+        successful.add(new Backup(id, time(manifest, manifestObject.get())));
+      } catch (IOException | RuntimeException e) {
+        return RetentionResult.failed(
+            "could not read the manifest of backup "
+                + id
+                + " ("
+                + manifestObject.get().key()
+                + "): "
+                + e.getMessage()
+                + "; nothing was deleted");
+      }
+    }
+
+    // decide
+    RetentionDecision decision = RetentionPolicy.keep(successful, rules, zone, now);
+    List<String> leftoversDue =
+        leftoversDue(leftovers, failedRunsHistoryLimit(rules), now, longestRun);
+    long keptBytes = decision.keptIds().stream().mapToLong(id -> bytes(folders.get(id))).sum();
+    if (dryRun) {
+      return new RetentionResult(
+          decision.kept(),
+          List.of(),
+          decision.deletedIds(),
+          List.of(),
+          leftoversDue,
+          keptBytes,
+          0,
+          0,
+          List.of());
+    }
+
+    // act: oldest first, manifest first
+    List<String> errors = new ArrayList<>();
+    Set<String> withUploads = foldersWithUploads(store, root, errors);
+    List<String> deleted = new ArrayList<>();
+    List<String> leftoversRemoved = new ArrayList<>();
+    long deletedBytes = 0;
+    int aborted = 0;
+    boolean stopped = false;
+    for (String id : reversed(decision.deletedIds())) {
+      List<ObjectInfo> objects = folders.get(id);
+      String manifest = manifestKey(root, id);
+      try {
+        store.delete(List.of(guard(root, id, manifest)));
+      } catch (IOException | RuntimeException e) {
+        errors.add(
+            "could not delete the manifest of backup "
+                + id
+                + ": "
+                + e.getMessage()
+                + "; retention stopped");
+        stopped = true;
+        break;
+      }
+      Removal removal =
+          removeFolder(store, root, id, objects, manifest, withUploads.contains(id), errors);
+      aborted += removal.aborted;
+      if (removal.whole) {
+        deleted.add(id);
+        deletedBytes += bytes(objects);
+      }
+    }
+    if (!stopped) {
+      for (String id : reversed(leftoversDue)) {
+        Removal removal =
+            removeFolder(store, root, id, folders.get(id), null, withUploads.contains(id), errors);
+        aborted += removal.aborted;
+        if (removal.whole) {
+          leftoversRemoved.add(id);
+          deletedBytes += bytes(folders.get(id));
+        }
+      }
+    }
+    return new RetentionResult(
+        decision.kept(),
+        reversed(deleted),
+        decision.deletedIds().stream().filter(id -> !deleted.contains(id)).toList(),
+        reversed(leftoversRemoved),
+        leftoversDue.stream().filter(id -> !leftoversRemoved.contains(id)).toList(),
+        keptBytes,
+        deletedBytes,
+        aborted,
+        errors);
+  }
+
+  /** {@code <policyFolder>/}, the only prefix a pass touches. */
+  static String root(String policyFolder) {
+    if (policyFolder == null || policyFolder.isBlank() || policyFolder.replace("/", "").isBlank()) {
+      throw new IllegalArgumentException("no policy folder given");
+    }
+    String folder = policyFolder;
+    while (folder.endsWith("/")) {
+      folder = folder.substring(0, folder.length() - 1);
+    }
+    return folder + "/";
+  }
+
+  /** The listed objects by backup folder name; objects not inside a backup folder are left out. */
+  static Map<String, List<ObjectInfo>> folders(String root, List<ObjectInfo> listing) {
+    Map<String, List<ObjectInfo>> out = new TreeMap<>();
+    for (ObjectInfo o : listing) {
+      if (!o.key().startsWith(root)) {
+        continue; // a server that answers outside the prefix: never ours to touch
+      }
+      String rest = o.key().substring(root.length());
+      int slash = rest.indexOf('/');
+      if (slash <= 0) {
+        continue; // a loose object in the policy folder is not a backup
+      }
+      out.computeIfAbsent(rest.substring(0, slash), k -> new ArrayList<>()).add(o);
+    }
+    return out;
+  }
+
+  /** A folder without a manifest: when its run started and when it was last written to. */
+  record Leftover(String id, Instant time, Instant lastWritten) {}
+
+  private static Leftover leftover(String id, List<ObjectInfo> objects) {
+    Instant lastWritten =
+        objects.stream()
+            .map(o -> o.lastModified() == null ? Instant.MAX : o.lastModified())
+            .max(Comparator.naturalOrder())
+            .orElse(Instant.MAX);
+    return new Leftover(id, idTime(id).orElse(lastWritten), lastWritten);
+  }
+
+  /**
+   * Leftovers to remove, newest first: those not written to for longer than {@code longestRun},
+   * except the newest {@code limit} of them.
+   */
+  static List<String> leftoversDue(
+      List<Leftover> leftovers, int limit, Instant now, Duration longestRun) {
+    return leftovers.stream()
+        .filter(l -> !l.lastWritten().equals(Instant.MAX))
+        .filter(l -> Duration.between(l.lastWritten(), now).compareTo(longestRun) > 0)
+        .sorted(Comparator.comparing(Leftover::time).thenComparing(Leftover::id).reversed())
+        .skip(limit)
+        .map(Leftover::id)
+        .toList();
+  }
+
+  /** The time in a backup id ({@code …-yyyyMMdd-HHmmss[-hex]}, UTC), if it has one. */
+  static Optional<Instant> idTime(String id) {
+    Matcher m = ID_TIME.matcher(id);
+    if (!m.matches()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(LocalDateTime.parse(m.group(1), ID_FORMAT).toInstant(ZoneOffset.UTC));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * When the backup was taken: the manifest's start, else its completion, else when it was written.
+   */
+  static Instant time(Manifest manifest, ObjectInfo manifestObject) {
+    if (manifest.startedAt() != null) {
+      return manifest.startedAt();
+    }
+    if (manifest.completedAt() != null) {
+      return manifest.completedAt();
+    }
+    return manifestObject.lastModified() == null ? Instant.EPOCH : manifestObject.lastModified();
+  }
+
+  private record Removal(boolean whole, int aborted) {}
+
+  /**
+   * Deletes every object of one folder but {@code manifest} (already gone), then aborts its
+   * uploads.
+   */
+  private static Removal removeFolder(
+      RetentionStore store,
+      String root,
+      String id,
+      List<ObjectInfo> objects,
+      String manifest,
+      boolean hasUploads,
+      List<String> errors) {
+    boolean whole = true;
+    try {
+      List<String> keys = new ArrayList<>();
+      for (ObjectInfo o : objects) {
+        if (!o.key().equals(manifest)) {
+          keys.add(guard(root, id, o.key()));
+        }
+      }
+      store.delete(keys);
+    } catch (IOException | RuntimeException e) {
+      errors.add("could not delete every object of " + root + id + "/: " + e.getMessage());
+      whole = false;
+    }
+    int aborted = 0;
+    if (hasUploads) {
+      try {
+        aborted = store.abortIncompleteUploads(root + id + "/");
+      } catch (IOException | RuntimeException e) {
+        errors.add(
+            "could not abort the incomplete uploads under " + root + id + "/: " + e.getMessage());
+        whole = false;
+      }
+    }
+    return new Removal(whole, aborted);
+  }
+
+  /** Names of the folders with incomplete uploads; none (and an error) if they cannot be listed. */
+  private static Set<String> foldersWithUploads(
+      RetentionStore store, String root, List<String> errors) {
+    Set<String> out = new HashSet<>();
+    try {
+      for (String key : store.incompleteUploads(root)) {
+        String rest = key.startsWith(root) ? key.substring(root.length()) : "";
+        if (rest.indexOf('/') > 0) {
+          out.add(rest.substring(0, rest.indexOf('/')));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      errors.add("could not list the incomplete uploads under " + root + ": " + e.getMessage());
+    }
+    return out;
+  }
+
+  /** {@code key}, after checking it is inside the backup folder {@code <root><id>/}. */
+  private static String guard(String root, String id, String key) {
+    if (!key.startsWith(root + id + "/")) {
+      throw new IllegalStateException(key + " is not under " + root + id + "/");
+    }
+    return key;
+  }
+
+  private static String manifestKey(String root, String id) {
+    return root + id + "/" + BackupLayout.MANIFEST;
+  }
+
+  private static int failedRunsHistoryLimit(Retention rules) {
+    return rules == null || rules.getFailedRunsHistoryLimit() == null
+        ? DEFAULT_FAILED_RUNS_HISTORY_LIMIT
+        : Math.max(0, rules.getFailedRunsHistoryLimit());
+  }
+
+  private static long bytes(List<ObjectInfo> objects) {
+    return objects == null ? 0 : objects.stream().mapToLong(ObjectInfo::size).sum();
+  }
+
+  private static <T> List<T> reversed(List<T> list) {
+    List<T> out = new ArrayList<>(list);
+    java.util.Collections.reverse(out);
+    return out;
+  }
+}

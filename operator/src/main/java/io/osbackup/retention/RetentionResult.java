@@ -1,0 +1,55 @@
+package io.osbackup.retention;
+
+import java.util.List;
+
+/**
+ * What one {@link RetentionPass} found and did in a policy's folder. Lists of backups are ids,
+ * newest first.
+ *
+ * @param kept the successful backups kept, each with the rules that keep it
+ * @param deleted the backups deleted in this pass (manifest and artifacts)
+ * @param dueForDeletion backups the rules delete but that are still in the bucket: all of them in a
+ *     dry run, those not (or not wholly) deleted after an error otherwise
+ * @param leftoversRemoved folders of failed or partial runs (no manifest) removed in this pass
+ * @param leftoversDue leftover folders due for removal but still there (dry run or error)
+ * @param keptBytes bytes stored under the kept backups
+ * @param deletedBytes bytes removed (backups and leftovers)
+ * @param abortedUploads incomplete multipart uploads aborted under removed folders
+ * @param errors what failed; a failed listing or manifest read means nothing was deleted
+ */
+public record RetentionResult(
+    List<RetentionDecision.Kept> kept,
+    List<String> deleted,
+    List<String> dueForDeletion,
+    List<String> leftoversRemoved,
+    List<String> leftoversDue,
+    long keptBytes,
+    long deletedBytes,
+    int abortedUploads,
+    List<String> errors) {
+
+  public RetentionResult {
+    kept = List.copyOf(kept);
+    deleted = List.copyOf(deleted);
+    dueForDeletion = List.copyOf(dueForDeletion);
+    leftoversRemoved = List.copyOf(leftoversRemoved);
+    leftoversDue = List.copyOf(leftoversDue);
+    errors = List.copyOf(errors);
+  }
+
+  /** A pass that deleted nothing because of {@code error}. */
+  static RetentionResult failed(String error) {
+    return new RetentionResult(
+        List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error));
+  }
+
+  /** Whether everything the pass tried succeeded. */
+  public boolean ok() {
+    return errors.isEmpty();
+  }
+
+  /** Ids of the kept backups, newest first (for {@code status.keptBackups}, its size). */
+  public List<String> keptIds() {
+    return kept.stream().map(k -> k.backup().backupId()).toList();
+  }
+}

@@ -1,0 +1,332 @@
+package io.osbackup.retention;
+
+import static io.osbackup.retention.RetentionPolicyTest.rules;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.osbackup.api.v1alpha1.Retention;
+import io.osbackup.catalog.Manifest;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** {@link RetentionPass} against a bucket in memory that records and fails requests. */
+class RetentionPassTest {
+
+  private static final String NOVA = "prod/openstack/nova";
+  private static final String NOVA_CELLS = "prod/openstack/nova-cells";
+  private static final ZoneId UTC = ZoneOffset.UTC;
+  private static final Instant NOW = Instant.parse("2026-11-21T12:00:00Z");
+  private static final Duration LONGEST_RUN = Duration.ofHours(3);
+  private static final DateTimeFormatter ID =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(UTC);
+
+  private final MemoryRetentionStore store = new MemoryRetentionStore();
+
+  @Test
+  void deletesWhatTheRulesDeleteAndOnlyInItsOwnPolicyFolder() {
+    List<String> nova = seedDaily(NOVA, "nova", 5);
+    List<String> cells = seedDaily(NOVA_CELLS, "nova-cells", 5);
+    store.put("prod/openstack/nova.txt", 1, NOW.minus(Duration.ofDays(400)));
+    store.put(NOVA + "/loose.txt", 1, NOW.minus(Duration.ofDays(400)));
+
+    RetentionResult result = pass(NOVA, rules(2, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(result.errors()).isEmpty();
+    assertThat(result.keptIds()).containsExactly(nova.get(4), nova.get(3));
+    assertThat(result.deleted()).containsExactly(nova.get(2), nova.get(1), nova.get(0));
+    assertThat(folders(NOVA)).containsOnlyKeys(nova.get(4), nova.get(3));
+    assertThat(folders(NOVA_CELLS)).containsOnlyKeys(cells);
+    assertThat(store.objects).containsKeys("prod/openstack/nova.txt", NOVA + "/loose.txt");
+    assertThat(store.requests)
+        .filteredOn(r -> r.startsWith("list "))
+        .containsExactly("list " + NOVA + "/");
+    assertThat(store.deletes()).allSatisfy(r -> assertThat(r).doesNotContain(NOVA_CELLS));
+    assertThat(result.deletedBytes()).isEqualTo(3 * (1000 + 300 + 200 + 10));
+    assertThat(result.keptBytes()).isEqualTo(2 * (1000 + 300 + 200 + 10));
+  }
+
+  @Test
+  void deletesTheManifestBeforeTheArtifacts() {
+    List<String> ids = seedDaily(NOVA, "nova", 3);
+
+    pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(store.deletes())
+        .containsExactly(
+            "delete " + NOVA + "/" + ids.get(0) + "/manifest.json",
+            "delete " + artifacts(ids.get(0)),
+            "delete " + NOVA + "/" + ids.get(1) + "/manifest.json",
+            "delete " + artifacts(ids.get(1)));
+  }
+
+  @Test
+  void theNewestBackupSurvivesMaxAgeAndEveryOtherRule() {
+    List<String> ids = seedDaily(NOVA, "nova", 4, Instant.parse("2026-01-01T02:00:00Z"));
+
+    RetentionResult result = pass(NOVA, rules(0, 0, 0, 0, 0, 0, "7d"), false);
+
+    assertThat(result.keptIds()).containsExactly(ids.get(3));
+    assertThat(folders(NOVA)).containsOnlyKeys(ids.get(3));
+  }
+
+  @Test
+  void aFailedListingDeletesNothing() {
+    seedDaily(NOVA, "nova", 5);
+    store.failList = p -> true;
+
+    RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(result.ok()).isFalse();
+    assertThat(result.errors().get(0))
+        .startsWith("could not list " + NOVA + "/: access denied")
+        .endsWith("nothing was deleted");
+    assertThat(store.deletes()).isEmpty();
+  }
+
+  @Test
+  void aManifestThatCannotBeReadDeletesNothing() {
+    List<String> ids = seedDaily(NOVA, "nova", 5);
+    store.failRead = k -> k.contains(ids.get(2));
+
+    RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(result.errors())
+        .singleElement()
+        .asString()
+        .contains("could not read the manifest of backup " + ids.get(2));
+    assertThat(store.deletes()).isEmpty();
+  }
+
+  @Test
+  void aManifestListedButGoneDeletesNothing() {
+    List<String> ids = seedDaily(NOVA, "nova", 3);
+    store.manifests.remove(NOVA + "/" + ids.get(1) + "/manifest.json");
+
+    RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(result.ok()).isFalse();
+    assertThat(store.deletes()).isEmpty();
+  }
+
+  @Test
+  void aFailedManifestDeletionStopsTheRetention() {
+    List<String> ids = seedDaily(NOVA, "nova", 4);
+    seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(30)));
+    store.failDelete = k -> k.equals(NOVA + "/" + ids.get(1) + "/manifest.json");
+
+    RetentionResult result = pass(NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), false);
+
+    assertThat(result.deleted()).containsExactly(ids.get(0));
+    assertThat(result.dueForDeletion()).containsExactly(ids.get(2), ids.get(1));
+    assertThat(result.leftoversRemoved()).isEmpty();
+    assertThat(result.errors()).singleElement().asString().contains("retention stopped");
+    assertThat(folders(NOVA))
+        .containsOnlyKeys(ids.get(1), ids.get(2), ids.get(3), "nova-20261022-120000");
+  }
+
+  @Test
+  void aBackupWhoseArtifactsCouldNotBeDeletedIsALeftoverAtTheNextPass() {
+    List<String> ids = seedDaily(NOVA, "nova", 3);
+    store.failDelete = k -> k.startsWith(NOVA + "/" + ids.get(0) + "/db/");
+
+    RetentionResult first = pass(NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), false);
+
+    assertThat(first.deleted()).containsExactly(ids.get(1));
+    assertThat(first.dueForDeletion()).containsExactly(ids.get(0));
+    assertThat(first.errors())
+        .singleElement()
+        .asString()
+        .startsWith("could not delete every object of ");
+    assertThat(store.objects).doesNotContainKey(NOVA + "/" + ids.get(0) + "/manifest.json");
+
+    store.failDelete = k -> false;
+    RetentionResult second = pass(NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), false);
+
+    assertThat(second.keptIds()).containsExactly(ids.get(2));
+    assertThat(second.leftoversRemoved()).containsExactly(ids.get(0));
+    assertThat(folders(NOVA)).containsOnlyKeys(ids.get(2));
+  }
+
+  @Test
+  void removesOldFailedRunsBeyondTheHistoryLimitButNeverARunThatMayStillBeGoing() {
+    seedDaily(NOVA, "nova", 1);
+    String young = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofHours(1)));
+    String a = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(1)));
+    String b = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(2)));
+    String c = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(3)));
+    String d = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(4)));
+    String handMade = "nova-20261110-120000-0a1b2c";
+    store.put(
+        NOVA + "/" + handMade + "/db/control-plane/nova.sql.gz", 5, NOW.minus(Duration.ofDays(11)));
+    store.uploads.add(NOVA + "/" + d + "/files/nova-config/compute-1.tar.gz");
+    store.uploads.add(NOVA + "/" + young + "/files/nova-config/compute-1.tar.gz");
+
+    RetentionResult result = pass(NOVA, withLimit(rules(0, 0, 7, 0, 0, 0, null), 2), false);
+
+    assertThat(result.leftoversRemoved()).containsExactly(c, d, handMade);
+    assertThat(result.abortedUploads()).isEqualTo(1);
+    assertThat(folders(NOVA)).containsKeys(young, a, b).doesNotContainKeys(c, d, handMade);
+    assertThat(store.uploads)
+        .containsExactly(NOVA + "/" + young + "/files/nova-config/compute-1.tar.gz");
+  }
+
+  @Test
+  void aDryRunDeletesNothingAndSaysWhatIsDue() {
+    List<String> ids = seedDaily(NOVA, "nova", 4);
+    String old = seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(10)));
+
+    RetentionResult result = pass(NOVA, withLimit(rules(2, 0, 0, 0, 0, 0, null), 0), true);
+
+    assertThat(result.keptIds()).containsExactly(ids.get(3), ids.get(2));
+    assertThat(result.dueForDeletion()).containsExactly(ids.get(1), ids.get(0));
+    assertThat(result.leftoversDue()).containsExactly(old);
+    assertThat(result.deleted()).isEmpty();
+    assertThat(store.deletes()).isEmpty();
+    assertThat(store.requests).noneMatch(r -> r.startsWith("abort ") || r.startsWith("uploads "));
+  }
+
+  @Test
+  void withoutRetentionEveryBackupIsKeptAndOldFailedRunsAreStillCleaned() {
+    List<String> ids = seedDaily(NOVA, "nova", 5);
+    for (int i = 1; i <= 4; i++) {
+      seedLeftover(NOVA, "nova", NOW.minus(Duration.ofDays(i)));
+    }
+
+    RetentionResult result = pass(NOVA, null, false);
+
+    assertThat(result.keptIds()).hasSize(5).containsAll(ids);
+    assertThat(result.leftoversRemoved()).hasSize(1);
+  }
+
+  @Test
+  void anInvalidMaxAgeDeletesNothing() {
+    seedDaily(NOVA, "nova", 3);
+
+    RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, "7 days"), false);
+
+    assertThat(result.errors()).singleElement().asString().contains("retention.maxAge '7 days'");
+    assertThat(store.requests).isEmpty();
+  }
+
+  @Test
+  void aPolicyFolderWithATrailingSlashIsTheSameFolder() {
+    seedDaily(NOVA, "nova", 3);
+    seedDaily(NOVA_CELLS, "nova-cells", 3);
+
+    RetentionResult result = pass(NOVA + "/", rules(1, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(result.deleted()).hasSize(2);
+    assertThat(folders(NOVA_CELLS)).hasSize(3);
+  }
+
+  @Test
+  void aHundredThousandObjectsAreListedOnceAndEachManifestReadOnce() {
+    // 10,000 daily backups of 10 objects each
+    Instant first = NOW.minus(Duration.ofDays(10_000));
+    for (int i = 0; i < 10_000; i++) {
+      Instant at = first.plus(Duration.ofDays(i));
+      String folder = NOVA + "/nova-" + ID.format(at);
+      for (int j = 0; j < 9; j++) {
+        store.put(folder + "/db/control-plane/db" + j + ".sql.gz", 10, at);
+      }
+      store.putManifest(folder + "/manifest.json", manifest("nova-" + ID.format(at), at), at);
+    }
+    long start = System.nanoTime();
+
+    RetentionResult result = pass(NOVA, rules(7, 0, 14, 8, 12, 5, null), false);
+
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    System.out.printf(
+        "retention over 100,000 objects: %d ms, %d requests%n", ms, store.requests.size());
+    assertThat(result.keptIds().size() + result.deleted().size()).isEqualTo(10_000);
+    assertThat(result.keptIds()).hasSizeGreaterThan(14);
+    assertThat(store.requests).filteredOn(r -> r.startsWith("list ")).hasSize(1);
+    assertThat(store.requests).filteredOn(r -> r.startsWith("get ")).hasSize(10_000);
+    assertThat(store.requests)
+        .filteredOn(r -> r.startsWith("delete "))
+        .hasSize(2 * result.deleted().size());
+    assertThat(store.objects).hasSize(10 * result.keptIds().size());
+  }
+
+  private static Retention withLimit(Retention rules, int failedRunsHistoryLimit) {
+    rules.setFailedRunsHistoryLimit(failedRunsHistoryLimit);
+    return rules;
+  }
+
+  private RetentionResult pass(String folder, Retention rules, boolean dryRun) {
+    return RetentionPass.run(store, folder, rules, UTC, NOW, LONGEST_RUN, dryRun);
+  }
+
+  /** {@code days} successful backups, one a day at 02:00 ending yesterday; ids oldest first. */
+  private List<String> seedDaily(String folder, String policy, int days) {
+    return seedDaily(
+        folder,
+        policy,
+        days,
+        Instant.parse("2026-11-20T02:00:00Z").minus(Duration.ofDays(days - 1)));
+  }
+
+  private List<String> seedDaily(String folder, String policy, int days, Instant first) {
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < days; i++) {
+      Instant at = first.plus(Duration.ofDays(i));
+      String id = policy + "-" + ID.format(at);
+      String f = folder + "/" + id;
+      store.put(f + "/db/control-plane/nova.sql.gz", 300, at.plusSeconds(60));
+      store.put(f + "/files/nova-config/compute-0.tar.gz", 200, at.plusSeconds(90));
+      store.put(f + "/reports/job.json", 10, at.plusSeconds(95));
+      store.putManifest(f + "/manifest.json", manifest(id, at), at.plusSeconds(100));
+      ids.add(id);
+    }
+    return ids;
+  }
+
+  /** A failed run's folder: one artifact and its report, no manifest. */
+  private String seedLeftover(String folder, String policy, Instant at) {
+    String id = policy + "-" + ID.format(at);
+    store.put(folder + "/" + id + "/db/control-plane/nova.sql.gz", 300, at.plusSeconds(60));
+    store.put(folder + "/" + id + "/reports/job.json", 10, at.plusSeconds(61));
+    return id;
+  }
+
+  private static Manifest manifest(String id, Instant startedAt) {
+    return new Manifest(
+        Manifest.FORMAT_VERSION,
+        id,
+        "openstack",
+        "nova",
+        id,
+        "primary",
+        "b",
+        "f",
+        "gzip",
+        startedAt,
+        startedAt.plusSeconds(100),
+        510,
+        List.of());
+  }
+
+  private static String artifacts(String id) {
+    String f = NOVA + "/" + id;
+    return f
+        + "/db/control-plane/nova.sql.gz,"
+        + f
+        + "/files/nova-config/compute-0.tar.gz,"
+        + f
+        + "/reports/job.json";
+  }
+
+  /** The backup folders under {@code folder}, each with its keys. */
+  private Map<String, List<String>> folders(String folder) {
+    Map<String, List<String>> out = new TreeMap<>();
+    RetentionPass.folders(folder + "/", List.copyOf(store.objects.values()))
+        .forEach((id, objects) -> out.put(id, objects.stream().map(o -> o.key()).toList()));
+    return out;
+  }
+}
