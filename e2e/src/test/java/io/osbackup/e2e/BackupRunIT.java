@@ -205,16 +205,22 @@ class BackupRunIT {
     assertThat(activeFilesJobs.max()).isEqualTo(2);
     assertThat(maxOverlap(podsOf(run), "nova-config")).isBetween(1, 2);
 
-    // The same backup id again (the run deleted and applied again): refused, the backup in the bucket untouched.
-    client.resources(BackupRun.class).inNamespace(NS).withName(run.getMetadata().getName()).delete();
-    await().atMost(Duration.ofSeconds(20))
-        .until(() -> client.resources(BackupRun.class).inNamespace(NS).withName(run.getMetadata().getName()).get() == null);
-    BackupRun again = runAndAwait("control-plane", "control-plane-20261121-020000");
+    // A run whose folder already holds objects (here a stray one; after a delete and re-apply, the old backup):
+    // refused before anything is written, and the backups in the bucket untouched.
+    String strayFolder = "prod/" + NS + "/control-plane/control-plane-20261121-030000";
+    try (var upload = bucket.open(strayFolder + "/db/galera/keystone.sql.gz", io.osbackup.store.Compression.NONE)) {
+      upload.stream().write("stray".getBytes(StandardCharsets.UTF_8));
+      upload.finish();
+    }
+    BackupRun again = runAndAwait("control-plane", "control-plane-20261121-030000");
     assertThat(again.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
     assertThat(again.getStatus().getFailures()).singleElement().satisfies(f -> {
       assertThat(f.getReason()).isEqualTo("BackupIdInUse");
-      assertThat(f.getMessage()).contains("a complete backup").contains("another name");
+      assertThat(f.getMessage()).contains("1 objects").contains("another name");
     });
+    assertThat(bucket.list(strayFolder + "/")).hasSize(1);
+    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "control-plane-20261121-030000")
+        .list().getItems()).isEmpty();
     assertThat(bucket.getJson(status.getManifestKey(), Manifest.class)).contains(manifest);
     for (ArtifactStatus artifact : status.getArtifacts()) {
       assertThat(sha256(artifact.getKey())).as(artifact.getKey()).isEqualTo(artifact.getSha256());
@@ -525,6 +531,40 @@ class BackupRunIT {
     BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
     return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
         && run.getStatus().getPhase().isFinal();
+  }
+
+  @Test
+  void retentionKeepsWhatItsRulesSayDeletesTheRestManifestFirstAndTheirRuns() throws Exception {
+    apply(
+        policy(
+            "pruned",
+            """
+            retention: {keepLast: 1}
+            files:
+              - name: swift-rings
+                nodeSelector: {openstack-role: controller}
+                paths: [/etc/swift]
+            """));
+    BackupRun first = runAndAwait("pruned", "pruned-20261121-010000");
+    assertThat(first.getStatus().getPhase()).as(first.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    BackupRun second = runAndAwait("pruned", "pruned-20261121-020000");
+    assertThat(second.getStatus().getPhase()).as(second.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> client.resources(BackupRun.class).inNamespace(NS).withName("pruned-20261121-010000").get() == null);
+    assertThat(bucket.list(first.getStatus().getFolder() + "/")).isEmpty();
+    assertThat(bucket.stat(second.getStatus().getManifestKey())).isPresent();
+    assertThat(client.resources(BackupRun.class).inNamespace(NS).withName("pruned-20261121-020000").get()).isNotNull();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
+              return p.getStatus() != null && Integer.valueOf(1).equals(p.getStatus().getKeptBackups());
+            });
+    BackupPolicy policy = client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
+    assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
   }
 
   // ---------------------------------------------------------------------------------------------------------------

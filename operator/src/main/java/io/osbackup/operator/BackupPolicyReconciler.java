@@ -31,6 +31,17 @@ import io.osbackup.plan.JobNames;
 import io.osbackup.schedule.InvalidScheduleException;
 import io.osbackup.schedule.Schedule;
 import java.time.Duration;
+import io.osbackup.retention.RetentionPass;
+import io.osbackup.retention.RetentionResult;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.ObjectStore;
+import java.io.IOException;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -57,7 +68,12 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   private static final DateTimeFormatter RUN_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
+  /** Retention runs after each new success of a policy, and at least this often. */
+  static final Duration RETENTION_INTERVAL = Duration.ofHours(1);
+
   private final OperatorSettings settings;
+  /** When retention last ran per policy; after a restart it runs again at once, which is harmless. */
+  private final Map<ResourceID, Instant> lastRetention = new ConcurrentHashMap<>();
   private InformerEventSource<BackupRun, BackupPolicy> runs;
   private InformerEventSource<BackupStore, BackupPolicy> stores;
 
@@ -171,6 +187,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
     private final String ns;
     private final String name;
     private final Instant now;
+    private boolean newSuccess;
 
     Step(BackupPolicy policy, BackupPolicyStatus status, KubernetesClient client) {
       this.policy = policy;
@@ -214,6 +231,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                 + ": create it or fix spec.storeRef");
         return settings.pollInterval();
       }
+      applyRetention(own);
       if (schedule == null) {
         status.setNextScheduleTime(null);
         ready(
@@ -246,6 +264,65 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       return untilNext.compareTo(settings.pollInterval()) < 0 ? untilNext : settings.pollInterval();
     }
 
+    /**
+     * Applies the policy's retention to its folder in the bucket after a new success, and at least every {@link
+     * #RETENTION_INTERVAL}: keeps what the rules keep (always the newest successful backup), deletes the rest
+     * manifest first, removes failed runs' leftovers beyond {@code failedRunsHistoryLimit}, and deletes the
+     * BackupRuns of what it removed. A listing or read error deletes nothing.
+     */
+    private void applyRetention(List<BackupRun> own) {
+      ResourceID id = ResourceID.fromResource(policy);
+      Instant last = lastRetention.get(id);
+      if (!newSuccess && last != null && Duration.between(last, now).compareTo(RETENTION_INTERVAL) < 0) {
+        return;
+      }
+      lastRetention.put(id, now);
+      BackupStore store =
+          stores
+              .get(new ResourceID(storeOf(policy), ns))
+              .orElseGet(() -> client.resources(BackupStore.class).inNamespace(ns).withName(storeOf(policy)).get());
+      if (store == null) {
+        return;
+      }
+      ZoneId zone;
+      try {
+        zone = Schedule.zone(policy.getSpec().getTimeZone());
+      } catch (InvalidScheduleException e) {
+        zone = ZoneOffset.UTC;
+      }
+      Long deadline =
+          policy.getSpec().getJob() == null ? null : policy.getSpec().getJob().getActiveDeadlineSeconds();
+      Duration longestRun = Duration.ofSeconds(deadline == null ? 7200 : deadline).plus(Duration.ofMinutes(15));
+      var s3 = store.getSpec().getS3();
+      String folder = BackupLayout.policyFolder(s3.getPrefix(), ns, name);
+      RetentionResult result;
+      try (ObjectStore bucket = new StoreConnector(client).connect(ns, s3)) {
+        result = RetentionPass.run(bucket, folder, policy.getSpec().getRetention(), zone, now, longestRun, false);
+      } catch (IOException | RuntimeException e) {
+        events.warning(policy, "RetentionFailed", "retention did not run, nothing was deleted: " + e.getMessage());
+        return;
+      }
+      status.setKeptBackups(result.kept().size());
+      status.setDueForDeletion(new ArrayList<>(result.dueForDeletion()));
+      if (!result.ok()) {
+        events.warning(
+            policy, "RetentionFailed", "nothing more was deleted after: " + String.join("; ", result.errors()));
+      }
+      if (!result.deleted().isEmpty()) {
+        events.normal(policy, "BackupsDeleted", "retention deleted " + result.deleted());
+      }
+      if (!result.leftoversRemoved().isEmpty()) {
+        events.normal(policy, "LeftoversRemoved", "failed runs' leftovers removed: " + result.leftoversRemoved());
+      }
+      Set<String> gone = new HashSet<>(result.deleted());
+      gone.addAll(result.leftoversRemoved());
+      for (BackupRun run : own) {
+        if (run.getStatus() != null && gone.contains(run.getStatus().getBackupId()) && !isActive(run)) {
+          client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName()).delete();
+        }
+      }
+    }
+
     /** Sets activeRuns and lastSuccessfulRun from the policy's runs. */
     private void observeRuns(List<BackupRun> own) {
       List<BackupRun> active =
@@ -269,9 +346,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                 last.setBackupId(r.getStatus().getBackupId());
                 last.setTime(r.getStatus().getCompletionTime());
                 if (!last.equals(status.getLastSuccessfulRun())) {
-                  // Here a run of this policy has newly succeeded: the place for the retention
-                  // pass.
                   status.setLastSuccessfulRun(last);
+                  newSuccess = true;
                 }
               });
     }
