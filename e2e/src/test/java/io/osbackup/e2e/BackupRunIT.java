@@ -567,6 +567,53 @@ class BackupRunIT {
     assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
   }
 
+  @Test
+  void aNodeLostMidRunFailsOnlyItsOwnArtifact() throws Exception {
+    cluster.nodes().add("compute-9", Map.of("openstack-role", "doomed"));
+    cluster.nodes().add("compute-10", Map.of("openstack-role", "doomed"));
+    for (String node : List.of("compute-9", "compute-10")) {
+      writeNodeFiles(node);
+    }
+    // Enough incompressible data on compute-9 that its agent is still reading when the node goes.
+    Path big = cluster.nodes().root("compute-9").resolve("etc/nova/big.bin");
+    byte[] chunk = new byte[1 << 20];
+    new java.util.Random(1).nextBytes(chunk);
+    try (var out = Files.newOutputStream(big)) {
+      for (int i = 0; i < 400; i++) {
+        out.write(chunk);
+      }
+    }
+    apply(
+        policy(
+            "lost-node",
+            """
+            compression: gzip
+            files:
+              - name: nova-config
+                nodeSelector: {openstack-role: doomed}
+                paths: [/etc/nova]
+            """));
+    createRun("lost-node", "lost-node-now");
+    await()
+        .atMost(RUN_TIMEOUT)
+        .until(
+            () ->
+                podsOf("lost-node-now").stream()
+                    .anyMatch(
+                        p -> "compute-9".equals(p.getMetadata().getLabels().get(Api.NODE_LABEL))
+                            && p.getStatus() != null
+                            && "Running".equals(p.getStatus().getPhase())));
+    Thread.sleep(1000);
+    cluster.nodes().remove("compute-9");
+    BackupRun run = awaitEnd("lost-node-now");
+    assertFailedWithoutLeftovers(run, RunPhase.PartiallyFailed);
+    assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getNode).containsExactly("compute-10");
+    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
+      assertThat(f.getNode()).isEqualTo("compute-9");
+      assertThat(f.getMessage()).contains("NodeLost");
+    });
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   static void seedDatabases() throws Exception {

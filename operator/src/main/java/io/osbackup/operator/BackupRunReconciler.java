@@ -645,18 +645,39 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       fail(task.getTarget(), task.getNode(), reason, message);
     }
 
+    /**
+     * What the Job's newest pod says about its end: the agent's termination message, else the pod's own reason
+     * (a lost node, an eviction).
+     */
     private Optional<String> terminationMessage(String jobName) {
       List<Pod> pods = client.pods().inNamespace(ns).withLabel("job-name", jobName).list().getItems();
-      return pods.stream()
-          .sorted(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).reversed())
-          .flatMap(p -> p.getStatus() == null || p.getStatus().getContainerStatuses() == null
-              ? java.util.stream.Stream.empty()
-              : p.getStatus().getContainerStatuses().stream())
-          .map(cs -> cs.getState() == null || cs.getState().getTerminated() == null
-              ? null : cs.getState().getTerminated().getMessage())
-          .filter(m -> m != null && !m.isBlank())
-          .map(String::strip)
-          .findFirst();
+      List<Pod> newestFirst =
+          pods.stream()
+              .sorted(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).reversed())
+              .toList();
+      for (Pod pod : newestFirst) {
+        if (pod.getStatus() == null) {
+          continue;
+        }
+        Optional<String> message =
+            pod.getStatus().getContainerStatuses() == null
+                ? Optional.empty()
+                : pod.getStatus().getContainerStatuses().stream()
+                    .map(cs -> cs.getState() == null || cs.getState().getTerminated() == null
+                        ? null : cs.getState().getTerminated().getMessage())
+                    .filter(m -> m != null && !m.isBlank())
+                    .map(String::strip)
+                    .findFirst();
+        if (message.isPresent()) {
+          return message;
+        }
+        if (pod.getStatus().getReason() != null) {
+          return Optional.of(
+              "pod " + pod.getMetadata().getName() + " failed: " + pod.getStatus().getReason()
+                  + (pod.getStatus().getMessage() == null ? "" : ": " + pod.getStatus().getMessage()));
+        }
+      }
+      return Optional.empty();
     }
 
     /** Why a pod of the Job has not started after {@code podStartTimeout}, if it is stuck rather than slow. */
