@@ -98,7 +98,9 @@ public final class LocalMode implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         out.println();
-        out.println("Running. Job logs: " + workDir.resolve("cluster/jobs/logs") + ". Ctrl-C stops everything.");
+        out.println(
+            "Running: the policy takes a backup every 5 minutes and keeps the last 3 (and one per hour for a day).");
+        out.println("Job logs: " + workDir.resolve("cluster/jobs/logs") + ". Ctrl-C stops everything.");
         stop.await();
         return 0;
       }
@@ -130,6 +132,9 @@ public final class LocalMode implements Callable<Integer> {
             metadata: {name: control-plane}
             spec:
               storeRef: {name: local}
+              schedule: "*/5 * * * *"
+              timeZone: UTC
+              retention: {keepLast: 3, keepHourly: 24}
               compression: gzip
               maxParallelNodes: 2
               databases:
