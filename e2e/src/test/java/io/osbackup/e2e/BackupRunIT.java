@@ -564,6 +564,8 @@ class BackupRunIT {
               return p.getStatus() != null && Integer.valueOf(1).equals(p.getStatus().getKeptBackups());
             });
     BackupPolicy policy = client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
+    // The preview: with keepLast 1, the next backup will push out the one kept now.
+    assertThat(policy.getStatus().getDueForDeletion()).containsExactly("pruned-20261121-020000");
     assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
   }
 

@@ -31,7 +31,9 @@ import io.osbackup.plan.JobNames;
 import io.osbackup.schedule.InvalidScheduleException;
 import io.osbackup.schedule.Schedule;
 import java.time.Duration;
+import io.osbackup.retention.Backup;
 import io.osbackup.retention.RetentionPass;
+import io.osbackup.retention.RetentionPolicy;
 import io.osbackup.retention.RetentionResult;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.ObjectStore;
@@ -303,7 +305,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         return;
       }
       status.setKeptBackups(result.kept().size());
-      status.setDueForDeletion(new ArrayList<>(result.dueForDeletion()));
+      status.setDueForDeletion(preview(result, zone));
       if (!result.ok()) {
         events.warning(
             policy, "RetentionFailed", "nothing more was deleted after: " + String.join("; ", result.errors()));
@@ -321,6 +323,36 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
           client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName()).delete();
         }
       }
+    }
+
+    /**
+     * What the next pass will delete once the next backup succeeds (at the next slot, or now for a policy run on
+     * demand), plus whatever this pass could not delete: a preview a user can check a new rule against.
+     */
+    private List<String> preview(RetentionResult result, ZoneId zone) {
+      Instant next = now;
+      String cron = policy.getSpec().getSchedule();
+      if (cron != null && !cron.isBlank()) {
+        try {
+          next = Schedule.parse(cron, policy.getSpec().getTimeZone()).next(now).orElse(now);
+        } catch (InvalidScheduleException e) {
+          next = now;
+        }
+      }
+      List<Backup> backups = new ArrayList<>();
+      result.kept().forEach(k -> backups.add(k.backup()));
+      backups.add(new Backup("(next backup)", next));
+      List<String> due = new ArrayList<>(result.dueForDeletion());
+      try {
+        for (String id : RetentionPolicy.keep(backups, policy.getSpec().getRetention(), zone, next).deletedIds()) {
+          if (!due.contains(id)) {
+            due.add(id);
+          }
+        }
+      } catch (IllegalArgumentException e) {
+        // a bad maxAge: the pass reported it already
+      }
+      return due;
     }
 
     /** Sets activeRuns and lastSuccessfulRun from the policy's runs. */
