@@ -424,12 +424,18 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         status.setLastScheduleTime(slot.toString());
         return;
       }
-      // Asked of the API, not the cache: a run created a moment ago must count.
+      // The cache has every run of the policy; the scheduler's own runs (labelled) are also asked of the API, so
+      // one created a moment ago counts. Never a list of every run in the namespace: with thousands of runs and
+      // hundreds of policies due in the same minute, that alone exhausted the heap (docs/benchmarks.md, Scale).
+      Map<String, BackupRun> candidates = new java.util.LinkedHashMap<>();
+      runs.list(ns, r -> policyOf(r).filter(name::equals).isPresent())
+          .forEach(r -> candidates.put(r.getMetadata().getName(), r));
+      client.resources(BackupRun.class).inNamespace(ns).withLabel(Api.POLICY_LABEL, JobNames.labelValue(name))
+          .list().getItems().stream()
+          .filter(r -> policyOf(r).filter(name::equals).isPresent())
+          .forEach(r -> candidates.put(r.getMetadata().getName(), r));
       List<BackupRun> active =
-          client.resources(BackupRun.class).inNamespace(ns).list().getItems().stream()
-              .filter(r -> policyOf(r).filter(name::equals).isPresent())
-              .filter(BackupPolicyReconciler::isActive)
-              .toList();
+          candidates.values().stream().filter(BackupPolicyReconciler::isActive).toList();
       if (!active.isEmpty()
           && policy.getSpec().getConcurrencyPolicy() != ConcurrencyPolicy.Replace) {
         skip(
