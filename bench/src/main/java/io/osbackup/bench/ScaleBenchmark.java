@@ -486,7 +486,7 @@ public final class ScaleBenchmark {
       a.setDatabase(db);
       a.setKey(folder + "/db/control-plane/" + db + ".sql.gz");
       a.setSize(14_000_000L);
-      a.setSha256(Integer.toHexString(db.hashCode()).repeat(8).substring(0, 64));
+      a.setSha256("%064x".formatted(new java.math.BigInteger(1, (id + db).getBytes())).substring(0, 64));
       status.getArtifacts().add(a);
     }
     created.setStatus(status);
