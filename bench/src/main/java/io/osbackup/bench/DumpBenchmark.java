@@ -279,7 +279,7 @@ public final class DumpBenchmark {
                 List.of(),
                 false),
             null);
-    ObjectMapper json = ObjectStore.json();
+    ObjectMapper json = io.osbackup.store.Json.MAPPER;
     Path termination = runDir.resolve("termination-log");
     Files.writeString(termination, "");
     Map<String, String> mounts =
