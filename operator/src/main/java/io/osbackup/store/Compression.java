@@ -1,6 +1,11 @@
 package io.osbackup.store;
 
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Locale;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 
 /** How an artifact's bytes are compressed before they are hashed and uploaded. */
 public enum Compression {
@@ -24,6 +29,15 @@ public enum Compression {
   /** The key suffix added after {@code .sql} or {@code .tar}: {@code .gz}, {@code .zst} or nothing. */
   public String suffix() {
     return suffix;
+  }
+
+  /** The uncompressed bytes of {@code stored}; closing the result closes {@code stored}. */
+  public InputStream decompress(InputStream stored) throws IOException {
+    return switch (this) {
+      case GZIP -> new GZIPInputStream(stored, 64 * 1024);
+      case ZSTD -> new ZstdCompressorInputStream(new BufferedInputStream(stored, 64 * 1024));
+      case NONE -> stored;
+    };
   }
 
   public static Compression of(String value) {
