@@ -20,6 +20,8 @@ import picocli.CommandLine.Spec;
       // One line per entry point.
       AgentCommand.class,
       OperatorCommand.class,
+      io.osbackup.cli.BackupsCommand.class,
+      io.osbackup.cli.RestoreCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -56,6 +56,8 @@ public final class AgentCommand implements Callable<Integer> {
   private final Map<String, String> env;
   private final StoreConnector connector;
   private final DatabaseDump databaseDump;
+  private final io.osbackup.restore.db.DatabaseRestore restoreDatabases =
+      io.osbackup.restore.db.DatabaseRestore.mariadb();
   private final Clock clock;
   private final PrintStream out;
   private final PrintStream err;
@@ -112,6 +114,15 @@ public final class AgentCommand implements Callable<Integer> {
       // to.
       err.println("osbackup agent: " + e.getMessage());
       return BAD_PLAN;
+    }
+
+    String restorePlan = env.get(io.osbackup.restore.RestorePlan.ENV);
+    if (restorePlan != null && !restorePlan.isBlank()) {
+      RestoreAgent restore =
+          new RestoreAgent(mounts, connector, restoreDatabases, clock, out, err);
+      RestoreAgent.Result result = restore.run(restorePlan);
+      secrets = restore.secrets();
+      return result.code() == SUCCEEDED ? SUCCEEDED : fail(mounts, result.code(), result.message());
     }
 
     AgentPlan plan;

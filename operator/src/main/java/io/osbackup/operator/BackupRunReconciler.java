@@ -351,7 +351,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                 runningFiles--;
               }
             } else if (age(task.getStartTime()).compareTo(settings.podStartTimeout()) > 0) {
-              Optional<String> stuck = podNotStarting(task.getJob());
+              Optional<String> stuck = StuckPods.why(client, ns, task.getJob(), settings.podStartTimeout());
               if (stuck.isPresent()) {
                 // An image that cannot be pulled or a volume that cannot be mounted would otherwise hold a slot
                 // until activeDeadlineSeconds, hours later, and then blame the deadline.
@@ -675,40 +675,6 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           return Optional.of(
               "pod " + pod.getMetadata().getName() + " failed: " + pod.getStatus().getReason()
                   + (pod.getStatus().getMessage() == null ? "" : ": " + pod.getStatus().getMessage()));
-        }
-      }
-      return Optional.empty();
-    }
-
-    /** Why a pod of the Job has not started after {@code podStartTimeout}, if it is stuck rather than slow. */
-    private Optional<String> podNotStarting(String jobName) {
-      for (Pod pod : client.pods().inNamespace(ns).withLabel("job-name", jobName).list().getItems()) {
-        if (pod.getStatus() == null || !"Pending".equals(pod.getStatus().getPhase())) {
-          continue;
-        }
-        String why = null;
-        if (pod.getStatus().getConditions() != null) {
-          why =
-              pod.getStatus().getConditions().stream()
-                  .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()))
-                  .map(c -> c.getReason() + ": " + c.getMessage())
-                  .findFirst()
-                  .orElse(null);
-        }
-        if (why == null && pod.getStatus().getContainerStatuses() != null) {
-          why =
-              pod.getStatus().getContainerStatuses().stream()
-                  .filter(cs -> cs.getState() != null && cs.getState().getWaiting() != null)
-                  .map(cs -> cs.getState().getWaiting())
-                  .filter(w -> w.getReason() != null)
-                  .map(w -> w.getReason() + (w.getMessage() == null ? "" : ": " + w.getMessage()))
-                  .findFirst()
-                  .orElse(null);
-        }
-        if (why != null) {
-          return Optional.of(
-              "pod " + pod.getMetadata().getName() + " of Job " + jobName + " did not start within "
-                  + settings.podStartTimeout().toSeconds() + " s: " + why);
         }
       }
       return Optional.empty();

@@ -28,6 +28,7 @@ public final class OsbackupOperator {
     operator.register(new BackupStoreReconciler(settings), c -> configure(c, settings));
     operator.register(new BackupRunReconciler(settings), c -> configure(c, settings));
     operator.register(new BackupPolicyReconciler(settings), c -> configure(c, settings));
+    operator.register(new RestoreRequestReconciler(settings), c -> configure(c, settings));
     return operator;
   }
 

@@ -270,7 +270,7 @@ public final class BackupJobs {
         .orElseThrow(() -> new IllegalStateException("no files target " + name + " in the run's plan"));
   }
 
-  private static ResourceRequirements resources(ResourceRequirements configured) {
+  static ResourceRequirements resources(ResourceRequirements configured) {
     if (configured != null) {
       return configured;
     }
@@ -281,7 +281,7 @@ public final class BackupJobs {
         .build();
   }
 
-  private static Volume secretVolume(String name, String secret) {
+  static Volume secretVolume(String name, String secret) {
     return new VolumeBuilder()
         .withName(name)
         .withNewSecret()
@@ -291,7 +291,7 @@ public final class BackupJobs {
         .build();
   }
 
-  private static VolumeMount mount(String name, String path) {
+  static VolumeMount mount(String name, String path) {
     return new VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
   }
 

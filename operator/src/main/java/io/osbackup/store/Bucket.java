@@ -1,6 +1,7 @@
 package io.osbackup.store;
 
 import java.io.IOException;
+import java.io.InputStream;
 
 /**
  * The bucket as the agent writes to it: artifacts go in through {@link ArtifactSink}, the Job
@@ -12,6 +13,12 @@ public interface Bucket extends ArtifactSink, AutoCloseable {
    * Writes {@code value} as a JSON document ({@link Json#MAPPER}) under {@code key}, replacing it.
    */
   void putJson(String key, Object value) throws IOException;
+
+  /**
+   * The stored bytes of {@code key}, as they are in the bucket (still compressed); the caller closes the stream. A
+   * missing object fails with a {@link StoreException} of reason {@link StoreErrors#OBJECT_NOT_FOUND}.
+   */
+  InputStream download(String key) throws IOException;
 
   /** Releases the connection. */
   @Override

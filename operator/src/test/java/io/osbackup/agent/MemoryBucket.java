@@ -52,6 +52,15 @@ public final class MemoryBucket implements Bucket {
   }
 
   /** One upload: raw bytes are buffered and compressed on finish. */
+  @Override
+  public java.io.InputStream download(String key) throws IOException {
+    byte[] bytes = objects.get(key);
+    if (bytes == null) {
+      throw new IOException("no object " + key);
+    }
+    return new java.io.ByteArrayInputStream(bytes);
+  }
+
   private final class Upload implements ArtifactUpload {
     private final String key;
     private final Compression compression;

@@ -16,6 +16,9 @@ public final class Api {
   /** Label naming the BackupPolicy a BackupRun or Job belongs to. */
   public static final String POLICY_LABEL = GROUP + "/policy";
 
+  /** Label naming the RestoreRequest a Job belongs to. */
+  public static final String RESTORE_LABEL = GROUP + "/restore";
+
   /** Label naming the target a Job backs up. */
   public static final String TARGET_LABEL = GROUP + "/target";
 

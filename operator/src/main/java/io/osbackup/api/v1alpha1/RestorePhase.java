@@ -10,5 +10,10 @@ public enum RestorePhase {
   Resuming,
   Succeeded,
   Failed,
-  Cancelled
+  Cancelled;
+
+  /** Succeeded, Failed and Cancelled: nothing more happens. */
+  public boolean isFinal() {
+    return this == Succeeded || this == Failed || this == Cancelled;
+  }
 }

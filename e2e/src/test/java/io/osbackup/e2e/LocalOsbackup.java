@@ -1,0 +1,208 @@
+package io.osbackup.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.local.LocalCluster;
+import io.osbackup.local.MariaDbServer;
+import io.osbackup.local.S3Server;
+import io.osbackup.operator.OperatorSettings;
+import io.osbackup.store.ObjectStore;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * osbackup in local mode for an end-to-end test: a real S3 server with a bucket, a real MariaDB, the embedded
+ * Kubernetes API with the local Job runner, the operator, a store named {@value #STORE}, and the verbs a user types
+ * (apply, create a run, wait for it).
+ */
+final class LocalOsbackup implements AutoCloseable {
+
+  static final String NS = "openstack";
+  static final String BUCKET = "openstack-backups";
+  static final String STORE = "primary";
+  static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+  final S3Server s3;
+  final MariaDbServer db;
+  final LocalCluster cluster;
+  final KubernetesClient client;
+  final ObjectStore bucket;
+
+  private LocalOsbackup(S3Server s3, MariaDbServer db, LocalCluster cluster) {
+    this.s3 = s3;
+    this.db = db;
+    this.cluster = cluster;
+    this.client = cluster.client();
+    this.bucket = s3.store(BUCKET);
+  }
+
+  /** Starts everything below {@code work} and applies the store with its Secrets. */
+  static LocalOsbackup start(Path work) throws Exception {
+    CompletableFuture<MariaDbServer> db =
+        CompletableFuture.supplyAsync(() -> {
+          try {
+            return MariaDbServer.start(work.resolve("db"));
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    S3Server s3 = S3Server.start(work.resolve("s3"));
+    s3.createBucket(BUCKET);
+    MariaDbServer server = db.join();
+    LocalCluster cluster =
+        LocalCluster.start(
+            work.resolve("cluster"),
+            OperatorSettings.defaults()
+                .withPendingTimeout(Duration.ofSeconds(2))
+                .withPodStartTimeout(Duration.ofSeconds(5))
+                .withPollInterval(Duration.ofMillis(500)),
+            Map.of(
+                "OSBACKUP_DUMP_COMMAND", server.dumpCommand().toString(),
+                "OSBACKUP_MARIADB_CLIENT", server.clientCommand().toString()));
+    LocalOsbackup osbackup = new LocalOsbackup(s3, server, cluster);
+    osbackup.apply(osbackup.secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    osbackup.apply(osbackup.secret("backup-db", Map.of("username", server.user(), "password", server.password())));
+    osbackup.apply(osbackup.store(STORE, "backup-s3"));
+    return osbackup;
+  }
+
+  Secret secret(String name, Map<String, String> values) {
+    Map<String, String> data = new LinkedHashMap<>();
+    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata().withData(data).build();
+  }
+
+  BackupStore store(String name, String secret) {
+    return Serialization.unmarshal(
+        """
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupStore
+        metadata: {name: %s, namespace: %s}
+        spec:
+          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
+               credentialsSecret: {name: %s}}
+        """
+            .formatted(name, NS, s3.endpoint(), BUCKET, s3.region(), secret),
+        BackupStore.class);
+  }
+
+  /** A policy on the store; {@code targets} is the YAML of its databases and files. */
+  BackupPolicy policy(String name, String targets) {
+    return Serialization.unmarshal(
+        """
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: %s, namespace: %s}
+        spec:
+          storeRef: {name: %s}
+          job: {activeDeadlineSeconds: 300}
+        %s
+        """
+            .formatted(name, NS, STORE, targets.indent(2)),
+        BackupPolicy.class);
+  }
+
+  /** The YAML of one database target on the test server with the backup-db Secret. */
+  String databases(String... names) {
+    return """
+        databases:
+          - name: galera
+            host: 127.0.0.1
+            port: %d
+            credentialsSecret: {name: backup-db}
+            include: [%s]
+        """
+        .formatted(db.port(), String.join(", ", names));
+  }
+
+  void apply(HasMetadata object) {
+    object.getMetadata().setNamespace(NS);
+    client.resource(object).inNamespace(NS).createOr(existing -> existing.update());
+  }
+
+  /** Creates a BackupRun of {@code policy} and waits until it ended. */
+  BackupRun backup(String policy, String name) {
+    client.resource(Serialization.unmarshal(
+            """
+            apiVersion: osbackup.io/v1alpha1
+            kind: BackupRun
+            metadata: {name: %s, namespace: %s}
+            spec: {policyRef: {name: %s}}
+            """
+                .formatted(name, NS, policy),
+            BackupRun.class))
+        .inNamespace(NS).create();
+    return awaitFinal(BackupRun.class, name, r -> r.getStatus() != null && r.getStatus().getPhase() != null
+        && r.getStatus().getPhase().isFinal());
+  }
+
+  /** Applies a RestoreRequest given as the YAML of its spec. */
+  RestoreRequest restore(String name, String spec) {
+    RestoreRequest request = Serialization.unmarshal(
+        """
+        apiVersion: osbackup.io/v1alpha1
+        kind: RestoreRequest
+        metadata: {name: %s, namespace: %s}
+        spec:
+        %s
+        """
+            .formatted(name, NS, spec.indent(2)),
+        RestoreRequest.class);
+    apply(request);
+    return request;
+  }
+
+  RestoreRequest awaitRestoreEnd(String name) {
+    return awaitFinal(RestoreRequest.class, name, r -> r.getStatus() != null && r.getStatus().getPhase() != null
+        && r.getStatus().getPhase().isFinal());
+  }
+
+  <T extends HasMetadata> T awaitFinal(Class<T> type, String name, java.util.function.Predicate<T> done) {
+    AtomicReference<T> last = new AtomicReference<>();
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> {
+          T current = client.resources(type).inNamespace(NS).withName(name).get();
+          last.set(current);
+          return current != null && done.test(current);
+        });
+    return last.get();
+  }
+
+  List<String> eventsOf(HasMetadata object) {
+    return client.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> object.getMetadata().getName().equals(e.getInvolvedObject().getName()))
+        .map(e -> e.getReason() + ": " + e.getMessage())
+        .toList();
+  }
+
+  @Override
+  public void close() {
+    for (AutoCloseable c : new AutoCloseable[] {cluster, bucket, db, s3}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception e) {
+        // keep closing the others
+      }
+    }
+  }
+}

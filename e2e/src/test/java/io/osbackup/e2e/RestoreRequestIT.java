@@ -1,0 +1,444 @@
+package io.osbackup.e2e;
+
+import static io.osbackup.e2e.LocalOsbackup.NS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.ArtifactStatus;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.RestorePhase;
+import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus;
+import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.store.ArtifactUpload;
+import io.osbackup.store.Compression;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * RestoreRequests end to end: the real operator on the embedded Kubernetes API, the local Job runner running the real
+ * agent, a real MariaDB and a real S3 server. Each test backs up its own databases, changes them, and restores.
+ */
+class RestoreRequestIT {
+
+  @TempDir static Path work;
+  static LocalOsbackup osb;
+
+  @BeforeAll
+  static void start() throws Exception {
+    osb = LocalOsbackup.start(work);
+    osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
+    osb.cluster.nodes().add("compute-2", Map.of("openstack-role", "compute"));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (osb != null) {
+      osb.close();
+    }
+  }
+
+  @Test
+  void restoresDatabasesAndFilesInPlaceQuiescingWorkloadsAndKeepsThePreviousContents() throws Exception {
+    seed("rt_nova", "rt_nova_api");
+    writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
+    osb.apply(osb.policy("rt", osb.databases("rt_nova", "rt_nova_api") + """
+        files:
+          - name: nova-config
+            nodeSelector: {openstack-role: compute}
+            paths: [/etc/nova]
+        """));
+    BackupRun run = osb.backup("rt", "rt-1");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    String id = run.getStatus().getBackupId();
+    Map<String, Long> novaAtBackup = osb.db.tableChecksums("rt_nova");
+    Map<String, Long> apiAtBackup = osb.db.tableChecksums("rt_nova_api");
+
+    osb.db.execute(
+        "UPDATE rt_nova.hosts SET name = CONCAT(name, '-broken')",
+        "CREATE TABLE rt_nova.added_later (id INT PRIMARY KEY)",
+        "DROP VIEW rt_nova_api.host_names",
+        "DELETE FROM rt_nova_api.hosts",
+        "DROP TABLE rt_nova_api.hosts");
+    Map<String, Long> novaBroken = osb.db.tableChecksums("rt_nova");
+    Path node = osb.cluster.nodes().root("compute-1");
+    Files.writeString(node.resolve("etc/nova/nova.conf"), "[DEFAULT]\nhost = broken\n");
+    Files.writeString(node.resolve("etc/nova/stray.conf"), "left over");
+
+    osb.apply(deployment("rt-nova-api", 3));
+    osb.apply(statefulSet("rt-nova-conductor", 2));
+    List<Integer> replicasSeen = new CopyOnWriteArrayList<>();
+    try (var watch = osb.client.apps().deployments().inNamespace(NS).withName("rt-nova-api").watch(
+        new io.fabric8.kubernetes.client.Watcher<Deployment>() {
+          @Override
+          public void eventReceived(Action action, Deployment d) {
+            replicasSeen.add(d.getSpec().getReplicas());
+          }
+
+          @Override
+          public void onClose(io.fabric8.kubernetes.client.WatcherException cause) {}
+        })) {
+      osb.restore("rt-restore", """
+          source: {backupRunRef: {name: rt-1}}
+          databases: {}
+          files:
+            include: [{target: nova-config, nodes: [compute-1]}]
+          quiesce:
+            - {kind: Deployment, name: rt-nova-api}
+            - {kind: StatefulSet, name: rt-nova-conductor}
+          confirm: %s
+          """.formatted(id));
+      RestoreRequest done = osb.awaitRestoreEnd("rt-restore");
+      RestoreRequestStatus status = done.getStatus();
+      assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RestorePhase.Succeeded);
+      assertThat(status.getBackupId()).isEqualTo(id);
+
+      // The databases are as they were at backup time, views and foreign keys included.
+      assertThat(osb.db.tableChecksums("rt_nova")).isEqualTo(novaAtBackup);
+      assertThat(osb.db.tableChecksums("rt_nova_api")).isEqualTo(apiAtBackup);
+      assertThat(osb.db.column("SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA='rt_nova_api'"))
+          .containsExactly("host_names");
+      assertThat(osb.db.column("SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS"
+          + " WHERE CONSTRAINT_SCHEMA='rt_nova'")).containsExactly("1");
+      // ... and what was there before is kept aside, where status says.
+      String kept = "rt_nova_orig_" + status.getStamp().replace('-', '_');
+      assertThat(osb.db.tableChecksums(kept)).isEqualTo(novaBroken);
+      assertThat(status.getPlan()).filteredOn(i -> "rt_nova".equals(i.getDatabase())).singleElement()
+          .satisfies(i -> {
+            assertThat(i.getState()).isEqualTo("Restored");
+            assertThat(i.getPreviousKeptAt()).isEqualTo(kept);
+          });
+      assertThat(osb.db.column("SHOW DATABASES LIKE '%staging%'")).isEmpty();
+
+      // The node's directory is the backed-up one; the previous one is at .orig-<stamp>.
+      assertThat(Files.readString(node.resolve("etc/nova/nova.conf"))).isEqualTo("[DEFAULT]\nhost = compute-1\n");
+      assertThat(node.resolve("etc/nova/stray.conf")).doesNotExist();
+      assertThat(Files.getPosixFilePermissions(node.resolve("etc/nova/nova.conf")))
+          .isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
+      Path orig = node.resolve("etc/nova.orig-" + status.getStamp());
+      assertThat(Files.readString(orig.resolve("nova.conf"))).isEqualTo("[DEFAULT]\nhost = broken\n");
+      assertThat(orig.resolve("stray.conf")).exists();
+
+      // Workloads were scaled to zero and back to their recorded counts.
+      assertThat(status.getQuiesced()).extracting(q -> q.getName() + "=" + q.getReplicas())
+          .containsExactlyInAnyOrder("rt-nova-api=3", "rt-nova-conductor=2");
+      assertThat(replicasSeen).contains(0);
+      assertThat(osb.client.apps().deployments().inNamespace(NS).withName("rt-nova-api").get().getSpec()
+          .getReplicas()).isEqualTo(3);
+      assertThat(osb.client.apps().statefulSets().inNamespace(NS).withName("rt-nova-conductor").get().getSpec()
+          .getReplicas()).isEqualTo(2);
+      assertThat(osb.eventsOf(done)).anySatisfy(e -> assertThat(e).startsWith("Quiesced"));
+    }
+  }
+
+  @Test
+  void refusesAnInPlaceRestoreWithoutConfirmAndGoesOnOnceItIsSet() throws Exception {
+    seed("nc_db");
+    osb.apply(osb.policy("nc", osb.databases("nc_db")));
+    BackupRun run = osb.backup("nc", "nc-1");
+    String id = run.getStatus().getBackupId();
+    Map<String, Long> atBackup = osb.db.tableChecksums("nc_db");
+    osb.db.execute("UPDATE nc_db.hosts SET name = 'changed'");
+    Map<String, Long> changed = osb.db.tableChecksums("nc_db");
+
+    osb.restore("nc-restore", "source: {backupRunRef: {name: nc-1}}\ndatabases: {include: [nc_db]}\n");
+    RestoreRequest refused = osb.awaitRestoreEnd("nc-restore");
+    assertThat(refused.getStatus().getPhase()).isEqualTo(RestorePhase.Failed);
+    assertThat(refused.getStatus().getMessage())
+        .contains("spec.confirm: " + id).contains("127.0.0.1:" + osb.db.port() + "/nc_db").contains("nothing was changed");
+    assertThat(refused.getStatus().condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason())
+        .isEqualTo("ConfirmRequired");
+    assertThat(osb.eventsOf(refused)).anySatisfy(e -> assertThat(e).startsWith("ConfirmRequired").contains(id));
+    assertThat(jobsOf("nc-restore")).isEmpty();
+    assertThat(osb.db.tableChecksums("nc_db")).isEqualTo(changed);
+
+    // A wrong confirm is refused the same way, and names what was given.
+    osb.client.resources(RestoreRequest.class).inNamespace(NS).withName("nc-restore")
+        .edit(r -> {
+          r.getSpec().setConfirm("nc-something-else");
+          return r;
+        });
+    RestoreRequest mismatch = awaitReason("nc-restore", "ConfirmMismatch");
+    assertThat(mismatch.getStatus().getMessage()).contains("nc-something-else");
+    assertThat(osb.db.tableChecksums("nc_db")).isEqualTo(changed);
+
+    // Nothing was written, so setting confirm validates again and restores.
+    osb.client.resources(RestoreRequest.class).inNamespace(NS).withName("nc-restore")
+        .edit(r -> {
+          r.getSpec().setConfirm(id);
+          return r;
+        });
+    RestoreRequest done = awaitReason("nc-restore", "Succeeded");
+    assertThat(done.getStatus().getPhase()).isEqualTo(RestorePhase.Succeeded);
+    assertThat(osb.db.tableChecksums("nc_db")).isEqualTo(atBackup);
+  }
+
+  @Test
+  void aCorruptedArtifactIsRefusedBeforeAnythingIsWrittenOrQuiesced() throws Exception {
+    seed("cor_db");
+    osb.apply(osb.policy("cor", osb.databases("cor_db")));
+    BackupRun run = osb.backup("cor", "cor-1");
+    String id = run.getStatus().getBackupId();
+    osb.db.execute("UPDATE cor_db.hosts SET name = 'changed'");
+    Map<String, Long> changed = osb.db.tableChecksums("cor_db");
+    // One byte flipped in the stored object: same size, another SHA-256.
+    ArtifactStatus artifact = run.getStatus().getArtifacts().get(0);
+    byte[] bytes;
+    try (InputStream in = osb.bucket.download(artifact.getKey())) {
+      bytes = in.readAllBytes();
+    }
+    bytes[bytes.length / 2] ^= 0x01;
+    try (ArtifactUpload upload = osb.bucket.open(artifact.getKey(), Compression.NONE)) {
+      upload.stream().write(bytes);
+      upload.finish();
+    }
+    osb.apply(deployment("cor-api", 2));
+
+    osb.restore("cor-restore", """
+        source: {storeRef: {name: primary}, backupId: %s}
+        databases: {}
+        quiesce: [{kind: Deployment, name: cor-api}]
+        confirm: %s
+        """.formatted(id, id));
+    RestoreRequest failed = osb.awaitRestoreEnd("cor-restore");
+    assertThat(failed.getStatus().getPhase()).isEqualTo(RestorePhase.Failed);
+    assertThat(failed.getStatus().condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason())
+        .isEqualTo("ArtifactCorrupted");
+    assertThat(failed.getStatus().getMessage()).contains(artifact.getKey()).contains("nothing was written");
+    assertThat(failed.getStatus().getQuiesced()).isEmpty();
+    assertThat(osb.client.apps().deployments().inNamespace(NS).withName("cor-api").get().getSpec().getReplicas())
+        .isEqualTo(2);
+    assertThat(osb.db.tableChecksums("cor_db")).isEqualTo(changed);
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'cor_db%'")).containsExactly("cor_db");
+  }
+
+  @Test
+  void restoresOneDatabaseUnderAnotherNameAsOfATime() throws Exception {
+    seed("asof_a", "asof_b");
+    osb.apply(osb.policy("asof", osb.databases("asof_a", "asof_b")));
+    BackupRun first = osb.backup("asof", "asof-1");
+    Map<String, Long> firstA = osb.db.tableChecksums("asof_a");
+    Thread.sleep(1100);
+    osb.db.execute("UPDATE asof_a.hosts SET name = 'second'", "UPDATE asof_b.hosts SET name = 'second'");
+    BackupRun second = osb.backup("asof", "asof-2");
+    assertThat(second.getStatus().getPhase()).isEqualTo(RunPhase.Succeeded);
+    osb.db.execute("UPDATE asof_a.hosts SET name = 'third'");
+    Map<String, Long> nowA = osb.db.tableChecksums("asof_a");
+    Map<String, Long> nowB = osb.db.tableChecksums("asof_b");
+
+    osb.restore("asof-restore", """
+        source: {policyRef: {name: asof}, asOf: "%s"}
+        databases: {include: [asof_a], renames: {asof_a: asof_a_first}}
+        """.formatted(first.getStatus().getCompletionTime()));
+    RestoreRequest done = osb.awaitRestoreEnd("asof-restore");
+    assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+    assertThat(done.getStatus().getBackupId()).isEqualTo(first.getStatus().getBackupId());
+    assertThat(osb.db.tableChecksums("asof_a_first")).isEqualTo(firstA);
+    assertThat(osb.db.tableChecksums("asof_a")).isEqualTo(nowA);
+    assertThat(osb.db.tableChecksums("asof_b")).isEqualTo(nowB);
+    assertThat(done.getStatus().getPlan()).singleElement()
+        .satisfies(i -> assertThat(i.getDestination()).endsWith("/asof_a_first"));
+
+    osb.restore("asof-too-early", """
+        source: {policyRef: {name: asof}, asOf: "2001-01-01T00:00:00Z"}
+        databases: {include: [asof_a], renames: {asof_a: asof_never}}
+        """);
+    RestoreRequest early = osb.awaitRestoreEnd("asof-too-early");
+    assertThat(early.getStatus().getPhase()).isEqualTo(RestorePhase.Failed);
+    assertThat(early.getStatus().getMessage()).contains("source.asOf").contains(first.getStatus().getBackupId());
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'asof_never'")).isEmpty();
+
+    osb.restore("asof-unknown-db", """
+        source: {policyRef: {name: asof}, asOf: 1m}
+        databases: {include: [glance]}
+        """);
+    RestoreRequest unknown = osb.awaitRestoreEnd("asof-unknown-db");
+    assertThat(unknown.getStatus().getMessage()).contains("spec.databases.include").contains("glance")
+        .contains("asof_a");
+  }
+
+  @Test
+  void aDryRunVerifiesAndPlansButChangesNothing() throws Exception {
+    seed("dry_db");
+    writeNovaConfig("compute-2", "[DEFAULT]\nhost = compute-2\n");
+    osb.apply(osb.policy("dry", osb.databases("dry_db") + """
+        files:
+          - name: nova-config
+            nodeSelector: {openstack-role: compute}
+            paths: [/etc/nova]
+        """));
+    BackupRun run = osb.backup("dry", "dry-1");
+    osb.db.execute("UPDATE dry_db.hosts SET name = 'changed'");
+    Map<String, Long> changed = osb.db.tableChecksums("dry_db");
+    Files.writeString(osb.cluster.nodes().root("compute-2").resolve("etc/nova/nova.conf"), "changed");
+    osb.apply(deployment("dry-api", 4));
+
+    osb.restore("dry-restore", """
+        source: {backupRunRef: {name: dry-1}}
+        databases: {}
+        files: {include: [{target: nova-config, nodes: [compute-2]}]}
+        quiesce: [{kind: Deployment, name: dry-api}]
+        dryRun: true
+        """);
+    RestoreRequest done = osb.awaitRestoreEnd("dry-restore");
+    RestoreRequestStatus status = done.getStatus();
+    assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RestorePhase.Succeeded);
+    assertThat(status.getMessage()).contains("dry run").contains("dry-api")
+        .contains("spec.confirm: " + run.getStatus().getBackupId()).contains("nothing was changed");
+    assertThat(status.getPlan()).hasSize(2).allSatisfy(i -> assertThat(i.getState()).isEqualTo("Verified"));
+    assertThat(status.getPlan()).extracting(RestoreRequestStatus.RestoreItem::getDestination)
+        .contains("compute-2:/etc/nova");
+    assertThat(status.getBytes()).isPositive();
+    assertThat(osb.db.tableChecksums("dry_db")).isEqualTo(changed);
+    assertThat(Files.readString(osb.cluster.nodes().root("compute-2").resolve("etc/nova/nova.conf")))
+        .isEqualTo("changed");
+    assertThat(osb.client.apps().deployments().inNamespace(NS).withName("dry-api").get().getSpec().getReplicas())
+        .isEqualTo(4);
+    assertThat(jobsOf("dry-restore")).extracting(j -> j.getMetadata().getName()).containsExactly("dry-restore-verify");
+  }
+
+  @Test
+  void aFailedRestoreKeepsWorkloadsQuiescedAndSaysHowToResume() throws Exception {
+    seed("lim_db");
+    // A user that can look but not create: verification passes, the restore itself fails.
+    osb.db.execute(
+        "CREATE USER 'lim'@'%' IDENTIFIED BY 'lim-Pw#1'",
+        "GRANT SELECT, SHOW DATABASES ON *.* TO 'lim'@'%'",
+        "CREATE USER 'lim'@'localhost' IDENTIFIED BY 'lim-Pw#1'",
+        "GRANT SELECT, SHOW DATABASES ON *.* TO 'lim'@'localhost'");
+    osb.apply(osb.secret("limited-db", Map.of("username", "lim", "password", "lim-Pw#1")));
+    osb.apply(osb.policy("lim", osb.databases("lim_db")));
+    osb.backup("lim", "lim-1");
+    osb.apply(deployment("lim-api", 2));
+
+    osb.restore("lim-restore", """
+        source: {backupRunRef: {name: lim-1}}
+        databases:
+          renames: {lim_db: lim_copy}
+          into: {host: 127.0.0.1, port: %d, credentialsSecret: {name: limited-db}}
+        quiesce: [{kind: Deployment, name: lim-api}]
+        """.formatted(osb.db.port()));
+    RestoreRequest failed = osb.awaitRestoreEnd("lim-restore");
+    RestoreRequestStatus status = failed.getStatus();
+    assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RestorePhase.Failed);
+    assertThat(status.condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason()).isEqualTo("RestoreFailed");
+    assertThat(status.getMessage()).contains("kubectl -n openstack scale deployment/lim-api --replicas=2");
+    assertThat(osb.client.apps().deployments().inNamespace(NS).withName("lim-api").get().getSpec().getReplicas())
+        .isZero();
+    assertThat(status.getQuiesced()).singleElement().satisfies(q -> assertThat(q.getResumed()).isFalse());
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'lim_copy%'")).isEmpty();
+    assertThat(status.getMessage()).doesNotContain("lim-Pw#1");
+  }
+
+  @Test
+  void anOperatorRestartMidRestoreFinishesItOnceAndAnEditedFinishedRequestDoesNothing() throws Exception {
+    seed("rs_db");
+    osb.apply(osb.policy("rs", osb.databases("rs_db")));
+    BackupRun run = osb.backup("rs", "rs-1");
+    String id = run.getStatus().getBackupId();
+    Map<String, Long> atBackup = osb.db.tableChecksums("rs_db");
+    osb.db.execute("UPDATE rs_db.hosts SET name = 'changed'");
+
+    osb.restore("rs-restore", "source: {backupRunRef: {name: rs-1}}\ndatabases: {}\nconfirm: " + id + "\n");
+    osb.awaitFinal(RestoreRequest.class, "rs-restore", r -> r.getStatus() != null
+        && (r.getStatus().getPhase() == RestorePhase.Verifying || r.getStatus().getPhase() == RestorePhase.Restoring
+            || (r.getStatus().getPhase() != null && r.getStatus().getPhase().isFinal())));
+    osb.cluster.stopOperator();
+    Thread.sleep(1500);
+    osb.cluster.startOperator();
+    RestoreRequest done = osb.awaitRestoreEnd("rs-restore");
+    assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+    assertThat(osb.db.tableChecksums("rs_db")).isEqualTo(atBackup);
+    assertThat(jobsOf("rs-restore")).extracting(j -> j.getMetadata().getName())
+        .containsExactlyInAnyOrder("rs-restore-verify", "rs-restore-db-galera");
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'rs_db_orig_%'")).hasSize(1);
+
+    // Editing a finished request (as re-applying a changed manifest does) restores nothing again.
+    osb.db.execute("UPDATE rs_db.hosts SET name = 'changed again'");
+    Map<String, Long> changedAgain = osb.db.tableChecksums("rs_db");
+    osb.client.resources(RestoreRequest.class).inNamespace(NS).withName("rs-restore")
+        .edit(r -> {
+          r.getSpec().setOnFailure(io.osbackup.api.v1alpha1.RestoreRequestSpec.OnRestoreFailure.Resume);
+          return r;
+        });
+    RestoreRequest ignored = osb.awaitFinal(RestoreRequest.class, "rs-restore",
+        r -> r.getStatus().condition("SpecIgnored").isPresent());
+    assertThat(ignored.getStatus().condition("SpecIgnored").orElseThrow().getMessage()).contains("runs once");
+    assertThat(ignored.getStatus().getPhase()).isEqualTo(RestorePhase.Succeeded);
+    Thread.sleep(1000);
+    assertThat(osb.db.tableChecksums("rs_db")).isEqualTo(changedAgain);
+    assertThat(jobsOf("rs-restore")).hasSize(2);
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'rs_db_orig_%'")).hasSize(1);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Databases shaped like OpenStack's: foreign keys, a view. */
+  static void seed(String... databases) {
+    for (String db : databases) {
+      osb.db.execute(
+          "CREATE DATABASE " + db + " CHARACTER SET utf8mb4",
+          "CREATE TABLE " + db + ".cells (id INT PRIMARY KEY, name VARCHAR(64)) ENGINE=InnoDB",
+          "CREATE TABLE " + db + ".hosts (id INT PRIMARY KEY, cell_id INT, name VARCHAR(64),"
+              + " FOREIGN KEY (cell_id) REFERENCES " + db + ".cells (id)) ENGINE=InnoDB",
+          "INSERT INTO " + db + ".cells VALUES (0, 'cell0'), (1, 'cell1')",
+          "INSERT INTO " + db + ".hosts VALUES (1, 1, 'compute-1'), (2, 1, 'compute-2'), (3, 0, 'ctl-ñ')",
+          "CREATE VIEW " + db + ".host_names AS SELECT name FROM " + db + ".hosts");
+    }
+  }
+
+  static void writeNovaConfig(String node, String conf) throws Exception {
+    Path nova = Files.createDirectories(osb.cluster.nodes().root(node).resolve("etc/nova"));
+    Files.writeString(nova.resolve("nova.conf"), conf);
+    Files.setPosixFilePermissions(nova.resolve("nova.conf"), PosixFilePermissions.fromString("rw-r-----"));
+    Files.writeString(nova.resolve("api-paste.ini"), "[composite:osapi_compute]\n");
+  }
+
+  static Deployment deployment(String name, int replicas) {
+    return new DeploymentBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata()
+        .withNewSpec().withReplicas(replicas).withNewSelector().addToMatchLabels("app", name).endSelector()
+        .withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata().withNewSpec()
+        .addNewContainer().withName("app").withImage("nova-api").endContainer().endSpec().endTemplate()
+        .endSpec().build();
+  }
+
+  static StatefulSet statefulSet(String name, int replicas) {
+    return new StatefulSetBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata()
+        .withNewSpec().withReplicas(replicas).withServiceName(name).withNewSelector().addToMatchLabels("app", name)
+        .endSelector().withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata().withNewSpec()
+        .addNewContainer().withName("app").withImage("nova-conductor").endContainer().endSpec().endTemplate()
+        .endSpec().build();
+  }
+
+  static List<Job> jobsOf(String request) {
+    return osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RESTORE_LABEL, request).list().getItems();
+  }
+
+  static RestoreRequest awaitReason(String name, String reason) {
+    return osb.awaitFinal(RestoreRequest.class, name, r -> r.getStatus() != null && r.getStatus().getPhase() != null
+        && r.getStatus().getPhase().isFinal()
+        && r.getStatus().condition(RestoreRequestStatus.COMPLETE).map(c -> reason.equals(c.getReason())).orElse(false));
+  }
+
+  static void awaitPhase(String name, RestorePhase phase) {
+    await().atMost(LocalOsbackup.TIMEOUT).until(() -> {
+      RestoreRequest r = osb.client.resources(RestoreRequest.class).inNamespace(NS).withName(name).get();
+      return r != null && r.getStatus() != null && r.getStatus().getPhase() == phase;
+    });
+  }
+}

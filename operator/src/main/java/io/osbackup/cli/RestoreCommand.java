@@ -1,0 +1,288 @@
+package io.osbackup.cli;
+
+import io.osbackup.agent.MountTable;
+import io.osbackup.agent.db.DatabaseLogin;
+import io.osbackup.api.v1alpha1.LocalRef;
+import io.osbackup.api.v1alpha1.RestoreRequestSpec;
+import io.osbackup.catalog.Catalog;
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.restore.BackupFinder;
+import io.osbackup.restore.RestoreExecution;
+import io.osbackup.restore.RestorePlan;
+import io.osbackup.restore.RestoreReport;
+import io.osbackup.restore.RestoreSelection;
+import io.osbackup.restore.db.DatabaseRestore;
+import io.osbackup.store.ObjectStore;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code osbackup restore}: the break-glass restore. Restores databases and files of one backup straight from the
+ * bucket, with nothing but S3 credentials and a database address — for when the cluster that runs the operator is what
+ * was lost. Same safety as a RestoreRequest: everything is verified before anything is written, the switch goes
+ * through a staging schema or directory, and the previous contents are kept aside.
+ */
+@Command(
+    name = "restore",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Restores from a bucket without Kubernetes: databases into a MariaDB server, files into a directory.",
+      "Verifies every selected artifact first; writes in place only with --confirm <backup id>.",
+      "Exit codes: 0 restored (or verified, with --dry-run), 1 failed, 2 bad arguments."
+    })
+public final class RestoreCommand implements Callable<Integer> {
+
+  /** Environment variables holding the database login when no --db-credentials-dir is given. */
+  public static final String DB_USERNAME_ENV = "OSBACKUP_DB_USERNAME";
+
+  public static final String DB_PASSWORD_ENV = "OSBACKUP_DB_PASSWORD";
+
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  @Mixin StoreOptions store;
+
+  @Option(names = "--namespace", required = true, description = "Namespace the backup was taken in.")
+  String namespace;
+
+  @Option(names = "--backup-id", required = true, description = "The backup (osbackup backups lists them).")
+  String backupId;
+
+  @Option(names = "--policy", description = "Policy of the backup, when several policies use the same id.")
+  String policy;
+
+  @Option(
+      names = "--database",
+      paramLabel = "NAME[=NEW]",
+      description = "Restore this database (repeatable); NAME=NEW restores it under another name.")
+  List<String> databases = new ArrayList<>();
+
+  @Option(names = "--all-databases", description = "Restore every database of the backup (of --target).")
+  boolean allDatabases;
+
+  @Option(names = "--target", description = "Only this database target of the backup.")
+  String target;
+
+  @Option(names = "--db-host", description = "MariaDB server to restore into (required with databases).")
+  String dbHost;
+
+  @Option(names = "--db-port", defaultValue = "3306", description = "Its port (default: ${DEFAULT-VALUE}).")
+  int dbPort;
+
+  @Option(
+      names = "--db-credentials-dir",
+      description = "Directory with the files username and password. Default: $" + DB_USERNAME_ENV + " and $"
+          + DB_PASSWORD_ENV + ".")
+  Path dbCredentialsDir;
+
+  @Option(names = "--files-target", description = "Restore this files target of the backup.")
+  String filesTarget;
+
+  @Option(names = "--node", description = "Node whose archive to restore (required when the target has several).")
+  String node;
+
+  @Option(names = "--path", description = "Path of the archive to restore (repeatable). Default: all of it.")
+  List<String> paths = new ArrayList<>();
+
+  @Option(
+      names = "--root",
+      defaultValue = "/",
+      description = "Directory that stands for the node's / (default: ${DEFAULT-VALUE}); e.g. a mounted disk.")
+  Path root;
+
+  @Option(names = "--to-path", description = "Restore below this directory instead of in place.")
+  String toPath;
+
+  @Option(names = "--confirm", description = "The backup id: allows writing over existing databases and directories.")
+  String confirm;
+
+  @Option(names = "--dry-run", description = "Only verify the artifacts and the database server; write nothing.")
+  boolean dryRun;
+
+  private final Map<String, String> env;
+  private final Clock clock;
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public RestoreCommand() {
+    this(System.getenv(), Clock.systemUTC(), System.out, System.err);
+  }
+
+  RestoreCommand(Map<String, String> env, Clock clock, PrintStream out, PrintStream err) {
+    this.env = env;
+    this.clock = clock;
+    this.out = out;
+    this.err = err;
+  }
+
+  @Override
+  public Integer call() {
+    RestoreRequestSpec spec;
+    DatabaseLogin login = null;
+    try {
+      spec = spec();
+      if (spec.getDatabases() != null) {
+        login = login();
+      }
+    } catch (IllegalArgumentException | IOException e) {
+      err.println("osbackup restore: " + e.getMessage());
+      return 2;
+    }
+    try (ObjectStore bucket = store.connect(env)) {
+      Catalog.Backup backup = new BackupFinder(Catalog.of(bucket), store.prefix, namespace).byId(policy, backupId);
+      RestoreSelection.Result selection = RestoreSelection.select(backup.manifest(), spec, Map.of());
+      if (!selection.ok()) {
+        err.println("osbackup restore: " + option(selection.problem().message()));
+        return 2;
+      }
+      RestorePlan plan = plan(backup, selection);
+      DatabaseLogin dbLogin = login;
+      RestoreExecution execution =
+          new RestoreExecution(
+              bucket::download,
+              DatabaseRestore.mariadb(),
+              MountTable.of(Map.of(AgentPlan.HOST_ROOT, root.toAbsolutePath().toString())),
+              dir -> dbLogin,
+              out::println,
+              warning -> err.println("warning: " + warning));
+      out.println("verifying " + (plan.databases().size() + plan.files().size()) + " artifacts of " + backupId
+          + " before anything is written");
+      RestoreExecution.Outcome verified = execution.verify(plan, new ArrayList<>());
+      List<String> inPlace = new ArrayList<>(selection.inPlace());
+      for (RestorePlan.DatabaseItem item : plan.databases()) {
+        for (RestoreReport.Server server : verified.servers()) {
+          if (server.databases().contains(item.destination())) {
+            inPlace.add("database " + item.where() + " (exists)");
+          }
+        }
+      }
+      if (dryRun) {
+        out.println("dry run: every artifact verified; would restore to "
+            + verified.items().stream().map(RestoreReport.Item::destination).toList()
+            + (inPlace.isEmpty() ? "" : "; writes in place " + inPlace + ", so it needs --confirm " + backupId));
+        return 0;
+      }
+      if (!inPlace.isEmpty() && !backupId.equals(confirm)) {
+        err.println("osbackup restore: this writes in place " + inPlace + ": add --confirm " + backupId
+            + " to allow it (the previous contents are kept aside); nothing was changed");
+        return 2;
+      }
+      RestoreExecution.Outcome restored = execution.restore(plan, new ArrayList<>());
+      for (RestoreReport.Item item : restored.items()) {
+        out.println("restored " + item.key() + " -> " + item.destination()
+            + (item.keptAt() == null ? "" : " (previous kept at " + item.keptAt() + ")"));
+      }
+      return 0;
+    } catch (BackupFinder.NotFound e) {
+      err.println("osbackup restore: " + e.getMessage().replace("source.backupId", "--backup-id")
+          .replace("source.policyRef", "--policy"));
+      return 2;
+    } catch (RestoreExecution.Failure e) {
+      err.println("osbackup restore: " + e.reason() + ": " + e.getMessage());
+      return 1;
+    } catch (Exception e) {
+      err.println("osbackup restore: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  /** The selection as a RestoreRequest would state it, so both pick artifacts by the same rules. */
+  RestoreRequestSpec spec() {
+    RestoreRequestSpec spec = new RestoreRequestSpec();
+    if (!databases.isEmpty() || allDatabases) {
+      if (dbHost == null) {
+        throw new IllegalArgumentException("--db-host is required to restore databases");
+      }
+      RestoreRequestSpec.DatabaseRestore db = new RestoreRequestSpec.DatabaseRestore();
+      db.setTarget(target);
+      Map<String, String> renames = new LinkedHashMap<>();
+      for (String d : databases) {
+        String[] parts = d.split("=", 2);
+        db.getInclude().add(parts[0]);
+        if (parts.length == 2) {
+          renames.put(parts[0], parts[1]);
+        }
+      }
+      db.setRenames(renames);
+      RestoreRequestSpec.DatabaseServer into = new RestoreRequestSpec.DatabaseServer();
+      into.setHost(dbHost);
+      into.setPort(dbPort);
+      LocalRef cli = new LocalRef();
+      cli.setName("cli");
+      into.setCredentialsSecret(cli);
+      db.setInto(into);
+      spec.setDatabases(db);
+    }
+    if (filesTarget != null) {
+      RestoreRequestSpec.FilesRestore files = new RestoreRequestSpec.FilesRestore();
+      RestoreRequestSpec.FilesSelection selection = new RestoreRequestSpec.FilesSelection();
+      selection.setTarget(filesTarget);
+      if (node != null) {
+        selection.getNodes().add(node);
+      }
+      selection.setPaths(paths);
+      selection.setToPath(toPath);
+      files.getInclude().add(selection);
+      spec.setFiles(files);
+    }
+    if (spec.getDatabases() == null && spec.getFiles() == null) {
+      throw new IllegalArgumentException("say what to restore: --database NAME (or --all-databases) and/or"
+          + " --files-target TARGET");
+    }
+    return spec;
+  }
+
+  private DatabaseLogin login() throws IOException {
+    if (dbCredentialsDir != null) {
+      return DatabaseLogin.read(dbCredentialsDir);
+    }
+    String user = env.get(DB_USERNAME_ENV);
+    String password = env.get(DB_PASSWORD_ENV);
+    if (user == null || password == null) {
+      throw new IOException("no database login: set --db-credentials-dir (files username and password) or the"
+          + " environment variables " + DB_USERNAME_ENV + " and " + DB_PASSWORD_ENV);
+    }
+    return new DatabaseLogin(user, password);
+  }
+
+  private RestorePlan plan(Catalog.Backup backup, RestoreSelection.Result selection) {
+    String stamp = STAMP.format(clock.instant());
+    List<RestorePlan.DatabaseItem> dbs = selection.databases().stream()
+        .map(d -> new RestorePlan.DatabaseItem(
+            new RestorePlan.Artifact(d.entry().key(), d.entry().size(), d.entry().sha256(), d.entry().compression()),
+            d.entry().target(), d.entry().database(), d.destination(), d.server().host(), d.server().port(), "cli"))
+        .toList();
+    List<RestorePlan.FilesItem> files = selection.files().stream()
+        .map(f -> new RestorePlan.FilesItem(
+            new RestorePlan.Artifact(f.entry().key(), f.entry().size(), f.entry().sha256(), f.entry().compression()),
+            f.entry().target(), f.entry().node(), f.paths(), f.toPath(), AgentPlan.HOST_ROOT))
+        .toList();
+    return new RestorePlan("break-glass", "break-glass", backup.backupId(), null, null, RestorePlan.RESTORE, stamp,
+        dbs, files);
+  }
+
+  /** A selection message speaks of the RestoreRequest's fields; here the user typed options. */
+  private static String option(String message) {
+    return message
+        .replace("spec.databases.include", "--database")
+        .replace("spec.databases.target", "--target")
+        .replace("spec.databases.renames", "--database NAME=NEW")
+        .replace("spec.files.include[0].target", "--files-target")
+        .replace("spec.files.include[0].nodes", "--node")
+        .replace("spec.files.include[0].paths", "--path")
+        .replace("spec.files.include[0].toPath", "--to-path");
+  }
+}

@@ -1,0 +1,1033 @@
+package io.osbackup.operator;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.DatabaseTarget;
+import io.osbackup.api.v1alpha1.RestorePhase;
+import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.api.v1alpha1.RestoreRequestSpec;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus.QuiescedWorkload;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus.RestoreItem;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus.RestoreJob;
+import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.api.v1alpha1.S3Location;
+import io.osbackup.api.v1alpha1.TaskPhase;
+import io.osbackup.catalog.Catalog;
+import io.osbackup.catalog.FoundBackups;
+import io.osbackup.catalog.Manifest;
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.plan.RestoreJobs;
+import io.osbackup.restore.BackupFinder;
+import io.osbackup.restore.RestorePlan;
+import io.osbackup.restore.RestoreReport;
+import io.osbackup.restore.RestoreSelection;
+import io.osbackup.store.BackupLayout;
+import io.osbackup.store.ObjectInfo;
+import io.osbackup.store.ObjectStore;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives a RestoreRequest through Validating → Verifying → Quiescing → Restoring → Resuming. Nothing is written
+ * before every selected artifact was downloaded and checked by the verify Job; each restore Job checks again while it
+ * writes into a staging place and switches over only then, keeping the previous contents aside. Every step reads its
+ * state from the request's status and the cluster, so a restarted operator goes on where it stopped; once workloads
+ * were quiesced the request runs once, whatever happens to its spec.
+ */
+@ControllerConfiguration(name = "restorerequest")
+public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RestoreRequestReconciler.class);
+  private static final Duration RETRY = Duration.ofSeconds(10);
+  /** How long quiesced workloads may take to stop their pods before the restore gives up. */
+  static final Duration QUIESCE_TIMEOUT = Duration.ofMinutes(10);
+
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  static final String VERIFY = "verify";
+  static final String DATABASE = "database";
+  static final String FILES = "files";
+
+  private final OperatorSettings settings;
+
+  public RestoreRequestReconciler(OperatorSettings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public List<EventSource<?, RestoreRequest>> prepareEventSources(EventSourceContext<RestoreRequest> context) {
+    var jobs =
+        InformerEventSourceConfiguration.from(Job.class, RestoreRequest.class)
+            .withLabelSelector(Api.MANAGED_BY_LABEL + "=" + Api.MANAGED_BY + "," + Api.RESTORE_LABEL)
+            .build();
+    return List.of(new InformerEventSource<>(jobs, context));
+  }
+
+  @Override
+  public UpdateControl<RestoreRequest> reconcile(RestoreRequest request, Context<RestoreRequest> context) {
+    RestoreRequestStatus status = request.getStatus() == null ? new RestoreRequestStatus() : request.getStatus();
+    request.setStatus(status);
+    Step step = new Step(request, status, context);
+    UpdateControl<RestoreRequest> control;
+    try {
+      control = step.next();
+    } finally {
+      step.closeStore();
+    }
+    return StatusWriter.write(control, request, context);
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<RestoreRequest> updateErrorStatus(
+      RestoreRequest request, Context<RestoreRequest> context, Exception e) {
+    if (!(e instanceof StatusWriter.StaleStatusException)) {
+      LOG.warn("restore {}/{}: {}", request.getMetadata().getNamespace(), request.getMetadata().getName(), e.toString());
+    }
+    return ErrorStatusUpdateControl.<RestoreRequest>noStatusUpdate().rescheduleAfter(RETRY);
+  }
+
+  /** The source of a restore: the store, its bucket location, the backup, and the database credentials it knows. */
+  private record Source(String storeName, S3Location s3, Catalog.Backup backup, Map<String, String> credentials) {}
+
+  /** Why a source or selection cannot be used; retryable ones wait (store not applied yet, bucket down). */
+  private static final class Problem extends Exception {
+    final String reason;
+    final boolean retryable;
+
+    Problem(String reason, String message, boolean retryable) {
+      super(message);
+      this.reason = reason;
+      this.retryable = retryable;
+    }
+  }
+
+  /** One reconciliation of one request. */
+  private final class Step {
+    private final RestoreRequest request;
+    private final RestoreRequestStatus status;
+    private final Context<RestoreRequest> context;
+    private final KubernetesClient client;
+    private final EventRecorder events;
+    private final String ns;
+    private final String name;
+    private ObjectStore store;
+
+    Step(RestoreRequest request, RestoreRequestStatus status, Context<RestoreRequest> context) {
+      this.request = request;
+      this.status = status;
+      this.context = context;
+      this.client = context.getClient();
+      this.events = new EventRecorder(client, settings.clock());
+      this.ns = request.getMetadata().getNamespace();
+      this.name = request.getMetadata().getName();
+    }
+
+    UpdateControl<RestoreRequest> next() {
+      RestorePhase phase = status.getPhase();
+      Long generation = request.getMetadata().getGeneration();
+      if (phase != null && phase.isFinal()) {
+        boolean edited = generation != null && status.getObservedGeneration() != null
+            && generation > status.getObservedGeneration();
+        if (!edited) {
+          return UpdateControl.noUpdate();
+        }
+        if (status.getStartedGeneration() == null) {
+          // Nothing was written (it failed validation, was a dry run, or was cancelled before any write): the edited
+          // spec is a new attempt.
+          events.normal(request, "SpecChanged", "spec changed (generation " + generation + "): validating again");
+          RestoreRequestStatus fresh = new RestoreRequestStatus();
+          request.setStatus(fresh);
+          return new Step(request, fresh, context).begin();
+        }
+        status.setObservedGeneration(generation);
+        Conditions.set(status, "SpecIgnored", true, "RunsOnce", "spec changed (generation " + generation + ") after"
+            + " this restore started at generation " + status.getStartedGeneration() + "; a RestoreRequest runs once:"
+            + " create a new RestoreRequest to restore again", generation, settings.clock());
+        return UpdateControl.patchStatus(request);
+      }
+      if (phase == null || phase == RestorePhase.Pending) {
+        return begin();
+      }
+      if (status.getStartedGeneration() == null) {
+        status.setObservedGeneration(generation);
+      }
+      return switch (phase) {
+        case Validating -> validate();
+        case Verifying -> verify();
+        case Quiescing -> quiesce();
+        case Restoring -> restore();
+        case Resuming -> resume();
+        default -> UpdateControl.noUpdate();
+      };
+    }
+
+    UpdateControl<RestoreRequest> begin() {
+      status.setPhase(RestorePhase.Validating);
+      status.setObservedGeneration(request.getMetadata().getGeneration());
+      status.setStartTime(now());
+      status.setStamp(STAMP.format(settings.clock().instant()));
+      status.setMessage("validating the source and the selection");
+      Conditions.set(status, RestoreRequestStatus.COMPLETE, false, "Validating", status.getMessage(), generation(),
+          settings.clock());
+      return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+    }
+
+    // ---------------------------------------------------------------- Validating
+
+    UpdateControl<RestoreRequest> validate() {
+      if (cancelled()) {
+        return end(RestorePhase.Cancelled, "Cancelled", "cancelled before anything was read or written");
+      }
+      RestoreRequestSpec spec = request.getSpec();
+      Source source;
+      RestoreSelection.Result selection;
+      try {
+        source = source(spec.getSource());
+        status.setBackupId(source.backup().backupId());
+        status.setStore(source.storeName());
+        status.setManifestKey(source.backup().key());
+        selection = RestoreSelection.select(source.backup().manifest(), spec, source.credentials());
+        if (!selection.ok()) {
+          throw new Problem(selection.problem().reason(), selection.problem().message(), false);
+        }
+        checkCluster(selection);
+        checkArtifacts(source, selection);
+      } catch (Problem p) {
+        return problem(p);
+      }
+      String id = source.backup().backupId();
+      List<String> inPlace = selection.inPlace();
+      boolean dryRun = Boolean.TRUE.equals(spec.getDryRun());
+      if (!inPlace.isEmpty() && !dryRun && !id.equals(spec.getConfirm())) {
+        return refuse(
+            spec.getConfirm() == null ? "ConfirmRequired" : "ConfirmMismatch",
+            "this restore writes in place (" + String.join(", ", inPlace) + "): set spec.confirm: " + id + " to allow"
+                + " it" + (spec.getConfirm() == null ? "" : " (spec.confirm is '" + spec.getConfirm() + "')")
+                + "; the previous contents are kept aside (" + keptAsideExample(selection) + ")");
+      }
+      status.setPlan(planItems(selection));
+      status.setBytes(status.getPlan().stream().mapToLong(i -> i.getSize() == null ? 0 : i.getSize()).sum());
+      status.setJobs(new ArrayList<>(List.of(job(RestoreJobs.verifyName(name), VERIFY, null, null))));
+      status.setPhase(RestorePhase.Verifying);
+      status.setMessage("verifying " + status.getPlan().size() + " artifacts (" + status.getBytes() + " bytes) of "
+          + id + " before anything is written");
+      Conditions.set(status, RestoreRequestStatus.COMPLETE, false, "Verifying", status.getMessage(), generation(),
+          settings.clock());
+      events.normal(request, "Validated", "backup " + id + ": " + status.getPlan().size() + " artifacts selected"
+          + (dryRun ? " (dry run)" : ""));
+      return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+    }
+
+    private String keptAsideExample(RestoreSelection.Result selection) {
+      List<String> out = new ArrayList<>();
+      selection.databases().stream().filter(RestoreSelection.DatabaseChoice::inPlace).findFirst()
+          .ifPresent(d -> out.add(keepSchema(d.destination())));
+      selection.files().stream().filter(RestoreSelection.FilesChoice::inPlace).findFirst()
+          .ifPresent(f -> out.add(f.paths().get(0) + ".orig-" + status.getStamp()));
+      return String.join(", ", out);
+    }
+
+    private String keepSchema(String database) {
+      return database + "_orig_" + status.getStamp().replace('-', '_');
+    }
+
+    private Source source(RestoreRequestSpec.RestoreSource source) throws Problem {
+      String storeName;
+      String policy = source.getPolicyRef() == null ? null : source.getPolicyRef().getName();
+      Map<String, String> credentials = new LinkedHashMap<>();
+      String manifestKey = null;
+      if (source.getBackupRunRef() != null) {
+        String runName = source.getBackupRunRef().getName();
+        BackupRun run = client.resources(BackupRun.class).inNamespace(ns).withName(runName).get();
+        if (run == null) {
+          throw new Problem("BackupRunNotFound", "source.backupRunRef: BackupRun '" + runName + "' does not exist in"
+              + " namespace " + ns + " (kubectl get brun lists them)", false);
+        }
+        if (run.getStatus() == null || run.getStatus().getPhase() != RunPhase.Succeeded
+            || run.getStatus().getManifestKey() == null) {
+          throw new Problem("BackupNotRestorable", "source.backupRunRef: BackupRun '" + runName + "' is "
+              + (run.getStatus() == null || run.getStatus().getPhase() == null ? "not started"
+                  : run.getStatus().getPhase()) + "; only a Succeeded run holds a complete backup", false);
+        }
+        storeName = run.getStatus().getPlan() != null ? run.getStatus().getPlan().getStore()
+            : FoundBackups.annotation(run, FoundBackups.STORE_ANNOTATION).orElse(null);
+        manifestKey = run.getStatus().getManifestKey();
+        policy = run.getSpec().getPolicyRef().getName();
+        if (run.getStatus().getPlan() != null) {
+          for (DatabaseTarget db : run.getStatus().getPlan().getDatabases()) {
+            credentials.put(db.getName(), db.getCredentialsSecret().getName());
+          }
+        }
+      } else if (source.getStoreRef() != null) {
+        storeName = source.getStoreRef().getName();
+      } else {
+        BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get();
+        if (p == null) {
+          throw new Problem("PolicyNotFound", "source.policyRef: BackupPolicy '" + policy + "' does not exist in"
+              + " namespace " + ns + ": set source.storeRef to find its backups in a store", false);
+        }
+        storeName = p.getSpec().getStoreRef().getName();
+      }
+      if (storeName == null) {
+        throw new Problem("StoreNotFound", "cannot tell which BackupStore holds the backup: set source.storeRef", false);
+      }
+      BackupStore bs = client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get();
+      if (bs == null) {
+        throw new Problem("StoreNotFound", "BackupStore '" + storeName + "' does not exist in namespace " + ns
+            + ": apply it (or fix source.storeRef)", true);
+      }
+      S3Location s3 = bs.getSpec().getS3();
+      Catalog.Backup backup;
+      try {
+        ObjectStore bucket = store(s3);
+        Catalog.Shelf shelf = Catalog.of(bucket);
+        BackupFinder finder = new BackupFinder(shelf, s3.getPrefix(), ns);
+        if (manifestKey != null) {
+          String key = manifestKey;
+          Optional<byte[]> bytes = shelf.read(key);
+          if (bytes.isEmpty()) {
+            throw new Problem("BackupNotFound", "the manifest " + key + " of BackupRun '"
+                + source.getBackupRunRef().getName() + "' is not in the bucket any more (deleted by retention?):"
+                + " choose another backup", false);
+          }
+          Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+          if (parsed.backup() == null) {
+            throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
+          }
+          backup = parsed.backup();
+        } else if (source.getBackupId() != null) {
+          backup = finder.byId(policy, source.getBackupId());
+        } else {
+          Instant asOf;
+          try {
+            asOf = BackupFinder.parseAsOf(source.getAsOf(), settings.clock().instant());
+          } catch (IllegalArgumentException e) {
+            throw new Problem("InvalidAsOf", e.getMessage(), false);
+          }
+          backup = finder.asOf(policy, asOf);
+        }
+      } catch (StoreConnector.CredentialsProblem e) {
+        throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
+      } catch (BackupFinder.NotFound e) {
+        throw new Problem(e.reason(), e.getMessage(), false);
+      } catch (IOException e) {
+        throw new Problem("StoreUnavailable", "cannot read BackupStore '" + storeName + "': " + e.getMessage(), true);
+      }
+      return new Source(storeName, s3, backup, credentials.isEmpty() ? credentials(backup.policy()) : credentials);
+    }
+
+    /** Nodes, Secrets and workloads the restore needs must exist before anything is downloaded. */
+    private void checkCluster(RestoreSelection.Result selection) throws Problem {
+      for (RestoreSelection.FilesChoice f : selection.files()) {
+        Node node = client.nodes().withName(f.node()).get();
+        if (node == null) {
+          throw new Problem("NodeNotFound", "node '" + f.node() + "' (spec.files.include[].nodes/toNode) does not"
+              + " exist: restore onto an existing node with toNode, or below a directory with toPath", false);
+        }
+      }
+      for (RestoreSelection.Server server :
+          selection.databases().stream().map(RestoreSelection.DatabaseChoice::server).distinct().toList()) {
+        String field = request.getSpec().getDatabases().getInto() != null
+            ? "spec.databases.into.credentialsSecret" : "the policy's spec.databases[].credentialsSecret";
+        Secret secret = client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get();
+        if (secret == null) {
+          throw new Problem("SecretNotFound", field + " names Secret '" + server.credentialsSecret() + "', which"
+              + " does not exist in namespace " + ns + ": create it with the keys username and password", true);
+        }
+        for (String key : List.of("username", "password")) {
+          if (StoreConnector.value(secret, key).isEmpty()) {
+            throw new Problem("SecretKeyMissing", "Secret '" + server.credentialsSecret() + "' (" + field + ") has no"
+                + " key '" + key + "' or it is empty: add it", true);
+          }
+        }
+      }
+      List<RestoreRequestSpec.WorkloadRef> quiesce = request.getSpec().getQuiesce();
+      for (int i = 0; i < quiesce.size(); i++) {
+        RestoreRequestSpec.WorkloadRef w = quiesce.get(i);
+        if (replicasOf(w).isEmpty()) {
+          throw new Problem("WorkloadNotFound", "spec.quiesce[" + i + "]: " + w.getKind() + " '" + w.getName()
+              + "' does not exist in namespace " + ns + ": fix the name or remove it", false);
+        }
+      }
+    }
+
+    private void checkArtifacts(Source source, RestoreSelection.Result selection) throws Problem {
+      List<Manifest.Entry> entries = new ArrayList<>();
+      selection.databases().forEach(d -> entries.add(d.entry()));
+      selection.files().forEach(f -> entries.add(f.entry()));
+      try {
+        for (Manifest.Entry e : entries) {
+          Optional<ObjectInfo> info = store(source.s3()).stat(e.key());
+          if (info.isEmpty()) {
+            throw new Problem("ArtifactMissing", "artifact " + e.key() + " of backup " + source.backup().backupId()
+                + " is not in the bucket: the backup is damaged; restore from another backup", false);
+          }
+          if (info.get().size() != e.size()) {
+            throw new Problem("ArtifactCorrupted", "artifact " + e.key() + " has " + info.get().size() + " bytes in"
+                + " the bucket, its manifest says " + e.size() + ": the backup is damaged; restore from another"
+                + " backup", false);
+          }
+        }
+      } catch (StoreConnector.CredentialsProblem e) {
+        throw new Problem(e.reason(), e.getMessage(), true);
+      } catch (IOException e) {
+        throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
+      }
+    }
+
+    private List<RestoreItem> planItems(RestoreSelection.Result selection) {
+      List<RestoreItem> items = new ArrayList<>();
+      for (RestoreSelection.DatabaseChoice d : selection.databases()) {
+        RestoreItem item = new RestoreItem();
+        item.setKind(DATABASE);
+        item.setTarget(d.entry().target());
+        item.setDatabase(d.entry().database());
+        item.setKey(d.entry().key());
+        item.setSize(d.entry().size());
+        item.setDestination(d.where());
+        item.setInPlace(d.inPlace());
+        item.setState("Pending");
+        items.add(item);
+      }
+      for (RestoreSelection.FilesChoice f : selection.files()) {
+        RestoreItem item = new RestoreItem();
+        item.setKind(FILES);
+        item.setTarget(f.entry().target());
+        item.setNode(f.entry().node());
+        item.setKey(f.entry().key());
+        item.setSize(f.entry().size());
+        item.setDestination(f.where());
+        item.setInPlace(f.inPlace());
+        item.setState("Pending");
+        items.add(item);
+      }
+      return items;
+    }
+
+    // ---------------------------------------------------------------- Verifying
+
+    UpdateControl<RestoreRequest> verify() {
+      RestoreJob verifyJob = jobOf(VERIFY).orElseThrow();
+      if (cancelled()) {
+        deleteJob(verifyJob.getName());
+        return end(RestorePhase.Cancelled, "Cancelled", "cancelled while verifying; nothing was written");
+      }
+      Selected selected;
+      try {
+        selected = selected();
+      } catch (Problem p) {
+        return problem(p);
+      }
+      try {
+        Optional<RestoreReport> report = follow(verifyJob, agentJob(selected, RestorePlan.VERIFY, verifyJob.getName(),
+            selected.selection().databases(), selected.selection().files(), null), selected.source().s3());
+        if (verifyJob.getPhase() == TaskPhase.Running || verifyJob.getPhase() == TaskPhase.Pending) {
+          status.setProgress("verifying " + status.getPlan().size() + " artifacts");
+          return UpdateControl.patchStatus(request).rescheduleAfter(settings.pollInterval());
+        }
+        if (verifyJob.getPhase() == TaskPhase.Failed || report.isEmpty()) {
+          String reason = report.map(RestoreReport::reason).filter(Objects::nonNull).orElse("VerifyFailed");
+          return end(RestorePhase.Failed, reason, "verification failed, nothing was written: "
+              + verifyJob.getMessage());
+        }
+        for (RestoreItem item : status.getPlan()) {
+          item.setState("Verified");
+        }
+        List<String> existing = existingDestinations(report.get());
+        String id = status.getBackupId();
+        boolean dryRun = Boolean.TRUE.equals(request.getSpec().getDryRun());
+        if (!existing.isEmpty() && !dryRun && !id.equals(request.getSpec().getConfirm())) {
+          return refuse(request.getSpec().getConfirm() == null ? "ConfirmRequired" : "ConfirmMismatch",
+              "the destination " + String.join(", ", existing) + " already exists: set spec.confirm: " + id
+                  + " to replace it (the previous contents are kept aside)");
+        }
+        if (dryRun) {
+          List<String> workloads = request.getSpec().getQuiesce().stream().map(w -> w.getKind() + "/" + w.getName())
+              .toList();
+          String message = "dry run: " + status.getPlan().size() + " artifacts (" + status.getBytes()
+              + " bytes) verified; would restore to " + status.getPlan().stream().map(RestoreItem::getDestination)
+              .collect(Collectors.joining(", ")) + (workloads.isEmpty() ? "" : "; would quiesce " + workloads)
+              + (status.getPlan().stream().anyMatch(i -> Boolean.TRUE.equals(i.getInPlace()))
+                  ? "; writes in place, so a real run needs spec.confirm: " + id : "")
+              + "; nothing was changed";
+          return end(RestorePhase.Succeeded, "DryRun", message);
+        }
+        status.setStartedGeneration(generation());
+        status.setPhase(RestorePhase.Quiescing);
+        status.setPhaseTime(now());
+        status.setMessage("verified " + status.getPlan().size() + " artifacts; quiescing "
+            + request.getSpec().getQuiesce().size() + " workloads");
+        events.normal(request, "Verified", status.getMessage());
+        return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+      } catch (IOException | KubernetesClientException e) {
+        return waitFor("the store or the API", e);
+      }
+    }
+
+    private List<String> existingDestinations(RestoreReport report) {
+      List<String> out = new ArrayList<>();
+      for (RestoreItem item : status.getPlan()) {
+        if (!DATABASE.equals(item.getKind()) || Boolean.TRUE.equals(item.getInPlace())) {
+          continue;
+        }
+        for (RestoreReport.Server server : report.servers()) {
+          String prefix = server.host() + ":" + server.port() + "/";
+          if (item.getDestination().startsWith(prefix)
+              && server.databases().contains(item.getDestination().substring(prefix.length()))) {
+            item.setInPlace(true);
+            out.add("database " + item.getDestination());
+          }
+        }
+      }
+      return out;
+    }
+
+    // ---------------------------------------------------------------- Quiescing
+
+    UpdateControl<RestoreRequest> quiesce() {
+      try {
+        if (cancelled()) {
+          return toResuming("cancel requested: resuming the workloads quiesced so far; nothing was restored");
+        }
+        boolean recorded = false;
+        for (RestoreRequestSpec.WorkloadRef w : request.getSpec().getQuiesce()) {
+          if (quiesced(w).isEmpty()) {
+            Optional<Integer> replicas = replicasOf(w);
+            if (replicas.isEmpty()) {
+              return toFailedBeforeRestore("WorkloadNotFound", w.getKind() + " '" + w.getName() + "' is gone");
+            }
+            QuiescedWorkload q = new QuiescedWorkload();
+            q.setKind(w.getKind().name());
+            q.setName(w.getName());
+            q.setReplicas(replicas.get());
+            q.setResumed(false);
+            status.getQuiesced().add(q);
+            recorded = true;
+          }
+        }
+        if (recorded) {
+          // Replica counts are stored before anything is scaled, so a crash never loses them.
+          status.setMessage("recorded the replica counts of " + status.getQuiesced().size() + " workloads");
+          return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+        }
+        List<String> running = new ArrayList<>();
+        for (QuiescedWorkload q : status.getQuiesced()) {
+          int pods = scale(q, 0);
+          if (pods > 0) {
+            running.add(q.getKind() + "/" + q.getName() + " (" + pods + " pods)");
+          }
+        }
+        if (!running.isEmpty()) {
+          Duration waited = age(status.getPhaseTime());
+          if (waited.compareTo(QUIESCE_TIMEOUT) > 0) {
+            return toFailedBeforeRestore("QuiesceTimeout", "still running after being scaled to zero: " + running);
+          }
+          status.setMessage("waiting for quiesced workloads to stop: " + running);
+          return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofSeconds(2));
+        }
+        Selected selected = selected();
+        status.getJobs().addAll(restoreJobs(selected).values().stream().map(PlannedJob::status).toList());
+        status.setPhase(RestorePhase.Restoring);
+        status.setMessage("restoring " + status.getPlan().size() + " artifacts with " + (status.getJobs().size() - 1)
+            + " Jobs");
+        Conditions.set(status, RestoreRequestStatus.COMPLETE, false, "Restoring", status.getMessage(), generation(),
+            settings.clock());
+        if (!status.getQuiesced().isEmpty()) {
+          events.normal(request, "Quiesced", "scaled to zero: " + status.getQuiesced().stream()
+              .map(q -> q.getKind() + "/" + q.getName() + " (was " + q.getReplicas() + ")")
+              .collect(Collectors.joining(", ")));
+        }
+        return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+      } catch (Problem p) {
+        return p.retryable ? waitFor("the store", p) : toFailedBeforeRestore(p.reason, p.getMessage());
+      } catch (KubernetesClientException e) {
+        return waitFor("the API", e);
+      }
+    }
+
+    /** Nothing was restored: workloads go back at once, whatever onFailure says, and the request fails. */
+    private UpdateControl<RestoreRequest> toFailedBeforeRestore(String reason, String message) {
+      events.warning(request, reason, message);
+      RestoreJob marker = job("quiesce", "quiesce", null, null);
+      marker.setPhase(TaskPhase.Failed);
+      marker.setMessage(reason + ": " + message);
+      status.getJobs().add(marker);
+      return toResuming(message + "; nothing was restored, resuming the workloads");
+    }
+
+    private UpdateControl<RestoreRequest> toResuming(String message) {
+      status.setPhase(RestorePhase.Resuming);
+      status.setMessage(message);
+      return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+    }
+
+    // ---------------------------------------------------------------- Restoring
+
+    UpdateControl<RestoreRequest> restore() {
+      Selected selected;
+      try {
+        selected = selected();
+      } catch (Problem p) {
+        if (p.retryable) {
+          return waitFor("the store", p);
+        }
+        return toFailedBeforeRestore(p.reason, p.getMessage());
+      }
+      Map<String, PlannedJob> planned = restoreJobs(selected);
+      try {
+        for (RestoreJob job : status.getJobs()) {
+          PlannedJob p = planned.get(job.getName());
+          if (p == null || job.getPhase().isFinal()) {
+            continue;
+          }
+          Optional<RestoreReport> report = follow(job, p.agent(), selected.source().s3());
+          report.ifPresent(this::record);
+        }
+      } catch (IOException | KubernetesClientException e) {
+        return waitFor("the store or the API", e);
+      }
+      List<RestoreJob> restoreJobs = status.getJobs().stream().filter(j -> planned.containsKey(j.getName())).toList();
+      long done = restoreJobs.stream().filter(j -> j.getPhase().isFinal()).count();
+      long restored = status.getPlan().stream().filter(i -> "Restored".equals(i.getState())).count();
+      status.setProgress(restored + "/" + status.getPlan().size() + " artifacts restored, " + done + "/"
+          + restoreJobs.size() + " Jobs done");
+      if (done < restoreJobs.size()) {
+        status.setMessage("restoring: " + status.getProgress());
+        return UpdateControl.patchStatus(request).rescheduleAfter(settings.pollInterval());
+      }
+      List<String> failures = restoreJobs.stream().filter(j -> j.getPhase() == TaskPhase.Failed)
+          .map(j -> j.getName() + ": " + j.getMessage()).toList();
+      if (failures.isEmpty()) {
+        events.normal(request, "Restored", status.getProgress());
+        return toResuming("restored " + status.getPlan().size() + " artifacts; resuming workloads");
+      }
+      String failure = "restore failed: " + String.join("; ", failures);
+      events.warning(request, "RestoreFailed", failure);
+      boolean resume = request.getSpec().getOnFailure() == RestoreRequestSpec.OnRestoreFailure.Resume;
+      if (resume || status.getQuiesced().isEmpty()) {
+        return toResuming(failure + "; resuming workloads (spec.onFailure: Resume)");
+      }
+      String how = status.getQuiesced().stream()
+          .map(q -> "kubectl -n " + ns + " scale " + q.getKind().toLowerCase() + "/" + q.getName() + " --replicas="
+              + q.getReplicas())
+          .collect(Collectors.joining("; "));
+      return end(RestorePhase.Failed, "RestoreFailed", failure + ". Workloads stay scaled to zero"
+          + " (spec.onFailure: KeepQuiesced): check the data, then resume them with: " + how);
+    }
+
+    private void record(RestoreReport report) {
+      for (RestoreReport.Item result : report.items()) {
+        for (RestoreItem item : status.getPlan()) {
+          if (Objects.equals(item.getKey(), result.key())
+              && (result.destination() == null || Objects.equals(item.getDestination(), result.destination()))) {
+            item.setState(result.state());
+            item.setPreviousKeptAt(result.keptAt());
+            item.setMessage(result.message());
+          }
+        }
+      }
+    }
+
+    // ---------------------------------------------------------------- Resuming
+
+    UpdateControl<RestoreRequest> resume() {
+      try {
+        for (QuiescedWorkload q : status.getQuiesced()) {
+          if (!Boolean.TRUE.equals(q.getResumed())) {
+            scale(q, q.getReplicas());
+            q.setResumed(true);
+          }
+        }
+      } catch (KubernetesClientException e) {
+        return waitFor("the API", e);
+      }
+      String resumed = status.getQuiesced().isEmpty() ? "" : "; workloads scaled back: " + status.getQuiesced()
+          .stream().map(q -> q.getKind() + "/" + q.getName() + "=" + q.getReplicas()).collect(Collectors.joining(", "));
+      Optional<RestoreJob> failed = status.getJobs().stream().filter(j -> j.getPhase() == TaskPhase.Failed).findFirst();
+      if (failed.isPresent()) {
+        return end(RestorePhase.Failed, "RestoreFailed", failed.get().getMessage() + resumed);
+      }
+      if (cancelled() && status.getPlan().stream().noneMatch(i -> "Restored".equals(i.getState()))) {
+        return end(RestorePhase.Cancelled, "Cancelled", "cancelled before restoring" + resumed);
+      }
+      String kept = status.getPlan().stream().filter(i -> i.getPreviousKeptAt() != null)
+          .map(i -> i.getDestination() + " → " + i.getPreviousKeptAt()).collect(Collectors.joining(", "));
+      return end(RestorePhase.Succeeded, "Succeeded", "restored " + status.getPlan().size() + " artifacts of "
+          + status.getBackupId() + (kept.isEmpty() ? "" : "; previous contents kept: " + kept) + resumed);
+    }
+
+    // ---------------------------------------------------------------- Jobs
+
+    /** A Job of the restore with the plan its agent runs. */
+    private record PlannedJob(RestoreJob status, AgentJob agent) {}
+
+    /** What a Job's agent runs, the database Secrets it mounts (in the plan's order) and the node it writes on. */
+    private record AgentJob(RestorePlan plan, List<String> secrets, String node) {}
+
+    /** The selection re-read from the bucket's manifest (the source of truth; status holds only what users read). */
+    private record Selected(Source source, RestoreSelection.Result selection) {}
+
+    /**
+     * The selection, from the backup chosen at validation (status.store and status.manifestKey): an asOf age moves
+     * with time, and a run or policy may be deleted meanwhile, but the backup restored stays the one verified.
+     */
+    private Selected selected() throws Problem {
+      BackupStore bs = client.resources(BackupStore.class).inNamespace(ns).withName(status.getStore()).get();
+      if (bs == null) {
+        throw new Problem("StoreNotFound", "BackupStore '" + status.getStore() + "' was deleted during the restore:"
+            + " apply it again", true);
+      }
+      S3Location s3 = bs.getSpec().getS3();
+      Catalog.Backup backup;
+      try {
+        String key = status.getManifestKey();
+        Optional<byte[]> bytes = Catalog.of(store(s3)).read(key);
+        if (bytes.isEmpty()) {
+          throw new Problem("BackupNotFound", "manifest " + key + " vanished from the bucket during the restore", false);
+        }
+        Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+        if (parsed.backup() == null) {
+          throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
+        }
+        backup = parsed.backup();
+      } catch (StoreConnector.CredentialsProblem e) {
+        throw new Problem(e.reason(), e.getMessage(), true);
+      } catch (IOException e) {
+        throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
+      }
+      Map<String, String> credentials = credentials(backup.policy());
+      RestoreSelection.Result selection =
+          RestoreSelection.select(backup.manifest(), request.getSpec(), credentials);
+      if (!selection.ok()) {
+        throw new Problem(selection.problem().reason(), selection.problem().message(), false);
+      }
+      return new Selected(new Source(status.getStore(), s3, backup, credentials), selection);
+    }
+
+    /** The credentials Secret of each database target: from the source run's copy of its policy, else the policy. */
+    private Map<String, String> credentials(String policy) {
+      Map<String, String> out = new LinkedHashMap<>();
+      var runRef = request.getSpec().getSource().getBackupRunRef();
+      BackupRun run = runRef == null ? null
+          : client.resources(BackupRun.class).inNamespace(ns).withName(runRef.getName()).get();
+      if (run != null && run.getStatus() != null && run.getStatus().getPlan() != null) {
+        run.getStatus().getPlan().getDatabases().forEach(db -> out.put(db.getName(), db.getCredentialsSecret()
+            .getName()));
+      }
+      if (out.isEmpty()) {
+        BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get();
+        if (p != null) {
+          p.getSpec().getDatabases().forEach(db -> out.put(db.getName(), db.getCredentialsSecret().getName()));
+        }
+      }
+      return out;
+    }
+
+    private Map<String, PlannedJob> restoreJobs(Selected selected) {
+      Map<String, PlannedJob> out = new LinkedHashMap<>();
+      Map<String, List<RestoreSelection.DatabaseChoice>> byTarget = new LinkedHashMap<>();
+      selected.selection().databases().forEach(d -> byTarget.computeIfAbsent(d.entry().target(), k -> new ArrayList<>())
+          .add(d));
+      for (Map.Entry<String, List<RestoreSelection.DatabaseChoice>> e : byTarget.entrySet()) {
+        String jobName = RestoreJobs.databaseName(name, e.getKey());
+        out.put(jobName, new PlannedJob(job(jobName, DATABASE, e.getKey(), null),
+            agentJob(selected, RestorePlan.RESTORE, jobName, e.getValue(), List.of(), null)));
+      }
+      for (RestoreSelection.FilesChoice f : selected.selection().files()) {
+        String jobName = RestoreJobs.filesName(name, f.entry().target(), f.entry().node());
+        for (int n = 2; out.containsKey(jobName); n++) {
+          jobName = RestoreJobs.filesName(name, f.entry().target(), f.entry().node() + "-" + n);
+        }
+        out.put(jobName, new PlannedJob(job(jobName, FILES, f.entry().target(), f.node()),
+            agentJob(selected, RestorePlan.RESTORE, jobName, List.of(), List.of(f), f.node())));
+      }
+      return out;
+    }
+
+    private AgentJob agentJob(
+        Selected selected,
+        String mode,
+        String jobName,
+        List<RestoreSelection.DatabaseChoice> databases,
+        List<RestoreSelection.FilesChoice> files,
+        String node) {
+      S3Location s3 = selected.source().s3();
+      AgentPlan.Store store =
+          new AgentPlan.Store(s3.getEndpoint(), s3.getBucket(), s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
+              s3.getForcePathStyle() == null || s3.getForcePathStyle(), AgentPlan.STORE_CREDENTIALS_DIR);
+      List<String> secrets = secretsOf(databases);
+      List<RestorePlan.DatabaseItem> dbItems = databases.stream()
+          .map(d -> new RestorePlan.DatabaseItem(artifact(d.entry()), d.entry().target(), d.entry().database(),
+              d.destination(), d.server().host(), d.server().port(),
+              RestorePlan.DATABASE_CREDENTIALS_ROOT + "/" + secrets.indexOf(d.server().credentialsSecret())))
+          .toList();
+      List<RestorePlan.FilesItem> fileItems = files.stream()
+          .map(f -> new RestorePlan.FilesItem(artifact(f.entry()), f.entry().target(), f.entry().node(), f.paths(),
+              f.toPath(), AgentPlan.HOST_ROOT))
+          .toList();
+      RestorePlan plan = new RestorePlan(jobName, name, status.getBackupId(), reportKey(s3, jobName), store, mode,
+          status.getStamp(), dbItems, fileItems);
+      return new AgentJob(plan, secrets, node);
+    }
+
+    private List<String> secretsOf(List<RestoreSelection.DatabaseChoice> databases) {
+      return databases.stream().map(d -> d.server().credentialsSecret()).distinct().toList();
+    }
+
+    private RestorePlan.Artifact artifact(Manifest.Entry e) {
+      return new RestorePlan.Artifact(e.key(), e.size(), e.sha256(), e.compression());
+    }
+
+    /** {@code <prefix>/<namespace>/.restores/<request>-<uid>/<job>.json}: no policy folder can be named so. */
+    private String reportKey(S3Location s3, String jobName) {
+      String uid = request.getMetadata().getUid() == null ? "" : request.getMetadata().getUid();
+      String folder = BackupLayout.policyFolder(s3.getPrefix(), ns, ".restores") + "/" + name + "-"
+          + uid.substring(0, Math.min(8, uid.length()));
+      return folder + "/" + jobName + ".json";
+    }
+
+    /**
+     * Creates the Job when it does not exist yet and follows it; once it ended, reads its report and updates the job's
+     * status entry. Returns the report once the Job ended and its report could be read.
+     */
+    private Optional<RestoreReport> follow(RestoreJob job, AgentJob agent, S3Location s3) throws IOException {
+      if (job.getPhase().isFinal()) {
+        return Optional.empty();
+      }
+      Job existing = context.getSecondaryResources(Job.class).stream()
+          .filter(j -> j.getMetadata().getName().equals(job.getName())).findFirst()
+          .orElseGet(() -> client.batch().v1().jobs().inNamespace(ns).withName(job.getName()).get());
+      if (existing == null && job.getPhase() == TaskPhase.Pending) {
+        createJob(agent, s3);
+        job.setPhase(TaskPhase.Running);
+        job.setStartTime(now());
+        return Optional.empty();
+      }
+      JobOutcome outcome = existing == null ? null : JobOutcome.of(existing);
+      if (outcome != null && !outcome.ended()) {
+        job.setPhase(TaskPhase.Running);
+        if (job.getStartTime() == null) {
+          job.setStartTime(now());
+        }
+        if (age(job.getStartTime()).compareTo(settings.podStartTimeout()) > 0) {
+          Optional<String> stuck = StuckPods.why(client, ns, job.getName(), settings.podStartTimeout());
+          if (stuck.isPresent()) {
+            // Nothing ran, so nothing was written: the Job goes, and the request says why in the kubelet's words.
+            deleteJob(job.getName());
+            job.setPhase(TaskPhase.Failed);
+            job.setMessage("PodNotStarting: " + stuck.get());
+          }
+        }
+        return Optional.empty();
+      }
+      Optional<RestoreReport> report = store(s3).getJson(agent.plan().reportKey(), RestoreReport.class);
+      if (report.isPresent() && report.get().succeeded() && (outcome == null || outcome.succeeded())) {
+        job.setPhase(TaskPhase.Succeeded);
+      } else {
+        job.setPhase(TaskPhase.Failed);
+        job.setMessage(report.filter(r -> !r.succeeded())
+            .map(r -> (r.reason() == null ? "" : r.reason() + ": ") + r.message())
+            .orElse(existing == null ? "Job " + job.getName() + " is gone and left no report"
+                : "Job " + job.getName() + " failed: "
+                    + (outcome.message() == null ? outcome.reason() : outcome.message())));
+      }
+      return report;
+    }
+
+    private void createJob(AgentJob agent, S3Location s3) {
+      RestorePlan plan = agent.plan();
+      Job job = RestoreJobs.jobFor(request, plan, s3.getCredentialsSecret().getName(), agent.secrets(), agent.node(),
+          settings.agentImage());
+      try {
+        client.batch().v1().jobs().inNamespace(ns).resource(job).create();
+        LOG.info("restore {}/{}: created Job {}", ns, name, plan.jobName());
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw e;
+        }
+        Job other = client.batch().v1().jobs().inNamespace(ns).withName(plan.jobName()).get();
+        boolean ours = other != null && other.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> Objects.equals(o.getUid(), request.getMetadata().getUid()));
+        if (!ours) {
+          throw new IllegalStateException("a Job named " + plan.jobName() + " exists and does not belong to this"
+              + " request: delete it or rename the request");
+        }
+      }
+    }
+
+    private void deleteJob(String jobName) {
+      client.batch().v1().jobs().inNamespace(ns).withName(jobName)
+          .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
+    }
+
+    private Optional<RestoreJob> jobOf(String kind) {
+      return status.getJobs().stream().filter(j -> kind.equals(j.getKind())).findFirst();
+    }
+
+    private RestoreJob job(String jobName, String kind, String target, String node) {
+      RestoreJob job = new RestoreJob();
+      job.setName(jobName);
+      job.setKind(kind);
+      job.setTarget(target);
+      job.setNode(node);
+      job.setPhase(TaskPhase.Pending);
+      return job;
+    }
+
+    // ---------------------------------------------------------------- Workloads
+
+    private Optional<QuiescedWorkload> quiesced(RestoreRequestSpec.WorkloadRef w) {
+      return status.getQuiesced().stream()
+          .filter(q -> q.getKind().equals(w.getKind().name()) && q.getName().equals(w.getName())).findFirst();
+    }
+
+    private Optional<Integer> replicasOf(RestoreRequestSpec.WorkloadRef w) {
+      if (w.getKind() == RestoreRequestSpec.WorkloadKind.Deployment) {
+        Deployment d = client.apps().deployments().inNamespace(ns).withName(w.getName()).get();
+        return d == null ? Optional.empty()
+            : Optional.of(d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas());
+      }
+      StatefulSet s = client.apps().statefulSets().inNamespace(ns).withName(w.getName()).get();
+      return s == null ? Optional.empty()
+          : Optional.of(s.getSpec().getReplicas() == null ? 1 : s.getSpec().getReplicas());
+    }
+
+    /** Sets the workload's replicas (when different) and returns how many pods it still reports. */
+    private int scale(QuiescedWorkload q, int replicas) {
+      if ("Deployment".equals(q.getKind())) {
+        var resource = client.apps().deployments().inNamespace(ns).withName(q.getName());
+        Deployment d = resource.get();
+        if (d == null) {
+          return 0;
+        }
+        if (!Objects.equals(d.getSpec().getReplicas(), replicas)) {
+          d = resource.edit(x -> {
+            x.getSpec().setReplicas(replicas);
+            return x;
+          });
+        }
+        return d.getStatus() == null || d.getStatus().getReplicas() == null ? 0 : d.getStatus().getReplicas();
+      }
+      var resource = client.apps().statefulSets().inNamespace(ns).withName(q.getName());
+      StatefulSet s = resource.get();
+      if (s == null) {
+        return 0;
+      }
+      if (!Objects.equals(s.getSpec().getReplicas(), replicas)) {
+        s = resource.edit(x -> {
+          x.getSpec().setReplicas(replicas);
+          return x;
+        });
+      }
+      return s.getStatus() == null || s.getStatus().getReplicas() == null ? 0 : s.getStatus().getReplicas();
+    }
+
+    // ---------------------------------------------------------------- Outcomes
+
+    private UpdateControl<RestoreRequest> problem(Problem p) {
+      if (p.retryable && age(request.getMetadata().getCreationTimestamp()).compareTo(settings.pendingTimeout()) < 0) {
+        if (!Objects.equals(status.getMessage(), p.getMessage())) {
+          events.warning(request, p.reason, p.getMessage());
+        }
+        status.setMessage(p.getMessage());
+        Conditions.set(status, RestoreRequestStatus.COMPLETE, false, p.reason, p.getMessage(), generation(),
+            settings.clock());
+        return UpdateControl.patchStatus(request).rescheduleAfter(RETRY);
+      }
+      return refuse(p.reason, p.getMessage());
+    }
+
+    /** Bad input found before anything was written: the request fails, and an edited spec is validated again. */
+    private UpdateControl<RestoreRequest> refuse(String reason, String message) {
+      return end(RestorePhase.Failed, reason, message + " (nothing was changed)");
+    }
+
+    private UpdateControl<RestoreRequest> waitFor(String what, Exception e) {
+      LOG.warn("restore {}/{}: {}", ns, name, e.toString());
+      status.setMessage("waiting for " + what + ", will retry: " + e.getMessage());
+      return UpdateControl.patchStatus(request).rescheduleAfter(RETRY);
+    }
+
+    private UpdateControl<RestoreRequest> end(RestorePhase phase, String reason, String message) {
+      status.setPhase(phase);
+      status.setMessage(message);
+      status.setCompletionTime(now());
+      status.setObservedGeneration(generation());
+      Conditions.set(status, RestoreRequestStatus.COMPLETE, phase == RestorePhase.Succeeded, reason, message,
+          generation(), settings.clock());
+      if (phase == RestorePhase.Failed) {
+        events.warning(request, reason, message);
+      } else {
+        events.normal(request, reason, message);
+      }
+      LOG.info("restore {}/{} {}: {}", ns, name, phase, message);
+      return UpdateControl.patchStatus(request);
+    }
+
+    private boolean cancelled() {
+      return Boolean.TRUE.equals(request.getSpec().getCancel());
+    }
+
+    private ObjectStore store(S3Location s3) throws IOException {
+      if (store == null) {
+        store = new StoreConnector(client).connect(ns, s3);
+      }
+      return store;
+    }
+
+    void closeStore() {
+      if (store != null) {
+        try {
+          store.close();
+        } catch (Exception e) {
+          LOG.debug("closing store client", e);
+        }
+        store = null;
+      }
+    }
+
+    private Duration age(String since) {
+      return since == null ? Duration.ZERO : Duration.between(Instant.parse(since), settings.clock().instant());
+    }
+
+    private Long generation() {
+      return request.getMetadata().getGeneration();
+    }
+
+    private String now() {
+      return settings.clock().instant().toString();
+    }
+  }
+}

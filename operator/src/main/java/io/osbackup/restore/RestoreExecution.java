@@ -1,0 +1,242 @@
+package io.osbackup.restore;
+
+import io.osbackup.agent.MountTable;
+import io.osbackup.agent.db.DatabaseLogin;
+import io.osbackup.restore.db.DatabaseRestore;
+import io.osbackup.restore.db.DatabaseRestoreException;
+import io.osbackup.restore.files.FilesRestore;
+import io.osbackup.store.Compression;
+import io.osbackup.store.StoreErrors;
+import io.osbackup.store.StoreException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Carries out a {@link RestorePlan}: the work of a restore Job's agent and of the break-glass {@code osbackup restore}
+ * command alike. {@link #verify} reads every item whole and checks it against its manifest entry, and reaches every
+ * database server, writing nothing; {@link #restore} writes each item into a staging place, checks it again while it
+ * streams, and only then switches it in, keeping the previous contents aside.
+ */
+public final class RestoreExecution {
+
+  /** Where the stored bytes of an artifact are read from: the bucket. */
+  @FunctionalInterface
+  public interface ArtifactSource {
+    InputStream open(String key) throws IOException;
+  }
+
+  /** Reads the login of the database server whose credentials are at {@code credentialsDir}. */
+  @FunctionalInterface
+  public interface Logins {
+    DatabaseLogin read(String credentialsDir) throws IOException;
+  }
+
+  /** A restore that failed, with the one-word reason the report carries. */
+  public static final class Failure extends Exception {
+    private final String reason;
+
+    public Failure(String reason, String message, Throwable cause) {
+      super(message, cause);
+      this.reason = reason;
+    }
+
+    public String reason() {
+      return reason;
+    }
+  }
+
+  private final ArtifactSource source;
+  private final DatabaseRestore databases;
+  private final MountTable mounts;
+  private final Logins logins;
+  private final Consumer<String> log;
+  private final Consumer<String> warnings;
+
+  public RestoreExecution(
+      ArtifactSource source,
+      DatabaseRestore databases,
+      MountTable mounts,
+      Logins logins,
+      Consumer<String> log,
+      Consumer<String> warnings) {
+    this.source = source;
+    this.databases = databases;
+    this.mounts = mounts;
+    this.logins = logins;
+    this.log = log;
+    this.warnings = warnings;
+  }
+
+  /** What a verify or restore did: one item result per plan item, and the servers surveyed. */
+  public record Outcome(List<RestoreReport.Item> items, List<RestoreReport.Server> servers) {}
+
+  /**
+   * Reaches every database server of the plan (and lists its databases), then reads every artifact whole, checking
+   * size and SHA-256 and, for an archive, that it holds every path to restore. Writes nothing.
+   *
+   * @param results receives the item results so far, also when it fails
+   */
+  public Outcome verify(RestorePlan plan, List<RestoreReport.Item> results) throws Failure {
+    List<RestoreReport.Server> servers = new ArrayList<>();
+    Map<String, DatabaseRestore.Destination> reached = new LinkedHashMap<>();
+    for (RestorePlan.DatabaseItem item : plan.databases()) {
+      String server = item.host() + ":" + item.port();
+      if (reached.containsKey(server)) {
+        continue;
+      }
+      DatabaseRestore.Destination destination = destination(item);
+      try {
+        DatabaseRestore.ServerSurvey survey = databases.survey(destination);
+        servers.add(new RestoreReport.Server(item.host(), item.port(), survey.serverVersion(),
+            List.copyOf(survey.databases())));
+        reached.put(server, destination);
+        log.accept("reached " + server + " (" + survey.serverVersion() + ")");
+      } catch (DatabaseRestoreException e) {
+        throw new Failure("TargetUnreachable", "database server " + server + ": " + e.getMessage(), e);
+      }
+    }
+    for (RestorePlan.DatabaseItem item : plan.databases()) {
+      readWhole(item.artifact(), null);
+      results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null, null));
+    }
+    for (RestorePlan.FilesItem item : plan.files()) {
+      Set<String> present = readWhole(item.artifact(), item.paths());
+      List<String> missing = item.paths().stream().filter(p -> !present.contains(p)).toList();
+      if (!missing.isEmpty()) {
+        throw new Failure("PathNotInBackup", "the archive " + item.artifact().key() + " holds no " + missing
+            + ": choose paths the archive holds", null);
+      }
+      results.add(new RestoreReport.Item(item.artifact().key(), where(item), "Verified", null, null));
+    }
+    return new Outcome(List.copyOf(results), servers);
+  }
+
+  /**
+   * Restores every item: databases through a staging schema swapped in atomically, files through staging
+   * directories renamed in. Stops at the first failure; what was restored before it stays restored (and says where
+   * the previous contents are).
+   */
+  public Outcome restore(RestorePlan plan, List<RestoreReport.Item> results) throws Failure {
+    String keepSuffix = "orig_" + plan.stamp().replace('-', '_');
+    for (RestorePlan.DatabaseItem item : plan.databases()) {
+      DatabaseRestore.Destination destination = destination(item);
+      RestorePlan.Artifact a = item.artifact();
+      try (InputStream stored = open(a.key());
+          VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size());
+          InputStream script = Compression.of(a.compression()).decompress(verified)) {
+        DatabaseRestore.Outcome outcome;
+        try {
+          outcome = databases.restore(
+              destination, item.database(), item.destination(), script, verified::verify, keepSuffix);
+        } catch (DatabaseRestoreException | IOException e) {
+          if (!(e instanceof ArtifactMismatchException) && !(e.getCause() instanceof ArtifactMismatchException)) {
+            verified.verify(); // a damaged object usually breaks decompression or the script first: name the cause
+          }
+          throw e;
+        }
+        results.add(new RestoreReport.Item(a.key(), item.where(), "Restored", outcome.keptAs(), null));
+        log.accept("restored " + a.key() + " into " + item.where()
+            + (outcome.keptAs() == null ? "" : "; previous tables kept in " + outcome.keptAs()));
+      } catch (ArtifactMismatchException e) {
+        results.add(new RestoreReport.Item(a.key(), item.where(), "Failed", null, e.getMessage()));
+        throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+      } catch (DatabaseRestoreException | IOException e) {
+        results.add(new RestoreReport.Item(a.key(), item.where(), "Failed", null, e.getMessage()));
+        throw new Failure(e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
+            "restoring " + a.key() + " into " + item.where() + ": " + e.getMessage(), e);
+      }
+    }
+    for (RestorePlan.FilesItem item : plan.files()) {
+      RestorePlan.Artifact a = item.artifact();
+      FilesRestore files = new FilesRestore(mounts, warnings);
+      try (InputStream stored = open(a.key());
+          VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size());
+          InputStream tar = Compression.of(a.compression()).decompress(verified)) {
+        FilesRestore.Outcome outcome;
+        try {
+          outcome = files.restore(tar, item.paths(), item.hostRoot(), item.toPath(), plan.stamp(), verified::verify);
+        } catch (IOException e) {
+          if (!(e instanceof ArtifactMismatchException)) {
+            verified.verify(); // a damaged object usually breaks decompression first: name the real cause
+          }
+          throw e;
+        }
+        List<String> kept = outcome.units().stream().map(FilesRestore.Unit::keptAt).filter(k -> k != null).toList();
+        results.add(new RestoreReport.Item(a.key(), where(item), "Restored",
+            kept.isEmpty() ? null : String.join(",", kept), null));
+        log.accept("restored " + a.key() + " to " + where(item) + " (" + outcome.entries() + " entries)"
+            + (kept.isEmpty() ? "" : "; previous kept at " + kept));
+      } catch (ArtifactMismatchException e) {
+        results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
+        throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+      } catch (IOException e) {
+        results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
+        throw new Failure(e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
+            "restoring " + a.key() + " to " + where(item) + ": " + e.getMessage(), e);
+      }
+    }
+    return new Outcome(List.copyOf(results), List.of());
+  }
+
+  /** {@code node:path,path} as the operator's plan names it. */
+  static String where(RestorePlan.FilesItem item) {
+    List<String> paths = item.paths().stream()
+        .map(p -> item.toPath() == null ? p : RestoreSelection.join(item.toPath(), p))
+        .toList();
+    return item.node() + ":" + String.join(",", paths);
+  }
+
+  private DatabaseRestore.Destination destination(RestorePlan.DatabaseItem item) throws Failure {
+    try {
+      return new DatabaseRestore.Destination(item.host(), item.port(), logins.read(item.credentialsDir()));
+    } catch (IOException e) {
+      throw new Failure("BadPlan", "database credentials for " + item.host() + ":" + item.port() + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Reads an artifact to its end, checking it; returns which of {@code paths} an archive holds. */
+  private Set<String> readWhole(RestorePlan.Artifact a, List<String> paths) throws Failure {
+    try (InputStream stored = open(a.key());
+        VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size())) {
+      Set<String> present = new LinkedHashSet<>();
+      if (paths != null) {
+        try (InputStream tar = Compression.of(a.compression()).decompress(new NonClosing(verified))) {
+          present.addAll(FilesRestore.unitsPresent(tar, paths));
+        } catch (IOException e) {
+          verified.verify(); // a corrupted object usually fails decompression first: name the real cause
+          throw e;
+        }
+      }
+      verified.verify();
+      log.accept("verified " + a.key() + " (" + verified.count() + " bytes, sha256 " + a.sha256() + ")");
+      return present;
+    } catch (ArtifactMismatchException e) {
+      throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+    } catch (IOException e) {
+      throw new Failure(e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
+          ? "ArtifactMissing" : "StoreUnavailable", "reading " + a.key() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private InputStream open(String key) throws IOException {
+    return source.open(key);
+  }
+
+  /** Keeps a decompressor's close from closing the checked stream before it was verified. */
+  private static final class NonClosing extends java.io.FilterInputStream {
+    NonClosing(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public void close() {}
+  }
+}

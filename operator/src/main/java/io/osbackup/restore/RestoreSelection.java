@@ -1,0 +1,306 @@
+package io.osbackup.restore;
+
+import io.osbackup.api.v1alpha1.LocalRef;
+import io.osbackup.api.v1alpha1.RestoreRequestSpec;
+import io.osbackup.catalog.Manifest;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Which artifacts of a backup a RestoreRequest restores, and where each goes: pure, from the manifest and the spec.
+ * A selection that cannot be honoured is a {@link Problem} naming the spec field and the fix.
+ */
+public final class RestoreSelection {
+
+  /** MariaDB database names: at most 64 characters, none of / \ . and no trailing space. */
+  private static final Pattern DATABASE_NAME = Pattern.compile("^[^/\\\\.]{1,64}$");
+
+  private RestoreSelection() {}
+
+  /** A database server and the Secret with the credentials to log in with. */
+  public record Server(String host, int port, String credentialsSecret) {}
+
+  /**
+   * One database artifact and where it goes.
+   *
+   * @param inPlace true when it replaces the database it was taken from (same name, same server)
+   */
+  public record DatabaseChoice(Manifest.Entry entry, String destination, Server server, boolean inPlace) {
+
+    /** {@code host:port/destination}. */
+    public String where() {
+      return server.host() + ":" + server.port() + "/" + destination;
+    }
+  }
+
+  /**
+   * One files artifact and where it goes.
+   *
+   * @param node the node it is written on
+   * @param paths the node paths of the archive to restore
+   * @param toPath null in place, else the directory below which the paths land
+   */
+  public record FilesChoice(Manifest.Entry entry, String node, List<String> paths, String toPath) {
+
+    public boolean inPlace() {
+      return toPath == null;
+    }
+
+    /** {@code node:path,path}, as written on the node. */
+    public String where() {
+      return node + ":" + paths.stream().map(p -> toPath == null ? p : join(toPath, p)).collect(Collectors.joining(","));
+    }
+  }
+
+  /** A selection that cannot be honoured: {@code field} of the spec, and a message that says what to change. */
+  public record Problem(String reason, String field, String message) {}
+
+  /** What is restored, or why not. */
+  public record Result(List<DatabaseChoice> databases, List<FilesChoice> files, Problem problem) {
+
+    public boolean ok() {
+      return problem == null;
+    }
+
+    /** The choices that write over what is there now. */
+    public List<String> inPlace() {
+      List<String> out = new ArrayList<>();
+      databases.stream().filter(DatabaseChoice::inPlace).forEach(d -> out.add("database " + d.where()));
+      files.stream().filter(FilesChoice::inPlace).forEach(f -> out.add("files " + f.where()));
+      return out;
+    }
+  }
+
+  /**
+   * Chooses the artifacts of {@code manifest} that {@code spec} asks for.
+   *
+   * @param credentials the credentials Secret of each database target of the backup's policy, when the policy (or
+   *     the run's copy of it) is known; a target without one can only be restored with {@code databases.into}
+   */
+  public static Result select(Manifest manifest, RestoreRequestSpec spec, Map<String, String> credentials) {
+    String id = manifest.backupId();
+    List<DatabaseChoice> databases = new ArrayList<>();
+    List<FilesChoice> files = new ArrayList<>();
+    if (spec.getDatabases() != null) {
+      Optional<Problem> problem = selectDatabases(manifest, spec.getDatabases(), credentials, databases);
+      if (problem.isPresent()) {
+        return new Result(List.of(), List.of(), problem.get());
+      }
+    }
+    if (spec.getFiles() != null) {
+      List<RestoreRequestSpec.FilesSelection> include = spec.getFiles().getInclude();
+      if (include == null || include.isEmpty()) {
+        return problem("NothingSelected", "spec.files.include", "spec.files.include is empty: list the files targets to"
+            + " restore, or remove spec.files");
+      }
+      for (int i = 0; i < include.size(); i++) {
+        Optional<Problem> problem = selectFiles(manifest, include.get(i), "spec.files.include[" + i + "]", files);
+        if (problem.isPresent()) {
+          return new Result(List.of(), List.of(), problem.get());
+        }
+      }
+    }
+    if (databases.isEmpty() && files.isEmpty()) {
+      return problem("NothingSelected", "spec", "nothing of backup " + id + " is selected: set spec.databases or"
+          + " spec.files");
+    }
+    Set<String> destinations = new HashSet<>();
+    for (DatabaseChoice d : databases) {
+      if (!destinations.add(d.where())) {
+        return problem("DuplicateDestination", "spec.databases.renames", "two databases would both be restored to "
+            + d.where() + ": give them different names in spec.databases.renames");
+      }
+    }
+    Set<String> nodePaths = new HashSet<>();
+    for (FilesChoice f : files) {
+      for (String p : f.paths()) {
+        String where = f.node() + ":" + (f.toPath() == null ? p : join(f.toPath(), p));
+        if (!nodePaths.add(where)) {
+          return problem("DuplicateDestination", "spec.files.include", "two archives would both be restored to "
+              + where + ": restore them with different spec.files.include[].toPath or toNode");
+        }
+      }
+    }
+    return new Result(List.copyOf(databases), List.copyOf(files), null);
+  }
+
+  private static Optional<Problem> selectDatabases(
+      Manifest manifest,
+      RestoreRequestSpec.DatabaseRestore spec,
+      Map<String, String> credentials,
+      List<DatabaseChoice> out) {
+    String id = manifest.backupId();
+    List<Manifest.Entry> entries =
+        manifest.artifacts().stream().filter(e -> "database".equals(e.kind())).toList();
+    Set<String> targets = entries.stream().map(Manifest.Entry::target).collect(Collectors.toCollection(TreeSet::new));
+    if (entries.isEmpty()) {
+      return Optional.of(new Problem("NotInBackup", "spec.databases", "backup " + id + " holds no database: remove"
+          + " spec.databases"));
+    }
+    if (spec.getTarget() != null) {
+      if (!targets.contains(spec.getTarget())) {
+        return Optional.of(new Problem("NotInBackup", "spec.databases.target", "backup " + id + " has no database"
+            + " target '" + spec.getTarget() + "'; it has " + targets));
+      }
+      entries = entries.stream().filter(e -> spec.getTarget().equals(e.target())).toList();
+    }
+    Map<String, List<Manifest.Entry>> byName = new LinkedHashMap<>();
+    entries.forEach(e -> byName.computeIfAbsent(e.database(), k -> new ArrayList<>()).add(e));
+    List<String> include = spec.getInclude() == null ? List.of() : spec.getInclude();
+    for (String db : include) {
+      if (!byName.containsKey(db)) {
+        return Optional.of(new Problem("NotInBackup", "spec.databases.include", "database '" + db + "' is not in"
+            + " backup " + id + (spec.getTarget() == null ? "" : " target " + spec.getTarget()) + "; it has "
+            + new TreeSet<>(byName.keySet())));
+      }
+      if (byName.get(db).size() > 1) {
+        return Optional.of(new Problem("Ambiguous", "spec.databases.target", "database '" + db + "' is in more than"
+            + " one target of backup " + id + " (" + byName.get(db).stream().map(Manifest.Entry::target).toList()
+            + "): set spec.databases.target"));
+      }
+    }
+    List<Manifest.Entry> chosen =
+        include.isEmpty() ? entries : entries.stream().filter(e -> include.contains(e.database())).toList();
+    Map<String, String> renames = spec.getRenames() == null ? Map.of() : spec.getRenames();
+    Set<String> chosenNames = chosen.stream().map(Manifest.Entry::database).collect(Collectors.toSet());
+    for (Map.Entry<String, String> rename : renames.entrySet()) {
+      if (!chosenNames.contains(rename.getKey())) {
+        return Optional.of(new Problem("NotInBackup", "spec.databases.renames", "spec.databases.renames renames '"
+            + rename.getKey() + "', which is not among the databases restored " + new TreeSet<>(chosenNames)));
+      }
+      if (rename.getValue() == null || !DATABASE_NAME.matcher(rename.getValue()).matches()
+          || rename.getValue().endsWith(" ")) {
+        return Optional.of(new Problem("InvalidName", "spec.databases.renames", "spec.databases.renames."
+            + rename.getKey() + ": '" + rename.getValue() + "' is not a database name (1-64 characters, no / \\ or"
+            + " .)"));
+      }
+    }
+    RestoreRequestSpec.DatabaseServer into = spec.getInto();
+    for (Manifest.Entry e : chosen) {
+      Server server;
+      if (into != null) {
+        server = new Server(into.getHost(), into.getPort() == null ? 3306 : into.getPort(),
+            into.getCredentialsSecret() == null ? null : into.getCredentialsSecret().getName());
+      } else {
+        String secret = credentials.get(e.target());
+        if (e.source() == null || e.source().host() == null) {
+          return Optional.of(new Problem("SourceUnknown", "spec.databases.into", "the manifest of backup " + id
+              + " does not say which server target " + e.target() + " came from: set spec.databases.into"));
+        }
+        if (secret == null) {
+          return Optional.of(new Problem("CredentialsUnknown", "spec.databases.into", "osbackup does not know the"
+              + " credentials for " + e.source().host() + ":" + e.source().port() + " (target " + e.target()
+              + " is not in policy " + manifest.policy() + ", or the policy is gone): set spec.databases.into with"
+              + " host, port and credentialsSecret"));
+        }
+        server = new Server(e.source().host(), e.source().port() == null ? 3306 : e.source().port(), secret);
+      }
+      String destination = renames.getOrDefault(e.database(), e.database());
+      boolean inPlace = into == null && destination.equals(e.database());
+      out.add(new DatabaseChoice(e, destination, server, inPlace));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Problem> selectFiles(
+      Manifest manifest, RestoreRequestSpec.FilesSelection spec, String field, List<FilesChoice> out) {
+    String id = manifest.backupId();
+    List<Manifest.Entry> entries =
+        manifest.artifacts().stream().filter(e -> "files".equals(e.kind())).toList();
+    Set<String> targets = entries.stream().map(Manifest.Entry::target).collect(Collectors.toCollection(TreeSet::new));
+    List<Manifest.Entry> ofTarget = entries.stream().filter(e -> Objects.equals(spec.getTarget(), e.target())).toList();
+    if (ofTarget.isEmpty()) {
+      return Optional.of(new Problem("NotInBackup", field + ".target", "backup " + id + " has no files target '"
+          + spec.getTarget() + "'; it has " + targets));
+    }
+    Set<String> nodes = ofTarget.stream().map(Manifest.Entry::node).collect(Collectors.toCollection(TreeSet::new));
+    List<String> wanted = spec.getNodes() == null ? List.of() : spec.getNodes();
+    for (String node : wanted) {
+      if (!nodes.contains(node)) {
+        return Optional.of(new Problem("NotInBackup", field + ".nodes", "backup " + id + " has no archive of "
+            + spec.getTarget() + " from node '" + node + "'; it has " + nodes));
+      }
+    }
+    List<Manifest.Entry> chosen =
+        wanted.isEmpty() ? ofTarget : ofTarget.stream().filter(e -> wanted.contains(e.node())).toList();
+    if (spec.getToNode() != null && chosen.size() > 1) {
+      return Optional.of(new Problem("Ambiguous", field + ".toNode", field + ".toNode restores one archive onto"
+          + " another node, but " + chosen.size() + " nodes are selected " + chosen.stream().map(Manifest.Entry::node)
+          .toList() + ": list exactly one in " + field + ".nodes"));
+    }
+    if (spec.getToPath() != null && (!spec.getToPath().startsWith("/") || spec.getToPath().contains("/../")
+        || spec.getToPath().endsWith("/..") || "/".equals(normalise(spec.getToPath())))) {
+      return Optional.of(new Problem("InvalidPath", field + ".toPath", field + ".toPath must be an absolute directory"
+          + " other than / without '..': '" + spec.getToPath() + "'"));
+    }
+    for (Manifest.Entry e : chosen) {
+      List<String> held = e.source() == null || e.source().paths() == null ? List.of() : e.source().paths();
+      List<String> paths = new ArrayList<>();
+      List<String> asked = spec.getPaths() == null || spec.getPaths().isEmpty() ? held : spec.getPaths();
+      for (String raw : asked) {
+        if (raw == null || !raw.startsWith("/") || raw.contains("/../") || raw.endsWith("/..")) {
+          return Optional.of(new Problem("InvalidPath", field + ".paths", field + ".paths: '" + raw + "' must be an"
+              + " absolute path without '..'"));
+        }
+        String path = normalise(raw);
+        if (held.stream().map(RestoreSelection::normalise).noneMatch(h -> under(path, h))) {
+          return Optional.of(new Problem("NotInBackup", field + ".paths", field + ".paths: '" + raw + "' is not in the"
+              + " archive of " + e.target() + " from " + e.node() + ", which holds " + held));
+        }
+        paths.add(path);
+      }
+      for (String a : paths) {
+        for (String b : paths) {
+          if (!a.equals(b) && under(b, a)) {
+            return Optional.of(new Problem("InvalidPath", field + ".paths", field + ".paths: '" + b + "' lies inside"
+                + " '" + a + "': list only '" + a + "'"));
+          }
+        }
+      }
+      if (paths.isEmpty()) {
+        return Optional.of(new Problem("NotInBackup", field + ".paths", "the archive of " + e.target() + " from "
+            + e.node() + " lists no paths in the manifest"));
+      }
+      String node = spec.getToNode() == null ? e.node() : spec.getToNode();
+      out.add(new FilesChoice(e, node, List.copyOf(new LinkedHashSet<>(paths)),
+          spec.getToPath() == null ? null : normalise(spec.getToPath())));
+    }
+    return Optional.empty();
+  }
+
+  /** True when {@code path} is {@code root} or lies below it. */
+  static boolean under(String path, String root) {
+    return path.equals(root) || "/".equals(root) || path.startsWith(root + "/");
+  }
+
+  /** {@code /a//b/} → {@code /a/b}. */
+  static String normalise(String path) {
+    String p = path.replaceAll("/+", "/");
+    p = p.replaceAll("/\\./", "/");
+    return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+  }
+
+  /** {@code <toPath><path>}. */
+  public static String join(String toPath, String path) {
+    return normalise(toPath + "/" + path);
+  }
+
+  private static Result problem(String reason, String field, String message) {
+    return new Result(List.of(), List.of(), new Problem(reason, field, message));
+  }
+
+  /** For callers holding the spec's reference type. */
+  static String name(LocalRef ref) {
+    return ref == null ? null : ref.getName();
+  }
+}

@@ -1,0 +1,134 @@
+package io.osbackup.restore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.osbackup.api.v1alpha1.RestoreRequestSpec;
+import io.osbackup.catalog.Manifest;
+import io.osbackup.store.JobReport;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RestoreSelectionTest {
+
+  static final String ID = "cp-20261121-020000";
+  static final Map<String, String> CREDENTIALS = Map.of("galera", "backup-db");
+
+  static Manifest.Entry db(String database) {
+    return new Manifest.Entry("database", "galera", database, null, "f/db/galera/" + database + ".sql.gz", 10, 20,
+        "ab", "gzip", null, new JobReport.Source("galera.openstack.svc", 3306, "10.11", null, null), null, null, null);
+  }
+
+  static Manifest.Entry files(String target, String node, String... paths) {
+    return new Manifest.Entry("files", target, null, node, "f/files/" + target + "/" + node + ".tar.gz", 10, 20, "ab",
+        "gzip", 3L, new JobReport.Source(null, null, null, null, List.of(paths)), null, null, null);
+  }
+
+  static final Manifest MANIFEST = new Manifest(1, ID, "openstack", "cp", "cp-1", "primary", "b", "f", "gzip",
+      Instant.parse("2026-11-21T02:00:00Z"), Instant.parse("2026-11-21T02:05:00Z"), 70,
+      List.of(db("keystone"), db("nova"), db("nova_api"),
+          files("nova-config", "compute-1", "/etc/nova", "/var/lib/nova"),
+          files("nova-config", "compute-2", "/etc/nova", "/var/lib/nova"),
+          files("swift-rings", "controller-1", "/etc/swift")));
+
+  static RestoreSelection.Result select(String specYaml) {
+    RestoreRequestSpec spec = Serialization.unmarshal(
+        "source: {storeRef: {name: primary}, backupId: " + ID + "}\n" + specYaml, RestoreRequestSpec.class);
+    return RestoreSelection.select(MANIFEST, spec, CREDENTIALS);
+  }
+
+  @Test
+  void everyDatabaseInPlaceOnTheServerItCameFrom() {
+    var result = select("databases: {}\n");
+    assertThat(result.ok()).isTrue();
+    assertThat(result.databases()).extracting(RestoreSelection.DatabaseChoice::where).containsExactly(
+        "galera.openstack.svc:3306/keystone", "galera.openstack.svc:3306/nova", "galera.openstack.svc:3306/nova_api");
+    assertThat(result.databases()).allSatisfy(d -> {
+      assertThat(d.inPlace()).isTrue();
+      assertThat(d.server().credentialsSecret()).isEqualTo("backup-db");
+    });
+    assertThat(result.inPlace()).hasSize(3);
+  }
+
+  @Test
+  void aRenamedDatabaseIsNotInPlaceAndAnotherServerUsesItsOwnSecret() {
+    var result = select("""
+        databases:
+          include: [nova]
+          renames: {nova: nova_restored}
+          into: {host: 10.0.0.9, port: 3307, credentialsSecret: {name: other}}
+        """);
+    assertThat(result.databases()).singleElement().satisfies(d -> {
+      assertThat(d.where()).isEqualTo("10.0.0.9:3307/nova_restored");
+      assertThat(d.inPlace()).isFalse();
+      assertThat(d.server().credentialsSecret()).isEqualTo("other");
+    });
+    assertThat(select("databases: {include: [nova], renames: {nova: nova2}}\n").databases().get(0).inPlace())
+        .isFalse();
+  }
+
+  @Test
+  void filesDefaultToEveryNodeAndEveryPathInPlace() {
+    var result = select("files: {include: [{target: nova-config}]}\n");
+    assertThat(result.files()).extracting(RestoreSelection.FilesChoice::where)
+        .containsExactly("compute-1:/etc/nova,/var/lib/nova", "compute-2:/etc/nova,/var/lib/nova");
+    assertThat(result.inPlace()).hasSize(2);
+  }
+
+  @Test
+  void filesOfOneNodeOntoAnotherNodeBelowAnotherDirectory() {
+    var result = select("""
+        files:
+          include: [{target: nova-config, nodes: [compute-2], paths: [/etc/nova/nova.conf], toNode: compute-9,
+                     toPath: /srv/restore/}]
+        """);
+    assertThat(result.files()).singleElement().satisfies(f -> {
+      assertThat(f.node()).isEqualTo("compute-9");
+      assertThat(f.paths()).containsExactly("/etc/nova/nova.conf");
+      assertThat(f.toPath()).isEqualTo("/srv/restore");
+      assertThat(f.where()).isEqualTo("compute-9:/srv/restore/etc/nova/nova.conf");
+      assertThat(f.inPlace()).isFalse();
+    });
+  }
+
+  @Test
+  void badSelectionsNameTheFieldAndWhatTheBackupHas() {
+    assertProblem("databases: {include: [glance]}\n", "spec.databases.include", "glance", "keystone, nova, nova_api");
+    assertProblem("databases: {target: other}\n", "spec.databases.target", "other", "galera");
+    assertProblem("databases: {include: [nova], renames: {keystone: k2}}\n", "spec.databases.renames", "keystone");
+    assertProblem("databases: {renames: {nova: 'a.b'}}\n", "spec.databases.renames", "a.b");
+    assertProblem("databases: {renames: {nova: keystone}}\n", "spec.databases.renames", "keystone");
+    assertProblem("files: {include: [{target: glance-images}]}\n", "spec.files.include[0].target", "glance-images",
+        "nova-config, swift-rings");
+    assertProblem("files: {include: [{target: nova-config, nodes: [compute-7]}]}\n", "spec.files.include[0].nodes",
+        "compute-7", "compute-1, compute-2");
+    assertProblem("files: {include: [{target: nova-config, toNode: compute-9}]}\n", "spec.files.include[0].toNode",
+        "exactly one");
+    assertProblem("files: {include: [{target: swift-rings, paths: [/etc/nova]}]}\n", "spec.files.include[0].paths",
+        "/etc/swift");
+    assertProblem("files: {include: [{target: swift-rings, paths: [/etc/swift, /etc/swift/x]}]}\n",
+        "spec.files.include[0].paths", "lies inside");
+    assertProblem("files: {include: [{target: swift-rings, paths: [/etc/swift/../shadow]}]}\n",
+        "spec.files.include[0].paths", "..");
+    assertProblem("files: {include: [{target: swift-rings}, {target: swift-rings}]}\n", "spec.files.include",
+        "controller-1:/etc/swift");
+  }
+
+  @Test
+  void withoutKnownCredentialsADatabaseNeedsInto() {
+    RestoreRequestSpec spec = Serialization.unmarshal(
+        "source: {storeRef: {name: primary}, backupId: " + ID + "}\ndatabases: {}\n", RestoreRequestSpec.class);
+    var result = RestoreSelection.select(MANIFEST, spec, Map.of());
+    assertThat(result.problem().field()).isEqualTo("spec.databases.into");
+    assertThat(result.problem().message()).contains("galera.openstack.svc:3306").contains("credentialsSecret");
+  }
+
+  static void assertProblem(String yaml, String field, String... mentions) {
+    var result = select(yaml);
+    assertThat(result.ok()).as(yaml).isFalse();
+    assertThat(result.problem().message()).as(yaml).contains(field);
+    assertThat(result.problem().message()).as(yaml).contains(mentions);
+  }
+}
