@@ -63,7 +63,13 @@ public final class RestoreSelection {
   }
 
   /** A selection that cannot be honoured: {@code field} of the spec, and a message that says what to change. */
-  public record Problem(String reason, String field, String message) {}
+  public record Problem(String reason, String field, String message) {
+
+    /** A problem whose message names its field. */
+    static Problem of(String reason, String field, String message) {
+      return new Problem(reason, field, message.contains(field) ? message : field + ": " + message);
+    }
+  }
 
   /** What is restored, or why not. */
   public record Result(List<DatabaseChoice> databases, List<FilesChoice> files, Problem problem) {
@@ -144,12 +150,12 @@ public final class RestoreSelection {
         manifest.artifacts().stream().filter(e -> "database".equals(e.kind())).toList();
     Set<String> targets = entries.stream().map(Manifest.Entry::target).collect(Collectors.toCollection(TreeSet::new));
     if (entries.isEmpty()) {
-      return Optional.of(new Problem("NotInBackup", "spec.databases", "backup " + id + " holds no database: remove"
+      return Optional.of(Problem.of("NotInBackup", "spec.databases", "backup " + id + " holds no database: remove"
           + " spec.databases"));
     }
     if (spec.getTarget() != null) {
       if (!targets.contains(spec.getTarget())) {
-        return Optional.of(new Problem("NotInBackup", "spec.databases.target", "backup " + id + " has no database"
+        return Optional.of(Problem.of("NotInBackup", "spec.databases.target", "backup " + id + " has no database"
             + " target '" + spec.getTarget() + "'; it has " + targets));
       }
       entries = entries.stream().filter(e -> spec.getTarget().equals(e.target())).toList();
@@ -159,12 +165,12 @@ public final class RestoreSelection {
     List<String> include = spec.getInclude() == null ? List.of() : spec.getInclude();
     for (String db : include) {
       if (!byName.containsKey(db)) {
-        return Optional.of(new Problem("NotInBackup", "spec.databases.include", "database '" + db + "' is not in"
+        return Optional.of(Problem.of("NotInBackup", "spec.databases.include", "database '" + db + "' is not in"
             + " backup " + id + (spec.getTarget() == null ? "" : " target " + spec.getTarget()) + "; it has "
             + new TreeSet<>(byName.keySet())));
       }
       if (byName.get(db).size() > 1) {
-        return Optional.of(new Problem("Ambiguous", "spec.databases.target", "database '" + db + "' is in more than"
+        return Optional.of(Problem.of("Ambiguous", "spec.databases.target", "database '" + db + "' is in more than"
             + " one target of backup " + id + " (" + byName.get(db).stream().map(Manifest.Entry::target).toList()
             + "): set spec.databases.target"));
       }
@@ -175,12 +181,12 @@ public final class RestoreSelection {
     Set<String> chosenNames = chosen.stream().map(Manifest.Entry::database).collect(Collectors.toSet());
     for (Map.Entry<String, String> rename : renames.entrySet()) {
       if (!chosenNames.contains(rename.getKey())) {
-        return Optional.of(new Problem("NotInBackup", "spec.databases.renames", "spec.databases.renames renames '"
+        return Optional.of(Problem.of("NotInBackup", "spec.databases.renames", "spec.databases.renames renames '"
             + rename.getKey() + "', which is not among the databases restored " + new TreeSet<>(chosenNames)));
       }
       if (rename.getValue() == null || !DATABASE_NAME.matcher(rename.getValue()).matches()
           || rename.getValue().endsWith(" ")) {
-        return Optional.of(new Problem("InvalidName", "spec.databases.renames", "spec.databases.renames."
+        return Optional.of(Problem.of("InvalidName", "spec.databases.renames", "spec.databases.renames."
             + rename.getKey() + ": '" + rename.getValue() + "' is not a database name (1-64 characters, no / \\ or"
             + " .)"));
       }
@@ -194,11 +200,11 @@ public final class RestoreSelection {
       } else {
         String secret = credentials.get(e.target());
         if (e.source() == null || e.source().host() == null) {
-          return Optional.of(new Problem("SourceUnknown", "spec.databases.into", "the manifest of backup " + id
+          return Optional.of(Problem.of("SourceUnknown", "spec.databases.into", "the manifest of backup " + id
               + " does not say which server target " + e.target() + " came from: set spec.databases.into"));
         }
         if (secret == null) {
-          return Optional.of(new Problem("CredentialsUnknown", "spec.databases.into", "osbackup does not know the"
+          return Optional.of(Problem.of("CredentialsUnknown", "spec.databases.into", "osbackup does not know the"
               + " credentials for " + e.source().host() + ":" + e.source().port() + " (target " + e.target()
               + " is not in policy " + manifest.policy() + ", or the policy is gone): set spec.databases.into with"
               + " host, port and credentialsSecret"));
@@ -220,27 +226,27 @@ public final class RestoreSelection {
     Set<String> targets = entries.stream().map(Manifest.Entry::target).collect(Collectors.toCollection(TreeSet::new));
     List<Manifest.Entry> ofTarget = entries.stream().filter(e -> Objects.equals(spec.getTarget(), e.target())).toList();
     if (ofTarget.isEmpty()) {
-      return Optional.of(new Problem("NotInBackup", field + ".target", "backup " + id + " has no files target '"
+      return Optional.of(Problem.of("NotInBackup", field + ".target", "backup " + id + " has no files target '"
           + spec.getTarget() + "'; it has " + targets));
     }
     Set<String> nodes = ofTarget.stream().map(Manifest.Entry::node).collect(Collectors.toCollection(TreeSet::new));
     List<String> wanted = spec.getNodes() == null ? List.of() : spec.getNodes();
     for (String node : wanted) {
       if (!nodes.contains(node)) {
-        return Optional.of(new Problem("NotInBackup", field + ".nodes", "backup " + id + " has no archive of "
+        return Optional.of(Problem.of("NotInBackup", field + ".nodes", "backup " + id + " has no archive of "
             + spec.getTarget() + " from node '" + node + "'; it has " + nodes));
       }
     }
     List<Manifest.Entry> chosen =
         wanted.isEmpty() ? ofTarget : ofTarget.stream().filter(e -> wanted.contains(e.node())).toList();
     if (spec.getToNode() != null && chosen.size() > 1) {
-      return Optional.of(new Problem("Ambiguous", field + ".toNode", field + ".toNode restores one archive onto"
+      return Optional.of(Problem.of("Ambiguous", field + ".toNode", field + ".toNode restores one archive onto"
           + " another node, but " + chosen.size() + " nodes are selected " + chosen.stream().map(Manifest.Entry::node)
           .toList() + ": list exactly one in " + field + ".nodes"));
     }
     if (spec.getToPath() != null && (!spec.getToPath().startsWith("/") || spec.getToPath().contains("/../")
         || spec.getToPath().endsWith("/..") || "/".equals(normalise(spec.getToPath())))) {
-      return Optional.of(new Problem("InvalidPath", field + ".toPath", field + ".toPath must be an absolute directory"
+      return Optional.of(Problem.of("InvalidPath", field + ".toPath", field + ".toPath must be an absolute directory"
           + " other than / without '..': '" + spec.getToPath() + "'"));
     }
     for (Manifest.Entry e : chosen) {
@@ -249,12 +255,12 @@ public final class RestoreSelection {
       List<String> asked = spec.getPaths() == null || spec.getPaths().isEmpty() ? held : spec.getPaths();
       for (String raw : asked) {
         if (raw == null || !raw.startsWith("/") || raw.contains("/../") || raw.endsWith("/..")) {
-          return Optional.of(new Problem("InvalidPath", field + ".paths", field + ".paths: '" + raw + "' must be an"
+          return Optional.of(Problem.of("InvalidPath", field + ".paths", field + ".paths: '" + raw + "' must be an"
               + " absolute path without '..'"));
         }
         String path = normalise(raw);
         if (held.stream().map(RestoreSelection::normalise).noneMatch(h -> under(path, h))) {
-          return Optional.of(new Problem("NotInBackup", field + ".paths", field + ".paths: '" + raw + "' is not in the"
+          return Optional.of(Problem.of("NotInBackup", field + ".paths", field + ".paths: '" + raw + "' is not in the"
               + " archive of " + e.target() + " from " + e.node() + ", which holds " + held));
         }
         paths.add(path);
@@ -262,13 +268,13 @@ public final class RestoreSelection {
       for (String a : paths) {
         for (String b : paths) {
           if (!a.equals(b) && under(b, a)) {
-            return Optional.of(new Problem("InvalidPath", field + ".paths", field + ".paths: '" + b + "' lies inside"
+            return Optional.of(Problem.of("InvalidPath", field + ".paths", field + ".paths: '" + b + "' lies inside"
                 + " '" + a + "': list only '" + a + "'"));
           }
         }
       }
       if (paths.isEmpty()) {
-        return Optional.of(new Problem("NotInBackup", field + ".paths", "the archive of " + e.target() + " from "
+        return Optional.of(Problem.of("NotInBackup", field + ".paths", "the archive of " + e.target() + " from "
             + e.node() + " lists no paths in the manifest"));
       }
       String node = spec.getToNode() == null ? e.node() : spec.getToNode();
@@ -296,7 +302,7 @@ public final class RestoreSelection {
   }
 
   private static Result problem(String reason, String field, String message) {
-    return new Result(List.of(), List.of(), new Problem(reason, field, message));
+    return new Result(List.of(), List.of(), Problem.of(reason, field, message));
   }
 
   /** For callers holding the spec's reference type. */

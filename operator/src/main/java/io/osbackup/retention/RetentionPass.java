@@ -35,8 +35,9 @@ import java.util.regex.Pattern;
  * nothing more is deleted; it never throws for a failed request, it reports it.
  *
  * <p>Requests: one paginated listing of the folder (1,000 keys a page), one listing of incomplete
- * uploads, one read per manifest, and per removed folder one delete of the manifest, batched
- * deletes of the rest (1,000 keys a request) and an abort per incomplete upload in it.
+ * uploads, one read per manifest, one batched delete of every due manifest, then batched deletes of
+ * the folders' other objects (whole folders, up to 1,000 keys a request) and an abort per folder with
+ * incomplete uploads.
  */
 public final class RetentionPass {
 
@@ -147,45 +148,38 @@ public final class RetentionPass {
           List.of());
     }
 
-    // act: oldest first, manifest first
+    // act: every due manifest first, in one batched request, then the folders' other objects in batches
     List<String> errors = new ArrayList<>();
     Set<String> withUploads = foldersWithUploads(store, root, errors);
     List<String> deleted = new ArrayList<>();
     List<String> leftoversRemoved = new ArrayList<>();
     long deletedBytes = 0;
     int aborted = 0;
+    List<String> due = reversed(decision.deletedIds());
     boolean stopped = false;
-    for (String id : reversed(decision.deletedIds())) {
-      List<ObjectInfo> objects = folders.get(id);
-      String manifest = manifestKey(root, id);
+    if (!due.isEmpty()) {
       try {
-        store.delete(List.of(guard(root, id, manifest)));
+        store.delete(due.stream().map(id -> guard(root, id, manifestKey(root, id))).toList());
       } catch (IOException | RuntimeException e) {
-        errors.add(
-            "could not delete the manifest of backup "
-                + id
-                + ": "
-                + e.getMessage()
-                + "; retention stopped");
+        // Some manifests may be gone: those backups are leftovers now, and the next pass removes them.
+        errors.add("could not delete the manifests of " + due.size() + " backups: " + e.getMessage()
+            + "; retention stopped");
         stopped = true;
-        break;
-      }
-      Removal removal =
-          removeFolder(store, root, id, objects, manifest, withUploads.contains(id), errors);
-      aborted += removal.aborted;
-      if (removal.whole) {
-        deleted.add(id);
-        deletedBytes += bytes(objects);
       }
     }
     if (!stopped) {
-      for (String id : reversed(leftoversDue)) {
-        Removal removal =
-            removeFolder(store, root, id, folders.get(id), null, withUploads.contains(id), errors);
-        aborted += removal.aborted;
-        if (removal.whole) {
-          leftoversRemoved.add(id);
-          deletedBytes += bytes(folders.get(id));
+      List<Folder> toRemove = new ArrayList<>();
+      due.forEach(id -> toRemove.add(new Folder(id, manifestKey(root, id), false)));
+      reversed(leftoversDue).forEach(id -> toRemove.add(new Folder(id, null, true)));
+      for (List<Folder> batch : batches(toRemove, folders)) {
+        Set<String> failed = removeFolders(store, root, batch, folders, withUploads, errors);
+        for (Folder f : batch) {
+          aborted += f.aborted;
+          if (failed.contains(f.id)) {
+            continue;
+          }
+          deletedBytes += bytes(folders.get(f.id));
+          (f.leftover ? leftoversRemoved : deleted).add(f.id);
         }
       }
     }
@@ -283,44 +277,86 @@ public final class RetentionPass {
     return manifestObject.lastModified() == null ? Instant.EPOCH : manifestObject.lastModified();
   }
 
-  private record Removal(boolean whole, int aborted) {}
+  /** A folder to remove: a deleted backup (its manifest already gone) or a failed run's leftover. */
+  private static final class Folder {
+    final String id;
+    final String manifest;
+    final boolean leftover;
+    int aborted;
+
+    Folder(String id, String manifest, boolean leftover) {
+      this.id = id;
+      this.manifest = manifest;
+      this.leftover = leftover;
+    }
+  }
+
+  /** Keys a batch delete sends in one request (the S3 limit). */
+  static final int BATCH = 1000;
 
   /**
-   * Deletes every object of one folder but {@code manifest} (already gone), then aborts its
-   * uploads.
+   * Whole folders grouped so that a batch holds at most {@link #BATCH} keys (a larger folder is a batch of its own):
+   * one failed request then leaves only its own folders unaccounted.
    */
-  private static Removal removeFolder(
+  private static List<List<Folder>> batches(List<Folder> toRemove, Map<String, List<ObjectInfo>> folders) {
+    List<List<Folder>> out = new ArrayList<>();
+    List<Folder> current = new ArrayList<>();
+    int keys = 0;
+    for (Folder f : toRemove) {
+      int size = folders.get(f.id).size();
+      if (!current.isEmpty() && keys + size > BATCH) {
+        out.add(current);
+        current = new ArrayList<>();
+        keys = 0;
+      }
+      current.add(f);
+      keys += size;
+    }
+    if (!current.isEmpty()) {
+      out.add(current);
+    }
+    return out;
+  }
+
+  /**
+   * Deletes every object of the folders but their manifests (already gone) in one batched request, then aborts their
+   * uploads; returns the folders not removed whole.
+   */
+  private static Set<String> removeFolders(
       RetentionStore store,
       String root,
-      String id,
-      List<ObjectInfo> objects,
-      String manifest,
-      boolean hasUploads,
+      List<Folder> batch,
+      Map<String, List<ObjectInfo>> folders,
+      Set<String> withUploads,
       List<String> errors) {
-    boolean whole = true;
+    Set<String> failed = new HashSet<>();
     try {
       List<String> keys = new ArrayList<>();
-      for (ObjectInfo o : objects) {
-        if (!o.key().equals(manifest)) {
-          keys.add(guard(root, id, o.key()));
+      for (Folder f : batch) {
+        for (ObjectInfo o : folders.get(f.id)) {
+          if (!o.key().equals(f.manifest)) {
+            keys.add(guard(root, f.id, o.key()));
+          }
         }
       }
       store.delete(keys);
     } catch (IOException | RuntimeException e) {
-      errors.add("could not delete every object of " + root + id + "/: " + e.getMessage());
-      whole = false;
+      errors.add("could not delete every object of " + batch.size() + " folders under " + root + " ("
+          + batch.stream().map(f -> f.id).toList() + "): " + e.getMessage());
+      batch.forEach(f -> failed.add(f.id));
     }
-    int aborted = 0;
-    if (hasUploads) {
+    for (Folder f : batch) {
+      if (!withUploads.contains(f.id)) {
+        continue;
+      }
       try {
-        aborted = store.abortIncompleteUploads(root + id + "/");
+        f.aborted = store.abortIncompleteUploads(root + f.id + "/");
       } catch (IOException | RuntimeException e) {
-        errors.add(
-            "could not abort the incomplete uploads under " + root + id + "/: " + e.getMessage());
-        whole = false;
+        errors.add("could not abort the incomplete uploads under " + root + f.id + "/: " + e.getMessage());
+        failed.add(f.id);
       }
     }
-    return new Removal(whole, aborted);
+    return failed;
   }
 
   /** Names of the folders with incomplete uploads; none (and an error) if they cannot be listed. */

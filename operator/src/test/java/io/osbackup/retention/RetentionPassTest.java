@@ -57,12 +57,11 @@ class RetentionPassTest {
 
     pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
 
+    // Every due manifest in one batch first, then the artifacts of those folders in batches.
     assertThat(store.deletes())
         .containsExactly(
-            "delete " + NOVA + "/" + ids.get(0) + "/manifest.json",
-            "delete " + artifacts(ids.get(0)),
-            "delete " + NOVA + "/" + ids.get(1) + "/manifest.json",
-            "delete " + artifacts(ids.get(1)));
+            "delete " + NOVA + "/" + ids.get(0) + "/manifest.json," + NOVA + "/" + ids.get(1) + "/manifest.json",
+            "delete " + artifacts(ids.get(0)) + "," + artifacts(ids.get(1)));
   }
 
   @Test
@@ -122,12 +121,13 @@ class RetentionPassTest {
 
     RetentionResult result = pass(NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), false);
 
-    assertThat(result.deleted()).containsExactly(ids.get(0));
-    assertThat(result.dueForDeletion()).containsExactly(ids.get(2), ids.get(1));
+    assertThat(result.deleted()).isEmpty();
+    assertThat(result.dueForDeletion()).containsExactly(ids.get(2), ids.get(1), ids.get(0));
     assertThat(result.leftoversRemoved()).isEmpty();
     assertThat(result.errors()).singleElement().asString().contains("retention stopped");
+    assertThat(store.deletes()).hasSize(1);
     assertThat(folders(NOVA))
-        .containsOnlyKeys(ids.get(1), ids.get(2), ids.get(3), "nova-20261022-120000");
+        .containsOnlyKeys(ids.get(0), ids.get(1), ids.get(2), ids.get(3), "nova-20261022-120000");
   }
 
   @Test
@@ -137,19 +137,21 @@ class RetentionPassTest {
 
     RetentionResult first = pass(NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), false);
 
-    assertThat(first.deleted()).containsExactly(ids.get(1));
-    assertThat(first.dueForDeletion()).containsExactly(ids.get(0));
+    // The failed batch held both folders: neither counts as deleted, but both manifests are gone.
+    assertThat(first.deleted()).isEmpty();
+    assertThat(first.dueForDeletion()).containsExactly(ids.get(1), ids.get(0));
     assertThat(first.errors())
         .singleElement()
         .asString()
-        .startsWith("could not delete every object of ");
+        .startsWith("could not delete every object of 2 folders");
     assertThat(store.objects).doesNotContainKey(NOVA + "/" + ids.get(0) + "/manifest.json");
+    assertThat(store.objects).doesNotContainKey(NOVA + "/" + ids.get(1) + "/manifest.json");
 
     store.failDelete = k -> false;
     RetentionResult second = pass(NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), false);
 
     assertThat(second.keptIds()).containsExactly(ids.get(2));
-    assertThat(second.leftoversRemoved()).containsExactly(ids.get(0));
+    assertThat(second.leftoversRemoved()).containsExactly(ids.get(1), ids.get(0));
     assertThat(folders(NOVA)).containsOnlyKeys(ids.get(2));
   }
 
@@ -248,9 +250,13 @@ class RetentionPassTest {
     assertThat(result.keptIds()).hasSizeGreaterThan(14);
     assertThat(store.requests).filteredOn(r -> r.startsWith("list ")).hasSize(1);
     assertThat(store.requests).filteredOn(r -> r.startsWith("get ")).hasSize(10_000);
-    assertThat(store.requests)
-        .filteredOn(r -> r.startsWith("delete "))
-        .hasSize(2 * result.deleted().size());
+    // one batch of manifests, then whole folders up to 1,000 keys a batch
+    List<String> deletes = store.deletes();
+    assertThat(deletes.get(0).split(",")).hasSize(result.deleted().size())
+        .allSatisfy(k -> assertThat(k).endsWith("/manifest.json"));
+    assertThat(deletes).hasSize(1 + (int) Math.ceil(result.deleted().size() / 100.0)); // 10 listed objects a folder
+    assertThat(deletes.subList(1, deletes.size()))
+        .allSatisfy(d -> assertThat(d.split(",").length).isLessThanOrEqualTo(RetentionPass.BATCH));
     assertThat(store.objects).hasSize(10 * result.keptIds().size());
   }
 
