@@ -131,6 +131,29 @@ final class LocalOsbackup implements AutoCloseable {
         .formatted(db.port(), String.join(", ", names));
   }
 
+  /** Databases shaped like OpenStack's: two tables joined by a foreign key, and a view. */
+  void seed(String... databases) {
+    for (String name : databases) {
+      db.execute(
+          "CREATE DATABASE " + name + " CHARACTER SET utf8mb4",
+          "CREATE TABLE " + name + ".cells (id INT PRIMARY KEY, name VARCHAR(64)) ENGINE=InnoDB",
+          "CREATE TABLE " + name + ".hosts (id INT PRIMARY KEY, cell_id INT, name VARCHAR(64),"
+              + " FOREIGN KEY (cell_id) REFERENCES " + name + ".cells (id)) ENGINE=InnoDB",
+          "INSERT INTO " + name + ".cells VALUES (0, 'cell0'), (1, 'cell1')",
+          "INSERT INTO " + name + ".hosts VALUES (1, 1, 'compute-1'), (2, 1, 'compute-2'), (3, 0, 'ctl-ñ')",
+          "CREATE VIEW " + name + ".host_names AS SELECT name FROM " + name + ".hosts");
+    }
+  }
+
+  /** A node's /etc/nova: nova.conf (0640) and api-paste.ini. */
+  void writeNovaConfig(String node, String conf) throws java.io.IOException {
+    Path nova = java.nio.file.Files.createDirectories(cluster.nodes().root(node).resolve("etc/nova"));
+    java.nio.file.Files.writeString(nova.resolve("nova.conf"), conf);
+    java.nio.file.Files.setPosixFilePermissions(
+        nova.resolve("nova.conf"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+    java.nio.file.Files.writeString(nova.resolve("api-paste.ini"), "[composite:osapi_compute]\n");
+  }
+
   void apply(HasMetadata object) {
     object.getMetadata().setNamespace(NS);
     client.resource(object).inNamespace(NS).createOr(existing -> existing.update());

@@ -44,6 +44,8 @@ class RestoreRequestIT {
     osb = LocalOsbackup.start(work);
     osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
     osb.cluster.nodes().add("compute-2", Map.of("openstack-role", "compute"));
+    writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
+    writeNovaConfig("compute-2", "[DEFAULT]\nhost = compute-2\n");
   }
 
   @AfterAll
@@ -56,7 +58,6 @@ class RestoreRequestIT {
   @Test
   void restoresDatabasesAndFilesInPlaceQuiescingWorkloadsAndKeepsThePreviousContents() throws Exception {
     seed("rt_nova", "rt_nova_api");
-    writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
     osb.apply(osb.policy("rt", osb.databases("rt_nova", "rt_nova_api") + """
         files:
           - name: nova-config
@@ -264,9 +265,9 @@ class RestoreRequestIT {
     assertThat(osb.db.column("SHOW DATABASES LIKE 'asof_never'")).isEmpty();
 
     osb.restore("asof-unknown-db", """
-        source: {policyRef: {name: asof}, asOf: 1m}
+        source: {policyRef: {name: asof}, asOf: "%s"}
         databases: {include: [glance]}
-        """);
+        """.formatted(java.time.Instant.now()));
     RestoreRequest unknown = osb.awaitRestoreEnd("asof-unknown-db");
     assertThat(unknown.getStatus().getMessage()).contains("spec.databases.include").contains("glance")
         .contains("asof_a");
@@ -275,7 +276,6 @@ class RestoreRequestIT {
   @Test
   void aDryRunVerifiesAndPlansButChangesNothing() throws Exception {
     seed("dry_db");
-    writeNovaConfig("compute-2", "[DEFAULT]\nhost = compute-2\n");
     osb.apply(osb.policy("dry", osb.databases("dry_db") + """
         files:
           - name: nova-config
@@ -388,25 +388,12 @@ class RestoreRequestIT {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  /** Databases shaped like OpenStack's: foreign keys, a view. */
   static void seed(String... databases) {
-    for (String db : databases) {
-      osb.db.execute(
-          "CREATE DATABASE " + db + " CHARACTER SET utf8mb4",
-          "CREATE TABLE " + db + ".cells (id INT PRIMARY KEY, name VARCHAR(64)) ENGINE=InnoDB",
-          "CREATE TABLE " + db + ".hosts (id INT PRIMARY KEY, cell_id INT, name VARCHAR(64),"
-              + " FOREIGN KEY (cell_id) REFERENCES " + db + ".cells (id)) ENGINE=InnoDB",
-          "INSERT INTO " + db + ".cells VALUES (0, 'cell0'), (1, 'cell1')",
-          "INSERT INTO " + db + ".hosts VALUES (1, 1, 'compute-1'), (2, 1, 'compute-2'), (3, 0, 'ctl-ñ')",
-          "CREATE VIEW " + db + ".host_names AS SELECT name FROM " + db + ".hosts");
-    }
+    osb.seed(databases);
   }
 
   static void writeNovaConfig(String node, String conf) throws Exception {
-    Path nova = Files.createDirectories(osb.cluster.nodes().root(node).resolve("etc/nova"));
-    Files.writeString(nova.resolve("nova.conf"), conf);
-    Files.setPosixFilePermissions(nova.resolve("nova.conf"), PosixFilePermissions.fromString("rw-r-----"));
-    Files.writeString(nova.resolve("api-paste.ini"), "[composite:osapi_compute]\n");
+    osb.writeNovaConfig(node, conf);
   }
 
   static Deployment deployment(String name, int replicas) {

@@ -48,7 +48,8 @@ public final class BackupsCommand implements Callable<Integer> {
     this(System.getenv(), System.out, System.err);
   }
 
-  BackupsCommand(Map<String, String> env, PrintStream out, PrintStream err) {
+  /** A command with its surroundings given, for tests. */
+  public BackupsCommand(Map<String, String> env, PrintStream out, PrintStream err) {
     this.env = env;
     this.out = out;
     this.err = err;

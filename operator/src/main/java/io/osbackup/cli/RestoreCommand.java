@@ -121,7 +121,8 @@ public final class RestoreCommand implements Callable<Integer> {
     this(System.getenv(), Clock.systemUTC(), System.out, System.err);
   }
 
-  RestoreCommand(Map<String, String> env, Clock clock, PrintStream out, PrintStream err) {
+  /** A command with its surroundings given, for tests. */
+  public RestoreCommand(Map<String, String> env, Clock clock, PrintStream out, PrintStream err) {
     this.env = env;
     this.clock = clock;
     this.out = out;

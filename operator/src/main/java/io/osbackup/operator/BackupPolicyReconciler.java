@@ -43,7 +43,10 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -70,12 +73,29 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   private static final DateTimeFormatter RUN_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
+  /** How often a policy whose retention pass is in flight looks for its result. */
+  private static final Duration PASS_RECHECK = Duration.ofSeconds(2);
+
   /** Retention runs after each new success of a policy, and at least this often. */
   static final Duration RETENTION_INTERVAL = Duration.ofHours(1);
 
   private final OperatorSettings settings;
   /** When retention last ran per policy; after a restart it runs again at once, which is harmless. */
   private final Map<ResourceID, Instant> lastRetention = new ConcurrentHashMap<>();
+  /**
+   * Retention passes in flight, per policy. A pass lists, reads and deletes in the bucket for minutes on a large
+   * folder; it runs on its own threads so reconciliations (and the schedule) never wait for it, and its result is
+   * applied by the policy's next reconciliation.
+   */
+  private final Map<ResourceID, CompletableFuture<RetentionResult>> retentionPasses = new ConcurrentHashMap<>();
+  private static final ExecutorService RETENTION_THREADS =
+      Executors.newFixedThreadPool(
+          2,
+          r -> {
+            Thread t = new Thread(r, "osbackup-retention");
+            t.setDaemon(true);
+            return t;
+          });
   private InformerEventSource<BackupRun, BackupPolicy> runs;
   private InformerEventSource<BackupStore, BackupPolicy> stores;
 
@@ -137,6 +157,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         policy.getStatus() == null ? new BackupPolicyStatus() : policy.getStatus();
     policy.setStatus(status);
     Duration recheck = new Step(policy, status, context.getClient()).run();
+    if (retentionPasses.containsKey(ResourceID.fromResource(policy)) && recheck.compareTo(PASS_RECHECK) > 0) {
+      recheck = PASS_RECHECK; // pick the pass's result up soon after it ends
+    }
     UpdateControl<BackupPolicy> control =
         Objects.equals(before, Serialization.asJson(status))
             ? UpdateControl.noUpdate()
@@ -274,6 +297,14 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
      */
     private void applyRetention(List<BackupRun> own) {
       ResourceID id = ResourceID.fromResource(policy);
+      CompletableFuture<RetentionResult> pass = retentionPasses.get(id);
+      if (pass != null) {
+        if (!pass.isDone()) {
+          return; // its result is applied by a later reconciliation
+        }
+        retentionPasses.remove(id);
+        record(pass.join(), own);
+      }
       Instant last = lastRetention.get(id);
       if (!newSuccess && last != null && Duration.between(last, now).compareTo(RETENTION_INTERVAL) < 0) {
         return;
@@ -286,26 +317,45 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       if (store == null) {
         return;
       }
-      ZoneId zone;
-      try {
-        zone = Schedule.zone(policy.getSpec().getTimeZone());
-      } catch (InvalidScheduleException e) {
-        zone = ZoneOffset.UTC;
-      }
+      ZoneId zone = zone();
       Long deadline =
           policy.getSpec().getJob() == null ? null : policy.getSpec().getJob().getActiveDeadlineSeconds();
       Duration longestRun = Duration.ofSeconds(deadline == null ? 7200 : deadline).plus(Duration.ofMinutes(15));
       var s3 = store.getSpec().getS3();
       String folder = BackupLayout.policyFolder(s3.getPrefix(), ns, name);
-      RetentionResult result;
-      try (ObjectStore bucket = new StoreConnector(client).connect(ns, s3)) {
-        result = RetentionPass.run(bucket, folder, policy.getSpec().getRetention(), zone, now, longestRun, false);
-      } catch (IOException | RuntimeException e) {
-        events.warning(policy, "RetentionFailed", "retention did not run, nothing was deleted: " + e.getMessage());
+      var rules = policy.getSpec().getRetention();
+      Instant at = now;
+      StoreConnector connector = new StoreConnector(client);
+      retentionPasses.put(
+          id,
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (ObjectStore bucket = connector.connect(ns, s3)) {
+                  return RetentionPass.run(bucket, folder, rules, zone, at, longestRun, false);
+                } catch (IOException | RuntimeException e) {
+                  return RetentionResult.failed("retention did not run, nothing was deleted: " + e.getMessage());
+                }
+              },
+              RETENTION_THREADS));
+    }
+
+    private ZoneId zone() {
+      try {
+        return Schedule.zone(policy.getSpec().getTimeZone());
+      } catch (InvalidScheduleException e) {
+        return ZoneOffset.UTC;
+      }
+    }
+
+    /** Applies the result of a finished pass: status, Events, and the BackupRuns of the backups it removed. */
+    private void record(RetentionResult result, List<BackupRun> own) {
+      if (result.kept().isEmpty() && !result.ok() && result.deleted().isEmpty()
+          && result.errors().stream().anyMatch(e -> e.contains("nothing was deleted"))) {
+        events.warning(policy, "RetentionFailed", String.join("; ", result.errors()));
         return;
       }
       status.setKeptBackups(result.kept().size());
-      status.setDueForDeletion(preview(result, zone));
+      status.setDueForDeletion(preview(result, zone()));
       if (!result.ok()) {
         events.warning(
             policy, "RetentionFailed", "nothing more was deleted after: " + String.join("; ", result.errors()));

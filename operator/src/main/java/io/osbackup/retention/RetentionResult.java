@@ -38,7 +38,7 @@ public record RetentionResult(
   }
 
   /** A pass that deleted nothing because of {@code error}. */
-  static RetentionResult failed(String error) {
+  public static RetentionResult failed(String error) {
     return new RetentionResult(
         List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error));
   }

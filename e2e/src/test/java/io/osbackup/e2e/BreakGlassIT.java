@@ -1,0 +1,182 @@
+package io.osbackup.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.cli.BackupsCommand;
+import io.osbackup.cli.RestoreCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The break-glass commands: backups taken by the operator are listed and restored from the bucket after the
+ * Kubernetes API is gone, with nothing but S3 credentials and a database login, given through the environment and
+ * files — never on the command line.
+ */
+class BreakGlassIT {
+
+  @TempDir static Path work;
+  static LocalOsbackup osb;
+  static String id;
+  static Map<String, String> env;
+  static Path dbLogin;
+  static Map<String, Long> atBackup;
+
+  @BeforeAll
+  static void backUpThenLoseTheCluster() throws Exception {
+    osb = LocalOsbackup.start(work);
+    osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
+    osb.writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
+    osb.seed("bg_nova", "bg_keystone");
+    osb.apply(osb.policy("bg", osb.databases("bg_nova", "bg_keystone") + """
+        files:
+          - name: nova-config
+            nodeSelector: {openstack-role: compute}
+            paths: [/etc/nova]
+        """));
+    BackupRun run = osb.backup("bg", "bg-1");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    id = run.getStatus().getBackupId();
+    atBackup = osb.db.tableChecksums("bg_nova");
+    // The node's disk, as an admin would mount it on a rescue machine.
+    Path disk = Files.createDirectories(work.resolve("disk"));
+    copy(osb.cluster.nodes().root("compute-1"), disk);
+    osb.cluster.close(); // no Kubernetes API from here on
+    env = Map.of("OSBACKUP_S3_ACCESS_KEY", osb.s3.accessKey(), "OSBACKUP_S3_SECRET_KEY", osb.s3.secretKey());
+    dbLogin = Files.createDirectories(work.resolve("db-login"));
+    Files.writeString(dbLogin.resolve("username"), osb.db.user());
+    Files.writeString(dbLogin.resolve("password"), osb.db.password() + "\n");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (osb != null) {
+      osb.close();
+    }
+  }
+
+  record Outcome(int code, String out, String err) {}
+
+  static Outcome run(String command, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+    PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+    Callable<Integer> cmd = "backups".equals(command)
+        ? new BackupsCommand(env, o, e)
+        : new RestoreCommand(env, Clock.systemUTC(), o, e);
+    List<String> all = new ArrayList<>(List.of("--endpoint", osb.s3.endpoint(), "--bucket", LocalOsbackup.BUCKET,
+        "--prefix", "prod", "--region", osb.s3.region()));
+    all.addAll(List.of(args));
+    int code = new CommandLine(cmd).execute(all.toArray(String[]::new));
+    Outcome outcome = new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    assertThat(outcome.out() + outcome.err()).doesNotContain(osb.s3.secretKey()).doesNotContain(osb.db.password());
+    return outcome;
+  }
+
+  @Test
+  void listsTheBackupsAndWhatOneHolds() {
+    Outcome list = run("backups");
+    assertThat(list.code()).as(list.err()).isZero();
+    assertThat(list.out()).contains(id).contains("bg_keystone").contains("nova-config@compute-1");
+    Outcome show = run("backups", "--namespace", "openstack", "--backup-id", id);
+    assertThat(show.code()).isZero();
+    assertThat(show.out()).contains("database galera/bg_nova").contains("files    nova-config on compute-1")
+        .contains("manifest  prod/openstack/bg/" + id + "/manifest.json");
+    assertThat(run("backups", "--namespace", "openstack", "--backup-id", "nope").code()).isEqualTo(1);
+  }
+
+  @Test
+  void restoresADatabaseUnderAnotherNameThenInPlaceOnlyWithConfirm() {
+    Outcome copy = run("restore", "--namespace", "openstack", "--backup-id", id, "--database", "bg_nova=bg_nova_copy",
+        "--db-host", "127.0.0.1", "--db-port", String.valueOf(osb.db.port()), "--db-credentials-dir",
+        dbLogin.toString());
+    assertThat(copy.code()).as(copy.err()).isZero();
+    assertThat(osb.db.tableChecksums("bg_nova_copy")).isEqualTo(atBackup);
+
+    osb.db.execute("UPDATE bg_nova.hosts SET name = 'broken'");
+    Map<String, Long> broken = osb.db.tableChecksums("bg_nova");
+    String[] inPlace = {"--namespace", "openstack", "--backup-id", id, "--database", "bg_nova", "--db-host",
+        "127.0.0.1", "--db-port", String.valueOf(osb.db.port()), "--db-credentials-dir", dbLogin.toString()};
+    Outcome refused = run("restore", inPlace);
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("--confirm " + id).contains("nothing was changed");
+    assertThat(osb.db.tableChecksums("bg_nova")).isEqualTo(broken);
+
+    Outcome dry = run("restore", concat(inPlace, "--dry-run"));
+    assertThat(dry.code()).as(dry.err()).isZero();
+    assertThat(dry.out()).contains("dry run").contains("--confirm " + id);
+    assertThat(osb.db.tableChecksums("bg_nova")).isEqualTo(broken);
+
+    Outcome done = run("restore", concat(inPlace, "--confirm", id));
+    assertThat(done.code()).as(done.err()).isZero();
+    assertThat(osb.db.tableChecksums("bg_nova")).isEqualTo(atBackup);
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'bg_nova_orig_%'")).singleElement()
+        .satisfies(kept -> assertThat(osb.db.tableChecksums(kept)).isEqualTo(broken));
+  }
+
+  @Test
+  void restoresANodesDirectoryOntoAMountedDisk() throws Exception {
+    Path disk = work.resolve("disk");
+    Files.writeString(disk.resolve("etc/nova/nova.conf"), "broken");
+    String[] args = {"--namespace", "openstack", "--backup-id", id, "--files-target", "nova-config", "--node",
+        "compute-1", "--root", disk.toString()};
+    Outcome refused = run("restore", args);
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(Files.readString(disk.resolve("etc/nova/nova.conf"))).isEqualTo("broken");
+
+    Outcome done = run("restore", concat(args, "--confirm", id));
+    assertThat(done.code()).as(done.err()).isZero();
+    assertThat(Files.readString(disk.resolve("etc/nova/nova.conf"))).isEqualTo("[DEFAULT]\nhost = compute-1\n");
+    try (Stream<Path> kept = Files.list(disk.resolve("etc"))) {
+      assertThat(kept.map(p -> p.getFileName().toString())).anySatisfy(n -> assertThat(n).startsWith("nova.orig-"));
+    }
+  }
+
+  @Test
+  void badArgumentsAreRefusedNamingTheOption() {
+    Outcome unknown = run("restore", "--namespace", "openstack", "--backup-id", id, "--database", "glance",
+        "--db-host", "127.0.0.1", "--db-credentials-dir", dbLogin.toString());
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).contains("--database").contains("glance").contains("bg_nova");
+    Outcome noId = run("restore", "--namespace", "openstack", "--backup-id", "bg-nope", "--all-databases",
+        "--db-host", "127.0.0.1", "--db-credentials-dir", dbLogin.toString());
+    assertThat(noId.code()).isEqualTo(2);
+    assertThat(noId.err()).contains("--backup-id");
+    Outcome nothing = run("restore", "--namespace", "openstack", "--backup-id", id);
+    assertThat(nothing.code()).isEqualTo(2);
+    assertThat(nothing.err()).contains("--database").contains("--files-target");
+  }
+
+  static String[] concat(String[] a, String... b) {
+    return Stream.concat(Stream.of(a), Stream.of(b)).toArray(String[]::new);
+  }
+
+  static void copy(Path from, Path to) throws Exception {
+    try (Stream<Path> all = Files.walk(from)) {
+      for (Path p : all.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        }
+      }
+    }
+  }
+}
