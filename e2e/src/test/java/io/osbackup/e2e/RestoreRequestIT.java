@@ -283,6 +283,7 @@ class RestoreRequestIT {
             paths: [/etc/nova]
         """));
     BackupRun run = osb.backup("dry", "dry-1");
+    Map<String, Long> atBackup = osb.db.tableChecksums("dry_db");
     osb.db.execute("UPDATE dry_db.hosts SET name = 'changed'");
     Map<String, Long> changed = osb.db.tableChecksums("dry_db");
     Files.writeString(osb.cluster.nodes().root("compute-2").resolve("etc/nova/nova.conf"), "changed");
@@ -310,6 +311,24 @@ class RestoreRequestIT {
     assertThat(osb.client.apps().deployments().inNamespace(NS).withName("dry-api").get().getSpec().getReplicas())
         .isEqualTo(4);
     assertThat(jobsOf("dry-restore")).extracting(j -> j.getMetadata().getName()).containsExactly("dry-restore-verify");
+
+    // The plan looks right: turn the dry run into the real thing. Nothing was written, so it is a new attempt with
+    // its own Jobs.
+    osb.client.resources(RestoreRequest.class).inNamespace(NS).withName("dry-restore")
+        .edit(r -> {
+          r.getSpec().setDryRun(false);
+          r.getSpec().setConfirm(run.getStatus().getBackupId());
+          return r;
+        });
+    RestoreRequest real = awaitReason("dry-restore", "Succeeded");
+    assertThat(real.getStatus().getAttempt()).isEqualTo(2);
+    assertThat(Files.readString(osb.cluster.nodes().root("compute-2").resolve("etc/nova/nova.conf")))
+        .isEqualTo("[DEFAULT]\nhost = compute-2\n");
+    assertThat(osb.db.tableChecksums("dry_db")).isEqualTo(atBackup);
+    assertThat(jobsOf("dry-restore")).extracting(j -> j.getMetadata().getName())
+        .contains("dry-restore-2-verify", "dry-restore-2-db-galera").doesNotContain("dry-restore-verify");
+    assertThat(osb.client.apps().deployments().inNamespace(NS).withName("dry-api").get().getSpec().getReplicas())
+        .isEqualTo(4);
   }
 
   @Test

@@ -167,7 +167,9 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           // Nothing was written (it failed validation, was a dry run, or was cancelled before any write): the edited
           // spec is a new attempt.
           events.normal(request, "SpecChanged", "spec changed (generation " + generation + "): validating again");
+          status.getJobs().stream().filter(j -> !"quiesce".equals(j.getKind())).forEach(j -> deleteJob(j.getName()));
           RestoreRequestStatus fresh = new RestoreRequestStatus();
+          fresh.setAttempt((status.getAttempt() == null ? 1 : status.getAttempt()) + 1);
           request.setStatus(fresh);
           return new Step(request, fresh, context).begin();
         }
@@ -239,7 +241,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       }
       status.setPlan(planItems(selection));
       status.setBytes(status.getPlan().stream().mapToLong(i -> i.getSize() == null ? 0 : i.getSize()).sum());
-      status.setJobs(new ArrayList<>(List.of(job(RestoreJobs.verifyName(name), VERIFY, null, null))));
+      status.setJobs(new ArrayList<>(List.of(job(RestoreJobs.verifyName(jobPrefix()), VERIFY, null, null))));
       status.setPhase(RestorePhase.Verifying);
       status.setMessage("verifying " + status.getPlan().size() + " artifacts (" + status.getBytes() + " bytes) of "
           + id + " before anything is written");
@@ -761,14 +763,14 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       selected.selection().databases().forEach(d -> byTarget.computeIfAbsent(d.entry().target(), k -> new ArrayList<>())
           .add(d));
       for (Map.Entry<String, List<RestoreSelection.DatabaseChoice>> e : byTarget.entrySet()) {
-        String jobName = RestoreJobs.databaseName(name, e.getKey());
+        String jobName = RestoreJobs.databaseName(jobPrefix(), e.getKey());
         out.put(jobName, new PlannedJob(job(jobName, DATABASE, e.getKey(), null),
             agentJob(selected, RestorePlan.RESTORE, jobName, e.getValue(), List.of(), null)));
       }
       for (RestoreSelection.FilesChoice f : selected.selection().files()) {
-        String jobName = RestoreJobs.filesName(name, f.entry().target(), f.entry().node());
+        String jobName = RestoreJobs.filesName(jobPrefix(), f.entry().target(), f.entry().node());
         for (int n = 2; out.containsKey(jobName); n++) {
-          jobName = RestoreJobs.filesName(name, f.entry().target(), f.entry().node() + "-" + n);
+          jobName = RestoreJobs.filesName(jobPrefix(), f.entry().target(), f.entry().node() + "-" + n);
         }
         out.put(jobName, new PlannedJob(job(jobName, FILES, f.entry().target(), f.node()),
             agentJob(selected, RestorePlan.RESTORE, jobName, List.of(), List.of(f), f.node())));
@@ -813,7 +815,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     /** {@code <prefix>/<namespace>/.restores/<request>-<uid>/<job>.json}: no policy folder can be named so. */
     private String reportKey(S3Location s3, String jobName) {
       String uid = request.getMetadata().getUid() == null ? "" : request.getMetadata().getUid();
-      String folder = BackupLayout.policyFolder(s3.getPrefix(), ns, ".restores") + "/" + name + "-"
+      String folder = BackupLayout.policyFolder(s3.getPrefix(), ns, ".restores") + "/" + jobPrefix() + "-"
           + uid.substring(0, Math.min(8, uid.length()));
       return folder + "/" + jobName + ".json";
     }
@@ -894,6 +896,15 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private Optional<RestoreJob> jobOf(String kind) {
       return status.getJobs().stream().filter(j -> kind.equals(j.getKind())).findFirst();
+    }
+
+    /**
+     * The request's name, with the attempt after the first: a request validated again after an edited spec gets new
+     * Jobs and reports, never the ones of the attempt before.
+     */
+    private String jobPrefix() {
+      int attempt = status.getAttempt() == null ? 1 : status.getAttempt();
+      return attempt == 1 ? name : name + "-" + attempt;
     }
 
     private RestoreJob job(String jobName, String kind, String target, String node) {

@@ -36,6 +36,10 @@ public class RestoreRequestStatus extends ResourceStatus {
   private Long startedGeneration;
 
   @JsonPropertyDescription(
+      "Attempt number: a request that wrote nothing is validated again when its spec changes, with new Jobs.")
+  private Integer attempt;
+
+  @JsonPropertyDescription(
       "Stamp of this restore (yyyyMMdd-HHmmss, UTC) used in the names of what it keeps aside: <dir>.orig-<stamp> and"
           + " <database>_orig_<stamp>.")
   private String stamp;
