@@ -11,7 +11,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  * private temporary directory deleted on {@link #close()}: the password reaches {@code
  * mariadb-dump} through {@code --defaults-file}, never through its arguments or environment.
  */
-final class ClientOptionFile implements AutoCloseable {
+public final class ClientOptionFile implements AutoCloseable {
 
   private final Path dir;
   private final Path file;
@@ -21,7 +21,7 @@ final class ClientOptionFile implements AutoCloseable {
     this.file = file;
   }
 
-  static ClientOptionFile write(DatabaseLogin login) throws IOException {
+  public static ClientOptionFile write(DatabaseLogin login) throws IOException {
     Path dir =
         Files.createTempDirectory(
             "osbackup-db-",
@@ -69,7 +69,7 @@ final class ClientOptionFile implements AutoCloseable {
   }
 
   /** The argument that must come first on the tool's command line. */
-  String argument() {
+  public String argument() {
     return "--defaults-file=" + file;
   }
 

@@ -308,7 +308,7 @@ public final class DatabaseBackup {
     return -1;
   }
 
-  static String toolFailure(String tool, int exit, String stderrTail) {
+  public static String toolFailure(String tool, int exit, String stderrTail) {
     String how =
         exit > 128
             ? " was killed by signal " + (exit - 128)

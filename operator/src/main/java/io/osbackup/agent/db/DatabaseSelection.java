@@ -9,13 +9,13 @@ import java.util.Set;
  * Which databases of a server a target backs up: its include and exclude lists applied to what the
  * server has.
  */
-final class DatabaseSelection {
+public final class DatabaseSelection {
 
   /** Schemas that are views of the server's state, not data: never dumped, never restorable. */
-  static final Set<String> VIRTUAL = Set.of("information_schema", "performance_schema");
+  public static final Set<String> VIRTUAL = Set.of("information_schema", "performance_schema");
 
   /** The server's own databases, skipped unless {@code includeSystemDatabases}. */
-  static final Set<String> SYSTEM = Set.of("mysql", "sys");
+  public static final Set<String> SYSTEM = Set.of("mysql", "sys");
 
   private DatabaseSelection() {}
 

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * Drains a tool's stderr on its own thread, keeping the last lines (bounded) and noting whether any
  * of them was an error rather than a warning.
  */
-final class ErrorTail {
+public final class ErrorTail {
 
   private static final Logger LOG = LoggerFactory.getLogger(ErrorTail.class);
   private static final int MAX_LINES = 20;
@@ -48,7 +48,7 @@ final class ErrorTail {
     thread.start();
   }
 
-  static ErrorTail drain(InputStream stderr, String tool) {
+  public static ErrorTail drain(InputStream stderr, String tool) {
     return new ErrorTail(stderr, tool);
   }
 
@@ -66,12 +66,12 @@ final class ErrorTail {
     }
   }
 
-  synchronized boolean sawError() {
+  public synchronized boolean sawError() {
     return sawError;
   }
 
   /** Waits (bounded) until the stream is drained, then returns the tail. */
-  String await() {
+  public String await() {
     try {
       thread.join(5_000);
     } catch (InterruptedException e) {
