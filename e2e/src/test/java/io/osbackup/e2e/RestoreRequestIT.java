@@ -405,6 +405,69 @@ class RestoreRequestIT {
     assertThat(osb.db.column("SHOW DATABASES LIKE 'rs_db_orig_%'")).hasSize(1);
   }
 
+  @Test
+  void badInputIsRefusedWithTheFieldAndTheFixAndNothingIsTouched() throws Exception {
+    seed("bad_db");
+    osb.apply(osb.policy("bad", osb.databases("bad_db") + """
+        files:
+          - name: nova-config
+            nodeSelector: {openstack-role: compute}
+            paths: [/etc/nova]
+        """));
+    BackupRun run = osb.backup("bad", "bad-1");
+    String id = run.getStatus().getBackupId();
+    osb.db.execute("UPDATE bad_db.hosts SET name = 'changed'");
+    Map<String, Long> changed = osb.db.tableChecksums("bad_db");
+    String source = "source: {backupRunRef: {name: bad-1}}\n";
+
+    assertRefused("bad-no-run", "source: {backupRunRef: {name: bad-404}}\ndatabases: {}\n",
+        "BackupRunNotFound", "source.backupRunRef", "bad-404");
+    assertRefused("bad-no-policy", "source: {policyRef: {name: gone}, asOf: 1d}\ndatabases: {}\n",
+        "PolicyNotFound", "source.storeRef");
+    assertRefused("bad-no-id", "source: {storeRef: {name: primary}, backupId: bad-20000101-000000}\ndatabases: {}\n",
+        "BackupNotFound", "source.backupId");
+    assertRefused("bad-no-node", source + "files: {include: [{target: nova-config, nodes: [compute-1],"
+        + " toNode: compute-9, toPath: /srv/x}]}\n", "NodeNotFound", "compute-9");
+    assertRefused("bad-no-workload", source + "databases: {renames: {bad_db: bad_copy}}\n"
+        + "quiesce: [{kind: StatefulSet, name: nova-conductor-404}]\n", "WorkloadNotFound", "spec.quiesce[0]",
+        "nova-conductor-404");
+    assertRefused("bad-no-secret", source + "databases:\n  renames: {bad_db: bad_copy}\n  into: {host: 127.0.0.1,"
+        + " port: " + osb.db.port() + ", credentialsSecret: {name: nope}}\n", "SecretNotFound",
+        "spec.databases.into.credentialsSecret", "nope");
+    assertRefused("bad-path", source + "files: {include: [{target: nova-config, nodes: [compute-1],"
+        + " paths: [/etc/nova/missing.conf], toPath: /srv/x}]}\n", "PathNotInBackup", "/etc/nova/missing.conf");
+    try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+      int port = closed.getLocalPort();
+      closed.close();
+      osb.apply(osb.secret("other-db", Map.of("username", "u", "password", "p")));
+      assertRefused("bad-unreachable", source + "databases:\n  into: {host: 127.0.0.1, port: " + port
+          + ", credentialsSecret: {name: other-db}}\n", "TargetUnreachable", "127.0.0.1:" + port);
+    }
+    osb.restore("bad-cancelled", source + "databases: {}\ncancel: true\nconfirm: " + id + "\n");
+    assertThat(osb.awaitRestoreEnd("bad-cancelled").getStatus().getPhase()).isEqualTo(RestorePhase.Cancelled);
+
+    // An artifact gone from the bucket: refused before any Job runs.
+    String key = run.getStatus().getArtifacts().stream().filter(a -> a.getDatabase() != null).findFirst()
+        .orElseThrow().getKey();
+    osb.bucket.delete(List.of(key));
+    assertRefused("bad-missing", source + "databases: {}\nconfirm: " + id + "\n", "ArtifactMissing", key);
+
+    assertThat(osb.db.tableChecksums("bad_db")).isEqualTo(changed);
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'bad_copy%'")).isEmpty();
+    assertThat(Files.exists(osb.cluster.nodes().root("compute-1").resolve("srv/x/etc/nova/nova.conf"))).isFalse();
+  }
+
+  static void assertRefused(String name, String spec, String reason, String... mentions) {
+    osb.restore(name, spec);
+    RestoreRequest r = osb.awaitRestoreEnd(name);
+    assertThat(r.getStatus().getPhase()).as(r.getStatus().getMessage()).isEqualTo(RestorePhase.Failed);
+    assertThat(r.getStatus().condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason())
+        .as(r.getStatus().getMessage()).isEqualTo(reason);
+    assertThat(r.getStatus().getMessage()).contains(mentions);
+    assertThat(r.getStatus().getQuiesced()).isEmpty();
+    assertThat(osb.eventsOf(r)).anySatisfy(e -> assertThat(e).startsWith(reason));
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   static void seed(String... databases) {
