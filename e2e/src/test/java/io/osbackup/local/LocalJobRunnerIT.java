@@ -379,9 +379,13 @@ class LocalJobRunnerIT {
                           "PodScheduled".equals(c.getType())
                               && "Unschedulable".equals(c.getReason()));
             });
-    assertThat(client.v1().events().inNamespace(NS).list().getItems())
-        .extracting(e -> e.getReason())
-        .contains("FailedMount", "Failed", "FailedScheduling");
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(client.v1().events().inNamespace(NS).list().getItems())
+                    .extracting(e -> e.getReason())
+                    .contains("FailedMount", "Failed", "FailedScheduling"));
     for (String name : List.of("no-secret", "no-volume", "no-dir", "no-node")) {
       Job done = runner.awaitFinished(NS, name, WAIT);
       assertThat(condition(done, "Failed").getReason()).as(name).isEqualTo("DeadlineExceeded");

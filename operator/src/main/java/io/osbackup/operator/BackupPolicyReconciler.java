@@ -24,6 +24,8 @@ import io.osbackup.api.v1alpha1.BackupPolicyStatus.SkippedSlot;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunSpec;
 import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus;
 import io.osbackup.api.v1alpha1.ConcurrencyPolicy;
 import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RunPhase;
@@ -72,6 +74,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   private static final Duration RETRY = Duration.ofSeconds(10);
   private static final DateTimeFormatter RUN_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  private static final String RUNS_BY_POLICY = "byPolicy";
 
   /** How often a policy whose retention pass is in flight looks for its result. */
   private static final Duration PASS_RECHECK = Duration.ofSeconds(2);
@@ -128,6 +132,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                             .orElse(Set.of()))
                 .build(),
             context);
+    // Runs indexed by <namespace>/<policy>: a reconciliation reads its own runs, not every run of the namespace.
+    runs.addIndexers(Map.of(RUNS_BY_POLICY, run -> policyOf(run)
+        .map(p -> List.of(run.getMetadata().getNamespace() + "/" + p)).orElse(List.of())));
     var policies = context.getPrimaryCache();
     stores =
         new InformerEventSource<>(
@@ -227,7 +234,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
     Duration run() {
       status.setObservedGeneration(policy.getMetadata().getGeneration());
       List<BackupRun> own =
-          runs.list(ns, r -> policyOf(r).filter(name::equals).isPresent()).toList();
+          runs.byIndex(RUNS_BY_POLICY, ns + "/" + name);
       observeRuns(own);
 
       String cron = policy.getSpec().getSchedule();
@@ -326,12 +333,19 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       var rules = policy.getSpec().getRetention();
       Instant at = now;
       StoreConnector connector = new StoreConnector(client);
+      // A backup being restored is not deleted under the restore's feet.
+      Set<String> inUse =
+          client.resources(RestoreRequest.class).inNamespace(ns).list().getItems().stream()
+              .map(RestoreRequest::getStatus)
+              .filter(s -> s != null && s.getBackupId() != null && s.getPhase() != null && !s.getPhase().isFinal())
+              .map(RestoreRequestStatus::getBackupId)
+              .collect(java.util.stream.Collectors.toSet());
       retentionPasses.put(
           id,
           CompletableFuture.supplyAsync(
               () -> {
                 try (ObjectStore bucket = connector.connect(ns, s3)) {
-                  return RetentionPass.run(bucket, folder, rules, zone, at, longestRun, false);
+                  return RetentionPass.run(bucket, folder, rules, zone, at, longestRun, false, inUse);
                 } catch (IOException | RuntimeException e) {
                   return RetentionResult.failed("retention did not run, nothing was deleted: " + e.getMessage());
                 }
@@ -478,8 +492,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       // one created a moment ago counts. Never a list of every run in the namespace: with thousands of runs and
       // hundreds of policies due in the same minute, that alone exhausted the heap (docs/benchmarks.md, Scale).
       Map<String, BackupRun> candidates = new java.util.LinkedHashMap<>();
-      runs.list(ns, r -> policyOf(r).filter(name::equals).isPresent())
-          .forEach(r -> candidates.put(r.getMetadata().getName(), r));
+      runs.byIndex(RUNS_BY_POLICY, ns + "/" + name).forEach(r -> candidates.put(r.getMetadata().getName(), r));
       client.resources(BackupRun.class).inNamespace(ns).withLabel(Api.POLICY_LABEL, JobNames.labelValue(name))
           .list().getItems().stream()
           .filter(r -> policyOf(r).filter(name::equals).isPresent())

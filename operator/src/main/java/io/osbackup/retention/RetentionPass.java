@@ -63,7 +63,20 @@ public final class RetentionPass {
       Instant now,
       Duration longestRun,
       boolean dryRun) {
-    return run(RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun);
+    return run(RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun, Set.of());
+  }
+
+  /** {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean, Set)} on the bucket. */
+  public static RetentionResult run(
+      ObjectStore store,
+      String policyFolder,
+      Retention rules,
+      ZoneId zone,
+      Instant now,
+      Duration longestRun,
+      boolean dryRun,
+      Set<String> inUse) {
+    return run(RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun, inUse);
   }
 
   /**
@@ -86,6 +99,22 @@ public final class RetentionPass {
       Instant now,
       Duration longestRun,
       boolean dryRun) {
+    return run(store, policyFolder, rules, zone, now, longestRun, dryRun, Set.of());
+  }
+
+  /**
+   * One retention pass that leaves the backups in {@code inUse} (being restored) alone: they stay due for deletion
+   * and go at a later pass.
+   */
+  public static RetentionResult run(
+      RetentionStore store,
+      String policyFolder,
+      Retention rules,
+      ZoneId zone,
+      Instant now,
+      Duration longestRun,
+      boolean dryRun,
+      Set<String> inUse) {
     String root;
     try {
       root = root(policyFolder);
@@ -155,7 +184,7 @@ public final class RetentionPass {
     List<String> leftoversRemoved = new ArrayList<>();
     long deletedBytes = 0;
     int aborted = 0;
-    List<String> due = reversed(decision.deletedIds());
+    List<String> due = reversed(decision.deletedIds()).stream().filter(id -> !inUse.contains(id)).toList();
     boolean stopped = false;
     if (!due.isEmpty()) {
       try {

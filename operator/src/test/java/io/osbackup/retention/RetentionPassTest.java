@@ -65,6 +65,19 @@ class RetentionPassTest {
   }
 
   @Test
+  void aBackupBeingRestoredIsLeftForALaterPass() {
+    List<String> ids = seedDaily(NOVA, "nova", 3);
+
+    RetentionResult result =
+        RetentionPass.run(store, NOVA, rules(1, 0, 0, 0, 0, 0, null), UTC, NOW, LONGEST_RUN, false,
+            java.util.Set.of(ids.get(0)));
+
+    assertThat(result.deleted()).containsExactly(ids.get(1));
+    assertThat(result.dueForDeletion()).containsExactly(ids.get(0));
+    assertThat(folders(NOVA)).containsOnlyKeys(ids.get(0), ids.get(2));
+  }
+
+  @Test
   void theNewestBackupSurvivesMaxAgeAndEveryOtherRule() {
     List<String> ids = seedDaily(NOVA, "nova", 4, Instant.parse("2026-01-01T02:00:00Z"));
 
