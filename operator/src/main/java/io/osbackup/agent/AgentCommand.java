@@ -63,6 +63,8 @@ public final class AgentCommand implements Callable<Integer> {
   private final PrintStream err;
   private final ShutdownHooks shutdownHooks;
   private volatile Secrets secrets = Secrets.none();
+  /** What the agent is doing, for its messages: backup or restore. */
+  private String work = "backup";
 
   /** The agent of a real pod: the process environment, the S3 store and the database half. */
   public AgentCommand() {
@@ -118,6 +120,7 @@ public final class AgentCommand implements Callable<Integer> {
 
     String restorePlan = env.get(io.osbackup.restore.RestorePlan.ENV);
     if (restorePlan != null && !restorePlan.isBlank()) {
+      work = "restore";
       RestoreAgent restore =
           new RestoreAgent(mounts, connector, restoreDatabases, clock, out, err);
       RestoreAgent.Result result = restore.run(restorePlan);
@@ -317,7 +320,7 @@ public final class AgentCommand implements Callable<Integer> {
 
   private int fail(MountTable mounts, int code, String message) {
     String safe = secrets.redact(message);
-    err.println("osbackup agent: " + (code == BAD_PLAN ? "bad plan: " : "backup failed: ") + safe);
+    err.println("osbackup agent: " + (code == BAD_PLAN ? "bad plan: " : work + " failed: ") + safe);
     Path log = mounts.resolve(TERMINATION_LOG);
     try {
       Files.write(log, truncate(safe, MAX_TERMINATION_MESSAGE));

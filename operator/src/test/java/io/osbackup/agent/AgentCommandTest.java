@@ -461,4 +461,74 @@ class AgentCommandTest {
     assertThat(cut).hasSize(4095);
     assertThat(new String(cut, StandardCharsets.UTF_8)).isEqualTo("あ".repeat(1365));
   }
+
+  // ---- restore plans ----
+
+  private io.osbackup.restore.RestorePlan restorePlan(String mode, String toPath) throws IOException {
+    assertThat(agent(filesPlan("/etc/nova"))).isZero();
+    env.remove(AgentPlan.ENV);
+    JsonNode artifact =
+        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-nova-config-compute-07"))
+            .get("artifacts").get(0);
+    String key = artifact.get("key").asText();
+    return new io.osbackup.restore.RestorePlan(
+        "back-" + mode,
+        "back",
+        "daily-20261121-020000",
+        "prod/openstack/.restores/back-1234/back-" + mode + ".json",
+        new AgentPlan.Store(
+            "http://swift-proxy:8080", "openstack-backups", "us-east-1", true, AgentPlan.STORE_CREDENTIALS_DIR),
+        mode,
+        "20261121-031500",
+        List.of(),
+        List.of(
+            new io.osbackup.restore.RestorePlan.FilesItem(
+                new io.osbackup.restore.RestorePlan.Artifact(
+                    key, bucket.objects.get(key).length, MemoryBucket.sha256(bucket.objects.get(key)), "zstd"),
+                "nova-config", "compute-07", List.of("/etc/nova"), toPath, AgentPlan.HOST_ROOT)));
+  }
+
+  private int restoreAgent(io.osbackup.restore.RestorePlan plan) throws IOException {
+    env.put(io.osbackup.restore.RestorePlan.ENV, Json.MAPPER.writeValueAsString(plan));
+    return agent(null);
+  }
+
+  @Test
+  void aRestorePlanVerifiesTheArtifactAndReportsToTheBucket() throws IOException {
+    var plan = restorePlan("verify", null);
+    assertThat(restoreAgent(plan)).isZero();
+    JsonNode report = bucket.json(plan.reportKey());
+    assertThat(report.get("succeeded").asBoolean()).isTrue();
+    assertThat(report.get("items").get(0).get("state").asText()).isEqualTo("Verified");
+    assertThat(Files.readString(tmp.resolve("node/etc/nova/nova.conf"))).isEqualTo("[DEFAULT]\n");
+  }
+
+  @Test
+  void aCorruptedArtifactFailsTheRestoreJobBeforeAnythingIsWritten() throws IOException {
+    var plan = restorePlan("restore", "/srv/restore");
+    byte[] stored = bucket.objects.get(plan.files().get(0).artifact().key());
+    stored[stored.length - 1] ^= 0x01;
+    assertThat(restoreAgent(plan)).isEqualTo(AgentCommand.FAILED);
+    JsonNode report = bucket.json(plan.reportKey());
+    assertThat(report.get("succeeded").asBoolean()).isFalse();
+    assertThat(report.get("reason").asText()).isEqualTo("ArtifactCorrupted");
+    assertThat(terminationLog()).startsWith("ArtifactCorrupted: artifact " + plan.files().get(0).artifact().key());
+    assertThat(err()).contains("restore failed: ").doesNotContain(SECRET);
+    assertThat(tmp.resolve("node/srv/restore/etc/nova")).doesNotExist();
+  }
+
+  @Test
+  void aRestorePlanWritesBelowToPath() throws IOException {
+    var plan = restorePlan("restore", "/srv/restore");
+    assertThat(restoreAgent(plan)).isZero();
+    assertThat(Files.readString(tmp.resolve("node/srv/restore/etc/nova/nova.conf"))).isEqualTo("[DEFAULT]\n");
+    assertThat(bucket.json(plan.reportKey()).get("items").get(0).get("state").asText()).isEqualTo("Restored");
+  }
+
+  @Test
+  void aRestorePlanThatIsNotJsonIsABadPlan() throws IOException {
+    env.put(io.osbackup.restore.RestorePlan.ENV, "{not json");
+    assertThat(agent(null)).isEqualTo(AgentCommand.BAD_PLAN);
+    assertThat(terminationLog()).contains(io.osbackup.restore.RestorePlan.ENV);
+  }
 }
