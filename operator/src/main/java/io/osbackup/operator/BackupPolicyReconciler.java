@@ -103,8 +103,15 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   private InformerEventSource<BackupRun, BackupPolicy> runs;
   private InformerEventSource<BackupStore, BackupPolicy> stores;
 
+  private final OsbackupMetrics metrics;
+
   public BackupPolicyReconciler(OperatorSettings settings) {
+    this(settings, OsbackupMetrics.inMemory());
+  }
+
+  public BackupPolicyReconciler(OperatorSettings settings, OsbackupMetrics metrics) {
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   /**
@@ -164,6 +171,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         policy.getStatus() == null ? new BackupPolicyStatus() : policy.getStatus();
     policy.setStatus(status);
     Duration recheck = new Step(policy, status, context.getClient()).run();
+    recordMetrics(policy, status, context);
     if (retentionPasses.containsKey(ResourceID.fromResource(policy)) && recheck.compareTo(PASS_RECHECK) > 0) {
       recheck = PASS_RECHECK; // pick the pass's result up soon after it ends
     }
@@ -172,6 +180,50 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
             ? UpdateControl.noUpdate()
             : UpdateControl.patchStatus(policy);
     return StatusWriter.write(control.rescheduleAfter(recheck), policy, context);
+  }
+
+  private volatile Instant lastPrune = Instant.EPOCH;
+
+  /** The policy's gauges, from its status and its newest successful run. */
+  private void recordMetrics(BackupPolicy policy, BackupPolicyStatus status, Context<BackupPolicy> context) {
+    String ns = policy.getMetadata().getNamespace();
+    String name = policy.getMetadata().getName();
+    Instant last = null;
+    long bytes = 0;
+    int artifacts = 0;
+    RunReference success = status.getLastSuccessfulRun();
+    if (success != null && success.getTime() != null) {
+      last = Instant.parse(success.getTime());
+      for (BackupRun run : runs.byIndex(RUNS_BY_POLICY, ns + "/" + name)) {
+        if (run.getMetadata().getName().equals(success.getName()) && run.getStatus() != null) {
+          bytes = run.getStatus().getSize() == null ? 0 : run.getStatus().getSize();
+          artifacts = run.getStatus().getArtifacts().size();
+        }
+      }
+    }
+    Duration interval = null;
+    String cron = policy.getSpec().getSchedule();
+    if (cron != null && !cron.isBlank()) {
+      try {
+        Schedule schedule = Schedule.parse(cron, policy.getSpec().getTimeZone());
+        Optional<Instant> next = schedule.next(settings.clock().instant());
+        Optional<Instant> after = next.flatMap(schedule::next);
+        if (next.isPresent() && after.isPresent()) {
+          interval = Duration.between(next.get(), after.get());
+        }
+      } catch (InvalidScheduleException e) {
+        interval = null;
+      }
+    }
+    metrics.policyObserved(ns, name, last, bytes, artifacts, interval,
+        status.getKeptBackups() == null ? 0 : status.getKeptBackups());
+    Instant now = settings.clock().instant();
+    if (Duration.between(lastPrune, now).compareTo(Duration.ofMinutes(1)) > 0) {
+      lastPrune = now;
+      metrics.retainPolicies(context.getPrimaryCache().list()
+          .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())
+          .collect(Collectors.toSet()));
+    }
   }
 
   @Override
@@ -366,6 +418,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       if (result.kept().isEmpty() && !result.ok() && result.deleted().isEmpty()
           && result.errors().stream().anyMatch(e -> e.contains("nothing was deleted"))) {
         events.warning(policy, "RetentionFailed", String.join("; ", result.errors()));
+        metrics.retention(ns, name, 0, 0, 1);
         return;
       }
       status.setKeptBackups(result.kept().size());
@@ -374,6 +427,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         events.warning(
             policy, "RetentionFailed", "nothing more was deleted after: " + String.join("; ", result.errors()));
       }
+      metrics.retention(ns, name, result.deleted().size(), result.leftoversRemoved().size(), result.errors().size());
       if (!result.deleted().isEmpty()) {
         events.normal(policy, "BackupsDeleted", "retention deleted " + result.deleted());
       }

@@ -69,8 +69,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
 
   private final OperatorSettings settings;
 
+  private final OsbackupMetrics metrics;
+
   public BackupRunReconciler(OperatorSettings settings) {
+    this(settings, OsbackupMetrics.inMemory());
+  }
+
+  public BackupRunReconciler(OperatorSettings settings, OsbackupMetrics metrics) {
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   @Override
@@ -754,6 +761,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         events.warning(run, phase.name(), message);
       }
       LOG.info("run {}/{} {}: {}", ns, run.getMetadata().getName(), phase, message);
+      metrics.runEnded(run);
       return UpdateControl.patchStatus(run);
     }
 

@@ -42,8 +42,15 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
   /** Per store (uid): the problems already told as Events, so each is told once, not at every sync. */
   private final Map<String, Set<String>> told = new ConcurrentHashMap<>();
 
+  private final OsbackupMetrics metrics;
+
   public BackupStoreReconciler(OperatorSettings settings) {
+    this(settings, OsbackupMetrics.inMemory());
+  }
+
+  public BackupStoreReconciler(OperatorSettings settings, OsbackupMetrics metrics) {
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   @Override
@@ -79,6 +86,7 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
       message = "probing bucket " + s3.getBucket() + " at " + s3.getEndpoint() + " failed: " + e.getMessage();
     }
     status.setLastProbeTime(settings.clock().instant().toString());
+    metrics.storeObserved(ns, store.getMetadata().getName(), available);
     boolean changed =
         Conditions.set(
             status,

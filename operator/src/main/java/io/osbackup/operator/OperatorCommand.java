@@ -18,6 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Option;
 
 /** {@code osbackup operator}: runs the operator against the cluster of the current kubeconfig or service account. */
@@ -72,8 +77,14 @@ public final class OperatorCommand implements Callable<Integer> {
       description = "Namespace of the Lease (env POD_NAMESPACE; default: the namespace of the service account).")
   String leaseNamespace;
 
+  @Option(
+      names = "--metrics-port",
+      defaultValue = "8080",
+      description = "Port of /metrics (Prometheus), /healthz and /readyz; 0 turns them off. Default: ${DEFAULT-VALUE}.")
+  int metricsPort;
+
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws InterruptedException, java.io.IOException {
     LinkedHashSet<String> watched = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::strip).filter(n -> !n.isEmpty()).forEach(watched::add);
@@ -99,7 +110,19 @@ public final class OperatorCommand implements Callable<Integer> {
             lease,
             Clock.systemUTC());
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Operator operator = OsbackupOperator.create(client, settings);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    Operator operator = OsbackupOperator.create(client, settings, new OsbackupMetrics(registry));
+    MetricsEndpoint endpoint =
+        metricsPort == 0
+            ? null
+            : MetricsEndpoint.start(
+                metricsPort,
+                registry,
+                () -> operator.getRuntimeInfo().allEventSourcesAreHealthy(),
+                () -> operator.getRuntimeInfo().isStarted());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -107,6 +130,9 @@ public final class OperatorCommand implements Callable<Integer> {
                 () -> {
                   LOG.info("stopping");
                   operator.stop();
+                  if (endpoint != null) {
+                    endpoint.close();
+                  }
                   client.close();
                   stopped.countDown();
                 }));

@@ -4,14 +4,20 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 
 /** Builds the osbackup operator: every reconciler, registered on one client with the given settings. */
 public final class OsbackupOperator {
 
   private OsbackupOperator() {}
 
-  /** Creates (but does not start) the operator. */
+  /** Creates (but does not start) the operator, its metrics kept in memory. */
   public static Operator create(KubernetesClient client, OperatorSettings settings) {
+    return create(client, settings, OsbackupMetrics.inMemory());
+  }
+
+  /** Creates (but does not start) the operator, recording osbackup's and JOSDK's metrics in {@code metrics}. */
+  public static Operator create(KubernetesClient client, OperatorSettings settings, OsbackupMetrics metrics) {
     Operator operator =
         new Operator(
             o -> {
@@ -19,16 +25,18 @@ public final class OsbackupOperator {
                   .withCloseClientOnStop(false)
                   // Status is written by StatusWriter (a locked PUT), never by the framework's patch.
                   .withUseSSAToPatchPrimaryResource(false)
-                  .withSSABasedCreateUpdateMatchForDependentResources(false);
+                  .withSSABasedCreateUpdateMatchForDependentResources(false)
+                  // reconcile counts and times per controller; no per-resource meters (thousands of runs)
+                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()));
               if (settings.leaderElectionNamespace() != null) {
                 o.withLeaderElectionConfiguration(
                     new LeaderElectionConfiguration(OperatorSettings.LEASE, settings.leaderElectionNamespace()));
               }
             });
-    operator.register(new BackupStoreReconciler(settings), c -> configure(c, settings));
-    operator.register(new BackupRunReconciler(settings), c -> configure(c, settings));
-    operator.register(new BackupPolicyReconciler(settings), c -> configure(c, settings));
-    operator.register(new RestoreRequestReconciler(settings), c -> configure(c, settings));
+    operator.register(new BackupStoreReconciler(settings, metrics), c -> configure(c, settings));
+    operator.register(new BackupRunReconciler(settings, metrics), c -> configure(c, settings));
+    operator.register(new BackupPolicyReconciler(settings, metrics), c -> configure(c, settings));
+    operator.register(new RestoreRequestReconciler(settings, metrics), c -> configure(c, settings));
     return operator;
   }
 

@@ -82,8 +82,15 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
   private final OperatorSettings settings;
 
+  private final OsbackupMetrics metrics;
+
   public RestoreRequestReconciler(OperatorSettings settings) {
+    this(settings, OsbackupMetrics.inMemory());
+  }
+
+  public RestoreRequestReconciler(OperatorSettings settings, OsbackupMetrics metrics) {
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   @Override
@@ -1004,6 +1011,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         events.normal(request, reason, message);
       }
       LOG.info("restore {}/{} {}: {}", ns, name, phase, message);
+      metrics.restoreEnded(ns, phase.name(), reason);
       return UpdateControl.patchStatus(request);
     }
 
