@@ -2,7 +2,6 @@ package io.osbackup.local;
 
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -45,9 +44,8 @@ public final class LocalCluster implements AutoCloseable {
   private LocalCluster(Path workDir, OperatorSettings settings, Map<String, String> agentEnv) throws IOException {
     this.settings = settings;
     Files.createDirectories(workDir);
-    server =
-        new KubernetesMockServer(
-            new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
+    LocalApiDispatcher dispatcher = new LocalApiDispatcher();
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
     for (String plural : CRDS) {
@@ -59,6 +57,7 @@ public final class LocalCluster implements AutoCloseable {
         CustomResourceDefinition crd =
             client.apiextensions().v1().customResourceDefinitions().load(in).item();
         client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+        dispatcher.serve(crd);
       }
     }
     nodes = new SimulatedNodes(client, workDir.resolve("nodes"));
@@ -98,6 +97,32 @@ public final class LocalCluster implements AutoCloseable {
   /** The API server's URL. */
   public String apiUrl() {
     return client.getMasterUrl().toString();
+  }
+
+  /**
+   * Writes a kubeconfig for the embedded API server (plain HTTP on loopback, no credentials) to {@code file}, with
+   * {@code namespace} as the default: {@code kubectl --kubeconfig <file> get backupruns} then works.
+   */
+  public Path writeKubeconfig(Path file, String namespace) throws IOException {
+    String url = apiUrl().replaceAll("/+$", "");
+    Files.writeString(
+        file,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: osbackup-local
+          cluster: {server: "%s"}
+        users:
+        - name: osbackup-local
+          user: {}
+        contexts:
+        - name: osbackup-local
+          context: {cluster: osbackup-local, user: osbackup-local, namespace: %s}
+        current-context: osbackup-local
+        """
+            .formatted(url, namespace));
+    return file;
   }
 
   /** Starts a new operator (after {@link #stopOperator()}, this is an operator restart). */

@@ -85,7 +85,8 @@ public final class LocalMode implements Callable<Integer> {
               workDir.resolve("cluster"),
               OperatorSettings.defaults().withPollInterval(Duration.ofSeconds(1)),
               Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()))) {
-        out.println("  Kubernetes API   " + cluster.apiUrl());
+        Path kubeconfig = cluster.writeKubeconfig(workDir.resolve("kubeconfig"), NS);
+        out.println("  Kubernetes API   " + cluster.apiUrl() + "  kubeconfig " + kubeconfig);
         for (var node : OpenStackSample.NODES.entrySet()) {
           cluster.nodes().add(node.getKey(), node.getValue());
           OpenStackSample.writeNodeFiles(
@@ -101,6 +102,7 @@ public final class LocalMode implements Callable<Integer> {
         out.println(
             "Running: the policy takes a backup every 5 minutes and keeps the last 3 (and one per hour for a day).");
         out.println("Job logs: " + workDir.resolve("cluster/jobs/logs") + ". Ctrl-C stops everything.");
+        out.println("Look around:  kubectl --kubeconfig " + kubeconfig + " get bstore,bpol,brun,rreq");
         stop.await();
         return 0;
       }
