@@ -115,13 +115,22 @@ public final class ObjectStore implements Bucket {
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(128);
     dispatcher.setMaxRequestsPerHost(64);
-    return Http.newDefaultClient()
+    return DefaultClient.INSTANCE
         .newBuilder()
         .dispatcher(dispatcher)
         .connectTimeout(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .readTimeout(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .writeTimeout(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .build();
+  }
+
+  /**
+   * minio's default client, built once: it reads and parses the CA bundle named by {@code SSL_CERT_FILE} /
+   * {@code SSL_CERT_DIR}, which cost the operator hundreds of milliseconds per connect at scale. Each store gets its
+   * own dispatcher and timeouts on top of it and shares its connection pool.
+   */
+  private static final class DefaultClient {
+    static final OkHttpClient INSTANCE = Http.newDefaultClient();
   }
 
   public String endpoint() {
