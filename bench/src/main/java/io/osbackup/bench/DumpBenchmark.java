@@ -210,8 +210,15 @@ public final class DumpBenchmark {
 
   // ---- scenarios ----
 
-  /** The flags the agent gives mariadb-dump (DatabaseBackup), so every scenario dumps the same. */
   private List<String> dumpCommand(String tool) {
+    return dumpCommand(tool, db);
+  }
+
+  /**
+   * {@code tool} with the flags the agent gives mariadb-dump (DatabaseBackup) and the data set's
+   * databases, so every scenario (and the restore benchmark's {@code dump.sql}) dumps the same.
+   */
+  static List<String> dumpCommand(String tool, CachedMariaDb db) {
     List<String> args = new ArrayList<>();
     args.add(tool);
     args.add("--defaults-file=" + db.clientOptions());
@@ -392,7 +399,7 @@ public final class DumpBenchmark {
    * Waits (at most 20 seconds) until the machine's other work uses less than a third of a core, so
    * a run is less likely to share the CPUs with someone's build; says so when it gives up.
    */
-  private static void awaitQuietMachine() {
+  static void awaitQuietMachine() {
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (System.nanoTime() < deadline) {
       double before = TimedCommand.machineBusySeconds();
@@ -409,7 +416,8 @@ public final class DumpBenchmark {
     System.out.println("  (the machine stayed busy for 20 s; measuring anyway)");
   }
 
-  private List<Long> storePids() {
+  /** The Swift processes this JVM started (through S3Server), whose CPU a run accounts for. */
+  static List<Long> storePids() {
     return ProcessHandle.current()
         .descendants()
         .filter(p -> p.info().commandLine().orElse("").contains("swift-"))
@@ -426,7 +434,7 @@ public final class DumpBenchmark {
     Files.writeString(dbDir.resolve("password"), CachedMariaDb.PASSWORD, StandardCharsets.UTF_8);
   }
 
-  private static String shellQuote(String s) {
+  static String shellQuote(String s) {
     return "'" + s.replace("'", "'\\''") + "'";
   }
 
