@@ -358,7 +358,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                 runningFiles--;
               }
             } else if (age(task.getStartTime()).compareTo(settings.podStartTimeout()) > 0) {
-              Optional<String> stuck = StuckPods.why(client, ns, task.getJob(), settings.podStartTimeout());
+              Optional<String> stuck = JobPods.notStarting(client, ns, task.getJob(), settings.podStartTimeout());
               if (stuck.isPresent()) {
                 // An image that cannot be pulled or a volume that cannot be mounted would otherwise hold a slot
                 // until activeDeadlineSeconds, hours later, and then blame the deadline.
@@ -637,7 +637,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         reason = "DeadlineExceeded".equals(ended.outcome().reason()) ? "DeadlineExceeded" : "JobFailed";
         String detail =
             report.filter(r -> !r.succeeded() && r.message() != null).map(JobReport::message)
-                .or(() -> terminationMessage(task.getJob()))
+                .or(() -> JobPods.terminationMessage(client, ns, task.getJob()))
                 .orElse(ended.outcome().message());
         if ("DeadlineExceeded".equals(reason)) {
           message =
@@ -650,41 +650,6 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       task.setPhase(TaskPhase.Failed);
       task.setMessage(message);
       fail(task.getTarget(), task.getNode(), reason, message);
-    }
-
-    /**
-     * What the Job's newest pod says about its end: the agent's termination message, else the pod's own reason
-     * (a lost node, an eviction).
-     */
-    private Optional<String> terminationMessage(String jobName) {
-      List<Pod> pods = client.pods().inNamespace(ns).withLabel("job-name", jobName).list().getItems();
-      List<Pod> newestFirst =
-          pods.stream()
-              .sorted(Comparator.comparing((Pod p) -> String.valueOf(p.getMetadata().getCreationTimestamp())).reversed())
-              .toList();
-      for (Pod pod : newestFirst) {
-        if (pod.getStatus() == null) {
-          continue;
-        }
-        Optional<String> message =
-            pod.getStatus().getContainerStatuses() == null
-                ? Optional.empty()
-                : pod.getStatus().getContainerStatuses().stream()
-                    .map(cs -> cs.getState() == null || cs.getState().getTerminated() == null
-                        ? null : cs.getState().getTerminated().getMessage())
-                    .filter(m -> m != null && !m.isBlank())
-                    .map(String::strip)
-                    .findFirst();
-        if (message.isPresent()) {
-          return message;
-        }
-        if (pod.getStatus().getReason() != null) {
-          return Optional.of(
-              "pod " + pod.getMetadata().getName() + " failed: " + pod.getStatus().getReason()
-                  + (pod.getStatus().getMessage() == null ? "" : ": " + pod.getStatus().getMessage()));
-        }
-      }
-      return Optional.empty();
     }
 
     private void createJob(RunTask task) {

@@ -851,7 +851,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           job.setStartTime(now());
         }
         if (age(job.getStartTime()).compareTo(settings.podStartTimeout()) > 0) {
-          Optional<String> stuck = StuckPods.why(client, ns, job.getName(), settings.podStartTimeout());
+          Optional<String> stuck = JobPods.notStarting(client, ns, job.getName(), settings.podStartTimeout());
           if (stuck.isPresent()) {
             // Nothing ran, so nothing was written: the Job goes, and the request says why in the kubelet's words.
             deleteJob(job.getName());
@@ -870,7 +870,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
             .map(r -> (r.reason() == null ? "" : r.reason() + ": ") + r.message())
             .orElse(existing == null ? "Job " + job.getName() + " is gone and left no report"
                 : "Job " + job.getName() + " failed: "
-                    + (outcome.message() == null ? outcome.reason() : outcome.message())));
+                    + JobPods.terminationMessage(client, ns, job.getName())
+                        .orElse(outcome.message() == null ? outcome.reason() : outcome.message())));
       }
       return report;
     }
