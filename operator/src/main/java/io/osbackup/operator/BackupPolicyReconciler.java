@@ -322,7 +322,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
             true,
             "OnDemandOnly",
             "no spec.schedule: runs start only when a BackupRun names this policy");
-        return settings.pollInterval();
+        return idleRecheck();
       }
       if (Boolean.TRUE.equals(policy.getSpec().getSuspend())) {
         status.setNextScheduleTime(null);
@@ -330,7 +330,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
             true,
             "Suspended",
             "spec.suspend is true: no scheduled runs; runs created by hand still start");
-        return settings.pollInterval();
+        return idleRecheck();
       }
 
       schedule.due(now, after()).ifPresent(this::startSlot);
@@ -344,8 +344,18 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
               + "\" in "
               + schedule.zone()
               + next.map(n -> ", next run at " + n).orElse(""));
-      Duration untilNext = next.map(n -> Duration.between(now, n)).orElse(settings.pollInterval());
-      return untilNext.compareTo(settings.pollInterval()) < 0 ? untilNext : settings.pollInterval();
+      Duration untilNext = next.map(n -> Duration.between(now, n)).orElse(idleRecheck());
+      return untilNext.compareTo(idleRecheck()) < 0 ? untilNext : idleRecheck();
+    }
+
+    /**
+     * How long a healthy policy waits before it looks again when nothing happens: its runs, its store and its own
+     * edits wake it up through their informers, and the next slot through the returned delay, so the periodic look
+     * only catches what no event announces (the hourly retention pass). At 500 policies a look every pollInterval
+     * cost a whole core (docs/benchmarks.md, Scale).
+     */
+    private Duration idleRecheck() {
+      return settings.pollInterval().multipliedBy(12);
     }
 
     /**
