@@ -40,6 +40,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -287,15 +288,22 @@ public final class LocalJobRunner implements AutoCloseable {
         .allMatch(e -> labels != null && e.getValue().equals(labels.get(e.getKey())));
   }
 
-  /** The Job is gone: kill its processes and delete its pods, as the garbage collector would. */
+  /**
+   * The Job is gone: kill its processes and delete its pods, as the garbage collector would — a pod stays in the API
+   * until its process has exited, as a terminating pod does on a kubelet, so nobody takes it for stopped while its
+   * SIGTERM handler still writes.
+   */
   private void jobGone(String jobKey, String namespace) {
+    List<CompletableFuture<Process>> exits = new ArrayList<>();
     for (LocalPod p : localPodsOf(jobKey, null)) {
       LOG.info("Job {} is gone: killing pod {}", jobKey, p.key());
       kill(p, "its Job was deleted");
+      exits.add(p.process.onExit());
     }
     String uid = jobUids.remove(jobKey);
     if (uid != null) {
-      client.pods().inNamespace(namespace).withLabel("controller-uid", uid).delete();
+      CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new))
+          .whenComplete((done, e) -> client.pods().inNamespace(namespace).withLabel("controller-uid", uid).delete());
     }
   }
 
@@ -908,15 +916,20 @@ public final class LocalJobRunner implements AutoCloseable {
    */
   private void deletePod(Pod pod, String because) {
     LocalPod local = pods.get(podKey(pod));
+    CompletableFuture<?> exited = CompletableFuture.completedFuture(null);
     if (local != null) {
       kill(local, because);
+      exited = local.process.onExit();
     }
     blockedPods.remove(podKey(pod));
-    client
-        .pods()
-        .inNamespace(pod.getMetadata().getNamespace())
-        .withName(pod.getMetadata().getName())
-        .delete();
+    // gone from the API only once its process has exited, as a terminating pod on a kubelet
+    exited.whenComplete(
+        (done, e) ->
+            client
+                .pods()
+                .inNamespace(pod.getMetadata().getNamespace())
+                .withName(pod.getMetadata().getName())
+                .delete());
   }
 
   private void kill(LocalPod local, String because) {
