@@ -85,7 +85,8 @@ class ChartTest {
     // The chart's default image is the operator's default agent image: one image, one version.
     assertThat(operator.getImage()).isEqualTo(IMAGE).isEqualTo(OperatorSettings.DEFAULT_IMAGE);
     assertThat(operator.getCommand()).isEmpty();
-    assertThat(operator.getArgs()).containsExactly("operator", "--agent-image=" + IMAGE, "--leader-election");
+    assertThat(operator.getArgs())
+        .containsExactly("operator", "--agent-image=" + IMAGE, "--metrics-port=8080", "--leader-election");
     assertThat(operator.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(operator.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(operator.getSecurityContext().getRunAsNonRoot()).isTrue();
@@ -97,9 +98,10 @@ class ChartTest {
       assertThat(p.getName()).isEqualTo("metrics");
       assertThat(p.getContainerPort()).isEqualTo(8080);
     });
-    // No HTTP endpoint in the operator yet: no probes unless asked for.
-    assertThat(operator.getLivenessProbe()).isNull();
-    assertThat(operator.getReadinessProbe()).isNull();
+    // The operator's /healthz and /readyz on its metrics port.
+    assertThat(operator.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+    assertThat(operator.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(operator.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("metrics");
     assertThat(operator.getResources().getLimits()).containsKey("memory");
 
     CommandSpec command = operatorCommand(operator.getArgs());
@@ -162,7 +164,8 @@ class ChartTest {
             "OsbackupBackupRunFailed", "OsbackupNoRecentSuccessfulBackup", "OsbackupStoreUnavailable",
             "OsbackupRetentionFailed");
     assertThat(alerts).allSatisfy(r -> assertThat((Map<String, Object>) r.get("labels")).containsEntry("severity", "critical"));
-    assertThat(alerts.get(1).get("expr").toString()).endsWith("> " + 30 * 3600);
+    assertThat(alerts.get(1).get("expr").toString())
+        .contains("2 * osbackup_policy_schedule_interval_seconds, " + 30 * 3600 + ")");
     // Prometheus' own {{ $labels }} templating survives Helm's.
     assertThat(((Map<?, ?>) alerts.get(0).get("annotations")).get("summary").toString())
         .contains("{{ $labels.namespace }}/{{ $labels.policy }}");
@@ -175,7 +178,7 @@ class ChartTest {
         metrics.add(m.group());
       }
     }
-    assertThat(metrics).hasSize(4).allSatisfy(name -> assertThat(doc).contains("`" + name + "`"));
+    assertThat(metrics).hasSize(5).allSatisfy(name -> assertThat(doc).contains("`" + name + "`"));
   }
 
   @Test

@@ -83,10 +83,10 @@ class RbacCoversTheCodeTest {
       List.of(
           // ---- BackupStores
           call(OSB, "backupstores", "list", Scope.WATCHED, "informers: the store controller's, the policy controller's",
-              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings)"),
+              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics)"),
               at(POLICY, "InformerEventSourceConfiguration.from(BackupStore.class, BackupPolicy.class)")),
           call(OSB, "backupstores", "watch", Scope.WATCHED, "the same informers",
-              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings)"),
+              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics)"),
               at(POLICY, "InformerEventSourceConfiguration.from(BackupStore.class, BackupPolicy.class)")),
           call(OSB, "backupstores", "get", Scope.WATCHED, "a policy's, run's or restore's store, by name",
               at(POLICY, "client.resources(BackupStore.class).inNamespace(ns).withName(store).get()"),
@@ -102,9 +102,9 @@ class RbacCoversTheCodeTest {
               at("operator/StatusWriter.java", "PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(")),
           // ---- BackupPolicies
           call(OSB, "backuppolicies", "list", Scope.WATCHED, "informer of the policy controller",
-              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings)")),
+              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings, metrics)")),
           call(OSB, "backuppolicies", "watch", Scope.WATCHED, "the same informer",
-              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings)")),
+              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings, metrics)")),
           call(OSB, "backuppolicies", "get", Scope.WATCHED, "a run's policy when it is planned; a restore's policy",
               at(RUN, "client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get()"),
               at(RESTORE, "client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get()")),
@@ -114,13 +114,13 @@ class RbacCoversTheCodeTest {
           call(OSB, "backupruns", "list", Scope.WATCHED,
               "informers (run controller, policy controller); a policy's runs by label; all runs of a namespace"
                   + " for the catalog sync",
-              at(OPERATOR, "operator.register(new BackupRunReconciler(settings)"),
+              at(OPERATOR, "operator.register(new BackupRunReconciler(settings, metrics)"),
               at(POLICY, "InformerEventSourceConfiguration.from(BackupRun.class, BackupPolicy.class)"),
               at(POLICY, "client.resources(BackupRun.class).inNamespace(ns)"
                   + ".withLabel(Api.POLICY_LABEL, JobNames.labelValue(name)).list()"),
               at(STORE, "client.resources(BackupRun.class).inNamespace(ns).list()")),
           call(OSB, "backupruns", "watch", Scope.WATCHED, "the same informers",
-              at(OPERATOR, "operator.register(new BackupRunReconciler(settings)"),
+              at(OPERATOR, "operator.register(new BackupRunReconciler(settings, metrics)"),
               at(POLICY, "InformerEventSourceConfiguration.from(BackupRun.class, BackupPolicy.class)")),
           call(OSB, "backupruns", "get", Scope.WATCHED, "a slot's run (made before?); a restore's backupRunRef",
               at(POLICY, "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
@@ -140,10 +140,10 @@ class RbacCoversTheCodeTest {
           // ---- RestoreRequests
           call(OSB, "restorerequests", "list", Scope.WATCHED,
               "informer of the restore controller; retention's backups being restored",
-              at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings)"),
+              at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings, metrics)"),
               at(POLICY, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
           call(OSB, "restorerequests", "watch", Scope.WATCHED, "the same informer",
-              at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings)")),
+              at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings, metrics)")),
           call(OSB, "restorerequests/status", "update", Scope.WATCHED, "StatusWriter",
               at(RESTORE, "StatusWriter.write(control, request, context)")),
           // ---- Jobs
@@ -169,7 +169,7 @@ class RbacCoversTheCodeTest {
           // ---- Pods
           call("", "pods", "list", Scope.WATCHED,
               "a Job's pods by label: why one does not start, its termination message; a run's live pods",
-              at("operator/StuckPods.java", "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
+              at("operator/JobPods.java", "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
               at(RUN, "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
               at(RUN, "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
                   + " JobNames.labelValue(run.getMetadata().getName())).list()")),
