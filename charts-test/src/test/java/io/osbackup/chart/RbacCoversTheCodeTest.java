@@ -170,7 +170,6 @@ class RbacCoversTheCodeTest {
           call("", "pods", "list", Scope.WATCHED,
               "a Job's pods by label: why one does not start, its termination message; a run's live pods",
               at("operator/JobPods.java", "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
-              at(RUN, "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
               at(RUN, "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
                   + " JobNames.labelValue(run.getMetadata().getName())).list()")),
           call("", "pods", "deletecollection", Scope.WATCHED,
