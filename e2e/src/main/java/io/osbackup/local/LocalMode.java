@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
 import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupRun;
+import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.operator.OperatorSettings;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -50,7 +52,7 @@ public final class LocalMode implements Callable<Integer> {
   @Option(
       names = "--once",
       defaultValue = "${sys:osbackup.local.once:-false}",
-      description = "Take the first backup, print it and exit (0 when it succeeded).")
+      description = "Take the first backup and the sample restore, print them and exit (0 when both succeeded).")
   boolean once;
 
   private final PrintStream out;
@@ -84,7 +86,9 @@ public final class LocalMode implements Callable<Integer> {
           LocalCluster.start(
               workDir.resolve("cluster"),
               OperatorSettings.defaults().withPollInterval(Duration.ofSeconds(1)),
-              Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()))) {
+              Map.of(
+                  "OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString(),
+                  "OSBACKUP_MARIADB_CLIENT", db.clientCommand().toString()))) {
         Path kubeconfig = cluster.writeKubeconfig(workDir.resolve("kubeconfig"), NS);
         out.println("  Kubernetes API   " + cluster.apiUrl() + "  kubeconfig " + kubeconfig);
         for (var node : OpenStackSample.NODES.entrySet()) {
@@ -94,8 +98,10 @@ public final class LocalMode implements Callable<Integer> {
         }
         out.println("  nodes            " + cluster.nodes().names() + " under " + workDir.resolve("cluster/nodes"));
         BackupRun run = firstBackup(cluster.client(), s3, db);
+        boolean backedUp = run != null && run.getStatus() != null && run.getStatus().getPhase() == RunPhase.Succeeded;
+        boolean restored = backedUp && sampleRestore(cluster.client());
         if (once) {
-          return run.getStatus().getPhase() == RunPhase.Succeeded ? 0 : 1;
+          return backedUp && restored ? 0 : 1;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         out.println();
@@ -205,6 +211,57 @@ public final class LocalMode implements Callable<Integer> {
     }
     return run;
   }
+
+  /** Where the samples are: {@code samples/} of the project, seen from its root or from {@code e2e/}. */
+  static Path samplesDir() {
+    for (Path candidate : List.of(Path.of("samples"), Path.of("..", "samples"))) {
+      if (Files.isDirectory(candidate)) {
+        return candidate;
+      }
+    }
+    return Path.of("samples");
+  }
+
+  /** Applies {@value #RESTORE_SAMPLE} from samples/ and prints how it went; true when it succeeded. */
+  private boolean sampleRestore(KubernetesClient client) throws IOException {
+    Path sample = samplesDir().resolve(RESTORE_SAMPLE);
+    if (!Files.exists(sample)) {
+      out.println("(no " + sample + ": skipping the sample restore)");
+      return true;
+    }
+    RestoreRequest request;
+    try (var in = Files.newInputStream(sample)) {
+      request = Serialization.unmarshal(in, RestoreRequest.class);
+    }
+    apply(client, request);
+    String name = request.getMetadata().getName();
+    out.println();
+    out.println("RestoreRequest " + NS + "/" + name + " (" + sample + "):");
+    Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
+    String last = null;
+    RestoreRequest current = null;
+    while (Instant.now().isBefore(deadline)) {
+      current = client.resources(RestoreRequest.class).inNamespace(NS).withName(name).get();
+      var status = current == null ? null : current.getStatus();
+      String line = status == null || status.getPhase() == null ? "Pending"
+          : status.getPhase() + (status.getMessage() == null ? "" : "  " + status.getMessage());
+      if (!Objects.equals(line, last)) {
+        out.println("  " + line);
+        last = line;
+      }
+      if (status != null && status.getPhase() != null && status.getPhase().isFinal()) {
+        break;
+      }
+      sleep(Duration.ofMillis(500));
+    }
+    if (current != null && current.getStatus() != null) {
+      current.getStatus().getPlan().forEach(i -> out.printf("  %-60s -> %s%n", i.getKey(), i.getDestination()));
+    }
+    return current != null && current.getStatus() != null
+        && current.getStatus().getPhase() == io.osbackup.api.v1alpha1.RestorePhase.Succeeded;
+  }
+
+  static final String RESTORE_SAMPLE = "40-restore-in-local-mode.yaml";
 
   private static HasMetadata secret(String name, Map<String, String> values) {
     Map<String, String> data = new java.util.TreeMap<>();

@@ -27,6 +27,10 @@ class LocalModeIT {
         .contains("Succeeded  6/6 jobs, 13 artifacts")
         .contains("/db/galera/nova_api.sql.gz")
         .contains("/files/swift-rings/controller-1.tar.gz")
+        .contains("RestoreRequest openstack/local-nova-copy")
+        .contains("Succeeded  restored 2 artifacts")
+        .contains("/nova_restored")
+        .contains("controller-1:/var/tmp/osbackup-restore/etc/keystone")
         .doesNotContain("FAILED");
   }
 }

@@ -76,6 +76,18 @@ public final class MountTable {
     return path;
   }
 
+  /**
+   * Whether {@code podPath} lies in a mount: always in a real pod (the identity table); in the local runner only below a
+   * mount path. A directory above every mount is scaffolding the runtime made for the mounts, not the node's.
+   */
+  public boolean mounted(String podPath) {
+    if (mounts.isEmpty()) {
+      return true;
+    }
+    Path path = podPath(podPath, "pod path");
+    return mounts.stream().anyMatch(m -> path.startsWith(m.podPath()));
+  }
+
   @Override
   public String toString() {
     return mounts.isEmpty() ? "MountTable[identity]" : "MountTable" + mounts;

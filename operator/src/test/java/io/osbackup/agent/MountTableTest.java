@@ -61,4 +61,12 @@ class MountTableTest {
     assertThatThrownBy(() -> MountTable.identity().resolve("etc/nova"))
         .hasMessageContaining("must be absolute");
   }
+
+  @Test
+  void onlyPathsBelowAMountAreMountedExceptInARealPod() {
+    MountTable table = MountTable.of(java.util.Map.of("/host/var/tmp/restore", "/tmp/node/var/tmp/restore"));
+    org.assertj.core.api.Assertions.assertThat(table.mounted("/host/var/tmp/restore/etc")).isTrue();
+    org.assertj.core.api.Assertions.assertThat(table.mounted("/host/var")).isFalse();
+    org.assertj.core.api.Assertions.assertThat(MountTable.identity().mounted("/host/var")).isTrue();
+  }
 }

@@ -239,6 +239,9 @@ public final class FilesRestore {
   private void refuseUnsafe(Destination d, String root) throws IOException {
     for (int i = 1; i < d.node().getNameCount(); i++) {
       Path ancestor = d.node().getRoot().resolve(d.node().subpath(0, i));
+      if (!mounts.mounted(root + ancestor)) {
+        continue; // above the node directories mounted into the pod
+      }
       Path local = local(root, ancestor);
       BasicFileAttributes a = attributes(local);
       if (a == null) {
@@ -287,7 +290,11 @@ public final class FilesRestore {
 
   private void createParents(Destination d, String root, List<Path> created) throws IOException {
     for (int i = 1; i < d.node().getNameCount(); i++) {
-      Path local = local(root, d.node().getRoot().resolve(d.node().subpath(0, i)));
+      Path ancestor = d.node().getRoot().resolve(d.node().subpath(0, i));
+      if (!mounts.mounted(root + ancestor)) {
+        continue; // above the node directories mounted into the pod
+      }
+      Path local = local(root, ancestor);
       if (attributes(local) == null) {
         Files.createDirectory(local);
         created.add(local);
