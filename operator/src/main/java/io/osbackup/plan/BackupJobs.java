@@ -5,12 +5,17 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Toleration;
+import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -100,12 +105,7 @@ public final class BackupJobs {
         readsNodeFiles = true;
         node = task.getNode();
         // A cordoned node (kubectl drain for maintenance) is exactly when its configuration should be safe.
-        tolerations.add(
-            new io.fabric8.kubernetes.api.model.TolerationBuilder()
-                .withKey("node.kubernetes.io/unschedulable")
-                .withOperator("Exists")
-                .withEffect("NoSchedule")
-                .build());
+        tolerations.add(cordoned());
       }
       mounts.add(mount(HOST_VOLUME, AgentPlan.HOST_ROOT));
     }
@@ -134,15 +134,7 @@ public final class BackupJobs {
                         .withAdd("DAC_READ_SEARCH")
                         .endCapabilities()
                         .build()
-                    : new SecurityContextBuilder()
-                        .withRunAsNonRoot(true)
-                        .withRunAsUser(65532L)
-                        .withAllowPrivilegeEscalation(false)
-                        .withReadOnlyRootFilesystem(true)
-                        .withNewCapabilities()
-                        .withDrop("ALL")
-                        .endCapabilities()
-                        .build())
+                    : unprivileged())
             .build();
 
     Map<String, String> labels = labels(run, task);
@@ -177,38 +169,14 @@ public final class BackupJobs {
             .withPriorityClassName(settings.getPriorityClassName())
             .withImagePullSecrets(settings.getImagePullSecrets())
             .withTolerations(tolerations)
-            .withSecurityContext(
-                new PodSecurityContextBuilder()
-                    .withFsGroup(65532L)
-                    .withNewSeccompProfile()
-                    .withType("RuntimeDefault")
-                    .endSeccompProfile()
-                    .build())
+            .withSecurityContext(podSecurity())
             .withContainers(agent)
             .withVolumes(volumes)
             .endSpec()
             .endTemplate()
             .endSpec();
     if (node != null) {
-      job.editSpec()
-          .editTemplate()
-          .editSpec()
-          .withNewAffinity()
-          .withNewNodeAffinity()
-          .withNewRequiredDuringSchedulingIgnoredDuringExecution()
-          .addNewNodeSelectorTerm()
-          .addNewMatchField()
-          .withKey("metadata.name")
-          .withOperator("In")
-          .withValues(node)
-          .endMatchField()
-          .endNodeSelectorTerm()
-          .endRequiredDuringSchedulingIgnoredDuringExecution()
-          .endNodeAffinity()
-          .endAffinity()
-          .endSpec()
-          .endTemplate()
-          .endSpec();
+      job.editSpec().editTemplate().editSpec().withAffinity(onNode(node)).endSpec().endTemplate().endSpec();
     }
     return job.build();
   }
@@ -268,6 +236,55 @@ public final class BackupJobs {
         .filter(f -> f.getName().equals(name))
         .findFirst()
         .orElseThrow(() -> new IllegalStateException("no files target " + name + " in the run's plan"));
+  }
+
+  /** Pins a pod to {@code node} by name (a field selector on metadata.name: no label needed on the node). */
+  static Affinity onNode(String node) {
+    return new AffinityBuilder()
+        .withNewNodeAffinity()
+        .withNewRequiredDuringSchedulingIgnoredDuringExecution()
+        .addNewNodeSelectorTerm()
+        .addNewMatchField()
+        .withKey("metadata.name")
+        .withOperator("In")
+        .withValues(node)
+        .endMatchField()
+        .endNodeSelectorTerm()
+        .endRequiredDuringSchedulingIgnoredDuringExecution()
+        .endNodeAffinity()
+        .build();
+  }
+
+  /** Tolerates a cordoned node: maintenance (kubectl drain) is exactly when its files should be safe. */
+  static Toleration cordoned() {
+    return new TolerationBuilder()
+        .withKey("node.kubernetes.io/unschedulable")
+        .withOperator("Exists")
+        .withEffect("NoSchedule")
+        .build();
+  }
+
+  /** The pod of every agent Job: Secrets readable through fsGroup 65532, the runtime's seccomp profile. */
+  static PodSecurityContext podSecurity() {
+    return new PodSecurityContextBuilder()
+        .withFsGroup(65532L)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .build();
+  }
+
+  /** An agent that touches no node files: non-root, no capabilities, read-only root filesystem. */
+  static SecurityContext unprivileged() {
+    return new SecurityContextBuilder()
+        .withRunAsNonRoot(true)
+        .withRunAsUser(65532L)
+        .withAllowPrivilegeEscalation(false)
+        .withReadOnlyRootFilesystem(true)
+        .withNewCapabilities()
+        .withDrop("ALL")
+        .endCapabilities()
+        .build();
   }
 
   static ResourceRequirements resources(ResourceRequirements configured) {

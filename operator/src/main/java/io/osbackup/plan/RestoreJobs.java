@@ -5,11 +5,9 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
-import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
-import io.fabric8.kubernetes.api.model.TolerationBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -108,7 +106,7 @@ public final class RestoreJobs {
             .withVolumeMounts(mounts)
             .withResources(BackupJobs.resources(null))
             .withTerminationMessagePolicy("FallbackToLogsOnError")
-            .withSecurityContext(writesNode ? nodeWriter() : unprivileged())
+            .withSecurityContext(writesNode ? nodeWriter() : BackupJobs.unprivileged())
             .build();
 
     Map<String, String> labels = new LinkedHashMap<>();
@@ -147,41 +145,17 @@ public final class RestoreJobs {
             .withRestartPolicy("Never")
             .withAutomountServiceAccountToken(false)
             .withEnableServiceLinks(false)
-            .withSecurityContext(
-                new PodSecurityContextBuilder()
-                    .withFsGroup(65532L)
-                    .withNewSeccompProfile()
-                    .withType("RuntimeDefault")
-                    .endSeccompProfile()
-                    .build())
+            .withSecurityContext(BackupJobs.podSecurity())
             .withContainers(agent)
             .withVolumes(volumes)
             .endSpec()
             .endTemplate()
             .endSpec();
     if (node != null) {
-      job.editSpec()
-          .editTemplate()
-          .editSpec()
-          .withTolerations(
-              new TolerationBuilder().withKey("node.kubernetes.io/unschedulable").withOperator("Exists")
-                  .withEffect("NoSchedule").build())
-          .withNewAffinity()
-          .withNewNodeAffinity()
-          .withNewRequiredDuringSchedulingIgnoredDuringExecution()
-          .addNewNodeSelectorTerm()
-          .addNewMatchField()
-          .withKey("metadata.name")
-          .withOperator("In")
-          .withValues(node)
-          .endMatchField()
-          .endNodeSelectorTerm()
-          .endRequiredDuringSchedulingIgnoredDuringExecution()
-          .endNodeAffinity()
-          .endAffinity()
-          .endSpec()
-          .endTemplate()
-          .endSpec();
+      job.editSpec().editTemplate().editSpec()
+          .withTolerations(BackupJobs.cordoned())
+          .withAffinity(BackupJobs.onNode(node))
+          .endSpec().endTemplate().endSpec();
     }
     return job.build();
   }
@@ -228,18 +202,6 @@ public final class RestoreJobs {
         .withNewCapabilities()
         .withDrop("ALL")
         .withAdd("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID")
-        .endCapabilities()
-        .build();
-  }
-
-  private static SecurityContext unprivileged() {
-    return new SecurityContextBuilder()
-        .withRunAsNonRoot(true)
-        .withRunAsUser(65532L)
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .withNewCapabilities()
-        .withDrop("ALL")
         .endCapabilities()
         .build();
   }
