@@ -2,7 +2,6 @@ package io.osbackup.e2e;
 
 import static io.osbackup.e2e.LocalOsbackup.NS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -502,12 +501,5 @@ class RestoreRequestIT {
     return osb.awaitFinal(RestoreRequest.class, name, r -> r.getStatus() != null && r.getStatus().getPhase() != null
         && r.getStatus().getPhase().isFinal()
         && r.getStatus().condition(RestoreRequestStatus.COMPLETE).map(c -> reason.equals(c.getReason())).orElse(false));
-  }
-
-  static void awaitPhase(String name, RestorePhase phase) {
-    await().atMost(LocalOsbackup.TIMEOUT).until(() -> {
-      RestoreRequest r = osb.client.resources(RestoreRequest.class).inNamespace(NS).withName(name).get();
-      return r != null && r.getStatus() != null && r.getStatus().getPhase() == phase;
-    });
   }
 }

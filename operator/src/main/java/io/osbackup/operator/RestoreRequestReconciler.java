@@ -20,7 +20,6 @@ import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
-import io.osbackup.api.v1alpha1.DatabaseTarget;
 import io.osbackup.api.v1alpha1.RestorePhase;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
@@ -275,7 +274,6 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     private Source source(RestoreRequestSpec.RestoreSource source) throws Problem {
       String storeName;
       String policy = source.getPolicyRef() == null ? null : source.getPolicyRef().getName();
-      Map<String, String> credentials = new LinkedHashMap<>();
       String manifestKey = null;
       if (source.getBackupRunRef() != null) {
         String runName = source.getBackupRunRef().getName();
@@ -294,11 +292,6 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
             : FoundBackups.annotation(run, FoundBackups.STORE_ANNOTATION).orElse(null);
         manifestKey = run.getStatus().getManifestKey();
         policy = run.getSpec().getPolicyRef().getName();
-        if (run.getStatus().getPlan() != null) {
-          for (DatabaseTarget db : run.getStatus().getPlan().getDatabases()) {
-            credentials.put(db.getName(), db.getCredentialsSecret().getName());
-          }
-        }
       } else if (source.getStoreRef() != null) {
         storeName = source.getStoreRef().getName();
       } else {
@@ -354,7 +347,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       } catch (IOException e) {
         throw new Problem("StoreUnavailable", "cannot read BackupStore '" + storeName + "': " + e.getMessage(), true);
       }
-      return new Source(storeName, s3, backup, credentials.isEmpty() ? credentials(backup.policy()) : credentials);
+      return new Source(storeName, s3, backup, credentials(backup.policy()));
     }
 
     /** Nodes, Secrets and workloads the restore needs must exist before anything is downloaded. */

@@ -17,7 +17,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.restore.RestorePlan;
-import io.osbackup.restore.RestoreSelection;
 import io.osbackup.store.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -212,12 +211,5 @@ public final class RestoreJobs {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** Where a files choice lands, for the plan: the node paths written. */
-  static List<String> destinations(RestoreSelection.FilesChoice choice) {
-    return choice.paths().stream()
-        .map(p -> choice.toPath() == null ? p : RestoreSelection.join(choice.toPath(), p))
-        .toList();
   }
 }

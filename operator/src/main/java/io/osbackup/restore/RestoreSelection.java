@@ -1,6 +1,5 @@
 package io.osbackup.restore;
 
-import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.catalog.Manifest;
 import java.util.ArrayList;
@@ -303,10 +302,5 @@ public final class RestoreSelection {
 
   private static Result problem(String reason, String field, String message) {
     return new Result(List.of(), List.of(), Problem.of(reason, field, message));
-  }
-
-  /** For callers holding the spec's reference type. */
-  static String name(LocalRef ref) {
-    return ref == null ? null : ref.getName();
   }
 }
