@@ -165,6 +165,11 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   /** The nodes this runner places pods on. */
+  /** The folder that plays PersistentVolumeClaim {@code claim} of {@code namespace} for the pods that mount it. */
+  public Path volumeDir(String namespace, String claim) {
+    return PodLaunch.volumeDir(work, namespace, claim);
+  }
+
   public SimulatedNodes nodes() {
     return nodes;
   }

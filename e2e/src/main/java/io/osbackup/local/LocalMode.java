@@ -1,28 +1,38 @@
 package io.osbackup.local;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
-import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupRun;
-import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.RestorePhase;
+import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.cli.RestoreCommand;
+import io.osbackup.cli.StoreOptions;
 import io.osbackup.operator.OperatorSettings;
+import io.osbackup.restore.db.DatabaseRestore;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,17 +41,37 @@ import picocli.CommandLine.Option;
 /**
  * Local mode: osbackup end to end on one machine with embedded defaults. It starts a MariaDB holding small OpenStack
  * service databases, an S3 server (OpenStack Swift if installed), the embedded Kubernetes API with four simulated
- * nodes holding OpenStack configuration, the local Job runner and the operator; applies a store and a control-plane
- * policy, and takes a first backup right away.
+ * nodes holding OpenStack configuration and a PersistentVolumeClaim holding glance images, the local Job runner and
+ * the operator; then applies the store, the control-plane policy and the on-demand run of {@code samples/} — pointed
+ * at these servers by {@link SampleOverlay} — so a backup runs right away, and two sample restores after it. Flags
+ * point it at an existing S3 endpoint and MariaDB instead.
  */
 @Command(
     name = "osbackup-local",
     mixinStandardHelpOptions = true,
-    description = "Run osbackup end to end on this machine: MariaDB, S3, an embedded Kubernetes API and the operator.")
+    sortOptions = false,
+    description = {
+      "Run osbackup end to end on this machine: MariaDB, S3, an embedded Kubernetes API, simulated OpenStack nodes"
+          + " and the operator, with samples/ applied.",
+      "With --s3-endpoint or --db-host it uses that S3 server or MariaDB instead of starting one; their logins come"
+          + " from the environment ($" + StoreOptions.ACCESS_KEY_ENV + ", $" + StoreOptions.SECRET_KEY_ENV + ", $"
+          + RestoreCommand.DB_USERNAME_ENV + ", $" + RestoreCommand.DB_PASSWORD_ENV + "), never from the command line."
+    })
 public final class LocalMode implements Callable<Integer> {
 
   static final String NS = "openstack";
   static final String BUCKET = "openstack-backups";
+
+  /** The samples local mode applies, in order. */
+  static final String STORE_SAMPLE = "01-backupstore-swift.yaml";
+
+  static final String POLICY_SAMPLE = "10-backuppolicy-control-plane.yaml";
+  static final String RUN_SAMPLE = "20-backuprun-on-demand.yaml";
+  static final String RESTORE_SAMPLE = "40-restore-in-local-mode.yaml";
+  static final String DRY_RUN_SAMPLE = "31-restore-partial-dry-run.yaml";
+
+  /** Where the sample policy's glance-images target reads from. */
+  static final String GLANCE_CLAIM = "glance-images";
 
   @Option(
       names = "--work-dir",
@@ -52,17 +82,69 @@ public final class LocalMode implements Callable<Integer> {
   @Option(
       names = "--once",
       defaultValue = "${sys:osbackup.local.once:-false}",
-      description = "Take the first backup and the sample restore, print them and exit (0 when both succeeded).")
+      description = "Take the first backup and the sample restores, print them and exit (0 when all succeeded).")
   boolean once;
 
+  @Option(
+      names = "--schedule",
+      defaultValue = "*/5 * * * *",
+      description =
+          "Cron schedule local mode gives the sample policy, so scheduled runs and retention show within minutes;"
+              + " 'sample' keeps the sample's (02:00 Tokyo time). Default: ${DEFAULT-VALUE}")
+  String schedule;
+
+  @Option(
+      names = "--s3-endpoint",
+            description = "Use this S3 endpoint (its bucket must exist) instead of starting an S3 server.")
+  String s3Endpoint;
+
+  @Option(
+      names = "--s3-bucket",
+      defaultValue = BUCKET,
+      description = "Bucket on --s3-endpoint. Default: ${DEFAULT-VALUE}")
+  String s3Bucket;
+
+  @Option(
+      names = "--s3-region",
+      defaultValue = "us-east-1",
+      description = "Region of --s3-endpoint. Default: ${DEFAULT-VALUE}")
+  String s3Region;
+
+  @Option(
+      names = "--s3-prefix",
+      defaultValue = "osbackup-local",
+      description =
+          "Key prefix on --s3-endpoint, so local mode's retention never meets a real policy's backups."
+              + " Default: ${DEFAULT-VALUE}")
+  String s3Prefix;
+
+  @Option(
+      names = "--db-host",
+            description = "Back up this MariaDB instead of starting one (needs mariadb-dump and mariadb on the PATH).")
+  String dbHost;
+
+  @Option(
+      names = "--db-port",
+      defaultValue = "3306",
+      description = "Port of --db-host. Default: ${DEFAULT-VALUE}")
+  int dbPort;
+
+  @Option(
+      names = "--databases",
+      split = ",",
+      description = "Databases to back up on --db-host, comma separated. Default: every user database.")
+  List<String> databases = List.of();
+
   private final PrintStream out;
+  private final Map<String, String> env;
 
   public LocalMode() {
-    this(System.out);
+    this(System.out, System.getenv());
   }
 
-  LocalMode(PrintStream out) {
+  LocalMode(PrintStream out, Map<String, String> env) {
     this.out = out;
+    this.env = env;
   }
 
   public static void main(String[] args) {
@@ -71,24 +153,49 @@ public final class LocalMode implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String problem = checkFlags();
+    if (problem != null) {
+      out.println("osbackup local mode: " + problem);
+      return 2;
+    }
+    Path samples = samplesDir();
+    if (!Files.isDirectory(samples)) {
+      out.println("osbackup local mode: no samples/ directory here; run it from the project root or from e2e/");
+      return 2;
+    }
     workDir = workDir.toAbsolutePath().normalize();
     deleteRecursively(workDir);
     Files.createDirectories(workDir);
-    out.println("osbackup local mode, work dir " + workDir.toAbsolutePath());
+    out.println("osbackup local mode, work dir " + workDir);
     CountDownLatch stop = new CountDownLatch(1);
-    try (S3Server s3 = S3Server.start(workDir.resolve("s3"));
-        MariaDbServer db = MariaDbServer.start(workDir.resolve("mariadb"))) {
-      s3.createBucket(BUCKET);
-      out.println("  S3 (" + s3.kind() + ")      " + s3.endpoint() + "  bucket " + BUCKET);
-      OpenStackSample.seed(db);
-      out.println("  MariaDB          " + db.host() + ":" + db.port() + "  databases " + OpenStackSample.DATABASES);
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (S3Server s3 = blank(s3Endpoint) ? S3Server.start(workDir.resolve("s3")) : null;
+        MariaDbServer db = blank(dbHost) ? MariaDbServer.start(workDir.resolve("mariadb")) : null) {
+      SampleOverlay.Local local = local(s3, db);
+      if (s3 != null) {
+        s3.createBucket(BUCKET);
+        out.println("  S3 (" + s3.kind() + ")      " + s3.endpoint() + "  bucket " + BUCKET);
+      } else {
+        out.println("  S3               " + s3Endpoint + "  bucket " + s3Bucket + ", prefix " + s3Prefix);
+      }
+      if (db != null) {
+        OpenStackSample.seed(db);
+        out.println("  MariaDB          " + db.host() + ":" + db.port() + "  databases " + OpenStackSample.DATABASES);
+      } else {
+        out.println("  MariaDB          " + dbHost + ":" + dbPort + "  databases "
+            + (databases.isEmpty() ? "every user database" : databases));
+      }
+      Map<String, String> agentEnv =
+          Map.of(
+              DatabaseBackup.DUMP_COMMAND_ENV,
+              db != null ? db.dumpCommand().toString() : tool(DatabaseBackup.DUMP_COMMAND_ENV),
+              DatabaseRestore.CLIENT_COMMAND_ENV,
+              db != null ? db.clientCommand().toString() : tool(DatabaseRestore.CLIENT_COMMAND_ENV));
       try (LocalCluster cluster =
           LocalCluster.start(
               workDir.resolve("cluster"),
               OperatorSettings.defaults().withPollInterval(Duration.ofSeconds(1)),
-              Map.of(
-                  "OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString(),
-                  "OSBACKUP_MARIADB_CLIENT", db.clientCommand().toString()))) {
+              agentEnv)) {
         Path kubeconfig = cluster.writeKubeconfig(workDir.resolve("kubeconfig"), NS);
         out.println("  Kubernetes API   " + cluster.apiUrl() + "  kubeconfig " + kubeconfig);
         for (var node : OpenStackSample.NODES.entrySet()) {
@@ -97,119 +204,202 @@ public final class LocalMode implements Callable<Integer> {
               cluster.nodes().root(node.getKey()), node.getKey(), node.getValue().get("openstack-role"));
         }
         out.println("  nodes            " + cluster.nodes().names() + " under " + workDir.resolve("cluster/nodes"));
-        BackupRun run = firstBackup(cluster.client(), s3, db);
-        boolean backedUp = run != null && run.getStatus() != null && run.getStatus().getPhase() == RunPhase.Succeeded;
-        boolean restored = backedUp && sampleRestore(cluster.client());
+        Path images = cluster.runner().volumeDir(NS, GLANCE_CLAIM);
+        glanceImages(cluster.client(), images);
+        out.println("  PVC " + GLANCE_CLAIM + "       " + images);
+
+        SampleOverlay overlay = new SampleOverlay(local);
+        KubernetesClient client = cluster.client();
+        applySample(client, overlay, samples.resolve(STORE_SAMPLE), null);
+        applySample(client, overlay, samples.resolve(POLICY_SAMPLE), null);
+        BackupRun run = backup(client, overlay, samples.resolve(RUN_SAMPLE));
+        boolean backedUp = run != null && run.getStatus().getPhase() == RunPhase.Succeeded;
+        boolean restored = true;
+        if (!backedUp) {
+          storeProblem(client).ifPresent(message -> out.println("  BackupStore: " + message));
+        } else if (db == null) {
+          out.println();
+          out.println("(the sample restores expect the sample databases: skipped with --db-host)");
+        } else {
+          String id = run.getStatus().getBackupId();
+          restored = restore(client, overlay, samples.resolve(RESTORE_SAMPLE), id);
+          restored &= restore(client, overlay, samples.resolve(DRY_RUN_SAMPLE), id);
+        }
         if (once) {
           return backedUp && restored ? 0 : 1;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      stop.countDown();
+                      awaitQuietly(stopped, Duration.ofSeconds(60));
+                    }));
         out.println();
         out.println(
-            "Running: the policy takes a backup every 5 minutes and keeps the last 3 (and one per hour for a day).");
+            "Running: the policy " + (schedule.equals("sample") ? "runs on the sample's schedule" : "runs at '" + schedule + "'")
+                + " and keeps what the sample's retention says (one a day, the newest always).");
         out.println("Job logs: " + workDir.resolve("cluster/jobs/logs") + ". Ctrl-C stops everything.");
         out.println("Look around:  kubectl --kubeconfig " + kubeconfig + " get bstore,bpol,brun,rreq");
         stop.await();
+        out.println("Stopping: operator, Job runner, servers.");
         return 0;
       }
+    } finally {
+      stopped.countDown();
     }
   }
 
-  private BackupRun firstBackup(KubernetesClient client, S3Server s3, MariaDbServer db) {
-    apply(client, secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    apply(client, secret("backup-db", Map.of("username", db.user(), "password", db.password())));
-    apply(
-        client,
-        Serialization.unmarshal(
-            """
-            apiVersion: osbackup.io/v1alpha1
-            kind: BackupStore
-            metadata: {name: local}
-            spec:
-              s3: {endpoint: "%s", bucket: %s, region: %s, prefix: local, forcePathStyle: true,
-                   credentialsSecret: {name: backup-s3}}
-            """
-                .formatted(s3.endpoint(), BUCKET, s3.region()),
-            BackupStore.class));
-    apply(
-        client,
-        Serialization.unmarshal(
-            """
-            apiVersion: osbackup.io/v1alpha1
-            kind: BackupPolicy
-            metadata: {name: control-plane}
-            spec:
-              storeRef: {name: local}
-              schedule: "*/5 * * * *"
-              timeZone: UTC
-              retention: {keepLast: 3, keepHourly: 24}
-              compression: gzip
-              maxParallelNodes: 2
-              databases:
-                - name: galera
-                  host: %s
-                  port: %d
-                  credentialsSecret: {name: backup-db}
-                  include: [%s]
-              files:
-                - name: controller-config
-                  nodeSelector: {openstack-role: controller}
-                  paths: [/etc/keystone, /etc/glance, /etc/nova]
-                - name: swift-rings
-                  nodeSelector: {openstack-role: controller}
-                  paths: [/etc/swift]
-                - name: nova-config
-                  nodeSelector: {openstack-role: compute}
-                  paths: [/etc/nova, /var/lib/nova]
-                  exclude: [/var/lib/nova/instances]
-                - name: neutron-config
-                  nodeSelector: {openstack-role: network}
-                  paths: [/etc/neutron]
-            """
-                .formatted(db.host(), db.port(), String.join(", ", OpenStackSample.DATABASES)),
-            BackupPolicy.class));
-    String name = "control-plane-first";
-    apply(
-        client,
-        Serialization.unmarshal(
-            """
-            apiVersion: osbackup.io/v1alpha1
-            kind: BackupRun
-            metadata: {name: %s}
-            spec: {policyRef: {name: control-plane}}
-            """
-                .formatted(name),
-            BackupRun.class));
-    out.println();
-    out.println("BackupRun " + NS + "/" + name + ":");
-    Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
-    String last = null;
-    BackupRun run = null;
-    while (Instant.now().isBefore(deadline)) {
-      run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
-      var status = run == null ? null : run.getStatus();
-      String line =
-          status == null || status.getPhase() == null
-              ? "Pending"
-              : status.getPhase()
-                  + (status.getProgress() == null ? "" : "  " + status.getProgress().getSummary())
-                  + (status.getMessage() == null ? "" : "  " + status.getMessage());
-      if (!Objects.equals(line, last)) {
-        out.println("  " + line);
-        last = line;
-      }
-      if (status != null && status.getPhase() != null && status.getPhase().isFinal()) {
-        break;
-      }
-      sleep(Duration.ofMillis(500));
+  /** Null when the flags make sense, else what to fix. */
+  private String checkFlags() {
+    if (!blank(s3Endpoint) && (blank(env.get(StoreOptions.ACCESS_KEY_ENV)) || blank(env.get(StoreOptions.SECRET_KEY_ENV)))) {
+      return "--s3-endpoint needs the S3 login in the environment: set " + StoreOptions.ACCESS_KEY_ENV + " and "
+          + StoreOptions.SECRET_KEY_ENV;
     }
+    if (!blank(dbHost)) {
+      if (blank(env.get(RestoreCommand.DB_USERNAME_ENV)) || blank(env.get(RestoreCommand.DB_PASSWORD_ENV))) {
+        return "--db-host needs the database login in the environment: set " + RestoreCommand.DB_USERNAME_ENV
+            + " and " + RestoreCommand.DB_PASSWORD_ENV;
+      }
+      List<String> missing =
+          Stream.of(DatabaseBackup.DUMP_COMMAND_ENV, DatabaseRestore.CLIENT_COMMAND_ENV)
+              .filter(variable -> tool(variable) == null)
+              .map(variable -> variable.equals(DatabaseBackup.DUMP_COMMAND_ENV) ? "mariadb-dump" : "mariadb")
+              .toList();
+      if (!missing.isEmpty()) {
+        return "--db-host needs " + String.join(" and ", missing) + " for the agent: put them on the PATH"
+            + " (Debian: apt-get install mariadb-client) or name them in " + DatabaseBackup.DUMP_COMMAND_ENV
+            + " and " + DatabaseRestore.CLIENT_COMMAND_ENV;
+      }
+    }
+    if (!schedule.equals("sample") && schedule.isBlank()) {
+      return "--schedule is empty: give a cron expression or 'sample'";
+    }
+    return null;
+  }
+
+  private SampleOverlay.Local local(S3Server s3, MariaDbServer db) {
+    return new SampleOverlay.Local(
+        s3 != null ? s3.endpoint() : s3Endpoint,
+        s3 != null ? s3.region() : s3Region,
+        s3 != null ? BUCKET : s3Bucket,
+        s3 != null ? null : s3Prefix,
+        s3 != null ? s3.accessKey() : env.get(StoreOptions.ACCESS_KEY_ENV),
+        s3 != null ? s3.secretKey() : env.get(StoreOptions.SECRET_KEY_ENV),
+        db != null ? db.host() : dbHost,
+        db != null ? db.port() : dbPort,
+        db != null ? db.user() : env.get(RestoreCommand.DB_USERNAME_ENV),
+        db != null ? db.password() : env.get(RestoreCommand.DB_PASSWORD_ENV),
+        db != null ? null : databases.stream().map(String::strip).filter(d -> !d.isEmpty()).toList(),
+        schedule.equals("sample") ? null : schedule);
+  }
+
+  /** Applies one sample through the overlay, printing what the overlay changed; returns what was applied. */
+  private List<HasMetadata> applySample(KubernetesClient client, SampleOverlay overlay, Path sample, String backupId)
+      throws IOException {
+    SampleOverlay.Overlaid overlaid = overlay.read(sample, backupId);
+    out.println();
+    out.println("Applied samples/" + sample.getFileName() + ": "
+        + overlaid.objects().stream().map(o -> o.getKind() + " " + o.getMetadata().getName()).toList());
+    overlaid.changes().forEach(change -> out.println("  local: " + change));
+    overlaid.objects().forEach(object -> apply(client, object));
+    return overlaid.objects();
+  }
+
+  private BackupRun backup(KubernetesClient client, SampleOverlay overlay, Path sample) throws IOException {
+    String name = only(applySample(client, overlay, sample, null), BackupRun.class).getMetadata().getName();
+    BackupRun run =
+        follow(
+            client,
+            BackupRun.class,
+            name,
+            r -> r.getStatus() == null || r.getStatus().getPhase() == null
+                ? "Pending"
+                : r.getStatus().getPhase()
+                    + (r.getStatus().getProgress() == null ? "" : "  " + r.getStatus().getProgress().getSummary())
+                    + (r.getStatus().getMessage() == null ? "" : "  " + r.getStatus().getMessage()),
+            r -> r.getStatus() != null && r.getStatus().getPhase() != null && r.getStatus().getPhase().isFinal());
     if (run != null && run.getStatus() != null) {
       for (ArtifactStatus a : run.getStatus().getArtifacts()) {
         out.printf("  %-72s %9d  %s%n", a.getKey(), a.getSize(), a.getSha256().substring(0, 16) + "...");
       }
       run.getStatus().getFailures().forEach(f -> out.println("  FAILED " + f.getTarget() + " " + f.getMessage()));
     }
-    return run;
+    return run != null && run.getStatus() != null && run.getStatus().getPhase() != null ? run : null;
+  }
+
+  /** Applies a restore sample, follows it and prints its plan; true when it succeeded. */
+  private boolean restore(KubernetesClient client, SampleOverlay overlay, Path sample, String backupId)
+      throws IOException {
+    String name = only(applySample(client, overlay, sample, backupId), RestoreRequest.class).getMetadata().getName();
+    RestoreRequest request =
+        follow(
+            client,
+            RestoreRequest.class,
+            name,
+            r -> r.getStatus() == null || r.getStatus().getPhase() == null
+                ? "Pending"
+                : r.getStatus().getPhase() + (r.getStatus().getMessage() == null ? "" : "  " + r.getStatus().getMessage()),
+            r -> r.getStatus() != null && r.getStatus().getPhase() != null && r.getStatus().getPhase().isFinal());
+    if (request == null || request.getStatus() == null) {
+      return false;
+    }
+    request.getStatus().getPlan().forEach(i -> out.printf("  %-64s -> %s%n", i.getKey(), i.getDestination()));
+    return request.getStatus().getPhase() == RestorePhase.Succeeded;
+  }
+
+  /** Prints a line each time {@code line} of the object changes, until {@code done} or five minutes. */
+  private <T extends HasMetadata> T follow(
+      KubernetesClient client, Class<T> type, String name, Function<T, String> line, Predicate<T> done) {
+    Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
+    String last = null;
+    T current = null;
+    while (Instant.now().isBefore(deadline)) {
+      current = client.resources(type).inNamespace(NS).withName(name).get();
+      String now = current == null ? "Pending" : line.apply(current);
+      if (!Objects.equals(now, last)) {
+        out.println("  " + now);
+        last = now;
+      }
+      if (current != null && done.test(current)) {
+        break;
+      }
+      sleep(Duration.ofMillis(500));
+    }
+    return current;
+  }
+
+  private static java.util.Optional<String> storeProblem(KubernetesClient client) {
+    return client.resources(BackupStore.class).inNamespace(NS).list().getItems().stream()
+        .filter(s -> s.getStatus() != null)
+        .flatMap(s -> s.getStatus().getConditions().stream())
+        .filter(c -> "Available".equals(c.getType()) && !"True".equals(c.getStatus()))
+        .map(c -> c.getReason() + ": " + c.getMessage())
+        .findFirst();
+  }
+
+  /** The PVC the sample policy's glance-images target reads, with two image files in its folder. */
+  private static void glanceImages(KubernetesClient client, Path dir) throws IOException {
+    client
+        .persistentVolumeClaims()
+        .inNamespace(NS)
+        .resource(
+            new PersistentVolumeClaimBuilder()
+                .withNewMetadata().withName(GLANCE_CLAIM).withNamespace(NS).endMetadata()
+                .withNewSpec()
+                .withAccessModes("ReadWriteMany")
+                .withNewResources().addToRequests("storage", new Quantity("10Gi")).endResources()
+                .endSpec()
+                .withNewStatus().withPhase("Bound").endStatus()
+                .build())
+        .create();
+    Files.createDirectories(dir.resolve("images"));
+    byte[] image = new byte[256 * 1024];
+    for (int i = 0; i < image.length; i++) {
+      image[i] = (byte) (i * 31 ^ i >>> 7);
+    }
+    Files.write(dir.resolve("images/5f0b8a5e-cirros-0.6.2.img"), image);
+    Files.writeString(dir.resolve("images/README"), "glance file store (local mode)\n", StandardCharsets.UTF_8);
   }
 
   /** Where the samples are: {@code samples/} of the project, seen from its root or from {@code e2e/}. */
@@ -222,57 +412,49 @@ public final class LocalMode implements Callable<Integer> {
     return Path.of("samples");
   }
 
-  /** Applies {@value #RESTORE_SAMPLE} from samples/ and prints how it went; true when it succeeded. */
-  private boolean sampleRestore(KubernetesClient client) throws IOException {
-    Path sample = samplesDir().resolve(RESTORE_SAMPLE);
-    if (!Files.exists(sample)) {
-      out.println("(no " + sample + ": skipping the sample restore)");
-      return true;
-    }
-    RestoreRequest request;
-    try (var in = Files.newInputStream(sample)) {
-      request = Serialization.unmarshal(in, RestoreRequest.class);
-    }
-    apply(client, request);
-    String name = request.getMetadata().getName();
-    out.println();
-    out.println("RestoreRequest " + NS + "/" + name + " (" + sample + "):");
-    Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
-    String last = null;
-    RestoreRequest current = null;
-    while (Instant.now().isBefore(deadline)) {
-      current = client.resources(RestoreRequest.class).inNamespace(NS).withName(name).get();
-      var status = current == null ? null : current.getStatus();
-      String line = status == null || status.getPhase() == null ? "Pending"
-          : status.getPhase() + (status.getMessage() == null ? "" : "  " + status.getMessage());
-      if (!Objects.equals(line, last)) {
-        out.println("  " + line);
-        last = line;
-      }
-      if (status != null && status.getPhase() != null && status.getPhase().isFinal()) {
-        break;
-      }
-      sleep(Duration.ofMillis(500));
-    }
-    if (current != null && current.getStatus() != null) {
-      current.getStatus().getPlan().forEach(i -> out.printf("  %-60s -> %s%n", i.getKey(), i.getDestination()));
-    }
-    return current != null && current.getStatus() != null
-        && current.getStatus().getPhase() == io.osbackup.api.v1alpha1.RestorePhase.Succeeded;
-  }
-
-  static final String RESTORE_SAMPLE = "40-restore-in-local-mode.yaml";
-
-  private static HasMetadata secret(String name, Map<String, String> values) {
-    Map<String, String> data = new java.util.TreeMap<>();
-    values.forEach(
-        (k, v) -> data.put(k, java.util.Base64.getEncoder().encodeToString(v.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
-    return new SecretBuilder().withNewMetadata().withName(name).endMetadata().withData(data).build();
+  private static <T> T only(List<HasMetadata> objects, Class<T> type) {
+    return objects.stream()
+        .filter(type::isInstance)
+        .map(type::cast)
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("the sample holds no " + type.getSimpleName()));
   }
 
   private static void apply(KubernetesClient client, HasMetadata object) {
     object.getMetadata().setNamespace(NS);
     client.resource(object).inNamespace(NS).createOr(existing -> existing.update());
+  }
+
+  /**
+   * The MariaDB client tool the agent runs, for an existing server: the one {@code variable} names, else {@code
+   * mariadb-dump} or {@code mariadb} on the PATH; null when there is none.
+   */
+  private String tool(String variable) {
+    if (!blank(env.get(variable))) {
+      return env.get(variable);
+    }
+    String name = variable.equals(DatabaseBackup.DUMP_COMMAND_ENV) ? "mariadb-dump" : "mariadb";
+    String path = env.getOrDefault("PATH", System.getenv("PATH"));
+    return path == null
+        ? null
+        : Arrays.stream(path.split(File.pathSeparator))
+            .map(dir -> Path.of(dir, name))
+            .filter(Files::isExecutable)
+            .map(Path::toString)
+            .findFirst()
+            .orElse(null);
+  }
+
+  private static boolean blank(String value) {
+    return value == null || value.isBlank();
+  }
+
+  private static void awaitQuietly(CountDownLatch latch, Duration timeout) {
+    try {
+      latch.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void sleep(Duration duration) {

@@ -75,6 +75,8 @@ public final class OpenStackSample {
         write(root, "etc/keystone/keystone.conf", "[database]\nconnection = mysql+pymysql://keystone:secret@galera/keystone\n", "rw-r-----");
         write(root, "etc/keystone/fernet-keys/0", "fernet-key-0\n", "rw-------");
         write(root, "etc/glance/glance-api.conf", "[DEFAULT]\nbind_host = " + node + "\n", "rw-r-----");
+        write(root, "etc/neutron/neutron.conf", "[DEFAULT]\ncore_plugin = ml2\nservice_plugins = router\n", "rw-r-----");
+        write(root, "etc/neutron/plugins/ml2/ml2_conf.ini", "[ml2]\nmechanism_drivers = openvswitch\n", "rw-r-----");
         write(root, "etc/nova/nova.conf", "[DEFAULT]\nhost = " + node + "\n[api_database]\nconnection = mysql+pymysql://nova@galera/nova_api\n", "rw-r-----");
         for (String ring : List.of("account", "container", "object")) {
           writeGzip(root.resolve("etc/swift/" + ring + ".ring.gz"), "R1NG{\"devs\": [], \"part_shift\": 24}");

@@ -59,6 +59,10 @@ final class PodLaunch {
   private final SimulatedNodes nodes;
   private final Path work;
 
+  static Path volumeDir(Path work, String namespace, String claim) {
+    return work.resolve("volumes").resolve(namespace).resolve(claim);
+  }
+
   PodLaunch(KubernetesClient client, SimulatedNodes nodes, Path work) {
     this.client = client;
     this.nodes = nodes;
@@ -261,7 +265,7 @@ final class PodLaunch {
       if (client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {
         throw new Blocked("ContainerCreating", "persistentvolumeclaim \"" + claim + "\" not found");
       }
-      Path dir = work.resolve("volumes").resolve(ns).resolve(claim);
+      Path dir = volumeDir(work, ns, claim);
       Files.createDirectories(dir);
       return dir;
     }

@@ -66,8 +66,21 @@ public record AgentPlan(
    *     from {@code <hostRoot>/etc/nova} and stored in the archive as {@code etc/nova}
    * @param paths absolute paths on the node
    * @param exclude absolute paths (with everything below them) or glob patterns matched against file names
+   * @param volume true for a PersistentVolumeClaim target, whose paths are inside the volume, so that {@code /} (the
+   *     whole volume) is allowed; null for a node
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Files(
-      String target, String node, String hostRoot, List<String> paths, List<String> exclude) {}
+      String target, String node, String hostRoot, List<String> paths, List<String> exclude, Boolean volume) {
+
+    /** A files target on a node. */
+    public Files(String target, String node, String hostRoot, List<String> paths, List<String> exclude) {
+      this(target, node, hostRoot, paths, exclude, null);
+    }
+
+    /** Whether this is a volume target (not named isVolume: Jackson would take it for the property). */
+    public boolean targetsVolume() {
+      return Boolean.TRUE.equals(volume);
+    }
+  }
 }

@@ -221,7 +221,12 @@ public final class BackupJobs {
         compression,
         null,
         new AgentPlan.Files(
-            files.getName(), task.getNode(), AgentPlan.HOST_ROOT, files.getPaths(), files.getExclude()));
+            files.getName(),
+            task.getNode(),
+            AgentPlan.HOST_ROOT,
+            files.getPaths(),
+            files.getExclude(),
+            files.getVolume() != null ? Boolean.TRUE : null));
   }
 
   static DatabaseTarget databaseTarget(RunPlan plan, String name) {

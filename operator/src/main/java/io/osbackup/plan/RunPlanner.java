@@ -150,7 +150,7 @@ public final class RunPlanner {
       for (String path : files.getPaths()) {
         String trimmed = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         boolean plain = !(trimmed + "/").matches(".*(/\\.{1,2}/|//).*");
-        String denied = plain ? rules.deniedPrefix(trimmed) : path;
+        String denied = !plain || trimmed.equals("/") ? path : rules.deniedPrefix(trimmed);
         if (denied != null) {
           return Result.of(
               new PlanProblem(
@@ -162,7 +162,9 @@ public final class RunPlanner {
                       + "].paths has "
                       + path
                       + (denied.equals(path)
-                          ? ", which is not a plain absolute path (no '.', '..' or '//')"
+                          ? (trimmed.equals("/")
+                              ? ", the whole node"
+                              : ", which is not a plain absolute path (no '.', '..' or '//')")
                           : ", which is below " + denied + ": the operator never reads it from nodes")
                       + ": list the service directories to back up, for example /etc/nova",
                   false));

@@ -100,7 +100,7 @@ public final class FilesBackup {
         throw new IllegalArgumentException(
             "files.paths[" + i + "] must be an absolute path: '" + path + "'");
       }
-      if (Path.of(path).normalize().getNameCount() == 0) {
+      if (Path.of(path).normalize().getNameCount() == 0 && !files.targetsVolume()) {
         throw new IllegalArgumentException(
             "files.paths[" + i + "] must name a directory or file below /, not '" + path + "'");
       }
@@ -295,7 +295,8 @@ public final class FilesBackup {
 
     private void directory(Path nodePath, Path local, Meta meta) throws IOException {
       String name = name(nodePath) + "/";
-      if (written.add(name)) {
+      // The root of a volume archived whole has no entry: its children are the archive's top level.
+      if (nodePath.getNameCount() > 0 && written.add(name)) {
         put(entry(name, TarConstants.LF_DIR, meta));
       }
       List<String> children = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.osbackup.agent.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -404,6 +405,24 @@ class FilesBackupTest {
   }
 
   @Test
+  void aVolumeArchivedWholeHasItsChildrenAtTheTopLevel() throws Exception {
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    AgentPlan.Files volume =
+        new AgentPlan.Files("glance-images", "pvc-glance-images", "/host", List.of("/"), List.of("*.pyc"), true);
+    long entries = backup().write(volume, tar);
+
+    List<String> names = new ArrayList<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        names.add(e.getName());
+      }
+    }
+    assertThat(names).hasSize((int) entries).contains("etc/", "etc/nova/nova.conf", "var/lib/nova/");
+    assertThat(names).noneMatch(n -> n.isEmpty() || n.startsWith("/") || n.equals("./") || n.endsWith(".pyc"));
+  }
+
+  @Test
   void badPlansAreRejectedBeforeReading() {
     assertThatThrownBy(() -> FilesBackup.validate(plan(List.of("etc/nova"))))
         .hasMessage("files.paths[0] must be an absolute path: 'etc/nova'");
@@ -414,6 +433,10 @@ class FilesBackupTest {
         .hasMessageStartingWith("files.exclude[0] is not a valid glob '[a-'");
     assertThatThrownBy(() -> FilesBackup.validate(plan(List.of("/"))))
         .hasMessageContaining("files.paths[0] must name a directory or file below /");
+    assertThatCode(
+            () -> FilesBackup.validate(new AgentPlan.Files("t", "pvc-c", "/host", List.of("/"), List.of(), true)))
+        .as("/ is the whole volume of a volume target")
+        .doesNotThrowAnyException();
   }
 
   /**
