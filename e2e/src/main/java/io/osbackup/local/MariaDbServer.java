@@ -9,17 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -52,6 +45,7 @@ public final class MariaDbServer implements AutoCloseable {
   private final Path binDir;
   private final Path clientOptions;
   private final Runnable stop;
+  private final SqlClient sql;
 
   MariaDbServer(Path dir, int port, Path binDir, Runnable stop) throws IOException {
     this.dir = dir;
@@ -59,6 +53,7 @@ public final class MariaDbServer implements AutoCloseable {
     this.binDir = binDir;
     this.stop = stop;
     this.clientOptions = dir.resolve("client.cnf");
+    this.sql = new SqlClient("127.0.0.1", port, USER, PASSWORD);
     Files.deleteIfExists(clientOptions);
     Files.createFile(
         clientOptions,
@@ -182,7 +177,7 @@ public final class MariaDbServer implements AutoCloseable {
       if (!alive.getAsBoolean()) {
         throw new IOException("mariadbd exited during startup: " + tail(errorLog));
       }
-      try (Connection c = DriverManager.getConnection(url(port, ""), login())) {
+      try (Connection c = new SqlClient("127.0.0.1", port, USER, PASSWORD).connect("")) {
         return;
       } catch (SQLException e) {
         sleep(50);
@@ -243,43 +238,28 @@ public final class MariaDbServer implements AutoCloseable {
     return clientOptions;
   }
 
-  /**
-   * A JDBC URL (without credentials; use {@link #connect(String)}) for {@code db}, or the server
-   * for "".
-   */
+  /** JDBC access to this server with its all-privileges user. */
+  public SqlClient sql() {
+    return sql;
+  }
+
+  /** A JDBC URL (without credentials; use {@link #connect(String)}) for {@code db}, or the server for "". */
   public String jdbcUrl(String db) {
-    return url(port, db);
+    return sql.jdbcUrl(db);
   }
 
   public Connection connect(String db) throws SQLException {
-    return DriverManager.getConnection(jdbcUrl(db), login());
+    return sql.connect(db);
   }
 
   /** Runs each statement in turn on one connection (so {@code USE db} carries over). */
   public void execute(String... sql) {
-    try (Connection c = connect("");
-        Statement s = c.createStatement()) {
-      for (String statement : sql) {
-        s.execute(statement);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
+    this.sql.execute(sql);
   }
 
   /** The first column of every row of {@code sql}, as text (null for SQL NULL). */
   public List<String> column(String sql) {
-    try (Connection c = connect("");
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      List<String> values = new ArrayList<>();
-      while (rs.next()) {
-        values.add(rs.getString(1));
-      }
-      return values;
-    } catch (SQLException e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
+    return this.sql.column(sql);
   }
 
   /**
@@ -321,32 +301,7 @@ public final class MariaDbServer implements AutoCloseable {
 
   /** {@code CHECKSUM TABLE} of every base table of {@code db}, by table name. */
   public Map<String, Long> tableChecksums(String db) {
-    Map<String, Long> sums = new TreeMap<>();
-    try (Connection c = connect("");
-        PreparedStatement tables =
-            c.prepareStatement(
-                "SELECT TABLE_NAME FROM information_schema.TABLES"
-                    + " WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'")) {
-      tables.setString(1, db);
-      List<String> names = new ArrayList<>();
-      try (ResultSet rs = tables.executeQuery()) {
-        while (rs.next()) {
-          names.add(rs.getString(1));
-        }
-      }
-      try (Statement s = c.createStatement()) {
-        for (String name : names) {
-          try (ResultSet rs =
-              s.executeQuery("CHECKSUM TABLE " + quote(db) + "." + quote(name) + " EXTENDED")) {
-            rs.next();
-            sums.put(name, rs.getLong(2));
-          }
-        }
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
-    return sums;
+    return sql.tableChecksums(db);
   }
 
   /** Stops the server (SIGTERM, then wait) and deletes its directory. */
@@ -358,23 +313,6 @@ public final class MariaDbServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  static String quote(String name) {
-    return "`" + name.replace("`", "``") + "`";
-  }
-
-  static String url(int port, String db) {
-    return "jdbc:mysql://127.0.0.1:" + port + "/" + db;
-  }
-
-  static Properties login() {
-    Properties p = new Properties();
-    p.setProperty("user", USER);
-    p.setProperty("password", PASSWORD);
-    p.setProperty("useSSL", "false");
-    p.setProperty("connectTimeout", "2000");
-    return p;
   }
 
   private static void deleteContents(Path dir) throws IOException {
