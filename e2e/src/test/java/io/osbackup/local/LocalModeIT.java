@@ -1,6 +1,7 @@
 package io.osbackup.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.cli.StoreOptions;
@@ -9,7 +10,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -105,6 +111,41 @@ class LocalModeIT {
     assertThat(printed.code).isEqualTo(2);
     assertThat(printed.text).contains("set OSBACKUP_S3_ACCESS_KEY and OSBACKUP_S3_SECRET_KEY");
     assertThat(work.resolve("local")).doesNotExist();
+  }
+
+  /**
+   * Ctrl-C (here SIGTERM, which runs the same shutdown hooks as the SIGINT of Ctrl-C) stops the operator, the Job
+   * runner and every server local mode started: no process it started outlives it.
+   */
+  @Test
+  void aSignalStopsEverythingLocalModeStarted() throws Exception {
+    Path dir = work.resolve("signalled");
+    Path log = work.resolve("signalled.log");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path")));
+    for (String property : List.of(S3Server.MODE_PROPERTY, MariaDbServer.MODE_PROPERTY, S3Server.S3PROXY_JAR_PROPERTY)) {
+      command.add("-D" + property + "=" + System.getProperty(property, ""));
+    }
+    command.addAll(List.of(LocalMode.class.getName(), "--work-dir=" + dir, "--schedule=sample"));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> !process.isAlive() || Files.readString(log).contains("Ctrl-C stops everything"));
+      assertThat(process.isAlive()).as(Files.readString(log)).isTrue();
+      List<ProcessHandle> started = process.descendants().filter(ProcessHandle::isAlive).toList();
+      assertThat(started).as("the servers local mode started").isNotEmpty();
+
+      process.destroy();
+      assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("local mode exits").isTrue();
+      await().atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(started).as("processes left running").noneMatch(ProcessHandle::isAlive));
+      assertThat(ProcessHandle.allProcesses())
+          .as("processes still using " + dir)
+          .noneMatch(p -> p.isAlive() && p.info().commandLine().orElse("").contains(dir.toString()));
+      assertThat(Files.readString(log)).contains("Stopping: operator, Job runner, servers.");
+    } finally {
+      process.destroyForcibly();
+    }
   }
 
   private record Printed(int code, String text) {}
