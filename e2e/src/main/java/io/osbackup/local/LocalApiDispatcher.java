@@ -1,5 +1,7 @@
 package io.osbackup.local;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -7,12 +9,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +32,7 @@ import java.util.regex.Pattern;
 final class LocalApiDispatcher extends KubernetesCrudDispatcher {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern SECRET = Pattern.compile("^/api/v1/namespaces/[^/]+/secrets(?:/[^/]+)?$");
   private static final Pattern LIST =
       Pattern.compile("^/apis/([^/]+)/([^/]+)/(?:namespaces/([^/]+)/)?([a-z]+)$");
 
@@ -93,6 +98,43 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
       }
     }
     return super.dispatch(request);
+  }
+
+  @Override
+  public MockResponse handleCreate(RecordedRequest request) {
+    return super.handleCreate(foldStringData(request));
+  }
+
+  @Override
+  public MockResponse handleUpdate(RecordedRequest request) {
+    return super.handleUpdate(foldStringData(request));
+  }
+
+  /**
+   * A Secret written with {@code stringData} (as the samples and most manifests are) stored the way a real API server
+   * stores it: each value base64-encoded into {@code data}, {@code stringData} gone. The mock would keep it as given,
+   * and nothing reading {@code data} would find the keys.
+   */
+  static RecordedRequest foldStringData(RecordedRequest request) {
+    String path = request.getPath();
+    int query = path.indexOf('?');
+    if (!SECRET.matcher(query < 0 ? path : path.substring(0, query)).matches()) {
+      return request;
+    }
+    try {
+      byte[] raw = request.getBody().getBytes();
+      if (!(JSON.readTree(raw) instanceof ObjectNode secret) || !secret.path("stringData").isObject()) {
+        return request;
+      }
+      ObjectNode data = secret.path("data").isObject() ? (ObjectNode) secret.get("data") : secret.putObject("data");
+      secret.get("stringData").fields().forEachRemaining(
+          f -> data.put(f.getKey(), Base64.getEncoder().encodeToString(f.getValue().asText().getBytes(UTF_8))));
+      secret.remove("stringData");
+      return new RecordedRequest(request.getHttpVersion(), request.method(), request.getPath(), request.getHeaders(),
+          new Buffer(JSON.writeValueAsBytes(secret)));
+    } catch (IOException e) {
+      return request; // not JSON: let the mock answer as it does
+    }
   }
 
   private MockResponse discovery(String path) throws IOException {

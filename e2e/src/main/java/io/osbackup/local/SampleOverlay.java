@@ -14,8 +14,6 @@ import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,12 +146,10 @@ public final class SampleOverlay {
         values.put("password", local.dbPassword());
       }
       if (!values.isEmpty()) {
-        // As data, not stringData: the embedded API server stores objects as given, it does not fold stringData
-        // into data the way a real API server does.
-        doc.remove("stringData");
-        ObjectNode data = doc.putObject("data");
-        values.forEach(
-            (key, value) -> data.put(key, Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8))));
+        // stringData, as the samples write it; the API server folds it into data
+        doc.remove("data");
+        ObjectNode data = doc.putObject("stringData");
+        values.forEach(data::put);
         changes.add("Secret " + name + ": " + String.join(", ", values.keySet()) + " from local mode's servers");
       }
     }

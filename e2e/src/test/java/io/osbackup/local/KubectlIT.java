@@ -83,6 +83,31 @@ class KubectlIT {
     assertThat(kubectl("api-resources", "--api-group=osbackup.io")).contains("backupstores").contains("bstore");
   }
 
+  @Test
+  void aSecretWrittenWithStringDataIsStoredAsDataAsARealApiServerDoes() throws Exception {
+    var secrets = cluster.client().secrets().inNamespace("openstack");
+    secrets.resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+            .withNewMetadata().withName("folded").withNamespace("openstack").endMetadata()
+            .addToData("username", java.util.Base64.getEncoder().encodeToString("backup".getBytes(StandardCharsets.UTF_8)))
+            .addToStringData("password", "pw-1")
+            .build())
+        .create();
+    var stored = secrets.withName("folded").get();
+    assertThat(stored.getStringData()).isNullOrEmpty();
+    assertThat(stored.getData()).containsEntry("username", "YmFja3Vw").containsEntry("password", "cHctMQ==");
+
+    stored.setStringData(Map.of("password", "pw-2"));
+    secrets.resource(stored).update();
+    assertThat(secrets.withName("folded").get().getData()).containsEntry("password", "cHctMg==");
+
+    Assumptions.assumeTrue(kubectlWorks(), "kubectl is not installed");
+    kubectl("apply", "--validate=false", "-f",
+        Path.of("..", "samples", "01-backupstore-swift.yaml").toAbsolutePath().normalize().toString());
+    assertThat(kubectl("get", "secret", "swift-s3-credentials", "-o", "jsonpath={.data.accessKey}"))
+        .isEqualTo(java.util.Base64.getEncoder().encodeToString(
+            "REPLACE-WITH-EC2-ACCESS-KEY".getBytes(StandardCharsets.UTF_8)));
+  }
+
   static boolean kubectlWorks() {
     try {
       Process p = new ProcessBuilder("kubectl", "version", "--client").redirectErrorStream(true).start();
