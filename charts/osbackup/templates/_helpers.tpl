@@ -76,8 +76,8 @@ prose, and charts-test RbacCoversTheCodeTest checks this list against a table of
   verbs: ["get", "list", "watch"]
 # BackupRuns: list+watch by the backuprun controller's informer and the policy controller's run informer; get by
 # name (a slot's run, a restore's backupRunRef); list by label (a policy's runs) and all runs of a namespace (the
-# catalog sync); create (a scheduled run, a backup found in the store); patch spec.cancel of the active run
-# (concurrencyPolicy Replace); delete the runs of backups retention removed.
+# catalog sync); create (a scheduled run, a backup found in the store); patch the osbackup.io/cancel annotation of
+# the active run (concurrencyPolicy Replace; never its spec); delete the runs of backups retention removed.
 - apiGroups: ["osbackup.io"]
   resources: ["backupruns"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]

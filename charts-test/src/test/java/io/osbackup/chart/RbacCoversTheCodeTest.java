@@ -129,7 +129,8 @@ class RbacCoversTheCodeTest {
           call(OSB, "backupruns", "create", Scope.WATCHED, "a scheduled run; a run for a backup found in the store",
               at(POLICY, "client.resource(run).create()"),
               at(STORE, "client.resource(FoundBackups.runFor(backup, ns, name)).create()")),
-          call(OSB, "backupruns", "patch", Scope.WATCHED, "spec.cancel of the active run (concurrencyPolicy Replace)",
+          call(OSB, "backupruns", "patch", Scope.WATCHED,
+              "the osbackup.io/cancel annotation of the active run (concurrencyPolicy Replace)",
               at(POLICY, "client.resources(BackupRun.class).inNamespace(ns).withName(old.getMetadata().getName())"
                   + ".patch(PatchContext.of(PatchType.JSON_MERGE)")),
           call(OSB, "backupruns", "delete", Scope.WATCHED, "the runs of backups retention deleted",

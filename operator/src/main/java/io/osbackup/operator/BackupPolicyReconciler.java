@@ -580,7 +580,16 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
             .resources(BackupRun.class)
             .inNamespace(ns)
             .withName(old.getMetadata().getName())
-            .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"cancel\":true}}");
+            .patch(
+                PatchContext.of(PatchType.JSON_MERGE),
+                Serialization.asJson(
+                    Map.of(
+                        "metadata",
+                        Map.of(
+                            "annotations",
+                            Map.of(
+                                Api.CANCEL_ANNOTATION,
+                                "replaced by run " + runName + " of slot " + slot + " (concurrencyPolicy Replace)")))));
         events.normal(
             policy,
             "RunReplaced",

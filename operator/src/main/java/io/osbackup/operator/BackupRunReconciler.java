@@ -102,12 +102,25 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       control = step.adopt();
     } else if (status.getPlan() == null) {
       control = step.plan();
-    } else if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
+    } else if (cancelReason(run) != null) {
       control = step.cancel();
     } else {
       control = step.advance();
     }
     return StatusWriter.write(control, run, context);
+  }
+
+  /**
+   * Why the run is to be cancelled: {@code spec.cancel} set by the user, or the operator's {@link
+   * Api#CANCEL_ANNOTATION} (a run replaced under {@code concurrencyPolicy: Replace}); null when it is not.
+   */
+  static String cancelReason(BackupRun run) {
+    if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
+      return "spec.cancel is true";
+    }
+    var annotations = run.getMetadata().getAnnotations();
+    String reason = annotations == null ? null : annotations.get(Api.CANCEL_ANNOTATION);
+    return reason == null ? null : reason.isBlank() ? Api.CANCEL_ANNOTATION : reason;
   }
 
   @Override
@@ -143,8 +156,8 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
     }
 
     UpdateControl<BackupRun> plan() {
-      if (Boolean.TRUE.equals(run.getSpec().getCancel())) {
-        return end(RunPhase.Cancelled, "Cancelled", "cancelled before any Job started");
+      if (cancelReason(run) != null) {
+        return end(RunPhase.Cancelled, "Cancelled", "cancelled before any Job started (" + cancelReason(run) + ")");
       }
       String policyName = run.getSpec().getPolicyRef().getName();
       Optional<BackupPolicy> policy =
@@ -409,7 +422,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         }
       }
       if (stopped > 0) {
-        events.normal(run, "Cancelling", "spec.cancel is true: " + stopped + " Jobs stopped");
+        events.normal(run, "Cancelling", cancelReason(run) + ": " + stopped + " Jobs stopped");
       }
       long alive = alivePods();
       if (alive > 0 && age(lastTaskEnd()).compareTo(CANCEL_GRACE) < 0) {

@@ -25,5 +25,11 @@ public final class Api {
   /** Label naming the node a files Job reads from. */
   public static final String NODE_LABEL = GROUP + "/node";
 
+  /**
+   * Annotation by which the operator cancels a BackupRun that {@code concurrencyPolicy: Replace} replaces; its value
+   * says why. The operator never writes a run's spec ({@code spec.cancel} is the user's), so it asks through this.
+   */
+  public static final String CANCEL_ANNOTATION = GROUP + "/cancel";
+
   private Api() {}
 }
