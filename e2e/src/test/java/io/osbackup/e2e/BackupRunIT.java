@@ -570,6 +570,44 @@ class BackupRunIT {
   }
 
   @Test
+  void aManifestRetentionCannotReadStopsItsPassWithAnEventAndDeletesNothing() throws Exception {
+    apply(
+        policy(
+            "unreadable",
+            """
+            retention: {keepLast: 1}
+            files:
+              - name: swift-rings
+                nodeSelector: {openstack-role: controller}
+                paths: [/etc/swift]
+            """));
+    BackupRun first = runAndAwait("unreadable", "unreadable-20261121-010000");
+    assertThat(first.getStatus().getPhase()).as(first.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get();
+      return p.getStatus() != null && Integer.valueOf(1).equals(p.getStatus().getKeptBackups());
+    });
+    // The first backup's manifest is damaged: retention can no longer tell what that backup is.
+    bucket.putJson(first.getStatus().getManifestKey(), "not a manifest");
+
+    BackupRun second = runAndAwait("unreadable", "unreadable-20261121-020000");
+    assertThat(second.getStatus().getPhase()).as(second.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+
+    BackupPolicy policy = client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get();
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(eventsOf(policy))
+        .anySatisfy(e -> assertThat(e).startsWith("RetentionFailed")
+            .contains("could not read the manifest of backup " + first.getStatus().getBackupId())
+            .contains("nothing was deleted")));
+    // keepLast 1 would delete the first backup: with its manifest unreadable, nothing is deleted at all.
+    assertThat(bucket.list(first.getStatus().getFolder() + "/")).isNotEmpty();
+    assertThat(client.resources(BackupRun.class).inNamespace(NS).withName(first.getMetadata().getName()).get())
+        .isNotNull();
+    assertThat(bucket.stat(second.getStatus().getManifestKey())).isPresent();
+    assertThat(client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get().getStatus()
+        .getKeptBackups()).as("what the last whole pass kept, not zero").isEqualTo(1);
+  }
+
+  @Test
   void aNodeLostMidRunFailsOnlyItsOwnArtifact() throws Exception {
     cluster.nodes().add("compute-9", Map.of("openstack-role", "doomed"));
     cluster.nodes().add("compute-10", Map.of("openstack-role", "doomed"));

@@ -425,8 +425,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
 
     /** Applies the result of a finished pass: status, Events, and the BackupRuns of the backups it removed. */
     private void record(RetentionResult result, List<BackupRun> own) {
-      if (result.kept().isEmpty() && !result.ok() && result.deleted().isEmpty()
-          && result.errors().stream().anyMatch(e -> e.contains("nothing was deleted"))) {
+      if (result.refused()) {
         events.warning(policy, "RetentionFailed", String.join("; ", result.errors()));
         metrics.retention(ns, name, 0, 0, 1);
         return;

@@ -16,6 +16,8 @@ import java.util.List;
  * @param deletedBytes bytes removed (backups and leftovers)
  * @param abortedUploads incomplete multipart uploads aborted under removed folders
  * @param errors what failed; a failed listing or manifest read means nothing was deleted
+ * @param refused true when the pass stopped before deciding anything (the bucket could not be listed, a manifest
+ *     could not be read, or the pass did not run): nothing was deleted and {@code kept} says nothing
  */
 public record RetentionResult(
     List<RetentionDecision.Kept> kept,
@@ -26,7 +28,8 @@ public record RetentionResult(
     long keptBytes,
     long deletedBytes,
     int abortedUploads,
-    List<String> errors) {
+    List<String> errors,
+    boolean refused) {
 
   public RetentionResult {
     kept = List.copyOf(kept);
@@ -37,10 +40,25 @@ public record RetentionResult(
     errors = List.copyOf(errors);
   }
 
-  /** A pass that deleted nothing because of {@code error}. */
+  /** A pass that decided and did what it says, errors included. */
+  public RetentionResult(
+      List<RetentionDecision.Kept> kept,
+      List<String> deleted,
+      List<String> dueForDeletion,
+      List<String> leftoversRemoved,
+      List<String> leftoversDue,
+      long keptBytes,
+      long deletedBytes,
+      int abortedUploads,
+      List<String> errors) {
+    this(kept, deleted, dueForDeletion, leftoversRemoved, leftoversDue, keptBytes, deletedBytes, abortedUploads,
+        errors, false);
+  }
+
+  /** A pass that stopped before deciding anything, and deleted nothing, because of {@code error}. */
   public static RetentionResult failed(String error) {
     return new RetentionResult(
-        List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error));
+        List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error), true);
   }
 
   /** Whether everything the pass tried succeeded. */

@@ -95,6 +95,7 @@ class RetentionPassTest {
     RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
 
     assertThat(result.ok()).isFalse();
+    assertThat(result.refused()).as("refused: the policy's kept backups are unknown, not zero").isTrue();
     assertThat(result.errors().get(0))
         .startsWith("could not list " + NOVA + "/: access denied")
         .endsWith("nothing was deleted");
@@ -112,6 +113,7 @@ class RetentionPassTest {
         .singleElement()
         .asString()
         .contains("could not read the manifest of backup " + ids.get(2));
+    assertThat(result.refused()).isTrue();
     assertThat(store.deletes()).isEmpty();
   }
 
@@ -138,6 +140,7 @@ class RetentionPassTest {
     assertThat(result.dueForDeletion()).containsExactly(ids.get(2), ids.get(1), ids.get(0));
     assertThat(result.leftoversRemoved()).isEmpty();
     assertThat(result.errors()).singleElement().asString().contains("retention stopped");
+    assertThat(result.refused()).as("it decided, then stopped deleting").isFalse();
     assertThat(store.deletes()).hasSize(1);
     assertThat(folders(NOVA))
         .containsOnlyKeys(ids.get(0), ids.get(1), ids.get(2), ids.get(3), "nova-20261022-120000");
