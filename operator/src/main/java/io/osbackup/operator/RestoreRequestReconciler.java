@@ -81,6 +81,19 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
   private final OperatorSettings settings;
 
+  /**
+   * The manifests of the backups being restored, by namespace, bucket and key: a manifest never changes once written,
+   * so a restore reads it once rather than at every poll while its Jobs run. Bounded; an evicted one is read again.
+   */
+  private final Map<String, Catalog.Backup> manifests =
+      java.util.Collections.synchronizedMap(
+          new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Catalog.Backup> eldest) {
+              return size() > 64;
+            }
+          });
+
   private final OsbackupMetrics metrics;
 
   public RestoreRequestReconciler(OperatorSettings settings) {
@@ -712,6 +725,22 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
             + " apply it again", true);
       }
       S3Location s3 = bs.getSpec().getS3();
+      String pin = ns + "|" + s3.getEndpoint() + "|" + s3.getBucket() + "|" + status.getManifestKey();
+      Catalog.Backup backup = manifests.get(pin);
+      if (backup == null) {
+        backup = readManifest(s3);
+        manifests.put(pin, backup);
+      }
+      Map<String, String> credentials = credentials(backup.policy());
+      RestoreSelection.Result selection =
+          RestoreSelection.select(backup.manifest(), request.getSpec(), credentials);
+      if (!selection.ok()) {
+        throw new Problem(selection.problem().reason(), selection.problem().message(), false);
+      }
+      return new Selected(new Source(status.getStore(), s3, backup, credentials), selection);
+    }
+
+    private Catalog.Backup readManifest(S3Location s3) throws Problem {
       Catalog.Backup backup;
       try {
         String key = status.getManifestKey();
@@ -729,13 +758,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       } catch (IOException e) {
         throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
       }
-      Map<String, String> credentials = credentials(backup.policy());
-      RestoreSelection.Result selection =
-          RestoreSelection.select(backup.manifest(), request.getSpec(), credentials);
-      if (!selection.ok()) {
-        throw new Problem(selection.problem().reason(), selection.problem().message(), false);
-      }
-      return new Selected(new Source(status.getStore(), s3, backup, credentials), selection);
+      return backup;
     }
 
     /** The credentials Secret of each database target: from the source run's copy of its policy, else the policy. */
