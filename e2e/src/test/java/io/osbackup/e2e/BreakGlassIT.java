@@ -43,11 +43,22 @@ class BreakGlassIT {
     osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
     osb.writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
     osb.seed("bg_nova", "bg_keystone");
+    // glance's image store, a PersistentVolumeClaim backed up whole
+    osb.client.persistentVolumeClaims().inNamespace(LocalOsbackup.NS).resource(
+            new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder()
+                .withNewMetadata().withName("bg-images").withNamespace(LocalOsbackup.NS).endMetadata()
+                .withNewSpec().withAccessModes("ReadWriteOnce").endSpec().build())
+        .create();
+    Path images = Files.createDirectories(osb.cluster.runner().volumeDir(LocalOsbackup.NS, "bg-images").resolve("images"));
+    Files.writeString(images.resolve("cirros.img"), "cirros image bytes");
     osb.apply(osb.policy("bg", osb.databases("bg_nova", "bg_keystone") + """
         files:
           - name: nova-config
             nodeSelector: {openstack-role: compute}
             paths: [/etc/nova]
+          - name: glance-images
+            volume: {claimName: bg-images}
+            paths: [/]
         """));
     BackupRun run = osb.backup("bg", "bg-1");
     assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
@@ -146,6 +157,20 @@ class BreakGlassIT {
     try (Stream<Path> kept = Files.list(disk.resolve("etc"))) {
       assertThat(kept.map(p -> p.getFileName().toString())).anySatisfy(n -> assertThat(n).startsWith("nova.orig-"));
     }
+  }
+
+  @Test
+  void restoresADirectoryOfAVolumeBackedUpWholeOntoTheMountedVolume() throws Exception {
+    Path volume = Files.createDirectories(work.resolve("mounted-volume"));
+    String[] whole = {"--namespace", "openstack", "--backup-id", id, "--files-target", "glance-images", "--node",
+        "pvc-bg-images", "--root", volume.toString()};
+    Outcome refused = run("restore", concat(whole, "--confirm", id));
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("whole volume 'bg-images'").contains("--path").contains("/images");
+
+    Outcome done = run("restore", concat(whole, "--path", "/images", "--confirm", id));
+    assertThat(done.code()).as(done.err()).isZero();
+    assertThat(Files.readString(volume.resolve("images/cirros.img"))).isEqualTo("cirros image bytes");
   }
 
   @Test

@@ -233,6 +233,8 @@ public final class RestoreCommand implements Callable<Integer> {
       selection.setTarget(filesTarget);
       if (node != null) {
         selection.getNodes().add(node);
+        // written here, below --root: for a volume's archive too (pvc-<claim>), this machine is where it goes
+        selection.setToNode(node);
       }
       selection.setPaths(paths);
       selection.setToPath(toPath);
@@ -283,6 +285,7 @@ public final class RestoreCommand implements Callable<Integer> {
         .replace("spec.databases.renames", "--database NAME=NEW")
         .replace("spec.files.include[0].target", "--files-target")
         .replace("spec.files.include[0].nodes", "--node")
+        .replace("spec.files.include[0].toNode", "--node")
         .replace("spec.files.include[0].paths", "--path")
         .replace("spec.files.include[0].toPath", "--to-path");
   }

@@ -181,7 +181,7 @@ public final class RunPlanner {
     }
     for (FilesTarget files : spec.getFiles()) {
       if (files.getVolume() != null) {
-        String node = "pvc-" + files.getVolume().getClaimName();
+        String node = io.osbackup.restore.RestoreSelection.VOLUME_PREFIX + files.getVolume().getClaimName();
         tasks.add(task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
         continue;
       }

@@ -217,6 +217,9 @@ public final class RestoreSelection {
     return Optional.empty();
   }
 
+  /** How a files artifact of a PersistentVolumeClaim names its "node": {@code pvc-<claim>}. */
+  public static final String VOLUME_PREFIX = "pvc-";
+
   private static Optional<Problem> selectFiles(
       Manifest manifest, RestoreRequestSpec.FilesSelection spec, String field, List<FilesChoice> out) {
     String id = manifest.backupId();
@@ -249,6 +252,14 @@ public final class RestoreSelection {
           + " other than / without '..': '" + spec.getToPath() + "'"));
     }
     for (Manifest.Entry e : chosen) {
+      if (e.node() != null && e.node().startsWith(VOLUME_PREFIX) && spec.getToNode() == null) {
+        String claim = e.node().substring(VOLUME_PREFIX.length());
+        return Optional.of(Problem.of("VolumeNotRestorable", field + ".toNode", "the archive of " + e.target()
+            + " is of PersistentVolumeClaim '" + claim + "', not of a node: a RestoreRequest does not write into"
+            + " volumes. Set " + field + ".toNode and " + field + ".toPath to unpack it into a directory of a node"
+            + " (and copy it into the volume from there), or use the break-glass `osbackup restore --files-target "
+            + e.target() + " --node " + e.node() + " --root <where the claim is mounted> --path <directory>`"));
+      }
       List<String> held = e.source() == null || e.source().paths() == null ? List.of() : e.source().paths();
       List<String> paths = new ArrayList<>();
       List<String> asked = spec.getPaths() == null || spec.getPaths().isEmpty() ? held : spec.getPaths();
@@ -275,6 +286,11 @@ public final class RestoreSelection {
       if (paths.isEmpty()) {
         return Optional.of(Problem.of("NotInBackup", field + ".paths", "the archive of " + e.target() + " from "
             + e.node() + " lists no paths in the manifest"));
+      }
+      if (e.node() != null && e.node().startsWith(VOLUME_PREFIX) && paths.contains("/")) {
+        return Optional.of(Problem.of("InvalidPath", field + ".paths", "the archive of " + e.target() + " holds the"
+            + " whole volume '" + e.node().substring(VOLUME_PREFIX.length()) + "': list in " + field + ".paths the"
+            + " directories below / to restore (its top-level entries), for example /images"));
       }
       String node = spec.getToNode() == null ? e.node() : spec.getToNode();
       out.add(new FilesChoice(e, node, List.copyOf(new LinkedHashSet<>(paths)),

@@ -31,7 +31,8 @@ class RestoreSelectionTest {
       List.of(db("keystone"), db("nova"), db("nova_api"),
           files("nova-config", "compute-1", "/etc/nova", "/var/lib/nova"),
           files("nova-config", "compute-2", "/etc/nova", "/var/lib/nova"),
-          files("swift-rings", "controller-1", "/etc/swift")));
+          files("swift-rings", "controller-1", "/etc/swift"),
+          files("glance-images", "pvc-glance-images", "/")));
 
   static RestoreSelection.Result select(String specYaml) {
     RestoreRequestSpec spec = Serialization.unmarshal(
@@ -70,6 +71,27 @@ class RestoreSelectionTest {
   }
 
   @Test
+  void aVolumeArchiveIsRefusedInPlaceAndUnpackedOntoANodeOnlyBelowItsRoot() {
+    var inPlace = select("files: {include: [{target: glance-images}]}\n");
+    assertThat(inPlace.ok()).isFalse();
+    assertThat(inPlace.problem().reason()).isEqualTo("VolumeNotRestorable");
+    assertThat(inPlace.problem().message())
+        .contains("PersistentVolumeClaim 'glance-images'")
+        .contains("spec.files.include[0].toNode")
+        .contains("--node pvc-glance-images");
+
+    var whole = select("files: {include: [{target: glance-images, toNode: controller-1, toPath: /var/tmp/g}]}\n");
+    assertThat(whole.problem().reason()).isEqualTo("InvalidPath");
+    assertThat(whole.problem().message()).contains("spec.files.include[0].paths").contains("for example /images");
+
+    var below = select(
+        "files: {include: [{target: glance-images, toNode: controller-1, toPath: /var/tmp/g, paths: [/images]}]}\n");
+    assertThat(below.ok()).as(String.valueOf(below.problem())).isTrue();
+    assertThat(below.files()).extracting(RestoreSelection.FilesChoice::where)
+        .containsExactly("controller-1:/var/tmp/g/images");
+  }
+
+  @Test
   void filesDefaultToEveryNodeAndEveryPathInPlace() {
     var result = select("files: {include: [{target: nova-config}]}\n");
     assertThat(result.files()).extracting(RestoreSelection.FilesChoice::where)
@@ -100,8 +122,8 @@ class RestoreSelectionTest {
     assertProblem("databases: {include: [nova], renames: {keystone: k2}}\n", "spec.databases.renames", "keystone");
     assertProblem("databases: {renames: {nova: 'a.b'}}\n", "spec.databases.renames", "a.b");
     assertProblem("databases: {renames: {nova: keystone}}\n", "spec.databases.renames", "keystone");
-    assertProblem("files: {include: [{target: glance-images}]}\n", "spec.files.include[0].target", "glance-images",
-        "nova-config, swift-rings");
+    assertProblem("files: {include: [{target: cinder-config}]}\n", "spec.files.include[0].target", "cinder-config",
+        "glance-images, nova-config, swift-rings");
     assertProblem("files: {include: [{target: nova-config, nodes: [compute-7]}]}\n", "spec.files.include[0].nodes",
         "compute-7", "compute-1, compute-2");
     assertProblem("files: {include: [{target: nova-config, toNode: compute-9}]}\n", "spec.files.include[0].toNode",
