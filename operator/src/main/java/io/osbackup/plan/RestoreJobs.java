@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
@@ -120,15 +119,7 @@ public final class RestoreJobs {
             .withName(plan.jobName())
             .withNamespace(request.getMetadata().getNamespace())
             .withLabels(labels)
-            .withOwnerReferences(
-                new OwnerReferenceBuilder()
-                    .withApiVersion(request.getApiVersion())
-                    .withKind(request.getKind())
-                    .withName(request.getMetadata().getName())
-                    .withUid(request.getMetadata().getUid())
-                    .withController(true)
-                    .withBlockOwnerDeletion(true)
-                    .build())
+            .withOwnerReferences(BackupJobs.controllerReference(request))
             .endMetadata()
             .withNewSpec()
             // A restore step is never retried by Kubernetes: a second attempt after a half-done switch could move the

@@ -71,12 +71,7 @@ public final class DumpSplitter {
   private final List<String> databases;
   private final Map<String, byte[]> epilogues;
 
-  private InputStream in;
-  private final byte[] buf = new byte[CHUNK];
-  private int pos;
-  private int limit;
-  private final byte[] line = new byte[LINE_START];
-  private int lineLength;
+  private ScriptLines lines;
 
   private final ByteArrayOutputStream header = new ByteArrayOutputStream();
   private byte[] footer;
@@ -104,25 +99,27 @@ public final class DumpSplitter {
    * script being written is left unfinished.
    */
   public void split(InputStream dump, Target target) throws IOException {
-    this.in = dump;
+    this.lines = new ScriptLines(dump, CHUNK, LINE_START);
     int kind;
-    while ((kind = readLineStart()) != EOF) {
+    while ((kind = lines.next()) != ScriptLines.EOF) {
       if (completed) {
         throw new DumpFormatException("unexpected output after the '-- Dump completed' trailer");
       }
-      if (kind == PARTIAL) {
+      if (kind == ScriptLines.PARTIAL) {
         throw cutShort();
       }
-      if (kind == LONG) {
+      if (kind == ScriptLines.LONG) {
         if (current == null) {
           throw new DumpFormatException("unexpected long line before the first database section");
         }
         flushHeld();
-        out.write(line, 0, lineLength);
-        copyRestOfLine();
+        out.write(lines.bytes(), 0, lines.length());
+        if (!lines.copyRest(out)) {
+          throw cutShort();
+        }
         continue;
       }
-      String text = new String(line, 0, lineLength - 1, StandardCharsets.ISO_8859_1);
+      String text = new String(lines.bytes(), 0, lines.length() - 1, StandardCharsets.ISO_8859_1);
       if (current == null) {
         headerLine(text, target);
       } else {
@@ -160,7 +157,7 @@ public final class DumpSplitter {
     if (text.startsWith(COMPLETED)) {
       throw new DumpFormatException("the dump holds no database section");
     }
-    header.write(line, 0, lineLength);
+    header.write(lines.bytes(), 0, lines.length());
     if (header.size() > MAX_HEADER) {
       throw new DumpFormatException("no database section in the first MiB of the dump");
     }
@@ -169,7 +166,7 @@ public final class DumpSplitter {
   private void sectionLine(String text, Target target) throws IOException {
     if (inDelimiterBlock) {
       flushHeld();
-      out.write(line, 0, lineLength);
+      out.write(lines.bytes(), 0, lines.length());
       if (text.equals("DELIMITER ;")) {
         inDelimiterBlock = false;
       }
@@ -194,15 +191,15 @@ public final class DumpSplitter {
       return;
     }
     if (text.isEmpty() || text.equals("--") || FOOTER_SETTING.matcher(text).matches()) {
-      held.add(Arrays.copyOf(line, lineLength));
-      heldBytes += lineLength;
+      held.add(Arrays.copyOf(lines.bytes(), lines.length()));
+      heldBytes += lines.length();
       if (heldBytes > MAX_HELD) {
         flushHeld();
       }
       return;
     }
     flushHeld();
-    out.write(line, 0, lineLength);
+    out.write(lines.bytes(), 0, lines.length());
     if (text.equals("DELIMITER ;;")) {
       inDelimiterBlock = true;
     }
@@ -343,73 +340,5 @@ public final class DumpSplitter {
       return false;
     }
     return Arrays.equals(bytes, bytes.length - s.length, bytes.length, s, 0, s.length);
-  }
-
-  // ---- line reading ----
-
-  private static final int EOF = 0;
-  private static final int COMPLETE = 1;
-  private static final int LONG = 2;
-  private static final int PARTIAL = 3;
-
-  /** Reads up to {@link #LINE_START} bytes of the next line into {@link #line}. */
-  private int readLineStart() throws IOException {
-    lineLength = 0;
-    while (true) {
-      if (pos == limit && !fill()) {
-        return lineLength == 0 ? EOF : PARTIAL;
-      }
-      int end = Math.min(limit, pos + (LINE_START - lineLength));
-      int newline = indexOfNewline(buf, pos, end);
-      int stop = newline < 0 ? end : newline + 1;
-      System.arraycopy(buf, pos, line, lineLength, stop - pos);
-      lineLength += stop - pos;
-      pos = stop;
-      if (newline >= 0) {
-        return COMPLETE;
-      }
-      if (lineLength == LINE_START) {
-        return LONG;
-      }
-    }
-  }
-
-  /** Copies the rest of a long line, newline included, to the current script. */
-  private void copyRestOfLine() throws IOException {
-    while (true) {
-      if (pos == limit && !fill()) {
-        throw cutShort();
-      }
-      int newline = indexOfNewline(buf, pos, limit);
-      int stop = newline < 0 ? limit : newline + 1;
-      out.write(buf, pos, stop - pos);
-      pos = stop;
-      if (newline >= 0) {
-        return;
-      }
-    }
-  }
-
-  /** The index of the first newline in {@code bytes[from, to)}, or -1. */
-  private static int indexOfNewline(byte[] bytes, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (bytes[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  private boolean fill() throws IOException {
-    int n = in.read(buf, 0, buf.length);
-    while (n == 0) {
-      n = in.read(buf, 0, buf.length);
-    }
-    if (n < 0) {
-      return false;
-    }
-    pos = 0;
-    limit = n;
-    return true;
   }
 }

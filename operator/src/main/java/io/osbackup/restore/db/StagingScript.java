@@ -1,5 +1,10 @@
 package io.osbackup.restore.db;
 
+import static io.osbackup.agent.db.ScriptLines.EOF;
+import static io.osbackup.agent.db.ScriptLines.LONG;
+import static io.osbackup.agent.db.ScriptLines.PARTIAL;
+
+import io.osbackup.agent.db.ScriptLines;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,18 +62,13 @@ final class StagingScript {
     }
   }
 
-  private final InputStream in;
   private final String source;
   private final String quotedSource;
   private final String quotedStaging;
   private final String viewQualifierFrom;
   private final String viewQualifierTo;
 
-  private final byte[] buf = new byte[CHUNK];
-  private int pos;
-  private int limit;
-  private final byte[] line = new byte[LINE_START];
-  private int lineLength;
+  private final ScriptLines lines;
   private long lineNumber;
 
   private OutputStream out;
@@ -88,7 +88,7 @@ final class StagingScript {
    * @param stagingDatabase the schema the client loads it into
    */
   StagingScript(InputStream script, String sourceDatabase, String stagingDatabase) {
-    this.in = script;
+    this.lines = new ScriptLines(script, CHUNK, LINE_START);
     this.source = sourceDatabase;
     this.quotedSource = latin1(quote(sourceDatabase));
     this.viewQualifierFrom = quotedSource + ".`";
@@ -155,7 +155,7 @@ final class StagingScript {
 
   /** Handles the next line; false at the end of the script. */
   private boolean step() throws IOException {
-    int kind = readLineStart();
+    int kind = lines.next();
     if (kind == EOF) {
       return false;
     }
@@ -174,8 +174,8 @@ final class StagingScript {
       } else if (!inDelimiterBlock && startsWith(VIEW_START)) {
         viewLine();
       } else {
-        out.write(line, 0, lineLength);
-        copyRestOfLine();
+        out.write(lines.bytes(), 0, lines.length());
+        lines.copyRest(out);
       }
       return true;
     }
@@ -187,13 +187,13 @@ final class StagingScript {
         startTrigger(kind);
         return true;
       }
-      out.write(line, 0, lineLength);
+      out.write(lines.bytes(), 0, lines.length());
       return true;
     }
     Matcher delimiter = DELIMITER.matcher(text);
     if (delimiter.matches()) {
       inDelimiterBlock = !delimiter.group(1).equals(";");
-      out.write(line, 0, lineLength);
+      out.write(lines.bytes(), 0, lines.length());
     } else if (text.regionMatches(true, 0, "CREATE DATABASE ", 0, 16)) {
       createDatabaseLine(text);
     } else if (text.regionMatches(true, 0, "USE ", 0, 4)) {
@@ -206,7 +206,7 @@ final class StagingScript {
       if (text.startsWith(COMPLETED)) {
         completed = true;
       }
-      out.write(line, 0, lineLength);
+      out.write(lines.bytes(), 0, lines.length());
     }
     return true;
   }
@@ -269,7 +269,7 @@ final class StagingScript {
       return;
     }
     out.write(("USE " + quotedStaging + ";").getBytes(StandardCharsets.ISO_8859_1));
-    if (line[lineLength - 1] == '\n') {
+    if (lines.bytes()[lines.length() - 1] == '\n') {
       out.write('\n');
     }
     headerRead = true;
@@ -279,17 +279,20 @@ final class StagingScript {
   private void leaveOut(String what) throws IOException {
     String replacement = "-- osbackup restore: " + what + " left out, loading into staging";
     out.write(replacement.getBytes(StandardCharsets.US_ASCII));
-    if (line[lineLength - 1] == '\n') {
+    if (lines.bytes()[lines.length() - 1] == '\n') {
       out.write('\n');
     }
   }
 
   /** A view definition, read whole (they are bounded), with the database name retargeted. */
   private void viewLine() throws IOException {
-    ByteArrayOutputStream whole = new ByteArrayOutputStream(lineLength);
-    whole.write(line, 0, lineLength);
-    if (line[lineLength - 1] != '\n') {
-      readRestOfLine(whole, MAX_VIEW_LINE, "view definition");
+    ByteArrayOutputStream whole = new ByteArrayOutputStream(lines.length());
+    whole.write(lines.bytes(), 0, lines.length());
+    if (lines.bytes()[lines.length() - 1] != '\n') {
+      if (!lines.appendRest(whole, MAX_VIEW_LINE)) {
+        throw new ScriptFormatException(
+            "the view definition on line " + lineNumber + " is longer than " + MAX_VIEW_LINE + " bytes");
+      }
     }
     String text = latin1(whole.toByteArray());
     if (text.contains(viewQualifierFrom)) {
@@ -308,7 +311,7 @@ final class StagingScript {
   }
 
   private void continueTrigger(int kind) throws IOException {
-    triggerHeader.write(line, 0, lineLength);
+    triggerHeader.write(lines.bytes(), 0, lines.length());
     String text = latin1(triggerHeader.toByteArray());
     String rewritten = unqualifiedTrigger(text, triggerLine);
     if (rewritten == null) {
@@ -326,7 +329,7 @@ final class StagingScript {
     out.write(rewritten.getBytes(StandardCharsets.ISO_8859_1));
     triggerHeader = null;
     if (kind == LONG) {
-      copyRestOfLine();
+      lines.copyRest(out);
     }
   }
 
@@ -556,11 +559,11 @@ final class StagingScript {
   // ---- helpers ----
 
   private boolean startsWith(String prefix) {
-    if (lineLength < prefix.length()) {
+    if (lines.length() < prefix.length()) {
       return false;
     }
     for (int k = 0; k < prefix.length(); k++) {
-      if (line[k] != prefix.charAt(k)) {
+      if (lines.bytes()[k] != prefix.charAt(k)) {
         return false;
       }
     }
@@ -569,8 +572,8 @@ final class StagingScript {
 
   /** The current line without its newline, bytes as ISO-8859-1. */
   private String text() {
-    int end = lineLength > 0 && line[lineLength - 1] == '\n' ? lineLength - 1 : lineLength;
-    return new String(line, 0, end, StandardCharsets.ISO_8859_1);
+    int end = lines.length() > 0 && lines.bytes()[lines.length() - 1] == '\n' ? lines.length() - 1 : lines.length();
+    return new String(lines.bytes(), 0, end, StandardCharsets.ISO_8859_1);
   }
 
   /** {@code `name`} with backticks doubled, as mariadb-dump quotes names. */
@@ -593,93 +596,6 @@ final class StagingScript {
   private static String shown(String latin1) {
     String text = utf8(latin1).strip();
     return text.length() > 200 ? text.substring(0, 200) + "..." : text;
-  }
-
-  // ---- line reading ----
-
-  private static final int EOF = 0;
-  private static final int COMPLETE = 1;
-  private static final int LONG = 2;
-  private static final int PARTIAL = 3;
-
-  /** Reads up to {@link #LINE_START} bytes of the next line into {@link #line}. */
-  private int readLineStart() throws IOException {
-    lineLength = 0;
-    while (true) {
-      if (pos == limit && !fill()) {
-        return lineLength == 0 ? EOF : PARTIAL;
-      }
-      int end = Math.min(limit, pos + (LINE_START - lineLength));
-      int newline = indexOfNewline(buf, pos, end);
-      int stop = newline < 0 ? end : newline + 1;
-      System.arraycopy(buf, pos, line, lineLength, stop - pos);
-      lineLength += stop - pos;
-      pos = stop;
-      if (newline >= 0) {
-        return COMPLETE;
-      }
-      if (lineLength == LINE_START) {
-        return LONG;
-      }
-    }
-  }
-
-  /** Copies the rest of a long line, newline included, to the output. */
-  private void copyRestOfLine() throws IOException {
-    while (true) {
-      if (pos == limit && !fill()) {
-        return;
-      }
-      int newline = indexOfNewline(buf, pos, limit);
-      int stop = newline < 0 ? limit : newline + 1;
-      out.write(buf, pos, stop - pos);
-      pos = stop;
-      if (newline >= 0) {
-        return;
-      }
-    }
-  }
-
-  /** Appends the rest of a long line, newline included, to {@code to}, up to {@code max} bytes. */
-  private void readRestOfLine(ByteArrayOutputStream to, int max, String what) throws IOException {
-    while (true) {
-      if (pos == limit && !fill()) {
-        return;
-      }
-      int newline = indexOfNewline(buf, pos, limit);
-      int stop = newline < 0 ? limit : newline + 1;
-      to.write(buf, pos, stop - pos);
-      pos = stop;
-      if (to.size() > max) {
-        throw new ScriptFormatException(
-            "the " + what + " on line " + lineNumber + " is longer than " + max + " bytes");
-      }
-      if (newline >= 0) {
-        return;
-      }
-    }
-  }
-
-  private static int indexOfNewline(byte[] bytes, int from, int to) {
-    for (int k = from; k < to; k++) {
-      if (bytes[k] == '\n') {
-        return k;
-      }
-    }
-    return -1;
-  }
-
-  private boolean fill() throws IOException {
-    int n = in.read(buf, 0, buf.length);
-    while (n == 0) {
-      n = in.read(buf, 0, buf.length);
-    }
-    if (n < 0) {
-      return false;
-    }
-    pos = 0;
-    limit = n;
-    return true;
   }
 
   @Override

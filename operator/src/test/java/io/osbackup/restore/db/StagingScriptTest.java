@@ -157,6 +157,18 @@ DELIMITER ;
   }
 
   @Test
+  void aViewDefinitionLongerThanItsBoundStopsTheLoad() {
+    String hugeView =
+        "/*!50001 VIEW `w` AS select '" + "x".repeat(StagingScript.MAX_VIEW_LINE) + "' AS `a` */;\n";
+    String before = HEADER + CREATE + "USE `keystone`;\n";
+    long viewLine = before.lines().count() + 1;
+    assertThatThrownBy(() -> rewrite(before + hugeView + "-- Dump completed\n", "keystone"))
+        .isInstanceOf(ScriptFormatException.class)
+        .hasMessage("the view definition on line " + viewLine + " is longer than " + StagingScript.MAX_VIEW_LINE
+            + " bytes");
+  }
+
+  @Test
   void aScriptWithoutItsLastLineIsCutShort() {
     String script = HEADER + CREATE + BODY;
     String cut = script.substring(0, script.indexOf("-- Dump completed"));
