@@ -69,32 +69,8 @@ public final class DumpBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    Path work = Path.of("bench", "work");
-    int instances = 104_000;
-    int runs = 3;
-    List<String> scenarios = ALL_SCENARIOS;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--work" -> work = Path.of(args[++i]);
-        case "--instances" -> instances = Integer.parseInt(args[++i]);
-        case "--runs" -> runs = Integer.parseInt(args[++i]);
-        case "--scenarios" -> scenarios = List.of(args[++i].split(","));
-        default -> {
-          System.err.println(
-              "usage: DumpBenchmark [--work bench/work] [--instances 104000] [--runs 3]"
-                  + " [--scenarios "
-                  + String.join(",", ALL_SCENARIOS)
-                  + "]");
-          System.exit(2);
-        }
-      }
-    }
-    for (String s : scenarios) {
-      if (!ALL_SCENARIOS.contains(s)) {
-        throw new IllegalArgumentException("unknown scenario " + s + ": use " + ALL_SCENARIOS);
-      }
-    }
-    new DumpBenchmark(work.toAbsolutePath(), instances, runs, scenarios).run();
+    BenchOptions options = BenchOptions.parse("DumpBenchmark", args, 3, ALL_SCENARIOS, ALL_SCENARIOS);
+    new DumpBenchmark(options.work, options.instances, options.runs, options.scenarios).run();
     System.exit(0);
   }
 

@@ -124,32 +124,8 @@ public final class RestoreBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    Path work = Path.of("bench", "work");
-    int instances = 104_000;
-    int runs = 2;
-    List<String> scenarios = DEFAULT_SCENARIOS;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--work" -> work = Path.of(args[++i]);
-        case "--instances" -> instances = Integer.parseInt(args[++i]);
-        case "--runs" -> runs = Integer.parseInt(args[++i]);
-        case "--scenarios" -> scenarios = List.of(args[++i].split(","));
-        default -> {
-          System.err.println(
-              "usage: RestoreBenchmark [--work bench/work] [--instances 104000] [--runs 2]"
-                  + " [--scenarios "
-                  + String.join(",", DEFAULT_SCENARIOS)
-                  + "] (also: agent-fresh-zstd, agent-replace-zstd)");
-          System.exit(2);
-        }
-      }
-    }
-    for (String s : scenarios) {
-      if (!ALL_SCENARIOS.contains(s)) {
-        throw new IllegalArgumentException("unknown scenario " + s + ": use " + ALL_SCENARIOS);
-      }
-    }
-    new RestoreBenchmark(work.toAbsolutePath(), instances, runs, scenarios).run();
+    BenchOptions options = BenchOptions.parse("RestoreBenchmark", args, 2, DEFAULT_SCENARIOS, ALL_SCENARIOS);
+    new RestoreBenchmark(options.work, options.instances, options.runs, options.scenarios).run();
     System.exit(0);
   }
 
