@@ -332,19 +332,16 @@ public final class RestoreBenchmark {
         gzip
             ? "set -o pipefail; zcat " + quote(gzipFile) + " | " + clientCommand(target.server())
             : clientCommand(target.server()) + " < " + quote(dumpFile);
-    DumpBenchmark.awaitQuietMachine();
-    double load = loadAverage();
-    TimedCommand.Cost cost =
-        TimedCommand.run(
+    Measured measured =
+        measure(
             List.of("/bin/bash", "-c", pipeline),
             Map.of(),
             null,
             runDir.resolve(scenario + "-" + run + ".log"),
-            target.server().pid(),
-            DumpBenchmark.storePids());
+            target.server().pid());
     check(target, null);
     loaded = target;
-    return new Sample(run, cost, Files.size(gzip ? gzipFile : dumpFile), load, null);
+    return new Sample(run, measured.cost(), Files.size(gzip ? gzipFile : dumpFile), measured.load(), null);
   }
 
   /**
@@ -365,31 +362,17 @@ public final class RestoreBenchmark {
     String stamp = LocalDateTime.now().format(STAMP);
     String jobName = "restore-" + scenario + "-" + run;
     String reportKey = "bench/restores/" + jobName + ".json";
-    RestorePlan plan =
-        new RestorePlan(
-            jobName,
-            "bench",
-            "restore-bench-" + backup.compression(),
-            reportKey,
-            storeOfPlan(),
-            RestorePlan.RESTORE,
-            stamp,
-            items(backup, target.server()),
-            List.of());
-    Map<String, String> env = agentEnvironment();
-    env.put(RestorePlan.ENV, json.writeValueAsString(plan));
+    Map<String, String> env =
+        agentEnvironment(jobName, reportKey, RestorePlan.RESTORE, stamp, backup, items(backup, target.server()));
     env.put(DatabaseRestore.CLIENT_COMMAND_ENV, "/usr/bin/mariadb");
     Path log = runDir.resolve(scenario + "-" + run + ".log");
-    DumpBenchmark.awaitQuietMachine();
-    double load = loadAverage();
-    TimedCommand.Cost cost =
-        TimedCommand.run(
+    Measured measured =
+        measure(
             agentCommand(),
             env,
             runDir.resolve(scenario + "-" + run + ".out"),
             log,
-            target.server().pid(),
-            DumpBenchmark.storePids());
+            target.server().pid());
     requireSucceeded(reportKey, log);
     check(target, replace ? "orig_" + stamp.replace('-', '_') : null);
     if (replace) {
@@ -397,7 +380,7 @@ public final class RestoreBenchmark {
     } else {
       loaded = target;
     }
-    return new Sample(run, cost, backup.storedBytes(), load, phases(log));
+    return new Sample(run, measured.cost(), backup.storedBytes(), measured.load(), phases(log));
   }
 
   /**
@@ -407,6 +390,18 @@ public final class RestoreBenchmark {
   private Sample agentVerify(String scenario, int run, Backup backup) throws IOException {
     String jobName = "verify-" + run;
     String reportKey = "bench/restores/" + jobName + ".json";
+    Map<String, String> env = agentEnvironment(
+        jobName, reportKey, RestorePlan.VERIFY, LocalDateTime.now().format(STAMP), backup, items(backup, source));
+    Path log = runDir.resolve(scenario + "-" + run + ".log");
+    Measured measured = measure(agentCommand(), env, runDir.resolve(scenario + "-" + run + ".out"), log, source.pid());
+    requireSucceeded(reportKey, log);
+    return new Sample(run, measured.cost(), backup.storedBytes(), measured.load(), null);
+  }
+
+  /** The environment of an agent run: its plan for {@code backup}'s {@code items}, in {@code mode}. */
+  private Map<String, String> agentEnvironment(
+      String jobName, String reportKey, String mode, String stamp, Backup backup, List<RestorePlan.DatabaseItem> items)
+      throws IOException {
     RestorePlan plan =
         new RestorePlan(
             jobName,
@@ -414,40 +409,38 @@ public final class RestoreBenchmark {
             "restore-bench-" + backup.compression(),
             reportKey,
             storeOfPlan(),
-            RestorePlan.VERIFY,
-            LocalDateTime.now().format(STAMP),
-            items(backup, source),
+            mode,
+            stamp,
+            items,
             List.of());
     Map<String, String> env = agentEnvironment();
     env.put(RestorePlan.ENV, json.writeValueAsString(plan));
-    Path log = runDir.resolve(scenario + "-" + run + ".log");
+    return env;
+  }
+
+  /** What one measured command cost, and the load average just before it. */
+  private record Measured(TimedCommand.Cost cost, double load) {}
+
+  /**
+   * Runs {@code command} once the machine is quiet, counting the CPU of {@code serverPid} and of the S3 server too.
+   */
+  private Measured measure(List<String> command, Map<String, String> env, Path out, Path log, long serverPid)
+      throws IOException {
     DumpBenchmark.awaitQuietMachine();
     double load = loadAverage();
-    TimedCommand.Cost cost =
-        TimedCommand.run(
-            agentCommand(),
-            env,
-            runDir.resolve(scenario + "-" + run + ".out"),
-            log,
-            source.pid(),
-            DumpBenchmark.storePids());
-    requireSucceeded(reportKey, log);
-    return new Sample(run, cost, backup.storedBytes(), load, null);
+    return new Measured(TimedCommand.run(command, env, out, log, serverPid, DumpBenchmark.storePids()), load);
   }
 
   /** {@code gzip -dc dump.sql.gz > /dev/null}: what inflating the whole dump costs by itself. */
   private Sample gunzip(int run) throws IOException {
-    DumpBenchmark.awaitQuietMachine();
-    double load = loadAverage();
-    TimedCommand.Cost cost =
-        TimedCommand.run(
+    Measured measured =
+        measure(
             List.of("gzip", "-dc", gzipFile.toString()),
             Map.of(),
             null,
             runDir.resolve("gunzip-" + run + ".log"),
-            source.pid(),
-            DumpBenchmark.storePids());
-    return new Sample(run, cost, Files.size(gzipFile), load, null);
+            source.pid());
+    return new Sample(run, measured.cost(), Files.size(gzipFile), measured.load(), null);
   }
 
   private List<RestorePlan.DatabaseItem> items(Backup backup, CachedMariaDb server) {
