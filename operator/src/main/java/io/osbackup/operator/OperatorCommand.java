@@ -59,8 +59,9 @@ public final class OperatorCommand implements Callable<Integer> {
       names = "--denied-host-path",
       split = ",",
       description =
-          "Node paths no files target may read (with everything below them). Default: kubelet, container runtime"
-              + " and etcd state, cluster PKI, /proc, /sys, /dev, /run, /root, /home and similar.")
+          "More node paths no files target may read (with everything below them), on top of the built-in list,"
+              + " which always applies: kubelet, container runtime and etcd state, cluster PKI, password hashes, SSH"
+              + " host keys, /proc, /sys, /dev, /run, /root, /home and similar.")
   List<String> deniedHostPaths;
 
   @Option(

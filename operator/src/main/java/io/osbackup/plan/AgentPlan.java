@@ -68,14 +68,28 @@ public record AgentPlan(
    * @param exclude absolute paths (with everything below them) or glob patterns matched against file names
    * @param volume true for a PersistentVolumeClaim target, whose paths are inside the volume, so that {@code /} (the
    *     whole volume) is allowed; null for a node
+   * @param excluded denied node subtrees ({@link DeniedPaths}) inside the paths, left out by the planner; the agent
+   *     leaves out these and the built-in ones, and refuses a path inside any of them
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Files(
-      String target, String node, String hostRoot, List<String> paths, List<String> exclude, Boolean volume) {
+      String target,
+      String node,
+      String hostRoot,
+      List<String> paths,
+      List<String> exclude,
+      Boolean volume,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> excluded) {
 
     /** A files target on a node. */
     public Files(String target, String node, String hostRoot, List<String> paths, List<String> exclude) {
-      this(target, node, hostRoot, paths, exclude, null);
+      this(target, node, hostRoot, paths, exclude, null, null);
+    }
+
+    /** A files target on a node or a volume, with nothing denied but the built-in subtrees. */
+    public Files(
+        String target, String node, String hostRoot, List<String> paths, List<String> exclude, Boolean volume) {
+      this(target, node, hostRoot, paths, exclude, volume, null);
     }
 
     /** Whether this is a volume target (not named isVolume: Jackson would take it for the property). */

@@ -220,7 +220,10 @@ public final class BackupJobs {
             AgentPlan.HOST_ROOT,
             files.getPaths(),
             files.getExclude(),
-            files.getVolume() != null ? Boolean.TRUE : null));
+            files.getVolume() != null ? Boolean.TRUE : null,
+            files.getVolume() != null || task.getExcluded() == null || task.getExcluded().isEmpty()
+                ? null
+                : List.copyOf(task.getExcluded())));
   }
 
   static DatabaseTarget databaseTarget(RunPlan plan, String name) {

@@ -143,33 +143,21 @@ public final class RunPlanner {
                   + " ask the cluster admin to add it to the operator's --allowed-agent-image list",
               false));
     }
+    DeniedPaths denied = rules.denied();
+    Map<String, List<String>> excluded = new java.util.HashMap<>();
     for (FilesTarget files : spec.getFiles()) {
       if (files.getVolume() != null) {
         continue;
       }
+      java.util.LinkedHashSet<String> left = new java.util.LinkedHashSet<>();
       for (String path : files.getPaths()) {
-        String trimmed = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        boolean plain = !(trimmed + "/").matches(".*(/\\.{1,2}/|//).*");
-        String denied = !plain || trimmed.equals("/") ? path : rules.deniedPrefix(trimmed);
-        if (denied != null) {
-          return Result.of(
-              new PlanProblem(
-                  "HostPathNotAllowed",
-                  "BackupPolicy '"
-                      + policyName
-                      + "' spec.files["
-                      + files.getName()
-                      + "].paths has "
-                      + path
-                      + (denied.equals(path)
-                          ? (trimmed.equals("/")
-                              ? ", the whole node"
-                              : ", which is not a plain absolute path (no '.', '..' or '//')")
-                          : ", which is below " + denied + ": the operator never reads it from nodes")
-                      + ": list the service directories to back up, for example /etc/nova",
-                  false));
+        Optional<PlanProblem> refused = refusedPath(policyName, files.getName(), path, denied);
+        if (refused.isPresent()) {
+          return Result.of(refused.get());
         }
+        denied.inside(path).forEach(s -> left.add(s.path()));
       }
+      excluded.put(files.getName(), List.copyOf(left));
     }
 
     String backupId = backupId(run, policyName);
@@ -202,6 +190,8 @@ public final class RunPlanner {
       for (Node node : matching) {
         String name = node.getMetadata().getName();
         RunTask task = task(JobNames.files(runName, files.getName(), name), "files", files.getName(), name);
+        List<String> left = excluded.getOrDefault(files.getName(), List.of());
+        task.setExcluded(left.isEmpty() ? null : left);
         if (!isReady(node)) {
           // No Job for it: a pod pinned to a NotReady node would only wait for its deadline.
           task.setPhase(TaskPhase.Failed);
@@ -241,6 +231,46 @@ public final class RunPlanner {
         JobNames.hash(uid != null ? uid : run.getMetadata().getNamespace() + "/" + name + "/" + created)
             .substring(0, 6);
     return policy + "-" + ID_TIME.format(at) + "-" + suffix;
+  }
+
+  /**
+   * Why {@code path} of files target {@code target} may not be read from nodes: it is not plain, it is the node's
+   * root, or it is or lies inside a denied subtree. A path that merely holds denied subtrees is read without them.
+   */
+  private static Optional<PlanProblem> refusedPath(String policy, String target, String path, DeniedPaths denied) {
+    String trimmed = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    boolean plain = trimmed.startsWith("/") && !(trimmed + "/").matches(".*(/\\.{1,2}/|//).*");
+    String why;
+    if (trimmed.equals("/")) {
+      why = ", the whole node, which holds the keys of Kubernetes and of the OS";
+    } else if (!plain) {
+      why = ", which is not a plain absolute path (no '.', '..' or '//')";
+    } else {
+      Optional<DeniedPaths.Subtree> covering = denied.covering(trimmed);
+      if (covering.isEmpty()) {
+        return Optional.empty();
+      }
+      DeniedPaths.Subtree subtree = covering.get();
+      why =
+          (subtree.path().equals(trimmed) ? ", which is " : subtree.glob() ? ", which matches " : ", which is inside ")
+              + subtree.path()
+              + " ("
+              + subtree.why()
+              + "): the operator never reads it from nodes";
+    }
+    return Optional.of(
+        new PlanProblem(
+            "HostPathNotAllowed",
+            "BackupPolicy '"
+                + policy
+                + "' spec.files["
+                + target
+                + "].paths has "
+                + path
+                + why
+                + ". List the service directories to back up, for example /etc/nova; a directory that holds denied"
+                + " subtrees (such as /etc) is backed up without them",
+            false));
   }
 
   /** Whether the Node's Ready condition is True. */

@@ -255,6 +255,77 @@ class BackupJobsTest {
   }
 
   @Test
+  void aPathInsideADeniedSubtreeIsRefusedNamingTheSubtreeAndTheFix() {
+    BackupPolicy policy = policy();
+    policy.getSpec().getFiles().get(0).setPaths(List.of("/etc/nova", "/etc/kubernetes/pki"));
+    var result = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), List.of(), BackupJobsTest::secret);
+    assertThat(result.problem().reason()).isEqualTo("HostPathNotAllowed");
+    assertThat(result.problem().message())
+        .contains("spec.files[nova-config].paths has /etc/kubernetes/pki, which is inside /etc/kubernetes"
+            + " (Kubernetes PKI and kubeconfigs)")
+        .contains("for example /etc/nova");
+  }
+
+  @Test
+  void aPathHoldingDeniedSubtreesIsBackedUpWithoutThemAndTheRunSaysWhich() {
+    BackupPolicy policy = policy();
+    policy.getSpec().getFiles().get(0).setPaths(List.of("/etc", "/var/lib"));
+    var nodes = List.of(node("compute-1", "compute", true));
+    var result = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
+
+    assertThat(result.problem()).isNull();
+    RunTask task =
+        result.tasks().stream().filter(t -> "compute-1".equals(t.getNode())).findFirst().orElseThrow();
+    assertThat(task.getExcluded())
+        .contains("/etc/kubernetes", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d",
+            "/etc/ssh/ssh_host_*_key", "/etc/cni", "/var/lib/kubelet", "/var/lib/etcd", "/var/lib/containerd",
+            "/var/lib/docker", "/var/lib/cni")
+        .doesNotContain("/proc", "/var/run", "/var/log/pods");
+    BackupRun run = run();
+    BackupRunStatus status = new BackupRunStatus();
+    status.setBackupId(result.backupId());
+    status.setFolder(result.folder());
+    status.setPlan(result.plan());
+    status.setTasks(result.tasks());
+    run.setStatus(status);
+    assertThat(BackupJobs.agentPlan(run, task).files().excluded()).isEqualTo(task.getExcluded());
+    assertThat(result.tasks()).filteredOn(t -> "glance-images".equals(t.getTarget()))
+        .allSatisfy(t -> assertThat(t.getExcluded()).isNullOrEmpty());
+  }
+
+  @Test
+  void varIsAcceptedWithoutRuntimeStateButTheNodesRootIsNot() {
+    var nodes = List.of(node("compute-1", "compute", true));
+    BackupPolicy policy = policy();
+    policy.getSpec().getFiles().get(0).setPaths(List.of("/var"));
+    var var = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
+    assertThat(var.problem()).isNull();
+    assertThat(var.tasks().get(1).getExcluded()).contains("/var/run", "/var/lib/kubelet", "/var/log/pods");
+
+    policy.getSpec().getFiles().get(0).setPaths(List.of("/"));
+    var root = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
+    assertThat(root.problem().reason()).isEqualTo("HostPathNotAllowed");
+    assertThat(root.problem().message()).contains("/, the whole node");
+  }
+
+  @Test
+  void theOperatorsOwnDeniedPathsAddToTheBuiltInOnes() {
+    var nodes = List.of(node("compute-1", "compute", true));
+    PlanRules rules = new PlanRules(List.of("/srv/vault"), java.util.Set.of());
+    BackupPolicy policy = policy();
+    policy.getSpec().getFiles().get(0).setPaths(List.of("/srv", "/etc"));
+    var srv = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret, rules,
+        "osbackup:test");
+    assertThat(srv.problem()).isNull();
+    assertThat(srv.tasks().get(1).getExcluded()).contains("/srv/vault", "/etc/kubernetes");
+
+    policy.getSpec().getFiles().get(0).setPaths(List.of("/srv/vault/keys"));
+    var inside = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret,
+        rules, "osbackup:test");
+    assertThat(inside.problem().message()).contains("inside /srv/vault (denied by the operator's --denied-host-path)");
+  }
+
+  @Test
   void aPolicyCannotPickItsOwnAgentImageUnlessTheOperatorAllowsIt() {
     BackupPolicy policy = policy();
     policy.getSpec().getJob().setImage("evil.example/agent:1");

@@ -2,6 +2,7 @@ package io.osbackup.agent.files;
 
 import io.osbackup.agent.MountTable;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.plan.DeniedPaths;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.BackupLayout;
@@ -26,6 +27,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -105,7 +107,45 @@ public final class FilesBackup {
             "files.paths[" + i + "] must name a directory or file below /, not '" + path + "'");
       }
     }
+    if (files.excluded() != null) {
+      for (int i = 0; i < files.excluded().size(); i++) {
+        String path = files.excluded().get(i);
+        if (path == null || !path.startsWith("/")) {
+          throw new IllegalArgumentException(
+              "files.excluded[" + i + "] must be an absolute path: '" + path + "'");
+        }
+      }
+    }
+    if (!files.targetsVolume()) {
+      DeniedPaths denied = denied(files);
+      for (int i = 0; i < files.paths().size(); i++) {
+        String path = files.paths().get(i);
+        Optional<DeniedPaths.Subtree> covering = denied.covering(path);
+        if (covering.isPresent()) {
+          throw new IllegalArgumentException(
+              "files.paths["
+                  + i
+                  + "] "
+                  + path
+                  + " is "
+                  + (covering.get().path().equals(Path.of(path).normalize().toString())
+                      ? "denied"
+                      : "inside the denied " + covering.get().path())
+                  + " ("
+                  + covering.get().why()
+                  + "): the operator never reads it from nodes, whatever the plan says");
+        }
+      }
+    }
     Excludes.of(files.exclude());
+  }
+
+  /**
+   * The subtrees the agent never reads on a node: the built-in ones, whatever the plan says, and those the planner
+   * left out.
+   */
+  private static DeniedPaths denied(AgentPlan.Files files) {
+    return DeniedPaths.builtInAnd(files.excluded(), "left out by the operator's plan");
   }
 
   /**
@@ -145,6 +185,7 @@ public final class FilesBackup {
     private final AgentPlan.Files files;
     private final String hostRoot;
     private final Excludes excludes;
+    private final DeniedPaths denied;
     private final TarArchiveOutputStream tar;
     private final Set<String> written = new HashSet<>();
     private final byte[] buffer = new byte[BUFFER];
@@ -154,6 +195,7 @@ public final class FilesBackup {
       this.files = files;
       this.hostRoot = files.hostRoot() == null ? AgentPlan.HOST_ROOT : files.hostRoot();
       this.excludes = Excludes.of(files.exclude());
+      this.denied = files.targetsVolume() ? null : denied(files);
       this.tar = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name());
       tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
       tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
@@ -310,7 +352,7 @@ public final class FilesBackup {
       children.sort(null);
       for (String child : children) {
         Path childNode = nodePath.resolve(child);
-        if (excludes.excludes(childNode)) {
+        if (excludes.excludes(childNode) || deniedLeftOut(childNode)) {
           continue;
         }
         Path childLocal = local.resolve(child);
@@ -325,6 +367,25 @@ public final class FilesBackup {
         }
         tree(childNode, childLocal, childMeta);
       }
+    }
+
+    /** True, with a note, when {@code nodePath} is a denied subtree the agent never reads. */
+    private boolean deniedLeftOut(Path nodePath) {
+      if (denied == null) {
+        return false;
+      }
+      Optional<DeniedPaths.Subtree> covering = denied.covering(nodePath.toString());
+      covering.ifPresent(
+          s ->
+              notes.accept(
+                  "left out "
+                      + nodePath
+                      + " on node "
+                      + files.node()
+                      + ": the operator never reads it ("
+                      + s.why()
+                      + ")"));
+      return covering.isPresent();
     }
 
     private void symlink(Path nodePath, Path local, Meta meta) throws IOException {

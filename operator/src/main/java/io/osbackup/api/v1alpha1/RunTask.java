@@ -30,6 +30,12 @@ public class RunTask {
           + " it skipped.")
   private java.util.List<String> warnings;
 
+  @JsonPropertyDescription(
+      "Node subtrees inside the target's paths that are left out of its archive because the operator never reads"
+          + " them (Kubernetes and OS secrets, other pods' data; see docs/backup-runs.md), for example /etc/kubernetes"
+          + " for a target listing /etc.")
+  private java.util.List<String> excluded;
+
   @JsonPropertyDescription("When the Job was created (RFC 3339).")
   private String startTime;
 

@@ -391,6 +391,99 @@ class FilesBackupTest {
                 + " bytes expected, 3 read): padded with zeros");
   }
 
+  /** A node's /etc with the keys of Kubernetes and of the OS next to a service's configuration. */
+  private void nodeSecrets() throws IOException {
+    Path pki = Files.createDirectories(node.resolve("etc/kubernetes/pki"));
+    file(pki.resolve("ca.key"), "-----BEGIN PRIVATE KEY-----\n", "rw-------");
+    file(node.resolve("etc/kubernetes/admin.conf"), "apiVersion: v1\n", "rw-------");
+    file(node.resolve("etc/shadow"), "root:$6$hash:19000::::::\n", "rw-r-----");
+    file(node.resolve("etc/shadow-"), "root:$6$old:19000::::::\n", "rw-r-----");
+    file(node.resolve("etc/gshadow"), "root:*::\n", "rw-r-----");
+    file(node.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n", "rw-r--r--");
+    Path ssh = Files.createDirectories(node.resolve("etc/ssh"));
+    file(ssh.resolve("ssh_host_ed25519_key"), "-----BEGIN OPENSSH PRIVATE KEY-----\n", "rw-------");
+    file(ssh.resolve("ssh_host_ed25519_key.pub"), "ssh-ed25519 AAAA\n", "rw-r--r--");
+    file(ssh.resolve("sshd_config"), "PermitRootLogin no\n", "rw-r--r--");
+    Path kubelet = Files.createDirectories(node.resolve("var/lib/kubelet/pods/uid/volumes"));
+    file(kubelet.resolve("token"), "eyJhbGciOi\n", "rw-------");
+    Path etcd = Files.createDirectories(node.resolve("var/lib/etcd/member"));
+    file(etcd.resolve("db"), "etcd\n", "rw-------");
+  }
+
+  @Test
+  void aWholeEtcLeavesOutTheNodesKeysAndSaysSo() throws Exception {
+    nodeSecrets();
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    AgentPlan.Files etc =
+        new AgentPlan.Files("node-config", "compute-07", "/host", List.of("/etc", "/var/lib"), List.of());
+
+    backup().write(etc, tar);
+
+    Map<String, String> archived = contents(tar);
+    assertThat(archived)
+        .containsKeys("etc/nova/nova.conf", "etc/passwd", "etc/ssh/sshd_config",
+            "etc/ssh/ssh_host_ed25519_key.pub", "var/lib/nova/state.json");
+    assertThat(archived.keySet())
+        .noneMatch(name -> name.startsWith("etc/kubernetes"))
+        .noneMatch(name -> name.startsWith("etc/shadow") || name.startsWith("etc/gshadow"))
+        .doesNotContain("etc/ssh/ssh_host_ed25519_key")
+        .noneMatch(name -> name.startsWith("var/lib/kubelet") || name.startsWith("var/lib/etcd"));
+    assertThat(names(tar)).noneMatch(name -> name.startsWith("etc/kubernetes"));
+    assertThat(notes)
+        .contains(
+            "left out /etc/kubernetes on node compute-07: the operator never reads it (Kubernetes PKI and"
+                + " kubeconfigs)",
+            "left out /etc/shadow on node compute-07: the operator never reads it (password hashes)",
+            "left out /var/lib/kubelet on node compute-07: the operator never reads it (kubelet state: every pod's"
+                + " Secrets and service account tokens)");
+  }
+
+  @Test
+  void theAgentRefusesADeniedPathEvenWhenItsPlanListsIt() throws Exception {
+    nodeSecrets();
+    for (String path :
+        List.of("/etc/kubernetes/pki", "/etc/kubernetes", "/etc/shadow", "/var/lib/kubelet/pods",
+            "/etc/ssh/ssh_host_ed25519_key", "/proc/1")) {
+      AgentPlan.Files files =
+          new AgentPlan.Files("node-config", "compute-07", "/host", List.of("/etc/nova", path), List.of());
+      ByteArrayOutputStream tar = new ByteArrayOutputStream();
+
+      assertThatThrownBy(() -> backup().write(files, tar))
+          .as(path)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("files.paths[1] " + path + " is")
+          .hasMessageContaining("never reads");
+      assertThat(tar.size()).as(path).isZero();
+    }
+  }
+
+  @Test
+  void theAgentAlsoLeavesOutWhatItsPlanExcludes() throws Exception {
+    Path site = Files.createDirectories(node.resolve("etc/nova/site-secrets"));
+    file(site.resolve("vault.token"), "hvs.x\n", "rw-------");
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    AgentPlan.Files files =
+        new AgentPlan.Files(
+            "nova-config", "compute-07", "/host", List.of("/etc/nova"), List.of(), null,
+            List.of("/etc/nova/site-secrets"));
+
+    backup().write(files, tar);
+
+    assertThat(contents(tar).keySet()).noneMatch(name -> name.startsWith("etc/nova/site-secrets"));
+    assertThat(notes).anyMatch(n -> n.startsWith("left out /etc/nova/site-secrets on node compute-07"));
+  }
+
+  private static List<String> names(ByteArrayOutputStream tar) throws IOException {
+    List<String> names = new ArrayList<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()))) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        names.add(e.getName());
+      }
+    }
+    return names;
+  }
+
   private static Map<String, String> contents(ByteArrayOutputStream tar) throws IOException {
     Map<String, String> contents = new TreeMap<>();
     try (TarArchiveInputStream in =
