@@ -6,6 +6,7 @@ import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.plan.DeniedPaths;
 import io.osbackup.restore.BackupFinder;
 import io.osbackup.restore.RestoreExecution;
 import io.osbackup.restore.RestorePlan;
@@ -135,6 +136,7 @@ public final class RestoreCommand implements Callable<Integer> {
     DatabaseLogin login = null;
     try {
       spec = spec();
+      checkRoot();
       if (spec.getDatabases() != null) {
         login = login();
       }
@@ -144,7 +146,8 @@ public final class RestoreCommand implements Callable<Integer> {
     }
     try (ObjectStore bucket = store.connect(env)) {
       Catalog.Backup backup = new BackupFinder(Catalog.of(bucket), store.prefix, namespace).byId(policy, backupId);
-      RestoreSelection.Result selection = RestoreSelection.select(backup.manifest(), spec, Map.of());
+      RestoreSelection.Result selection =
+          RestoreSelection.select(backup.manifest(), spec, Map.of(), RestoreSelection.Writer.BREAK_GLASS);
       if (!selection.ok()) {
         err.println("osbackup restore: " + option(selection.problem().message()));
         return 2;
@@ -246,6 +249,16 @@ public final class RestoreCommand implements Callable<Integer> {
           + " --files-target TARGET");
     }
     return spec;
+  }
+
+  /** Refuses a {@code --root} that is or lies inside a denied node path of this machine. */
+  private void checkRoot() {
+    String where = root.toAbsolutePath().normalize().toString();
+    DeniedPaths.builtIn().covering(where).ifPresent(subtree -> {
+      throw new IllegalArgumentException("--root " + root + (subtree.path().equals(where) ? " is denied ("
+          + subtree.why() + ")" : " is inside the denied " + subtree.path() + " (" + subtree.why() + ")")
+          + ": osbackup never writes denied node paths; mount the node's disk elsewhere, for example /mnt/node");
+    });
   }
 
   private DatabaseLogin login() throws IOException {

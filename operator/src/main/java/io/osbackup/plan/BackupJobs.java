@@ -49,6 +49,7 @@ public final class BackupJobs {
   static final String DATABASE_SECRET_VOLUME = "database-credentials";
   static final String HOST_VOLUME = "host";
   static final String TMP_VOLUME = "tmp";
+  static final String TMP_SIZE_LIMIT = "32Mi";
 
   private BackupJobs() {}
 
@@ -80,7 +81,7 @@ public final class BackupJobs {
     List<VolumeMount> mounts = new ArrayList<>();
     volumes.add(secretVolume(STORE_SECRET_VOLUME, plan.getS3().getCredentialsSecret().getName()));
     mounts.add(mount(STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
-    volumes.add(new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi")).endEmptyDir().build());
+    volumes.add(tmpVolume());
     mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());
 
     List<Toleration> tolerations = new ArrayList<>(settings.getTolerations());
@@ -298,6 +299,21 @@ public final class BackupJobs {
         .withNewCapabilities()
         .withDrop("ALL")
         .endCapabilities()
+        .build();
+  }
+
+  /**
+   * The agent's /tmp: in memory, so the database login file written there never reaches the node's disk, and small,
+   * since only that file, the JVM's perf data and zstd-jni's native library (about 1 MiB) land there; it counts
+   * against the container's memory limit.
+   */
+  static Volume tmpVolume() {
+    return new VolumeBuilder()
+        .withName(TMP_VOLUME)
+        .withNewEmptyDir()
+        .withMedium("Memory")
+        .withSizeLimit(new Quantity(TMP_SIZE_LIMIT))
+        .endEmptyDir()
         .build();
   }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -70,9 +69,7 @@ public final class RestoreJobs {
     List<VolumeMount> mounts = new ArrayList<>();
     volumes.add(BackupJobs.secretVolume(BackupJobs.STORE_SECRET_VOLUME, storeSecret));
     mounts.add(BackupJobs.mount(BackupJobs.STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
-    volumes.add(
-        new VolumeBuilder().withName(BackupJobs.TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi"))
-            .endEmptyDir().build());
+    volumes.add(BackupJobs.tmpVolume());
     mounts.add(new VolumeMountBuilder().withName(BackupJobs.TMP_VOLUME).withMountPath("/tmp").build());
     for (int i = 0; i < databaseSecrets.size(); i++) {
       String name = "database-" + i;
@@ -169,6 +166,16 @@ public final class RestoreJobs {
       }
     }
     Map<String, String> out = new LinkedHashMap<>();
+    for (String dir : wanted.keySet()) {
+      if ("/".equals(dir)) {
+        throw new IllegalArgumentException("a restore Job never mounts the node's / writable: restore the"
+            + " directories inside the top-level directories, or to a toPath");
+      }
+      DENIED.covering(dir).ifPresent(subtree -> {
+        throw new IllegalArgumentException("a restore Job never mounts " + dir + " writable: it is or lies inside the"
+            + " denied " + subtree.path() + " (" + subtree.why() + ")");
+      });
+    }
     for (String dir : new TreeSet<>(wanted.keySet())) {
       boolean covered = out.keySet().stream().anyMatch(outer -> !outer.equals(dir) && under(dir, outer));
       if (!covered) {
@@ -177,6 +184,9 @@ public final class RestoreJobs {
     }
     return out;
   }
+
+  /** Node subtrees no restore writes. */
+  private static final DeniedPaths DENIED = DeniedPaths.builtIn();
 
   private static boolean under(String path, String root) {
     return "/".equals(root) || path.startsWith(root + "/");

@@ -2,6 +2,7 @@ package io.osbackup.restore;
 
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.plan.DeniedPaths;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -93,6 +94,24 @@ public final class RestoreSelection {
    *     the run's copy of it) is known; a target without one can only be restored with {@code databases.into}
    */
   public static Result select(Manifest manifest, RestoreRequestSpec spec, Map<String, String> credentials) {
+    return select(manifest, spec, credentials, Writer.NODE_JOB);
+  }
+
+  /** Who writes the files: decides whether an in-place restore may need the node's {@code /} writable. */
+  public enum Writer {
+    /** A files Job on the node, which mounts the parent of every path it restores in place writable. */
+    NODE_JOB,
+    /** The break-glass CLI, writing below its {@code --root} with the rights of whoever runs it. */
+    BREAK_GLASS
+  }
+
+  /**
+   * Chooses the artifacts of {@code manifest} that {@code spec} asks for, to be written by {@code writer}.
+   *
+   * @param credentials as for {@link #select(Manifest, RestoreRequestSpec, Map)}
+   */
+  public static Result select(
+      Manifest manifest, RestoreRequestSpec spec, Map<String, String> credentials, Writer writer) {
     String id = manifest.backupId();
     List<DatabaseChoice> databases = new ArrayList<>();
     List<FilesChoice> files = new ArrayList<>();
@@ -109,7 +128,8 @@ public final class RestoreSelection {
             + " restore, or remove spec.files");
       }
       for (int i = 0; i < include.size(); i++) {
-        Optional<Problem> problem = selectFiles(manifest, include.get(i), "spec.files.include[" + i + "]", files);
+        Optional<Problem> problem =
+            selectFiles(manifest, include.get(i), "spec.files.include[" + i + "]", writer, files);
         if (problem.isPresent()) {
           return new Result(List.of(), List.of(), problem.get());
         }
@@ -221,7 +241,7 @@ public final class RestoreSelection {
   public static final String VOLUME_PREFIX = "pvc-";
 
   private static Optional<Problem> selectFiles(
-      Manifest manifest, RestoreRequestSpec.FilesSelection spec, String field, List<FilesChoice> out) {
+      Manifest manifest, RestoreRequestSpec.FilesSelection spec, String field, Writer writer, List<FilesChoice> out) {
     String id = manifest.backupId();
     List<Manifest.Entry> entries =
         manifest.artifacts().stream().filter(e -> "files".equals(e.kind())).toList();
@@ -250,6 +270,13 @@ public final class RestoreSelection {
         || spec.getToPath().endsWith("/..") || "/".equals(normalise(spec.getToPath())))) {
       return Optional.of(Problem.of("InvalidPath", field + ".toPath", field + ".toPath must be an absolute directory"
           + " other than / without '..': '" + spec.getToPath() + "'"));
+    }
+    String toPath = spec.getToPath() == null ? null : normalise(spec.getToPath());
+    Optional<DeniedPaths.Subtree> deniedTo = toPath == null ? Optional.empty() : DENIED.covering(toPath);
+    if (deniedTo.isPresent()) {
+      return Optional.of(Problem.of("HostPathNotAllowed", field + ".toPath", field + ".toPath " + toPath
+          + denial(toPath, deniedTo.get()) + ": osbackup never writes denied node paths; choose another directory,"
+          + " for example /var/tmp/osbackup-restore"));
     }
     for (Manifest.Entry e : chosen) {
       if (e.node() != null && e.node().startsWith(VOLUME_PREFIX) && spec.getToNode() == null) {
@@ -292,11 +319,68 @@ public final class RestoreSelection {
             + " whole volume '" + e.node().substring(VOLUME_PREFIX.length()) + "': list in " + field + ".paths the"
             + " directories below / to restore (its top-level entries), for example /images"));
       }
+      for (String path : paths) {
+        Optional<Problem> denied = deniedDestination(e, path, toPath, field, writer);
+        if (denied.isPresent()) {
+          return denied;
+        }
+      }
       String node = spec.getToNode() == null ? e.node() : spec.getToNode();
-      out.add(new FilesChoice(e, node, List.copyOf(new LinkedHashSet<>(paths)),
-          spec.getToPath() == null ? null : normalise(spec.getToPath())));
+      out.add(new FilesChoice(e, node, List.copyOf(new LinkedHashSet<>(paths)), toPath));
     }
     return Optional.empty();
+  }
+
+  /** The node subtrees no restore writes. */
+  private static final DeniedPaths DENIED = DeniedPaths.builtIn();
+
+  /**
+   * Why {@code path} of archive {@code e} may not be restored (to {@code toPath}, or in place when null): the archive's
+   * path is denied (a backup taken before denied subtrees were left out), its destination is or holds a denied
+   * subtree (the switch would move it aside), or, in place by a Job, its parent is the node's {@code /}.
+   */
+  private static Optional<Problem> deniedDestination(
+      Manifest.Entry e, String path, String toPath, String field, Writer writer) {
+    if (writer == Writer.BREAK_GLASS && e.node() != null && e.node().startsWith(VOLUME_PREFIX) && toPath == null) {
+      return Optional.empty(); // into the volume mounted at --root: its paths are not a node's
+    }
+    Optional<DeniedPaths.Subtree> archived = DENIED.covering(path);
+    if (archived.isPresent()) {
+      return Optional.of(Problem.of("HostPathNotAllowed", field + ".paths", field + ".paths: the archive's " + path
+          + denial(path, archived.get()) + ": osbackup never writes denied node paths, in place or elsewhere (the"
+          + " archive was taken before they were left out of backups); list other paths of the archive"));
+    }
+    String destination = toPath == null ? path : join(toPath, path);
+    String where = toPath == null ? field + ".paths" : field + ".toPath";
+    Optional<DeniedPaths.Subtree> covering = DENIED.covering(destination);
+    if (covering.isPresent()) {
+      return Optional.of(Problem.of("HostPathNotAllowed", where, where + ": restoring " + path + " to " + destination
+          + " would write " + destination + denial(destination, covering.get()) + ": osbackup never writes denied"
+          + " node paths; choose another toPath"));
+    }
+    List<DeniedPaths.Subtree> inside = DENIED.inside(destination);
+    if (!inside.isEmpty()) {
+      String moved = inside.stream().limit(3).map(DeniedPaths.Subtree::path).collect(Collectors.joining(", "))
+          + (inside.size() > 3 ? ", …" : "");
+      return Optional.of(Problem.of("HostPathNotAllowed", where, where + ": restoring " + path
+          + (toPath == null ? " in place" : " to " + destination) + " would move " + moved + " aside with it, and"
+          + " osbackup never writes denied node paths: "
+          + (toPath == null
+              ? "list the directories to restore in " + field + ".paths, for example /etc/nova, or set " + field
+                  + ".toPath to unpack the archive elsewhere"
+              : "choose another toPath")));
+    }
+    if (toPath == null && writer == Writer.NODE_JOB && destination.lastIndexOf('/') == 0) {
+      return Optional.of(Problem.of("HostPathNotAllowed", where, where + ": restoring " + path + " in place needs the"
+          + " node's / writable (the previous copy is renamed aside next to it), which a restore Job never mounts:"
+          + " set " + field + ".toPath, or list the directories inside " + path + " to restore"));
+    }
+    return Optional.empty();
+  }
+
+  private static String denial(String path, DeniedPaths.Subtree subtree) {
+    return (subtree.path().equals(path) ? " is denied (" : " is inside the denied " + subtree.path() + " (")
+        + subtree.why() + ")";
   }
 
   /** True when {@code path} is {@code root} or lies below it. */

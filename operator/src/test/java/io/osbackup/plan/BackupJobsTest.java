@@ -191,6 +191,46 @@ class BackupJobsTest {
     }
   }
 
+  /** The container security context and /tmp of one Job, as a line to compare. */
+  static String privileges(Job job) {
+    var pod = job.getSpec().getTemplate().getSpec();
+    var sc = pod.getContainers().get(0).getSecurityContext();
+    var tmp = pod.getVolumes().stream().filter(v -> "tmp".equals(v.getName())).findFirst().orElseThrow();
+    return "uid=" + sc.getRunAsUser() + " nonRoot=" + sc.getRunAsNonRoot() + " escalation="
+        + sc.getAllowPrivilegeEscalation() + " readOnlyRoot=" + sc.getReadOnlyRootFilesystem() + " drop="
+        + sc.getCapabilities().getDrop() + " add=" + sc.getCapabilities().getAdd() + " privileged="
+        + sc.getPrivileged() + " seccomp=" + pod.getSecurityContext().getSeccompProfile().getType() + " tmp="
+        + tmp.getEmptyDir().getMedium() + "/" + tmp.getEmptyDir().getSizeLimit();
+  }
+
+  @Test
+  void everyJobKindGetsOnlyThePrivilegesItsWorkNeedsAndATmpInMemory() {
+    BackupRun run = planned();
+    List<RunTask> tasks = run.getStatus().getTasks();
+    String unprivileged =
+        "uid=65532 nonRoot=true escalation=false readOnlyRoot=true drop=[ALL] add=[] privileged=null"
+            + " seccomp=RuntimeDefault tmp=Memory/32Mi";
+    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(0), "osbackup:test"))).as("database backup")
+        .isEqualTo(unprivileged);
+    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(1), "osbackup:test"))).as("files backup of a node")
+        .isEqualTo("uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL] add=[DAC_READ_SEARCH]"
+            + " privileged=null seccomp=RuntimeDefault tmp=Memory/32Mi");
+    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(3), "osbackup:test"))).as("files backup of a volume")
+        .isEqualTo(unprivileged);
+    var request = RestoreJobsTest.request();
+    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("v", io.osbackup.restore.RestorePlan.VERIFY,
+        List.of(RestoreJobsTest.db("nova")), List.of(RestoreJobsTest.FILES)), "backup-s3", List.of("backup-db"), null,
+        "osbackup:test"))).as("restore verify").isEqualTo(unprivileged);
+    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("d", io.osbackup.restore.RestorePlan.RESTORE,
+        List.of(RestoreJobsTest.db("nova")), List.of()), "backup-s3", List.of("backup-db"), null, "osbackup:test")))
+        .as("database restore").isEqualTo(unprivileged);
+    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("f", io.osbackup.restore.RestorePlan.RESTORE,
+        List.of(), List.of(RestoreJobsTest.FILES)), "backup-s3", List.of(), "compute-1", "osbackup:test")))
+        .as("files restore")
+        .isEqualTo("uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL]"
+            + " add=[CHOWN, DAC_OVERRIDE, FOWNER, FSETID] privileged=null seccomp=RuntimeDefault tmp=Memory/32Mi");
+  }
+
   @Test
   void longNamesAreShortenedDeterministically() {
     String name = JobNames.files("a".repeat(50) + "-20261121-020000", "nova-config", "compute-000123");

@@ -94,4 +94,24 @@ class RestoreJobsTest {
     assertThat(RestoreJobs.databaseName("nova-back", "galera")).isEqualTo("nova-back-db-galera");
     assertThat(RestoreJobs.filesName("r".repeat(60), "nova-config", "compute-1")).hasSizeLessThanOrEqualTo(63);
   }
+
+  @Test
+  void aFilesJobNeverMountsTheNodesRootOrADeniedPathWritable() {
+    for (RestorePlan.FilesItem item : List.of(
+        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/srv"), null,
+            AgentPlan.HOST_ROOT),
+        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/kubernetes/pki"), null,
+            AgentPlan.HOST_ROOT),
+        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/nova"),
+            "/var/lib/kubelet/restore", AgentPlan.HOST_ROOT),
+        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/nova"), "/",
+            AgentPlan.HOST_ROOT))) {
+      RestorePlan plan = plan("j", RestorePlan.RESTORE, List.of(), List.of(item));
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> RestoreJobs.jobFor(request(), plan, "backup-s3", List.of(), "compute-1", "osbackup:test"))
+          .as(item.paths() + " to " + item.toPath())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("never mounts");
+    }
+  }
 }

@@ -153,4 +153,74 @@ class RestoreSelectionTest {
     assertThat(result.problem().message()).as(yaml).contains(field);
     assertThat(result.problem().message()).as(yaml).contains(mentions);
   }
+
+  /** A backup taken before denied subtrees were left out: its archives may hold /etc whole, or /etc/kubernetes. */
+  static final Manifest OLD = new Manifest(1, ID, "openstack", "cp", "cp-1", "primary", "b", "f", "gzip",
+      Instant.parse("2026-11-21T02:00:00Z"), Instant.parse("2026-11-21T02:05:00Z"), 70,
+      List.of(files("node-config", "controller-1", "/etc", "/opt"),
+          files("kube", "controller-1", "/etc/kubernetes")));
+
+  static RestoreSelection.Result selectOld(String specYaml) {
+    RestoreRequestSpec spec = Serialization.unmarshal(
+        "source: {storeRef: {name: primary}, backupId: " + ID + "}\n" + specYaml, RestoreRequestSpec.class);
+    return RestoreSelection.select(OLD, spec, CREDENTIALS);
+  }
+
+  @Test
+  void aToPathInsideADeniedSubtreeIsRefused() {
+    for (String toPath : List.of("/etc/kubernetes/restore", "/var/lib/kubelet/pods/x", "/proc/1/root", "/root")) {
+      var result = select("files: {include: [{target: swift-rings, toPath: " + toPath + "}]}\n");
+      assertThat(result.ok()).as(toPath).isFalse();
+      assertThat(result.problem().reason()).isEqualTo("HostPathNotAllowed");
+      assertThat(result.problem().field()).isEqualTo("spec.files.include[0].toPath");
+      assertThat(result.problem().message()).contains(toPath).contains("never writes");
+    }
+    var varLib = select("files: {include: [{target: swift-rings, toPath: /var/lib/kubelet}]}\n");
+    assertThat(varLib.problem().message()).contains("kubelet state");
+  }
+
+  @Test
+  void inPlaceIntoADirectoryHoldingDeniedSubtreesIsRefusedButItsServiceDirectoriesAreNot() {
+    var whole = selectOld("files: {include: [{target: node-config}]}\n");
+    assertThat(whole.ok()).isFalse();
+    assertThat(whole.problem().reason()).isEqualTo("HostPathNotAllowed");
+    assertThat(whole.problem().field()).isEqualTo("spec.files.include[0].paths");
+    assertThat(whole.problem().message())
+        .contains("restoring /etc in place would move /etc/kubernetes")
+        .contains("list the directories to restore in spec.files.include[0].paths, for example /etc/nova")
+        .contains("toPath");
+
+    var nova = selectOld("files: {include: [{target: node-config, paths: [/etc/nova]}]}\n");
+    assertThat(nova.ok()).as(String.valueOf(nova.problem())).isTrue();
+    var elsewhere = selectOld("files: {include: [{target: node-config, paths: [/etc], toPath: /srv/restore}]}\n");
+    assertThat(elsewhere.ok()).as(String.valueOf(elsewhere.problem())).isTrue();
+  }
+
+  @Test
+  void anArchivedDeniedPathIsNeverRestoredInPlaceNorElsewhere() {
+    for (String spec : List.of("files: {include: [{target: kube}]}\n",
+        "files: {include: [{target: kube, toPath: /srv/restore}]}\n",
+        "files: {include: [{target: node-config, paths: [/etc/kubernetes/pki]}]}\n",
+        "files: {include: [{target: node-config, paths: [/etc/shadow], toPath: /srv/restore}]}\n")) {
+      var result = selectOld(spec);
+      assertThat(result.ok()).as(spec).isFalse();
+      assertThat(result.problem().reason()).as(spec).isEqualTo("HostPathNotAllowed");
+      assertThat(result.problem().field()).as(spec).isEqualTo("spec.files.include[0].paths");
+      assertThat(result.problem().message()).as(spec).contains("never writes");
+    }
+  }
+
+  @Test
+  void aTopLevelDirectoryIsRestoredInPlaceOnlyWithoutNodeMounts() {
+    var inCluster = selectOld("files: {include: [{target: node-config, paths: [/opt]}]}\n");
+    assertThat(inCluster.ok()).isFalse();
+    assertThat(inCluster.problem().reason()).isEqualTo("HostPathNotAllowed");
+    assertThat(inCluster.problem().message()).contains("the node's / writable").contains("toPath");
+    assertThat(selectOld("files: {include: [{target: node-config, paths: [/opt], toPath: /srv/r}]}\n").ok()).isTrue();
+
+    RestoreRequestSpec spec = Serialization.unmarshal(
+        "source: {storeRef: {name: primary}, backupId: " + ID + "}\n"
+            + "files: {include: [{target: node-config, paths: [/opt]}]}\n", RestoreRequestSpec.class);
+    assertThat(RestoreSelection.select(OLD, spec, CREDENTIALS, RestoreSelection.Writer.BREAK_GLASS).ok()).isTrue();
+  }
 }

@@ -6,6 +6,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
 
 import io.osbackup.agent.MountTable;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.plan.DeniedPaths;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,9 +34,11 @@ import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -76,6 +79,9 @@ public final class FilesRestore {
    * moved to ({@code null} when nothing was there).
    */
   public record Unit(String path, String keptAt) {}
+
+  /** Node subtrees no restore writes. */
+  private static final DeniedPaths DENIED = DeniedPaths.builtIn();
 
   private static final int BUFFER = 64 * 1024;
   private static final int IMPLICIT_DIRECTORY_MODE = 0755;
@@ -150,6 +156,9 @@ public final class FilesRestore {
     List<Destination> destinations = new ArrayList<>();
     for (Path unit : unitPaths) {
       destinations.add(destination(unit, root, to, timestamp));
+    }
+    for (Destination destination : destinations) {
+      refuseDenied(destination);
     }
     for (Destination destination : destinations) {
       refuseUnsafe(destination, root);
@@ -230,6 +239,51 @@ public final class FilesRestore {
 
   private Path local(String root, Path nodePath) {
     return mounts.resolve(root + nodePath);
+  }
+
+  /**
+   * Refuses a unit that is a denied node path (an archive taken before they were left out of backups may hold one),
+   * and a destination that is, lies inside or holds a denied subtree (switching it over would move that aside).
+   */
+  private static void refuseDenied(Destination d) {
+    Optional<DeniedPaths.Subtree> unit = DENIED.covering(d.unit().toString());
+    if (unit.isPresent()) {
+      throw new IllegalArgumentException(
+          "cannot restore "
+              + d.unit()
+              + ": it is "
+              + denial(d.unit(), unit.get())
+              + ", and osbackup never writes denied node paths; restore other paths of the archive");
+    }
+    Optional<DeniedPaths.Subtree> covering = DENIED.covering(d.node().toString());
+    if (covering.isPresent()) {
+      throw new IllegalArgumentException(
+          "cannot restore "
+              + d.unit()
+              + " to "
+              + d.node()
+              + ": it is "
+              + denial(d.node(), covering.get())
+              + ", and osbackup never writes denied node paths; choose another toPath");
+    }
+    List<DeniedPaths.Subtree> inside = DENIED.inside(d.node().toString());
+    if (!inside.isEmpty()) {
+      throw new IllegalArgumentException(
+          "cannot restore "
+              + d.unit()
+              + " to "
+              + d.node()
+              + ": switching it over would move "
+              + inside.stream().map(DeniedPaths.Subtree::path).collect(Collectors.joining(", "))
+              + " aside with it, and osbackup never writes denied node paths; restore the directories"
+              + " inside it, or to a toPath");
+    }
+  }
+
+  private static String denial(Path path, DeniedPaths.Subtree subtree) {
+    return (subtree.path().equals(path.toString()) ? "denied (" : "inside the denied " + subtree.path() + " (")
+        + subtree.why()
+        + ")";
   }
 
   /**
@@ -461,6 +515,7 @@ public final class FilesRestore {
     private final Set<Integer> found = new HashSet<>();
     private final Contents contents;
     private final List<Directory> directories = new ArrayList<>();
+    private final Map<DeniedPaths.Subtree, Integer> skipped = new LinkedHashMap<>();
     private final byte[] buffer = new byte[BUFFER];
     private boolean ownersRefused;
     private long entries;
@@ -488,11 +543,27 @@ public final class FilesRestore {
         if (unit < 0) {
           continue;
         }
+        Optional<DeniedPaths.Subtree> denied = DENIED.covering(path.toString());
+        if (denied.isPresent()) {
+          skipped.merge(denied.get(), 1, Integer::sum);
+          continue;
+        }
         found.add(unit);
         extract(tar, entry, destinations.get(unit), path);
       }
       in.transferTo(OutputStream.nullOutputStream());
       applyDirectories();
+      skipped.forEach(
+          (subtree, count) ->
+              notes.accept(
+                  "skipped "
+                      + count
+                      + (count == 1 ? " archive entry" : " archive entries")
+                      + " at and below "
+                      + subtree.path()
+                      + ": osbackup never writes denied node paths ("
+                      + subtree.why()
+                      + ")"));
     }
 
     void requireEveryUnit() throws IOException {

@@ -522,6 +522,59 @@ class FilesRestoreTest {
         .hasMessageStartingWith("timestamp must be");
   }
 
+  /** An archive of /etc taken before denied subtrees were left out of backups. */
+  private static byte[] oldEtc() throws IOException {
+    return tar(
+        t -> {
+          dir(t, "etc/");
+          dir(t, "etc/nova/");
+          file(t, "etc/nova/nova.conf", "[DEFAULT]\n");
+          dir(t, "etc/kubernetes/");
+          dir(t, "etc/kubernetes/pki/");
+          file(t, "etc/kubernetes/pki/ca.key", "-----BEGIN PRIVATE KEY-----\n");
+          file(t, "etc/shadow", "root:$6$hash:19000::::::\n");
+          file(t, "etc/ssh/ssh_host_rsa_key", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+          file(t, "etc/ssh/sshd_config", "PermitRootLogin no\n");
+        });
+  }
+
+  @Test
+  void anOldArchivesDeniedEntriesAreSkippedWithANoteWhereverItIsUnpacked() throws Exception {
+    FilesRestore.Outcome outcome = restore(oldEtc(), List.of("/etc"), "/srv/restore");
+
+    assertThat(outcome.units()).containsExactly(new FilesRestore.Unit("/srv/restore/etc", null));
+    Path etc = node.resolve("srv/restore/etc");
+    assertThat(etc.resolve("nova/nova.conf")).hasContent("[DEFAULT]");
+    assertThat(etc.resolve("ssh/sshd_config")).hasContent("PermitRootLogin no");
+    assertThat(etc.resolve("kubernetes")).doesNotExist();
+    assertThat(etc.resolve("shadow")).doesNotExist();
+    assertThat(etc.resolve("ssh/ssh_host_rsa_key")).doesNotExist();
+    assertThat(notes)
+        .contains(
+            "skipped 3 archive entries at and below /etc/kubernetes: osbackup never writes denied node paths"
+                + " (Kubernetes PKI and kubeconfigs)",
+            "skipped 1 archive entry at and below /etc/shadow: osbackup never writes denied node paths (password"
+                + " hashes)");
+  }
+
+  @Test
+  void aDeniedDestinationIsRefusedBeforeAnythingIsReadOrWritten() throws Exception {
+    Map<String, String> before = snapshot(node);
+    for (String[] c :
+        new String[][] {
+          {"/etc/kubernetes", null}, {"/etc/kubernetes/pki", null}, {"/etc", null}, {"/var/lib", null},
+          {"/etc/nova", "/var/lib/kubelet/pods"}, {"/lib", "/var"}, {"/etc/nova", "/root"}
+        }) {
+      InputStream unread = new ByteArrayInputStream(oldEtc());
+      assertThatThrownBy(() -> restorer().restore(unread, List.of(c[0]), "/host", c[1], TS, NO_CHECK))
+          .as(String.join(" to ", java.util.Arrays.asList(c)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("osbackup never writes denied node paths");
+      assertThat(unread.available()).isEqualTo(oldEtc().length);
+    }
+    assertThat(snapshot(node)).isEqualTo(before);
+  }
+
   // ---- helpers ----
 
   private List<Path> stagingLeft() throws IOException {
