@@ -251,6 +251,45 @@ class BackupRunIT {
   }
 
   @Test
+  void aWholeEtcIsBackedUpWithoutTheNodesKeysAndTheRunAndManifestSayWhatWasLeftOut() throws Exception {
+    Path root = cluster.nodes().root("controller-1");
+    Files.createDirectories(root.resolve("etc/kubernetes/pki"));
+    Files.writeString(root.resolve("etc/kubernetes/pki/ca.key"), "-----BEGIN PRIVATE KEY-----\n");
+    Files.writeString(root.resolve("etc/shadow"), "root:$6$hash:19000::::::\n");
+    apply(
+        policy(
+            "whole-etc",
+            """
+            files:
+              - name: etc
+                nodeSelector: {openstack-role: controller}
+                paths: [/etc]
+            """));
+    BackupRun run = runAndAwait("whole-etc", "whole-etc-now");
+    BackupRunStatus status = run.getStatus();
+    assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(status.getTasks()).singleElement().satisfies(task -> {
+      assertThat(task.getExcluded()).contains("/etc/kubernetes", "/etc/shadow", "/etc/ssh/ssh_host_*_key");
+      assertThat(task.getWarnings()).contains(
+          "left out /etc/kubernetes on node controller-1: the operator never reads it (Kubernetes PKI and"
+              + " kubeconfigs)");
+    });
+    Manifest manifest = bucket.getJson(status.getManifestKey(), Manifest.class).orElseThrow();
+    assertThat(manifest.artifacts()).singleElement()
+        .satisfies(e -> assertThat(e.warnings()).anyMatch(w -> w.startsWith("left out /etc/shadow on node")));
+
+    Path tarball = work.resolve("whole-etc.tar.gz");
+    try (InputStream in = bucket.download(status.getArtifacts().get(0).getKey())) {
+      Files.copy(in, tarball);
+    }
+    Process tar = new ProcessBuilder("tar", "-tzf", tarball.toString()).redirectErrorStream(true).start();
+    List<String> names = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    assertThat(tar.waitFor()).isZero();
+    assertThat(names).contains("etc/nova/nova.conf", "etc/swift/object.builder")
+        .noneMatch(n -> n.startsWith("etc/kubernetes") || n.startsWith("etc/shadow"));
+  }
+
+  @Test
   void aPodThatCannotStartFailsItsTaskWithTheKubeletsReasonInsteadOfWaitingForTheDeadline() throws Exception {
     apply(
         policy(

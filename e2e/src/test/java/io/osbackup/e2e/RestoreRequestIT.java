@@ -435,6 +435,11 @@ class RestoreRequestIT {
         "spec.databases.into.credentialsSecret", "nope");
     assertRefused("bad-path", source + "files: {include: [{target: nova-config, nodes: [compute-1],"
         + " paths: [/etc/nova/missing.conf], toPath: /srv/x}]}\n", "PathNotInBackup", "/etc/nova/missing.conf");
+    assertRefused("bad-denied-to", source + "files: {include: [{target: nova-config, nodes: [compute-1],"
+        + " toPath: /etc/kubernetes/restore}]}\n", "HostPathNotAllowed", "spec.files.include[0].toPath",
+        "/etc/kubernetes", "never writes");
+    assertRefused("bad-denied-root", source + "files: {include: [{target: nova-config, nodes: [compute-1],"
+        + " toPath: /root/restore}]}\n", "HostPathNotAllowed", "/root/restore", "home");
     try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
       int port = closed.getLocalPort();
       closed.close();

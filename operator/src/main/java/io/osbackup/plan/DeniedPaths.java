@@ -149,7 +149,6 @@ public final class DeniedPaths {
     if (path == null || !path.startsWith("/")) {
       return null;
     }
-    String p = Path.of(path).normalize().toString();
-    return p;
+    return Path.of(path).normalize().toString();
   }
 }

@@ -18,9 +18,12 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -144,12 +147,12 @@ public final class RunPlanner {
               false));
     }
     DeniedPaths denied = rules.denied();
-    Map<String, List<String>> excluded = new java.util.HashMap<>();
+    Map<String, List<String>> excluded = new HashMap<>();
     for (FilesTarget files : spec.getFiles()) {
       if (files.getVolume() != null) {
         continue;
       }
-      java.util.LinkedHashSet<String> left = new java.util.LinkedHashSet<>();
+      Set<String> left = new LinkedHashSet<>();
       for (String path : files.getPaths()) {
         Optional<PlanProblem> refused = refusedPath(policyName, files.getName(), path, denied);
         if (refused.isPresent()) {

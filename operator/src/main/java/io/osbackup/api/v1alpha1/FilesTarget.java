@@ -39,8 +39,10 @@ public class FilesTarget {
   @Required
   @Size(min = 1, max = 100)
   @JsonPropertyDescription(
-      "Absolute paths to archive, for example [/etc/nova, /var/lib/nova]. For a volume target, paths inside the"
-          + " volume (/ is the whole volume).")
+      "Absolute paths to archive, for example [/etc/nova, /var/lib/nova]. On a node, a path inside a denied subtree"
+          + " (/etc/kubernetes, /var/lib/kubelet, /etc/shadow, /proc, ...; see docs/backup-runs.md) or / fails the run"
+          + " with HostPathNotAllowed, and a path holding denied subtrees (/etc) is archived without them. For a"
+          + " volume target, paths inside the volume (/ is the whole volume).")
   private List<@Pattern("^/([^\\x00]*)$") String> paths = new ArrayList<>();
 
   @JsonPropertyDescription(

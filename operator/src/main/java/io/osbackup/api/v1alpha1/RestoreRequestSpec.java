@@ -148,7 +148,8 @@ public class RestoreRequestSpec {
     @io.fabric8.generator.annotation.Pattern("^/.*$")
     @JsonPropertyDescription(
         "Restore below this directory instead of in place (etc/nova lands in <toPath>/etc/nova); nothing in place"
-            + " is touched.")
+            + " is touched. It may not be, or lie inside, a denied node subtree (/etc/kubernetes, /var/lib/kubelet,"
+            + " /root, ...; see docs/restore.md).")
     private String toPath;
   }
 
