@@ -49,7 +49,8 @@ public final class DeniedPaths {
       if (!parent.equals(parent())) {
         return false;
       }
-      PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + path.substring(path.lastIndexOf('/') + 1));
+      String name = path.substring(path.lastIndexOf('/') + 1);
+      PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + name);
       return matcher.matches(at.getFileName());
     }
   }
