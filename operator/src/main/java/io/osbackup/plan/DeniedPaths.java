@@ -134,6 +134,14 @@ public final class DeniedPaths {
     return subtrees.stream().filter(s -> s.covers(nodePath)).findFirst();
   }
 
+  /**
+   * The denied subtree that {@code nodePath} (absolute, normalised) is itself, not counting its ancestors: for a walk
+   * down a tree whose root was checked with {@link #covering}.
+   */
+  public Optional<Subtree> at(Path nodePath) {
+    return subtrees.stream().filter(s -> s.matches(nodePath)).findFirst();
+  }
+
   /** The denied subtrees that lie strictly inside {@code path} (an absolute node path), in list order. */
   public List<Subtree> inside(String path) {
     String dir = Path.of(path).normalize().toString();

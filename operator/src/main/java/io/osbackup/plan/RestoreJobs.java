@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.restore.RestorePlan;
+import io.osbackup.restore.RestoreSelection;
 import io.osbackup.store.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -149,20 +150,21 @@ public final class RestoreJobs {
 
   /**
    * The node directories a files Job mounts writable, with their hostPath type: the parent of every path it restores
-   * (the switch renames inside it), or the toPath directory, created if missing. A directory below another is left
-   * out: the outer mount covers it.
+   * (the switch renames inside it), in place or below the toPath ({@code <toPath>/etc} for {@code /etc/nova}, created
+   * if missing, so the rest of the toPath directory stays out of the pod). A directory below another is left out: the
+   * outer mount covers it. The node's {@code /} and denied subtrees are never mounted.
    */
   static Map<String, String> nodeDirectories(RestorePlan plan) {
     Map<String, String> wanted = new LinkedHashMap<>();
     for (RestorePlan.FilesItem item : plan.files()) {
-      if (item.toPath() != null) {
-        wanted.put(item.toPath(), "DirectoryOrCreate");
-        continue;
+      if (item.toPath() != null && "/".equals(RestoreSelection.join(item.toPath(), "/"))) {
+        throw new IllegalArgumentException("a restore Job never mounts the node's / writable: toPath / is in place");
       }
       for (String path : item.paths()) {
-        int slash = path.lastIndexOf('/');
-        String parent = slash <= 0 ? "/" : path.substring(0, slash);
-        wanted.putIfAbsent(parent, "Directory");
+        String destination = item.toPath() == null ? path : RestoreSelection.join(item.toPath(), path);
+        int slash = destination.lastIndexOf('/');
+        String parent = slash <= 0 ? "/" : destination.substring(0, slash);
+        wanted.putIfAbsent(parent, item.toPath() == null ? "Directory" : "DirectoryOrCreate");
       }
     }
     Map<String, String> out = new LinkedHashMap<>();

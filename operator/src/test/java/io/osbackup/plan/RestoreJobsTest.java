@@ -85,7 +85,18 @@ class RestoreJobsTest {
         "backup-s3", List.of(), "compute-1", "osbackup:test");
     assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getHostPath() != null)
         .extracting(v -> v.getHostPath().getPath() + ":" + v.getHostPath().getType())
-        .containsExactly("/srv/restore:DirectoryOrCreate");
+        .containsExactly("/srv/restore/etc:DirectoryOrCreate");
+  }
+
+  @Test
+  void aToPathHoldingOtherThingsIsNotMountedWholeOnlyWhereTheRestoredPathsLand() {
+    RestorePlan.FilesItem intoEtc = new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1",
+        List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"), "/etc", AgentPlan.HOST_ROOT);
+    Job job = RestoreJobs.jobFor(request(), plan("j", RestorePlan.RESTORE, List.of(), List.of(intoEtc)),
+        "backup-s3", List.of(), "compute-1", "osbackup:test");
+    assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getHostPath() != null)
+        .extracting(v -> v.getHostPath().getPath() + ":" + v.getHostPath().getType())
+        .containsExactly("/etc/etc:DirectoryOrCreate", "/etc/var/lib:DirectoryOrCreate");
   }
 
   @Test

@@ -374,7 +374,7 @@ public final class FilesBackup {
       if (denied == null) {
         return false;
       }
-      Optional<DeniedPaths.Subtree> covering = denied.covering(nodePath.toString());
+      Optional<DeniedPaths.Subtree> covering = denied.at(nodePath); // its parents were checked on the way down
       covering.ifPresent(
           s ->
               notes.accept(
