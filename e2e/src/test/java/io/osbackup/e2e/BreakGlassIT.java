@@ -183,6 +183,13 @@ class BreakGlassIT {
         "--db-host", "127.0.0.1", "--db-credentials-dir", dbLogin.toString());
     assertThat(noId.code()).isEqualTo(2);
     assertThat(noId.err()).contains("--backup-id");
+    Outcome denied = run("restore", "--namespace", "openstack", "--backup-id", id, "--files-target", "nova-config",
+        "--node", "compute-1", "--root", work.resolve("disk").toString(), "--to-path", "/etc/kubernetes/x",
+        "--confirm", id);
+    assertThat(denied.code()).isEqualTo(2);
+    assertThat(denied.err()).contains("--to-path /etc/kubernetes/x is inside the denied /etc/kubernetes")
+        .contains("never writes denied node paths");
+    assertThat(work.resolve("disk/etc/kubernetes")).doesNotExist();
     Outcome nothing = run("restore", "--namespace", "openstack", "--backup-id", id);
     assertThat(nothing.code()).isEqualTo(2);
     assertThat(nothing.err()).contains("--database").contains("--files-target");
