@@ -144,5 +144,11 @@ public class RestoreRequestStatus extends ResourceStatus {
 
     @JsonPropertyDescription("True once it was scaled back.")
     private Boolean resumed;
+
+    @JsonPropertyDescription(
+        "Set when the workload came back while restoring (someone or something scaled it up): what was seen and"
+            + " who changed it. It was scaled to zero again, and the restore ends QuiesceBroken rather than"
+            + " Succeeded.")
+    private String broken;
   }
 }
