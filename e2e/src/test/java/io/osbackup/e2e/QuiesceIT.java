@@ -168,6 +168,66 @@ class QuiesceIT {
   }
 
   @Test
+  void aWorkloadScaledBackUpWhileQuiescingFailsTheRestoreBeforeAnythingIsWritten() throws Exception {
+    osb.seed("qs_db");
+    osb.apply(osb.policy("qs", osb.databases("qs_db")));
+    BackupRun run = osb.backup("qs", "qs-1");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    osb.apply(RestoreRequestIT.deployment("qs-api", 2));
+    Pod pod = new PodBuilder().withNewMetadata().withName("qs-api-5d8b-k2p9q").withNamespace(NS)
+        .addToLabels("app", "qs-api").addToFinalizers("osbackup.io/test-hold").endMetadata().withNewSpec()
+        .addNewContainer().withName("app").withImage("nova-api").endContainer().endSpec().build();
+    osb.apply(pod);
+
+    osb.restore("qs-restore", """
+        source: {backupRunRef: {name: qs-1}}
+        databases: {renames: {qs_db: qs_copy}}
+        quiesce: [{kind: Deployment, name: qs-api}]
+        """);
+    // Scaled to zero, its pod still terminating: the restore waits in Quiescing.
+    await().atMost(LocalOsbackup.TIMEOUT).until(() -> Integer.valueOf(0).equals(replicas("Deployment", "qs-api")));
+    osb.client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).delete();
+    osb.awaitFinal(RestoreRequest.class, "qs-restore", r -> r.getStatus() != null && r.getStatus().getMessage() != null
+        && r.getStatus().getMessage().contains("terminating"));
+    // A controller nobody paused scales it up again.
+    scaleUp("qs-api", 2, "nova-operator");
+
+    RestoreRequest done = osb.awaitRestoreEnd("qs-restore");
+    RestoreRequestStatus status = done.getStatus();
+    assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RestorePhase.Failed);
+    assertThat(status.condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason()).isEqualTo("QuiesceBroken");
+    assertThat(status.getMessage()).contains("Deployment/qs-api").contains("nova-operator")
+        .contains("nothing was restored");
+    assertThat(osb.eventsOf(done)).anySatisfy(e -> assertThat(e).startsWith("QuiesceBroken").contains("nova-operator"));
+    assertThat(status.getQuiesced()).singleElement().satisfies(q -> {
+      assertThat(q.getBroken()).contains("replicas 2").contains("nova-operator");
+      assertThat(q.getResumed()).isTrue();
+    });
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'qs_copy%'")).isEmpty();
+    assertThat(osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RESTORE_LABEL, "qs-restore").list()
+        .getItems()).extracting(j -> j.getMetadata().getName()).containsExactly("qs-restore-verify");
+    assertThat(replicas("Deployment", "qs-api")).isEqualTo(2);
+    osb.client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).edit(p -> {
+      p.getMetadata().setFinalizers(List.of());
+      return p;
+    });
+  }
+
+  /** Sets a Deployment's replicas with the managed fields a real API server would record for {@code manager}. */
+  static void scaleUp(String name, int replicas, String manager) {
+    String when = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    osb.client.apps().deployments().inNamespace(NS).withName(name).edit(d -> {
+      d.getSpec().setReplicas(replicas);
+      FieldsV1 replicasField = new FieldsV1();
+      replicasField.setAdditionalProperty("f:spec", Map.of("f:replicas", Map.of()));
+      d.getMetadata().setManagedFields(List.of(new ManagedFieldsEntryBuilder().withManager(manager)
+          .withOperation("Update").withSubresource("scale").withApiVersion("apps/v1").withTime(when)
+          .withFieldsType("FieldsV1").withFieldsV1(replicasField).build()));
+      return d;
+    });
+  }
+
+  @Test
   void aWorkloadScaledBackUpWhileRestoringIsStoppedAgainAndTheRestoreIsNotASuccess() throws Exception {
     osb.seed("qb_db");
     osb.apply(osb.policy("qb", osb.databases("qb_db")));
@@ -196,16 +256,7 @@ class QuiesceIT {
                   && j.getPhase() == io.osbackup.api.v1alpha1.TaskPhase.Running))
               || r.getStatus().getPhase().isFinal()));
       // Someone scales it up (kubectl scale, as the managed fields a real API server keeps would say).
-      String when = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-      osb.client.apps().deployments().inNamespace(NS).withName("qb-api").edit(d -> {
-        d.getSpec().setReplicas(2);
-        FieldsV1 replicasField = new FieldsV1();
-        replicasField.setAdditionalProperty("f:spec", Map.of("f:replicas", Map.of()));
-        d.getMetadata().setManagedFields(List.of(new ManagedFieldsEntryBuilder().withManager("kubectl")
-            .withOperation("Update").withSubresource("scale").withApiVersion("apps/v1").withTime(when)
-            .withFieldsType("FieldsV1").withFieldsV1(replicasField).build()));
-        return d;
-      });
+      scaleUp("qb-api", 2, "kubectl");
       RestoreRequest seen = osb.awaitFinal(RestoreRequest.class, "qb-restore",
           r -> osb.eventsOf(r).stream().anyMatch(e -> e.startsWith("QuiesceBroken")));
       assertThat(osb.eventsOf(seen)).filteredOn(e -> e.startsWith("QuiesceBroken")).first().asString()

@@ -52,6 +52,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -576,10 +577,19 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           status.setMessage("recorded the replica counts of " + status.getQuiesced().size() + " workloads");
           return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
         }
+        // One scaled up again after it was scaled to zero cannot be held: nothing is restored.
+        List<String> cameBack = holdQuiesced(q -> q.getQuiescedAt() != null, "quiescing");
+        if (!cameBack.isEmpty()) {
+          return toFailedBeforeRestore("QuiesceBroken", "quiesced workloads came back before the restore started: "
+              + String.join(", ", cameBack) + "; pause what scales them and create the request again");
+        }
         // Stopped means no replica and no pod left, terminating ones included: a pod being deleted may still write.
         List<String> running = new ArrayList<>();
         for (QuiescedWorkload q : status.getQuiesced()) {
           workloads.scale(q.getKind(), q.getName(), 0);
+          if (q.getQuiescedAt() == null) {
+            q.setQuiescedAt(now());
+          }
           Quiesce.Seen seen = workloads.see(q.getKind(), q.getName());
           if (!seen.stopped()) {
             running.add(seen.describe());
@@ -645,7 +655,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       try {
         boolean started = status.getJobs().stream()
             .anyMatch(j -> planned.containsKey(j.getName()) && j.getPhase() != TaskPhase.Pending);
-        List<String> cameBack = holdQuiesced();
+        List<String> cameBack = holdQuiesced(q -> true, "restoring");
         if (!cameBack.isEmpty() && !started) {
           return toFailedBeforeRestore("QuiesceBroken", "quiesced workloads came back before the restore started: "
               + String.join(", ", cameBack) + "; pause what scales them and create the request again");
@@ -699,14 +709,14 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     }
 
     /**
-     * Quiesced workloads must stay at zero while restoring: one scaled up again (by someone, or a controller that
-     * was not paused) is scaled to zero again at once, a QuiesceBroken Warning names it and who changed it, and
-     * status keeps it. Returns the ones that came back at this check. A Job already writing is not stopped: an
-     * agent killed in the middle of a switch is what the restore is built to avoid.
+     * Quiesced workloads (those {@code which} selects) must stay at zero: one scaled up again (by someone, or a
+     * controller that was not paused) is scaled to zero again at once, a QuiesceBroken Warning names it and who
+     * changed it, and status keeps it. Returns the ones that came back at this check. A Job already writing is not
+     * stopped: an agent killed in the middle of a switch is what the restore is built to avoid.
      */
-    private List<String> holdQuiesced() {
+    private List<String> holdQuiesced(Predicate<QuiescedWorkload> which, String during) {
       List<String> cameBack = new ArrayList<>();
-      for (QuiescedWorkload q : status.getQuiesced()) {
+      for (QuiescedWorkload q : status.getQuiesced().stream().filter(which).toList()) {
         Quiesce.Seen seen = workloads.see(q.getKind(), q.getName());
         if (!seen.cameBack()) {
           continue;
@@ -714,7 +724,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         workloads.scale(q.getKind(), q.getName(), 0);
         String what = seen.describe() + ", changed by " + seen.changedBy();
         q.setBroken(what + ", seen at " + now());
-        events.warning(request, "QuiesceBroken", what + " came back while restoring: scaled to zero again");
+        events.warning(request, "QuiesceBroken", what + " came back while " + during + ": scaled to zero again");
         cameBack.add(what);
       }
       return cameBack;
@@ -761,9 +771,10 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       if (failed.isPresent()) {
         // A quiesce that failed (QuiesceTimeout, QuiesceBroken, ...) ends with its own reason; nothing was restored.
         String message = failed.get().getMessage();
-        String reason = "quiesce".equals(failed.get().getKind()) && message != null && message.indexOf(':') > 0
+        boolean beforeRestore = "quiesce".equals(failed.get().getKind());
+        String reason = beforeRestore && message != null && message.indexOf(':') > 0
             ? message.substring(0, message.indexOf(':')) : "RestoreFailed";
-        return end(RestorePhase.Failed, reason, message + resumed);
+        return end(RestorePhase.Failed, reason, message + (beforeRestore ? "; nothing was restored" : "") + resumed);
       }
       Optional<String> broken = quiesceBroken();
       if (broken.isPresent()) {
