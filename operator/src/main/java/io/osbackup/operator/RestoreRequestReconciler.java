@@ -769,12 +769,15 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .stream().map(q -> q.getKind() + "/" + q.getName() + "=" + q.getReplicas()).collect(Collectors.joining(", "));
       Optional<RestoreJob> failed = status.getJobs().stream().filter(j -> j.getPhase() == TaskPhase.Failed).findFirst();
       if (failed.isPresent()) {
-        // A quiesce that failed (QuiesceTimeout, QuiesceBroken, ...) ends with its own reason; nothing was restored.
+        // A request stopped before restoring (QuiesceTimeout, QuiesceBroken, ...) ends with its own reason.
         String message = failed.get().getMessage();
         boolean beforeRestore = "quiesce".equals(failed.get().getKind());
         String reason = beforeRestore && message != null && message.indexOf(':') > 0
             ? message.substring(0, message.indexOf(':')) : "RestoreFailed";
-        return end(RestorePhase.Failed, reason, message + (beforeRestore ? "; nothing was restored" : "") + resumed);
+        boolean noJobRan = status.getJobs().stream().noneMatch(j -> (DATABASE.equals(j.getKind())
+            || FILES.equals(j.getKind())) && j.getPhase() != TaskPhase.Pending);
+        return end(RestorePhase.Failed, reason, message + (beforeRestore && noJobRan ? "; nothing was restored" : "")
+            + resumed);
       }
       Optional<String> broken = quiesceBroken();
       if (broken.isPresent()) {
