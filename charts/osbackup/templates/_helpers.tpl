@@ -98,7 +98,8 @@ prose, and charts-test RbacCoversTheCodeTest checks this list against a table of
   resources: ["jobs"]
   verbs: ["get", "list", "watch", "create", "delete"]
 # Pods: list a Job's pods by label (why a pod does not start, its termination message, whether a run's pods still
-# run); deletecollection by label with grace period 0 (a failed or cancelled run's pods, before its uploads are
+# run) and a quiesced workload's pods by its selector (the restore waits until none is left, terminating ones
+# included); deletecollection by label with grace period 0 (a failed or cancelled run's pods, before its uploads are
 # removed). Never watched, never read or deleted by name.
 - apiGroups: [""]
   resources: ["pods"]
@@ -118,6 +119,11 @@ prose, and charts-test RbacCoversTheCodeTest checks this list against a table of
 - apiGroups: ["apps"]
   resources: ["deployments", "statefulsets"]
   verbs: ["get", "patch"]
+# HorizontalPodAutoscalers: list, when a RestoreRequest is validated, to find one whose scaleTargetRef names a
+# workload to quiesce (refused unless the request marks it handled). Never watched, never written.
+- apiGroups: ["autoscaling"]
+  resources: ["horizontalpodautoscalers"]
+  verbs: ["list"]
 {{- end }}
 
 {{/* Rules on cluster-scoped resources, granted by a ClusterRole in both modes. */}}

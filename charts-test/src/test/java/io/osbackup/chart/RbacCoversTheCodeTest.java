@@ -69,6 +69,7 @@ class RbacCoversTheCodeTest {
   static final String STORE = "operator/BackupStoreReconciler.java";
   static final String RESTORE = "operator/RestoreRequestReconciler.java";
   static final String OPERATOR = "operator/OsbackupOperator.java";
+  static final String QUIESCE = "operator/Quiesce.java";
 
   static final String OSB = "osbackup.io";
   static final String LEASE = OperatorSettings.LEASE;
@@ -169,10 +170,12 @@ class RbacCoversTheCodeTest {
                   + ".delete()")),
           // ---- Pods
           call("", "pods", "list", Scope.WATCHED,
-              "a Job's pods by label: why one does not start, its termination message; a run's live pods",
+              "a Job's pods by label: why one does not start, its termination message; a run's live pods; a quiesced"
+                  + " workload's pods by its selector",
               at("operator/JobPods.java", "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
               at(RUN, "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
-                  + " JobNames.labelValue(run.getMetadata().getName())).list()")),
+                  + " JobNames.labelValue(run.getMetadata().getName())).list()"),
+              at(QUIESCE, "client.pods().inNamespace(ns).withLabelSelector(selector).list()")),
           call("", "pods", "deletecollection", Scope.WATCHED,
               "a failed or cancelled run's pods by label, grace period 0 (fabric8: one DELETE on the collection)",
               at(RUN, "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
@@ -187,18 +190,21 @@ class RbacCoversTheCodeTest {
               at("operator/EventRecorder.java",
                   "client.v1().events().inNamespace(about.getMetadata().getNamespace()).resource(event).create()")),
           // ---- Workloads a restore quiesces
-          call("apps", "deployments", "get", Scope.WATCHED, "replica count; before an edit",
-              at(RESTORE, "client.apps().deployments().inNamespace(ns).withName(w.getName()).get()"),
-              at(RESTORE, "client.apps().deployments().inNamespace(ns).withName(q.getName())")),
+          call("apps", "deployments", "get", Scope.WATCHED, "owners, replica count, pod selector; before an edit",
+              at(QUIESCE, "client.apps().deployments().inNamespace(ns).withName(name).get()"),
+              at(QUIESCE, "client.apps().deployments().inNamespace(ns).withName(name);")),
           call("apps", "deployments", "patch", Scope.WATCHED, "scale to zero and back: edit = GET + JSON patch",
-              at(RESTORE, "client.apps().deployments().inNamespace(ns).withName(q.getName())"),
-              at(RESTORE, "d = resource.edit(")),
-          call("apps", "statefulsets", "get", Scope.WATCHED, "replica count; before an edit",
-              at(RESTORE, "client.apps().statefulSets().inNamespace(ns).withName(w.getName()).get()"),
-              at(RESTORE, "client.apps().statefulSets().inNamespace(ns).withName(q.getName())")),
+              at(QUIESCE, "client.apps().deployments().inNamespace(ns).withName(name);"),
+              at(QUIESCE, "deployment.edit(")),
+          call("apps", "statefulsets", "get", Scope.WATCHED, "owners, replica count, pod selector; before an edit",
+              at(QUIESCE, "client.apps().statefulSets().inNamespace(ns).withName(name).get()"),
+              at(QUIESCE, "client.apps().statefulSets().inNamespace(ns).withName(name);")),
           call("apps", "statefulsets", "patch", Scope.WATCHED, "scale to zero and back: edit = GET + JSON patch",
-              at(RESTORE, "client.apps().statefulSets().inNamespace(ns).withName(q.getName())"),
-              at(RESTORE, "s = resource.edit(")),
+              at(QUIESCE, "client.apps().statefulSets().inNamespace(ns).withName(name);"),
+              at(QUIESCE, "statefulSet.edit(")),
+          call("autoscaling", "horizontalpodautoscalers", "list", Scope.WATCHED,
+              "HPAs whose scaleTargetRef names a workload to quiesce (validation)",
+              at(QUIESCE, "client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).list()")),
           // ---- Nodes
           call("", "nodes", "list", Scope.CLUSTER, "the nodes a files target's nodeSelector matches",
               at(RUN, "client.nodes().list()")),

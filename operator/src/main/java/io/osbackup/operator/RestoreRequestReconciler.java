@@ -1,9 +1,8 @@
 package io.osbackup.operator;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -53,6 +52,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -161,6 +161,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     private final EventRecorder events;
     private final String ns;
     private final String name;
+    private final Quiesce.Workloads workloads;
     private ObjectStore store;
 
     Step(RestoreRequest request, RestoreRequestStatus status, Context<RestoreRequest> context) {
@@ -171,6 +172,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       this.events = new EventRecorder(client, settings.clock());
       this.ns = request.getMetadata().getNamespace();
       this.name = request.getMetadata().getName();
+      this.workloads = new Quiesce.Workloads(client, ns);
     }
 
     UpdateControl<RestoreRequest> next() {
@@ -388,12 +390,30 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           }
         }
       }
+      checkQuiesce();
+    }
+
+    /**
+     * Every workload to quiesce exists, and none is managed by another controller that would scale it back up
+     * (controller owner, Argo CD, Flux, an HPA) unless the request says it was handled: refused before anything is
+     * scaled.
+     */
+    private void checkQuiesce() throws Problem {
       List<RestoreRequestSpec.WorkloadRef> quiesce = request.getSpec().getQuiesce();
       for (int i = 0; i < quiesce.size(); i++) {
         RestoreRequestSpec.WorkloadRef w = quiesce.get(i);
-        if (replicasOf(w).isEmpty()) {
+        Optional<HasMetadata> workload = workloads.get(w.getKind().name(), w.getName());
+        if (workload.isEmpty()) {
           throw new Problem("WorkloadNotFound", "spec.quiesce[" + i + "]: " + w.getKind() + " '" + w.getName()
               + "' does not exist in namespace " + ns + ": fix the name or remove it", false);
+        }
+        if (Boolean.TRUE.equals(w.getHandled())) {
+          continue;
+        }
+        List<String> owners = Quiesce.owners(workload.get(), workloads.autoscalers());
+        if (!owners.isEmpty()) {
+          throw new Problem("QuiesceOwnedWorkload", "spec.quiesce[" + i + "]: " + w.getKind() + " " + w.getName()
+              + " " + String.join("; it ", owners) + "; then set spec.quiesce[" + i + "].handled: true", false);
         }
       }
     }
@@ -539,7 +559,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         boolean recorded = false;
         for (RestoreRequestSpec.WorkloadRef w : request.getSpec().getQuiesce()) {
           if (quiesced(w).isEmpty()) {
-            Optional<Integer> replicas = replicasOf(w);
+            Optional<Integer> replicas = workloads.replicas(w.getKind().name(), w.getName());
             if (replicas.isEmpty()) {
               return toFailedBeforeRestore("WorkloadNotFound", w.getKind() + " '" + w.getName() + "' is gone");
             }
@@ -557,11 +577,22 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           status.setMessage("recorded the replica counts of " + status.getQuiesced().size() + " workloads");
           return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
         }
+        // One scaled up again after it was scaled to zero cannot be held: nothing is restored.
+        List<String> cameBack = holdQuiesced(q -> q.getQuiescedAt() != null, "quiescing");
+        if (!cameBack.isEmpty()) {
+          return toFailedBeforeRestore("QuiesceBroken", "quiesced workloads came back before the restore started: "
+              + String.join(", ", cameBack) + "; pause what scales them and create the request again");
+        }
+        // Stopped means no replica and no pod left, terminating ones included: a pod being deleted may still write.
         List<String> running = new ArrayList<>();
         for (QuiescedWorkload q : status.getQuiesced()) {
-          int pods = scale(q, 0);
-          if (pods > 0) {
-            running.add(q.getKind() + "/" + q.getName() + " (" + pods + " pods)");
+          workloads.scale(q.getKind(), q.getName(), 0);
+          if (q.getQuiescedAt() == null) {
+            q.setQuiescedAt(now());
+          }
+          Quiesce.Seen seen = workloads.see(q.getKind(), q.getName());
+          if (!seen.stopped()) {
+            running.add(seen.describe());
           }
         }
         if (!running.isEmpty()) {
@@ -622,6 +653,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       }
       Map<String, PlannedJob> planned = restoreJobs(selected);
       try {
+        boolean started = status.getJobs().stream()
+            .anyMatch(j -> planned.containsKey(j.getName()) && j.getPhase() != TaskPhase.Pending);
+        List<String> cameBack = holdQuiesced(q -> true, "restoring");
+        if (!cameBack.isEmpty() && !started) {
+          return toFailedBeforeRestore("QuiesceBroken", "quiesced workloads came back before the restore started: "
+              + String.join(", ", cameBack) + "; pause what scales them and create the request again");
+        }
+      } catch (KubernetesClientException e) {
+        return waitFor("the API", e);
+      }
+      try {
         for (RestoreJob job : status.getJobs()) {
           PlannedJob p = planned.get(job.getName());
           if (p == null || job.getPhase().isFinal()) {
@@ -644,12 +686,16 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       }
       List<String> failures = restoreJobs.stream().filter(j -> j.getPhase() == TaskPhase.Failed)
           .map(j -> j.getName() + ": " + j.getMessage()).toList();
-      if (failures.isEmpty()) {
+      Optional<String> broken = quiesceBroken();
+      if (failures.isEmpty() && broken.isEmpty()) {
         events.normal(request, "Restored", status.getProgress());
         return toResuming("restored " + status.getPlan().size() + " artifacts; resuming workloads");
       }
-      String failure = "restore failed: " + String.join("; ", failures);
-      events.warning(request, "RestoreFailed", failure);
+      String reason = failures.isEmpty() ? "QuiesceBroken" : "RestoreFailed";
+      String failure = failures.isEmpty()
+          ? status.getProgress() + ", but " + broken.get()
+          : "restore failed: " + String.join("; ", failures) + broken.map(b -> "; " + b).orElse("");
+      events.warning(request, reason, failure);
       boolean resume = request.getSpec().getOnFailure() == RestoreRequestSpec.OnRestoreFailure.Resume;
       if (resume || status.getQuiesced().isEmpty()) {
         return toResuming(failure + "; resuming workloads (spec.onFailure: Resume)");
@@ -658,8 +704,39 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .map(q -> "kubectl -n " + ns + " scale " + q.getKind().toLowerCase() + "/" + q.getName() + " --replicas="
               + q.getReplicas())
           .collect(Collectors.joining("; "));
-      return end(RestorePhase.Failed, "RestoreFailed", failure + ". Workloads stay scaled to zero"
+      return end(RestorePhase.Failed, reason, failure + ". Workloads stay scaled to zero"
           + " (spec.onFailure: KeepQuiesced): check the data, then resume them with: " + how);
+    }
+
+    /**
+     * Quiesced workloads (those {@code which} selects) must stay at zero: one scaled up again (by someone, or a
+     * controller that was not paused) is scaled to zero again at once, a QuiesceBroken Warning names it and who
+     * changed it, and status keeps it. Returns the ones that came back at this check. A Job already writing is not
+     * stopped: an agent killed in the middle of a switch is what the restore is built to avoid.
+     */
+    private List<String> holdQuiesced(Predicate<QuiescedWorkload> which, String during) {
+      List<String> cameBack = new ArrayList<>();
+      for (QuiescedWorkload q : status.getQuiesced().stream().filter(which).toList()) {
+        Quiesce.Seen seen = workloads.see(q.getKind(), q.getName());
+        if (!seen.cameBack()) {
+          continue;
+        }
+        workloads.scale(q.getKind(), q.getName(), 0);
+        String what = seen.describe() + ", changed by " + seen.changedBy();
+        q.setBroken(what + ", seen at " + now());
+        events.warning(request, "QuiesceBroken", what + " came back while " + during + ": scaled to zero again");
+        cameBack.add(what);
+      }
+      return cameBack;
+    }
+
+    /** What came back while restoring, when anything did. */
+    private Optional<String> quiesceBroken() {
+      List<String> broken = status.getQuiesced().stream().filter(q -> q.getBroken() != null)
+          .map(QuiescedWorkload::getBroken).toList();
+      return broken.isEmpty() ? Optional.empty() : Optional.of("quiesced workloads came back while restoring ("
+          + String.join("; ", broken) + "): they were scaled to zero again, but may have used the data while it was"
+          + " switched; check it (the previous contents are kept aside)");
     }
 
     private void record(RestoreReport report) {
@@ -681,7 +758,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       try {
         for (QuiescedWorkload q : status.getQuiesced()) {
           if (!Boolean.TRUE.equals(q.getResumed())) {
-            scale(q, q.getReplicas());
+            workloads.scale(q.getKind(), q.getName(), q.getReplicas());
             q.setResumed(true);
           }
         }
@@ -692,7 +769,20 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .stream().map(q -> q.getKind() + "/" + q.getName() + "=" + q.getReplicas()).collect(Collectors.joining(", "));
       Optional<RestoreJob> failed = status.getJobs().stream().filter(j -> j.getPhase() == TaskPhase.Failed).findFirst();
       if (failed.isPresent()) {
-        return end(RestorePhase.Failed, "RestoreFailed", failed.get().getMessage() + resumed);
+        // A request stopped before restoring (QuiesceTimeout, QuiesceBroken, ...) ends with its own reason.
+        String message = failed.get().getMessage();
+        boolean beforeRestore = "quiesce".equals(failed.get().getKind());
+        String reason = beforeRestore && message != null && message.indexOf(':') > 0
+            ? message.substring(0, message.indexOf(':')) : "RestoreFailed";
+        boolean noJobRan = status.getJobs().stream().noneMatch(j -> (DATABASE.equals(j.getKind())
+            || FILES.equals(j.getKind())) && j.getPhase() != TaskPhase.Pending);
+        return end(RestorePhase.Failed, reason, message + (beforeRestore && noJobRan ? "; nothing was restored" : "")
+            + resumed);
+      }
+      Optional<String> broken = quiesceBroken();
+      if (broken.isPresent()) {
+        return end(RestorePhase.Failed, "QuiesceBroken", "restored " + status.getPlan().size() + " artifacts of "
+            + status.getBackupId() + ", but " + broken.get() + resumed);
       }
       if (cancelled() && status.getPlan().stream().noneMatch(i -> "Restored".equals(i.getState()))) {
         return end(RestorePhase.Cancelled, "Cancelled", "cancelled before restoring" + resumed);
@@ -946,47 +1036,6 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     private Optional<QuiescedWorkload> quiesced(RestoreRequestSpec.WorkloadRef w) {
       return status.getQuiesced().stream()
           .filter(q -> q.getKind().equals(w.getKind().name()) && q.getName().equals(w.getName())).findFirst();
-    }
-
-    private Optional<Integer> replicasOf(RestoreRequestSpec.WorkloadRef w) {
-      if (w.getKind() == RestoreRequestSpec.WorkloadKind.Deployment) {
-        Deployment d = client.apps().deployments().inNamespace(ns).withName(w.getName()).get();
-        return d == null ? Optional.empty()
-            : Optional.of(d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas());
-      }
-      StatefulSet s = client.apps().statefulSets().inNamespace(ns).withName(w.getName()).get();
-      return s == null ? Optional.empty()
-          : Optional.of(s.getSpec().getReplicas() == null ? 1 : s.getSpec().getReplicas());
-    }
-
-    /** Sets the workload's replicas (when different) and returns how many pods it still reports. */
-    private int scale(QuiescedWorkload q, int replicas) {
-      if ("Deployment".equals(q.getKind())) {
-        var resource = client.apps().deployments().inNamespace(ns).withName(q.getName());
-        Deployment d = resource.get();
-        if (d == null) {
-          return 0;
-        }
-        if (!Objects.equals(d.getSpec().getReplicas(), replicas)) {
-          d = resource.edit(x -> {
-            x.getSpec().setReplicas(replicas);
-            return x;
-          });
-        }
-        return d.getStatus() == null || d.getStatus().getReplicas() == null ? 0 : d.getStatus().getReplicas();
-      }
-      var resource = client.apps().statefulSets().inNamespace(ns).withName(q.getName());
-      StatefulSet s = resource.get();
-      if (s == null) {
-        return 0;
-      }
-      if (!Objects.equals(s.getSpec().getReplicas(), replicas)) {
-        s = resource.edit(x -> {
-          x.getSpec().setReplicas(replicas);
-          return x;
-        });
-      }
-      return s.getStatus() == null || s.getStatus().getReplicas() == null ? 0 : s.getStatus().getReplicas();
     }
 
     // ---------------------------------------------------------------- Outcomes

@@ -27,7 +27,9 @@ public class RestoreRequestSpec {
 
   @JsonPropertyDescription(
       "Deployments and StatefulSets (same namespace) scaled to zero while restoring and scaled back to their"
-          + " recorded replica counts afterwards, for example nova-api and nova-conductor.")
+          + " recorded replica counts afterwards, for example nova-api and nova-conductor. The restore starts once"
+          + " their pods are gone (terminating ones included); one scaled up again while restoring is scaled to"
+          + " zero again and the restore is not reported as succeeded.")
   private List<WorkloadRef> quiesce = new ArrayList<>();
 
   @JsonPropertyDescription(
@@ -163,6 +165,14 @@ public class RestoreRequestSpec {
     @Required
     @JsonPropertyDescription("Name, in the same namespace.")
     private String name;
+
+    @Default("false")
+    @JsonPropertyDescription(
+        "Set to true when another controller manages this workload (a controller owner reference such as an"
+            + " OpenStack operator's CR, Argo CD, Flux, a HorizontalPodAutoscaler) and you paused it for the restore."
+            + " Without it such a workload is refused (QuiesceOwnedWorkload) before anything is scaled, because"
+            + " its controller would scale it back up while the data is switched.")
+    private Boolean handled = false;
   }
 
   /** Kinds of workload that can be quiesced. */

@@ -144,5 +144,14 @@ public class RestoreRequestStatus extends ResourceStatus {
 
     @JsonPropertyDescription("True once it was scaled back.")
     private Boolean resumed;
+
+    @JsonPropertyDescription("When it was first scaled to zero.")
+    private String quiescedAt;
+
+    @JsonPropertyDescription(
+        "Set when the workload came back after it was scaled to zero (someone or something scaled it up): what was"
+            + " seen and who changed it. It was scaled to zero again, and the restore ends QuiesceBroken rather than"
+            + " Succeeded (before any restore Job was created: with nothing written).")
+    private String broken;
   }
 }
