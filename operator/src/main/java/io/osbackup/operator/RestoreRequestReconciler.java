@@ -649,7 +649,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         return toResuming("restored " + status.getPlan().size() + " artifacts; resuming workloads");
       }
       String failure = "restore failed: " + String.join("; ", failures);
-      events.warning(request, "RestoreFailed", failure);
+      String reason = failureReason(restoreJobs);
+      events.warning(request, reason, failure);
       boolean resume = request.getSpec().getOnFailure() == RestoreRequestSpec.OnRestoreFailure.Resume;
       if (resume || status.getQuiesced().isEmpty()) {
         return toResuming(failure + "; resuming workloads (spec.onFailure: Resume)");
@@ -658,8 +659,15 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .map(q -> "kubectl -n " + ns + " scale " + q.getKind().toLowerCase() + "/" + q.getName() + " --replicas="
               + q.getReplicas())
           .collect(Collectors.joining("; "));
-      return end(RestorePhase.Failed, "RestoreFailed", failure + ". Workloads stay scaled to zero"
+      return end(RestorePhase.Failed, reason, failure + ". Workloads stay scaled to zero"
           + " (spec.onFailure: KeepQuiesced): check the data, then resume them with: " + how);
+    }
+
+    /** ArchiveRefused when an agent refused an archive (its report's reason leads the Job's message), else RestoreFailed. */
+    static String failureReason(List<RestoreJob> jobs) {
+      return jobs.stream().anyMatch(j -> j.getPhase() == TaskPhase.Failed && j.getMessage() != null
+              && j.getMessage().startsWith("ArchiveRefused: "))
+          ? "ArchiveRefused" : "RestoreFailed";
     }
 
     private void record(RestoreReport report) {
@@ -692,7 +700,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .stream().map(q -> q.getKind() + "/" + q.getName() + "=" + q.getReplicas()).collect(Collectors.joining(", "));
       Optional<RestoreJob> failed = status.getJobs().stream().filter(j -> j.getPhase() == TaskPhase.Failed).findFirst();
       if (failed.isPresent()) {
-        return end(RestorePhase.Failed, "RestoreFailed", failed.get().getMessage() + resumed);
+        return end(RestorePhase.Failed, failureReason(List.of(failed.get())), failed.get().getMessage() + resumed);
       }
       if (cancelled() && status.getPlan().stream().noneMatch(i -> "Restored".equals(i.getState()))) {
         return end(RestorePhase.Cancelled, "Cancelled", "cancelled before restoring" + resumed);

@@ -4,6 +4,7 @@ import io.osbackup.agent.MountTable;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.restore.db.DatabaseRestore;
 import io.osbackup.restore.db.DatabaseRestoreException;
+import io.osbackup.restore.files.ArchiveRefusedException;
 import io.osbackup.restore.files.FilesRestore;
 import io.osbackup.store.Compression;
 import io.osbackup.store.StoreErrors;
@@ -176,6 +177,9 @@ public final class RestoreExecution {
       } catch (ArtifactMismatchException e) {
         results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
         throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+      } catch (ArchiveRefusedException e) {
+        results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
+        throw archiveRefused(a, e);
       } catch (IOException e) {
         results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
         throw new Failure(e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
@@ -220,10 +224,18 @@ public final class RestoreExecution {
       return present;
     } catch (ArtifactMismatchException e) {
       throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+    } catch (ArchiveRefusedException e) {
+      throw archiveRefused(a, e);
     } catch (IOException e) {
       throw new Failure(e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
           ? "ArtifactMissing" : "StoreUnavailable", "reading " + a.key() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** An archive whose checksum matches but which holds an entry no restore writes. */
+  private static Failure archiveRefused(RestorePlan.Artifact a, ArchiveRefusedException e) {
+    return new Failure("ArchiveRefused", "the archive " + a.key() + " is refused: " + e.getMessage()
+        + "; it was not written by osbackup's agent or it was altered: restore another backup", e);
   }
 
   private InputStream open(String key) throws IOException {

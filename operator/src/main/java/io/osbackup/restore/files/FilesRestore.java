@@ -784,9 +784,8 @@ public final class FilesRestore {
     return -1;
   }
 
-  private static IOException refused(String name, String why) {
-    return new IOException(
-        "archive entry '" + name + "' " + why + ": the archive is refused, nothing was restored");
+  private static ArchiveRefusedException refused(String name, String why) {
+    return new ArchiveRefusedException(name, why);
   }
 
   private static String archiveName(Path nodePath) {
