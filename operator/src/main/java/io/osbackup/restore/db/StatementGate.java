@@ -1314,6 +1314,25 @@ final class StatementGate extends OutputStream {
           statementStart = false;
           continue;
         }
+        if (w.equals("HANDLER") && c.peekWord("FOR")) {
+          // DECLARE ... HANDLER FOR condition [, condition] ... statement: the statement may be BEGIN ... END
+          c.next();
+          do {
+            if (c.optionalWord("SQLSTATE")) {
+              c.optionalWord("VALUE");
+              c.string("an SQLSTATE");
+            } else if (c.optionalWord("NOT")) {
+              c.expectWord("FOUND");
+            } else {
+              Token condition = c.next();
+              if (!condition.isName() && condition.kind() != Kind.NUMBER) {
+                throw c.refuse("expected a handler's condition, not " + shortened(condition.shown()));
+              }
+            }
+          } while (c.optionalSymbol(','));
+          statementStart = true;
+          continue;
+        }
         String top = open.isEmpty() ? "" : open.get(open.size() - 1);
         if ((w.equals("THEN") || w.equals("ELSE")) && (top.equals("IF") || top.equals("CASE"))) {
           statementStart = true;

@@ -194,6 +194,25 @@ class StatementGateTest {
   }
 
   @Test
+  void handlersWithACompoundBodyPass() throws Exception {
+    String routine =
+        "DELIMITER ;;\nCREATE DEFINER=`root`@`localhost` PROCEDURE `h`()\nBEGIN\n"
+            + "  DECLARE done INT DEFAULT 0;\n"
+            + "  DECLARE CONTINUE HANDLER FOR SQLSTATE '23000', NOT FOUND BEGIN SET done = 1; END;\n"
+            + "  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;\n"
+            + "  SELECT done;\nEND ;;\nDELIMITER ;";
+
+    assertThat(gated(tamper(routine))).contains(routine);
+    assertThatThrownBy(
+            () ->
+                gated(
+                    tamper(
+                        "DELIMITER ;;\nCREATE PROCEDURE h() DECLARE x HANDLER FOR SQLEXCEPTION SET @a = 1;"
+                            + " DROP DATABASE other_db;;\nDELIMITER ;")))
+        .hasMessageContaining("a second statement after the body of the routine");
+  }
+
+  @Test
   void theMessageNamesTheLineAndTheStatement() {
     assertThatThrownBy(() -> gated(tamper("\\! touch /tmp/osbackup-marker")))
         .hasMessageMatching("line \\d+ refused: '\\\\!': client commands are not part of a backup script");
