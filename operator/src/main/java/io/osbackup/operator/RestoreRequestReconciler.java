@@ -828,11 +828,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .toList();
       List<RestorePlan.FilesItem> fileItems = files.stream()
           .map(f -> new RestorePlan.FilesItem(artifact(f.entry()), f.entry().target(), f.entry().node(), f.paths(),
-              f.toPath(), AgentPlan.HOST_ROOT))
+              f.toPath(), AgentPlan.HOST_ROOT, restoreSetuid() ? Boolean.TRUE : null))
           .toList();
       RestorePlan plan = new RestorePlan(jobName, name, status.getBackupId(), reportKey(s3, jobName), store, mode,
           status.getStamp(), dbItems, fileItems);
       return new AgentJob(plan, secrets, node);
+    }
+
+    /** spec.files.restoreSetuid: whether root-owned files keep their setuid/setgid bits. */
+    private boolean restoreSetuid() {
+      RestoreRequestSpec.FilesRestore files = request.getSpec().getFiles();
+      return files != null && Boolean.TRUE.equals(files.getRestoreSetuid());
     }
 
     private List<String> secretsOf(List<RestoreSelection.DatabaseChoice> databases) {

@@ -23,7 +23,10 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** How an agent reports an archive it refuses: ArchiveRefused naming the entry, at verify and at restore. */
+/**
+ * How an agent reports an archive it refuses (ArchiveRefused naming the entry, at verify and at
+ * restore), and the setuid bits of root's files it removes unless the plan says to keep them.
+ */
 class RestoreExecutionTest {
 
   static final String KEY = "prod/openstack/p/p-20261121-020000/files/nova-config/compute-1.tar.gz";
@@ -54,6 +57,10 @@ class RestoreExecutionTest {
   }
 
   RestorePlan plan(String mode, byte[] stored) throws Exception {
+    return plan(mode, stored, null);
+  }
+
+  RestorePlan plan(String mode, byte[] stored, Boolean restoreSetuid) throws Exception {
     String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(stored));
     RestorePlan.FilesItem item =
         new RestorePlan.FilesItem(
@@ -62,7 +69,8 @@ class RestoreExecutionTest {
             "compute-1",
             List.of("/etc/nova"),
             null,
-            "/host");
+            "/host",
+            restoreSetuid);
     return new RestorePlan("job", "req", "p-20261121-020000", "report", null, mode, "20261121-031500",
         List.of(), List.of(item));
   }
@@ -112,5 +120,51 @@ class RestoreExecutionTest {
     try (var list = Files.list(node.resolve("etc"))) {
       assertThat(list.map(p -> p.getFileName().toString())).containsExactly("nova");
     }
+  }
+
+  /** A gzip tar of /etc/nova holding a setuid tool owned by root. */
+  static byte[] setuidArchive() throws IOException {
+    ByteArrayOutputStream raw = new ByteArrayOutputStream();
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(raw, "UTF-8")) {
+      TarArchiveEntry dir = new TarArchiveEntry("etc/nova/", TarConstants.LF_DIR);
+      dir.setMode(0755);
+      tar.putArchiveEntry(dir);
+      tar.closeArchiveEntry();
+      byte[] bytes = "#!/bin/sh\n".getBytes(StandardCharsets.UTF_8);
+      TarArchiveEntry tool = new TarArchiveEntry("etc/nova/tool");
+      tool.setSize(bytes.length);
+      tool.setMode(04755);
+      tool.setUserId(0);
+      tool.setGroupId(0);
+      tar.putArchiveEntry(tool);
+      tar.write(bytes);
+      tar.closeArchiveEntry();
+    }
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+      out.write(raw.toByteArray());
+    }
+    return gz.toByteArray();
+  }
+
+  @Test
+  void setuidBitsOfRootsFilesAreRemovedAndReportedUnlessThePlanKeepsThem() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        "root".equals(System.getProperty("user.name")), "only root restores files owned by root");
+    byte[] stored = setuidArchive();
+    Path stripped = Files.createDirectories(tmp.resolve("stripped"));
+    Path kept = Files.createDirectories(tmp.resolve("kept"));
+    List<RestoreReport.Item> results = new ArrayList<>();
+
+    execution(stored, stripped).restore(plan(RestorePlan.RESTORE, stored), results);
+    execution(stored, kept).restore(plan(RestorePlan.RESTORE, stored, true), results);
+
+    assertThat(Files.getAttribute(stripped.resolve("etc/nova/tool"), "unix:mode")).isEqualTo(0100755);
+    assertThat(Files.getAttribute(kept.resolve("etc/nova/tool"), "unix:mode")).isEqualTo(0104755);
+    assertThat(results.get(0).state()).isEqualTo("Restored");
+    assertThat(results.get(0).message())
+        .isEqualTo("setuid/setgid bits removed from 1 files owned by root: /etc/nova/tool"
+            + " (spec.files.restoreSetuid: true, or --restore-setuid, restores them)");
+    assertThat(results.get(1).message()).isNull();
   }
 }
