@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.cli.BackupsCommand;
+import io.osbackup.catalog.Manifest;
 import io.osbackup.cli.RestoreCommand;
+import io.osbackup.store.ArtifactUpload;
+import io.osbackup.store.Compression;
+import io.osbackup.store.StoredArtifact;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -139,6 +144,77 @@ class BreakGlassIT {
     assertThat(osb.db.tableChecksums("bg_nova")).isEqualTo(atBackup);
     assertThat(osb.db.column("SHOW DATABASES LIKE 'bg_nova_orig_%'")).singleElement()
         .satisfies(kept -> assertThat(osb.db.tableChecksums(kept)).isEqualTo(broken));
+  }
+
+  /**
+   * The break-glass CLI loads scripts through the same checks as the agent: a tampered artifact
+   * (its manifest rewritten to match) with a shell command and a switch to another database is
+   * refused naming the line, the command does not run and nothing is written.
+   */
+  @Test
+  void aTamperedArtifactIsRefusedAndRunsNothing() throws Exception {
+    String manifestKey = "prod/openstack/bg/" + id + "/manifest.json";
+    Manifest manifest = osb.bucket.getJson(manifestKey, Manifest.class).orElseThrow();
+    Manifest.Entry keystone =
+        manifest.artifacts().stream().filter(a -> "bg_keystone".equals(a.database())).findFirst().orElseThrow();
+    String script;
+    try (InputStream in = Compression.GZIP.decompress(osb.bucket.download(keystone.key()))) {
+      script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    Path marker = work.resolve("break-glass-marker");
+    String evil =
+        script.replaceFirst(
+            "(?m)^UNLOCK TABLES;$",
+            "UNLOCK TABLES;\n\\\\! touch " + marker + "\n\\\\u bg_nova\nDROP TABLE hosts;");
+    Map<String, Long> nova = osb.db.tableChecksums("bg_nova");
+    StoredArtifact stored;
+    try (ArtifactUpload upload = osb.bucket.open(keystone.key(), Compression.GZIP)) {
+      upload.stream().write(evil.getBytes(StandardCharsets.UTF_8));
+      stored = upload.finish();
+    }
+    List<Manifest.Entry> artifacts = new ArrayList<>();
+    for (Manifest.Entry a : manifest.artifacts()) {
+      artifacts.add(
+          a != keystone
+              ? a
+              : new Manifest.Entry(a.kind(), a.target(), a.database(), a.node(), a.key(), stored.size(),
+                  a.rawSize(), stored.sha256(), a.compression(), a.files(), a.source(), a.startedAt(),
+                  a.finishedAt(), a.warnings()));
+    }
+    osb.bucket.putJson(manifestKey, new Manifest(manifest.formatVersion(), manifest.backupId(), manifest.namespace(),
+        manifest.policy(), manifest.run(), manifest.store(), manifest.bucket(), manifest.folder(),
+        manifest.compression(), manifest.startedAt(), manifest.completedAt(), manifest.size(), artifacts));
+    try {
+      Outcome refused = run("restore", "--namespace", "openstack", "--backup-id", id, "--database",
+          "bg_keystone=bg_keystone_tampered", "--db-host", "127.0.0.1", "--db-port", String.valueOf(osb.db.port()),
+          "--db-credentials-dir", dbLogin.toString());
+
+      assertThat(refused.code()).as(refused.out() + refused.err()).isEqualTo(1);
+      assertThat(refused.out() + refused.err())
+          .contains("cannot be restored safely")
+          .containsPattern("line \\d+ refused: '\\\\!': client commands are not part of a backup script");
+      assertThat(marker).doesNotExist();
+      assertThat(osb.db.tableChecksums("bg_nova")).isEqualTo(nova);
+      assertThat(osb.db.column("SHOW DATABASES LIKE 'bg_keystone_tampered%'")).isEmpty();
+    } finally {
+      try (ArtifactUpload upload = osb.bucket.open(keystone.key(), Compression.GZIP)) {
+        upload.stream().write(script.getBytes(StandardCharsets.UTF_8));
+        stored = upload.finish();
+      }
+      List<Manifest.Entry> original = new ArrayList<>();
+      for (Manifest.Entry a : manifest.artifacts()) {
+        original.add(
+            a != keystone
+                ? a
+                : new Manifest.Entry(a.kind(), a.target(), a.database(), a.node(), a.key(), stored.size(),
+                    a.rawSize(), stored.sha256(), a.compression(), a.files(), a.source(), a.startedAt(),
+                    a.finishedAt(), a.warnings()));
+      }
+      osb.bucket.putJson(manifestKey, new Manifest(manifest.formatVersion(), manifest.backupId(),
+          manifest.namespace(), manifest.policy(), manifest.run(), manifest.store(), manifest.bucket(),
+          manifest.folder(), manifest.compression(), manifest.startedAt(), manifest.completedAt(), manifest.size(),
+          original));
+    }
   }
 
   @Test

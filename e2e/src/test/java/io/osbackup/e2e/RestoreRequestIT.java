@@ -15,6 +15,7 @@ import io.osbackup.api.v1alpha1.RestorePhase;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus;
 import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.catalog.Manifest;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.Compression;
 import java.io.InputStream;
@@ -225,6 +226,64 @@ class RestoreRequestIT {
         .isEqualTo(2);
     assertThat(osb.db.tableChecksums("cor_db")).isEqualTo(changed);
     assertThat(osb.db.column("SHOW DATABASES LIKE 'cor_db%'")).containsExactly("cor_db");
+  }
+
+  /**
+   * An archive whose checksum matches its (rewritten) manifest but which holds an entry climbing out
+   * of its directory is refused as what it is: ArchiveRefused naming the entry, in status and an
+   * Event, before anything is written or quiesced.
+   */
+  @Test
+  void aRefusedArchiveIsReportedAsArchiveRefusedNamingTheEntry() throws Exception {
+    seed("arc_db");
+    osb.apply(osb.policy("arc", osb.databases("arc_db") + """
+        files:
+          - name: nova-config
+            nodeSelector: {openstack-role: compute}
+            paths: [/etc/nova]
+        """));
+    BackupRun run = osb.backup("arc", "arc-1");
+    String id = run.getStatus().getBackupId();
+    String manifestKey = "prod/" + NS + "/arc/" + id + "/manifest.json";
+    Manifest manifest = osb.bucket.getJson(manifestKey, Manifest.class).orElseThrow();
+    Manifest.Entry archive = manifest.artifacts().stream()
+        .filter(a -> "nova-config".equals(a.target()) && "compute-1".equals(a.node())).findFirst().orElseThrow();
+    String evil = "etc/nova/../../root/.ssh/authorized_keys";
+    java.io.ByteArrayOutputStream tar = new java.io.ByteArrayOutputStream();
+    try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+        new java.util.zip.GZIPOutputStream(tar), "UTF-8")) {
+      var dir = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("etc/nova/",
+          org.apache.commons.compress.archivers.tar.TarConstants.LF_DIR);
+      out.putArchiveEntry(dir);
+      out.closeArchiveEntry();
+      var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(evil);
+      entry.setSize(5);
+      out.putArchiveEntry(entry);
+      out.write("evil\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      out.closeArchiveEntry();
+    }
+    io.osbackup.store.StoredArtifact stored;
+    try (ArtifactUpload upload = osb.bucket.open(archive.key(), Compression.NONE)) {
+      upload.stream().write(tar.toByteArray());
+      stored = upload.finish();
+    }
+    osb.bucket.putJson(manifestKey, new Manifest(manifest.formatVersion(), manifest.backupId(), manifest.namespace(),
+        manifest.policy(), manifest.run(), manifest.store(), manifest.bucket(), manifest.folder(),
+        manifest.compression(), manifest.startedAt(), manifest.completedAt(), manifest.size(),
+        manifest.artifacts().stream().map(a -> a != archive ? a
+            : new Manifest.Entry(a.kind(), a.target(), a.database(), a.node(), a.key(), stored.size(), a.rawSize(),
+                stored.sha256(), a.compression(), a.files(), a.source(), a.startedAt(), a.finishedAt(),
+                a.warnings())).toList()));
+    Path node = osb.cluster.nodes().root("compute-1");
+    String conf = Files.readString(node.resolve("etc/nova/nova.conf"));
+
+    assertRefused("arc-restore", """
+        source: {storeRef: {name: primary}, backupId: %s}
+        files: {include: [{target: nova-config, nodes: [compute-1]}]}
+        confirm: %s
+        """.formatted(id, id), "ArchiveRefused", archive.key(), "archive entry '" + evil + "' climbs out");
+    assertThat(node.resolve("root")).doesNotExist();
+    assertThat(Files.readString(node.resolve("etc/nova/nova.conf"))).isEqualTo(conf);
   }
 
   @Test

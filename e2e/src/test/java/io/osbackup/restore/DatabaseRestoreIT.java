@@ -35,6 +35,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Restores real backups (made by {@link DatabaseBackup}) into real MariaDB servers: over a changed
@@ -330,16 +332,19 @@ class DatabaseRestoreIT {
   void aClientErrorLeavesTheDestinationAloneAndSaysWhatTheClientSaid() throws Exception {
     State before = State.of(source, KEYSTONE);
     String script = script(KEYSTONE);
-    String broken = script.replaceFirst("(?m)^UNLOCK TABLES;$", "UNLOCK TABLES;\nTHIS IS NOT SQL;");
-    long line = broken.substring(0, broken.indexOf("THIS IS NOT SQL")).lines().count() + 1;
+    // a statement of an allowed shape that the server rejects (the gate refuses anything else)
+    String broken =
+        script.replaceFirst(
+            "(?m)^UNLOCK TABLES;$", "UNLOCK TABLES;\nINSERT INTO `no_such_table` VALUES (1);");
+    long line = broken.substring(0, broken.indexOf("INSERT INTO `no_such_table`")).lines().count() + 1;
 
     assertThatThrownBy(() -> restoreScript(broken, "orig_3"))
         .isInstanceOf(DatabaseRestoreException.class)
         .hasMessageStartingWith(
             "loading the backup of `keystone` into the staging schema `keystone_osbr_staging`"
-                + " failed: mariadb failed with exit code 1: ERROR 1064 (42000) at line "
+                + " failed: mariadb failed with exit code 1: ERROR 1146 (42S02) at line "
                 + line
-                + ": You have an error in your SQL syntax")
+                + ": Table 'keystone_osbr_staging.no_such_table' doesn't exist")
         .hasMessageEndingWith("; `keystone` was not changed")
         .satisfies(e -> assertThat(((DatabaseRestoreException) e).destinationUntouched()).isTrue());
 
@@ -350,6 +355,143 @@ class DatabaseRestoreIT {
 
     assertThat(State.of(source, KEYSTONE)).isEqualTo(before);
     assertThat(databases(source)).doesNotContain("keystone_osbr_staging", "keystone_orig_3");
+  }
+
+  /**
+   * The audit's tampered artifact and its variants, each in an artifact whose SHA-256 matches (as
+   * a rewritten manifest would say): a client command, a switch to another database, a statement
+   * on another database, hidden in every way the client and the server read a script. Each is
+   * refused before the client runs it, naming the line; the shell command does not run, the other
+   * database and the destination are untouched, and nothing is switched.
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "\\! touch MARKER",
+        "INSERT INTO `audit` VALUES (900,1,'x');\\! touch MARKER",
+        "\\u other_db\nINSERT INTO t VALUES (666);\nDROP TABLE t2;",
+        "system touch MARKER",
+        "\\. MARKER_SCRIPT",
+        "source MARKER_SCRIPT",
+        "connect other_db",
+        "use other_db;\nINSERT INTO t VALUES (666);",
+        "INSERT INTO other_db.t VALUES (666);",
+        "UPDATE other_db.t SET id = 666;",
+        "DROP TABLE other_db.t2;",
+        "CREATE TABLE other_db.t3 (id INT);",
+        "/*!50000 USE other_db */;\nDROP TABLE t2;",
+        "CREATE DATABASE other_db2;",
+        "CREATE USER evil IDENTIFIED BY 'evil';",
+        "GRANT ALL ON *.* TO backup;",
+        "SET GLOBAL max_connections = 5;",
+        "LOAD DATA LOCAL INFILE 'MARKER_SCRIPT' INTO TABLE `audit`;",
+        "SELECT * FROM `audit` INTO OUTFILE 'MARKER';",
+        "DELIMITER //\nDROP TABLE other_db.t2//\nDELIMITER ;",
+        "DELIMITER ;;\nCREATE TRIGGER evil BEFORE INSERT ON `audit` FOR EACH ROW SET @a = 1; DROP TABLE"
+            + " other_db.t2;;\nDELIMITER ;",
+      })
+  void aTamperedArtifactIsRefusedAndRunsNothing(String tampered) throws Exception {
+    source.execute(
+        "DROP DATABASE IF EXISTS other_db",
+        "CREATE DATABASE other_db",
+        "CREATE TABLE other_db.t (id INT)",
+        "CREATE TABLE other_db.t2 (id INT)",
+        "INSERT INTO other_db.t VALUES (1)");
+    Path marker = work.resolve("marker-" + Integer.toHexString(tampered.hashCode()));
+    Path markerScript = work.resolve("marker.sql");
+    Files.writeString(markerScript, "CREATE TABLE other_db.from_file (id INT);\n");
+    State keystone = State.of(source, KEYSTONE);
+    State otherDb = State.of(source, "other_db");
+    String lines = tampered.replace("MARKER_SCRIPT", markerScript.toString()).replace("MARKER", marker.toString());
+    String script = script(KEYSTONE);
+    String evil = script.replaceFirst("(?m)^UNLOCK TABLES;$", "UNLOCK TABLES;\n" + java.util.regex.Matcher.quoteReplacement(lines));
+    long line = evil.substring(0, evil.indexOf(lines)).lines().count() + 1;
+
+    assertThatThrownBy(() -> restoreArtifact(evil, "orig_evil"))
+        .isInstanceOf(DatabaseRestoreException.class)
+        .hasMessageStartingWith("the backup script of `keystone` cannot be restored safely: ")
+        .hasMessageFindingMatch("line (" + line + "|" + (line + 1) + "|" + (line + 2) + ")\\b")
+        .hasMessageEndingWith("; `keystone` was not changed")
+        .satisfies(e -> assertThat(((DatabaseRestoreException) e).destinationUntouched()).isTrue());
+
+    assertThat(marker).as("the shell command did not run").doesNotExist();
+    assertThat(State.of(source, "other_db")).isEqualTo(otherDb);
+    assertThat(source.column("SHOW TABLES FROM other_db")).containsExactly("t", "t2");
+    assertThat(State.of(source, KEYSTONE)).isEqualTo(keystone);
+    assertThat(databases(source))
+        .doesNotContain("keystone_osbr_staging", "keystone_orig_evil", "other_db2");
+    assertThat(source.column("SELECT COUNT(*) FROM mysql.user WHERE user = 'evil'")).containsExactly("0");
+    assertThat(source.column("SELECT @@GLOBAL.max_connections")).doesNotContain("5");
+  }
+
+  /**
+   * The audit's case: without mariadb-dump's first line (which turns on the client's sandbox) a
+   * shell command ran during the restore and the client command "\\ u" (use) wrote into another database.
+   */
+  @Test
+  void aTamperedArtifactWithoutTheSandboxLineRunsNothing() throws Exception {
+    source.execute(
+        "DROP DATABASE IF EXISTS other_db",
+        "CREATE DATABASE other_db",
+        "CREATE TABLE other_db.t (id INT)",
+        "INSERT INTO other_db.t VALUES (1)");
+    Path marker = work.resolve("marker-unsandboxed");
+    State keystone = State.of(source, KEYSTONE);
+    State otherDb = State.of(source, "other_db");
+    String script = script(KEYSTONE);
+    assertThat(script).startsWith("/*M!999999\\- enable the sandbox mode */");
+    String evil =
+        script
+            .substring(script.indexOf('\n') + 1)
+            .replaceFirst(
+                "(?m)^UNLOCK TABLES;$",
+                "UNLOCK TABLES;\n\\\\! touch "
+                    + marker
+                    + "\n\\\\u other_db\nINSERT INTO t VALUES (666);\nDROP TABLE t;");
+
+    assertThatThrownBy(() -> restoreArtifact(evil, "orig_evil"))
+        .isInstanceOf(DatabaseRestoreException.class)
+        .hasMessageContaining("cannot be restored safely: line ")
+        .hasMessageContaining("client commands are not part of a backup script");
+
+    assertThat(marker).as("the shell command did not run").doesNotExist();
+    assertThat(State.of(source, "other_db")).isEqualTo(otherDb);
+    assertThat(State.of(source, KEYSTONE)).isEqualTo(keystone);
+    assertThat(databases(source)).doesNotContain("keystone_osbr_staging", "keystone_orig_evil");
+  }
+
+  @Test
+  void theClientRunsInBinaryModeAndSandboxed() throws Exception {
+    // the gate is the first line of defence; the client's own switches are the second
+    Path args = work.resolve("client-arguments");
+    Path wrapper = work.resolve("mariadb-wrapper");
+    Files.writeString(
+        wrapper,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > '"
+            + args
+            + "'\nexec '"
+            + source.clientCommand()
+            + "' \"$@\"\n");
+    wrapper.toFile().setExecutable(true);
+    StoredArtifact stored = artifacts.get(CELL);
+
+    try (InputStream in = Files.newInputStream(sink.file(stored.key()))) {
+      VerifiedStream verified = new VerifiedStream(in, stored.key(), stored.sha256(), stored.size());
+      new DatabaseRestore(wrapper.toString())
+          .restore(
+              destination(source),
+              CELL,
+              "cell_wrapped",
+              stored.compression().decompress(verified),
+              verified::verify,
+              "orig_1");
+    }
+
+    assertThat(Files.readAllLines(args))
+        .contains("--binary-mode", "--sandbox", "--local-infile=0")
+        .noneMatch(a -> a.contains(source.password()));
+    assertThat(State.of(source, "cell_wrapped")).isEqualTo(backedUp.get(CELL));
+    source.execute("DROP DATABASE `cell_wrapped`");
   }
 
   @Test
@@ -460,6 +602,31 @@ class DatabaseRestoreIT {
             KEYSTONE,
             new ByteArrayInputStream(script.getBytes(StandardCharsets.UTF_8)),
             () -> {},
+            keepSuffix);
+  }
+
+  /**
+   * Restores {@code script} as a restore reads an artifact: gzip-compressed, with its own SHA-256
+   * and size (as a manifest rewritten along with it would say), verified before the switch.
+   */
+  static void restoreArtifact(String script, String keepSuffix) throws Exception {
+    java.io.ByteArrayOutputStream compressed = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(compressed)) {
+      gz.write(script.getBytes(StandardCharsets.UTF_8));
+    }
+    byte[] bytes = compressed.toByteArray();
+    String sha256 =
+        java.util.HexFormat.of()
+            .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    VerifiedStream verified =
+        new VerifiedStream(new ByteArrayInputStream(bytes), "tampered.sql.gz", sha256, bytes.length);
+    restorer(source)
+        .restore(
+            destination(source),
+            KEYSTONE,
+            KEYSTONE,
+            Compression.GZIP.decompress(verified),
+            verified::verify,
             keepSuffix);
   }
 

@@ -110,6 +110,11 @@ public final class RestoreCommand implements Callable<Integer> {
   @Option(names = "--confirm", description = "The backup id: allows writing over existing databases and directories.")
   String confirm;
 
+  @Option(
+      names = "--restore-setuid",
+      description = "Keep the setuid/setgid bits of files owned by root (removed and listed by default).")
+  boolean restoreSetuid;
+
   @Option(names = "--dry-run", description = "Only verify the artifacts and the database server; write nothing.")
   boolean dryRun;
 
@@ -284,7 +289,8 @@ public final class RestoreCommand implements Callable<Integer> {
     List<RestorePlan.FilesItem> files = selection.files().stream()
         .map(f -> new RestorePlan.FilesItem(
             new RestorePlan.Artifact(f.entry().key(), f.entry().size(), f.entry().sha256(), f.entry().compression()),
-            f.entry().target(), f.entry().node(), f.paths(), f.toPath(), AgentPlan.HOST_ROOT))
+            f.entry().target(), f.entry().node(), f.paths(), f.toPath(), AgentPlan.HOST_ROOT,
+            restoreSetuid ? Boolean.TRUE : null))
         .toList();
     return new RestorePlan("break-glass", "break-glass", backup.backupId(), null, null, RestorePlan.RESTORE, stamp,
         dbs, files);

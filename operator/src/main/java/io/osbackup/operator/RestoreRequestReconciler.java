@@ -691,7 +691,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         events.normal(request, "Restored", status.getProgress());
         return toResuming("restored " + status.getPlan().size() + " artifacts; resuming workloads");
       }
-      String reason = failures.isEmpty() ? "QuiesceBroken" : "RestoreFailed";
+      String reason = failures.isEmpty() ? "QuiesceBroken" : failureReason(restoreJobs);
       String failure = failures.isEmpty()
           ? status.getProgress() + ", but " + broken.get()
           : "restore failed: " + String.join("; ", failures) + broken.map(b -> "; " + b).orElse("");
@@ -739,6 +739,13 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           + " switched; check it (the previous contents are kept aside)");
     }
 
+    /** ArchiveRefused when an agent refused an archive (its report's reason leads the Job's message), else RestoreFailed. */
+    static String failureReason(List<RestoreJob> jobs) {
+      return jobs.stream().anyMatch(j -> j.getPhase() == TaskPhase.Failed && j.getMessage() != null
+              && j.getMessage().startsWith("ArchiveRefused: "))
+          ? "ArchiveRefused" : "RestoreFailed";
+    }
+
     private void record(RestoreReport report) {
       for (RestoreReport.Item result : report.items()) {
         for (RestoreItem item : status.getPlan()) {
@@ -773,7 +780,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         String message = failed.get().getMessage();
         boolean beforeRestore = "quiesce".equals(failed.get().getKind());
         String reason = beforeRestore && message != null && message.indexOf(':') > 0
-            ? message.substring(0, message.indexOf(':')) : "RestoreFailed";
+            ? message.substring(0, message.indexOf(':')) : failureReason(List.of(failed.get()));
         boolean noJobRan = status.getJobs().stream().noneMatch(j -> (DATABASE.equals(j.getKind())
             || FILES.equals(j.getKind())) && j.getPhase() != TaskPhase.Pending);
         return end(RestorePhase.Failed, reason, message + (beforeRestore && noJobRan ? "; nothing was restored" : "")
@@ -910,11 +917,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .toList();
       List<RestorePlan.FilesItem> fileItems = files.stream()
           .map(f -> new RestorePlan.FilesItem(artifact(f.entry()), f.entry().target(), f.entry().node(), f.paths(),
-              f.toPath(), AgentPlan.HOST_ROOT))
+              f.toPath(), AgentPlan.HOST_ROOT, restoreSetuid() ? Boolean.TRUE : null))
           .toList();
       RestorePlan plan = new RestorePlan(jobName, name, status.getBackupId(), reportKey(s3, jobName), store, mode,
           status.getStamp(), dbItems, fileItems);
       return new AgentJob(plan, secrets, node);
+    }
+
+    /** spec.files.restoreSetuid: whether root-owned files keep their setuid/setgid bits. */
+    private boolean restoreSetuid() {
+      RestoreRequestSpec.FilesRestore files = request.getSpec().getFiles();
+      return files != null && Boolean.TRUE.equals(files.getRestoreSetuid());
     }
 
     private List<String> secretsOf(List<RestoreSelection.DatabaseChoice> databases) {

@@ -4,6 +4,7 @@ import io.osbackup.agent.MountTable;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.restore.db.DatabaseRestore;
 import io.osbackup.restore.db.DatabaseRestoreException;
+import io.osbackup.restore.files.ArchiveRefusedException;
 import io.osbackup.restore.files.FilesRestore;
 import io.osbackup.store.Compression;
 import io.osbackup.store.StoreErrors;
@@ -155,7 +156,7 @@ public final class RestoreExecution {
     }
     for (RestorePlan.FilesItem item : plan.files()) {
       RestorePlan.Artifact a = item.artifact();
-      FilesRestore files = new FilesRestore(mounts, warnings);
+      FilesRestore files = new FilesRestore(mounts, warnings, Boolean.TRUE.equals(item.restoreSetuid()));
       try (InputStream stored = open(a.key());
           VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size());
           InputStream tar = Compression.of(a.compression()).decompress(verified)) {
@@ -169,13 +170,17 @@ public final class RestoreExecution {
           throw e;
         }
         List<String> kept = outcome.units().stream().map(FilesRestore.Unit::keptAt).filter(k -> k != null).toList();
+        String setuid = setuidRemoved(outcome.setuidRemoved());
         results.add(new RestoreReport.Item(a.key(), where(item), "Restored",
-            kept.isEmpty() ? null : String.join(",", kept), null));
+            kept.isEmpty() ? null : String.join(",", kept), setuid));
         log.accept("restored " + a.key() + " to " + where(item) + " (" + outcome.entries() + " entries)"
-            + (kept.isEmpty() ? "" : "; previous kept at " + kept));
+            + (kept.isEmpty() ? "" : "; previous kept at " + kept) + (setuid == null ? "" : "; " + setuid));
       } catch (ArtifactMismatchException e) {
         results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
         throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+      } catch (ArchiveRefusedException e) {
+        results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
+        throw archiveRefused(a, e);
       } catch (IOException e) {
         results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
         throw new Failure(e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
@@ -220,10 +225,29 @@ public final class RestoreExecution {
       return present;
     } catch (ArtifactMismatchException e) {
       throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+    } catch (ArchiveRefusedException e) {
+      throw archiveRefused(a, e);
     } catch (IOException e) {
       throw new Failure(e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
           ? "ArtifactMissing" : "StoreUnavailable", "reading " + a.key() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Says which root-owned files lost their setuid/setgid bits; null when none did. */
+  static String setuidRemoved(List<String> files) {
+    if (files.isEmpty()) {
+      return null;
+    }
+    List<String> shown = files.size() > 20 ? files.subList(0, 20) : files;
+    return "setuid/setgid bits removed from " + files.size() + " files owned by root: " + String.join(", ", shown)
+        + (files.size() > shown.size() ? ", ..." : "")
+        + " (spec.files.restoreSetuid: true, or --restore-setuid, restores them)";
+  }
+
+  /** An archive whose checksum matches but which holds an entry no restore writes. */
+  private static Failure archiveRefused(RestorePlan.Artifact a, ArchiveRefusedException e) {
+    return new Failure("ArchiveRefused", "the archive " + a.key() + " is refused: " + e.getMessage()
+        + "; it was not written by osbackup's agent or it was altered: restore another backup", e);
   }
 
   private InputStream open(String key) throws IOException {

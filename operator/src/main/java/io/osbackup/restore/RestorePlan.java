@@ -76,6 +76,8 @@ public record RestorePlan(
    * @param paths absolute node paths to restore from the archive (directories or files)
    * @param toPath null to restore in place, else the node directory below which the paths land
    * @param hostRoot where the node's directories are mounted in the pod ({@link AgentPlan#HOST_ROOT})
+   * @param restoreSetuid true: files owned by root keep their setuid/setgid bits; null or false: the bits are removed
+   *     and the files listed
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record FilesItem(
@@ -84,5 +86,13 @@ public record RestorePlan(
       String node,
       List<String> paths,
       String toPath,
-      String hostRoot) {}
+      String hostRoot,
+      Boolean restoreSetuid) {
+
+    /** An item that removes setuid/setgid bits from files owned by root. */
+    public FilesItem(Artifact artifact, String target, String node, List<String> paths, String toPath,
+        String hostRoot) {
+      this(artifact, target, node, paths, toPath, hostRoot, null);
+    }
+  }
 }

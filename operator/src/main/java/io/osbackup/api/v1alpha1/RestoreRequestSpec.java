@@ -129,6 +129,12 @@ public class RestoreRequestSpec {
     @Required
     @JsonPropertyDescription("Files targets of the backup to restore.")
     private List<FilesSelection> include = new ArrayList<>();
+
+    @JsonPropertyDescription(
+        "Restore the setuid and setgid bits of files owned by root (user or group) as the archive has them."
+            + " Unset or false: those bits are removed and the files are listed in the item's message; set true"
+            + " only for a backup you trust, since a setuid-root file runs as root for whoever starts it.")
+    private Boolean restoreSetuid = false;
   }
 
   /** One files target of the backup, some of its nodes and paths, and where they go. */

@@ -58,6 +58,14 @@ public final class DatabaseRestore {
   private static final int STREAM_BUFFER = 256 * 1024;
   private static final Pattern KEEP_SUFFIX = Pattern.compile("[A-Za-z0-9_]{1,48}");
 
+  /**
+   * How the client is run besides the connection: client commands off ({@code --binary-mode} leaves
+   * only {@code DELIMITER}, which {@link StatementGate} checks), no file access from the client
+   * ({@code --sandbox}), no {@code LOAD DATA LOCAL}, and no defaults files but the option file.
+   */
+  static final List<String> SANDBOX_ARGUMENTS =
+      List.of("--binary-mode", "--sandbox", "--local-infile=0", "--skip-reconnect");
+
   private final String clientCommand;
   private final Duration lockWait;
 
@@ -391,6 +399,7 @@ public final class DatabaseRestore {
       args.add("--max-allowed-packet=1G");
       args.add("--batch");
       args.add("--skip-print-query-on-error"); // it can be a multi-megabyte INSERT
+      args.addAll(SANDBOX_ARGUMENTS);
       ProcessBuilder pb = new ProcessBuilder(args);
       pb.environment().remove("MYSQL_PWD");
       pb.environment().remove("MYSQL_HOST");
@@ -413,8 +422,10 @@ public final class DatabaseRestore {
       ErrorTail errors = ErrorTail.drain(p.getErrorStream(), "mariadb");
       OutputStream stdin =
           new ClientInput(new BufferedOutputStream(p.getOutputStream(), STREAM_BUFFER));
+      StatementGate gate = new StatementGate(stdin, staging);
       try {
-        script.copyTo(stdin);
+        script.copyTo(gate);
+        gate.finish(); // nothing reaches the client unchecked; on a refusal it is killed, not closed
         stdin.close();
         int exit = p.waitFor();
         String tail = errors.await();

@@ -66,11 +66,13 @@ public final class FilesRestore {
 
   /**
    * What a restore switched over, unit by unit, and how many archive entries and file bytes it
-   * wrote.
+   * wrote; {@code setuidRemoved} names the files owned by root whose setuid/setgid bits were not
+   * restored.
    */
-  public record Outcome(List<Unit> units, long entries, long bytes) {
+  public record Outcome(List<Unit> units, long entries, long bytes, List<String> setuidRemoved) {
     public Outcome {
       units = List.copyOf(units);
+      setuidRemoved = List.copyOf(setuidRemoved);
     }
   }
 
@@ -101,14 +103,25 @@ public final class FilesRestore {
 
   private final MountTable mounts;
   private final Consumer<String> notes;
+  private final boolean restoreSetuid;
 
   /**
    * Writes node paths through {@code mounts} and reports skipped entries, owners it could not set
    * and leftovers it removed to {@code notes}.
    */
   public FilesRestore(MountTable mounts, Consumer<String> notes) {
+    this(mounts, notes, false);
+  }
+
+  /**
+   * As {@link #FilesRestore(MountTable, Consumer)}; {@code restoreSetuid} keeps the setuid and
+   * setgid bits of files owned by root (user or group) as the archive has them. Without it they are
+   * removed, and the files are named in a note and in {@link Outcome#setuidRemoved()}.
+   */
+  public FilesRestore(MountTable mounts, Consumer<String> notes, boolean restoreSetuid) {
     this.mounts = mounts;
     this.notes = notes;
+    this.restoreSetuid = restoreSetuid;
   }
 
   /**
@@ -177,7 +190,8 @@ public final class FilesRestore {
       discard(destinations, created, e);
       throw e;
     }
-    return new Outcome(switchOver(destinations), extraction.entries, extraction.bytes);
+    return new Outcome(
+        switchOver(destinations), extraction.entries, extraction.bytes, extraction.setuidRemoved);
   }
 
   /**
@@ -518,6 +532,7 @@ public final class FilesRestore {
     private final Map<DeniedPaths.Subtree, Integer> skipped = new LinkedHashMap<>();
     private final byte[] buffer = new byte[BUFFER];
     private boolean ownersRefused;
+    private final List<String> setuidRemoved = new ArrayList<>();
     private long entries;
     private long bytes;
 
@@ -564,6 +579,7 @@ public final class FilesRestore {
                       + ": osbackup never writes denied node paths ("
                       + subtree.why()
                       + ")"));
+      noteSetuidRemoved();
     }
 
     void requireEveryUnit() throws IOException {
@@ -613,7 +629,7 @@ public final class FilesRestore {
         clear(target, false);
         bytes += write(tar, target);
         owner(target, entry.getLongUserId(), entry.getLongGroupId());
-        mode(target, entry.getMode());
+        mode(target, setuidChecked(target, path, entry.getMode()));
         times(target, entry.getLastModifiedTime());
       } else {
         notes.accept(
@@ -679,6 +695,38 @@ public final class FilesRestore {
         out.force(true);
       }
       return written;
+    }
+
+    /**
+     * {@code mode} without its setuid and setgid bits when the file (as written, owners set) belongs
+     * to root, user or group, and the request did not ask for them; such files are listed.
+     */
+    private int setuidChecked(Path target, Path path, int mode) throws IOException {
+      if (restoreSetuid || (mode & 06000) == 0) {
+        return mode;
+      }
+      int uid = (Integer) Files.getAttribute(target, "unix:uid", NOFOLLOW_LINKS);
+      int gid = (Integer) Files.getAttribute(target, "unix:gid", NOFOLLOW_LINKS);
+      if (uid != 0 && gid != 0) {
+        return mode;
+      }
+      setuidRemoved.add(path.toString());
+      return mode & ~06000;
+    }
+
+    /** Notes the files whose setuid/setgid bits were removed, once, after the archive is read. */
+    private void noteSetuidRemoved() {
+      if (setuidRemoved.isEmpty()) {
+        return;
+      }
+      List<String> shown = setuidRemoved.size() > 20 ? setuidRemoved.subList(0, 20) : setuidRemoved;
+      notes.accept(
+          "setuid/setgid bits removed from "
+              + setuidRemoved.size()
+              + " files owned by root: "
+              + String.join(", ", shown)
+              + (setuidRemoved.size() > shown.size() ? ", ..." : "")
+              + " (set spec.files.restoreSetuid: true, or --restore-setuid, to restore them)");
     }
 
     /**
@@ -855,9 +903,8 @@ public final class FilesRestore {
     return -1;
   }
 
-  private static IOException refused(String name, String why) {
-    return new IOException(
-        "archive entry '" + name + "' " + why + ": the archive is refused, nothing was restored");
+  private static ArchiveRefusedException refused(String name, String why) {
+    return new ArchiveRefusedException(name, why);
   }
 
   private static String archiveName(Path nodePath) {

@@ -74,6 +74,7 @@ class FilesRestoreTest {
       chown(nova.resolve("relative-link"), 4242, 4343);
       chown(nova.resolve("policy.d"), 0, 4343);
       chown(nova, 0, 4343);
+      chown(nova.resolve("setuid-tool"), 4242, 4343); // a setuid tool of root's: see setuidBits...
     }
     Files.setAttribute(nova.resolve("setuid-tool"), "unix:mode", 04755);
     Files.setAttribute(nova.resolve("policy.d"), "unix:mode", 02750);
@@ -173,6 +174,62 @@ class FilesRestoreTest {
     assertThat(atBackup.get("read-only")).startsWith("dir 0555");
     assertThat(atBackup.get("empty")).startsWith("dir 0700");
     assertThat(atBackup.get("dangling-link")).endsWith("-> /nonexistent/x");
+  }
+
+  /**
+   * A file owned by root (user or group) with the setuid or setgid bit comes back without it unless
+   * the request asks for it, and is listed; other owners' files and directories keep their bits. (Run as root,
+   * as the agent runs; as another user every restored file is that user's and keeps its bits.)
+   */
+  @Test
+  void setuidBitsOfFilesOwnedByRootAreRestoredOnlyWhenAsked() throws Exception {
+    Path nova = node.resolve("etc/nova");
+    file(nova.resolve("root-tool"), "tool\n", "rwxr-xr-x");
+    file(nova.resolve("setgid-tool"), "tool\n", "rwxr-xr-x");
+    if (ROOT) {
+      chown(nova.resolve("root-tool"), 0, 0);
+      chown(nova.resolve("setgid-tool"), 4242, 0);
+    }
+    Files.setAttribute(nova.resolve("root-tool"), "unix:mode", 04755);
+    Files.setAttribute(nova.resolve("setgid-tool"), "unix:mode", 02755);
+    for (String p : List.of("root-tool", "setgid-tool", ".")) {
+      setTime(nova.resolve(p), FileTime.from(Instant.parse("2024-03-02T00:00:00Z")));
+    }
+    Map<String, String> atBackup = snapshot(nova);
+    byte[] tar = backup("/etc/nova");
+    edit();
+
+    FilesRestore.Outcome stripped = restore(tar, List.of("/etc/nova"), "/srv/default");
+    FilesRestore.Outcome asked =
+        new FilesRestore(mounts, notes::add, true)
+            .restore(new ByteArrayInputStream(tar), List.of("/etc/nova"), "/host", "/srv/asked", TS, NO_CHECK);
+
+    Map<String, String> restored = snapshot(node.resolve("srv/default/etc/nova"));
+    assertThat(snapshot(node.resolve("srv/asked/etc/nova"))).isEqualTo(atBackup);
+    assertThat(asked.setuidRemoved()).isEmpty();
+    assertThat(restored.get("policy.d")).startsWith("dir 2750");
+    if (ROOT) {
+      assertThat(atBackup.get("root-tool")).startsWith("file 4755 0:0");
+      assertThat(restored.get("root-tool")).startsWith("file 0755 0:0");
+      assertThat(restored.get("setgid-tool")).startsWith("file 0755 4242:0");
+      assertThat(restored.get("setuid-tool")).startsWith("file 4755 4242:4343");
+      assertThat(stripped.setuidRemoved())
+          .containsExactlyInAnyOrder("/etc/nova/root-tool", "/etc/nova/setgid-tool");
+      assertThat(notes)
+          .singleElement()
+          .asString()
+          .startsWith("setuid/setgid bits removed from 2 files owned by root: /etc/nova/")
+          .contains("/etc/nova/root-tool")
+          .endsWith("(set spec.files.restoreSetuid: true, or --restore-setuid, to restore them)");
+      Map<String, String> others = new TreeMap<>(restored);
+      others.keySet().removeAll(List.of("root-tool", "setgid-tool"));
+      Map<String, String> othersAtBackup = new TreeMap<>(atBackup);
+      othersAtBackup.keySet().removeAll(List.of("root-tool", "setgid-tool"));
+      assertThat(others).isEqualTo(othersAtBackup);
+    } else {
+      assertThat(restored).isEqualTo(atBackup);
+      assertThat(stripped.setuidRemoved()).isEmpty();
+    }
   }
 
   @Test
