@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Limits, by design: one container per pod, {@code completions}/{@code parallelism} of 1, no
  * retry back-off delay, no resource limits beyond the heap, {@code readOnly} mounts not enforced,
- * taints and {@code podFailurePolicy} ignored. All state changes happen on one thread, so the
+ * taints ignored, and of a {@code podFailurePolicy} only its exit-code rules. All state changes happen on one thread, so the
  * runner is a level-triggered loop like the real controllers.
  *
  * <p>After a restart of the runner (the old one closed, its processes killed like a rebooted node),
@@ -90,6 +90,8 @@ public final class LocalJobRunner implements AutoCloseable {
 
   private final ScheduledExecutorService loop;
   private final Map<String, LocalPod> pods = new ConcurrentHashMap<>();
+  /** Exit codes of pods whose process ended, until their Job's next sync reads them. */
+  private final Map<String, Integer> exitCodes = new ConcurrentHashMap<>();
   private final Map<String, String> jobUids = new ConcurrentHashMap<>();
   private final Map<String, String> blockedPods = new ConcurrentHashMap<>();
   private final AtomicInteger running = new AtomicInteger();
@@ -354,6 +356,7 @@ public final class LocalJobRunner implements AutoCloseable {
       }
     }
     List<Pod> active = new ArrayList<>();
+    String failJob = null;
     for (Pod pod : apiPods) {
       String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
       if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
@@ -364,6 +367,10 @@ public final class LocalJobRunner implements AutoCloseable {
         succeeded++;
       } else if ("Failed".equals(outcome)) {
         failed++;
+        Integer code = exitCodes.remove(podKey(pod));
+        if (failJob == null && code != null) {
+          failJob = failJobRule(job, pod, code);
+        }
       } else {
         active.add(pod);
       }
@@ -387,7 +394,7 @@ public final class LocalJobRunner implements AutoCloseable {
           "Complete",
           "CompletionsReached",
           "Reached expected number of succeeded pods");
-    } else if (st.getFailed() > backoffLimit) {
+    } else if (failJob != null || st.getFailed() > backoffLimit) {
       for (Pod pod : active) {
         deletePod(pod, "the Job has failed");
         st.setFailed(st.getFailed() + 1);
@@ -399,8 +406,8 @@ public final class LocalJobRunner implements AutoCloseable {
           now,
           "FailureTarget",
           "Failed",
-          "BackoffLimitExceeded",
-          "Job has reached the specified backoff limit");
+          failJob != null ? "PodFailurePolicy" : "BackoffLimitExceeded",
+          failJob != null ? failJob : "Job has reached the specified backoff limit");
     } else if (deadline != null
         && !now.isBefore(Instant.parse(st.getStartTime()).plusSeconds(deadline))) {
       for (Pod pod : active) {
@@ -434,6 +441,43 @@ public final class LocalJobRunner implements AutoCloseable {
     if (!Objects.equals(Serialization.asJson(st), Serialization.asJson(old))) {
       patchJobStatus(job, st);
     }
+  }
+
+  /**
+   * The message of the Job's {@code podFailurePolicy} rule that fails the Job for a pod that ended
+   * with {@code code}, as the Job controller words it; null when the first matching exit-code rule
+   * does not say FailJob, or none matches.
+   */
+  private static String failJobRule(Job job, Pod pod, int code) {
+    var policy = job.getSpec().getPodFailurePolicy();
+    if (policy == null || policy.getRules() == null) {
+      return null;
+    }
+    String container = containerName(pod);
+    for (int i = 0; i < policy.getRules().size(); i++) {
+      var rule = policy.getRules().get(i);
+      var onExit = rule.getOnExitCodes();
+      if (onExit == null
+          || (onExit.getContainerName() != null && !onExit.getContainerName().equals(container))) {
+        continue;
+      }
+      boolean in = onExit.getValues() != null && onExit.getValues().contains(code);
+      if ("In".equals(onExit.getOperator()) == in) {
+        return "FailJob".equals(rule.getAction())
+            ? "Container "
+                + container
+                + " for pod "
+                + pod.getMetadata().getNamespace()
+                + "/"
+                + pod.getMetadata().getName()
+                + " failed with exit code "
+                + code
+                + " matching FailJob rule at index "
+                + i
+            : null;
+      }
+    }
+    return null;
   }
 
   private void finish(
@@ -751,6 +795,7 @@ public final class LocalJobRunner implements AutoCloseable {
     local.killTree();
     local.removeSecrets();
     int code = local.exitCode();
+    exitCodes.put(local.key(), code);
     var container = pod.getSpec().getContainers().get(0);
     boolean fallback = "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy());
     String message = local.terminationMessage(fallback && code != 0);

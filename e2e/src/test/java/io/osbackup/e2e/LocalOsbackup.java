@@ -52,8 +52,21 @@ final class LocalOsbackup implements AutoCloseable {
     this.bucket = s3.store(BUCKET);
   }
 
+  private static Map<String, String> withEntries(Map<String, String> base, String... entries) {
+    Map<String, String> all = new java.util.LinkedHashMap<>(base);
+    for (int i = 0; i < entries.length; i += 2) {
+      all.put(entries[i], entries[i + 1]);
+    }
+    return all;
+  }
+
   /** Starts everything below {@code work} and applies the store with its Secrets. */
   static LocalOsbackup start(Path work) throws Exception {
+    return start(work, Map.of());
+  }
+
+  /** {@link #start(Path)} with more environment for every agent the Job runner starts. */
+  static LocalOsbackup start(Path work, Map<String, String> agentEnv) throws Exception {
     CompletableFuture<MariaDbServer> db =
         CompletableFuture.supplyAsync(() -> {
           try {
@@ -72,7 +85,8 @@ final class LocalOsbackup implements AutoCloseable {
                 .withPendingTimeout(Duration.ofSeconds(2))
                 .withPodStartTimeout(Duration.ofSeconds(5))
                 .withPollInterval(Duration.ofMillis(500)),
-            Map.of(
+            withEntries(
+                agentEnv,
                 "OSBACKUP_DUMP_COMMAND", server.dumpCommand().toString(),
                 "OSBACKUP_MARIADB_CLIENT", server.clientCommand().toString()));
     LocalOsbackup osbackup = new LocalOsbackup(s3, server, cluster);

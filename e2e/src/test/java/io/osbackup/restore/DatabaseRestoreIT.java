@@ -534,12 +534,55 @@ class DatabaseRestoreIT {
 
   @Test
   void surveyListsTheUserDatabases() throws Exception {
+    source.execute("CREATE DATABASE IF NOT EXISTS osbackup_restore");
     DatabaseRestore.ServerSurvey survey = restorer(source).survey(destination(source));
 
     assertThat(survey.serverVersion()).contains("MariaDB");
     assertThat(survey.databases())
         .contains(KEYSTONE, CELL)
-        .doesNotContain("mysql", "sys", "information_schema", "performance_schema");
+        .doesNotContain(
+            "mysql", "sys", "information_schema", "performance_schema", "osbackup_restore");
+  }
+
+  @Test
+  void theSwitchJournalIsNoDestination() {
+    assertThatThrownBy(() -> restore(source, KEYSTONE, "osbackup_restore", "orig_5"))
+        .isInstanceOf(DatabaseRestoreException.class)
+        .hasMessage(
+            "restoring into the server's own database `osbackup_restore` is not supported:"
+                + " restore it under another name");
+  }
+
+  @Test
+  void aJournalThatCannotBeWrittenStopsTheSwitchBeforeItChangesAnything() throws Exception {
+    source.execute(
+        "CREATE DATABASE IF NOT EXISTS osbackup_restore",
+        "CREATE TABLE IF NOT EXISTS osbackup_restore.swap_journal (destination VARCHAR(64) NOT"
+            + " NULL PRIMARY KEY, keep_schema VARCHAR(64) NOT NULL, staging_schema VARCHAR(64) NOT"
+            + " NULL, state VARCHAR(16) NOT NULL, step VARCHAR(32) NOT NULL, last_statement TEXT"
+            + " NULL, plan LONGTEXT NOT NULL, started_at TIMESTAMP(6) NOT NULL DEFAULT"
+            + " CURRENT_TIMESTAMP(6), updated_at TIMESTAMP(6) NOT NULL DEFAULT"
+            + " CURRENT_TIMESTAMP(6))",
+        "CREATE TRIGGER osbackup_restore.refuse BEFORE INSERT ON osbackup_restore.swap_journal"
+            + " FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'journal refused'");
+    State before = State.of(source, KEYSTONE);
+
+    try {
+      assertThatThrownBy(() -> restore(source, KEYSTONE, KEYSTONE, "orig_6"))
+          .isInstanceOf(DatabaseRestoreException.class)
+          .hasMessageStartingWith(
+              "could not write the journal of the switch to `osbackup_restore`.`swap_journal`"
+                  + " (the restore login needs CREATE, SELECT, INSERT, UPDATE and DELETE on"
+                  + " `osbackup_restore`.*): journal refused")
+          .hasMessageEndingWith("; `keystone` was not changed")
+          .satisfies(
+              e -> assertThat(((DatabaseRestoreException) e).destinationUntouched()).isTrue());
+    } finally {
+      source.execute("DROP TRIGGER osbackup_restore.refuse");
+    }
+
+    assertThat(State.of(source, KEYSTONE)).isEqualTo(before);
+    assertThat(databases(source)).doesNotContain("keystone_osbr_staging", "keystone_orig_6");
   }
 
   @Test

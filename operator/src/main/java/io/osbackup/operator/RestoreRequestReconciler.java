@@ -748,6 +748,10 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private void record(RestoreReport report) {
       for (RestoreReport.Item result : report.items()) {
+        if ("Restored".equals(result.state()) && result.message() != null) {
+          // The agent found a database switch an earlier attempt left half done, and finished or rolled it back.
+          events.warning(request, "SwapRecovered", result.destination() + ": " + result.message());
+        }
         for (RestoreItem item : status.getPlan()) {
           if (Objects.equals(item.getKey(), result.key())
               && (result.destination() == null || Objects.equals(item.getDestination(), result.destination()))) {

@@ -34,6 +34,17 @@ public final class RestoreJobs {
   static final long ACTIVE_DEADLINE_SECONDS = 6 * 3600L;
   static final int TTL_SECONDS_AFTER_FINISHED = 7 * 86400;
 
+  /**
+   * How often a database Job whose agent died without reporting (killed, evicted, out of memory) is
+   * run again. The new agent reads the switch journal its predecessor left in the server and
+   * finishes or rolls back that switch before anything else; databases it finds already switched
+   * by the same restore are not restored again.
+   */
+  static final int DATABASE_RETRIES = 2;
+
+  /** The agent's exit codes when it failed and reported why: such a Job is never run again. */
+  static final List<Integer> REPORTED_FAILURES = List.of(1, 2);
+
   private RestoreJobs() {}
 
   /** {@code <request>-verify}. */
@@ -105,6 +116,7 @@ public final class RestoreJobs {
             .withSecurityContext(writesNode ? nodeWriter() : BackupJobs.unprivileged())
             .build();
 
+    boolean retried = !writesNode && RestorePlan.RESTORE.equals(plan.mode()) && !plan.databases().isEmpty();
     Map<String, String> labels = new LinkedHashMap<>();
     labels.put(Api.MANAGED_BY_LABEL, Api.MANAGED_BY);
     labels.put(Api.RESTORE_LABEL, JobNames.labelValue(request.getMetadata().getName()));
@@ -120,9 +132,10 @@ public final class RestoreJobs {
             .withOwnerReferences(BackupJobs.controllerReference(request))
             .endMetadata()
             .withNewSpec()
-            // A restore step is never retried by Kubernetes: a second attempt after a half-done switch could move the
-            // restored data aside as if it were the old. The operator reads the report and decides.
-            .withBackoffLimit(0)
+            // A files or verify Job is never retried by Kubernetes. A database Job is, but only when its agent died
+            // without reporting: the switch journal lets the next agent finish or roll back a half-done switch
+            // instead of moving the restored data aside as if it were the old.
+            .withBackoffLimit(retried ? DATABASE_RETRIES : 0)
             .withActiveDeadlineSeconds(ACTIVE_DEADLINE_SECONDS)
             .withTtlSecondsAfterFinished(TTL_SECONDS_AFTER_FINISHED)
             .withNewTemplate()
@@ -139,6 +152,17 @@ public final class RestoreJobs {
             .endSpec()
             .endTemplate()
             .endSpec();
+    if (retried) {
+      job.editSpec()
+          .withNewPodFailurePolicy()
+          .addNewRule()
+          .withAction("FailJob")
+          .withNewOnExitCodes().withContainerName("agent").withOperator("In").withValues(REPORTED_FAILURES)
+          .endOnExitCodes()
+          .endRule()
+          .endPodFailurePolicy()
+          .endSpec();
+    }
     if (node != null) {
       job.editSpec().editTemplate().editSpec()
           .withTolerations(BackupJobs.cordoned())

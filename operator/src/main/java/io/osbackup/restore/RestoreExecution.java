@@ -142,7 +142,10 @@ public final class RestoreExecution {
           }
           throw e;
         }
-        results.add(new RestoreReport.Item(a.key(), item.where(), "Restored", outcome.keptAs(), null));
+        if (outcome.recovery() != null) {
+          warnings.accept(item.where() + ": " + outcome.recovery());
+        }
+        results.add(new RestoreReport.Item(a.key(), item.where(), "Restored", outcome.keptAs(), outcome.recovery()));
         log.accept("restored " + a.key() + " into " + item.where()
             + (outcome.keptAs() == null ? "" : "; previous tables kept in " + outcome.keptAs()));
       } catch (ArtifactMismatchException e) {

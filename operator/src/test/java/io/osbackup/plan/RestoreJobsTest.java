@@ -78,6 +78,25 @@ class RestoreJobsTest {
   }
 
   @Test
+  void aDatabaseJobIsRunAgainOnlyWhenItsAgentDiedWithoutReporting() {
+    Job job = RestoreJobs.jobFor(request(), plan("nova-back-db-galera", RestorePlan.RESTORE,
+        List.of(db("nova"), db("nova_api")), List.of()), "backup-s3", List.of("backup-db"), null, "osbackup:test");
+
+    assertThat(job.getSpec().getBackoffLimit()).isEqualTo(2);
+    var rules = job.getSpec().getPodFailurePolicy().getRules();
+    assertThat(rules).hasSize(1);
+    assertThat(rules.get(0).getAction()).isEqualTo("FailJob");
+    assertThat(rules.get(0).getOnExitCodes().getContainerName()).isEqualTo("agent");
+    assertThat(rules.get(0).getOnExitCodes().getOperator()).isEqualTo("In");
+    assertThat(rules.get(0).getOnExitCodes().getValues()).containsExactly(1, 2);
+    assertThat(job.getSpec().getTemplate().getSpec().getRestartPolicy()).isEqualTo("Never");
+    // Nothing of a RestoreRequest reaches the agent's environment: the test-only pause cannot be set.
+    assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+        .extracting(e -> e.getName())
+        .containsExactly(RestorePlan.ENV, "JAVA_TOOL_OPTIONS");
+  }
+
+  @Test
   void aToPathIsMountedAndCreatedInsteadOfTheOriginalParents() {
     RestorePlan.FilesItem elsewhere = new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1",
         List.of("/etc/nova"), "/srv/restore", AgentPlan.HOST_ROOT);

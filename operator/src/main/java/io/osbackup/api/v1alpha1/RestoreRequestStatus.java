@@ -101,7 +101,9 @@ public class RestoreRequestStatus extends ResourceStatus {
     @JsonPropertyDescription("Pending, Verified, Restored or Failed.")
     private String state;
 
-    @JsonPropertyDescription("Why it failed.")
+    @JsonPropertyDescription(
+        "Why it failed; for a restored database, also what was found of an earlier attempt killed"
+            + " mid-switch and whether its switch was finished or rolled back.")
     private String message;
   }
 

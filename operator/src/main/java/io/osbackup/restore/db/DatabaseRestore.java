@@ -28,6 +28,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -140,6 +141,8 @@ public final class DatabaseRestore {
    * @param routines stored procedures and functions restored
    * @param triggers triggers restored
    * @param events events restored
+   * @param recovery what this restore found of an earlier attempt into the same database that was
+   *     killed mid-switch, and what it did (finished or rolled back that switch); null when none
    */
   public record Outcome(
       String database,
@@ -148,7 +151,24 @@ public final class DatabaseRestore {
       int views,
       int routines,
       int triggers,
-      int events) {}
+      int events,
+      String recovery) {
+
+    public Outcome(
+        String database,
+        String keptAs,
+        int tables,
+        int views,
+        int routines,
+        int triggers,
+        int events) {
+      this(database, keptAs, tables, views, routines, triggers, events, null);
+    }
+
+    Outcome withRecovery(String recovery) {
+      return new Outcome(database, keptAs, tables, views, routines, triggers, events, recovery);
+    }
+  }
 
   /** The staging schema of a restore into {@code destinationDatabase}. */
   public static String stagingSchema(String destinationDatabase) {
@@ -182,7 +202,9 @@ public final class DatabaseRestore {
       try (ResultSet rs = s.executeQuery("SHOW DATABASES")) {
         while (rs.next()) {
           String db = rs.getString(1);
-          if (!DatabaseSelection.VIRTUAL.contains(db) && !DatabaseSelection.SYSTEM.contains(db)) {
+          if (!DatabaseSelection.VIRTUAL.contains(db)
+              && !DatabaseSelection.SYSTEM.contains(db)
+              && !SwapJournal.SCHEMA.equals(db)) {
             databases.add(db);
           }
         }
@@ -210,8 +232,13 @@ public final class DatabaseRestore {
    *       nothing on its own); the staging schema is dropped.
    * </ol>
    *
-   * Nothing of the destination changes before step 4. Refused at once, before loading, when the
-   * keep schema already exists and is not empty (an earlier attempt may have switched already).
+   * Nothing of the destination changes before step 4. The switch keeps a journal in the server
+   * ({@code osbackup_restore.swap_journal}, see {@link SwapJournal}); first of all, a restore reads
+   * the journal of the destination and, when an earlier attempt was killed mid-switch, finishes
+   * that switch (its RENAME happened) or rolls it back (it did not), and says so in {@link
+   * Outcome#recovery()}. When that attempt was this same restore (same keep schema) and its switch
+   * is now complete, nothing is loaded again. Refused at once, before loading, when the keep schema
+   * already exists and is not empty (an earlier attempt may have switched already).
    *
    * @param script the decompressed backup script of {@code sourceDatabase}
    * @param sourceDatabase the database the backup was taken of, as named in the script
@@ -234,7 +261,8 @@ public final class DatabaseRestore {
     checkName("source database", sourceDatabase);
     checkName("destination database", destinationDatabase);
     if (DatabaseSelection.VIRTUAL.contains(destinationDatabase)
-        || DatabaseSelection.SYSTEM.contains(destinationDatabase)) {
+        || DatabaseSelection.SYSTEM.contains(destinationDatabase)
+        || SwapJournal.SCHEMA.equals(destinationDatabase)) {
       throw new DatabaseRestoreException(
           "restoring into the server's own database "
               + quote(destinationDatabase)
@@ -263,7 +291,32 @@ public final class DatabaseRestore {
             + " on "
             + destination.server();
 
+    String recovered = null;
     try (Connection c = connect(destination)) {
+      Optional<SchemaSwap.Recovery> recovery =
+          SchemaSwap.recover(c, destinationDatabase, lockWait);
+      boolean sameRestore = recovery.isPresent() && recovery.get().plan().keep().equals(keep);
+      if (recovery.isPresent() && ("none".equals(recovery.get().action()) && !sameRestore)) {
+        recovery = Optional.empty(); // an earlier, other restore that completed: nothing to say
+      }
+      if (recovery.isPresent()) {
+        SchemaSwap.Recovery r = recovery.get();
+        recovered = r.message();
+        LOG.warn("restoring {}: {}", what, recovered);
+        if (r.switched() && sameRestore) {
+          // The same restore (same keep schema) was switched in by the attempt that died.
+          SwapJournal.Plan plan = r.plan();
+          return new Outcome(
+              destinationDatabase,
+              plan.overExisting() ? keep : null,
+              plan.incoming().tables().size(),
+              plan.incoming().views().size(),
+              plan.incoming().routines().size(),
+              plan.incoming().triggers().size(),
+              plan.incoming().events().size(),
+              recovered);
+        }
+      }
       SchemaSwap.refuseUsedKeep(c, destinationDatabase, keep);
     } catch (SQLException e) {
       throw new DatabaseRestoreException(explain(e, destination), e, true);
@@ -328,6 +381,9 @@ public final class DatabaseRestore {
       throw e;
     } finally {
       closeQuietly(c);
+    }
+    if (recovered != null) {
+      outcome = outcome.withRecovery(recovered);
     }
     LOG.info(
         "restored {}: {} tables, {} views, {} routines, {} triggers, {} events{}",
