@@ -33,6 +33,8 @@ import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.SignatureCheck;
+import io.osbackup.catalog.SigningKeys;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.plan.RestoreJobs;
 import io.osbackup.restore.BackupFinder;
@@ -328,16 +330,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       try {
         ObjectStore bucket = store(s3);
         Catalog.Shelf shelf = Catalog.of(bucket);
-        BackupFinder finder = new BackupFinder(shelf, s3.getPrefix(), ns);
+        SigningKeys keys = new ManifestKeys(client, settings.clock()).forVerifying(ns, bs);
+        BackupFinder finder = new BackupFinder(shelf, s3.getPrefix(), ns, keys);
         if (manifestKey != null) {
           String key = manifestKey;
-          Optional<byte[]> bytes = shelf.read(key);
-          if (bytes.isEmpty()) {
+          Optional<Catalog.Parsed> read = Catalog.readManifest(shelf, key, s3.getPrefix(), ns, keys);
+          if (read.isEmpty()) {
             throw new Problem("BackupNotFound", "the manifest " + key + " of BackupRun '"
                 + source.getBackupRunRef().getName() + "' is not in the bucket any more (deleted by retention?):"
                 + " choose another backup", false);
           }
-          Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+          Catalog.Parsed parsed = read.get();
           if (parsed.backup() == null) {
             throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
           }
@@ -355,12 +358,35 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         }
       } catch (StoreConnector.CredentialsProblem e) {
         throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
+      } catch (ManifestKeys.Problem e) {
+        throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
       } catch (BackupFinder.NotFound e) {
         throw new Problem(e.reason(), e.getMessage(), false);
       } catch (IOException e) {
         throw new Problem("StoreUnavailable", "cannot read BackupStore '" + storeName + "': " + e.getMessage(), true);
       }
+      trusted(bs, backup, true);
       return new Source(storeName, s3, backup, credentials(backup.policy()));
+    }
+
+    /**
+     * Refuses a backup whose manifest the store's signing keys do not verify, unless spec.allowUnsignedManifest says
+     * to restore it anyway (then told once, as a warning, at validation).
+     */
+    private void trusted(BackupStore store, Catalog.Backup backup, boolean tell) throws Problem {
+      SignatureCheck check = backup.signature();
+      if (check.verified()) {
+        return;
+      }
+      String message = check.refusal(backup.backupId(), backup.key(),
+          "Secret '" + ManifestKeys.secretName(store) + "'", "spec.allowUnsignedManifest: true");
+      if (!Boolean.TRUE.equals(request.getSpec().getAllowUnsignedManifest())) {
+        throw new Problem(check.reason(), message, false);
+      }
+      if (tell) {
+        events.warning(request, "ManifestNotVerified", "restoring although backup " + backup.backupId() + "'s"
+            + " manifest " + check.detail() + " (spec.allowUnsignedManifest is true)");
+      }
     }
 
     /** Nodes, Secrets and workloads the restore needs must exist before anything is downloaded. */
@@ -728,9 +754,10 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       String pin = ns + "|" + s3.getEndpoint() + "|" + s3.getBucket() + "|" + status.getManifestKey();
       Catalog.Backup backup = manifests.get(pin);
       if (backup == null) {
-        backup = readManifest(s3);
+        backup = readManifest(bs);
         manifests.put(pin, backup);
       }
+      trusted(bs, backup, false);
       Map<String, String> credentials = credentials(backup.policy());
       RestoreSelection.Result selection =
           RestoreSelection.select(backup.manifest(), request.getSpec(), credentials);
@@ -740,21 +767,26 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       return new Selected(new Source(status.getStore(), s3, backup, credentials), selection);
     }
 
-    private Catalog.Backup readManifest(S3Location s3) throws Problem {
+    /** The pinned manifest, read again with its signature checked: it is verified before every step's Jobs. */
+    private Catalog.Backup readManifest(BackupStore bs) throws Problem {
+      S3Location s3 = bs.getSpec().getS3();
       Catalog.Backup backup;
       try {
         String key = status.getManifestKey();
-        Optional<byte[]> bytes = Catalog.of(store(s3)).read(key);
-        if (bytes.isEmpty()) {
+        SigningKeys keys = new ManifestKeys(client, settings.clock()).forVerifying(ns, bs);
+        Optional<Catalog.Parsed> read = Catalog.readManifest(Catalog.of(store(s3)), key, s3.getPrefix(), ns, keys);
+        if (read.isEmpty()) {
           throw new Problem("BackupNotFound", "manifest " + key + " vanished from the bucket during the restore", false);
         }
-        Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+        Catalog.Parsed parsed = read.get();
         if (parsed.backup() == null) {
           throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
         }
         backup = parsed.backup();
       } catch (StoreConnector.CredentialsProblem e) {
         throw new Problem(e.reason(), e.getMessage(), true);
+      } catch (ManifestKeys.Problem e) {
+        throw new Problem(e.reason(), "BackupStore '" + status.getStore() + "': " + e.getMessage(), true);
       } catch (IOException e) {
         throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
       }
@@ -894,7 +926,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private void createJob(AgentJob agent, S3Location s3) {
       RestorePlan plan = agent.plan();
-      Job job = RestoreJobs.jobFor(request, plan, s3.getCredentialsSecret().getName(), agent.secrets(), agent.node(),
+      Job job = RestoreJobs.jobFor(request, plan, s3.agentSecretName(), agent.secrets(), agent.node(),
           settings.agentImage());
       try {
         client.batch().v1().jobs().inNamespace(ns).resource(job).create();

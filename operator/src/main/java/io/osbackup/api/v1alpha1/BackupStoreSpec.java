@@ -19,6 +19,23 @@ public class BackupStoreSpec {
           + " deleted). At least 30.")
   private Integer probeIntervalSeconds = 300;
 
+  @JsonPropertyDescription(
+      "Secret holding the keys that sign every backup's manifest.json (HMAC-SHA-256, read only by the operator, never"
+          + " mounted into agent Jobs). Each data key is a key id whose value is the key (at least 32 bytes, e.g."
+          + " openssl rand -base64 32); the data key 'primary' names the id that signs, every key verifies. Default:"
+          + " <store>-manifest-signing, created by the operator with one random key when missing and kept when the"
+          + " store is deleted. Keep a copy off-site with the S3 credentials: a rebuilt cluster needs it to verify"
+          + " its backups.")
+  private LocalRef signingKeySecret;
+
+  public LocalRef getSigningKeySecret() {
+    return signingKeySecret;
+  }
+
+  public void setSigningKeySecret(LocalRef signingKeySecret) {
+    this.signingKeySecret = signingKeySecret;
+  }
+
   public S3Location getS3() {
     return s3;
   }
