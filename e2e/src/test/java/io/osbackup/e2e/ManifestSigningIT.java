@@ -3,24 +3,42 @@ package io.osbackup.e2e;
 import static io.osbackup.e2e.LocalOsbackup.NS;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
+import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.BackupStoreStatus;
+import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.RestorePhase;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.ManifestSignature;
+import io.osbackup.cli.RestoreCommand;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.Compression;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * Signed manifests and separate rights on a real S3 server: the operator signs every manifest with a key the agents
@@ -76,6 +94,240 @@ class ManifestSigningIT {
     assertThat(refused.getStatus().getMessage()).contains(id).contains("allowUnsignedManifest");
     assertThat(osb.eventsOf(refused)).anySatisfy(e -> assertThat(e).startsWith("ManifestSignatureInvalid"));
     assertThat(osb.db.tableChecksums("tamper_db")).isEqualTo(now);
+
+    // The user who knows why it changed may still restore it, explicitly.
+    osb.restore("tamper-trusted", """
+        source: {storeRef: {name: primary}, backupId: %s}
+        databases: {renames: {tamper_db: tamper_trusted}}
+        allowUnsignedManifest: true
+        """.formatted(id));
+    RestoreRequest trusted = osb.awaitRestoreEnd("tamper-trusted");
+    assertThat(trusted.getStatus().getPhase()).as(trusted.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+    assertThat(osb.eventsOf(trusted)).anySatisfy(e -> assertThat(e).startsWith("ManifestNotVerified"));
+  }
+
+  @Test
+  void theStoreSaysWhichSecretSignsAndThatAgentsShareTheOperatorsCredentials() {
+    BackupStore store = osb.awaitFinal(BackupStore.class, LocalOsbackup.STORE,
+        s -> s.getStatus() != null && s.getStatus().condition(BackupStoreStatus.MANIFEST_SIGNING).isPresent());
+    assertThat(store.getStatus().getSigningKeySecret()).isEqualTo("primary-manifest-signing");
+    var signing = store.getStatus().condition(BackupStoreStatus.MANIFEST_SIGNING).orElseThrow();
+    assertThat(signing.getStatus()).isEqualTo("True");
+    assertThat(signing.getMessage()).contains("primary-manifest-signing").contains("off-site");
+    Secret secret = osb.client.secrets().inNamespace(NS).withName("primary-manifest-signing").get();
+    assertThat(secret.getMetadata().getOwnerReferences()).as("deleting the store keeps the key").isEmpty();
+    assertThat(secret.getData()).containsKey("primary");
+    // status and Events never carry the key
+    String key = new String(Base64.getDecoder().decode(secret.getData().get(
+        new String(Base64.getDecoder().decode(secret.getData().get("primary")), StandardCharsets.UTF_8))),
+        StandardCharsets.UTF_8);
+    assertThat(Serialization.asYaml(store)).doesNotContain(key);
+    assertThat(osb.eventsOf(store)).noneMatch(e -> e.contains(key));
+    if (store.getSpec().getS3().getAgentCredentialsSecret() == null) {
+      var agents = store.getStatus().condition(BackupStoreStatus.AGENT_CREDENTIALS).orElseThrow();
+      assertThat(agents.getStatus()).isEqualTo("False");
+      assertThat(agents.getReason()).isEqualTo("SharedWithOperator");
+      assertThat(agents.getMessage()).contains("can delete backups").contains("s3.agentCredentialsSecret");
+    }
+  }
+
+  @Test
+  void anUnsignedManifestIsRefusedUnlessTheRequestTrustsIt() throws Exception {
+    osb.seed("unsigned_db");
+    osb.apply(osb.policy("unsigned", osb.databases("unsigned_db")));
+    BackupRun run = osb.backup("unsigned", "unsigned-1");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getManifestSignature()).isEqualTo("Verified");
+    String id = run.getStatus().getBackupId();
+    String sig = run.getStatus().getManifestKey().replace("manifest.json", "manifest.sig");
+    assertThat(osb.bucket.stat(sig)).as("the signature lies next to the manifest").isPresent();
+    // as a backup taken before manifests were signed
+    osb.bucket.delete(List.of(sig));
+
+    osb.restore("unsigned-refused", """
+        source: {storeRef: {name: primary}, backupId: %s}
+        databases: {renames: {unsigned_db: unsigned_copy}}
+        """.formatted(id));
+    RestoreRequest refused = osb.awaitRestoreEnd("unsigned-refused");
+    assertThat(refused.getStatus().getPhase()).isEqualTo(RestorePhase.Failed);
+    assertThat(refused.getStatus().condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason())
+        .isEqualTo("ManifestUnsigned");
+    assertThat(refused.getStatus().getMessage()).contains(id).contains("spec.allowUnsignedManifest: true");
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'unsigned_copy'")).isEmpty();
+
+    osb.restore("unsigned-trusted", """
+        source: {storeRef: {name: primary}, backupId: %s}
+        databases: {renames: {unsigned_db: unsigned_copy}}
+        allowUnsignedManifest: true
+        """.formatted(id));
+    RestoreRequest done = osb.awaitRestoreEnd("unsigned-trusted");
+    assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+    assertThat(osb.db.tableChecksums("unsigned_copy")).isEqualTo(osb.db.tableChecksums("unsigned_db"));
+  }
+
+  @Test
+  void aRotatedKeySignsNewBackupsAndTheOldKeyKeepsOldOnesVerifiable() throws Exception {
+    osb.seed("rot_db");
+    osb.apply(osb.policy("rot", osb.databases("rot_db")));
+    BackupRun old = osb.backup("rot", "rot-1");
+    assertThat(old.getStatus().getPhase()).as(old.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    Secret original = osb.client.secrets().inNamespace(NS).withName("primary-manifest-signing").get();
+    Map<String, String> before = Map.copyOf(original.getData());
+    String oldKey = signedWith(old);
+    try {
+      // step 1 and 2 of the rotation: add the new key, make it primary
+      Map<String, String> data = new LinkedHashMap<>(before);
+      data.put("k2", b64("a-new-key-of-at-least-32-bytes-000000"));
+      data.put("primary", b64("k2"));
+      setSigningData(data);
+      BackupRun fresh = osb.backup("rot", "rot-2");
+      assertThat(fresh.getStatus().getPhase()).as(fresh.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(signedWith(fresh)).isEqualTo("k2");
+
+      osb.restore("rot-old", """
+          source: {backupRunRef: {name: rot-1}}
+          databases: {renames: {rot_db: rot_old}}
+          """);
+      RestoreRequest done = osb.awaitRestoreEnd("rot-old");
+      assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+
+      // an old key removed too early: the old backup names a key no longer held, and the message says which
+      data.remove(oldKey);
+      setSigningData(data);
+      osb.restore("rot-old-gone", """
+          source: {backupRunRef: {name: rot-1}}
+          databases: {renames: {rot_db: rot_gone}}
+          """);
+      RestoreRequest refused = osb.awaitRestoreEnd("rot-old-gone");
+      assertThat(refused.getStatus().getPhase()).isEqualTo(RestorePhase.Failed);
+      assertThat(refused.getStatus().condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason())
+          .isEqualTo("ManifestKeyUnknown");
+      assertThat(refused.getStatus().getMessage()).contains("'" + oldKey + "'").contains("primary-manifest-signing");
+    } finally {
+      setSigningData(new LinkedHashMap<>(before));
+    }
+  }
+
+  @Test
+  void agentJobsUseCredentialsOfTheirOwnForBackupAndRestore() throws Exception {
+    Assumptions.assumeTrue(osb.s3.agentCredentials().isPresent(), "the S3 server has a second user");
+    var agent = osb.s3.agentCredentials().get();
+    osb.apply(osb.secret("backup-s3-agent", Map.of("accessKey", agent.accessKey(), "secretKey", agent.secretKey())));
+    osb.apply(osb.secret("backup-s3-wrong", Map.of("accessKey", agent.accessKey(), "secretKey", "not-the-key")));
+    osb.seed("agent_db");
+    osb.apply(osb.policy("agent", osb.databases("agent_db")));
+    try {
+      withAgentSecret("backup-s3-agent");
+      osb.awaitFinal(BackupStore.class, LocalOsbackup.STORE, s -> s.getStatus() != null && s.getStatus()
+          .condition(BackupStoreStatus.AGENT_CREDENTIALS).map(c -> "True".equals(c.getStatus())).orElse(false));
+
+      BackupRun run = osb.backup("agent", "agent-1");
+      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(secretsOf(osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "agent-1")
+          .list().getItems())).contains("backup-s3-agent").doesNotContain("backup-s3", "primary-manifest-signing");
+
+      osb.restore("agent-restore", """
+          source: {backupRunRef: {name: agent-1}}
+          databases: {renames: {agent_db: agent_copy}}
+          """);
+      RestoreRequest done = osb.awaitRestoreEnd("agent-restore");
+      assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+      assertThat(secretsOf(osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RESTORE_LABEL,
+          "agent-restore").list().getItems())).contains("backup-s3-agent").doesNotContain("backup-s3");
+      assertThat(osb.db.tableChecksums("agent_copy")).isEqualTo(osb.db.tableChecksums("agent_db"));
+
+      // the agents really use that Secret: with a wrong key there, the operator's own keys do not help them
+      withAgentSecret("backup-s3-wrong");
+      BackupRun denied = osb.backup("agent", "agent-2");
+      assertThat(denied.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+      assertThat(denied.getStatus().getMessage()).containsIgnoringCase("denied");
+    } finally {
+      withAgentSecret(null);
+    }
+  }
+
+  @Test
+  void theBreakGlassRestoreVerifiesWithTheSigningSecretsManifestAndRefusesARewrittenOne() throws Exception {
+    osb.seed("bgsig_db");
+    osb.apply(osb.policy("bgsig", osb.databases("bgsig_db")));
+    BackupRun good = osb.backup("bgsig", "bgsig-1");
+    osb.db.execute("UPDATE bgsig_db.hosts SET name = 'attacker'");
+    BackupRun evil = osb.backup("bgsig", "bgsig-2");
+    assertThat(evil.getStatus().getPhase()).isEqualTo(RunPhase.Succeeded);
+    String id = good.getStatus().getBackupId();
+    // the admin's off-site copy of the signing Secret
+    Path keys = work.resolve("primary-manifest-signing.yaml");
+    Files.writeString(keys, Serialization.asYaml(
+        osb.client.secrets().inNamespace(NS).withName("primary-manifest-signing").get()));
+
+    BreakGlassIT.Outcome verified = cli("--signing-keys", keys.toString(), "--database", "bgsig_db=bgsig_good",
+        "--backup-id", id);
+    assertThat(verified.code()).as(verified.err()).isZero();
+    assertThat(verified.out()).contains("manifest of " + id + " verified");
+
+    BreakGlassIT.Outcome noKeys = cli("--database", "bgsig_db=bgsig_nokeys", "--backup-id", id);
+    assertThat(noKeys.code()).isEqualTo(1);
+    assertThat(noKeys.err()).contains("ManifestKeyUnknown").contains("--signing-keys")
+        .contains("--allow-unsigned-manifest").contains("nothing was changed");
+
+    swapArtifact(good, evil);
+    BreakGlassIT.Outcome refused = cli("--signing-keys", keys.toString(), "--database", "bgsig_db=bgsig_evil",
+        "--backup-id", id);
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("ManifestSignatureInvalid").contains(id).contains("nothing was changed");
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'bgsig_evil'")).isEmpty();
+
+    BreakGlassIT.Outcome trusted = cli("--signing-keys", keys.toString(), "--database", "bgsig_db=bgsig_evil",
+        "--backup-id", id, "--allow-unsigned-manifest");
+    assertThat(trusted.code()).as(trusted.err()).isZero();
+    assertThat(trusted.err()).contains("warning: ManifestSignatureInvalid");
+  }
+
+  static BreakGlassIT.Outcome cli(String... args) throws Exception {
+    Path login = Files.createDirectories(work.resolve("cli-login"));
+    Files.writeString(login.resolve("username"), osb.db.user());
+    Files.writeString(login.resolve("password"), osb.db.password());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    RestoreCommand cmd = new RestoreCommand(
+        Map.of("OSBACKUP_S3_ACCESS_KEY", osb.s3.accessKey(), "OSBACKUP_S3_SECRET_KEY", osb.s3.secretKey()),
+        Clock.systemUTC(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    List<String> all = new ArrayList<>(List.of("--endpoint", osb.s3.endpoint(), "--bucket", LocalOsbackup.BUCKET,
+        "--prefix", "prod", "--region", osb.s3.region(), "--namespace", NS, "--db-host", "127.0.0.1", "--db-port",
+        String.valueOf(osb.db.port()), "--db-credentials-dir", login.toString()));
+    all.addAll(List.of(args));
+    int code = new CommandLine(cmd).execute(all.toArray(String[]::new));
+    return new BreakGlassIT.Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  static String signedWith(BackupRun run) throws Exception {
+    String sig = run.getStatus().getManifestKey().replace("manifest.json", "manifest.sig");
+    return osb.bucket.getJson(sig, ManifestSignature.class).orElseThrow().keyId();
+  }
+
+  static void setSigningData(Map<String, String> data) {
+    osb.client.secrets().inNamespace(NS).withName("primary-manifest-signing").edit(s -> {
+      s.setData(data);
+      return s;
+    });
+  }
+
+  static void withAgentSecret(String name) {
+    osb.client.resources(BackupStore.class).inNamespace(NS).withName(LocalOsbackup.STORE).edit(s -> {
+      s.getSpec().getS3().setAgentCredentialsSecret(name == null ? null : new LocalRef(name));
+      return s;
+    });
+  }
+
+  static List<String> secretsOf(List<Job> jobs) {
+    assertThat(jobs).isNotEmpty();
+    return jobs.stream().flatMap(j -> j.getSpec().getTemplate().getSpec().getVolumes().stream())
+        .filter(v -> v.getSecret() != null).map(v -> v.getSecret().getSecretName()).toList();
+  }
+
+  static String b64(String value) {
+    return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Puts {@code from}'s artifact in {@code into}'s place and rewrites {@code into}'s manifest to match it. */

@@ -366,7 +366,28 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         throw new Problem("StoreUnavailable", "cannot read BackupStore '" + storeName + "': " + e.getMessage(), true);
       }
       trusted(bs, backup, true);
+      agentSecret(bs);
       return new Source(storeName, s3, backup, credentials(backup.policy()));
+    }
+
+    /** The Secret the restore's Jobs mount for the bucket, when the store gives agents one of their own. */
+    private void agentSecret(BackupStore store) throws Problem {
+      var ref = store.getSpec().getS3().getAgentCredentialsSecret();
+      if (ref == null) {
+        return;
+      }
+      String field = "BackupStore '" + store.getMetadata().getName() + "' spec.s3.agentCredentialsSecret";
+      Secret secret = client.secrets().inNamespace(ns).withName(ref.getName()).get();
+      if (secret == null) {
+        throw new Problem("SecretNotFound", field + " names Secret '" + ref.getName() + "', which does not exist in"
+            + " namespace " + ns + ": create it with the keys accessKey and secretKey", true);
+      }
+      for (String key : List.of("accessKey", "secretKey")) {
+        if (StoreConnector.value(secret, key).isEmpty()) {
+          throw new Problem("SecretKeyMissing", "Secret '" + ref.getName() + "' (" + field + ") has no key '" + key
+              + "' or it is empty: add it", true);
+        }
+      }
     }
 
     /**
