@@ -2,6 +2,7 @@ package io.osbackup.e2e;
 
 import static io.osbackup.e2e.LocalOsbackup.NS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -95,6 +96,16 @@ class ManifestSigningIT {
     assertThat(osb.eventsOf(refused)).anySatisfy(e -> assertThat(e).startsWith("ManifestSignatureInvalid"));
     assertThat(osb.db.tableChecksums("tamper_db")).isEqualTo(now);
 
+    // The catalog does not bring it back: the store's next sync skips it and says why.
+    osb.client.resources(BackupStore.class).inNamespace(NS).withName(LocalOsbackup.STORE).edit(st -> {
+      st.getSpec().setProbeIntervalSeconds(st.getSpec().getProbeIntervalSeconds() + 1);
+      return st;
+    });
+    await().atMost(LocalOsbackup.TIMEOUT).untilAsserted(() -> assertThat(osb.eventsOf(
+            osb.client.resources(BackupStore.class).inNamespace(NS).withName(LocalOsbackup.STORE).get()))
+        .anySatisfy(e -> assertThat(e).startsWith("ManifestSignatureInvalid").contains(good.getStatus()
+            .getManifestKey()).contains("tampered")));
+
     // The user who knows why it changed may still restore it, explicitly.
     osb.restore("tamper-trusted", """
         source: {storeRef: {name: primary}, backupId: %s}
@@ -163,6 +174,59 @@ class ManifestSigningIT {
     RestoreRequest done = osb.awaitRestoreEnd("unsigned-trusted");
     assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
     assertThat(osb.db.tableChecksums("unsigned_copy")).isEqualTo(osb.db.tableChecksums("unsigned_db"));
+
+    // the break-glass command, too, with the keys at hand
+    Path keys = work.resolve("unsigned-keys.yaml");
+    Files.writeString(keys, Serialization.asYaml(
+        osb.client.secrets().inNamespace(NS).withName("primary-manifest-signing").get()));
+    BreakGlassIT.Outcome cliRefused = cli("--signing-keys", keys.toString(), "--database",
+        "unsigned_db=unsigned_cli", "--backup-id", id);
+    assertThat(cliRefused.code()).isEqualTo(1);
+    assertThat(cliRefused.err()).contains("ManifestUnsigned").contains("--allow-unsigned-manifest");
+    assertThat(osb.db.column("SHOW DATABASES LIKE 'unsigned_cli'")).isEmpty();
+    BreakGlassIT.Outcome cliTrusted = cli("--signing-keys", keys.toString(), "--database",
+        "unsigned_db=unsigned_cli", "--backup-id", id, "--allow-unsigned-manifest");
+    assertThat(cliTrusted.code()).as(cliTrusted.err()).isZero();
+    assertThat(osb.db.tableChecksums("unsigned_cli")).isEqualTo(osb.db.tableChecksums("unsigned_db"));
+  }
+
+  @Test
+  void aStoreWhoseSigningSecretIsMissingSaysSoAndNothingIsBackedUp() {
+    osb.apply(Serialization.unmarshal("""
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupStore
+        metadata: {name: nokey, namespace: %s}
+        spec:
+          signingKeySecret: {name: nokey-signing}
+          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: nokey, forcePathStyle: true,
+               credentialsSecret: {name: backup-s3}}
+        """.formatted(NS, osb.s3.endpoint(), LocalOsbackup.BUCKET, osb.s3.region()), BackupStore.class));
+    BackupStore store = osb.awaitFinal(BackupStore.class, "nokey",
+        s -> s.getStatus() != null && s.getStatus().condition(BackupStoreStatus.MANIFEST_SIGNING).isPresent());
+    var signing = store.getStatus().condition(BackupStoreStatus.MANIFEST_SIGNING).orElseThrow();
+    assertThat(signing.getStatus()).isEqualTo("False");
+    assertThat(signing.getReason()).isEqualTo("SigningKeyNotFound");
+    assertThat(signing.getMessage()).contains("spec.signingKeySecret").contains("nokey-signing")
+        .contains("openssl rand");
+    assertThat(osb.client.secrets().inNamespace(NS).withName("nokey-signing").get())
+        .as("a Secret the user names is never made up").isNull();
+
+    osb.seed("nokey_db");
+    osb.apply(Serialization.unmarshal("""
+        apiVersion: osbackup.io/v1alpha1
+        kind: BackupPolicy
+        metadata: {name: nokey, namespace: %s}
+        spec:
+          storeRef: {name: nokey}
+        %s
+        """.formatted(NS, osb.databases("nokey_db").indent(2)), io.osbackup.api.v1alpha1.BackupPolicy.class));
+    BackupRun run = osb.backup("nokey", "nokey-1");
+    assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(run.getStatus().condition("Complete").orElseThrow().getReason()).isEqualTo("SigningKeyNotFound");
+    assertThat(run.getStatus().getMessage()).contains("nokey-signing");
+    assertThat(osb.eventsOf(run)).anySatisfy(e -> assertThat(e).startsWith("SigningKeyNotFound"));
+    assertThat(osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "nokey-1").list().getItems())
+        .isEmpty();
   }
 
   @Test

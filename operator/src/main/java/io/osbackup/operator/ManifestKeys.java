@@ -115,7 +115,10 @@ public final class ManifestKeys {
             .withNewMetadata()
             .withName(name)
             .withNamespace(ns)
-            .withLabels(Map.of(Api.MANAGED_BY_LABEL, Api.MANAGED_BY, SIGNING_KEY_LABEL, io.osbackup.plan.JobNames.labelValue(storeName)))
+            .withLabels(
+                Map.of(
+                    Api.MANAGED_BY_LABEL, Api.MANAGED_BY,
+                    SIGNING_KEY_LABEL, io.osbackup.plan.JobNames.labelValue(storeName)))
             .withAnnotations(Map.of(Api.GROUP + "/keep-off-site",
                 "verifies every backup of BackupStore " + storeName + ": keep a copy with the S3 credentials"))
             .endMetadata()

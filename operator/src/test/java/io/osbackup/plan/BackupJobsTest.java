@@ -238,7 +238,9 @@ class BackupJobsTest {
             run(), Optional.of(policy()), Optional.of(store()), List.of(),
             n -> n.equals("backup-s3-agent") ? Optional.empty() : secret(n));
     assertThat(noAgentSecret.problem().reason()).isEqualTo("SecretNotFound");
-    assertThat(noAgentSecret.problem().message()).contains("spec.s3.agentCredentialsSecret").contains("backup-s3-agent");
+    assertThat(noAgentSecret.problem().message())
+        .contains("spec.s3.agentCredentialsSecret")
+        .contains("backup-s3-agent");
   }
 
   @Test
