@@ -191,6 +191,36 @@ class ManifestSigningIT {
   }
 
   @Test
+  void noAgentJobMayMountTheSigningSecretAsADatabaseLogin() {
+    osb.seed("exposed_db");
+    osb.apply(osb.policy("exposed", osb.databases("exposed_db").replace("backup-db", "primary-manifest-signing")));
+    BackupRun run = osb.backup("exposed", "exposed-1");
+    assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
+    assertThat(run.getStatus().condition("Complete").orElseThrow().getReason()).isEqualTo("SigningKeyExposed");
+    assertThat(run.getStatus().getMessage()).contains("spec.databases[galera].credentialsSecret")
+        .contains("primary-manifest-signing");
+    assertThat(osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "exposed-1").list()
+        .getItems()).isEmpty();
+
+    osb.apply(osb.policy("exposed-ok", osb.databases("exposed_db")));
+    BackupRun good = osb.backup("exposed-ok", "exposed-ok-1");
+    assertThat(good.getStatus().getPhase()).as(good.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    osb.restore("exposed-restore", """
+        source: {backupRunRef: {name: exposed-ok-1}}
+        databases:
+          renames: {exposed_db: exposed_copy}
+          into: {host: 127.0.0.1, port: %d, credentialsSecret: {name: primary-manifest-signing}}
+        """.formatted(osb.db.port()));
+    RestoreRequest refused = osb.awaitRestoreEnd("exposed-restore");
+    assertThat(refused.getStatus().getPhase()).isEqualTo(RestorePhase.Failed);
+    assertThat(refused.getStatus().condition(RestoreRequestStatus.COMPLETE).orElseThrow().getReason())
+        .isEqualTo("SigningKeyExposed");
+    assertThat(refused.getStatus().getMessage()).contains("spec.databases.into.credentialsSecret");
+    assertThat(osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RESTORE_LABEL, "exposed-restore")
+        .list().getItems()).isEmpty();
+  }
+
+  @Test
   void aStoreWhoseSigningSecretIsMissingSaysSoAndNothingIsBackedUp() {
     osb.apply(Serialization.unmarshal("""
         apiVersion: osbackup.io/v1alpha1

@@ -191,6 +191,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                           "BackupStore '" + store.get().getMetadata().getName() + "' is unavailable (" + c.getReason()
                               + "): " + c.getMessage(),
                           true));
+      if (unavailable.isEmpty() && policy.isPresent() && store.isPresent()) {
+        // before the Secrets' keys are checked: a login put into the signing Secret would be mounted by the Job
+        Map<String, String> mounted = new java.util.LinkedHashMap<>();
+        policy.get().getSpec().getDatabases().forEach(db -> mounted.put(
+            "BackupPolicy '" + policyName + "' spec.databases[" + db.getName() + "].credentialsSecret",
+            db.getCredentialsSecret().getName()));
+        unavailable = ManifestKeys.exposed(ManifestKeys.secretName(store.get()), mounted)
+            .map(message -> new PlanProblem("SigningKeyExposed", message, false));
+      }
       RunPlanner.Result result =
           unavailable.isPresent()
               ? new RunPlanner.Result(null, null, null, List.of(), unavailable.get())

@@ -34,12 +34,12 @@ public final class ManifestKeys {
   public static final class Problem extends java.io.IOException {
     private final String reason;
 
-    Problem(String reason, String message) {
+    public Problem(String reason, String message) {
       super(message);
       this.reason = reason;
     }
 
-    /** SigningKeyNotFound or SigningKeyInvalid. */
+    /** SigningKeyNotFound, SigningKeyInvalid, SigningKeyNotCreated or SigningKeyExposed. */
     public String reason() {
       return reason;
     }
@@ -54,6 +54,18 @@ public final class ManifestKeys {
   public ManifestKeys(KubernetesClient client, Clock clock) {
     this.client = client;
     this.clock = clock;
+  }
+
+  /**
+   * Why the signing Secret would reach agents, if it would: {@code mounted} maps each field naming a Secret that an
+   * agent Job mounts (e.g. {@code spec.databases[galera].credentialsSecret}) to that Secret's name.
+   */
+  public static java.util.Optional<String> exposed(String signingSecret, Map<String, String> mounted) {
+    return mounted.entrySet().stream()
+        .filter(e -> signingSecret.equals(e.getValue()))
+        .findFirst()
+        .map(e -> e.getKey() + " names Secret '" + signingSecret + "', which holds the store's manifest signing keys:"
+            + " agent Jobs mount it, so the keys would reach them; give the database login a Secret of its own");
   }
 
   /** The name of {@code store}'s signing Secret. */

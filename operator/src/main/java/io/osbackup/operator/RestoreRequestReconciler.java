@@ -245,6 +245,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         if (!selection.ok()) {
           throw new Problem(selection.problem().reason(), selection.problem().message(), false);
         }
+        signingKeysStayWithTheOperator(source, selection);
         checkCluster(selection);
         checkArtifacts(source, selection);
       } catch (Problem p) {
@@ -407,6 +408,25 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       if (tell) {
         events.warning(request, "ManifestNotVerified", "restoring although backup " + backup.backupId() + "'s"
             + " manifest " + check.detail() + " (spec.allowUnsignedManifest is true)");
+      }
+    }
+
+    /** No restore Job may mount the store's signing Secret as a database login. */
+    private void signingKeysStayWithTheOperator(Source source, RestoreSelection.Result selection) throws Problem {
+      String storeName = source.storeName();
+      BackupStore bs = client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get();
+      if (bs == null) {
+        return; // source() found it a moment ago; the next step fails on it
+      }
+      String field = request.getSpec().getDatabases() != null && request.getSpec().getDatabases().getInto() != null
+          ? "spec.databases.into.credentialsSecret" : "the policy's spec.databases[].credentialsSecret";
+      Map<String, String> mounted = new LinkedHashMap<>();
+      selection.databases().stream().map(RestoreSelection.DatabaseChoice::server).distinct()
+          .forEach(server -> mounted.put(field + " (" + server.host() + ":" + server.port() + ")",
+              server.credentialsSecret()));
+      Optional<String> exposed = ManifestKeys.exposed(ManifestKeys.secretName(bs), mounted);
+      if (exposed.isPresent()) {
+        throw new Problem("SigningKeyExposed", exposed.get(), false);
       }
     }
 

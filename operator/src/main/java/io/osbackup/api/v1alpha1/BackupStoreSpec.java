@@ -4,8 +4,17 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** What a BackupStore points at. */
+@ValidationRule(
+    value =
+        "!has(self.signingKeySecret) || (self.signingKeySecret.name != self.s3.credentialsSecret.name"
+            + " && (!has(self.s3.agentCredentialsSecret)"
+            + " || self.signingKeySecret.name != self.s3.agentCredentialsSecret.name))",
+    message =
+        "spec.signingKeySecret must not be a Secret agent Jobs mount (s3.credentialsSecret or"
+            + " s3.agentCredentialsSecret): give the signing keys a Secret of their own")
 public class BackupStoreSpec {
 
   @Required
