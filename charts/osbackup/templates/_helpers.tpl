@@ -104,12 +104,14 @@ prose, and charts-test RbacCoversTheCodeTest checks this list against a table of
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["list", "deletecollection"]
-# Secrets: get by name the store's credentials and a database target's login (to check their keys before a Job
-# is created and to open the bucket). Never listed or watched, so no Secret is cached. The names are chosen by
-# the CR's author, so they cannot be pinned with resourceNames.
+# Secrets: get by name the store's credentials, its manifest signing keys and a database target's login (to check
+# their keys before a Job is created, to open the bucket, to sign and verify manifests). Create: a store's
+# <store>-manifest-signing Secret with a random key, once, when the store names no signing Secret. Never listed,
+# watched, updated or deleted, so no Secret is cached and no key is ever replaced. The names are chosen by the CR's
+# author, so they cannot be pinned with resourceNames (and a create has no name to authorize).
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get"]
+  verbs: ["get", "create"]
 # Events: create, about osbackup's own resources (EventRecorder). Never patched or updated.
 - apiGroups: [""]
   resources: ["events"]

@@ -181,10 +181,16 @@ class RbacCoversTheCodeTest {
               at(RUN, "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
                   + " JobNames.labelValue(run.getMetadata().getName())).withGracePeriod(0).delete()")),
           // ---- Secrets
-          call("", "secrets", "get", Scope.WATCHED, "store credentials and database logins, by name",
+          call("", "secrets", "get", Scope.WATCHED,
+              "store credentials (the operator's and the agents'), signing keys and database logins, by name",
               at("operator/StoreConnector.java", "client.secrets().inNamespace(namespace).withName(secretName).get()"),
               at(RUN, "client.secrets().inNamespace(ns).withName(name).get()"),
-              at(RESTORE, "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()")),
+              at(RESTORE, "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()"),
+              at(RESTORE, "client.secrets().inNamespace(ns).withName(ref.getName()).get()"),
+              at("operator/ManifestKeys.java", "client.secrets().inNamespace(ns).withName(name).get()")),
+          call("", "secrets", "create", Scope.WATCHED,
+              "a store's <store>-manifest-signing Secret, once, when it names no signing Secret",
+              at("operator/ManifestKeys.java", "client.secrets().inNamespace(ns).resource(secret).create()")),
           // ---- Events
           call("", "events", "create", Scope.WATCHED, "EventRecorder",
               at("operator/EventRecorder.java",

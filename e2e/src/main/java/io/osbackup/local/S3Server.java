@@ -137,6 +137,16 @@ public final class S3Server implements AutoCloseable {
     return Optional.ofNullable(denied);
   }
 
+  /**
+   * The keys of a second user with access to the buckets (Swift: tempauth user {@code test:agent}), to give agent
+   * Jobs credentials other than the operator's; empty where the server has only one user.
+   */
+  public Optional<Credentials> agentCredentials() {
+    return "swift".equals(kind) ? Optional.of(AGENT) : Optional.empty();
+  }
+
+  private static final Credentials AGENT = new Credentials("test:agent", "agenting");
+
   /** Where the servers' logs are. */
   public Path logDir() {
     return logDir;
@@ -302,9 +312,11 @@ use = egg:swift#s3api
 location = %s
 [filter:tempauth]
 use = egg:swift#tempauth
-# S3 access key = "<account>:<user>", secret key = password; reader has no .admin: no access to containers
+# S3 access key = "<account>:<user>", secret key = password; reader has no .admin: no access to containers;
+# agent is a second user of the account, for agent Jobs with credentials of their own
 user_test_tester = %s .admin
 user_test_reader = %s
+user_test_agent = %s .admin
 [filter:catch_errors]
 use = egg:swift#catch_errors
 [filter:gatekeeper]
@@ -327,7 +339,7 @@ use = egg:swift#slo
 [filter:dlo]
 use = egg:swift#dlo
 """
-            .formatted(proxy, etc, REGION, admin.secretKey(), reader.secretKey(), noMemcached));
+            .formatted(proxy, etc, REGION, admin.secretKey(), reader.secretKey(), AGENT.secretKey(), noMemcached));
 
     List<Process> processes = new ArrayList<>();
     try {

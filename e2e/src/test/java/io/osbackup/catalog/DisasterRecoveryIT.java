@@ -156,6 +156,7 @@ class DisasterRecoveryIT {
           originals.stream().filter(o -> id.equals(o.getStatus().getBackupId())).findFirst().orElseThrow();
       assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
       assertThat(status.getFoundInStore()).isTrue();
+      assertThat(status.getManifestSignature()).as("the signing Secret outlives the store").isEqualTo("Verified");
       assertThat(status.getBackupId()).isEqualTo(id);
       assertThat(status.getFolder()).isEqualTo(original.getStatus().getFolder());
       assertThat(status.getManifestKey()).isEqualTo(original.getStatus().getManifestKey());

@@ -72,8 +72,11 @@ class BreakGlassIT {
     // The node's disk, as an admin would mount it on a rescue machine.
     Path disk = Files.createDirectories(work.resolve("disk"));
     copy(osb.cluster.nodes().root("compute-1"), disk);
+    // The manifest signing keys, as the admin keeps them off-site with the S3 credentials.
+    String keys = signingKeys();
     osb.cluster.close(); // no Kubernetes API from here on
-    env = Map.of("OSBACKUP_S3_ACCESS_KEY", osb.s3.accessKey(), "OSBACKUP_S3_SECRET_KEY", osb.s3.secretKey());
+    env = Map.of("OSBACKUP_S3_ACCESS_KEY", osb.s3.accessKey(), "OSBACKUP_S3_SECRET_KEY", osb.s3.secretKey(),
+        "OSBACKUP_SIGNING_KEYS", keys);
     dbLogin = Files.createDirectories(work.resolve("db-login"));
     Files.writeString(dbLogin.resolve("username"), osb.db.user());
     Files.writeString(dbLogin.resolve("password"), osb.db.password() + "\n");
@@ -84,6 +87,18 @@ class BreakGlassIT {
     if (osb != null) {
       osb.close();
     }
+  }
+
+  /** The store's signing keys as {@code <keyId>=<key>,...}, read from its signing Secret. */
+  static String signingKeys() {
+    var secret = osb.client.secrets().inNamespace(LocalOsbackup.NS).withName("primary-manifest-signing").get();
+    List<String> pairs = new ArrayList<>();
+    secret.getData().forEach((k, v) -> {
+      if (!"primary".equals(k)) {
+        pairs.add(k + "=" + new String(java.util.Base64.getDecoder().decode(v), StandardCharsets.UTF_8));
+      }
+    });
+    return String.join(",", pairs);
   }
 
   record Outcome(int code, String out, String err) {}

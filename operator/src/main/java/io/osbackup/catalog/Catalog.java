@@ -36,6 +36,7 @@ public final class Catalog {
    * @param key key of its manifest
    * @param folder key of its folder, {@code <prefix>/<namespace>/<policy>/<backupId>}
    * @param size bytes of its artifacts, as the manifest says
+   * @param signature what checking the manifest's signature found; null when it was not checked
    */
   public record Backup(
       String key,
@@ -44,10 +45,21 @@ public final class Catalog {
       String folder,
       long size,
       Instant completedAt,
-      Manifest manifest) {}
+      Manifest manifest,
+      SignatureCheck signature) {
 
-  /** A manifest that was left out, and why. */
-  public record Skipped(String key, String problem) {}
+    Backup withSignature(SignatureCheck check) {
+      return new Backup(key, policy, backupId, folder, size, completedAt, manifest, check);
+    }
+  }
+
+  /** A manifest that was left out, and why ({@code reason}: ManifestInvalid or ManifestSignatureInvalid). */
+  public record Skipped(String key, String problem, String reason) {
+
+    public Skipped(String key, String problem) {
+      this(key, problem, "ManifestInvalid");
+    }
+  }
 
   /** What one sync read: the backups, and the manifests that could not be used. */
   public record Listing(List<Backup> backups, List<Skipped> skipped) {
@@ -58,9 +70,16 @@ public final class Catalog {
   }
 
   private final Shelf shelf;
+  private final SigningKeys keys;
 
   public Catalog(Shelf shelf) {
+    this(shelf, SigningKeys.none());
+  }
+
+  /** A catalog that checks each manifest's signature with {@code keys}. */
+  public Catalog(Shelf shelf, SigningKeys keys) {
     this.shelf = shelf;
+    this.keys = keys;
   }
 
   /** A shelf reading from {@code store}. */
@@ -91,28 +110,74 @@ public final class Catalog {
   }
 
   /**
-   * Reads every backup of {@code namespace}. A failed listing or manifest read throws, so a partial view is never
-   * taken for the whole; a manifest that vanished meanwhile is left out, one that cannot be used is {@link Skipped}.
+   * Reads every backup of {@code namespace}, each with its {@link SignatureCheck}. A failed listing or manifest read
+   * throws, so a partial view is never taken for the whole; a manifest that vanished meanwhile is left out, one that
+   * cannot be used is {@link Skipped}. A manifest whose signature does not match it (changed after the operator
+   * signed it) is {@link Skipped} with reason {@code ManifestSignatureInvalid}; unsigned ones and those signed by a
+   * key not at hand are listed, marked so.
    */
   public Listing read(String prefix, String namespace) throws IOException {
     List<Backup> backups = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
-    for (ObjectInfo object : shelf.list(namespaceFolder(prefix, namespace))) {
+    List<ObjectInfo> objects = shelf.list(namespaceFolder(prefix, namespace));
+    java.util.Set<String> keysListed = new java.util.HashSet<>();
+    objects.forEach(o -> keysListed.add(o.key()));
+    for (ObjectInfo object : objects) {
       if (!object.key().endsWith("/" + BackupLayout.MANIFEST)) {
         continue;
       }
-      Optional<byte[]> bytes = shelf.read(object.key());
-      if (bytes.isEmpty()) {
+      // the signature is written before the manifest: a listed manifest has its signature listed too
+      Optional<Parsed> read =
+          readManifest(shelf, object.key(), prefix, namespace, keys,
+              keysListed.contains(BackupLayout.signatureOf(object.key())));
+      if (read.isEmpty()) {
         continue; // deleted since the listing (retention removes the manifest first)
       }
-      Parsed parsed = parse(object.key(), bytes.get(), prefix, namespace);
-      if (parsed.backup() != null) {
+      Parsed parsed = read.get();
+      if (parsed.backup() != null && parsed.backup().signature().outcome() == SignatureCheck.Outcome.INVALID) {
+        skipped.add(new Skipped(object.key(), parsed.backup().signature().detail(), SignatureCheck.Outcome.INVALID
+            .reason()));
+      } else if (parsed.backup() != null) {
         backups.add(parsed.backup());
       } else {
         skipped.add(new Skipped(object.key(), parsed.problem()));
       }
     }
     return new Listing(List.copyOf(backups), List.copyOf(skipped));
+  }
+
+  /**
+   * Reads the manifest at {@code key} and its signature and checks both: empty when there is no manifest; else the
+   * backup with its {@link SignatureCheck}, or why the manifest cannot be used. A verified manifest must also name
+   * the folder it lies in, so a signed manifest copied elsewhere does not verify.
+   */
+  public static Optional<Parsed> readManifest(
+      Shelf shelf, String key, String prefix, String namespace, SigningKeys keys) throws IOException {
+    return readManifest(shelf, key, prefix, namespace, keys, true);
+  }
+
+  private static Optional<Parsed> readManifest(
+      Shelf shelf, String key, String prefix, String namespace, SigningKeys keys, boolean signatureListed)
+      throws IOException {
+    Optional<byte[]> bytes = shelf.read(key);
+    if (bytes.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] signature =
+        signatureListed && key.endsWith("/" + BackupLayout.MANIFEST)
+            ? shelf.read(BackupLayout.signatureOf(key)).orElse(null)
+            : null;
+    Parsed parsed = parse(key, bytes.get(), prefix, namespace);
+    if (parsed.backup() == null) {
+      return Optional.of(parsed);
+    }
+    SignatureCheck check = keys.check(bytes.get(), signature);
+    Backup backup = parsed.backup();
+    if (check.verified() && !Objects.equals(backup.manifest().folder(), backup.folder())) {
+      check = SignatureCheck.invalid(check.keyId(), "is signed for folder " + backup.manifest().folder() + ", not"
+          + " for " + backup.folder() + " where it lies");
+    }
+    return Optional.of(new Parsed(backup.withSignature(check), null));
   }
 
   /** A manifest read at a key: the backup it describes, or why it cannot be used. */
@@ -151,7 +216,7 @@ public final class Catalog {
     }
     String folder = BackupLayout.backupFolder(prefix, namespace, parts[0], parts[1]);
     return new Parsed(
-        new Backup(key, parts[0], parts[1], folder, manifest.size(), manifest.completedAt(), manifest), null);
+        new Backup(key, parts[0], parts[1], folder, manifest.size(), manifest.completedAt(), manifest, null), null);
   }
 
   private static Parsed problem(String problem) {

@@ -2,6 +2,8 @@ package io.osbackup.cli;
 
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.SignatureCheck;
+import io.osbackup.catalog.SigningKeys;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
@@ -31,6 +33,8 @@ public final class BackupsCommand implements Callable<Integer> {
 
   @Mixin StoreOptions store;
 
+  @Mixin SigningKeyOptions signing;
+
   @Option(names = "--namespace", description = "Only backups of this namespace. Default: every namespace.")
   String namespace;
 
@@ -58,7 +62,7 @@ public final class BackupsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (ObjectStore bucket = store.connect(env)) {
-      List<Catalog.Backup> backups = list(bucket, store.prefix, namespace, policy);
+      List<Catalog.Backup> backups = list(bucket, store.prefix, namespace, policy, signing.keys(env));
       if (backupId != null) {
         List<Catalog.Backup> matching = backups.stream().filter(b -> backupId.equals(b.backupId())).toList();
         if (matching.isEmpty()) {
@@ -87,7 +91,8 @@ public final class BackupsCommand implements Callable<Integer> {
   }
 
   /** Every backup under the prefix (of one namespace and policy, when given), newest first. */
-  static List<Catalog.Backup> list(ObjectStore bucket, String prefix, String namespace, String policy)
+  static List<Catalog.Backup> list(
+      ObjectStore bucket, String prefix, String namespace, String policy, SigningKeys keys)
       throws java.io.IOException {
     String base = namespace == null ? BackupLayout.policyFolder(prefix, null, null)
         : BackupLayout.policyFolder(prefix, namespace, policy);
@@ -102,11 +107,11 @@ public final class BackupsCommand implements Callable<Integer> {
       if (parts.length != 4 || parts[1].startsWith(".")) {
         continue; // <namespace>/<policy>/<backupId>/manifest.json only
       }
-      var bytes = shelf.read(o.key());
-      if (bytes.isEmpty()) {
+      var read = Catalog.readManifest(shelf, o.key(), prefix, parts[0], keys);
+      if (read.isEmpty()) {
         continue;
       }
-      Catalog.Parsed parsed = Catalog.parse(o.key(), bytes.get(), prefix, parts[0]);
+      Catalog.Parsed parsed = read.get();
       if (parsed.backup() != null && (policy == null || policy.equals(parsed.backup().policy()))) {
         out.add(parsed.backup());
       }
@@ -121,6 +126,9 @@ public final class BackupsCommand implements Callable<Integer> {
     out.println("  started   " + m.startedAt());
     out.println("  completed " + m.completedAt());
     out.println("  manifest  " + b.key());
+    out.println("  signature " + b.signature().word() + " (" + b.signature().detail()
+        + (b.signature().outcome() == SignatureCheck.Outcome.UNKNOWN_KEY ? "; give them with --signing-keys" : "")
+        + ")");
     for (Manifest.Entry e : m.artifacts()) {
       String what = "database".equals(e.kind())
           ? "database " + e.target() + "/" + e.database()

@@ -5,6 +5,8 @@ import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.catalog.Catalog;
+import io.osbackup.catalog.SignatureCheck;
+import io.osbackup.catalog.SigningKeys;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.plan.DeniedPaths;
 import io.osbackup.restore.BackupFinder;
@@ -55,6 +57,14 @@ public final class RestoreCommand implements Callable<Integer> {
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   @Mixin StoreOptions store;
+
+  @Mixin SigningKeyOptions signing;
+
+  @Option(
+      names = "--allow-unsigned-manifest",
+      description = "Restore even though the backup's manifest is not verified by the signing keys (no"
+          + " manifest.sig, a key not given, or a signature that does not match). Only for a backup you trust.")
+  boolean allowUnsignedManifest;
 
   @Option(names = "--namespace", required = true, description = "Namespace the backup was taken in.")
   String namespace;
@@ -149,8 +159,30 @@ public final class RestoreCommand implements Callable<Integer> {
       err.println("osbackup restore: " + e.getMessage());
       return 2;
     }
+    SigningKeys keys;
+    try {
+      keys = signing.keys(env);
+    } catch (IOException e) {
+      err.println("osbackup restore: " + e.getMessage());
+      return 2;
+    }
     try (ObjectStore bucket = store.connect(env)) {
-      Catalog.Backup backup = new BackupFinder(Catalog.of(bucket), store.prefix, namespace).byId(policy, backupId);
+      Catalog.Backup backup =
+          new BackupFinder(Catalog.of(bucket), store.prefix, namespace, keys).byId(policy, backupId);
+      SignatureCheck check = backup.signature();
+      if (!check.verified()) {
+        String message = check.refusal(backupId, backup.key(),
+            signing.given(env) ? "the keys given" : "no keys given: --signing-keys or $" + SigningKeyOptions.KEYS_ENV,
+            "--allow-unsigned-manifest");
+        if (!allowUnsignedManifest) {
+          err.println("osbackup restore: " + check.reason() + ": " + message + "; nothing was changed");
+          return 1;
+        }
+        err.println("warning: " + check.reason() + ": restoring although backup " + backupId + "'s manifest "
+            + check.detail() + " (--allow-unsigned-manifest)");
+      } else {
+        out.println("manifest of " + backupId + " verified (" + check.detail() + ")");
+      }
       RestoreSelection.Result selection =
           RestoreSelection.select(backup.manifest(), spec, Map.of(), RestoreSelection.Writer.BREAK_GLASS);
       if (!selection.ok()) {

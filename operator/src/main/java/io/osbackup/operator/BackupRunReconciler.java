@@ -30,12 +30,15 @@ import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.SignatureCheck;
+import io.osbackup.catalog.SigningKeys;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.JobNames;
 import io.osbackup.plan.PlanProblem;
 import io.osbackup.plan.RunPlanner;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.JobReport;
+import io.osbackup.store.Json;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -188,6 +191,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                           "BackupStore '" + store.get().getMetadata().getName() + "' is unavailable (" + c.getReason()
                               + "): " + c.getMessage(),
                           true));
+      if (unavailable.isEmpty() && policy.isPresent() && store.isPresent()) {
+        // before the Secrets' keys are checked: a login put into the signing Secret would be mounted by the Job
+        Map<String, String> mounted = new java.util.LinkedHashMap<>();
+        policy.get().getSpec().getDatabases().forEach(db -> mounted.put(
+            "BackupPolicy '" + policyName + "' spec.databases[" + db.getName() + "].credentialsSecret",
+            db.getCredentialsSecret().getName()));
+        unavailable = ManifestKeys.exposed(ManifestKeys.secretName(store.get()), mounted)
+            .map(message -> new PlanProblem("SigningKeyExposed", message, false));
+      }
       RunPlanner.Result result =
           unavailable.isPresent()
               ? new RunPlanner.Result(null, null, null, List.of(), unavailable.get())
@@ -196,6 +208,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         Optional<PlanProblem> inUse = folderInUse(result);
         if (inUse.isPresent()) {
           result = new RunPlanner.Result(null, null, null, List.of(), inUse.get());
+        }
+      }
+      if (result.ok()) {
+        // Nothing is backed up that could not be signed: the signing Secret must be usable before any Job starts.
+        try {
+          new ManifestKeys(client, settings.clock()).forSigning(store.get());
+        } catch (ManifestKeys.Problem p) {
+          result = new RunPlanner.Result(null, null, null, List.of(), new PlanProblem(p.reason(),
+              "BackupStore '" + store.get().getMetadata().getName() + "': " + p.getMessage(), true));
         }
       }
       if (!result.ok()) {
@@ -253,22 +274,25 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                 + " exist in namespace " + ns + ": apply the store that holds " + key);
       }
       var s3 = store.getSpec().getS3();
-      Optional<byte[]> bytes;
+      Optional<Catalog.Parsed> read;
       try (ObjectStore bucket = new StoreConnector(client).connect(ns, s3)) {
-        bytes = Catalog.of(bucket).read(key);
+        SigningKeys keys = new ManifestKeys(client, settings.clock()).forVerifying(ns, store);
+        read = Catalog.readManifest(Catalog.of(bucket), key, s3.getPrefix(), ns, keys);
       } catch (StoreConnector.CredentialsProblem e) {
         return awaitStore(e.reason(), e.getMessage());
+      } catch (ManifestKeys.Problem e) {
+        return awaitStore(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage());
       } catch (IOException e) {
         return awaitStore("StoreUnavailable", "cannot read manifest " + key + ": " + e.getMessage());
       }
-      if (bytes.isEmpty()) {
+      if (read.isEmpty()) {
         String message =
             "manifest " + key + " is not in bucket " + s3.getBucket() + " of store '" + storeName + "': the backup"
                 + " is gone";
         fail(null, null, "ManifestNotFound", message);
         return end(RunPhase.Failed, "ManifestNotFound", message);
       }
-      Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+      Catalog.Parsed parsed = read.get();
       Optional<String> problem =
           parsed.backup() == null
               ? Optional.of("manifest " + key + " " + parsed.problem())
@@ -277,7 +301,22 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         fail(null, null, "ManifestInvalid", problem.get());
         return end(RunPhase.Failed, "ManifestInvalid", problem.get());
       }
+      SignatureCheck check = parsed.backup().signature();
+      if (check.outcome() == SignatureCheck.Outcome.INVALID) {
+        String message =
+            "manifest " + key + " " + check.detail() + ": this backup is not brought back; restore another backup,"
+                + " or one you trust with a RestoreRequest's spec.allowUnsignedManifest";
+        fail(null, null, check.reason(), message);
+        return end(RunPhase.Failed, check.reason(), message);
+      }
       FoundBackups.fill(status, parsed.backup(), storeName, s3);
+      status.setManifestSignature(check.word());
+      if (!check.verified()) {
+        status.setMessage(status.getMessage() + "; manifest " + check.detail() + ": a restore needs"
+            + " spec.allowUnsignedManifest");
+        events.warning(run, check.reason(), "manifest " + key + " " + check.detail() + ": a restore of this backup"
+            + " needs spec.allowUnsignedManifest: true");
+      }
       Conditions.set(
           status, BackupRunStatus.COMPLETE, true, FoundBackups.FOUND_IN_STORE, status.getMessage(), generation(),
           settings.clock());
@@ -395,11 +434,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       } catch (IOException | KubernetesClientException e) {
         boolean allEnded = status.getTasks().stream().allMatch(t -> t.getPhase().isFinal());
         if (allEnded && age(lastTaskEnd()).compareTo(STORE_PATIENCE) > 0) {
+          String reason = e instanceof ManifestKeys.Problem p ? p.reason() : "StoreUnavailable";
           String message =
-              "every Job ended " + STORE_PATIENCE.toMinutes() + " minutes ago, but the bucket could not be read to"
-                  + " verify the artifacts and write the manifest: " + e.getMessage();
-          fail(null, null, "StoreUnavailable", message);
-          return end(RunPhase.Failed, "StoreUnavailable", message);
+              e instanceof ManifestKeys.Problem
+                  ? "every Job ended " + STORE_PATIENCE.toMinutes() + " minutes ago, but the manifest could not be"
+                      + " signed: " + e.getMessage()
+                  : "every Job ended " + STORE_PATIENCE.toMinutes() + " minutes ago, but the bucket could not be read"
+                      + " to verify the artifacts and write the manifest: " + e.getMessage();
+          fail(null, null, reason, message);
+          return end(RunPhase.Failed, reason, message);
         }
         status.setMessage("waiting for the store or the API, will retry: " + e.getMessage());
         LOG.warn("run {}/{}: {}", ns, run.getMetadata().getName(), e.toString());
@@ -453,13 +496,20 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         if (problems.isEmpty()) {
           Manifest manifest = manifest();
           String key = BackupLayout.manifest(status.getFolder());
-          store().putJson(key, manifest);
+          // The signature goes first and the manifest last, so a backup exists iff its manifest does, and every
+          // manifest the operator wrote has its signature next to it.
+          ManifestKeys.Keys keys = signingKeys();
+          byte[] bytes = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
+          store().putJsonBytes(BackupLayout.signature(status.getFolder()), keys.keys().signatureObject(bytes));
+          store().putJsonBytes(key, bytes);
           status.setManifestKey(key);
           status.setSize(manifest.size());
+          status.setManifestSignature("Verified");
           return end(
               RunPhase.Succeeded,
               "Succeeded",
-              status.getArtifacts().size() + " artifacts, " + manifest.size() + " bytes, verified; manifest " + key);
+              status.getArtifacts().size() + " artifacts, " + manifest.size() + " bytes, verified; manifest " + key
+                  + " signed with key '" + keys.keys().primary() + "' of Secret '" + keys.secret() + "'");
         }
       }
       long alive = alivePods();
@@ -556,6 +606,23 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
     private void forceDeletePods() {
       client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL, JobNames.labelValue(run.getMetadata().getName()))
           .withGracePeriod(0).delete();
+    }
+
+    /** The signing keys of the run's store; the default Secret is created when missing. */
+    private ManifestKeys.Keys signingKeys() throws ManifestKeys.Problem {
+      String storeName = status.getPlan().getStore();
+      BackupStore store = client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get();
+      if (store == null) {
+        throw new ManifestKeys.Problem("StoreNotFound", "BackupStore '" + storeName + "' is gone: its signing Secret"
+            + " cannot be told, so the manifest cannot be signed; apply the store again");
+      }
+      ManifestKeys.Keys keys = new ManifestKeys(client, settings.clock()).forSigning(store);
+      if (keys.created()) {
+        events.normal(store, "SigningKeyCreated", "created Secret '" + keys.secret() + "' with a random manifest"
+            + " signing key: keep a copy off-site with the S3 credentials, a rebuilt cluster needs it to verify"
+            + " its backups");
+      }
+      return keys;
     }
 
     private Manifest manifest() throws IOException {

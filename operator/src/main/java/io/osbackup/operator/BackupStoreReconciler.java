@@ -11,6 +11,8 @@ import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.BackupStoreStatus;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
+import io.osbackup.catalog.SignatureCheck;
+import io.osbackup.catalog.SigningKeys;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.ProbeResult;
 import io.osbackup.store.StoreException;
@@ -86,6 +88,8 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
       message = "probing bucket " + s3.getBucket() + " at " + s3.getEndpoint() + " failed: " + e.getMessage();
     }
     status.setLastProbeTime(settings.clock().instant().toString());
+    signingKeys(store, context.getClient(), events);
+    agentCredentials(store, events);
     metrics.storeObserved(ns, store.getMetadata().getName(), available);
     boolean changed =
         Conditions.set(
@@ -125,7 +129,7 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     Catalog.Listing listing;
     List<BackupRun> runs;
     try {
-      listing = new Catalog(Catalog.of(bucket)).read(prefix, ns);
+      listing = new Catalog(Catalog.of(bucket), verifyingKeys(store, client)).read(prefix, ns);
       runs = client.resources(BackupRun.class).inNamespace(ns).list().getItems();
     } catch (IOException | KubernetesClientException e) {
       String reason = e instanceof StoreException se ? se.reason() : "CatalogSyncFailed";
@@ -143,7 +147,9 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     for (Catalog.Skipped skipped : listing.skipped()) {
       problems.add(skipped.key());
       if (!before.contains(skipped.key())) {
-        events.warning(store, "ManifestInvalid", "skipped " + skipped.key() + ": it " + skipped.problem());
+        events.warning(store, skipped.reason(), "skipped " + skipped.key() + ": it " + skipped.problem()
+            + (SignatureCheck.Outcome.INVALID.reason().equals(skipped.reason())
+                ? "; it may have been tampered with: its backup is not brought back" : ""));
       }
     }
     FoundBackups.Gaps gaps = FoundBackups.gaps(listing.backups(), runs);
@@ -187,6 +193,63 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     setSynced(store, true, "Synced", message);
     if (created > 0) {
       LOG.info("store {}/{}: {}", ns, name, message);
+    }
+  }
+
+  /**
+   * The store's signing Secret: created when the store names none and it is missing, and said in the {@code
+   * ManifestSigning} condition, with the reminder to keep it off-site.
+   */
+  private void signingKeys(BackupStore store, KubernetesClient client, EventRecorder events) {
+    BackupStoreStatus status = store.getStatus();
+    String secret = ManifestKeys.secretName(store);
+    status.setSigningKeySecret(secret);
+    boolean ok;
+    String reason;
+    String message;
+    try {
+      ManifestKeys.Keys keys = new ManifestKeys(client, settings.clock()).forSigning(store);
+      ok = true;
+      reason = keys.created() ? "SigningKeyCreated" : "SigningKeyReady";
+      message =
+          (keys.created() ? "created " : "") + "Secret '" + secret + "' signs manifests with key '"
+              + keys.keys().primary() + "' (" + keys.keys().ids().size() + " keys verify): keep a copy off-site with"
+              + " the S3 credentials, a rebuilt cluster needs it to verify its backups";
+    } catch (ManifestKeys.Problem e) {
+      ok = false;
+      reason = e.reason();
+      message = e.getMessage() + "; no backup runs until it is fixed";
+    }
+    if (Conditions.set(status, BackupStoreStatus.MANIFEST_SIGNING, ok, reason, message,
+        store.getMetadata().getGeneration(), settings.clock())) {
+      if (ok) {
+        events.normal(store, reason, message);
+      } else {
+        events.warning(store, reason, message);
+      }
+    }
+  }
+
+  private SigningKeys verifyingKeys(BackupStore store, KubernetesClient client) throws IOException {
+    return new ManifestKeys(client, settings.clock()).forVerifying(store.getMetadata().getNamespace(), store);
+  }
+
+  /** Whether agent Jobs get credentials of their own, in the {@code AgentCredentials} condition. */
+  private void agentCredentials(BackupStore store, EventRecorder events) {
+    var s3 = store.getSpec().getS3();
+    boolean separate =
+        s3.getAgentCredentialsSecret() != null
+            && !s3.getAgentCredentialsSecret().getName().equals(s3.getCredentialsSecret().getName());
+    String reason = separate ? "Separate" : "SharedWithOperator";
+    String message =
+        separate
+            ? "agent Jobs use Secret '" + s3.getAgentCredentialsSecret().getName() + "'; the operator keeps '"
+                + s3.getCredentialsSecret().getName() + "' for retention"
+            : "agents use the operator's credentials (Secret '" + s3.getCredentialsSecret().getName() + "'), which"
+                + " can delete backups; set s3.agentCredentialsSecret to a key pair that cannot delete";
+    if (Conditions.set(store.getStatus(), BackupStoreStatus.AGENT_CREDENTIALS, separate, reason, message,
+        store.getMetadata().getGeneration(), settings.clock()) && !separate) {
+      events.normal(store, reason, message);
     }
   }
 

@@ -32,6 +32,8 @@ import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.SignatureCheck;
+import io.osbackup.catalog.SigningKeys;
 import io.osbackup.plan.AgentPlan;
 import io.osbackup.plan.RestoreJobs;
 import io.osbackup.restore.BackupFinder;
@@ -245,6 +247,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         if (!selection.ok()) {
           throw new Problem(selection.problem().reason(), selection.problem().message(), false);
         }
+        signingKeysStayWithTheOperator(source, selection);
         checkCluster(selection);
         checkArtifacts(source, selection);
       } catch (Problem p) {
@@ -330,16 +333,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       try {
         ObjectStore bucket = store(s3);
         Catalog.Shelf shelf = Catalog.of(bucket);
-        BackupFinder finder = new BackupFinder(shelf, s3.getPrefix(), ns);
+        SigningKeys keys = new ManifestKeys(client, settings.clock()).forVerifying(ns, bs);
+        BackupFinder finder = new BackupFinder(shelf, s3.getPrefix(), ns, keys);
         if (manifestKey != null) {
           String key = manifestKey;
-          Optional<byte[]> bytes = shelf.read(key);
-          if (bytes.isEmpty()) {
+          Optional<Catalog.Parsed> read = Catalog.readManifest(shelf, key, s3.getPrefix(), ns, keys);
+          if (read.isEmpty()) {
             throw new Problem("BackupNotFound", "the manifest " + key + " of BackupRun '"
                 + source.getBackupRunRef().getName() + "' is not in the bucket any more (deleted by retention?):"
                 + " choose another backup", false);
           }
-          Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+          Catalog.Parsed parsed = read.get();
           if (parsed.backup() == null) {
             throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
           }
@@ -357,12 +361,75 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         }
       } catch (StoreConnector.CredentialsProblem e) {
         throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
+      } catch (ManifestKeys.Problem e) {
+        throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
       } catch (BackupFinder.NotFound e) {
         throw new Problem(e.reason(), e.getMessage(), false);
       } catch (IOException e) {
         throw new Problem("StoreUnavailable", "cannot read BackupStore '" + storeName + "': " + e.getMessage(), true);
       }
+      trusted(bs, backup, true);
+      agentSecret(bs);
       return new Source(storeName, s3, backup, credentials(backup.policy()));
+    }
+
+    /** The Secret the restore's Jobs mount for the bucket, when the store gives agents one of their own. */
+    private void agentSecret(BackupStore store) throws Problem {
+      var ref = store.getSpec().getS3().getAgentCredentialsSecret();
+      if (ref == null) {
+        return;
+      }
+      String field = "BackupStore '" + store.getMetadata().getName() + "' spec.s3.agentCredentialsSecret";
+      Secret secret = client.secrets().inNamespace(ns).withName(ref.getName()).get();
+      if (secret == null) {
+        throw new Problem("SecretNotFound", field + " names Secret '" + ref.getName() + "', which does not exist in"
+            + " namespace " + ns + ": create it with the keys accessKey and secretKey", true);
+      }
+      for (String key : List.of("accessKey", "secretKey")) {
+        if (StoreConnector.value(secret, key).isEmpty()) {
+          throw new Problem("SecretKeyMissing", "Secret '" + ref.getName() + "' (" + field + ") has no key '" + key
+              + "' or it is empty: add it", true);
+        }
+      }
+    }
+
+    /**
+     * Refuses a backup whose manifest the store's signing keys do not verify, unless spec.allowUnsignedManifest says
+     * to restore it anyway (then told once, as a warning, at validation).
+     */
+    private void trusted(BackupStore store, Catalog.Backup backup, boolean tell) throws Problem {
+      SignatureCheck check = backup.signature();
+      if (check.verified()) {
+        return;
+      }
+      String message = check.refusal(backup.backupId(), backup.key(),
+          "Secret '" + ManifestKeys.secretName(store) + "'", "spec.allowUnsignedManifest: true");
+      if (!Boolean.TRUE.equals(request.getSpec().getAllowUnsignedManifest())) {
+        throw new Problem(check.reason(), message, false);
+      }
+      if (tell) {
+        events.warning(request, "ManifestNotVerified", "restoring although backup " + backup.backupId() + "'s"
+            + " manifest " + check.detail() + " (spec.allowUnsignedManifest is true)");
+      }
+    }
+
+    /** No restore Job may mount the store's signing Secret as a database login. */
+    private void signingKeysStayWithTheOperator(Source source, RestoreSelection.Result selection) throws Problem {
+      String storeName = source.storeName();
+      BackupStore bs = client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get();
+      if (bs == null) {
+        return; // source() found it a moment ago; the next step fails on it
+      }
+      String field = request.getSpec().getDatabases() != null && request.getSpec().getDatabases().getInto() != null
+          ? "spec.databases.into.credentialsSecret" : "the policy's spec.databases[].credentialsSecret";
+      Map<String, String> mounted = new LinkedHashMap<>();
+      selection.databases().stream().map(RestoreSelection.DatabaseChoice::server).distinct()
+          .forEach(server -> mounted.put(field + " (" + server.host() + ":" + server.port() + ")",
+              server.credentialsSecret()));
+      Optional<String> exposed = ManifestKeys.exposed(ManifestKeys.secretName(bs), mounted);
+      if (exposed.isPresent()) {
+        throw new Problem("SigningKeyExposed", exposed.get(), false);
+      }
     }
 
     /** Nodes, Secrets and workloads the restore needs must exist before anything is downloaded. */
@@ -829,9 +896,10 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       String pin = ns + "|" + s3.getEndpoint() + "|" + s3.getBucket() + "|" + status.getManifestKey();
       Catalog.Backup backup = manifests.get(pin);
       if (backup == null) {
-        backup = readManifest(s3);
+        backup = readManifest(bs);
         manifests.put(pin, backup);
       }
+      trusted(bs, backup, false);
       Map<String, String> credentials = credentials(backup.policy());
       RestoreSelection.Result selection =
           RestoreSelection.select(backup.manifest(), request.getSpec(), credentials);
@@ -841,21 +909,26 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       return new Selected(new Source(status.getStore(), s3, backup, credentials), selection);
     }
 
-    private Catalog.Backup readManifest(S3Location s3) throws Problem {
+    /** The pinned manifest, read again with its signature checked: it is verified before every step's Jobs. */
+    private Catalog.Backup readManifest(BackupStore bs) throws Problem {
+      S3Location s3 = bs.getSpec().getS3();
       Catalog.Backup backup;
       try {
         String key = status.getManifestKey();
-        Optional<byte[]> bytes = Catalog.of(store(s3)).read(key);
-        if (bytes.isEmpty()) {
+        SigningKeys keys = new ManifestKeys(client, settings.clock()).forVerifying(ns, bs);
+        Optional<Catalog.Parsed> read = Catalog.readManifest(Catalog.of(store(s3)), key, s3.getPrefix(), ns, keys);
+        if (read.isEmpty()) {
           throw new Problem("BackupNotFound", "manifest " + key + " vanished from the bucket during the restore", false);
         }
-        Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), s3.getPrefix(), ns);
+        Catalog.Parsed parsed = read.get();
         if (parsed.backup() == null) {
           throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
         }
         backup = parsed.backup();
       } catch (StoreConnector.CredentialsProblem e) {
         throw new Problem(e.reason(), e.getMessage(), true);
+      } catch (ManifestKeys.Problem e) {
+        throw new Problem(e.reason(), "BackupStore '" + status.getStore() + "': " + e.getMessage(), true);
       } catch (IOException e) {
         throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
       }
@@ -1001,7 +1074,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private void createJob(AgentJob agent, S3Location s3) {
       RestorePlan plan = agent.plan();
-      Job job = RestoreJobs.jobFor(request, plan, s3.getCredentialsSecret().getName(), agent.secrets(), agent.node(),
+      Job job = RestoreJobs.jobFor(request, plan, s3.agentSecretName(), agent.secrets(), agent.node(),
           settings.agentImage());
       try {
         client.batch().v1().jobs().inNamespace(ns).resource(job).create();

@@ -40,8 +40,9 @@ import java.util.Map;
 
 /**
  * The Job for one task of a run, as a pure function of the run's status. Jobs carry no credential in clear: the
- * store and database Secrets are mounted as read-only volumes, the plan in the environment holds none, and the pod
- * gets no Kubernetes API token.
+ * store's agent credentials ({@code s3.agentCredentialsSecret}, else {@code s3.credentialsSecret}) and the database
+ * Secrets are mounted as read-only volumes, the plan in the environment holds none, and the pod gets no Kubernetes
+ * API token. The manifest signing Secret is never mounted.
  */
 public final class BackupJobs {
 
@@ -79,7 +80,7 @@ public final class BackupJobs {
 
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
-    volumes.add(secretVolume(STORE_SECRET_VOLUME, plan.getS3().getCredentialsSecret().getName()));
+    volumes.add(secretVolume(STORE_SECRET_VOLUME, plan.getS3().agentSecretName()));
     mounts.add(mount(STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
     volumes.add(tmpVolume());
     mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());

@@ -65,7 +65,8 @@ public final class RestoreJobs {
   /**
    * The Job running {@code plan}.
    *
-   * @param storeSecret the store's credentials Secret, mounted at {@link AgentPlan#STORE_CREDENTIALS_DIR}
+   * @param storeSecret the store's agent credentials Secret ({@code s3.agentCredentialsSecret}, else {@code
+   *     s3.credentialsSecret}), mounted at {@link AgentPlan#STORE_CREDENTIALS_DIR}
    * @param databaseSecrets credentials Secrets of the database servers; the i-th is mounted at {@code
    *     RestorePlan.DATABASE_CREDENTIALS_ROOT/<i>}, as the plan's items say
    * @param node for a files Job, the node it writes on; null otherwise

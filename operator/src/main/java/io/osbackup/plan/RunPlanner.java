@@ -118,6 +118,17 @@ public final class RunPlanner {
     if (secretProblem.isPresent()) {
       return Result.of(secretProblem.get());
     }
+    if (s3.getAgentCredentialsSecret() != null) {
+      secretProblem =
+          checkSecret(
+              secrets,
+              s3.getAgentCredentialsSecret().getName(),
+              List.of("accessKey", "secretKey"),
+              "BackupStore '" + storeName + "' spec.s3.agentCredentialsSecret");
+      if (secretProblem.isPresent()) {
+        return Result.of(secretProblem.get());
+      }
+    }
     for (DatabaseTarget db : spec.getDatabases()) {
       secretProblem =
           checkSecret(

@@ -1,6 +1,7 @@
 package io.osbackup.restore;
 
 import io.osbackup.catalog.Catalog;
+import io.osbackup.catalog.SigningKeys;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import java.io.IOException;
@@ -29,11 +30,18 @@ public final class BackupFinder {
   private final Catalog.Shelf shelf;
   private final String prefix;
   private final String namespace;
+  private final SigningKeys keys;
 
   public BackupFinder(Catalog.Shelf shelf, String prefix, String namespace) {
+    this(shelf, prefix, namespace, SigningKeys.none());
+  }
+
+  /** A finder whose backups carry the check of their manifest's signature by {@code keys}. */
+  public BackupFinder(Catalog.Shelf shelf, String prefix, String namespace, SigningKeys keys) {
     this.shelf = shelf;
     this.prefix = prefix;
     this.namespace = namespace;
+    this.keys = keys;
   }
 
   /** A lookup that found nothing usable, with a message for the user. */
@@ -125,11 +133,11 @@ public final class BackupFinder {
   }
 
   private Optional<Catalog.Backup> read(String key) throws IOException {
-    Optional<byte[]> bytes = shelf.read(key);
-    if (bytes.isEmpty()) {
+    Optional<Catalog.Parsed> read = Catalog.readManifest(shelf, key, prefix, namespace, keys);
+    if (read.isEmpty()) {
       return Optional.empty();
     }
-    Catalog.Parsed parsed = Catalog.parse(key, bytes.get(), prefix, namespace);
+    Catalog.Parsed parsed = read.get();
     if (parsed.backup() == null) {
       throw new IOException("manifest " + key + " " + parsed.problem());
     }

@@ -2,11 +2,15 @@ package io.osbackup.store;
 
 /**
  * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds the artifacts, the agents'
- * reports and, written last, {@code manifest.json}. Pure functions, no I/O.
+ * reports, the
+ * operator's {@code manifest.sig} and, written last, {@code manifest.json}. Pure functions, no I/O.
  */
 public final class BackupLayout {
 
   public static final String MANIFEST = "manifest.json";
+
+  /** The operator's signature of the manifest, written just before it. */
+  public static final String SIGNATURE = "manifest.sig";
 
   private BackupLayout() {}
 
@@ -40,6 +44,16 @@ public final class BackupLayout {
   /** {@code <folder>/manifest.json}: written last; a backup exists if and only if it does. */
   public static String manifest(String folder) {
     return folder + "/" + MANIFEST;
+  }
+
+  /** {@code <folder>/manifest.sig}: the operator's signature of the manifest, written just before it. */
+  public static String signature(String folder) {
+    return folder + "/" + SIGNATURE;
+  }
+
+  /** The signature's key next to the manifest at {@code manifestKey}. */
+  public static String signatureOf(String manifestKey) {
+    return manifestKey.substring(0, manifestKey.length() - MANIFEST.length()) + SIGNATURE;
   }
 
   private static String join(String... parts) {

@@ -181,6 +181,11 @@ public final class ObjectStore implements Bucket {
         "application/json");
   }
 
+  /** Writes exactly {@code body} as a JSON document to {@code key}, replacing what is there. */
+  public void putJsonBytes(String key, byte[] body) throws IOException {
+    put(key, body, "application/json");
+  }
+
   /**
    * Reads the JSON document at {@code key}; empty if there is none. A document that does not parse
    * throws.

@@ -213,10 +213,13 @@ final class StreamingUpload implements ArtifactUpload {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    if (completed) {
+      // Agents hold credentials that need not delete (s3.agentCredentialsSecret): an object that was stored whole
+      // before the abort stays, with no manifest naming it, until the operator removes the failed run's folder.
+      LOG.info("upload of {} had completed before the abort ({}); the operator removes it with the run", key, reason);
+      return;
+    }
     try {
-      if (completed) {
-        store.delete(java.util.List.of(key));
-      }
       store.abortIncompleteUploads(key, true);
     } catch (IOException | RuntimeException e) {
       LOG.warn("cleanup after aborting {} failed: {}", key, e.getMessage());

@@ -153,4 +153,46 @@ class CatalogTest {
     assertThat(listing.backups()).isEmpty();
     assertThat(listing.skipped()).isEmpty();
   }
+  @Test
+  void theCatalogChecksEachSignatureListsUnsignedOnesMarkedAndSkipsRewrittenOnes() throws Exception {
+    SigningKeys keys =
+        SigningKeys.forSigning(
+            Map.of("k1", "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8)), "Secret 's'");
+    MemoryShelf shelf = new MemoryShelf();
+    for (String id : List.of("signed", "rewritten", "moved")) {
+      shelf.put(key("daily", id), manifest("daily", id, 1));
+      shelf.objects.put(
+          key("daily", id).replace("manifest.json", "manifest.sig"),
+          keys.signatureObject(shelf.objects.get(key("daily", id))));
+    }
+    shelf.put(key("daily", "unsigned"), manifest("daily", "unsigned", 1));
+    // someone with only the agents' key rewrites a manifest: same backup, another checksum
+    shelf.put(key("daily", "rewritten"), manifest("daily", "rewritten", 2));
+    // a signed manifest copied into another backup's folder under its name
+    Manifest moved = manifest("daily", "moved", 1);
+    byte[] elsewhere =
+        Json.MAPPER.writeValueAsBytes(
+            new Manifest(1, "moved", "openstack", "daily", "moved", "primary", "openstack-backups",
+                "prod/openstack/daily/other", "gzip", moved.startedAt(), moved.completedAt(), 1, moved.artifacts()));
+    shelf.objects.put(key("daily", "moved"), elsewhere);
+    shelf.objects.put(key("daily", "moved").replace("manifest.json", "manifest.sig"), keys.signatureObject(elsewhere));
+
+    Catalog.Listing listing = new Catalog(shelf, keys).read("prod", "openstack");
+
+    Map<String, SignatureCheck.Outcome> found =
+        listing.backups().stream()
+            .collect(Collectors.toMap(Catalog.Backup::backupId, b -> b.signature().outcome()));
+    assertThat(found)
+        .containsOnly(
+            Map.entry("signed", SignatureCheck.Outcome.VERIFIED),
+            Map.entry("unsigned", SignatureCheck.Outcome.UNSIGNED));
+    assertThat(listing.skipped())
+        .extracting(Catalog.Skipped::key, Catalog.Skipped::reason)
+        .containsExactlyInAnyOrder(
+            org.assertj.core.groups.Tuple.tuple(key("daily", "moved"), "ManifestSignatureInvalid"),
+            org.assertj.core.groups.Tuple.tuple(key("daily", "rewritten"), "ManifestSignatureInvalid"));
+    assertThat(listing.skipped()).extracting(Catalog.Skipped::problem)
+        .anySatisfy(p -> assertThat(p).contains("changed after the operator wrote it"))
+        .anySatisfy(p -> assertThat(p).contains("signed for folder prod/openstack/daily/other"));
+  }
 }

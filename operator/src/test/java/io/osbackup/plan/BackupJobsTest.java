@@ -67,7 +67,7 @@ class BackupJobsTest {
         metadata: {name: primary, namespace: openstack}
         spec:
           s3: {endpoint: "http://swift-proxy:8080", bucket: openstack-backups, prefix: prod,
-               credentialsSecret: {name: backup-s3}}
+               credentialsSecret: {name: backup-s3}, agentCredentialsSecret: {name: backup-s3-agent}}
         """,
         BackupStore.class);
   }
@@ -253,6 +253,34 @@ class BackupJobsTest {
     var noNodes = RunPlanner.plan(run, Optional.of(policy()), Optional.of(store()), List.of(), BackupJobsTest::secret);
     assertThat(noNodes.problem().reason()).isEqualTo("NoMatchingNodes");
     assertThat(noNodes.problem().message()).contains("nodeSelector").contains("openstack-role");
+  }
+
+  @Test
+  void agentsGetTheStoresAgentCredentialsAndTheOperatorsOnlyWhenThereAreNone() {
+    BackupRun run = planned();
+    for (var task : run.getStatus().getTasks()) {
+      Job job = BackupJobs.jobFor(run, task, "osbackup:test");
+      assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
+          .filteredOn(v -> v.getSecret() != null)
+          .extracting(v -> v.getSecret().getSecretName())
+          .contains("backup-s3-agent")
+          .doesNotContain("backup-s3")
+          .noneMatch(name -> name.contains("signing"));
+    }
+    run.getStatus().getPlan().getS3().setAgentCredentialsSecret(null);
+    Job shared = BackupJobs.jobFor(run, run.getStatus().getTasks().get(0), "osbackup:test");
+    assertThat(shared.getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getSecret() != null)
+        .extracting(v -> v.getSecret().getSecretName())
+        .contains("backup-s3");
+    var noAgentSecret =
+        RunPlanner.plan(
+            run(), Optional.of(policy()), Optional.of(store()), List.of(),
+            n -> n.equals("backup-s3-agent") ? Optional.empty() : secret(n));
+    assertThat(noAgentSecret.problem().reason()).isEqualTo("SecretNotFound");
+    assertThat(noAgentSecret.problem().message())
+        .contains("spec.s3.agentCredentialsSecret")
+        .contains("backup-s3-agent");
   }
 
   @Test

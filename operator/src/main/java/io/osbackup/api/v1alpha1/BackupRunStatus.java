@@ -42,6 +42,12 @@ public class BackupRunStatus extends ResourceStatus {
   @JsonPropertyDescription("True when the run was recreated from a manifest found in the store.")
   private Boolean foundInStore;
 
+  @JsonPropertyDescription(
+      "What checking the manifest's signature found: Verified (signed by the store's signing keys), Unsigned (no"
+          + " manifest.sig: written before manifests were signed), or UnknownKey (signed with a key the signing"
+          + " Secret does not hold). A restore of a backup that is not Verified needs spec.allowUnsignedManifest.")
+  private String manifestSignature;
+
   @JsonPropertyDescription("The policy and store settings this run uses, copied when it started.")
   private RunPlan plan;
 

@@ -4,8 +4,17 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** What a BackupStore points at. */
+@ValidationRule(
+    value =
+        "!has(self.signingKeySecret) || (self.signingKeySecret.name != self.s3.credentialsSecret.name"
+            + " && (!has(self.s3.agentCredentialsSecret)"
+            + " || self.signingKeySecret.name != self.s3.agentCredentialsSecret.name))",
+    message =
+        "spec.signingKeySecret must not be a Secret agent Jobs mount (s3.credentialsSecret or"
+            + " s3.agentCredentialsSecret): give the signing keys a Secret of their own")
 public class BackupStoreSpec {
 
   @Required
@@ -18,6 +27,23 @@ public class BackupStoreSpec {
       "Seconds between two checks that the bucket is reachable and writable (a small object is written, read and"
           + " deleted). At least 30.")
   private Integer probeIntervalSeconds = 300;
+
+  @JsonPropertyDescription(
+      "Secret holding the keys that sign every backup's manifest.json (HMAC-SHA-256, read only by the operator, never"
+          + " mounted into agent Jobs). Each data key is a key id whose value is the key (at least 32 bytes, e.g."
+          + " openssl rand -base64 32); the data key 'primary' names the id that signs, every key verifies. Default:"
+          + " <store>-manifest-signing, created by the operator with one random key when missing and kept when the"
+          + " store is deleted. Keep a copy off-site with the S3 credentials: a rebuilt cluster needs it to verify"
+          + " its backups.")
+  private LocalRef signingKeySecret;
+
+  public LocalRef getSigningKeySecret() {
+    return signingKeySecret;
+  }
+
+  public void setSigningKeySecret(LocalRef signingKeySecret) {
+    this.signingKeySecret = signingKeySecret;
+  }
 
   public S3Location getS3() {
     return s3;

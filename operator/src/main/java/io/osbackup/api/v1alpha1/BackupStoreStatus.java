@@ -11,6 +11,17 @@ public class BackupStoreStatus extends ResourceStatus {
   /** Condition type: the last catalog sync read every manifest under the store's namespace folder. */
   public static final String CATALOG_SYNCED = "CatalogSynced";
 
+  /** Condition type: the manifest signing Secret exists and can sign. */
+  public static final String MANIFEST_SIGNING = "ManifestSigning";
+
+  /** Condition type: agent Jobs use credentials of their own (True) or the operator's, which can delete (False). */
+  public static final String AGENT_CREDENTIALS = "AgentCredentials";
+
+  @JsonPropertyDescription(
+      "The Secret whose keys sign and verify this store's manifests (spec.signingKeySecret or"
+          + " <store>-manifest-signing). Keep a copy off-site with the S3 credentials.")
+  private String signingKeySecret;
+
   @JsonPropertyDescription("When the bucket was last checked (RFC 3339).")
   private String lastProbeTime;
 
@@ -22,6 +33,14 @@ public class BackupStoreStatus extends ResourceStatus {
 
   @JsonPropertyDescription("When the store's catalog was last read (RFC 3339).")
   private String lastSyncTime;
+
+  public String getSigningKeySecret() {
+    return signingKeySecret;
+  }
+
+  public void setSigningKeySecret(String signingKeySecret) {
+    this.signingKeySecret = signingKeySecret;
+  }
 
   public String getLastProbeTime() {
     return lastProbeTime;

@@ -52,6 +52,15 @@ public class RestoreRequestSpec {
   @JsonPropertyDescription("Set to true to stop the request cleanly between two steps.")
   private Boolean cancel = false;
 
+  @Default("false")
+  @JsonPropertyDescription(
+      "Restore even though the backup's manifest.json is not verified by the store's signing keys: it has no"
+          + " manifest.sig (written before manifests were signed), names a key the signing Secret no longer holds,"
+          + " or does not match its signature (changed after the operator wrote it). Only set it for a backup you"
+          + " trust: the artifacts are then checked against checksums anyone with write access to the bucket could"
+          + " have rewritten.")
+  private Boolean allowUnsignedManifest = false;
+
   /** Where a restore reads from. */
   @Data
   @ValidationRule(

@@ -44,6 +44,29 @@ public class S3Location {
           + " EC2 credentials (openstack ec2 credentials create).")
   private LocalRef credentialsSecret;
 
+  @JsonPropertyDescription(
+      "Secret with the keys accessKey and secretKey that agent Jobs use instead of credentialsSecret. Give it a key"
+          + " pair that may read, list and write objects (and abort its multipart uploads) but not delete them; the"
+          + " operator keeps credentialsSecret, which deletes for retention. Unset: agents use credentialsSecret, and"
+          + " the store's AgentCredentials condition says so.")
+  private LocalRef agentCredentialsSecret;
+
+  public LocalRef getAgentCredentialsSecret() {
+    return agentCredentialsSecret;
+  }
+
+  public void setAgentCredentialsSecret(LocalRef agentCredentialsSecret) {
+    this.agentCredentialsSecret = agentCredentialsSecret;
+  }
+
+  /** The Secret agent Jobs mount: agentCredentialsSecret when set, else credentialsSecret. */
+  @com.fasterxml.jackson.annotation.JsonIgnore
+  public String agentSecretName() {
+    return agentCredentialsSecret != null && agentCredentialsSecret.getName() != null
+        ? agentCredentialsSecret.getName()
+        : credentialsSecret.getName();
+  }
+
   public String getEndpoint() {
     return endpoint;
   }
