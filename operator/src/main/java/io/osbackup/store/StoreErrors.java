@@ -8,6 +8,8 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 
 /**
@@ -24,6 +26,12 @@ public final class StoreErrors {
    * The store refused the credentials or the request (invalid key, signature mismatch, HTTP 403).
    */
   public static final String ACCESS_DENIED = "AccessDenied";
+
+  /**
+   * The request was signed for another region than the store's (AuthorizationHeaderMalformed or
+   * a 400 naming the expected region): fix spec.s3.region.
+   */
+  public static final String WRONG_REGION = "WrongRegion";
 
   /** Nothing answered at the endpoint: connection refused, unknown host, timeout, TLS failure. */
   public static final String ENDPOINT_UNREACHABLE = "EndpointUnreachable";
@@ -145,6 +153,10 @@ public final class StoreErrors {
               + orUnknown(endpoint)
               + ": create it or fix spec.s3.bucket");
     }
+    Described region = describeWrongRegion(code, response, endpoint, serverSays);
+    if (region != null) {
+      return region;
+    }
     if ((code != null && DENIED_CODES.contains(code)) || status == 401 || status == 403) {
       String hint =
           switch (code == null ? "" : code) {
@@ -191,6 +203,39 @@ public final class StoreErrors {
     return new Described(
         STORE_ERROR, "the object store at " + orUnknown(endpoint) + " answered " + serverSays);
   }
+
+  /**
+   * A request signed for the wrong region: AWS, MinIO and Swift's s3api answer {@code
+   * AuthorizationHeaderMalformed} "the region 'x' is wrong; expecting 'y'" (AWS also {@code
+   * InvalidRegion}); null for anything else.
+   */
+  private static Described describeWrongRegion(
+      String code, ErrorResponse response, String endpoint, String serverSays) {
+    String message = response == null || response.message() == null ? "" : response.message();
+    boolean regionCode =
+        "InvalidRegion".equals(code) || "AuthorizationQueryParametersError".equals(code);
+    boolean regionMessage = message.toLowerCase(java.util.Locale.ROOT).contains("region");
+    if (!regionCode && !("AuthorizationHeaderMalformed".equals(code) && regionMessage)) {
+      return null;
+    }
+    Matcher expecting = EXPECTED_REGION.matcher(message);
+    Matcher sent = SENT_REGION.matcher(message);
+    String expected = expecting.find() ? expecting.group(1) : null;
+    return new Described(
+        WRONG_REGION,
+        "the object store at "
+            + orUnknown(endpoint)
+            + " expects region "
+            + (expected == null ? "(not named)" : "'" + expected + "'")
+            + (sent.find() ? ", not '" + sent.group(1) + "'" : "")
+            + " ("
+            + serverSays
+            + "): set spec.s3.region (--region of the break-glass CLI)"
+            + (expected == null ? " to the store's region" : " to " + expected));
+  }
+
+  private static final Pattern EXPECTED_REGION = Pattern.compile("expecting '([^']*)'");
+  private static final Pattern SENT_REGION = Pattern.compile("region '([^']*)' is wrong");
 
   private static Described describeNetwork(Throwable t, String endpoint) {
     String why;

@@ -204,6 +204,7 @@ final class StreamingUpload implements ArtifactUpload {
       // cannot be used
       String why = store.error(e.getCause()).reason();
       if (StoreErrors.ACCESS_DENIED.equals(why)
+          || StoreErrors.WRONG_REGION.equals(why)
           || StoreErrors.BUCKET_NOT_FOUND.equals(why)
           || StoreErrors.ENDPOINT_UNREACHABLE.equals(why)) {
         return; // nothing could have been started, or nothing can be cleaned up with these keys

@@ -55,6 +55,35 @@ class StoreErrorsTest {
   }
 
   @Test
+  void aWrongRegionIsWrongRegionNamingTheExpectedOneNotAccessDenied() {
+    StoreErrors.Described d =
+        StoreErrors.describe(
+            response(
+                "AuthorizationHeaderMalformed",
+                "The authorization header is malformed; the region 'eu-west-9' is wrong;"
+                    + " expecting 'us-east-1'"),
+            ENDPOINT,
+            "backups");
+
+    assertThat(d.reason()).isEqualTo(StoreErrors.WRONG_REGION);
+    assertThat(d.message())
+        .startsWith(
+            "the object store at http://swift-proxy:8080 expects region 'us-east-1', not"
+                + " 'eu-west-9'")
+        .endsWith("set spec.s3.region (--region of the break-glass CLI) to us-east-1")
+        .doesNotContain("access denied");
+  }
+
+  @Test
+  void aMalformedHeaderForAnotherReasonIsStillAccessDenied() {
+    StoreErrors.Described d =
+        StoreErrors.describe(
+            response("AuthorizationHeaderMalformed", "the access key is empty"), ENDPOINT, "b");
+
+    assertThat(d.reason()).isEqualTo(StoreErrors.ACCESS_DENIED);
+  }
+
+  @Test
   void networkFailuresAreEndpointUnreachable() {
     for (Exception e :
         new Exception[] {
