@@ -45,6 +45,12 @@ public final class StoreErrors {
    */
   public static final String UPLOAD_NOT_FOUND = "UploadNotFound";
 
+  /**
+   * The artifact is larger than the store takes in one multipart upload (part size × the most
+   * parts it accepts): raise spec.s3.maxUploadParts where the store allows it.
+   */
+  public static final String ARTIFACT_TOO_LARGE = "ArtifactTooLarge";
+
   /** A probe failed for another reason. */
   public static final String PROBE_FAILED = "ProbeFailed";
 
@@ -259,6 +265,48 @@ public final class StoreErrors {
             + why
             + "; check spec.s3.endpoint and that the store is up and reachable from here");
   }
+
+  /**
+   * Whether a failed request may succeed when tried again: the store answered HTTP 5xx, 408 or 429
+   * (or SlowDown, InternalError, ServiceUnavailable, RequestTimeout), or the connection broke or
+   * stalled mid-request (reset, broken pipe, unexpected end of stream, read or write timeout). A
+   * refused connection, an unknown host, a connect timeout, a TLS failure and every other answer
+   * are not: trying again cannot help.
+   */
+  public static boolean isTransient(Throwable failure) {
+    boolean io = false;
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof StoreException e) {
+        return e.isTransient();
+      }
+      if (t instanceof ErrorResponseException e) {
+        int status = e.response() == null ? 0 : e.response().code();
+        String code = e.errorResponse() == null ? null : e.errorResponse().code();
+        return status >= 500
+            || status == 408
+            || status == 429
+            || (code != null && TRANSIENT_CODES.contains(code));
+      }
+      if (t instanceof SSLException
+          || t instanceof ConnectException
+          || t instanceof NoRouteToHostException
+          || t instanceof UnknownHostException) {
+        return false;
+      }
+      if (t instanceof SocketTimeoutException
+          && t.getMessage() != null
+          && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connect")) {
+        return false;
+      }
+      if (t instanceof java.io.IOException) {
+        io = true;
+      }
+    }
+    return io;
+  }
+
+  private static final Set<String> TRANSIENT_CODES =
+      Set.of("SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout");
 
   private static Throwable rootCause(Throwable t) {
     Throwable root = t;

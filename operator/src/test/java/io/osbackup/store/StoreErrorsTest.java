@@ -84,6 +84,41 @@ class StoreErrorsTest {
   }
 
   @Test
+  void fiveHundredsSlowDownResetsAndReadTimeoutsAreTransientTheRestIsNot() {
+    okhttp3.Response unavailable =
+        new okhttp3.Response.Builder()
+            .request(new okhttp3.Request.Builder().url(ENDPOINT + "/backups/k").build())
+            .protocol(okhttp3.Protocol.HTTP_1_1)
+            .code(503)
+            .message("-")
+            .build();
+    assertThat(
+            StoreErrors.isTransient(
+                new CompletionException(
+                    new ErrorResponseException(
+                        new ErrorResponse("ServiceUnavailable", "busy", "b", "k", "/", "r", "h"),
+                        unavailable,
+                        null))))
+        .isTrue();
+    assertThat(StoreErrors.isTransient(response("InternalError", "disk on fire"))).isTrue();
+    assertThat(StoreErrors.isTransient(new java.net.SocketException("Connection reset"))).isTrue();
+    assertThat(StoreErrors.isTransient(new SocketTimeoutException("timeout"))).isTrue();
+    assertThat(StoreErrors.isTransient(new java.io.IOException("unexpected end of stream")))
+        .isTrue();
+
+    assertThat(StoreErrors.isTransient(response("AccessDenied", "no"))).isFalse();
+    assertThat(StoreErrors.isTransient(response("NoSuchBucket", "no"))).isFalse();
+    assertThat(StoreErrors.isTransient(new ConnectException("Connection refused"))).isFalse();
+    assertThat(StoreErrors.isTransient(new UnknownHostException("swift-proxy"))).isFalse();
+    assertThat(StoreErrors.isTransient(new SocketTimeoutException("Connect timed out"))).isFalse();
+    assertThat(
+            StoreErrors.isTransient(
+                new javax.net.ssl.SSLHandshakeException("PKIX path building failed")))
+        .isFalse();
+    assertThat(StoreErrors.isTransient(new IllegalStateException("bug"))).isFalse();
+  }
+
+  @Test
   void networkFailuresAreEndpointUnreachable() {
     for (Exception e :
         new Exception[] {
