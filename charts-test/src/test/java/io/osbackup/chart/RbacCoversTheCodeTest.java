@@ -181,7 +181,11 @@ class RbacCoversTheCodeTest {
           call("", "secrets", "get", Scope.WATCHED, "store credentials and database logins, by name",
               at("operator/StoreConnector.java", "client.secrets().inNamespace(namespace).withName(secretName).get()"),
               at(RUN, "client.secrets().inNamespace(ns).withName(name).get()"),
-              at(RESTORE, "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()")),
+              at(RESTORE, "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()"),
+              at("operator/StoreConnector.java", "client.secrets().inNamespace(namespace).withName(ref.getName()).get()")),
+          call("", "configmaps", "get", Scope.WATCHED, "a store's CA bundle (spec.s3.caBundle.configMapRef), by name",
+              at("operator/StoreConnector.java",
+                  "client.configMaps().inNamespace(namespace).withName(ref.getName()).get()")),
           // ---- Events
           call("", "events", "create", Scope.WATCHED, "EventRecorder",
               at("operator/EventRecorder.java",

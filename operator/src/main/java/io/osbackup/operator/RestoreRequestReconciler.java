@@ -34,6 +34,7 @@ import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.Manifest;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.RestoreJobs;
 import io.osbackup.restore.BackupFinder;
 import io.osbackup.restore.RestorePlan;
@@ -809,9 +810,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         List<RestoreSelection.FilesChoice> files,
         String node) {
       S3Location s3 = selected.source().s3();
-      AgentPlan.Store store =
-          new AgentPlan.Store(s3.getEndpoint(), s3.getBucket(), s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
-              s3.getForcePathStyle() == null || s3.getForcePathStyle(), AgentPlan.STORE_CREDENTIALS_DIR);
+      AgentPlan.Store store = BackupJobs.store(s3);
       List<String> secrets = secretsOf(databases);
       List<RestorePlan.DatabaseItem> dbItems = databases.stream()
           .map(d -> new RestorePlan.DatabaseItem(artifact(d.entry()), d.entry().target(), d.entry().database(),
@@ -894,7 +893,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private void createJob(AgentJob agent, S3Location s3) {
       RestorePlan plan = agent.plan();
-      Job job = RestoreJobs.jobFor(request, plan, s3.getCredentialsSecret().getName(), agent.secrets(), agent.node(),
+      Job job = RestoreJobs.jobFor(request, plan, s3.getCredentialsSecret().getName(), s3.getCaBundle(),
+          agent.secrets(), agent.node(),
           settings.agentImage());
       try {
         client.batch().v1().jobs().inNamespace(ns).resource(job).create();

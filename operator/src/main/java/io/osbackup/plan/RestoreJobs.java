@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.CaBundle;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.restore.RestorePlan;
 import io.osbackup.store.Json;
@@ -66,10 +67,29 @@ public final class RestoreJobs {
       List<String> databaseSecrets,
       String node,
       String image) {
+    return jobFor(request, plan, storeSecret, null, databaseSecrets, node, image);
+  }
+
+  /**
+   * The Job running {@code plan}, with the store's CA bundle (spec.s3.caBundle; null: none) mounted read-only at
+   * {@link AgentPlan#STORE_CA_DIR}.
+   */
+  public static Job jobFor(
+      RestoreRequest request,
+      RestorePlan plan,
+      String storeSecret,
+      CaBundle storeCa,
+      List<String> databaseSecrets,
+      String node,
+      String image) {
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
     volumes.add(BackupJobs.secretVolume(BackupJobs.STORE_SECRET_VOLUME, storeSecret));
     mounts.add(BackupJobs.mount(BackupJobs.STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
+    if (storeCa != null) {
+      volumes.add(BackupJobs.caVolume(BackupJobs.STORE_CA_VOLUME, storeCa));
+      mounts.add(BackupJobs.mount(BackupJobs.STORE_CA_VOLUME, AgentPlan.STORE_CA_DIR));
+    }
     volumes.add(
         new VolumeBuilder().withName(BackupJobs.TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi"))
             .endEmptyDir().build());

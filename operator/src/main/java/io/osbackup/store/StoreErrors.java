@@ -33,6 +33,12 @@ public final class StoreErrors {
    */
   public static final String WRONG_REGION = "WrongRegion";
 
+  /**
+   * The TLS handshake with the store failed: its certificate is not signed by a trusted CA
+   * (spec.s3.caBundle), does not name the endpoint's host, or the endpoint does not speak TLS.
+   */
+  public static final String TLS_FAILED = "TlsFailed";
+
   /** Nothing answered at the endpoint: connection refused, unknown host, timeout, TLS failure. */
   public static final String ENDPOINT_UNREACHABLE = "EndpointUnreachable";
 
@@ -252,8 +258,8 @@ public final class StoreErrors {
     } else if (t instanceof SocketTimeoutException
         || (t instanceof InterruptedIOException && "timeout".equals(t.getMessage()))) {
       why = "no answer in time (" + t.getMessage() + ")";
-    } else if (t instanceof SSLException) {
-      why = "TLS failed (" + t.getMessage() + "); check the endpoint's scheme and certificate";
+    } else if (t instanceof SSLException || t instanceof java.security.cert.CertificateException) {
+      return describeTls(t, endpoint);
     } else {
       return null;
     }
@@ -288,6 +294,7 @@ public final class StoreErrors {
             || (code != null && TRANSIENT_CODES.contains(code));
       }
       if (t instanceof SSLException
+          || t instanceof java.security.cert.CertificateException
           || t instanceof ConnectException
           || t instanceof NoRouteToHostException
           || t instanceof UnknownHostException) {
@@ -307,6 +314,52 @@ public final class StoreErrors {
 
   private static final Set<String> TRANSIENT_CODES =
       Set.of("SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout");
+
+  /** A failed TLS handshake: an untrusted certificate, a host name it does not name, or no TLS at all. */
+  private static Described describeTls(Throwable t, String endpoint) {
+    String detail = String.valueOf(t.getMessage());
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c.getMessage() != null) {
+        detail = c.getMessage();
+      }
+    }
+    String lower = (t.getMessage() + " " + detail).toLowerCase(java.util.Locale.ROOT);
+    String why;
+    if (t instanceof javax.net.ssl.SSLPeerUnverifiedException
+        || lower.contains("hostname")
+        || lower.contains("subject alternative")) {
+      why =
+          "the store's certificate does not name the host name "
+              + host(endpoint)
+              + " ("
+              + detail
+              + "): use a host name the certificate names in spec.s3.endpoint";
+    } else if (lower.contains("pkix")
+        || lower.contains("certification path")
+        || lower.contains("trust anchor")
+        || lower.contains("certificate")) {
+      why =
+          "the store's certificate is not trusted ("
+              + detail
+              + "): set spec.s3.caBundle (--ca-bundle of the break-glass CLI) to the CA that"
+              + " signed it";
+    } else {
+      why =
+          "the handshake failed ("
+              + detail
+              + "): check that the endpoint speaks https, or use http://; a private CA goes in"
+              + " spec.s3.caBundle (--ca-bundle of the break-glass CLI)";
+    }
+    return new Described(TLS_FAILED, "TLS to the object store at " + orUnknown(endpoint) + " failed: " + why);
+  }
+
+  private static String host(String endpoint) {
+    try {
+      return java.net.URI.create(endpoint).getHost();
+    } catch (RuntimeException e) {
+      return orUnknown(endpoint);
+    }
+  }
 
   private static Throwable rootCause(Throwable t) {
     Throwable root = t;

@@ -256,7 +256,8 @@ final class StreamingUpload implements ArtifactUpload {
       if (StoreErrors.ACCESS_DENIED.equals(why)
           || StoreErrors.WRONG_REGION.equals(why)
           || StoreErrors.BUCKET_NOT_FOUND.equals(why)
-          || StoreErrors.ENDPOINT_UNREACHABLE.equals(why)) {
+          || StoreErrors.ENDPOINT_UNREACHABLE.equals(why)
+          || StoreErrors.TLS_FAILED.equals(why)) {
         return; // nothing could have been started, or nothing can be cleaned up with these keys
       }
     } catch (TimeoutException e) {

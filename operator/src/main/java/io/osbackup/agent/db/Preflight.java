@@ -1,5 +1,9 @@
 package io.osbackup.agent.db;
 
+import io.osbackup.plan.AgentPlan;
+import io.osbackup.store.TrustedCas;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -15,6 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The JDBC look at the server before dumping: can we log in, which version is it, which databases
@@ -25,12 +32,78 @@ final class Preflight {
   static final int CONNECT_TIMEOUT_MILLIS = 10_000;
 
   /** What the server told us. */
-  record Survey(String serverVersion, List<String> databases, Map<String, List<String>> views) {}
+  record Survey(
+      String serverVersion,
+      List<String> databases,
+      Map<String, List<String>> views,
+      Map<String, Long> dataBytes) {
+
+    Survey(String serverVersion, List<String> databases, Map<String, List<String>> views) {
+      this(serverVersion, databases, views, Map.of());
+    }
+  }
 
   private Preflight() {}
 
   static Survey survey(String host, int port, DatabaseLogin login) throws PreflightException {
-    Properties props = new Properties();
+    return survey(host, port, login, null);
+  }
+
+  /**
+   * Surveys the server over TLS as {@code tls} says (null: whatever the driver prefers):
+   * sslMode REQUIRED, VERIFY_CA or VERIFY_IDENTITY, trusting only the CA file of {@code tls},
+   * loaded into a PKCS#12 trust store in a private temporary directory for the connection.
+   */
+  static Survey survey(String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls)
+      throws PreflightException {
+    Path trustDir = null;
+    try {
+      Properties props = new Properties();
+      if (tls != null) {
+        props.setProperty(
+            "sslMode",
+            tls.verifiesHost() ? "VERIFY_IDENTITY" : tls.verifiesCa() ? "VERIFY_CA" : "REQUIRED");
+        if (tls.verifiesCa()) {
+          trustDir =
+              Files.createTempDirectory(
+                  "osbackup-tls-",
+                  PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+          Path store = trustDir.resolve("ca.p12");
+          String password = java.util.UUID.randomUUID().toString();
+          try (OutputStream out = Files.newOutputStream(store)) {
+            TrustedCas.fromFile(Path.of(tls.caFile())).keyStore().store(out, password.toCharArray());
+          } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new PreflightException(
+                "cannot read the CA of spec.databases[].tls.caSecret mounted at "
+                    + tls.caFile()
+                    + ": "
+                    + e.getMessage(),
+                e);
+          }
+          props.setProperty("trustCertificateKeyStoreUrl", store.toUri().toString());
+          props.setProperty("trustCertificateKeyStoreType", "PKCS12");
+          props.setProperty("trustCertificateKeyStorePassword", password);
+          props.setProperty("fallbackToSystemTrustStore", "false");
+        }
+      }
+      return survey(host, port, login, tls, props);
+    } catch (IOException e) {
+      throw new PreflightException("cannot prepare TLS to " + host + ":" + port + ": " + e.getMessage(), e);
+    } finally {
+      if (trustDir != null) {
+        try {
+          Files.deleteIfExists(trustDir.resolve("ca.p12"));
+          Files.deleteIfExists(trustDir);
+        } catch (IOException e) {
+          // a public certificate in a 0700 directory of our own
+        }
+      }
+    }
+  }
+
+  private static Survey survey(
+      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls, Properties props)
+      throws PreflightException {
     props.setProperty("user", login.username());
     props.setProperty("password", login.password());
     props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_MILLIS));
@@ -61,9 +134,19 @@ final class Preflight {
           }
         }
       }
-      return new Survey(version, databases, views);
+      // what the tables hold, as the server estimates it: the expected size of each artifact
+      Map<String, Long> dataBytes = new LinkedHashMap<>();
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT TABLE_SCHEMA, SUM(DATA_LENGTH) FROM information_schema.TABLES"
+                  + " WHERE TABLE_TYPE = 'BASE TABLE' GROUP BY TABLE_SCHEMA")) {
+        while (rs.next()) {
+          dataBytes.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      return new Survey(version, databases, views, dataBytes);
     } catch (SQLException e) {
-      throw new PreflightException(explain(e, host, port, login.username()), e);
+      throw new PreflightException(explain(e, host, port, login.username(), tls), e);
     }
   }
 
@@ -72,7 +155,16 @@ final class Preflight {
    * either).
    */
   static String explain(SQLException e, String host, int port, String user) {
+    return explain(e, host, port, user, null);
+  }
+
+  static String explain(
+      SQLException e, String host, int port, String user, AgentPlan.DatabaseTls tls) {
     String server = host + ":" + port;
+    String tlsProblem = explainTls(e, server, host, tls);
+    if (tlsProblem != null) {
+      return tlsProblem;
+    }
     if (e.getErrorCode() == 1045 || "28000".equals(e.getSQLState())) {
       return "the server at "
           + server
@@ -108,6 +200,53 @@ final class Preflight {
         + e.getErrorCode()
         + ": "
         + e.getMessage();
+  }
+
+  /** A failed TLS handshake or a server that refuses a connection without TLS; null otherwise. */
+  private static String explainTls(
+      SQLException e, String server, String host, AgentPlan.DatabaseTls tls) {
+    String detail = null;
+    boolean ssl = false;
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException
+          || t instanceof java.security.cert.CertificateException) {
+        ssl = true;
+      }
+      if (t.getMessage() != null) {
+        detail = t.getMessage();
+      }
+    }
+    String text = (e.getMessage() + " " + detail).toLowerCase(java.util.Locale.ROOT);
+    if (e.getErrorCode() == 3159 || text.contains("secure transport")) {
+      return "the server at "
+          + server
+          + " accepts only TLS connections ("
+          + e.getMessage()
+          + "): set spec.databases[].tls (mode required, verify-ca or verify-full)";
+    }
+    if (!ssl && !text.contains("ssl") && !text.contains("tls")) {
+      return null;
+    }
+    String why;
+    if (text.contains("identity") || text.contains("hostname") || text.contains("subject alternative")) {
+      why =
+          "the server's certificate does not name the host "
+              + host
+              + ": use a host name the certificate names in spec.databases[].host, or tls.mode"
+              + " verify-ca";
+    } else if (text.contains("pkix")
+        || text.contains("certification path")
+        || text.contains("trust")
+        || text.contains("certificate")) {
+      why =
+          "the server's certificate is not signed by the CA in spec.databases[].tls.caSecret: put"
+              + " the CA that signed it there";
+    } else if (tls != null) {
+      why = "check that the server has TLS enabled (ssl-cert, ssl-key)";
+    } else {
+      why = "set spec.databases[].tls to match the server";
+    }
+    return "TLS to the database server at " + server + " failed (" + detail + "): " + why;
   }
 
   private static String hostForUrl(String host) {
