@@ -195,7 +195,8 @@ public final class RestoreExecution {
 
   private DatabaseRestore.Destination destination(RestorePlan.DatabaseItem item) throws Failure {
     try {
-      return new DatabaseRestore.Destination(item.host(), item.port(), logins.read(item.credentialsDir()));
+      return new DatabaseRestore.Destination(
+          item.host(), item.port(), logins.read(item.credentialsDir()), item.tls());
     } catch (IOException e) {
       throw new Failure("BadPlan", "database credentials for " + item.host() + ":" + item.port() + ": "
           + e.getMessage(), e);

@@ -8,6 +8,7 @@ import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.TestCa;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.restore.db.DatabaseRestore;
 import io.osbackup.store.Compression;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -94,6 +95,41 @@ class DatabaseTlsIT {
     server.execute("DROP DATABASE tls_nova");
     server.load(script); // the stock client, over TLS: the server takes nothing else
     assertThat(server.tableChecksums("tls_nova")).isEqualTo(before);
+  }
+
+  @Test
+  void aRestoreIntoTheTlsOnlyServerConnectsWithTheTargetsTls() throws Exception {
+    AgentPlan.DatabaseTls tls = new AgentPlan.DatabaseTls("verify-full", ca.caCertificate().toString());
+    DatabaseBackup.Result result = backUp(TestCa.HOST, tls);
+    Path stored = new DirectoryArtifactSink(sinkDir).file(result.artifacts().get(0).stored().key());
+    DatabaseLogin login = new DatabaseLogin(server.user(), server.password());
+    DatabaseRestore restorer = new DatabaseRestore(server.clientCommand().toString());
+
+    try (InputStream script = new GZIPInputStream(Files.newInputStream(stored))) {
+      DatabaseRestore.Outcome outcome =
+          restorer.restore(
+              new DatabaseRestore.Destination(TestCa.HOST, server.port(), login, tls),
+              "tls_nova",
+              "tls_nova_copy",
+              script,
+              () -> {},
+              "orig_1");
+      assertThat(outcome.database()).isEqualTo("tls_nova_copy");
+    }
+    assertThat(server.tableChecksums("tls_nova_copy").values())
+        .containsExactlyElementsOf(server.tableChecksums("tls_nova").values());
+    server.execute("DROP DATABASE tls_nova_copy");
+
+    assertThatThrownBy(
+            () ->
+                restorer.survey(
+                    new DatabaseRestore.Destination(
+                        TestCa.HOST,
+                        server.port(),
+                        login,
+                        new AgentPlan.DatabaseTls("verify-full", otherCa.caCertificate().toString()))))
+        .hasMessageStartingWith("TLS to the database server at localhost:" + server.port())
+        .hasMessageContaining("tls.caSecret");
   }
 
   @Test

@@ -1,9 +1,7 @@
 package io.osbackup.agent.db;
 
 import io.osbackup.plan.AgentPlan;
-import io.osbackup.store.TrustedCas;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -19,9 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The JDBC look at the server before dumping: can we log in, which version is it, which databases
@@ -56,48 +51,11 @@ final class Preflight {
    */
   static Survey survey(String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls)
       throws PreflightException {
-    Path trustDir = null;
-    try {
-      Properties props = new Properties();
-      if (tls != null) {
-        props.setProperty(
-            "sslMode",
-            tls.verifiesHost() ? "VERIFY_IDENTITY" : tls.verifiesCa() ? "VERIFY_CA" : "REQUIRED");
-        if (tls.verifiesCa()) {
-          trustDir =
-              Files.createTempDirectory(
-                  "osbackup-tls-",
-                  PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-          Path store = trustDir.resolve("ca.p12");
-          String password = java.util.UUID.randomUUID().toString();
-          try (OutputStream out = Files.newOutputStream(store)) {
-            TrustedCas.fromFile(Path.of(tls.caFile())).keyStore().store(out, password.toCharArray());
-          } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new PreflightException(
-                "cannot read the CA of spec.databases[].tls.caSecret mounted at "
-                    + tls.caFile()
-                    + ": "
-                    + e.getMessage(),
-                e);
-          }
-          props.setProperty("trustCertificateKeyStoreUrl", store.toUri().toString());
-          props.setProperty("trustCertificateKeyStoreType", "PKCS12");
-          props.setProperty("trustCertificateKeyStorePassword", password);
-          props.setProperty("fallbackToSystemTrustStore", "false");
-        }
-      }
+    Properties props = new Properties();
+    try (ServerTls handle = ServerTls.apply(props, tls)) {
       return survey(host, port, login, tls, props);
     } catch (IOException e) {
-      throw new PreflightException("cannot prepare TLS to " + host + ":" + port + ": " + e.getMessage(), e);
-    } finally {
-      if (trustDir != null) {
-        try {
-          Files.deleteIfExists(trustDir.resolve("ca.p12"));
-          Files.deleteIfExists(trustDir);
-        } catch (IOException e) {
-          // a public certificate in a 0700 directory of our own
-        }
-      }
+      throw new PreflightException(e.getMessage(), e);
     }
   }
 
@@ -161,7 +119,7 @@ final class Preflight {
   static String explain(
       SQLException e, String host, int port, String user, AgentPlan.DatabaseTls tls) {
     String server = host + ":" + port;
-    String tlsProblem = explainTls(e, server, host, tls);
+    String tlsProblem = ServerTls.explain(e, host, port, tls);
     if (tlsProblem != null) {
       return tlsProblem;
     }
@@ -200,53 +158,6 @@ final class Preflight {
         + e.getErrorCode()
         + ": "
         + e.getMessage();
-  }
-
-  /** A failed TLS handshake or a server that refuses a connection without TLS; null otherwise. */
-  private static String explainTls(
-      SQLException e, String server, String host, AgentPlan.DatabaseTls tls) {
-    String detail = null;
-    boolean ssl = false;
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof javax.net.ssl.SSLException
-          || t instanceof java.security.cert.CertificateException) {
-        ssl = true;
-      }
-      if (t.getMessage() != null) {
-        detail = t.getMessage();
-      }
-    }
-    String text = (e.getMessage() + " " + detail).toLowerCase(java.util.Locale.ROOT);
-    if (e.getErrorCode() == 3159 || text.contains("secure transport")) {
-      return "the server at "
-          + server
-          + " accepts only TLS connections ("
-          + e.getMessage()
-          + "): set spec.databases[].tls (mode required, verify-ca or verify-full)";
-    }
-    if (!ssl && !text.contains("ssl") && !text.contains("tls")) {
-      return null;
-    }
-    String why;
-    if (text.contains("identity") || text.contains("hostname") || text.contains("subject alternative")) {
-      why =
-          "the server's certificate does not name the host "
-              + host
-              + ": use a host name the certificate names in spec.databases[].host, or tls.mode"
-              + " verify-ca";
-    } else if (text.contains("pkix")
-        || text.contains("certification path")
-        || text.contains("trust")
-        || text.contains("certificate")) {
-      why =
-          "the server's certificate is not signed by the CA in spec.databases[].tls.caSecret: put"
-              + " the CA that signed it there";
-    } else if (tls != null) {
-      why = "check that the server has TLS enabled (ssl-cert, ssl-key)";
-    } else {
-      why = "set spec.databases[].tls to match the server";
-    }
-    return "TLS to the database server at " + server + " failed (" + detail + "): " + why;
   }
 
   private static String hostForUrl(String host) {
