@@ -615,21 +615,15 @@ public final class ObjectStore implements Bucket {
       }
       StoreException e = error(t);
       if (attempts.get() > 1 || what != null) {
-        StoreException named =
-            new StoreException(
-                e.reason(),
-                (what == null ? "" : what + ": ")
-                    + (attempts.get() > 1 ? "failed after " + attempts.get() + " attempts: " : "")
-                    + e.getMessage(),
-                e.getCause());
-        return sneaky(named);
+        throw new StoreException(
+            e.reason(),
+            (what == null ? "" : what + ": ")
+                + (attempts.get() > 1 ? "failed after " + attempts.get() + " attempts: " : "")
+                + e.getMessage(),
+            e.getCause());
       }
       throw e;
     }
-  }
-
-  private static <T> T sneaky(StoreException e) throws StoreException {
-    throw e;
   }
 
   private <T> T join(CompletableFuture<T> future) throws StoreException {
