@@ -67,6 +67,11 @@ public record AgentPlan(
     public Store(String endpoint, String bucket, String region, boolean forcePathStyle, String credentialsDir) {
       this(endpoint, bucket, region, forcePathStyle, credentialsDir, null, null);
     }
+
+    /** This store with its CA bundle read from {@code file} (where a pod path is found locally). */
+    public Store withCaBundleFile(String file) {
+      return new Store(endpoint, bucket, region, forcePathStyle, credentialsDir, file, maxUploadParts);
+    }
   }
 
   /**
@@ -86,6 +91,11 @@ public record AgentPlan(
     /** Whether the server's certificate must also name the host. */
     public boolean verifiesHost() {
       return "verify-full".equals(mode);
+    }
+
+    /** These settings with the CA read from {@code file} (where a pod path is found locally). */
+    public DatabaseTls withCaFile(String file) {
+      return new DatabaseTls(mode, file);
     }
   }
 
@@ -112,6 +122,20 @@ public record AgentPlan(
         boolean includeSystemDatabases) {
       this(target, host, port, credentialsDir, include, exclude, includeSystemDatabases, null);
     }
+  }
+
+  /**
+   * This plan with its CA files found through {@code local} (a pod path to where it is: the identity in a real pod,
+   * a simulated node's folder in local mode).
+   */
+  public AgentPlan withLocalFiles(java.util.function.UnaryOperator<String> local) {
+    Store s = store == null || store.caBundleFile() == null ? store : store.withCaBundleFile(local.apply(store.caBundleFile()));
+    Database d = database;
+    if (d != null && d.tls() != null && d.tls().caFile() != null) {
+      d = new Database(d.target(), d.host(), d.port(), d.credentialsDir(), d.include(), d.exclude(),
+          d.includeSystemDatabases(), d.tls().withCaFile(local.apply(d.tls().caFile())));
+    }
+    return new AgentPlan(jobName, backupId, folder, s, compression, d, files);
   }
 
   /**
