@@ -112,6 +112,10 @@ prose, and charts-test RbacCoversTheCodeTest checks this list against a table of
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "create"]
+# ConfigMaps: get, for a BackupStore's spec.s3.caBundle.configMapRef (the CA bundle of a store with a private CA).
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
 # Events: create, about osbackup's own resources (EventRecorder). Never patched or updated.
 - apiGroups: [""]
   resources: ["events"]

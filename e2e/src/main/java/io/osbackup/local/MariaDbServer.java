@@ -48,19 +48,23 @@ public final class MariaDbServer implements AutoCloseable {
   private final SqlClient sql;
 
   MariaDbServer(Path dir, int port, Path binDir, Runnable stop) throws IOException {
+    this(dir, port, binDir, stop, false);
+  }
+
+  MariaDbServer(Path dir, int port, Path binDir, Runnable stop, boolean tls) throws IOException {
     this.dir = dir;
     this.port = port;
     this.binDir = binDir;
     this.stop = stop;
     this.clientOptions = dir.resolve("client.cnf");
-    this.sql = new SqlClient("127.0.0.1", port, USER, PASSWORD);
+    this.sql = new SqlClient("127.0.0.1", port, USER, PASSWORD, tls);
     Files.deleteIfExists(clientOptions);
     Files.createFile(
         clientOptions,
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(
         clientOptions,
-        "[client]\nuser=" + USER + "\npassword=\"" + PASSWORD + "\"\n",
+        "[client]\nuser=" + USER + "\npassword=\"" + PASSWORD + "\"\n" + (tls ? "ssl\n" : ""),
         StandardCharsets.UTF_8);
   }
 
@@ -79,7 +83,29 @@ public final class MariaDbServer implements AutoCloseable {
     return server;
   }
 
+  /**
+   * Starts a fresh server that accepts only TLS connections ({@code require_secure_transport=ON}),
+   * presenting {@code ca}'s server certificate (which names {@code localhost}, not {@code
+   * 127.0.0.1}). Needs Debian's server.
+   */
+  public static MariaDbServer startTls(Path workDir, TestCa ca) throws IOException {
+    Files.createDirectories(workDir);
+    return startDebian(
+        workDir,
+        List.of(
+            "--ssl-cert=" + ca.serverCertificate(),
+            "--ssl-key=" + ca.serverKey(),
+            "--ssl-ca=" + ca.caCertificate(),
+            "--require-secure-transport=ON"));
+  }
+
   private static MariaDbServer startDebian(Path workDir) throws IOException {
+    return startDebian(workDir, List.of());
+  }
+
+  private static MariaDbServer startDebian(Path workDir, List<String> extraArgs)
+      throws IOException {
+    boolean tls = !extraArgs.isEmpty();
     Path dir = Files.createTempDirectory(workDir, "mariadb-");
     Path data = Files.createDirectories(dir.resolve("data"));
     Path tmp = Files.createDirectories(dir.resolve("tmp"));
@@ -120,8 +146,9 @@ public final class MariaDbServer implements AutoCloseable {
     for (int attempt = 0; attempt < 3; attempt++) {
       int port = freePort();
       Path errorLog = dir.resolve("error.log");
-      Process process =
-          new ProcessBuilder(
+      List<String> command =
+          new java.util.ArrayList<>(
+              List.of(
                   DEBIAN_SERVER.toString(),
                   "--no-defaults",
                   "--user=" + osUser,
@@ -140,7 +167,10 @@ public final class MariaDbServer implements AutoCloseable {
                   "--character-set-server=utf8mb4",
                   "--collation-server=utf8mb4_general_ci",
                   "--event-scheduler=OFF",
-                  "--max-allowed-packet=256M")
+                  "--max-allowed-packet=256M"));
+      command.addAll(extraArgs);
+      Process process =
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("mariadbd.out").toFile())
               .start();
@@ -148,7 +178,7 @@ public final class MariaDbServer implements AutoCloseable {
       Thread hook = new Thread(stop, "mariadbd-stop");
       Runtime.getRuntime().addShutdownHook(hook);
       try {
-        awaitReady(port, process::isAlive, errorLog);
+        awaitReady(port, process::isAlive, errorLog, tls);
         return new MariaDbServer(
             dir,
             port,
@@ -160,7 +190,8 @@ public final class MariaDbServer implements AutoCloseable {
               } catch (IllegalStateException e) {
                 // already shutting down
               }
-            });
+            },
+            tls);
       } catch (IOException e) {
         stop.run();
         last = e;
@@ -172,12 +203,18 @@ public final class MariaDbServer implements AutoCloseable {
 
   static void awaitReady(int port, java.util.function.BooleanSupplier alive, Path errorLog)
       throws IOException {
+    awaitReady(port, alive, errorLog, false);
+  }
+
+  static void awaitReady(
+      int port, java.util.function.BooleanSupplier alive, Path errorLog, boolean tls)
+      throws IOException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!alive.getAsBoolean()) {
         throw new IOException("mariadbd exited during startup: " + tail(errorLog));
       }
-      try (Connection c = new SqlClient("127.0.0.1", port, USER, PASSWORD).connect("")) {
+      try (Connection c = new SqlClient("127.0.0.1", port, USER, PASSWORD, tls).connect("")) {
         return;
       } catch (SQLException e) {
         sleep(50);

@@ -88,18 +88,27 @@ public final class S3Server implements AutoCloseable {
     String mode = System.getProperty(MODE_PROPERTY, "").trim().toLowerCase(Locale.ROOT);
     switch (mode) {
       case "swift":
-        return startSwift(workDir);
+        return startSwift(workDir, "");
       case "inprocess":
       case "s3proxy":
         return startS3Proxy(workDir);
       case "":
         return Files.isExecutable(Path.of(SWIFT_PROXY))
-            ? startSwift(workDir)
+            ? startSwift(workDir, "")
             : startS3Proxy(workDir);
       default:
         throw new IllegalArgumentException(
             "-D" + MODE_PROPERTY + "=" + mode + " is not known: use swift or inprocess");
     }
+  }
+
+  /**
+   * Starts Swift with s3api's {@code max_upload_part_num} set to {@code maxUploadParts} (Swift's
+   * default is 1,000; AWS, MinIO and Ceph RGW allow 10,000), so the artifact size limit can be
+   * reached with small uploads. Needs Swift: S3Proxy has no such setting.
+   */
+  public static S3Server startSwift(Path workDir, int maxUploadParts) throws IOException {
+    return startSwift(workDir, "max_upload_part_num = " + maxUploadParts + "\n");
   }
 
   /** {@code swift} or {@code s3proxy}. */
@@ -255,7 +264,7 @@ public final class S3Server implements AutoCloseable {
           b.get_ring().save('%s/%s.ring.gz' % (etc, name))
       """;
 
-  private static S3Server startSwift(Path workDir) throws IOException {
+  private static S3Server startSwift(Path workDir, String s3apiSettings) throws IOException {
     Path base = Files.createDirectories(workDir.resolve("swift"));
     Path etc = Files.createDirectories(base.resolve("etc"));
     Path devices = Files.createDirectories(base.resolve("node"));
@@ -310,7 +319,7 @@ allow_account_management = true
 [filter:s3api]
 use = egg:swift#s3api
 location = %s
-[filter:tempauth]
+%s[filter:tempauth]
 use = egg:swift#tempauth
 # S3 access key = "<account>:<user>", secret key = password; reader has no .admin: no access to containers;
 # agent is a second user of the account, for agent Jobs with credentials of their own
@@ -339,7 +348,8 @@ use = egg:swift#slo
 [filter:dlo]
 use = egg:swift#dlo
 """
-            .formatted(proxy, etc, REGION, admin.secretKey(), reader.secretKey(), AGENT.secretKey(), noMemcached));
+            .formatted(proxy, etc, REGION, s3apiSettings, admin.secretKey(), reader.secretKey(), AGENT.secretKey(),
+                noMemcached));
 
     List<Process> processes = new ArrayList<>();
     try {

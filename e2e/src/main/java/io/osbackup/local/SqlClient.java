@@ -23,11 +23,16 @@ public final class SqlClient {
   private final Properties login = new Properties();
 
   public SqlClient(String host, int port, String user, String password) {
+    this(host, port, user, password, false);
+  }
+
+  /** {@code tls}: connect with TLS (not checking the certificate), for a server that requires it. */
+  public SqlClient(String host, int port, String user, String password, boolean tls) {
     this.host = host;
     this.port = port;
     login.setProperty("user", user);
     login.setProperty("password", password);
-    login.setProperty("useSSL", "false");
+    login.setProperty("sslMode", tls ? "REQUIRED" : "DISABLED");
     login.setProperty("allowPublicKeyRetrieval", "true");
     login.setProperty("connectTimeout", "5000");
   }

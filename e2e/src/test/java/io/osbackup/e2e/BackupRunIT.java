@@ -375,6 +375,36 @@ class BackupRunIT {
   }
 
   @Test
+  void aWrongRegionMakesTheStoreUnavailableAsWrongRegionNotAccessDenied() {
+    assumeSwift();
+    BackupStore wrong = store("wrong-region", BUCKET, "backup-s3");
+    wrong.getSpec().getS3().setRegion("eu-west-9");
+    apply(wrong);
+    BackupStore store = awaitStoreAvailable("wrong-region", "False");
+    var condition = store.getStatus().condition("Available").orElseThrow();
+    assertThat(condition.getReason()).isEqualTo("WrongRegion");
+    assertThat(condition.getMessage()).contains("'eu-west-9'").contains("'" + s3.region() + "'")
+        .contains("spec.s3.region");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(eventsOf(store))
+        .anySatisfy(e -> assertThat(e).startsWith("WrongRegion")));
+  }
+
+  @Test
+  void aMissingCaBundleMakesTheStoreUnavailableNamingTheField() {
+    BackupStore missing = store("missing-ca", BUCKET, "backup-s3");
+    missing.getSpec().getS3().setCaBundle(io.osbackup.api.v1alpha1.CaBundle.fromConfigMap("no-such-ca", "ca.crt"));
+    apply(missing);
+    BackupStore store = awaitStoreAvailable("missing-ca", "False");
+    var condition = store.getStatus().condition("Available").orElseThrow();
+    assertThat(condition.getReason()).isEqualTo("CaBundleInvalid");
+    assertThat(condition.getMessage()).contains("spec.s3.caBundle.configMapRef").contains("no-such-ca");
+  }
+
+  static void assumeSwift() {
+    org.junit.jupiter.api.Assumptions.assumeTrue("swift".equals(s3.kind()), "S3Proxy does not check the region");
+  }
+
+  @Test
   void missingSecretKeyMakesTheStoreUnavailableNamingTheKey() {
     apply(secret("half-s3", Map.of("accessKey", s3.accessKey())));
     apply(store("half", BUCKET, "half-s3"));

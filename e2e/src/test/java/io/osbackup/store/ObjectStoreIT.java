@@ -119,6 +119,22 @@ class ObjectStoreIT {
   }
 
   @Test
+  void probeWithAWrongRegionIsWrongRegionNamingTheExpectedOne() {
+    try (ObjectStore wrong =
+        ObjectStore.connect(server.endpoint(), "eu-west-9", true, BUCKET, server.credentials())) {
+      ProbeResult result = wrong.probe("prod");
+
+      assertThat(result.ok()).isFalse();
+      assertThat(result.reason()).as(result.message()).isEqualTo(StoreErrors.WRONG_REGION);
+      assertThat(result.message())
+          .contains("eu-west-9")
+          .contains("'" + server.region() + "'")
+          .contains("spec.s3.region")
+          .doesNotContain("access denied");
+    }
+  }
+
+  @Test
   void probeOfAClosedPortIsEndpointUnreachableAndFast() throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {

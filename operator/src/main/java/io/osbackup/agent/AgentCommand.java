@@ -136,6 +136,7 @@ public final class AgentCommand implements Callable<Integer> {
       return fail(mounts, BAD_PLAN, e.getMessage());
     }
 
+    plan = plan.withLocalFiles(path -> mounts.resolve(path).toString());
     Credentials credentials;
     try {
       credentials = Credentials.fromDirectory(mounts.resolve(plan.store().credentialsDir()));

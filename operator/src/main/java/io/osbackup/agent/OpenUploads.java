@@ -26,8 +26,14 @@ final class OpenUploads implements ArtifactSink {
 
   @Override
   public ArtifactUpload open(String key, Compression compression) throws IOException {
+    return open(key, compression, 0);
+  }
+
+  @Override
+  public ArtifactUpload open(String key, Compression compression, long expectedSize)
+      throws IOException {
     refuseIfStopped(key);
-    Tracked upload = new Tracked(sink.open(key, compression));
+    Tracked upload = new Tracked(sink.open(key, compression, expectedSize));
     open.add(upload);
     if (stopped != null) { // stopped meanwhile: abortAll may not have seen this one
       upload.abort(stopped);

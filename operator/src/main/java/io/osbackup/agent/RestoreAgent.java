@@ -2,6 +2,7 @@ package io.osbackup.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.osbackup.agent.db.DatabaseLogin;
+import io.osbackup.plan.AgentPlan;
 import io.osbackup.restore.RestoreExecution;
 import io.osbackup.restore.RestorePlan;
 import io.osbackup.restore.RestoreReport;
@@ -70,7 +71,11 @@ final class RestoreAgent {
       return new Result(AgentCommand.FAILED, e.getMessage() + " (no report written)");
     }
     secrets = secrets.with(credentials.accessKey(), credentials.secretKey());
-    try (Bucket bucket = connector.connect(plan.store(), credentials)) {
+    AgentPlan.Store store =
+        plan.store().caBundleFile() == null
+            ? plan.store()
+            : plan.store().withCaBundleFile(mounts.resolve(plan.store().caBundleFile()).toString());
+    try (Bucket bucket = connector.connect(store, credentials)) {
       List<String> warnings = new ArrayList<>();
       List<RestoreReport.Item> items = new ArrayList<>();
       RestoreExecution execution =

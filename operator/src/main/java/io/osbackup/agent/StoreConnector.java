@@ -4,7 +4,11 @@ import io.osbackup.plan.AgentPlan;
 import io.osbackup.store.Bucket;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.store.TrustedCas;
+import io.osbackup.store.UploadLimits;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /** Opens the bucket a plan names, with the credentials read from its Secret. */
 @FunctionalInterface
@@ -15,8 +19,25 @@ public interface StoreConnector {
 
   /** The real S3 store. */
   static StoreConnector objectStore() {
-    return (store, credentials) ->
-        ObjectStore.connect(
-            store.endpoint(), store.region(), store.forcePathStyle(), store.bucket(), credentials);
+    return (store, credentials) -> {
+      byte[] caBundle = null;
+      if (store.caBundleFile() != null) {
+        Path file = Path.of(store.caBundleFile());
+        try {
+          caBundle = Files.readAllBytes(file);
+          TrustedCas.fromPem(caBundle);
+        } catch (IOException | IllegalArgumentException e) {
+          throw new IOException(
+              "cannot read the store's CA bundle (spec.s3.caBundle) mounted at " + file + ": " + e.getMessage(),
+              e);
+        }
+      }
+      UploadLimits limits =
+          store.maxUploadParts() == null
+              ? UploadLimits.DEFAULT
+              : UploadLimits.DEFAULT.withMaxParts(store.maxUploadParts());
+      return ObjectStore.connect(
+          store.endpoint(), store.region(), store.forcePathStyle(), store.bucket(), credentials, caBundle, limits);
+    };
   }
 }

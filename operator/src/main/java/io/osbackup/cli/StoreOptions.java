@@ -2,6 +2,9 @@ package io.osbackup.cli;
 
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.store.TrustedCas;
+import io.osbackup.store.UploadLimits;
+import java.nio.file.Files;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -40,9 +43,20 @@ public final class StoreOptions {
           + SECRET_KEY_ENV + " (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY).")
   Path credentialsDir;
 
+  @Option(
+      names = "--ca-bundle",
+      description = "PEM file of the CAs to trust for an https endpoint with a private CA (the BackupStore's"
+          + " spec.s3.caBundle). Default: the JVM's CAs.")
+  Path caBundle;
+
   /** Opens the bucket; the message of a failure says which setting to fix. */
   ObjectStore connect(Map<String, String> env) throws IOException {
-    return ObjectStore.connect(endpoint, region, !virtualHostStyle, bucket, credentials(env));
+    byte[] cas = null;
+    if (caBundle != null) {
+      TrustedCas.fromFile(caBundle); // a file without a certificate fails here, naming it
+      cas = Files.readAllBytes(caBundle);
+    }
+    return ObjectStore.connect(endpoint, region, !virtualHostStyle, bucket, credentials(env), cas, UploadLimits.DEFAULT);
   }
 
   Credentials credentials(Map<String, String> env) throws IOException {

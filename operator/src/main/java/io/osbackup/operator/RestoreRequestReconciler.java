@@ -17,6 +17,9 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.DatabaseTarget;
+import io.osbackup.api.v1alpha1.KeyRef;
+import io.osbackup.api.v1alpha1.DatabaseTls;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RestorePhase;
@@ -35,6 +38,7 @@ import io.osbackup.catalog.Manifest;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.RestoreJobs;
 import io.osbackup.restore.BackupFinder;
 import io.osbackup.restore.RestorePlan;
@@ -140,7 +144,9 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
   }
 
   /** The source of a restore: the store, its bucket location, the backup, and the database credentials it knows. */
-  private record Source(String storeName, S3Location s3, Catalog.Backup backup, Map<String, String> credentials) {}
+  private record Source(
+      String storeName, S3Location s3, Catalog.Backup backup, Map<String, String> credentials,
+      Map<String, DatabaseTls> tls) {}
 
   /** Why a source or selection cannot be used; retryable ones wait (store not applied yet, bucket down). */
   private static final class Problem extends Exception {
@@ -370,7 +376,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       }
       trusted(bs, backup, true);
       agentSecret(bs);
-      return new Source(storeName, s3, backup, credentials(backup.policy()));
+      return new Source(storeName, s3, backup, credentials(backup.policy()), tls(backup.policy()));
     }
 
     /** The Secret the restore's Jobs mount for the bucket, when the store gives agents one of their own. */
@@ -877,7 +883,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     private record PlannedJob(RestoreJob status, AgentJob agent) {}
 
     /** What a Job's agent runs, the database Secrets it mounts (in the plan's order) and the node it writes on. */
-    private record AgentJob(RestorePlan plan, List<String> secrets, String node) {}
+    private record AgentJob(RestorePlan plan, List<String> secrets, List<KeyRef> cas, String node) {}
 
     /** The selection re-read from the bucket's manifest (the source of truth; status holds only what users read). */
     private record Selected(Source source, RestoreSelection.Result selection) {}
@@ -906,7 +912,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       if (!selection.ok()) {
         throw new Problem(selection.problem().reason(), selection.problem().message(), false);
       }
-      return new Selected(new Source(status.getStore(), s3, backup, credentials), selection);
+      return new Selected(new Source(status.getStore(), s3, backup, credentials, tls(backup.policy())), selection);
     }
 
     /** The pinned manifest, read again with its signature checked: it is verified before every step's Jobs. */
@@ -954,6 +960,27 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       return out;
     }
 
+    /** The TLS of each database target that has one: from the source run's copy of its policy, else the policy. */
+    private Map<String, DatabaseTls> tls(String policy) {
+      Map<String, DatabaseTls> out = new LinkedHashMap<>();
+      var runRef = request.getSpec().getSource().getBackupRunRef();
+      BackupRun run = runRef == null ? null
+          : client.resources(BackupRun.class).inNamespace(ns).withName(runRef.getName()).get();
+      List<DatabaseTarget> targets = null;
+      if (run != null && run.getStatus() != null && run.getStatus().getPlan() != null) {
+        targets = run.getStatus().getPlan().getDatabases();
+      } else {
+        BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get();
+        if (p != null) {
+          targets = p.getSpec().getDatabases();
+        }
+      }
+      if (targets != null) {
+        targets.stream().filter(db -> db.getTls() != null).forEach(db -> out.put(db.getName(), db.getTls()));
+      }
+      return out;
+    }
+
     private Map<String, PlannedJob> restoreJobs(Selected selected) {
       Map<String, PlannedJob> out = new LinkedHashMap<>();
       Map<String, List<RestoreSelection.DatabaseChoice>> byTarget = new LinkedHashMap<>();
@@ -983,14 +1010,30 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         List<RestoreSelection.FilesChoice> files,
         String node) {
       S3Location s3 = selected.source().s3();
-      AgentPlan.Store store =
-          new AgentPlan.Store(s3.getEndpoint(), s3.getBucket(), s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
-              s3.getForcePathStyle() == null || s3.getForcePathStyle(), AgentPlan.STORE_CREDENTIALS_DIR);
+      AgentPlan.Store store = BackupJobs.store(s3);
       List<String> secrets = secretsOf(databases);
+      // A restore into the backed-up server (in place or renamed) connects with its target's TLS, from the source
+      // run's plan or the policy; one into another server (spec.databases.into) with the driver's default.
+      boolean intoOther = request.getSpec().getDatabases() != null
+          && request.getSpec().getDatabases().getInto() != null;
+      Map<String, DatabaseTls> tlsByTarget = intoOther ? Map.of() : selected.source().tls();
+      List<KeyRef> cas = databases.stream()
+          .map(d -> tlsByTarget.get(d.entry().target()))
+          .filter(t -> t != null && t.getCaSecret() != null)
+          .map(DatabaseTls::getCaSecret)
+          .distinct()
+          .toList();
       List<RestorePlan.DatabaseItem> dbItems = databases.stream()
-          .map(d -> new RestorePlan.DatabaseItem(artifact(d.entry()), d.entry().target(), d.entry().database(),
-              d.destination(), d.server().host(), d.server().port(),
-              RestorePlan.DATABASE_CREDENTIALS_ROOT + "/" + secrets.indexOf(d.server().credentialsSecret())))
+          .map(d -> {
+            DatabaseTls tls = tlsByTarget.get(d.entry().target());
+            AgentPlan.DatabaseTls agentTls = tls == null ? null : new AgentPlan.DatabaseTls(tls.getMode(),
+                tls.getCaSecret() == null ? null
+                    : RestoreJobs.databaseCaDir(cas.indexOf(tls.getCaSecret())) + "/" + AgentPlan.CA_FILE);
+            return new RestorePlan.DatabaseItem(artifact(d.entry()), d.entry().target(), d.entry().database(),
+                d.destination(), d.server().host(), d.server().port(),
+                RestorePlan.DATABASE_CREDENTIALS_ROOT + "/" + secrets.indexOf(d.server().credentialsSecret()),
+                agentTls);
+          })
           .toList();
       List<RestorePlan.FilesItem> fileItems = files.stream()
           .map(f -> new RestorePlan.FilesItem(artifact(f.entry()), f.entry().target(), f.entry().node(), f.paths(),
@@ -998,7 +1041,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .toList();
       RestorePlan plan = new RestorePlan(jobName, name, status.getBackupId(), reportKey(s3, jobName), store, mode,
           status.getStamp(), dbItems, fileItems);
-      return new AgentJob(plan, secrets, node);
+      return new AgentJob(plan, secrets, cas, node);
     }
 
     /** spec.files.restoreSetuid: whether root-owned files keep their setuid/setgid bits. */
@@ -1074,7 +1117,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private void createJob(AgentJob agent, S3Location s3) {
       RestorePlan plan = agent.plan();
-      Job job = RestoreJobs.jobFor(request, plan, s3.agentSecretName(), agent.secrets(), agent.node(),
+      Job job = RestoreJobs.jobFor(request, plan, s3.agentSecretName(), s3.getCaBundle(), agent.secrets(), agent.cas(),
+          agent.node(),
           settings.agentImage());
       try {
         client.batch().v1().jobs().inNamespace(ns).resource(job).create();

@@ -38,14 +38,66 @@ public record AgentPlan(
   /** Host path {@code /etc/nova} of the node is mounted read-only at {@code /host/etc/nova} in the agent pod. */
   public static final String HOST_ROOT = "/host";
 
-  /** The S3 location and the directory holding its credentials. */
+  /** Where the store's CA bundle is mounted, when it names one: {@code <dir>/ca.crt}. */
+  public static final String STORE_CA_DIR = "/var/run/osbackup/store-ca";
+
+  /** Where a database target's CA certificate is mounted, when its TLS names one: {@code <dir>/ca.crt}. */
+  public static final String DATABASE_CA_DIR = "/var/run/osbackup/database-ca";
+
+  /** File name of a mounted CA bundle. */
+  public static final String CA_FILE = "ca.crt";
+
+  /**
+   * The S3 location and the directory holding its credentials.
+   *
+   * @param caBundleFile PEM file of the CAs to trust for an https endpoint; null: the JVM's
+   * @param maxUploadParts the most parts the store accepts in one upload; null: 1000
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Store(
       String endpoint,
       String bucket,
       String region,
       boolean forcePathStyle,
-      String credentialsDir) {}
+      String credentialsDir,
+      String caBundleFile,
+      Integer maxUploadParts) {
+
+    /** A store with the JVM's CAs and the default part count. */
+    public Store(String endpoint, String bucket, String region, boolean forcePathStyle, String credentialsDir) {
+      this(endpoint, bucket, region, forcePathStyle, credentialsDir, null, null);
+    }
+
+    /** This store with its CA bundle read from {@code file} (where a pod path is found locally). */
+    public Store withCaBundleFile(String file) {
+      return new Store(endpoint, bucket, region, forcePathStyle, credentialsDir, file, maxUploadParts);
+    }
+  }
+
+  /**
+   * TLS to a database server.
+   *
+   * @param mode {@code required}, {@code verify-ca} or {@code verify-full}
+   * @param caFile PEM file of the CA that signed the server's certificate; null with {@code required}
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record DatabaseTls(String mode, String caFile) {
+
+    /** Whether the server's certificate is checked against {@link #caFile}. */
+    public boolean verifiesCa() {
+      return !"required".equals(mode);
+    }
+
+    /** Whether the server's certificate must also name the host. */
+    public boolean verifiesHost() {
+      return "verify-full".equals(mode);
+    }
+
+    /** These settings with the CA read from {@code file} (where a pod path is found locally). */
+    public DatabaseTls withCaFile(String file) {
+      return new DatabaseTls(mode, file);
+    }
+  }
 
   /** A database target: every selected database is dumped in one consistent snapshot. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -56,7 +108,35 @@ public record AgentPlan(
       String credentialsDir,
       List<String> include,
       List<String> exclude,
-      boolean includeSystemDatabases) {}
+      boolean includeSystemDatabases,
+      DatabaseTls tls) {
+
+    /** A target without TLS settings. */
+    public Database(
+        String target,
+        String host,
+        int port,
+        String credentialsDir,
+        List<String> include,
+        List<String> exclude,
+        boolean includeSystemDatabases) {
+      this(target, host, port, credentialsDir, include, exclude, includeSystemDatabases, null);
+    }
+  }
+
+  /**
+   * This plan with its CA files found through {@code local} (a pod path to where it is: the identity in a real pod,
+   * a simulated node's folder in local mode).
+   */
+  public AgentPlan withLocalFiles(java.util.function.UnaryOperator<String> local) {
+    Store s = store == null || store.caBundleFile() == null ? store : store.withCaBundleFile(local.apply(store.caBundleFile()));
+    Database d = database;
+    if (d != null && d.tls() != null && d.tls().caFile() != null) {
+      d = new Database(d.target(), d.host(), d.port(), d.credentialsDir(), d.include(), d.exclude(),
+          d.includeSystemDatabases(), d.tls().withCaFile(local.apply(d.tls().caFile())));
+    }
+    return new AgentPlan(jobName, backupId, folder, s, compression, d, files);
+  }
 
   /**
    * A files target on one node (or one volume).

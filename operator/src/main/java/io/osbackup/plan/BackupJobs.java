@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
@@ -27,7 +28,11 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
+import io.osbackup.api.v1alpha1.CaBundle;
 import io.osbackup.api.v1alpha1.DatabaseTarget;
+import io.osbackup.api.v1alpha1.DatabaseTls;
+import io.osbackup.api.v1alpha1.KeyRef;
+import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.api.v1alpha1.FilesTarget;
 import io.osbackup.api.v1alpha1.JobSettings;
 import io.osbackup.api.v1alpha1.RunPlan;
@@ -51,6 +56,8 @@ public final class BackupJobs {
   static final String HOST_VOLUME = "host";
   static final String TMP_VOLUME = "tmp";
   static final String TMP_SIZE_LIMIT = "32Mi";
+  static final String STORE_CA_VOLUME = "store-ca";
+  static final String DATABASE_CA_VOLUME = "database-ca";
 
   private BackupJobs() {}
 
@@ -82,6 +89,10 @@ public final class BackupJobs {
     List<VolumeMount> mounts = new ArrayList<>();
     volumes.add(secretVolume(STORE_SECRET_VOLUME, plan.getS3().agentSecretName()));
     mounts.add(mount(STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
+    if (plan.getS3().getCaBundle() != null) {
+      volumes.add(caVolume(STORE_CA_VOLUME, plan.getS3().getCaBundle()));
+      mounts.add(mount(STORE_CA_VOLUME, AgentPlan.STORE_CA_DIR));
+    }
     volumes.add(tmpVolume());
     mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());
 
@@ -92,6 +103,11 @@ public final class BackupJobs {
       DatabaseTarget db = databaseTarget(plan, task.getTarget());
       volumes.add(secretVolume(DATABASE_SECRET_VOLUME, db.getCredentialsSecret().getName()));
       mounts.add(mount(DATABASE_SECRET_VOLUME, AgentPlan.DATABASE_CREDENTIALS_DIR));
+      if (db.getTls() != null && db.getTls().getCaSecret() != null) {
+        KeyRef ca = db.getTls().getCaSecret();
+        volumes.add(caVolume(DATABASE_CA_VOLUME, CaBundle.fromSecret(ca.getName(), ca.getKey())));
+        mounts.add(mount(DATABASE_CA_VOLUME, AgentPlan.DATABASE_CA_DIR));
+      }
     } else {
       FilesTarget files = filesTarget(plan, task.getTarget());
       tolerations.addAll(files.getTolerations());
@@ -181,14 +197,7 @@ public final class BackupJobs {
   public static AgentPlan agentPlan(BackupRun run, RunTask task) {
     BackupRunStatus status = run.getStatus();
     RunPlan plan = status.getPlan();
-    var s3 = plan.getS3();
-    AgentPlan.Store store =
-        new AgentPlan.Store(
-            s3.getEndpoint(),
-            s3.getBucket(),
-            s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
-            s3.getForcePathStyle() == null || s3.getForcePathStyle(),
-            AgentPlan.STORE_CREDENTIALS_DIR);
+    AgentPlan.Store store = store(plan.getS3());
     String compression = plan.getCompression() == null ? "gzip" : plan.getCompression().name().toLowerCase();
     if ("database".equals(task.getKind())) {
       DatabaseTarget db = databaseTarget(plan, task.getTarget());
@@ -205,7 +214,8 @@ public final class BackupJobs {
               AgentPlan.DATABASE_CREDENTIALS_DIR,
               db.getInclude(),
               db.getExclude(),
-              Boolean.TRUE.equals(db.getIncludeSystemDatabases())),
+              Boolean.TRUE.equals(db.getIncludeSystemDatabases()),
+              tls(db.getTls())),
           null);
     }
     FilesTarget files = filesTarget(plan, task.getTarget());
@@ -226,6 +236,44 @@ public final class BackupJobs {
             files.getVolume() != null || task.getExcluded() == null || task.getExcluded().isEmpty()
                 ? null
                 : List.copyOf(task.getExcluded())));
+  }
+
+  /** The store as an agent sees it: its credentials and CA bundle are files mounted from Secrets or a ConfigMap. */
+  public static AgentPlan.Store store(S3Location s3) {
+    return new AgentPlan.Store(
+        s3.getEndpoint(),
+        s3.getBucket(),
+        s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
+        s3.getForcePathStyle() == null || s3.getForcePathStyle(),
+        AgentPlan.STORE_CREDENTIALS_DIR,
+        s3.getCaBundle() == null ? null : AgentPlan.STORE_CA_DIR + "/" + AgentPlan.CA_FILE,
+        s3.getMaxUploadParts() == null || s3.getMaxUploadParts() == 1000 ? null : s3.getMaxUploadParts());
+  }
+
+  /** A database target's TLS as the agent sees it: the CA is a mounted file. */
+  public static AgentPlan.DatabaseTls tls(DatabaseTls tls) {
+    if (tls == null) {
+      return null;
+    }
+    return new AgentPlan.DatabaseTls(
+        tls.getMode(), tls.getCaSecret() == null ? null : AgentPlan.DATABASE_CA_DIR + "/" + AgentPlan.CA_FILE);
+  }
+
+  /**
+   * A read-only volume holding one key of a Secret or ConfigMap as {@code ca.crt}. Certificates are public: readable
+   * by everyone in the pod.
+   */
+  static Volume caVolume(String name, CaBundle bundle) {
+    KeyToPath item = new KeyToPath(
+        bundle.getSecretRef() != null ? bundle.getSecretRef().getKey() : bundle.getConfigMapRef().getKey(),
+        0444,
+        AgentPlan.CA_FILE);
+    if (bundle.getSecretRef() != null) {
+      return new VolumeBuilder().withName(name).withNewSecret().withSecretName(bundle.getSecretRef().getName())
+          .withItems(item).endSecret().build();
+    }
+    return new VolumeBuilder().withName(name).withNewConfigMap().withName(bundle.getConfigMapRef().getName())
+        .withItems(item).endConfigMap().build();
   }
 
   static DatabaseTarget databaseTarget(RunPlan plan, String name) {

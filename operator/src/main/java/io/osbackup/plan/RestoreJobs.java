@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.osbackup.api.v1alpha1.Api;
+import io.osbackup.api.v1alpha1.CaBundle;
+import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.restore.RestorePlan;
 import io.osbackup.restore.RestoreSelection;
@@ -78,16 +80,47 @@ public final class RestoreJobs {
       List<String> databaseSecrets,
       String node,
       String image) {
+    return jobFor(request, plan, storeSecret, null, databaseSecrets, List.of(), node, image);
+  }
+
+  /** Where the i-th database server's CA ({@code tls.caSecret}) is mounted: {@code <dir>/ca.crt}. */
+  public static String databaseCaDir(int i) {
+    return AgentPlan.DATABASE_CA_DIR + "/" + i;
+  }
+
+  /**
+   * The Job running {@code plan}, with the store's CA bundle (spec.s3.caBundle; null: none) mounted read-only at
+   * {@link AgentPlan#STORE_CA_DIR} and the i-th database server's CA ({@code tls.caSecret}) at {@link
+   * #databaseCaDir(int)}, as the plan's items say.
+   */
+  public static Job jobFor(
+      RestoreRequest request,
+      RestorePlan plan,
+      String storeSecret,
+      CaBundle storeCa,
+      List<String> databaseSecrets,
+      List<KeyRef> databaseCas,
+      String node,
+      String image) {
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
     volumes.add(BackupJobs.secretVolume(BackupJobs.STORE_SECRET_VOLUME, storeSecret));
     mounts.add(BackupJobs.mount(BackupJobs.STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
+    if (storeCa != null) {
+      volumes.add(BackupJobs.caVolume(BackupJobs.STORE_CA_VOLUME, storeCa));
+      mounts.add(BackupJobs.mount(BackupJobs.STORE_CA_VOLUME, AgentPlan.STORE_CA_DIR));
+    }
     volumes.add(BackupJobs.tmpVolume());
     mounts.add(new VolumeMountBuilder().withName(BackupJobs.TMP_VOLUME).withMountPath("/tmp").build());
     for (int i = 0; i < databaseSecrets.size(); i++) {
       String name = "database-" + i;
       volumes.add(BackupJobs.secretVolume(name, databaseSecrets.get(i)));
       mounts.add(BackupJobs.mount(name, RestorePlan.DATABASE_CREDENTIALS_ROOT + "/" + i));
+    }
+    for (int i = 0; i < databaseCas.size(); i++) {
+      String name = "database-ca-" + i;
+      volumes.add(BackupJobs.caVolume(name, CaBundle.fromSecret(databaseCas.get(i).getName(), databaseCas.get(i).getKey())));
+      mounts.add(BackupJobs.mount(name, databaseCaDir(i)));
     }
     boolean writesNode = node != null;
     if (writesNode) {

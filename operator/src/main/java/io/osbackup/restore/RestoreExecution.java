@@ -2,6 +2,7 @@ package io.osbackup.restore;
 
 import io.osbackup.agent.MountTable;
 import io.osbackup.agent.db.DatabaseLogin;
+import io.osbackup.plan.AgentPlan;
 import io.osbackup.restore.db.DatabaseRestore;
 import io.osbackup.restore.db.DatabaseRestoreException;
 import io.osbackup.restore.files.ArchiveRefusedException;
@@ -203,7 +204,12 @@ public final class RestoreExecution {
 
   private DatabaseRestore.Destination destination(RestorePlan.DatabaseItem item) throws Failure {
     try {
-      return new DatabaseRestore.Destination(item.host(), item.port(), logins.read(item.credentialsDir()));
+      AgentPlan.DatabaseTls tls = item.tls();
+      if (tls != null && tls.caFile() != null) {
+        tls = tls.withCaFile(mounts.resolve(tls.caFile()).toString());
+      }
+      return new DatabaseRestore.Destination(
+          item.host(), item.port(), logins.read(item.credentialsDir()), tls);
     } catch (IOException e) {
       throw new Failure("BadPlan", "database credentials for " + item.host() + ":" + item.port() + ": "
           + e.getMessage(), e);

@@ -52,6 +52,7 @@ public record RestorePlan(
    *
    * @param database the database in the backup
    * @param destination the database it becomes (the same name for an in-place restore)
+   * @param tls TLS to the server (its CA file mounted in the pod); null: none asked for
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record DatabaseItem(
@@ -61,7 +62,20 @@ public record RestorePlan(
       String destination,
       String host,
       int port,
-      String credentialsDir) {
+      String credentialsDir,
+      AgentPlan.DatabaseTls tls) {
+
+    /** An item without TLS settings. */
+    public DatabaseItem(
+        Artifact artifact,
+        String target,
+        String database,
+        String destination,
+        String host,
+        int port,
+        String credentialsDir) {
+      this(artifact, target, database, destination, host, port, credentialsDir, null);
+    }
 
     /** {@code host:port/destination}. */
     public String where() {

@@ -14,4 +14,14 @@ public interface ArtifactSink {
    * ArtifactUpload#abort(String)}.
    */
   ArtifactUpload open(String key, Compression compression) throws IOException;
+
+  /**
+   * Starts a new artifact expected to be stored in about {@code expectedSize} bytes (0 or less:
+   * unknown), so the upload can be sized for it; an expected size the store cannot take fails here,
+   * before anything is written. Sinks without a size limit ignore it.
+   */
+  default ArtifactUpload open(String key, Compression compression, long expectedSize)
+      throws IOException {
+    return open(key, compression);
+  }
 }

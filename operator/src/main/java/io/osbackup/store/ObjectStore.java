@@ -1,6 +1,8 @@
 package io.osbackup.store;
 
 import io.minio.AbortMultipartUploadArgs;
+import io.minio.CompleteMultipartUploadArgs;
+import io.minio.CreateMultipartUploadArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetObjectResponse;
 import io.minio.Http;
@@ -13,9 +15,11 @@ import io.minio.RemoveObjectsArgs;
 import io.minio.Result;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
+import io.minio.UploadPartArgs;
 import io.minio.messages.DeleteRequest;
 import io.minio.messages.DeleteResult;
 import io.minio.messages.Item;
+import io.minio.messages.Part;
 import io.minio.messages.ListMultipartUploadsResult;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +31,15 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.core.functions.CheckedSupplier;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import okhttp3.Dispatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import okhttp3.OkHttpClient;
 
 /**
@@ -38,13 +50,10 @@ import okhttp3.OkHttpClient;
  */
 public final class ObjectStore implements Bucket {
 
-  /**
-   * Part size of artifact uploads: 32 MiB. Artifacts are uploaded without knowing their size, so
-   * the part size caps the object size at 10,000 parts (AWS, MinIO, Ceph): 312.5 GiB; Swift's s3api
-   * allows 1,000 parts by default ({@code max_upload_part_num}): 31.25 GiB. One part is held in
-   * memory per running upload.
-   */
-  public static final long PART_SIZE = 32L << 20;
+  private static final Logger LOG = LoggerFactory.getLogger(ObjectStore.class);
+
+  /** Part size of artifact uploads when nothing else is known: see {@link UploadLimits#DEFAULT}. */
+  public static final long PART_SIZE = UploadLimits.DEFAULT.partSize();
 
   /** Connect timeout: an unreachable endpoint fails within this time. */
   public static final long CONNECT_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(5);
@@ -57,11 +66,39 @@ public final class ObjectStore implements Bucket {
   private final MinioAsyncClient client;
   private final String endpoint;
   private final String bucket;
+  private final UploadLimits limits;
+  private final Retry retry;
 
-  private ObjectStore(MinioAsyncClient client, String endpoint, String bucket) {
+  private ObjectStore(
+      MinioAsyncClient client, String endpoint, String bucket, UploadLimits limits) {
     this.client = client;
     this.endpoint = endpoint;
     this.bucket = bucket;
+    this.limits = limits;
+    UploadLimits.Retries r = limits.retries();
+    this.retry =
+        Retry.of(
+            "s3 " + endpoint,
+            RetryConfig.custom()
+                .maxAttempts(r.maxAttempts())
+                .intervalFunction(
+                    IntervalFunction.ofExponentialBackoff(
+                        r.initialBackoffMillis(), 2.0, r.maxBackoffMillis()))
+                .retryOnException(StoreErrors::isTransient)
+                .build());
+  }
+
+  /**
+   * {@link #connect(String, String, boolean, String, Credentials, byte[], UploadLimits)} with the
+   * JVM's trusted CAs and {@link UploadLimits#DEFAULT}.
+   */
+  public static ObjectStore connect(
+      String endpoint,
+      String region,
+      boolean forcePathStyle,
+      String bucket,
+      Credentials credentials) {
+    return connect(endpoint, region, forcePathStyle, bucket, credentials, null, UploadLimits.DEFAULT);
   }
 
   /**
@@ -73,17 +110,22 @@ public final class ObjectStore implements Bucket {
    * @param region the signing region; {@code us-east-1} if blank
    * @param forcePathStyle true: {@code http://host/bucket/key}; false: {@code
    *     http://bucket.host/key}
+   * @param caBundle PEM certificates of the CAs to trust for an {@code https} endpoint instead of
+   *     the JVM's; null for the JVM's
+   * @param limits part sizes, part count and retries of this store
    */
   public static ObjectStore connect(
       String endpoint,
       String region,
       boolean forcePathStyle,
       String bucket,
-      Credentials credentials) {
+      Credentials credentials,
+      byte[] caBundle,
+      UploadLimits limits) {
     if (bucket == null || bucket.isBlank()) {
       throw new IllegalArgumentException("no bucket given: set spec.s3.bucket");
     }
-    OkHttpClient http = httpClient();
+    OkHttpClient http = httpClient(caBundle == null ? null : TrustedCas.fromPem(caBundle));
     MinioAsyncClient client;
     try {
       client =
@@ -104,24 +146,30 @@ public final class ObjectStore implements Bucket {
     } else {
       client.enableVirtualStyleEndpoint();
     }
-    return new ObjectStore(client, endpoint, bucket);
+    return new ObjectStore(client, endpoint, bucket, limits);
   }
 
-  private static OkHttpClient httpClient() {
+  private static OkHttpClient httpClient(TrustedCas cas) {
     // Part reads of a running upload happen on the dispatcher's callback thread while its call
-    // still counts as
-    // running; raise OkHttp's default of 5 calls per host so several parallel uploads cannot starve
-    // each other.
+    // still counts as running; raise OkHttp's default of 5 calls per host so several parallel
+    // uploads cannot starve each other.
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(128);
     dispatcher.setMaxRequestsPerHost(64);
-    return DefaultClient.INSTANCE
-        .newBuilder()
-        .dispatcher(dispatcher)
-        .connectTimeout(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .readTimeout(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .writeTimeout(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .build();
+    OkHttpClient.Builder builder =
+        DefaultClient.INSTANCE
+            .newBuilder()
+            .dispatcher(dispatcher)
+            .connectTimeout(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+            .readTimeout(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+            .writeTimeout(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    // Retries are ours (UploadLimits.Retries: per request, with backoff, on network errors too);
+    // minio's interceptor would retry 5xx answers again inside each of our attempts.
+    builder.interceptors().removeIf(i -> i instanceof Http.StatusRetryInterceptor);
+    if (cas != null) {
+      builder.sslSocketFactory(cas.socketFactory(), cas.trustManager());
+    }
+    return builder.build();
   }
 
   /**
@@ -156,7 +204,7 @@ public final class ObjectStore implements Bucket {
       try (InputStream in = download(key)) {
         back = in.readAllBytes();
       }
-      call(client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build()));
+      call(() -> client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build()));
       if (!java.util.Arrays.equals(body, back)) {
         return new ProbeResult(
             false,
@@ -192,7 +240,7 @@ public final class ObjectStore implements Bucket {
    */
   public <T> Optional<T> getJson(String key, Class<T> type) throws IOException {
     byte[] bytes;
-    try (InputStream in = call(client.getObject(get(key)))) {
+    try (InputStream in = call(() -> client.getObject(get(key)))) {
       bytes = in.readAllBytes();
     } catch (StoreException e) {
       if (StoreErrors.OBJECT_NOT_FOUND.equals(e.reason())) {
@@ -221,7 +269,7 @@ public final class ObjectStore implements Bucket {
   public Optional<ObjectInfo> stat(String key) throws IOException {
     try {
       StatObjectResponse r =
-          call(client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()));
+          call(() -> client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()));
       return Optional.of(
           new ObjectInfo(
               key,
@@ -238,24 +286,24 @@ public final class ObjectStore implements Bucket {
 
   /** Every object whose key starts with {@code prefix} (recursively), in key order. */
   public List<ObjectInfo> list(String prefix) throws IOException {
-    List<ObjectInfo> out = new ArrayList<>();
-    Iterable<Result<Item>> items =
-        client.listObjects(
-            ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build());
-    try {
-      for (Result<Item> result : items) {
-        Item item = result.get();
-        out.add(
-            new ObjectInfo(
-                item.objectName(),
-                item.size(),
-                unquote(item.etag()),
-                item.lastModified() == null ? null : item.lastModified().toInstant()));
-      }
-    } catch (Exception e) {
-      throw error(e);
-    }
-    return out;
+    return retrying(
+        null,
+        () -> {
+          List<ObjectInfo> out = new ArrayList<>();
+          Iterable<Result<Item>> items =
+              client.listObjects(
+                  ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build());
+          for (Result<Item> result : items) {
+            Item item = result.get();
+            out.add(
+                new ObjectInfo(
+                    item.objectName(),
+                    item.size(),
+                    unquote(item.etag()),
+                    item.lastModified() == null ? null : item.lastModified().toInstant()));
+          }
+          return out;
+        });
   }
 
   /** Deletes the objects; keys that do not exist are fine. Throws if any deletion failed. */
@@ -316,8 +364,7 @@ public final class ObjectStore implements Bucket {
         continue;
       }
       try {
-        call(
-            client.abortMultipartUpload(
+        call(() -> client.abortMultipartUpload(
                 AbortMultipartUploadArgs.builder()
                     .bucket(bucket)
                     .object(upload.objectName())
@@ -349,7 +396,7 @@ public final class ObjectStore implements Bucket {
       if (uploadIdMarker != null) {
         args.uploadIdMarker(uploadIdMarker);
       }
-      ListMultipartUploadsResult result = call(client.listMultipartUploads(args.build())).result();
+      ListMultipartUploadsResult result = call(() -> client.listMultipartUploads(args.build())).result();
       if (result.uploads() != null) {
         out.addAll(result.uploads());
       }
@@ -367,18 +414,143 @@ public final class ObjectStore implements Bucket {
    * closes it.
    */
   public InputStream download(String key) throws IOException {
-    GetObjectResponse response = call(client.getObject(get(key)));
+    GetObjectResponse response = call(() -> client.getObject(get(key)));
     return response;
   }
 
   /**
    * Starts a streaming upload to {@code key}: the bytes written are compressed, hashed and uploaded
-   * in parts of {@link #PART_SIZE} while they are written. See {@link ArtifactUpload} for finishing
-   * and aborting.
+   * in parts while they are written (see {@link UploadLimits}). See {@link ArtifactUpload} for
+   * finishing and aborting.
    */
   @Override
   public ArtifactUpload open(String key, Compression compression) throws IOException {
-    return new StreamingUpload(this, key, compression);
+    return open(key, compression, 0);
+  }
+
+  /**
+   * Starts a streaming upload to {@code key} whose stored size is expected to be about {@code
+   * expectedSize} bytes (0: unknown): the part size is chosen so it fits. An expected size beyond
+   * what the store takes in one upload fails here, before anything is sent, with reason {@link
+   * StoreErrors#ARTIFACT_TOO_LARGE}.
+   */
+  @Override
+  public ArtifactUpload open(String key, Compression compression, long expectedSize)
+      throws IOException {
+    long first = limits.firstPartSize(expectedSize);
+    if (expectedSize > limits.capacity(first)) {
+      throw new StoreException(
+          StoreErrors.ARTIFACT_TOO_LARGE,
+          "artifact "
+              + key
+              + " is expected to reach about "
+              + UploadLimits.mib(expectedSize)
+              + ", more than the store at "
+              + endpoint
+              + " takes in one upload: "
+              + limits.describe(first),
+          null);
+    }
+    return new StreamingUpload(this, key, compression, first);
+  }
+
+  UploadLimits limits() {
+    return limits;
+  }
+
+  /** Writes {@code length} bytes of {@code data} as the whole object {@code key}. */
+  void putBytes(String key, byte[] data, int length, String contentType) throws StoreException {
+    retrying(
+        "upload of " + key,
+        () ->
+            join(
+                client.putObject(
+                    PutObjectArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .data(data, length)
+                        .contentType(contentType)
+                        .build())));
+  }
+
+  /** Starts a multipart upload of {@code key}; returns its upload id. */
+  String createUpload(String key, String contentType) throws StoreException {
+    return retrying(
+        "start of the multipart upload of " + key,
+        () ->
+            join(
+                    client.createMultipartUpload(
+                        CreateMultipartUploadArgs.builder()
+                            .bucket(bucket)
+                            .object(key)
+                            .headers(new Http.Headers("Content-Type", contentType))
+                            .build()))
+                .result()
+                .uploadId());
+  }
+
+  /** Uploads part {@code number} (from 1) of an upload, trying it again on a transient failure. */
+  Part uploadPart(String key, String uploadId, int number, byte[] data, int length)
+      throws StoreException {
+    return retrying(
+        "upload of part " + number + " of " + key,
+        () ->
+            join(
+                    client.uploadPart(
+                        UploadPartArgs.builder()
+                            .bucket(bucket)
+                            .object(key)
+                            .uploadId(uploadId)
+                            .partNumber(number)
+                            .data(data, length)
+                            .build()))
+                .part());
+  }
+
+  /**
+   * Completes an upload from its parts. A repeated attempt that finds the upload gone is taken as
+   * done (the first attempt completed it but its answer was lost); the caller checks the size.
+   */
+  void completeUpload(String key, String uploadId, List<Part> parts) throws StoreException {
+    AtomicInteger attempts = new AtomicInteger();
+    retrying(
+        "completion of the multipart upload of " + key,
+        () -> {
+          try {
+            attempts.incrementAndGet();
+            return join(
+                client.completeMultipartUpload(
+                    CompleteMultipartUploadArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .uploadId(uploadId)
+                        .parts(parts.toArray(new Part[0]))
+                        .build()));
+          } catch (StoreException e) {
+            if (attempts.get() > 1 && StoreErrors.UPLOAD_NOT_FOUND.equals(e.reason())) {
+              return null;
+            }
+            throw e;
+          }
+        });
+  }
+
+  /** Aborts one multipart upload; one that is gone already is fine. */
+  void abortUpload(String key, String uploadId) throws StoreException {
+    try {
+      call(
+          () ->
+              client.abortMultipartUpload(
+                  AbortMultipartUploadArgs.builder()
+                      .bucket(bucket)
+                      .object(key)
+                      .uploadId(uploadId)
+                      .build()));
+    } catch (StoreException e) {
+      if (!StoreErrors.UPLOAD_NOT_FOUND.equals(e.reason())) {
+        throw e;
+      }
+    }
   }
 
   @Override
@@ -396,8 +568,7 @@ public final class ObjectStore implements Bucket {
   }
 
   private void put(String key, byte[] body, String contentType) throws IOException {
-    call(
-        client.putObject(
+    call(() -> client.putObject(
             PutObjectArgs.builder()
                 .bucket(bucket)
                 .object(key)
@@ -410,7 +581,57 @@ public final class ObjectStore implements Bucket {
     return GetObjectArgs.builder().bucket(bucket).object(key).build();
   }
 
-  private <T> T call(CompletableFuture<T> future) throws StoreException {
+  /** One request, tried again on a transient failure as {@link UploadLimits.Retries} says. */
+  private <T> T call(Supplier<CompletableFuture<T>> request) throws StoreException {
+    return retrying(null, () -> join(request.get()));
+  }
+
+  /**
+   * Runs {@code request}, trying it again after a transient failure ({@link
+   * StoreErrors#isTransient}) with exponential backoff, at most {@code maxAttempts} times in all.
+   * The failure after several attempts names {@code what} (if given), how many attempts were made
+   * and the last error.
+   */
+  <T> T retrying(String what, CheckedSupplier<T> request) throws StoreException {
+    AtomicInteger attempts = new AtomicInteger();
+    try {
+      return Retry.decorateCheckedSupplier(
+              retry,
+              () -> {
+                int attempt = attempts.incrementAndGet();
+                try {
+                  return request.get();
+                } catch (Throwable t) {
+                  if (attempt < limits.retries().maxAttempts() && StoreErrors.isTransient(t)) {
+                    LOG.warn(
+                        "{} failed (attempt {} of {}), trying again: {}",
+                        what == null ? "a request to " + endpoint : what,
+                        attempt,
+                        limits.retries().maxAttempts(),
+                        StoreErrors.describe(t, endpoint, bucket).message());
+                  }
+                  throw t;
+                }
+              })
+          .get();
+    } catch (Throwable t) {
+      if (t instanceof Error e) {
+        throw e;
+      }
+      StoreException e = error(t);
+      if (attempts.get() > 1 || what != null) {
+        throw new StoreException(
+            e.reason(),
+            (what == null ? "" : what + ": ")
+                + (attempts.get() > 1 ? "failed after " + attempts.get() + " attempts: " : "")
+                + e.getMessage(),
+            e.getCause());
+      }
+      throw e;
+    }
+  }
+
+  private <T> T join(CompletableFuture<T> future) throws StoreException {
     try {
       return future.join();
     } catch (CompletionException e) {

@@ -8,6 +8,8 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
 
 /**
@@ -25,6 +27,18 @@ public final class StoreErrors {
    */
   public static final String ACCESS_DENIED = "AccessDenied";
 
+  /**
+   * The request was signed for another region than the store's (AuthorizationHeaderMalformed or
+   * a 400 naming the expected region): fix spec.s3.region.
+   */
+  public static final String WRONG_REGION = "WrongRegion";
+
+  /**
+   * The TLS handshake with the store failed: its certificate is not signed by a trusted CA
+   * (spec.s3.caBundle), does not name the endpoint's host, or the endpoint does not speak TLS.
+   */
+  public static final String TLS_FAILED = "TlsFailed";
+
   /** Nothing answered at the endpoint: connection refused, unknown host, timeout, TLS failure. */
   public static final String ENDPOINT_UNREACHABLE = "EndpointUnreachable";
 
@@ -36,6 +50,12 @@ public final class StoreErrors {
    * deleted).
    */
   public static final String UPLOAD_NOT_FOUND = "UploadNotFound";
+
+  /**
+   * The artifact is larger than the store takes in one multipart upload (part size × the most
+   * parts it accepts): raise spec.s3.maxUploadParts where the store allows it.
+   */
+  public static final String ARTIFACT_TOO_LARGE = "ArtifactTooLarge";
 
   /** A probe failed for another reason. */
   public static final String PROBE_FAILED = "ProbeFailed";
@@ -145,6 +165,10 @@ public final class StoreErrors {
               + orUnknown(endpoint)
               + ": create it or fix spec.s3.bucket");
     }
+    Described region = describeWrongRegion(code, response, endpoint, serverSays);
+    if (region != null) {
+      return region;
+    }
     if ((code != null && DENIED_CODES.contains(code)) || status == 401 || status == 403) {
       String hint =
           switch (code == null ? "" : code) {
@@ -192,6 +216,39 @@ public final class StoreErrors {
         STORE_ERROR, "the object store at " + orUnknown(endpoint) + " answered " + serverSays);
   }
 
+  /**
+   * A request signed for the wrong region: AWS, MinIO and Swift's s3api answer {@code
+   * AuthorizationHeaderMalformed} "the region 'x' is wrong; expecting 'y'" (AWS also {@code
+   * InvalidRegion}); null for anything else.
+   */
+  private static Described describeWrongRegion(
+      String code, ErrorResponse response, String endpoint, String serverSays) {
+    String message = response == null || response.message() == null ? "" : response.message();
+    boolean regionCode =
+        "InvalidRegion".equals(code) || "AuthorizationQueryParametersError".equals(code);
+    boolean regionMessage = message.toLowerCase(java.util.Locale.ROOT).contains("region");
+    if (!regionCode && !("AuthorizationHeaderMalformed".equals(code) && regionMessage)) {
+      return null;
+    }
+    Matcher expecting = EXPECTED_REGION.matcher(message);
+    Matcher sent = SENT_REGION.matcher(message);
+    String expected = expecting.find() ? expecting.group(1) : null;
+    return new Described(
+        WRONG_REGION,
+        "the object store at "
+            + orUnknown(endpoint)
+            + " expects region "
+            + (expected == null ? "(not named)" : "'" + expected + "'")
+            + (sent.find() ? ", not '" + sent.group(1) + "'" : "")
+            + " ("
+            + serverSays
+            + "): set spec.s3.region (--region of the break-glass CLI)"
+            + (expected == null ? " to the store's region" : " to " + expected));
+  }
+
+  private static final Pattern EXPECTED_REGION = Pattern.compile("expecting '([^']*)'");
+  private static final Pattern SENT_REGION = Pattern.compile("region '([^']*)' is wrong");
+
   private static Described describeNetwork(Throwable t, String endpoint) {
     String why;
     if (t instanceof UnknownHostException) {
@@ -201,8 +258,8 @@ public final class StoreErrors {
     } else if (t instanceof SocketTimeoutException
         || (t instanceof InterruptedIOException && "timeout".equals(t.getMessage()))) {
       why = "no answer in time (" + t.getMessage() + ")";
-    } else if (t instanceof SSLException) {
-      why = "TLS failed (" + t.getMessage() + "); check the endpoint's scheme and certificate";
+    } else if (t instanceof SSLException || t instanceof java.security.cert.CertificateException) {
+      return describeTls(t, endpoint);
     } else {
       return null;
     }
@@ -213,6 +270,95 @@ public final class StoreErrors {
             + ": "
             + why
             + "; check spec.s3.endpoint and that the store is up and reachable from here");
+  }
+
+  /**
+   * Whether a failed request may succeed when tried again: the store answered HTTP 5xx, 408 or 429
+   * (or SlowDown, InternalError, ServiceUnavailable, RequestTimeout), or the connection broke or
+   * stalled mid-request (reset, broken pipe, unexpected end of stream, read or write timeout). A
+   * refused connection, an unknown host, a connect timeout, a TLS failure and every other answer
+   * are not: trying again cannot help.
+   */
+  public static boolean isTransient(Throwable failure) {
+    boolean io = false;
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof StoreException e) {
+        return e.isTransient();
+      }
+      if (t instanceof ErrorResponseException e) {
+        int status = e.response() == null ? 0 : e.response().code();
+        String code = e.errorResponse() == null ? null : e.errorResponse().code();
+        return status >= 500
+            || status == 408
+            || status == 429
+            || (code != null && TRANSIENT_CODES.contains(code));
+      }
+      if (t instanceof SSLException
+          || t instanceof java.security.cert.CertificateException
+          || t instanceof ConnectException
+          || t instanceof NoRouteToHostException
+          || t instanceof UnknownHostException) {
+        return false;
+      }
+      if (t instanceof SocketTimeoutException
+          && t.getMessage() != null
+          && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connect")) {
+        return false;
+      }
+      if (t instanceof java.io.IOException) {
+        io = true;
+      }
+    }
+    return io;
+  }
+
+  private static final Set<String> TRANSIENT_CODES =
+      Set.of("SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout");
+
+  /** A failed TLS handshake: an untrusted certificate, a host name it does not name, or no TLS at all. */
+  private static Described describeTls(Throwable t, String endpoint) {
+    String detail = String.valueOf(t.getMessage());
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c.getMessage() != null) {
+        detail = c.getMessage();
+      }
+    }
+    String lower = (t.getMessage() + " " + detail).toLowerCase(java.util.Locale.ROOT);
+    String why;
+    if (t instanceof javax.net.ssl.SSLPeerUnverifiedException
+        || lower.contains("hostname")
+        || lower.contains("subject alternative")) {
+      why =
+          "the store's certificate does not name the host name "
+              + host(endpoint)
+              + " ("
+              + detail
+              + "): use a host name the certificate names in spec.s3.endpoint";
+    } else if (lower.contains("pkix")
+        || lower.contains("certification path")
+        || lower.contains("trust anchor")
+        || lower.contains("certificate")) {
+      why =
+          "the store's certificate is not trusted ("
+              + detail
+              + "): set spec.s3.caBundle (--ca-bundle of the break-glass CLI) to the CA that"
+              + " signed it";
+    } else {
+      why =
+          "the handshake failed ("
+              + detail
+              + "): check that the endpoint speaks https, or use http://; a private CA goes in"
+              + " spec.s3.caBundle (--ca-bundle of the break-glass CLI)";
+    }
+    return new Described(TLS_FAILED, "TLS to the object store at " + orUnknown(endpoint) + " failed: " + why);
+  }
+
+  private static String host(String endpoint) {
+    try {
+      return java.net.URI.create(endpoint).getHost();
+    } catch (RuntimeException e) {
+      return orUnknown(endpoint);
+    }
   }
 
   private static Throwable rootCause(Throwable t) {

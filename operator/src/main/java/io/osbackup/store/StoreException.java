@@ -19,4 +19,9 @@ public class StoreException extends IOException {
   public String reason() {
     return reason;
   }
+
+  /** Whether trying the request again may help (see {@link StoreErrors#isTransient}). */
+  public boolean isTransient() {
+    return getCause() != null && getCause() != this && StoreErrors.isTransient(getCause());
+  }
 }

@@ -1,15 +1,16 @@
 package io.osbackup.store;
 
-import io.minio.Checksum;
-import io.minio.ObjectWriteResponse;
-import io.minio.PutObjectArgs;
+import io.minio.messages.Part;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -22,8 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One artifact on its way to the bucket: raw bytes → compressor → SHA-256 and byte count → a {@link
- * BoundedPipe} → a multipart upload of unknown size running on its own thread. Holds at most the
- * pipe and one part in memory.
+ * BoundedPipe} → a multipart upload running on its own thread, each part retried on its own. Holds
+ * at most the pipe (1 MiB) and one part ({@link UploadLimits}: 32 to 128 MiB by default) in
+ * memory.
  */
 final class StreamingUpload implements ArtifactUpload {
 
@@ -47,7 +49,8 @@ final class StreamingUpload implements ArtifactUpload {
   private final Compression compression;
   private final BoundedPipe pipe = new BoundedPipe(PIPE_SIZE);
   private final MessageDigest sha256;
-  private final CompletableFuture<ObjectWriteResponse> upload = new CompletableFuture<>();
+  private final CompletableFuture<Void> upload = new CompletableFuture<>();
+  private final long firstPartSize;
   private final OutputStream compressor;
   private final OutputStream raw;
   private long storedBytes;
@@ -55,8 +58,10 @@ final class StreamingUpload implements ArtifactUpload {
   private State state = State.OPEN;
   private StoredArtifact result;
 
-  StreamingUpload(ObjectStore store, String key, Compression compression) throws IOException {
+  StreamingUpload(ObjectStore store, String key, Compression compression, long firstPartSize)
+      throws IOException {
     this.store = store;
+    this.firstPartSize = firstPartSize;
     this.key = key;
     this.compression = compression;
     try {
@@ -88,22 +93,67 @@ final class StreamingUpload implements ArtifactUpload {
     };
   }
 
+  /**
+   * Reads the pipe part by part and uploads each part, retried on its own ({@link
+   * ObjectStore#uploadPart}). An artifact smaller than its first part is one plain PUT. Holds one
+   * part in memory: {@link UploadLimits#maxPartSize()} at most.
+   */
   private void runUpload() {
+    InputStream source = pipe.source();
+    String uploadId = null;
+    String type = contentType(compression);
     try {
-      PutObjectArgs args =
-          PutObjectArgs.builder().bucket(store.bucket()).object(key).stream(
-                  pipe.source(), -1L, ObjectStore.PART_SIZE)
-              .contentType(contentType(compression))
-              // minio's default part checksum is CRC32C computed in plain Java: 57% of the agent's
-              // CPU samples in bench/ (docs/benchmarks.md). Over plain HTTP minio hashes every part
-              // with SHA-256 for the signature anyway, so SHA-256 as the checksum reuses that
-              // pass; over HTTPS it costs one SHA-256 pass, still far cheaper than CRC32C here.
-              .checksum(Checksum.Algorithm.SHA256)
-              .build();
-      upload.complete(store.client().putObject(args).join());
+      byte[] part = new byte[(int) firstPartSize];
+      int length = source.readNBytes(part, 0, part.length);
+      if (length < part.length) {
+        store.putBytes(key, part, length, type);
+        upload.complete(null);
+        return;
+      }
+      UploadLimits limits = store.limits();
+      uploadId = store.createUpload(key, type);
+      List<Part> parts = new ArrayList<>();
+      for (int number = 1; ; number++) {
+        parts.add(store.uploadPart(key, uploadId, number, part, length));
+        if (length < part.length) {
+          break;
+        }
+        if (number == limits.maxParts()) {
+          if (source.read() < 0) {
+            break;
+          }
+          throw new StoreException(
+              StoreErrors.ARTIFACT_TOO_LARGE,
+              "artifact "
+                  + key
+                  + " grew past the most the store at "
+                  + store.endpoint()
+                  + " takes in one upload: "
+                  + limits.describe(firstPartSize),
+              null);
+        }
+        long next = limits.partSize(number + 1, firstPartSize);
+        if (next != part.length) {
+          part = null; // the old part may go before the larger one is allocated
+          part = new byte[(int) next];
+        }
+        length = source.readNBytes(part, 0, part.length);
+        if (length == 0) {
+          break;
+        }
+      }
+      store.completeUpload(key, uploadId, parts);
+      upload.complete(null);
     } catch (Throwable t) {
       StoreException failure = store.error(t);
       pipe.failReader(failure);
+      if (uploadId != null) {
+        try {
+          store.abortUpload(key, uploadId);
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("could not abort the multipart upload of {}: {}", key, e.getMessage());
+        }
+      }
       upload.completeExceptionally(failure);
     }
   }
@@ -204,8 +254,10 @@ final class StreamingUpload implements ArtifactUpload {
       // cannot be used
       String why = store.error(e.getCause()).reason();
       if (StoreErrors.ACCESS_DENIED.equals(why)
+          || StoreErrors.WRONG_REGION.equals(why)
           || StoreErrors.BUCKET_NOT_FOUND.equals(why)
-          || StoreErrors.ENDPOINT_UNREACHABLE.equals(why)) {
+          || StoreErrors.ENDPOINT_UNREACHABLE.equals(why)
+          || StoreErrors.TLS_FAILED.equals(why)) {
         return; // nothing could have been started, or nothing can be cleaned up with these keys
       }
     } catch (TimeoutException e) {

@@ -8,6 +8,9 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.CaBundle;
+import io.osbackup.api.v1alpha1.DatabaseTls;
+import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
@@ -229,6 +232,55 @@ class BackupJobsTest {
         .as("files restore")
         .isEqualTo("uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL]"
             + " add=[CHOWN, DAC_OVERRIDE, FOWNER, FSETID] privileged=null seccomp=RuntimeDefault tmp=Memory/32Mi");
+  }
+
+  @Test
+  void caBundlesAreMountedReadOnlyAndThePlanNamesOnlyTheirFiles() throws Exception {
+    BackupStore store = store();
+    store.getSpec().getS3().setCaBundle(CaBundle.fromConfigMap("openstack-ca", "tls-ca-bundle.pem"));
+    store.getSpec().getS3().setMaxUploadParts(10_000);
+    BackupPolicy policy = policy();
+    policy.getSpec().getDatabases().get(0).setTls(DatabaseTls.of("verify-full", new KeyRef("galera-ca", "ca.crt")));
+    BackupRun run = run();
+    RunPlanner.Result result =
+        RunPlanner.plan(
+            run, Optional.of(policy), Optional.of(store), List.of(node("compute-1", "compute", true)),
+            BackupJobsTest::secret);
+    assertThat(result.problem()).isNull();
+    BackupRunStatus status = new BackupRunStatus();
+    status.setBackupId(result.backupId());
+    status.setFolder(result.folder());
+    status.setPlan(result.plan());
+    status.setTasks(result.tasks());
+    run.setStatus(status);
+
+    Job job = BackupJobs.jobFor(run, status.getTasks().get(0), "osbackup:test");
+
+    var pod = job.getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getName().equals("store-ca"))
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.getConfigMap().getName()).isEqualTo("openstack-ca");
+              assertThat(v.getConfigMap().getItems()).singleElement()
+                  .satisfies(i -> assertThat(i.getKey() + ">" + i.getPath()).isEqualTo("tls-ca-bundle.pem>ca.crt"));
+            });
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getName().equals("database-ca"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("galera-ca"));
+    assertThat(pod.getContainers().get(0).getVolumeMounts())
+        .filteredOn(m -> m.getName().endsWith("-ca"))
+        .extracting(m -> m.getMountPath() + ":" + m.getReadOnly())
+        .containsExactlyInAnyOrder("/var/run/osbackup/store-ca:true", "/var/run/osbackup/database-ca:true");
+    AgentPlan plan =
+        io.osbackup.store.Json.MAPPER.readValue(
+            pod.getContainers().get(0).getEnv().get(0).getValue(), AgentPlan.class);
+    assertThat(plan.store().caBundleFile()).isEqualTo("/var/run/osbackup/store-ca/ca.crt");
+    assertThat(plan.store().maxUploadParts()).isEqualTo(10_000);
+    assertThat(plan.database().tls())
+        .isEqualTo(new AgentPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt"));
   }
 
   @Test

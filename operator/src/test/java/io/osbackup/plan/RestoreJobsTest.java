@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.osbackup.api.v1alpha1.CaBundle;
+import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.restore.RestorePlan;
 import java.io.IOException;
@@ -60,6 +62,27 @@ class RestoreJobsTest {
     var container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(container.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).noneMatch(v -> v.getHostPath() != null);
+  }
+
+  @Test
+  void theStoresAndTheServersCasAreMountedReadOnlyWhereThePlanSaysAndNothingElseChanges() {
+    Job job = RestoreJobs.jobFor(request(), plan("nova-back-db-galera", RestorePlan.RESTORE, List.of(db("nova")),
+            List.of()), "backup-s3", CaBundle.fromConfigMap("openstack-ca", "ca.crt"), List.of("backup-db"),
+        List.of(new KeyRef("galera-ca", "tls.crt")), null, "osbackup:test");
+
+    var pod = job.getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("database-ca-0")).singleElement()
+        .satisfies(v -> {
+          assertThat(v.getSecret().getSecretName()).isEqualTo("galera-ca");
+          assertThat(v.getSecret().getItems()).singleElement()
+              .satisfies(i -> assertThat(i.getKey() + ">" + i.getPath()).isEqualTo("tls.crt>ca.crt"));
+        });
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("store-ca")).singleElement()
+        .satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("openstack-ca"));
+    assertThat(pod.getContainers().get(0).getVolumeMounts()).filteredOn(m -> m.getName().contains("-ca"))
+        .extracting(m -> m.getMountPath() + ":" + m.getReadOnly())
+        .containsExactlyInAnyOrder("/var/run/osbackup/store-ca:true", RestoreJobs.databaseCaDir(0) + ":true");
+    assertThat(RestoreJobs.databaseCaDir(0)).isEqualTo("/var/run/osbackup/database-ca/0");
   }
 
   @Test

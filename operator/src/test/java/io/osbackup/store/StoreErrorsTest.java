@@ -55,6 +55,70 @@ class StoreErrorsTest {
   }
 
   @Test
+  void aWrongRegionIsWrongRegionNamingTheExpectedOneNotAccessDenied() {
+    StoreErrors.Described d =
+        StoreErrors.describe(
+            response(
+                "AuthorizationHeaderMalformed",
+                "The authorization header is malformed; the region 'eu-west-9' is wrong;"
+                    + " expecting 'us-east-1'"),
+            ENDPOINT,
+            "backups");
+
+    assertThat(d.reason()).isEqualTo(StoreErrors.WRONG_REGION);
+    assertThat(d.message())
+        .startsWith(
+            "the object store at http://swift-proxy:8080 expects region 'us-east-1', not"
+                + " 'eu-west-9'")
+        .endsWith("set spec.s3.region (--region of the break-glass CLI) to us-east-1")
+        .doesNotContain("access denied");
+  }
+
+  @Test
+  void aMalformedHeaderForAnotherReasonIsStillAccessDenied() {
+    StoreErrors.Described d =
+        StoreErrors.describe(
+            response("AuthorizationHeaderMalformed", "the access key is empty"), ENDPOINT, "b");
+
+    assertThat(d.reason()).isEqualTo(StoreErrors.ACCESS_DENIED);
+  }
+
+  @Test
+  void fiveHundredsSlowDownResetsAndReadTimeoutsAreTransientTheRestIsNot() {
+    okhttp3.Response unavailable =
+        new okhttp3.Response.Builder()
+            .request(new okhttp3.Request.Builder().url(ENDPOINT + "/backups/k").build())
+            .protocol(okhttp3.Protocol.HTTP_1_1)
+            .code(503)
+            .message("-")
+            .build();
+    assertThat(
+            StoreErrors.isTransient(
+                new CompletionException(
+                    new ErrorResponseException(
+                        new ErrorResponse("ServiceUnavailable", "busy", "b", "k", "/", "r", "h"),
+                        unavailable,
+                        null))))
+        .isTrue();
+    assertThat(StoreErrors.isTransient(response("InternalError", "disk on fire"))).isTrue();
+    assertThat(StoreErrors.isTransient(new java.net.SocketException("Connection reset"))).isTrue();
+    assertThat(StoreErrors.isTransient(new SocketTimeoutException("timeout"))).isTrue();
+    assertThat(StoreErrors.isTransient(new java.io.IOException("unexpected end of stream")))
+        .isTrue();
+
+    assertThat(StoreErrors.isTransient(response("AccessDenied", "no"))).isFalse();
+    assertThat(StoreErrors.isTransient(response("NoSuchBucket", "no"))).isFalse();
+    assertThat(StoreErrors.isTransient(new ConnectException("Connection refused"))).isFalse();
+    assertThat(StoreErrors.isTransient(new UnknownHostException("swift-proxy"))).isFalse();
+    assertThat(StoreErrors.isTransient(new SocketTimeoutException("Connect timed out"))).isFalse();
+    assertThat(
+            StoreErrors.isTransient(
+                new javax.net.ssl.SSLHandshakeException("PKIX path building failed")))
+        .isFalse();
+    assertThat(StoreErrors.isTransient(new IllegalStateException("bug"))).isFalse();
+  }
+
+  @Test
   void networkFailuresAreEndpointUnreachable() {
     for (Exception e :
         new Exception[] {

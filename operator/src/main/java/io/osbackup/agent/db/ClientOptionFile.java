@@ -1,5 +1,6 @@
 package io.osbackup.agent.db;
 
+import io.osbackup.plan.AgentPlan;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +23,15 @@ public final class ClientOptionFile implements AutoCloseable {
   }
 
   public static ClientOptionFile write(DatabaseLogin login) throws IOException {
+    return write(login, null);
+  }
+
+  /**
+   * The login and, when {@code tls} is given, TLS for the MariaDB tools: {@code ssl} (required),
+   * {@code ssl-ca} (the mounted CA file) and, for verify-full, {@code ssl-verify-server-cert}.
+   */
+  public static ClientOptionFile write(DatabaseLogin login, AgentPlan.DatabaseTls tls)
+      throws IOException {
     Path dir =
         Files.createTempDirectory(
             "osbackup-db-",
@@ -31,7 +41,7 @@ public final class ClientOptionFile implements AutoCloseable {
             dir.resolve("client.cnf"),
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try {
-      Files.writeString(file, contents(login), StandardCharsets.UTF_8);
+      Files.writeString(file, contents(login) + tlsOptions(tls), StandardCharsets.UTF_8);
     } catch (IOException e) {
       Files.deleteIfExists(file);
       Files.deleteIfExists(dir);
@@ -50,6 +60,25 @@ public final class ClientOptionFile implements AutoCloseable {
         + "\npassword="
         + quoted(login.password())
         + "\n";
+  }
+
+  /**
+   * TLS lines of the option file. MariaDB's 10.11 tools check the CA only together with the host
+   * name ({@code ssl-verify-server-cert}), so verify-ca gives them {@code ssl-ca} and encryption,
+   * while the JDBC pre-flight on the same server checks the chain (VERIFY_CA) before they run.
+   */
+  static String tlsOptions(AgentPlan.DatabaseTls tls) {
+    if (tls == null) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder("ssl\n");
+    if (tls.caFile() != null) {
+      out.append("ssl-ca=").append(quoted(tls.caFile())).append('\n');
+    }
+    if (tls.verifiesHost()) {
+      out.append("ssl-verify-server-cert\n");
+    }
+    return out.toString();
   }
 
   static String quoted(String value) {

@@ -119,7 +119,7 @@ public final class DatabaseBackup {
 
     Preflight.Survey survey;
     try {
-      survey = Preflight.survey(host, port, login);
+      survey = Preflight.survey(host, port, login, target.tls());
     } catch (Preflight.PreflightException e) {
       throw new DatabaseBackupException(e.getMessage(), null, where, List.of());
     }
@@ -155,7 +155,7 @@ public final class DatabaseBackup {
         survey.serverVersion(),
         selected);
 
-    try (ClientOptionFile options = ClientOptionFile.write(login)) {
+    try (ClientOptionFile options = ClientOptionFile.write(login, target.tls())) {
       Map<String, byte[]> views = new LinkedHashMap<>();
       List<String> ignored = new ArrayList<>();
       for (String db : selected) {
@@ -165,8 +165,13 @@ public final class DatabaseBackup {
           names.forEach(v -> ignored.add("--ignore-table=" + db + "." + v));
         }
       }
+      // An uncompressed dump is text: up to about twice the table data; compressed, less than it.
+      Map<String, Long> expected = new LinkedHashMap<>();
+      survey
+          .dataBytes()
+          .forEach((db, bytes) -> expected.put(db, compression == Compression.NONE ? 2 * bytes : bytes));
       List<Artifact> artifacts =
-          dump(options, target, folder, compression, sink, selected, views, ignored, source);
+          dump(options, target, folder, compression, sink, selected, views, ignored, source, expected);
       return new Result(host, port, survey.serverVersion(), selected, artifacts);
     } catch (ToolFailed | DumpSplitter.DumpFormatException e) {
       throw new DatabaseBackupException(e.getMessage(), e, source, List.of());
@@ -258,7 +263,8 @@ public final class DatabaseBackup {
       List<String> selected,
       Map<String, byte[]> views,
       List<String> ignored,
-      JobReport.Source source)
+      JobReport.Source source,
+      Map<String, Long> expected)
       throws IOException, DatabaseBackupException {
     List<String> args = commonArguments(options, target.host(), target.port());
     args.addAll(List.of("--quick", "--routines", "--triggers", "--events", "--hex-blob"));
@@ -269,7 +275,8 @@ public final class DatabaseBackup {
 
     Process process = start(args);
     ErrorTail errors = ErrorTail.drain(process.getErrorStream(), "mariadb-dump");
-    Uploads uploads = new Uploads(process, errors, target.target(), folder, compression, sink);
+    Uploads uploads =
+        new Uploads(process, errors, target.target(), folder, compression, sink, expected);
     try (InputStream stdout = process.getInputStream()) {
       new DumpSplitter(selected, views).split(stdout, uploads);
       return uploads.finished;
@@ -334,6 +341,7 @@ public final class DatabaseBackup {
     private final String folder;
     private final Compression compression;
     private final ArtifactSink sink;
+    private final Map<String, Long> expected;
     final List<Artifact> finished = new ArrayList<>();
     String sinkFailure;
     private ArtifactUpload open;
@@ -346,8 +354,10 @@ public final class DatabaseBackup {
         String target,
         String folder,
         Compression compression,
-        ArtifactSink sink) {
+        ArtifactSink sink,
+        Map<String, Long> expected) {
       this.process = process;
+      this.expected = expected;
       this.errors = errors;
       this.target = target;
       this.folder = folder;
@@ -359,7 +369,7 @@ public final class DatabaseBackup {
     public OutputStream open(String database) throws IOException {
       openKey = BackupLayout.databaseArtifact(folder, target, database, compression);
       try {
-        open = sink.open(openKey, compression);
+        open = sink.open(openKey, compression, expected.getOrDefault(database, 0L));
       } catch (IOException | RuntimeException e) {
         sinkFailure = openKey;
         throw e;

@@ -1,5 +1,7 @@
 package io.osbackup.agent.db;
 
+import io.osbackup.plan.AgentPlan;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -25,12 +27,41 @@ final class Preflight {
   static final int CONNECT_TIMEOUT_MILLIS = 10_000;
 
   /** What the server told us. */
-  record Survey(String serverVersion, List<String> databases, Map<String, List<String>> views) {}
+  record Survey(
+      String serverVersion,
+      List<String> databases,
+      Map<String, List<String>> views,
+      Map<String, Long> dataBytes) {
+
+    Survey(String serverVersion, List<String> databases, Map<String, List<String>> views) {
+      this(serverVersion, databases, views, Map.of());
+    }
+  }
 
   private Preflight() {}
 
   static Survey survey(String host, int port, DatabaseLogin login) throws PreflightException {
+    return survey(host, port, login, null);
+  }
+
+  /**
+   * Surveys the server over TLS as {@code tls} says (null: whatever the driver prefers):
+   * sslMode REQUIRED, VERIFY_CA or VERIFY_IDENTITY, trusting only the CA file of {@code tls},
+   * loaded into a PKCS#12 trust store in a private temporary directory for the connection.
+   */
+  static Survey survey(String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls)
+      throws PreflightException {
     Properties props = new Properties();
+    try (ServerTls handle = ServerTls.apply(props, tls)) {
+      return survey(host, port, login, tls, props);
+    } catch (IOException e) {
+      throw new PreflightException(e.getMessage(), e);
+    }
+  }
+
+  private static Survey survey(
+      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls, Properties props)
+      throws PreflightException {
     props.setProperty("user", login.username());
     props.setProperty("password", login.password());
     props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_MILLIS));
@@ -61,9 +92,19 @@ final class Preflight {
           }
         }
       }
-      return new Survey(version, databases, views);
+      // what the tables hold, as the server estimates it: the expected size of each artifact
+      Map<String, Long> dataBytes = new LinkedHashMap<>();
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT TABLE_SCHEMA, SUM(DATA_LENGTH) FROM information_schema.TABLES"
+                  + " WHERE TABLE_TYPE = 'BASE TABLE' GROUP BY TABLE_SCHEMA")) {
+        while (rs.next()) {
+          dataBytes.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+      return new Survey(version, databases, views, dataBytes);
     } catch (SQLException e) {
-      throw new PreflightException(explain(e, host, port, login.username()), e);
+      throw new PreflightException(explain(e, host, port, login.username(), tls), e);
     }
   }
 
@@ -72,7 +113,16 @@ final class Preflight {
    * either).
    */
   static String explain(SQLException e, String host, int port, String user) {
+    return explain(e, host, port, user, null);
+  }
+
+  static String explain(
+      SQLException e, String host, int port, String user, AgentPlan.DatabaseTls tls) {
     String server = host + ":" + port;
+    String tlsProblem = ServerTls.explain(e, host, port, tls);
+    if (tlsProblem != null) {
+      return tlsProblem;
+    }
     if (e.getErrorCode() == 1045 || "28000".equals(e.getSQLState())) {
       return "the server at "
           + server

@@ -57,6 +57,12 @@ public class DatabaseTarget {
   @Size(max = 500)
   private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> exclude = new ArrayList<>();
 
+  @JsonPropertyDescription(
+      "TLS to the server, for the backup's pre-flight check and mariadb-dump and for restores into this server:"
+          + " {mode: required|verify-ca|verify-full, caSecret: {name, key}}. Without it, TLS is used when the server"
+          + " offers it, checking no certificate.")
+  private DatabaseTls tls;
+
   @Default("false")
   @JsonPropertyDescription(
       "Also dump the system databases mysql and sys (information_schema and performance_schema are never dumped)."

@@ -2,6 +2,8 @@ package io.osbackup.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
@@ -65,6 +67,36 @@ public class S3Location {
     return agentCredentialsSecret != null && agentCredentialsSecret.getName() != null
         ? agentCredentialsSecret.getName()
         : credentialsSecret.getName();
+  }
+
+  @JsonPropertyDescription(
+      "CAs to trust for an https endpoint instead of the system's, for a store with a private CA. Used by the"
+          + " operator, mounted read-only into the agent pods, and given to the break-glass CLI as --ca-bundle.")
+  private CaBundle caBundle;
+
+  @Default("1000")
+  @Min(1)
+  @Max(10000)
+  @JsonPropertyDescription(
+      "The most parts the store accepts in one multipart upload: it caps an artifact's size at parts x part size"
+          + " (parts of 32 MiB growing to 128 MiB). 1000 works everywhere (Swift's s3api default"
+          + " max_upload_part_num); AWS S3, MinIO and Ceph RGW accept 10000.")
+  private Integer maxUploadParts = 1000;
+
+  public CaBundle getCaBundle() {
+    return caBundle;
+  }
+
+  public void setCaBundle(CaBundle caBundle) {
+    this.caBundle = caBundle;
+  }
+
+  public Integer getMaxUploadParts() {
+    return maxUploadParts;
+  }
+
+  public void setMaxUploadParts(Integer maxUploadParts) {
+    this.maxUploadParts = maxUploadParts;
   }
 
   public String getEndpoint() {

@@ -5,6 +5,8 @@ import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.db.DatabaseSelection;
 import io.osbackup.agent.db.ErrorTail;
+import io.osbackup.agent.db.ServerTls;
+import io.osbackup.plan.AgentPlan;
 import io.osbackup.restore.db.StagingScript.CharacterSet;
 import io.osbackup.restore.db.StagingScript.ScriptFormatException;
 import java.io.BufferedOutputStream;
@@ -106,11 +108,17 @@ public final class DatabaseRestore {
   }
 
   /** The server to restore into and the login to use; its {@code toString} hides the password. */
-  public record Destination(String host, int port, DatabaseLogin login) {
+  public record Destination(
+      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls) {
 
     public Destination {
       Objects.requireNonNull(host, "host");
       Objects.requireNonNull(login, "login");
+    }
+
+    /** A server without TLS settings (TLS when the server offers it, checking nothing). */
+    public Destination(String host, int port, DatabaseLogin login) {
+      this(host, port, login, null);
     }
 
     /** {@code host:port}, as messages name the server. */
@@ -444,7 +452,8 @@ public final class DatabaseRestore {
   private void load(
       Destination destination, String staging, StagingScript script, String source, String target)
       throws DatabaseRestoreException, IOException {
-    try (ClientOptionFile options = ClientOptionFile.write(destination.login())) {
+    try (ClientOptionFile options =
+        ClientOptionFile.write(destination.login(), destination.tls())) {
       List<String> args = new ArrayList<>();
       args.add(clientCommand);
       args.add(options.argument()); // must come first
@@ -617,7 +626,11 @@ public final class DatabaseRestore {
     props.setProperty("characterEncoding", "UTF-8");
     String host =
         d.host().contains(":") && !d.host().startsWith("[") ? "[" + d.host() + "]" : d.host();
-    return DriverManager.getConnection("jdbc:mysql://" + host + ":" + d.port() + "/", props);
+    try (ServerTls tls = ServerTls.apply(props, d.tls())) {
+      return DriverManager.getConnection("jdbc:mysql://" + host + ":" + d.port() + "/", props);
+    } catch (java.io.IOException e) {
+      throw new SQLException(e.getMessage(), "08000", e);
+    }
   }
 
   /**
@@ -625,6 +638,10 @@ public final class DatabaseRestore {
    */
   static String explain(SQLException e, Destination d) {
     String server = d.server();
+    String tlsProblem = ServerTls.explain(e, d.host(), d.port(), d.tls());
+    if (tlsProblem != null) {
+      return tlsProblem;
+    }
     if (e.getErrorCode() == 1045 || "28000".equals(e.getSQLState())) {
       return "the server at "
           + server
