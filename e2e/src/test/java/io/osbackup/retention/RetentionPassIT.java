@@ -90,7 +90,8 @@ class RetentionPassIT {
     assertThat(folders(NOVA).get(nova.get(5))).hasSize(4);
     assertThat(folders(NOVA_CELLS)).containsOnlyKeys(cells);
 
-    RetentionResult cellsResult = pass(NOVA_CELLS, rules(0, "3d"), false);
+    // Ages come from the store's write times, and these were all written a moment ago: keepLast, not maxAge.
+    RetentionResult cellsResult = pass(NOVA_CELLS, rules(3, null), false);
 
     assertThat(cellsResult.keptIds()).containsExactly(cells.get(5), cells.get(4), cells.get(3));
     assertThat(folders(NOVA)).containsOnlyKeys(nova.get(5), nova.get(4));
@@ -315,6 +316,62 @@ class RetentionPassIT {
     // one request for the 113 manifests, then whole folders of 10 objects, 100 folders a request
     assertThat(requests).containsEntry("delete", 1 + 2);
     assertThat(folders(NOVA)).hasSize(7);
+  }
+
+  @Test
+  void backupsStampedAYearAheadNeverOutliveNewRealBackups() throws Exception {
+    // An operator (or another cluster) with its clock a year ahead wrote three backups into the folder.
+    Instant yearAhead = Instant.now().plus(Duration.ofDays(365));
+    List<String> skewed = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      skewed.add(seedBackup(NOVA, "nova", yearAhead.plus(Duration.ofHours(i)), 0));
+    }
+    List<String> real = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Thread.sleep(1_100); // the store's time has a resolution of a second
+      real.add(seedBackup(NOVA, "nova", Instant.now(), 0));
+    }
+
+    RetentionResult result = pass(NOVA, rules(3, null), false);
+
+    assertThat(result.errors()).isEmpty();
+    assertThat(result.keptIds()).containsExactly(real.get(2), real.get(1), real.get(0));
+    assertThat(result.deleted()).containsExactlyInAnyOrderElementsOf(skewed);
+    assertThat(result.clockSkew())
+        .extracting(ClockSkew::backupId)
+        .containsExactlyInAnyOrderElementsOf(skewed);
+    assertThat(result.clockSkew()).allSatisfy(s -> assertThat(s.offset()).isGreaterThan(Duration.ofDays(364)));
+    assertThat(folders(NOVA)).containsOnlyKeys(real);
+  }
+
+  @Test
+  void aBackupStampedAheadAndWrittenLastDoesNotTakeTheNewestRealBackupsPlace() throws Exception {
+    String real = seedBackup(NOVA, "nova", Instant.now(), 0);
+    Thread.sleep(1_100);
+    String ahead = seedBackup(NOVA, "nova", Instant.now().plus(Duration.ofDays(365)), 0);
+
+    RetentionResult result = pass(NOVA, rules(1, null), false);
+
+    assertThat(result.keptIds()).containsExactly(ahead, real);
+    assertThat(result.clockSkew()).extracting(ClockSkew::backupId).containsExactly(ahead);
+    assertThat(folders(NOVA)).containsOnlyKeys(ahead, real);
+  }
+
+  @Test
+  void backupsStampedYearsBehindAreAgedByTheStore() throws IOException {
+    Instant yearsAgo = Instant.now().minus(Duration.ofDays(3 * 365));
+    List<String> behind = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      behind.add(seedBackup(NOVA, "nova", yearsAgo.plus(Duration.ofDays(i)), 0));
+    }
+
+    RetentionResult result = pass(NOVA, rules(0, "7d"), false);
+
+    assertThat(result.errors()).isEmpty();
+    assertThat(result.keptIds()).containsExactlyInAnyOrderElementsOf(behind);
+    assertThat(result.deleted()).isEmpty();
+    assertThat(result.clockSkew()).hasSize(3).allSatisfy(s -> assertThat(s.ahead()).isFalse());
+    assertThat(folders(NOVA)).containsOnlyKeys(behind);
   }
 
   private RetentionResult pass(String folder, Retention rules, boolean dryRun) {

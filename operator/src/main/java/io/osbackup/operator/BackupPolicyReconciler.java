@@ -34,6 +34,7 @@ import io.osbackup.schedule.InvalidScheduleException;
 import io.osbackup.schedule.Schedule;
 import java.time.Duration;
 import io.osbackup.retention.Backup;
+import io.osbackup.retention.ClockSkew;
 import io.osbackup.retention.RetentionPass;
 import io.osbackup.retention.RetentionPolicy;
 import io.osbackup.retention.RetentionResult;
@@ -432,6 +433,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       }
       status.setKeptBackups(result.kept().size());
       status.setDueForDeletion(preview(result, zone()));
+      reportClockSkew(result);
       if (!result.ok()) {
         events.warning(
             policy, "RetentionFailed", "nothing more was deleted after: " + String.join("; ", result.errors()));
@@ -449,6 +451,29 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         if (run.getStatus() != null && gone.contains(run.getStatus().getBackupId()) && !isActive(run)) {
           client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName()).delete();
         }
+      }
+    }
+
+    /**
+     * Backups written by a wrong clock: listed in status, counted in a gauge, and told in a Warning Event whenever
+     * the list changes.
+     */
+    private void reportClockSkew(RetentionResult result) {
+      List<String> skewed = result.clockSkew().stream().map(ClockSkew::describe).toList();
+      metrics.clockSkewed(ns, name, skewed.size());
+      List<String> before =
+          status.getClockSkewedBackups().stream().map(d -> d.substring(0, Math.max(0, d.indexOf(' ')))).toList();
+      List<String> ids = result.clockSkew().stream().map(ClockSkew::backupId).toList();
+      status.setClockSkewedBackups(new ArrayList<>(skewed));
+      if (!skewed.isEmpty() && !before.equals(ids)) {
+        events.warning(
+            policy,
+            "ClockSkew",
+            skewed.size() + " backups were stamped by a clock that disagrees with the store's (more than "
+                + RetentionPass.CLOCK_TOLERANCE.toMinutes() + " min ahead, or more than the longest run behind);"
+                + " retention ages them by the store's time and never counts one stamped ahead as the newest: "
+                + String.join(", ", skewed) + ". Check the clocks (NTP) of the operator and of any other cluster"
+                + " writing to this bucket.");
       }
     }
 

@@ -47,6 +47,12 @@ public final class RetentionPass {
   /** The time in a backup id: {@code <policy>-yyyyMMdd-HHmmss[-<hex>]}, UTC. */
   private static final Pattern ID_TIME = Pattern.compile(".*-(\\d{8}-\\d{6})(-[0-9a-f]+)?");
 
+  /**
+   * How far a manifest's times may lie after the store's write time of the manifest before its writer's clock is
+   * called ahead (and, added to the longest run, before it is called behind): clocks kept by NTP differ by far less.
+   */
+  public static final Duration CLOCK_TOLERANCE = Duration.ofMinutes(5);
+
   private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   private RetentionPass() {}
@@ -132,6 +138,7 @@ public final class RetentionPass {
           "could not list " + root + ": " + e.getMessage() + "; nothing was deleted");
     }
     List<Backup> successful = new ArrayList<>();
+    List<ClockSkew> skewed = new ArrayList<>();
     List<Leftover> leftovers = new ArrayList<>();
     for (Map.Entry<String, List<ObjectInfo>> folder : folders.entrySet()) {
       String id = folder.getKey();
@@ -146,7 +153,10 @@ public final class RetentionPass {
             store
                 .manifest(manifestObject.get().key())
                 .orElseThrow(() -> new IOException("it was listed but is gone"));
-        successful.add(new Backup(id, time(manifest, manifestObject.get())));
+        Optional<ClockSkew> skew = skew(id, manifest, manifestObject.get(), longestRun);
+        skew.ifPresent(skewed::add);
+        successful.add(
+            new Backup(id, time(manifest, manifestObject.get()), skew.filter(ClockSkew::ahead).isPresent()));
       } catch (IOException | RuntimeException e) {
         return RetentionResult.failed(
             "could not read the manifest of backup "
@@ -161,6 +171,7 @@ public final class RetentionPass {
 
     // decide
     RetentionDecision decision = RetentionPolicy.keep(successful, rules, zone, now);
+    List<ClockSkew> clockSkew = newestFirst(skewed, decision);
     List<String> leftoversDue =
         leftoversDue(leftovers, failedRunsHistoryLimit(rules), now, longestRun);
     long keptBytes = decision.keptIds().stream().mapToLong(id -> bytes(folders.get(id))).sum();
@@ -174,7 +185,8 @@ public final class RetentionPass {
           keptBytes,
           0,
           0,
-          List.of());
+          List.of(),
+          clockSkew);
     }
 
     // act: every due manifest first, in one batched request, then the folders' other objects in batches
@@ -221,7 +233,8 @@ public final class RetentionPass {
         keptBytes,
         deletedBytes,
         aborted,
-        errors);
+        errors,
+        clockSkew);
   }
 
   /** {@code <policyFolder>/}, the only prefix a pass touches. */
@@ -294,16 +307,57 @@ public final class RetentionPass {
   }
 
   /**
-   * When the backup was taken: the manifest's start, else its completion, else when it was written.
+   * When the backup was written, by the store's clock: the store's write time of its manifest. Only a store that
+   * gives no time falls back on the manifest's start, then its completion.
    */
   static Instant time(Manifest manifest, ObjectInfo manifestObject) {
+    if (manifestObject.lastModified() != null) {
+      return manifestObject.lastModified();
+    }
     if (manifest.startedAt() != null) {
       return manifest.startedAt();
     }
-    if (manifest.completedAt() != null) {
-      return manifest.completedAt();
+    return manifest.completedAt() == null ? Instant.EPOCH : manifest.completedAt();
+  }
+
+  /**
+   * Whether the manifest's writer had a wrong clock, cross-checked against the store's write time {@code W} of the
+   * manifest (written right after the run completed): ahead when its start or completion lies after {@code W} +
+   * {@link #CLOCK_TOLERANCE}; behind when its completion (its start, if it has no completion) lies before {@code W}
+   * − {@code longestRun} − {@link #CLOCK_TOLERANCE}.
+   */
+  static Optional<ClockSkew> skew(String id, Manifest manifest, ObjectInfo manifestObject, Duration longestRun) {
+    Instant written = manifestObject.lastModified();
+    if (written == null) {
+      return Optional.empty();
     }
-    return manifestObject.lastModified() == null ? Instant.EPOCH : manifestObject.lastModified();
+    Instant latest =
+        java.util.stream.Stream.of(manifest.startedAt(), manifest.completedAt())
+            .filter(java.util.Objects::nonNull)
+            .max(Comparator.naturalOrder())
+            .orElse(null);
+    if (latest == null) {
+      return Optional.empty();
+    }
+    if (latest.isAfter(written.plus(CLOCK_TOLERANCE))) {
+      return Optional.of(new ClockSkew(id, Duration.between(written, latest)));
+    }
+    Instant end = manifest.completedAt() != null ? manifest.completedAt() : manifest.startedAt();
+    if (end.isBefore(written.minus(longestRun).minus(CLOCK_TOLERANCE))) {
+      return Optional.of(new ClockSkew(id, Duration.between(written, end)));
+    }
+    return Optional.empty();
+  }
+
+  /** The skewed backups in the decision's order, newest first. */
+  private static List<ClockSkew> newestFirst(List<ClockSkew> skewed, RetentionDecision decision) {
+    List<String> order = new ArrayList<>();
+    List<Backup> all = new ArrayList<>();
+    decision.kept().forEach(k -> all.add(k.backup()));
+    all.addAll(decision.deleted());
+    all.sort(RetentionPolicy.NEWEST_FIRST);
+    all.forEach(b -> order.add(b.backupId()));
+    return skewed.stream().sorted(Comparator.comparingInt(s -> order.indexOf(s.backupId()))).toList();
   }
 
   /** A folder to remove: a deleted backup (its manifest already gone) or a failed run's leftover. */

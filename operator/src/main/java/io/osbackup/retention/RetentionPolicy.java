@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 /**
  * Which successful backups of a policy to keep: restic's {@code forget} rules plus {@code maxAge}.
- * Pure: no I/O, no clock.
+ * Pure: no I/O, no clock. Times are the store's write times (see {@link Backup#time()}).
  *
  * <ul>
  *   <li>No rule set (null retention, or every count 0 or unset and no {@code maxAge}): everything
@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  *       now} is deleted even if a keep rule would keep it ("delete backups older than 7 days" means
  *       exactly that). Days and weeks are 24 and 168 hours. Set alone, it keeps every younger
  *       backup.
- *   <li>The newest backup is always kept, whatever the rules say.
+ *   <li>The newest backup is always kept, whatever the rules say, and so is the newest one not {@link
+ *       Backup#clockAhead()}.
  * </ul>
  *
  * Backups with the same time are ordered by id, so the decision does not depend on input order.
@@ -92,9 +93,12 @@ public final class RetentionPolicy {
         }
       }
     }
+    // The newest by the store's time is never deleted, and neither is the newest whose writer's clock was right:
+    // a backup stamped in the future cannot stand in for the newest good one.
     if (!backups.isEmpty()) {
       reasons.get(backups.get(0)).add(RetentionRule.NEWEST);
     }
+    backups.stream().filter(b -> !b.clockAhead()).findFirst().ifPresent(b -> reasons.get(b).add(RetentionRule.NEWEST));
     List<RetentionDecision.Kept> kept = new ArrayList<>();
     List<Backup> deleted = new ArrayList<>();
     for (Backup b : backups) {

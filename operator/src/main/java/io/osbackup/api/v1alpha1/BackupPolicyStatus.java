@@ -39,6 +39,12 @@ public class BackupPolicyStatus extends ResourceStatus {
   @JsonPropertyDescription("Backups retention will delete at its next pass (a preview of the rules).")
   private List<String> dueForDeletion = new ArrayList<>();
 
+  @JsonPropertyDescription(
+      "Backups whose manifest times disagree with the store's write time of the manifest (the clock of the operator"
+          + " or cluster that wrote them was wrong), each with the offset, newest first. Retention ages backups by"
+          + " the store's time, and a backup stamped ahead is never counted as the newest.")
+  private List<String> clockSkewedBackups = new ArrayList<>();
+
   /** A scheduled slot that started no run, and why. */
   @Data
   public static class SkippedSlot {
