@@ -17,6 +17,7 @@ import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import io.osbackup.local.LocalCluster;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
@@ -157,6 +158,18 @@ class BackupRunIT {
     Instant manifestWritten = bucket.stat(status.getManifestKey()).orElseThrow().lastModified();
     for (ObjectInfo object : bucket.list(status.getFolder() + "/")) {
       assertThat(object.lastModified()).as(object.key()).isBeforeOrEqualTo(manifestWritten);
+    }
+    // Who wrote the folder: owner.json first, before any Job ran; the manifest names the same owner.
+    Owner.Marker marker = bucket.getJson(status.getFolder() + "/owner.json", Owner.Marker.class).orElseThrow();
+    assertThat(marker.owner().clusterId()).isEqualTo(OperatorSettings.LOCAL_CLUSTER_ID);
+    assertThat(marker.owner().store()).isEqualTo("primary");
+    assertThat(marker.owner().namespace()).isEqualTo(NS);
+    assertThat(marker.owner().storeUid()).isNotBlank();
+    assertThat(marker.run()).isEqualTo(run.getMetadata().getName());
+    assertThat(manifest.owner()).isEqualTo(marker.owner());
+    Instant markerWritten = bucket.stat(status.getFolder() + "/owner.json").orElseThrow().lastModified();
+    for (ObjectInfo object : bucket.list(status.getFolder() + "/")) {
+      assertThat(object.lastModified()).as(object.key()).isAfterOrEqualTo(markerWritten);
     }
     assertThat(bucket.incompleteUploads(status.getFolder() + "/")).isEmpty();
     assertThat(manifest.artifacts()).filteredOn(e -> "nova-config".equals(e.target()))

@@ -49,8 +49,15 @@ public final class Catalog {
   /** A manifest that was left out, and why. */
   public record Skipped(String key, String problem) {}
 
-  /** What one sync read: the backups, and the manifests that could not be used. */
-  public record Listing(List<Backup> backups, List<Skipped> skipped) {
+  /**
+   * What one sync read: the backups, the manifests that could not be used, and the backups of other owners (other
+   * clusters or stores) whose manifests lie under the same namespace folder.
+   */
+  public record Listing(List<Backup> backups, List<Skipped> skipped, List<Backup> foreign) {
+
+    public Listing(List<Backup> backups, List<Skipped> skipped) {
+      this(backups, skipped, List.of());
+    }
 
     public long bytes() {
       return backups.stream().mapToLong(Backup::size).sum();
@@ -95,9 +102,25 @@ public final class Catalog {
    * taken for the whole; a manifest that vanished meanwhile is left out, one that cannot be used is {@link Skipped}.
    */
   public Listing read(String prefix, String namespace) throws IOException {
+    return read(prefix, namespace, null);
+  }
+
+  /**
+   * Reads every backup of {@code namespace} and sorts out those {@code us} does not own (see {@link #owned}) into
+   * {@link Listing#foreign}; a null {@code us} owns everything (the break-glass CLI, which reads any bucket).
+   */
+  public Listing read(String prefix, String namespace, Owner us) throws IOException {
     List<Backup> backups = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
-    for (ObjectInfo object : shelf.list(namespaceFolder(prefix, namespace))) {
+    List<Backup> foreign = new ArrayList<>();
+    List<ObjectInfo> listing = shelf.list(namespaceFolder(prefix, namespace));
+    java.util.Set<String> markers = new java.util.HashSet<>();
+    for (ObjectInfo object : listing) {
+      if (object.key().endsWith("/" + BackupLayout.OWNER)) {
+        markers.add(object.key());
+      }
+    }
+    for (ObjectInfo object : listing) {
       if (!object.key().endsWith("/" + BackupLayout.MANIFEST)) {
         continue;
       }
@@ -106,13 +129,44 @@ public final class Catalog {
         continue; // deleted since the listing (retention removes the manifest first)
       }
       Parsed parsed = parse(object.key(), bytes.get(), prefix, namespace);
-      if (parsed.backup() != null) {
-        backups.add(parsed.backup());
-      } else {
+      if (parsed.backup() == null) {
         skipped.add(new Skipped(object.key(), parsed.problem()));
+        continue;
       }
+      Owner marker = null;
+      String markerKey = BackupLayout.owner(parsed.backup().folder());
+      if (us != null && parsed.backup().manifest().owner() == null && markers.contains(markerKey)) {
+        marker =
+            shelf.read(markerKey).map(b -> readMarker(b)).map(Owner.Marker::owner).orElse(null);
+      }
+      (owned(parsed.backup().manifest(), marker, namespace, us) ? backups : foreign).add(parsed.backup());
     }
-    return new Listing(List.copyOf(backups), List.copyOf(skipped));
+    return new Listing(List.copyOf(backups), List.copyOf(skipped), List.copyOf(foreign));
+  }
+
+  /**
+   * Whether {@code us} owns a backup: its manifest names us (cluster, namespace, store name); or, for a manifest
+   * written before owners existed, its namespace and store are ours and its folder's {@code owner.json}, if any,
+   * names us. A null {@code us} owns everything.
+   */
+  public static boolean owned(Manifest manifest, Owner marker, String namespace, Owner us) {
+    if (us == null) {
+      return true;
+    }
+    if (manifest.owner() != null) {
+      return us.owns(manifest.owner());
+    }
+    return Objects.equals(manifest.namespace(), namespace)
+        && Objects.equals(manifest.store(), us.store())
+        && (marker == null || us.owns(marker));
+  }
+
+  private static Owner.Marker readMarker(byte[] bytes) {
+    try {
+      return Json.MAPPER.readValue(bytes, Owner.Marker.class);
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /** A manifest read at a key: the backup it describes, or why it cannot be used. */

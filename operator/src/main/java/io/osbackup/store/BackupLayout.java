@@ -1,12 +1,15 @@
 package io.osbackup.store;
 
 /**
- * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds the artifacts, the agents'
- * reports and, written last, {@code manifest.json}. Pure functions, no I/O.
+ * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds, written first, {@code
+ * owner.json} (who wrote the folder), the artifacts, the agents' reports and, written last, {@code manifest.json}. Pure functions, no I/O.
  */
 public final class BackupLayout {
 
   public static final String MANIFEST = "manifest.json";
+
+  /** The marker naming who wrote a backup folder, written into it before anything else. */
+  public static final String OWNER = "owner.json";
 
   private BackupLayout() {}
 
@@ -40,6 +43,11 @@ public final class BackupLayout {
   /** {@code <folder>/manifest.json}: written last; a backup exists if and only if it does. */
   public static String manifest(String folder) {
     return folder + "/" + MANIFEST;
+  }
+
+  /** {@code <folder>/owner.json}: who wrote the folder (cluster, namespace, store), written first. */
+  public static String owner(String folder) {
+    return folder + "/" + OWNER;
   }
 
   private static String join(String... parts) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -353,6 +354,78 @@ class RetentionPassTest {
 
     assertThat(result.keptIds()).hasSize(2);
     assertThat(result.clockSkew()).isEmpty();
+  }
+
+  private static final Owner PRIMARY = new Owner("prod", "openstack", "primary", "uid-1");
+
+  @Test
+  void foldersOfAnotherOwnerAreNeitherCountedNorDeleted() {
+    List<String> ours = seedDaily(NOVA, "nova", 2);
+    Owner drCluster = new Owner("dr", "openstack", "primary", "uid-9");
+    String theirs = "nova-20261121-020000-aa";
+    store.putManifest(NOVA + "/" + theirs + "/manifest.json",
+        manifest(theirs, Instant.parse("2026-11-21T02:00:00Z")).withOwner(drCluster),
+        Instant.parse("2026-11-21T02:02:00Z"));
+    String theirsFailed = "nova-20261001-020000-aa";
+    store.putMarker(NOVA + "/" + theirsFailed + "/owner.json",
+        new Owner.Marker(Owner.Marker.FORMAT_VERSION, drCluster, theirsFailed, theirsFailed),
+        Instant.parse("2026-10-01T02:00:00Z"));
+    store.put(NOVA + "/" + theirsFailed + "/db/control-plane/nova.sql.gz", 5, Instant.parse("2026-10-01T02:01:00Z"));
+    String otherStore = "nova-20261119-020000-bb";
+    store.putManifest(NOVA + "/" + otherStore + "/manifest.json",
+        new Manifest(1, otherStore, "openstack", "nova", otherStore, "secondary", "b", "f", "gzip",
+            Instant.parse("2026-11-19T02:00:00Z"), Instant.parse("2026-11-19T02:01:00Z"), 1, List.of()),
+        Instant.parse("2026-11-19T02:01:00Z"));
+    store.put(NOVA + "/notes/readme.txt", 5, Instant.parse("2026-01-01T00:00:00Z"));
+
+    RetentionResult result =
+        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
+            java.util.Set.of(), PRIMARY);
+
+    assertThat(result.keptIds()).containsExactly(ours.get(1));
+    assertThat(result.deleted()).containsExactly(ours.get(0));
+    assertThat(result.leftoversRemoved()).isEmpty();
+    assertThat(result.notOwned()).hasSize(4);
+    assertThat(String.join("\n", result.notOwned()))
+        .contains(theirs + ": its manifest.json names cluster dr, store openstack/primary")
+        .contains(theirsFailed + ": its owner.json names cluster dr")
+        .contains(otherStore + ": its manifest.json names no owner and describes backup")
+        .contains("notes: has neither manifest.json nor owner.json");
+    assertThat(folders(NOVA)).containsOnlyKeys(ours.get(1), theirs, theirsFailed, otherStore, "notes");
+  }
+
+  @Test
+  void nothingBelowAFolderHoldingAnotherBackupsManifestIsDeleted() {
+    seedDaily(NOVA, "nova", 1);
+    // another store's prefix is prod/openstack/nova/old: its backups lie inside this policy's folder
+    store.put(NOVA + "/old/openstack/nova/nova-20200101-020000/db/control-plane/nova.sql.gz", 5,
+        Instant.parse("2020-01-01T02:00:00Z"));
+    store.putManifest(NOVA + "/old/openstack/nova/nova-20200101-020000/manifest.json",
+        manifest("nova-20200101-020000", Instant.parse("2020-01-01T02:00:00Z")), Instant.parse("2020-01-01T02:01:00Z"));
+
+    RetentionResult result =
+        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
+            java.util.Set.of(), PRIMARY);
+
+    assertThat(result.leftoversRemoved()).isEmpty();
+    assertThat(result.notOwned()).singleElement().asString().startsWith("old: holds " + NOVA + "/old/openstack/nova/");
+    assertThat(store.deletes()).isEmpty();
+  }
+
+  @Test
+  void aFolderWithOurMarkerAndNoManifestIsAFailedRunsLeftover() {
+    seedDaily(NOVA, "nova", 1);
+    String failed = "nova-20261001-020000";
+    store.putMarker(NOVA + "/" + failed + "/owner.json",
+        new Owner.Marker(Owner.Marker.FORMAT_VERSION, new Owner("prod", "openstack", "primary", "uid-2"), failed,
+            failed), Instant.parse("2026-10-01T02:00:00Z"));
+
+    RetentionResult result =
+        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
+            java.util.Set.of(), PRIMARY);
+
+    assertThat(result.leftoversRemoved()).as("the store's UID is informational").containsExactly(failed);
+    assertThat(result.notOwned()).isEmpty();
   }
 
   private static Retention withLimit(Retention rules, int failedRunsHistoryLimit) {

@@ -45,6 +45,12 @@ public class BackupPolicyStatus extends ResourceStatus {
           + " the store's time, and a backup stamped ahead is never counted as the newest.")
   private List<String> clockSkewedBackups = new ArrayList<>();
 
+  @JsonPropertyDescription(
+      "Folders in the policy's folder that retention left alone because this store (cluster, namespace, store name)"
+          + " did not write them: another cluster's or store's backups, another store's prefix lying inside this"
+          + " folder, or objects no backup run writes. Each is '<folder>: <why>'; at most 20 are listed.")
+  private List<String> notOwnedFolders = new ArrayList<>();
+
   /** A scheduled slot that started no run, and why. */
   @Data
   public static class SkippedSlot {
