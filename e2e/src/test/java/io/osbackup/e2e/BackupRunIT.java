@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
 import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupPolicyStatus;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
@@ -491,6 +492,44 @@ class BackupRunIT {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void aRunThatFailsAfterItsManifestWasWrittenDeletesTheManifest() throws Exception {
+    apply(
+        policy(
+            "late-failure",
+            """
+            files:
+              - name: swift-rings
+                nodeSelector: {openstack-role: controller}
+                paths: [/etc/swift]
+            """));
+    BackupRun run = runAndAwait("late-failure", "late-failure-20261121-020000");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    String manifestKey = run.getStatus().getManifestKey();
+    assertThat(bucket.stat(manifestKey)).isPresent();
+
+    // The operator wrote the manifest and died before its status said so; meanwhile an agent's report changed.
+    cluster.stopOperator();
+    run.getStatus().setPhase(RunPhase.Running);
+    run.getStatus().setManifestKey(null);
+    run.getStatus().setCompletionTime(null);
+    run.getStatus().setConditions(new java.util.ArrayList<>());
+    client.resource(run).updateStatus();
+    String reportKey = run.getStatus().getFolder() + "/reports/" + run.getStatus().getTasks().get(0).getJob() + ".json";
+    Map<String, Object> report = bucket.getJson(reportKey, Map.class).orElseThrow();
+    ((List<Map<String, Object>>) report.get("artifacts")).get(0).put("sha256", "0".repeat(64));
+    bucket.putJson(reportKey, report);
+    cluster.startOperator();
+
+    BackupRun ended = awaitEnd("late-failure-20261121-020000");
+    assertThat(ended.getStatus().getPhase()).as(ended.getStatus().getMessage()).isEqualTo(RunPhase.Failed);
+    assertThat(ended.getStatus().getFailures()).anySatisfy(f -> assertThat(f.getReason()).isEqualTo("ReportChanged"));
+    assertThat(bucket.stat(manifestKey)).as("a failed run leaves no manifest retention or the catalog could count")
+        .isEmpty();
+    assertThat(ended.getStatus().getMessage()).contains("manifest " + manifestKey + " deleted");
+  }
+
+  @Test
   void anOperatorStoppedAndStartedAgainAndAgainFinishesTheRunOnceWithOneJobPerTask() throws Exception {
     apply(
         policy(
@@ -580,6 +619,11 @@ class BackupRunIT {
     // The preview: with keepLast 1, the next backup will push out the one kept now.
     assertThat(policy.getStatus().getDueForDeletion()).containsExactly("pruned-20261121-020000");
     assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
+    // keepLast 1 alone keeps a single backup: flagged before the first pass deleted anything
+    assertThat(policy.getStatus().condition(BackupPolicyStatus.RETENTION_SAFE)).get()
+        .satisfies(c -> assertThat(c.getStatus()).isEqualTo("False"))
+        .satisfies(c -> assertThat(c.getReason()).isEqualTo("KeepsOnlyOneBackup"));
+    assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).startsWith("KeepsOnlyOneBackup"));
   }
 
   @Test

@@ -319,6 +319,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                 + ": create it or fix spec.storeRef");
         return settings.pollInterval();
       }
+      retentionSafety();
       applyRetention(own);
       if (schedule == null) {
         status.setNextScheduleTime(null);
@@ -350,6 +351,26 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
               + next.map(n -> ", next run at " + n).orElse(""));
       Duration untilNext = next.map(n -> Duration.between(now, n)).orElse(idleRecheck());
       return untilNext.compareTo(idleRecheck()) < 0 ? untilNext : idleRecheck();
+    }
+
+    /**
+     * Flags, before any pass deletes, rules that keep only the newest backup: the RetentionSafe condition False and
+     * a Warning Event when it becomes so. Retention still runs: such rules may be meant.
+     */
+    private void retentionSafety() {
+      Optional<String> onlyOne = RetentionPolicy.keepsOnlyTheNewest(policy.getSpec().getRetention());
+      boolean changed =
+          Conditions.set(
+              status,
+              BackupPolicyStatus.RETENTION_SAFE,
+              onlyOne.isEmpty(),
+              onlyOne.isPresent() ? "KeepsOnlyOneBackup" : "KeepsMoreThanOne",
+              onlyOne.orElse("the retention rules can keep more than one backup"),
+              policy.getMetadata().getGeneration(),
+              settings.clock());
+      if (changed && onlyOne.isPresent()) {
+        events.warning(policy, "KeepsOnlyOneBackup", onlyOne.get());
+      }
     }
 
     /**

@@ -440,7 +440,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               "every Job ended " + STORE_PATIENCE.toMinutes() + " minutes ago, but the bucket could not be read to"
                   + " verify the artifacts and write the manifest: " + e.getMessage();
           fail(null, null, "StoreUnavailable", message);
-          return end(RunPhase.Failed, "StoreUnavailable", message);
+          String discarded;
+          try {
+            discarded = discardManifest();
+          } catch (IOException | RuntimeException again) {
+            discarded =
+                "; if " + BackupLayout.manifest(status.getFolder()) + " was written before, it may still be in the"
+                    + " bucket: delete it, this run did not succeed";
+          }
+          return end(RunPhase.Failed, "StoreUnavailable", message + discarded);
         }
         status.setMessage("waiting for the store or the API, will retry: " + e.getMessage());
         LOG.warn("run {}/{}: {}", ns, run.getMetadata().getName(), e.toString());
@@ -521,7 +529,27 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       if (aborted > 0) {
         summary += " (" + aborted + " incomplete uploads aborted)";
       }
+      summary += discardManifest();
       return end(phase, phase.name(), summary);
+    }
+
+    /**
+     * A run that fails after its manifest was written (an earlier attempt wrote it, then its status write was lost)
+     * deletes that manifest before it ends, so retention and the catalog never count the backup as good; a failed
+     * deletion throws, and the run ends only once it is gone. Returns what to add to the run's message.
+     */
+    private String discardManifest() throws IOException {
+      if (status.getFolder() == null) {
+        return "";
+      }
+      String key = BackupLayout.manifest(status.getFolder());
+      if (store().stat(key).isEmpty()) {
+        return "";
+      }
+      store().delete(List.of(key));
+      status.setManifestKey(null);
+      LOG.info("run {}/{}: deleted {}, written before the run failed", ns, run.getMetadata().getName(), key);
+      return "; manifest " + key + " deleted: it had been written before the run failed";
     }
 
     private List<String> verifyArtifacts() throws IOException {

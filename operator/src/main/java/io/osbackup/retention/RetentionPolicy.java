@@ -137,6 +137,45 @@ public final class RetentionPolicy {
     }
   }
 
+  /**
+   * Why the rules keep no more than the newest backup, if they do: every keep count is at most 1 (each such rule
+   * keeps the newest backup of the newest bucket, which is the newest backup), or only a {@code maxAge} below one
+   * day is set. Empty when they may keep more; a bad {@code maxAge} is reported elsewhere.
+   */
+  public static java.util.Optional<String> keepsOnlyTheNewest(Retention rules) {
+    if (rules == null) {
+      return java.util.Optional.empty();
+    }
+    if (hasKeepRule(rules)) {
+      boolean allAtMostOne =
+          java.util.stream.Stream.of(
+                  rules.getKeepLast(),
+                  rules.getKeepHourly(),
+                  rules.getKeepDaily(),
+                  rules.getKeepWeekly(),
+                  rules.getKeepMonthly(),
+                  rules.getKeepYearly())
+              .allMatch(n -> count(n) <= 1);
+      return allAtMostOne
+          ? java.util.Optional.of(
+              "spec.retention keeps only the newest backup (every keep rule is at most 1): a backup that turns out"
+                  + " bad leaves nothing to fall back on; keep at least 2 (e.g. keepLast: 2) unless this is meant")
+          : java.util.Optional.empty();
+    }
+    Duration maxAge;
+    try {
+      maxAge = maxAge(rules.getMaxAge());
+    } catch (IllegalArgumentException e) {
+      return java.util.Optional.empty();
+    }
+    return maxAge != null && maxAge.compareTo(Duration.ofDays(1)) < 0
+        ? java.util.Optional.of(
+            "spec.retention.maxAge " + rules.getMaxAge() + " with no keep rule keeps only the backups of the last "
+                + rules.getMaxAge() + " and the newest: add a keep rule (keepLast, keepDaily, ...) or a maxAge of 1d"
+                + " or more")
+        : java.util.Optional.empty();
+  }
+
   /** Whether any keep rule (keepLast … keepYearly) is above 0. */
   static boolean hasKeepRule(Retention rules) {
     return rules != null

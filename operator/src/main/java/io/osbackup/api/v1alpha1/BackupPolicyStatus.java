@@ -14,6 +14,12 @@ public class BackupPolicyStatus extends ResourceStatus {
   /** Condition type: the policy is valid and its store exists. */
   public static final String READY = "Ready";
 
+  /**
+   * Condition type: the retention rules keep more than one backup (False with reason KeepsOnlyOneBackup, set before
+   * any pass deletes).
+   */
+  public static final String RETENTION_SAFE = "RetentionSafe";
+
   @JsonPropertyDescription(
       "The slot (RFC 3339) of the last scheduled run created; its run is named <policy>-<yyyyMMdd-HHmmss> of this"
           + " time in UTC.")
