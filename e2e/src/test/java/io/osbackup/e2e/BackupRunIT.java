@@ -431,7 +431,7 @@ class BackupRunIT {
   @Test
   void credentialsRotatedToWrongOnesFailTheRunBeforeAnythingIsWritten() throws Exception {
     apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    apply(store("rotating", BUCKET, "rotating-s3"));
+    apply(store("rotating", BUCKET, "rotating-s3", "rotating"));
     awaitStoreAvailable("rotating", "True");
     apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", "rotated-but-wrong")));
     BackupPolicy policy = policy("to-rotating", databaseTarget("backup-db", db.port(), "keystone"));
@@ -780,6 +780,11 @@ class BackupRunIT {
   }
 
   static BackupStore store(String name, String bucketName, String secret) {
+    return store(name, bucketName, secret, "prod");
+  }
+
+  /** A store under its own {@code prefix}: two stores on one bucket and prefix are refused (PrefixOverlap). */
+  static BackupStore store(String name, String bucketName, String secret, String prefix) {
     return Serialization.unmarshal(
         """
         apiVersion: osbackup.io/v1alpha1
@@ -787,10 +792,10 @@ class BackupRunIT {
         metadata: {name: %s, namespace: %s}
         spec:
           probeIntervalSeconds: 30
-          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
+          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: %s, forcePathStyle: true,
                credentialsSecret: {name: %s}}
         """
-            .formatted(name, NS, s3.endpoint(), bucketName, s3.region(), secret),
+            .formatted(name, NS, s3.endpoint(), bucketName, s3.region(), prefix, secret),
         BackupStore.class);
   }
 

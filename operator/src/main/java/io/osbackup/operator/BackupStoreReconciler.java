@@ -69,12 +69,7 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     String message;
     Optional<String> overlap =
         overlap(store, context.getPrimaryCache().list().collect(java.util.stream.Collectors.toList()));
-    if (overlap.isPresent()) {
-      // Neither probe nor catalog: the two stores would count, import and prune each other's backups.
-      available = false;
-      reason = BackupStoreStatus.PREFIX_OVERLAP;
-      message = overlap.get();
-    } else try (ObjectStore bucket = new StoreConnector(context.getClient()).connect(ns, s3)) {
+    try (ObjectStore bucket = new StoreConnector(context.getClient()).connect(ns, s3)) {
       ProbeResult probe = bucket.probe(s3.getPrefix());
       available = probe.ok();
       reason = available ? "ProbeSucceeded" : probe.reason();
@@ -82,7 +77,13 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
           available
               ? "bucket " + s3.getBucket() + " at " + s3.getEndpoint() + " answered a write, a read and a delete"
               : probe.message();
-      if (available) {
+      if (available && overlap.isPresent()) {
+        // The store's own problems (Secret, credentials, bucket) are told first; one that could act is refused,
+        // with no catalog: the two stores would count, import and prune each other's backups.
+        available = false;
+        reason = BackupStoreStatus.PREFIX_OVERLAP;
+        message = overlap.get();
+      } else if (available) {
         syncCatalog(store, bucket, context.getClient(), events);
       }
     } catch (StoreConnector.CredentialsProblem e) {
