@@ -139,4 +139,9 @@ prose, and charts-test RbacCoversTheCodeTest checks this list against a table of
 - apiGroups: [""]
   resources: ["nodes"]
   verbs: ["get", "list"]
+# The kube-system namespace, by name, once at start: its UID is the cluster id when clusterId is not set.
+- apiGroups: [""]
+  resources: ["namespaces"]
+  resourceNames: ["kube-system"]
+  verbs: ["get"]
 {{- end }}

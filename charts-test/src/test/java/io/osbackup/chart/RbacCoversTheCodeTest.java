@@ -127,9 +127,11 @@ class RbacCoversTheCodeTest {
               at(POLICY, "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
               at(RESTORE, "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
               at(RESTORE, "client.resources(BackupRun.class).inNamespace(ns).withName(runRef.getName()).get()")),
-          call(OSB, "backupruns", "create", Scope.WATCHED, "a scheduled run; a run for a backup found in the store",
+          call(OSB, "backupruns", "create", Scope.WATCHED,
+              "a scheduled run; a run for a backup found in the store; a read-only run for another owner's backup",
               at(POLICY, "client.resource(run).create()"),
-              at(STORE, "client.resource(FoundBackups.runFor(backup, ns, name)).create()")),
+              at(STORE, "client.resource(FoundBackups.runFor(backup, ns, name)).create()"),
+              at(STORE, "client.resource(foreignRun).create()")),
           call(OSB, "backupruns", "patch", Scope.WATCHED,
               "the osbackup.io/cancel annotation of the active run (concurrencyPolicy Replace)",
               at(POLICY, "client.resources(BackupRun.class).inNamespace(ns).withName(old.getMetadata().getName())"
@@ -220,6 +222,9 @@ class RbacCoversTheCodeTest {
               at(RUN, "client.nodes().list()")),
           call("", "nodes", "get", Scope.CLUSTER, "a restore's destination node",
               at(RESTORE, "client.nodes().withName(f.node()).get()")),
+          new Call("", "namespaces", "get", Scope.CLUSTER, "kube-system", true,
+              "the cluster id when --cluster-id is not set: the UID of kube-system",
+              List.of(at("operator/OperatorCommand.java", "client.namespaces().withName(\"kube-system\").get()"))),
           // ---- Leader election (JOSDK LeaderElectionManager, fabric8 LeaseLock)
           new Call("coordination.k8s.io", "leases", "get", Scope.RELEASE, LEASE, true,
               "LeaseLock.get: who leads", List.of(LEADER_ELECTION)),

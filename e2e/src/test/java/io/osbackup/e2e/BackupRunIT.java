@@ -12,11 +12,13 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
 import io.osbackup.api.v1alpha1.BackupPolicy;
+import io.osbackup.api.v1alpha1.BackupPolicyStatus;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import io.osbackup.local.LocalCluster;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
@@ -157,6 +159,18 @@ class BackupRunIT {
     Instant manifestWritten = bucket.stat(status.getManifestKey()).orElseThrow().lastModified();
     for (ObjectInfo object : bucket.list(status.getFolder() + "/")) {
       assertThat(object.lastModified()).as(object.key()).isBeforeOrEqualTo(manifestWritten);
+    }
+    // Who wrote the folder: owner.json first, before any Job ran; the manifest names the same owner.
+    Owner.Marker marker = bucket.getJson(status.getFolder() + "/owner.json", Owner.Marker.class).orElseThrow();
+    assertThat(marker.owner().clusterId()).isEqualTo(OperatorSettings.LOCAL_CLUSTER_ID);
+    assertThat(marker.owner().store()).isEqualTo("primary");
+    assertThat(marker.owner().namespace()).isEqualTo(NS);
+    assertThat(marker.owner().storeUid()).isNotBlank();
+    assertThat(marker.run()).isEqualTo(run.getMetadata().getName());
+    assertThat(manifest.owner()).isEqualTo(marker.owner());
+    Instant markerWritten = bucket.stat(status.getFolder() + "/owner.json").orElseThrow().lastModified();
+    for (ObjectInfo object : bucket.list(status.getFolder() + "/")) {
+      assertThat(object.lastModified()).as(object.key()).isAfterOrEqualTo(markerWritten);
     }
     assertThat(bucket.incompleteUploads(status.getFolder() + "/")).isEmpty();
     assertThat(manifest.artifacts()).filteredOn(e -> "nova-config".equals(e.target()))
@@ -486,7 +500,7 @@ class BackupRunIT {
   @Test
   void credentialsRotatedToWrongOnesFailTheRunBeforeAnythingIsWritten() throws Exception {
     apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    apply(store("rotating", BUCKET, "rotating-s3"));
+    apply(store("rotating", BUCKET, "rotating-s3", "rotating"));
     awaitStoreAvailable("rotating", "True");
     apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", "rotated-but-wrong")));
     BackupPolicy policy = policy("to-rotating", databaseTarget("backup-db", db.port(), "keystone"));
@@ -544,6 +558,44 @@ class BackupRunIT {
     assertThat(pods).hasSize(4);
     assertThat(pods.stream().map(p -> p.getMetadata().getLabels().get("job-name")).distinct()).hasSize(4);
     assertThat(maxOverlap(pods, "nova-config")).isEqualTo(1);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aRunThatFailsAfterItsManifestWasWrittenDeletesTheManifest() throws Exception {
+    apply(
+        policy(
+            "late-failure",
+            """
+            files:
+              - name: swift-rings
+                nodeSelector: {openstack-role: controller}
+                paths: [/etc/swift]
+            """));
+    BackupRun run = runAndAwait("late-failure", "late-failure-20261121-020000");
+    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    String manifestKey = run.getStatus().getManifestKey();
+    assertThat(bucket.stat(manifestKey)).isPresent();
+
+    // The operator wrote the manifest and died before its status said so; meanwhile an agent's report changed.
+    cluster.stopOperator();
+    run.getStatus().setPhase(RunPhase.Running);
+    run.getStatus().setManifestKey(null);
+    run.getStatus().setCompletionTime(null);
+    run.getStatus().setConditions(new java.util.ArrayList<>());
+    client.resource(run).updateStatus();
+    String reportKey = run.getStatus().getFolder() + "/reports/" + run.getStatus().getTasks().get(0).getJob() + ".json";
+    Map<String, Object> report = bucket.getJson(reportKey, Map.class).orElseThrow();
+    ((List<Map<String, Object>>) report.get("artifacts")).get(0).put("sha256", "0".repeat(64));
+    bucket.putJson(reportKey, report);
+    cluster.startOperator();
+
+    BackupRun ended = awaitEnd("late-failure-20261121-020000");
+    assertThat(ended.getStatus().getPhase()).as(ended.getStatus().getMessage()).isEqualTo(RunPhase.Failed);
+    assertThat(ended.getStatus().getFailures()).anySatisfy(f -> assertThat(f.getReason()).isEqualTo("ReportChanged"));
+    assertThat(bucket.stat(manifestKey)).as("a failed run leaves no manifest retention or the catalog could count")
+        .isEmpty();
+    assertThat(ended.getStatus().getMessage()).contains("manifest " + manifestKey + " deleted");
   }
 
   @Test
@@ -636,6 +688,11 @@ class BackupRunIT {
     // The preview: with keepLast 1, the next backup will push out the one kept now.
     assertThat(policy.getStatus().getDueForDeletion()).containsExactly("pruned-20261121-020000");
     assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
+    // keepLast 1 alone keeps a single backup: flagged before the first pass deleted anything
+    assertThat(policy.getStatus().condition(BackupPolicyStatus.RETENTION_SAFE)).get()
+        .satisfies(c -> assertThat(c.getStatus()).isEqualTo("False"))
+        .satisfies(c -> assertThat(c.getReason()).isEqualTo("KeepsOnlyOneBackup"));
+    assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).startsWith("KeepsOnlyOneBackup"));
   }
 
   @Test
@@ -792,6 +849,11 @@ class BackupRunIT {
   }
 
   static BackupStore store(String name, String bucketName, String secret) {
+    return store(name, bucketName, secret, "prod");
+  }
+
+  /** A store under its own {@code prefix}: two stores on one bucket and prefix are refused (PrefixOverlap). */
+  static BackupStore store(String name, String bucketName, String secret, String prefix) {
     return Serialization.unmarshal(
         """
         apiVersion: osbackup.io/v1alpha1
@@ -799,10 +861,10 @@ class BackupRunIT {
         metadata: {name: %s, namespace: %s}
         spec:
           probeIntervalSeconds: 30
-          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
+          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: %s, forcePathStyle: true,
                credentialsSecret: {name: %s}}
         """
-            .formatted(name, NS, s3.endpoint(), bucketName, s3.region(), secret),
+            .formatted(name, NS, s3.endpoint(), bucketName, s3.region(), prefix, secret),
         BackupStore.class);
   }
 

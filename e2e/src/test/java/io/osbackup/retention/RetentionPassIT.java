@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import io.osbackup.local.S3Server;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectInfo;
@@ -90,7 +91,8 @@ class RetentionPassIT {
     assertThat(folders(NOVA).get(nova.get(5))).hasSize(4);
     assertThat(folders(NOVA_CELLS)).containsOnlyKeys(cells);
 
-    RetentionResult cellsResult = pass(NOVA_CELLS, rules(0, "3d"), false);
+    // Ages come from the store's write times, and these were all written a moment ago: keepLast, not maxAge.
+    RetentionResult cellsResult = pass(NOVA_CELLS, rules(3, null), false);
 
     assertThat(cellsResult.keptIds()).containsExactly(cells.get(5), cells.get(4), cells.get(3));
     assertThat(folders(NOVA)).containsOnlyKeys(nova.get(5), nova.get(4));
@@ -317,6 +319,126 @@ class RetentionPassIT {
     assertThat(folders(NOVA)).hasSize(7);
   }
 
+  @Test
+  void backupsStampedAYearAheadNeverOutliveNewRealBackups() throws Exception {
+    // An operator (or another cluster) with its clock a year ahead wrote three backups into the folder.
+    Instant yearAhead = Instant.now().plus(Duration.ofDays(365));
+    List<String> skewed = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      skewed.add(seedBackup(NOVA, "nova", yearAhead.plus(Duration.ofHours(i)), 0));
+    }
+    List<String> real = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Thread.sleep(1_100); // the store's time has a resolution of a second
+      real.add(seedBackup(NOVA, "nova", Instant.now(), 0));
+    }
+
+    RetentionResult result = pass(NOVA, rules(3, null), false);
+
+    assertThat(result.errors()).isEmpty();
+    assertThat(result.keptIds()).containsExactly(real.get(2), real.get(1), real.get(0));
+    assertThat(result.deleted()).containsExactlyInAnyOrderElementsOf(skewed);
+    assertThat(result.clockSkew())
+        .extracting(ClockSkew::backupId)
+        .containsExactlyInAnyOrderElementsOf(skewed);
+    assertThat(result.clockSkew()).allSatisfy(s -> assertThat(s.offset()).isGreaterThan(Duration.ofDays(364)));
+    assertThat(folders(NOVA)).containsOnlyKeys(real);
+  }
+
+  @Test
+  void aBackupStampedAheadAndWrittenLastDoesNotTakeTheNewestRealBackupsPlace() throws Exception {
+    String real = seedBackup(NOVA, "nova", Instant.now(), 0);
+    Thread.sleep(1_100);
+    String ahead = seedBackup(NOVA, "nova", Instant.now().plus(Duration.ofDays(365)), 0);
+
+    RetentionResult result = pass(NOVA, rules(1, null), false);
+
+    assertThat(result.keptIds()).containsExactly(ahead, real);
+    assertThat(result.clockSkew()).extracting(ClockSkew::backupId).containsExactly(ahead);
+    assertThat(folders(NOVA)).containsOnlyKeys(ahead, real);
+  }
+
+  @Test
+  void backupsStampedYearsBehindAreAgedByTheStore() throws IOException {
+    Instant yearsAgo = Instant.now().minus(Duration.ofDays(3 * 365));
+    List<String> behind = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      behind.add(seedBackup(NOVA, "nova", yearsAgo.plus(Duration.ofDays(i)), 0));
+    }
+
+    RetentionResult result = pass(NOVA, rules(0, "7d"), false);
+
+    assertThat(result.errors()).isEmpty();
+    assertThat(result.keptIds()).containsExactlyInAnyOrderElementsOf(behind);
+    assertThat(result.deleted()).isEmpty();
+    assertThat(result.clockSkew()).hasSize(3).allSatisfy(s -> assertThat(s.ahead()).isFalse());
+    assertThat(folders(NOVA)).containsOnlyKeys(behind);
+  }
+
+  @Test
+  void anotherStoresPrefixInsideAPolicyFolderIsNeverDeleted() throws Exception {
+    // Store "primary" writes under prefix prod; store "dr" was given the prefix prod/openstack/nova/dr, which lies
+    // inside primary's policy folder prod/openstack/nova/.
+    Owner primary = new Owner("cluster-a", "openstack", "primary", "uid-1");
+    Owner dr = new Owner("cluster-a", "openstack", "dr", "uid-2");
+    String drFolder = NOVA + "/dr/openstack/nova";
+    Instant t = Instant.parse("2026-11-01T02:00:00Z");
+    String ours = seedOwned(NOVA, "nova", t, primary, true);
+    String oursFailed = seedOwned(NOVA, "nova", t.plus(Duration.ofDays(1)), primary, false);
+    String theirs = seedOwned(drFolder, "nova", t, dr, true);
+    String theirsFailed = seedOwned(drFolder, "nova", t.plus(Duration.ofDays(1)), dr, false);
+    List<String> drKeys = store.list(NOVA + "/dr/").stream().map(ObjectInfo::key).toList();
+    Retention rules = rules(1, null);
+    rules.setFailedRunsHistoryLimit(0);
+
+    // hours later: every folder without a manifest directly inside it is old enough to be a failed run's leftover
+    RetentionResult result =
+        RetentionPass.run(
+            store, NOVA, rules, BERLIN, Instant.now().plus(Duration.ofHours(4)), LONGEST_RUN, false, java.util.Set.of(),
+            primary);
+
+    assertThat(store.list(NOVA + "/dr/").stream().map(ObjectInfo::key).toList())
+        .as("the dr store's backup %s and failed run %s", theirs, theirsFailed)
+        .containsExactlyInAnyOrderElementsOf(drKeys);
+    assertThat(result.leftoversRemoved()).containsExactly(oursFailed);
+    assertThat(result.keptIds()).containsExactly(ours);
+    assertThat(result.notOwned()).singleElement().asString().startsWith("dr: ");
+  }
+
+  @Test
+  void prodAndDrClustersOnOneBucketNeverPruneEachOthersBackups() throws Exception {
+    // Both clusters apply the same GitOps manifests: same namespace, policy and store names, same prefix.
+    Owner prod = new Owner("prod", "openstack", "primary", "uid-prod");
+    Owner dr = new Owner("dr", "openstack", "primary", "uid-dr");
+    Instant t = Instant.parse("2026-11-01T02:00:00Z");
+    List<String> prodIds = new ArrayList<>();
+    List<String> drIds = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      prodIds.add(seedOwned(NOVA, "nova", t.plus(Duration.ofDays(i)), prod, true));
+      drIds.add(seedOwned(NOVA, "nova", t.plus(Duration.ofDays(i)).plusSeconds(1), dr, true));
+    }
+    String prodFailed = seedOwned(NOVA, "nova", t.plus(Duration.ofDays(5)), prod, false);
+    Retention rules = rules(1, null);
+    rules.setFailedRunsHistoryLimit(0);
+    Instant later = Instant.now().plus(Duration.ofHours(4));
+
+    RetentionResult drPass =
+        RetentionPass.run(store, NOVA, rules, BERLIN, later, LONGEST_RUN, false, java.util.Set.of(), dr);
+
+    assertThat(drPass.keptIds()).containsExactly(drIds.get(2));
+    assertThat(drPass.deleted()).containsExactlyInAnyOrder(drIds.get(1), drIds.get(0));
+    assertThat(drPass.leftoversRemoved()).isEmpty();
+    assertThat(folders(NOVA)).containsKeys(prodIds.get(0), prodIds.get(1), prodIds.get(2), prodFailed);
+    assertThat(drPass.notOwned()).hasSize(4);
+
+    RetentionResult prodPass =
+        RetentionPass.run(store, NOVA, rules, BERLIN, later, LONGEST_RUN, false, java.util.Set.of(), prod);
+
+    assertThat(prodPass.keptIds()).containsExactly(prodIds.get(2));
+    assertThat(prodPass.leftoversRemoved()).containsExactly(prodFailed);
+    assertThat(folders(NOVA)).containsOnlyKeys(prodIds.get(2), drIds.get(2));
+  }
+
   private RetentionResult pass(String folder, Retention rules, boolean dryRun) {
     return RetentionPass.run(store, folder, rules, BERLIN, Instant.now(), LONGEST_RUN, dryRun);
   }
@@ -371,6 +493,29 @@ class RetentionPassIT {
     return id;
   }
 
+  /**
+   * A backup written by {@code owner}: its marker first, a dump and a report, and with {@code complete} its manifest
+   * naming the owner; without it, the leftover of a failed run. The id ends in the owner's cluster, as two clusters
+   * sharing a folder never write the same id twice.
+   */
+  private String seedOwned(String folder, String policy, Instant startedAt, Owner owner, boolean complete)
+      throws IOException {
+    String id = policy + "-" + ID.format(startedAt) + "-" + Integer.toHexString(owner.clusterId().hashCode() & 0xfff);
+    String f = folder + "/" + id + "/";
+    store.putJson(f + "owner.json", new Owner.Marker(Owner.Marker.FORMAT_VERSION, owner, id, id));
+    store.putJson(f + "db/control-plane/nova.sql.gz", "dump");
+    store.putJson(f + "reports/job.json", Map.of("ok", complete));
+    if (complete) {
+      store.putJson(
+          f + "manifest.json",
+          new Manifest(
+                  Manifest.FORMAT_VERSION, id, owner.namespace(), policy, id, owner.store(), bucket, folder + "/" + id,
+                  "gzip", startedAt, startedAt.plusSeconds(300), 4, List.of())
+              .withOwner(owner));
+    }
+    return id;
+  }
+
   /** A failed run's folder: a dump and a report, no manifest. */
   private String seedLeftover(String folder, String policy, Instant startedAt) throws IOException {
     String id = policy + "-" + ID.format(startedAt);
@@ -408,6 +553,11 @@ class RetentionPassIT {
     @Override
     public Optional<Manifest> manifest(String key) throws IOException {
       return store.manifest(key);
+    }
+
+    @Override
+    public Optional<Owner.Marker> marker(String key) throws IOException {
+      return store.marker(key);
     }
 
     @Override

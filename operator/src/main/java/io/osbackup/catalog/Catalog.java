@@ -61,8 +61,15 @@ public final class Catalog {
     }
   }
 
-  /** What one sync read: the backups, and the manifests that could not be used. */
-  public record Listing(List<Backup> backups, List<Skipped> skipped) {
+  /**
+   * What one sync read: the backups, the manifests that could not be used, and the backups of other owners (other
+   * clusters or stores) whose manifests lie under the same namespace folder.
+   */
+  public record Listing(List<Backup> backups, List<Skipped> skipped, List<Backup> foreign) {
+
+    public Listing(List<Backup> backups, List<Skipped> skipped) {
+      this(backups, skipped, List.of());
+    }
 
     public long bytes() {
       return backups.stream().mapToLong(Backup::size).sum();
@@ -117,12 +124,21 @@ public final class Catalog {
    * key not at hand are listed, marked so.
    */
   public Listing read(String prefix, String namespace) throws IOException {
+    return read(prefix, namespace, null);
+  }
+
+  /**
+   * Reads every backup of {@code namespace} and sorts out those {@code us} does not own (see {@link #owned}) into
+   * {@link Listing#foreign}; a null {@code us} owns everything (the break-glass CLI, which reads any bucket).
+   */
+  public Listing read(String prefix, String namespace, Owner us) throws IOException {
     List<Backup> backups = new ArrayList<>();
     List<Skipped> skipped = new ArrayList<>();
-    List<ObjectInfo> objects = shelf.list(namespaceFolder(prefix, namespace));
+    List<Backup> foreign = new ArrayList<>();
+    List<ObjectInfo> listing = shelf.list(namespaceFolder(prefix, namespace));
     java.util.Set<String> keysListed = new java.util.HashSet<>();
-    objects.forEach(o -> keysListed.add(o.key()));
-    for (ObjectInfo object : objects) {
+    listing.forEach(o -> keysListed.add(o.key()));
+    for (ObjectInfo object : listing) {
       if (!object.key().endsWith("/" + BackupLayout.MANIFEST)) {
         continue;
       }
@@ -134,16 +150,52 @@ public final class Catalog {
         continue; // deleted since the listing (retention removes the manifest first)
       }
       Parsed parsed = read.get();
-      if (parsed.backup() != null && parsed.backup().signature().outcome() == SignatureCheck.Outcome.INVALID) {
-        skipped.add(new Skipped(object.key(), parsed.backup().signature().detail(), SignatureCheck.Outcome.INVALID
-            .reason()));
-      } else if (parsed.backup() != null) {
-        backups.add(parsed.backup());
-      } else {
+      if (parsed.backup() == null) {
         skipped.add(new Skipped(object.key(), parsed.problem()));
+        continue;
+      }
+      Owner marker = null;
+      String markerKey = BackupLayout.owner(parsed.backup().folder());
+      if (us != null && parsed.backup().manifest().owner() == null && keysListed.contains(markerKey)) {
+        marker =
+            shelf.read(markerKey).map(b -> readMarker(b)).map(Owner.Marker::owner).orElse(null);
+      }
+      if (!owned(parsed.backup().manifest(), marker, namespace, us)) {
+        // another owner's: signed with its keys, not ours; a restore importing it checks it then
+        foreign.add(parsed.backup());
+      } else if (parsed.backup().signature().outcome() == SignatureCheck.Outcome.INVALID) {
+        skipped.add(new Skipped(object.key(), parsed.backup().signature().detail(),
+            SignatureCheck.Outcome.INVALID.reason()));
+      } else {
+        backups.add(parsed.backup());
       }
     }
-    return new Listing(List.copyOf(backups), List.copyOf(skipped));
+    return new Listing(List.copyOf(backups), List.copyOf(skipped), List.copyOf(foreign));
+  }
+
+  /**
+   * Whether {@code us} owns a backup: its manifest names us (cluster, namespace, store name); or, for a manifest
+   * written before owners existed, its namespace and store are ours and its folder's {@code owner.json}, if any,
+   * names us. A null {@code us} owns everything.
+   */
+  public static boolean owned(Manifest manifest, Owner marker, String namespace, Owner us) {
+    if (us == null) {
+      return true;
+    }
+    if (manifest.owner() != null) {
+      return us.owns(manifest.owner());
+    }
+    return Objects.equals(manifest.namespace(), namespace)
+        && Objects.equals(manifest.store(), us.store())
+        && (marker == null || us.owns(marker));
+  }
+
+  private static Owner.Marker readMarker(byte[] bytes) {
+    try {
+      return Json.MAPPER.readValue(bytes, Owner.Marker.class);
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /**

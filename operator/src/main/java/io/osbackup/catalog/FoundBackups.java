@@ -27,6 +27,15 @@ public final class FoundBackups {
   /** Label {@code "true"} on a BackupRun created for a backup found in the store. */
   public static final String FOUND_IN_STORE_LABEL = Api.GROUP + "/found-in-store";
 
+  /**
+   * Label {@code "true"} on a BackupRun imported read-only from another owner's backup (another cluster or store):
+   * restorable, never counted as a policy's backup, never pruned, never deleted from the bucket.
+   */
+  public static final String FOREIGN_LABEL = Api.GROUP + "/foreign";
+
+  /** Annotation: who wrote a foreign run's backup ({@link Owner#describe()}). */
+  public static final String OWNER_ANNOTATION = Api.GROUP + "/owner";
+
   /** Annotation: the key of the manifest a found run is read from. */
   public static final String MANIFEST_ANNOTATION = Api.GROUP + "/manifest";
 
@@ -85,6 +94,30 @@ public final class FoundBackups {
     spec.setPolicyRef(new LocalRef(backup.policy()));
     run.setSpec(spec);
     return run;
+  }
+
+  /**
+   * The read-only BackupRun that brings another owner's {@code backup} back for a restore: {@link #runFor}, labelled
+   * {@link #FOREIGN_LABEL} and annotated with who wrote it.
+   */
+  public static BackupRun foreignRunFor(Catalog.Backup backup, String namespace, String store) {
+    BackupRun run = runFor(backup, namespace, store);
+    Map<String, String> labels = new java.util.HashMap<>(run.getMetadata().getLabels());
+    labels.put(FOREIGN_LABEL, "true");
+    run.getMetadata().setLabels(labels);
+    Map<String, String> annotations = new java.util.HashMap<>(run.getMetadata().getAnnotations());
+    Owner owner = backup.manifest().owner();
+    annotations.put(
+        OWNER_ANNOTATION,
+        owner == null ? "store " + backup.manifest().namespace() + "/" + backup.manifest().store() : owner.describe());
+    run.getMetadata().setAnnotations(annotations);
+    return run;
+  }
+
+  /** Whether {@code run} was imported read-only from another owner's backup. */
+  public static boolean isForeign(BackupRun run) {
+    Map<String, String> labels = run.getMetadata().getLabels();
+    return labels != null && "true".equals(labels.get(FOREIGN_LABEL));
   }
 
   /** Whether {@code run} is to be read from a manifest rather than planned and run. */

@@ -12,6 +12,7 @@ import java.util.List;
  *
  * @param formatVersion version of this format, {@link #FORMAT_VERSION}
  * @param folder key of the backup's folder
+ * @param owner who wrote the backup (cluster, namespace, store); null in manifests written before owners existed
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
@@ -27,9 +28,35 @@ public record Manifest(
     Instant startedAt,
     Instant completedAt,
     long size,
-    List<Entry> artifacts) {
+    List<Entry> artifacts,
+    Owner owner) {
 
   public static final int FORMAT_VERSION = 1;
+
+  /** A manifest that names no owner, as written before owners existed. */
+  public Manifest(
+      int formatVersion,
+      String backupId,
+      String namespace,
+      String policy,
+      String run,
+      String store,
+      String bucket,
+      String folder,
+      String compression,
+      Instant startedAt,
+      Instant completedAt,
+      long size,
+      List<Entry> artifacts) {
+    this(formatVersion, backupId, namespace, policy, run, store, bucket, folder, compression, startedAt, completedAt,
+        size, artifacts, null);
+  }
+
+  /** The same manifest naming {@code owner}. */
+  public Manifest withOwner(Owner owner) {
+    return new Manifest(formatVersion, backupId, namespace, policy, run, store, bucket, folder, compression, startedAt,
+        completedAt, size, artifacts, owner);
+  }
 
   /**
    * One artifact.

@@ -33,7 +33,10 @@ import io.osbackup.plan.JobNames;
 import io.osbackup.schedule.InvalidScheduleException;
 import io.osbackup.schedule.Schedule;
 import java.time.Duration;
+import io.osbackup.catalog.FoundBackups;
+import io.osbackup.catalog.Owner;
 import io.osbackup.retention.Backup;
+import io.osbackup.retention.ClockSkew;
 import io.osbackup.retention.RetentionPass;
 import io.osbackup.retention.RetentionPolicy;
 import io.osbackup.retention.RetentionResult;
@@ -285,8 +288,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
 
     Duration run() {
       status.setObservedGeneration(policy.getMetadata().getGeneration());
+      // Runs imported read-only from another cluster's or store's backups are not this policy's.
       List<BackupRun> own =
-          runs.byIndex(RUNS_BY_POLICY, ns + "/" + name);
+          runs.byIndex(RUNS_BY_POLICY, ns + "/" + name).stream().filter(r -> !FoundBackups.isForeign(r)).toList();
       observeRuns(own);
 
       String cron = policy.getSpec().getSchedule();
@@ -315,6 +319,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                 + ": create it or fix spec.storeRef");
         return settings.pollInterval();
       }
+      retentionSafety();
       applyRetention(own);
       if (schedule == null) {
         status.setNextScheduleTime(null);
@@ -346,6 +351,26 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
               + next.map(n -> ", next run at " + n).orElse(""));
       Duration untilNext = next.map(n -> Duration.between(now, n)).orElse(idleRecheck());
       return untilNext.compareTo(idleRecheck()) < 0 ? untilNext : idleRecheck();
+    }
+
+    /**
+     * Flags, before any pass deletes, rules that keep only the newest backup: the RetentionSafe condition False and
+     * a Warning Event when it becomes so. Retention still runs: such rules may be meant.
+     */
+    private void retentionSafety() {
+      Optional<String> onlyOne = RetentionPolicy.keepsOnlyTheNewest(policy.getSpec().getRetention());
+      boolean changed =
+          Conditions.set(
+              status,
+              BackupPolicyStatus.RETENTION_SAFE,
+              onlyOne.isEmpty(),
+              onlyOne.isPresent() ? "KeepsOnlyOneBackup" : "KeepsMoreThanOne",
+              onlyOne.orElse("the retention rules can keep more than one backup"),
+              policy.getMetadata().getGeneration(),
+              settings.clock());
+      if (changed && onlyOne.isPresent()) {
+        events.warning(policy, "KeepsOnlyOneBackup", onlyOne.get());
+      }
     }
 
     /**
@@ -386,6 +411,21 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       if (store == null) {
         return;
       }
+      Optional<String> overlap =
+          Optional.ofNullable(store.getStatus())
+              .flatMap(st -> st.condition(io.osbackup.api.v1alpha1.BackupStoreStatus.AVAILABLE))
+              .filter(c -> "False".equals(c.getStatus())
+                  && io.osbackup.api.v1alpha1.BackupStoreStatus.PREFIX_OVERLAP.equals(c.getReason()))
+              .map(c -> c.getMessage());
+      if (overlap.isPresent()) {
+        events.warning(
+            policy,
+            "RetentionSkipped",
+            "retention did not run, nothing was deleted: BackupStore '" + store.getMetadata().getName()
+                + "' overlaps another store (" + io.osbackup.api.v1alpha1.BackupStoreStatus.PREFIX_OVERLAP + "): "
+                + overlap.get());
+        return;
+      }
       ZoneId zone = zone();
       Long deadline =
           policy.getSpec().getJob() == null ? null : policy.getSpec().getJob().getActiveDeadlineSeconds();
@@ -394,6 +434,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       String folder = BackupLayout.policyFolder(s3.getPrefix(), ns, name);
       var rules = policy.getSpec().getRetention();
       Instant at = now;
+      Owner owner = new Owner(settings.clusterId(), ns, store.getMetadata().getName(), store.getMetadata().getUid());
       StoreConnector connector = new StoreConnector(client);
       // A backup being restored is not deleted under the restore's feet.
       Set<String> inUse =
@@ -407,7 +448,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
           CompletableFuture.supplyAsync(
               () -> {
                 try (ObjectStore bucket = connector.connect(ns, s3)) {
-                  return RetentionPass.run(bucket, folder, rules, zone, at, longestRun, false, inUse);
+                  return RetentionPass.run(bucket, folder, rules, zone, at, longestRun, false, inUse, owner);
                 } catch (IOException | RuntimeException e) {
                   return RetentionResult.failed("retention did not run, nothing was deleted: " + e.getMessage());
                 }
@@ -432,6 +473,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       }
       status.setKeptBackups(result.kept().size());
       status.setDueForDeletion(preview(result, zone()));
+      reportClockSkew(result);
+      reportNotOwned(result);
       if (!result.ok()) {
         events.warning(
             policy, "RetentionFailed", "nothing more was deleted after: " + String.join("; ", result.errors()));
@@ -446,9 +489,46 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       Set<String> gone = new HashSet<>(result.deleted());
       gone.addAll(result.leftoversRemoved());
       for (BackupRun run : own) {
-        if (run.getStatus() != null && gone.contains(run.getStatus().getBackupId()) && !isActive(run)) {
+        if (run.getStatus() != null && gone.contains(run.getStatus().getBackupId()) && !isActive(run)
+            && !FoundBackups.isForeign(run)) {
           client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName()).delete();
         }
+      }
+    }
+
+    /** Folders retention left alone as not ours: listed in status, told in an Event when the list changes. */
+    private void reportNotOwned(RetentionResult result) {
+      List<String> listed = result.notOwned().stream().limit(20).toList();
+      if (!listed.isEmpty() && !listed.equals(status.getNotOwnedFolders())) {
+        events.normal(
+            policy,
+            "FoldersNotOwned",
+            result.notOwned().size() + " folders under the policy's folder were not written by this store (cluster "
+                + settings.clusterId() + ") and are neither counted nor deleted: " + String.join("; ", listed));
+      }
+      status.setNotOwnedFolders(new ArrayList<>(listed));
+    }
+
+    /**
+     * Backups written by a wrong clock: listed in status, counted in a gauge, and told in a Warning Event whenever
+     * the list changes.
+     */
+    private void reportClockSkew(RetentionResult result) {
+      List<String> skewed = result.clockSkew().stream().map(ClockSkew::describe).toList();
+      metrics.clockSkewed(ns, name, skewed.size());
+      List<String> before =
+          status.getClockSkewedBackups().stream().map(d -> d.substring(0, Math.max(0, d.indexOf(' ')))).toList();
+      List<String> ids = result.clockSkew().stream().map(ClockSkew::backupId).toList();
+      status.setClockSkewedBackups(new ArrayList<>(skewed));
+      if (!skewed.isEmpty() && !before.equals(ids)) {
+        events.warning(
+            policy,
+            "ClockSkew",
+            skewed.size() + " backups were stamped by a clock that disagrees with the store's (more than "
+                + RetentionPass.CLOCK_TOLERANCE.toMinutes() + " min ahead, or more than the longest run behind);"
+                + " retention ages them by the store's time and never counts one stamped ahead as the newest: "
+                + String.join(", ", skewed) + ". Check the clocks (NTP) of the operator and of any other cluster"
+                + " writing to this bucket.");
       }
     }
 

@@ -32,6 +32,7 @@ import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.Manifest;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
+import io.osbackup.catalog.Owner;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.JobNames;
 import io.osbackup.plan.PlanProblem;
@@ -205,7 +206,13 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               ? new RunPlanner.Result(null, null, null, List.of(), unavailable.get())
               : RunPlanner.plan(run, policy, store, nodes, secrets, settings.planRules(), settings.agentImage());
       if (result.ok()) {
-        Optional<PlanProblem> inUse = folderInUse(result);
+        Owner owner =
+            new Owner(
+                settings.clusterId(), ns, store.get().getMetadata().getName(), store.get().getMetadata().getUid());
+        Optional<PlanProblem> inUse = folderInUse(result, owner);
+        if (inUse.isEmpty()) {
+          inUse = writeMarker(result, owner);
+        }
         if (inUse.isPresent()) {
           result = new RunPlanner.Result(null, null, null, List.of(), inUse.get());
         }
@@ -340,13 +347,27 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
      * the same id (a run deleted and created again, a copied manifest), and writing into it would overwrite a backup
      * whose manifest vouches for other bytes.
      */
-    private Optional<PlanProblem> folderInUse(RunPlanner.Result result) {
+    private Optional<PlanProblem> folderInUse(RunPlanner.Result result, Owner owner) {
       try (ObjectStore bucket = new StoreConnector(client).connect(ns, result.plan().getS3())) {
         List<ObjectInfo> existing = bucket.list(result.folder() + "/");
         if (existing.isEmpty()) {
           return Optional.empty();
         }
+        String markerKey = BackupLayout.owner(result.folder());
+        Optional<Owner.Marker> marker =
+            existing.stream().anyMatch(o -> o.key().equals(markerKey))
+                ? bucket.getJson(markerKey, Owner.Marker.class)
+                : Optional.empty();
+        if (existing.size() == 1
+            && marker.filter(m -> owner.owns(m.owner()) && run.getMetadata().getName().equals(m.run())).isPresent()) {
+          return Optional.empty(); // this run's own marker, written before a status write that was lost
+        }
         boolean complete = existing.stream().anyMatch(o -> o.key().endsWith("/" + BackupLayout.MANIFEST));
+        String whose =
+            marker.filter(m -> m.owner() != null && !owner.owns(m.owner()))
+                .map(m -> ", written by " + m.owner().describe() + " (clusters or stores sharing a bucket need"
+                    + " their own spec.s3.prefix)")
+                .orElse("");
         return Optional.of(
             new PlanProblem(
                 "BackupIdInUse",
@@ -356,12 +377,32 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                     + result.folder()
                     + "/ (backup id "
                     + result.backupId()
+                    + whose
                     + "): nothing was written; create the BackupRun under another name",
                 false));
       } catch (IOException e) {
         return Optional.of(
             new PlanProblem(
                 "StoreUnavailable", "cannot list the backup's folder " + result.folder() + "/: " + e.getMessage(), true));
+      }
+    }
+
+    /**
+     * Writes {@code owner.json} into the backup's folder before anything else (no Job exists yet): whatever happens
+     * to the run, the folder says who wrote it, and retention and the catalog of any other owner leave it alone.
+     */
+    private Optional<PlanProblem> writeMarker(RunPlanner.Result result, Owner owner) {
+      try (ObjectStore bucket = new StoreConnector(client).connect(ns, result.plan().getS3())) {
+        bucket.putJson(
+            BackupLayout.owner(result.folder()),
+            new Owner.Marker(Owner.Marker.FORMAT_VERSION, owner, result.backupId(), run.getMetadata().getName()));
+        return Optional.empty();
+      } catch (IOException e) {
+        return Optional.of(
+            new PlanProblem(
+                "StoreUnavailable",
+                "cannot write the owner marker " + BackupLayout.owner(result.folder()) + ": " + e.getMessage(),
+                true));
       }
     }
 
@@ -442,7 +483,15 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                   : "every Job ended " + STORE_PATIENCE.toMinutes() + " minutes ago, but the bucket could not be read"
                       + " to verify the artifacts and write the manifest: " + e.getMessage();
           fail(null, null, reason, message);
-          return end(RunPhase.Failed, reason, message);
+          String discarded;
+          try {
+            discarded = discardManifest();
+          } catch (IOException | RuntimeException again) {
+            discarded =
+                "; if " + BackupLayout.manifest(status.getFolder()) + " was written before, it may still be in the"
+                    + " bucket: delete it, this run did not succeed";
+          }
+          return end(RunPhase.Failed, reason, message + discarded);
         }
         status.setMessage("waiting for the store or the API, will retry: " + e.getMessage());
         LOG.warn("run {}/{}: {}", ns, run.getMetadata().getName(), e.toString());
@@ -530,7 +579,27 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       if (aborted > 0) {
         summary += " (" + aborted + " incomplete uploads aborted)";
       }
+      summary += discardManifest();
       return end(phase, phase.name(), summary);
+    }
+
+    /**
+     * A run that fails after its manifest was written (an earlier attempt wrote it, then its status write was lost)
+     * deletes that manifest before it ends, so retention and the catalog never count the backup as good; a failed
+     * deletion throws, and the run ends only once it is gone. Returns what to add to the run's message.
+     */
+    private String discardManifest() throws IOException {
+      if (status.getFolder() == null) {
+        return "";
+      }
+      String key = BackupLayout.manifest(status.getFolder());
+      if (store().stat(key).isEmpty()) {
+        return "";
+      }
+      store().delete(List.of(key));
+      status.setManifestKey(null);
+      LOG.info("run {}/{}: deleted {}, written before the run failed", ns, run.getMetadata().getName(), key);
+      return "; manifest " + key + " deleted: it had been written before the run failed";
     }
 
     private List<String> verifyArtifacts() throws IOException {
@@ -654,7 +723,16 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           Instant.parse(status.getStartTime()),
           settings.clock().instant(),
           size,
-          entries);
+          entries,
+          owner());
+    }
+
+    /** Who wrote the folder, as its marker says; for a run planned before markers existed, this operator. */
+    private Owner owner() throws IOException {
+      return store()
+          .getJson(BackupLayout.owner(status.getFolder()), Owner.Marker.class)
+          .map(Owner.Marker::owner)
+          .orElseGet(() -> new Owner(settings.clusterId(), ns, status.getPlan().getStore(), null));
     }
 
     /** A Job that ended, with what its status says. */

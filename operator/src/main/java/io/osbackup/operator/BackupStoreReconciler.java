@@ -13,6 +13,7 @@ import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
+import io.osbackup.catalog.Owner;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.ProbeResult;
 import io.osbackup.store.StoreException;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -67,6 +69,8 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     boolean available;
     String reason;
     String message;
+    Optional<String> overlap =
+        overlap(store, context.getPrimaryCache().list().collect(java.util.stream.Collectors.toList()));
     try (ObjectStore bucket = new StoreConnector(context.getClient()).connect(ns, s3)) {
       ProbeResult probe = bucket.probe(s3.getPrefix());
       available = probe.ok();
@@ -75,7 +79,13 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
           available
               ? "bucket " + s3.getBucket() + " at " + s3.getEndpoint() + " answered a write, a read and a delete"
               : probe.message();
-      if (available) {
+      if (available && overlap.isPresent()) {
+        // The store's own problems (Secret, credentials, bucket) are told first; one that could act is refused,
+        // with no catalog: the two stores would count, import and prune each other's backups.
+        available = false;
+        reason = BackupStoreStatus.PREFIX_OVERLAP;
+        message = overlap.get();
+      } else if (available) {
         syncCatalog(store, bucket, context.getClient(), events);
       }
     } catch (StoreConnector.CredentialsProblem e) {
@@ -118,6 +128,71 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
   }
 
   /**
+   * Why {@code store} may not be used, if another BackupStore writes to the same endpoint and bucket and one's folder
+   * {@code <prefix>/<namespace>} is the other's or lies inside it (by whole path segments). Of two such stores, the
+   * one created later (by name on a tie) is refused; the older one keeps working.
+   */
+  static Optional<String> overlap(BackupStore store, List<BackupStore> all) {
+    String mine = folder(store);
+    for (BackupStore other : all) {
+      if (other.getMetadata().getUid() != null && other.getMetadata().getUid().equals(store.getMetadata().getUid())
+          || (other.getMetadata().getName().equals(store.getMetadata().getName())
+              && other.getMetadata().getNamespace().equals(store.getMetadata().getNamespace()))) {
+        continue;
+      }
+      if (other.getSpec() == null || other.getSpec().getS3() == null
+          || !sameBucket(store.getSpec().getS3(), other.getSpec().getS3())) {
+        continue;
+      }
+      String theirs = folder(other);
+      boolean overlaps =
+          mine.equals(theirs) || mine.startsWith(theirs + "/") || theirs.startsWith(mine + "/");
+      if (!overlaps || !newer(store, other)) {
+        continue;
+      }
+      String otherName = other.getMetadata().getNamespace() + "/" + other.getMetadata().getName();
+      return Optional.of(
+          "BackupStore " + store.getMetadata().getNamespace() + "/" + store.getMetadata().getName() + " would write"
+              + " under " + mine + "/ in bucket " + store.getSpec().getS3().getBucket() + ", which overlaps "
+              + theirs + "/ of BackupStore " + otherName + " (same endpoint and bucket): the two would count,"
+              + " import and prune each other's backups. Give this store a spec.s3.prefix that neither equals nor"
+              + " contains, nor lies inside, the other's; until then it runs no backup, catalog or retention");
+    }
+    return Optional.empty();
+  }
+
+  /** {@code <prefix>/<namespace>}: everything the store writes lies below it. */
+  private static String folder(BackupStore store) {
+    return io.osbackup.store.BackupLayout.policyFolder(
+        store.getSpec().getS3().getPrefix(), store.getMetadata().getNamespace(), null);
+  }
+
+  private static boolean sameBucket(io.osbackup.api.v1alpha1.S3Location a, io.osbackup.api.v1alpha1.S3Location b) {
+    return endpoint(a.getEndpoint()).equals(endpoint(b.getEndpoint())) && java.util.Objects.equals(a.getBucket(),
+        b.getBucket());
+  }
+
+  private static String endpoint(String url) {
+    String e = url == null ? "" : url.strip().toLowerCase(java.util.Locale.ROOT);
+    while (e.endsWith("/")) {
+      e = e.substring(0, e.length() - 1);
+    }
+    return e;
+  }
+
+  /** Whether {@code a} came after {@code b}: created later, or at the same time and later by namespace/name. */
+  private static boolean newer(BackupStore a, BackupStore b) {
+    String ca = a.getMetadata().getCreationTimestamp();
+    String cb = b.getMetadata().getCreationTimestamp();
+    if (ca != null && cb != null && !ca.equals(cb)) {
+      return java.time.Instant.parse(ca).isAfter(java.time.Instant.parse(cb));
+    }
+    String na = a.getMetadata().getNamespace() + "/" + a.getMetadata().getName();
+    String nb = b.getMetadata().getNamespace() + "/" + b.getMetadata().getName();
+    return na.compareTo(nb) > 0;
+  }
+
+  /**
    * Lists the manifests of the store's namespace and creates a BackupRun for each backup without one; counts the
    * backups and bytes into status. A failed listing creates nothing and leaves the counts of the last good sync.
    */
@@ -129,7 +204,8 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     Catalog.Listing listing;
     List<BackupRun> runs;
     try {
-      listing = new Catalog(Catalog.of(bucket), verifyingKeys(store, client)).read(prefix, ns);
+      Owner us = new Owner(settings.clusterId(), ns, name, store.getMetadata().getUid());
+      listing = new Catalog(Catalog.of(bucket), verifyingKeys(store, client)).read(prefix, ns, us);
       runs = client.resources(BackupRun.class).inNamespace(ns).list().getItems();
     } catch (IOException | KubernetesClientException e) {
       String reason = e instanceof StoreException se ? se.reason() : "CatalogSyncFailed";
@@ -182,6 +258,41 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
         }
       }
     }
+    if (!listing.foreign().isEmpty()) {
+      String foreignKey = "foreign:" + listing.foreign().size();
+      problems.add(foreignKey);
+      if (!before.contains(foreignKey)) {
+        events.normal(
+            store,
+            "ForeignBackups",
+            listing.foreign().size() + " backups under " + Catalog.namespaceFolder(prefix, ns) + " were written by"
+                + " another cluster or store (e.g. " + listing.foreign().get(0).key() + "); "
+                + (importForeign(store)
+                    ? "they are imported read-only (spec.foreignBackups: ImportReadOnly)"
+                    : "they are left alone; set spec.foreignBackups: ImportReadOnly to restore from them"));
+      }
+    }
+    if (importForeign(store)) {
+      FoundBackups.Gaps foreignGaps = FoundBackups.gaps(listing.foreign(), runs);
+      for (Catalog.Backup backup : foreignGaps.toCreate()) {
+        BackupRun foreignRun = FoundBackups.foreignRunFor(backup, ns, name);
+        try {
+          client.resource(foreignRun).create();
+          created++;
+          events.normal(
+              store, "ForeignBackupImported", "backup " + backup.backupId() + " of "
+                  + foreignRun.getMetadata().getAnnotations().get(FoundBackups.OWNER_ANNOTATION) + " found at "
+                  + backup.key() + ": created its read-only BackupRun");
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 409 && !before.contains(backup.key())) {
+            events.warning(store, "BackupRunNotCreated", "backup " + backup.key() + ": the BackupRun could not be"
+                + " created: " + e.getMessage());
+          }
+          problems.add(backup.key());
+        }
+      }
+    }
+    status.setForeignBackups((long) listing.foreign().size());
     told.put(store.getMetadata().getUid(), problems);
     status.setBackups((long) listing.backups().size());
     status.setBytes(listing.bytes());
@@ -251,6 +362,10 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
         store.getMetadata().getGeneration(), settings.clock()) && !separate) {
       events.normal(store, reason, message);
     }
+  }
+
+  private static boolean importForeign(BackupStore store) {
+    return store.getSpec().getForeignBackups() == io.osbackup.api.v1alpha1.ForeignBackups.ImportReadOnly;
   }
 
   private boolean setSynced(BackupStore store, boolean ok, String reason, String message) {

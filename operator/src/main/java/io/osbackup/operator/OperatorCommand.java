@@ -79,6 +79,16 @@ public final class OperatorCommand implements Callable<Integer> {
   String leaseNamespace;
 
   @Option(
+      names = "--cluster-id",
+      defaultValue = "${env:OSBACKUP_CLUSTER_ID:-}",
+      description =
+          "Who this operator is in the buckets it writes (env OSBACKUP_CLUSTER_ID): written into every backup's"
+              + " owner.json and manifest; retention and the catalog act only on folders naming it. Default: the UID"
+              + " of the kube-system namespace, else '" + OperatorSettings.LOCAL_CLUSTER_ID + "'. Give each"
+              + " cluster sharing a bucket its own id.")
+  String clusterId;
+
+  @Option(
       names = "--metrics-port",
       defaultValue = "8080",
       description = "Port of /metrics (Prometheus), /healthz and /readyz; 0 turns them off. Default: ${DEFAULT-VALUE}.")
@@ -109,8 +119,10 @@ public final class OperatorCommand implements Callable<Integer> {
             Duration.ofMinutes(5),
             Duration.ofMinutes(5),
             lease,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            OperatorSettings.LOCAL_CLUSTER_ID);
     KubernetesClient client = new KubernetesClientBuilder().build();
+    settings = settings.withClusterId(clusterId(client));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
@@ -144,6 +156,27 @@ public final class OperatorCommand implements Callable<Integer> {
         agentImage);
     stopped.await();
     return 0;
+  }
+
+  /** {@code --cluster-id}, else the UID of {@code kube-system} (the same for the cluster's life), else local. */
+  private String clusterId(KubernetesClient client) {
+    if (clusterId != null && !clusterId.isBlank()) {
+      return clusterId.strip();
+    }
+    try {
+      var kubeSystem = client.namespaces().withName("kube-system").get();
+      if (kubeSystem != null && kubeSystem.getMetadata().getUid() != null) {
+        LOG.info("cluster id: the UID of namespace kube-system, {}", kubeSystem.getMetadata().getUid());
+        return kubeSystem.getMetadata().getUid();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("cannot read namespace kube-system for the cluster id: {}", e.getMessage());
+    }
+    LOG.warn(
+        "no --cluster-id and no readable kube-system namespace: the cluster id is '{}'; every other operator"
+            + " without one writing to the same bucket and prefix will take this one's backups for its own",
+        OperatorSettings.LOCAL_CLUSTER_ID);
+    return OperatorSettings.LOCAL_CLUSTER_ID;
   }
 
   private static String serviceAccountNamespace() {

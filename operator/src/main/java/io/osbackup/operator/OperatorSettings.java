@@ -19,6 +19,9 @@ import java.util.Set;
  * @param leaderElectionNamespace namespace of the leader-election Lease; null runs without leader election (one
  *     replica, or the embedded API of local mode)
  * @param clock every "now" of the operator: run ages, schedule slots, condition and Event times
+ * @param clusterId who this operator is in the bucket: written into every backup folder's {@code owner.json} and
+ *     manifest, and a folder is only this operator's when it names this id ({@code --cluster-id}; see
+ *     docs/retention.md)
  */
 public record OperatorSettings(
     String agentImage,
@@ -28,7 +31,11 @@ public record OperatorSettings(
     Duration pendingTimeout,
     Duration podStartTimeout,
     String leaderElectionNamespace,
-    Clock clock) {
+    Clock clock,
+    String clusterId) {
+
+  /** The cluster id of local mode and tests, and of an operator that can neither be told one nor read its own. */
+  public static final String LOCAL_CLUSTER_ID = "local";
 
   public static final String DEFAULT_IMAGE = "ghcr.io/osbackup/osbackup:0.1.0";
 
@@ -44,34 +51,45 @@ public record OperatorSettings(
         Duration.ofMinutes(5),
         Duration.ofMinutes(5),
         null,
-        Clock.systemUTC());
+        Clock.systemUTC(),
+        LOCAL_CLUSTER_ID);
   }
 
   public OperatorSettings withPendingTimeout(Duration timeout) {
     return new OperatorSettings(
-        agentImage, namespaces, planRules, pollInterval, timeout, podStartTimeout, leaderElectionNamespace, clock);
+        agentImage, namespaces, planRules, pollInterval, timeout, podStartTimeout, leaderElectionNamespace,
+        clock, clusterId);
   }
 
   public OperatorSettings withPollInterval(Duration interval) {
     return new OperatorSettings(
         agentImage, namespaces, planRules, interval, pendingTimeout, podStartTimeout, leaderElectionNamespace,
-        clock);
+        clock, clusterId);
   }
 
   /** The same settings with another clock, for tests that move time. */
   public OperatorSettings withClock(Clock clock) {
     return new OperatorSettings(
         agentImage, namespaces, planRules, pollInterval, pendingTimeout, podStartTimeout, leaderElectionNamespace,
-        clock);
+        clock, clusterId);
+  }
+
+  /** The same settings with another cluster id (see {@link #clusterId}). */
+  public OperatorSettings withClusterId(String id) {
+    return new OperatorSettings(
+        agentImage, namespaces, planRules, pollInterval, pendingTimeout, podStartTimeout, leaderElectionNamespace, clock,
+        id);
   }
 
   public OperatorSettings withPlanRules(PlanRules rules) {
     return new OperatorSettings(
-        agentImage, namespaces, rules, pollInterval, pendingTimeout, podStartTimeout, leaderElectionNamespace, clock);
+        agentImage, namespaces, rules, pollInterval, pendingTimeout, podStartTimeout, leaderElectionNamespace,
+        clock, clusterId);
   }
 
   public OperatorSettings withPodStartTimeout(Duration timeout) {
     return new OperatorSettings(
-        agentImage, namespaces, planRules, pollInterval, pendingTimeout, timeout, leaderElectionNamespace, clock);
+        agentImage, namespaces, planRules, pollInterval, pendingTimeout, timeout, leaderElectionNamespace,
+        clock, clusterId);
   }
 }

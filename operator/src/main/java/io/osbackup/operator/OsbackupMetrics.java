@@ -104,6 +104,11 @@ public final class OsbackupMetrics {
         .tags(tags).register(registry).increment(errors > 0 ? 1 : 0);
   }
 
+  /** Backups of a policy whose manifest's times disagree with the store's clock, at its last retention pass. */
+  void clockSkewed(String ns, String policy, int backups) {
+    policies.computeIfAbsent(ns + "/" + policy, k -> register(ns, policy)).skewed = backups;
+  }
+
   /** A store was probed. */
   void storeObserved(String ns, String store, boolean available) {
     stores.computeIfAbsent(ns + "/" + store, k -> {
@@ -139,6 +144,9 @@ public final class OsbackupMetrics {
         .description("Time between two scheduled backups of the policy").tags(tags).register(registry).getId());
     state.gauges.add(Gauge.builder("osbackup_policy_kept_backups", state, s -> s.kept)
         .description("Backups the policy's retention keeps").tags(tags).register(registry).getId());
+    state.gauges.add(Gauge.builder("osbackup_backups_clock_skewed", state, s -> s.skewed)
+        .description("Backups of the policy written by a clock ahead of or behind the store's").tags(tags)
+        .register(registry).getId());
     return state;
   }
 
@@ -150,5 +158,6 @@ public final class OsbackupMetrics {
     volatile double artifacts;
     volatile double interval = Double.NaN;
     volatile double kept;
+    volatile double skewed;
   }
 }

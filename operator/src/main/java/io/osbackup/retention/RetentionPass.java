@@ -2,6 +2,7 @@ package io.osbackup.retention;
 
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import io.osbackup.store.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
@@ -17,6 +18,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -46,6 +48,12 @@ public final class RetentionPass {
 
   /** The time in a backup id: {@code <policy>-yyyyMMdd-HHmmss[-<hex>]}, UTC. */
   private static final Pattern ID_TIME = Pattern.compile(".*-(\\d{8}-\\d{6})(-[0-9a-f]+)?");
+
+  /**
+   * How far a manifest's times may lie after the store's write time of the manifest before its writer's clock is
+   * called ahead (and, added to the longest run, before it is called behind): clocks kept by NTP differ by far less.
+   */
+  public static final Duration CLOCK_TOLERANCE = Duration.ofMinutes(5);
 
   private static final DateTimeFormatter ID_FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
@@ -115,6 +123,37 @@ public final class RetentionPass {
       Duration longestRun,
       boolean dryRun,
       Set<String> inUse) {
+    return run(store, policyFolder, rules, zone, now, longestRun, dryRun, inUse, null);
+  }
+
+  /** {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean, Set, Owner)} on the bucket. */
+  public static RetentionResult run(
+      ObjectStore store,
+      String policyFolder,
+      Retention rules,
+      ZoneId zone,
+      Instant now,
+      Duration longestRun,
+      boolean dryRun,
+      Set<String> inUse,
+      Owner us) {
+    return run(RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun, inUse, us);
+  }
+
+  /**
+   * One retention pass that acts only on the folders {@code us} owns (see {@link #owner}); null when the owner is
+   * unknown (tests): then only a marker's or manifest's namespace and policy are checked.
+   */
+  public static RetentionResult run(
+      RetentionStore store,
+      String policyFolder,
+      Retention rules,
+      ZoneId zone,
+      Instant now,
+      Duration longestRun,
+      boolean dryRun,
+      Set<String> inUse,
+      Owner us) {
     String root;
     try {
       root = root(policyFolder);
@@ -132,35 +171,75 @@ public final class RetentionPass {
           "could not list " + root + ": " + e.getMessage() + "; nothing was deleted");
     }
     List<Backup> successful = new ArrayList<>();
+    List<ClockSkew> skewed = new ArrayList<>();
+    List<String> notOwned = new ArrayList<>();
     List<Leftover> leftovers = new ArrayList<>();
+    String[] names = root.substring(0, root.length() - 1).split("/");
+    String policy = names[names.length - 1];
+    String namespace = names.length > 1 ? names[names.length - 2] : null;
     for (Map.Entry<String, List<ObjectInfo>> folder : folders.entrySet()) {
       String id = folder.getKey();
+      Optional<String> nested = nestedBackup(root, id, folder.getValue());
+      if (nested.isPresent()) {
+        notOwned.add(id + ": holds " + nested.get() + ", another store's backup; nothing below " + root + id
+            + "/ is ever deleted");
+        continue;
+      }
       Optional<ObjectInfo> manifestObject =
           folder.getValue().stream().filter(o -> o.key().equals(manifestKey(root, id))).findFirst();
-      if (manifestObject.isEmpty()) {
+      Manifest manifest = null;
+      if (manifestObject.isPresent()) {
+        try {
+          manifest =
+              store
+                  .manifest(manifestObject.get().key())
+                  .orElseThrow(() -> new IOException("it was listed but is gone"));
+        } catch (IOException | RuntimeException e) {
+          return RetentionResult.failed(
+              "could not read the manifest of backup " + id + " (" + manifestObject.get().key() + "): "
+                  + e.getMessage() + "; nothing was deleted");
+        }
+      }
+      // The marker is read when the manifest does not say who wrote the folder (a run that failed, an old backup).
+      boolean hasMarker = folder.getValue().stream().anyMatch(o -> o.key().equals(markerKey(root, id)));
+      Optional<Owner.Marker> marker = Optional.empty();
+      if (hasMarker && (manifest == null || manifest.owner() == null)) {
+        try {
+          marker = store.marker(markerKey(root, id));
+        } catch (IOException | RuntimeException e) {
+          return RetentionResult.failed(
+              "could not read the owner marker of folder " + id + " (" + markerKey(root, id) + "): " + e.getMessage()
+                  + "; nothing was deleted");
+        }
+        Optional<String> foreign = marker.flatMap(m -> notOurs(m.owner(), us, namespace));
+        if (foreign.isPresent()) {
+          notOwned.add(id + ": its " + BackupLayout.OWNER + " names " + foreign.get());
+          continue;
+        }
+      }
+      if (manifest == null) {
+        if (marker.isEmpty() && !looksLikeARun(policy, id, root, folder.getValue())) {
+          notOwned.add(id + ": has neither " + BackupLayout.MANIFEST + " nor " + BackupLayout.OWNER
+              + " and holds objects no backup run writes");
+          continue;
+        }
         leftovers.add(leftover(id, folder.getValue()));
         continue;
       }
-      try {
-        Manifest manifest =
-            store
-                .manifest(manifestObject.get().key())
-                .orElseThrow(() -> new IOException("it was listed but is gone"));
-        successful.add(new Backup(id, time(manifest, manifestObject.get())));
-      } catch (IOException | RuntimeException e) {
-        return RetentionResult.failed(
-            "could not read the manifest of backup "
-                + id
-                + " ("
-                + manifestObject.get().key()
-                + "): "
-                + e.getMessage()
-                + "; nothing was deleted");
+      Optional<String> foreign = manifestNotOurs(manifest, id, policy, namespace, us);
+      if (foreign.isPresent()) {
+        notOwned.add(id + ": its " + BackupLayout.MANIFEST + " " + foreign.get());
+        continue;
       }
+      Optional<ClockSkew> skew = skew(id, manifest, manifestObject.get(), longestRun);
+      skew.ifPresent(skewed::add);
+      successful.add(
+          new Backup(id, time(manifest, manifestObject.get()), skew.filter(ClockSkew::ahead).isPresent()));
     }
 
     // decide
     RetentionDecision decision = RetentionPolicy.keep(successful, rules, zone, now);
+    List<ClockSkew> clockSkew = newestFirst(skewed, decision);
     List<String> leftoversDue =
         leftoversDue(leftovers, failedRunsHistoryLimit(rules), now, longestRun);
     long keptBytes = decision.keptIds().stream().mapToLong(id -> bytes(folders.get(id))).sum();
@@ -174,7 +253,9 @@ public final class RetentionPass {
           keptBytes,
           0,
           0,
-          List.of());
+          List.of(),
+          clockSkew,
+          notOwned);
     }
 
     // act: every due manifest first, in one batched request, then the folders' other objects in batches
@@ -221,7 +302,9 @@ public final class RetentionPass {
         keptBytes,
         deletedBytes,
         aborted,
-        errors);
+        errors,
+        clockSkew,
+        notOwned);
   }
 
   /** {@code <policyFolder>/}, the only prefix a pass touches. */
@@ -251,6 +334,63 @@ public final class RetentionPass {
       out.computeIfAbsent(rest.substring(0, slash), k -> new ArrayList<>()).add(o);
     }
     return out;
+  }
+
+  /**
+   * A {@code manifest.json} or {@code owner.json} below the backup folder other than its own: another store's
+   * prefix lies inside this policy folder, and nothing there may be touched.
+   */
+  static Optional<String> nestedBackup(String root, String id, List<ObjectInfo> objects) {
+    String own = root + id + "/";
+    return objects.stream()
+        .map(ObjectInfo::key)
+        .filter(k -> k.endsWith("/" + BackupLayout.MANIFEST) || k.endsWith("/" + BackupLayout.OWNER))
+        .filter(k -> !k.equals(own + BackupLayout.MANIFEST) && !k.equals(own + BackupLayout.OWNER))
+        .findFirst();
+  }
+
+  /**
+   * Whether a folder without manifest nor marker (a failed run of an operator from before owner markers) looks like
+   * one of this policy's runs: its name is {@code <policy>-yyyyMMdd-HHmmss[-hex]} and it holds only {@code db/},
+   * {@code files/} and {@code reports/} objects. Anything else was not written by a backup run and is left alone.
+   */
+  static boolean looksLikeARun(String policy, String id, String root, List<ObjectInfo> objects) {
+    if (!id.startsWith(policy + "-") || !id.substring(policy.length()).matches("-\\d{8}-\\d{6}(-[0-9a-z]+)?")) {
+      return false;
+    }
+    String own = root + id + "/";
+    return objects.stream()
+        .map(o -> o.key().substring(own.length()))
+        .allMatch(k -> k.startsWith("db/") || k.startsWith("files/") || k.startsWith("reports/"));
+  }
+
+  /** Who {@code owner} is, when it is not {@code us}; empty when the folder is ours. */
+  private static Optional<String> notOurs(Owner owner, Owner us, String namespace) {
+    if (owner == null) {
+      return Optional.of("no owner");
+    }
+    boolean ours = us == null ? Objects.equals(owner.namespace(), namespace) : us.owns(owner);
+    return ours ? Optional.empty() : Optional.of(owner.describe());
+  }
+
+  /**
+   * Why a backup's manifest is not ours, if it is not. One naming an owner is ours when it names us. One written
+   * before owners existed is ours only when it describes this very folder: its backup id, policy and namespace
+   * match the folder, and (when we know who we are) its store is ours.
+   */
+  static Optional<String> manifestNotOurs(Manifest manifest, String id, String policy, String namespace, Owner us) {
+    if (manifest.owner() != null) {
+      return notOurs(manifest.owner(), us, namespace).map(o -> "names " + o);
+    }
+    if (!Objects.equals(manifest.backupId(), id)
+        || !Objects.equals(manifest.policy(), policy)
+        || !Objects.equals(manifest.namespace(), namespace)
+        || (us != null && !Objects.equals(manifest.store(), us.store()))) {
+      return Optional.of(
+          "names no owner and describes backup '" + manifest.backupId() + "' of policy " + manifest.namespace() + "/"
+              + manifest.policy() + " in store '" + manifest.store() + "', not this folder's");
+    }
+    return Optional.empty();
   }
 
   /** A folder without a manifest: when its run started and when it was last written to. */
@@ -294,16 +434,57 @@ public final class RetentionPass {
   }
 
   /**
-   * When the backup was taken: the manifest's start, else its completion, else when it was written.
+   * When the backup was written, by the store's clock: the store's write time of its manifest. Only a store that
+   * gives no time falls back on the manifest's start, then its completion.
    */
   static Instant time(Manifest manifest, ObjectInfo manifestObject) {
+    if (manifestObject.lastModified() != null) {
+      return manifestObject.lastModified();
+    }
     if (manifest.startedAt() != null) {
       return manifest.startedAt();
     }
-    if (manifest.completedAt() != null) {
-      return manifest.completedAt();
+    return manifest.completedAt() == null ? Instant.EPOCH : manifest.completedAt();
+  }
+
+  /**
+   * Whether the manifest's writer had a wrong clock, cross-checked against the store's write time {@code W} of the
+   * manifest (written right after the run completed): ahead when its start or completion lies after {@code W} +
+   * {@link #CLOCK_TOLERANCE}; behind when its completion (its start, if it has no completion) lies before {@code W}
+   * − {@code longestRun} − {@link #CLOCK_TOLERANCE}.
+   */
+  static Optional<ClockSkew> skew(String id, Manifest manifest, ObjectInfo manifestObject, Duration longestRun) {
+    Instant written = manifestObject.lastModified();
+    if (written == null) {
+      return Optional.empty();
     }
-    return manifestObject.lastModified() == null ? Instant.EPOCH : manifestObject.lastModified();
+    Instant latest =
+        java.util.stream.Stream.of(manifest.startedAt(), manifest.completedAt())
+            .filter(java.util.Objects::nonNull)
+            .max(Comparator.naturalOrder())
+            .orElse(null);
+    if (latest == null) {
+      return Optional.empty();
+    }
+    if (latest.isAfter(written.plus(CLOCK_TOLERANCE))) {
+      return Optional.of(new ClockSkew(id, Duration.between(written, latest)));
+    }
+    Instant end = manifest.completedAt() != null ? manifest.completedAt() : manifest.startedAt();
+    if (end.isBefore(written.minus(longestRun).minus(CLOCK_TOLERANCE))) {
+      return Optional.of(new ClockSkew(id, Duration.between(written, end)));
+    }
+    return Optional.empty();
+  }
+
+  /** The skewed backups in the decision's order, newest first. */
+  private static List<ClockSkew> newestFirst(List<ClockSkew> skewed, RetentionDecision decision) {
+    List<String> order = new ArrayList<>();
+    List<Backup> all = new ArrayList<>();
+    decision.kept().forEach(k -> all.add(k.backup()));
+    all.addAll(decision.deleted());
+    all.sort(RetentionPolicy.NEWEST_FIRST);
+    all.forEach(b -> order.add(b.backupId()));
+    return skewed.stream().sorted(Comparator.comparingInt(s -> order.indexOf(s.backupId()))).toList();
   }
 
   /** A folder to remove: a deleted backup (its manifest already gone) or a failed run's leftover. */
@@ -411,6 +592,10 @@ public final class RetentionPass {
       throw new IllegalStateException(key + " is not under " + root + id + "/");
     }
     return key;
+  }
+
+  private static String markerKey(String root, String id) {
+    return root + id + "/" + BackupLayout.OWNER;
   }
 
   private static String manifestKey(String root, String id) {

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 /**
  * Which successful backups of a policy to keep: restic's {@code forget} rules plus {@code maxAge}.
- * Pure: no I/O, no clock.
+ * Pure: no I/O, no clock. Times are the store's write times (see {@link Backup#time()}).
  *
  * <ul>
  *   <li>No rule set (null retention, or every count 0 or unset and no {@code maxAge}): everything
@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  *       now} is deleted even if a keep rule would keep it ("delete backups older than 7 days" means
  *       exactly that). Days and weeks are 24 and 168 hours. Set alone, it keeps every younger
  *       backup.
- *   <li>The newest backup is always kept, whatever the rules say.
+ *   <li>The newest backup is always kept, whatever the rules say, and so is the newest one not {@link
+ *       Backup#clockAhead()}.
  * </ul>
  *
  * Backups with the same time are ordered by id, so the decision does not depend on input order.
@@ -92,9 +93,12 @@ public final class RetentionPolicy {
         }
       }
     }
+    // The newest by the store's time is never deleted, and neither is the newest whose writer's clock was right:
+    // a backup stamped in the future cannot stand in for the newest good one.
     if (!backups.isEmpty()) {
       reasons.get(backups.get(0)).add(RetentionRule.NEWEST);
     }
+    backups.stream().filter(b -> !b.clockAhead()).findFirst().ifPresent(b -> reasons.get(b).add(RetentionRule.NEWEST));
     List<RetentionDecision.Kept> kept = new ArrayList<>();
     List<Backup> deleted = new ArrayList<>();
     for (Backup b : backups) {
@@ -131,6 +135,45 @@ public final class RetentionPolicy {
     } catch (ArithmeticException | NumberFormatException e) {
       throw new IllegalArgumentException("retention.maxAge '" + maxAge + "' is too large", e);
     }
+  }
+
+  /**
+   * Why the rules keep no more than the newest backup, if they do: every keep count is at most 1 (each such rule
+   * keeps the newest backup of the newest bucket, which is the newest backup), or only a {@code maxAge} below one
+   * day is set. Empty when they may keep more; a bad {@code maxAge} is reported elsewhere.
+   */
+  public static java.util.Optional<String> keepsOnlyTheNewest(Retention rules) {
+    if (rules == null) {
+      return java.util.Optional.empty();
+    }
+    if (hasKeepRule(rules)) {
+      boolean allAtMostOne =
+          java.util.stream.Stream.of(
+                  rules.getKeepLast(),
+                  rules.getKeepHourly(),
+                  rules.getKeepDaily(),
+                  rules.getKeepWeekly(),
+                  rules.getKeepMonthly(),
+                  rules.getKeepYearly())
+              .allMatch(n -> count(n) <= 1);
+      return allAtMostOne
+          ? java.util.Optional.of(
+              "spec.retention keeps only the newest backup (every keep rule is at most 1): a backup that turns out"
+                  + " bad leaves nothing to fall back on; keep at least 2 (e.g. keepLast: 2) unless this is meant")
+          : java.util.Optional.empty();
+    }
+    Duration maxAge;
+    try {
+      maxAge = maxAge(rules.getMaxAge());
+    } catch (IllegalArgumentException e) {
+      return java.util.Optional.empty();
+    }
+    return maxAge != null && maxAge.compareTo(Duration.ofDays(1)) < 0
+        ? java.util.Optional.of(
+            "spec.retention.maxAge " + rules.getMaxAge() + " with no keep rule keeps only the backups of the last "
+                + rules.getMaxAge() + " and the newest: add a keep rule (keepLast, keepDaily, ...) or a maxAge of 1d"
+                + " or more")
+        : java.util.Optional.empty();
   }
 
   /** Whether any keep rule (keepLast … keepYearly) is above 0. */

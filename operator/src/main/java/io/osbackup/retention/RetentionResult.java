@@ -18,6 +18,11 @@ import java.util.List;
  * @param errors what failed; a failed listing or manifest read means nothing was deleted
  * @param refused true when the pass stopped before deciding anything (the bucket could not be listed, a manifest
  *     could not be read, or the pass did not run): nothing was deleted and {@code kept} says nothing
+ * @param clockSkew backups whose manifest's times disagree with the store's write time of the manifest by more than
+ *     {@link RetentionPass#CLOCK_TOLERANCE} (ahead) or the longest run plus it (behind), newest first
+ * @param notOwned folders of the policy folder left alone because they are not this store's: {@code <name>: <why>}
+ *     (another owner's marker or manifest, another backup's manifest or marker below them, or objects retention did
+ *     not write)
  */
 public record RetentionResult(
     List<RetentionDecision.Kept> kept,
@@ -29,7 +34,9 @@ public record RetentionResult(
     long deletedBytes,
     int abortedUploads,
     List<String> errors,
-    boolean refused) {
+    boolean refused,
+    List<ClockSkew> clockSkew,
+    List<String> notOwned) {
 
   public RetentionResult {
     kept = List.copyOf(kept);
@@ -38,6 +45,8 @@ public record RetentionResult(
     leftoversRemoved = List.copyOf(leftoversRemoved);
     leftoversDue = List.copyOf(leftoversDue);
     errors = List.copyOf(errors);
+    clockSkew = List.copyOf(clockSkew);
+    notOwned = List.copyOf(notOwned);
   }
 
   /** A pass that decided and did what it says, errors included. */
@@ -50,15 +59,17 @@ public record RetentionResult(
       long keptBytes,
       long deletedBytes,
       int abortedUploads,
-      List<String> errors) {
+      List<String> errors,
+      List<ClockSkew> clockSkew,
+      List<String> notOwned) {
     this(kept, deleted, dueForDeletion, leftoversRemoved, leftoversDue, keptBytes, deletedBytes, abortedUploads,
-        errors, false);
+        errors, false, clockSkew, notOwned);
   }
 
   /** A pass that stopped before deciding anything, and deleted nothing, because of {@code error}. */
   public static RetentionResult failed(String error) {
     return new RetentionResult(
-        List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error), true);
+        List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error), true, List.of(), List.of());
   }
 
   /** Whether everything the pass tried succeeded. */

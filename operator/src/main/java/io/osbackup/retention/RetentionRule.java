@@ -2,7 +2,10 @@ package io.osbackup.retention;
 
 /** Why retention keeps a backup (restic's "reasons"); a backup may be kept for several. */
 public enum RetentionRule {
-  /** The policy's newest successful backup: always kept, whatever the rules say. */
+  /**
+   * The policy's newest successful backup by the store's time, or the newest whose writer's clock was not ahead:
+   * both are always kept, whatever the rules say.
+   */
   NEWEST,
   /** One of the {@code keepLast} newest. */
   LAST,

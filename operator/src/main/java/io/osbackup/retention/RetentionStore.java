@@ -1,6 +1,7 @@
 package io.osbackup.retention;
 
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -19,6 +20,9 @@ public interface RetentionStore {
 
   /** The manifest at {@code key}; empty if it is not there. */
   Optional<Manifest> manifest(String key) throws IOException;
+
+  /** The owner marker at {@code key}; empty if it is not there. */
+  Optional<Owner.Marker> marker(String key) throws IOException;
 
   /** Deletes the objects; throws if any could not be deleted. */
   void delete(Collection<String> keys) throws IOException;
@@ -40,6 +44,11 @@ public interface RetentionStore {
       @Override
       public Optional<Manifest> manifest(String key) throws IOException {
         return store.getJson(key, Manifest.class);
+      }
+
+      @Override
+      public Optional<Owner.Marker> marker(String key) throws IOException {
+        return store.getJson(key, Owner.Marker.class);
       }
 
       @Override

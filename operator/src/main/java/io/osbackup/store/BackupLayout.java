@@ -1,9 +1,9 @@
 package io.osbackup.store;
 
 /**
- * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds the artifacts, the agents'
- * reports, the
- * operator's {@code manifest.sig} and, written last, {@code manifest.json}. Pure functions, no I/O.
+ * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds, written first, {@code
+ * owner.json} (who wrote the folder), the artifacts, the agents' reports, the operator's {@code manifest.sig} and,
+ * written last, {@code manifest.json}. Pure functions, no I/O.
  */
 public final class BackupLayout {
 
@@ -11,6 +11,9 @@ public final class BackupLayout {
 
   /** The operator's signature of the manifest, written just before it. */
   public static final String SIGNATURE = "manifest.sig";
+
+  /** The marker naming who wrote a backup folder, written into it before anything else. */
+  public static final String OWNER = "owner.json";
 
   private BackupLayout() {}
 
@@ -54,6 +57,11 @@ public final class BackupLayout {
   /** The signature's key next to the manifest at {@code manifestKey}. */
   public static String signatureOf(String manifestKey) {
     return manifestKey.substring(0, manifestKey.length() - MANIFEST.length()) + SIGNATURE;
+  }
+
+  /** {@code <folder>/owner.json}: who wrote the folder (cluster, namespace, store), written first. */
+  public static String owner(String folder) {
+    return folder + "/" + OWNER;
   }
 
   private static String join(String... parts) {

@@ -195,4 +195,35 @@ class CatalogTest {
         .anySatisfy(p -> assertThat(p).contains("changed after the operator wrote it"))
         .anySatisfy(p -> assertThat(p).contains("signed for folder prod/openstack/daily/other"));
   }
+
+  @Test
+  void backupsOfAnotherClusterOrStoreAreForeignNotOurs() throws Exception {
+    Owner prod = new Owner("prod", "openstack", "primary", "uid-p");
+    Owner dr = new Owner("dr", "openstack", "primary", "uid-d");
+    MemoryShelf shelf = new MemoryShelf();
+    shelf.put(key("daily", "daily-20261121-020000"), manifest("daily", "daily-20261121-020000", 1).withOwner(prod));
+    shelf.put(key("daily", "daily-20261122-020000"), manifest("daily", "daily-20261122-020000", 1).withOwner(dr));
+    // written before owners existed: ours when its store is ours and no marker says otherwise
+    shelf.put(key("daily", "daily-20261120-020000"), manifest("daily", "daily-20261120-020000", 1));
+    shelf.put(key("daily", "daily-20261119-020000"), manifest("daily", "daily-20261119-020000", 1));
+    shelf.put("prod/openstack/daily/daily-20261119-020000/owner.json",
+        new Owner.Marker(1, dr, "daily-20261119-020000", "daily-20261119-020000"));
+    Manifest otherStore = manifest("daily", "daily-20261118-020000", 1);
+    shelf.put(key("daily", "daily-20261118-020000"),
+        new Manifest(otherStore.formatVersion(), otherStore.backupId(), "openstack", "daily", otherStore.run(),
+            "secondary", otherStore.bucket(), otherStore.folder(), "gzip", otherStore.startedAt(),
+            otherStore.completedAt(), 1, otherStore.artifacts()));
+
+    Catalog.Listing asProd = new Catalog(shelf).read("prod", "openstack", prod);
+    Catalog.Listing asDr = new Catalog(shelf).read("prod", "openstack", dr);
+
+    assertThat(asProd.backups()).extracting(Catalog.Backup::backupId)
+        .containsExactlyInAnyOrder("daily-20261121-020000", "daily-20261120-020000");
+    assertThat(asProd.foreign()).extracting(Catalog.Backup::backupId)
+        .containsExactlyInAnyOrder("daily-20261122-020000", "daily-20261119-020000", "daily-20261118-020000");
+    assertThat(asDr.backups()).extracting(Catalog.Backup::backupId)
+        .containsExactlyInAnyOrder("daily-20261122-020000", "daily-20261120-020000", "daily-20261119-020000");
+    assertThat(new Catalog(shelf).read("prod", "openstack").backups()).as("no owner given: the CLI sees all")
+        .hasSize(5);
+  }
 }

@@ -47,6 +47,7 @@ class OsbackupMetricsTest {
         Duration.ofDays(1), 7);
     metrics.storeObserved("openstack", "primary", false);
     metrics.retention("openstack", "cp", 2, 1, 0);
+    metrics.clockSkewed("openstack", "cp", 3);
     metrics.restoreEnded("openstack", "Failed", "ConfirmRequired");
 
     AtomicBoolean ready = new AtomicBoolean(false);
@@ -65,6 +66,7 @@ class OsbackupMetricsTest {
           .contains("osbackup_policy_schedule_interval_seconds{namespace=\"openstack\",policy=\"cp\"} 86400.0")
           .contains("osbackup_store_available{namespace=\"openstack\",store=\"primary\"} 0.0")
           .contains("osbackup_retention_deleted_backups_total{namespace=\"openstack\",policy=\"cp\"} 2.0")
+          .contains("osbackup_backups_clock_skewed{namespace=\"openstack\",policy=\"cp\"} 3.0")
           .contains("osbackup_restore_requests_total{namespace=\"openstack\",phase=\"Failed\",reason=\"ConfirmRequired\"} 1.0");
       assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);

@@ -1,6 +1,7 @@
 package io.osbackup.retention;
 
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.StoreErrors;
 import io.osbackup.store.StoreException;
@@ -22,6 +23,7 @@ final class MemoryRetentionStore implements RetentionStore {
 
   final Map<String, ObjectInfo> objects = new TreeMap<>();
   final Map<String, Manifest> manifests = new TreeMap<>();
+  final Map<String, Owner.Marker> markers = new TreeMap<>();
   final TreeSet<String> uploads = new TreeSet<>();
 
   /** Every request, e.g. {@code list p/}, {@code get k}, {@code delete k1,k2}, {@code abort p/}. */
@@ -56,6 +58,20 @@ final class MemoryRetentionStore implements RetentionStore {
       throw new StoreException(StoreErrors.STORE_ERROR, key + " is not a valid Manifest", null);
     }
     return Optional.ofNullable(objects.containsKey(key) ? manifests.get(key) : null);
+  }
+
+  void putMarker(String key, Owner.Marker marker, Instant written) {
+    put(key, 200, written);
+    markers.put(key, marker);
+  }
+
+  @Override
+  public Optional<Owner.Marker> marker(String key) throws IOException {
+    requests.add("get " + key);
+    if (failRead.test(key)) {
+      throw new StoreException(StoreErrors.STORE_ERROR, key + " is not a valid marker", null);
+    }
+    return Optional.ofNullable(objects.containsKey(key) ? markers.get(key) : null);
   }
 
   @Override

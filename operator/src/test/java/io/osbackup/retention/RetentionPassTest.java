@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -276,6 +277,157 @@ class RetentionPassTest {
     assertThat(store.objects).hasSize(10 * result.keptIds().size());
   }
 
+  @Test
+  void backupsStampedAYearAheadNeverOutliveTheNewRealOnes() {
+    // An operator whose clock ran a year ahead wrote three backups early in November; its clock was then fixed.
+    List<String> skewed = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Instant written = Instant.parse("2026-11-10T02:00:00Z").plus(Duration.ofDays(i));
+      skewed.add(seedStamped(NOVA, "nova", written.plus(Duration.ofDays(365)), written));
+    }
+    String real = seedStamped(NOVA, "nova", Instant.parse("2026-11-20T02:00:00Z"), null);
+
+    RetentionResult first = pass(NOVA, rules(3, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(first.keptIds()).containsExactly(real, skewed.get(2), skewed.get(1));
+    assertThat(first.deleted()).containsExactly(skewed.get(0));
+    assertThat(first.clockSkew())
+        .extracting(ClockSkew::backupId)
+        .containsExactlyInAnyOrder(skewed.get(0), skewed.get(1), skewed.get(2));
+    assertThat(first.clockSkew()).allSatisfy(s -> assertThat(s.ahead()).isTrue());
+    assertThat(first.clockSkew().get(0).offset()).isGreaterThan(Duration.ofDays(364));
+
+    // Three more real backups: the real ones are the three newest, whatever the skewed manifests say.
+    List<String> more = new java.util.ArrayList<>(List.of(real));
+    for (int i = 1; i <= 3; i++) {
+      more.add(seedStamped(NOVA, "nova", Instant.parse("2026-11-20T02:00:00Z").plus(Duration.ofHours(i)), null));
+    }
+
+    RetentionResult second = pass(NOVA, rules(3, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(second.keptIds()).containsExactly(more.get(3), more.get(2), more.get(1));
+    assertThat(second.deleted()).containsExactly(real, skewed.get(2), skewed.get(1));
+    assertThat(folders(NOVA)).containsOnlyKeys(more.get(3), more.get(2), more.get(1));
+  }
+
+  @Test
+  void aBackupStampedAheadIsNeverTheNewestButTheNewestInTheStoreIsKept() {
+    List<String> real = seedDaily(NOVA, "nova", 3);
+    // the latest write came from an operator whose clock is a year ahead
+    String ahead =
+        seedStamped(NOVA, "nova", NOW.plus(Duration.ofDays(365)), Instant.parse("2026-11-21T02:00:00Z"));
+
+    RetentionResult result = pass(NOVA, rules(0, 0, 0, 0, 0, 0, "1d"), false);
+
+    // maxAge 1d: the real newest (written 2026-11-20T02:01:40Z, 34 h ago) is kept as the newest good backup
+    assertThat(result.keptIds()).containsExactly(ahead, real.get(2));
+    assertThat(result.kept().get(1).reasons()).contains(RetentionRule.NEWEST);
+    assertThat(result.deleted()).containsExactly(real.get(1), real.get(0));
+    assertThat(result.clockSkew()).extracting(ClockSkew::backupId).containsExactly(ahead);
+  }
+
+  @Test
+  void backupsStampedYearsBehindAreAgedByTheStore() {
+    // three backups of the last three days, written by a node whose clock said 2023
+    List<String> behind = new java.util.ArrayList<>();
+    for (int i = 3; i >= 1; i--) {
+      Instant written = NOW.minus(Duration.ofDays(i));
+      behind.add(seedStamped(NOVA, "nova", written.minus(Duration.ofDays(3 * 365)), written));
+    }
+
+    RetentionResult result = pass(NOVA, rules(0, 0, 0, 0, 0, 0, "7d"), false);
+
+    assertThat(result.keptIds()).containsExactly(behind.get(2), behind.get(1), behind.get(0));
+    assertThat(result.deleted()).isEmpty();
+    assertThat(result.clockSkew()).hasSize(3).allSatisfy(s -> assertThat(s.ahead()).isFalse());
+    assertThat(result.clockSkew().get(0).offset()).isLessThan(Duration.ofDays(-1000));
+  }
+
+  @Test
+  void aManifestStampedWithinTheToleranceIsNotSkewed() {
+    seedStamped(NOVA, "nova", NOW.minus(Duration.ofHours(2)).plus(RetentionPass.CLOCK_TOLERANCE).minusSeconds(101),
+        NOW.minus(Duration.ofHours(2)));
+    seedStamped(NOVA, "nova", NOW.minus(Duration.ofHours(1)).minus(LONGEST_RUN).minusSeconds(100),
+        NOW.minus(Duration.ofHours(1)));
+
+    RetentionResult result = pass(NOVA, rules(5, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(result.keptIds()).hasSize(2);
+    assertThat(result.clockSkew()).isEmpty();
+  }
+
+  private static final Owner PRIMARY = new Owner("prod", "openstack", "primary", "uid-1");
+
+  @Test
+  void foldersOfAnotherOwnerAreNeitherCountedNorDeleted() {
+    List<String> ours = seedDaily(NOVA, "nova", 2);
+    Owner drCluster = new Owner("dr", "openstack", "primary", "uid-9");
+    String theirs = "nova-20261121-020000-aa";
+    store.putManifest(NOVA + "/" + theirs + "/manifest.json",
+        manifest(theirs, Instant.parse("2026-11-21T02:00:00Z")).withOwner(drCluster),
+        Instant.parse("2026-11-21T02:02:00Z"));
+    String theirsFailed = "nova-20261001-020000-aa";
+    store.putMarker(NOVA + "/" + theirsFailed + "/owner.json",
+        new Owner.Marker(Owner.Marker.FORMAT_VERSION, drCluster, theirsFailed, theirsFailed),
+        Instant.parse("2026-10-01T02:00:00Z"));
+    store.put(NOVA + "/" + theirsFailed + "/db/control-plane/nova.sql.gz", 5, Instant.parse("2026-10-01T02:01:00Z"));
+    String otherStore = "nova-20261119-020000-bb";
+    store.putManifest(NOVA + "/" + otherStore + "/manifest.json",
+        new Manifest(1, otherStore, "openstack", "nova", otherStore, "secondary", "b", "f", "gzip",
+            Instant.parse("2026-11-19T02:00:00Z"), Instant.parse("2026-11-19T02:01:00Z"), 1, List.of()),
+        Instant.parse("2026-11-19T02:01:00Z"));
+    store.put(NOVA + "/notes/readme.txt", 5, Instant.parse("2026-01-01T00:00:00Z"));
+
+    RetentionResult result =
+        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
+            java.util.Set.of(), PRIMARY);
+
+    assertThat(result.keptIds()).containsExactly(ours.get(1));
+    assertThat(result.deleted()).containsExactly(ours.get(0));
+    assertThat(result.leftoversRemoved()).isEmpty();
+    assertThat(result.notOwned()).hasSize(4);
+    assertThat(String.join("\n", result.notOwned()))
+        .contains(theirs + ": its manifest.json names cluster dr, store openstack/primary")
+        .contains(theirsFailed + ": its owner.json names cluster dr")
+        .contains(otherStore + ": its manifest.json names no owner and describes backup")
+        .contains("notes: has neither manifest.json nor owner.json");
+    assertThat(folders(NOVA)).containsOnlyKeys(ours.get(1), theirs, theirsFailed, otherStore, "notes");
+  }
+
+  @Test
+  void nothingBelowAFolderHoldingAnotherBackupsManifestIsDeleted() {
+    seedDaily(NOVA, "nova", 1);
+    // another store's prefix is prod/openstack/nova/old: its backups lie inside this policy's folder
+    store.put(NOVA + "/old/openstack/nova/nova-20200101-020000/db/control-plane/nova.sql.gz", 5,
+        Instant.parse("2020-01-01T02:00:00Z"));
+    store.putManifest(NOVA + "/old/openstack/nova/nova-20200101-020000/manifest.json",
+        manifest("nova-20200101-020000", Instant.parse("2020-01-01T02:00:00Z")), Instant.parse("2020-01-01T02:01:00Z"));
+
+    RetentionResult result =
+        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
+            java.util.Set.of(), PRIMARY);
+
+    assertThat(result.leftoversRemoved()).isEmpty();
+    assertThat(result.notOwned()).singleElement().asString().startsWith("old: holds " + NOVA + "/old/openstack/nova/");
+    assertThat(store.deletes()).isEmpty();
+  }
+
+  @Test
+  void aFolderWithOurMarkerAndNoManifestIsAFailedRunsLeftover() {
+    seedDaily(NOVA, "nova", 1);
+    String failed = "nova-20261001-020000";
+    store.putMarker(NOVA + "/" + failed + "/owner.json",
+        new Owner.Marker(Owner.Marker.FORMAT_VERSION, new Owner("prod", "openstack", "primary", "uid-2"), failed,
+            failed), Instant.parse("2026-10-01T02:00:00Z"));
+
+    RetentionResult result =
+        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
+            java.util.Set.of(), PRIMARY);
+
+    assertThat(result.leftoversRemoved()).as("the store's UID is informational").containsExactly(failed);
+    assertThat(result.notOwned()).isEmpty();
+  }
+
   private static Retention withLimit(Retention rules, int failedRunsHistoryLimit) {
     rules.setFailedRunsHistoryLimit(failedRunsHistoryLimit);
     return rules;
@@ -307,6 +459,21 @@ class RetentionPassTest {
       ids.add(id);
     }
     return ids;
+  }
+
+  /**
+   * A backup whose manifest says it started at {@code stamped} (completed 100 s later), written to the store at
+   * {@code written} (null: {@code stamped} + 100 s, a right clock); its id is the stamped time, as a scheduled run's.
+   */
+  private String seedStamped(String folder, String policy, Instant stamped, Instant written) {
+    Instant stored = written == null ? stamped.plusSeconds(100) : written;
+    String id = policy + "-" + ID.format(stamped);
+    String f = folder + "/" + id;
+    store.put(f + "/db/control-plane/nova.sql.gz", 300, stored.minusSeconds(40));
+    store.put(f + "/files/nova-config/compute-0.tar.gz", 200, stored.minusSeconds(10));
+    store.put(f + "/reports/job.json", 10, stored.minusSeconds(5));
+    store.putManifest(f + "/manifest.json", manifest(id, stamped), stored);
+    return id;
   }
 
   /** A failed run's folder: one artifact and its report, no manifest. */

@@ -285,6 +285,22 @@ class RetentionPolicyTest {
     assertThat(decision.deleted()).isEmpty();
   }
 
+  @Test
+  void rulesThatKeepOnlyTheNewestAreFlaggedAndOthersAreNot() {
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(1, 0, 0, 0, 0, 0, null))).get().asString()
+        .contains("keeps only the newest backup");
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(1, 1, 1, 1, 1, 1, "30d"))).isPresent();
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(0, 0, 0, 0, 0, 0, "12h"))).get().asString()
+        .contains("maxAge 12h with no keep rule");
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(2, 0, 0, 0, 0, 0, null))).isEmpty();
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(1, 0, 7, 0, 0, 0, null))).isEmpty();
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(0, 0, 0, 0, 0, 0, "1d"))).isEmpty();
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(null)).isEmpty();
+    // what they keep agrees: keepLast 1 with keepDaily 1 keeps one backup of several days
+    assertThat(RetentionPolicy.keep(daily("2026-11-17T02:00:00Z", 5), rules(1, 0, 1, 0, 0, 0, null), ZoneOffset.UTC,
+        Instant.parse("2026-11-22T00:00:00Z")).kept()).hasSize(1);
+  }
+
   static Retention rules(
       Integer last,
       Integer hourly,

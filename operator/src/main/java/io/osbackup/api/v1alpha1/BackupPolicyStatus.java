@@ -14,6 +14,12 @@ public class BackupPolicyStatus extends ResourceStatus {
   /** Condition type: the policy is valid and its store exists. */
   public static final String READY = "Ready";
 
+  /**
+   * Condition type: the retention rules keep more than one backup (False with reason KeepsOnlyOneBackup, set before
+   * any pass deletes).
+   */
+  public static final String RETENTION_SAFE = "RetentionSafe";
+
   @JsonPropertyDescription(
       "The slot (RFC 3339) of the last scheduled run created; its run is named <policy>-<yyyyMMdd-HHmmss> of this"
           + " time in UTC.")
@@ -38,6 +44,18 @@ public class BackupPolicyStatus extends ResourceStatus {
 
   @JsonPropertyDescription("Backups retention will delete at its next pass (a preview of the rules).")
   private List<String> dueForDeletion = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "Backups whose manifest times disagree with the store's write time of the manifest (the clock of the operator"
+          + " or cluster that wrote them was wrong), each with the offset, newest first. Retention ages backups by"
+          + " the store's time, and a backup stamped ahead is never counted as the newest.")
+  private List<String> clockSkewedBackups = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "Folders in the policy's folder that retention left alone because this store (cluster, namespace, store name)"
+          + " did not write them: another cluster's or store's backups, another store's prefix lying inside this"
+          + " folder, or objects no backup run writes. Each is '<folder>: <why>'; at most 20 are listed.")
+  private List<String> notOwnedFolders = new ArrayList<>();
 
   /** A scheduled slot that started no run, and why. */
   @Data

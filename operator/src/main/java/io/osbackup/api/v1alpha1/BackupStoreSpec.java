@@ -45,6 +45,23 @@ public class BackupStoreSpec {
     this.signingKeySecret = signingKeySecret;
   }
 
+  @Default("Ignore")
+  @JsonPropertyDescription(
+      "Backups under this store's prefix and namespace that another cluster or store wrote (their owner.json or"
+          + " manifest names another cluster id or store): Ignore counts them in status.foreignBackups and leaves"
+          + " them alone; ImportReadOnly also brings each back as a BackupRun labelled osbackup.io/foreign=true, which"
+          + " can be restored but is never counted as this policy's backup, never pruned and never deleted from the"
+          + " bucket.")
+  private ForeignBackups foreignBackups = ForeignBackups.Ignore;
+
+  public ForeignBackups getForeignBackups() {
+    return foreignBackups;
+  }
+
+  public void setForeignBackups(ForeignBackups foreignBackups) {
+    this.foreignBackups = foreignBackups;
+  }
+
   public S3Location getS3() {
     return s3;
   }

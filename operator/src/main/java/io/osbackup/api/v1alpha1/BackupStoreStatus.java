@@ -8,6 +8,9 @@ public class BackupStoreStatus extends ResourceStatus {
   /** Condition type: the bucket answered a write, a read and a delete. */
   public static final String AVAILABLE = "Available";
 
+  /** Reason of Available=False: another BackupStore writes to the same bucket under an overlapping prefix. */
+  public static final String PREFIX_OVERLAP = "PrefixOverlap";
+
   /** Condition type: the last catalog sync read every manifest under the store's namespace folder. */
   public static final String CATALOG_SYNCED = "CatalogSynced";
 
@@ -30,6 +33,11 @@ public class BackupStoreStatus extends ResourceStatus {
 
   @JsonPropertyDescription("Bytes held by those backups.")
   private Long bytes;
+
+  @JsonPropertyDescription(
+      "Backups found under the store's namespace folder that another cluster or store wrote (see"
+          + " spec.foreignBackups); never counted in backups, never deleted.")
+  private Long foreignBackups;
 
   @JsonPropertyDescription("When the store's catalog was last read (RFC 3339).")
   private String lastSyncTime;
@@ -56,6 +64,14 @@ public class BackupStoreStatus extends ResourceStatus {
 
   public void setBackups(Long backups) {
     this.backups = backups;
+  }
+
+  public Long getForeignBackups() {
+    return foreignBackups;
+  }
+
+  public void setForeignBackups(Long foreignBackups) {
+    this.foreignBackups = foreignBackups;
   }
 
   public Long getBytes() {

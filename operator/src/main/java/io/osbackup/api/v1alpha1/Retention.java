@@ -4,12 +4,22 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
 import lombok.Data;
 
 /**
  * Which successful backups to keep (restic's rules: a backup is kept if any rule keeps it). The newest successful
  * backup is always kept.
  */
+@ValidationRule(
+    value =
+        "!has(self.maxAge) || !self.maxAge.matches('^0*([0-9]|1[0-9]|2[0-3])h$|^0+[dw]$')"
+            + " || (has(self.keepLast) && self.keepLast > 0) || (has(self.keepHourly) && self.keepHourly > 0)"
+            + " || (has(self.keepDaily) && self.keepDaily > 0) || (has(self.keepWeekly) && self.keepWeekly > 0)"
+            + " || (has(self.keepMonthly) && self.keepMonthly > 0) || (has(self.keepYearly) && self.keepYearly > 0)",
+    message =
+        "spec.retention.maxAge below one day with no keep rule deletes every backup but the newest within hours:"
+            + " add a keep rule (keepLast, keepHourly, keepDaily, ...) or set maxAge to 1d or more")
 @Data
 public class Retention {
 
