@@ -163,17 +163,26 @@ class BreakGlassIT {
 
   /**
    * The break-glass CLI loads scripts through the same checks as the agent: a tampered artifact
-   * (its manifest rewritten to match) with a shell command and a switch to another database is
+   * (its manifest rewritten to match) is first refused as an unsigned rewrite; told to restore it
+   * anyway (--allow-unsigned-manifest), its shell command and switch to another database are still
    * refused naming the line, the command does not run and nothing is written.
    */
   @Test
   void aTamperedArtifactIsRefusedAndRunsNothing() throws Exception {
     String manifestKey = "prod/openstack/bg/" + id + "/manifest.json";
+    byte[] signedManifest;
+    try (InputStream in = osb.bucket.download(manifestKey)) {
+      signedManifest = in.readAllBytes();
+    }
     Manifest manifest = osb.bucket.getJson(manifestKey, Manifest.class).orElseThrow();
     Manifest.Entry keystone =
         manifest.artifacts().stream().filter(a -> "bg_keystone".equals(a.database())).findFirst().orElseThrow();
+    byte[] artifact;
+    try (InputStream in = osb.bucket.download(keystone.key())) {
+      artifact = in.readAllBytes();
+    }
     String script;
-    try (InputStream in = Compression.GZIP.decompress(osb.bucket.download(keystone.key()))) {
+    try (InputStream in = Compression.GZIP.decompress(new java.io.ByteArrayInputStream(artifact))) {
       script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
     Path marker = work.resolve("break-glass-marker");
@@ -198,13 +207,20 @@ class BreakGlassIT {
     }
     osb.bucket.putJson(manifestKey, new Manifest(manifest.formatVersion(), manifest.backupId(), manifest.namespace(),
         manifest.policy(), manifest.run(), manifest.store(), manifest.bucket(), manifest.folder(),
-        manifest.compression(), manifest.startedAt(), manifest.completedAt(), manifest.size(), artifacts));
+        manifest.compression(), manifest.startedAt(), manifest.completedAt(), manifest.size(), artifacts,
+        manifest.owner()));
     try {
-      Outcome refused = run("restore", "--namespace", "openstack", "--backup-id", id, "--database",
+      String[] args = {"--namespace", "openstack", "--backup-id", id, "--database",
           "bg_keystone=bg_keystone_tampered", "--db-host", "127.0.0.1", "--db-port", String.valueOf(osb.db.port()),
-          "--db-credentials-dir", dbLogin.toString());
+          "--db-credentials-dir", dbLogin.toString()};
+      Outcome unsigned = run("restore", args);
+      assertThat(unsigned.code()).as(unsigned.out() + unsigned.err()).isEqualTo(1);
+      assertThat(unsigned.err()).contains("ManifestSignatureInvalid").contains("nothing was changed");
+
+      Outcome refused = run("restore", concat(args, "--allow-unsigned-manifest"));
 
       assertThat(refused.code()).as(refused.out() + refused.err()).isEqualTo(1);
+      assertThat(refused.err()).contains("warning: ManifestSignatureInvalid");
       assertThat(refused.out() + refused.err())
           .contains("cannot be restored safely")
           .containsPattern("line \\d+ refused: '\\\\!': client commands are not part of a backup script");
@@ -212,23 +228,12 @@ class BreakGlassIT {
       assertThat(osb.db.tableChecksums("bg_nova")).isEqualTo(nova);
       assertThat(osb.db.column("SHOW DATABASES LIKE 'bg_keystone_tampered%'")).isEmpty();
     } finally {
-      try (ArtifactUpload upload = osb.bucket.open(keystone.key(), Compression.GZIP)) {
-        upload.stream().write(script.getBytes(StandardCharsets.UTF_8));
-        stored = upload.finish();
+      // the very bytes the signed manifest describes
+      try (ArtifactUpload upload = osb.bucket.open(keystone.key(), Compression.NONE)) {
+        upload.stream().write(artifact);
+        upload.finish();
       }
-      List<Manifest.Entry> original = new ArrayList<>();
-      for (Manifest.Entry a : manifest.artifacts()) {
-        original.add(
-            a != keystone
-                ? a
-                : new Manifest.Entry(a.kind(), a.target(), a.database(), a.node(), a.key(), stored.size(),
-                    a.rawSize(), stored.sha256(), a.compression(), a.files(), a.source(), a.startedAt(),
-                    a.finishedAt(), a.warnings()));
-      }
-      osb.bucket.putJson(manifestKey, new Manifest(manifest.formatVersion(), manifest.backupId(),
-          manifest.namespace(), manifest.policy(), manifest.run(), manifest.store(), manifest.bucket(),
-          manifest.folder(), manifest.compression(), manifest.startedAt(), manifest.completedAt(), manifest.size(),
-          original));
+      osb.bucket.putJsonBytes(manifestKey, signedManifest);
     }
   }
 

@@ -14,6 +14,12 @@ public final class DatabaseSelection {
   /** Schemas that are views of the server's state, not data: never dumped, never restorable. */
   public static final Set<String> VIRTUAL = Set.of("information_schema", "performance_schema");
 
+  /**
+   * osbackup's own bookkeeping on the server (the restore's switch journal): never part of "every database", only
+   * dumped when an include list names it.
+   */
+  public static final String OSBACKUP = "osbackup_restore";
+
   /** The server's own databases, skipped unless {@code includeSystemDatabases}. */
   public static final Set<String> SYSTEM = Set.of("mysql", "sys");
 
@@ -36,7 +42,7 @@ public final class DatabaseSelection {
     List<String> selected = new ArrayList<>();
     if (include == null || include.isEmpty()) {
       for (String db : existing) {
-        if (VIRTUAL.contains(db) || (!includeSystemDatabases && SYSTEM.contains(db))) {
+        if (VIRTUAL.contains(db) || OSBACKUP.equals(db) || (!includeSystemDatabases && SYSTEM.contains(db))) {
           continue;
         }
         if (!excluded.contains(db)) {

@@ -49,7 +49,8 @@ public class DatabaseTarget {
 
   @JsonPropertyDescription(
       "Databases to dump, for example [keystone, nova, nova_api, nova_cell0, placement]. Empty: every user database"
-          + " on the server. A listed database that does not exist fails the run.")
+          + " on the server but osbackup_restore (the restore's switch journal). A listed database that does not exist"
+          + " fails the run.")
   @Size(max = 500)
   private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> include = new ArrayList<>();
 

@@ -26,6 +26,18 @@ class DatabaseSelectionTest {
   }
 
   @Test
+  void theRestoreJournalIsNotABackupOfEveryDatabase() {
+    List<String> server = List.of("keystone", "nova", "osbackup_restore", "mysql");
+    assertThat(DatabaseSelection.resolve(List.of(), null, false, server, "db:3306"))
+        .containsExactly("keystone", "nova");
+    assertThat(DatabaseSelection.resolve(List.of(), null, true, server, "db:3306"))
+        .containsExactly("keystone", "nova", "mysql");
+    assertThat(DatabaseSelection.resolve(List.of("osbackup_restore"), null, false, server, "db:3306"))
+        .as("named in an include list: the admin asked for it")
+        .containsExactly("osbackup_restore");
+  }
+
+  @Test
   void includeKeepsItsOrderAndExcludeWins() {
     assertThat(
             DatabaseSelection.resolve(

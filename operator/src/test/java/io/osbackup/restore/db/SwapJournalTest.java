@@ -16,6 +16,11 @@ import org.junit.jupiter.api.Test;
 class SwapJournalTest {
 
   @Test
+  void backupsOfEveryDatabaseLeaveTheJournalOut() {
+    assertThat(io.osbackup.agent.db.DatabaseSelection.OSBACKUP).isEqualTo(SwapJournal.SCHEMA);
+  }
+
+  @Test
   void aPlanReadBackIsThePlanWritten() throws Exception {
     SchemaObjects previous =
         new SchemaObjects(
