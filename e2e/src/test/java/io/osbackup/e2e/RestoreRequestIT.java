@@ -231,7 +231,8 @@ class RestoreRequestIT {
   /**
    * An archive whose checksum matches its (rewritten) manifest but which holds an entry climbing out
    * of its directory is refused as what it is: ArchiveRefused naming the entry, in status and an
-   * Event, before anything is written or quiesced.
+   * Event, before anything is written or quiesced. The rewritten manifest no longer matches its
+   * signature, so the request says it knows (spec.allowUnsignedManifest) to reach the archive check.
    */
   @Test
   void aRefusedArchiveIsReportedAsArchiveRefusedNamingTheEntry() throws Exception {
@@ -280,6 +281,7 @@ class RestoreRequestIT {
     assertRefused("arc-restore", """
         source: {storeRef: {name: primary}, backupId: %s}
         files: {include: [{target: nova-config, nodes: [compute-1]}]}
+        allowUnsignedManifest: true
         confirm: %s
         """.formatted(id, id), "ArchiveRefused", archive.key(), "archive entry '" + evil + "' climbs out");
     assertThat(node.resolve("root")).doesNotExist();
