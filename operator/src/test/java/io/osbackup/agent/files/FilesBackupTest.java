@@ -556,6 +556,34 @@ class FilesBackupTest {
   }
 
   @Test
+  void aSecondNameOfADeniedFileIsArchivedAsAFileNotAsALinkToTheDeniedName() throws Exception {
+    nodeSecrets();
+    Files.createLink(node.resolve("etc/nova/passwd-copy"), node.resolve("etc/passwd"));
+    Files.createLink(node.resolve("etc/ssh/zz-key-copy"), node.resolve("etc/ssh/ssh_host_ed25519_key"));
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    AgentPlan.Files etc =
+        new AgentPlan.Files("node-config", "compute-07", "/host", List.of("/etc"), List.of());
+
+    backup().write(etc, tar);
+
+    Map<String, String> links = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isLink()) {
+          links.put(e.getName(), e.getLinkName());
+        }
+      }
+    }
+    // etc/nova/passwd-copy comes first in the walk: etc/passwd is the link to it.
+    assertThat(links).containsExactly(Map.entry("etc/passwd", "etc/nova/passwd-copy"));
+    assertThat(contents(tar))
+        .containsEntry("etc/nova/passwd-copy", "root:x:0:0:root:/root:/bin/sh\n")
+        .containsEntry("etc/ssh/zz-key-copy", "-----BEGIN OPENSSH PRIVATE KEY-----\n")
+        .doesNotContainKey("etc/ssh/ssh_host_ed25519_key");
+  }
+
+  @Test
   void sparseFilesAreArchivedSparseAndGnuTarRestoresTheirHoles() throws Exception {
     Path disks = Files.createDirectories(node.resolve("var/lib/disks"));
     Path ephemeral = disks.resolve("ephemeral.img"); // above the re-read limit: streamed
