@@ -676,6 +676,37 @@ class FilesRestoreTest {
     }
   }
 
+  @Test
+  void anArchiveOfGnuTarRestoresItsHardLinksAndHolesToo() throws Exception {
+    Path src = Files.createDirectories(tmp.resolve("src/etc/nova"));
+    Files.writeString(src.resolve("nova.conf"), "[DEFAULT]\n");
+    Files.createLink(src.resolve("same.conf"), src.resolve("nova.conf"));
+    try (RandomAccessFile f = new RandomAccessFile(src.resolve("disk.img").toFile(), "rw")) {
+      f.setLength(20L << 20);
+      f.seek(10L << 20);
+      f.write("data".getBytes(StandardCharsets.UTF_8));
+    }
+    Path archive = tmp.resolve("gnu.tar");
+    for (String version : List.of("0.0", "0.1", "1.0")) {
+      Process tar =
+          new ProcessBuilder(
+                  "tar", "--format=pax", "--sparse", "--sparse-version=" + version, "-C",
+                  tmp.resolve("src").toString(), "-cf", archive.toString(), "etc/nova")
+              .redirectErrorStream(true)
+              .start();
+      assertThat(tar.waitFor()).isZero();
+
+      restore(Files.readAllBytes(archive), List.of("/etc/nova"), "/var/restore-" + version);
+
+      Path restored = node.resolve("var/restore-" + version + "/etc/nova");
+      assertThat(Files.getAttribute(restored.resolve("same.conf"), "unix:ino"))
+          .as(version)
+          .isEqualTo(Files.getAttribute(restored.resolve("nova.conf"), "unix:ino"));
+      assertThat(Files.mismatch(restored.resolve("disk.img"), src.resolve("disk.img"))).isEqualTo(-1);
+      assertThat(allocated(restored.resolve("disk.img"))).as(version).isLessThanOrEqualTo(16 * 1024);
+    }
+  }
+
   /** The bytes the file system allocated to {@code path}, as {@code stat} counts them. */
   private static long allocated(Path path) throws IOException, InterruptedException {
     Process stat = new ProcessBuilder("stat", "-c", "%b", path.toString()).start();
