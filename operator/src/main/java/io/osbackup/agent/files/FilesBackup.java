@@ -401,7 +401,9 @@ public final class FilesBackup {
     /**
      * A file up to {@link #REREAD_LIMIT} is read whole before its entry is written: when its size
      * changed while it was read, it is read once more, and only a second change is padded or cut. A
-     * larger file is streamed in one pass, since its entry's size is written before its bytes.
+     * larger file is streamed, never held whole: once to find its holes, once to write its data,
+     * since its entry's size and sparse map are written before its bytes. A file with all-zero
+     * blocks is stored sparse, a later name of an archived inode as a hard link.
      */
     private void file(Path nodePath, Path local, Meta meta) throws IOException {
       if (hardLink(nodePath, meta)) {
