@@ -638,6 +638,37 @@ class FilesBackupTest {
         .doesNotContain("GNUSparseFile");
   }
 
+  @Test
+  void longAndNonAsciiNamesOfLinksAndSparseFilesSurviveGnuTar() throws Exception {
+    Path dir = Files.createDirectories(node.resolve("var/lib/" + "ü".repeat(30) + "/" + "n".repeat(90)));
+    Path sparse = dir.resolve("disk-" + "s".repeat(120) + ".img");
+    try (RandomAccessFile f = new RandomAccessFile(sparse.toFile(), "rw")) {
+      f.setLength(1L << 20);
+      f.write(filled('d', 10));
+    }
+    Files.createLink(dir.resolve("z-" + "l".repeat(120)), sparse);
+    String target = "/" + "t".repeat(150) + "/日本語";
+    Files.createSymbolicLink(dir.resolve("symlink-" + "y".repeat(110)), Path.of(target));
+    AgentPlan.Files files =
+        new AgentPlan.Files("long", "compute-07", "/host", List.of("/var/lib"), List.of());
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+
+    backup().write(files, tar);
+
+    Path archive = Files.write(tmp.resolve("archive.tar"), tar.toByteArray());
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    run("tar", "--numeric-owner", "-p", "-xf", archive.toString(), "-C", out.toString());
+    Path restored = out.resolve(node.relativize(dir).toString());
+    Path restoredSparse = restored.resolve(sparse.getFileName().toString());
+    assertThat(Files.mismatch(restoredSparse, sparse)).isEqualTo(-1);
+    assertThat(allocated(restoredSparse)).isLessThanOrEqualTo(16 * 1024);
+    assertThat(Files.getAttribute(restored.resolve("z-" + "l".repeat(120)), "unix:ino"))
+        .isEqualTo(Files.getAttribute(restoredSparse, "unix:ino"));
+    assertThat(Files.readSymbolicLink(restored.resolve("symlink-" + "y".repeat(110))))
+        .isEqualTo(Path.of(target));
+    assertThat(mtime(restoredSparse).toInstant()).isEqualTo(mtime(sparse).toInstant());
+  }
+
   private static byte[] filled(char c, int length) {
     byte[] bytes = new byte[length];
     Arrays.fill(bytes, (byte) c);
