@@ -11,7 +11,6 @@ import io.osbackup.store.JobReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -24,6 +23,7 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,13 +31,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * The files half of the agent: streams the paths of one node into a PAX tar artifact, keeping
- * modes, owners, mtimes, symlinks (never followed) and empty directories, so GNU {@code tar -xp}
- * restores them. A listed path that is, or lies below, a symlink fails the artifact.
+ * modes, owners, mtimes to the nanosecond, symlinks (never followed), hard links, holes of sparse
+ * files and empty directories, so GNU {@code tar -xp} restores them. A listed path that is, or lies
+ * below, a symlink fails the artifact.
  */
 public final class FilesBackup {
 
@@ -186,8 +186,10 @@ public final class FilesBackup {
     private final String hostRoot;
     private final Excludes excludes;
     private final DeniedPaths denied;
-    private final TarArchiveOutputStream tar;
+    private final PaxTar tar;
     private final Set<String> written = new HashSet<>();
+    /** The archived name of every file with more names than one, by its device and inode. */
+    private final Map<Object, String> firstNames = new HashMap<>();
     private final byte[] buffer = new byte[BUFFER];
     private long entries;
 
@@ -196,10 +198,7 @@ public final class FilesBackup {
       this.hostRoot = files.hostRoot() == null ? AgentPlan.HOST_ROOT : files.hostRoot();
       this.excludes = Excludes.of(files.exclude());
       this.denied = files.targetsVolume() ? null : denied(files);
-      this.tar = new TarArchiveOutputStream(out, StandardCharsets.UTF_8.name());
-      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-      tar.setAddPaxHeadersForNonAsciiNames(true);
+      this.tar = new PaxTar(out);
     }
 
     void run() throws IOException {
@@ -224,7 +223,6 @@ public final class FilesBackup {
         tree(root, local, meta);
       }
       tar.finish();
-      tar.flush();
     }
 
     /**
@@ -313,7 +311,7 @@ public final class FilesBackup {
                 + " of a listed path cannot be read on node "
                 + files.node()
                 + ": stored as root:root 0755");
-        meta = new Meta(S_IFDIR, 0755, 0, 0, "", "", 0, FileTime.fromMillis(0));
+        meta = new Meta(S_IFDIR, 0755, 0, 0, "", "", 0, FileTime.fromMillis(0), 1, null);
       }
       put(entry(name, TarConstants.LF_DIR, meta));
     }
@@ -403,9 +401,14 @@ public final class FilesBackup {
     /**
      * A file up to {@link #REREAD_LIMIT} is read whole before its entry is written: when its size
      * changed while it was read, it is read once more, and only a second change is padded or cut. A
-     * larger file is streamed in one pass, since its entry's size is written before its bytes.
+     * larger file is streamed, never held whole: once to find its holes, once to write its data,
+     * since its entry's size and sparse map are written before its bytes. A file with all-zero
+     * blocks is stored sparse, a later name of an archived inode as a hard link.
      */
     private void file(Path nodePath, Path local, Meta meta) throws IOException {
+      if (hardLink(nodePath, meta)) {
+        return;
+      }
       if (meta.size() > REREAD_LIMIT) {
         stream(nodePath, local, meta);
         return;
@@ -436,6 +439,9 @@ public final class FilesBackup {
                   + " while being archived: skipped");
           return;
         }
+        if (hardLink(nodePath, meta)) {
+          return;
+        }
         if (meta.size() > REREAD_LIMIT) {
           stream(nodePath, local, meta);
           return;
@@ -446,19 +452,68 @@ public final class FilesBackup {
         }
         again = ", also on a second read";
       }
-      TarArchiveEntry entry = entry(name(nodePath), TarConstants.LF_NORMAL, meta);
-      entry.setSize(meta.size());
-      tar.putArchiveEntry(entry);
-      entries++;
       int stored = (int) Math.min(content.length, meta.size());
-      tar.write(content, 0, stored);
       if (stored < meta.size()) {
         shrank(nodePath, meta.size(), stored, again);
-        zeros(meta.size() - stored);
+        content = Arrays.copyOf(content, (int) meta.size()); // padded with zeros
       } else if (content.length > meta.size()) {
         grew(nodePath, meta.size(), again);
       }
-      tar.closeArchiveEntry();
+      SparseMap map = SparseMap.of(content, (int) meta.size());
+      if (map.hasHoles()) {
+        putSparse(nodePath, meta, map);
+        for (SparseMap.Region region : map.regions()) {
+          tar.write(content, (int) region.offset(), (int) region.length());
+        }
+      } else {
+        TarArchiveEntry entry = entry(name(nodePath), TarConstants.LF_NORMAL, meta);
+        entry.setSize(meta.size());
+        tar.put(entry, Map.of());
+        entries++;
+        tar.write(content, 0, (int) meta.size());
+      }
+      tar.closeEntry();
+      archived(nodePath, meta);
+    }
+
+    /**
+     * Writes a hard-link entry when {@code meta} is a file already archived under another name;
+     * a name whose first one was excluded or denied is archived as a file, as it is the first one
+     * archived.
+     */
+    private boolean hardLink(Path nodePath, Meta meta) throws IOException {
+      if (meta.links() < 2 || meta.key() == null) {
+        return false;
+      }
+      String first = firstNames.get(meta.key());
+      if (first == null) {
+        return false;
+      }
+      TarArchiveEntry entry = entry(name(nodePath), TarConstants.LF_LINK, meta);
+      entry.setLinkName(first);
+      put(entry);
+      return true;
+    }
+
+    /** Remembers the name of a file just archived, for the other names of its inode. */
+    private void archived(Path nodePath, Meta meta) {
+      if (meta.links() > 1 && meta.key() != null) {
+        firstNames.putIfAbsent(meta.key(), name(nodePath));
+      }
+    }
+
+    /**
+     * Writes the header of a PAX sparse 1.0 entry and its map; the data regions follow. GNU tar and
+     * bsdtar extract it with holes where the map has none.
+     */
+    private void putSparse(Path nodePath, Meta meta, SparseMap map) throws IOException {
+      byte[] header = map.header();
+      TarArchiveEntry entry =
+          entry(SparseMap.placeholderName(name(nodePath)), TarConstants.LF_NORMAL, meta);
+      entry.setSize(header.length + map.dataBytes());
+      tar.put(entry, map.paxKeys(name(nodePath)));
+      entries++;
+      tar.write(header, 0, header.length);
     }
 
     /**
@@ -482,7 +537,131 @@ public final class FilesBackup {
       }
     }
 
+    /**
+     * Streams a file above the re-read limit: a first pass finds its holes, a second writes the
+     * data; what changed in between is padded or cut as for a plain file.
+     */
     private void stream(Path nodePath, Path local, Meta meta) throws IOException {
+      SparseMap map = scan(nodePath, local, meta.size());
+      if (map == null) {
+        return;
+      }
+      if (!map.hasHoles()) {
+        streamWhole(nodePath, local, meta);
+        return;
+      }
+      InputStream in;
+      try {
+        in = opener.open(local);
+      } catch (NoSuchFileException e) {
+        vanished(nodePath);
+        return;
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      try (in) {
+        putSparse(nodePath, meta, map);
+        long at = 0;
+        boolean ended = false;
+        for (SparseMap.Region region : map.regions()) {
+          if (!ended) {
+            at += skip(in, nodePath, region.offset() - at);
+            ended = at < region.offset();
+          }
+          long remaining = region.length();
+          while (remaining > 0 && !ended) {
+            int n;
+            try {
+              n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+            } catch (IOException e) {
+              throw unreadable(nodePath, e);
+            }
+            if (n < 0) {
+              ended = true;
+              break;
+            }
+            tar.write(buffer, 0, n);
+            remaining -= n;
+            at += n;
+          }
+          zeros(remaining);
+        }
+        if (!ended) {
+          at += skip(in, nodePath, meta.size() - at);
+          ended = at < meta.size();
+        }
+        if (ended) {
+          shrank(nodePath, meta.size(), at, "");
+        } else if (grew(in, nodePath)) {
+          grew(nodePath, meta.size(), "");
+        }
+        tar.closeEntry();
+        archived(nodePath, meta);
+      }
+    }
+
+    /** Skips up to {@code count} bytes of {@code in}; fewer only at its end. */
+    private long skip(InputStream in, Path nodePath, long count) throws IOException {
+      long skipped = 0;
+      try {
+        while (skipped < count) {
+          long n = in.skip(count - skipped);
+          if (n <= 0) {
+            if (in.read() < 0) {
+              break;
+            }
+            n = 1;
+          }
+          skipped += n;
+        }
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      return skipped;
+    }
+
+    /** The holes of a file read once from start to end; null when it vanished. */
+    private SparseMap scan(Path nodePath, Path local, long size) throws IOException {
+      InputStream in;
+      try {
+        in = opener.open(local);
+      } catch (NoSuchFileException e) {
+        vanished(nodePath);
+        return null;
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      SparseMap map = new SparseMap();
+      try (in) {
+        long remaining = size;
+        while (remaining > 0) {
+          int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+          if (n < 0) {
+            break;
+          }
+          map.add(buffer, 0, n);
+          remaining -= n;
+        }
+      } catch (IOException e) {
+        throw unreadable(nodePath, e);
+      }
+      if (map.size() < size) {
+        // It shrank while scanned: what is missing is stored as zeros, and noted when written.
+        padScan(map, size);
+      }
+      map.finish();
+      return map;
+    }
+
+    private void padScan(SparseMap map, long size) {
+      byte[] zeros = new byte[BUFFER];
+      while (map.size() < size) {
+        int n = (int) Math.min(zeros.length, size - map.size());
+        map.add(zeros, 0, n);
+      }
+    }
+
+    private void streamWhole(Path nodePath, Path local, Meta meta) throws IOException {
       InputStream in;
       try {
         in = opener.open(local);
@@ -495,7 +674,7 @@ public final class FilesBackup {
       try (in) {
         TarArchiveEntry entry = entry(name(nodePath), TarConstants.LF_NORMAL, meta);
         entry.setSize(meta.size());
-        tar.putArchiveEntry(entry);
+        tar.put(entry, Map.of());
         entries++;
         long remaining = meta.size();
         while (remaining > 0) {
@@ -517,7 +696,8 @@ public final class FilesBackup {
         } else if (grew(in, nodePath)) {
           grew(nodePath, meta.size(), "");
         }
-        tar.closeArchiveEntry();
+        tar.closeEntry();
+        archived(nodePath, meta);
       }
     }
 
@@ -569,8 +749,8 @@ public final class FilesBackup {
     }
 
     private void put(TarArchiveEntry entry) throws IOException {
-      tar.putArchiveEntry(entry);
-      tar.closeArchiveEntry();
+      tar.put(entry, Map.of());
+      tar.closeEntry();
       entries++;
     }
 
@@ -622,7 +802,9 @@ public final class FilesBackup {
       String owner,
       String group,
       long size,
-      FileTime mtime) {
+      FileTime mtime,
+      int links,
+      Object key) {
 
     static Meta read(Path local) throws IOException {
       Map<String, Object> a = Files.readAttributes(local, "unix:*", LinkOption.NOFOLLOW_LINKS);
@@ -637,7 +819,9 @@ public final class FilesBackup {
           principal(((UserPrincipal) a.get("owner")).getName(), uid),
           principal(((GroupPrincipal) a.get("group")).getName(), gid),
           (Long) a.get("size"),
-          (FileTime) a.get("lastModifiedTime"));
+          (FileTime) a.get("lastModifiedTime"),
+          ((Number) a.get("nlink")).intValue(),
+          a.get("fileKey"));
     }
 
     /**

@@ -10,6 +10,7 @@ import io.osbackup.plan.DeniedPaths;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +47,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveStructSparse;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
@@ -203,12 +205,17 @@ public final class FilesRestore {
   public static Set<String> unitsPresent(InputStream tar, List<String> units) throws IOException {
     List<Path> paths = units(units);
     Set<Integer> present = new HashSet<>();
+    Set<Path> files = new HashSet<>();
     TarArchiveInputStream in = new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name());
     for (TarArchiveEntry entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
       if (entry.isGlobalPaxHeader()) {
         continue;
       }
       Path path = nodePath(entry.getName());
+      if (entry.isLink()) {
+        linkTarget(entry, files);
+      }
+      remember(files, path, entry);
       int unit = path == null ? -1 : unitOf(paths, path);
       if (unit >= 0) {
         present.add(unit);
@@ -533,6 +540,10 @@ public final class FilesRestore {
     private final byte[] buffer = new byte[BUFFER];
     private boolean ownersRefused;
     private final List<String> setuidRemoved = new ArrayList<>();
+    /** The node paths of the archive's files so far, for the targets of hard links. */
+    private final Set<Path> archivedFiles = new HashSet<>();
+    /** The files written so far, by node path, for the hard links to them. */
+    private final Map<Path, Staged> extracted = new HashMap<>();
     private long entries;
     private long bytes;
 
@@ -550,6 +561,9 @@ public final class FilesRestore {
           continue;
         }
         Path path = nodePath(entry.getName());
+        Path linked = entry.isLink() ? linkTarget(entry, archivedFiles) : null;
+        remember(archivedFiles, path, entry);
+        extracted.remove(path);
         if (path == null) {
           continue;
         }
@@ -564,7 +578,11 @@ public final class FilesRestore {
           continue;
         }
         found.add(unit);
-        extract(tar, entry, destinations.get(unit), path);
+        if (linked != null) {
+          link(entry, destinations.get(unit), path, linked);
+        } else {
+          extract(tar, entry, destinations.get(unit), path);
+        }
       }
       in.transferTo(OutputStream.nullOutputStream());
       applyDirectories();
@@ -607,10 +625,6 @@ public final class FilesRestore {
         Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
         owner(target, entry.getLongUserId(), entry.getLongGroupId());
         times(target, entry.getLastModifiedTime());
-      } else if (entry.isLink()) {
-        notes.accept(
-            "skipped hard link " + path + " (to " + entry.getLinkName() + "): not restored");
-        return;
       } else if (entry.isDirectory()) {
         enterParents(d, rel, entry.getName());
         if (!clear(target, true)) {
@@ -627,10 +641,11 @@ public final class FilesRestore {
       } else if (regular(entry)) {
         enterParents(d, rel, entry.getName());
         clear(target, false);
-        bytes += write(tar, target);
+        bytes += entry.isSparse() ? writeSparse(tar, entry, target) : write(tar, target);
         owner(target, entry.getLongUserId(), entry.getLongGroupId());
         mode(target, setuidChecked(target, path, entry.getMode()));
         times(target, entry.getLastModifiedTime());
+        extracted.put(path, new Staged(d, rel, fileKey(target)));
       } else {
         notes.accept(
             "skipped "
@@ -641,6 +656,95 @@ public final class FilesRestore {
         return;
       }
       entries++;
+    }
+
+    /**
+     * Recreates a hard link to {@code linked}, a file this restore wrote earlier (in this unit or
+     * another one), so both names share one inode again; fails, before anything is switched over,
+     * when that file is not part of the restore.
+     */
+    private void link(TarArchiveEntry entry, Destination d, Path path, Path linked)
+        throws IOException {
+      Staged staged = extracted.get(linked);
+      if (staged == null) {
+        throw new IOException(
+            "cannot restore "
+                + path
+                + ": it is a hard link to "
+                + linked
+                + ", which this restore does not write; restore a unit that holds both (such as"
+                + " their common directory), nothing was restored");
+      }
+      Path rel = d.unit().relativize(path);
+      Path target = d.inStaging(rel);
+      enterParents(d, rel, entry.getName());
+      clear(target, false);
+      Path existing = staged.destination().inStaging(staged.rel());
+      if (!staged.stillThere()) {
+        throw refused(
+            entry.getName(),
+            "is a hard link to " + entry.getLinkName() + ", which a later entry replaced");
+      }
+      try {
+        Files.createLink(target, existing);
+      } catch (FileSystemException e) {
+        if (!"Invalid cross-device link".equals(e.getReason())) {
+          throw e;
+        }
+        Files.copy(existing, target, StandardCopyOption.COPY_ATTRIBUTES, NOFOLLOW_LINKS);
+        notes.accept(
+            "restored "
+                + path
+                + " as a copy of "
+                + linked
+                + ", not as a hard link: they are restored to different file systems");
+      }
+      extracted.put(path, new Staged(d, rel, fileKey(target)));
+      entries++;
+    }
+
+    /**
+     * Writes a sparse entry's data regions only, so its holes stay holes, and gives the file its
+     * full length; returns the bytes written.
+     */
+    private long writeSparse(TarArchiveInputStream tar, TarArchiveEntry entry, Path target)
+        throws IOException {
+      long written = 0;
+      long at = 0;
+      try (FileChannel out = FileChannel.open(target, NEW_FILE, PRIVATE_FILE)) {
+        for (TarArchiveStructSparse region : entry.getOrderedSparseHeaders()) {
+          if (region.getNumbytes() == 0) {
+            continue;
+          }
+          while (at < region.getOffset()) {
+            long skipped = tar.skip(region.getOffset() - at);
+            if (skipped <= 0) {
+              throw truncated(entry);
+            }
+            at += skipped;
+          }
+          for (long remaining = region.getNumbytes(); remaining > 0; ) {
+            int n = tar.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+            if (n < 0) {
+              throw truncated(entry);
+            }
+            ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+            while (chunk.hasRemaining()) {
+              at += out.write(chunk, at);
+            }
+            remaining -= n;
+            written += n;
+          }
+        }
+        out.force(true);
+      }
+      if (Files.size(target) < entry.getRealSize()) {
+        // Extends the file without writing: the trailing hole stays a hole.
+        try (RandomAccessFile file = new RandomAccessFile(target.toFile(), "rw")) {
+          file.setLength(entry.getRealSize());
+        }
+      }
+      return written;
     }
 
     /**
@@ -770,6 +874,20 @@ public final class FilesRestore {
     }
   }
 
+  /** A file this restore wrote: where, and its inode, which a hard link to it must still find. */
+  private record Staged(Destination destination, Path rel, Object key) {
+
+    /** Whether the file is still there, through real directories, and still the same inode. */
+    boolean stillThere() throws IOException {
+      Path parent = rel.getParent() == null ? Path.of("") : rel.getParent();
+      if (depth(rel) > 0 && !realDirectory(destination.staging(), parent)) {
+        return false;
+      }
+      BasicFileAttributes a = attributes(destination.inStaging(rel));
+      return a != null && a.isRegularFile() && a.fileKey().equals(key);
+    }
+  }
+
   /** A directory whose mode, owner and time are set once its contents are written. */
   private record Directory(
       Destination destination, Path rel, int mode, long uid, long gid, FileTime mtime) {}
@@ -891,6 +1009,51 @@ public final class FilesRestore {
     } catch (InvalidPathException e) {
       throw refused(name, "is not a usable path (" + e.getReason() + ")");
     }
+  }
+
+  /**
+   * The node path a hard-link entry names as its target; refuses the archive when that name is
+   * absolute, climbs out with {@code ..}, or is not a file earlier in the archive.
+   */
+  private static Path linkTarget(TarArchiveEntry entry, Set<Path> earlierFiles)
+      throws IOException {
+    String link = entry.getLinkName();
+    if (link == null || link.isEmpty()) {
+      throw refused(entry.getName(), "is a hard link without a target");
+    }
+    if (link.startsWith("/")) {
+      throw refused(entry.getName(), "is a hard link to the absolute name " + link);
+    }
+    if (List.of(link.split("/")).contains("..")) {
+      throw refused(entry.getName(), "is a hard link that climbs out with '..' (" + link + ")");
+    }
+    Path target = nodePath(link);
+    if (target == null || !earlierFiles.contains(target)) {
+      throw refused(
+          entry.getName(), "is a hard link to " + link + ", which is not a file earlier in the archive");
+    }
+    return target;
+  }
+
+  /** Keeps track of which node paths the archive holds as files so far. */
+  private static void remember(Set<Path> files, Path path, TarArchiveEntry entry) {
+    if (path == null) {
+      return;
+    }
+    if (regular(entry) || entry.isLink()) {
+      files.add(path);
+    } else {
+      files.remove(path);
+    }
+  }
+
+  private static IOException truncated(TarArchiveEntry entry) {
+    return new IOException(
+        "archive entry '" + entry.getName() + "' ends before its data: the archive is cut short");
+  }
+
+  private static Object fileKey(Path path) throws IOException {
+    return Files.readAttributes(path, BasicFileAttributes.class, NOFOLLOW_LINKS).fileKey();
   }
 
   /** The index of the unit {@code path} is or lies in, or -1. */

@@ -25,6 +25,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -362,7 +363,7 @@ class FilesBackupTest {
   }
 
   @Test
-  void fileAboveTheRereadLimitIsStreamedOnce() throws Exception {
+  void fileAboveTheRereadLimitIsStreamedTwiceNeverHeldWhole() throws Exception {
     Path big = node.resolve("var/lib/nova/big.img");
     try (RandomAccessFile file = new RandomAccessFile(big.toFile(), "rw")) {
       file.setLength(FilesBackup.REREAD_LIMIT + 1L);
@@ -382,7 +383,7 @@ class FilesBackupTest {
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
     backup.write(plan(List.of("/var/lib/nova")), tar);
 
-    assertThat(opened).hasValue(1);
+    assertThat(opened).as("once to find its holes, once to write its data").hasValue(2);
     assertThat(contents(tar).get("var/lib/nova/big.img")).hasSize(FilesBackup.REREAD_LIMIT + 1);
     assertThat(notes)
         .contains(
@@ -471,6 +472,216 @@ class FilesBackupTest {
 
     assertThat(contents(tar).keySet()).noneMatch(name -> name.startsWith("etc/nova/site-secrets"));
     assertThat(notes).anyMatch(n -> n.startsWith("left out /etc/nova/site-secrets on node compute-07"));
+  }
+
+  @Test
+  void mtimesKeepTheirNanosecondsForCommonsCompressAndGnuTar() throws Exception {
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    backup().write(plan(List.of("/etc/nova", "/var/lib/nova")), tar);
+
+    Map<String, FileTime> read = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        read.put(e.getName().replaceFirst("/$", ""), e.getLastModifiedTime());
+      }
+    }
+    assertThat(read).containsKeys("etc/nova/nova.conf", "etc/nova/empty", "etc/nova/relative-link");
+    for (Map.Entry<String, FileTime> e : read.entrySet()) {
+      assertThat(e.getValue().toInstant())
+          .as(e.getKey())
+          .isEqualTo(mtime(node.resolve(e.getKey())).toInstant());
+    }
+    assertThat(read.get("etc/nova/nova.conf").toInstant().getNano() % 100).isNotZero();
+
+    Path archive = Files.write(tmp.resolve("archive.tar"), tar.toByteArray());
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    run("tar", "--numeric-owner", "-p", "-xf", archive.toString(), "-C", out.toString());
+    try (Stream<Path> all = Files.walk(out)) {
+      for (Path p : all.filter(p -> !p.equals(out)).toList()) {
+        Path original = node.resolve(out.relativize(p).toString());
+        assertThat(mtime(p).toInstant()).as(p.toString()).isEqualTo(mtime(original).toInstant());
+      }
+    }
+    assertThat(run("tar", "--full-time", "-tvf", archive.toString()))
+        .contains(".123456789 etc/nova/nova.conf");
+  }
+
+  @Test
+  void secondNamesOfAFileAreArchivedAsHardLinksToTheFirst() throws Exception {
+    Path glance = Files.createDirectories(node.resolve("var/lib/glance"));
+    file(glance.resolve("a-image.conf"), "image\n", "rw-r-----");
+    Files.createLink(glance.resolve("b-again.conf"), glance.resolve("a-image.conf"));
+    Files.createDirectories(glance.resolve("sub"));
+    Files.createLink(glance.resolve("sub/c-third.conf"), glance.resolve("a-image.conf"));
+    Files.createDirectories(glance.resolve("cache"));
+    file(glance.resolve("cache/original"), "cached\n", "rw-r--r--");
+    Files.createLink(glance.resolve("z-of-excluded"), glance.resolve("cache/original"));
+    AgentPlan.Files files =
+        new AgentPlan.Files(
+            "glance", "compute-07", "/host", List.of("/var/lib/glance"), List.of("/var/lib/glance/cache"));
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+
+    long entries = backup().write(files, tar);
+
+    Map<String, String> read = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        read.put(
+            e.getName(),
+            e.isLink()
+                ? "hard link to " + e.getLinkName()
+                : e.isFile() ? "file " + new String(in.readAllBytes(), StandardCharsets.UTF_8) : "dir");
+      }
+    }
+    assertThat(read)
+        .containsEntry("var/lib/glance/a-image.conf", "file image\n")
+        .containsEntry("var/lib/glance/b-again.conf", "hard link to var/lib/glance/a-image.conf")
+        .containsEntry("var/lib/glance/sub/c-third.conf", "hard link to var/lib/glance/a-image.conf")
+        .containsEntry("var/lib/glance/z-of-excluded", "file cached\n")
+        .doesNotContainKey("var/lib/glance/cache/original");
+    assertThat(entries).isEqualTo(read.size());
+
+    Path archive = Files.write(tmp.resolve("archive.tar"), tar.toByteArray());
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    run("tar", "--numeric-owner", "-p", "-xf", archive.toString(), "-C", out.toString());
+    Path restored = out.resolve("var/lib/glance");
+    Object inode = Files.getAttribute(restored.resolve("a-image.conf"), "unix:ino");
+    assertThat(Files.getAttribute(restored.resolve("b-again.conf"), "unix:ino")).isEqualTo(inode);
+    assertThat(Files.getAttribute(restored.resolve("sub/c-third.conf"), "unix:ino")).isEqualTo(inode);
+    assertThat(Files.getAttribute(restored.resolve("a-image.conf"), "unix:nlink")).isEqualTo(3);
+    assertThat(Files.getAttribute(restored.resolve("z-of-excluded"), "unix:nlink")).isEqualTo(1);
+    assertThat(Files.readString(restored.resolve("sub/c-third.conf"))).isEqualTo("image\n");
+  }
+
+  @Test
+  void aSecondNameOfADeniedFileIsArchivedAsAFileNotAsALinkToTheDeniedName() throws Exception {
+    nodeSecrets();
+    Files.createLink(node.resolve("etc/nova/passwd-copy"), node.resolve("etc/passwd"));
+    Files.createLink(node.resolve("etc/ssh/zz-key-copy"), node.resolve("etc/ssh/ssh_host_ed25519_key"));
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    AgentPlan.Files etc =
+        new AgentPlan.Files("node-config", "compute-07", "/host", List.of("/etc"), List.of());
+
+    backup().write(etc, tar);
+
+    Map<String, String> links = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isLink()) {
+          links.put(e.getName(), e.getLinkName());
+        }
+      }
+    }
+    // etc/nova/passwd-copy comes first in the walk: etc/passwd is the link to it.
+    assertThat(links).containsExactly(Map.entry("etc/passwd", "etc/nova/passwd-copy"));
+    assertThat(contents(tar))
+        .containsEntry("etc/nova/passwd-copy", "root:x:0:0:root:/root:/bin/sh\n")
+        .containsEntry("etc/ssh/zz-key-copy", "-----BEGIN OPENSSH PRIVATE KEY-----\n")
+        .doesNotContainKey("etc/ssh/ssh_host_ed25519_key");
+  }
+
+  @Test
+  void sparseFilesAreArchivedSparseAndGnuTarRestoresTheirHoles() throws Exception {
+    Path disks = Files.createDirectories(node.resolve("var/lib/disks"));
+    Path ephemeral = disks.resolve("ephemeral.img"); // above the re-read limit: streamed
+    try (RandomAccessFile f = new RandomAccessFile(ephemeral.toFile(), "rw")) {
+      f.setLength(64L << 20);
+      f.write(filled('a', 5000));
+      f.seek(40L << 20);
+      f.write(filled('b', 4096));
+    }
+    Path small = disks.resolve("small.img"); // read whole
+    try (RandomAccessFile f = new RandomAccessFile(small.toFile(), "rw")) {
+      f.setLength(1L << 20);
+      f.seek((1L << 20) - 10);
+      f.write(filled('c', 10));
+    }
+    Path zeros = Files.write(disks.resolve("preallocated.img"), new byte[256 * 1024]);
+    AgentPlan.Files files =
+        new AgentPlan.Files("disks", "compute-07", "/host", List.of("/var/lib/disks"), List.of());
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+
+    backup().write(files, tar);
+
+    assertThat(tar.size()).isLessThan(64 * 1024);
+    Map<String, Long> realSizes = new TreeMap<>();
+    try (TarArchiveInputStream in =
+        new TarArchiveInputStream(new ByteArrayInputStream(tar.toByteArray()), "UTF-8")) {
+      for (TarArchiveEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        if (e.isFile()) {
+          assertThat(e.isPaxGNU1XSparse()).as(e.getName()).isTrue();
+          realSizes.put(e.getName(), e.getRealSize());
+          assertThat(in.readAllBytes()).isEqualTo(Files.readAllBytes(node.resolve(e.getName())));
+        }
+      }
+    }
+    assertThat(realSizes)
+        .containsOnly(
+            Map.entry("var/lib/disks/ephemeral.img", 64L << 20),
+            Map.entry("var/lib/disks/small.img", 1L << 20),
+            Map.entry("var/lib/disks/preallocated.img", 256L * 1024));
+
+    Path archive = Files.write(tmp.resolve("archive.tar"), tar.toByteArray());
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    run("tar", "--numeric-owner", "-p", "-xf", archive.toString(), "-C", out.toString());
+    for (Path original : List.of(ephemeral, small, zeros)) {
+      Path restored = out.resolve(node.relativize(original).toString());
+      assertThat(Files.mismatch(restored, original)).as(restored.toString()).isEqualTo(-1);
+      assertThat(allocated(restored)).as(restored.toString()).isLessThanOrEqualTo(16 * 1024);
+      assertThat(mtime(restored).toInstant()).isEqualTo(mtime(original).toInstant());
+    }
+    assertThat(run("tar", "-tvf", archive.toString()))
+        .contains("var/lib/disks/ephemeral.img")
+        .doesNotContain("GNUSparseFile");
+  }
+
+  @Test
+  void longAndNonAsciiNamesOfLinksAndSparseFilesSurviveGnuTar() throws Exception {
+    Path dir = Files.createDirectories(node.resolve("var/lib/" + "ü".repeat(30) + "/" + "n".repeat(90)));
+    Path sparse = dir.resolve("disk-" + "s".repeat(120) + ".img");
+    try (RandomAccessFile f = new RandomAccessFile(sparse.toFile(), "rw")) {
+      f.setLength(1L << 20);
+      f.write(filled('d', 10));
+    }
+    Files.createLink(dir.resolve("z-" + "l".repeat(120)), sparse);
+    String target = "/" + "t".repeat(150) + "/日本語";
+    Files.createSymbolicLink(dir.resolve("symlink-" + "y".repeat(110)), Path.of(target));
+    AgentPlan.Files files =
+        new AgentPlan.Files("long", "compute-07", "/host", List.of("/var/lib"), List.of());
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+
+    backup().write(files, tar);
+
+    Path archive = Files.write(tmp.resolve("archive.tar"), tar.toByteArray());
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    run("tar", "--numeric-owner", "-p", "-xf", archive.toString(), "-C", out.toString());
+    Path restored = out.resolve(node.relativize(dir).toString());
+    Path restoredSparse = restored.resolve(sparse.getFileName().toString());
+    assertThat(Files.mismatch(restoredSparse, sparse)).isEqualTo(-1);
+    assertThat(allocated(restoredSparse)).isLessThanOrEqualTo(16 * 1024);
+    assertThat(Files.getAttribute(restored.resolve("z-" + "l".repeat(120)), "unix:ino"))
+        .isEqualTo(Files.getAttribute(restoredSparse, "unix:ino"));
+    assertThat(Files.readSymbolicLink(restored.resolve("symlink-" + "y".repeat(110))))
+        .isEqualTo(Path.of(target));
+    assertThat(mtime(restoredSparse).toInstant()).isEqualTo(mtime(sparse).toInstant());
+  }
+
+  private static byte[] filled(char c, int length) {
+    byte[] bytes = new byte[length];
+    Arrays.fill(bytes, (byte) c);
+    return bytes;
+  }
+
+  /** The bytes the file system allocated to {@code path}, as {@code stat} counts them. */
+  static long allocated(Path path) throws IOException, InterruptedException {
+    return Long.parseLong(run("stat", "-c", "%b", path.toString()).trim()) * 512;
+  }
+
+  private static FileTime mtime(Path path) throws IOException {
+    return Files.getLastModifiedTime(path, LinkOption.NOFOLLOW_LINKS);
   }
 
   private static List<String> names(ByteArrayOutputStream tar) throws IOException {

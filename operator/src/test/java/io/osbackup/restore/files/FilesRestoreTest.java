@@ -13,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -509,25 +510,209 @@ class FilesRestoreTest {
               TarArchiveEntry fifo = new TarArchiveEntry("etc/nova/control", TarConstants.LF_FIFO);
               t.putArchiveEntry(fifo);
               t.closeArchiveEntry();
-              TarArchiveEntry hard = new TarArchiveEntry("etc/nova/again", TarConstants.LF_LINK);
-              hard.setLinkName("etc/nova/nova.conf");
-              t.putArchiveEntry(hard);
-              t.closeArchiveEntry();
+              hardLink(t, "etc/nova/again", "etc/nova/nova.conf");
               file(t, "etc/glance/glance.conf", "not selected\n");
             });
 
     FilesRestore.Outcome outcome = restore(tar, List.of("/etc/nova"), null);
 
-    assertThat(outcome.entries()).isEqualTo(2);
+    assertThat(outcome.entries()).isEqualTo(3);
     assertThat(outcome.bytes()).isEqualTo(5);
     try (Stream<Path> listed = Files.list(node.resolve("etc/nova"))) {
-      assertThat(listed.map(p -> p.getFileName().toString())).containsExactly("nova.conf");
+      assertThat(listed.map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder("nova.conf", "again");
     }
+    assertThat(Files.getAttribute(node.resolve("etc/nova/again"), "unix:nlink")).isEqualTo(2);
     assertThat(node.resolve("etc/glance")).doesNotExist();
     assertThat(notes)
         .containsExactly(
-            "skipped FIFO /etc/nova/control: only files, directories and symlinks are restored",
-            "skipped hard link /etc/nova/again (to etc/nova/nova.conf): not restored");
+            "skipped FIFO /etc/nova/control: only files, directories and symlinks are restored");
+  }
+
+  @Test
+  void mtimesComeBackToTheNanosecond() throws Exception {
+    Path nova = node.resolve("etc/nova");
+    List<Path> timed = List.of(nova.resolve("nova.conf"), nova.resolve("bin"), nova.resolve("empty"));
+    long nanos = 123_456_789;
+    for (Path p : timed) {
+      setTime(p, FileTime.from(Instant.ofEpochSecond(1_709_258_400L, nanos++)));
+    }
+    byte[] tar = backup("/etc/nova");
+
+    restore(tar, List.of("/etc/nova"), "/var/restore");
+
+    Path restored = node.resolve("var/restore/etc/nova");
+    for (Path p : timed) {
+      assertThat(Files.getLastModifiedTime(restored.resolve(nova.relativize(p).toString())))
+          .as(p.toString())
+          .isEqualTo(Files.getLastModifiedTime(p));
+    }
+    assertThat(Files.getLastModifiedTime(restored.resolve("nova.conf")).toInstant().getNano())
+        .isEqualTo(123_456_789);
+  }
+
+  @Test
+  void hardLinksComeBackAsOneInodeAcrossUnits() throws Exception {
+    Path nova = node.resolve("etc/nova");
+    Files.createLink(nova.resolve("policy.d/deep/same-rule.yaml"), nova.resolve("nova.conf"));
+    Files.createLink(node.resolve("var/lib/nova/nova.conf"), nova.resolve("nova.conf"));
+    byte[] tar = backup("/etc/nova", "/var/lib/nova");
+    edit();
+
+    restore(tar, List.of("/etc/nova", "/var/lib/nova"), null);
+
+    Object inode = Files.getAttribute(nova.resolve("nova.conf"), "unix:ino");
+    assertThat(Files.getAttribute(nova.resolve("policy.d/deep/same-rule.yaml"), "unix:ino"))
+        .isEqualTo(inode);
+    assertThat(Files.getAttribute(node.resolve("var/lib/nova/nova.conf"), "unix:ino"))
+        .isEqualTo(inode);
+    assertThat(Files.getAttribute(nova.resolve("nova.conf"), "unix:nlink")).isEqualTo(3);
+    assertThat(Files.readString(node.resolve("var/lib/nova/nova.conf")))
+        .isEqualTo("[DEFAULT]\ndebug = false\n");
+    assertThat(Files.getAttribute(nova.resolve("secret.key"), "unix:nlink")).isEqualTo(1);
+  }
+
+  @Test
+  void aHardLinkWhoseFileIsNotRestoredFailsBeforeAnythingChanges() throws Exception {
+    Files.createLink(node.resolve("var/lib/nova/nova.conf"), node.resolve("etc/nova/nova.conf"));
+    byte[] tar = backup("/etc/nova", "/var/lib/nova");
+    Map<String, String> before = nodeState();
+
+    assertThatThrownBy(() -> restore(tar, List.of("/var/lib/nova"), null))
+        .isNotInstanceOf(ArchiveRefusedException.class)
+        .hasMessage(
+            "cannot restore /var/lib/nova/nova.conf: it is a hard link to /etc/nova/nova.conf, which"
+                + " this restore does not write; restore a unit that holds both (such as their common"
+                + " directory), nothing was restored");
+    assertThat(nodeState()).isEqualTo(before);
+    assertThat(stagingLeft()).isEmpty();
+  }
+
+  @Test
+  void hardLinksThatClimbOutOrComeBeforeTheirFileAreRefused() throws Exception {
+    Path outside = Files.write(tmp.resolve("outside"), "outside\n".getBytes(StandardCharsets.UTF_8));
+    Map<String, String> before = nodeState();
+    Map<String, String> refusals =
+        Map.of(
+            "is a hard link to the absolute name " + outside,
+            outside.toString(),
+            "is a hard link that climbs out with '..' (etc/nova/../../../outside)",
+            "etc/nova/../../../outside",
+            "is a hard link to etc/nova/later.conf, which is not a file earlier in the archive",
+            "etc/nova/later.conf",
+            "is a hard link to etc/nova/sub, which is not a file earlier in the archive",
+            "etc/nova/sub");
+    for (Map.Entry<String, String> refusal : refusals.entrySet()) {
+      byte[] tar =
+          tar(
+              t -> {
+                dir(t, "etc/nova/");
+                dir(t, "etc/nova/sub/");
+                hardLink(t, "etc/nova/evil", refusal.getValue());
+                file(t, "etc/nova/later.conf", "later\n");
+              });
+
+      assertThatThrownBy(() -> restore(tar, List.of("/etc/nova"), null))
+          .as(refusal.getValue())
+          .isInstanceOf(ArchiveRefusedException.class)
+          .hasMessage(
+              "archive entry 'etc/nova/evil' "
+                  + refusal.getKey()
+                  + ": the archive is refused, nothing was restored");
+      assertThatThrownBy(
+              () -> FilesRestore.unitsPresent(new ByteArrayInputStream(tar), List.of("/etc/nova")))
+          .isInstanceOf(ArchiveRefusedException.class);
+    }
+    assertThat(Files.getAttribute(outside, "unix:nlink")).isEqualTo(1);
+    assertThat(nodeState()).isEqualTo(before);
+    assertThat(stagingLeft()).isEmpty();
+  }
+
+  @Test
+  void aHardLinkToAFileALaterEntryReplacedIsRefused() throws Exception {
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.writeString(outside.resolve("passwd"), "root:x:0:0\n");
+    byte[] tar =
+        tar(
+            t -> {
+              dir(t, "etc/nova/");
+              dir(t, "etc/nova/d/");
+              file(t, "etc/nova/d/passwd", "mine\n");
+              symlink(t, "etc/nova/d", outside.toString());
+              hardLink(t, "etc/nova/evil", "etc/nova/d/passwd");
+            });
+
+    assertThatThrownBy(() -> restore(tar, List.of("/etc/nova"), null))
+        .isInstanceOf(ArchiveRefusedException.class)
+        .hasMessageContaining("which a later entry replaced");
+    assertThat(Files.getAttribute(outside.resolve("passwd"), "unix:nlink")).isEqualTo(1);
+  }
+
+  @Test
+  void sparseFilesComeBackWithTheirHoles() throws Exception {
+    Path disks = Files.createDirectories(node.resolve("var/lib/nova/disks"));
+    Path big = disks.resolve("ephemeral.img");
+    try (RandomAccessFile f = new RandomAccessFile(big.toFile(), "rw")) {
+      f.setLength(48L << 20);
+      f.write("start".getBytes(StandardCharsets.UTF_8));
+      f.seek(30L << 20);
+      f.write("middle".getBytes(StandardCharsets.UTF_8));
+    }
+    Path small = disks.resolve("small.img");
+    try (RandomAccessFile f = new RandomAccessFile(small.toFile(), "rw")) {
+      f.setLength(512 * 1024);
+      f.seek(100_000);
+      f.write("data".getBytes(StandardCharsets.UTF_8));
+    }
+    byte[] tar = backup("/var/lib/nova");
+
+    restore(tar, List.of("/var/lib/nova"), "/var/restore");
+
+    for (Path original : List.of(big, small)) {
+      Path restored = node.resolve("var/restore").resolve(node.relativize(original).toString());
+      assertThat(Files.size(restored)).isEqualTo(Files.size(original));
+      assertThat(Files.mismatch(restored, original)).isEqualTo(-1);
+      assertThat(allocated(restored)).as(restored.toString()).isLessThanOrEqualTo(16 * 1024);
+    }
+  }
+
+  @Test
+  void anArchiveOfGnuTarRestoresItsHardLinksAndHolesToo() throws Exception {
+    Path src = Files.createDirectories(tmp.resolve("src/etc/nova"));
+    Files.writeString(src.resolve("nova.conf"), "[DEFAULT]\n");
+    Files.createLink(src.resolve("same.conf"), src.resolve("nova.conf"));
+    try (RandomAccessFile f = new RandomAccessFile(src.resolve("disk.img").toFile(), "rw")) {
+      f.setLength(20L << 20);
+      f.seek(10L << 20);
+      f.write("data".getBytes(StandardCharsets.UTF_8));
+    }
+    Path archive = tmp.resolve("gnu.tar");
+    for (String version : List.of("0.0", "0.1", "1.0")) {
+      Process tar =
+          new ProcessBuilder(
+                  "tar", "--format=pax", "--sparse", "--sparse-version=" + version, "-C",
+                  tmp.resolve("src").toString(), "-cf", archive.toString(), "etc/nova")
+              .redirectErrorStream(true)
+              .start();
+      assertThat(tar.waitFor()).isZero();
+
+      restore(Files.readAllBytes(archive), List.of("/etc/nova"), "/var/restore-" + version);
+
+      Path restored = node.resolve("var/restore-" + version + "/etc/nova");
+      assertThat(Files.getAttribute(restored.resolve("same.conf"), "unix:ino"))
+          .as(version)
+          .isEqualTo(Files.getAttribute(restored.resolve("nova.conf"), "unix:ino"));
+      assertThat(Files.mismatch(restored.resolve("disk.img"), src.resolve("disk.img"))).isEqualTo(-1);
+      assertThat(allocated(restored.resolve("disk.img"))).as(version).isLessThanOrEqualTo(16 * 1024);
+    }
+  }
+
+  /** The bytes the file system allocated to {@code path}, as {@code stat} counts them. */
+  private static long allocated(Path path) throws IOException, InterruptedException {
+    Process stat = new ProcessBuilder("stat", "-c", "%b", path.toString()).start();
+    String blocks = new String(stat.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertThat(stat.waitFor()).isZero();
+    return Long.parseLong(blocks) * 512;
   }
 
   @Test
@@ -710,6 +895,14 @@ class FilesRestoreTest {
   private static void symlink(TarArchiveOutputStream tar, String name, String target)
       throws IOException {
     TarArchiveEntry entry = new TarArchiveEntry(name, TarConstants.LF_SYMLINK);
+    entry.setLinkName(target);
+    tar.putArchiveEntry(entry);
+    tar.closeArchiveEntry();
+  }
+
+  private static void hardLink(TarArchiveOutputStream tar, String name, String target)
+      throws IOException {
+    TarArchiveEntry entry = new TarArchiveEntry(name, TarConstants.LF_LINK, true);
     entry.setLinkName(target);
     tar.putArchiveEntry(entry);
     tar.closeArchiveEntry();
