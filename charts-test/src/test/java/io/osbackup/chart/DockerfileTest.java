@@ -52,9 +52,11 @@ class DockerfileTest {
     assertThat(instructions.get(0)).startsWith("FROM maven:").contains("eclipse-temurin-17").endsWith(" AS build");
     assertThat(instructions)
         .anyMatch(i -> i.startsWith("RUN ") && i.contains("mvn ") && i.contains("-DskipTests") && i.contains("package"));
-    // The shade plugin names the jar <finalName>-<shadedClassifierName>.jar.
+    // The shade plugin names an attached jar <artifactId>-<version>-<classifier>.jar whatever the finalName; only
+    // its outputFile gives the one stable name the README, docs/restore.md and this Dockerfile use.
     String pom = Files.readString(Chart.ROOT.resolve("operator/pom.xml"));
-    String jar = tag(pom, "finalName") + "-" + tag(pom, "shadedClassifierName") + ".jar";
+    assertThat(pom).doesNotContain("<shadedArtifactAttached>true");
+    String jar = tag(pom, "outputFile").replace("${project.build.directory}/", "");
     assertThat(jar).isEqualTo("osbackup-all.jar");
     assertThat(runtime).contains("COPY --from=build /src/operator/target/" + jar + " " + JAR);
   }

@@ -199,7 +199,11 @@ public final class AgentCommand implements Callable<Integer> {
     if (code == SUCCEEDED) {
       try {
         if (plan.files() != null) {
-          draft.source(new JobReport.Source(null, null, null, null, plan.files().paths()));
+          draft.source(
+              new JobReport.Source(null, null, null, null, plan.files().paths(),
+                  plan.files().exclude() == null || plan.files().exclude().isEmpty()
+                      ? null
+                      : plan.files().exclude()));
           FilesBackup files = new FilesBackup(mounts, draft::warning);
           draft.artifact(files.backup(plan.folder(), plan.files(), compression, uploads));
         } else {

@@ -134,7 +134,9 @@ public final class BackupsCommand implements Callable<Integer> {
           ? "database " + e.target() + "/" + e.database()
               + (e.source() == null ? "" : " from " + e.source().host() + ":" + e.source().port())
           : "files    " + e.target() + " on " + e.node()
-              + (e.source() == null || e.source().paths() == null ? "" : " " + e.source().paths());
+              + (e.source() == null || e.source().paths() == null ? "" : " " + e.source().paths())
+              + (e.source() == null || e.source().exclude() == null || e.source().exclude().isEmpty()
+                  ? "" : " excluding " + e.source().exclude());
       out.printf("  %-70s %12d bytes  %s%n", what, e.size(), e.key());
     }
   }

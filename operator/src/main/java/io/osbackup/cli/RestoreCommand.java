@@ -199,27 +199,31 @@ public final class RestoreCommand implements Callable<Integer> {
               dir -> dbLogin,
               out::println,
               warning -> err.println("warning: " + warning));
-      out.println("verifying " + (plan.databases().size() + plan.files().size()) + " artifacts of " + backupId
-          + " before anything is written");
-      RestoreExecution.Outcome verified = execution.verify(plan, new ArrayList<>());
+      // What this writes over is known from the selection and the servers' databases: a missing --confirm is
+      // refused before any artifact is downloaded.
       List<String> inPlace = new ArrayList<>(selection.inPlace());
+      List<RestoreReport.Server> servers = execution.survey(plan);
       for (RestorePlan.DatabaseItem item : plan.databases()) {
-        for (RestoreReport.Server server : verified.servers()) {
-          if (server.databases().contains(item.destination())) {
+        for (RestoreReport.Server server : servers) {
+          if (server.host().equals(item.host()) && server.port() == item.port()
+              && server.databases().contains(item.destination())) {
             inPlace.add("database " + item.where() + " (exists)");
           }
         }
       }
+      if (!dryRun && !inPlace.isEmpty() && !backupId.equals(confirm)) {
+        err.println("osbackup restore: this writes in place " + inPlace + ": add --confirm " + backupId
+            + " to allow it (the previous contents are kept aside); nothing was changed, nothing downloaded");
+        return 2;
+      }
+      out.println("verifying " + (plan.databases().size() + plan.files().size()) + " artifacts of " + backupId
+          + " before anything is written");
+      RestoreExecution.Outcome verified = execution.verify(plan, new ArrayList<>());
       if (dryRun) {
         out.println("dry run: every artifact verified; would restore to "
             + verified.items().stream().map(RestoreReport.Item::destination).toList()
             + (inPlace.isEmpty() ? "" : "; writes in place " + inPlace + ", so it needs --confirm " + backupId));
         return 0;
-      }
-      if (!inPlace.isEmpty() && !backupId.equals(confirm)) {
-        err.println("osbackup restore: this writes in place " + inPlace + ": add --confirm " + backupId
-            + " to allow it (the previous contents are kept aside); nothing was changed");
-        return 2;
       }
       RestoreExecution.Outcome restored = execution.restore(plan, new ArrayList<>());
       for (RestoreReport.Item item : restored.items()) {
@@ -300,7 +304,8 @@ public final class RestoreCommand implements Callable<Integer> {
 
   private DatabaseLogin login() throws IOException {
     if (dbCredentialsDir != null) {
-      return DatabaseLogin.read(dbCredentialsDir);
+      return DatabaseLogin.read(dbCredentialsDir, "the files username and password in --db-credentials-dir "
+          + dbCredentialsDir);
     }
     String user = env.get(DB_USERNAME_ENV);
     String password = env.get(DB_PASSWORD_ENV);
@@ -308,7 +313,8 @@ public final class RestoreCommand implements Callable<Integer> {
       throw new IOException("no database login: set --db-credentials-dir (files username and password) or the"
           + " environment variables " + DB_USERNAME_ENV + " and " + DB_PASSWORD_ENV);
     }
-    return new DatabaseLogin(user, password);
+    return new DatabaseLogin(user, password, "the environment variables " + DB_USERNAME_ENV + " and "
+        + DB_PASSWORD_ENV);
   }
 
   private RestorePlan plan(Catalog.Backup backup, RestoreSelection.Result selection) {

@@ -86,6 +86,28 @@ public final class RestoreExecution {
    * @param results receives the item results so far, also when it fails
    */
   public Outcome verify(RestorePlan plan, List<RestoreReport.Item> results) throws Failure {
+    List<RestoreReport.Server> servers = survey(plan);
+    for (RestorePlan.DatabaseItem item : plan.databases()) {
+      readWhole(item.artifact(), null);
+      results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null, null));
+    }
+    for (RestorePlan.FilesItem item : plan.files()) {
+      Set<String> present = readWhole(item.artifact(), item.paths());
+      List<String> missing = item.paths().stream().filter(p -> !present.contains(p)).toList();
+      if (!missing.isEmpty()) {
+        throw new Failure("PathNotInBackup", "the archive " + item.artifact().key() + " holds no " + missing
+            + ": choose paths the archive holds", null);
+      }
+      results.add(new RestoreReport.Item(item.artifact().key(), where(item), "Verified", null, null));
+    }
+    return new Outcome(List.copyOf(results), servers);
+  }
+
+  /**
+   * Reaches every database server of the plan once and lists its databases, downloading nothing: what a restore
+   * would write over is known before any artifact is read.
+   */
+  public List<RestoreReport.Server> survey(RestorePlan plan) throws Failure {
     List<RestoreReport.Server> servers = new ArrayList<>();
     Map<String, DatabaseRestore.Destination> reached = new LinkedHashMap<>();
     for (RestorePlan.DatabaseItem item : plan.databases()) {
@@ -104,20 +126,7 @@ public final class RestoreExecution {
         throw new Failure("TargetUnreachable", "database server " + server + ": " + e.getMessage(), e);
       }
     }
-    for (RestorePlan.DatabaseItem item : plan.databases()) {
-      readWhole(item.artifact(), null);
-      results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null, null));
-    }
-    for (RestorePlan.FilesItem item : plan.files()) {
-      Set<String> present = readWhole(item.artifact(), item.paths());
-      List<String> missing = item.paths().stream().filter(p -> !present.contains(p)).toList();
-      if (!missing.isEmpty()) {
-        throw new Failure("PathNotInBackup", "the archive " + item.artifact().key() + " holds no " + missing
-            + ": choose paths the archive holds", null);
-      }
-      results.add(new RestoreReport.Item(item.artifact().key(), where(item), "Verified", null, null));
-    }
-    return new Outcome(List.copyOf(results), servers);
+    return servers;
   }
 
   /**

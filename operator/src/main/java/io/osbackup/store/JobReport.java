@@ -57,14 +57,25 @@ public record JobReport(
     this(jobName, target, node, succeeded, message, startedAt, finishedAt, source, artifacts, null);
   }
 
-  /** Where the data came from. */
+  /**
+   * Where the data came from.
+   *
+   * @param exclude a files target's {@code exclude} (paths and globs left out of its {@code paths}); absent in
+   *     manifests written before it was recorded, and when the target excludes nothing
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Source(
       String host,
       Integer port,
       String serverVersion,
       List<String> databases,
-      List<String> paths) {}
+      List<String> paths,
+      List<String> exclude) {
+
+    public Source(String host, Integer port, String serverVersion, List<String> databases, List<String> paths) {
+      this(host, port, serverVersion, databases, paths, null);
+    }
+  }
 
   /**
    * One uploaded artifact.

@@ -151,6 +151,24 @@ class AgentCommandTest {
   }
 
   @Test
+  void aFilesReportRecordsTheTargetsExcludesBesideItsPaths() throws IOException {
+    AgentPlan paths = filesPlan("/etc/nova");
+    AgentPlan plan = new AgentPlan(paths.jobName(), paths.backupId(), paths.folder(), paths.store(),
+        paths.compression(), null, new AgentPlan.Files("nova-config", "compute-07", AgentPlan.HOST_ROOT,
+            List.of("/etc/nova"), List.of("*.bak", "/etc/nova/cache")));
+
+    assertThat(agent(plan)).as(err()).isZero();
+
+    JsonNode source = bucket.json(BackupLayout.report(FOLDER, plan.jobName())).get("source");
+    assertThat(source.at("/paths/0").asText()).isEqualTo("/etc/nova");
+    assertThat(source.at("/exclude/0").asText()).isEqualTo("*.bak");
+    assertThat(source.at("/exclude/1").asText()).isEqualTo("/etc/nova/cache");
+    // Nothing excluded, nothing recorded: manifests stay as they were.
+    assertThat(agent(filesPlan("/etc/nova"))).isZero();
+    assertThat(bucket.json(BackupLayout.report(FOLDER, plan.jobName())).get("source").has("exclude")).isFalse();
+  }
+
+  @Test
   void filesPlanUploadsTheArchiveAndReportsSuccess() throws IOException {
     AgentPlan plan = filesPlan("/etc/nova");
 

@@ -647,7 +647,9 @@ public final class DatabaseRestore {
           + server
           + " refused user '"
           + d.login().username()
-          + "': check username and password in the database credentials Secret ("
+          + "': check username and password in "
+          + d.login().source()
+          + " ("
           + e.getMessage()
           + ")";
     }

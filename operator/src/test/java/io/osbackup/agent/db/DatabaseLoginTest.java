@@ -118,4 +118,19 @@ class DatabaseLoginTest {
     assertThat(DatabaseBackup.toolFailure("mariadb-dump", 2, "mariadb-dump: Got error: 1049\n"))
         .isEqualTo("mariadb-dump failed with exit code 2: mariadb-dump: Got error: 1049");
   }
+
+  @Test
+  void aDirectoryGivenOnTheCommandLineIsNamedAsSuchNotAsASecret(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("username"), "root");
+    String source = "the files username and password in --db-credentials-dir " + dir;
+
+    assertThatThrownBy(() -> DatabaseLogin.read(dir, source))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("the directory " + dir + " has no key 'password'")
+        .hasMessageContaining(source)
+        .hasMessageNotContaining("Secret");
+    Files.writeString(dir.resolve("password"), "pw\n");
+    assertThat(DatabaseLogin.read(dir, source).source()).isEqualTo(source);
+    assertThat(DatabaseLogin.read(dir).source()).isEqualTo(DatabaseLogin.SECRET);
+  }
 }
