@@ -35,6 +35,7 @@ import io.osbackup.catalog.SigningKeys;
 import io.osbackup.catalog.Owner;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.JobNames;
+import io.osbackup.plan.KeepTerms;
 import io.osbackup.plan.PlanProblem;
 import io.osbackup.plan.RunPlanner;
 import io.osbackup.store.BackupLayout;
@@ -164,6 +165,12 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         return end(RunPhase.Cancelled, "Cancelled", "cancelled before any Job started (" + cancelReason(run) + ")");
       }
       String policyName = run.getSpec().getPolicyRef().getName();
+      // How the backup is kept is read before anything is written: a spec that cannot be honoured touches nothing.
+      KeepTerms keep = KeepTerms.of(run, policyName, settings.clock().instant());
+      if (!keep.ok()) {
+        fail(null, null, keep.problem().reason(), keep.problem().message());
+        return end(RunPhase.Failed, keep.problem().reason(), keep.problem().message());
+      }
       Optional<BackupPolicy> policy =
           Optional.ofNullable(client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get());
       Optional<BackupStore> store =
@@ -244,6 +251,13 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       }
       status.setBackupId(result.backupId());
       status.setFolder(result.folder());
+      Manifest.RunRetention terms = keep.terms();
+      status.setOrigin(terms.origin());
+      status.setRetention(terms.rules());
+      status.setKeepFor(terms.keepFor());
+      Instant expires = KeepTerms.expiresAt(terms, null);
+      status.setExpiresAt(expires == null ? null : expires.toString());
+      status.setKeep(KeepTerms.describe(terms, expires, policyName));
       status.setPlan(result.plan());
       status.setTasks(new ArrayList<>(result.tasks()));
       status.setPhase(RunPhase.Running);
@@ -554,6 +568,11 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           status.setManifestKey(key);
           status.setSize(manifest.size());
           status.setManifestSignature("Verified");
+          if (manifest.retention() != null) {
+            Instant expires = KeepTerms.expiresAt(manifest.retention(), manifest.completedAt());
+            status.setExpiresAt(expires == null ? null : expires.toString());
+            status.setKeep(KeepTerms.describe(manifest.retention(), expires, manifest.policy()));
+          }
           return end(
               RunPhase.Succeeded,
               "Succeeded",
@@ -724,7 +743,18 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           settings.clock().instant(),
           size,
           entries,
-          owner());
+          owner(),
+          retention());
+    }
+
+    /** How the backup is kept, as read from the spec when the run was planned; null for a run planned before. */
+    private Manifest.RunRetention retention() {
+      if (status.getRetention() == null) {
+        return null;
+      }
+      Instant until =
+          status.getKeepFor() == null && status.getExpiresAt() != null ? Instant.parse(status.getExpiresAt()) : null;
+      return new Manifest.RunRetention(status.getOrigin(), status.getRetention(), until, status.getKeepFor());
     }
 
     /** Who wrote the folder, as its marker says; for a run planned before markers existed, this operator. */
