@@ -287,6 +287,52 @@ class OnDemandRetentionIT {
     assertThat(bucket.list("prod/" + NS + "/placement/")).as("nothing was written").isEmpty();
   }
 
+  /**
+   * A hand-made backup is deleted explicitly by naming it in its run's spec.deleteBackup: manifest first, then the
+   * folder, then the run, so the catalog cannot bring it back. A wrong name, or a backup the policy's rules decide
+   * about, is refused with an Event naming the field, and nothing is deleted.
+   */
+  @Test
+  @Order(5)
+  void aHandMadeBackupIsDeletedExplicitlyByNamingItInDeleteBackup() throws Exception {
+    apply(policy("cinder"));
+    BackupRun handMade = runAndAwait("cinder-before-upgrade", "cinder", "");
+    BackupRun daily = runAndAwait("cinder-20261201-020000", "cinder", "");
+    for (BackupRun run : List.of(handMade, daily)) {
+      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    }
+    String id = handMade.getStatus().getBackupId();
+
+    setDeleteBackup("cinder-before-upgrade", "cinder-before-upgrade");
+    await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+        .until(() -> eventsOf(handMade).stream().anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
+    assertThat(eventsOf(handMade)).filteredOn(e -> e.startsWith("DeleteBackupRefused: ")).singleElement().asString()
+        .contains("spec.deleteBackup 'cinder-before-upgrade'").contains(id);
+    setDeleteBackup("cinder-20261201-020000", "cinder-20261201-020000");
+    await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+        .until(() -> eventsOf(daily).stream().anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
+    assertThat(eventsOf(daily)).filteredOn(e -> e.startsWith("DeleteBackupRefused: ")).singleElement().asString()
+        .contains("spec.deleteBackup").contains("policy's rules");
+    assertThat(bucket.stat(handMade.getStatus().getManifestKey())).isPresent();
+    assertThat(bucket.stat(daily.getStatus().getManifestKey())).isPresent();
+
+    setDeleteBackup("cinder-before-upgrade", id);
+    await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> runGone("cinder-before-upgrade"));
+    assertThat(bucket.list(handMade.getStatus().getFolder() + "/")).isEmpty();
+    assertThat(eventsOf(handMade)).anySatisfy(e -> assertThat(e).startsWith("BackupDeleted: ").contains(id));
+    assertThat(folders("cinder")).containsExactly(daily.getStatus().getBackupId());
+  }
+
+  static void setDeleteBackup(String run, String value) {
+    client.genericKubernetesResources("osbackup.io/v1alpha1", "BackupRun").inNamespace(NS).withName(run)
+        .edit(r -> {
+          @SuppressWarnings("unchecked")
+          Map<String, Object> spec = (Map<String, Object>) r.getAdditionalProperties().get("spec");
+          spec.put("deleteBackup", value);
+          return r;
+        });
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   /** A clock the test moves forward; the operator reads every "now" from it. */

@@ -53,4 +53,10 @@ public class BackupRunSpec {
           + " counted from the store's write time of its manifest; then retention deletes it, manifest first, and"
           + " this run.")
   private String keepFor;
+
+  @JsonPropertyDescription(
+      "Set to this run's status.backupId to delete its backup now: manifest first, then its other objects, then this"
+          + " BackupRun. Only for a backup kept on its own terms (status.retention Keep); the policy's own backups"
+          + " are deleted by its retention. Deleting the BackupRun alone never deletes the backup.")
+  private String deleteBackup;
 }
