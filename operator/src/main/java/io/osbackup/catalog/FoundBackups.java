@@ -12,6 +12,7 @@ import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunProgress;
 import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.plan.JobNames;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -175,6 +176,14 @@ public final class FoundBackups {
       artifacts.add(artifact);
     }
     status.setArtifacts(artifacts);
+    // How the backup is kept comes back from its manifest: a hand-made backup stays hand-made.
+    Manifest.RunRetention terms = manifest.retentionOrInferred();
+    Instant expires = io.osbackup.plan.KeepTerms.expiresAt(terms, manifest.completedAt());
+    status.setOrigin(terms.origin());
+    status.setRetention(terms.rules());
+    status.setKeepFor(terms.keepFor());
+    status.setExpiresAt(expires == null ? null : expires.toString());
+    status.setKeep(io.osbackup.plan.KeepTerms.describe(terms, expires, backup.policy()));
     RunProgress progress = new RunProgress();
     progress.setTasksDone(0);
     progress.setTasksTotal(0);

@@ -35,6 +35,7 @@ import io.osbackup.catalog.SigningKeys;
 import io.osbackup.catalog.Owner;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.JobNames;
+import io.osbackup.plan.KeepTerms;
 import io.osbackup.plan.PlanProblem;
 import io.osbackup.plan.RunPlanner;
 import io.osbackup.store.BackupLayout;
@@ -97,6 +98,11 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
     BackupRunStatus status = run.getStatus() == null ? new BackupRunStatus() : run.getStatus();
     run.setStatus(status);
     if (status.getPhase() != null && status.getPhase().isFinal()) {
+      String asked = run.getSpec().getDeleteBackup();
+      if (asked != null && !asked.isBlank()) {
+        return StatusWriter.write(
+            new Step(run, status, context.getClient(), context).deleteBackup(asked.trim()), run, context);
+      }
       return UpdateControl.noUpdate();
     }
     status.setObservedGeneration(run.getMetadata().getGeneration());
@@ -164,6 +170,12 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         return end(RunPhase.Cancelled, "Cancelled", "cancelled before any Job started (" + cancelReason(run) + ")");
       }
       String policyName = run.getSpec().getPolicyRef().getName();
+      // How the backup is kept is read before anything is written: a spec that cannot be honoured touches nothing.
+      KeepTerms keep = KeepTerms.of(run, policyName, settings.clock().instant());
+      if (!keep.ok()) {
+        fail(null, null, keep.problem().reason(), keep.problem().message());
+        return end(RunPhase.Failed, keep.problem().reason(), keep.problem().message());
+      }
       Optional<BackupPolicy> policy =
           Optional.ofNullable(client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get());
       Optional<BackupStore> store =
@@ -244,6 +256,13 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       }
       status.setBackupId(result.backupId());
       status.setFolder(result.folder());
+      Manifest.RunRetention terms = keep.terms();
+      status.setOrigin(terms.origin());
+      status.setRetention(terms.rules());
+      status.setKeepFor(terms.keepFor());
+      Instant expires = KeepTerms.expiresAt(terms, null);
+      status.setExpiresAt(expires == null ? null : expires.toString());
+      status.setKeep(KeepTerms.describe(terms, expires, policyName));
       status.setPlan(result.plan());
       status.setTasks(new ArrayList<>(result.tasks()));
       status.setPhase(RunPhase.Running);
@@ -330,6 +349,90 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       events.normal(run, FoundBackups.FOUND_IN_STORE, status.getMessage());
       LOG.info("run {}/{} {}", ns, run.getMetadata().getName(), status.getMessage());
       return UpdateControl.patchStatus(run);
+    }
+
+    /**
+     * Deletes the run's backup, asked by {@code spec.deleteBackup} naming it: only a successful backup kept on its own
+     * terms, of this store, that no restore is reading. The manifest goes first (the backup is gone from then on, and
+     * the catalog cannot bring it back), then every other object of the folder, then the run. A refusal is a Warning
+     * Event and the run's message, told once; nothing is deleted.
+     */
+    UpdateControl<BackupRun> deleteBackup(String asked) {
+      String backupId = status.getBackupId();
+      String refusal = null;
+      if (status.getPhase() != RunPhase.Succeeded || status.getManifestKey() == null) {
+        refusal = "spec.deleteBackup is set, but the run ended " + status.getPhase() + " and holds no backup: delete"
+            + " the BackupRun instead";
+      } else if (!asked.equals(backupId)) {
+        refusal = "spec.deleteBackup '" + asked + "' does not name this run's backup: set it to " + backupId
+            + " (status.backupId) to delete that backup";
+      } else if (FoundBackups.isForeign(run)) {
+        refusal = "spec.deleteBackup: backup " + backupId + " was written by another owner and is imported"
+            + " read-only; this cluster never deletes it";
+      } else if (!io.osbackup.catalog.Manifest.RunRetention.KEEP.equals(status.getRetention())) {
+        refusal = "spec.deleteBackup: backup " + backupId + " is counted by the policy's rules (status.retention "
+            + status.getRetention() + "), and the policy's retention deletes it; only a backup kept on its own terms"
+            + " is deleted by hand";
+      } else {
+        Optional<String> restoring =
+            client.resources(io.osbackup.api.v1alpha1.RestoreRequest.class).inNamespace(ns).list().getItems().stream()
+                .filter(r -> r.getStatus() != null && backupId.equals(r.getStatus().getBackupId())
+                    && r.getStatus().getPhase() != null && !r.getStatus().getPhase().isFinal())
+                .map(r -> r.getMetadata().getName())
+                .findFirst();
+        if (restoring.isPresent()) {
+          refusal = "spec.deleteBackup: backup " + backupId + " is being restored by RestoreRequest '"
+              + restoring.get() + "'; it is deleted once that restore ended";
+        }
+      }
+      if (refusal != null) {
+        return refuseDelete(refusal, refusal.contains("is being restored"));
+      }
+      String folder = status.getFolder() + "/";
+      try {
+        Optional<io.osbackup.catalog.Manifest> manifest =
+            store().getJson(status.getManifestKey(), io.osbackup.catalog.Manifest.class);
+        Owner us = new Owner(settings.clusterId(), ns, status.getPlan().getStore(), null);
+        if (manifest.isPresent() && manifest.get().owner() != null && !us.owns(manifest.get().owner())) {
+          return refuseDelete("spec.deleteBackup: the manifest of backup " + backupId + " names "
+              + manifest.get().owner().describe() + ", not this store: it is never deleted from here", false);
+        }
+        List<String> keys = store().list(folder).stream().map(ObjectInfo::key).toList();
+        Optional<String> nested =
+            keys.stream()
+                .filter(k -> k.endsWith("/" + BackupLayout.MANIFEST) || k.endsWith("/" + BackupLayout.OWNER))
+                .filter(k -> !k.equals(status.getManifestKey()) && !k.equals(BackupLayout.owner(status.getFolder())))
+                .findFirst();
+        if (nested.isPresent()) {
+          return refuseDelete("spec.deleteBackup: " + folder + " holds " + nested.get() + ", another backup's;"
+              + " nothing below it is deleted", false);
+        }
+        if (manifest.isPresent()) {
+          store().delete(List.of(status.getManifestKey()));
+        }
+        store().delete(keys.stream().filter(k -> !k.equals(status.getManifestKey())).toList());
+        store().abortIncompleteUploads(folder);
+      } catch (IOException e) {
+        status.setMessage("deleting backup " + backupId + " (spec.deleteBackup), will retry: " + e.getMessage());
+        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+      } finally {
+        closeStore();
+      }
+      events.normal(run, "BackupDeleted", "backup " + backupId + " deleted as spec.deleteBackup asked: manifest"
+          + " first, then " + folder);
+      LOG.info("run {}/{}: deleted backup {} as spec.deleteBackup asked", ns, run.getMetadata().getName(), backupId);
+      client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName()).delete();
+      return UpdateControl.noUpdate();
+    }
+
+    private UpdateControl<BackupRun> refuseDelete(String message, boolean retry) {
+      if (!Objects.equals(status.getMessage(), message)) {
+        events.warning(run, "DeleteBackupRefused", message);
+        status.setMessage(message);
+        UpdateControl<BackupRun> control = UpdateControl.patchStatus(run);
+        return retry ? control.rescheduleAfter(Duration.ofSeconds(30)) : control;
+      }
+      return retry ? UpdateControl.<BackupRun>noUpdate().rescheduleAfter(Duration.ofSeconds(30)) : UpdateControl.noUpdate();
     }
 
     private UpdateControl<BackupRun> awaitStore(String reason, String message) {
@@ -554,6 +657,11 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           status.setManifestKey(key);
           status.setSize(manifest.size());
           status.setManifestSignature("Verified");
+          if (manifest.retention() != null) {
+            Instant expires = KeepTerms.expiresAt(manifest.retention(), manifest.completedAt());
+            status.setExpiresAt(expires == null ? null : expires.toString());
+            status.setKeep(KeepTerms.describe(manifest.retention(), expires, manifest.policy()));
+          }
           return end(
               RunPhase.Succeeded,
               "Succeeded",
@@ -724,7 +832,18 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           settings.clock().instant(),
           size,
           entries,
-          owner());
+          owner(),
+          retention());
+    }
+
+    /** How the backup is kept, as read from the spec when the run was planned; null for a run planned before. */
+    private Manifest.RunRetention retention() {
+      if (status.getRetention() == null) {
+        return null;
+      }
+      Instant until =
+          status.getKeepFor() == null && status.getExpiresAt() != null ? Instant.parse(status.getExpiresAt()) : null;
+      return new Manifest.RunRetention(status.getOrigin(), status.getRetention(), until, status.getKeepFor());
     }
 
     /** Who wrote the folder, as its marker says; for a run planned before markers existed, this operator. */

@@ -235,7 +235,7 @@ public final class RunPlanner {
    */
   public static String backupId(BackupRun run, String policy) {
     String name = run.getMetadata().getName();
-    if (Pattern.matches(Pattern.quote(policy) + "-\\d{8}-\\d{6}", name)) {
+    if (isScheduled(run, policy)) {
       return name;
     }
     String created = run.getMetadata().getCreationTimestamp();
@@ -245,6 +245,14 @@ public final class RunPlanner {
         JobNames.hash(uid != null ? uid : run.getMetadata().getNamespace() + "/" + name + "/" + created)
             .substring(0, 6);
     return policy + "-" + ID_TIME.format(at) + "-" + suffix;
+  }
+
+  /**
+   * Whether {@code run} is one the policy's schedule creates: named {@code <policy>-<yyyyMMdd-HHmmss>} of its slot.
+   * Its backup id is its name; any other run was made by hand, and its backup id carries a suffix of its own.
+   */
+  public static boolean isScheduled(BackupRun run, String policy) {
+    return Pattern.matches(Pattern.quote(policy) + "-\\d{8}-\\d{6}", run.getMetadata().getName());
   }
 
   /**

@@ -233,8 +233,8 @@ public final class RetentionPass {
       }
       Optional<ClockSkew> skew = skew(id, manifest, manifestObject.get(), longestRun);
       skew.ifPresent(skewed::add);
-      successful.add(
-          new Backup(id, time(manifest, manifestObject.get()), skew.filter(ClockSkew::ahead).isPresent()));
+      Instant time = time(manifest, manifestObject.get());
+      successful.add(new Backup(id, time, skew.filter(ClockSkew::ahead).isPresent(), hold(manifest, time)));
     }
 
     // decide
@@ -474,6 +474,27 @@ public final class RetentionPass {
       return Optional.of(new ClockSkew(id, Duration.between(written, end)));
     }
     return Optional.empty();
+  }
+
+  /**
+   * The terms a backup made by hand is kept on, as its manifest records them (or its id says, for a manifest from
+   * before they were recorded); null for one of the policy's own. {@code keepFor} counts from the store's time, as
+   * every age retention reads; one that cannot be read keeps the backup until it is deleted explicitly.
+   */
+  static Hold hold(Manifest manifest, Instant time) {
+    Manifest.RunRetention terms = manifest.retentionOrInferred();
+    if (!terms.keptOnOwnTerms()) {
+      return null;
+    }
+    if (terms.keepUntil() != null) {
+      return new Hold(terms.keepUntil());
+    }
+    try {
+      Duration keepFor = RetentionPolicy.maxAge(terms.keepFor());
+      return keepFor == null ? Hold.UNTIL_DELETED : new Hold(time.plus(keepFor));
+    } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
+      return Hold.UNTIL_DELETED;
+    }
   }
 
   /** The skewed backups in the decision's order, newest first. */

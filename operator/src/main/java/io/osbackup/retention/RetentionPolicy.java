@@ -35,6 +35,9 @@ import java.util.regex.Pattern;
  *       backup.
  *   <li>The newest backup is always kept, whatever the rules say, and so is the newest one not {@link
  *       Backup#clockAhead()}.
+ *   <li>Backups kept on their own terms ({@link Backup#hold()}, made by hand) are set apart first: the rules above
+ *       neither count nor prune them, and they never stand in for the newest. Each is kept until its own time
+ *       passes ({@link Hold#expired}), or for good when it has none.
  * </ul>
  *
  * Backups with the same time are ordered by id, so the decision does not depend on input order.
@@ -60,13 +63,18 @@ public final class RetentionPolicy {
    */
   public static RetentionDecision keep(
       List<Backup> successful, Retention rules, ZoneId zone, Instant now) {
-    List<Backup> backups = new ArrayList<>(successful);
-    backups.sort(NEWEST_FIRST);
+    List<Backup> all = new ArrayList<>(successful);
+    all.sort(NEWEST_FIRST);
     Duration maxAge = rules == null ? null : maxAge(rules.getMaxAge());
     Map<Backup, Set<RetentionRule>> reasons = new LinkedHashMap<>();
-    for (Backup b : backups) {
+    for (Backup b : all) {
       reasons.put(b, EnumSet.noneOf(RetentionRule.class));
     }
+    // Backups kept on their own terms are decided by those alone; the rules below see only the policy's own.
+    List<Backup> backups = all.stream().filter(Backup::countedByPolicy).toList();
+    all.stream()
+        .filter(b -> !b.countedByPolicy() && !b.hold().expired(now))
+        .forEach(b -> reasons.get(b).add(RetentionRule.OWN_TERMS));
     if (!hasKeepRule(rules)) {
       RetentionRule why =
           maxAge == null ? RetentionRule.NO_RULES : RetentionRule.YOUNGER_THAN_MAX_AGE;
@@ -101,7 +109,7 @@ public final class RetentionPolicy {
     backups.stream().filter(b -> !b.clockAhead()).findFirst().ifPresent(b -> reasons.get(b).add(RetentionRule.NEWEST));
     List<RetentionDecision.Kept> kept = new ArrayList<>();
     List<Backup> deleted = new ArrayList<>();
-    for (Backup b : backups) {
+    for (Backup b : all) {
       if (reasons.get(b).isEmpty()) {
         deleted.add(b);
       } else {

@@ -437,6 +437,44 @@ class RetentionPassTest {
     return RetentionPass.run(store, folder, rules, UTC, NOW, LONGEST_RUN, dryRun);
   }
 
+  @Test
+  void aBackupMadeByHandIsKeptOnItsOwnTermsAndGoesManifestFirstWhenTheyPass() {
+    List<String> scheduled = seedDaily(NOVA, "nova", 3);
+    Instant taken = Instant.parse("2026-11-19T10:00:00Z");
+    String ttl = seedHandMade("nova-20261119-100000-0a1b2c", taken,
+        new Manifest.RunRetention("OnDemand", "Keep", null, "3d"));
+    String pinned = seedHandMade("nova-20261119-110000-3d4e5f", taken.plusSeconds(3600),
+        new Manifest.RunRetention("OnDemand", "Keep", Instant.parse("2026-11-22T00:00:00Z"), null));
+    String optedIn = seedHandMade("nova-20261119-120000-6a7b8c", taken.plusSeconds(7200),
+        new Manifest.RunRetention("OnDemand", "Policy", null, null));
+    // written before retention terms were recorded: a hand-made id is kept until deleted, a slot's id is the policy's
+    String legacy = seedHandMade("nova-20261118-100000-9d0e1f", taken.minus(Duration.ofDays(1)), null);
+
+    RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
+
+    assertThat(result.keptIds()).containsExactly(scheduled.get(2), pinned, ttl, legacy);
+    assertThat(result.deleted()).containsExactly(optedIn, scheduled.get(1), scheduled.get(0));
+    assertThat(result.kept().get(1).reasons()).containsExactly(RetentionRule.OWN_TERMS);
+
+    store.requests.clear();
+    Instant later = taken.plus(Duration.ofDays(3)).plusSeconds(200);
+    RetentionResult expired =
+        RetentionPass.run(store, NOVA, rules(1, 0, 0, 0, 0, 0, null), UTC, later, LONGEST_RUN, false);
+
+    assertThat(expired.deleted()).containsExactly(pinned, ttl);
+    assertThat(expired.keptIds()).containsExactly(scheduled.get(2), legacy);
+    assertThat(store.deletes().get(0))
+        .isEqualTo("delete " + NOVA + "/" + ttl + "/manifest.json," + NOVA + "/" + pinned + "/manifest.json");
+  }
+
+  private String seedHandMade(String id, Instant at, Manifest.RunRetention terms) {
+    String f = NOVA + "/" + id;
+    store.put(f + "/db/control-plane/nova.sql.gz", 300, at.plusSeconds(60));
+    store.put(f + "/reports/job.json", 10, at.plusSeconds(95));
+    store.putManifest(f + "/manifest.json", manifest(id, at).withRetention(terms), at.plusSeconds(100));
+    return id;
+  }
+
   /** {@code days} successful backups, one a day at 02:00 ending yesterday; ids oldest first. */
   private List<String> seedDaily(String folder, String policy, int days) {
     return seedDaily(

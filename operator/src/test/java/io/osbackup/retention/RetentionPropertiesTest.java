@@ -121,6 +121,38 @@ class RetentionPropertiesTest {
     assertThat(decide(c).keptIds()).containsExactlyInAnyOrderElementsOf(expected);
   }
 
+  @Property
+  void handMadeBackupsChangeNothingTheRulesDecideAboutThePolicysOwn(
+      @ForAll("cases") Case c, @ForAll("handMade") List<Backup> handMade) {
+    List<Backup> all = new ArrayList<>(c.history());
+    all.addAll(handMade);
+
+    RetentionDecision with = RetentionPolicy.keep(all, c.rules(), c.zone(), c.now());
+    RetentionDecision without = decide(c);
+
+    Set<String> held = new HashSet<>(ids(handMade));
+    assertThat(with.keptIds().stream().filter(id -> !held.contains(id)).toList()).isEqualTo(without.keptIds());
+    assertThat(with.deletedIds().stream().filter(id -> !held.contains(id)).toList()).isEqualTo(without.deletedIds());
+  }
+
+  @Property
+  void aHandMadeBackupIsKeptExactlyUntilItsOwnTimePasses(
+      @ForAll("cases") Case c, @ForAll("handMade") List<Backup> handMade) {
+    List<Backup> all = new ArrayList<>(c.history());
+    all.addAll(handMade);
+
+    RetentionDecision d = RetentionPolicy.keep(all, c.rules(), c.zone(), c.now());
+
+    for (Backup b : handMade) {
+      boolean due = b.hold().until() != null && c.now().isAfter(b.hold().until());
+      assertThat(due ? d.deletedIds() : d.keptIds()).contains(b.backupId());
+      if (!due) {
+        assertThat(d.kept().stream().filter(k -> k.backup().equals(b)).findFirst().orElseThrow().reasons())
+            .containsExactly(RetentionRule.OWN_TERMS);
+      }
+    }
+  }
+
   /**
    * restic's {@code ApplyPolicy} (internal/restic/snapshot_policy.go), literally: newest first, a
    * bucket rule keeps a backup when its bucket differs from the last one that rule kept.
@@ -188,6 +220,22 @@ class RetentionPropertiesTest {
             .between(0, 4L * 365 * 24 * 60)
             .map(m -> START.plus(Duration.ofMinutes(m)));
     return Combinators.combine(histories, rules, zones, now).as(Case::new);
+  }
+
+  /** Backups made by hand over the same years, kept until deleted or until a time of their own. */
+  @Provide
+  Arbitrary<List<Backup>> handMade() {
+    Arbitrary<Long> minutes = Arbitraries.longs().between(0, 4L * 365 * 24 * 60);
+    Arbitrary<Long> keepFor = Arbitraries.longs().between(1, 400L * 24 * 60).injectNull(0.3);
+    return Combinators.combine(minutes, keepFor)
+        .as((m, k) -> {
+          Instant t = START.plus(Duration.ofMinutes(m));
+          return new Backup("hand-" + ID.format(t) + "-" + Long.toHexString(m * 31 + (k == null ? 0 : k)), t, false,
+              k == null ? Hold.UNTIL_DELETED : new Hold(t.plus(Duration.ofMinutes(k))));
+        })
+        .list()
+        .ofMaxSize(8)
+        .uniqueElements(Backup::backupId);
   }
 
   @Provide

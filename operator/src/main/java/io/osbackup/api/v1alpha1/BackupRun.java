@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.progress.summary",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Size", jsonPath = ".status.size", type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(name = "Kept", jsonPath = ".status.keep", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Backup ID",
     jsonPath = ".status.backupId",

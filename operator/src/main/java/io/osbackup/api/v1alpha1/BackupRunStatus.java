@@ -48,6 +48,26 @@ public class BackupRunStatus extends ResourceStatus {
           + " Secret does not hold). A restore of a backup that is not Verified needs spec.allowUnsignedManifest.")
   private String manifestSignature;
 
+  @JsonPropertyDescription("Who started the run: Scheduled (the policy's schedule) or OnDemand (created by hand).")
+  private String origin;
+
+  @JsonPropertyDescription(
+      "How the backup is kept, as recorded in its manifest: Keep (on its own terms, see keep and expiresAt) or"
+          + " Policy (by the policy's spec.retention).")
+  private String retention;
+
+  @JsonPropertyDescription(
+      "How long the backup is kept, in one line: 'until <time>', 'until deleted', or 'by policy <name>'.")
+  private String keep;
+
+  @JsonPropertyDescription(
+      "When retention deletes the backup (RFC 3339): spec.keepUntil, or the backup's time plus spec.keepFor. Unset"
+          + " when it is kept until deleted or by the policy's rules.")
+  private String expiresAt;
+
+  @JsonPropertyDescription("spec.keepFor as read when the run started.")
+  private String keepFor;
+
   @JsonPropertyDescription("The policy and store settings this run uses, copied when it started.")
   private RunPlan plan;
 
