@@ -62,7 +62,12 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
           "apiextensions.k8s.io/v1",
           List.of(new Kind("customresourcedefinitions", "CustomResourceDefinition", false, List.of("crd", "crds"))));
 
+  private static final Pattern OBJECT =
+      Pattern.compile("^/(?:api/v1|apis/[^/]+/[^/]+)/namespaces/[^/]+/([a-z]+)(?:/([^/]+))?$");
+
   private final Map<String, CustomResourceDefinition> crds = new ConcurrentHashMap<>();
+  private volatile LocalCluster.WriteRewrite rewrite;
+  private final List<String> rewritten = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   LocalApiDispatcher() {
     super(List.of());
@@ -100,14 +105,86 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
     return super.dispatch(request);
   }
 
+  /** Every create, update and patch of a namespaced object passes {@code rewrite} first (null: none). */
+  void rewriteWrites(LocalCluster.WriteRewrite rewrite) {
+    this.rewrite = rewrite;
+  }
+
+  /** What {@link #rewriteWrites} changed so far. */
+  List<String> rewritten() {
+    return List.copyOf(rewritten);
+  }
+
   @Override
   public MockResponse handleCreate(RecordedRequest request) {
-    return super.handleCreate(foldStringData(request));
+    return super.handleCreate(foldStringData(rewritten(request)));
   }
 
   @Override
   public MockResponse handleUpdate(RecordedRequest request) {
-    return super.handleUpdate(foldStringData(request));
+    return super.handleUpdate(foldStringData(rewritten(request)));
+  }
+
+  /**
+   * A patch, after {@code rewrite}, with a Secret's {@code stringData} folded into {@code data} as for a create; kubectl's
+   * strategic merge patch of a Secret (which the mock refuses with 415) is taken as the JSON merge patch it amounts to
+   * for a Secret's flat maps, so {@code kubectl apply} of a sample works.
+   */
+  @Override
+  public MockResponse handlePatch(RecordedRequest request) {
+    RecordedRequest patch = foldStringData(rewritten(request));
+    String type = patch.getHeader("Content-Type");
+    String path = patch.getPath();
+    int query = path.indexOf('?');
+    if (type != null
+        && type.startsWith("application/strategic-merge-patch+json")
+        && SECRET.matcher(query < 0 ? path : path.substring(0, query)).matches()) {
+      patch = new RecordedRequest(patch.getHttpVersion(), patch.method(), patch.getPath(),
+          patch.getHeaders().newBuilder().set("Content-Type", "application/merge-patch+json").build(),
+          new Buffer(patch.getBody().getBytes()));
+    }
+    return super.handlePatch(patch);
+  }
+
+  private RecordedRequest rewritten(RecordedRequest request) {
+    LocalCluster.WriteRewrite current = rewrite;
+    String path = request.getPath();
+    int query = path.indexOf('?');
+    Matcher m = OBJECT.matcher(query < 0 ? path : path.substring(0, query));
+    if (current == null || !m.matches()) {
+      return request;
+    }
+    try {
+      if (!(JSON.readTree(request.getBody().getBytes()) instanceof ObjectNode body)) {
+        return request;
+      }
+      String name = m.group(2) != null ? m.group(2) : body.at("/metadata/name").asText();
+      String kind = kindOf(m.group(1));
+      List<String> changes = kind == null ? List.of() : current.rewrite(kind, name, body);
+      if (changes.isEmpty()) {
+        return request;
+      }
+      rewritten.addAll(changes);
+      return new RecordedRequest(request.getHttpVersion(), request.method(), request.getPath(), request.getHeaders(),
+          new Buffer(JSON.writeValueAsBytes(body)));
+    } catch (IOException | RuntimeException e) {
+      return request; // not a JSON object: let the mock answer as it does
+    }
+  }
+
+  private String kindOf(String resource) {
+    for (List<Kind> kinds : BUILT_IN.values()) {
+      for (Kind k : kinds) {
+        if (k.resource().equals(resource)) {
+          return k.kind();
+        }
+      }
+    }
+    return crds.values().stream()
+        .filter(c -> c.getSpec().getNames().getPlural().equals(resource))
+        .map(c -> c.getSpec().getNames().getKind())
+        .findFirst()
+        .orElse(null);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.osbackup.local;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -35,6 +36,7 @@ public final class LocalCluster implements AutoCloseable {
       List.of("backupstores", "backuppolicies", "backupruns", "restorerequests");
 
   private final KubernetesMockServer server;
+  private final LocalApiDispatcher dispatcher;
   private final KubernetesClient client;
   private final SimulatedNodes nodes;
   private final LocalJobRunner runner;
@@ -44,7 +46,7 @@ public final class LocalCluster implements AutoCloseable {
   private LocalCluster(Path workDir, OperatorSettings settings, Map<String, String> agentEnv) throws IOException {
     this.settings = settings;
     Files.createDirectories(workDir);
-    LocalApiDispatcher dispatcher = new LocalApiDispatcher();
+    dispatcher = new LocalApiDispatcher();
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
@@ -92,6 +94,20 @@ public final class LocalCluster implements AutoCloseable {
 
   public LocalJobRunner runner() {
     return runner;
+  }
+
+  /**
+   * Has every create, update and patch of a namespaced object (as {@code kubectl apply} sends them) pass {@code
+   * rewrite} before it is stored; it returns what it changed, one line each.
+   */
+  public void rewriteWrites(WriteRewrite rewrite) {
+    dispatcher.rewriteWrites(rewrite);
+  }
+
+  /** Changes a write's body before the API server stores it. */
+  public interface WriteRewrite {
+    /** Changes {@code body}, the object or patch written to {@code kind/name}; returns what changed, one line each. */
+    List<String> rewrite(String kind, String name, ObjectNode body);
   }
 
   /** The API server's URL. */

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -135,8 +136,36 @@ public final class LocalMode implements Callable<Integer> {
       description = "Databases to back up on --db-host, comma separated. Default: every user database.")
   List<String> databases = List.of();
 
+  @Option(
+      names = "--node-dir",
+      paramLabel = "NODE:/PATH=DIR",
+      description =
+          "Copy DIR of this machine to /PATH on the simulated NODE (one of " + "controller-1, compute-1, compute-2,"
+              + " network-1) and back it up with the policy, as a files target of its own. Repeatable.")
+  List<String> nodeDirs = List.of();
+
+  @Option(
+      names = "--exit-with-parent",
+      description = "Stop everything when the process that started local mode exits (Maven's exec:exec sets it).")
+  boolean exitWithParent;
+
+  /** The log file; the console holds local mode's own lines only. */
+  static final String LOG_FILE = "osbackup-local.log";
+
+  /** The file holding the logins of local mode's servers, for the break-glass CLI. */
+  static final String CLI_ENV_FILE = "cli.env";
+
   private final PrintStream out;
   private final Map<String, String> env;
+
+  /** Whether logs go to {@link #LOG_FILE} (when run as a program) or stay where they are (in-process tests). */
+  private boolean logsToFile;
+
+  private Path logFile;
+  private final CountDownLatch stop = new CountDownLatch(1);
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile boolean stopping;
+  private volatile boolean exiting;
 
   public LocalMode() {
     this(System.out, System.getenv());
@@ -148,7 +177,22 @@ public final class LocalMode implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new LocalMode()).execute(args));
+    LocalMode mode = new LocalMode();
+    mode.logsToFile = true;
+    CommandLine command = new CommandLine(mode);
+    command.setExecutionExceptionHandler(
+        (e, cl, parsed) -> {
+          e.printStackTrace(); // to the log file once it is open
+          if (mode.stopping) {
+            return 1;
+          }
+          mode.out.println("osbackup local mode failed: " + e.getMessage()
+              + (mode.logFile == null ? "" : " (details in " + mode.logFile + ")"));
+          return 1;
+        });
+    int code = command.execute(args);
+    mode.exiting = true;
+    System.exit(code);
   }
 
   @Override
@@ -163,14 +207,36 @@ public final class LocalMode implements Callable<Integer> {
       out.println("osbackup local mode: no samples/ directory here; run it from the project root or from e2e/");
       return 2;
     }
+    Map<String, Map<String, Path>> nodeCopies = nodeCopies();
+    if (nodeCopies == null) {
+      return 2;
+    }
     workDir = workDir.toAbsolutePath().normalize();
     deleteRecursively(workDir);
     Files.createDirectories(workDir);
     out.println("osbackup local mode, work dir " + workDir);
-    CountDownLatch stop = new CountDownLatch(1);
-    CountDownLatch stopped = new CountDownLatch(1);
-    try (S3Server s3 = blank(s3Endpoint) ? S3Server.start(workDir.resolve("s3")) : null;
+    if (logsToFile) {
+      logFile = workDir.resolve(LOG_FILE);
+      System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+      System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSX");
+      // slf4j-simple and java.util.logging write to System.err: into the log file, off the console
+      System.setErr(new PrintStream(Files.newOutputStream(logFile), true, StandardCharsets.UTF_8));
+      out.println("Logs: " + logFile);
+    }
+    Thread main = Thread.currentThread();
+    Thread hook = new Thread(() -> onSignal(main), "osbackup-local-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    if (exitWithParent) {
+      ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> {
+        out.println();
+        out.println("The process that started local mode (pid " + parent.pid() + ") has exited.");
+        System.exit(0); // the shutdown hook stops everything
+      }));
+    }
+    try (Watchdog watchdog = Watchdog.start(workDir.resolve("watchdog.pids"), workDir.toString());
+        S3Server s3 = blank(s3Endpoint) ? S3Server.start(workDir.resolve("s3")) : null;
         MariaDbServer db = blank(dbHost) ? MariaDbServer.start(workDir.resolve("mariadb")) : null) {
+      watchdog.watchDescendants();
       SampleOverlay.Local local = local(s3, db);
       if (s3 != null) {
         s3.createBucket(BUCKET);
@@ -208,13 +274,29 @@ public final class LocalMode implements Callable<Integer> {
         glanceImages(cluster.client(), images);
         out.println("  PVC " + GLANCE_CLAIM + "       " + images);
 
-        SampleOverlay overlay = new SampleOverlay(local);
+        for (var node : nodeCopies.entrySet()) {
+          for (var copy : node.getValue().entrySet()) {
+            Path into = cluster.nodes().root(node.getKey()).resolve(copy.getKey().substring(1));
+            copyTree(copy.getValue(), into);
+            out.println("  node dir         " + node.getKey() + ":" + copy.getKey() + "  copied from " + copy.getValue());
+          }
+        }
+
+        SampleOverlay overlay =
+            new SampleOverlay(local)
+                .withNodePaths(
+                    nodeCopies.entrySet().stream()
+                        .collect(java.util.stream.Collectors.toMap(
+                            Map.Entry::getKey, e -> List.copyOf(e.getValue().keySet()),
+                            (a, b) -> a, java.util.LinkedHashMap::new)));
         KubernetesClient client = cluster.client();
         applySample(client, overlay, samples.resolve(STORE_SAMPLE), null);
         applySample(client, overlay, samples.resolve(POLICY_SAMPLE), null);
-        BackupRun run = backup(client, overlay, samples.resolve(RUN_SAMPLE));
+        // kubectl apply of a sample as it stands (its placeholders) keeps local mode's values
+        cluster.rewriteWrites(overlay::reapply);
+        LocalSummary summary = new LocalSummary();
+        BackupRun run = backup(client, overlay, samples.resolve(RUN_SAMPLE), local, summary);
         boolean backedUp = run != null && run.getStatus().getPhase() == RunPhase.Succeeded;
-        boolean restored = true;
         if (!backedUp) {
           storeProblem(client).ifPresent(message -> out.println("  BackupStore: " + message));
         } else if (db == null) {
@@ -222,32 +304,67 @@ public final class LocalMode implements Callable<Integer> {
           out.println("(the sample restores expect the sample databases: skipped with --db-host)");
         } else {
           String id = run.getStatus().getBackupId();
-          restored = restore(client, overlay, samples.resolve(RESTORE_SAMPLE), id);
-          restored &= restore(client, overlay, samples.resolve(DRY_RUN_SAMPLE), id);
+          restore(client, overlay, samples.resolve(RESTORE_SAMPLE), id, summary);
+          restore(client, overlay, samples.resolve(DRY_RUN_SAMPLE), id, summary);
         }
+        out.println();
+        List<String> cli = breakGlass(client, local, s3 != null, db != null);
+        summary.note("Logs: " + (logFile == null ? "where this process logs" : logFile) + "; Job logs: "
+            + workDir.resolve("cluster/jobs/logs"));
         if (once) {
-          return backedUp && restored ? 0 : 1;
+          summary.lines().forEach(out::println);
+          cli.forEach(out::println);
+          return summary.succeeded() ? 0 : 1;
         }
-        Runtime.getRuntime()
-            .addShutdownHook(
-                new Thread(
-                    () -> {
-                      stop.countDown();
-                      awaitQuietly(stopped, Duration.ofSeconds(60));
-                    }));
+        summary.lines().forEach(out::println);
+        cli.forEach(out::println);
         out.println();
         out.println(
             "Running: the policy " + (schedule.equals("sample") ? "runs on the sample's schedule" : "runs at '" + schedule + "'")
                 + " and keeps what the sample's retention says (one a day, the newest always).");
-        out.println("Job logs: " + workDir.resolve("cluster/jobs/logs") + ". Ctrl-C stops everything.");
         out.println("Look around:  kubectl --kubeconfig " + kubeconfig + " get bstore,bpol,brun,rreq");
-        stop.await();
+        out.println("Ctrl-C stops everything.");
+        try {
+          stop.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
         out.println("Stopping: operator, Job runner, servers.");
         return 0;
       }
     } finally {
       stopped.countDown();
+      if (!stopping) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // shutting down already
+        }
+      }
     }
+  }
+
+  /**
+   * Ctrl-C, SIGTERM, or {@code System.exit} when the parent is gone: local mode stops what it started (the main
+   * thread closes the operator, the Job runner and the servers) and exits 0 — a signal is how a user ends it, not a
+   * failure for Maven to print with a stack trace; once mode says it did not finish.
+   */
+  private void onSignal(Thread main) {
+    if (exiting) {
+      return; // local mode returned on its own: everything is closed already
+    }
+    stopping = true;
+    stop.countDown();
+    if (once) {
+      out.println("Stopping: operator, Job runner, servers.");
+      main.interrupt();
+    }
+    awaitQuietly(stopped, Duration.ofSeconds(60));
+    if (once) {
+      out.println("Stopped before the backup and the sample restores had all finished.");
+    }
+    out.flush();
+    Runtime.getRuntime().halt(0);
   }
 
   /** Null when the flags make sense, else what to fix. */
@@ -278,6 +395,134 @@ public final class LocalMode implements Callable<Integer> {
     return null;
   }
 
+  /**
+   * The {@code --node-dir} copies by node, each {@code /PATH -> DIR}; null (after printing what to fix) when one is
+   * malformed, names an unknown node or a folder that is not there.
+   */
+  private Map<String, Map<String, Path>> nodeCopies() {
+    Map<String, Map<String, Path>> copies = new java.util.LinkedHashMap<>();
+    for (String spec : nodeDirs) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([^:=]+):(/[^=]*)=(.+)$").matcher(spec);
+      String problem = null;
+      if (!m.matches()) {
+        problem = "--node-dir " + spec + " is not NODE:/PATH=DIR, e.g. --node-dir controller-1:/etc/octavia=/etc/octavia";
+      } else if (!OpenStackSample.NODES.containsKey(m.group(1))) {
+        problem = "--node-dir " + spec + " names node '" + m.group(1) + "': use one of "
+            + new java.util.TreeSet<>(OpenStackSample.NODES.keySet());
+      } else if (!Files.isDirectory(Path.of(m.group(3)))) {
+        problem = "--node-dir " + spec + ": " + m.group(3) + " is not a directory on this machine";
+      } else if (Path.of(m.group(2)).normalize().getNameCount() == 0) {
+        problem = "--node-dir " + spec + ": give a folder below /, e.g. /etc/octavia";
+      }
+      if (problem != null) {
+        out.println("osbackup local mode: " + problem);
+        return null;
+      }
+      copies.computeIfAbsent(m.group(1), n -> new java.util.LinkedHashMap<>())
+          .put(Path.of(m.group(2)).normalize().toString(), Path.of(m.group(3)).toAbsolutePath().normalize());
+    }
+    return copies;
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> paths = Files.walk(from)) {
+      for (Path p : paths.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          Files.createDirectories(target);
+        } else {
+          Files.createDirectories(target.getParent());
+          Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES,
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        }
+      }
+    }
+  }
+
+  /**
+   * Where the break-glass CLI finds local mode's backups: the store's endpoint, bucket and prefix as flags, the logins
+   * of the servers local mode started in {@value #CLI_ENV_FILE} (only its owner may read it; never printed), and the
+   * store's manifest signing Secret in a file for {@code --signing-keys}. Returns the lines to print.
+   */
+  private List<String> breakGlass(KubernetesClient client, SampleOverlay.Local local, boolean ownS3, boolean ownDb)
+      throws IOException {
+    Path envFile = workDir.resolve(CLI_ENV_FILE);
+    StringBuilder text = new StringBuilder(
+        "# Logins of osbackup local mode's servers, for the break-glass CLI (docs/restore.md).\n"
+            + "# Load them into a shell with:  . " + envFile + "\n");
+    if (ownS3) {
+      text.append(export(StoreOptions.ACCESS_KEY_ENV, local.accessKey()))
+          .append(export(StoreOptions.SECRET_KEY_ENV, local.secretKey()));
+    }
+    if (ownDb) {
+      text.append(export(RestoreCommand.DB_USERNAME_ENV, local.dbUser()))
+          .append(export(RestoreCommand.DB_PASSWORD_ENV, local.dbPassword()));
+    }
+    writePrivate(envFile, text.toString());
+    BackupStore store = client.resources(BackupStore.class).inNamespace(NS).withName("swift").get();
+    String signing = store == null ? null : io.osbackup.operator.ManifestKeys.secretName(store);
+    io.fabric8.kubernetes.api.model.Secret keys =
+        signing == null ? null : client.secrets().inNamespace(NS).withName(signing).get();
+    Path keysFile = null;
+    if (keys != null) {
+      keys.getMetadata().setManagedFields(null);
+      keysFile = workDir.resolve(signing + ".yaml");
+      writePrivate(keysFile, io.fabric8.kubernetes.client.utils.Serialization.asYaml(keys));
+    }
+    List<String> lines = new ArrayList<>();
+    lines.add("Break-glass CLI against this store (docs/restore.md):");
+    lines.add("  S3 endpoint " + local.s3Endpoint() + ", bucket " + local.s3Bucket() + ", prefix "
+        + (local.s3Prefix() == null ? "prod (samples/01)" : local.s3Prefix()) + ", region " + local.s3Region());
+    List<String> from = new ArrayList<>();
+    if (ownS3 || ownDb) {
+      from.add((ownS3 && ownDb ? "S3 and MariaDB" : ownS3 ? "S3" : "MariaDB") + " logins in " + envFile);
+    }
+    if (!ownS3) {
+      from.add("S3 login from your $" + StoreOptions.ACCESS_KEY_ENV + " and $" + StoreOptions.SECRET_KEY_ENV);
+    }
+    if (!ownDb) {
+      from.add("database login from your $" + RestoreCommand.DB_USERNAME_ENV + " and $"
+          + RestoreCommand.DB_PASSWORD_ENV);
+    }
+    if (keysFile != null) {
+      from.add("manifest signing keys in " + keysFile);
+    }
+    lines.add("  " + String.join("; ", from));
+    lines.add("  . " + envFile);
+    lines.add("  java -jar " + cliJar() + " backups --endpoint " + local.s3Endpoint() + " --bucket " + local.s3Bucket()
+        + " --prefix " + (local.s3Prefix() == null ? "prod" : local.s3Prefix()) + " --region " + local.s3Region()
+        + (keysFile == null ? "" : " --signing-keys " + keysFile));
+    return lines;
+  }
+
+  private static String export(String name, String value) {
+    return "export " + name + "='" + value.replace("'", "'\\''") + "'\n";
+  }
+
+  /** Writes {@code text} to a new file only its owner can read. */
+  private static void writePrivate(Path file, String text) throws IOException {
+    Files.deleteIfExists(file);
+    Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, text, StandardCharsets.UTF_8);
+  }
+
+  /** The break-glass CLI's jar as the build leaves it, relative to the project root. */
+  private static String cliJar() {
+    Path target = samplesDir().toAbsolutePath().normalize().resolveSibling("operator").resolve("target");
+    if (Files.isRegularFile(target.resolve("osbackup-all.jar"))) {
+      return target.resolve("osbackup-all.jar").toString();
+    }
+    try (Stream<Path> jars = Files.list(target)) {
+      return jars.filter(j -> j.getFileName().toString().endsWith("-all.jar"))
+          .map(Path::toString)
+          .findFirst()
+          .orElse(target.resolve("osbackup-all.jar").toString());
+    } catch (IOException e) {
+      return target.resolve("osbackup-all.jar").toString();
+    }
+  }
+
   private SampleOverlay.Local local(S3Server s3, MariaDbServer db) {
     return new SampleOverlay.Local(
         s3 != null ? s3.endpoint() : s3Endpoint,
@@ -306,7 +551,9 @@ public final class LocalMode implements Callable<Integer> {
     return overlaid.objects();
   }
 
-  private BackupRun backup(KubernetesClient client, SampleOverlay overlay, Path sample) throws IOException {
+  private BackupRun backup(
+      KubernetesClient client, SampleOverlay overlay, Path sample, SampleOverlay.Local local, LocalSummary summary)
+      throws IOException {
     String name = only(applySample(client, overlay, sample, null), BackupRun.class).getMetadata().getName();
     BackupRun run =
         follow(
@@ -325,11 +572,26 @@ public final class LocalMode implements Callable<Integer> {
       }
       run.getStatus().getFailures().forEach(f -> out.println("  FAILED " + f.getTarget() + " " + f.getMessage()));
     }
+    var status = run == null ? null : run.getStatus();
+    summary.add(new LocalSummary.Item(
+        "backup",
+        name,
+        status == null || status.getPhase() == null ? "Pending" : status.getPhase().toString(),
+        status != null && status.getPhase() == RunPhase.Succeeded,
+        status == null ? null : status.getArtifacts().size(),
+        status == null ? null : status.getArtifacts().stream().mapToLong(a -> a.getSize() == null ? 0 : a.getSize()).sum(),
+        status == null || status.getFolder() == null
+            ? null
+            : "s3://" + local.s3Bucket() + "/" + status.getFolder().replaceAll("/*$", "/") + " at " + local.s3Endpoint(),
+        status == null
+            ? List.of()
+            : status.getFailures().stream().map(f -> f.getTarget() + ": " + f.getMessage()).toList()));
     return run != null && run.getStatus() != null && run.getStatus().getPhase() != null ? run : null;
   }
 
   /** Applies a restore sample, follows it and prints its plan; true when it succeeded. */
-  private boolean restore(KubernetesClient client, SampleOverlay overlay, Path sample, String backupId)
+  private boolean restore(
+      KubernetesClient client, SampleOverlay overlay, Path sample, String backupId, LocalSummary summary)
       throws IOException {
     String name = only(applySample(client, overlay, sample, backupId), RestoreRequest.class).getMetadata().getName();
     RestoreRequest request =
@@ -341,11 +603,24 @@ public final class LocalMode implements Callable<Integer> {
                 ? "Pending"
                 : r.getStatus().getPhase() + (r.getStatus().getMessage() == null ? "" : "  " + r.getStatus().getMessage()),
             r -> r.getStatus() != null && r.getStatus().getPhase() != null && r.getStatus().getPhase().isFinal());
-    if (request == null || request.getStatus() == null) {
-      return false;
+    var status = request == null ? null : request.getStatus();
+    boolean succeeded = status != null && status.getPhase() == RestorePhase.Succeeded;
+    if (status != null) {
+      status.getPlan().forEach(i -> out.printf("  %-64s -> %s%n", i.getKey(), i.getDestination()));
     }
-    request.getStatus().getPlan().forEach(i -> out.printf("  %-64s -> %s%n", i.getKey(), i.getDestination()));
-    return request.getStatus().getPhase() == RestorePhase.Succeeded;
+    summary.add(new LocalSummary.Item(
+        "restore",
+        name,
+        status == null || status.getPhase() == null ? "Pending" : status.getPhase().toString(),
+        succeeded,
+        status == null ? null : status.getPlan().size(),
+        null,
+        status == null
+            ? null
+            : (Boolean.TRUE.equals(request.getSpec().getDryRun()) ? "would restore to " : "to ")
+                + status.getPlan().stream().map(i -> i.getDestination()).distinct().toList(),
+        succeeded || status == null || status.getMessage() == null ? List.of() : List.of(status.getMessage())));
+    return succeeded;
   }
 
   /** Prints a line each time {@code line} of the object changes, until {@code done} or five minutes. */
@@ -355,6 +630,9 @@ public final class LocalMode implements Callable<Integer> {
     String last = null;
     T current = null;
     while (Instant.now().isBefore(deadline)) {
+      if (stopping) {
+        throw new IllegalStateException("stopped");
+      }
       current = client.resources(type).inNamespace(NS).withName(name).get();
       String now = current == null ? "Pending" : line.apply(current);
       if (!Objects.equals(now, last)) {

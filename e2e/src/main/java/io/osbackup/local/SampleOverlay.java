@@ -3,7 +3,9 @@ package io.osbackup.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -66,10 +68,57 @@ public final class SampleOverlay {
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
+  /** A value the overlay replaced: at {@code pointer} of the object, the sample's {@code sample} became {@code local}. */
+  private record Replacement(String pointer, JsonNode sample, JsonNode local) {}
+
   private final Local local;
+  private final Map<String, List<String>> nodePaths;
+
+  /** What {@link #read} replaced, by {@code kind/name}, so {@link #reapply} can do it again. */
+  private final Map<String, List<Replacement>> replaced = new java.util.concurrent.ConcurrentHashMap<>();
 
   public SampleOverlay(Local local) {
+    this(local, Map.of());
+  }
+
+  private SampleOverlay(Local local, Map<String, List<String>> nodePaths) {
     this.local = local;
+    this.nodePaths = nodePaths;
+  }
+
+  /**
+   * This overlay, also backing up {@code paths} of simulated nodes ({@code --node-dir}): the policy gets a files
+   * target {@code local-<node>} for each node, selecting it by its hostname label.
+   */
+  public SampleOverlay withNodePaths(Map<String, List<String>> paths) {
+    return new SampleOverlay(local, Map.copyOf(paths));
+  }
+
+  /**
+   * A write to the API of an object {@link #read} overlaid — {@code kubectl apply -f samples/01-…} again, as a create,
+   * an update or a merge patch — with each value the overlay replaced put back to local mode's wherever the write
+   * carries the sample's own value (its placeholder); values a user changed on purpose pass. Returns what was changed,
+   * one line each (Secret values never).
+   */
+  public List<String> reapply(String kind, String name, ObjectNode body) {
+    List<String> changes = new ArrayList<>();
+    for (Replacement r : replaced.getOrDefault(kind + "/" + name, List.of())) {
+      JsonNode now = body.at(r.pointer());
+      if (!now.isMissingNode() && now.equals(r.sample())) {
+        int slash = r.pointer().lastIndexOf('/');
+        JsonNode parent = body.at(r.pointer().substring(0, slash));
+        if (parent instanceof ObjectNode object) {
+          object.set(r.pointer().substring(slash + 1), r.local());
+          changes.add(kind + " " + name + ": " + r.pointer() + " of the sample kept as local mode's");
+        }
+      }
+    }
+    return changes;
+  }
+
+  private void remember(String what, String pointer, JsonNode sample, JsonNode localValue) {
+    replaced.computeIfAbsent(what.replace(' ', '/'), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+        .add(new Replacement(pointer, sample, localValue));
   }
 
   /** Reads {@code sample} and applies the overlay; {@code backupId}, if not null, replaces a restore's source id. */
@@ -111,6 +160,10 @@ public final class SampleOverlay {
             set(t, "host", local.dbHost(), what, field + ".host", changes);
             if (t.path("port").asInt(3306) != local.dbPort()) {
               changes.add(what + ": " + field + ".port " + t.path("port").asInt(3306) + " -> " + local.dbPort());
+              if (t.has("port")) {
+                remember(what, pointer(field + ".port"), t.get("port").deepCopy(),
+                    IntNode.valueOf(local.dbPort()));
+              }
               t.put("port", local.dbPort());
             }
             if (local.databases() != null) {
@@ -120,6 +173,15 @@ public final class SampleOverlay {
                   + (local.databases().isEmpty() ? " (every user database)" : ""));
             }
             dbSecrets.add(t.at("/credentialsSecret/name").asText());
+          }
+          for (var node : nodePaths.entrySet()) {
+            ArrayNode files = spec.has("files") ? (ArrayNode) spec.get("files") : spec.putArray("files");
+            ObjectNode target = files.addObject().put("name", "local-" + node.getKey());
+            target.putObject("nodeSelector").put(SimulatedNodes.HOSTNAME_LABEL, node.getKey());
+            ArrayNode paths = target.putArray("paths");
+            node.getValue().forEach(paths::add);
+            changes.add(what + ": spec.files + local-" + node.getKey() + " on node " + node.getKey() + ": "
+                + node.getValue() + " (--node-dir)");
           }
         }
         case "RestoreRequest" -> {
@@ -146,6 +208,21 @@ public final class SampleOverlay {
         values.put("password", local.dbPassword());
       }
       if (!values.isEmpty()) {
+        String what = "Secret " + name;
+        for (var value : values.entrySet()) {
+          JsonNode given = doc.at("/stringData/" + value.getKey());
+          String placeholder =
+              given.isTextual()
+                  ? given.asText()
+                  : doc.at("/data/" + value.getKey()).isTextual()
+                      ? new String(java.util.Base64.getDecoder().decode(doc.at("/data/" + value.getKey()).asText()),
+                          java.nio.charset.StandardCharsets.UTF_8)
+                      : null;
+          if (placeholder != null && value.getValue() != null) {
+            remember(what, "/stringData/" + value.getKey(), new TextNode(placeholder), new TextNode(value.getValue()));
+            remember(what, "/data/" + value.getKey(), new TextNode(b64(placeholder)), new TextNode(b64(value.getValue())));
+          }
+        }
         // stringData, as the samples write it; the API server folds it into data
         doc.remove("data");
         ObjectNode data = doc.putObject("stringData");
@@ -160,6 +237,10 @@ public final class SampleOverlay {
     return new Overlaid(objects, changes);
   }
 
+  private static String b64(String value) {
+    return java.util.Base64.getEncoder().encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   private static Class<? extends HasMetadata> typeOf(String kind) {
     return switch (kind) {
       case "Secret" -> Secret.class;
@@ -171,11 +252,20 @@ public final class SampleOverlay {
     };
   }
 
-  private static void set(ObjectNode node, String field, String value, String what, String path, List<String> changes) {
+  private void set(ObjectNode node, String field, String value, String what, String path, List<String> changes) {
     String before = node.path(field).asText(null);
     if (!value.equals(before)) {
+      JsonNode sample = node.path(field).deepCopy();
       node.put(field, value);
       changes.add(what + ": " + path + " " + (before == null ? "(unset)" : before) + " -> " + value);
+      if (!sample.isMissingNode()) {
+        remember(what, pointer(path), sample, node.get(field));
+      }
     }
+  }
+
+  /** {@code spec.databases[0].host} as the JSON pointer {@code /spec/databases/0/host}. */
+  private static String pointer(String path) {
+    return "/" + path.replaceAll("\\[(\\d+)]", ".$1").replace('.', '/');
   }
 }

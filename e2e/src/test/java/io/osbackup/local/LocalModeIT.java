@@ -3,14 +3,17 @@ package io.osbackup.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.osbackup.cli.BackupsCommand;
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.cli.StoreOptions;
 import io.osbackup.store.ObjectStore;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,6 +116,26 @@ class LocalModeIT {
     assertThat(work.resolve("local")).doesNotExist();
   }
 
+  @Test
+  void aNodeDirThatCannotBeCopiedIsRefusedBeforeAnythingStarts() throws Exception {
+    Path local = work.resolve("local");
+    Printed printed = run(Map.of(), "--once", "--work-dir=" + local, "--node-dir=controller-1:/etc/octavia");
+    assertThat(printed.code).isEqualTo(2);
+    assertThat(printed.text).contains("--node-dir controller-1:/etc/octavia is not NODE:/PATH=DIR, e.g. --node-dir"
+        + " controller-1:/etc/octavia=/etc/octavia");
+    printed = run(Map.of(), "--once", "--work-dir=" + local, "--node-dir=controller-9:/etc/octavia=" + work);
+    assertThat(printed.code).isEqualTo(2);
+    assertThat(printed.text).contains("names node 'controller-9': use one of [compute-1, compute-2, controller-1,"
+        + " network-1]");
+    printed = run(Map.of(), "--once", "--work-dir=" + local, "--node-dir=compute-1:/etc/x=" + work.resolve("nope"));
+    assertThat(printed.code).isEqualTo(2);
+    assertThat(printed.text).contains(work.resolve("nope") + " is not a directory on this machine");
+    printed = run(Map.of(), "--once", "--work-dir=" + local, "--node-dir=compute-1:/=" + work);
+    assertThat(printed.code).isEqualTo(2);
+    assertThat(printed.text).contains("give a folder below /, e.g. /etc/octavia");
+    assertThat(local).doesNotExist();
+  }
+
   /**
    * Ctrl-C (here SIGTERM, which runs the same shutdown hooks as the SIGINT of Ctrl-C) stops the operator, the Job
    * runner and every server local mode started: no process it started outlives it.
@@ -137,6 +160,8 @@ class LocalModeIT {
 
       process.destroy();
       assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("local mode exits").isTrue();
+      assertThat(process.exitValue()).as("a signal is how local mode is meant to end: " + Files.readString(log))
+          .isZero();
       await().atMost(Duration.ofSeconds(10))
           .untilAsserted(() -> assertThat(started).as("processes left running").noneMatch(ProcessHandle::isAlive));
       assertThat(ProcessHandle.allProcesses())
@@ -146,6 +171,190 @@ class LocalModeIT {
     } finally {
       process.destroyForcibly();
     }
+  }
+
+  /**
+   * Once mode as the README runs it (a child process, its console a pipe): the console holds local mode's own lines
+   * only — no log lines, no escape bytes — names the log file holding the logs, and ends with a summary of what ran.
+   * The logins the break-glass CLI needs are in a file only its owner can read, never on the console.
+   */
+  @Test
+  void onceModePrintsCleanLinesASummaryAndWhereTheLogsAndLoginsAre() throws Exception {
+    Path dir = work.resolve("once");
+    Path octavia = Files.createDirectories(work.resolve("my-etc-octavia"));
+    Files.writeString(octavia.resolve("octavia.conf"), "[DEFAULT]\ndebug = false\n");
+    Child child = Child.start(
+        work, List.of("--once", "--work-dir=" + dir, "--node-dir=controller-1:/etc/octavia=" + octavia), false);
+    try {
+      assertThat(child.process().waitFor(5, TimeUnit.MINUTES)).as("once mode ends").isTrue();
+      String out = Files.readString(child.stdout());
+      String err = Files.readString(child.stderr());
+      assertThat(child.process().exitValue()).as(out + err).isZero();
+      assertThat(out + err)
+          .as("no escape bytes and no log lines on the console")
+          .doesNotContain("\u001b")
+          .doesNotContain(" INFO ")
+          .doesNotContain(" WARN ");
+      assertThat(err).as("stderr").isEmpty();
+      Path log = dir.resolve("osbackup-local.log");
+      assertThat(out).contains("Logs: " + log);
+      assertThat(Files.readString(log)).contains("INFO io.osbackup.local.LocalJobRunner");
+      assertThat(out)
+          .contains("Summary: all 3 succeeded")
+          .contains("local: BackupPolicy control-plane-daily: spec.files + local-controller-1 on node controller-1:"
+              + " [/etc/octavia] (--node-dir)")
+          .contains("/files/local-controller-1/controller-1.tar.zst")
+          .containsPattern("ok +backup +before-upgrade +Succeeded, 14 artifacts, [0-9.]+ KiB")
+          .containsPattern("s3://openstack-backups/prod/openstack/control-plane-daily/control-plane-daily-[0-9-a-f]+/ at"
+              + " http://127\\.0\\.0\\.1:[0-9]+")
+          .containsPattern("ok +restore +local-nova-copy +Succeeded, 2 artifacts")
+          .containsPattern("ok +restore +keystone-dry-run +Succeeded, 2 artifacts");
+      Path env = dir.resolve("cli.env");
+      assertThat(out).contains(". " + env);
+      Map<String, String> logins = sourced(env);
+      assertThat(logins).containsKeys(StoreOptions.ACCESS_KEY_ENV, StoreOptions.SECRET_KEY_ENV,
+          RestoreCommand.DB_USERNAME_ENV, RestoreCommand.DB_PASSWORD_ENV);
+      assertThat(Files.getPosixFilePermissions(env))
+          .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+      assertThat(out + err + Files.readString(log))
+          .doesNotContain(logins.get(StoreOptions.SECRET_KEY_ENV))
+          .doesNotContain(logins.get(RestoreCommand.DB_PASSWORD_ENV));
+    } finally {
+      child.process().destroyForcibly();
+    }
+  }
+
+  /**
+   * Maven killed by its PID, with no terminal to signal the whole group: local mode, started by it, notices its parent
+   * is gone and stops everything it started. Before that, re-applying samples/01 unchanged with kubectl keeps the
+   * store on local mode's S3, and the break-glass CLI lists the backup with the printed flags and the logins file.
+   */
+  @Test
+  void killingTheProcessThatStartedLocalModeStopsEverything() throws Exception {
+    Path dir = work.resolve("orphaned");
+    Child child = Child.start(work, List.of("--work-dir=" + dir, "--schedule=sample", "--exit-with-parent"), true);
+    try {
+      await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> !child.process().isAlive() || Files.readString(child.stdout()).contains("Ctrl-C stops"));
+      String out = Files.readString(child.stdout());
+      assertThat(child.process().isAlive()).as(out).isTrue();
+      ProcessHandle localMode = child.process().children().findFirst().orElseThrow();
+      List<ProcessHandle> started = localMode.descendants().filter(ProcessHandle::isAlive).toList();
+      assertThat(started).as("the servers local mode started").isNotEmpty();
+
+      // the break-glass CLI, pointed at local mode's S3 as printed
+      String cli = out.lines().filter(l -> l.contains(" backups --endpoint ")).findFirst().orElseThrow();
+      List<String> args = List.of(cli.substring(cli.indexOf(" backups ") + " backups ".length()).strip().split(" +"));
+      ByteArrayOutputStream listed = new ByteArrayOutputStream();
+      int code = new CommandLine(new BackupsCommand(sourced(dir.resolve("cli.env")),
+          new PrintStream(listed, true, StandardCharsets.UTF_8), new PrintStream(listed, true, StandardCharsets.UTF_8)))
+          .execute(args.toArray(String[]::new));
+      assertThat(code).as(listed.toString(StandardCharsets.UTF_8)).isZero();
+      assertThat(listed.toString(StandardCharsets.UTF_8)).contains("control-plane-daily-");
+
+      if (KubectlIT.kubectlWorks()) {
+        String kubeconfig = dir.resolve("kubeconfig").toString();
+        String endpoint = kubectl(kubeconfig, "get", "bstore", "swift", "-o", "jsonpath={.spec.s3.endpoint}");
+        assertThat(endpoint).startsWith("http://127.0.0.1:");
+        String sample = Path.of("..", "samples", LocalMode.STORE_SAMPLE).toAbsolutePath().normalize().toString();
+        kubectl(kubeconfig, "apply", "--validate=false", "-f", sample);
+        assertThat(kubectl(kubeconfig, "get", "bstore", "swift", "-o", "jsonpath={.spec.s3.endpoint}"))
+            .as("re-applying samples/01 unchanged keeps local mode's endpoint")
+            .isEqualTo(endpoint);
+        String accessKey = kubectl(kubeconfig, "get", "secret", "swift-s3-credentials", "-o",
+            "jsonpath={.data.accessKey}");
+        assertThat(new String(java.util.Base64.getDecoder().decode(accessKey), StandardCharsets.UTF_8))
+            .isEqualTo(sourced(dir.resolve("cli.env")).get(StoreOptions.ACCESS_KEY_ENV));
+      }
+
+      ProcessHandle.of(child.process().pid()).orElseThrow().destroyForcibly(); // the parent, as kill -9 <maven pid>
+      assertThat(localMode.onExit().get(90, TimeUnit.SECONDS).isAlive()).as("local mode exits").isFalse();
+      await().atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(started).as("processes left running").noneMatch(ProcessHandle::isAlive));
+      assertThat(ProcessHandle.allProcesses())
+          .as("processes still using " + dir)
+          .noneMatch(p -> p.isAlive() && p.info().commandLine().orElse("").contains(dir.toString()));
+      assertThat(Files.readString(child.stdout())).contains("Stopping: operator, Job runner, servers.");
+    } finally {
+      child.process().children().forEach(ProcessHandle::destroyForcibly);
+      child.process().destroyForcibly();
+    }
+  }
+
+  /**
+   * Local mode killed outright (SIGKILL: no shutdown hook runs) leaves nothing behind either: its watchdog stops the S3
+   * server and MariaDB it started.
+   */
+  @Test
+  void killingLocalModeOutrightStillStopsItsServers() throws Exception {
+    Path dir = work.resolve("killed");
+    Child child = Child.start(work, List.of("--work-dir=" + dir, "--schedule=sample"), false);
+    List<ProcessHandle> servers = new ArrayList<>();
+    try {
+      await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> !child.process().isAlive() || Files.readString(child.stdout()).contains("Ctrl-C stops"));
+      assertThat(child.process().isAlive()).as(Files.readString(child.stdout())).isTrue();
+      child.process().descendants()
+          .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains(dir.toString()))
+          .forEach(servers::add);
+      assertThat(servers).as("the servers local mode started").isNotEmpty();
+
+      child.process().destroyForcibly(); // kill -9
+      assertThat(child.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+      await().atMost(Duration.ofSeconds(30))
+          .untilAsserted(() -> assertThat(servers).as("servers left running").noneMatch(ProcessHandle::isAlive));
+    } finally {
+      child.process().destroyForcibly();
+      servers.forEach(ProcessHandle::destroyForcibly);
+    }
+  }
+
+  /** Local mode in a child JVM, its output in files; {@code underShell} puts a shell between us and it. */
+  private record Child(Process process, Path stdout, Path stderr) {
+
+    static Child start(Path work, List<String> args, boolean underShell) throws IOException {
+      List<String> command = new ArrayList<>();
+      if (underShell) {
+        // a parent that waits for local mode, as Maven's exec:exec does (the trailing ':' keeps sh from exec-ing)
+        command.addAll(List.of("/bin/sh", "-c", "\"$@\"; :", "sh"));
+      }
+      command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+          System.getProperty("java.class.path")));
+      for (String property :
+          List.of(S3Server.MODE_PROPERTY, MariaDbServer.MODE_PROPERTY, S3Server.S3PROXY_JAR_PROPERTY)) {
+        command.add("-D" + property + "=" + System.getProperty(property, ""));
+      }
+      command.add(LocalMode.class.getName());
+      command.addAll(args);
+      String name = "child-" + System.nanoTime();
+      Path stdout = work.resolve(name + ".out");
+      Path stderr = work.resolve(name + ".err");
+      Process process = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      return new Child(process, stdout, stderr);
+    }
+  }
+
+  /** The variables a {@code . file} of {@code export NAME='value'} lines sets. */
+  static Map<String, String> sourced(Path file) throws IOException {
+    Map<String, String> vars = new java.util.LinkedHashMap<>();
+    for (String line : Files.readAllLines(file)) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^export ([A-Z0-9_]+)='([^']*)'$").matcher(line);
+      if (m.matches()) {
+        vars.put(m.group(1), m.group(2));
+      }
+    }
+    return vars;
+  }
+
+  private static String kubectl(String kubeconfig, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + text).isZero();
+    return text;
   }
 
   private record Printed(int code, String text) {}

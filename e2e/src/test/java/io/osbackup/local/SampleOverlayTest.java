@@ -2,6 +2,8 @@ package io.osbackup.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupPolicy;
@@ -11,6 +13,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Local mode applies the samples as they stand but for the addresses and logins of its own servers. */
@@ -88,6 +91,58 @@ class SampleOverlayTest {
     assertThat(byRun.changes()).isEmpty();
     assertThat(Serialization.asYaml(only(byRun, RestoreRequest.class).getSpec()))
         .isEqualTo(Serialization.asYaml(original(LocalMode.RESTORE_SAMPLE, RestoreRequest.class).getSpec()));
+  }
+
+  /**
+   * {@code kubectl apply -f samples/01-backupstore-swift.yaml} again, unchanged: the create, update or merge patch
+   * carries the sample's placeholders, and local mode's endpoint and logins are kept; a value changed on purpose
+   * passes.
+   */
+  @Test
+  void reapplyingTheStoreSampleUnchangedKeepsLocalModesEndpointAndLogins() throws Exception {
+    SampleOverlay overlay = new SampleOverlay(local(null, null));
+    overlay.read(SAMPLES.resolve(LocalMode.STORE_SAMPLE), null);
+
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode store = (ObjectNode) json.readTree(Serialization.asJson(original(LocalMode.STORE_SAMPLE,
+        BackupStore.class)));
+    List<String> changes = overlay.reapply("BackupStore", "swift", store);
+    assertThat(store.at("/spec/s3/endpoint").asText()).isEqualTo("http://127.0.0.1:9000");
+    assertThat(store.at("/spec/s3/bucket").asText()).isEqualTo("local-bucket");
+    assertThat(changes).contains("BackupStore swift: /spec/s3/endpoint of the sample kept as local mode's");
+
+    ObjectNode patch = (ObjectNode) json.readTree(
+        "{\"spec\":{\"s3\":{\"endpoint\":\"http://swift-proxy.openstack.svc:8080\",\"prefix\":\"prod\"}}}");
+    overlay.reapply("BackupStore", "swift", patch);
+    assertThat(patch.at("/spec/s3/endpoint").asText()).isEqualTo("http://127.0.0.1:9000");
+
+    ObjectNode elsewhere = (ObjectNode) json.readTree("{\"spec\":{\"s3\":{\"endpoint\":\"http://10.0.0.5:8080\"}}}");
+    assertThat(overlay.reapply("BackupStore", "swift", elsewhere)).isEmpty();
+    assertThat(elsewhere.at("/spec/s3/endpoint").asText()).isEqualTo("http://10.0.0.5:8080");
+    assertThat(overlay.reapply("BackupStore", "other", patch.deepCopy())).as("another store").isEmpty();
+
+    ObjectNode secret = (ObjectNode) json.readTree(
+        "{\"stringData\":{\"accessKey\":\"REPLACE-WITH-EC2-ACCESS-KEY\",\"secretKey\":\"REPLACE-WITH-EC2-SECRET-KEY\"}}");
+    List<String> secretChanges = overlay.reapply("Secret", "swift-s3-credentials", secret);
+    assertThat(secret.at("/stringData/accessKey").asText()).isEqualTo("AK-local");
+    assertThat(secret.at("/stringData/secretKey").asText()).isEqualTo("SK-local-secret");
+    assertThat(String.join("\n", secretChanges)).doesNotContain("SK-local-secret").doesNotContain("REPLACE");
+  }
+
+  @Test
+  void aNodeDirGetsAFilesTargetOfItsOwnOnThatNode() throws Exception {
+    SampleOverlay.Overlaid overlaid = new SampleOverlay(local(null, null))
+        .withNodePaths(Map.of("controller-1", List.of("/etc/octavia")))
+        .read(SAMPLES.resolve(LocalMode.POLICY_SAMPLE), null);
+    var files = only(overlaid, BackupPolicy.class).getSpec().getFiles();
+    var added = files.get(files.size() - 1);
+    assertThat(added.getName()).isEqualTo("local-controller-1");
+    assertThat(added.getNodeSelector()).isEqualTo(Map.of(SimulatedNodes.HOSTNAME_LABEL, "controller-1"));
+    assertThat(added.getPaths()).containsExactly("/etc/octavia");
+    assertThat(files).hasSize(original(LocalMode.POLICY_SAMPLE, BackupPolicy.class).getSpec().getFiles().size() + 1);
+    assertThat(overlaid.changes())
+        .contains("BackupPolicy control-plane-daily: spec.files + local-controller-1 on node controller-1:"
+            + " [/etc/octavia] (--node-dir)");
   }
 
   private static <T> T original(String sample, Class<T> type) throws Exception {
