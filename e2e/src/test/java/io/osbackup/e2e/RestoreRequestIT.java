@@ -392,12 +392,17 @@ class RestoreRequestIT {
   @Test
   void aFailedRestoreKeepsWorkloadsQuiescedAndSaysHowToResume() throws Exception {
     seed("lim_db");
-    // A user that can look but not create: verification passes, the restore itself fails.
+    // A user with every privilege the pre-flight checks but SET USER: verification passes, loading the view that
+    // 'backup' defined fails (the pre-flight cannot know a dump's definers before reading it).
     osb.db.execute(
         "CREATE USER 'lim'@'%' IDENTIFIED BY 'lim-Pw#1'",
-        "GRANT SELECT, SHOW DATABASES ON *.* TO 'lim'@'%'",
+        "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, LOCK TABLES, CREATE VIEW, SHOW VIEW, TRIGGER,"
+            + " CREATE ROUTINE, ALTER ROUTINE, EVENT, SHOW DATABASES"
+            + " ON *.* TO 'lim'@'%'",
         "CREATE USER 'lim'@'localhost' IDENTIFIED BY 'lim-Pw#1'",
-        "GRANT SELECT, SHOW DATABASES ON *.* TO 'lim'@'localhost'");
+        "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, LOCK TABLES, CREATE VIEW, SHOW VIEW, TRIGGER,"
+            + " CREATE ROUTINE, ALTER ROUTINE, EVENT, SHOW DATABASES"
+            + " ON *.* TO 'lim'@'localhost'");
     osb.apply(osb.secret("limited-db", Map.of("username", "lim", "password", "lim-Pw#1")));
     osb.apply(osb.policy("lim", osb.databases("lim_db")));
     osb.backup("lim", "lim-1");
