@@ -637,12 +637,12 @@ class BackupRunIT {
       }
       BackupRun run = awaitEnd("chaos-now");
       assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
-      assertThat(run.getStatus().getArtifacts()).hasSize(2 + 4);
+      assertThat(run.getStatus().getArtifacts()).hasSize(2 + 1 + 4); // two databases, their accounts, four nodes
       assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getKey).doesNotHaveDuplicates();
       assertThat(created).hasSize(5).allSatisfy((job, count) -> assertThat(count).as(job).isEqualTo(1));
       assertThat(podsOf("chaos-now")).hasSize(5);
       Manifest manifest = bucket.getJson(run.getStatus().getManifestKey(), Manifest.class).orElseThrow();
-      assertThat(manifest.artifacts()).hasSize(6);
+      assertThat(manifest.artifacts()).hasSize(7);
     } finally {
       watch.close();
     }

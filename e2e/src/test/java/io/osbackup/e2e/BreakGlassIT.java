@@ -48,6 +48,8 @@ class BreakGlassIT {
     osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
     osb.writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
     osb.seed("bg_nova", "bg_keystone");
+    // nova's service account: captured with the databases (accounts: Relevant), restored on request
+    osb.db.execute("CREATE USER 'bgnova'@'%' IDENTIFIED BY 'bgnova-Pw#1'", "GRANT ALL ON bg_nova.* TO 'bgnova'@'%'");
     // glance's image store, a PersistentVolumeClaim backed up whole
     osb.client.persistentVolumeClaims().inNamespace(LocalOsbackup.NS).resource(
             new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder()
@@ -130,6 +132,44 @@ class BreakGlassIT {
     assertThat(show.out()).contains("database galera/bg_nova").contains("files    nova-config on compute-1")
         .contains("manifest  prod/openstack/bg/" + id + "/manifest.json");
     assertThat(run("backups", "--namespace", "openstack", "--backup-id", "nope").code()).isEqualTo(1);
+  }
+
+  @Test
+  void restoresDatabasesAndTheirAccountsIntoAnEmptyServerSoTheServiceLogsIn() throws Exception {
+    assertThat(run("backups", "--namespace", "openstack", "--backup-id", id).out())
+        .contains("accounts galera (1 accounts and roles)").contains("/accounts/galera.sql");
+    try (io.osbackup.local.MariaDbServer fresh = io.osbackup.local.MariaDbServer.start(work.resolve("fresh"))) {
+      Path freshLogin = Files.createDirectories(work.resolve("fresh-login"));
+      Files.writeString(freshLogin.resolve("username"), fresh.user());
+      Files.writeString(freshLogin.resolve("password"), fresh.password());
+      List<String> args = List.of("restore", "--namespace", "openstack", "--backup-id", id, "--database", "bg_nova",
+          "--accounts", "--db-host", "127.0.0.1", "--db-port", String.valueOf(fresh.port()), "--db-credentials-dir",
+          freshLogin.toString());
+      Outcome restored = run(args.get(0), args.subList(1, args.size()).toArray(String[]::new));
+      assertThat(restored.code()).as(restored.err()).isZero();
+      assertThat(restored.out()).contains("accounts: created 1 ['bgnova'@'%']").doesNotContain("bgnova-Pw#1");
+      var nova = new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "bgnova", "bgnova-Pw#1");
+      assertThat(nova.tableChecksums("bg_nova")).isEqualTo(atBackup);
+      assertThat(nova.column("SHOW GRANTS")).contains("GRANT ALL PRIVILEGES ON `bg_nova`.* TO `bgnova`@`%`");
+
+      // Again, in place: the existing account is listed and left as it is.
+      fresh.execute("ALTER USER 'bgnova'@'%' IDENTIFIED BY 'changed-Pw#1'");
+      List<String> again = new ArrayList<>(args.subList(1, args.size()));
+      again.addAll(List.of("--confirm", id));
+      Outcome kept = run("restore", again.toArray(String[]::new));
+      assertThat(kept.code()).as(kept.err()).isZero();
+      assertThat(kept.out()).contains("left unchanged 1 that exist already ['bgnova'@'%']")
+          .contains("--replace-existing-accounts replaces them");
+      assertThat(new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "bgnova", "changed-Pw#1")
+          .column("SELECT 1")).containsExactly("1");
+
+      // A renamed database with accounts is refused: grants name the backed-up database.
+      Outcome renamed = run("restore", "--namespace", "openstack", "--backup-id", id, "--database",
+          "bg_nova=bg_other", "--accounts", "--db-host", "127.0.0.1", "--db-port", String.valueOf(fresh.port()),
+          "--db-credentials-dir", freshLogin.toString());
+      assertThat(renamed.code()).isEqualTo(2);
+      assertThat(renamed.err()).contains("--accounts with --database NAME=NEW");
+    }
   }
 
   @Test

@@ -392,14 +392,66 @@ class RestoreRequestIT {
   }
 
   @Test
+  void aRestoreIntoAnEmptyServerBringsBackTheServicesAccountsAndAnExistingOneIsReportedAndKept() throws Exception {
+    seed("acc_nova");
+    osb.db.execute("CREATE USER 'accnova'@'%' IDENTIFIED BY 'accnova-Pw#1'", "GRANT ALL ON acc_nova.* TO 'accnova'@'%'");
+    osb.apply(osb.policy("acc", osb.databases("acc_nova")));
+    BackupRun run = osb.backup("acc", "acc-1");
+    assertThat(run.getStatus().getArtifacts()).anySatisfy(a -> {
+      assertThat(a.getKey()).contains("/accounts/galera.sql");
+      assertThat(a.getAccounts()).isEqualTo(1L);
+    });
+    Map<String, Long> atBackup = osb.db.tableChecksums("acc_nova");
+    try (io.osbackup.local.MariaDbServer fresh = io.osbackup.local.MariaDbServer.start(work.resolve("fresh"))) {
+      osb.apply(osb.secret("fresh-db", Map.of("username", fresh.user(), "password", fresh.password())));
+      String request = """
+          source: {backupRunRef: {name: acc-1}}
+          databases:
+            into: {host: 127.0.0.1, port: %d, credentialsSecret: {name: fresh-db}}
+          accounts: {restore: true}
+          """.formatted(fresh.port());
+      osb.restore("acc-restore", request);
+      RestoreRequest done = osb.awaitRestoreEnd("acc-restore");
+      assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+      assertThat(done.getStatus().getPlan()).filteredOn(i -> "accounts".equals(i.getKind())).singleElement()
+          .satisfies(i -> {
+            assertThat(i.getState()).isEqualTo("Restored");
+            assertThat(i.getMessage()).contains("created 1 ['accnova'@'%']");
+          });
+      var nova = new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "accnova", "accnova-Pw#1");
+      assertThat(nova.tableChecksums("acc_nova")).isEqualTo(atBackup);
+      assertThat(nova.column("SHOW GRANTS")).contains("GRANT ALL PRIVILEGES ON `acc_nova`.* TO `accnova`@`%`");
+
+      // Again, over what is there now: the existing account is reported and left.
+      fresh.execute("ALTER USER 'accnova'@'%' IDENTIFIED BY 'changed-Pw#1'");
+      osb.restore("acc-again", request + "confirm: " + run.getStatus().getBackupId() + "\n");
+      RestoreRequest again = osb.awaitRestoreEnd("acc-again");
+      assertThat(again.getStatus().getPhase()).as(again.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+      assertThat(again.getStatus().getPlan()).filteredOn(i -> "accounts".equals(i.getKind())).singleElement()
+          .satisfies(i -> assertThat(i.getMessage()).contains("left unchanged 1 that exist already ['accnova'@'%']")
+              .contains("spec.accounts.existing: Replace"));
+      assertThat(osb.eventsOf(again)).anySatisfy(e -> assertThat(e).startsWith("AccountsKept: ")
+          .contains("'accnova'@'%'").doesNotContain("*"));
+      assertThat(new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "accnova", "changed-Pw#1")
+          .column("SELECT 1")).containsExactly("1");
+      assertThat(again.getStatus().getMessage() + osb.eventsOf(again)).doesNotContain("accnova-Pw#1");
+    }
+  }
+
+  @Test
   void aFailedRestoreKeepsWorkloadsQuiescedAndSaysHowToResume() throws Exception {
     seed("lim_db");
-    // A user that can look but not create: verification passes, the restore itself fails.
+    // A user with every privilege the pre-flight checks but SET USER: verification passes, loading the view that
+    // 'backup' defined fails (the pre-flight cannot know a dump's definers before reading it).
     osb.db.execute(
         "CREATE USER 'lim'@'%' IDENTIFIED BY 'lim-Pw#1'",
-        "GRANT SELECT, SHOW DATABASES ON *.* TO 'lim'@'%'",
+        "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, LOCK TABLES, CREATE VIEW, SHOW VIEW, TRIGGER,"
+            + " CREATE ROUTINE, ALTER ROUTINE, EVENT, SHOW DATABASES"
+            + " ON *.* TO 'lim'@'%'",
         "CREATE USER 'lim'@'localhost' IDENTIFIED BY 'lim-Pw#1'",
-        "GRANT SELECT, SHOW DATABASES ON *.* TO 'lim'@'localhost'");
+        "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, LOCK TABLES, CREATE VIEW, SHOW VIEW, TRIGGER,"
+            + " CREATE ROUTINE, ALTER ROUTINE, EVENT, SHOW DATABASES"
+            + " ON *.* TO 'lim'@'localhost'");
     osb.apply(osb.secret("limited-db", Map.of("username", "lim", "password", "lim-Pw#1")));
     osb.apply(osb.policy("lim", osb.databases("lim_db")));
     osb.backup("lim", "lim-1");

@@ -103,9 +103,13 @@ class RestoreRetryIT {
     osb.seed("rf_db");
     osb.db.execute(
         "CREATE USER 'rf'@'%' IDENTIFIED BY 'rf-Pw#1'",
-        "GRANT SELECT, SHOW DATABASES ON *.* TO 'rf'@'%'",
+        "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, LOCK TABLES, CREATE VIEW, SHOW VIEW, TRIGGER,"
+            + " CREATE ROUTINE, ALTER ROUTINE, EVENT, SHOW DATABASES"
+            + " ON *.* TO 'rf'@'%'",
         "CREATE USER 'rf'@'localhost' IDENTIFIED BY 'rf-Pw#1'",
-        "GRANT SELECT, SHOW DATABASES ON *.* TO 'rf'@'localhost'");
+        "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, LOCK TABLES, CREATE VIEW, SHOW VIEW, TRIGGER,"
+            + " CREATE ROUTINE, ALTER ROUTINE, EVENT, SHOW DATABASES"
+            + " ON *.* TO 'rf'@'localhost'");
     osb.apply(osb.secret("rf-db", Map.of("username", "rf", "password", "rf-Pw#1")));
     osb.apply(osb.policy("rf", osb.databases("rf_db")));
     osb.backup("rf", "rf-1");

@@ -173,6 +173,7 @@ public final class FoundBackups {
       artifact.setSize(entry.size());
       artifact.setSha256(entry.sha256());
       artifact.setFiles(entry.files());
+      artifact.setAccounts(entry.accounts());
       artifacts.add(artifact);
     }
     status.setArtifacts(artifacts);

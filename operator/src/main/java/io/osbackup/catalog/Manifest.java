@@ -130,11 +130,13 @@ public record Manifest(
   /**
    * One artifact.
    *
-   * @param kind {@code database} or {@code files}
+   * @param kind {@code database}, {@code files} or {@code accounts} (a database target's accounts, roles and grants;
+   *     readers that know only the first two skip it)
    * @param node the node (or {@code pvc-<claim>}) of a files artifact
    * @param files entries in the archive of a files artifact
    * @param source where the data came from
    * @param warnings what the agent noticed but did not fail for
+   * @param accounts number of accounts and roles, for an {@code accounts} entry
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Entry(
@@ -151,5 +153,30 @@ public record Manifest(
       JobReport.Source source,
       Instant startedAt,
       Instant finishedAt,
-      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings) {}
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings,
+      Long accounts) {
+
+    /** Kind of the entry holding a database target's accounts, roles and grants. */
+    public static final String ACCOUNTS = "accounts";
+
+    /** An entry of a database or files artifact. */
+    public Entry(
+        String kind,
+        String target,
+        String database,
+        String node,
+        String key,
+        long size,
+        long rawSize,
+        String sha256,
+        String compression,
+        Long files,
+        JobReport.Source source,
+        Instant startedAt,
+        Instant finishedAt,
+        List<String> warnings) {
+      this(kind, target, database, node, key, size, rawSize, sha256, compression, files, source, startedAt,
+          finishedAt, warnings, null);
+    }
+  }
 }

@@ -133,6 +133,9 @@ public final class BackupsCommand implements Callable<Integer> {
       String what = "database".equals(e.kind())
           ? "database " + e.target() + "/" + e.database()
               + (e.source() == null ? "" : " from " + e.source().host() + ":" + e.source().port())
+          : Manifest.Entry.ACCOUNTS.equals(e.kind())
+          ? "accounts " + e.target() + " (" + (e.accounts() == null ? "?" : e.accounts()) + " accounts and roles)"
+              + (e.source() == null ? "" : " from " + e.source().host() + ":" + e.source().port())
           : "files    " + e.target() + " on " + e.node()
               + (e.source() == null || e.source().paths() == null ? "" : " " + e.source().paths())
               + (e.source() == null || e.source().exclude() == null || e.source().exclude().isEmpty()
@@ -144,14 +147,17 @@ public final class BackupsCommand implements Callable<Integer> {
   private static String contents(Manifest m) {
     TreeSet<String> dbs = new TreeSet<>();
     TreeSet<String> files = new TreeSet<>();
+    TreeSet<String> accounts = new TreeSet<>();
     for (Manifest.Entry e : m.artifacts()) {
       if ("database".equals(e.kind())) {
         dbs.add(e.database());
+      } else if (Manifest.Entry.ACCOUNTS.equals(e.kind())) {
+        accounts.add(e.target());
       } else {
         files.add(e.target() + "@" + e.node());
       }
     }
-    return (dbs.isEmpty() ? "" : "databases " + dbs) + (files.isEmpty() ? "" : (dbs.isEmpty() ? "" : "; ") + "files "
-        + files);
+    return (dbs.isEmpty() ? "" : "databases " + dbs) + (accounts.isEmpty() ? "" : "; accounts of " + accounts)
+        + (files.isEmpty() ? "" : (dbs.isEmpty() ? "" : "; ") + "files " + files);
   }
 }

@@ -99,6 +99,19 @@ public final class RestoreCommand implements Callable<Integer> {
           + DB_PASSWORD_ENV + ".")
   Path dbCredentialsDir;
 
+  @Option(
+      names = "--accounts",
+      description = "Also restore the MariaDB accounts, roles and grants of the restored database targets (after"
+          + " their databases): missing ones are created with their password hashes; existing ones are listed and"
+          + " left unchanged. Not with --database NAME=NEW.")
+  boolean accounts;
+
+  @Option(
+      names = "--replace-existing-accounts",
+      description = "With --accounts: make existing accounts and roles exactly as in the backup (a user is dropped"
+          + " and created again). The login doing the restore is never changed.")
+  boolean replaceExistingAccounts;
+
   @Option(names = "--files-target", description = "Restore this files target of the backup.")
   String filesTarget;
 
@@ -198,7 +211,8 @@ public final class RestoreCommand implements Callable<Integer> {
               MountTable.of(Map.of(AgentPlan.HOST_ROOT, root.toAbsolutePath().toString())),
               dir -> dbLogin,
               out::println,
-              warning -> err.println("warning: " + warning));
+              warning -> err.println("warning: " + warning))
+              .replaceHint("--replace-existing-accounts");
       // What this writes over is known from the selection and the servers' databases: a missing --confirm is
       // refused before any artifact is downloaded.
       List<String> inPlace = new ArrayList<>(selection.inPlace());
@@ -216,7 +230,8 @@ public final class RestoreCommand implements Callable<Integer> {
             + " to allow it (the previous contents are kept aside); nothing was changed, nothing downloaded");
         return 2;
       }
-      out.println("verifying " + (plan.databases().size() + plan.files().size()) + " artifacts of " + backupId
+      out.println("verifying " + (plan.databases().size() + plan.files().size() + plan.accounts().size())
+          + " artifacts of " + backupId
           + " before anything is written");
       RestoreExecution.Outcome verified = execution.verify(plan, new ArrayList<>());
       if (dryRun) {
@@ -228,7 +243,8 @@ public final class RestoreCommand implements Callable<Integer> {
       RestoreExecution.Outcome restored = execution.restore(plan, new ArrayList<>());
       for (RestoreReport.Item item : restored.items()) {
         out.println("restored " + item.key() + " -> " + item.destination()
-            + (item.keptAt() == null ? "" : " (previous kept at " + item.keptAt() + ")"));
+            + (item.keptAt() == null ? "" : " (previous kept at " + item.keptAt() + ")")
+            + (item.destination().endsWith("(accounts)") && item.message() != null ? ": " + item.message() : ""));
       }
       return 0;
     } catch (BackupFinder.NotFound e) {
@@ -270,6 +286,20 @@ public final class RestoreCommand implements Callable<Integer> {
       into.setCredentialsSecret(cli);
       db.setInto(into);
       spec.setDatabases(db);
+    }
+    if (replaceExistingAccounts && !accounts) {
+      throw new IllegalArgumentException("--replace-existing-accounts needs --accounts");
+    }
+    if (accounts) {
+      if (spec.getDatabases() == null) {
+        throw new IllegalArgumentException("--accounts needs --database NAME or --all-databases: accounts are"
+            + " restored into the server the databases go to");
+      }
+      RestoreRequestSpec.Accounts a = new RestoreRequestSpec.Accounts();
+      a.setRestore(true);
+      a.setExisting(replaceExistingAccounts ? RestoreRequestSpec.ExistingAccounts.Replace
+          : RestoreRequestSpec.ExistingAccounts.Keep);
+      spec.setAccounts(a);
     }
     if (filesTarget != null) {
       RestoreRequestSpec.FilesRestore files = new RestoreRequestSpec.FilesRestore();
@@ -330,8 +360,13 @@ public final class RestoreCommand implements Callable<Integer> {
             f.entry().target(), f.entry().node(), f.paths(), f.toPath(), AgentPlan.HOST_ROOT,
             restoreSetuid ? Boolean.TRUE : null))
         .toList();
+    List<RestorePlan.AccountsItem> accountItems = selection.accounts().stream()
+        .map(a -> new RestorePlan.AccountsItem(
+            new RestorePlan.Artifact(a.entry().key(), a.entry().size(), a.entry().sha256(), a.entry().compression()),
+            a.entry().target(), a.server().host(), a.server().port(), "cli", null, a.replace()))
+        .toList();
     return new RestorePlan("break-glass", "break-glass", backup.backupId(), null, null, RestorePlan.RESTORE, stamp,
-        dbs, files);
+        dbs, files, accountItems);
   }
 
   /** A selection message speaks of the RestoreRequest's fields; here the user typed options. */
@@ -340,6 +375,8 @@ public final class RestoreCommand implements Callable<Integer> {
         .replace("spec.databases.include", "--database")
         .replace("spec.databases.target", "--target")
         .replace("spec.databases.renames", "--database NAME=NEW")
+        .replace("spec.accounts.restore", "--accounts")
+        .replace("spec.accounts", "--accounts")
         .replace("spec.files.include[0].target", "--files-target")
         .replace("spec.files.include[0].nodes", "--node")
         .replace("spec.files.include[0].toNode", "--node")

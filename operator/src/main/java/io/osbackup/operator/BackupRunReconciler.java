@@ -812,9 +812,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         for (JobReport.Artifact a : report.artifacts()) {
           entries.add(
               new Manifest.Entry(
-                  task.getKind(), task.getTarget(), a.database(), task.getNode(), a.key(), a.size(), a.rawSize(),
-                  a.sha256(), a.compression(), a.files(), report.source(), report.startedAt(), report.finishedAt(),
-                  report.warnings()));
+                  a.accounts() != null ? Manifest.Entry.ACCOUNTS : task.getKind(), task.getTarget(), a.database(),
+                  task.getNode(), a.key(), a.size(), a.rawSize(), a.sha256(), a.compression(), a.files(),
+                  report.source(), report.startedAt(), report.finishedAt(), report.warnings(), a.accounts()));
           size += a.size();
         }
       }
@@ -893,6 +893,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
           artifact.setSize(a.size());
           artifact.setSha256(a.sha256());
           artifact.setFiles(a.files());
+          artifact.setAccounts(a.accounts());
           status.getArtifacts().add(artifact);
         }
         return;

@@ -58,6 +58,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -84,6 +85,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
   static final String VERIFY = "verify";
   static final String DATABASE = "database";
   static final String FILES = "files";
+  static final String ACCOUNTS = "accounts";
 
   private final OperatorSettings settings;
 
@@ -495,6 +497,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       List<Manifest.Entry> entries = new ArrayList<>();
       selection.databases().forEach(d -> entries.add(d.entry()));
       selection.files().forEach(f -> entries.add(f.entry()));
+      selection.accounts().forEach(a -> entries.add(a.entry()));
       try {
         for (Manifest.Entry e : entries) {
           Optional<ObjectInfo> info = store(source.s3()).stat(e.key());
@@ -526,6 +529,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         item.setSize(d.entry().size());
         item.setDestination(d.where());
         item.setInPlace(d.inPlace());
+        item.setState("Pending");
+        items.add(item);
+      }
+      for (RestoreSelection.AccountsChoice a : selection.accounts()) {
+        RestoreItem item = new RestoreItem();
+        item.setKind(ACCOUNTS);
+        item.setTarget(a.entry().target());
+        item.setKey(a.entry().key());
+        item.setSize(a.entry().size());
+        item.setDestination(a.where());
+        item.setInPlace(false);
         item.setState("Pending");
         items.add(item);
       }
@@ -828,6 +842,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         for (RestoreItem item : status.getPlan()) {
           if (Objects.equals(item.getKey(), result.key())
               && (result.destination() == null || Objects.equals(item.getDestination(), result.destination()))) {
+            if (ACCOUNTS.equals(item.getKind()) && "Restored".equals(result.state()) && result.message() != null
+                && !Objects.equals(item.getMessage(), result.message())) {
+              boolean kept = result.message().contains("left unchanged");
+              if (kept) {
+                events.warning(request, "AccountsKept", item.getTarget() + " on " + item.getDestination() + ": "
+                    + result.message());
+              } else {
+                events.normal(request, "AccountsRestored", item.getTarget() + " on " + item.getDestination() + ": "
+                    + result.message());
+              }
+            }
             item.setState(result.state());
             item.setPreviousKeptAt(result.keptAt());
             item.setMessage(result.message());
@@ -1039,8 +1064,22 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .map(f -> new RestorePlan.FilesItem(artifact(f.entry()), f.entry().target(), f.entry().node(), f.paths(),
               f.toPath(), AgentPlan.HOST_ROOT, restoreSetuid() ? Boolean.TRUE : null))
           .toList();
+      Set<String> targets = databases.stream().map(d -> d.entry().target()).collect(Collectors.toSet());
+      List<RestorePlan.AccountsItem> accountItems = selected.selection().accounts().stream()
+          .filter(a -> targets.contains(a.entry().target()))
+          .map(a -> {
+            DatabaseTls tls = tlsByTarget.get(a.entry().target());
+            AgentPlan.DatabaseTls agentTls = tls == null ? null : new AgentPlan.DatabaseTls(tls.getMode(),
+                tls.getCaSecret() == null ? null
+                    : RestoreJobs.databaseCaDir(cas.indexOf(tls.getCaSecret())) + "/" + AgentPlan.CA_FILE);
+            return new RestorePlan.AccountsItem(artifact(a.entry()), a.entry().target(), a.server().host(),
+                a.server().port(),
+                RestorePlan.DATABASE_CREDENTIALS_ROOT + "/" + secrets.indexOf(a.server().credentialsSecret()),
+                agentTls, a.replace());
+          })
+          .toList();
       RestorePlan plan = new RestorePlan(jobName, name, status.getBackupId(), reportKey(s3, jobName), store, mode,
-          status.getStamp(), dbItems, fileItems);
+          status.getStamp(), dbItems, fileItems, accountItems);
       return new AgentJob(plan, secrets, cas, node);
     }
 

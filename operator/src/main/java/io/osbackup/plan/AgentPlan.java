@@ -99,7 +99,12 @@ public record AgentPlan(
     }
   }
 
-  /** A database target: every selected database is dumped in one consistent snapshot. */
+  /**
+   * A database target: every selected database is dumped in one consistent snapshot.
+   *
+   * @param accounts which accounts are stored with the databases: {@code Relevant}, {@code All} or {@code None};
+   *     null (a plan written before accounts were captured): none
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Database(
       String target,
@@ -109,7 +114,26 @@ public record AgentPlan(
       List<String> include,
       List<String> exclude,
       boolean includeSystemDatabases,
-      DatabaseTls tls) {
+      DatabaseTls tls,
+      String accounts) {
+
+    /** A target that stores no accounts. */
+    public Database(
+        String target,
+        String host,
+        int port,
+        String credentialsDir,
+        List<String> include,
+        List<String> exclude,
+        boolean includeSystemDatabases,
+        DatabaseTls tls) {
+      this(target, host, port, credentialsDir, include, exclude, includeSystemDatabases, tls, null);
+    }
+
+    /** This target storing {@code accounts} ({@code Relevant}, {@code All} or {@code None}). */
+    public Database withAccounts(String accounts) {
+      return new Database(target, host, port, credentialsDir, include, exclude, includeSystemDatabases, tls, accounts);
+    }
 
     /** A target without TLS settings. */
     public Database(
@@ -133,7 +157,7 @@ public record AgentPlan(
     Database d = database;
     if (d != null && d.tls() != null && d.tls().caFile() != null) {
       d = new Database(d.target(), d.host(), d.port(), d.credentialsDir(), d.include(), d.exclude(),
-          d.includeSystemDatabases(), d.tls().withCaFile(local.apply(d.tls().caFile())));
+          d.includeSystemDatabases(), d.tls().withCaFile(local.apply(d.tls().caFile())), d.accounts());
     }
     return new AgentPlan(jobName, backupId, folder, s, compression, d, files);
   }

@@ -25,6 +25,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.osbackup.api.v1alpha1.AccountsCapture;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
@@ -215,7 +216,8 @@ public final class BackupJobs {
               db.getInclude(),
               db.getExclude(),
               Boolean.TRUE.equals(db.getIncludeSystemDatabases()),
-              tls(db.getTls())),
+              tls(db.getTls()),
+              (db.getAccounts() == null ? AccountsCapture.Relevant : db.getAccounts()).name()),
           null);
     }
     FilesTarget files = filesTarget(plan, task.getTarget());

@@ -3,6 +3,8 @@ package io.osbackup.restore;
 import io.osbackup.agent.MountTable;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.plan.AgentPlan;
+import io.osbackup.restore.db.AccountsRestore;
+import io.osbackup.restore.db.AccountsScript;
 import io.osbackup.restore.db.DatabaseRestore;
 import io.osbackup.restore.db.DatabaseRestoreException;
 import io.osbackup.restore.files.ArchiveRefusedException;
@@ -91,6 +93,11 @@ public final class RestoreExecution {
       readWhole(item.artifact(), null);
       results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null, null));
     }
+    for (RestorePlan.AccountsItem item : plan.accounts()) {
+      AccountsScript script = readAccounts(item);
+      results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null,
+          script.accounts().size() + " accounts and roles"));
+    }
     for (RestorePlan.FilesItem item : plan.files()) {
       Set<String> present = readWhole(item.artifact(), item.paths());
       List<String> missing = item.paths().stream().filter(p -> !present.contains(p)).toList();
@@ -105,7 +112,8 @@ public final class RestoreExecution {
 
   /**
    * Reaches every database server of the plan once and lists its databases, downloading nothing: what a restore
-   * would write over is known before any artifact is read.
+   * would write over is known before any artifact is read, and the login's privileges for what it writes (accounts
+   * included) are checked.
    */
   public List<RestoreReport.Server> survey(RestorePlan plan) throws Failure {
     List<RestoreReport.Server> servers = new ArrayList<>();
@@ -126,6 +134,7 @@ public final class RestoreExecution {
         throw new Failure("TargetUnreachable", "database server " + server + ": " + e.getMessage(), e);
       }
     }
+    checkPrivileges(plan, reached, servers);
     return servers;
   }
 
@@ -136,6 +145,11 @@ public final class RestoreExecution {
    */
   public Outcome restore(RestorePlan plan, List<RestoreReport.Item> results) throws Failure {
     String keepSuffix = "orig_" + plan.stamp().replace('-', '_');
+    // Accounts scripts are small: each is read, checked and passed through its allow-list before anything is written.
+    Map<RestorePlan.AccountsItem, AccountsScript> scripts = new LinkedHashMap<>();
+    for (RestorePlan.AccountsItem item : plan.accounts()) {
+      scripts.put(item, readAccounts(item));
+    }
     for (RestorePlan.DatabaseItem item : plan.databases()) {
       DatabaseRestore.Destination destination = destination(item);
       RestorePlan.Artifact a = item.artifact();
@@ -165,6 +179,23 @@ public final class RestoreExecution {
         results.add(new RestoreReport.Item(a.key(), item.where(), "Failed", null, e.getMessage()));
         throw new Failure(e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
             "restoring " + a.key() + " into " + item.where() + ": " + e.getMessage(), e);
+      }
+    }
+    for (Map.Entry<RestorePlan.AccountsItem, AccountsScript> e : scripts.entrySet()) {
+      RestorePlan.AccountsItem item = e.getKey();
+      AccountsScript script = e.getValue();
+      try {
+        AccountsRestore.Outcome outcome = databases.restoreAccounts(accountsDestination(item), script, item.replace());
+        String summary = outcome.summary(item.replace() ? null : replaceHint);
+        if (!outcome.kept().isEmpty()) {
+          warnings.accept(item.where() + ": " + summary);
+        }
+        results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Restored", null, summary));
+        log.accept("restored " + item.artifact().key() + " into " + item.where() + ": " + summary);
+      } catch (DatabaseRestoreException ex) {
+        results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Failed", null, ex.getMessage()));
+        throw new Failure("RestoreFailed", "restoring " + item.artifact().key() + " into " + item.where() + ": "
+            + ex.getMessage(), ex);
       }
     }
     for (RestorePlan.FilesItem item : plan.files()) {
@@ -201,6 +232,99 @@ public final class RestoreExecution {
       }
     }
     return new Outcome(List.copyOf(results), List.of());
+  }
+
+  /**
+   * The pre-flight of every database server before anything is downloaded: the login must hold what loading into a
+   * staging schema, the switch and its journal need on every schema the plan touches, and what accounts need when
+   * the plan restores them.
+   */
+  private void checkPrivileges(
+      RestorePlan plan, Map<String, DatabaseRestore.Destination> reached, List<RestoreReport.Server> servers)
+      throws Failure {
+    String keepSuffix = "orig_" + plan.stamp().replace('-', '_');
+    for (Map.Entry<String, DatabaseRestore.Destination> e : reached.entrySet()) {
+      String server = e.getKey();
+      List<String> existing = servers.stream().filter(s -> (s.host() + ":" + s.port()).equals(server))
+          .findFirst().map(RestoreReport.Server::databases).orElse(List.of());
+      List<String> schemas = new ArrayList<>();
+      for (RestorePlan.DatabaseItem item : plan.databases()) {
+        if ((item.host() + ":" + item.port()).equals(server)) {
+          schemas.add(item.destination());
+          schemas.add(DatabaseRestore.stagingSchema(item.destination()));
+          if (existing.contains(item.destination())) {
+            schemas.add(DatabaseRestore.keepSchema(item.destination(), keepSuffix));
+          }
+        }
+      }
+      schemas.add(io.osbackup.agent.db.DatabaseSelection.OSBACKUP); // the switch journal
+      boolean accounts = plan.accounts().stream().anyMatch(a -> (a.host() + ":" + a.port()).equals(server));
+      String missing;
+      try {
+        missing = databases.missingPrivileges(e.getValue(), schemas, accounts);
+      } catch (DatabaseRestoreException ex) {
+        throw new Failure("TargetUnreachable", "database server " + server + ": " + ex.getMessage(), ex);
+      }
+      if (missing != null) {
+        throw new Failure("MissingPrivileges", "database server " + server + ": " + missing, null);
+      }
+      log.accept("the login on " + server + " holds what the restore needs"
+          + (accounts ? ", accounts included" : ""));
+    }
+  }
+
+  /** How the caller says "replace existing accounts": the request's field or the CLI's option. */
+  private String replaceHint = "spec.accounts.existing: Replace";
+
+  /** Names the caller's way of asking for existing accounts to be replaced, in messages. */
+  public RestoreExecution replaceHint(String hint) {
+    this.replaceHint = hint;
+    return this;
+  }
+
+  /**
+   * Reads an accounts artifact whole into memory, checks its size and SHA-256, and passes it through the accounts
+   * allow-list; nothing of it runs before all of that passed.
+   */
+  private AccountsScript readAccounts(RestorePlan.AccountsItem item) throws Failure {
+    RestorePlan.Artifact a = item.artifact();
+    if (a.size() > AccountsScript.MAX_BYTES) {
+      throw new Failure("AccountsRefused", "the accounts artifact " + a.key() + " has " + a.size() + " bytes, more"
+          + " than an accounts script ever needs (" + AccountsScript.MAX_BYTES + ")", null);
+    }
+    byte[] raw;
+    try (InputStream stored = open(a.key());
+        VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size())) {
+      raw = verified.readAllBytes();
+      verified.verify();
+      log.accept("verified " + a.key() + " (" + verified.count() + " bytes, sha256 " + a.sha256() + ")");
+    } catch (ArtifactMismatchException e) {
+      throw new Failure("ArtifactCorrupted", e.getMessage(), e);
+    } catch (IOException e) {
+      throw new Failure(e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
+          ? "ArtifactMissing" : "StoreUnavailable", "reading " + a.key() + ": " + e.getMessage(), e);
+    }
+    String text;
+    try (InputStream in = Compression.of(a.compression()).decompress(new java.io.ByteArrayInputStream(raw))) {
+      byte[] plain = in.readNBytes(AccountsScript.MAX_BYTES + 1);
+      if (plain.length > AccountsScript.MAX_BYTES) {
+        throw new IOException("it unpacks to more than " + AccountsScript.MAX_BYTES + " bytes");
+      }
+      text = new String(plain, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new Failure("AccountsRefused", "the accounts artifact " + a.key() + " is refused: " + e.getMessage(), e);
+    }
+    try {
+      return AccountsScript.parse(text);
+    } catch (AccountsScript.RefusedException e) {
+      throw new Failure("AccountsRefused", "the accounts artifact " + a.key() + " is refused, nothing of it ran: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private DatabaseRestore.Destination accountsDestination(RestorePlan.AccountsItem item) throws Failure {
+    return destination(new RestorePlan.DatabaseItem(item.artifact(), item.target(), "-", "-", item.host(),
+        item.port(), item.credentialsDir(), item.tls()));
   }
 
   /** {@code node:path,path} as the operator's plan names it. */

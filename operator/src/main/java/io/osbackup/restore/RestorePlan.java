@@ -16,6 +16,7 @@ import java.util.List;
  *     restore}
  * @param stamp {@code yyyyMMdd-HHmmss}: what is replaced is kept as {@code <dir>.orig-<stamp>} and {@code
  *     <database>_orig_<stamp>}
+ * @param accounts accounts artifacts to restore (only when the request asks for them), after the databases
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestorePlan(
@@ -27,7 +28,8 @@ public record RestorePlan(
     String mode,
     String stamp,
     List<DatabaseItem> databases,
-    List<FilesItem> files) {
+    List<FilesItem> files,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<AccountsItem> accounts) {
 
   /** Environment variable holding the plan as JSON; when set, {@code osbackup agent} restores. */
   public static final String ENV = "OSBACKUP_RESTORE_PLAN";
@@ -41,6 +43,42 @@ public record RestorePlan(
   public RestorePlan {
     databases = databases == null ? List.of() : List.copyOf(databases);
     files = files == null ? List.of() : List.copyOf(files);
+    accounts = accounts == null ? List.of() : List.copyOf(accounts);
+  }
+
+  /** A plan that restores no accounts. */
+  public RestorePlan(
+      String jobName,
+      String request,
+      String backupId,
+      String reportKey,
+      AgentPlan.Store store,
+      String mode,
+      String stamp,
+      List<DatabaseItem> databases,
+      List<FilesItem> files) {
+    this(jobName, request, backupId, reportKey, store, mode, stamp, databases, files, null);
+  }
+
+  /**
+   * The accounts artifact of a database target, restored into the server its databases go to, after them.
+   *
+   * @param replace true: existing accounts are made as in the backup; false: they are left and reported
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record AccountsItem(
+      Artifact artifact,
+      String target,
+      String host,
+      int port,
+      String credentialsDir,
+      AgentPlan.DatabaseTls tls,
+      boolean replace) {
+
+    /** {@code host:port (accounts)}. */
+    public String where() {
+      return host + ":" + port + " (accounts)";
+    }
   }
 
   /** The stored artifact an item restores, as its manifest describes it. */

@@ -71,8 +71,26 @@ public final class RestoreSelection {
     }
   }
 
+  /**
+   * The accounts artifact of a database target and the server it goes to (its databases' server).
+   *
+   * @param replace true: existing accounts are made as in the backup
+   */
+  public record AccountsChoice(Manifest.Entry entry, Server server, boolean replace) {
+
+    /** {@code host:port (accounts)}. */
+    public String where() {
+      return server.host() + ":" + server.port() + " (accounts)";
+    }
+  }
+
   /** What is restored, or why not. */
-  public record Result(List<DatabaseChoice> databases, List<FilesChoice> files, Problem problem) {
+  public record Result(
+      List<DatabaseChoice> databases, List<FilesChoice> files, Problem problem, List<AccountsChoice> accounts) {
+
+    public Result(List<DatabaseChoice> databases, List<FilesChoice> files, Problem problem) {
+      this(databases, files, problem, List.of());
+    }
 
     public boolean ok() {
       return problem == null;
@@ -156,7 +174,35 @@ public final class RestoreSelection {
         }
       }
     }
-    return new Result(List.copyOf(databases), List.copyOf(files), null);
+    List<AccountsChoice> accounts = new ArrayList<>();
+    RestoreRequestSpec.Accounts wanted = spec.getAccounts();
+    if (wanted != null && Boolean.TRUE.equals(wanted.getRestore())) {
+      if (databases.isEmpty()) {
+        return problem("NothingSelected", "spec.accounts", "spec.accounts.restore needs spec.databases: accounts are"
+            + " restored into the server the databases go to");
+      }
+      Map<String, String> renames = spec.getDatabases().getRenames();
+      if (renames != null && !renames.isEmpty()) {
+        return problem("AccountsWithRenames", "spec.accounts", "spec.accounts.restore with spec.databases.renames: the"
+            + " accounts' grants name the databases by their backed-up names " + new TreeSet<>(renames.keySet())
+            + ", not " + new TreeSet<>(renames.values()) + "; restore the accounts in a request without renames, or"
+            + " edit the downloaded accounts script and run it with the mariadb client");
+      }
+      Map<String, Server> servers = new LinkedHashMap<>();
+      databases.forEach(d -> servers.putIfAbsent(d.entry().target(), d.server()));
+      for (Map.Entry<String, Server> t : servers.entrySet()) {
+        Optional<Manifest.Entry> entry = manifest.artifacts().stream()
+            .filter(e -> Manifest.Entry.ACCOUNTS.equals(e.kind()) && t.getKey().equals(e.target())).findFirst();
+        if (entry.isEmpty()) {
+          return problem("NotInBackup", "spec.accounts", "backup " + id + " holds no accounts of target " + t.getKey()
+              + " (taken before accounts were captured, or with spec.databases[].accounts: None): remove"
+              + " spec.accounts");
+        }
+        accounts.add(new AccountsChoice(entry.get(), t.getValue(),
+            wanted.getExisting() == RestoreRequestSpec.ExistingAccounts.Replace));
+      }
+    }
+    return new Result(List.copyOf(databases), List.copyOf(files), null, List.copyOf(accounts));
   }
 
   private static Optional<Problem> selectDatabases(

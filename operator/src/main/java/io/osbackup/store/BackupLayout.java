@@ -33,6 +33,14 @@ public final class BackupLayout {
     return folder + "/db/" + target + "/" + database + ".sql" + compression.suffix();
   }
 
+  /**
+   * {@code <folder>/accounts/<target>.sql<.gz|.zst>}: the accounts, roles and grants of a database target. Not below
+   * {@code db/<target>/}, where a database named {@code accounts} could live.
+   */
+  public static String accountsArtifact(String folder, String target, Compression compression) {
+    return folder + "/accounts/" + target + ".sql" + compression.suffix();
+  }
+
   /** {@code <folder>/files/<target>/<node>.tar<.gz|.zst>}. */
   public static String filesArtifact(
       String folder, String target, String node, Compression compression) {

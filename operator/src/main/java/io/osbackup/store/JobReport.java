@@ -82,6 +82,8 @@ public record JobReport(
    *
    * @param database the database, for a database artifact
    * @param files number of entries in the archive (files, directories, links), for a files artifact
+   * @param accounts number of accounts and roles in it, for the accounts artifact of a database target (which has
+   *     no database); null for every other artifact
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Artifact(
@@ -91,7 +93,20 @@ public record JobReport(
       long size,
       long rawSize,
       String sha256,
-      String compression) {
+      String compression,
+      Long accounts) {
+
+    /** A database or files artifact. */
+    public Artifact(
+        String key, String database, Long files, long size, long rawSize, String sha256, String compression) {
+      this(key, database, files, size, rawSize, sha256, compression, null);
+    }
+
+    /** The report entry of the accounts artifact holding {@code accounts} accounts and roles. */
+    public static Artifact ofAccounts(StoredArtifact stored, long accounts) {
+      return new Artifact(stored.key(), null, null, stored.size(), stored.rawSize(), stored.sha256(),
+          stored.compression().value(), accounts);
+    }
 
     /** The report entry of what the store returned for one artifact. */
     public static Artifact of(StoredArtifact stored, String database, Long files) {

@@ -34,6 +34,44 @@ class RestoreSelectionTest {
           files("swift-rings", "controller-1", "/etc/swift"),
           files("glance-images", "pvc-glance-images", "/")));
 
+  static final Manifest WITH_ACCOUNTS = new Manifest(1, ID, "openstack", "cp", "cp-1", "primary", "b", "f", "gzip",
+      Instant.parse("2026-11-21T02:00:00Z"), Instant.parse("2026-11-21T02:05:00Z"), 70,
+      List.of(db("nova"), new Manifest.Entry(Manifest.Entry.ACCOUNTS, "galera", null, null,
+          "f/accounts/galera.sql.gz", 10, 20, "ab", "gzip", null, null, null, null, null, 3L)));
+
+  static RestoreSelection.Result selectIn(Manifest manifest, String specYaml) {
+    RestoreRequestSpec spec = Serialization.unmarshal(
+        "source: {storeRef: {name: primary}, backupId: " + ID + "}\n" + specYaml, RestoreRequestSpec.class);
+    return RestoreSelection.select(manifest, spec, CREDENTIALS);
+  }
+
+  @Test
+  void accountsAreRestoredOnlyWhenAskedIntoTheServerOfTheirDatabases() {
+    assertThat(selectIn(WITH_ACCOUNTS, "databases: {}\n").accounts()).isEmpty();
+    assertThat(selectIn(WITH_ACCOUNTS, "databases: {}\naccounts: {restore: false}\n").accounts()).isEmpty();
+    var result = selectIn(WITH_ACCOUNTS, "databases: {}\naccounts: {restore: true, existing: Replace}\n");
+    assertThat(result.ok()).isTrue();
+    assertThat(result.accounts()).singleElement().satisfies(a -> {
+      assertThat(a.entry().key()).isEqualTo("f/accounts/galera.sql.gz");
+      assertThat(a.where()).isEqualTo("galera.openstack.svc:3306 (accounts)");
+      assertThat(a.server().credentialsSecret()).isEqualTo("backup-db");
+      assertThat(a.replace()).isTrue();
+    });
+    // an accounts entry is never taken for a database
+    assertThat(result.databases()).extracting(d -> d.entry().database()).containsExactly("nova");
+  }
+
+  @Test
+  void accountsWithRenamesOrFromABackupWithoutThemAreRefused() {
+    var renamed = selectIn(WITH_ACCOUNTS, "databases: {renames: {nova: nova_copy}}\naccounts: {restore: true}\n");
+    assertThat(renamed.problem().reason()).isEqualTo("AccountsWithRenames");
+    assertThat(renamed.problem().message()).contains("spec.accounts.restore with spec.databases.renames")
+        .contains("[nova]").contains("[nova_copy]");
+    var none = select("databases: {}\naccounts: {restore: true}\n");
+    assertThat(none.problem().reason()).isEqualTo("NotInBackup");
+    assertThat(none.problem().message()).contains("holds no accounts of target galera").contains("spec.accounts");
+  }
+
   static RestoreSelection.Result select(String specYaml) {
     RestoreRequestSpec spec = Serialization.unmarshal(
         "source: {storeRef: {name: primary}, backupId: " + ID + "}\n" + specYaml, RestoreRequestSpec.class);

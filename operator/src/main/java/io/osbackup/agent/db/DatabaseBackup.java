@@ -75,11 +75,22 @@ public final class DatabaseBackup {
     return "mariadb-dump";
   }
 
-  /** One stored per-database artifact. */
-  public record Artifact(String database, StoredArtifact stored) {
+  /**
+   * One stored per-database artifact, or the target's accounts artifact.
+   *
+   * @param database the database; null for the accounts artifact
+   * @param accounts the number of accounts and roles in the accounts artifact; null for a database
+   */
+  public record Artifact(String database, StoredArtifact stored, Long accounts) {
+
+    public Artifact(String database, StoredArtifact stored) {
+      this(database, stored, null);
+    }
 
     JobReport.Artifact toReport() {
-      return JobReport.Artifact.of(stored, database, null);
+      return accounts != null
+          ? JobReport.Artifact.ofAccounts(stored, accounts)
+          : JobReport.Artifact.of(stored, database, null);
     }
   }
 
@@ -148,6 +159,21 @@ public final class DatabaseBackup {
           source,
           List.of());
     }
+    String accountsMode = target.accounts() == null ? AccountsDump.NONE : target.accounts();
+    boolean withAccounts = !AccountsDump.NONE.equals(accountsMode);
+    if (withAccounts) {
+      String problem;
+      try {
+        problem =
+            Preflight.withConnection(
+                host, port, login, target.tls(), c -> Preflight.accountsReadable(c, login.username()));
+      } catch (Preflight.PreflightException e) {
+        throw new DatabaseBackupException(e.getMessage(), null, source, List.of());
+      }
+      if (problem != null) {
+        throw new DatabaseBackupException(problem, null, source, List.of());
+      }
+    }
     LOG.info(
         "{} at {} (server {}): dumping {} as one snapshot",
         target.target(),
@@ -170,14 +196,85 @@ public final class DatabaseBackup {
       survey
           .dataBytes()
           .forEach((db, bytes) -> expected.put(db, compression == Compression.NONE ? 2 * bytes : bytes));
-      List<Artifact> artifacts =
-          dump(options, target, folder, compression, sink, selected, views, ignored, source, expected);
+      List<Artifact> artifacts = new ArrayList<>();
+      if (withAccounts) {
+        // Grant tables are not transactional: no snapshot covers them. They are read right before the dump starts.
+        artifacts.add(accounts(target, login, folder, compression, sink, selected, accountsMode, survey, source));
+      }
+      try {
+        artifacts.addAll(
+            dump(options, target, folder, compression, sink, selected, views, ignored, source, expected));
+      } catch (DatabaseBackupException e) {
+        List<JobReport.Artifact> finished = new ArrayList<>();
+        artifacts.forEach(a -> finished.add(a.toReport()));
+        finished.addAll(e.finished());
+        throw new DatabaseBackupException(e.getMessage(), e.getCause(), source, finished);
+      }
       return new Result(host, port, survey.serverVersion(), selected, artifacts);
     } catch (ToolFailed | DumpSplitter.DumpFormatException e) {
       throw new DatabaseBackupException(e.getMessage(), e, source, List.of());
     } catch (IOException e) {
       throw new DatabaseBackupException(
           "could not prepare the dump of " + server + ": " + e.getMessage(), e, source, List.of());
+    }
+  }
+
+  /**
+   * Reads the target's accounts ({@link AccountsDump}), checks the script against the restore's allow-list, and
+   * stores it at {@link BackupLayout#accountsArtifact}.
+   */
+  private Artifact accounts(
+      AgentPlan.Database target,
+      DatabaseLogin login,
+      String folder,
+      Compression compression,
+      ArtifactSink sink,
+      List<String> selected,
+      String mode,
+      Preflight.Survey survey,
+      JobReport.Source source)
+      throws DatabaseBackupException {
+    String server = target.host() + ":" + target.port();
+    List<String> header =
+        List.of(
+            "osbackup accounts of target " + target.target() + " on " + server + " (" + survey.serverVersion()
+                + "), accounts: " + mode + (AccountsDump.ALL.equals(mode) ? "" : " to " + selected),
+            "Passwords are the hashes the server keeps. Into an empty server: mariadb < this file. An account that",
+            "exists already keeps its password; its grants are added to. osbackup restore --accounts does more.");
+    AccountsDump.Result read;
+    try {
+      read =
+          Preflight.withConnection(
+              target.host(), target.port(), login, target.tls(),
+              c -> AccountsDump.read(c, mode, selected, header));
+    } catch (Preflight.PreflightException e) {
+      throw new DatabaseBackupException(
+          "reading the accounts of " + server + ": " + e.getMessage(), e, source, List.of());
+    }
+    try {
+      io.osbackup.restore.db.AccountsScript.parse(read.script());
+    } catch (io.osbackup.restore.db.AccountsScript.RefusedException e) {
+      throw new DatabaseBackupException(
+          "the accounts read from " + server + " would not pass the restore's allow-list (" + e.getMessage()
+              + "): set spec.databases[].accounts: None and report this",
+          e, source, List.of());
+    }
+    String key = BackupLayout.accountsArtifact(folder, target.target(), compression);
+    byte[] bytes = read.script().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ArtifactUpload upload = null;
+    try {
+      upload = sink.open(key, compression, bytes.length);
+      OutputStream out = upload.stream();
+      out.write(bytes);
+      out.flush();
+      StoredArtifact stored = upload.finish();
+      LOG.info("stored {} ({} accounts and roles, {} bytes)", key, read.accounts().size(), stored.size());
+      return new Artifact(null, stored, (long) read.accounts().size());
+    } catch (IOException | RuntimeException e) {
+      if (upload != null) {
+        upload.abort(e.getMessage());
+      }
+      throw new DatabaseBackupException("could not store " + key + ": " + e.getMessage(), e, source, List.of());
     }
   }
 

@@ -59,16 +59,64 @@ final class Preflight {
     }
   }
 
-  private static Survey survey(
-      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls, Properties props)
+  /** Work done on one JDBC connection. */
+  @FunctionalInterface
+  interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  /** Runs {@code work} on a connection made as {@link #survey} makes it; its failures explained the same way. */
+  static <T> T withConnection(
+      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls, Work<T> work)
       throws PreflightException {
+    Properties props = new Properties();
+    try (ServerTls handle = ServerTls.apply(props, tls);
+        Connection c = connect(host, port, login, props)) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new PreflightException(explain(e, host, port, login.username(), tls), e);
+    } catch (IOException e) {
+      throw new PreflightException(e.getMessage(), e);
+    }
+  }
+
+  private static Connection connect(String host, int port, DatabaseLogin login, Properties props)
+      throws SQLException {
     props.setProperty("user", login.username());
     props.setProperty("password", login.password());
     props.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_MILLIS));
     props.setProperty("socketTimeout", "60000");
     props.setProperty("connectionTimeZone", "SERVER");
     String url = "jdbc:mysql://" + hostForUrl(host) + ":" + port + "/";
-    try (Connection c = DriverManager.getConnection(url, props);
+    return DriverManager.getConnection(url, props);
+  }
+
+  /**
+   * Checks that the login may read the grant tables, as capturing accounts needs.
+   *
+   * @return null when it may, else the problem naming the privilege and the SQL that grants it
+   */
+  static String accountsReadable(Connection c, String user) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      for (String table : java.util.List.of("global_priv", "db", "tables_priv", "columns_priv", "procs_priv",
+          "roles_mapping")) {
+        s.executeQuery("SELECT 1 FROM mysql." + table + " LIMIT 0").close();
+      }
+      return null;
+    } catch (SQLException e) {
+      if (e.getErrorCode() == 1142 || e.getErrorCode() == 1044 || e.getErrorCode() == 1143) {
+        return "the backup login '" + user + "' may not read the grant tables, which capturing accounts needs"
+            + " (spec.databases[].accounts): GRANT SELECT ON mysql.* TO '" + user + "'@'%'; (see"
+            + " docs/sql/backup-account.sql), or set spec.databases[].accounts: None (" + e.getMessage() + ")";
+      }
+      throw e;
+    }
+  }
+
+  private static Survey survey(
+      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls, Properties props)
+      throws PreflightException {
+    try (Connection c = connect(host, port, login, props);
         Statement s = c.createStatement()) {
       String version;
       try (ResultSet rs = s.executeQuery("SELECT VERSION()")) {

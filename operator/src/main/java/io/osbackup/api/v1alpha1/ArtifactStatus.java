@@ -27,4 +27,8 @@ public class ArtifactStatus {
 
   @JsonPropertyDescription("Entries in the archive, for a files artifact.")
   private Long files;
+
+  @JsonPropertyDescription(
+      "Accounts and roles stored, for the accounts artifact of a database target (accounts/<target>.sql.<ext>).")
+  private Long accounts;
 }

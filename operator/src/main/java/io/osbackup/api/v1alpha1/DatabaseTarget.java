@@ -69,4 +69,14 @@ public class DatabaseTarget {
       "Also dump the system databases mysql and sys (information_schema and performance_schema are never dumped)."
           + " Only when include is empty.")
   private Boolean includeSystemDatabases = false;
+
+  @Default("Relevant")
+  @JsonPropertyDescription(
+      "MariaDB accounts, roles and grants stored with the databases, as their own artifact"
+          + " accounts/<name>.sql.<ext> (CREATE USER/ROLE IF NOT EXISTS with password hashes, GRANT, SET DEFAULT"
+          + " ROLE). Relevant (default): every account or role holding a privilege on a dumped database or a table"
+          + " in it, the accounts granted such a role, and the roles those accounts are granted. All: every account"
+          + " and role. None: no accounts. The server's own accounts (root, mariadb.sys, mysql) and the backup's"
+          + " login are never stored. Needs SELECT on mysql.* for the backup login (see docs/privileges.md).")
+  private AccountsCapture accounts = AccountsCapture.Relevant;
 }

@@ -13,6 +13,10 @@ import lombok.Data;
 @ValidationRule(
     value = "has(self.databases) || has(self.files)",
     message = "say what to restore: set spec.databases, spec.files, or both")
+@ValidationRule(
+    value = "!has(self.accounts) || !has(self.accounts.restore) || !self.accounts.restore || has(self.databases)",
+    message = "spec.accounts.restore needs spec.databases: accounts are restored into the server the databases go"
+        + " to")
 public class RestoreRequestSpec {
 
   @Required
@@ -21,6 +25,11 @@ public class RestoreRequestSpec {
 
   @JsonPropertyDescription("Databases to restore. Unset: no database is restored.")
   private DatabaseRestore databases;
+
+  @JsonPropertyDescription(
+      "MariaDB accounts, roles and grants stored with the selected database targets (accounts/<target>.sql.<ext>)."
+          + " Unset or restore: false: none are restored.")
+  private Accounts accounts;
 
   @JsonPropertyDescription("Files to restore. Unset: no files are restored.")
   private FilesRestore files;
@@ -114,6 +123,31 @@ public class RestoreRequestSpec {
 
     @JsonPropertyDescription("Restore into another server instead of the one the backup came from.")
     private DatabaseServer into;
+  }
+
+  /** Whether accounts are restored, and what happens to those that exist already. */
+  @Data
+  public static class Accounts {
+    @Default("false")
+    @JsonPropertyDescription(
+        "Restore the accounts, roles and grants of each selected database target into the server its databases go"
+            + " to, after them: missing ones are created with their password hashes, grants and default roles. Not"
+            + " with spec.databases.renames (grants name databases by their backed-up names).")
+    private Boolean restore = false;
+
+    @Default("Keep")
+    @JsonPropertyDescription(
+        "What happens to an account or role that exists already: Keep (default) leaves it as it is and lists it in"
+            + " status.plan[].message and an Event; Replace makes it exactly as in the backup (a user is dropped"
+            + " and created again, a role's privileges are revoked and granted again). The restore's own login is"
+            + " never changed.")
+    private ExistingAccounts existing = ExistingAccounts.Keep;
+  }
+
+  /** What a restore does with accounts that exist already. */
+  public enum ExistingAccounts {
+    Keep,
+    Replace
   }
 
   /** A database server to restore into. */

@@ -71,7 +71,7 @@ public class RestoreRequestStatus extends ResourceStatus {
   /** One artifact to restore and where it goes. */
   @Data
   public static class RestoreItem {
-    @JsonPropertyDescription("database or files.")
+    @JsonPropertyDescription("database, files or accounts (a database target's accounts, roles and grants).")
     private String kind;
 
     @JsonPropertyDescription("Target of the backup the artifact belongs to.")

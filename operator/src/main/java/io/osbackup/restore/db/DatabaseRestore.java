@@ -224,6 +224,34 @@ public final class DatabaseRestore {
   }
 
   /**
+   * What the login of {@code destination} lacks for restoring into {@code schemas} (each destination with its
+   * staging and keep schemas, and the journal schema) and, with {@code accounts}, for restoring accounts; null when
+   * nothing. Reads only: the pre-flight before anything is downloaded.
+   */
+  public String missingPrivileges(Destination destination, List<String> schemas, boolean accounts)
+      throws DatabaseRestoreException {
+    try (Connection c = connect(destination)) {
+      return RestorePrivileges.missing(c, schemas, accounts);
+    } catch (SQLException e) {
+      throw new DatabaseRestoreException(explain(e, destination), e, true);
+    }
+  }
+
+  /**
+   * Restores the accounts of {@code script} (already through its allow-list) into the server of {@code destination}:
+   * missing accounts are created, existing ones left, or made as in the backup with {@code replace}.
+   */
+  public AccountsRestore.Outcome restoreAccounts(
+      Destination destination, AccountsScript script, boolean replace) throws DatabaseRestoreException {
+    try (Connection c = connect(destination)) {
+      return AccountsRestore.apply(c, script, replace);
+    } catch (SQLException e) {
+      throw new DatabaseRestoreException(
+          "restoring accounts on " + destination.server() + ": " + explain(e, destination), e, true);
+    }
+  }
+
+  /**
    * Restores one database artifact into {@code destinationDatabase}:
    *
    * <ol>
