@@ -136,16 +136,20 @@ class RbacCoversTheCodeTest {
               "the osbackup.io/cancel annotation of the active run (concurrencyPolicy Replace)",
               at(POLICY, "client.resources(BackupRun.class).inNamespace(ns).withName(old.getMetadata().getName())"
                   + ".patch(PatchContext.of(PatchType.JSON_MERGE)")),
-          call(OSB, "backupruns", "delete", Scope.WATCHED, "the runs of backups retention deleted",
+          call(OSB, "backupruns", "delete", Scope.WATCHED,
+              "the runs of backups retention deleted; a hand-made run whose spec.deleteBackup deleted its backup",
               at(POLICY, "client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName())"
+                  + ".delete()"),
+              at(RUN, "client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName())"
                   + ".delete()")),
           call(OSB, "backupruns/status", "update", Scope.WATCHED, "StatusWriter",
               at(RUN, "StatusWriter.write(control, run, context)")),
           // ---- RestoreRequests
           call(OSB, "restorerequests", "list", Scope.WATCHED,
-              "informer of the restore controller; retention's backups being restored",
+              "informer of the restore controller; retention's and spec.deleteBackup's backups being restored",
               at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings, metrics)"),
-              at(POLICY, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
+              at(POLICY, "client.resources(RestoreRequest.class).inNamespace(ns).list()"),
+              at(RUN, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
           call(OSB, "restorerequests", "watch", Scope.WATCHED, "the same informer",
               at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings, metrics)")),
           call(OSB, "restorerequests/status", "update", Scope.WATCHED, "StatusWriter",

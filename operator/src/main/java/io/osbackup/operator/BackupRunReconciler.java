@@ -22,6 +22,7 @@ import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.BackupStoreStatus;
+import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.RunFailure;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.api.v1alpha1.RunProgress;
@@ -375,7 +376,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
             + " is deleted by hand";
       } else {
         Optional<String> restoring =
-            client.resources(io.osbackup.api.v1alpha1.RestoreRequest.class).inNamespace(ns).list().getItems().stream()
+            client.resources(RestoreRequest.class).inNamespace(ns).list().getItems().stream()
                 .filter(r -> r.getStatus() != null && backupId.equals(r.getStatus().getBackupId())
                     && r.getStatus().getPhase() != null && !r.getStatus().getPhase().isFinal())
                 .map(r -> r.getMetadata().getName())
