@@ -198,7 +198,9 @@ class RestoreRequestIT {
     osb.db.execute("UPDATE cor_db.hosts SET name = 'changed'");
     Map<String, Long> changed = osb.db.tableChecksums("cor_db");
     // One byte flipped in the stored object: same size, another SHA-256.
-    ArtifactStatus artifact = run.getStatus().getArtifacts().get(0);
+    // The database's dump, not the target's accounts artifact (a restore without spec.accounts never reads that).
+    ArtifactStatus artifact = run.getStatus().getArtifacts().stream()
+        .filter(a -> "cor_db".equals(a.getDatabase())).findFirst().orElseThrow();
     byte[] bytes;
     try (InputStream in = osb.bucket.download(artifact.getKey())) {
       bytes = in.readAllBytes();
