@@ -141,9 +141,10 @@ class BackupRunIT {
     assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
     assertThat(status.getBackupId()).isEqualTo("control-plane-20261121-020000");
     assertThat(status.getArtifacts())
-        .extracting(a -> a.getDatabase() != null ? a.getDatabase() : a.getTarget() + "@" + a.getNode())
+        .extracting(a -> a.getDatabase() != null ? a.getDatabase()
+            : a.getKey().contains("/accounts/") ? "accounts of " + a.getTarget() : a.getTarget() + "@" + a.getNode())
         .containsExactlyInAnyOrder(
-            "keystone", "nova", "nova_api",
+            "keystone", "nova", "nova_api", "accounts of galera",
             "nova-config@compute-1", "nova-config@compute-2", "nova-config@compute-3", "nova-config@compute-4",
             "swift-rings@controller-1");
 

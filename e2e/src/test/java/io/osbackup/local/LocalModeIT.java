@@ -39,7 +39,7 @@ class LocalModeIT {
         .contains("Applied samples/01-backupstore-swift.yaml: [Secret swift-s3-credentials, BackupStore swift]")
         .contains("local: BackupPolicy control-plane-daily: spec.databases[0].host openstack-galera.openstack.svc -> ")
         .contains("Applied samples/20-backuprun-on-demand.yaml: [BackupRun before-upgrade]")
-        .contains("Succeeded  6/6 jobs, 13 artifacts")
+        .contains("Succeeded  6/6 jobs, 14 artifacts")
         .contains("prod/openstack/control-plane-daily/control-plane-daily-")
         .contains("/db/control-plane/nova_api.sql.zst")
         .contains("/files/swift-rings/controller-1.tar.zst")
@@ -88,7 +88,7 @@ class LocalModeIT {
       assertThat(printed.text)
           .contains("local: BackupStore swift: spec.s3.prefix prod -> osbackup-local")
           .contains("local: BackupPolicy control-plane-daily: spec.databases[0].include -> [billing]")
-          .contains("Succeeded  6/6 jobs, 6 artifacts")
+          .contains("Succeeded  6/6 jobs, 7 artifacts")
           .contains("osbackup-local/openstack/control-plane-daily/")
           .contains("/db/control-plane/billing.sql.zst")
           .contains("skipped with --db-host")
@@ -204,7 +204,7 @@ class LocalModeIT {
           .contains("local: BackupPolicy control-plane-daily: spec.files + local-controller-1 on node controller-1:"
               + " [/etc/octavia] (--node-dir)")
           .contains("/files/local-controller-1/controller-1.tar.zst")
-          .containsPattern("ok +backup +before-upgrade +Succeeded, 14 artifacts, [0-9.]+ KiB")
+          .containsPattern("ok +backup +before-upgrade +Succeeded, 15 artifacts, [0-9.]+ KiB")
           .containsPattern("s3://openstack-backups/prod/openstack/control-plane-daily/control-plane-daily-[0-9-a-f]+/ at"
               + " http://127\\.0\\.0\\.1:[0-9]+")
           .containsPattern("ok +restore +local-nova-copy +Succeeded, 2 artifacts")
