@@ -54,7 +54,8 @@ import java.util.stream.Stream;
 /**
  * Validates custom resources offline the way the API server does: the OpenAPI v3 structural schema of a CRD (with
  * kubectl's strict field validation), then every {@code x-kubernetes-validations} CEL rule at its place in the schema.
- * Messages follow the API server's wording, for example {@code spec.files[0]: Invalid value: "object": ...}.
+ * Messages follow the API server's wording (kube-apiserver 1.36, checked by ControlPlaneIT), for example
+ * {@code spec.files[0]: Invalid value: a files target needs ...} or {@code spec.schedule: Invalid value: "0 24 * * *": ...}.
  */
 final class CrdSchemaValidator {
 
@@ -327,6 +328,14 @@ final class CrdSchemaValidator {
     return parent.isEmpty() ? child : parent + "." + child;
   }
 
+  /**
+   * How kube-apiserver (1.36) shows the value a rule refused: a scalar as JSON followed by ": " ({@code "0 24 * * *": }),
+   * an object or array not at all.
+   */
+  private static String shownValue(JsonNode value) {
+    return value.isObject() || value.isArray() ? "" : value + ": ";
+  }
+
   private static String typeOf(JsonNode value) {
     if (value == null || value.isNull()) {
       return "null";
@@ -505,10 +514,10 @@ final class CrdSchemaValidator {
           if (rule.messageProgram() != null) {
             message = String.valueOf(rule.messageProgram().eval(vars));
           }
-          messages.add(shown + "Invalid value: \"" + type + "\": " + message);
+          messages.add(shown + "Invalid value: " + shownValue(value) + message);
         }
       } catch (CelEvaluationException e) {
-        messages.add(shown + "Invalid value: \"" + type + "\": rule evaluation error: " + e.getMessage());
+        messages.add(shown + "Invalid value: " + shownValue(value) + "rule evaluation error: " + e.getMessage());
       }
     }
     if (value.isObject()) {

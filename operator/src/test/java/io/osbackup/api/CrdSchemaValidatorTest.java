@@ -61,7 +61,7 @@ class CrdSchemaValidatorTest {
     assertThat(v.rules()).singleElement().satisfies(r -> assertThat(r.compileError()).isNull());
     assertThat(v.validate(thing("{size: 1, labels: {ab: x}}"))).isEmpty();
     assertThat(v.validate(thing("{size: 1, labels: {ab: X}}")))
-        .containsExactly("spec: Invalid value: \"object\": rule failed");
+        .containsExactly("spec: Invalid value: rule failed");
   }
 
   @Test
@@ -110,7 +110,8 @@ class CrdSchemaValidatorTest {
     assertThat(POLICIES.validate(policyWithSchedule(schedule)))
         .singleElement()
         .asString()
-        .startsWith("spec.schedule: Invalid value: \"string\": spec.schedule must be a five-field cron expression");
+        .startsWith("spec.schedule: Invalid value: \"" + schedule + "\": spec.schedule must be a five-field cron"
+            + " expression");
   }
 
   private static JsonNode thing(String spec) {

@@ -94,7 +94,7 @@ class SamplesValidateTest {
                 + " '^/([^\\x00]*)$'",
             "spec.retention.maxAge: Invalid value: \"7days\": spec.retention.maxAge in body should match"
                 + " '^[0-9]+(h|d|w)$'",
-            "spec.files[0]: Invalid value: \"object\": a files target needs exactly one of nodeSelector (one"
+            "spec.files[0]: Invalid value: a files target needs exactly one of nodeSelector (one"
                 + " archive per matching node) or volume (a PersistentVolumeClaim)");
   }
 

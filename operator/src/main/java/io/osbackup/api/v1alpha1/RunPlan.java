@@ -1,6 +1,7 @@
 package io.osbackup.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
 import java.util.List;
 import lombok.Data;
@@ -21,10 +22,14 @@ public class RunPlan {
   @JsonPropertyDescription("Compression of the artifacts.")
   private CompressionType compression;
 
-  @JsonPropertyDescription("Database targets.")
+  // Bounded as in the policy: the API server estimates the cost of DatabaseTarget's CEL rule from maxItems, and
+  // refuses the CRD when a list holding it is unbounded.
+  @Size(max = 50)
+  @JsonPropertyDescription("Database targets, as the policy had them when the run started.")
   private List<DatabaseTarget> databases = new ArrayList<>();
 
-  @JsonPropertyDescription("Files targets.")
+  @Size(max = 50)
+  @JsonPropertyDescription("Files targets, as the policy had them when the run started.")
   private List<FilesTarget> files = new ArrayList<>();
 
   @JsonPropertyDescription("At most this many files Jobs at once.")
