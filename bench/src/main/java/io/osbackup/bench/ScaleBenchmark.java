@@ -18,6 +18,7 @@ import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.catalog.Manifest;
+import io.osbackup.catalog.Owner;
 import io.osbackup.local.S3Server;
 import io.osbackup.operator.OperatorSettings;
 import io.osbackup.retention.RetentionPass;
@@ -574,6 +575,7 @@ public final class ScaleBenchmark {
       line("|---|---|---|---|---|");
       line(counting.row("list (ListObjectsV2, 1,000 keys a page)", "list", counting.listed.get(), "objects"));
       line(counting.row("manifest reads (GET)", "manifest", counting.calls("manifest"), "manifests"));
+      line(counting.row("owner-marker reads (GET)", "marker", counting.calls("marker"), "markers"));
       line(counting.row("incomplete-upload listing", "uploads", counting.calls("uploads"), "calls"));
       line(counting.row("deletes (DeleteObjects, 1,000 keys a request)", "delete", counting.deletedKeys.get(), "objects"));
       line(counting.row("aborts", "abort", counting.calls("abort"), "calls"));
@@ -593,7 +595,7 @@ public final class ScaleBenchmark {
 
     CountingStore(RetentionStore store) {
       this.store = store;
-      for (String op : List.of("list", "manifest", "uploads", "delete", "abort")) {
+      for (String op : List.of("list", "manifest", "marker", "uploads", "delete", "abort")) {
         calls.put(op, new AtomicLong());
         requests.put(op, new AtomicLong());
         nanos.put(op, new AtomicLong());
@@ -638,6 +640,14 @@ public final class ScaleBenchmark {
       long t = System.nanoTime();
       Optional<Manifest> out = store.manifest(key);
       count("manifest", 1, t);
+      return out;
+    }
+
+    @Override
+    public Optional<Owner.Marker> marker(String key) throws IOException {
+      long t = System.nanoTime();
+      Optional<Owner.Marker> out = store.marker(key);
+      count("marker", 1, t);
       return out;
     }
 
