@@ -107,9 +107,18 @@ func ensurePKI(dir string) error {
 	return writePEM(filepath.Join(dir, "sa.pub"), "PUBLIC KEY", saPub)
 }
 
+// writePair writes a certificate and its key (SEC 1, which the fabric8 client reads in kubeconfigs), and the key
+// also as PKCS #8 (NAME.pkcs8.key), which the JDK reads as it stands: the local kubelet serves pod logs with its pair.
 func writePair(dir, name string, der []byte, key *ecdsa.PrivateKey) error {
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
+		return err
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := writePEM(filepath.Join(dir, name+".pkcs8.key"), "PRIVATE KEY", pkcs8); err != nil {
 		return err
 	}
 	if err := writePEM(filepath.Join(dir, name+".key"), "EC PRIVATE KEY", keyDER); err != nil {

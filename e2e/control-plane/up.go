@@ -24,11 +24,13 @@ import (
 
 // The controllers osbackup relies on: Jobs and their pods, owner-reference garbage collection, namespace deletion,
 // the default ServiceAccount, Jobs' ttlSecondsAfterFinished, the workloads a restore quiesces (Deployments through
-// ReplicaSets, StatefulSets), pods of lost nodes, and the kube-root-ca.crt ConfigMap a pod's token volume reads.
+// ReplicaSets, StatefulSets), pods of lost nodes, the kube-root-ca.crt ConfigMap a pod's token volume reads, and the
+// binding of PersistentVolumeClaims to the local volumes that play them.
 const defaultControllers = "job-controller,garbage-collector-controller,namespace-controller," +
 	"serviceaccount-controller,ttl-after-finished-controller,deployment-controller,replicaset-controller," +
 	"statefulset-controller,pod-garbage-collector-controller,node-lifecycle-controller," +
-	"root-ca-certificate-publisher-controller,horizontal-pod-autoscaler-controller"
+	"root-ca-certificate-publisher-controller,horizontal-pod-autoscaler-controller," +
+	"persistentvolume-binder-controller"
 
 // auditPolicyYAML records each request once, when its response is sent, without bodies (Secrets stay out of it).
 const auditPolicyYAML = `apiVersion: audit.k8s.io/v1
@@ -168,6 +170,8 @@ func up(args []string) int {
 		"--kubelet-client-certificate=" + filepath.Join(pki, "apiserver-kubelet-client.crt"),
 		"--kubelet-client-key=" + filepath.Join(pki, "apiserver-kubelet-client.key"),
 		"--kubelet-certificate-authority=" + filepath.Join(pki, "ca.crt"),
+		// the simulated nodes' host names resolve nowhere; their kubelet listens on their InternalIP, loopback
+		"--kubelet-preferred-address-types=InternalIP,Hostname",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + filepath.Join(pki, "sa.pub"),
 		"--service-account-signing-key-file=" + filepath.Join(pki, "sa.key"),

@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * {@code k8s.io/kubernetes} (see its build.sh). It stops when {@link #close()} is called or when this JVM ends
  * (kubelocal watches its standard input, which closes with the JVM).
  *
- * <p>Tests share one per JVM ({@link #shared()}) and take a namespace each ({@link #namespace(String)}).
+ * <p>Tests of the API alone share one per JVM ({@link #shared()}) and take a namespace each ({@link
+ * #namespace(String)}); a {@link LocalCluster} (operator, nodes, kubelet) starts its own.
  */
 public final class ControlPlane implements AutoCloseable {
 
@@ -169,16 +170,24 @@ public final class ControlPlane implements AutoCloseable {
    * structural and its rules within the CEL cost budget, or the server says why not.
    */
   public void installCrds(Path dir) throws IOException {
-    List<String> names = new ArrayList<>();
+    List<CustomResourceDefinition> crds = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
         try (InputStream in = Files.newInputStream(file)) {
-          CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().load(in).item();
-          admin.apiextensions().v1().customResourceDefinitions().resource(crd).fieldManager("osbackup-tests")
-              .forceConflicts().serverSideApply();
-          names.add(crd.getMetadata().getName());
+          crds.add(admin.apiextensions().v1().customResourceDefinitions().load(in).item());
         }
       }
+    }
+    installCrds(crds);
+  }
+
+  /** {@link #installCrds(Path)} for CRDs already read. */
+  public void installCrds(List<CustomResourceDefinition> crds) {
+    List<String> names = new ArrayList<>();
+    for (CustomResourceDefinition crd : crds) {
+      admin.apiextensions().v1().customResourceDefinitions().resource(crd).fieldManager("osbackup-tests")
+          .forceConflicts().serverSideApply();
+      names.add(crd.getMetadata().getName());
     }
     Instant deadline = Instant.now().plusSeconds(60);
     for (String name : names) {
@@ -250,6 +259,14 @@ public final class ControlPlane implements AutoCloseable {
     TokenRequest request = new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build();
     return admin.serviceAccounts().inNamespace(namespace).withName(serviceAccount).tokenRequest(request)
         .getStatus().getToken();
+  }
+
+  /**
+   * The command line of kubectl as kubelocal carries it (the same Kubernetes release as the server), for {@code
+   * kubeconfig}: {@code kubelocal kubectl --kubeconfig <file>}, then the caller's arguments.
+   */
+  public static List<String> kubectl(Path kubeconfig) {
+    return new ArrayList<>(List.of(binary().toString(), "kubectl", "--kubeconfig", kubeconfig.toString()));
   }
 
   /** The API server's audit log: one JSON line per request (user, verb, object, response code), no bodies. */

@@ -9,6 +9,17 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.javaoperatorsdk.operator.Operator;
 import io.osbackup.operator.OperatorSettings;
 import io.osbackup.operator.OsbackupOperator;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.util.ArrayList;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -19,10 +30,42 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Kubernetes cluster on one machine: the fabric8 mock API server in CRUD mode with the osbackup CRDs, simulated
- * Nodes with a folder each, the local Job runner playing kubelet and Job controller, and the real operator.
+ * A Kubernetes cluster on one machine: a real control plane ({@link ControlPlane}: etcd, kube-apiserver,
+ * kube-controller-manager, kube-scheduler) with the osbackup CRDs, simulated Nodes with a folder each served by the
+ * {@link LocalKubelet}, and the real operator. Each cluster has its own control plane, so a test starts from an empty
+ * cluster: the operator under test watches every namespace and Nodes are cluster-wide, so two tests sharing one
+ * server would see each other's objects. Starting one takes about 4 s.
+ *
+ * <p>Where kubelocal cannot be built (no Go), {@link Backend#MOCK} is the fabric8 mock API server in CRUD mode with
+ * the {@link LocalJobRunner} playing Job controller and kubelet: it validates nothing, enforces no RBAC and runs no
+ * controllers, so only local mode falls back to it, with a warning. System property {@value #BACKEND_PROPERTY}
+ * ({@code real} or {@code mock}) chooses; the tests set {@code real}, so a suite without kubelocal fails instead of
+ * passing on the mock.
  */
 public final class LocalCluster implements AutoCloseable {
+
+  /** {@code real} (the default where kubelocal is built) or {@code mock}. */
+  public static final String BACKEND_PROPERTY = "osbackup.kubernetes";
+
+  /** Which API server a cluster runs on. */
+  public enum Backend {
+    /** kubelocal's etcd, kube-apiserver, controller manager and scheduler, with the {@link LocalKubelet}. */
+    REAL,
+    /** fabric8's CRUD mock with the {@link LocalJobRunner}. */
+    MOCK;
+
+    /** What {@value #BACKEND_PROPERTY} asks for; without it REAL where kubelocal is built, else MOCK. */
+    public static Backend configured() {
+      String value = System.getProperty(BACKEND_PROPERTY, "");
+      return switch (value) {
+        case "real" -> REAL;
+        case "mock" -> MOCK;
+        case "" -> ControlPlane.unavailable().isEmpty() ? REAL : MOCK;
+        default -> throw new IllegalArgumentException(
+            "-D" + BACKEND_PROPERTY + "=" + value + ": say real (kubelocal) or mock (fabric8's CRUD mock)");
+      };
+    }
+  }
 
   /** The mock API server logs every request at INFO through java.util.logging; held so the level sticks. */
   private static final java.util.logging.Logger MOCK_LOG =
@@ -32,54 +75,82 @@ public final class LocalCluster implements AutoCloseable {
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(LocalCluster.class);
   private static final List<String> CRDS =
       List.of("backupstores", "backuppolicies", "backupruns", "restorerequests");
 
+  private final Backend backend;
+  private final ControlPlane controlPlane;
   private final KubernetesMockServer server;
   private final LocalApiDispatcher dispatcher;
   private final KubernetesClient client;
   private final SimulatedNodes nodes;
   private final LocalJobRunner runner;
+  private final LocalKubelet kubelet;
+  private final Path jobsDir;
   private final OperatorSettings settings;
   private Operator operator;
+  private LocalAdmission admission;
 
-  private LocalCluster(Path workDir, OperatorSettings settings, Map<String, String> agentEnv) throws IOException {
+  private LocalCluster(Path workDir, OperatorSettings settings, Map<String, String> agentEnv, Backend backend)
+      throws IOException {
     this.settings = settings;
+    this.backend = backend;
+    this.jobsDir = workDir.resolve("jobs");
     Files.createDirectories(workDir);
-    dispatcher = new LocalApiDispatcher();
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
-    server.init(InetAddress.getLoopbackAddress(), 0);
-    client = server.createClient();
+    List<CustomResourceDefinition> crds = new ArrayList<>();
     for (String plural : CRDS) {
       String resource = "/META-INF/fabric8/" + plural + ".osbackup.io-v1.yml";
       try (InputStream in = LocalCluster.class.getResourceAsStream(resource)) {
         if (in == null) {
           throw new IllegalStateException("CRD " + resource + " is not on the classpath");
         }
-        CustomResourceDefinition crd =
-            client.apiextensions().v1().customResourceDefinitions().load(in).item();
+        crds.add(Serialization.unmarshal(in, CustomResourceDefinition.class));
+      }
+    }
+    if (backend == Backend.REAL) {
+      controlPlane = ControlPlane.start(workDir.resolve("kubelocal"));
+      server = null;
+      dispatcher = null;
+      client = controlPlane.admin();
+      controlPlane.installCrds(crds);
+      nodes = new SimulatedNodes(client, workDir.resolve("nodes"));
+      kubelet = LocalKubelet.builder().client(client).workDir(jobsDir).nodes(nodes).env(agentEnv)
+          .pki(controlPlane.dir().resolve("pki")).start();
+      runner = null;
+      LOG.info("local cluster on a real control plane at {} (started in {} ms)", controlPlane.server(),
+          controlPlane.startup().toMillis());
+    } else {
+      controlPlane = null;
+      dispatcher = new LocalApiDispatcher();
+      server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+      server.init(InetAddress.getLoopbackAddress(), 0);
+      client = server.createClient();
+      for (CustomResourceDefinition crd : crds) {
         client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
         dispatcher.serve(crd);
       }
+      nodes = new SimulatedNodes(client, workDir.resolve("nodes"));
+      runner = LocalJobRunner.builder().client(client).workDir(jobsDir).nodes(nodes).env(agentEnv).start();
+      kubelet = null;
+      LOG.warn("local cluster on fabric8's CRUD mock API server: no validation, no RBAC, no controllers");
     }
-    nodes = new SimulatedNodes(client, workDir.resolve("nodes"));
-    runner =
-        LocalJobRunner.builder()
-            .client(client)
-            .workDir(workDir.resolve("jobs"))
-            .nodes(nodes)
-            .env(agentEnv)
-            .start();
   }
 
   /**
-   * Starts the API server, the Job runner and the operator.
+   * Starts the API server ({@link Backend#configured()}), the node side and the operator.
    *
    * @param agentEnv environment added to every agent process (for example {@code OSBACKUP_DUMP_COMMAND})
    */
   public static LocalCluster start(Path workDir, OperatorSettings settings, Map<String, String> agentEnv)
       throws IOException {
-    LocalCluster cluster = new LocalCluster(workDir, settings, agentEnv);
+    return start(workDir, settings, agentEnv, Backend.configured());
+  }
+
+  /** {@link #start(Path, OperatorSettings, Map)} on the given backend. */
+  public static LocalCluster start(Path workDir, OperatorSettings settings, Map<String, String> agentEnv,
+      Backend backend) throws IOException {
+    LocalCluster cluster = new LocalCluster(workDir, settings, agentEnv, backend);
     cluster.startOperator();
     return cluster;
   }
@@ -88,20 +159,95 @@ public final class LocalCluster implements AutoCloseable {
     return client;
   }
 
+  public Backend backend() {
+    return backend;
+  }
+
+  /** The real control plane; empty on the mock. */
+  public Optional<ControlPlane> controlPlane() {
+    return Optional.ofNullable(controlPlane);
+  }
+
   public SimulatedNodes nodes() {
     return nodes;
   }
 
+  /** Creates namespace {@code name} unless it exists (the mock needs none; a real server refuses objects without). */
+  public LocalCluster namespace(String name) {
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .createOr(NonDeletingOperation::update);
+    return this;
+  }
+
+  /** The folder that plays PersistentVolumeClaim {@code claim} of {@code namespace} for the pods that mount it. */
+  public Path volumeDir(String namespace, String claim) {
+    return PodLaunch.volumeDir(jobsDir, namespace, claim);
+  }
+
+  /**
+   * A PersistentVolumeClaim {@code namespace/name} of 1 GiB, bound to a PersistentVolume whose hostPath is the folder
+   * that plays it ({@link #volumeDir}): the real scheduler places a pod only once its claims are bound, which the
+   * PersistentVolume binder does. Returns the folder.
+   */
+  public Path claim(String namespace, String name) throws IOException {
+    Path dir = Files.createDirectories(volumeDir(namespace, name));
+    String volume = "local-" + namespace + "-" + name;
+    Quantity size = new Quantity("1Gi");
+    if (backend == Backend.REAL) {
+      client.persistentVolumes().resource(new PersistentVolumeBuilder()
+              .withNewMetadata().withName(volume).endMetadata()
+              .withNewSpec()
+              .withCapacity(Map.of("storage", size))
+              .withAccessModes("ReadWriteOnce", "ReadOnlyMany")
+              .withStorageClassName("")
+              .withPersistentVolumeReclaimPolicy("Retain")
+              .withNewHostPath().withPath(dir.toString()).withType("Directory").endHostPath()
+              .withNewClaimRef().withNamespace(namespace).withName(name).endClaimRef()
+              .endSpec()
+              .build())
+          .create();
+    }
+    client.persistentVolumeClaims().inNamespace(namespace).resource(new PersistentVolumeClaimBuilder()
+            .withNewMetadata().withName(name).withNamespace(namespace).endMetadata()
+            .withNewSpec()
+            .withAccessModes("ReadWriteOnce")
+            .withStorageClassName("")
+            .withVolumeName(backend == Backend.REAL ? volume : null)
+            .withNewResources().withRequests(Map.of("storage", size)).endResources()
+            .endSpec()
+            .build())
+        .create();
+    return dir;
+  }
+
+  /** Where the stdout and stderr of a pod go. */
+  public Path logOf(String namespace, String pod) {
+    return kubelet != null ? kubelet.logOf(namespace, pod) : runner.logOf(namespace, pod);
+  }
+
+  /** The mock's Job runner; only on {@link Backend#MOCK}. */
   public LocalJobRunner runner() {
+    if (runner == null) {
+      throw new IllegalStateException("the real control plane runs Jobs with its own controllers: no runner");
+    }
     return runner;
   }
 
   /**
    * Has every create, update and patch of a namespaced object (as {@code kubectl apply} sends them) pass {@code
-   * rewrite} before it is stored; it returns what it changed, one line each.
+   * rewrite} before it is stored; it returns what it changed, one line each. On the real control plane through a
+   * mutating admission webhook ({@link LocalAdmission}): Secrets and osbackup resources only.
    */
-  public void rewriteWrites(WriteRewrite rewrite) {
-    dispatcher.rewriteWrites(rewrite);
+  public void rewriteWrites(WriteRewrite rewrite) throws IOException {
+    if (dispatcher != null) {
+      dispatcher.rewriteWrites(rewrite);
+      return;
+    }
+    if (admission != null) {
+      admission.close();
+    }
+    // a real API server changes writes through a mutating admission webhook
+    admission = LocalAdmission.start(client, controlPlane.dir().resolve("pki"), rewrite);
   }
 
   /** Changes a write's body before the API server stores it. */
@@ -116,10 +262,19 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * Writes a kubeconfig for the embedded API server (plain HTTP on loopback, no credentials) to {@code file}, with
-   * {@code namespace} as the default: {@code kubectl --kubeconfig <file> get backupruns} then works.
+   * Writes a kubeconfig for the API server to {@code file}, with {@code namespace} as the default: {@code kubectl
+   * --kubeconfig <file> get backupruns} then works. On the real control plane it is the admin's (a client
+   * certificate); the mock takes plain HTTP without credentials.
    */
   public Path writeKubeconfig(Path file, String namespace) throws IOException {
+    if (controlPlane != null) {
+      String admin = Files.readString(controlPlane.kubeconfig());
+      Files.writeString(file, admin.replaceFirst("(?m)^(\\s*)(cluster: \\S+)$", "$1$2\n$1namespace: " + namespace));
+      if (!namespace.equals(Config.fromKubeconfig(Files.readString(file)).getNamespace())) {
+        throw new IllegalStateException("could not set the namespace in " + file);
+      }
+      return file;
+    }
     String url = apiUrl().replaceAll("/+$", "");
     Files.writeString(
         file,
@@ -161,11 +316,23 @@ public final class LocalCluster implements AutoCloseable {
   @Override
   public void close() {
     stopOperator();
+    if (admission != null) {
+      admission.close();
+    }
     try {
-      runner.close();
+      if (runner != null) {
+        runner.close();
+      }
+      if (kubelet != null) {
+        kubelet.close();
+      }
     } finally {
-      client.close();
-      server.destroy();
+      if (controlPlane != null) {
+        controlPlane.close();
+      } else {
+        client.close();
+        server.destroy();
+      }
     }
   }
 }

@@ -79,10 +79,7 @@ public final class LocalJobRunner implements AutoCloseable {
   private final Path work;
   private final SimulatedNodes nodes;
   private final String mainClass;
-  private final String classpath;
-  private final Map<String, String> extraEnv;
-  private final String maxHeap;
-  private final List<String> jvmOptions;
+  private final PodProcess.Settings processSettings;
   private final Map<String, String> selector;
   private final Duration maxGracePeriod;
   private final Duration resyncPeriod;
@@ -104,10 +101,8 @@ public final class LocalJobRunner implements AutoCloseable {
     this.work = Objects.requireNonNull(b.workDir, "workDir").toAbsolutePath();
     this.nodes = b.nodes != null ? b.nodes : new SimulatedNodes(client, work.resolve("nodes"));
     this.mainClass = b.mainClass;
-    this.classpath = b.classpath;
-    this.extraEnv = Map.copyOf(b.env);
-    this.maxHeap = b.maxHeap;
-    this.jvmOptions = List.copyOf(b.jvmOptions);
+    this.processSettings =
+        new PodProcess.Settings(b.mainClass, b.classpath, b.maxHeap, List.copyOf(b.jvmOptions), Map.copyOf(b.env));
     this.selector = parseSelector(b.labelSelector);
     this.maxGracePeriod = b.maxGracePeriod;
     this.resyncPeriod = b.resyncPeriod;
@@ -615,20 +610,7 @@ public final class LocalJobRunner implements AutoCloseable {
       // the runner restarted (or lost the process): a kubelet reports a container it cannot find
       // like this
       LOG.info("pod {} was Running but has no process: marking it Failed", key);
-      ContainerStatus cs =
-          new ContainerStatusBuilder()
-              .withName(containerName(pod))
-              .withReady(false)
-              .withNewState()
-              .withNewTerminated()
-              .withExitCode(137)
-              .withReason("ContainerStatusUnknown")
-              .withMessage("The container could not be located when the pod was terminated")
-              .withFinishedAt(Instant.now().toString())
-              .endTerminated()
-              .endState()
-              .build();
-      writePodStatus(pod, cs, "Failed", null, null, null);
+      writePodStatus(pod, PodProcess.unknown(pod), "Failed", null, null, null);
       return "Failed";
     }
     return startPod(job, pod);
@@ -691,30 +673,6 @@ public final class LocalJobRunner implements AutoCloseable {
           container.getCommand(),
           mainClass);
     }
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx" + maxHeap);
-    command.addAll(jvmOptions);
-    // the container's own /tmp, kept in the pod's folder
-    Path tmp = Files.createDirectories(podDir.resolve("tmp"));
-    command.add("-Djava.io.tmpdir=" + tmp);
-    command.add("-cp");
-    command.add(classpath);
-    command.add(mainClass);
-    command.addAll(plan.args());
-    Path log = logOf(pod);
-    Files.createDirectories(log.getParent());
-    ProcessBuilder pb = new ProcessBuilder(command).directory(podDir.toFile());
-    pb.redirectErrorStream(true);
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    Map<String, String> env = pb.environment();
-    env.keySet().retainAll(Set.of("PATH", "LANG", "LC_ALL", "TZ", "JAVA_HOME"));
-    env.put("HOSTNAME", pod.getMetadata().getName());
-    env.put("HOME", podDir.toString());
-    env.put("TMPDIR", tmp.toString());
-    env.putAll(plan.env());
-    env.putAll(extraEnv);
     // bind to the node before the process starts, as the scheduler does
     if (spec.getNodeName() == null) {
       pod =
@@ -724,7 +682,8 @@ public final class LocalJobRunner implements AutoCloseable {
               .withName(pod.getMetadata().getName())
               .edit(p -> new PodBuilder(p).editSpec().withNodeName(nodeName).endSpec().build());
     }
-    Process process = pb.start();
+    Path log = logOf(pod);
+    Process process = PodProcess.start(processSettings, pod, plan, podDir, log);
     String jobKey = key(job);
     LocalPod local =
         new LocalPod(
@@ -754,35 +713,7 @@ public final class LocalJobRunner implements AutoCloseable {
         nodeName,
         process.pid(),
         plan.args().size());
-    ContainerStatus runningStatus =
-        new ContainerStatusBuilder()
-            .withName(container.getName())
-            .withImage(container.getImage())
-            .withImageID("")
-            .withContainerID("local://" + process.pid())
-            .withReady(true)
-            .withStarted(true)
-            .withRestartCount(0)
-            .withNewState()
-            .withNewRunning()
-            .withStartedAt(local.startedAt.toString())
-            .endRunning()
-            .endState()
-            .build();
-    PodStatus status =
-        new PodStatusBuilder()
-            .withPhase("Running")
-            .withHostIP("127.0.0.1")
-            .withPodIP("127.0.0.1")
-            .withStartTime(local.startedAt.toString())
-            .withConditions(
-                scheduled(),
-                condition("Initialized", "True", null),
-                condition("ContainersReady", "True", null),
-                condition("Ready", "True", null))
-            .withContainerStatuses(runningStatus)
-            .build();
-    patchPodStatus(pod, status);
+    patchPodStatus(pod, PodProcess.running(pod, local));
     return "Running";
   }
 
@@ -811,27 +742,8 @@ public final class LocalJobRunner implements AutoCloseable {
     return phase;
   }
 
-  private ContainerStatus terminated(
-      Pod pod, LocalPod local, int code, String reason, String message) {
-    return new ContainerStatusBuilder()
-        .withName(containerName(pod))
-        .withImage(pod.getSpec().getContainers().get(0).getImage())
-        .withImageID("")
-        .withContainerID("local://" + local.process.pid())
-        .withReady(false)
-        .withStarted(false)
-        .withRestartCount(0)
-        .withNewState()
-        .withNewTerminated()
-        .withExitCode(code)
-        .withReason(reason)
-        .withMessage(message == null || message.isEmpty() ? null : message)
-        .withStartedAt(local.startedAt.toString())
-        .withFinishedAt(local.finishedAt().toString())
-        .withContainerID("local://" + local.process.pid())
-        .endTerminated()
-        .endState()
-        .build();
+  private static ContainerStatus terminated(Pod pod, LocalPod local, int code, String reason, String message) {
+    return PodProcess.terminated(pod, local, code, reason, message);
   }
 
   private void writePodStatus(
@@ -841,25 +753,7 @@ public final class LocalJobRunner implements AutoCloseable {
       String reason,
       String message,
       PodCondition extra) {
-    PodStatus old = pod.getStatus() == null ? new PodStatus() : pod.getStatus();
-    String reasonOfPod = "Succeeded".equals(phase) ? "PodCompleted" : "PodFailed";
-    List<PodCondition> conditions = new ArrayList<>();
-    conditions.add(scheduled());
-    conditions.add(condition("Initialized", "True", null));
-    conditions.add(condition("ContainersReady", "False", reasonOfPod));
-    conditions.add(condition("Ready", "False", reasonOfPod));
-    if (extra != null) {
-      conditions.add(extra);
-    }
-    PodStatus status =
-        new PodStatusBuilder(old)
-            .withPhase(phase)
-            .withReason(reason)
-            .withMessage(message)
-            .withConditions(conditions)
-            .withContainerStatuses(cs)
-            .build();
-    patchPodStatus(pod, status);
+    patchPodStatus(pod, PodProcess.ended(pod, cs, phase, reason, message, extra));
   }
 
   /**
@@ -883,39 +777,7 @@ public final class LocalJobRunner implements AutoCloseable {
       status.withContainerStatuses(waiting);
     }
     patchPodStatus(pod, status.build());
-    try {
-      String now = Instant.now().toString();
-      client
-          .v1()
-          .events()
-          .inNamespace(pod.getMetadata().getNamespace())
-          .resource(
-              new EventBuilder()
-                  .withNewMetadata()
-                  .withName(pod.getMetadata().getName() + "." + Long.toHexString(System.nanoTime()))
-                  .withNamespace(pod.getMetadata().getNamespace())
-                  .endMetadata()
-                  .withNewInvolvedObject()
-                  .withApiVersion("v1")
-                  .withKind("Pod")
-                  .withName(pod.getMetadata().getName())
-                  .withNamespace(pod.getMetadata().getNamespace())
-                  .withUid(pod.getMetadata().getUid())
-                  .endInvolvedObject()
-                  .withType("Warning")
-                  .withReason(eventReason)
-                  .withMessage(message)
-                  .withFirstTimestamp(now)
-                  .withLastTimestamp(now)
-                  .withCount(1)
-                  .withNewSource()
-                  .withComponent("local-job-runner")
-                  .endSource()
-                  .build())
-          .create();
-    } catch (KubernetesClientException e) {
-      LOG.debug("event for pod {} not recorded: {}", key, e.getMessage());
-    }
+    PodProcess.warn(client, pod, eventReason, message, "local-job-runner");
   }
 
   private void patchPodStatus(Pod pod, PodStatus status) {
@@ -943,21 +805,8 @@ public final class LocalJobRunner implements AutoCloseable {
         st);
   }
 
-  /**
-   * Replaces the whole status with a JSON patch on the status subresource. Not a JSON merge patch:
-   * the CRUD mock merges those with Jackson, which appends to arrays, so conditions and container
-   * statuses would pile up.
-   */
   private static void replaceStatus(NonDeletingOperation<?> resource, Object status) {
-    String ops =
-        "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
-    try {
-      resource.subresource("status").patch(PatchContext.of(PatchType.JSON), ops);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) {
-        throw e;
-      }
-    }
+    PodProcess.replaceStatus(resource, status);
   }
 
   /**
@@ -996,7 +845,7 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   private static PodCondition scheduled() {
-    return condition("PodScheduled", "True", null);
+    return PodProcess.scheduled();
   }
 
   private static PodCondition disruption() {
@@ -1010,16 +859,11 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   private static PodCondition condition(String type, String status, String reason) {
-    return new PodConditionBuilder()
-        .withType(type)
-        .withStatus(status)
-        .withReason(reason)
-        .withLastTransitionTime(Instant.now().toString())
-        .build();
+    return PodProcess.condition(type, status, reason);
   }
 
   private static String containerName(Pod pod) {
-    return pod.getSpec().getContainers().get(0).getName();
+    return PodProcess.containerName(pod);
   }
 
   private static String key(Job job) {

@@ -1,8 +1,6 @@
 package io.osbackup.local;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
@@ -41,9 +39,9 @@ import picocli.CommandLine.Option;
 
 /**
  * Local mode: osbackup end to end on one machine with embedded defaults. It starts a MariaDB holding small OpenStack
- * service databases, an S3 server (OpenStack Swift if installed), the embedded Kubernetes API with four simulated
- * nodes holding OpenStack configuration and a PersistentVolumeClaim holding glance images, the local Job runner and
- * the operator; then applies the store, the control-plane policy and the on-demand run of {@code samples/} — pointed
+ * service databases, an S3 server (OpenStack Swift if installed), a real Kubernetes control plane ({@link
+ * ControlPlane}; fabric8's mock with a warning where kubelocal cannot be built) with four simulated nodes holding
+ * OpenStack configuration and a PersistentVolumeClaim holding glance images, the local kubelet and the operator; then applies the store, the control-plane policy and the on-demand run of {@code samples/} — pointed
  * at these servers by {@link SampleOverlay} — so a backup runs right away, and two sample restores after it. Flags
  * point it at an existing S3 endpoint and MariaDB instead.
  */
@@ -262,16 +260,29 @@ public final class LocalMode implements Callable<Integer> {
               workDir.resolve("cluster"),
               OperatorSettings.defaults().withPollInterval(Duration.ofSeconds(1)),
               agentEnv)) {
+        cluster.namespace(NS);
         Path kubeconfig = cluster.writeKubeconfig(workDir.resolve("kubeconfig"), NS);
-        out.println("  Kubernetes API   " + cluster.apiUrl() + "  kubeconfig " + kubeconfig);
+        if (cluster.backend() == LocalCluster.Backend.REAL) {
+          ControlPlane api = cluster.controlPlane().orElseThrow();
+          out.println("  Kubernetes API   " + cluster.apiUrl() + "  (kubelocal: Kubernetes 1.36.3, started in "
+              + api.startup().toMillis() / 100 / 10.0 + " s)  kubeconfig " + kubeconfig);
+        } else {
+          out.println("  Kubernetes API   " + cluster.apiUrl() + "  kubeconfig " + kubeconfig);
+          out.println();
+          out.println("  WARNING: no kubelocal here, so local mode runs on fabric8's CRUD mock API server: it validates");
+          out.println("  nothing, enforces no RBAC, runs no Job controller or garbage collector, and kubectl explain,");
+          out.println("  edit, patch, logs and apply of a changed object do not work as on a cluster. "
+              + ControlPlane.unavailable().orElse(""));
+          out.println();
+        }
         for (var node : OpenStackSample.NODES.entrySet()) {
           cluster.nodes().add(node.getKey(), node.getValue());
           OpenStackSample.writeNodeFiles(
               cluster.nodes().root(node.getKey()), node.getKey(), node.getValue().get("openstack-role"));
         }
         out.println("  nodes            " + cluster.nodes().names() + " under " + workDir.resolve("cluster/nodes"));
-        Path images = cluster.runner().volumeDir(NS, GLANCE_CLAIM);
-        glanceImages(cluster.client(), images);
+        Path images = cluster.claim(NS, GLANCE_CLAIM);
+        glanceImages(images);
         out.println("  PVC " + GLANCE_CLAIM + "       " + images);
 
         for (var node : nodeCopies.entrySet()) {
@@ -329,7 +340,7 @@ public final class LocalMode implements Callable<Integer> {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        out.println("Stopping: operator, Job runner, servers.");
+        out.println("Stopping: operator, kubelet, control plane, servers.");
         return 0;
       }
     } finally {
@@ -356,7 +367,7 @@ public final class LocalMode implements Callable<Integer> {
     stopping = true;
     stop.countDown();
     if (once) {
-      out.println("Stopping: operator, Job runner, servers.");
+      out.println("Stopping: operator, kubelet, control plane, servers.");
       main.interrupt();
     }
     awaitQuietly(stopped, Duration.ofSeconds(60));
@@ -656,21 +667,8 @@ public final class LocalMode implements Callable<Integer> {
         .findFirst();
   }
 
-  /** The PVC the sample policy's glance-images target reads, with two image files in its folder. */
-  private static void glanceImages(KubernetesClient client, Path dir) throws IOException {
-    client
-        .persistentVolumeClaims()
-        .inNamespace(NS)
-        .resource(
-            new PersistentVolumeClaimBuilder()
-                .withNewMetadata().withName(GLANCE_CLAIM).withNamespace(NS).endMetadata()
-                .withNewSpec()
-                .withAccessModes("ReadWriteMany")
-                .withNewResources().addToRequests("storage", new Quantity("10Gi")).endResources()
-                .endSpec()
-                .withNewStatus().withPhase("Bound").endStatus()
-                .build())
-        .create();
+  /** Two image files in the folder of the PVC the sample policy's glance-images target reads. */
+  private static void glanceImages(Path dir) throws IOException {
     Files.createDirectories(dir.resolve("images"));
     byte[] image = new byte[256 * 1024];
     for (int i = 0; i < image.length; i++) {

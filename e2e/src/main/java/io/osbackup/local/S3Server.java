@@ -265,7 +265,22 @@ public final class S3Server implements AutoCloseable {
       """;
 
   private static S3Server startSwift(Path workDir, String s3apiSettings) throws IOException {
-    Path base = Files.createDirectories(workDir.resolve("swift"));
+    try {
+      return startSwiftOnce(workDir.resolve("swift"), s3apiSettings);
+    } catch (IOException first) {
+      // the free ports are found before the servers bind them: another process on this machine (a second test
+      // run, a control plane starting) can take one in between; new ports, once, before giving up
+      try {
+        return startSwiftOnce(workDir.resolve("swift-again"), s3apiSettings);
+      } catch (IOException second) {
+        second.addSuppressed(first);
+        throw second;
+      }
+    }
+  }
+
+  private static S3Server startSwiftOnce(Path base, String s3apiSettings) throws IOException {
+    Files.createDirectories(base);
     Path etc = Files.createDirectories(base.resolve("etc"));
     Path devices = Files.createDirectories(base.resolve("node"));
     Files.createDirectories(devices.resolve("d1"));

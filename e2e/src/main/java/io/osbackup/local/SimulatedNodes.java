@@ -2,6 +2,9 @@ package io.osbackup.local;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeStatus;
+import io.fabric8.kubernetes.api.model.NodeStatusBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import java.io.IOException;
@@ -25,8 +28,16 @@ public final class SimulatedNodes {
   /** The well-known label every Node carries with its own name. */
   public static final String HOSTNAME_LABEL = "kubernetes.io/hostname";
 
+  /** What each node offers the scheduler: room for every pod a test starts. */
+  private static final Map<String, Quantity> CAPACITY = Map.of(
+      "cpu", new Quantity("16"),
+      "memory", new Quantity("64Gi"),
+      "ephemeral-storage", new Quantity("100Gi"),
+      "pods", new Quantity("110"));
+
   private final KubernetesClient client;
   private final Path root;
+  private volatile int kubeletPort = 10250;
 
   /**
    * @param client client of the (mock) API server
@@ -84,8 +95,38 @@ public final class SimulatedNodes {
             .endAddress()
             .endStatus()
             .build();
+    NodeStatus status = new NodeStatusBuilder(node.getStatus())
+        .addToCapacity(CAPACITY)
+        .addToAllocatable(CAPACITY)
+        .withNewDaemonEndpoints()
+        .withNewKubeletEndpoint()
+        .withPort(kubeletPort)
+        .endKubeletEndpoint()
+        .endDaemonEndpoints()
+        .withNewNodeInfo()
+        .withArchitecture("amd64")
+        .withOperatingSystem("linux")
+        .withKubeletVersion("osbackup-local")
+        .withContainerRuntimeVersion("local://processes")
+        .withKernelVersion(System.getProperty("os.version"))
+        .withOsImage("osbackup local node")
+        .withBootID("")
+        .withMachineID("")
+        .withSystemUUID("")
+        .withKubeProxyVersion("")
+        .endNodeInfo()
+        .build();
+    node.setStatus(status);
     client.nodes().resource(node).createOr(NonDeletingOperation::update);
+    // a real API server ignores the status of a create: a kubelet writes it through the status subresource
+    PodProcess.replaceStatus(client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
+        .endMetadata().build()), status);
     return this;
+  }
+
+  /** The port the nodes' kubelet serves (container logs) on, written into nodes added from now on. */
+  void kubeletPort(int port) {
+    this.kubeletPort = port;
   }
 
   /** Deletes the Node object; its folder stays, as a dead machine's disk does. */

@@ -76,6 +76,7 @@ class DisasterRecoveryIT {
                 .withPollInterval(Duration.ofSeconds(1)),
             Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
     client = cluster.client();
+    cluster.namespace(NS);
     cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
     Path swift = Files.createDirectories(cluster.nodes().root("controller-1").resolve("etc/swift"));
     Files.write(swift.resolve("object.ring.gz"), new byte[] {31, -117, 8, 0, 1, 2, 3});

@@ -81,6 +81,7 @@ class BackupRunIT {
                 .withPollInterval(Duration.ofSeconds(1)),
             Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
     client = cluster.client();
+    cluster.namespace(NS);
     for (int i = 1; i <= 4; i++) {
       cluster.nodes().add("compute-" + i, Map.of("openstack-role", "compute"));
       writeNodeFiles("compute-" + i);
@@ -777,7 +778,8 @@ class BackupRunIT {
     assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getNode).containsExactly("compute-10");
     assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
       assertThat(f.getNode()).isEqualTo("compute-9");
-      assertThat(f.getMessage()).contains("NodeLost");
+      assertThat(f.getReason()).isEqualTo("NodeLost");
+      assertThat(f.getMessage()).contains("node compute-9 left the cluster");
     });
   }
 

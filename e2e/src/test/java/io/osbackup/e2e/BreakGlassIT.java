@@ -51,12 +51,7 @@ class BreakGlassIT {
     // nova's service account: captured with the databases (accounts: Relevant), restored on request
     osb.db.execute("CREATE USER 'bgnova'@'%' IDENTIFIED BY 'bgnova-Pw#1'", "GRANT ALL ON bg_nova.* TO 'bgnova'@'%'");
     // glance's image store, a PersistentVolumeClaim backed up whole
-    osb.client.persistentVolumeClaims().inNamespace(LocalOsbackup.NS).resource(
-            new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder()
-                .withNewMetadata().withName("bg-images").withNamespace(LocalOsbackup.NS).endMetadata()
-                .withNewSpec().withAccessModes("ReadWriteOnce").endSpec().build())
-        .create();
-    Path images = Files.createDirectories(osb.cluster.runner().volumeDir(LocalOsbackup.NS, "bg-images").resolve("images"));
+    Path images = Files.createDirectories(osb.cluster.claim(LocalOsbackup.NS, "bg-images").resolve("images"));
     Files.writeString(images.resolve("cirros.img"), "cirros image bytes");
     osb.apply(osb.policy("bg", osb.databases("bg_nova", "bg_keystone") + """
         files:

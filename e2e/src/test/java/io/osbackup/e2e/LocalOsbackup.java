@@ -89,6 +89,7 @@ final class LocalOsbackup implements AutoCloseable {
                 agentEnv,
                 "OSBACKUP_DUMP_COMMAND", server.dumpCommand().toString(),
                 "OSBACKUP_MARIADB_CLIENT", server.clientCommand().toString()));
+    cluster.namespace(NS);
     LocalOsbackup osbackup = new LocalOsbackup(s3, server, cluster);
     osbackup.apply(osbackup.secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
     osbackup.apply(osbackup.secret("backup-db", Map.of("username", server.user(), "password", server.password())));

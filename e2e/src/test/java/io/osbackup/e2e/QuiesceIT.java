@@ -4,13 +4,13 @@ import static io.osbackup.e2e.LocalOsbackup.NS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.FieldsV1;
-import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
 import io.osbackup.api.v1alpha1.Api;
@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -34,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Quiesce that holds: workloads another controller owns are refused until the request says they are handled, the
  * restore waits for pods that are still terminating, and a workload that comes back while restoring is scaled to zero
- * again and reported. The real operator on the embedded Kubernetes API, the real agent, MariaDB and S3.
+ * again and reported. The real operator on a real control plane whose Deployment, ReplicaSet and StatefulSet
+ * controllers manage the workloads' pods (the local kubelet runs them as placeholders), the real agent, MariaDB and S3.
  */
 class QuiesceIT {
 
@@ -125,13 +125,10 @@ class QuiesceIT {
     osb.apply(osb.policy("qt", osb.databases("qt_db")));
     BackupRun run = osb.backup("qt", "qt-1");
     assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
-    osb.apply(RestoreRequestIT.deployment("qt-api", 1));
-    // The embedded API runs no Deployment controller: the test plays it, with a pod whose finalizer keeps it in
-    // Terminating once deleted, as a pod does while its container shuts down.
-    Pod pod = new PodBuilder().withNewMetadata().withName("qt-api-7f9c-x2x4b").withNamespace(NS)
-        .addToLabels("app", "qt-api").addToFinalizers("osbackup.io/test-hold").endMetadata().withNewSpec()
-        .addNewContainer().withName("app").withImage("nova-api").endContainer().endSpec().build();
-    osb.apply(pod);
+    // Its pod shuts down slowly (it ignores SIGTERM for its grace period): Terminating once the operator scales the
+    // Deployment to zero and the ReplicaSet controller deletes the pod.
+    osb.apply(slowToStop(RestoreRequestIT.deployment("qt-api", 1)));
+    String pod = awaitPods("qt-api", 1).get(0);
 
     osb.restore("qt-restore", """
         source: {backupRunRef: {name: qt-1}}
@@ -139,15 +136,16 @@ class QuiesceIT {
         quiesce: [{kind: Deployment, name: qt-api}]
         """);
     await().atMost(LocalOsbackup.TIMEOUT).until(() -> Integer.valueOf(0).equals(replicas("Deployment", "qt-api")));
-    osb.client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).delete();
-    assertThat(osb.client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).get().getMetadata()
-        .getDeletionTimestamp()).isNotNull();
+    await().atMost(LocalOsbackup.TIMEOUT).until(() -> {
+      Pod p = osb.client.pods().inNamespace(NS).withName(pod).get();
+      return p != null && p.getMetadata().getDeletionTimestamp() != null;
+    });
 
     RestoreRequest waiting = osb.awaitFinal(RestoreRequest.class, "qt-restore", r -> r.getStatus() != null
         && r.getStatus().getPhase() != null && (r.getStatus().getPhase().isFinal()
             || r.getStatus().getMessage() != null && r.getStatus().getMessage().contains("terminating")));
     assertThat(waiting.getStatus().getPhase()).as(waiting.getStatus().getMessage()).isEqualTo(RestorePhase.Quiescing);
-    assertThat(waiting.getStatus().getMessage()).contains("Deployment/qt-api").contains("qt-api-7f9c-x2x4b");
+    assertThat(waiting.getStatus().getMessage()).contains("Deployment/qt-api").contains(pod);
     Thread.sleep(2000);
     RestoreRequest still = osb.client.resources(RestoreRequest.class).inNamespace(NS).withName("qt-restore").get();
     assertThat(still.getStatus().getPhase()).as(still.getStatus().getMessage()).isEqualTo(RestorePhase.Quiescing);
@@ -156,11 +154,8 @@ class QuiesceIT {
         .getItems()).extracting(j -> j.getMetadata().getName())
         .containsExactly("qt-restore-verify");
 
-    // The pod is gone: the restore goes on.
-    osb.client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).edit(p -> {
-      p.getMetadata().setFinalizers(List.of());
-      return p;
-    });
+    // The pod is gone (kubectl delete pod --grace-period=0 --force): the restore goes on.
+    osb.client.pods().inNamespace(NS).withName(pod).withGracePeriod(0).delete();
     RestoreRequest done = osb.awaitRestoreEnd("qt-restore");
     assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
     assertThat(osb.db.tableChecksums("qt_copy")).isEqualTo(osb.db.tableChecksums("qt_db"));
@@ -173,20 +168,16 @@ class QuiesceIT {
     osb.apply(osb.policy("qs", osb.databases("qs_db")));
     BackupRun run = osb.backup("qs", "qs-1");
     assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
-    osb.apply(RestoreRequestIT.deployment("qs-api", 2));
-    Pod pod = new PodBuilder().withNewMetadata().withName("qs-api-5d8b-k2p9q").withNamespace(NS)
-        .addToLabels("app", "qs-api").addToFinalizers("osbackup.io/test-hold").endMetadata().withNewSpec()
-        .addNewContainer().withName("app").withImage("nova-api").endContainer().endSpec().build();
-    osb.apply(pod);
+    osb.apply(slowToStop(RestoreRequestIT.deployment("qs-api", 2)));
+    awaitPods("qs-api", 2);
 
     osb.restore("qs-restore", """
         source: {backupRunRef: {name: qs-1}}
         databases: {renames: {qs_db: qs_copy}}
         quiesce: [{kind: Deployment, name: qs-api}]
         """);
-    // Scaled to zero, its pod still terminating: the restore waits in Quiescing.
+    // Scaled to zero, its pods still terminating: the restore waits in Quiescing.
     await().atMost(LocalOsbackup.TIMEOUT).until(() -> Integer.valueOf(0).equals(replicas("Deployment", "qs-api")));
-    osb.client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).delete();
     osb.awaitFinal(RestoreRequest.class, "qs-restore", r -> r.getStatus() != null && r.getStatus().getMessage() != null
         && r.getStatus().getMessage().contains("terminating"));
     // A controller nobody paused scales it up again.
@@ -207,24 +198,29 @@ class QuiesceIT {
     assertThat(osb.client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RESTORE_LABEL, "qs-restore").list()
         .getItems()).extracting(j -> j.getMetadata().getName()).containsExactly("qs-restore-verify");
     assertThat(replicas("Deployment", "qs-api")).isEqualTo(2);
-    osb.client.pods().inNamespace(NS).withName(pod.getMetadata().getName()).edit(p -> {
-      p.getMetadata().setFinalizers(List.of());
-      return p;
-    });
   }
 
-  /** Sets a Deployment's replicas with the managed fields a real API server would record for {@code manager}. */
+  /** Sets a Deployment's replicas through its scale subresource as {@code manager}, as kubectl scale would. */
   static void scaleUp(String name, int replicas, String manager) {
-    String when = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-    osb.client.apps().deployments().inNamespace(NS).withName(name).edit(d -> {
-      d.getSpec().setReplicas(replicas);
-      FieldsV1 replicasField = new FieldsV1();
-      replicasField.setAdditionalProperty("f:spec", Map.of("f:replicas", Map.of()));
-      d.getMetadata().setManagedFields(List.of(new ManagedFieldsEntryBuilder().withManager(manager)
-          .withOperation("Update").withSubresource("scale").withApiVersion("apps/v1").withTime(when)
-          .withFieldsType("FieldsV1").withFieldsV1(replicasField).build()));
-      return d;
-    });
+    osb.client.apps().deployments().inNamespace(NS).withName(name).subresource("scale").patch(
+        new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE).withFieldManager(manager).build(),
+        "{\"spec\":{\"replicas\":" + replicas + "}}");
+  }
+
+  /** The workload's pods ignore SIGTERM for a grace period of ten minutes: deleted, they stay Terminating. */
+  static Deployment slowToStop(Deployment deployment) {
+    deployment.getSpec().getTemplate().getMetadata()
+        .setAnnotations(Map.of(io.osbackup.local.LocalKubelet.IGNORES_SIGTERM, "true"));
+    deployment.getSpec().getTemplate().getSpec().setTerminationGracePeriodSeconds(600L);
+    return deployment;
+  }
+
+  /** Waits for {@code count} Running pods of the Deployment's ReplicaSet; returns their names. */
+  static List<String> awaitPods(String app, int count) {
+    return await().atMost(LocalOsbackup.TIMEOUT).until(() -> osb.client.pods().inNamespace(NS).withLabel("app", app)
+        .list().getItems().stream()
+        .filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
+        .map(p -> p.getMetadata().getName()).toList(), names -> names.size() == count);
   }
 
   @Test

@@ -167,7 +167,7 @@ class LocalModeIT {
       assertThat(ProcessHandle.allProcesses())
           .as("processes still using " + dir)
           .noneMatch(p -> p.isAlive() && p.info().commandLine().orElse("").contains(dir.toString()));
-      assertThat(Files.readString(log)).contains("Stopping: operator, Job runner, servers.");
+      assertThat(Files.readString(log)).contains("Stopping: operator, kubelet, control plane, servers.");
     } finally {
       process.destroyForcibly();
     }
@@ -198,7 +198,7 @@ class LocalModeIT {
       assertThat(err).as("stderr").isEmpty();
       Path log = dir.resolve("osbackup-local.log");
       assertThat(out).contains("Logs: " + log);
-      assertThat(Files.readString(log)).contains("INFO io.osbackup.local.LocalJobRunner");
+      assertThat(Files.readString(log)).contains("INFO io.osbackup.local.LocalKubelet");
       assertThat(out)
           .contains("Summary: all 3 succeeded")
           .contains("local: BackupPolicy control-plane-daily: spec.files + local-controller-1 on node controller-1:"
@@ -252,12 +252,12 @@ class LocalModeIT {
       assertThat(code).as(listed.toString(StandardCharsets.UTF_8)).isZero();
       assertThat(listed.toString(StandardCharsets.UTF_8)).contains("control-plane-daily-");
 
-      if (KubectlIT.kubectlWorks()) {
+      {
         String kubeconfig = dir.resolve("kubeconfig").toString();
         String endpoint = kubectl(kubeconfig, "get", "bstore", "swift", "-o", "jsonpath={.spec.s3.endpoint}");
         assertThat(endpoint).startsWith("http://127.0.0.1:");
         String sample = Path.of("..", "samples", LocalMode.STORE_SAMPLE).toAbsolutePath().normalize().toString();
-        kubectl(kubeconfig, "apply", "--validate=false", "-f", sample);
+        kubectl(kubeconfig, "apply", "-f", sample);
         assertThat(kubectl(kubeconfig, "get", "bstore", "swift", "-o", "jsonpath={.spec.s3.endpoint}"))
             .as("re-applying samples/01 unchanged keeps local mode's endpoint")
             .isEqualTo(endpoint);
@@ -274,7 +274,7 @@ class LocalModeIT {
       assertThat(ProcessHandle.allProcesses())
           .as("processes still using " + dir)
           .noneMatch(p -> p.isAlive() && p.info().commandLine().orElse("").contains(dir.toString()));
-      assertThat(Files.readString(child.stdout())).contains("Stopping: operator, Job runner, servers.");
+      assertThat(Files.readString(child.stdout())).contains("Stopping: operator, kubelet, control plane, servers.");
     } finally {
       child.process().children().forEach(ProcessHandle::destroyForcibly);
       child.process().destroyForcibly();
@@ -348,7 +348,7 @@ class LocalModeIT {
   }
 
   private static String kubectl(String kubeconfig, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig));
+    List<String> command = ControlPlane.kubectl(Path.of(kubeconfig));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -913,7 +913,12 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
                 + BackupLayout.report(status.getFolder(), task.getJob()) + " is missing or says it failed";
       } else {
         reason = "DeadlineExceeded".equals(ended.outcome().reason()) ? "DeadlineExceeded" : "JobFailed";
+        Optional<String> lost = JobPods.nodeLost(client, task.getNode(), task.getJob());
+        if (lost.isPresent() && !"DeadlineExceeded".equals(reason)) {
+          reason = "NodeLost";
+        }
         String detail =
+            lost.isPresent() && "NodeLost".equals(reason) ? lost.get() :
             report.filter(r -> !r.succeeded() && r.message() != null).map(JobReport::message)
                 .or(() -> JobPods.terminationMessage(client, ns, task.getJob()))
                 .orElse(ended.outcome().message());

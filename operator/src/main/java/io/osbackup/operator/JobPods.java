@@ -1,5 +1,6 @@
 package io.osbackup.operator;
 
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
@@ -50,6 +51,27 @@ final class JobPods {
   }
 
   /**
+   * Why the Job of a node's target failed when its node is gone or no longer Ready: the machine was lost with its
+   * pod (the pod garbage collector deletes such pods, so often nothing else is left to tell); empty when the node is
+   * there and Ready, or the target has no node.
+   */
+  static Optional<String> nodeLost(KubernetesClient client, String node, String jobName) {
+    if (node == null) {
+      return Optional.empty();
+    }
+    Node found = client.nodes().withName(node).get();
+    if (found == null) {
+      return Optional.of("node " + node + " left the cluster while Job " + jobName + " ran on it (NodeLost): its pod"
+          + " was lost with the node; back up its files again once the node is back");
+    }
+    boolean ready = found.getStatus() != null && found.getStatus().getConditions() != null
+        && found.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    return ready ? Optional.empty() : Optional.of("node " + node + " is not Ready while Job " + jobName
+        + " ran on it (NodeLost): its pod was lost with the node; back up its files again once the node is back");
+  }
+
+  /**
    * What the Job's newest pod says about its end: the agent's termination message, else the pod's own reason (a lost
    * node, an eviction).
    */
@@ -74,6 +96,15 @@ final class JobPods {
                   .findFirst();
       if (message.isPresent()) {
         return message;
+      }
+      Optional<String> disrupted = pod.getStatus().getConditions() == null ? Optional.empty()
+          : pod.getStatus().getConditions().stream()
+              .filter(c -> "DisruptionTarget".equals(c.getType()) && "True".equals(c.getStatus()))
+              .map(c -> "pod " + pod.getMetadata().getName() + " was stopped: " + c.getReason()
+                  + (c.getMessage() == null ? "" : ": " + c.getMessage()))
+              .findFirst();
+      if (disrupted.isPresent()) {
+        return disrupted;
       }
       if (pod.getStatus().getReason() != null) {
         return Optional.of(
