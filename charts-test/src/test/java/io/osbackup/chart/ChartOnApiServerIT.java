@@ -90,6 +90,13 @@ class ChartOnApiServerIT {
     }
     // the next test's operators start without a leader
     admin.leases().inNamespace(RELEASE_NS).delete();
+    // what the operators said, kept where Maven keeps test reports
+    Path reports = Files.createDirectories(Path.of("target", "operator-logs"));
+    try (var logs = Files.list(work)) {
+      for (Path log : logs.filter(f -> f.toString().endsWith("-operator.log")).toList()) {
+        Files.copy(log, reports.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
   }
 
   @Test
@@ -200,7 +207,12 @@ class ChartOnApiServerIT {
     for (HasMetadata object : chart.objects()) {
       switch (object.getKind()) {
         case "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding" -> {
-          object.getMetadata().setNamespace(namespaced(object) ? RELEASE_NS : null);
+          // as helm install -n osbackup-system: namespaced objects without a namespace of their own land there
+          if (!namespaced(object)) {
+            object.getMetadata().setNamespace(null);
+          } else if (object.getMetadata().getNamespace() == null) {
+            object.getMetadata().setNamespace(RELEASE_NS);
+          }
           applied.add(admin.resource(object).createOr(NonDeletingOperation::update));
         }
         case "Deployment" -> deployment = (Deployment) object;
