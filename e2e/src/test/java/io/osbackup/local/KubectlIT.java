@@ -56,6 +56,11 @@ class KubectlIT {
     assertThat(retention).contains("KIND:", "BackupPolicy", "FIELD: retention").contains("keepDaily")
         .contains("DESCRIPTION:");
     assertThat(kubectl("explain", "backuprun.spec.keepFor")).contains("30d");
+    // every level: the roots, the conditions, the embedded Kubernetes types
+    assertThat(kubectl("explain", "backuprun.status")).contains("Phase and progress");
+    assertThat(kubectl("explain", "backupstore.status.conditions.reason")).contains("CamelCase");
+    assertThat(kubectl("explain", "backuppolicy.spec.job.tolerations")).contains("effect").contains("Taint key");
+    assertThat(kubectl("explain", "backuppolicy.spec.job.resources.limits")).contains("OOMKilled");
   }
 
   @Test

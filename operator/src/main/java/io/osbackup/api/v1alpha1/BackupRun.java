@@ -1,5 +1,6 @@
 package io.osbackup.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -30,4 +31,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.STRING,
     priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class BackupRun extends CustomResource<BackupRunSpec, BackupRunStatus> implements Namespaced {}
+public class BackupRun extends CustomResource<BackupRunSpec, BackupRunStatus> implements Namespaced {
+
+  @Override
+  @JsonPropertyDescription("One backup of a policy, now: which policy, and how long to keep this backup (keepFor, "
+      + "keepUntil).")
+  public BackupRunSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("Phase and progress, the plan, every Job, every artifact with key, size and SHA-256, every "
+      + "failure with its reason.")
+  public BackupRunStatus getStatus() {
+    return super.getStatus();
+  }
+}

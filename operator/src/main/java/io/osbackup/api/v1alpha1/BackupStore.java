@@ -1,5 +1,6 @@
 package io.osbackup.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -24,4 +25,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
     priority = 1)
 @AdditionalPrinterColumn(name = "Backups", jsonPath = ".status.backups", type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class BackupStore extends CustomResource<BackupStoreSpec, BackupStoreStatus> implements Namespaced {}
+public class BackupStore extends CustomResource<BackupStoreSpec, BackupStoreStatus> implements Namespaced {
+
+  @Override
+  @JsonPropertyDescription("Where backups go: an S3 endpoint, bucket and prefix with the Secrets that log in and sign, "
+      + "and how to reach it.")
+  public BackupStoreSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("What the operator found: whether the store answers (condition Available, with a reason), "
+      + "and what it holds.")
+  public BackupStoreStatus getStatus() {
+    return super.getStatus();
+  }
+}

@@ -1,5 +1,7 @@
 package io.osbackup.api.v1alpha1;
 
+import io.osbackup.api.v1alpha1.schema.TolerationSchema;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
@@ -52,6 +54,7 @@ public class FilesTarget {
   private List<@Size(min = 1, max = 4096) String> exclude = new ArrayList<>();
 
   @JsonPropertyDescription("Tolerations added to this target's Jobs, so they can run on tainted nodes.")
+  @SchemaFrom(type = TolerationSchema[].class)
   private List<io.fabric8.kubernetes.api.model.Toleration> tolerations = new ArrayList<>();
 
   /** The node selector, never null. */

@@ -1,5 +1,9 @@
 package io.osbackup.api.v1alpha1;
 
+import io.osbackup.api.v1alpha1.schema.TolerationSchema;
+import io.osbackup.api.v1alpha1.schema.SecretNameSchema;
+import io.osbackup.api.v1alpha1.schema.ResourcesSchema;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
@@ -37,14 +41,17 @@ public class JobSettings {
   private String image;
 
   @JsonPropertyDescription("Resources of the agent container. Empty: requests of 100m CPU and 320Mi memory.")
+  @SchemaFrom(type = ResourcesSchema.class)
   private ResourceRequirements resources;
 
   @JsonPropertyDescription("Tolerations of every Job of the run, for example to reach control-plane nodes.")
+  @SchemaFrom(type = TolerationSchema[].class)
   private List<Toleration> tolerations = new ArrayList<>();
 
   @JsonPropertyDescription("Priority class of the Jobs' pods.")
   private String priorityClassName;
 
   @JsonPropertyDescription("Secrets used to pull the agent image.")
+  @SchemaFrom(type = SecretNameSchema[].class)
   private List<LocalObjectReference> imagePullSecrets = new ArrayList<>();
 }

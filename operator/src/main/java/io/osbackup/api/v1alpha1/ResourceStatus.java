@@ -1,5 +1,7 @@
 package io.osbackup.api.v1alpha1;
 
+import io.osbackup.api.v1alpha1.schema.ConditionSchema;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
@@ -13,6 +15,7 @@ public abstract class ResourceStatus {
   private Long observedGeneration;
 
   @JsonPropertyDescription("Standard conditions; each has a reason and a message a human can act on.")
+  @SchemaFrom(type = ConditionSchema[].class)
   private List<Condition> conditions = new ArrayList<>();
 
   public Long getObservedGeneration() {

@@ -1,5 +1,6 @@
 package io.osbackup.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
@@ -21,4 +22,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
     priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class RestoreRequest extends CustomResource<RestoreRequestSpec, RestoreRequestStatus>
-    implements Namespaced {}
+    implements Namespaced {
+
+  @Override
+  @JsonPropertyDescription("What to restore from which backup, where to (renames, paths), and how: verification, dry "
+      + "run, quiesce, confirmation.")
+  public RestoreRequestSpec getSpec() {
+    return super.getSpec();
+  }
+
+  @Override
+  @JsonPropertyDescription("Phase, what was verified, quiesced and restored, every Job, and conditions with the reason "
+      + "of the end.")
+  public RestoreRequestStatus getStatus() {
+    return super.getStatus();
+  }
+}
