@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.local.ChartRbac;
 import io.osbackup.local.ControlPlane;
 import io.osbackup.local.S3Server;
 import java.io.IOException;
@@ -25,7 +26,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -203,24 +203,9 @@ class ChartOnApiServerIT {
 
   /** Applies the chart's account and RBAC (as admin), then starts the operator with the Deployment's args. */
   private Process startOperator(Chart.Rendered chart, String name) throws IOException {
-    Deployment deployment = null;
-    for (HasMetadata object : chart.objects()) {
-      switch (object.getKind()) {
-        case "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding" -> {
-          // as helm install -n osbackup-system: namespaced objects without a namespace of their own land there
-          if (!namespaced(object)) {
-            object.getMetadata().setNamespace(null);
-          } else if (object.getMetadata().getNamespace() == null) {
-            object.getMetadata().setNamespace(RELEASE_NS);
-          }
-          applied.add(admin.resource(object).createOr(NonDeletingOperation::update));
-        }
-        case "Deployment" -> deployment = (Deployment) object;
-        default -> {
-          // the Service, ServiceMonitor and PrometheusRule play no part in what the operator may do
-        }
-      }
-    }
+    applied.addAll(ChartRbac.apply(admin, chart.objects()));
+    Deployment deployment = chart.objects().stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+        .findFirst().orElse(null);
     assertThat(deployment).as("the chart renders the operator's Deployment").isNotNull();
     Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
     List<String> args = new ArrayList<>();
@@ -239,10 +224,6 @@ class ChartOnApiServerIT {
     pb.environment().put("POD_NAMESPACE", RELEASE_NS);
     pb.environment().put("HOSTNAME", name + "-operator");
     return pb.start();
-  }
-
-  private static boolean namespaced(HasMetadata object) {
-    return Set.of("ServiceAccount", "Role", "RoleBinding").contains(object.getKind());
   }
 
   /** A store on the S3 server becomes Available, and a run of a policy on it gets its Job. */

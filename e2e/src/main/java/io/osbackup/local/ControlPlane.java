@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.OAuthTokenProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -216,16 +217,29 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * A client authenticated as ServiceAccount {@code namespace/name} by a token from the TokenRequest API, as a pod
-   * of that account would be: it has exactly the rights RBAC gives the account.
+   * A client authenticated as ServiceAccount {@code namespace/name} by tokens from the TokenRequest API, as a pod of
+   * that account would be: it has exactly the rights RBAC gives the account. Like a pod's projected token, the token
+   * is renewed before it expires (hourly tokens, a new one after 45 minutes), so a long local mode keeps working.
    */
   public KubernetesClient clientAs(String namespace, String serviceAccount) {
+    Object lock = new Object();
+    String[] token = new String[1];
+    Instant[] renewAt = new Instant[1];
+    OAuthTokenProvider renewing = () -> {
+      synchronized (lock) {
+        if (token[0] == null || Instant.now().isAfter(renewAt[0])) {
+          token[0] = token(namespace, serviceAccount);
+          renewAt[0] = Instant.now().plus(Duration.ofMinutes(45));
+        }
+        return token[0];
+      }
+    };
     Config config = new ConfigBuilder(adminConfig())
         .withClientCertData(null)
         .withClientKeyData(null)
         .withClientCertFile(null)
         .withClientKeyFile(null)
-        .withOauthToken(token(namespace, serviceAccount))
+        .withOauthTokenProvider(renewing)
         .withNamespace(namespace)
         .build();
     return new KubernetesClientBuilder().withConfig(config).build();

@@ -32,7 +32,8 @@ import java.util.Map;
 /**
  * A Kubernetes cluster on one machine: a real control plane ({@link ControlPlane}: etcd, kube-apiserver,
  * kube-controller-manager, kube-scheduler) with the osbackup CRDs, simulated Nodes with a folder each served by the
- * {@link LocalKubelet}, and the real operator. Each cluster has its own control plane, so a test starts from an empty
+ * {@link LocalKubelet}, and the real operator, running as the chart's ServiceAccount with the chart's RBAC ({@link
+ * ChartRbac}): the server refuses any call the chart does not allow. Each cluster has its own control plane, so a test starts from an empty
  * cluster: the operator under test watches every namespace and Nodes are cluster-wide, so two tests sharing one
  * server would see each other's objects. Starting one takes about 4 s.
  *
@@ -84,6 +85,8 @@ public final class LocalCluster implements AutoCloseable {
   private final KubernetesMockServer server;
   private final LocalApiDispatcher dispatcher;
   private final KubernetesClient client;
+  /** What the operator runs as: the chart's ServiceAccount on the real control plane, the mock's client on it. */
+  private final KubernetesClient operatorClient;
   private final SimulatedNodes nodes;
   private final LocalJobRunner runner;
   private final LocalKubelet kubelet;
@@ -114,6 +117,9 @@ public final class LocalCluster implements AutoCloseable {
       dispatcher = null;
       client = controlPlane.admin();
       controlPlane.installCrds(crds);
+      // the operator runs as the chart's ServiceAccount with the chart's RBAC, never as admin
+      ChartRbac.apply(client, ChartRbac.render("{}"));
+      operatorClient = controlPlane.clientAs(ChartRbac.NAMESPACE, ChartRbac.SERVICE_ACCOUNT);
       nodes = new SimulatedNodes(client, workDir.resolve("nodes"));
       kubelet = LocalKubelet.builder().client(client).workDir(jobsDir).nodes(nodes).env(agentEnv)
           .pki(controlPlane.dir().resolve("pki")).start();
@@ -126,6 +132,7 @@ public final class LocalCluster implements AutoCloseable {
       server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
       server.init(InetAddress.getLoopbackAddress(), 0);
       client = server.createClient();
+      operatorClient = client;
       for (CustomResourceDefinition crd : crds) {
         client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
         dispatcher.serve(crd);
@@ -301,7 +308,7 @@ public final class LocalCluster implements AutoCloseable {
     if (operator != null) {
       throw new IllegalStateException("the operator is running");
     }
-    operator = OsbackupOperator.create(client, settings);
+    operator = OsbackupOperator.create(operatorClient, settings);
     operator.start();
   }
 
@@ -332,6 +339,9 @@ public final class LocalCluster implements AutoCloseable {
       } else {
         client.close();
         server.destroy();
+      }
+      if (operatorClient != client) {
+        operatorClient.close();
       }
     }
   }

@@ -1,0 +1,98 @@
+package io.osbackup.local;
+
+import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The operator's account as {@code helm install osbackup charts/osbackup -n osbackup-system} makes it: the chart
+ * rendered by Helm (helm-java, in process) with the given values, and its ServiceAccount, ClusterRoles, Roles and
+ * bindings applied. The operator then runs with a token of that account, so the API server refuses whatever the
+ * chart does not allow.
+ */
+public final class ChartRbac {
+
+  /** The release namespace and the operator's ServiceAccount in it, as the chart names them. */
+  public static final String NAMESPACE = "osbackup-system";
+
+  public static final String SERVICE_ACCOUNT = "osbackup";
+
+  private static final Set<String> KINDS =
+      Set.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
+  private static final Set<String> NAMESPACED = Set.of("ServiceAccount", "Role", "RoleBinding");
+
+  private ChartRbac() {}
+
+  /** {@code charts/osbackup} of the project, seen from its root or from a module. */
+  public static Path chartDir() {
+    for (Path candidate : List.of(Path.of("charts/osbackup"), Path.of("../charts/osbackup"))) {
+      if (Files.isDirectory(candidate)) {
+        return candidate.toAbsolutePath().normalize();
+      }
+    }
+    throw new IllegalStateException("charts/osbackup not found from " + Path.of("").toAbsolutePath()
+        + ": run from the project's root or one of its modules");
+  }
+
+  /** The chart rendered with {@code valuesYaml} over its defaults, as {@code helm template -n osbackup-system}. */
+  public static List<HasMetadata> render(String valuesYaml) {
+    Path values = null;
+    try {
+      values = Files.createTempFile("osbackup-values-", ".yaml");
+      Files.writeString(values, valuesYaml);
+      String yaml = new Helm(chartDir()).template().withName("osbackup").withNamespace(NAMESPACE)
+          .withKubeVersion("v1.36.3").withValuesFile(values).call();
+      Object parsed = new KubernetesSerialization().unmarshal(yaml);
+      List<HasMetadata> objects = new ArrayList<>();
+      if (parsed instanceof List<?> list) {
+        list.stream().filter(HasMetadata.class::isInstance).map(HasMetadata.class::cast).forEach(objects::add);
+      } else if (parsed instanceof HasMetadata one) {
+        objects.add(one);
+      }
+      return objects;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (values != null) {
+        try {
+          Files.deleteIfExists(values);
+        } catch (IOException ignored) {
+          // a temp file left behind
+        }
+      }
+    }
+  }
+
+  /**
+   * Applies the account and RBAC objects of {@code rendered} as {@code admin} (the release namespace first);
+   * returns what it applied.
+   */
+  public static List<HasMetadata> apply(KubernetesClient admin, List<HasMetadata> rendered) {
+    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+        .createOr(NonDeletingOperation::update);
+    List<HasMetadata> applied = new ArrayList<>();
+    for (HasMetadata object : rendered) {
+      if (!KINDS.contains(object.getKind())) {
+        continue;
+      }
+      // as helm install -n osbackup-system: a namespaced object without a namespace of its own lands there
+      if (!NAMESPACED.contains(object.getKind())) {
+        object.getMetadata().setNamespace(null);
+      } else if (object.getMetadata().getNamespace() == null) {
+        object.getMetadata().setNamespace(NAMESPACE);
+      }
+      applied.add(admin.resource(object).createOr(NonDeletingOperation::update));
+    }
+    return applied;
+  }
+}
