@@ -320,8 +320,38 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * The operator's requests the API server refused (403: RBAC the chart lacks), from its audit log: verb, URI.
+   * Empty on the mock.
+   */
+  public List<String> refusedOperatorRequests() {
+    if (controlPlane == null) {
+      return List.of();
+    }
+    String account = "system:serviceaccount:" + ChartRbac.NAMESPACE + ":" + ChartRbac.SERVICE_ACCOUNT;
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    List<String> refused = new ArrayList<>();
+    try (var lines = Files.lines(controlPlane.auditLog())) {
+      for (String line : (Iterable<String>) lines::iterator) {
+        var event = json.readTree(line);
+        if (account.equals(event.path("user").path("username").asText())
+            && event.path("responseStatus").path("code").asInt() == 403) {
+          refused.add(event.path("verb").asText() + " " + event.path("requestURI").asText());
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return refused;
+  }
+
+  /**
+   * Stops everything; then, on the real control plane, fails (IllegalStateException) if the API server refused any
+   * request of the operator: a call the chart's RBAC does not allow fails the test that closes the cluster.
+   */
   @Override
   public void close() {
+    List<String> refused = controlPlane == null ? List.of() : refusedOperatorRequests();
     stopOperator();
     if (admission != null) {
       admission.close();
@@ -343,6 +373,10 @@ public final class LocalCluster implements AutoCloseable {
       if (operatorClient != client) {
         operatorClient.close();
       }
+    }
+    if (!refused.isEmpty()) {
+      throw new IllegalStateException("the API server refused " + refused.size() + " request(s) of the operator,"
+          + " which the chart's RBAC does not allow: " + refused);
     }
   }
 }
