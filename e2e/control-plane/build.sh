@@ -23,7 +23,13 @@ fi
 echo "kubelocal: building the Kubernetes control plane from e2e/control-plane (first build: about 8 minutes on 2 cores, then seconds)"
 start=$SECONDS
 cd "$here"
+echo "kubelocal: Go fetches Kubernetes 1.36.3 and etcd 3.6.8 from the module proxy unless its module cache has them"
+# go build is silent for minutes: say every 30 s that it still works
+( while sleep 30; do echo "kubelocal: still building ($((SECONDS - start)) s so far)"; done ) &
+ticker=$!
+trap 'kill $ticker 2>/dev/null || true' EXIT
 CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags='-s -w' -tags=providerless -o "$out.tmp" .
+kill $ticker 2>/dev/null || true
 mv "$out.tmp" "$out"
 echo "$sources" > "$stamp"
 echo "kubelocal: built in $((SECONDS - start)) s: $out ($("$out" version))"
