@@ -1,12 +1,9 @@
 package io.osbackup.chart;
 
-import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.osbackup.local.ChartRbac;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,23 +35,7 @@ final class Chart {
 
   /** The rendered text; a Helm failure (schema, template) is an {@link IllegalStateException} with Helm's message. */
   static String template(String valuesYaml) {
-    Path values = null;
-    try {
-      values = Files.createTempFile("osbackup-values-", ".yaml");
-      Files.writeString(values, valuesYaml);
-      return new Helm(DIR).template().withName(RELEASE).withNamespace(NAMESPACE).withKubeVersion(KUBE_VERSION)
-          .withValuesFile(values).call();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      if (values != null) {
-        try {
-          Files.deleteIfExists(values);
-        } catch (IOException ignored) {
-          // a temp file left behind
-        }
-      }
-    }
+    return ChartRbac.template(DIR, valuesYaml, KUBE_VERSION);
   }
 
   /** The objects of one rendering. */

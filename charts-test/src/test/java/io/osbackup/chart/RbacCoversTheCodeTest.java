@@ -224,8 +224,10 @@ class RbacCoversTheCodeTest {
           // ---- Nodes
           call("", "nodes", "list", Scope.CLUSTER, "the nodes a files target's nodeSelector matches",
               at(RUN, "client.nodes().list()")),
-          call("", "nodes", "get", Scope.CLUSTER, "a restore's destination node",
-              at(RESTORE, "client.nodes().withName(f.node()).get()")),
+          call("", "nodes", "get", Scope.CLUSTER, "a restore's destination node; whether a failed files Job's node is"
+                  + " gone or not Ready (NodeLost)",
+              at(RESTORE, "client.nodes().withName(f.node()).get()"),
+              at("operator/JobPods.java", "client.nodes().withName(node).get()")),
           new Call("", "namespaces", "get", Scope.CLUSTER, "kube-system", true,
               "the cluster id when --cluster-id is not set: the UID of kube-system",
               List.of(at("operator/OperatorCommand.java", "client.namespaces().withName(\"kube-system\").get()"))),

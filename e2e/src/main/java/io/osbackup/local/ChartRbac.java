@@ -46,20 +46,27 @@ public final class ChartRbac {
 
   /** The chart rendered with {@code valuesYaml} over its defaults, as {@code helm template -n osbackup-system}. */
   public static List<HasMetadata> render(String valuesYaml) {
+    Object parsed = new KubernetesSerialization().unmarshal(template(chartDir(), valuesYaml, "v1.36.3"));
+    List<HasMetadata> objects = new ArrayList<>();
+    if (parsed instanceof List<?> list) {
+      list.stream().filter(HasMetadata.class::isInstance).map(HasMetadata.class::cast).forEach(objects::add);
+    } else if (parsed instanceof HasMetadata one) {
+      objects.add(one);
+    }
+    return objects;
+  }
+
+  /**
+   * The text {@code helm template osbackup <chart> -n osbackup-system --kube-version <kubeVersion> -f <values>}
+   * prints; a Helm failure (schema, template) is an {@link IllegalStateException} with Helm's message.
+   */
+  public static String template(Path chart, String valuesYaml, String kubeVersion) {
     Path values = null;
     try {
       values = Files.createTempFile("osbackup-values-", ".yaml");
       Files.writeString(values, valuesYaml);
-      String yaml = new Helm(chartDir()).template().withName("osbackup").withNamespace(NAMESPACE)
-          .withKubeVersion("v1.36.3").withValuesFile(values).call();
-      Object parsed = new KubernetesSerialization().unmarshal(yaml);
-      List<HasMetadata> objects = new ArrayList<>();
-      if (parsed instanceof List<?> list) {
-        list.stream().filter(HasMetadata.class::isInstance).map(HasMetadata.class::cast).forEach(objects::add);
-      } else if (parsed instanceof HasMetadata one) {
-        objects.add(one);
-      }
-      return objects;
+      return new Helm(chart).template().withName("osbackup").withNamespace(NAMESPACE).withKubeVersion(kubeVersion)
+          .withValuesFile(values).call();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {

@@ -101,8 +101,7 @@ public final class LocalJobRunner implements AutoCloseable {
     this.work = Objects.requireNonNull(b.workDir, "workDir").toAbsolutePath();
     this.nodes = b.nodes != null ? b.nodes : new SimulatedNodes(client, work.resolve("nodes"));
     this.mainClass = b.mainClass;
-    this.processSettings =
-        new PodProcess.Settings(b.mainClass, b.classpath, b.maxHeap, List.copyOf(b.jvmOptions), Map.copyOf(b.env));
+    this.processSettings = b.settings();
     this.selector = parseSelector(b.labelSelector);
     this.maxGracePeriod = b.maxGracePeriod;
     this.resyncPeriod = b.resyncPeriod;
@@ -934,83 +933,11 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   /** Options of a {@link LocalJobRunner}. */
-  public static final class Builder {
-    private KubernetesClient client;
-    private Path workDir;
-    private SimulatedNodes nodes;
-    private String mainClass = "io.osbackup.Main";
-    private String classpath = System.getProperty("java.class.path");
-    private final Map<String, String> env = new LinkedHashMap<>();
-    private String maxHeap = "256m";
-    private List<String> jvmOptions = List.of("-XX:+UseSerialGC");
+  public static final class Builder extends PodProcess.Options<Builder> {
     private String labelSelector = "app.kubernetes.io/managed-by=osbackup";
-    private Duration maxGracePeriod = Duration.ofSeconds(2);
     private Duration resyncPeriod = Duration.ofMillis(200);
 
     private Builder() {}
-
-    /** Client of the (mock) API server to watch and write. Required. */
-    public Builder client(KubernetesClient client) {
-      this.client = client;
-      return this;
-    }
-
-    /** Folder for logs, per-pod files and volumes. Required. */
-    public Builder workDir(Path workDir) {
-      this.workDir = workDir;
-      return this;
-    }
-
-    /**
-     * The nodes to run on; default: a {@link SimulatedNodes} under {@code <work>/nodes} (with no
-     * nodes yet).
-     */
-    public Builder nodes(SimulatedNodes nodes) {
-      this.nodes = nodes;
-      return this;
-    }
-
-    /**
-     * The class whose {@code main} plays the image's entrypoint; default {@code io.osbackup.Main}.
-     */
-    public Builder mainClass(String mainClass) {
-      this.mainClass = mainClass;
-      return this;
-    }
-
-    /** Class path of the pod processes; default this JVM's {@code java.class.path}. */
-    public Builder classpath(String classpath) {
-      this.classpath = classpath;
-      return this;
-    }
-
-    /** An environment entry added to every pod, after (and over) the container's own env. */
-    public Builder env(String name, String value) {
-      env.put(name, value);
-      return this;
-    }
-
-    /** {@link #env(String, String)} for several entries. */
-    public Builder env(Map<String, String> entries) {
-      env.putAll(entries);
-      return this;
-    }
-
-    /** {@code -Xmx} of each pod process; default {@code 256m}. */
-    public Builder maxHeap(String maxHeap) {
-      this.maxHeap = maxHeap;
-      return this;
-    }
-
-    /**
-     * Further JVM options of each pod process; default {@code -XX:+UseSerialGC} (small heaps, few
-     * threads). Tests that start many short pods gain about a second per pod with {@code
-     * -XX:TieredStopAtLevel=1}.
-     */
-    public Builder jvmOptions(String... options) {
-      this.jvmOptions = List.of(options);
-      return this;
-    }
 
     /**
      * Equality label selector ({@code a=b,c=d}) of the Jobs to run; default {@code
@@ -1018,15 +945,6 @@ public final class LocalJobRunner implements AutoCloseable {
      */
     public Builder labelSelector(String labelSelector) {
       this.labelSelector = labelSelector;
-      return this;
-    }
-
-    /**
-     * How long a killed pod gets between SIGTERM and SIGKILL (terminationGracePeriodSeconds is not
-     * read); default 2 s.
-     */
-    public Builder maxGracePeriod(Duration maxGracePeriod) {
-      this.maxGracePeriod = maxGracePeriod;
       return this;
     }
 
@@ -1038,11 +956,7 @@ public final class LocalJobRunner implements AutoCloseable {
 
     /** Creates the runner and starts watching Jobs. */
     public LocalJobRunner start() {
-      try {
-        Files.createDirectories(Objects.requireNonNull(workDir, "workDir"));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      prepare();
       return new LocalJobRunner(this).start();
     }
   }

@@ -103,8 +103,7 @@ public final class LocalKubelet implements AutoCloseable {
     this.client = Objects.requireNonNull(b.client, "client");
     this.work = Objects.requireNonNull(b.workDir, "workDir").toAbsolutePath();
     this.nodes = b.nodes != null ? b.nodes : new SimulatedNodes(client, work.resolve("nodes"));
-    this.processSettings =
-        new PodProcess.Settings(b.mainClass, b.classpath, b.maxHeap, List.copyOf(b.jvmOptions), Map.copyOf(b.env));
+    this.processSettings = b.settings();
     this.selector = Map.copyOf(b.selector);
     this.maxGracePeriod = b.maxGracePeriod;
     this.launch = new PodLaunch(client, nodes, work);
@@ -573,17 +572,8 @@ public final class LocalKubelet implements AutoCloseable {
   }
 
   /** Options of a {@link LocalKubelet}. */
-  public static final class Builder {
-    private KubernetesClient client;
-    private Path workDir;
-    private SimulatedNodes nodes;
-    private String mainClass = "io.osbackup.Main";
-    private String classpath = System.getProperty("java.class.path");
-    private final Map<String, String> env = new java.util.LinkedHashMap<>();
-    private String maxHeap = "256m";
-    private List<String> jvmOptions = List.of("-XX:+UseSerialGC");
+  public static final class Builder extends PodProcess.Options<Builder> {
     private Map<String, String> selector = Map.of("app.kubernetes.io/managed-by", "osbackup");
-    private Duration maxGracePeriod = Duration.ofSeconds(2);
     private Path pki;
 
     private Builder() {}
@@ -597,73 +587,15 @@ public final class LocalKubelet implements AutoCloseable {
       return this;
     }
 
-    /** Client of the API server with a kubelet's rights (pods, their status, Secrets, nodes, leases). Required. */
-    public Builder client(KubernetesClient client) {
-      this.client = client;
-      return this;
-    }
-
-    /** Folder for logs, per-pod files and volumes. Required. */
-    public Builder workDir(Path workDir) {
-      this.workDir = workDir;
-      return this;
-    }
-
-    /** The nodes to serve; default a {@link SimulatedNodes} under {@code <work>/nodes}. */
-    public Builder nodes(SimulatedNodes nodes) {
-      this.nodes = nodes;
-      return this;
-    }
-
-    /** The class whose {@code main} plays the image's entrypoint; default {@code io.osbackup.Main}. */
-    public Builder mainClass(String mainClass) {
-      this.mainClass = mainClass;
-      return this;
-    }
-
-    /** Class path of the pod processes; default this JVM's {@code java.class.path}. */
-    public Builder classpath(String classpath) {
-      this.classpath = classpath;
-      return this;
-    }
-
-    /** Environment added to every pod process, after (and over) the container's own env. */
-    public Builder env(Map<String, String> entries) {
-      env.putAll(entries);
-      return this;
-    }
-
-    /** {@code -Xmx} of each pod process; default {@code 256m}. */
-    public Builder maxHeap(String maxHeap) {
-      this.maxHeap = maxHeap;
-      return this;
-    }
-
-    /** Further JVM options of each pod process; default {@code -XX:+UseSerialGC}. */
-    public Builder jvmOptions(String... options) {
-      this.jvmOptions = List.of(options);
-      return this;
-    }
-
     /** Labels a pod needs to run as a process; other pods run as placeholders. */
     public Builder selector(Map<String, String> selector) {
       this.selector = selector;
       return this;
     }
 
-    /** The longest a deleted pod gets between SIGTERM and SIGKILL; default 2 s. */
-    public Builder maxGracePeriod(Duration maxGracePeriod) {
-      this.maxGracePeriod = maxGracePeriod;
-      return this;
-    }
-
     /** Creates the kubelet, starts watching and heartbeating. */
     public LocalKubelet start() {
-      try {
-        Files.createDirectories(Objects.requireNonNull(workDir, "workDir"));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      prepare();
       return new LocalKubelet(this).start();
     }
   }

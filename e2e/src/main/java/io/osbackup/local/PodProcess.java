@@ -37,6 +37,100 @@ final class PodProcess {
 
   private PodProcess() {}
 
+  /**
+   * What the {@link LocalKubelet} and the {@link LocalJobRunner} builders share: the API client, the work folder, the
+   * nodes, and how each pod's process runs.
+   */
+  @SuppressWarnings("unchecked")
+  abstract static class Options<B extends Options<B>> {
+    KubernetesClient client;
+    Path workDir;
+    SimulatedNodes nodes;
+    String mainClass = "io.osbackup.Main";
+    String classpath = System.getProperty("java.class.path");
+    final Map<String, String> env = new java.util.LinkedHashMap<>();
+    String maxHeap = "256m";
+    List<String> jvmOptions = List.of("-XX:+UseSerialGC");
+    java.time.Duration maxGracePeriod = java.time.Duration.ofSeconds(2);
+
+    /** Client of the API server to watch and write. Required. */
+    public B client(KubernetesClient client) {
+      this.client = client;
+      return (B) this;
+    }
+
+    /** Folder for logs, per-pod files and volumes. Required. */
+    public B workDir(Path workDir) {
+      this.workDir = workDir;
+      return (B) this;
+    }
+
+    /** The nodes to run on; default a {@link SimulatedNodes} under {@code <work>/nodes} (with no nodes yet). */
+    public B nodes(SimulatedNodes nodes) {
+      this.nodes = nodes;
+      return (B) this;
+    }
+
+    /** The class whose {@code main} plays the image's entrypoint; default {@code io.osbackup.Main}. */
+    public B mainClass(String mainClass) {
+      this.mainClass = mainClass;
+      return (B) this;
+    }
+
+    /** Class path of the pod processes; default this JVM's {@code java.class.path}. */
+    public B classpath(String classpath) {
+      this.classpath = classpath;
+      return (B) this;
+    }
+
+    /** An environment entry added to every pod, after (and over) the container's own env. */
+    public B env(String name, String value) {
+      env.put(name, value);
+      return (B) this;
+    }
+
+    /** {@link #env(String, String)} for several entries. */
+    public B env(Map<String, String> entries) {
+      env.putAll(entries);
+      return (B) this;
+    }
+
+    /** {@code -Xmx} of each pod process; default {@code 256m}. */
+    public B maxHeap(String maxHeap) {
+      this.maxHeap = maxHeap;
+      return (B) this;
+    }
+
+    /**
+     * Further JVM options of each pod process; default {@code -XX:+UseSerialGC} (small heaps, few threads). Tests
+     * that start many short pods gain about a second per pod with {@code -XX:TieredStopAtLevel=1}.
+     */
+    public B jvmOptions(String... options) {
+      this.jvmOptions = List.of(options);
+      return (B) this;
+    }
+
+    /** The longest a killed pod gets between SIGTERM and SIGKILL; default 2 s. */
+    public B maxGracePeriod(java.time.Duration maxGracePeriod) {
+      this.maxGracePeriod = maxGracePeriod;
+      return (B) this;
+    }
+
+    Settings settings() {
+      return new Settings(mainClass, classpath, maxHeap, List.copyOf(jvmOptions), Map.copyOf(env));
+    }
+
+    /** Checks the required options and makes the work folder. */
+    void prepare() {
+      java.util.Objects.requireNonNull(client, "client");
+      try {
+        Files.createDirectories(java.util.Objects.requireNonNull(workDir, "workDir"));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
   /** Starts the container of {@code pod} as planned by {@link PodLaunch}; stdout and stderr go to {@code log}. */
   static Process start(Settings settings, Pod pod, PodLaunch.Plan plan, Path podDir, Path log) throws IOException {
     List<String> command = new ArrayList<>();
