@@ -167,10 +167,15 @@ class KubectlIT {
   }
 
   @Test
-  void theServerRefusesWhatRbacDoesNotAllow() throws Exception {
+  void theOperatorsAccountHasTheChartsRightsAndNoMore() throws Exception {
+    String operator = "--as=system:serviceaccount:osbackup-system:osbackup";
+    assertThat(kubectlMayFail("auth", "can-i", "create", "jobs", operator)).isEqualTo("yes");
+    assertThat(kubectlMayFail("auth", "can-i", "get", "secrets", operator)).isEqualTo("yes");
+    assertThat(kubectlMayFail("auth", "can-i", "list", "secrets", operator)).as("no Secret is ever listed or cached")
+        .isEqualTo("no");
+    assertThat(kubectlMayFail("auth", "can-i", "delete", "secrets", operator)).isEqualTo("no");
     assertThat(kubectlMayFail("auth", "can-i", "create", "jobs", "--as=system:serviceaccount:openstack:default"))
         .isEqualTo("no");
-    assertThat(kubectl("auth", "can-i", "create", "jobs").strip()).isEqualTo("yes");
   }
 
   // ---------------------------------------------------------------- helpers
