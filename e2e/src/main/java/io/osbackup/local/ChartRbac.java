@@ -44,9 +44,34 @@ public final class ChartRbac {
         + ": run from the project's root or one of its modules");
   }
 
-  /** The chart rendered with {@code valuesYaml} over its defaults, as {@code helm template -n osbackup-system}. */
+  /**
+   * The chart rendered with {@code valuesYaml} over its defaults, as {@code helm template -n osbackup-system}. Helm
+   * runs in a child JVM ({@link #main}): helm-java loads Helm's Go runtime into the process, and a JVM with the Go
+   * runtime in it no longer stops on SIGTERM or Ctrl-C (local mode must).
+   */
   public static List<HasMetadata> render(String valuesYaml) {
-    Object parsed = new KubernetesSerialization().unmarshal(template(chartDir(), valuesYaml, "v1.36.3"));
+    String yaml;
+    try {
+      Process helm = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), ChartRbac.class.getName(), chartDir().toString(), "v1.36.3")
+          .start();
+      try (var in = helm.getOutputStream()) {
+        in.write(valuesYaml.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      var stdout = java.util.concurrent.CompletableFuture.supplyAsync(() -> read(helm.getInputStream()));
+      String stderr = read(helm.getErrorStream());
+      if (!helm.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || helm.exitValue() != 0) {
+        helm.destroyForcibly();
+        throw new IllegalStateException("helm template of " + chartDir() + " failed: " + stderr.strip());
+      }
+      yaml = stdout.join();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while rendering the chart", e);
+    }
+    Object parsed = new KubernetesSerialization().unmarshal(yaml);
     List<HasMetadata> objects = new ArrayList<>();
     if (parsed instanceof List<?> list) {
       list.stream().filter(HasMetadata.class::isInstance).map(HasMetadata.class::cast).forEach(objects::add);
@@ -77,6 +102,22 @@ public final class ChartRbac {
           // a temp file left behind
         }
       }
+    }
+  }
+
+  /** {@code ChartRbac <chart dir> <kube version>}: prints the chart rendered with the values on standard input. */
+  public static void main(String[] args) throws IOException {
+    String values = new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    System.out.print(template(Path.of(args[0]), values, args[1]));
+    System.out.flush();
+    System.exit(0);
+  }
+
+  private static String read(java.io.InputStream in) {
+    try (in) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -158,8 +158,22 @@ class LocalModeIT {
       List<ProcessHandle> started = process.descendants().filter(ProcessHandle::isAlive).toList();
       assertThat(started).as("the servers local mode started").isNotEmpty();
 
+      long signalled = System.nanoTime();
       process.destroy();
-      assertThat(process.waitFor(90, TimeUnit.SECONDS)).as("local mode exits").isTrue();
+      boolean exited = process.waitFor(90, TimeUnit.SECONDS);
+      if (!exited) {
+        // what it was doing, for the report: its threads and its log
+        // SIGQUIT: the JVM prints its threads to its standard output, the log
+        new ProcessBuilder("kill", "-QUIT", Long.toString(process.pid())).start().waitFor(10, TimeUnit.SECONDS);
+        Thread.sleep(3000);
+        new ProcessBuilder("bash", "-c", "cat /proc/" + process.pid() + "/status; ps -eLo pid,tid,stat,wchan:32,comm"
+            + " | awk '$1==" + process.pid() + "'; ps -o pid,ppid,stat,args --ppid " + process.pid())
+            .redirectErrorStream(true).redirectOutput(Path.of("target", "local-mode-stop-proc.txt").toFile()).start()
+            .waitFor(10, TimeUnit.SECONDS);
+        Files.copy(log, Path.of("target", "local-mode-stop.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      assertThat(exited).as("local mode exits (its log and threads: e2e/target/local-mode-stop.log)").isTrue();
+      System.out.printf("local mode stopped %d ms after SIGTERM%n", (System.nanoTime() - signalled) / 1_000_000);
       assertThat(process.exitValue()).as("a signal is how local mode is meant to end: " + Files.readString(log))
           .isZero();
       await().atMost(Duration.ofSeconds(10))
