@@ -916,18 +916,7 @@ public final class LocalJobRunner implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (LocalPod p : List.copyOf(pods.values())) {
-      p.process.destroy();
-    }
-    for (LocalPod p : List.copyOf(pods.values())) {
-      try {
-        p.process.waitFor(maxGracePeriod.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      p.killTree();
-      p.removeSecrets();
-    }
+    LocalPod.stopAll(pods.values(), maxGracePeriod);
     pods.clear();
     LOG.info("local job runner stopped");
   }

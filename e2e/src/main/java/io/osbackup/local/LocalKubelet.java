@@ -555,18 +555,7 @@ public final class LocalKubelet implements AutoCloseable {
     if (server != null) {
       server.close();
     }
-    for (LocalPod p : List.copyOf(pods.values())) {
-      p.process.destroy();
-    }
-    for (LocalPod p : List.copyOf(pods.values())) {
-      try {
-        p.process.waitFor(maxGracePeriod.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      p.killTree();
-      p.removeSecrets();
-    }
+    LocalPod.stopAll(pods.values(), maxGracePeriod);
     pods.clear();
     LOG.info("local kubelet stopped");
   }
