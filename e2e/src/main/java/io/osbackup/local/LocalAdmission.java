@@ -24,7 +24,6 @@ import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -48,7 +47,6 @@ final class LocalAdmission implements AutoCloseable {
   private final HttpsServer server;
   private final ExecutorService threads;
   private final LocalCluster.WriteRewrite rewrite;
-  private final List<String> changes = new CopyOnWriteArrayList<>();
 
   private LocalAdmission(Path pki, LocalCluster.WriteRewrite rewrite) throws IOException {
     this.rewrite = rewrite;
@@ -102,11 +100,6 @@ final class LocalAdmission implements AutoCloseable {
     return admission;
   }
 
-  /** What the rewrite changed so far, one line each. */
-  List<String> changes() {
-    return List.copyOf(changes);
-  }
-
   private void mutate(HttpExchange exchange) throws IOException {
     ObjectNode response = JSON.createObjectNode();
     try (InputStream in = exchange.getRequestBody()) {
@@ -148,9 +141,7 @@ final class LocalAdmission implements AutoCloseable {
           new String(Base64.getDecoder().decode(e.getValue().asText()), StandardCharsets.UTF_8)));
       object.set("stringData", decoded);
     }
-    List<String> lines = rewrite.rewrite(kind, name, object);
-    changes.addAll(lines);
-    lines.forEach(line -> LOG.info("kept on write: {}", line));
+    rewrite.rewrite(kind, name, object).forEach(line -> LOG.info("kept on write: {}", line));
     if (secret) {
       ObjectNode data = JSON.createObjectNode();
       object.path("stringData").fields().forEachRemaining(e -> data.put(e.getKey(),

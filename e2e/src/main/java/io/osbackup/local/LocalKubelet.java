@@ -161,6 +161,7 @@ public final class LocalKubelet implements AutoCloseable {
 
       @Override
       public void onDelete(Pod pod, boolean unknownFinalState) {
+        ended.remove(pod.getMetadata().getUid());
         submit(key(pod));
       }
     }, 0);
@@ -281,6 +282,7 @@ public final class LocalKubelet implements AutoCloseable {
       return;
     }
     String uid = pod.getMetadata().getUid();
+    // a kubelet's LocalPod carries the pod's own uid as its jobUid: a new pod of the same name is another pod
     if (local != null && !local.jobUid.equals(uid)) {
       kill(local, "the pod was replaced");
       local = null;

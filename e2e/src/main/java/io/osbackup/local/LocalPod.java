@@ -31,7 +31,10 @@ final class LocalPod {
 
   final String namespace;
   final String name;
+  /** {@code namespace/name} of the pod's Job (the kubelet: of its first owner, or the pod itself). */
   final String jobKey;
+
+  /** The uid of the pod's Job (the kubelet: of the pod itself). */
   final String jobUid;
   final String node;
   final Path log;
