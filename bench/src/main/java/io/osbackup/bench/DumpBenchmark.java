@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.minio.MinioAsyncClient;
 import io.minio.UploadObjectArgs;
 import io.osbackup.local.S3Server;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.store.BackupLayout;
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupReport;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -245,36 +245,36 @@ public final class DumpBenchmark {
       throws IOException {
     String jobName = "bench-" + compression + "-" + run + (classpathPrefix.isEmpty() ? "" : "-b");
     String folder = "bench/" + jobName;
-    AgentPlan plan =
-        new AgentPlan(
+    BackupPlan plan =
+        new BackupPlan(
             jobName,
             jobName,
             folder,
-            new AgentPlan.Store(
-                s3.endpoint(), BUCKET, s3.region(), true, AgentPlan.STORE_CREDENTIALS_DIR),
+            new BackupPlan.Store(
+                s3.endpoint(), BUCKET, s3.region(), true, BackupPlan.STORE_CREDENTIALS_DIR),
             compression,
-            new AgentPlan.Database(
+            new BackupPlan.Database(
                 "control-plane",
                 "127.0.0.1",
                 db.port(),
-                AgentPlan.DATABASE_CREDENTIALS_DIR,
+                BackupPlan.DATABASE_CREDENTIALS_DIR,
                 ControlPlaneDataset.DATABASES,
                 List.of(),
                 false),
             null);
-    ObjectMapper json = io.osbackup.store.Json.MAPPER;
+    ObjectMapper json = io.osbackup.contract.Json.MAPPER;
     Path termination = runDir.resolve("termination-log");
     Files.writeString(termination, "");
     Map<String, String> mounts =
         Map.of(
-            AgentPlan.STORE_CREDENTIALS_DIR,
+            BackupPlan.STORE_CREDENTIALS_DIR,
             runDir.resolve("store").toString(),
-            AgentPlan.DATABASE_CREDENTIALS_DIR,
+            BackupPlan.DATABASE_CREDENTIALS_DIR,
             runDir.resolve("database").toString(),
             "/dev/termination-log",
             termination.toString());
     Map<String, String> env = new LinkedHashMap<>();
-    env.put(AgentPlan.ENV, json.writeValueAsString(plan));
+    env.put(BackupPlan.ENV, json.writeValueAsString(plan));
     env.put("OSBACKUP_MOUNTS", json.writeValueAsString(mounts));
     env.put("OSBACKUP_DUMP_COMMAND", "/usr/bin/mariadb-dump");
     List<String> command = new ArrayList<>();
@@ -288,15 +288,15 @@ public final class DumpBenchmark {
     command.add("agent");
     Path log = runDir.resolve("agent-" + compression + ".log");
     TimedCommand.Cost cost = TimedCommand.run(command, env, log, log, db.pid(), storePids());
-    JobReport report =
+    BackupReport report =
         store
-            .getJson(BackupLayout.report(folder, jobName), JobReport.class)
+            .getJson(BackupLayout.report(folder, jobName), BackupReport.class)
             .orElseThrow(() -> new IOException("the agent wrote no report; see " + log));
     if (!report.succeeded()) {
       throw new IOException("the agent failed: " + report.message());
     }
-    long raw = report.artifacts().stream().mapToLong(JobReport.Artifact::rawSize).sum();
-    long stored = report.artifacts().stream().mapToLong(JobReport.Artifact::size).sum();
+    long raw = report.artifacts().stream().mapToLong(BackupReport.Artifact::rawSize).sum();
+    long stored = report.artifacts().stream().mapToLong(BackupReport.Artifact::size).sum();
     rawDumpBytes = raw;
     store.delete(store.list(folder + "/").stream().map(ObjectInfo::key).toList());
     return new Sample(cost, raw, stored, 0);

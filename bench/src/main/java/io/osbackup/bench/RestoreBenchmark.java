@@ -2,13 +2,13 @@ package io.osbackup.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.osbackup.local.S3Server;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.restore.RestorePlan;
-import io.osbackup.restore.RestoreReport;
-import io.osbackup.restore.db.DatabaseRestore;
-import io.osbackup.store.BackupLayout;
-import io.osbackup.store.JobReport;
-import io.osbackup.store.Json;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectStore;
 import java.io.File;
 import java.io.IOException;
@@ -95,14 +95,14 @@ public final class RestoreBenchmark {
   record Phases(double loadSeconds, double swapSeconds) {}
 
   /** The setup backup of one compression: the artifacts its agent's report lists. */
-  record Backup(String compression, List<JobReport.Artifact> artifacts) {
+  record Backup(String compression, List<BackupReport.Artifact> artifacts) {
 
     long storedBytes() {
-      return artifacts.stream().mapToLong(JobReport.Artifact::size).sum();
+      return artifacts.stream().mapToLong(BackupReport.Artifact::size).sum();
     }
 
     long rawBytes() {
-      return artifacts.stream().mapToLong(JobReport.Artifact::rawSize).sum();
+      return artifacts.stream().mapToLong(BackupReport.Artifact::rawSize).sum();
     }
   }
 
@@ -272,24 +272,24 @@ public final class RestoreBenchmark {
   private Backup backup(String compression) throws IOException {
     String jobName = "restore-bench-" + compression;
     String folder = "bench/" + jobName;
-    AgentPlan plan =
-        new AgentPlan(
+    BackupPlan plan =
+        new BackupPlan(
             jobName,
             jobName,
             folder,
             storeOfPlan(),
             compression,
-            new AgentPlan.Database(
+            new BackupPlan.Database(
                 TARGET,
                 "127.0.0.1",
                 source.port(),
-                AgentPlan.DATABASE_CREDENTIALS_DIR,
+                BackupPlan.DATABASE_CREDENTIALS_DIR,
                 ControlPlaneDataset.DATABASES,
                 List.of(),
                 false),
             null);
     Map<String, String> env = agentEnvironment();
-    env.put(AgentPlan.ENV, json.writeValueAsString(plan));
+    env.put(BackupPlan.ENV, json.writeValueAsString(plan));
     env.put("OSBACKUP_DUMP_COMMAND", "/usr/bin/mariadb-dump");
     long t = System.nanoTime();
     exec(
@@ -297,9 +297,9 @@ public final class RestoreBenchmark {
         env,
         runDir.resolve("backup-" + compression + ".out"),
         runDir.resolve("backup-" + compression + ".log"));
-    JobReport report =
+    BackupReport report =
         store
-            .getJson(BackupLayout.report(folder, jobName), JobReport.class)
+            .getJson(BackupLayout.report(folder, jobName), BackupReport.class)
             .orElseThrow(() -> new IOException("the backup agent wrote no report"));
     if (!report.succeeded()) {
       throw new IOException("the backup failed: " + report.message());
@@ -312,7 +312,7 @@ public final class RestoreBenchmark {
         backup.storedBytes(),
         backup.rawBytes(),
         (System.nanoTime() - t) / 1e9);
-    for (JobReport.Artifact a : report.artifacts()) {
+    for (BackupReport.Artifact a : report.artifacts()) {
       System.out.printf(
           "  %-10s %s %,d bytes sha256 %s %s%n",
           a.database(), a.key(), a.size(), a.sha256(), a.compression());
@@ -364,7 +364,7 @@ public final class RestoreBenchmark {
     String reportKey = "bench/restores/" + jobName + ".json";
     Map<String, String> env =
         agentEnvironment(jobName, reportKey, RestorePlan.RESTORE, stamp, backup, items(backup, target.server()));
-    env.put(DatabaseRestore.CLIENT_COMMAND_ENV, "/usr/bin/mariadb");
+    env.put(DatabaseRestorer.CLIENT_COMMAND_ENV, "/usr/bin/mariadb");
     Path log = runDir.resolve(scenario + "-" + run + ".log");
     Measured measured =
         measure(
@@ -622,7 +622,7 @@ public final class RestoreBenchmark {
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SHOW DATABASES")) {
       while (rs.next()) {
-        if (rs.getString(1).endsWith(DatabaseRestore.STAGING_SUFFIX)) {
+        if (rs.getString(1).endsWith(DatabaseRestorer.STAGING_SUFFIX)) {
           differences.add("staging schema " + rs.getString(1) + " left behind");
         }
       }
@@ -630,7 +630,7 @@ public final class RestoreBenchmark {
     if (keepSuffix != null) {
       try (Connection c = target.server().connect("")) {
         for (String db : ControlPlaneDataset.DATABASES) {
-          String keep = DatabaseRestore.keepSchema(db, keepSuffix);
+          String keep = DatabaseRestorer.keepSchema(db, keepSuffix);
           long tables =
               count(
                   c,
@@ -689,8 +689,8 @@ public final class RestoreBenchmark {
     Path termination = runDir.resolve("termination-log");
     Files.writeString(termination, "");
     Map<String, String> mounts = new LinkedHashMap<>();
-    mounts.put(AgentPlan.STORE_CREDENTIALS_DIR, runDir.resolve("store").toString());
-    mounts.put(AgentPlan.DATABASE_CREDENTIALS_DIR, runDir.resolve("database").toString());
+    mounts.put(BackupPlan.STORE_CREDENTIALS_DIR, runDir.resolve("store").toString());
+    mounts.put(BackupPlan.DATABASE_CREDENTIALS_DIR, runDir.resolve("database").toString());
     mounts.put(DATABASE_CREDENTIALS, runDir.resolve("database").toString());
     mounts.put("/dev/termination-log", termination.toString());
     Map<String, String> env = new LinkedHashMap<>();
@@ -698,9 +698,9 @@ public final class RestoreBenchmark {
     return env;
   }
 
-  private AgentPlan.Store storeOfPlan() {
-    return new AgentPlan.Store(
-        s3.endpoint(), BUCKET, s3.region(), true, AgentPlan.STORE_CREDENTIALS_DIR);
+  private BackupPlan.Store storeOfPlan() {
+    return new BackupPlan.Store(
+        s3.endpoint(), BUCKET, s3.region(), true, BackupPlan.STORE_CREDENTIALS_DIR);
   }
 
   private void writeCredentials() throws IOException {
@@ -714,7 +714,7 @@ public final class RestoreBenchmark {
 
   /**
    * Sums, over the databases of an agent restore, the time from "loading the backup into staging"
-   * to "loaded" and from there to "restored", as {@code DatabaseRestore} logs them.
+   * to "loaded" and from there to "restored", as {@code DatabaseRestorer} logs them.
    */
   static Phases phases(Path log) throws IOException {
     double load = 0;
@@ -737,7 +737,7 @@ public final class RestoreBenchmark {
         load += sinceThen(loadStart, t);
         loadStart = -1;
         swapStart = t;
-      } else if (line.contains("DatabaseRestore - restored ") && swapStart >= 0) {
+      } else if (line.contains("DatabaseRestorer - restored ") && swapStart >= 0) {
         swap += sinceThen(swapStart, t);
         swapStart = -1;
       }
@@ -772,7 +772,7 @@ public final class RestoreBenchmark {
               "%nBackup by the agent (%s), the artifacts restored:%n%n| database | key | stored"
                   + " bytes | raw bytes | sha256 |%n|---|---|---|---|---|%n",
               b.compression()));
-      for (JobReport.Artifact a : b.artifacts()) {
+      for (BackupReport.Artifact a : b.artifacts()) {
         md.append(
             String.format(
                 Locale.ROOT,

@@ -12,7 +12,7 @@ import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.cli.StoreOptions;
 import io.osbackup.operator.OperatorSettings;
-import io.osbackup.restore.db.DatabaseRestore;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -253,8 +253,8 @@ public final class LocalMode implements Callable<Integer> {
           Map.of(
               DatabaseBackup.DUMP_COMMAND_ENV,
               db != null ? db.dumpCommand().toString() : tool(DatabaseBackup.DUMP_COMMAND_ENV),
-              DatabaseRestore.CLIENT_COMMAND_ENV,
-              db != null ? db.clientCommand().toString() : tool(DatabaseRestore.CLIENT_COMMAND_ENV));
+              DatabaseRestorer.CLIENT_COMMAND_ENV,
+              db != null ? db.clientCommand().toString() : tool(DatabaseRestorer.CLIENT_COMMAND_ENV));
       try (LocalCluster cluster =
           LocalCluster.start(
               workDir.resolve("cluster"),
@@ -390,14 +390,14 @@ public final class LocalMode implements Callable<Integer> {
             + " and " + RestoreCommand.DB_PASSWORD_ENV;
       }
       List<String> missing =
-          Stream.of(DatabaseBackup.DUMP_COMMAND_ENV, DatabaseRestore.CLIENT_COMMAND_ENV)
+          Stream.of(DatabaseBackup.DUMP_COMMAND_ENV, DatabaseRestorer.CLIENT_COMMAND_ENV)
               .filter(variable -> tool(variable) == null)
               .map(variable -> variable.equals(DatabaseBackup.DUMP_COMMAND_ENV) ? "mariadb-dump" : "mariadb")
               .toList();
       if (!missing.isEmpty()) {
         return "--db-host needs " + String.join(" and ", missing) + " for the agent: put them on the PATH"
             + " (Debian: apt-get install mariadb-client) or name them in " + DatabaseBackup.DUMP_COMMAND_ENV
-            + " and " + DatabaseRestore.CLIENT_COMMAND_ENV;
+            + " and " + DatabaseRestorer.CLIENT_COMMAND_ENV;
       }
     }
     if (!schedule.equals("sample") && schedule.isBlank()) {

@@ -20,7 +20,7 @@ import io.osbackup.local.S3Server;
 import io.osbackup.operator.OperatorSettings;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.Compression;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

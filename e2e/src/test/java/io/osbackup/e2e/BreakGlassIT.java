@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.cli.BackupsCommand;
-import io.osbackup.catalog.Manifest;
+import io.osbackup.contract.Manifest;
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.Compression;

@@ -15,7 +15,7 @@ import io.osbackup.api.v1alpha1.RestorePhase;
 import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus;
 import io.osbackup.api.v1alpha1.RunPhase;
-import io.osbackup.catalog.Manifest;
+import io.osbackup.contract.Manifest;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.Compression;
 import java.io.InputStream;

@@ -384,12 +384,12 @@ class OnDemandRetentionIT {
       }
 
       @Override
-      public Optional<io.osbackup.catalog.Manifest> manifest(String key) throws java.io.IOException {
+      public Optional<io.osbackup.contract.Manifest> manifest(String key) throws java.io.IOException {
         return real.manifest(key);
       }
 
       @Override
-      public Optional<io.osbackup.catalog.Owner.Marker> marker(String key) throws java.io.IOException {
+      public Optional<io.osbackup.contract.Owner.Marker> marker(String key) throws java.io.IOException {
         return real.marker(key);
       }
 

@@ -3,8 +3,8 @@ package io.osbackup.retention;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.api.v1alpha1.Retention;
-import io.osbackup.catalog.Manifest;
-import io.osbackup.catalog.Owner;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.Owner;
 import io.osbackup.local.S3Server;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectInfo;

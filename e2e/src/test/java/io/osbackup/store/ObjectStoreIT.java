@@ -1,5 +1,7 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.BackupReport;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -155,8 +157,8 @@ class ObjectStoreIT {
   @Test
   void jsonDocumentsRoundTripWithIsoInstants() throws IOException {
     Instant started = Instant.parse("2026-11-21T02:00:00Z");
-    JobReport report =
-        new JobReport(
+    BackupReport report =
+        new BackupReport(
             "job-1",
             "control-plane",
             null,
@@ -164,18 +166,18 @@ class ObjectStoreIT {
             null,
             started,
             started.plusSeconds(61),
-            new JobReport.Source("galera", 3306, "10.11.6-MariaDB", List.of("nova"), null),
-            List.of(new JobReport.Artifact("k/nova.sql.gz", "nova", null, 10, 100, "ab", "gzip")));
+            new BackupReport.Source("galera", 3306, "10.11.6-MariaDB", List.of("nova"), null),
+            List.of(new BackupReport.Artifact("k/nova.sql.gz", "nova", null, 10, 100, "ab", "gzip")));
     String key = "json/reports/job-1.json";
 
     store.putJson(key, report);
 
-    assertThat(store.getJson(key, JobReport.class)).contains(report);
+    assertThat(store.getJson(key, BackupReport.class)).contains(report);
     try (InputStream in = store.download(key)) {
       assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
           .contains("\"startedAt\" : \"2026-11-21T02:00:00Z\"");
     }
-    assertThat(store.getJson("json/reports/missing.json", JobReport.class)).isEmpty();
+    assertThat(store.getJson("json/reports/missing.json", BackupReport.class)).isEmpty();
     store.delete(List.of(key));
   }
 

@@ -2,12 +2,12 @@ package io.osbackup.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.agent.StoreConnector;
+import io.osbackup.agent.BucketOpener;
 import io.osbackup.cli.BackupsCommand;
 import io.osbackup.local.S3Relay;
 import io.osbackup.local.S3Server;
 import io.osbackup.local.TestCa;
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -125,32 +125,32 @@ class StoreTlsIT {
 
   @Test
   void theAgentTrustsTheCaBundleMountedFromThePlan() throws Exception {
-    AgentPlan.Store withCa =
-        new AgentPlan.Store(
+    BackupPlan.Store withCa =
+        new BackupPlan.Store(
             tls.endpointByName(),
             BUCKET,
             server.region(),
             true,
-            AgentPlan.STORE_CREDENTIALS_DIR,
+            BackupPlan.STORE_CREDENTIALS_DIR,
             ca.caCertificate().toString(),
             1000);
-    try (Bucket bucket = StoreConnector.objectStore().connect(withCa, server.credentials())) {
+    try (Bucket bucket = BucketOpener.objectStore().connect(withCa, server.credentials())) {
       bucket.putJson("prod/tls/report.json", Map.of("ok", true));
       try (InputStream in = bucket.download("prod/tls/report.json")) {
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).contains("\"ok\"");
       }
     }
-    AgentPlan.Store missingFile =
-        new AgentPlan.Store(
+    BackupPlan.Store missingFile =
+        new BackupPlan.Store(
             tls.endpointByName(),
             BUCKET,
             server.region(),
             true,
-            AgentPlan.STORE_CREDENTIALS_DIR,
+            BackupPlan.STORE_CREDENTIALS_DIR,
             work.resolve("no-such-ca.crt").toString(),
             null);
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> StoreConnector.objectStore().connect(missingFile, server.credentials()))
+            () -> BucketOpener.objectStore().connect(missingFile, server.credentials()))
         .hasMessageContaining("spec.s3.caBundle")
         .hasMessageContaining("no-such-ca.crt");
   }

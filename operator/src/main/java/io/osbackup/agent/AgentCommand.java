@@ -1,15 +1,17 @@
 package io.osbackup.agent;
 
+import io.osbackup.agent.files.MountTable;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.files.FilesBackup;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Bucket;
 import io.osbackup.store.Compression;
 import io.osbackup.store.Credentials;
-import io.osbackup.store.JobReport;
-import io.osbackup.store.Json;
+import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +25,7 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code osbackup agent}: does the data work of one backup Job — reads the plan from {@code
- * $OSBACKUP_PLAN}, uploads the artifacts, and always writes a {@link JobReport} to the bucket,
+ * $OSBACKUP_PLAN}, uploads the artifacts, and always writes a {@link BackupReport} to the bucket,
  * since agent pods have no Kubernetes access. Exits 0 on success, 1 on a failed backup, 2 on a bad
  * plan.
  */
@@ -32,7 +34,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = {
       "Runs one backup Job: reads the plan (JSON) from $"
-          + AgentPlan.ENV
+          + BackupPlan.ENV
           + ", uploads the artifacts and a report to the bucket, and writes a failure to "
           + AgentCommand.TERMINATION_LOG
           + ".",
@@ -54,10 +56,10 @@ public final class AgentCommand implements Callable<Integer> {
   static final int BAD_PLAN = 2;
 
   private final Map<String, String> env;
-  private final StoreConnector connector;
+  private final BucketOpener connector;
   private final DatabaseDump databaseDump;
-  private final io.osbackup.restore.db.DatabaseRestore restoreDatabases =
-      io.osbackup.restore.db.DatabaseRestore.mariadb();
+  private final io.osbackup.agent.restore.db.DatabaseRestorer restoreDatabases =
+      io.osbackup.agent.restore.db.DatabaseRestorer.mariadb();
   private final Clock clock;
   private final PrintStream out;
   private final PrintStream err;
@@ -70,7 +72,7 @@ public final class AgentCommand implements Callable<Integer> {
   public AgentCommand() {
     this(
         System.getenv(),
-        StoreConnector.objectStore(),
+        BucketOpener.objectStore(),
         DatabaseDump.mariadb(),
         Clock.systemUTC(),
         System.out,
@@ -80,7 +82,7 @@ public final class AgentCommand implements Callable<Integer> {
   /** An agent with its surroundings given, for tests and the local Job runner. */
   public AgentCommand(
       Map<String, String> env,
-      StoreConnector connector,
+      BucketOpener connector,
       DatabaseDump databaseDump,
       Clock clock,
       PrintStream out,
@@ -90,7 +92,7 @@ public final class AgentCommand implements Callable<Integer> {
 
   AgentCommand(
       Map<String, String> env,
-      StoreConnector connector,
+      BucketOpener connector,
       DatabaseDump databaseDump,
       Clock clock,
       PrintStream out,
@@ -118,7 +120,7 @@ public final class AgentCommand implements Callable<Integer> {
       return BAD_PLAN;
     }
 
-    String restorePlan = env.get(io.osbackup.restore.RestorePlan.ENV);
+    String restorePlan = env.get(io.osbackup.contract.RestorePlan.ENV);
     if (restorePlan != null && !restorePlan.isBlank()) {
       work = "restore";
       RestoreAgent restore =
@@ -128,9 +130,9 @@ public final class AgentCommand implements Callable<Integer> {
       return result.code() == SUCCEEDED ? SUCCEEDED : fail(mounts, result.code(), result.message());
     }
 
-    AgentPlan plan;
+    BackupPlan plan;
     try {
-      plan = readPlan(env.get(AgentPlan.ENV));
+      plan = readPlan(env.get(BackupPlan.ENV));
       checkReportable(plan);
     } catch (IllegalArgumentException e) {
       return fail(mounts, BAD_PLAN, e.getMessage());
@@ -180,7 +182,7 @@ public final class AgentCommand implements Callable<Integer> {
 
   /** Does the work of {@code plan} and writes its report; returns the exit code. */
   private int backup(
-      AgentPlan plan, MountTable mounts, Bucket bucket, OpenUploads uploads, Instant startedAt) {
+      BackupPlan plan, MountTable mounts, Bucket bucket, OpenUploads uploads, Instant startedAt) {
     ReportDraft draft =
         new ReportDraft(
             this::logArtifact,
@@ -200,7 +202,7 @@ public final class AgentCommand implements Callable<Integer> {
       try {
         if (plan.files() != null) {
           draft.source(
-              new JobReport.Source(null, null, null, null, plan.files().paths(),
+              new BackupReport.Source(null, null, null, null, plan.files().paths(),
                   plan.files().exclude() == null || plan.files().exclude().isEmpty()
                       ? null
                       : plan.files().exclude()));
@@ -208,7 +210,7 @@ public final class AgentCommand implements Callable<Integer> {
           draft.artifact(files.backup(plan.folder(), plan.files(), compression, uploads));
         } else {
           draft.source(
-              new JobReport.Source(
+              new BackupReport.Source(
                   plan.database().host(), plan.database().port(), null, null, null));
           DatabaseLogin login =
               DatabaseLogin.read(mounts.resolve(plan.database().credentialsDir()));
@@ -226,8 +228,8 @@ public final class AgentCommand implements Callable<Integer> {
       }
     }
 
-    JobReport report =
-        new JobReport(
+    BackupReport report =
+        new BackupReport(
             plan.jobName(),
             plan.files() != null
                 ? plan.files().target()
@@ -257,14 +259,14 @@ public final class AgentCommand implements Callable<Integer> {
     return SUCCEEDED;
   }
 
-  private static AgentPlan readPlan(String json) {
+  private static BackupPlan readPlan(String json) {
     if (json == null || json.isBlank()) {
       throw new IllegalArgumentException(
-          AgentPlan.ENV + " is not set: the agent reads its plan (JSON) from it");
+          BackupPlan.ENV + " is not set: the agent reads its plan (JSON) from it");
     }
-    AgentPlan plan;
+    BackupPlan plan;
     try {
-      plan = Json.MAPPER.readValue(json, AgentPlan.class);
+      plan = Json.MAPPER.readValue(json, BackupPlan.class);
     } catch (JsonProcessingException e) {
       String where =
           e.getLocation() == null
@@ -275,16 +277,16 @@ public final class AgentCommand implements Callable<Integer> {
                   + e.getLocation().getColumnNr()
                   + ")";
       throw new IllegalArgumentException(
-          AgentPlan.ENV + " is not a valid plan: " + e.getOriginalMessage() + where);
+          BackupPlan.ENV + " is not a valid plan: " + e.getOriginalMessage() + where);
     }
     if (plan == null) {
-      throw new IllegalArgumentException(AgentPlan.ENV + " is not a valid plan: it is null");
+      throw new IllegalArgumentException(BackupPlan.ENV + " is not a valid plan: it is null");
     }
     return plan;
   }
 
   /** What must hold before a report can be written at all. */
-  private static void checkReportable(AgentPlan plan) {
+  private static void checkReportable(BackupPlan plan) {
     require(plan.jobName(), "jobName");
     require(plan.folder(), "folder");
     if (plan.store() == null) {
@@ -300,7 +302,7 @@ public final class AgentCommand implements Callable<Integer> {
   }
 
   /** What must hold for the work itself; a report saying why is written when it does not. */
-  private static void checkWork(AgentPlan plan) {
+  private static void checkWork(BackupPlan plan) {
     if ((plan.files() == null) == (plan.database() == null)) {
       throw new IllegalArgumentException("exactly one of database and files must be set");
     }
@@ -320,7 +322,7 @@ public final class AgentCommand implements Callable<Integer> {
   }
 
   private static IllegalArgumentException invalid(String what) {
-    return new IllegalArgumentException(AgentPlan.ENV + " is not a valid plan: " + what);
+    return new IllegalArgumentException(BackupPlan.ENV + " is not a valid plan: " + what);
   }
 
   private int fail(MountTable mounts, int code, String message) {
@@ -336,7 +338,7 @@ public final class AgentCommand implements Callable<Integer> {
     return code;
   }
 
-  private void logArtifact(JobReport.Artifact a) {
+  private void logArtifact(BackupReport.Artifact a) {
     out.println(
         secrets.redact(
             "artifact "

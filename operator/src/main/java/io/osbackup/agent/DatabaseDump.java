@@ -3,12 +3,12 @@ package io.osbackup.agent;
 import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.agent.db.DatabaseBackupException;
 import io.osbackup.agent.db.DatabaseLogin;
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.Compression;
 
 /**
- * The database half of the agent: dumps the databases of {@link AgentPlan#database()} as one
+ * The database half of the agent: dumps the databases of {@link BackupPlan#database()} as one
  * snapshot.
  */
 @FunctionalInterface
@@ -21,7 +21,7 @@ public interface DatabaseDump {
    * report}. Any exception fails the backup with its message (the agent scrubs the password out of
    * it).
    */
-  void dump(AgentPlan plan, DatabaseLogin login, ArtifactSink sink, ReportDraft report)
+  void dump(BackupPlan plan, DatabaseLogin login, ArtifactSink sink, ReportDraft report)
       throws Exception;
 
   /** The MariaDB/MySQL half: {@link DatabaseBackup}. */

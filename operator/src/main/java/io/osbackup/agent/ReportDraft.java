@@ -1,6 +1,6 @@
 package io.osbackup.agent;
 
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupReport;
 import io.osbackup.store.StoredArtifact;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,16 +13,16 @@ import java.util.function.UnaryOperator;
  */
 public final class ReportDraft {
 
-  private final Consumer<JobReport.Artifact> onArtifact;
+  private final Consumer<BackupReport.Artifact> onArtifact;
   private final UnaryOperator<String> redact;
   private final Consumer<String> onWarning;
-  private final List<JobReport.Artifact> artifacts = new ArrayList<>();
+  private final List<BackupReport.Artifact> artifacts = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
   private int moreWarnings;
-  private JobReport.Source source;
+  private BackupReport.Source source;
 
   /** A draft that tells {@code onArtifact} about every artifact as it is added (for the log). */
-  public ReportDraft(Consumer<JobReport.Artifact> onArtifact) {
+  public ReportDraft(Consumer<BackupReport.Artifact> onArtifact) {
     this(onArtifact, UnaryOperator.identity(), warning -> {});
   }
 
@@ -31,7 +31,7 @@ public final class ReportDraft {
    * onWarning} (for the log), and every artifact to {@code onArtifact}.
    */
   public ReportDraft(
-      Consumer<JobReport.Artifact> onArtifact,
+      Consumer<BackupReport.Artifact> onArtifact,
       UnaryOperator<String> redact,
       Consumer<String> onWarning) {
     this.onArtifact = onArtifact;
@@ -40,12 +40,12 @@ public final class ReportDraft {
   }
 
   /** Records what was read: host, port, server version, databases or paths. */
-  public synchronized void source(JobReport.Source source) {
+  public synchronized void source(BackupReport.Source source) {
     this.source = source;
   }
 
   /** Records one artifact uploaded whole. */
-  public void artifact(JobReport.Artifact artifact) {
+  public void artifact(BackupReport.Artifact artifact) {
     synchronized (this) {
       artifacts.add(artifact);
     }
@@ -54,12 +54,12 @@ public final class ReportDraft {
 
   /** Records one artifact uploaded whole, from what the store returned. */
   public void artifact(StoredArtifact stored, String database, Long files) {
-    artifact(JobReport.Artifact.of(stored, database, files));
+    artifact(BackupReport.Artifact.of(stored, database, files));
   }
 
   /**
-   * Records something noticed but not failed on, redacted. The first {@link JobReport#MAX_WARNINGS}
-   * are kept, each cut to {@link JobReport#MAX_WARNING_LENGTH} characters; the rest are only
+   * Records something noticed but not failed on, redacted. The first {@link BackupReport#MAX_WARNINGS}
+   * are kept, each cut to {@link BackupReport#MAX_WARNING_LENGTH} characters; the rest are only
    * counted.
    */
   public void warning(String warning) {
@@ -69,12 +69,12 @@ public final class ReportDraft {
   }
 
   private synchronized void keep(String text) {
-    if (warnings.size() >= JobReport.MAX_WARNINGS) {
+    if (warnings.size() >= BackupReport.MAX_WARNINGS) {
       moreWarnings++;
       return;
     }
-    if (text.length() > JobReport.MAX_WARNING_LENGTH) {
-      int end = JobReport.MAX_WARNING_LENGTH - 1;
+    if (text.length() > BackupReport.MAX_WARNING_LENGTH) {
+      int end = BackupReport.MAX_WARNING_LENGTH - 1;
       if (Character.isHighSurrogate(text.charAt(end - 1))) {
         end--;
       }
@@ -93,11 +93,11 @@ public final class ReportDraft {
     return List.copyOf(all);
   }
 
-  public synchronized JobReport.Source source() {
+  public synchronized BackupReport.Source source() {
     return source;
   }
 
-  public synchronized List<JobReport.Artifact> artifacts() {
+  public synchronized List<BackupReport.Artifact> artifacts() {
     return List.copyOf(artifacts);
   }
 }

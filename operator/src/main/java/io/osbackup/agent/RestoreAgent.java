@@ -1,15 +1,17 @@
 package io.osbackup.agent;
 
+import io.osbackup.agent.files.MountTable;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.osbackup.agent.db.DatabaseLogin;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.restore.RestoreExecution;
-import io.osbackup.restore.RestorePlan;
-import io.osbackup.restore.RestoreReport;
-import io.osbackup.restore.db.DatabaseRestore;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.agent.restore.RestoreExecution;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.store.Bucket;
 import io.osbackup.store.Credentials;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -27,8 +29,8 @@ final class RestoreAgent {
   record Result(int code, String message) {}
 
   private final MountTable mounts;
-  private final StoreConnector connector;
-  private final DatabaseRestore databases;
+  private final BucketOpener connector;
+  private final DatabaseRestorer databases;
   private final Clock clock;
   private final PrintStream out;
   private final PrintStream err;
@@ -36,8 +38,8 @@ final class RestoreAgent {
 
   RestoreAgent(
       MountTable mounts,
-      StoreConnector connector,
-      DatabaseRestore databases,
+      BucketOpener connector,
+      DatabaseRestorer databases,
       Clock clock,
       PrintStream out,
       PrintStream err) {
@@ -71,7 +73,7 @@ final class RestoreAgent {
       return new Result(AgentCommand.FAILED, e.getMessage() + " (no report written)");
     }
     secrets = secrets.with(credentials.accessKey(), credentials.secretKey());
-    AgentPlan.Store store =
+    BackupPlan.Store store =
         plan.store().caBundleFile() == null
             ? plan.store()
             : plan.store().withCaBundleFile(mounts.resolve(plan.store().caBundleFile()).toString());

@@ -1,7 +1,11 @@
 package io.osbackup.catalog;
 
-import io.osbackup.store.BackupLayout;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Owner;
+
+import io.osbackup.contract.Manifest;
+
+import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.StoreErrors;

@@ -1,5 +1,9 @@
 package io.osbackup.catalog;
 
+import io.osbackup.contract.Owner;
+
+import io.osbackup.contract.Manifest;
+
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.ArtifactStatus;

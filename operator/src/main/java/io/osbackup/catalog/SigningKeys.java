@@ -1,7 +1,9 @@
 package io.osbackup.catalog;
 
+import io.osbackup.contract.ManifestSignature;
+
 import io.osbackup.store.Credentials;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -31,7 +33,7 @@ public final class SigningKeys {
   public static final String PRIMARY = "primary";
 
   /** The file name of the signature next to {@code manifest.json}. */
-  public static final String SIGNATURE = io.osbackup.store.BackupLayout.SIGNATURE;
+  public static final String SIGNATURE = io.osbackup.contract.BackupLayout.SIGNATURE;
 
   /** Fewest bytes a key may have. */
   public static final int MIN_KEY_BYTES = 32;

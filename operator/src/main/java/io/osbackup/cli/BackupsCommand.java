@@ -1,10 +1,10 @@
 package io.osbackup.cli;
 
 import io.osbackup.catalog.Catalog;
-import io.osbackup.catalog.Manifest;
+import io.osbackup.contract.Manifest;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.PrintStream;

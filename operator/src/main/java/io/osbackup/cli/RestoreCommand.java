@@ -1,20 +1,20 @@
 package io.osbackup.cli;
 
-import io.osbackup.agent.MountTable;
+import io.osbackup.agent.files.MountTable;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.plan.DeniedPaths;
-import io.osbackup.restore.BackupFinder;
-import io.osbackup.restore.RestoreExecution;
-import io.osbackup.restore.RestorePlan;
-import io.osbackup.restore.RestoreReport;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.DeniedPaths;
+import io.osbackup.catalog.BackupFinder;
+import io.osbackup.agent.restore.RestoreExecution;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
 import io.osbackup.restore.RestoreSelection;
-import io.osbackup.restore.db.DatabaseRestore;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -207,8 +207,8 @@ public final class RestoreCommand implements Callable<Integer> {
       RestoreExecution execution =
           new RestoreExecution(
               bucket::download,
-              DatabaseRestore.mariadb(),
-              MountTable.of(Map.of(AgentPlan.HOST_ROOT, root.toAbsolutePath().toString())),
+              DatabaseRestorer.mariadb(),
+              MountTable.of(Map.of(BackupPlan.HOST_ROOT, root.toAbsolutePath().toString())),
               dir -> dbLogin,
               out::println,
               warning -> err.println("warning: " + warning))
@@ -357,7 +357,7 @@ public final class RestoreCommand implements Callable<Integer> {
     List<RestorePlan.FilesItem> files = selection.files().stream()
         .map(f -> new RestorePlan.FilesItem(
             new RestorePlan.Artifact(f.entry().key(), f.entry().size(), f.entry().sha256(), f.entry().compression()),
-            f.entry().target(), f.entry().node(), f.paths(), f.toPath(), AgentPlan.HOST_ROOT,
+            f.entry().target(), f.entry().node(), f.paths(), f.toPath(), BackupPlan.HOST_ROOT,
             restoreSetuid ? Boolean.TRUE : null))
         .toList();
     List<RestorePlan.AccountsItem> accountItems = selection.accounts().stream()

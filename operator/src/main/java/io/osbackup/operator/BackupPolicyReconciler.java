@@ -34,13 +34,13 @@ import io.osbackup.schedule.InvalidScheduleException;
 import io.osbackup.schedule.Schedule;
 import java.time.Duration;
 import io.osbackup.catalog.FoundBackups;
-import io.osbackup.catalog.Owner;
+import io.osbackup.contract.Owner;
 import io.osbackup.retention.Backup;
 import io.osbackup.retention.ClockSkew;
 import io.osbackup.retention.RetentionPass;
 import io.osbackup.retention.RetentionPolicy;
 import io.osbackup.retention.RetentionResult;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
 import java.time.ZoneId;
@@ -435,7 +435,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       var rules = policy.getSpec().getRetention();
       Instant at = now;
       Owner owner = new Owner(settings.clusterId(), ns, store.getMetadata().getName(), store.getMetadata().getUid());
-      StoreConnector connector = new StoreConnector(client);
+      StoreBuckets connector = new StoreBuckets(client);
       // A backup being restored is not deleted under the restore's feet.
       Set<String> inUse =
           client.resources(RestoreRequest.class).inNamespace(ns).list().getItems().stream()

@@ -30,18 +30,18 @@ import io.osbackup.api.v1alpha1.RunTask;
 import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
-import io.osbackup.catalog.Manifest;
+import io.osbackup.contract.Manifest;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
-import io.osbackup.catalog.Owner;
+import io.osbackup.contract.Owner;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.JobNames;
 import io.osbackup.plan.KeepTerms;
 import io.osbackup.plan.PlanProblem;
 import io.osbackup.plan.RunPlanner;
-import io.osbackup.store.BackupLayout;
-import io.osbackup.store.JobReport;
-import io.osbackup.store.Json;
+import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -302,10 +302,10 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       }
       var s3 = store.getSpec().getS3();
       Optional<Catalog.Parsed> read;
-      try (ObjectStore bucket = new StoreConnector(client).connect(ns, s3)) {
+      try (ObjectStore bucket = new StoreBuckets(client).connect(ns, s3)) {
         SigningKeys keys = new ManifestKeys(client, settings.clock()).forVerifying(ns, store);
         read = Catalog.readManifest(Catalog.of(bucket), key, s3.getPrefix(), ns, keys);
-      } catch (StoreConnector.CredentialsProblem e) {
+      } catch (StoreBuckets.CredentialsProblem e) {
         return awaitStore(e.reason(), e.getMessage());
       } catch (ManifestKeys.Problem e) {
         return awaitStore(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage());
@@ -370,7 +370,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       } else if (FoundBackups.isForeign(run)) {
         refusal = "spec.deleteBackup: backup " + backupId + " was written by another owner and is imported"
             + " read-only; this cluster never deletes it";
-      } else if (!io.osbackup.catalog.Manifest.RunRetention.KEEP.equals(status.getRetention())) {
+      } else if (!io.osbackup.contract.Manifest.RunRetention.KEEP.equals(status.getRetention())) {
         refusal = "spec.deleteBackup: backup " + backupId + " is counted by the policy's rules (status.retention "
             + status.getRetention() + "), and the policy's retention deletes it; only a backup kept on its own terms"
             + " is deleted by hand";
@@ -391,8 +391,8 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       }
       String folder = status.getFolder() + "/";
       try {
-        Optional<io.osbackup.catalog.Manifest> manifest =
-            store().getJson(status.getManifestKey(), io.osbackup.catalog.Manifest.class);
+        Optional<io.osbackup.contract.Manifest> manifest =
+            store().getJson(status.getManifestKey(), io.osbackup.contract.Manifest.class);
         Owner us = new Owner(settings.clusterId(), ns, status.getPlan().getStore(), null);
         if (manifest.isPresent() && manifest.get().owner() != null && !us.owns(manifest.get().owner())) {
           return refuseDelete("spec.deleteBackup: the manifest of backup " + backupId + " names "
@@ -452,7 +452,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
      * whose manifest vouches for other bytes.
      */
     private Optional<PlanProblem> folderInUse(RunPlanner.Result result, Owner owner) {
-      try (ObjectStore bucket = new StoreConnector(client).connect(ns, result.plan().getS3())) {
+      try (ObjectStore bucket = new StoreBuckets(client).connect(ns, result.plan().getS3())) {
         List<ObjectInfo> existing = bucket.list(result.folder() + "/");
         if (existing.isEmpty()) {
           return Optional.empty();
@@ -496,7 +496,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
      * to the run, the folder says who wrote it, and retention and the catalog of any other owner leave it alone.
      */
     private Optional<PlanProblem> writeMarker(RunPlanner.Result result, Owner owner) {
-      try (ObjectStore bucket = new StoreConnector(client).connect(ns, result.plan().getS3())) {
+      try (ObjectStore bucket = new StoreBuckets(client).connect(ns, result.plan().getS3())) {
         bucket.putJson(
             BackupLayout.owner(result.folder()),
             new Owner.Marker(Owner.Marker.FORMAT_VERSION, owner, result.backupId(), run.getMetadata().getName()));
@@ -807,10 +807,10 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       List<Manifest.Entry> entries = new ArrayList<>();
       long size = 0;
       for (RunTask task : status.getTasks()) {
-        JobReport report =
-            store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), JobReport.class)
+        BackupReport report =
+            store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), BackupReport.class)
                 .orElseThrow(() -> new IllegalStateException("report of " + task.getJob() + " vanished"));
-        for (JobReport.Artifact a : report.artifacts()) {
+        for (BackupReport.Artifact a : report.artifacts()) {
           entries.add(
               new Manifest.Entry(
                   a.accounts() != null ? Manifest.Entry.ACCOUNTS : task.getKind(), task.getTarget(), a.database(),
@@ -862,9 +862,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       // A Job that is gone (deleted by its TTL while the operator was down, or by hand) may well have succeeded:
       // its report in the bucket says so.
       boolean jobSucceeded = ended == null || ended.outcome().succeeded();
-      Optional<JobReport> report;
+      Optional<BackupReport> report;
       try {
-        report = store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), JobReport.class);
+        report = store().getJson(BackupLayout.report(status.getFolder(), task.getJob()), BackupReport.class);
       } catch (IOException e) {
         if (jobSucceeded) {
           throw e; // a finished artifact is only accepted with its report: retry later
@@ -885,7 +885,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               task.getTarget() + (task.getNode() == null ? "" : " on " + task.getNode()) + ": "
                   + String.join("; ", warnings));
         }
-        for (JobReport.Artifact a : report.get().artifacts()) {
+        for (BackupReport.Artifact a : report.get().artifacts()) {
           ArtifactStatus artifact = new ArtifactStatus();
           artifact.setTarget(task.getTarget());
           artifact.setDatabase(a.database());
@@ -919,7 +919,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         }
         String detail =
             lost.isPresent() && "NodeLost".equals(reason) ? lost.get() :
-            report.filter(r -> !r.succeeded() && r.message() != null).map(JobReport::message)
+            report.filter(r -> !r.succeeded() && r.message() != null).map(BackupReport::message)
                 .or(() -> JobPods.terminationMessage(client, ns, task.getJob()))
                 .orElse(ended.outcome().message());
         if ("DeadlineExceeded".equals(reason)) {
@@ -1028,7 +1028,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
 
     private ObjectStore store() throws IOException {
       if (store == null) {
-        store = new StoreConnector(client).connect(ns, status.getPlan().getS3());
+        store = new StoreBuckets(client).connect(ns, status.getPlan().getS3());
       }
       return store;
     }

@@ -13,7 +13,7 @@ import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
-import io.osbackup.catalog.Owner;
+import io.osbackup.contract.Owner;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.ProbeResult;
 import io.osbackup.store.StoreException;
@@ -71,7 +71,7 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     String message;
     Optional<String> overlap =
         overlap(store, context.getPrimaryCache().list().collect(java.util.stream.Collectors.toList()));
-    try (ObjectStore bucket = new StoreConnector(context.getClient()).connect(ns, s3)) {
+    try (ObjectStore bucket = new StoreBuckets(context.getClient()).connect(ns, s3)) {
       ProbeResult probe = bucket.probe(s3.getPrefix());
       available = probe.ok();
       reason = available ? "ProbeSucceeded" : probe.reason();
@@ -88,7 +88,7 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
       } else if (available) {
         syncCatalog(store, bucket, context.getClient(), events);
       }
-    } catch (StoreConnector.CredentialsProblem e) {
+    } catch (StoreBuckets.CredentialsProblem e) {
       available = false;
       reason = e.reason();
       message = e.getMessage();
@@ -163,7 +163,7 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
 
   /** {@code <prefix>/<namespace>}: everything the store writes lies below it. */
   private static String folder(BackupStore store) {
-    return io.osbackup.store.BackupLayout.policyFolder(
+    return io.osbackup.contract.BackupLayout.policyFolder(
         store.getSpec().getS3().getPrefix(), store.getMetadata().getNamespace(), null);
   }
 

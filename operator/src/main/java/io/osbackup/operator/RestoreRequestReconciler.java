@@ -34,17 +34,17 @@ import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.FoundBackups;
-import io.osbackup.catalog.Manifest;
+import io.osbackup.contract.Manifest;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.RestoreJobs;
-import io.osbackup.restore.BackupFinder;
-import io.osbackup.restore.RestorePlan;
-import io.osbackup.restore.RestoreReport;
+import io.osbackup.catalog.BackupFinder;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
 import io.osbackup.restore.RestoreSelection;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -367,7 +367,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           }
           backup = finder.asOf(policy, asOf);
         }
-      } catch (StoreConnector.CredentialsProblem e) {
+      } catch (StoreBuckets.CredentialsProblem e) {
         throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
       } catch (ManifestKeys.Problem e) {
         throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
@@ -394,7 +394,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
             + " namespace " + ns + ": create it with the keys accessKey and secretKey", true);
       }
       for (String key : List.of("accessKey", "secretKey")) {
-        if (StoreConnector.value(secret, key).isEmpty()) {
+        if (StoreBuckets.value(secret, key).isEmpty()) {
           throw new Problem("SecretKeyMissing", "Secret '" + ref.getName() + "' (" + field + ") has no key '" + key
               + "' or it is empty: add it", true);
         }
@@ -459,7 +459,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
               + " does not exist in namespace " + ns + ": create it with the keys username and password", true);
         }
         for (String key : List.of("username", "password")) {
-          if (StoreConnector.value(secret, key).isEmpty()) {
+          if (StoreBuckets.value(secret, key).isEmpty()) {
             throw new Problem("SecretKeyMissing", "Secret '" + server.credentialsSecret() + "' (" + field + ") has no"
                 + " key '" + key + "' or it is empty: add it", true);
           }
@@ -511,7 +511,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                 + " backup", false);
           }
         }
-      } catch (StoreConnector.CredentialsProblem e) {
+      } catch (StoreBuckets.CredentialsProblem e) {
         throw new Problem(e.reason(), e.getMessage(), true);
       } catch (IOException e) {
         throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
@@ -956,7 +956,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
         }
         backup = parsed.backup();
-      } catch (StoreConnector.CredentialsProblem e) {
+      } catch (StoreBuckets.CredentialsProblem e) {
         throw new Problem(e.reason(), e.getMessage(), true);
       } catch (ManifestKeys.Problem e) {
         throw new Problem(e.reason(), "BackupStore '" + status.getStore() + "': " + e.getMessage(), true);
@@ -1035,7 +1035,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         List<RestoreSelection.FilesChoice> files,
         String node) {
       S3Location s3 = selected.source().s3();
-      AgentPlan.Store store = BackupJobs.store(s3);
+      BackupPlan.Store store = BackupJobs.store(s3);
       List<String> secrets = secretsOf(databases);
       // A restore into the backed-up server (in place or renamed) connects with its target's TLS, from the source
       // run's plan or the policy; one into another server (spec.databases.into) with the driver's default.
@@ -1051,9 +1051,9 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       List<RestorePlan.DatabaseItem> dbItems = databases.stream()
           .map(d -> {
             DatabaseTls tls = tlsByTarget.get(d.entry().target());
-            AgentPlan.DatabaseTls agentTls = tls == null ? null : new AgentPlan.DatabaseTls(tls.getMode(),
+            BackupPlan.DatabaseTls agentTls = tls == null ? null : new BackupPlan.DatabaseTls(tls.getMode(),
                 tls.getCaSecret() == null ? null
-                    : RestoreJobs.databaseCaDir(cas.indexOf(tls.getCaSecret())) + "/" + AgentPlan.CA_FILE);
+                    : RestoreJobs.databaseCaDir(cas.indexOf(tls.getCaSecret())) + "/" + BackupPlan.CA_FILE);
             return new RestorePlan.DatabaseItem(artifact(d.entry()), d.entry().target(), d.entry().database(),
                 d.destination(), d.server().host(), d.server().port(),
                 RestorePlan.DATABASE_CREDENTIALS_ROOT + "/" + secrets.indexOf(d.server().credentialsSecret()),
@@ -1062,16 +1062,16 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           .toList();
       List<RestorePlan.FilesItem> fileItems = files.stream()
           .map(f -> new RestorePlan.FilesItem(artifact(f.entry()), f.entry().target(), f.entry().node(), f.paths(),
-              f.toPath(), AgentPlan.HOST_ROOT, restoreSetuid() ? Boolean.TRUE : null))
+              f.toPath(), BackupPlan.HOST_ROOT, restoreSetuid() ? Boolean.TRUE : null))
           .toList();
       Set<String> targets = databases.stream().map(d -> d.entry().target()).collect(Collectors.toSet());
       List<RestorePlan.AccountsItem> accountItems = selected.selection().accounts().stream()
           .filter(a -> targets.contains(a.entry().target()))
           .map(a -> {
             DatabaseTls tls = tlsByTarget.get(a.entry().target());
-            AgentPlan.DatabaseTls agentTls = tls == null ? null : new AgentPlan.DatabaseTls(tls.getMode(),
+            BackupPlan.DatabaseTls agentTls = tls == null ? null : new BackupPlan.DatabaseTls(tls.getMode(),
                 tls.getCaSecret() == null ? null
-                    : RestoreJobs.databaseCaDir(cas.indexOf(tls.getCaSecret())) + "/" + AgentPlan.CA_FILE);
+                    : RestoreJobs.databaseCaDir(cas.indexOf(tls.getCaSecret())) + "/" + BackupPlan.CA_FILE);
             return new RestorePlan.AccountsItem(artifact(a.entry()), a.entry().target(), a.server().host(),
                 a.server().port(),
                 RestorePlan.DATABASE_CREDENTIALS_ROOT + "/" + secrets.indexOf(a.server().credentialsSecret()),
@@ -1260,7 +1260,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private ObjectStore store(S3Location s3) throws IOException {
       if (store == null) {
-        store = new StoreConnector(client).connect(ns, s3);
+        store = new StoreBuckets(client).connect(ns, s3);
       }
       return store;
     }

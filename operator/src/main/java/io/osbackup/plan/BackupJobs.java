@@ -1,5 +1,7 @@
 package io.osbackup.plan;
 
+import io.osbackup.contract.BackupPlan;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
@@ -38,7 +40,7 @@ import io.osbackup.api.v1alpha1.FilesTarget;
 import io.osbackup.api.v1alpha1.JobSettings;
 import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunTask;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,15 +86,15 @@ public final class BackupJobs {
     BackupRunStatus status = run.getStatus();
     RunPlan plan = status.getPlan();
     JobSettings settings = plan.getJob() == null ? new JobSettings() : plan.getJob();
-    AgentPlan agentPlan = agentPlan(run, task);
+    BackupPlan agentPlan = agentPlan(run, task);
 
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
     volumes.add(secretVolume(STORE_SECRET_VOLUME, plan.getS3().agentSecretName()));
-    mounts.add(mount(STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
+    mounts.add(mount(STORE_SECRET_VOLUME, BackupPlan.STORE_CREDENTIALS_DIR));
     if (plan.getS3().getCaBundle() != null) {
       volumes.add(caVolume(STORE_CA_VOLUME, plan.getS3().getCaBundle()));
-      mounts.add(mount(STORE_CA_VOLUME, AgentPlan.STORE_CA_DIR));
+      mounts.add(mount(STORE_CA_VOLUME, BackupPlan.STORE_CA_DIR));
     }
     volumes.add(tmpVolume());
     mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());
@@ -103,11 +105,11 @@ public final class BackupJobs {
     if (agentPlan.database() != null) {
       DatabaseTarget db = databaseTarget(plan, task.getTarget());
       volumes.add(secretVolume(DATABASE_SECRET_VOLUME, db.getCredentialsSecret().getName()));
-      mounts.add(mount(DATABASE_SECRET_VOLUME, AgentPlan.DATABASE_CREDENTIALS_DIR));
+      mounts.add(mount(DATABASE_SECRET_VOLUME, BackupPlan.DATABASE_CREDENTIALS_DIR));
       if (db.getTls() != null && db.getTls().getCaSecret() != null) {
         KeyRef ca = db.getTls().getCaSecret();
         volumes.add(caVolume(DATABASE_CA_VOLUME, CaBundle.fromSecret(ca.getName(), ca.getKey())));
-        mounts.add(mount(DATABASE_CA_VOLUME, AgentPlan.DATABASE_CA_DIR));
+        mounts.add(mount(DATABASE_CA_VOLUME, BackupPlan.DATABASE_CA_DIR));
       }
     } else {
       FilesTarget files = filesTarget(plan, task.getTarget());
@@ -128,7 +130,7 @@ public final class BackupJobs {
         // A cordoned node (kubectl drain for maintenance) is exactly when its configuration should be safe.
         tolerations.add(cordoned());
       }
-      mounts.add(mount(HOST_VOLUME, AgentPlan.HOST_ROOT));
+      mounts.add(mount(HOST_VOLUME, BackupPlan.HOST_ROOT));
     }
 
     Container agent =
@@ -137,7 +139,7 @@ public final class BackupJobs {
             .withImage(settings.getImage() == null || settings.getImage().isBlank() ? defaultImage : settings.getImage())
             .withArgs("agent")
             .withEnv(
-                new EnvVar(AgentPlan.ENV, json(agentPlan), null),
+                new EnvVar(BackupPlan.ENV, json(agentPlan), null),
                 new EnvVar("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError", null))
             .withVolumeMounts(mounts)
             .withResources(resources(settings.getResources()))
@@ -195,24 +197,24 @@ public final class BackupJobs {
   }
 
   /** The plan handed to the agent of {@code task}. */
-  public static AgentPlan agentPlan(BackupRun run, RunTask task) {
+  public static BackupPlan agentPlan(BackupRun run, RunTask task) {
     BackupRunStatus status = run.getStatus();
     RunPlan plan = status.getPlan();
-    AgentPlan.Store store = store(plan.getS3());
+    BackupPlan.Store store = store(plan.getS3());
     String compression = plan.getCompression() == null ? "gzip" : plan.getCompression().name().toLowerCase();
     if ("database".equals(task.getKind())) {
       DatabaseTarget db = databaseTarget(plan, task.getTarget());
-      return new AgentPlan(
+      return new BackupPlan(
           task.getJob(),
           status.getBackupId(),
           status.getFolder(),
           store,
           compression,
-          new AgentPlan.Database(
+          new BackupPlan.Database(
               db.getName(),
               db.getHost(),
               db.getPort() == null ? 3306 : db.getPort(),
-              AgentPlan.DATABASE_CREDENTIALS_DIR,
+              BackupPlan.DATABASE_CREDENTIALS_DIR,
               db.getInclude(),
               db.getExclude(),
               Boolean.TRUE.equals(db.getIncludeSystemDatabases()),
@@ -221,17 +223,17 @@ public final class BackupJobs {
           null);
     }
     FilesTarget files = filesTarget(plan, task.getTarget());
-    return new AgentPlan(
+    return new BackupPlan(
         task.getJob(),
         status.getBackupId(),
         status.getFolder(),
         store,
         compression,
         null,
-        new AgentPlan.Files(
+        new BackupPlan.Files(
             files.getName(),
             task.getNode(),
-            AgentPlan.HOST_ROOT,
+            BackupPlan.HOST_ROOT,
             files.getPaths(),
             files.getExclude(),
             files.getVolume() != null ? Boolean.TRUE : null,
@@ -241,24 +243,24 @@ public final class BackupJobs {
   }
 
   /** The store as an agent sees it: its credentials and CA bundle are files mounted from Secrets or a ConfigMap. */
-  public static AgentPlan.Store store(S3Location s3) {
-    return new AgentPlan.Store(
+  public static BackupPlan.Store store(S3Location s3) {
+    return new BackupPlan.Store(
         s3.getEndpoint(),
         s3.getBucket(),
         s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
         s3.getForcePathStyle() == null || s3.getForcePathStyle(),
-        AgentPlan.STORE_CREDENTIALS_DIR,
-        s3.getCaBundle() == null ? null : AgentPlan.STORE_CA_DIR + "/" + AgentPlan.CA_FILE,
+        BackupPlan.STORE_CREDENTIALS_DIR,
+        s3.getCaBundle() == null ? null : BackupPlan.STORE_CA_DIR + "/" + BackupPlan.CA_FILE,
         s3.getMaxUploadParts() == null || s3.getMaxUploadParts() == 1000 ? null : s3.getMaxUploadParts());
   }
 
   /** A database target's TLS as the agent sees it: the CA is a mounted file. */
-  public static AgentPlan.DatabaseTls tls(DatabaseTls tls) {
+  public static BackupPlan.DatabaseTls tls(DatabaseTls tls) {
     if (tls == null) {
       return null;
     }
-    return new AgentPlan.DatabaseTls(
-        tls.getMode(), tls.getCaSecret() == null ? null : AgentPlan.DATABASE_CA_DIR + "/" + AgentPlan.CA_FILE);
+    return new BackupPlan.DatabaseTls(
+        tls.getMode(), tls.getCaSecret() == null ? null : BackupPlan.DATABASE_CA_DIR + "/" + BackupPlan.CA_FILE);
   }
 
   /**
@@ -269,7 +271,7 @@ public final class BackupJobs {
     KeyToPath item = new KeyToPath(
         bundle.getSecretRef() != null ? bundle.getSecretRef().getKey() : bundle.getConfigMapRef().getKey(),
         0444,
-        AgentPlan.CA_FILE);
+        BackupPlan.CA_FILE);
     if (bundle.getSecretRef() != null) {
       return new VolumeBuilder().withName(name).withNewSecret().withSecretName(bundle.getSecretRef().getName())
           .withItems(item).endSecret().build();
@@ -393,7 +395,7 @@ public final class BackupJobs {
     return new VolumeMountBuilder().withName(name).withMountPath(path).withReadOnly(true).build();
   }
 
-  private static String json(AgentPlan plan) {
+  private static String json(BackupPlan plan) {
     try {
       return Json.MAPPER.writeValueAsString(plan);
     } catch (JsonProcessingException e) {

@@ -3,7 +3,7 @@ package io.osbackup.plan;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunSpec;
 import io.osbackup.api.v1alpha1.RunRetention;
-import io.osbackup.catalog.Manifest;
+import io.osbackup.contract.Manifest;
 import io.osbackup.retention.RetentionPolicy;
 import java.time.Duration;
 import java.time.Instant;

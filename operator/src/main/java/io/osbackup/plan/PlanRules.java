@@ -1,5 +1,7 @@
 package io.osbackup.plan;
 
+import io.osbackup.contract.DeniedPaths;
+
 import java.util.List;
 import java.util.Set;
 

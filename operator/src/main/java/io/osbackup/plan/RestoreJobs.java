@@ -1,5 +1,9 @@
 package io.osbackup.plan;
 
+import io.osbackup.contract.DeniedPaths;
+
+import io.osbackup.contract.BackupPlan;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -16,9 +20,9 @@ import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.CaBundle;
 import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RestoreRequest;
-import io.osbackup.restore.RestorePlan;
+import io.osbackup.contract.RestorePlan;
 import io.osbackup.restore.RestoreSelection;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,7 +72,7 @@ public final class RestoreJobs {
    * The Job running {@code plan}.
    *
    * @param storeSecret the store's agent credentials Secret ({@code s3.agentCredentialsSecret}, else {@code
-   *     s3.credentialsSecret}), mounted at {@link AgentPlan#STORE_CREDENTIALS_DIR}
+   *     s3.credentialsSecret}), mounted at {@link BackupPlan#STORE_CREDENTIALS_DIR}
    * @param databaseSecrets credentials Secrets of the database servers; the i-th is mounted at {@code
    *     RestorePlan.DATABASE_CREDENTIALS_ROOT/<i>}, as the plan's items say
    * @param node for a files Job, the node it writes on; null otherwise
@@ -85,12 +89,12 @@ public final class RestoreJobs {
 
   /** Where the i-th database server's CA ({@code tls.caSecret}) is mounted: {@code <dir>/ca.crt}. */
   public static String databaseCaDir(int i) {
-    return AgentPlan.DATABASE_CA_DIR + "/" + i;
+    return BackupPlan.DATABASE_CA_DIR + "/" + i;
   }
 
   /**
    * The Job running {@code plan}, with the store's CA bundle (spec.s3.caBundle; null: none) mounted read-only at
-   * {@link AgentPlan#STORE_CA_DIR} and the i-th database server's CA ({@code tls.caSecret}) at {@link
+   * {@link BackupPlan#STORE_CA_DIR} and the i-th database server's CA ({@code tls.caSecret}) at {@link
    * #databaseCaDir(int)}, as the plan's items say.
    */
   public static Job jobFor(
@@ -105,10 +109,10 @@ public final class RestoreJobs {
     List<Volume> volumes = new ArrayList<>();
     List<VolumeMount> mounts = new ArrayList<>();
     volumes.add(BackupJobs.secretVolume(BackupJobs.STORE_SECRET_VOLUME, storeSecret));
-    mounts.add(BackupJobs.mount(BackupJobs.STORE_SECRET_VOLUME, AgentPlan.STORE_CREDENTIALS_DIR));
+    mounts.add(BackupJobs.mount(BackupJobs.STORE_SECRET_VOLUME, BackupPlan.STORE_CREDENTIALS_DIR));
     if (storeCa != null) {
       volumes.add(BackupJobs.caVolume(BackupJobs.STORE_CA_VOLUME, storeCa));
-      mounts.add(BackupJobs.mount(BackupJobs.STORE_CA_VOLUME, AgentPlan.STORE_CA_DIR));
+      mounts.add(BackupJobs.mount(BackupJobs.STORE_CA_VOLUME, BackupPlan.STORE_CA_DIR));
     }
     volumes.add(BackupJobs.tmpVolume());
     mounts.add(new VolumeMountBuilder().withName(BackupJobs.TMP_VOLUME).withMountPath("/tmp").build());
@@ -131,7 +135,7 @@ public final class RestoreJobs {
             new VolumeBuilder().withName(name).withNewHostPath().withPath(dir.getKey()).withType(dir.getValue())
                 .endHostPath().build());
         mounts.add(
-            new VolumeMountBuilder().withName(name).withMountPath(AgentPlan.HOST_ROOT + dir.getKey())
+            new VolumeMountBuilder().withName(name).withMountPath(BackupPlan.HOST_ROOT + dir.getKey())
                 .withReadOnly(false).build());
       }
     }

@@ -1,5 +1,7 @@
 package io.osbackup.plan;
 
+import io.osbackup.contract.DeniedPaths;
+
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.osbackup.api.v1alpha1.BackupPolicy;
@@ -12,7 +14,7 @@ import io.osbackup.api.v1alpha1.JobSettings;
 import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunTask;
 import io.osbackup.api.v1alpha1.TaskPhase;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;

@@ -1,8 +1,8 @@
 package io.osbackup.restore;
 
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
-import io.osbackup.catalog.Manifest;
-import io.osbackup.plan.DeniedPaths;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.DeniedPaths;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

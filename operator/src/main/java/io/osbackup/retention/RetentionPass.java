@@ -1,9 +1,9 @@
 package io.osbackup.retention;
 
 import io.osbackup.api.v1alpha1.Retention;
-import io.osbackup.catalog.Manifest;
-import io.osbackup.catalog.Owner;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.Owner;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.Json;
+
 import java.io.IOException;
 import java.io.InputStream;
 

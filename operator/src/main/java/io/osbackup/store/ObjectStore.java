@@ -1,5 +1,7 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.Json;
+
 import io.minio.AbortMultipartUploadArgs;
 import io.minio.CompleteMultipartUploadArgs;
 import io.minio.CreateMultipartUploadArgs;

@@ -1,15 +1,17 @@
 package io.osbackup.agent;
 
+import io.osbackup.agent.files.MountTable;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.osbackup.agent.db.DatabaseLogin;
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Compression;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import io.osbackup.store.StoredArtifact;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,8 +42,8 @@ class AgentCommandTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
   private Path terminationLog;
-  private AgentPlan.Store connectedTo;
-  private StoreConnector connector =
+  private BackupPlan.Store connectedTo;
+  private BucketOpener connector =
       (store, credentials) -> {
         assertThat(credentials.accessKey()).isEqualTo("AKIAEXAMPLE");
         assertThat(credentials.secretKey()).isEqualTo(SECRET);
@@ -76,15 +78,15 @@ class AgentCommandTest {
         MountTable.ENV,
         Json.MAPPER.writeValueAsString(
             Map.of(
-                AgentPlan.STORE_CREDENTIALS_DIR, creds.toString(),
-                AgentPlan.DATABASE_CREDENTIALS_DIR, db.toString(),
-                AgentPlan.HOST_ROOT, tmp.resolve("node").toString(),
+                BackupPlan.STORE_CREDENTIALS_DIR, creds.toString(),
+                BackupPlan.DATABASE_CREDENTIALS_DIR, db.toString(),
+                BackupPlan.HOST_ROOT, tmp.resolve("node").toString(),
                 AgentCommand.TERMINATION_LOG, terminationLog.toString())));
   }
 
-  private int agent(AgentPlan plan) throws IOException {
+  private int agent(BackupPlan plan) throws IOException {
     if (plan != null) {
-      env.put(AgentPlan.ENV, Json.MAPPER.writeValueAsString(plan));
+      env.put(BackupPlan.ENV, Json.MAPPER.writeValueAsString(plan));
     }
     AgentCommand command =
         new AgentCommand(
@@ -98,40 +100,40 @@ class AgentCommandTest {
     return new CommandLine(command).execute();
   }
 
-  private static AgentPlan filesPlan(String... paths) {
-    return new AgentPlan(
+  private static BackupPlan filesPlan(String... paths) {
+    return new BackupPlan(
         "daily-20261121-020000-nova-config-compute-07",
         "daily-20261121-020000",
         FOLDER,
-        new AgentPlan.Store(
+        new BackupPlan.Store(
             "http://swift-proxy:8080",
             "openstack-backups",
             "us-east-1",
             true,
-            AgentPlan.STORE_CREDENTIALS_DIR),
+            BackupPlan.STORE_CREDENTIALS_DIR),
         "zstd",
         null,
-        new AgentPlan.Files(
-            "nova-config", "compute-07", AgentPlan.HOST_ROOT, List.of(paths), List.of()));
+        new BackupPlan.Files(
+            "nova-config", "compute-07", BackupPlan.HOST_ROOT, List.of(paths), List.of()));
   }
 
-  private static AgentPlan databasePlan() {
-    return new AgentPlan(
+  private static BackupPlan databasePlan() {
+    return new BackupPlan(
         "daily-20261121-020000-control-plane",
         "daily-20261121-020000",
         FOLDER,
-        new AgentPlan.Store(
+        new BackupPlan.Store(
             "http://swift-proxy:8080",
             "openstack-backups",
             "us-east-1",
             true,
-            AgentPlan.STORE_CREDENTIALS_DIR),
+            BackupPlan.STORE_CREDENTIALS_DIR),
         "gzip",
-        new AgentPlan.Database(
+        new BackupPlan.Database(
             "control-plane",
             "galera",
             3306,
-            AgentPlan.DATABASE_CREDENTIALS_DIR,
+            BackupPlan.DATABASE_CREDENTIALS_DIR,
             List.of("nova", "keystone"),
             List.of(),
             false),
@@ -152,9 +154,9 @@ class AgentCommandTest {
 
   @Test
   void aFilesReportRecordsTheTargetsExcludesBesideItsPaths() throws IOException {
-    AgentPlan paths = filesPlan("/etc/nova");
-    AgentPlan plan = new AgentPlan(paths.jobName(), paths.backupId(), paths.folder(), paths.store(),
-        paths.compression(), null, new AgentPlan.Files("nova-config", "compute-07", AgentPlan.HOST_ROOT,
+    BackupPlan paths = filesPlan("/etc/nova");
+    BackupPlan plan = new BackupPlan(paths.jobName(), paths.backupId(), paths.folder(), paths.store(),
+        paths.compression(), null, new BackupPlan.Files("nova-config", "compute-07", BackupPlan.HOST_ROOT,
             List.of("/etc/nova"), List.of("*.bak", "/etc/nova/cache")));
 
     assertThat(agent(plan)).as(err()).isZero();
@@ -170,7 +172,7 @@ class AgentCommandTest {
 
   @Test
   void filesPlanUploadsTheArchiveAndReportsSuccess() throws IOException {
-    AgentPlan plan = filesPlan("/etc/nova");
+    BackupPlan plan = filesPlan("/etc/nova");
 
     assertThat(agent(plan)).as(err()).isZero();
 
@@ -210,7 +212,7 @@ class AgentCommandTest {
     Path fifo = tmp.resolve("node/etc/nova/control.fifo");
     Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
     assertThat(mkfifo.waitFor()).isZero();
-    AgentPlan plan = filesPlan("/etc/nova");
+    BackupPlan plan = filesPlan("/etc/nova");
 
     assertThat(agent(plan)).as(err()).isZero();
 
@@ -225,7 +227,7 @@ class AgentCommandTest {
 
   @Test
   void aReportWithoutWarningsHasNoWarningsField() throws IOException {
-    AgentPlan plan = filesPlan("/etc/nova");
+    BackupPlan plan = filesPlan("/etc/nova");
 
     assertThat(agent(plan)).as(err()).isZero();
 
@@ -234,7 +236,7 @@ class AgentCommandTest {
 
   @Test
   void failingFilesPlanReportsFailureAndWritesTheTerminationLog() throws IOException {
-    AgentPlan plan = filesPlan("/etc/nova", "/etc/glance");
+    BackupPlan plan = filesPlan("/etc/nova", "/etc/glance");
 
     assertThat(agent(plan)).isEqualTo(1);
 
@@ -385,7 +387,7 @@ class AgentCommandTest {
 
   @Test
   void malformedPlanIsBadUsage() throws IOException {
-    env.put(AgentPlan.ENV, "{\"jobName\": \"j\", \"store\": ");
+    env.put(BackupPlan.ENV, "{\"jobName\": \"j\", \"store\": ");
 
     assertThat(agent(null)).isEqualTo(2);
 
@@ -396,7 +398,7 @@ class AgentCommandTest {
 
   @Test
   void planWithoutStoreIsBadUsage() throws IOException {
-    env.put(AgentPlan.ENV, "{\"jobName\": \"j\", \"folder\": \"f\"}");
+    env.put(BackupPlan.ENV, "{\"jobName\": \"j\", \"folder\": \"f\"}");
 
     assertThat(agent(null)).isEqualTo(2);
 
@@ -405,7 +407,7 @@ class AgentCommandTest {
 
   @Test
   void planWithBadWorkIsReportedAsBadUsage() throws IOException {
-    AgentPlan plan = filesPlan("etc/nova");
+    BackupPlan plan = filesPlan("etc/nova");
 
     assertThat(agent(plan)).isEqualTo(2);
 
@@ -482,32 +484,32 @@ class AgentCommandTest {
 
   // ---- restore plans ----
 
-  private io.osbackup.restore.RestorePlan restorePlan(String mode, String toPath) throws IOException {
+  private io.osbackup.contract.RestorePlan restorePlan(String mode, String toPath) throws IOException {
     assertThat(agent(filesPlan("/etc/nova"))).isZero();
-    env.remove(AgentPlan.ENV);
+    env.remove(BackupPlan.ENV);
     JsonNode artifact =
         bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-nova-config-compute-07"))
             .get("artifacts").get(0);
     String key = artifact.get("key").asText();
-    return new io.osbackup.restore.RestorePlan(
+    return new io.osbackup.contract.RestorePlan(
         "back-" + mode,
         "back",
         "daily-20261121-020000",
         "prod/openstack/.restores/back-1234/back-" + mode + ".json",
-        new AgentPlan.Store(
-            "http://swift-proxy:8080", "openstack-backups", "us-east-1", true, AgentPlan.STORE_CREDENTIALS_DIR),
+        new BackupPlan.Store(
+            "http://swift-proxy:8080", "openstack-backups", "us-east-1", true, BackupPlan.STORE_CREDENTIALS_DIR),
         mode,
         "20261121-031500",
         List.of(),
         List.of(
-            new io.osbackup.restore.RestorePlan.FilesItem(
-                new io.osbackup.restore.RestorePlan.Artifact(
+            new io.osbackup.contract.RestorePlan.FilesItem(
+                new io.osbackup.contract.RestorePlan.Artifact(
                     key, bucket.objects.get(key).length, MemoryBucket.sha256(bucket.objects.get(key)), "zstd"),
-                "nova-config", "compute-07", List.of("/etc/nova"), toPath, AgentPlan.HOST_ROOT)));
+                "nova-config", "compute-07", List.of("/etc/nova"), toPath, BackupPlan.HOST_ROOT)));
   }
 
-  private int restoreAgent(io.osbackup.restore.RestorePlan plan) throws IOException {
-    env.put(io.osbackup.restore.RestorePlan.ENV, Json.MAPPER.writeValueAsString(plan));
+  private int restoreAgent(io.osbackup.contract.RestorePlan plan) throws IOException {
+    env.put(io.osbackup.contract.RestorePlan.ENV, Json.MAPPER.writeValueAsString(plan));
     return agent(null);
   }
 
@@ -545,8 +547,8 @@ class AgentCommandTest {
 
   @Test
   void aRestorePlanThatIsNotJsonIsABadPlan() throws IOException {
-    env.put(io.osbackup.restore.RestorePlan.ENV, "{not json");
+    env.put(io.osbackup.contract.RestorePlan.ENV, "{not json");
     assertThat(agent(null)).isEqualTo(AgentCommand.BAD_PLAN);
-    assertThat(terminationLog()).contains(io.osbackup.restore.RestorePlan.ENV);
+    assertThat(terminationLog()).contains(io.osbackup.contract.RestorePlan.ENV);
   }
 }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.Bucket;
 import io.osbackup.store.Compression;
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import io.osbackup.store.StoredArtifact;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -2,7 +2,7 @@ package io.osbackup.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupReport;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -24,7 +24,7 @@ class ReportDraftTest {
     }
 
     List<String> warnings = draft.warnings();
-    assertThat(warnings).hasSize(JobReport.MAX_WARNINGS + 1);
+    assertThat(warnings).hasSize(BackupReport.MAX_WARNINGS + 1);
     assertThat(warnings.get(0)).isEqualTo("warning 0");
     assertThat(warnings.get(49)).isEqualTo("warning 49");
     assertThat(warnings.get(50)).isEqualTo("and 3 more warnings");
@@ -56,7 +56,7 @@ class ReportDraftTest {
     draft.warning("x".repeat(1000));
     draft.warning("x".repeat(298) + "😀😀");
 
-    assertThat(draft.warnings().get(0)).hasSize(JobReport.MAX_WARNING_LENGTH).endsWith("x…");
+    assertThat(draft.warnings().get(0)).hasSize(BackupReport.MAX_WARNING_LENGTH).endsWith("x…");
     assertThat(draft.warnings().get(1)).isEqualTo("x".repeat(298) + "…");
   }
 }

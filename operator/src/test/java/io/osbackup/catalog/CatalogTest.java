@@ -1,9 +1,13 @@
 package io.osbackup.catalog;
 
+import io.osbackup.contract.Owner;
+
+import io.osbackup.contract.Manifest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

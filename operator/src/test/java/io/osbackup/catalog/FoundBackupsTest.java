@@ -1,5 +1,7 @@
 package io.osbackup.catalog;
 
+import io.osbackup.contract.Manifest;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -24,7 +26,7 @@ class FoundBackupsTest {
 
   static byte[] bytes(Manifest manifest) {
     try {
-      return io.osbackup.store.Json.MAPPER.writeValueAsBytes(manifest);
+      return io.osbackup.contract.Json.MAPPER.writeValueAsBytes(manifest);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

@@ -1,9 +1,11 @@
 package io.osbackup.catalog;
 
+import io.osbackup.contract.ManifestSignature;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.osbackup.store.Json;
+import io.osbackup.contract.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;

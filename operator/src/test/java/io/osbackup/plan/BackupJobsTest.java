@@ -1,5 +1,7 @@
 package io.osbackup.plan;
 
+import io.osbackup.contract.BackupPlan;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -221,13 +223,13 @@ class BackupJobsTest {
     assertThat(privileges(BackupJobs.jobFor(run, tasks.get(3), "osbackup:test"))).as("files backup of a volume")
         .isEqualTo(unprivileged);
     var request = RestoreJobsTest.request();
-    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("v", io.osbackup.restore.RestorePlan.VERIFY,
+    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("v", io.osbackup.contract.RestorePlan.VERIFY,
         List.of(RestoreJobsTest.db("nova")), List.of(RestoreJobsTest.FILES)), "backup-s3", List.of("backup-db"), null,
         "osbackup:test"))).as("restore verify").isEqualTo(unprivileged);
-    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("d", io.osbackup.restore.RestorePlan.RESTORE,
+    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("d", io.osbackup.contract.RestorePlan.RESTORE,
         List.of(RestoreJobsTest.db("nova")), List.of()), "backup-s3", List.of("backup-db"), null, "osbackup:test")))
         .as("database restore").isEqualTo(unprivileged);
-    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("f", io.osbackup.restore.RestorePlan.RESTORE,
+    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("f", io.osbackup.contract.RestorePlan.RESTORE,
         List.of(), List.of(RestoreJobsTest.FILES)), "backup-s3", List.of(), "compute-1", "osbackup:test")))
         .as("files restore")
         .isEqualTo("uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL]"
@@ -274,13 +276,13 @@ class BackupJobsTest {
         .filteredOn(m -> m.getName().endsWith("-ca"))
         .extracting(m -> m.getMountPath() + ":" + m.getReadOnly())
         .containsExactlyInAnyOrder("/var/run/osbackup/store-ca:true", "/var/run/osbackup/database-ca:true");
-    AgentPlan plan =
-        io.osbackup.store.Json.MAPPER.readValue(
-            pod.getContainers().get(0).getEnv().get(0).getValue(), AgentPlan.class);
+    BackupPlan plan =
+        io.osbackup.contract.Json.MAPPER.readValue(
+            pod.getContainers().get(0).getEnv().get(0).getValue(), BackupPlan.class);
     assertThat(plan.store().caBundleFile()).isEqualTo("/var/run/osbackup/store-ca/ca.crt");
     assertThat(plan.store().maxUploadParts()).isEqualTo(10_000);
     assertThat(plan.database().tls())
-        .isEqualTo(new AgentPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt"));
+        .isEqualTo(new BackupPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt"));
   }
 
   @Test

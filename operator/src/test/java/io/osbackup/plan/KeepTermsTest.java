@@ -7,7 +7,7 @@ import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunSpec;
 import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RunRetention;
-import io.osbackup.catalog.Manifest;
+import io.osbackup.contract.Manifest;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,7 @@
 package io.osbackup.plan;
 
+import io.osbackup.contract.BackupPlan;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -7,7 +9,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.CaBundle;
 import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RestoreRequest;
-import io.osbackup.restore.RestorePlan;
+import io.osbackup.contract.RestorePlan;
 import java.io.IOException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,9 +32,9 @@ class RestoreJobsTest {
         RestoreRequest.class);
   }
 
-  static final AgentPlan.Store STORE =
-      new AgentPlan.Store("http://swift-proxy:8080", "openstack-backups", "us-east-1", true,
-          AgentPlan.STORE_CREDENTIALS_DIR);
+  static final BackupPlan.Store STORE =
+      new BackupPlan.Store("http://swift-proxy:8080", "openstack-backups", "us-east-1", true,
+          BackupPlan.STORE_CREDENTIALS_DIR);
 
   static RestorePlan.DatabaseItem db(String name) {
     return new RestorePlan.DatabaseItem(
@@ -46,7 +48,7 @@ class RestoreJobsTest {
           new RestorePlan.Artifact("prod/openstack/control-plane/control-plane-20261121-020000/files/nova-config/"
               + "compute-1.tar.gz", 999, "cd".repeat(32), "gzip"),
           "nova-config", "compute-1", List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"), null,
-          AgentPlan.HOST_ROOT);
+          BackupPlan.HOST_ROOT);
 
   static RestorePlan plan(String job, String mode, List<RestorePlan.DatabaseItem> dbs,
       List<RestorePlan.FilesItem> files) {
@@ -122,7 +124,7 @@ class RestoreJobsTest {
   @Test
   void aToPathIsMountedAndCreatedInsteadOfTheOriginalParents() {
     RestorePlan.FilesItem elsewhere = new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1",
-        List.of("/etc/nova"), "/srv/restore", AgentPlan.HOST_ROOT);
+        List.of("/etc/nova"), "/srv/restore", BackupPlan.HOST_ROOT);
     Job job = RestoreJobs.jobFor(request(), plan("j", RestorePlan.RESTORE, List.of(), List.of(elsewhere)),
         "backup-s3", List.of(), "compute-1", "osbackup:test");
     assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getHostPath() != null)
@@ -133,7 +135,7 @@ class RestoreJobsTest {
   @Test
   void aToPathHoldingOtherThingsIsNotMountedWholeOnlyWhereTheRestoredPathsLand() {
     RestorePlan.FilesItem intoEtc = new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1",
-        List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"), "/etc", AgentPlan.HOST_ROOT);
+        List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"), "/etc", BackupPlan.HOST_ROOT);
     Job job = RestoreJobs.jobFor(request(), plan("j", RestorePlan.RESTORE, List.of(), List.of(intoEtc)),
         "backup-s3", List.of(), "compute-1", "osbackup:test");
     assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getHostPath() != null)
@@ -152,13 +154,13 @@ class RestoreJobsTest {
   void aFilesJobNeverMountsTheNodesRootOrADeniedPathWritable() {
     for (RestorePlan.FilesItem item : List.of(
         new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/srv"), null,
-            AgentPlan.HOST_ROOT),
+            BackupPlan.HOST_ROOT),
         new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/kubernetes/pki"), null,
-            AgentPlan.HOST_ROOT),
+            BackupPlan.HOST_ROOT),
         new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/nova"),
-            "/var/lib/kubelet/restore", AgentPlan.HOST_ROOT),
+            "/var/lib/kubelet/restore", BackupPlan.HOST_ROOT),
         new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/nova"), "/",
-            AgentPlan.HOST_ROOT))) {
+            BackupPlan.HOST_ROOT))) {
       RestorePlan plan = plan("j", RestorePlan.RESTORE, List.of(), List.of(item));
       org.assertj.core.api.Assertions.assertThatThrownBy(
               () -> RestoreJobs.jobFor(request(), plan, "backup-s3", List.of(), "compute-1", "osbackup:test"))

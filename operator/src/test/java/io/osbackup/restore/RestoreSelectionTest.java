@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
-import io.osbackup.catalog.Manifest;
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.BackupReport;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -18,12 +18,12 @@ class RestoreSelectionTest {
 
   static Manifest.Entry db(String database) {
     return new Manifest.Entry("database", "galera", database, null, "f/db/galera/" + database + ".sql.gz", 10, 20,
-        "ab", "gzip", null, new JobReport.Source("galera.openstack.svc", 3306, "10.11", null, null), null, null, null);
+        "ab", "gzip", null, new BackupReport.Source("galera.openstack.svc", 3306, "10.11", null, null), null, null, null);
   }
 
   static Manifest.Entry files(String target, String node, String... paths) {
     return new Manifest.Entry("files", target, null, node, "f/files/" + target + "/" + node + ".tar.gz", 10, 20, "ab",
-        "gzip", 3L, new JobReport.Source(null, null, null, null, List.of(paths)), null, null, null);
+        "gzip", 3L, new BackupReport.Source(null, null, null, null, List.of(paths)), null, null, null);
   }
 
   static final Manifest MANIFEST = new Manifest(1, ID, "openstack", "cp", "cp-1", "primary", "b", "f", "gzip",

@@ -1,7 +1,7 @@
 package io.osbackup.retention;
 
-import io.osbackup.catalog.Manifest;
-import io.osbackup.catalog.Owner;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.Owner;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.StoreErrors;
 import io.osbackup.store.StoreException;

@@ -4,8 +4,8 @@ import static io.osbackup.retention.RetentionPolicyTest.rules;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.api.v1alpha1.Retention;
-import io.osbackup.catalog.Manifest;
-import io.osbackup.catalog.Owner;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.Owner;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;

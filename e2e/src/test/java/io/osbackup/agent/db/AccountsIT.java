@@ -3,16 +3,16 @@ package io.osbackup.agent.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.osbackup.agent.MountTable;
+import io.osbackup.agent.files.MountTable;
 import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.SqlClient;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.restore.RestoreExecution;
-import io.osbackup.restore.RestorePlan;
-import io.osbackup.restore.RestoreReport;
-import io.osbackup.restore.db.DatabaseRestore;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.agent.restore.RestoreExecution;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Compression;
 import io.osbackup.store.StoredArtifact;
 import java.io.InputStream;
@@ -92,8 +92,8 @@ class AccountsIT {
     }
   }
 
-  static AgentPlan.Database target(String accounts) {
-    return new AgentPlan.Database("cp", "127.0.0.1", source.port(), AgentPlan.DATABASE_CREDENTIALS_DIR,
+  static BackupPlan.Database target(String accounts) {
+    return new BackupPlan.Database("cp", "127.0.0.1", source.port(), BackupPlan.DATABASE_CREDENTIALS_DIR,
         List.of("nova", "nova_api", "keystone"), List.of(), false, null, accounts);
   }
 
@@ -161,7 +161,7 @@ class AccountsIT {
     DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "weak"));
     try {
       assertThatThrownBy(() -> new DatabaseBackup(source.dumpCommand().toString()).run(
-            new AgentPlan.Database("cp", "127.0.0.1", source.port(), AgentPlan.DATABASE_CREDENTIALS_DIR,
+            new BackupPlan.Database("cp", "127.0.0.1", source.port(), BackupPlan.DATABASE_CREDENTIALS_DIR,
                 List.of("nova"), List.of(), false, null, "Relevant"),
             new DatabaseLogin("dumper", "dumper-Pw#1"), FOLDER, Compression.GZIP, sink))
         .isInstanceOf(DatabaseBackupException.class)
@@ -204,7 +204,7 @@ class AccountsIT {
           opened.incrementAndGet();
           return Files.newInputStream(sink.file(key));
         },
-        new DatabaseRestore(empty.clientCommand().toString()),
+        new DatabaseRestorer(empty.clientCommand().toString()),
         MountTable.of(Map.of()),
         dir -> login,
         line -> {},
@@ -301,7 +301,7 @@ class AccountsIT {
       try (MariaDbServer fresh = MariaDbServer.start(work.resolve("fresh-tampered"))) {
         RestorePlan plan = plan(copy, fresh, false, "20261205-060000");
         RestoreExecution execution = new RestoreExecution(k -> Files.newInputStream(copy.file(k)),
-            new DatabaseRestore(fresh.clientCommand().toString()), MountTable.of(Map.of()),
+            new DatabaseRestorer(fresh.clientCommand().toString()), MountTable.of(Map.of()),
             dir -> new DatabaseLogin(fresh.user(), fresh.password()), l -> {}, w -> {});
         assertThatThrownBy(() -> execution.verify(plan, new ArrayList<>()))
             .isInstanceOfSatisfying(RestoreExecution.Failure.class,

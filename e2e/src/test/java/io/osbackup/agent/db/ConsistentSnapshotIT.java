@@ -6,10 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Compression;
 import io.osbackup.store.StoredArtifact;
 import java.io.FilterOutputStream;
@@ -85,12 +85,12 @@ class ConsistentSnapshotIT {
     }
   }
 
-  static AgentPlan.Database target(List<String> include) {
-    return new AgentPlan.Database(
+  static BackupPlan.Database target(List<String> include) {
+    return new BackupPlan.Database(
         "nova",
         "127.0.0.1",
         source.port(),
-        AgentPlan.DATABASE_CREDENTIALS_DIR,
+        BackupPlan.DATABASE_CREDENTIALS_DIR,
         include,
         null,
         false);

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Compression;
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupReport;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -69,12 +69,12 @@ class DatabaseBackupIT {
     }
   }
 
-  static AgentPlan.Database target(int port, List<String> include, List<String> exclude) {
-    return new AgentPlan.Database(
+  static BackupPlan.Database target(int port, List<String> include, List<String> exclude) {
+    return new BackupPlan.Database(
         "control-plane",
         "127.0.0.1",
         port,
-        AgentPlan.DATABASE_CREDENTIALS_DIR,
+        BackupPlan.DATABASE_CREDENTIALS_DIR,
         include,
         exclude,
         false);
@@ -107,7 +107,7 @@ class DatabaseBackupIT {
     assertThat(sink.keys("ABORTED")).isEmpty();
     assertThat(result.source().databases()).containsExactlyElementsOf(ControlPlaneData.DATABASES);
     assertThat(result.reportArtifacts())
-        .extracting(JobReport.Artifact::database)
+        .extracting(BackupReport.Artifact::database)
         .containsExactlyElementsOf(ControlPlaneData.DATABASES);
 
     for (DatabaseBackup.Artifact artifact : result.artifacts()) {
@@ -240,8 +240,8 @@ class DatabaseBackupIT {
 
   @Test
   void unknownHostSaysSo() {
-    AgentPlan.Database target =
-        new AgentPlan.Database(
+    BackupPlan.Database target =
+        new BackupPlan.Database(
             "control-plane", "no-such-galera.invalid", 3306, "/x", List.of(), List.of(), false);
 
     assertThatThrownBy(

@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.TestCa;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.restore.db.DatabaseRestore;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.store.Compression;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -58,19 +58,19 @@ class DatabaseTlsIT {
     }
   }
 
-  static AgentPlan.Database target(String host, AgentPlan.DatabaseTls tls) {
-    return new AgentPlan.Database(
+  static BackupPlan.Database target(String host, BackupPlan.DatabaseTls tls) {
+    return new BackupPlan.Database(
         "control-plane",
         host,
         server.port(),
-        AgentPlan.DATABASE_CREDENTIALS_DIR,
+        BackupPlan.DATABASE_CREDENTIALS_DIR,
         List.of("tls_nova"),
         List.of(),
         false,
         tls);
   }
 
-  DatabaseBackup.Result backUp(String host, AgentPlan.DatabaseTls tls) throws Exception {
+  DatabaseBackup.Result backUp(String host, BackupPlan.DatabaseTls tls) throws Exception {
     return new DatabaseBackup(server.dumpCommand().toString())
         .run(
             target(host, tls),
@@ -83,7 +83,7 @@ class DatabaseTlsIT {
   @Test
   void verifyFullWithTheCaBacksUpAndTheDumpRestoresOverTls() throws Exception {
     DatabaseBackup.Result result =
-        backUp(TestCa.HOST, new AgentPlan.DatabaseTls("verify-full", ca.caCertificate().toString()));
+        backUp(TestCa.HOST, new BackupPlan.DatabaseTls("verify-full", ca.caCertificate().toString()));
 
     assertThat(result.databases()).containsExactly("tls_nova");
     Path stored = new DirectoryArtifactSink(sinkDir).file(result.artifacts().get(0).stored().key());
@@ -99,16 +99,16 @@ class DatabaseTlsIT {
 
   @Test
   void aRestoreIntoTheTlsOnlyServerConnectsWithTheTargetsTls() throws Exception {
-    AgentPlan.DatabaseTls tls = new AgentPlan.DatabaseTls("verify-full", ca.caCertificate().toString());
+    BackupPlan.DatabaseTls tls = new BackupPlan.DatabaseTls("verify-full", ca.caCertificate().toString());
     DatabaseBackup.Result result = backUp(TestCa.HOST, tls);
     Path stored = new DirectoryArtifactSink(sinkDir).file(result.artifacts().get(0).stored().key());
     DatabaseLogin login = new DatabaseLogin(server.user(), server.password());
-    DatabaseRestore restorer = new DatabaseRestore(server.clientCommand().toString());
+    DatabaseRestorer restorer = new DatabaseRestorer(server.clientCommand().toString());
 
     try (InputStream script = new GZIPInputStream(Files.newInputStream(stored))) {
-      DatabaseRestore.Outcome outcome =
+      DatabaseRestorer.Outcome outcome =
           restorer.restore(
-              new DatabaseRestore.Destination(TestCa.HOST, server.port(), login, tls),
+              new DatabaseRestorer.Destination(TestCa.HOST, server.port(), login, tls),
               "tls_nova",
               "tls_nova_copy",
               script,
@@ -123,11 +123,11 @@ class DatabaseTlsIT {
     assertThatThrownBy(
             () ->
                 restorer.survey(
-                    new DatabaseRestore.Destination(
+                    new DatabaseRestorer.Destination(
                         TestCa.HOST,
                         server.port(),
                         login,
-                        new AgentPlan.DatabaseTls("verify-full", otherCa.caCertificate().toString()))))
+                        new BackupPlan.DatabaseTls("verify-full", otherCa.caCertificate().toString()))))
         .hasMessageStartingWith("TLS to the database server at localhost:" + server.port())
         .hasMessageContaining("tls.caSecret");
   }
@@ -135,14 +135,14 @@ class DatabaseTlsIT {
   @Test
   void verifyCaChecksTheChainButNotTheHostName() throws Exception {
     DatabaseBackup.Result result =
-        backUp("127.0.0.1", new AgentPlan.DatabaseTls("verify-ca", ca.caCertificate().toString()));
+        backUp("127.0.0.1", new BackupPlan.DatabaseTls("verify-ca", ca.caCertificate().toString()));
 
     assertThat(result.databases()).containsExactly("tls_nova");
   }
 
   @Test
   void requiredEncryptsWithoutACa() throws Exception {
-    assertThat(backUp("127.0.0.1", new AgentPlan.DatabaseTls("required", null)).databases())
+    assertThat(backUp("127.0.0.1", new BackupPlan.DatabaseTls("required", null)).databases())
         .containsExactly("tls_nova");
   }
 
@@ -159,15 +159,15 @@ class DatabaseTlsIT {
               () ->
                   new DatabaseBackup(plain.dumpCommand().toString())
                       .run(
-                          new AgentPlan.Database(
+                          new BackupPlan.Database(
                               "control-plane",
                               "127.0.0.1",
                               plain.port(),
-                              AgentPlan.DATABASE_CREDENTIALS_DIR,
+                              BackupPlan.DATABASE_CREDENTIALS_DIR,
                               List.of(),
                               List.of(),
                               false,
-                              new AgentPlan.DatabaseTls("required", null)),
+                              new BackupPlan.DatabaseTls("required", null)),
                           new DatabaseLogin(plain.user(), plain.password()),
                           FOLDER,
                           Compression.GZIP,
@@ -185,7 +185,7 @@ class DatabaseTlsIT {
             () ->
                 backUp(
                     TestCa.HOST,
-                    new AgentPlan.DatabaseTls("verify-full", otherCa.caCertificate().toString())))
+                    new BackupPlan.DatabaseTls("verify-full", otherCa.caCertificate().toString())))
         .isInstanceOf(DatabaseBackupException.class)
         .hasMessageStartingWith("TLS to the database server at localhost:" + server.port())
         .hasMessageContaining("spec.databases[].tls.caSecret");
@@ -197,7 +197,7 @@ class DatabaseTlsIT {
             () ->
                 backUp(
                     "127.0.0.1",
-                    new AgentPlan.DatabaseTls("verify-full", ca.caCertificate().toString())))
+                    new BackupPlan.DatabaseTls("verify-full", ca.caCertificate().toString())))
         .isInstanceOf(DatabaseBackupException.class)
         .hasMessageStartingWith("TLS to the database server at 127.0.0.1:" + server.port())
         .hasMessageContaining("does not name the host 127.0.0.1");

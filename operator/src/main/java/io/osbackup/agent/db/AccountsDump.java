@@ -1,7 +1,6 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.restore.db.AccountsScript;
-import io.osbackup.restore.db.AccountsScript.Account;
+import io.osbackup.agent.db.AccountsScript.Account;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

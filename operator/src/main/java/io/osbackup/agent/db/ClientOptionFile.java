@@ -1,6 +1,6 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ public final class ClientOptionFile implements AutoCloseable {
    * The login and, when {@code tls} is given, TLS for the MariaDB tools: {@code ssl} (required),
    * {@code ssl-ca} (the mounted CA file) and, for verify-full, {@code ssl-verify-server-cert}.
    */
-  public static ClientOptionFile write(DatabaseLogin login, AgentPlan.DatabaseTls tls)
+  public static ClientOptionFile write(DatabaseLogin login, BackupPlan.DatabaseTls tls)
       throws IOException {
     Path dir =
         Files.createTempDirectory(
@@ -67,7 +67,7 @@ public final class ClientOptionFile implements AutoCloseable {
    * name ({@code ssl-verify-server-cert}), so verify-ca gives them {@code ssl-ca} and encryption,
    * while the JDBC pre-flight on the same server checks the chain (VERIFY_CA) before they run.
    */
-  static String tlsOptions(AgentPlan.DatabaseTls tls) {
+  static String tlsOptions(BackupPlan.DatabaseTls tls) {
     if (tls == null) {
       return "";
     }

@@ -1,11 +1,11 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Compression;
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupReport;
 import io.osbackup.store.StoredArtifact;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -87,10 +87,10 @@ public final class DatabaseBackup {
       this(database, stored, null);
     }
 
-    JobReport.Artifact toReport() {
+    BackupReport.Artifact toReport() {
       return accounts != null
-          ? JobReport.Artifact.ofAccounts(stored, accounts)
-          : JobReport.Artifact.of(stored, database, null);
+          ? BackupReport.Artifact.ofAccounts(stored, accounts)
+          : BackupReport.Artifact.of(stored, database, null);
     }
   }
 
@@ -102,11 +102,11 @@ public final class DatabaseBackup {
       List<String> databases,
       List<Artifact> artifacts) {
 
-    public JobReport.Source source() {
-      return new JobReport.Source(host, port, serverVersion, databases, null);
+    public BackupReport.Source source() {
+      return new BackupReport.Source(host, port, serverVersion, databases, null);
     }
 
-    public List<JobReport.Artifact> reportArtifacts() {
+    public List<BackupReport.Artifact> reportArtifacts() {
       return artifacts.stream().map(Artifact::toReport).toList();
     }
   }
@@ -117,7 +117,7 @@ public final class DatabaseBackup {
    * and the exception lists the artifacts finished before.
    */
   public Result run(
-      AgentPlan.Database target,
+      BackupPlan.Database target,
       DatabaseLogin login,
       String folder,
       Compression compression,
@@ -126,7 +126,7 @@ public final class DatabaseBackup {
     String host = target.host();
     int port = target.port();
     String server = host + ":" + port;
-    JobReport.Source where = new JobReport.Source(host, port, null, null, null);
+    BackupReport.Source where = new BackupReport.Source(host, port, null, null, null);
 
     Preflight.Survey survey;
     try {
@@ -146,8 +146,8 @@ public final class DatabaseBackup {
     } catch (IllegalArgumentException e) {
       throw new DatabaseBackupException(e.getMessage(), null, where, List.of());
     }
-    JobReport.Source source =
-        new JobReport.Source(host, port, survey.serverVersion(), selected, null);
+    BackupReport.Source source =
+        new BackupReport.Source(host, port, survey.serverVersion(), selected, null);
     if (selected.isEmpty()) {
       throw new DatabaseBackupException(
           "nothing to back up on "
@@ -205,7 +205,7 @@ public final class DatabaseBackup {
         artifacts.addAll(
             dump(options, target, folder, compression, sink, selected, views, ignored, source, expected));
       } catch (DatabaseBackupException e) {
-        List<JobReport.Artifact> finished = new ArrayList<>();
+        List<BackupReport.Artifact> finished = new ArrayList<>();
         artifacts.forEach(a -> finished.add(a.toReport()));
         finished.addAll(e.finished());
         throw new DatabaseBackupException(e.getMessage(), e.getCause(), source, finished);
@@ -224,7 +224,7 @@ public final class DatabaseBackup {
    * stores it at {@link BackupLayout#accountsArtifact}.
    */
   private Artifact accounts(
-      AgentPlan.Database target,
+      BackupPlan.Database target,
       DatabaseLogin login,
       String folder,
       Compression compression,
@@ -232,7 +232,7 @@ public final class DatabaseBackup {
       List<String> selected,
       String mode,
       Preflight.Survey survey,
-      JobReport.Source source)
+      BackupReport.Source source)
       throws DatabaseBackupException {
     String server = target.host() + ":" + target.port();
     List<String> header =
@@ -252,8 +252,8 @@ public final class DatabaseBackup {
           "reading the accounts of " + server + ": " + e.getMessage(), e, source, List.of());
     }
     try {
-      io.osbackup.restore.db.AccountsScript.parse(read.script());
-    } catch (io.osbackup.restore.db.AccountsScript.RefusedException e) {
+      AccountsScript.parse(read.script());
+    } catch (AccountsScript.RefusedException e) {
       throw new DatabaseBackupException(
           "the accounts read from " + server + " would not pass the restore's allow-list (" + e.getMessage()
               + "): set spec.databases[].accounts: None and report this",
@@ -353,14 +353,14 @@ public final class DatabaseBackup {
 
   private List<Artifact> dump(
       ClientOptionFile options,
-      AgentPlan.Database target,
+      BackupPlan.Database target,
       String folder,
       Compression compression,
       ArtifactSink sink,
       List<String> selected,
       Map<String, byte[]> views,
       List<String> ignored,
-      JobReport.Source source,
+      BackupReport.Source source,
       Map<String, Long> expected)
       throws IOException, DatabaseBackupException {
     List<String> args = commonArguments(options, target.host(), target.port());

@@ -1,6 +1,6 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupReport;
 import java.util.List;
 
 /**
@@ -10,23 +10,23 @@ import java.util.List;
  */
 public final class DatabaseBackupException extends Exception {
 
-  private final JobReport.Source source;
-  private final List<JobReport.Artifact> finished;
+  private final BackupReport.Source source;
+  private final List<BackupReport.Artifact> finished;
 
   DatabaseBackupException(
-      String message, Throwable cause, JobReport.Source source, List<JobReport.Artifact> finished) {
+      String message, Throwable cause, BackupReport.Source source, List<BackupReport.Artifact> finished) {
     super(message, cause);
     this.source = source;
     this.finished = List.copyOf(finished);
   }
 
   /** Host and port, and once the pre-flight succeeded the server version and selected databases. */
-  public JobReport.Source source() {
+  public BackupReport.Source source() {
     return source;
   }
 
   /** Artifacts uploaded whole before the failure (other databases of the same snapshot). */
-  public List<JobReport.Artifact> finished() {
+  public List<BackupReport.Artifact> finished() {
     return finished;
   }
 }

@@ -28,7 +28,7 @@ public record DatabaseLogin(String username, String password, String source) {
 
   /**
    * Reads the keys {@code username} and {@code password} of the Secret mounted at {@code
-   * credentialsDir} ({@code AgentPlan.DATABASE_CREDENTIALS_DIR}) by the rule of {@link
+   * credentialsDir} ({@code BackupPlan.DATABASE_CREDENTIALS_DIR}) by the rule of {@link
    * Credentials#secretValue}: one trailing newline dropped, an empty value refused.
    */
   public static DatabaseLogin read(Path credentialsDir) throws IOException {

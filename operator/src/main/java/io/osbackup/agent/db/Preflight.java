@@ -1,6 +1,6 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -49,7 +49,7 @@ final class Preflight {
    * sslMode REQUIRED, VERIFY_CA or VERIFY_IDENTITY, trusting only the CA file of {@code tls},
    * loaded into a PKCS#12 trust store in a private temporary directory for the connection.
    */
-  static Survey survey(String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls)
+  static Survey survey(String host, int port, DatabaseLogin login, BackupPlan.DatabaseTls tls)
       throws PreflightException {
     Properties props = new Properties();
     try (ServerTls handle = ServerTls.apply(props, tls)) {
@@ -67,7 +67,7 @@ final class Preflight {
 
   /** Runs {@code work} on a connection made as {@link #survey} makes it; its failures explained the same way. */
   static <T> T withConnection(
-      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls, Work<T> work)
+      String host, int port, DatabaseLogin login, BackupPlan.DatabaseTls tls, Work<T> work)
       throws PreflightException {
     Properties props = new Properties();
     try (ServerTls handle = ServerTls.apply(props, tls);
@@ -114,7 +114,7 @@ final class Preflight {
   }
 
   private static Survey survey(
-      String host, int port, DatabaseLogin login, AgentPlan.DatabaseTls tls, Properties props)
+      String host, int port, DatabaseLogin login, BackupPlan.DatabaseTls tls, Properties props)
       throws PreflightException {
     try (Connection c = connect(host, port, login, props);
         Statement s = c.createStatement()) {
@@ -165,7 +165,7 @@ final class Preflight {
   }
 
   static String explain(
-      SQLException e, String host, int port, String user, AgentPlan.DatabaseTls tls) {
+      SQLException e, String host, int port, String user, BackupPlan.DatabaseTls tls) {
     String server = host + ":" + port;
     String tlsProblem = ServerTls.explain(e, host, port, tls);
     if (tlsProblem != null) {

@@ -1,6 +1,6 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.store.TrustedCas;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -34,7 +34,7 @@ public final class ServerTls implements AutoCloseable {
    *
    * @throws IOException naming {@code spec.databases[].tls.caSecret} when the CA cannot be read
    */
-  public static ServerTls apply(Properties props, AgentPlan.DatabaseTls tls) throws IOException {
+  public static ServerTls apply(Properties props, BackupPlan.DatabaseTls tls) throws IOException {
     if (tls == null) {
       return new ServerTls(null);
     }
@@ -74,7 +74,7 @@ public final class ServerTls implements AutoCloseable {
    * untrusted certificate, a certificate for another host, a server without TLS; null when TLS is
    * not the cause.
    */
-  public static String explain(SQLException e, String host, int port, AgentPlan.DatabaseTls tls) {
+  public static String explain(SQLException e, String host, int port, BackupPlan.DatabaseTls tls) {
     String server = host + ":" + port;
     String detail = null;
     boolean ssl = false;

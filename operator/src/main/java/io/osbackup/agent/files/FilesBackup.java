@@ -1,13 +1,13 @@
 package io.osbackup.agent.files;
 
-import io.osbackup.agent.MountTable;
-import io.osbackup.plan.AgentPlan;
-import io.osbackup.plan.DeniedPaths;
+import io.osbackup.agent.files.MountTable;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.DeniedPaths;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.BackupLayout;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Compression;
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -82,7 +82,7 @@ public final class FilesBackup {
    * Checks a files target before anything is read; throws {@link IllegalArgumentException} naming
    * the field.
    */
-  public static void validate(AgentPlan.Files files) {
+  public static void validate(BackupPlan.Files files) {
     if (files.target() == null || files.target().isBlank()) {
       throw new IllegalArgumentException("files.target is empty");
     }
@@ -144,7 +144,7 @@ public final class FilesBackup {
    * The subtrees the agent never reads on a node: the built-in ones, whatever the plan says, and those the planner
    * left out.
    */
-  private static DeniedPaths denied(AgentPlan.Files files) {
+  private static DeniedPaths denied(BackupPlan.Files files) {
     return DeniedPaths.builtInAnd(files.excluded(), "left out by the operator's plan");
   }
 
@@ -152,8 +152,8 @@ public final class FilesBackup {
    * Archives {@code files} into {@code sink} under {@link BackupLayout#filesArtifact}; on any
    * failure the upload is aborted and the error, naming the path and node, is thrown.
    */
-  public JobReport.Artifact backup(
-      String folder, AgentPlan.Files files, Compression compression, ArtifactSink sink)
+  public BackupReport.Artifact backup(
+      String folder, BackupPlan.Files files, Compression compression, ArtifactSink sink)
       throws IOException {
     validate(files);
     String key = BackupLayout.filesArtifact(folder, files.target(), files.node(), compression);
@@ -165,7 +165,7 @@ public final class FilesBackup {
         upload.abort(String.valueOf(e.getMessage()));
         throw e;
       }
-      return JobReport.Artifact.of(upload.finish(), null, entries);
+      return BackupReport.Artifact.of(upload.finish(), null, entries);
     }
   }
 
@@ -173,7 +173,7 @@ public final class FilesBackup {
    * Writes the tar archive of {@code files} to {@code out} (which is flushed, not closed) and
    * returns the number of entries written.
    */
-  public long write(AgentPlan.Files files, OutputStream out) throws IOException {
+  public long write(BackupPlan.Files files, OutputStream out) throws IOException {
     validate(files);
     Walk walk = new Walk(files, out);
     walk.run();
@@ -182,7 +182,7 @@ public final class FilesBackup {
 
   /** One archive being written. */
   private final class Walk {
-    private final AgentPlan.Files files;
+    private final BackupPlan.Files files;
     private final String hostRoot;
     private final Excludes excludes;
     private final DeniedPaths denied;
@@ -193,9 +193,9 @@ public final class FilesBackup {
     private final byte[] buffer = new byte[BUFFER];
     private long entries;
 
-    Walk(AgentPlan.Files files, OutputStream out) {
+    Walk(BackupPlan.Files files, OutputStream out) {
       this.files = files;
-      this.hostRoot = files.hostRoot() == null ? AgentPlan.HOST_ROOT : files.hostRoot();
+      this.hostRoot = files.hostRoot() == null ? BackupPlan.HOST_ROOT : files.hostRoot();
       this.excludes = Excludes.of(files.exclude());
       this.denied = files.targetsVolume() ? null : denied(files);
       this.tar = new PaxTar(out);

@@ -2,7 +2,7 @@ package io.osbackup.agent.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.restore.db.AccountsScript.Account;
+import io.osbackup.agent.db.AccountsScript.Account;
 import org.junit.jupiter.api.Test;
 
 /** How SHOW GRANTS lines become lines of the accounts script. */

@@ -67,19 +67,19 @@ class DatabaseLoginTest {
   @Test
   void optionFileCarriesTheTargetsTlsForTheMariaDbTools() throws Exception {
     assertThat(ClientOptionFile.tlsOptions(null)).isEmpty();
-    assertThat(ClientOptionFile.tlsOptions(new io.osbackup.plan.AgentPlan.DatabaseTls("required", null)))
+    assertThat(ClientOptionFile.tlsOptions(new io.osbackup.contract.BackupPlan.DatabaseTls("required", null)))
         .isEqualTo("ssl\n");
     assertThat(
             ClientOptionFile.tlsOptions(
-                new io.osbackup.plan.AgentPlan.DatabaseTls("verify-ca", "/var/run/osbackup/database-ca/ca.crt")))
+                new io.osbackup.contract.BackupPlan.DatabaseTls("verify-ca", "/var/run/osbackup/database-ca/ca.crt")))
         .isEqualTo("ssl\nssl-ca=\"/var/run/osbackup/database-ca/ca.crt\"\n");
     assertThat(
             ClientOptionFile.tlsOptions(
-                new io.osbackup.plan.AgentPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt")))
+                new io.osbackup.contract.BackupPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt")))
         .endsWith("ssl-verify-server-cert\n");
     try (ClientOptionFile options =
         ClientOptionFile.write(
-            new DatabaseLogin("u", "p"), new io.osbackup.plan.AgentPlan.DatabaseTls("required", null))) {
+            new DatabaseLogin("u", "p"), new io.osbackup.contract.BackupPlan.DatabaseTls("required", null))) {
       assertThat(Files.readString(options.path())).isEqualTo("[client]\nuser=\"u\"\npassword=\"p\"\nssl\n");
     }
   }

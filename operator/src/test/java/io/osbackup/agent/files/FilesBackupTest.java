@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.osbackup.agent.MemoryBucket;
-import io.osbackup.agent.MountTable;
-import io.osbackup.plan.AgentPlan;
+import io.osbackup.agent.files.MountTable;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.store.Compression;
-import io.osbackup.store.JobReport;
+import io.osbackup.contract.BackupReport;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -100,8 +100,8 @@ class FilesBackupTest {
     }
   }
 
-  private AgentPlan.Files plan(List<String> paths) {
-    return new AgentPlan.Files(
+  private BackupPlan.Files plan(List<String> paths) {
+    return new BackupPlan.Files(
         "nova-config",
         "compute-07",
         "/host",
@@ -116,7 +116,7 @@ class FilesBackupTest {
   @Test
   void gnuTarRestoresTheTreeAsItWas() throws Exception {
     MemoryBucket bucket = new MemoryBucket();
-    JobReport.Artifact artifact =
+    BackupReport.Artifact artifact =
         backup()
             .backup(
                 "p/ns/daily/b1",
@@ -236,8 +236,8 @@ class FilesBackupTest {
   @Test
   void excludedSymlinkIsSkippedNotRefused() throws Exception {
     Files.createSymbolicLink(node.resolve("etc/swift"), Path.of("/srv/node-config/swift"));
-    AgentPlan.Files files =
-        new AgentPlan.Files(
+    BackupPlan.Files files =
+        new BackupPlan.Files(
             "nova-config", "compute-07", "/host", List.of("/etc/swift"), List.of("/etc/swift"));
 
     assertThat(backup().write(files, new ByteArrayOutputStream())).isZero();
@@ -415,8 +415,8 @@ class FilesBackupTest {
   void aWholeEtcLeavesOutTheNodesKeysAndSaysSo() throws Exception {
     nodeSecrets();
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
-    AgentPlan.Files etc =
-        new AgentPlan.Files("node-config", "compute-07", "/host", List.of("/etc", "/var/lib"), List.of());
+    BackupPlan.Files etc =
+        new BackupPlan.Files("node-config", "compute-07", "/host", List.of("/etc", "/var/lib"), List.of());
 
     backup().write(etc, tar);
 
@@ -445,8 +445,8 @@ class FilesBackupTest {
     for (String path :
         List.of("/etc/kubernetes/pki", "/etc/kubernetes", "/etc/shadow", "/var/lib/kubelet/pods",
             "/etc/ssh/ssh_host_ed25519_key", "/proc/1")) {
-      AgentPlan.Files files =
-          new AgentPlan.Files("node-config", "compute-07", "/host", List.of("/etc/nova", path), List.of());
+      BackupPlan.Files files =
+          new BackupPlan.Files("node-config", "compute-07", "/host", List.of("/etc/nova", path), List.of());
       ByteArrayOutputStream tar = new ByteArrayOutputStream();
 
       assertThatThrownBy(() -> backup().write(files, tar))
@@ -463,8 +463,8 @@ class FilesBackupTest {
     Path site = Files.createDirectories(node.resolve("etc/nova/site-secrets"));
     file(site.resolve("vault.token"), "hvs.x\n", "rw-------");
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
-    AgentPlan.Files files =
-        new AgentPlan.Files(
+    BackupPlan.Files files =
+        new BackupPlan.Files(
             "nova-config", "compute-07", "/host", List.of("/etc/nova"), List.of(), null,
             List.of("/etc/nova/site-secrets"));
 
@@ -517,8 +517,8 @@ class FilesBackupTest {
     Files.createDirectories(glance.resolve("cache"));
     file(glance.resolve("cache/original"), "cached\n", "rw-r--r--");
     Files.createLink(glance.resolve("z-of-excluded"), glance.resolve("cache/original"));
-    AgentPlan.Files files =
-        new AgentPlan.Files(
+    BackupPlan.Files files =
+        new BackupPlan.Files(
             "glance", "compute-07", "/host", List.of("/var/lib/glance"), List.of("/var/lib/glance/cache"));
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
 
@@ -561,8 +561,8 @@ class FilesBackupTest {
     Files.createLink(node.resolve("etc/nova/passwd-copy"), node.resolve("etc/passwd"));
     Files.createLink(node.resolve("etc/ssh/zz-key-copy"), node.resolve("etc/ssh/ssh_host_ed25519_key"));
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
-    AgentPlan.Files etc =
-        new AgentPlan.Files("node-config", "compute-07", "/host", List.of("/etc"), List.of());
+    BackupPlan.Files etc =
+        new BackupPlan.Files("node-config", "compute-07", "/host", List.of("/etc"), List.of());
 
     backup().write(etc, tar);
 
@@ -600,8 +600,8 @@ class FilesBackupTest {
       f.write(filled('c', 10));
     }
     Path zeros = Files.write(disks.resolve("preallocated.img"), new byte[256 * 1024]);
-    AgentPlan.Files files =
-        new AgentPlan.Files("disks", "compute-07", "/host", List.of("/var/lib/disks"), List.of());
+    BackupPlan.Files files =
+        new BackupPlan.Files("disks", "compute-07", "/host", List.of("/var/lib/disks"), List.of());
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
 
     backup().write(files, tar);
@@ -649,8 +649,8 @@ class FilesBackupTest {
     Files.createLink(dir.resolve("z-" + "l".repeat(120)), sparse);
     String target = "/" + "t".repeat(150) + "/日本語";
     Files.createSymbolicLink(dir.resolve("symlink-" + "y".repeat(110)), Path.of(target));
-    AgentPlan.Files files =
-        new AgentPlan.Files("long", "compute-07", "/host", List.of("/var/lib"), List.of());
+    BackupPlan.Files files =
+        new BackupPlan.Files("long", "compute-07", "/host", List.of("/var/lib"), List.of());
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
 
     backup().write(files, tar);
@@ -711,8 +711,8 @@ class FilesBackupTest {
   @Test
   void aVolumeArchivedWholeHasItsChildrenAtTheTopLevel() throws Exception {
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
-    AgentPlan.Files volume =
-        new AgentPlan.Files("glance-images", "pvc-glance-images", "/host", List.of("/"), List.of("*.pyc"), true);
+    BackupPlan.Files volume =
+        new BackupPlan.Files("glance-images", "pvc-glance-images", "/host", List.of("/"), List.of("*.pyc"), true);
     long entries = backup().write(volume, tar);
 
     List<String> names = new ArrayList<>();
@@ -733,12 +733,12 @@ class FilesBackupTest {
     assertThatThrownBy(
             () ->
                 FilesBackup.validate(
-                    new AgentPlan.Files("t", "n", "/host", List.of("/etc"), List.of("[a-"))))
+                    new BackupPlan.Files("t", "n", "/host", List.of("/etc"), List.of("[a-"))))
         .hasMessageStartingWith("files.exclude[0] is not a valid glob '[a-'");
     assertThatThrownBy(() -> FilesBackup.validate(plan(List.of("/"))))
         .hasMessageContaining("files.paths[0] must name a directory or file below /");
     assertThatCode(
-            () -> FilesBackup.validate(new AgentPlan.Files("t", "pvc-c", "/host", List.of("/"), List.of(), true)))
+            () -> FilesBackup.validate(new BackupPlan.Files("t", "pvc-c", "/host", List.of("/"), List.of(), true)))
         .as("/ is the whole volume of a volume target")
         .doesNotThrowAnyException();
   }
