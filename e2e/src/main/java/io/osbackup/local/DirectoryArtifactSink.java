@@ -2,8 +2,8 @@ package io.osbackup.local;
 
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.Compression;
-import io.osbackup.store.StoredArtifact;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.StoredArtifact;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;

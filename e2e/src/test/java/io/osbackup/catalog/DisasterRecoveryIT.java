@@ -19,7 +19,7 @@ import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
 import io.osbackup.operator.OperatorSettings;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectStore;
 import java.nio.charset.StandardCharsets;

@@ -224,7 +224,7 @@ class BackupRunIT {
     // A run whose folder already holds objects (here a stray one; after a delete and re-apply, the old backup):
     // refused before anything is written, and the backups in the bucket untouched.
     String strayFolder = "prod/" + NS + "/control-plane/control-plane-20261121-030000";
-    try (var upload = bucket.open(strayFolder + "/db/galera/keystone.sql.gz", io.osbackup.store.Compression.NONE)) {
+    try (var upload = bucket.open(strayFolder + "/db/galera/keystone.sql.gz", io.osbackup.contract.Compression.NONE)) {
       upload.stream().write("stray".getBytes(StandardCharsets.UTF_8));
       upload.finish();
     }

@@ -2,7 +2,7 @@ package io.osbackup.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

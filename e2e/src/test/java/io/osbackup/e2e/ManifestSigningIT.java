@@ -21,7 +21,7 @@ import io.osbackup.contract.Manifest;
 import io.osbackup.contract.ManifestSignature;
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;

@@ -17,7 +17,7 @@ import io.osbackup.api.v1alpha1.RestoreRequestStatus;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.contract.Manifest;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -265,7 +265,7 @@ class RestoreRequestIT {
       out.write("evil\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
       out.closeArchiveEntry();
     }
-    io.osbackup.store.StoredArtifact stored;
+    io.osbackup.contract.StoredArtifact stored;
     try (ArtifactUpload upload = osb.bucket.open(archive.key(), Compression.NONE)) {
       upload.stream().write(tar.toByteArray());
       stored = upload.finish();

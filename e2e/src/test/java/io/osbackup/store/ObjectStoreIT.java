@@ -1,5 +1,9 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.StoredArtifact;
+
+import io.osbackup.contract.Compression;
+
 import io.osbackup.contract.BackupReport;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,7 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.Compression;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.agent.BucketOpener;

@@ -1,5 +1,9 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.StoredArtifact;
+
+import io.osbackup.contract.Compression;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;

@@ -8,7 +8,7 @@ import io.osbackup.agent.files.FilesBackup;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.Bucket;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import io.osbackup.store.Credentials;
 import io.osbackup.contract.BackupReport;
 import io.osbackup.contract.Json;

@@ -5,7 +5,7 @@ import io.osbackup.agent.db.DatabaseBackupException;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.store.ArtifactSink;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 
 /**
  * The database half of the agent: dumps the databases of {@link BackupPlan#database()} as one

@@ -1,7 +1,7 @@
 package io.osbackup.agent;
 
 import io.osbackup.contract.BackupReport;
-import io.osbackup.store.StoredArtifact;
+import io.osbackup.contract.StoredArtifact;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;

@@ -1,6 +1,6 @@
 package io.osbackup.contract;
 
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 
 /**
  * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds, written first, {@code

@@ -1,6 +1,6 @@
 package io.osbackup.contract;
 
-import io.osbackup.store.StoredArtifact;
+import io.osbackup.contract.StoredArtifact;
 
 import io.osbackup.contract.BackupLayout;
 

@@ -149,4 +149,16 @@ public record RestorePlan(
       this(artifact, target, node, paths, toPath, hostRoot, null);
     }
   }
+
+  /** {@code /a//b/} → {@code /a/b}. */
+  public static String normalise(String path) {
+    String p = path.replaceAll("/+", "/");
+    p = p.replaceAll("/\\./", "/");
+    return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+  }
+
+  /** Where {@code path} of a files artifact lands when restored under {@code toPath}: {@code <toPath><path>}. */
+  public static String join(String toPath, String path) {
+    return normalise(toPath + "/" + path);
+  }
 }

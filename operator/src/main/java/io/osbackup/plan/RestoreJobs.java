@@ -219,11 +219,11 @@ public final class RestoreJobs {
   static Map<String, String> nodeDirectories(RestorePlan plan) {
     Map<String, String> wanted = new LinkedHashMap<>();
     for (RestorePlan.FilesItem item : plan.files()) {
-      if (item.toPath() != null && "/".equals(RestoreSelection.join(item.toPath(), "/"))) {
+      if (item.toPath() != null && "/".equals(RestorePlan.join(item.toPath(), "/"))) {
         throw new IllegalArgumentException("a restore Job never mounts the node's / writable: toPath / is in place");
       }
       for (String path : item.paths()) {
-        String destination = item.toPath() == null ? path : RestoreSelection.join(item.toPath(), path);
+        String destination = item.toPath() == null ? path : RestorePlan.join(item.toPath(), path);
         int slash = destination.lastIndexOf('/');
         String parent = slash <= 0 ? "/" : destination.substring(0, slash);
         wanted.putIfAbsent(parent, item.toPath() == null ? "Directory" : "DirectoryOrCreate");

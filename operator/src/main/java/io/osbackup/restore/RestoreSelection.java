@@ -1,5 +1,7 @@
 package io.osbackup.restore;
 
+import io.osbackup.contract.RestorePlan;
+
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.DeniedPaths;
@@ -434,16 +436,12 @@ public final class RestoreSelection {
     return path.equals(root) || "/".equals(root) || path.startsWith(root + "/");
   }
 
-  /** {@code /a//b/} → {@code /a/b}. */
   static String normalise(String path) {
-    String p = path.replaceAll("/+", "/");
-    p = p.replaceAll("/\\./", "/");
-    return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    return RestorePlan.normalise(path);
   }
 
-  /** {@code <toPath><path>}. */
-  public static String join(String toPath, String path) {
-    return normalise(toPath + "/" + path);
+  static String join(String toPath, String path) {
+    return RestorePlan.join(toPath, path);
   }
 
   private static Result problem(String reason, String field, String message) {

@@ -1,5 +1,7 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.Compression;
+
 import java.io.IOException;
 
 /**

@@ -1,5 +1,7 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.StoredArtifact;
+
 import java.io.IOException;
 import java.io.OutputStream;
 

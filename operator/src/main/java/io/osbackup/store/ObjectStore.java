@@ -1,5 +1,7 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.Compression;
+
 import io.osbackup.contract.Json;
 
 import io.minio.AbortMultipartUploadArgs;

@@ -1,5 +1,9 @@
 package io.osbackup.store;
 
+import io.osbackup.contract.StoredArtifact;
+
+import io.osbackup.contract.Compression;
+
 import io.minio.messages.Part;
 import java.io.FilterOutputStream;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

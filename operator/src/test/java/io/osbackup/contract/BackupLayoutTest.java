@@ -1,6 +1,6 @@
 package io.osbackup.contract;
 
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 
 import io.osbackup.contract.BackupLayout;
 

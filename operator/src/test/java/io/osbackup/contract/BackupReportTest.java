@@ -1,8 +1,8 @@
 package io.osbackup.contract;
 
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 
-import io.osbackup.store.StoredArtifact;
+import io.osbackup.contract.StoredArtifact;
 
 import io.osbackup.contract.Json;
 

@@ -7,7 +7,7 @@ import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupLayout;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import io.osbackup.contract.BackupReport;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;

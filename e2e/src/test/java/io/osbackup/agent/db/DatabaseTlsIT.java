@@ -9,7 +9,7 @@ import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.TestCa;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.agent.restore.db.DatabaseRestorer;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

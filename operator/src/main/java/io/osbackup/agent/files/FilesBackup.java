@@ -6,7 +6,7 @@ import io.osbackup.contract.DeniedPaths;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.contract.BackupLayout;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import io.osbackup.contract.BackupReport;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,5 @@
 package io.osbackup.agent.restore;
 
-import io.osbackup.restore.RestoreSelection;
 
 import io.osbackup.agent.restore.ArtifactMismatchException;
 
@@ -19,7 +18,7 @@ import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.agent.restore.db.DatabaseRestoreException;
 import io.osbackup.agent.restore.files.ArchiveRefusedException;
 import io.osbackup.agent.restore.files.FilesRestorer;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import io.osbackup.store.StoreErrors;
 import io.osbackup.store.StoreException;
 import java.io.IOException;
@@ -340,7 +339,7 @@ public final class RestoreExecution {
   /** {@code node:path,path} as the operator's plan names it. */
   static String where(RestorePlan.FilesItem item) {
     List<String> paths = item.paths().stream()
-        .map(p -> item.toPath() == null ? p : RestoreSelection.join(item.toPath(), p))
+        .map(p -> item.toPath() == null ? p : RestorePlan.join(item.toPath(), p))
         .toList();
     return item.node() + ":" + String.join(",", paths);
   }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import io.osbackup.agent.MemoryBucket;
 import io.osbackup.agent.files.MountTable;
 import io.osbackup.contract.BackupPlan;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import io.osbackup.contract.BackupReport;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

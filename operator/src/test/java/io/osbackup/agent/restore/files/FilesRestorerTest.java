@@ -14,7 +14,7 @@ import io.osbackup.agent.files.FilesBackup;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.agent.restore.ArtifactMismatchException;
 import io.osbackup.agent.restore.VerifiedStream;
-import io.osbackup.store.Compression;
+import io.osbackup.contract.Compression;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

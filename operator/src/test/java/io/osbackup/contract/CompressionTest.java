@@ -1,4 +1,6 @@
-package io.osbackup.store;
+package io.osbackup.contract;
+
+import io.osbackup.contract.Compression;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

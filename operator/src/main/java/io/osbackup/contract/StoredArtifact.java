@@ -1,4 +1,6 @@
-package io.osbackup.store;
+package io.osbackup.contract;
+
+import io.osbackup.contract.Compression;
 
 /**
  * What was stored for one artifact.

@@ -1,4 +1,4 @@
-package io.osbackup.store;
+package io.osbackup.contract;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
