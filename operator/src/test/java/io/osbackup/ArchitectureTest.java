@@ -11,9 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The package rules of docs/architecture.md, checked on the compiled classes: the contract between operator and agent
- * depends on nothing else of ours, the agent and the operator never import each other, the pure cores stay free of the
- * Kubernetes client, S3 and JOSDK, and no packages form a cycle.
+ * The package rules of docs/architecture.md, checked on the compiled classes: the contract between
+ * operator and agent depends on nothing else of ours, the agent and the operator never import each
+ * other, the pure cores stay free of the Kubernetes client, S3 and JOSDK, and no packages form a
+ * cycle.
  */
 class ArchitectureTest {
 
@@ -89,7 +90,8 @@ class ArchitectureTest {
                 "io.osbackup.restore..",
                 "io.osbackup.retention..",
                 "io.osbackup.schedule..")
-            .because("the agent runs in a Job with a plan from the bucket contract and no API access"));
+            .because(
+                "the agent runs in a Job with a plan from the bucket contract and no API access"));
   }
 
   @Test
@@ -107,7 +109,8 @@ class ArchitectureTest {
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage("io.osbackup.agent..", "io.osbackup.cli..")
-            .because("the operator talks to agents only through the contract: plans in, reports out"));
+            .because(
+                "the operator talks to agents only through the contract: plans in, reports out"));
   }
 
   @Test
@@ -145,7 +148,10 @@ class ArchitectureTest {
             .should()
             .dependOnClassesThat()
             .resideInAnyPackage(
-                "io.fabric8.kubernetes.client..", "io.javaoperatorsdk..", "io.minio..", "java.sql..")
+                "io.fabric8.kubernetes.client..",
+                "io.javaoperatorsdk..",
+                "io.minio..",
+                "java.sql..")
             .because("decisions are plain functions, tested without Kubernetes, S3 or a database"));
   }
 

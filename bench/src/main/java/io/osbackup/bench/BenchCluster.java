@@ -29,8 +29,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What {@code LocalCluster} does (mock API in CRUD mode with the osbackup CRDs, simulated nodes, the operator), but
- * with the Job runner optional and its JVM options chosen by the benchmark, which {@code LocalCluster} does not expose.
+ * What {@code LocalCluster} does (mock API in CRUD mode with the osbackup CRDs, simulated nodes,
+ * the operator), but with the Job runner optional and its JVM options chosen by the benchmark,
+ * which {@code LocalCluster} does not expose.
  */
 final class BenchCluster implements AutoCloseable {
 
@@ -54,16 +55,22 @@ final class BenchCluster implements AutoCloseable {
     MOCK_LOG.setLevel(java.util.logging.Level.WARNING);
     server =
         new KubernetesMockServer(
-            new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
+            new Context(),
+            new MockWebServer(),
+            new HashMap<>(),
+            new KubernetesCrudDispatcher(List.of()),
+            false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
-    for (String plural : List.of("backupstores", "backuppolicies", "backupruns", "restorerequests")) {
+    for (String plural :
+        List.of("backupstores", "backuppolicies", "backupruns", "restorerequests")) {
       String resource = "/META-INF/fabric8/" + plural + ".osbackup.io-v1.yml";
       try (InputStream in = BenchCluster.class.getResourceAsStream(resource)) {
         if (in == null) {
           throw new IllegalStateException("CRD " + resource + " is not on the classpath");
         }
-        CustomResourceDefinition crd = client.apiextensions().v1().customResourceDefinitions().load(in).item();
+        CustomResourceDefinition crd =
+            client.apiextensions().v1().customResourceDefinitions().load(in).item();
         client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
       }
     }
@@ -81,7 +88,10 @@ final class BenchCluster implements AutoCloseable {
             .start();
   }
 
-  /** Starts the operator; returns how long {@code Operator.start()} took (it waits for the informers' caches). */
+  /**
+   * Starts the operator; returns how long {@code Operator.start()} took (it waits for the
+   * informers' caches).
+   */
   Duration startOperator(OperatorSettings settings) {
     Instant t0 = Instant.now();
     operator = OsbackupOperator.create(client, settings);
@@ -89,13 +99,21 @@ final class BenchCluster implements AutoCloseable {
     return Duration.between(t0, Instant.now());
   }
 
-  /** The credentials Secret and a BackupStore {@code primary} on the S3 server, prefix {@code prod}. */
+  /**
+   * The credentials Secret and a BackupStore {@code primary} on the S3 server, prefix {@code prod}.
+   */
   void storeOn(S3Server s3, String bucket) {
     Map<String, String> data = new HashMap<>();
     data.put("accessKey", b64(s3.accessKey()));
     data.put("secretKey", b64(s3.secretKey()));
-    apply(new SecretBuilder().withNewMetadata().withName("backup-s3").withNamespace(NS).endMetadata()
-        .withData(data).build());
+    apply(
+        new SecretBuilder()
+            .withNewMetadata()
+            .withName("backup-s3")
+            .withNamespace(NS)
+            .endMetadata()
+            .withData(data)
+            .build());
     apply(
         Serialization.unmarshal(
             """

@@ -6,15 +6,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * The command line the dump and restore benchmarks share: where to work, how many instances the dataset holds, how
- * many measured runs, and which scenarios.
+ * The command line the dump and restore benchmarks share: where to work, how many instances the
+ * dataset holds, how many measured runs, and which scenarios.
  */
 final class BenchOptions {
 
-  @Option(names = "--work", description = "Working directory (datasets, servers, results). Default: bench/work")
+  @Option(
+      names = "--work",
+      description = "Working directory (datasets, servers, results). Default: bench/work")
   Path work = Path.of("bench", "work");
 
-  @Option(names = "--instances", description = "Rows of nova.instances in the dataset. Default: 104000")
+  @Option(
+      names = "--instances",
+      description = "Rows of nova.instances in the dataset. Default: 104000")
   int instances = 104_000;
 
   @Option(names = "--runs", description = "Measured runs of each scenario.")
@@ -24,10 +28,11 @@ final class BenchOptions {
   List<String> scenarios;
 
   /**
-   * Parses {@code args} with these defaults; bad arguments print the usage and exit with 2, an unknown scenario
-   * throws naming the known ones.
+   * Parses {@code args} with these defaults; bad arguments print the usage and exit with 2, an
+   * unknown scenario throws naming the known ones.
    */
-  static BenchOptions parse(String command, String[] args, int runs, List<String> scenarios, List<String> known) {
+  static BenchOptions parse(
+      String command, String[] args, int runs, List<String> scenarios, List<String> known) {
     BenchOptions options = new BenchOptions();
     options.runs = runs;
     options.scenarios = scenarios;
@@ -37,8 +42,13 @@ final class BenchOptions {
     } catch (CommandLine.ParameterException e) {
       System.err.println(e.getMessage());
       line.usage(System.err);
-      System.err.println("default runs: " + runs + "; default scenarios: " + String.join(",", scenarios)
-          + "; known: " + String.join(",", known));
+      System.err.println(
+          "default runs: "
+              + runs
+              + "; default scenarios: "
+              + String.join(",", scenarios)
+              + "; known: "
+              + String.join(",", known));
       System.exit(2);
     }
     for (String s : options.scenarios) {

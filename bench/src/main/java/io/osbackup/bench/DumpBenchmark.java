@@ -3,10 +3,10 @@ package io.osbackup.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.minio.MinioAsyncClient;
 import io.minio.UploadObjectArgs;
-import io.osbackup.local.S3Server;
-import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupReport;
+import io.osbackup.local.S3Server;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -69,7 +69,8 @@ public final class DumpBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    BenchOptions options = BenchOptions.parse("DumpBenchmark", args, 3, ALL_SCENARIOS, ALL_SCENARIOS);
+    BenchOptions options =
+        BenchOptions.parse("DumpBenchmark", args, 3, ALL_SCENARIOS, ALL_SCENARIOS);
     new DumpBenchmark(options.work, options.instances, options.runs, options.scenarios).run();
     System.exit(0);
   }

@@ -1,14 +1,14 @@
 package io.osbackup.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.osbackup.local.S3Server;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.contract.RestorePlan;
-import io.osbackup.contract.RestoreReport;
 import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupReport;
 import io.osbackup.contract.Json;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
+import io.osbackup.local.S3Server;
 import io.osbackup.store.ObjectStore;
 import java.io.File;
 import java.io.IOException;
@@ -124,7 +124,8 @@ public final class RestoreBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    BenchOptions options = BenchOptions.parse("RestoreBenchmark", args, 2, DEFAULT_SCENARIOS, ALL_SCENARIOS);
+    BenchOptions options =
+        BenchOptions.parse("RestoreBenchmark", args, 2, DEFAULT_SCENARIOS, ALL_SCENARIOS);
     new RestoreBenchmark(options.work, options.instances, options.runs, options.scenarios).run();
     System.exit(0);
   }
@@ -341,7 +342,8 @@ public final class RestoreBenchmark {
             target.server().pid());
     check(target, null);
     loaded = target;
-    return new Sample(run, measured.cost(), Files.size(gzip ? gzipFile : dumpFile), measured.load(), null);
+    return new Sample(
+        run, measured.cost(), Files.size(gzip ? gzipFile : dumpFile), measured.load(), null);
   }
 
   /**
@@ -363,7 +365,8 @@ public final class RestoreBenchmark {
     String jobName = "restore-" + scenario + "-" + run;
     String reportKey = "bench/restores/" + jobName + ".json";
     Map<String, String> env =
-        agentEnvironment(jobName, reportKey, RestorePlan.RESTORE, stamp, backup, items(backup, target.server()));
+        agentEnvironment(
+            jobName, reportKey, RestorePlan.RESTORE, stamp, backup, items(backup, target.server()));
     env.put(DatabaseRestorer.CLIENT_COMMAND_ENV, "/usr/bin/mariadb");
     Path log = runDir.resolve(scenario + "-" + run + ".log");
     Measured measured =
@@ -390,17 +393,32 @@ public final class RestoreBenchmark {
   private Sample agentVerify(String scenario, int run, Backup backup) throws IOException {
     String jobName = "verify-" + run;
     String reportKey = "bench/restores/" + jobName + ".json";
-    Map<String, String> env = agentEnvironment(
-        jobName, reportKey, RestorePlan.VERIFY, LocalDateTime.now().format(STAMP), backup, items(backup, source));
+    Map<String, String> env =
+        agentEnvironment(
+            jobName,
+            reportKey,
+            RestorePlan.VERIFY,
+            LocalDateTime.now().format(STAMP),
+            backup,
+            items(backup, source));
     Path log = runDir.resolve(scenario + "-" + run + ".log");
-    Measured measured = measure(agentCommand(), env, runDir.resolve(scenario + "-" + run + ".out"), log, source.pid());
+    Measured measured =
+        measure(
+            agentCommand(), env, runDir.resolve(scenario + "-" + run + ".out"), log, source.pid());
     requireSucceeded(reportKey, log);
     return new Sample(run, measured.cost(), backup.storedBytes(), measured.load(), null);
   }
 
-  /** The environment of an agent run: its plan for {@code backup}'s {@code items}, in {@code mode}. */
+  /**
+   * The environment of an agent run: its plan for {@code backup}'s {@code items}, in {@code mode}.
+   */
   private Map<String, String> agentEnvironment(
-      String jobName, String reportKey, String mode, String stamp, Backup backup, List<RestorePlan.DatabaseItem> items)
+      String jobName,
+      String reportKey,
+      String mode,
+      String stamp,
+      Backup backup,
+      List<RestorePlan.DatabaseItem> items)
       throws IOException {
     RestorePlan plan =
         new RestorePlan(
@@ -422,13 +440,16 @@ public final class RestoreBenchmark {
   private record Measured(TimedCommand.Cost cost, double load) {}
 
   /**
-   * Runs {@code command} once the machine is quiet, counting the CPU of {@code serverPid} and of the S3 server too.
+   * Runs {@code command} once the machine is quiet, counting the CPU of {@code serverPid} and of
+   * the S3 server too.
    */
-  private Measured measure(List<String> command, Map<String, String> env, Path out, Path log, long serverPid)
+  private Measured measure(
+      List<String> command, Map<String, String> env, Path out, Path log, long serverPid)
       throws IOException {
     DumpBenchmark.awaitQuietMachine();
     double load = loadAverage();
-    return new Measured(TimedCommand.run(command, env, out, log, serverPid, DumpBenchmark.storePids()), load);
+    return new Measured(
+        TimedCommand.run(command, env, out, log, serverPid, DumpBenchmark.storePids()), load);
   }
 
   /** {@code gzip -dc dump.sql.gz > /dev/null}: what inflating the whole dump costs by itself. */

@@ -17,6 +17,7 @@ import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
 import io.osbackup.local.S3Server;
@@ -24,7 +25,6 @@ import io.osbackup.operator.OperatorSettings;
 import io.osbackup.retention.RetentionPass;
 import io.osbackup.retention.RetentionResult;
 import io.osbackup.retention.RetentionStore;
-import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -56,15 +56,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * Scale benchmarks (not timed tests), see the "Scale" section of docs/benchmarks.md:
  *
  * <ul>
- *   <li>{@code fanout}: a files target over 200 simulated nodes, run by the local Job runner, at several
- *       maxParallelNodes, and a node removed mid-run;
- *   <li>{@code operator}: the operator on the mock API with 500 policies and 20,000 finished BackupRuns: full resync
- *       time, heap, scheduling delay;
+ *   <li>{@code fanout}: a files target over 200 simulated nodes, run by the local Job runner, at
+ *       several maxParallelNodes, and a node removed mid-run;
+ *   <li>{@code operator}: the operator on the mock API with 500 policies and 20,000 finished
+ *       BackupRuns: full resync time, heap, scheduling delay;
  *   <li>{@code retention}: one retention pass over a policy folder of many objects on Swift.
  * </ul>
  *
- * Usage: {@code ScaleBenchmark <fanout|operator|retention> [--name value]...}; every figure is printed and written to
- * {@code bench/work/scale-<mode>-<time>.md}.
+ * Usage: {@code ScaleBenchmark <fanout|operator|retention> [--name value]...}; every figure is
+ * printed and written to {@code bench/work/scale-<mode>-<time>.md}.
  */
 public final class ScaleBenchmark {
 
@@ -109,21 +109,23 @@ public final class ScaleBenchmark {
       bench.line("");
       bench.line("load average at end: " + loadAverage());
       Path out =
-          bench.work.resolve(
-              "scale-" + args[0] + "-" + ID_TIME.format(Instant.now()) + ".md");
+          bench.work.resolve("scale-" + args[0] + "-" + ID_TIME.format(Instant.now()) + ".md");
       Files.writeString(out, bench.report);
       System.out.println("results written to " + out);
     }
     System.exit(0);
   }
 
-  // ------------------------------------------------------------------------------------------- fan-out
+  // -------------------------------------------------------------------------------------------
+  // fan-out
 
   private void fanout() throws Exception {
     int nodeCount = Integer.parseInt(option("nodes", "200"));
     List<Integer> parallels =
-        java.util.Arrays.stream(option("parallel", "5,20").split(",")).filter(s -> !s.isBlank())
-            .map(Integer::parseInt).toList();
+        java.util.Arrays.stream(option("parallel", "5,20").split(","))
+            .filter(s -> !s.isBlank())
+            .map(Integer::parseInt)
+            .toList();
     int lostParallel = Integer.parseInt(option("lost-parallel", "20"));
     String[] jvm = option("agent-jvm", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1").split(" ");
     Path dir = fresh("fanout");
@@ -137,24 +139,35 @@ public final class ScaleBenchmark {
         names.add(node);
         cluster.nodes.add(node, Map.of("openstack-role", "compute"));
         Path nova = Files.createDirectories(cluster.nodes.root(node).resolve("etc/nova"));
-        Files.writeString(nova.resolve("nova.conf"), "[DEFAULT]\nhost = " + node + "\nmy_ip = 10.0.0." + i % 250 + "\n");
-        Files.writeString(nova.resolve("api-paste.ini"), "[composite:osapi_compute]\nuse = call:nova.api\n");
+        Files.writeString(
+            nova.resolve("nova.conf"),
+            "[DEFAULT]\nhost = " + node + "\nmy_ip = 10.0.0." + i % 250 + "\n");
+        Files.writeString(
+            nova.resolve("api-paste.ini"), "[composite:osapi_compute]\nuse = call:nova.api\n");
         Files.writeString(nova.resolve("policy.yaml"), "# defaults\n");
       }
       cluster.storeOn(s3, BUCKET);
       cluster.startOperator(OperatorSettings.defaults());
       awaitStoreAvailable(cluster, Duration.ofSeconds(60));
-      line("S3: " + s3.kind() + "; " + nodeCount + " nodes, 3 small files each in /etc/nova; agent JVM options "
-          + String.join(" ", jvm) + " (-Xmx256m)");
+      line(
+          "S3: "
+              + s3.kind()
+              + "; "
+              + nodeCount
+              + " nodes, 3 small files each in /etc/nova; agent JVM options "
+              + String.join(" ", jvm)
+              + " (-Xmx256m)");
       line("");
-      line("| run | maxParallelNodes | wall s | most Jobs unfinished at once | Jobs created | artifacts | failures | phase |");
+      line(
+          "| run | maxParallelNodes | wall s | most Jobs unfinished at once | Jobs created | artifacts | failures | phase |");
       line("|---|---|---|---|---|---|---|---|");
       for (int parallel : parallels) {
         fanoutRun(cluster, "fan-p" + parallel, parallel, null, nodeCount);
       }
       if (lostParallel > 0) {
         String doomed = names.get(names.size() / 2);
-        // Enough incompressible data that the doomed node's agent is still reading when the node goes.
+        // Enough incompressible data that the doomed node's agent is still reading when the node
+        // goes.
         Path big = cluster.nodes.root(doomed).resolve("etc/nova/big.bin");
         byte[] chunk = new byte[1 << 20];
         new Random(1).nextBytes(chunk);
@@ -168,7 +181,8 @@ public final class ScaleBenchmark {
     }
   }
 
-  private void fanoutRun(BenchCluster cluster, String policy, int parallel, String doomed, int nodeCount)
+  private void fanoutRun(
+      BenchCluster cluster, String policy, int parallel, String doomed, int nodeCount)
       throws Exception {
     cluster.apply(
         Serialization.unmarshal(
@@ -191,11 +205,18 @@ public final class ScaleBenchmark {
     String runName = policy + "-now";
     ActiveJobs jobs = new ActiveJobs();
     Watch watch =
-        cluster.client.batch().v1().jobs().inNamespace(BenchCluster.NS).withLabel(Api.RUN_LABEL, runName)
+        cluster
+            .client
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(BenchCluster.NS)
+            .withLabel(Api.RUN_LABEL, runName)
             .watch(jobs);
     Instant t0 = Instant.now();
     BackupRun run = new BackupRun();
-    run.setMetadata(new ObjectMetaBuilder().withName(runName).withNamespace(BenchCluster.NS).build());
+    run.setMetadata(
+        new ObjectMetaBuilder().withName(runName).withNamespace(BenchCluster.NS).build());
     BackupRunSpec spec = new BackupRunSpec();
     spec.setPolicyRef(new LocalRef(policy));
     run.setSpec(spec);
@@ -204,13 +225,25 @@ public final class ScaleBenchmark {
     BackupRun current;
     Instant deadline = t0.plus(Duration.ofMinutes(Long.parseLong(option("run-timeout-min", "30"))));
     while (true) {
-      current = cluster.client.resources(BackupRun.class).inNamespace(BenchCluster.NS).withName(runName).get();
-      if (current != null && current.getStatus() != null && current.getStatus().getPhase() != null
+      current =
+          cluster
+              .client
+              .resources(BackupRun.class)
+              .inNamespace(BenchCluster.NS)
+              .withName(runName)
+              .get();
+      if (current != null
+          && current.getStatus() != null
+          && current.getStatus().getPhase() != null
           && current.getStatus().getPhase().isFinal()) {
         break;
       }
       if (Instant.now().isAfter(deadline)) {
-        line("run " + runName + " did not end in time: " + Serialization.asJson(current == null ? null : current.getStatus()));
+        line(
+            "run "
+                + runName
+                + " did not end in time: "
+                + Serialization.asJson(current == null ? null : current.getStatus()));
         watch.close();
         return;
       }
@@ -218,29 +251,62 @@ public final class ScaleBenchmark {
         Thread.sleep(1000);
         cluster.nodes.remove(doomed);
         removed = true;
-        System.out.println("removed node " + doomed + " at " + Duration.between(t0, Instant.now()).toMillis() + " ms");
+        System.out.println(
+            "removed node "
+                + doomed
+                + " at "
+                + Duration.between(t0, Instant.now()).toMillis()
+                + " ms");
       }
       Thread.sleep(250);
     }
     double wall = Duration.between(t0, Instant.now()).toMillis() / 1000.0;
     watch.close();
     BackupRunStatus status = current.getStatus();
-    List<String> failures = status.getFailures().stream()
-        .map(f -> f.getNode() + ": " + f.getReason() + ": " + f.getMessage()).toList();
+    List<String> failures =
+        status.getFailures().stream()
+            .map(f -> f.getNode() + ": " + f.getReason() + ": " + f.getMessage())
+            .toList();
     Set<String> artifactNodes = new HashSet<>();
     for (ArtifactStatus a : status.getArtifacts()) {
       artifactNodes.add(a.getNode());
     }
-    line("| " + runName + " | " + parallel + " | " + "%.1f".formatted(wall) + " | " + jobs.max() + " | "
-        + jobs.created() + " | " + status.getArtifacts().size() + " (" + artifactNodes.size() + " nodes) | "
-        + status.getFailures().size() + " | " + status.getPhase() + " |");
+    line(
+        "| "
+            + runName
+            + " | "
+            + parallel
+            + " | "
+            + "%.1f".formatted(wall)
+            + " | "
+            + jobs.max()
+            + " | "
+            + jobs.created()
+            + " | "
+            + status.getArtifacts().size()
+            + " ("
+            + artifactNodes.size()
+            + " nodes) | "
+            + status.getFailures().size()
+            + " | "
+            + status.getPhase()
+            + " |");
     if (doomed != null) {
-      boolean onlyDoomed = status.getFailures().size() == 1
-          && doomed.equals(status.getFailures().get(0).getNode())
-          && !artifactNodes.contains(doomed) && artifactNodes.size() == nodeCount - 1;
+      boolean onlyDoomed =
+          status.getFailures().size() == 1
+              && doomed.equals(status.getFailures().get(0).getNode())
+              && !artifactNodes.contains(doomed)
+              && artifactNodes.size() == nodeCount - 1;
       line("");
-      line("node " + doomed + " removed mid-run (" + (removed ? "yes" : "NO: its pod was never seen Running")
-          + "); only that node failed: " + onlyDoomed + "; failures: " + failures);
+      line(
+          "node "
+              + doomed
+              + " removed mid-run ("
+              + (removed ? "yes" : "NO: its pod was never seen Running")
+              + "); only that node failed: "
+              + onlyDoomed
+              + "; failures: "
+              + failures);
       line("");
     } else if (!failures.isEmpty()) {
       line("");
@@ -251,8 +317,16 @@ public final class ScaleBenchmark {
   }
 
   private static boolean podRunningOn(BenchCluster cluster, String run, String node) {
-    for (Pod p : cluster.client.pods().inNamespace(BenchCluster.NS).withLabel(Api.RUN_LABEL, run).list().getItems()) {
-      if (node.equals(p.getMetadata().getLabels().get(Api.NODE_LABEL)) && p.getStatus() != null
+    for (Pod p :
+        cluster
+            .client
+            .pods()
+            .inNamespace(BenchCluster.NS)
+            .withLabel(Api.RUN_LABEL, run)
+            .list()
+            .getItems()) {
+      if (node.equals(p.getMetadata().getLabels().get(Api.NODE_LABEL))
+          && p.getStatus() != null
           && "Running".equals(p.getStatus().getPhase())) {
         return true;
       }
@@ -270,11 +344,15 @@ public final class ScaleBenchmark {
     public synchronized void eventReceived(Action action, Job job) {
       String name = job.getMetadata().getName();
       seen.add(name);
-      boolean finished = action == Action.DELETED
-          || (job.getStatus() != null && job.getStatus().getConditions() != null
-              && job.getStatus().getConditions().stream()
-                  .anyMatch(c -> ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
-                      && "True".equals(c.getStatus())));
+      boolean finished =
+          action == Action.DELETED
+              || (job.getStatus() != null
+                  && job.getStatus().getConditions() != null
+                  && job.getStatus().getConditions().stream()
+                      .anyMatch(
+                          c ->
+                              ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
+                                  && "True".equals(c.getStatus())));
       if (finished) {
         active.remove(name);
       } else {
@@ -295,7 +373,8 @@ public final class ScaleBenchmark {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- operator load
+  // -------------------------------------------------------------------------------------------
+  // operator load
 
   private void operator() throws Exception {
     int policyCount = Integer.parseInt(option("policies", "500"));
@@ -322,52 +401,91 @@ public final class ScaleBenchmark {
       AtomicLong statusBytes = new AtomicLong();
       for (int r = 0; r < runCount; r++) {
         int index = r;
-        tasks.add(pool.submit(() -> {
-          statusBytes.addAndGet(seedRun(cluster, policyName(index % policyCount), index / policyCount));
-          return null;
-        }));
+        tasks.add(
+            pool.submit(
+                () -> {
+                  statusBytes.addAndGet(
+                      seedRun(cluster, policyName(index % policyCount), index / policyCount));
+                  return null;
+                }));
       }
       await(tasks);
       pool.shutdown();
       double runSeed = secondsSince(runs0);
-      line("Seeded " + policyCount + " BackupPolicies (schedule \"" + schedule + "\") in " + "%.1f".formatted(policySeed)
-          + " s and " + runCount + " finished BackupRuns (create + status update, " + threads + " threads) in "
-          + "%.1f".formatted(runSeed) + " s; mean status JSON " + statusBytes.get() / Math.max(1, runCount) + " bytes.");
-      line("Policies target `nodeSelector: {openstack-role: none}`, which no Node matches, so each scheduled run fails at"
-          + " once (NoMatchingNodes) and the next slot is not skipped by concurrencyPolicy Forbid.");
+      line(
+          "Seeded "
+              + policyCount
+              + " BackupPolicies (schedule \""
+              + schedule
+              + "\") in "
+              + "%.1f".formatted(policySeed)
+              + " s and "
+              + runCount
+              + " finished BackupRuns (create + status update, "
+              + threads
+              + " threads) in "
+              + "%.1f".formatted(runSeed)
+              + " s; mean status JSON "
+              + statusBytes.get() / Math.max(1, runCount)
+              + " bytes.");
+      line(
+          "Policies target `nodeSelector: {openstack-role: none}`, which no Node matches, so each scheduled run fails at"
+              + " once (NoMatchingNodes) and the next slot is not skipped by concurrencyPolicy Forbid.");
 
       long heapBefore = usedHeapAfterGc();
-      line("Heap used (after GC) with the mock API holding everything, before the operator starts: " + mib(heapBefore));
+      line(
+          "Heap used (after GC) with the mock API holding everything, before the operator starts: "
+              + mib(heapBefore));
 
       // Scheduling delay: every BackupRun the operator creates, as the watch delivers it.
       Map<Instant, List<Long>> delays = new ConcurrentHashMap<>();
-      Watch runWatch = cluster.client.resources(BackupRun.class).inNamespace(BenchCluster.NS).watch(new Watcher<>() {
-        @Override
-        public void eventReceived(Action action, BackupRun run) {
-          if (action != Action.ADDED || run.getMetadata().getAnnotations() == null) {
-            return;
-          }
-          String at = run.getMetadata().getAnnotations().get(Api.GROUP + "/scheduled-at");
-          if (at != null) {
-            Instant slot = Instant.parse(at);
-            delays.computeIfAbsent(slot, k -> java.util.Collections.synchronizedList(new ArrayList<>()))
-                .add(Duration.between(slot, Instant.now()).toMillis());
-          }
-        }
+      Watch runWatch =
+          cluster
+              .client
+              .resources(BackupRun.class)
+              .inNamespace(BenchCluster.NS)
+              .watch(
+                  new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, BackupRun run) {
+                      if (action != Action.ADDED || run.getMetadata().getAnnotations() == null) {
+                        return;
+                      }
+                      String at =
+                          run.getMetadata().getAnnotations().get(Api.GROUP + "/scheduled-at");
+                      if (at != null) {
+                        Instant slot = Instant.parse(at);
+                        delays
+                            .computeIfAbsent(
+                                slot,
+                                k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                            .add(Duration.between(slot, Instant.now()).toMillis());
+                      }
+                    }
 
-        @Override
-        public void onClose(WatcherException cause) {}
-      });
+                    @Override
+                    public void onClose(WatcherException cause) {}
+                  });
 
-      var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      var os =
+          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long cpu0 = os.getProcessCpuTime();
       Instant start = Instant.now();
       Duration startCall = cluster.startOperator(OperatorSettings.defaults());
       Instant allReconciled = null;
       int reconciled = 0;
       while (Duration.between(start, Instant.now()).compareTo(Duration.ofMinutes(5)) < 0) {
-        reconciled = (int) cluster.client.resources(BackupPolicy.class).inNamespace(BenchCluster.NS).list().getItems()
-            .stream().filter(ScaleBenchmark::reconciledOnce).count();
+        reconciled =
+            (int)
+                cluster
+                    .client
+                    .resources(BackupPolicy.class)
+                    .inNamespace(BenchCluster.NS)
+                    .list()
+                    .getItems()
+                    .stream()
+                    .filter(ScaleBenchmark::reconciledOnce)
+                    .count();
         if (reconciled == policyCount) {
           allReconciled = Instant.now();
           break;
@@ -376,16 +494,26 @@ public final class ScaleBenchmark {
       }
       double cpuResync = (os.getProcessCpuTime() - cpu0) / 1e9;
       line("");
-      line("- `Operator.start()` returned after " + "%.1f".formatted(startCall.toMillis() / 1000.0)
-          + " s (informer caches synced)");
-      line("- full resync (start until every policy's status shows a reconciliation): "
-          + (allReconciled == null ? "NOT REACHED in 5 min (" + reconciled + " of " + policyCount + ")"
-              : "%.1f s".formatted(Duration.between(start, allReconciled).toMillis() / 1000.0))
-          + "; process CPU in that time " + "%.1f".formatted(cpuResync) + " s (operator and mock API together)");
+      line(
+          "- `Operator.start()` returned after "
+              + "%.1f".formatted(startCall.toMillis() / 1000.0)
+              + " s (informer caches synced)");
+      line(
+          "- full resync (start until every policy's status shows a reconciliation): "
+              + (allReconciled == null
+                  ? "NOT REACHED in 5 min (" + reconciled + " of " + policyCount + ")"
+                  : "%.1f s".formatted(Duration.between(start, allReconciled).toMillis() / 1000.0))
+              + "; process CPU in that time "
+              + "%.1f".formatted(cpuResync)
+              + " s (operator and mock API together)");
       Thread.sleep(10_000);
       long heapAfter = usedHeapAfterGc();
-      line("- heap used after GC, 10 s after the resync: " + mib(heapAfter) + "; the operator's share (minus the"
-          + " figure before it started): " + mib(heapAfter - heapBefore));
+      line(
+          "- heap used after GC, 10 s after the resync: "
+              + mib(heapAfter)
+              + "; the operator's share (minus the"
+              + " figure before it started): "
+              + mib(heapAfter - heapBefore));
 
       // Idle cost between slots
       Instant firstSlot = nextMinute(Instant.now());
@@ -394,11 +522,16 @@ public final class ScaleBenchmark {
         long c0 = os.getProcessCpuTime();
         Thread.sleep(idleMs);
         double cpu = (os.getProcessCpuTime() - c0) / 1e9;
-        line("- between slots (nothing due; each policy re-reconciled every pollInterval = 5 s): process CPU "
-            + "%.0f %%".formatted(100 * cpu / (idleMs / 1000.0)) + " of one core over " + idleMs / 1000 + " s");
+        line(
+            "- between slots (nothing due; each policy re-reconciled every pollInterval = 5 s): process CPU "
+                + "%.0f %%".formatted(100 * cpu / (idleMs / 1000.0))
+                + " of one core over "
+                + idleMs / 1000
+                + " s");
       }
       Instant lastSlot = firstSlot.plus(Duration.ofMinutes(slots - 1));
-      Instant waitUntil = lastSlot.plus(Duration.ofSeconds(Long.parseLong(option("grace-s", "90"))));
+      Instant waitUntil =
+          lastSlot.plus(Duration.ofSeconds(Long.parseLong(option("grace-s", "90"))));
       long cpuSlots0 = os.getProcessCpuTime();
       while (Instant.now().isBefore(waitUntil)) {
         List<Long> last = delays.get(lastSlot);
@@ -409,21 +542,41 @@ public final class ScaleBenchmark {
       }
       double cpuSlots = (os.getProcessCpuTime() - cpuSlots0) / 1e9;
       runWatch.close();
-      line("- process CPU from the first slot's minute until the last slot's runs were all created: "
-          + "%.0f s".formatted(cpuSlots));
+      line(
+          "- process CPU from the first slot's minute until the last slot's runs were all created: "
+              + "%.0f s".formatted(cpuSlots));
       line("");
-      line("Scheduling delay: when the watch delivered the BackupRun the operator created for a slot, minus the slot.");
+      line(
+          "Scheduling delay: when the watch delivered the BackupRun the operator created for a slot, minus the slot.");
       line("");
       line("| slot | runs created | median s | p99 s | max s |");
       line("|---|---|---|---|---|");
       for (Instant slot : new java.util.TreeSet<>(delays.keySet())) {
         List<Long> d = new ArrayList<>(delays.get(slot));
         d.sort(null);
-        line("| " + slot + " | " + d.size() + " | " + sec(pct(d, 50)) + " | " + sec(pct(d, 99)) + " | "
-            + sec(d.get(d.size() - 1)) + " |");
+        line(
+            "| "
+                + slot
+                + " | "
+                + d.size()
+                + " | "
+                + sec(pct(d, 50))
+                + " | "
+                + sec(pct(d, 99))
+                + " | "
+                + sec(d.get(d.size() - 1))
+                + " |");
       }
-      long skipped = cluster.client.resources(BackupPolicy.class).inNamespace(BenchCluster.NS).list().getItems()
-          .stream().filter(p -> p.getStatus() != null && p.getStatus().getLastSkippedSlot() != null).count();
+      long skipped =
+          cluster
+              .client
+              .resources(BackupPolicy.class)
+              .inNamespace(BenchCluster.NS)
+              .list()
+              .getItems()
+              .stream()
+              .filter(p -> p.getStatus() != null && p.getStatus().getLastSkippedSlot() != null)
+              .count();
       line("");
       line("Policies with a skipped slot: " + skipped);
       line("Heap used after GC at the end: " + mib(usedHeapAfterGc()));
@@ -431,8 +584,10 @@ public final class ScaleBenchmark {
   }
 
   private static boolean reconciledOnce(BackupPolicy p) {
-    return p.getStatus() != null && p.getStatus().getObservedGeneration() != null
-        && p.getStatus().getConditions() != null && !p.getStatus().getConditions().isEmpty();
+    return p.getStatus() != null
+        && p.getStatus().getObservedGeneration() != null
+        && p.getStatus().getConditions() != null
+        && !p.getStatus().getConditions().isEmpty();
   }
 
   private static String policyName(int p) {
@@ -458,13 +613,21 @@ public final class ScaleBenchmark {
         BackupPolicy.class);
   }
 
-  /** Creates one finished run of the policy, status through the status subresource; returns its status size. */
+  /**
+   * Creates one finished run of the policy, status through the status subresource; returns its
+   * status size.
+   */
   private static int seedRun(BenchCluster cluster, String policy, int index) {
     Instant time = Instant.parse("2026-01-01T02:00:00Z").plus(Duration.ofHours(index));
     String id = policy + "-" + ID_TIME.format(time);
     BackupRun run = new BackupRun();
-    run.setMetadata(new ObjectMetaBuilder().withName(id).withNamespace(BenchCluster.NS)
-        .addToLabels(Api.POLICY_LABEL, policy).addToLabels(Api.MANAGED_BY_LABEL, Api.MANAGED_BY).build());
+    run.setMetadata(
+        new ObjectMetaBuilder()
+            .withName(id)
+            .withNamespace(BenchCluster.NS)
+            .addToLabels(Api.POLICY_LABEL, policy)
+            .addToLabels(Api.MANAGED_BY_LABEL, Api.MANAGED_BY)
+            .build());
     BackupRunSpec spec = new BackupRunSpec();
     spec.setPolicyRef(new LocalRef(policy));
     run.setSpec(spec);
@@ -486,7 +649,8 @@ public final class ScaleBenchmark {
       a.setDatabase(db);
       a.setKey(folder + "/db/control-plane/" + db + ".sql.gz");
       a.setSize(14_000_000L);
-      a.setSha256("%064x".formatted(new java.math.BigInteger(1, (id + db).getBytes())).substring(0, 64));
+      a.setSha256(
+          "%064x".formatted(new java.math.BigInteger(1, (id + db).getBytes())).substring(0, 64));
       status.getArtifacts().add(a);
     }
     created.setStatus(status);
@@ -494,12 +658,24 @@ public final class ScaleBenchmark {
     return Serialization.asJson(status).length();
   }
 
-  private static void awaitStoreAvailable(BenchCluster cluster, Duration timeout) throws InterruptedException {
+  private static void awaitStoreAvailable(BenchCluster cluster, Duration timeout)
+      throws InterruptedException {
     Instant end = Instant.now().plus(timeout);
     while (Instant.now().isBefore(end)) {
-      BackupStore store = cluster.client.resources(BackupStore.class).inNamespace(BenchCluster.NS).withName("primary").get();
-      if (store != null && store.getStatus() != null
-          && store.getStatus().condition("Available").map(c -> "True".equals(c.getStatus())).orElse(false)) {
+      BackupStore store =
+          cluster
+              .client
+              .resources(BackupStore.class)
+              .inNamespace(BenchCluster.NS)
+              .withName("primary")
+              .get();
+      if (store != null
+          && store.getStatus() != null
+          && store
+              .getStatus()
+              .condition("Available")
+              .map(c -> "True".equals(c.getStatus()))
+              .orElse(false)) {
         return;
       }
       Thread.sleep(200);
@@ -511,7 +687,8 @@ public final class ScaleBenchmark {
     return now.truncatedTo(java.time.temporal.ChronoUnit.MINUTES).plus(Duration.ofMinutes(1));
   }
 
-  // ------------------------------------------------------------------------------------------- retention
+  // -------------------------------------------------------------------------------------------
+  // retention
 
   private void retention() throws Exception {
     int backups = Integer.parseInt(option("backups", "2000"));
@@ -519,7 +696,8 @@ public final class ScaleBenchmark {
     int keepLast = Integer.parseInt(option("keep-last", "10"));
     int threads = Integer.parseInt(option("threads", "16"));
     Path dir = fresh("retention");
-    try (S3Server s3 = S3Server.start(dir.resolve("s3")); ObjectStore bucket = s3.store(BUCKET)) {
+    try (S3Server s3 = S3Server.start(dir.resolve("s3"));
+        ObjectStore bucket = s3.store(BUCKET)) {
       s3.createBucket(BUCKET);
       String policy = "control-plane-daily";
       String policyFolder = BackupLayout.policyFolder("prod", BenchCluster.NS, policy);
@@ -531,56 +709,137 @@ public final class ScaleBenchmark {
       for (int b = 0; b < backups; b++) {
         Instant time = first.plus(Duration.ofHours(b));
         String id = policy + "-" + ID_TIME.format(time);
-        tasks.add(pool.submit(() -> {
-          String folder = BackupLayout.backupFolder("prod", BenchCluster.NS, policy, id);
-          List<Manifest.Entry> entries = new ArrayList<>();
-          for (int i = 0; i < perBackup - 1; i++) {
-            String key = folder + "/db/control-plane/db" + i + ".sql.gz";
-            bucket.putJson(key, "artifact " + i + " of " + id);
-            puts.incrementAndGet();
-            entries.add(new Manifest.Entry("database", "control-plane", "db" + i, null, key, 20, 20, "0".repeat(64),
-                "gzip", null, null, time, time.plusSeconds(60), List.of()));
-          }
-          bucket.putJson(BackupLayout.manifest(folder), new Manifest(Manifest.FORMAT_VERSION, id, BenchCluster.NS,
-              policy, id, "primary", BUCKET, folder, "gzip", time, time.plusSeconds(90), 20L * entries.size(), entries));
-          long n = puts.incrementAndGet();
-          if (n % 5000 < perBackup) {
-            System.out.println("seeded " + n + " objects");
-          }
-          return null;
-        }));
+        tasks.add(
+            pool.submit(
+                () -> {
+                  String folder = BackupLayout.backupFolder("prod", BenchCluster.NS, policy, id);
+                  List<Manifest.Entry> entries = new ArrayList<>();
+                  for (int i = 0; i < perBackup - 1; i++) {
+                    String key = folder + "/db/control-plane/db" + i + ".sql.gz";
+                    bucket.putJson(key, "artifact " + i + " of " + id);
+                    puts.incrementAndGet();
+                    entries.add(
+                        new Manifest.Entry(
+                            "database",
+                            "control-plane",
+                            "db" + i,
+                            null,
+                            key,
+                            20,
+                            20,
+                            "0".repeat(64),
+                            "gzip",
+                            null,
+                            null,
+                            time,
+                            time.plusSeconds(60),
+                            List.of()));
+                  }
+                  bucket.putJson(
+                      BackupLayout.manifest(folder),
+                      new Manifest(
+                          Manifest.FORMAT_VERSION,
+                          id,
+                          BenchCluster.NS,
+                          policy,
+                          id,
+                          "primary",
+                          BUCKET,
+                          folder,
+                          "gzip",
+                          time,
+                          time.plusSeconds(90),
+                          20L * entries.size(),
+                          entries));
+                  long n = puts.incrementAndGet();
+                  if (n % 5000 < perBackup) {
+                    System.out.println("seeded " + n + " objects");
+                  }
+                  return null;
+                }));
       }
       await(tasks);
       pool.shutdown();
       double seedSeconds = secondsSince(seed0);
       long objects = (long) backups * perBackup;
-      line("Seeded " + objects + " objects (" + backups + " backups x " + perBackup + ", manifests included, ~20-1000"
-          + " bytes each) on " + s3.kind() + " with " + threads + " threads in " + "%.0f".formatted(seedSeconds)
-          + " s (" + "%.0f".formatted(objects / seedSeconds) + " PUT/s)");
+      line(
+          "Seeded "
+              + objects
+              + " objects ("
+              + backups
+              + " backups x "
+              + perBackup
+              + ", manifests included, ~20-1000"
+              + " bytes each) on "
+              + s3.kind()
+              + " with "
+              + threads
+              + " threads in "
+              + "%.0f".formatted(seedSeconds)
+              + " s ("
+              + "%.0f".formatted(objects / seedSeconds)
+              + " PUT/s)");
 
       CountingStore counting = new CountingStore(RetentionStore.of(bucket));
       Retention rules = new Retention();
       rules.setKeepLast(keepLast);
       Instant t0 = Instant.now();
-      RetentionResult result = RetentionPass.run(counting, policyFolder, rules, ZoneOffset.UTC, Instant.now(),
-          Duration.ofHours(2), false);
+      RetentionResult result =
+          RetentionPass.run(
+              counting,
+              policyFolder,
+              rules,
+              ZoneOffset.UTC,
+              Instant.now(),
+              Duration.ofHours(2),
+              false);
       double total = secondsSince(t0);
       int remaining = bucket.list(policyFolder + "/").size();
       line("");
-      line("RetentionPass with keepLast " + keepLast + ": ok " + result.ok() + ", kept " + result.kept().size()
-          + ", deleted " + result.deleted().size() + " backups, " + remaining + " objects left (expected "
-          + (long) keepLast * perBackup + ")" + (result.errors().isEmpty() ? "" : "; errors: " + result.errors()));
+      line(
+          "RetentionPass with keepLast "
+              + keepLast
+              + ": ok "
+              + result.ok()
+              + ", kept "
+              + result.kept().size()
+              + ", deleted "
+              + result.deleted().size()
+              + " backups, "
+              + remaining
+              + " objects left (expected "
+              + (long) keepLast * perBackup
+              + ")"
+              + (result.errors().isEmpty() ? "" : "; errors: " + result.errors()));
       line("");
       line("| step | calls | S3 requests | s | per second |");
       line("|---|---|---|---|---|");
-      line(counting.row("list (ListObjectsV2, 1,000 keys a page)", "list", counting.listed.get(), "objects"));
-      line(counting.row("manifest reads (GET)", "manifest", counting.calls("manifest"), "manifests"));
+      line(
+          counting.row(
+              "list (ListObjectsV2, 1,000 keys a page)", "list", counting.listed.get(), "objects"));
+      line(
+          counting.row(
+              "manifest reads (GET)", "manifest", counting.calls("manifest"), "manifests"));
       line(counting.row("owner-marker reads (GET)", "marker", counting.calls("marker"), "markers"));
-      line(counting.row("incomplete-upload listing", "uploads", counting.calls("uploads"), "calls"));
-      line(counting.row("deletes (DeleteObjects, 1,000 keys a request)", "delete", counting.deletedKeys.get(), "objects"));
+      line(
+          counting.row("incomplete-upload listing", "uploads", counting.calls("uploads"), "calls"));
+      line(
+          counting.row(
+              "deletes (DeleteObjects, 1,000 keys a request)",
+              "delete",
+              counting.deletedKeys.get(),
+              "objects"));
       line(counting.row("aborts", "abort", counting.calls("abort"), "calls"));
-      line("| **whole pass** | " + counting.totalCalls() + " | " + counting.totalRequests() + " | "
-          + "%.1f".formatted(total) + " | " + "%.0f objects/s".formatted(objects / total) + " |");
+      line(
+          "| **whole pass** | "
+              + counting.totalCalls()
+              + " | "
+              + counting.totalRequests()
+              + " | "
+              + "%.1f".formatted(total)
+              + " | "
+              + "%.0f objects/s".formatted(objects / total)
+              + " |");
     }
   }
 
@@ -622,8 +881,17 @@ public final class ScaleBenchmark {
 
     String row(String label, String op, long units, String unit) {
       double s = nanos.get(op).get() / 1e9;
-      return "| " + label + " | " + calls.get(op).get() + " | " + requests.get(op).get() + " | " + "%.1f".formatted(s)
-          + " | " + (s > 0 ? "%.0f %s/s".formatted(units / s, unit) : "-") + " |";
+      return "| "
+          + label
+          + " | "
+          + calls.get(op).get()
+          + " | "
+          + requests.get(op).get()
+          + " | "
+          + "%.1f".formatted(s)
+          + " | "
+          + (s > 0 ? "%.0f %s/s".formatted(units / s, unit) : "-")
+          + " |";
     }
 
     @Override
@@ -676,7 +944,8 @@ public final class ScaleBenchmark {
     }
   }
 
-  // ------------------------------------------------------------------------------------------- helpers
+  // -------------------------------------------------------------------------------------------
+  // helpers
 
   private String option(String name, String fallback) {
     return options.getOrDefault(name, fallback);

@@ -12,10 +12,12 @@ import java.util.Optional;
 /** The chart in {@code charts/osbackup}, rendered by Helm (helm-java) into fabric8 objects. */
 final class Chart {
 
-  static final Path ROOT = Path.of(System.getProperty("osbackup.root", "..")).toAbsolutePath().normalize();
+  static final Path ROOT =
+      Path.of(System.getProperty("osbackup.root", "..")).toAbsolutePath().normalize();
   static final Path DIR = ROOT.resolve("charts/osbackup");
   static final String RELEASE = "osbackup";
   static final String NAMESPACE = "osbackup-system";
+
   /** helm-java renders for Kubernetes 1.20 unless told; the chart needs 1.25 or later. */
   static final String KUBE_VERSION = "v1.31.0";
 
@@ -28,12 +30,17 @@ final class Chart {
     return render("{}");
   }
 
-  /** Renders the chart with {@code valuesYaml} over its defaults, as {@code helm template -f} would. */
+  /**
+   * Renders the chart with {@code valuesYaml} over its defaults, as {@code helm template -f} would.
+   */
   static Rendered render(String valuesYaml) {
     return new Rendered(template(valuesYaml));
   }
 
-  /** The rendered text; a Helm failure (schema, template) is an {@link IllegalStateException} with Helm's message. */
+  /**
+   * The rendered text; a Helm failure (schema, template) is an {@link IllegalStateException} with
+   * Helm's message.
+   */
   static String template(String valuesYaml) {
     return ChartRbac.template(DIR, valuesYaml, KUBE_VERSION);
   }
@@ -73,7 +80,8 @@ final class Chart {
     <T extends HasMetadata> T one(Class<T> type) {
       List<T> found = all(type);
       if (found.size() != 1) {
-        throw new AssertionError("expected one " + type.getSimpleName() + ", rendered " + found.size());
+        throw new AssertionError(
+            "expected one " + type.getSimpleName() + ", rendered " + found.size());
       }
       return found.get(0);
     }

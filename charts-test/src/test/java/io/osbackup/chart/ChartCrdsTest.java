@@ -10,9 +10,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chart installs the CRDs from its {@code crds/} folder: byte for byte the generated ones in {@code /crds} (which
- * the operator's CrdFilesTest holds to the API classes). After changing the API, copy them:
- * {@code cp crds/*.yaml charts/osbackup/crds/}.
+ * The chart installs the CRDs from its {@code crds/} folder: byte for byte the generated ones in
+ * {@code /crds} (which the operator's CrdFilesTest holds to the API classes). After changing the
+ * API, copy them: {@code cp crds/*.yaml charts/osbackup/crds/}.
  */
 class ChartCrdsTest {
 
@@ -23,10 +23,14 @@ class ChartCrdsTest {
   void chartCrdsAreTheGeneratedOnes() throws IOException {
     List<String> generated = names(GENERATED);
     assertThat(generated).hasSize(4);
-    assertThat(names(IN_CHART)).as("files in charts/osbackup/crds").containsExactlyElementsOf(generated);
+    assertThat(names(IN_CHART))
+        .as("files in charts/osbackup/crds")
+        .containsExactlyElementsOf(generated);
     for (String name : generated) {
       assertThat(Files.readAllBytes(IN_CHART.resolve(name)))
-          .as("charts/osbackup/crds/%s differs from crds/%s: cp crds/*.yaml charts/osbackup/crds/", name, name)
+          .as(
+              "charts/osbackup/crds/%s differs from crds/%s: cp crds/*.yaml charts/osbackup/crds/",
+              name, name)
           .isEqualTo(Files.readAllBytes(GENERATED.resolve(name)));
     }
   }

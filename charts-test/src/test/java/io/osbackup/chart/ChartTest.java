@@ -40,10 +40,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
- * charts/osbackup lints clean, and renders into the objects the operator needs: with default values (cluster-wide)
- * and with the other modes (namespaced, monitoring, probes, no leader election, image by digest, an existing
- * account). The Deployment's args are parsed by the operator's own command line, so a flag the chart passes must
- * exist.
+ * charts/osbackup lints clean, and renders into the objects the operator needs: with default values
+ * (cluster-wide) and with the other modes (namespaced, monitoring, probes, no leader election,
+ * image by digest, an existing account). The Deployment's args are parsed by the operator's own
+ * command line, so a flag the chart passes must exist.
  */
 class ChartTest {
 
@@ -53,7 +53,8 @@ class ChartTest {
   void lintsStrictly() {
     LintResult result = new Helm(Chart.DIR).lint().strict().call();
     assertThat(result.isFailed()).as("%s", result.getMessages()).isFalse();
-    assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    assertThat(result.getMessages())
+        .noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
   }
 
   @Test
@@ -61,7 +62,12 @@ class ChartTest {
     Chart.Rendered chart = Chart.render();
     assertThat(chart.objects().stream().map(HasMetadata::getKind).distinct())
         .containsExactlyInAnyOrder(
-            "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment");
+            "ServiceAccount",
+            "ClusterRole",
+            "ClusterRoleBinding",
+            "Role",
+            "RoleBinding",
+            "Deployment");
     assertThat(chart.all(ClusterRole.class))
         .extracting(r -> r.getMetadata().getName())
         .containsExactlyInAnyOrder("osbackup", "osbackup-nodes");
@@ -75,7 +81,8 @@ class ChartTest {
     assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels())
         .containsAllEntriesOf(deployment.getSpec().getSelector().getMatchLabels());
     PodSpec pod = deployment.getSpec().getTemplate().getSpec();
-    assertThat(pod.getServiceAccountName()).isEqualTo(chart.one(ServiceAccount.class).getMetadata().getName());
+    assertThat(pod.getServiceAccountName())
+        .isEqualTo(chart.one(ServiceAccount.class).getMetadata().getName());
     assertThat(pod.getAutomountServiceAccountToken()).isTrue();
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(65532L);
@@ -86,18 +93,23 @@ class ChartTest {
     assertThat(operator.getImage()).isEqualTo(IMAGE).isEqualTo(OperatorSettings.DEFAULT_IMAGE);
     assertThat(operator.getCommand()).isEmpty();
     assertThat(operator.getArgs())
-        .containsExactly("operator", "--agent-image=" + IMAGE, "--metrics-port=8080", "--leader-election");
+        .containsExactly(
+            "operator", "--agent-image=" + IMAGE, "--metrics-port=8080", "--leader-election");
     assertThat(operator.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(operator.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(operator.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(operator.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
     assertThat(operator.getVolumeMounts()).anyMatch(m -> "/tmp".equals(m.getMountPath()));
     EnvVar podNamespace = env(operator, "POD_NAMESPACE");
-    assertThat(podNamespace.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.namespace");
-    assertThat(operator.getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getName()).isEqualTo("metrics");
-      assertThat(p.getContainerPort()).isEqualTo(8080);
-    });
+    assertThat(podNamespace.getValueFrom().getFieldRef().getFieldPath())
+        .isEqualTo("metadata.namespace");
+    assertThat(operator.getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo("metrics");
+              assertThat(p.getContainerPort()).isEqualTo(8080);
+            });
     // The operator's /healthz and /readyz on its metrics port.
     assertThat(operator.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(operator.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
@@ -118,18 +130,28 @@ class ChartTest {
     Chart.Rendered chart = Chart.render("watchNamespaces: [openstack, openstack-cells]");
     Container operator = operator(chart);
     assertThat(operator.getArgs()).contains("--namespace=openstack,openstack-cells");
-    assertThat(operatorCommand(operator.getArgs()).findOption("--namespace").<List<String>>getValue())
+    assertThat(
+            operatorCommand(operator.getArgs()).findOption("--namespace").<List<String>>getValue())
         .containsExactly("openstack", "openstack-cells");
-    assertThat(chart.all(ClusterRole.class)).extracting(r -> r.getMetadata().getName()).containsExactly("osbackup-nodes");
+    assertThat(chart.all(ClusterRole.class))
+        .extracting(r -> r.getMetadata().getName())
+        .containsExactly("osbackup-nodes");
     assertThat(chart.all(Role.class))
         .extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
         .containsExactlyInAnyOrder(
-            "openstack/osbackup", "openstack-cells/osbackup", Chart.NAMESPACE + "/osbackup-leader-election");
+            "openstack/osbackup",
+            "openstack-cells/osbackup",
+            Chart.NAMESPACE + "/osbackup-leader-election");
     assertThat(chart.all(RoleBinding.class))
-        .allSatisfy(b -> assertThat(b.getSubjects()).singleElement().satisfies(s -> {
-          assertThat(s.getName()).isEqualTo("osbackup");
-          assertThat(s.getNamespace()).isEqualTo(Chart.NAMESPACE);
-        }));
+        .allSatisfy(
+            b ->
+                assertThat(b.getSubjects())
+                    .singleElement()
+                    .satisfies(
+                        s -> {
+                          assertThat(s.getName()).isEqualTo("osbackup");
+                          assertThat(s.getNamespace()).isEqualTo(Chart.NAMESPACE);
+                        }));
   }
 
   @Test
@@ -142,28 +164,40 @@ class ChartTest {
             prometheusRule: {enabled: true, noSuccessfulBackupHours: 30, severity: critical}
             """);
     Service service = chart.one(Service.class);
-    Map<String, String> podLabels = chart.one(Deployment.class).getSpec().getTemplate().getMetadata().getLabels();
+    Map<String, String> podLabels =
+        chart.one(Deployment.class).getSpec().getTemplate().getMetadata().getLabels();
     assertThat(podLabels).containsAllEntriesOf(service.getSpec().getSelector());
-    assertThat(service.getSpec().getPorts()).singleElement().satisfies(p -> {
-      assertThat(p.getName()).isEqualTo("metrics");
-      assertThat(p.getTargetPort().getStrVal()).isEqualTo("metrics");
-    });
+    assertThat(service.getSpec().getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo("metrics");
+              assertThat(p.getTargetPort().getStrVal()).isEqualTo("metrics");
+            });
 
-    GenericKubernetesResource monitor = (GenericKubernetesResource) chart.kind("ServiceMonitor").get(0);
+    GenericKubernetesResource monitor =
+        (GenericKubernetesResource) chart.kind("ServiceMonitor").get(0);
     assertThat(monitor.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
     assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "prometheus");
     Map<String, String> selected = monitor.get("spec", "selector", "matchLabels");
     assertThat(service.getMetadata().getLabels()).containsAllEntriesOf(selected);
     assertThat(monitor.<String>get("spec", "endpoints", 0, "port")).isEqualTo("metrics");
 
-    GenericKubernetesResource rules = (GenericKubernetesResource) chart.kind("PrometheusRule").get(0);
+    GenericKubernetesResource rules =
+        (GenericKubernetesResource) chart.kind("PrometheusRule").get(0);
     List<Map<String, Object>> alerts = rules.get("spec", "groups", 0, "rules");
     assertThat(alerts)
         .extracting(r -> r.get("alert"))
         .containsExactly(
-            "OsbackupBackupRunFailed", "OsbackupNoRecentSuccessfulBackup", "OsbackupStoreUnavailable",
+            "OsbackupBackupRunFailed",
+            "OsbackupNoRecentSuccessfulBackup",
+            "OsbackupStoreUnavailable",
             "OsbackupRetentionFailed");
-    assertThat(alerts).allSatisfy(r -> assertThat((Map<String, Object>) r.get("labels")).containsEntry("severity", "critical"));
+    assertThat(alerts)
+        .allSatisfy(
+            r ->
+                assertThat((Map<String, Object>) r.get("labels"))
+                    .containsEntry("severity", "critical"));
     assertThat(alerts.get(1).get("expr").toString())
         .contains("2 * osbackup_policy_schedule_interval_seconds, " + 30 * 3600 + ")");
     // Prometheus' own {{ $labels }} templating survives Helm's.
@@ -184,7 +218,9 @@ class ChartTest {
   @Test
   void probesWhenTurnedOn() {
     Container operator =
-        operator(Chart.render("probes: {liveness: {enabled: true}, readiness: {enabled: true, periodSeconds: 7}}"));
+        operator(
+            Chart.render(
+                "probes: {liveness: {enabled: true}, readiness: {enabled: true, periodSeconds: 7}}"));
     Probe liveness = operator.getLivenessProbe();
     assertThat(liveness.getHttpGet().getPath()).isEqualTo("/healthz");
     assertThat(liveness.getHttpGet().getPort().getStrVal()).isEqualTo("metrics");
@@ -217,7 +253,8 @@ class ChartTest {
             .getArgs();
     CommandSpec command = operatorCommand(args);
     assertThat(command.findOption("--allowed-agent-image").<List<String>>getValue())
-        .containsExactly("registry.example/osbackup:0.1.0-debug", "registry.example/osbackup:0.1.1");
+        .containsExactly(
+            "registry.example/osbackup:0.1.0-debug", "registry.example/osbackup:0.1.1");
     assertThat(command.findOption("--denied-host-path").<List<String>>getValue())
         .containsExactly("/proc", "/var/lib/kubelet", "/etc/secret-stuff");
   }
@@ -226,9 +263,12 @@ class ChartTest {
   void imageByDigestIsAlsoTheAgentImage() {
     String digest = "sha256:" + "ab".repeat(32);
     Container operator =
-        operator(Chart.render("image: {repository: registry.example/mirror/osbackup, digest: " + digest + "}"));
+        operator(
+            Chart.render(
+                "image: {repository: registry.example/mirror/osbackup, digest: " + digest + "}"));
     assertThat(operator.getImage()).isEqualTo("registry.example/mirror/osbackup@" + digest);
-    assertThat(operator.getArgs()).contains("--agent-image=registry.example/mirror/osbackup@" + digest);
+    assertThat(operator.getArgs())
+        .contains("--agent-image=registry.example/mirror/osbackup@" + digest);
   }
 
   @Test
@@ -248,11 +288,16 @@ class ChartTest {
     assertThat(deployment.getSpec().getReplicas()).isEqualTo(2);
     PodSpec pod = deployment.getSpec().getTemplate().getSpec();
     assertThat(pod.getNodeSelector()).containsEntry("node-role.kubernetes.io/control-plane", "");
-    assertThat(pod.getTolerations()).singleElement().satisfies(t -> assertThat(t.getOperator()).isEqualTo("Exists"));
+    assertThat(pod.getTolerations())
+        .singleElement()
+        .satisfies(t -> assertThat(t.getOperator()).isEqualTo("Exists"));
     assertThat(pod.getPriorityClassName()).isEqualTo("system-cluster-critical");
-    assertThat(pod.getImagePullSecrets()).singleElement().satisfies(s -> assertThat(s.getName()).isEqualTo("regcred"));
+    assertThat(pod.getImagePullSecrets())
+        .singleElement()
+        .satisfies(s -> assertThat(s.getName()).isEqualTo("regcred"));
     Container operator = pod.getContainers().get(0);
-    assertThat(env(operator, "ORG_SLF4J_SIMPLELOGGER_DEFAULTLOGLEVEL").getValue()).isEqualTo("debug");
+    assertThat(env(operator, "ORG_SLF4J_SIMPLELOGGER_DEFAULTLOGLEVEL").getValue())
+        .isEqualTo("debug");
     assertThat(operator.getResources().getLimits().get("memory").toString()).isEqualTo("1Gi");
   }
 
@@ -260,9 +305,12 @@ class ChartTest {
   void anExistingServiceAccount() {
     Chart.Rendered chart = Chart.render("serviceAccount: {create: false, name: backup-operator}");
     assertThat(chart.all(ServiceAccount.class)).isEmpty();
-    assertThat(chart.one(Deployment.class).getSpec().getTemplate().getSpec().getServiceAccountName())
+    assertThat(
+            chart.one(Deployment.class).getSpec().getTemplate().getSpec().getServiceAccountName())
         .isEqualTo("backup-operator");
-    assertThat(new Rbac(chart, "backup-operator", Chart.NAMESPACE).allows("", "secrets", "get", "openstack", "x"))
+    assertThat(
+            new Rbac(chart, "backup-operator", Chart.NAMESPACE)
+                .allows("", "secrets", "get", "openstack", "x"))
         .isTrue();
     assertThatThrownBy(() -> Chart.render("serviceAccount: {create: false}"))
         .hasMessageContaining("serviceAccount.name must name an existing ServiceAccount");
@@ -271,16 +319,21 @@ class ChartTest {
   @Test
   void readmeDocumentsEveryValueAndTheBuiltInDeniedPaths() throws IOException {
     String readme = Files.readString(Chart.DIR.resolve("README.md"));
-    JsonNode values = new ObjectMapper(new YAMLFactory()).readTree(Chart.DIR.resolve("values.yaml").toFile());
+    JsonNode values =
+        new ObjectMapper(new YAMLFactory()).readTree(Chart.DIR.resolve("values.yaml").toFile());
     List<String> keys = new ArrayList<>();
     flatten("", values, keys);
     assertThat(keys).hasSizeGreaterThan(25);
-    assertThat(keys).allSatisfy(key -> assertThat(readme).as("README row for %s", key).contains("| `" + key + "` |"));
-    assertThat(PlanRules.DEFAULT_DENIED_HOST_PATHS).allSatisfy(p -> assertThat(readme).contains("`" + p + "`"));
+    assertThat(keys)
+        .allSatisfy(
+            key -> assertThat(readme).as("README row for %s", key).contains("| `" + key + "` |"));
+    assertThat(PlanRules.DEFAULT_DENIED_HOST_PATHS)
+        .allSatisfy(p -> assertThat(readme).contains("`" + p + "`"));
   }
 
   /** Values passed to Kubernetes as they stand: documented as one row each, not key by key. */
-  private static final Set<String> PASSED_AS_IS = Set.of("resources", "podSecurityContext", "securityContext");
+  private static final Set<String> PASSED_AS_IS =
+      Set.of("resources", "podSecurityContext", "securityContext");
 
   /** Leaf keys of values.yaml: scalars, lists, empty maps, and the values passed as they stand. */
   private static void flatten(String prefix, JsonNode node, List<String> out) {
@@ -294,12 +347,17 @@ class ChartTest {
   }
 
   static Container operator(Chart.Rendered chart) {
-    List<Container> containers = chart.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers();
-    assertThat(containers).singleElement().satisfies(c -> assertThat(c.getName()).isEqualTo("operator"));
+    List<Container> containers =
+        chart.one(Deployment.class).getSpec().getTemplate().getSpec().getContainers();
+    assertThat(containers)
+        .singleElement()
+        .satisfies(c -> assertThat(c.getName()).isEqualTo("operator"));
     return containers.get(0);
   }
 
-  /** The default an option of the operator command declares, before picocli reads the environment. */
+  /**
+   * The default an option of the operator command declares, before picocli reads the environment.
+   */
   static String declaredDefault(String option) {
     return Arrays.stream(OperatorCommand.class.getDeclaredFields())
         .map(f -> f.getAnnotation(CommandLine.Option.class))
@@ -310,10 +368,16 @@ class ChartTest {
   }
 
   static EnvVar env(Container container, String name) {
-    return container.getEnv().stream().filter(e -> name.equals(e.getName())).findFirst().orElseThrow();
+    return container.getEnv().stream()
+        .filter(e -> name.equals(e.getName()))
+        .findFirst()
+        .orElseThrow();
   }
 
-  /** Parses {@code args} as the image's entry point would: {@code osbackup <args>}; they must name the operator. */
+  /**
+   * Parses {@code args} as the image's entry point would: {@code osbackup <args>}; they must name
+   * the operator.
+   */
   static CommandSpec operatorCommand(List<String> args) {
     ParseResult parsed = new CommandLine(new Main()).parseArgs(args.toArray(String[]::new));
     assertThat(parsed.hasSubcommand()).isTrue();

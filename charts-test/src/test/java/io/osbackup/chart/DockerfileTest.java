@@ -20,10 +20,11 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /**
- * The Dockerfile cannot be built here (no Docker), so this checks what must agree: the jar the build stage produces
- * is the one the runtime stage copies and the {@code osbackup} wrapper runs; the entry point is that wrapper, so the
- * Jobs' {@code args: [agent]} and the Deployment's {@code args: [operator, ...]} name subcommands of the jar; the
- * image's user is the uid the non-root Jobs and the chart's pod run as.
+ * The Dockerfile cannot be built here (no Docker), so this checks what must agree: the jar the
+ * build stage produces is the one the runtime stage copies and the {@code osbackup} wrapper runs;
+ * the entry point is that wrapper, so the Jobs' {@code args: [agent]} and the Deployment's {@code
+ * args: [operator, ...]} name subcommands of the jar; the image's user is the uid the non-root Jobs
+ * and the chart's pod run as.
  */
 class DockerfileTest {
 
@@ -49,10 +50,19 @@ class DockerfileTest {
 
   @Test
   void buildStageMakesTheShadedJar() throws IOException {
-    assertThat(instructions.get(0)).startsWith("FROM maven:").contains("eclipse-temurin-17").endsWith(" AS build");
+    assertThat(instructions.get(0))
+        .startsWith("FROM maven:")
+        .contains("eclipse-temurin-17")
+        .endsWith(" AS build");
     assertThat(instructions)
-        .anyMatch(i -> i.startsWith("RUN ") && i.contains("mvn ") && i.contains("-DskipTests") && i.contains("package"));
-    // The shade plugin names an attached jar <artifactId>-<version>-<classifier>.jar whatever the finalName; only
+        .anyMatch(
+            i ->
+                i.startsWith("RUN ")
+                    && i.contains("mvn ")
+                    && i.contains("-DskipTests")
+                    && i.contains("package"));
+    // The shade plugin names an attached jar <artifactId>-<version>-<classifier>.jar whatever the
+    // finalName; only
     // its outputFile gives the one stable name the README, docs/restore.md and this Dockerfile use.
     String pom = Files.readString(Chart.ROOT.resolve("operator/pom.xml"));
     assertThat(pom).doesNotContain("<shadedArtifactAttached>true");
@@ -65,16 +75,26 @@ class DockerfileTest {
   void runtimeIsTemurin17JreWithTheMariaDbClient() {
     assertThat(runtime.get(0)).isEqualTo("FROM eclipse-temurin:17-jre");
     assertThat(runtime)
-        .anyMatch(i -> i.startsWith("RUN ") && i.contains("apt-get install") && i.contains(" mariadb-client"));
-    assertThat(runtime).anyMatch(i -> i.startsWith("LABEL ") && i.contains("org.opencontainers.image.source="));
+        .anyMatch(
+            i ->
+                i.startsWith("RUN ")
+                    && i.contains("apt-get install")
+                    && i.contains(" mariadb-client"));
+    assertThat(runtime)
+        .anyMatch(i -> i.startsWith("LABEL ") && i.contains("org.opencontainers.image.source="));
   }
 
   @Test
   void entryPointIsTheWrapperRunningTheJar() {
     assertThat(runtime).contains("ENTRYPOINT [\"osbackup\"]");
     String wrapper =
-        runtime.stream().filter(i -> i.contains("> /usr/local/bin/osbackup")).findFirst().orElseThrow();
-    assertThat(wrapper).contains("exec java -jar " + JAR + " \"$@\"").contains("chmod 0755 /usr/local/bin/osbackup");
+        runtime.stream()
+            .filter(i -> i.contains("> /usr/local/bin/osbackup"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(wrapper)
+        .contains("exec java -jar " + JAR + " \"$@\"")
+        .contains("chmod 0755 /usr/local/bin/osbackup");
   }
 
   @Test
@@ -90,7 +110,14 @@ class DockerfileTest {
       }
     }
     assertThat(nonRoot).isPositive();
-    assertThat(Chart.render().one(Deployment.class).getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser())
+    assertThat(
+            Chart.render()
+                .one(Deployment.class)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getSecurityContext()
+                .getRunAsUser())
         .isEqualTo(UID);
   }
 
@@ -106,7 +133,14 @@ class DockerfileTest {
       assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
       assertThat(c.getVolumeMounts()).anyMatch(m -> "/tmp".equals(m.getMountPath()));
     }
-    Container operator = Chart.render().one(Deployment.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+    Container operator =
+        Chart.render()
+            .one(Deployment.class)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
     assertThat(operator.getCommand()).isEmpty();
     assertThat(commands).contains("agent", operator.getArgs().get(0));
   }
@@ -126,8 +160,9 @@ class DockerfileTest {
             .toList();
     assertThat(copied).contains("pom.xml", "operator/pom.xml", "operator/src/main");
     for (String source : copied) {
-      assertThat(allowed).as(".dockerignore must let in %s", source).anyMatch(a -> (source + "/").startsWith(a)
-          || source.equals(a));
+      assertThat(allowed)
+          .as(".dockerignore must let in %s", source)
+          .anyMatch(a -> (source + "/").startsWith(a) || source.equals(a));
       assertThat(Chart.ROOT.resolve(source)).exists();
     }
   }
@@ -146,7 +181,9 @@ class DockerfileTest {
     return containers;
   }
 
-  /** Dockerfile instructions, continuation lines joined and comments dropped, whitespace collapsed. */
+  /**
+   * Dockerfile instructions, continuation lines joined and comments dropped, whitespace collapsed.
+   */
   static List<String> instructions(String dockerfile) {
     List<String> out = new ArrayList<>();
     StringBuilder current = new StringBuilder();

@@ -14,8 +14,9 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Kubernetes RBAC authorization over rendered Roles, ClusterRoles and bindings, for one ServiceAccount: the rules of
- * every ClusterRoleBinding naming it apply everywhere, those of a RoleBinding only in the binding's namespace.
+ * Kubernetes RBAC authorization over rendered Roles, ClusterRoles and bindings, for one
+ * ServiceAccount: the rules of every ClusterRoleBinding naming it apply everywhere, those of a
+ * RoleBinding only in the binding's namespace.
  */
 final class Rbac {
 
@@ -30,10 +31,10 @@ final class Rbac {
   }
 
   /**
-   * Whether the account may do {@code verb} on {@code resource} (with {@code /subresource} if any) of API group
-   * {@code group}: in {@code namespace}, or cluster-wide (every namespace at once, or a cluster-scoped resource)
-   * when {@code namespace} is null. {@code name} is the object's name, null for create, list, watch and
-   * deletecollection (the authorizer knows no name for them).
+   * Whether the account may do {@code verb} on {@code resource} (with {@code /subresource} if any)
+   * of API group {@code group}: in {@code namespace}, or cluster-wide (every namespace at once, or
+   * a cluster-scoped resource) when {@code namespace} is null. {@code name} is the object's name,
+   * null for create, list, watch and deletecollection (the authorizer knows no name for them).
    */
   boolean allows(String group, String resource, String verb, String namespace, String name) {
     return rulesIn(namespace).stream().anyMatch(rule -> matches(rule, group, resource, verb, name));
@@ -49,14 +50,19 @@ final class Rbac {
     }
     if (namespace != null) {
       for (RoleBinding binding : chart.all(RoleBinding.class)) {
-        if (namespace.equals(binding.getMetadata().getNamespace()) && names(binding.getSubjects())) {
+        if (namespace.equals(binding.getMetadata().getNamespace())
+            && names(binding.getSubjects())) {
           RoleRef ref = binding.getRoleRef();
           if ("ClusterRole".equals(ref.getKind())) {
             rules.addAll(clusterRole(ref));
           } else {
             rules.addAll(
-                chart.named(Role.class, ref.getName(), namespace)
-                    .orElseThrow(() -> new AssertionError("RoleBinding names a Role not rendered: " + ref.getName()))
+                chart
+                    .named(Role.class, ref.getName(), namespace)
+                    .orElseThrow(
+                        () ->
+                            new AssertionError(
+                                "RoleBinding names a Role not rendered: " + ref.getName()))
                     .getRules());
           }
         }
@@ -75,7 +81,12 @@ final class Rbac {
       for (String group : rule.getApiGroups()) {
         for (String resource : rule.getResources()) {
           for (String verb : rule.getVerbs()) {
-            out.add(grant(group, resource, verb, rule.getResourceNames().isEmpty() ? null : rule.getResourceNames()));
+            out.add(
+                grant(
+                    group,
+                    resource,
+                    verb,
+                    rule.getResourceNames().isEmpty() ? null : rule.getResourceNames()));
           }
         }
       }
@@ -84,15 +95,23 @@ final class Rbac {
   }
 
   static String grant(String group, String resource, String verb, List<String> names) {
-    return (group.isEmpty() ? "core" : group) + " " + resource + " " + verb + (names == null ? "" : " " + names);
+    return (group.isEmpty() ? "core" : group)
+        + " "
+        + resource
+        + " "
+        + verb
+        + (names == null ? "" : " " + names);
   }
 
   private List<PolicyRule> clusterRole(RoleRef ref) {
     if (!"ClusterRole".equals(ref.getKind())) {
-      throw new AssertionError("a ClusterRoleBinding must name a ClusterRole, not " + ref.getKind());
+      throw new AssertionError(
+          "a ClusterRoleBinding must name a ClusterRole, not " + ref.getKind());
     }
-    return chart.named(ClusterRole.class, ref.getName(), null)
-        .orElseThrow(() -> new AssertionError("binding names a ClusterRole not rendered: " + ref.getName()))
+    return chart
+        .named(ClusterRole.class, ref.getName(), null)
+        .orElseThrow(
+            () -> new AssertionError("binding names a ClusterRole not rendered: " + ref.getName()))
         .getRules();
   }
 
@@ -105,11 +124,13 @@ final class Rbac {
                     && accountNamespace.equals(s.getNamespace()));
   }
 
-  private static boolean matches(PolicyRule rule, String group, String resource, String verb, String name) {
+  private static boolean matches(
+      PolicyRule rule, String group, String resource, String verb, String name) {
     return anyOf(rule.getApiGroups(), group)
         && anyOf(rule.getResources(), resource)
         && anyOf(rule.getVerbs(), verb)
-        && (rule.getResourceNames().isEmpty() || (name != null && rule.getResourceNames().contains(name)));
+        && (rule.getResourceNames().isEmpty()
+            || (name != null && rule.getResourceNames().contains(name)));
   }
 
   private static boolean anyOf(List<String> values, String value) {

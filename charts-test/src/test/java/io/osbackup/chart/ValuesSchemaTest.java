@@ -8,8 +8,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * values.schema.json: Helm checks the values against it before rendering anything (as {@code helm install} and
- * {@code helm upgrade} do), so a typo or a wrong type fails the release with the path of the bad value.
+ * values.schema.json: Helm checks the values against it before rendering anything (as {@code helm
+ * install} and {@code helm upgrade} do), so a typo or a wrong type fails the release with the path
+ * of the bad value.
  */
 class ValuesSchemaTest {
 

@@ -27,10 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager and kube-scheduler,
- * started as processes of the {@code kubelocal} binary that {@code e2e/control-plane} builds from
- * {@code k8s.io/kubernetes} (see its build.sh). It stops when {@link #close()} is called or when this JVM ends
- * (kubelocal watches its standard input, which closes with the JVM).
+ * A real Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager and
+ * kube-scheduler, started as processes of the {@code kubelocal} binary that {@code
+ * e2e/control-plane} builds from {@code k8s.io/kubernetes} (see its build.sh). It stops when {@link
+ * #close()} is called or when this JVM ends (kubelocal watches its standard input, which closes
+ * with the JVM).
  *
  * <p>Tests of the API alone share one per JVM ({@link #shared()}) and take a namespace each ({@link
  * #namespace(String)}); a {@link LocalCluster} (operator, nodes, kubelet) starts its own.
@@ -66,7 +67,8 @@ public final class ControlPlane implements AutoCloseable {
     if (configured != null && !configured.isBlank()) {
       return Path.of(configured).toAbsolutePath();
     }
-    for (Path candidate : List.of(Path.of("target/kubelocal/kubelocal"), Path.of("e2e/target/kubelocal/kubelocal"))) {
+    for (Path candidate :
+        List.of(Path.of("target/kubelocal/kubelocal"), Path.of("e2e/target/kubelocal/kubelocal"))) {
       if (Files.isExecutable(candidate)) {
         return candidate.toAbsolutePath();
       }
@@ -80,9 +82,12 @@ public final class ControlPlane implements AutoCloseable {
     if (Files.isExecutable(binary)) {
       return Optional.empty();
     }
-    return Optional.of("no kubelocal at " + binary + ": it is built by the e2e module's build (mvn -pl e2e -am"
-        + " package) when Go 1.26 or later is installed (Debian: apt-get install golang-1.26), see"
-        + " e2e/control-plane/build.sh");
+    return Optional.of(
+        "no kubelocal at "
+            + binary
+            + ": it is built by the e2e module's build (mvn -pl e2e -am"
+            + " package) when Go 1.26 or later is installed (Debian: apt-get install golang-1.26), see"
+            + " e2e/control-plane/build.sh");
   }
 
   /** The control plane of this JVM, started on first use and stopped when the JVM ends. */
@@ -101,27 +106,38 @@ public final class ControlPlane implements AutoCloseable {
 
   /** Starts a control plane keeping its certificates, etcd data and logs in {@code dir}. */
   public static ControlPlane start(Path dir) throws IOException {
-    unavailable().ifPresent(reason -> {
-      throw new IllegalStateException(reason);
-    });
+    unavailable()
+        .ifPresent(
+            reason -> {
+              throw new IllegalStateException(reason);
+            });
     Files.createDirectories(dir);
     Path log = dir.resolve("kubelocal-up.log");
-    Process process = new ProcessBuilder(binary().toString(), "up", "--dir", dir.toString(), "--exit-with-stdin")
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
+    Process process =
+        new ProcessBuilder(binary().toString(), "up", "--dir", dir.toString(), "--exit-with-stdin")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     Path ready = dir.resolve("ready.json");
     Instant deadline = Instant.now().plus(STARTUP);
     try {
       while (!Files.exists(ready)) {
         if (!process.isAlive()) {
-          throw new IllegalStateException("kubelocal up ended with exit code " + process.exitValue() + ": "
-              + Files.readString(log).strip());
+          throw new IllegalStateException(
+              "kubelocal up ended with exit code "
+                  + process.exitValue()
+                  + ": "
+                  + Files.readString(log).strip());
         }
         if (Instant.now().isAfter(deadline)) {
           process.destroy();
-          throw new IllegalStateException("the control plane did not start in " + STARTUP.toSeconds() + " s; see "
-              + log + " and " + dir.resolve("logs"));
+          throw new IllegalStateException(
+              "the control plane did not start in "
+                  + STARTUP.toSeconds()
+                  + " s; see "
+                  + log
+                  + " and "
+                  + dir.resolve("logs"));
         }
         Thread.sleep(100);
       }
@@ -161,14 +177,16 @@ public final class ControlPlane implements AutoCloseable {
   /** A new namespace named {@code prefix-<n>}, made by the admin. */
   public String namespace(String prefix) {
     String name = prefix + "-" + NAMESPACES.incrementAndGet();
-    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+    admin
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
         .create();
     return name;
   }
 
   /**
-   * Applies (server-side) every CRD of {@code dir} and waits until the server has established each: its schema is
-   * structural and its rules within the CEL cost budget, or the server says why not.
+   * Applies (server-side) every CRD of {@code dir} and waits until the server has established each:
+   * its schema is structural and its rules within the CEL cost budget, or the server says why not.
    */
   public void installCrds(Path dir) throws IOException {
     List<CustomResourceDefinition> crds = new ArrayList<>();
@@ -186,17 +204,25 @@ public final class ControlPlane implements AutoCloseable {
   public void installCrds(List<CustomResourceDefinition> crds) {
     List<String> names = new ArrayList<>();
     for (CustomResourceDefinition crd : crds) {
-      admin.apiextensions().v1().customResourceDefinitions().resource(crd).fieldManager("osbackup-tests")
-          .forceConflicts().serverSideApply();
+      admin
+          .apiextensions()
+          .v1()
+          .customResourceDefinitions()
+          .resource(crd)
+          .fieldManager("osbackup-tests")
+          .forceConflicts()
+          .serverSideApply();
       names.add(crd.getMetadata().getName());
     }
     Instant deadline = Instant.now().plusSeconds(60);
     for (String name : names) {
       while (true) {
-        CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().withName(name).get();
+        CustomResourceDefinition crd =
+            admin.apiextensions().v1().customResourceDefinitions().withName(name).get();
         List<CustomResourceDefinitionCondition> conditions =
             crd.getStatus() == null ? List.of() : crd.getStatus().getConditions();
-        if (conditions.stream().anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"))) {
+        if (conditions.stream()
+            .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"))) {
           break;
         }
         if (Instant.now().isAfter(deadline)) {
@@ -217,42 +243,50 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   /**
-   * A client authenticated as ServiceAccount {@code namespace/name} by tokens from the TokenRequest API, as a pod of
-   * that account would be: it has exactly the rights RBAC gives the account. Like a pod's projected token, the token
-   * is renewed before it expires (hourly tokens, a new one after 45 minutes), so a long local mode keeps working.
+   * A client authenticated as ServiceAccount {@code namespace/name} by tokens from the TokenRequest
+   * API, as a pod of that account would be: it has exactly the rights RBAC gives the account. Like
+   * a pod's projected token, the token is renewed before it expires (hourly tokens, a new one after
+   * 45 minutes), so a long local mode keeps working.
    */
   public KubernetesClient clientAs(String namespace, String serviceAccount) {
     Object lock = new Object();
     String[] token = new String[1];
     Instant[] renewAt = new Instant[1];
-    OAuthTokenProvider renewing = () -> {
-      synchronized (lock) {
-        if (token[0] == null || Instant.now().isAfter(renewAt[0])) {
-          token[0] = token(namespace, serviceAccount);
-          renewAt[0] = Instant.now().plus(Duration.ofMinutes(45));
-        }
-        return token[0];
-      }
-    };
-    Config config = new ConfigBuilder(adminConfig())
-        .withClientCertData(null)
-        .withClientKeyData(null)
-        .withClientCertFile(null)
-        .withClientKeyFile(null)
-        .withOauthTokenProvider(renewing)
-        .withNamespace(namespace)
-        .build();
+    OAuthTokenProvider renewing =
+        () -> {
+          synchronized (lock) {
+            if (token[0] == null || Instant.now().isAfter(renewAt[0])) {
+              token[0] = token(namespace, serviceAccount);
+              renewAt[0] = Instant.now().plus(Duration.ofMinutes(45));
+            }
+            return token[0];
+          }
+        };
+    Config config =
+        new ConfigBuilder(adminConfig())
+            .withClientCertData(null)
+            .withClientKeyData(null)
+            .withClientCertFile(null)
+            .withClientKeyFile(null)
+            .withOauthTokenProvider(renewing)
+            .withNamespace(namespace)
+            .build();
     return new KubernetesClientBuilder().withConfig(config).build();
   }
 
   /**
-   * Writes a kubeconfig for ServiceAccount {@code namespace/name} (a TokenRequest token, valid for an hour) to
-   * {@code file}: what a process given {@code KUBECONFIG=file} runs as, like a pod of that account.
+   * Writes a kubeconfig for ServiceAccount {@code namespace/name} (a TokenRequest token, valid for
+   * an hour) to {@code file}: what a process given {@code KUBECONFIG=file} runs as, like a pod of
+   * that account.
    */
-  public Path writeKubeconfigAs(String namespace, String serviceAccount, Path file) throws IOException {
+  public Path writeKubeconfigAs(String namespace, String serviceAccount, Path file)
+      throws IOException {
     String token = token(namespace, serviceAccount);
-    String ca = java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(dir.resolve("pki/ca.crt")));
-    Files.writeString(file, """
+    String ca =
+        java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(dir.resolve("pki/ca.crt")));
+    Files.writeString(
+        file,
+        """
         apiVersion: v1
         kind: Config
         clusters:
@@ -265,25 +299,37 @@ public final class ControlPlane implements AutoCloseable {
         - name: kubelocal
           context: {cluster: kubelocal, user: %s, namespace: %s}
         current-context: kubelocal
-        """.formatted(server, ca, serviceAccount, token, serviceAccount, namespace));
+        """
+            .formatted(server, ca, serviceAccount, token, serviceAccount, namespace));
     return file;
   }
 
   private String token(String namespace, String serviceAccount) {
-    TokenRequest request = new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build();
-    return admin.serviceAccounts().inNamespace(namespace).withName(serviceAccount).tokenRequest(request)
-        .getStatus().getToken();
+    TokenRequest request =
+        new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build();
+    return admin
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .withName(serviceAccount)
+        .tokenRequest(request)
+        .getStatus()
+        .getToken();
   }
 
   /**
-   * The command line of kubectl as kubelocal carries it (the same Kubernetes release as the server), for {@code
-   * kubeconfig}: {@code kubelocal kubectl --kubeconfig <file>}, then the caller's arguments.
+   * The command line of kubectl as kubelocal carries it (the same Kubernetes release as the
+   * server), for {@code kubeconfig}: {@code kubelocal kubectl --kubeconfig <file>}, then the
+   * caller's arguments.
    */
   public static List<String> kubectl(Path kubeconfig) {
-    return new ArrayList<>(List.of(binary().toString(), "kubectl", "--kubeconfig", kubeconfig.toString()));
+    return new ArrayList<>(
+        List.of(binary().toString(), "kubectl", "--kubeconfig", kubeconfig.toString()));
   }
 
-  /** The API server's audit log: one JSON line per request (user, verb, object, response code), no bodies. */
+  /**
+   * The API server's audit log: one JSON line per request (user, verb, object, response code), no
+   * bodies.
+   */
   public Path auditLog() {
     return dir.resolve("logs/audit.log");
   }

@@ -1,9 +1,9 @@
 package io.osbackup.local;
 
-import io.osbackup.store.ArtifactSink;
-import io.osbackup.store.ArtifactUpload;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;
+import io.osbackup.store.ArtifactSink;
+import io.osbackup.store.ArtifactUpload;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;

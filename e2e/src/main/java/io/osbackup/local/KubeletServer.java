@@ -33,10 +33,11 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * The kubelet's HTTPS endpoint for container logs, which the API server calls for {@code kubectl logs}: {@code GET
- * /containerLogs/<namespace>/<pod>/<container>} with {@code tailLines}, {@code limitBytes} and {@code follow}. It
- * serves with the control plane's kubelet certificate and takes only clients with a certificate of the control
- * plane's CA (the API server's kubelet client), as a kubelet with client-certificate authentication does.
+ * The kubelet's HTTPS endpoint for container logs, which the API server calls for {@code kubectl
+ * logs}: {@code GET /containerLogs/<namespace>/<pod>/<container>} with {@code tailLines}, {@code
+ * limitBytes} and {@code follow}. It serves with the control plane's kubelet certificate and takes
+ * only clients with a certificate of the control plane's CA (the API server's kubelet client), as a
+ * kubelet with client-certificate authentication does.
  */
 final class KubeletServer implements AutoCloseable {
 
@@ -48,28 +49,33 @@ final class KubeletServer implements AutoCloseable {
   private final BiPredicate<String, String> running;
 
   /**
-   * @param pki the control plane's {@code pki} folder: {@code kubelet.crt}, {@code kubelet.pkcs8.key}, {@code ca.crt}
+   * @param pki the control plane's {@code pki} folder: {@code kubelet.crt}, {@code
+   *     kubelet.pkcs8.key}, {@code ca.crt}
    * @param logOf the log file of a pod ({@code namespace}, {@code name}), as a path string
    * @param running whether the pod's container still runs, so {@code follow} knows when to end
    */
-  KubeletServer(Path pki, BinaryOperator<String> logOf, BiPredicate<String, String> running) throws IOException {
+  KubeletServer(Path pki, BinaryOperator<String> logOf, BiPredicate<String, String> running)
+      throws IOException {
     this.logOf = logOf;
     this.running = running;
     SSLContext tls = tls(pki);
     server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setHttpsConfigurator(new HttpsConfigurator(tls) {
-      @Override
-      public void configure(HttpsParameters params) {
-        var ssl = tls.getDefaultSSLParameters();
-        ssl.setNeedClientAuth(true);
-        params.setSSLParameters(ssl);
-      }
-    });
-    threads = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "kubelet-server");
-      t.setDaemon(true);
-      return t;
-    });
+    server.setHttpsConfigurator(
+        new HttpsConfigurator(tls) {
+          @Override
+          public void configure(HttpsParameters params) {
+            var ssl = tls.getDefaultSSLParameters();
+            ssl.setNeedClientAuth(true);
+            params.setSSLParameters(ssl);
+          }
+        });
+    threads =
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "kubelet-server");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(threads);
     server.createContext("/containerLogs/", this::logs);
     server.createContext("/healthz", exchange -> reply(exchange, 200, "ok"));
@@ -77,8 +83,9 @@ final class KubeletServer implements AutoCloseable {
   }
 
   /**
-   * TLS with the control plane's kubelet certificate ({@code kubelet.crt}, {@code kubelet.pkcs8.key}: loopback, signed by
-   * {@code ca.crt}), trusting client certificates of that CA.
+   * TLS with the control plane's kubelet certificate ({@code kubelet.crt}, {@code
+   * kubelet.pkcs8.key}: loopback, signed by {@code ca.crt}), trusting client certificates of that
+   * CA.
    */
   static SSLContext tls(Path pki) throws IOException {
     try {
@@ -100,15 +107,18 @@ final class KubeletServer implements AutoCloseable {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
       trust.setCertificateEntry("ca", ca);
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(keys, PASSWORD);
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
       SSLContext tls = SSLContext.getInstance("TLS");
       tls.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
       return tls;
     } catch (java.security.GeneralSecurityException e) {
-      throw new IOException("the kubelet certificate in " + pki + " cannot be used: " + e.getMessage(), e);
+      throw new IOException(
+          "the kubelet certificate in " + pki + " cannot be used: " + e.getMessage(), e);
     }
   }
 
@@ -136,8 +146,8 @@ final class KubeletServer implements AutoCloseable {
     boolean follow = Boolean.parseBoolean(query.getOrDefault("follow", "false"));
     exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
     exchange.sendResponseHeaders(200, 0);
-    try (OutputStream out = exchange.getResponseBody(); RandomAccessFile file = new RandomAccessFile(log.toFile(),
-        "r")) {
+    try (OutputStream out = exchange.getResponseBody();
+        RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
       long position = tailLines >= 0 ? tailStart(file, tailLines) : 0;
       long sent = 0;
       byte[] buffer = new byte[8192];
@@ -201,8 +211,10 @@ final class KubeletServer implements AutoCloseable {
     }
     for (String pair : raw.split("&")) {
       int eq = pair.indexOf('=');
-      String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-      String value = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+      String name =
+          URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+      String value =
+          eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
       out.put(name, value);
     }
     return out;

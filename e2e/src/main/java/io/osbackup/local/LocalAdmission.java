@@ -30,13 +30,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A mutating admission webhook on loopback through which a real API server has every create and update of a Secret
- * or an osbackup resource (outside Kubernetes' own namespaces) pass a {@link LocalCluster.WriteRewrite} (local mode keeps its
- * endpoints and logins when a sample is applied again as it stands). The API server calls it over HTTPS with the
- * control plane's CA; its failure policy is {@code Ignore}, so a stopped local mode never blocks a write.
+ * A mutating admission webhook on loopback through which a real API server has every create and
+ * update of a Secret or an osbackup resource (outside Kubernetes' own namespaces) pass a {@link
+ * LocalCluster.WriteRewrite} (local mode keeps its endpoints and logins when a sample is applied
+ * again as it stands). The API server calls it over HTTPS with the control plane's CA; its failure
+ * policy is {@code Ignore}, so a stopped local mode never blocks a write.
  *
- * <p>A Secret reaches a webhook with {@code stringData} already folded into {@code data}: the rewrite sees the decoded
- * values as {@code stringData}, as the samples write them, and its changes go back into {@code data}.
+ * <p>A Secret reaches a webhook with {@code stringData} already folded into {@code data}: the
+ * rewrite sees the decoded values as {@code stringData}, as the samples write them, and its changes
+ * go back into {@code data}.
  */
 final class LocalAdmission implements AutoCloseable {
 
@@ -52,50 +54,64 @@ final class LocalAdmission implements AutoCloseable {
     this.rewrite = rewrite;
     server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.setHttpsConfigurator(new HttpsConfigurator(KubeletServer.tls(pki)));
-    threads = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "local-admission");
-      t.setDaemon(true);
-      return t;
-    });
+    threads =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "local-admission");
+              t.setDaemon(true);
+              return t;
+            });
     server.setExecutor(threads);
     server.createContext("/mutate", this::mutate);
     server.start();
   }
 
-  /** Starts the webhook and registers it with the API server for every namespace but Kubernetes' own. */
+  /**
+   * Starts the webhook and registers it with the API server for every namespace but Kubernetes'
+   * own.
+   */
   static LocalAdmission start(KubernetesClient client, Path pki, LocalCluster.WriteRewrite rewrite)
       throws IOException {
     LocalAdmission admission = new LocalAdmission(pki, rewrite);
     String ca = Base64.getEncoder().encodeToString(Files.readAllBytes(pki.resolve("ca.crt")));
-    MutatingWebhookConfiguration config = new MutatingWebhookConfigurationBuilder()
-        .withNewMetadata().withName(NAME).endMetadata()
-        .addNewWebhook()
-        .withName("samples." + NAME)
-        .withNewClientConfig()
-        .withUrl("https://127.0.0.1:" + admission.server.getAddress().getPort() + "/mutate")
-        .withCaBundle(ca)
-        .endClientConfig()
-        .addNewRule()
-        .withOperations("CREATE", "UPDATE")
-        .withApiGroups("", "osbackup.io")
-        .withApiVersions("v1", "v1alpha1")
-        .withResources("secrets", "backupstores", "backuppolicies", "backupruns", "restorerequests")
-        .withScope("Namespaced")
-        .endRule()
-        .withNewNamespaceSelector()
-        .addNewMatchExpression()
-        .withKey("kubernetes.io/metadata.name")
-        .withOperator("NotIn")
-        .withValues("kube-system", "kube-public", "kube-node-lease")
-        .endMatchExpression()
-        .endNamespaceSelector()
-        .withSideEffects("None")
-        .withAdmissionReviewVersions("v1")
-        .withFailurePolicy("Ignore")
-        .withTimeoutSeconds(5)
-        .endWebhook()
-        .build();
-    client.admissionRegistration().v1().mutatingWebhookConfigurations().resource(config)
+    MutatingWebhookConfiguration config =
+        new MutatingWebhookConfigurationBuilder()
+            .withNewMetadata()
+            .withName(NAME)
+            .endMetadata()
+            .addNewWebhook()
+            .withName("samples." + NAME)
+            .withNewClientConfig()
+            .withUrl("https://127.0.0.1:" + admission.server.getAddress().getPort() + "/mutate")
+            .withCaBundle(ca)
+            .endClientConfig()
+            .addNewRule()
+            .withOperations("CREATE", "UPDATE")
+            .withApiGroups("", "osbackup.io")
+            .withApiVersions("v1", "v1alpha1")
+            .withResources(
+                "secrets", "backupstores", "backuppolicies", "backupruns", "restorerequests")
+            .withScope("Namespaced")
+            .endRule()
+            .withNewNamespaceSelector()
+            .addNewMatchExpression()
+            .withKey("kubernetes.io/metadata.name")
+            .withOperator("NotIn")
+            .withValues("kube-system", "kube-public", "kube-node-lease")
+            .endMatchExpression()
+            .endNamespaceSelector()
+            .withSideEffects("None")
+            .withAdmissionReviewVersions("v1")
+            .withFailurePolicy("Ignore")
+            .withTimeoutSeconds(5)
+            .endWebhook()
+            .build();
+    client
+        .admissionRegistration()
+        .v1()
+        .mutatingWebhookConfigurations()
+        .resource(config)
         .createOr(NonDeletingOperation::update);
     return admission;
   }
@@ -137,27 +153,46 @@ final class LocalAdmission implements AutoCloseable {
     boolean secret = "Secret".equals(kind) && object.path("data") instanceof ObjectNode;
     if (secret) {
       ObjectNode decoded = JSON.createObjectNode();
-      object.path("data").fields().forEachRemaining(e -> decoded.put(e.getKey(),
-          new String(Base64.getDecoder().decode(e.getValue().asText()), StandardCharsets.UTF_8)));
+      object
+          .path("data")
+          .fields()
+          .forEachRemaining(
+              e ->
+                  decoded.put(
+                      e.getKey(),
+                      new String(
+                          Base64.getDecoder().decode(e.getValue().asText()),
+                          StandardCharsets.UTF_8)));
       object.set("stringData", decoded);
     }
     rewrite.rewrite(kind, name, object).forEach(line -> LOG.info("kept on write: {}", line));
     if (secret) {
       ObjectNode data = JSON.createObjectNode();
-      object.path("stringData").fields().forEachRemaining(e -> data.put(e.getKey(),
-          Base64.getEncoder().encodeToString(e.getValue().asText().getBytes(StandardCharsets.UTF_8))));
+      object
+          .path("stringData")
+          .fields()
+          .forEachRemaining(
+              e ->
+                  data.put(
+                      e.getKey(),
+                      Base64.getEncoder()
+                          .encodeToString(e.getValue().asText().getBytes(StandardCharsets.UTF_8))));
       object.set("data", data);
       object.remove("stringData");
     }
     return object;
   }
 
-  /** A JSON patch replacing each top-level field that differs (the rewrite changes spec and data, never names). */
+  /**
+   * A JSON patch replacing each top-level field that differs (the rewrite changes spec and data,
+   * never names).
+   */
   private static ArrayNode patch(ObjectNode before, ObjectNode after) {
     ArrayNode ops = JSON.createArrayNode();
     for (Iterator<Map.Entry<String, JsonNode>> it = after.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> field = it.next();
-      if ("metadata".equals(field.getKey()) || field.getValue().equals(before.get(field.getKey()))) {
+      if ("metadata".equals(field.getKey())
+          || field.getValue().equals(before.get(field.getKey()))) {
         continue;
       }
       ObjectNode op = ops.addObject();
@@ -166,11 +201,14 @@ final class LocalAdmission implements AutoCloseable {
       op.set("value", field.getValue());
     }
     List<String> removed = new ArrayList<>();
-    before.fieldNames().forEachRemaining(f -> {
-      if (!after.has(f) && !"metadata".equals(f)) {
-        removed.add(f);
-      }
-    });
+    before
+        .fieldNames()
+        .forEachRemaining(
+            f -> {
+              if (!after.has(f) && !"metadata".equals(f)) {
+                removed.add(f);
+              }
+            });
     removed.forEach(f -> ops.addObject().put("op", "remove").put("path", "/" + f));
     return ops;
   }

@@ -24,19 +24,24 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The embedded API server's request handling, so {@code kubectl} can talk to it: the fabric8 CRUD mock for resources,
- * plus what kubectl asks before anything else — {@code /version}, the discovery documents ({@code /api}, {@code
- * /apis}, {@code /api/v1}, {@code /apis/<group>/<version>}) for the kinds local mode uses — and server-side tables,
- * so {@code kubectl get brun} shows the CRDs' printer columns (phase, backup id, size, …) as a real API server does.
+ * The embedded API server's request handling, so {@code kubectl} can talk to it: the fabric8 CRUD
+ * mock for resources, plus what kubectl asks before anything else — {@code /version}, the discovery
+ * documents ({@code /api}, {@code /apis}, {@code /api/v1}, {@code /apis/<group>/<version>}) for the
+ * kinds local mode uses — and server-side tables, so {@code kubectl get brun} shows the CRDs'
+ * printer columns (phase, backup id, size, …) as a real API server does.
  */
 final class LocalApiDispatcher extends KubernetesCrudDispatcher {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern SECRET = Pattern.compile("^/api/v1/namespaces/[^/]+/secrets(?:/[^/]+)?$");
+  private static final Pattern SECRET =
+      Pattern.compile("^/api/v1/namespaces/[^/]+/secrets(?:/[^/]+)?$");
   private static final Pattern LIST =
       Pattern.compile("^/apis/([^/]+)/([^/]+)/(?:namespaces/([^/]+)/)?([a-z]+)$");
 
-  /** A kind served by the embedded API: its resource name, kind, whether namespaced, and short names. */
+  /**
+   * A kind served by the embedded API: its resource name, kind, whether namespaced, and short
+   * names.
+   */
   record Kind(String resource, String kind, boolean namespaced, List<String> shortNames) {}
 
   private static final Map<String, List<Kind>> BUILT_IN =
@@ -60,7 +65,12 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
           "coordination.k8s.io/v1",
           List.of(new Kind("leases", "Lease", true, List.of())),
           "apiextensions.k8s.io/v1",
-          List.of(new Kind("customresourcedefinitions", "CustomResourceDefinition", false, List.of("crd", "crds"))));
+          List.of(
+              new Kind(
+                  "customresourcedefinitions",
+                  "CustomResourceDefinition",
+                  false,
+                  List.of("crd", "crds"))));
 
   private static final Pattern OBJECT =
       Pattern.compile("^/(?:api/v1|apis/[^/]+/[^/]+)/namespaces/[^/]+/([a-z]+)(?:/([^/]+))?$");
@@ -99,13 +109,18 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
           }
         }
       } catch (IOException e) {
-        return json(500, "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"" + e.getMessage() + "\"}");
+        return json(
+            500,
+            "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"" + e.getMessage() + "\"}");
       }
     }
     return super.dispatch(request);
   }
 
-  /** Every create, update and patch of a namespaced object passes {@code rewrite} first (null: none). */
+  /**
+   * Every create, update and patch of a namespaced object passes {@code rewrite} first (null:
+   * none).
+   */
   void rewriteWrites(LocalCluster.WriteRewrite rewrite) {
     this.rewrite = rewrite;
   }
@@ -126,9 +141,10 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
   }
 
   /**
-   * A patch, after {@code rewrite}, with a Secret's {@code stringData} folded into {@code data} as for a create; kubectl's
-   * strategic merge patch of a Secret (which the mock refuses with 415) is taken as the JSON merge patch it amounts to
-   * for a Secret's flat maps, so {@code kubectl apply} of a sample works.
+   * A patch, after {@code rewrite}, with a Secret's {@code stringData} folded into {@code data} as
+   * for a create; kubectl's strategic merge patch of a Secret (which the mock refuses with 415) is
+   * taken as the JSON merge patch it amounts to for a Secret's flat maps, so {@code kubectl apply}
+   * of a sample works.
    */
   @Override
   public MockResponse handlePatch(RecordedRequest request) {
@@ -139,9 +155,17 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
     if (type != null
         && type.startsWith("application/strategic-merge-patch+json")
         && SECRET.matcher(query < 0 ? path : path.substring(0, query)).matches()) {
-      patch = new RecordedRequest(patch.getHttpVersion(), patch.method(), patch.getPath(),
-          patch.getHeaders().newBuilder().set("Content-Type", "application/merge-patch+json").build(),
-          new Buffer(patch.getBody().getBytes()));
+      patch =
+          new RecordedRequest(
+              patch.getHttpVersion(),
+              patch.method(),
+              patch.getPath(),
+              patch
+                  .getHeaders()
+                  .newBuilder()
+                  .set("Content-Type", "application/merge-patch+json")
+                  .build(),
+              new Buffer(patch.getBody().getBytes()));
     }
     return super.handlePatch(patch);
   }
@@ -165,7 +189,11 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
         return request;
       }
       rewritten.addAll(changes);
-      return new RecordedRequest(request.getHttpVersion(), request.method(), request.getPath(), request.getHeaders(),
+      return new RecordedRequest(
+          request.getHttpVersion(),
+          request.method(),
+          request.getPath(),
+          request.getHeaders(),
           new Buffer(JSON.writeValueAsBytes(body)));
     } catch (IOException | RuntimeException e) {
       return request; // not a JSON object: let the mock answer as it does
@@ -188,9 +216,9 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
   }
 
   /**
-   * A Secret written with {@code stringData} (as the samples and most manifests are) stored the way a real API server
-   * stores it: each value base64-encoded into {@code data}, {@code stringData} gone. The mock would keep it as given,
-   * and nothing reading {@code data} would find the keys.
+   * A Secret written with {@code stringData} (as the samples and most manifests are) stored the way
+   * a real API server stores it: each value base64-encoded into {@code data}, {@code stringData}
+   * gone. The mock would keep it as given, and nothing reading {@code data} would find the keys.
    */
   static RecordedRequest foldStringData(RecordedRequest request) {
     String path = request.getPath();
@@ -200,14 +228,28 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
     }
     try {
       byte[] raw = request.getBody().getBytes();
-      if (!(JSON.readTree(raw) instanceof ObjectNode secret) || !secret.path("stringData").isObject()) {
+      if (!(JSON.readTree(raw) instanceof ObjectNode secret)
+          || !secret.path("stringData").isObject()) {
         return request;
       }
-      ObjectNode data = secret.path("data").isObject() ? (ObjectNode) secret.get("data") : secret.putObject("data");
-      secret.get("stringData").fields().forEachRemaining(
-          f -> data.put(f.getKey(), Base64.getEncoder().encodeToString(f.getValue().asText().getBytes(UTF_8))));
+      ObjectNode data =
+          secret.path("data").isObject()
+              ? (ObjectNode) secret.get("data")
+              : secret.putObject("data");
+      secret
+          .get("stringData")
+          .fields()
+          .forEachRemaining(
+              f ->
+                  data.put(
+                      f.getKey(),
+                      Base64.getEncoder().encodeToString(f.getValue().asText().getBytes(UTF_8))));
       secret.remove("stringData");
-      return new RecordedRequest(request.getHttpVersion(), request.method(), request.getPath(), request.getHeaders(),
+      return new RecordedRequest(
+          request.getHttpVersion(),
+          request.method(),
+          request.getPath(),
+          request.getHeaders(),
           new Buffer(JSON.writeValueAsBytes(secret)));
     } catch (IOException e) {
       return request; // not JSON: let the mock answer as it does
@@ -217,11 +259,15 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
   private MockResponse discovery(String path) throws IOException {
     switch (path) {
       case "/version":
-        return json(200, "{\"major\":\"1\",\"minor\":\"31\",\"gitVersion\":\"v1.31.0-osbackup-local\","
-            + "\"platform\":\"linux/amd64\"}");
+        return json(
+            200,
+            "{\"major\":\"1\",\"minor\":\"31\",\"gitVersion\":\"v1.31.0-osbackup-local\","
+                + "\"platform\":\"linux/amd64\"}");
       case "/api":
-        return json(200, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":"
-            + "[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"127.0.0.1\"}]}");
+        return json(
+            200,
+            "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":"
+                + "[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"127.0.0.1\"}]}");
       case "/apis":
         return json(200, JSON.writeValueAsString(groupList()));
       case "/api/v1":
@@ -248,8 +294,12 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
       for (var v : crd.getSpec().getVersions()) {
         if ((crd.getSpec().getGroup() + "/" + v.getName()).equals(groupVersion)) {
           var names = crd.getSpec().getNames();
-          out.add(new Kind(names.getPlural(), names.getKind(), "Namespaced".equals(crd.getSpec().getScope()),
-              names.getShortNames() == null ? List.of() : names.getShortNames()));
+          out.add(
+              new Kind(
+                  names.getPlural(),
+                  names.getKind(),
+                  "Namespaced".equals(crd.getSpec().getScope()),
+                  names.getShortNames() == null ? List.of() : names.getShortNames()));
         }
       }
     }
@@ -259,13 +309,20 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
   private ObjectNode groupList() {
     ObjectNode list = JSON.createObjectNode().put("kind", "APIGroupList").put("apiVersion", "v1");
     ArrayNode groups = list.putArray("groups");
-    List<String> groupVersions = new ArrayList<>(BUILT_IN.keySet().stream().filter(gv -> gv.contains("/")).toList());
-    crds.values().forEach(c -> c.getSpec().getVersions().forEach(v -> {
-      String gv = c.getSpec().getGroup() + "/" + v.getName();
-      if (!groupVersions.contains(gv)) {
-        groupVersions.add(gv);
-      }
-    }));
+    List<String> groupVersions =
+        new ArrayList<>(BUILT_IN.keySet().stream().filter(gv -> gv.contains("/")).toList());
+    crds.values()
+        .forEach(
+            c ->
+                c.getSpec()
+                    .getVersions()
+                    .forEach(
+                        v -> {
+                          String gv = c.getSpec().getGroup() + "/" + v.getName();
+                          if (!groupVersions.contains(gv)) {
+                            groupVersions.add(gv);
+                          }
+                        }));
     for (String gv : groupVersions) {
       String[] parts = gv.split("/");
       ObjectNode group = groups.addObject().put("name", parts[0]);
@@ -278,43 +335,66 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
 
   private static ObjectNode resourceList(String groupVersion, List<Kind> kinds) {
     ObjectNode list =
-        JSON.createObjectNode().put("kind", "APIResourceList").put("apiVersion", "v1").put("groupVersion", groupVersion);
+        JSON.createObjectNode()
+            .put("kind", "APIResourceList")
+            .put("apiVersion", "v1")
+            .put("groupVersion", groupVersion);
     ArrayNode resources = list.putArray("resources");
     for (Kind k : kinds) {
-      ObjectNode r = resources.addObject()
-          .put("name", k.resource())
-          .put("singularName", k.kind().toLowerCase())
-          .put("namespaced", k.namespaced())
-          .put("kind", k.kind());
+      ObjectNode r =
+          resources
+              .addObject()
+              .put("name", k.resource())
+              .put("singularName", k.kind().toLowerCase())
+              .put("namespaced", k.namespaced())
+              .put("kind", k.kind());
       ArrayNode verbs = r.putArray("verbs");
       List.of("create", "delete", "get", "list", "patch", "update", "watch").forEach(verbs::add);
       ArrayNode shortNames = r.putArray("shortNames");
       k.shortNames().forEach(shortNames::add);
       if (!"events".equals(k.resource()) && !"namespaces".equals(k.resource())) {
-        resources.addObject().put("name", k.resource() + "/status").put("singularName", "")
-            .put("namespaced", k.namespaced()).put("kind", k.kind())
-            .putArray("verbs").add("get").add("patch").add("update");
+        resources
+            .addObject()
+            .put("name", k.resource() + "/status")
+            .put("singularName", "")
+            .put("namespaced", k.namespaced())
+            .put("kind", k.kind())
+            .putArray("verbs")
+            .add("get")
+            .add("patch")
+            .add("update");
       }
     }
     return list;
   }
 
   /** A list response turned into a meta.k8s.io Table with the CRD's printer columns. */
-  private static MockResponse table(MockResponse list, CustomResourceDefinition crd) throws IOException {
+  private static MockResponse table(MockResponse list, CustomResourceDefinition crd)
+      throws IOException {
     if (list.code() != 200) {
       return list;
     }
     JsonNode items = JSON.readTree(list.getBody().readUtf8()).path("items");
     List<CustomResourceColumnDefinition> columns =
         new ArrayList<>(crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns());
-    ObjectNode table = JSON.createObjectNode().put("kind", "Table").put("apiVersion", "meta.k8s.io/v1");
+    ObjectNode table =
+        JSON.createObjectNode().put("kind", "Table").put("apiVersion", "meta.k8s.io/v1");
     table.putObject("metadata");
     ArrayNode definitions = table.putArray("columnDefinitions");
-    definitions.addObject().put("name", "Name").put("type", "string").put("format", "name").put("priority", 0)
+    definitions
+        .addObject()
+        .put("name", "Name")
+        .put("type", "string")
+        .put("format", "name")
+        .put("priority", 0)
         .put("description", "Name of the resource");
     for (CustomResourceColumnDefinition c : columns) {
-      definitions.addObject().put("name", c.getName()).put("type", "date".equals(c.getType()) ? "string" : c.getType())
-          .put("format", "").put("priority", c.getPriority() == null ? 0 : c.getPriority())
+      definitions
+          .addObject()
+          .put("name", c.getName())
+          .put("type", "date".equals(c.getType()) ? "string" : c.getType())
+          .put("format", "")
+          .put("priority", c.getPriority() == null ? 0 : c.getPriority())
           .put("description", c.getDescription() == null ? "" : c.getDescription());
     }
     ArrayNode rows = table.putArray("rows");
@@ -367,6 +447,9 @@ final class LocalApiDispatcher extends KubernetesCrudDispatcher {
   }
 
   private static MockResponse json(int code, String body) {
-    return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+    return new MockResponse()
+        .setResponseCode(code)
+        .setHeader("Content-Type", "application/json")
+        .setBody(body);
   }
 }

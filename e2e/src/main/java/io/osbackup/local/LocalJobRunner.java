@@ -2,7 +2,6 @@ package io.osbackup.local;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -20,13 +19,10 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -60,8 +56,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Limits, by design: one container per pod, {@code completions}/{@code parallelism} of 1, no
  * retry back-off delay, no resource limits beyond the heap, {@code readOnly} mounts not enforced,
- * taints ignored, and of a {@code podFailurePolicy} only its exit-code rules. All state changes happen on one thread, so the
- * runner is a level-triggered loop like the real controllers.
+ * taints ignored, and of a {@code podFailurePolicy} only its exit-code rules. All state changes
+ * happen on one thread, so the runner is a level-triggered loop like the real controllers.
  *
  * <p>After a restart of the runner (the old one closed, its processes killed like a rebooted node),
  * a Job that already has a final condition is left alone; a pod still marked Running whose process
@@ -87,8 +83,10 @@ public final class LocalJobRunner implements AutoCloseable {
 
   private final ScheduledExecutorService loop;
   private final Map<String, LocalPod> pods = new ConcurrentHashMap<>();
+
   /** Exit codes of pods whose process ended, until their Job's next sync reads them. */
   private final Map<String, Integer> exitCodes = new ConcurrentHashMap<>();
+
   private final Map<String, String> jobUids = new ConcurrentHashMap<>();
   private final Map<String, String> blockedPods = new ConcurrentHashMap<>();
   private final AtomicInteger running = new AtomicInteger();
@@ -161,7 +159,10 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   /** The nodes this runner places pods on. */
-  /** The folder that plays PersistentVolumeClaim {@code claim} of {@code namespace} for the pods that mount it. */
+  /**
+   * The folder that plays PersistentVolumeClaim {@code claim} of {@code namespace} for the pods
+   * that mount it.
+   */
   public Path volumeDir(String namespace, String claim) {
     return PodLaunch.volumeDir(work, namespace, claim);
   }
@@ -290,9 +291,9 @@ public final class LocalJobRunner implements AutoCloseable {
   }
 
   /**
-   * The Job is gone: kill its processes and delete its pods, as the garbage collector would — a pod stays in the API
-   * until its process has exited, as a terminating pod does on a kubelet, so nobody takes it for stopped while its
-   * SIGTERM handler still writes.
+   * The Job is gone: kill its processes and delete its pods, as the garbage collector would — a pod
+   * stays in the API until its process has exited, as a terminating pod does on a kubelet, so
+   * nobody takes it for stopped while its SIGTERM handler still writes.
    */
   private void jobGone(String jobKey, String namespace) {
     List<CompletableFuture<Process>> exits = new ArrayList<>();
@@ -304,7 +305,9 @@ public final class LocalJobRunner implements AutoCloseable {
     String uid = jobUids.remove(jobKey);
     if (uid != null) {
       CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new))
-          .whenComplete((done, e) -> client.pods().inNamespace(namespace).withLabel("controller-uid", uid).delete());
+          .whenComplete(
+              (done, e) ->
+                  client.pods().inNamespace(namespace).withLabel("controller-uid", uid).delete());
     }
   }
 
@@ -741,7 +744,8 @@ public final class LocalJobRunner implements AutoCloseable {
     return phase;
   }
 
-  private static ContainerStatus terminated(Pod pod, LocalPod local, int code, String reason, String message) {
+  private static ContainerStatus terminated(
+      Pod pod, LocalPod local, int code, String reason, String message) {
     return PodProcess.terminated(pod, local, code, reason, message);
   }
 

@@ -22,9 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
 import java.time.ZoneOffset;
-import java.util.List;
+import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -38,32 +37,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The kubelet of the {@link SimulatedNodes simulated nodes} on a real API server: the real Job controller creates the
- * pods and the real scheduler binds them; this runs each pod bound to one of the nodes, writes its status and
- * completes its deletion, and keeps the nodes' heartbeat Leases fresh so the node lifecycle controller sees them
- * Ready.
+ * The kubelet of the {@link SimulatedNodes simulated nodes} on a real API server: the real Job
+ * controller creates the pods and the real scheduler binds them; this runs each pod bound to one of
+ * the nodes, writes its status and completes its deletion, and keeps the nodes' heartbeat Leases
+ * fresh so the node lifecycle controller sees them Ready.
  *
- * <p>A pod labelled {@code app.kubernetes.io/managed-by=osbackup} (an agent) runs as a local JVM process ({@code java
- * -cp <classpath> <mainClass> <args>}) with the pod's environment, Secrets, ConfigMaps and host paths resolved as a
- * kubelet resolves them ({@link PodLaunch}); when it exits the pod becomes Succeeded or Failed with the container's
- * exit code and termination message. Any other pod (the OpenStack services that a restore quiesces) runs as a
- * placeholder without a process: Running and Ready until it is deleted, like a container that never exits; deleted,
- * it stops at once, or at the end of its grace period when annotated {@value #IGNORES_SIGTERM}.
+ * <p>A pod labelled {@code app.kubernetes.io/managed-by=osbackup} (an agent) runs as a local JVM
+ * process ({@code java -cp <classpath> <mainClass> <args>}) with the pod's environment, Secrets,
+ * ConfigMaps and host paths resolved as a kubelet resolves them ({@link PodLaunch}); when it exits
+ * the pod becomes Succeeded or Failed with the container's exit code and termination message. Any
+ * other pod (the OpenStack services that a restore quiesces) runs as a placeholder without a
+ * process: Running and Ready until it is deleted, like a container that never exits; deleted, it
+ * stops at once, or at the end of its grace period when annotated {@value #IGNORES_SIGTERM}.
  *
- * <p>Deleting a pod sends its process SIGTERM, then SIGKILL after the pod's grace period (at most {@code
- * maxGracePeriod}); once the process is gone the pod's final status is written and the pod deleted with a grace
- * period of 0, as a kubelet does. A node removed from the API is a lost machine: its processes are killed without a
- * word to the API, and the pod garbage collector deals with its pods. After a restart of the kubelet, a pod that the
- * API shows Running but that has no process is marked Failed with reason {@code ContainerStatusUnknown} (exit code
- * 137), as a kubelet does for a container it cannot find.
+ * <p>Deleting a pod sends its process SIGTERM, then SIGKILL after the pod's grace period (at most
+ * {@code maxGracePeriod}); once the process is gone the pod's final status is written and the pod
+ * deleted with a grace period of 0, as a kubelet does. A node removed from the API is a lost
+ * machine: its processes are killed without a word to the API, and the pod garbage collector deals
+ * with its pods. After a restart of the kubelet, a pod that the API shows Running but that has no
+ * process is marked Failed with reason {@code ContainerStatusUnknown} (exit code 137), as a kubelet
+ * does for a container it cannot find.
  *
- * <p>Given the control plane's certificates ({@link Builder#pki}), it serves the container log endpoint the API server
- * calls for {@code kubectl logs} ({@link KubeletServer}).
+ * <p>Given the control plane's certificates ({@link Builder#pki}), it serves the container log
+ * endpoint the API server calls for {@code kubectl logs} ({@link KubeletServer}).
  *
- * <p>What it still fakes: one container per pod and no init containers; restartPolicy {@code OnFailure} and {@code
- * Always} containers are not restarted (agents run with {@code Never}); no probes, no resource limits beyond the
- * heap, {@code readOnly} mounts not enforced, pod and host IPs are 127.0.0.1, the node's capacity is a constant, and
- * the container command is ignored in favour of {@code mainClass}.
+ * <p>What it still fakes: one container per pod and no init containers; restartPolicy {@code
+ * OnFailure} and {@code Always} containers are not restarted (agents run with {@code Never}); no
+ * probes, no resource limits beyond the heap, {@code readOnly} mounts not enforced, pod and host
+ * IPs are 127.0.0.1, the node's capacity is a constant, and the container command is ignored in
+ * favour of {@code mainClass}.
  */
 public final class LocalKubelet implements AutoCloseable {
 
@@ -72,8 +74,9 @@ public final class LocalKubelet implements AutoCloseable {
   private static final int LEASE_SECONDS = 40;
 
   /**
-   * Pod annotation: {@code "true"} makes a placeholder pod behave like a container that ignores SIGTERM — once deleted
-   * it stays Terminating for its whole grace period, as a slow shutdown does.
+   * Pod annotation: {@code "true"} makes a placeholder pod behave like a container that ignores
+   * SIGTERM — once deleted it stays Terminating for its whole grace period, as a slow shutdown
+   * does.
    */
   public static final String IGNORES_SIGTERM = "local.osbackup.io/ignores-sigterm";
 
@@ -87,8 +90,10 @@ public final class LocalKubelet implements AutoCloseable {
   private final ScheduledExecutorService loop;
   private final Map<String, LocalPod> pods = new ConcurrentHashMap<>();
   private final Map<String, String> placeholders = new ConcurrentHashMap<>();
+
   /** Uids of pods whose container ended here: never started again, whatever an older cache says. */
   private final Set<String> ended = ConcurrentHashMap.newKeySet();
+
   private final Map<String, String> blocked = new ConcurrentHashMap<>();
   private final Set<String> waitingForGrace = ConcurrentHashMap.newKeySet();
   private final AtomicInteger running = new AtomicInteger();
@@ -108,11 +113,13 @@ public final class LocalKubelet implements AutoCloseable {
     this.maxGracePeriod = b.maxGracePeriod;
     this.launch = new PodLaunch(client, nodes, work);
     this.pki = b.pki;
-    this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "local-kubelet");
-      t.setDaemon(true);
-      return t;
-    });
+    this.loop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "local-kubelet");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** A builder; {@code client} and {@code workDir} are required. */
@@ -123,48 +130,65 @@ public final class LocalKubelet implements AutoCloseable {
   private LocalKubelet start() {
     if (pki != null) {
       try {
-        server = new KubeletServer(pki, (ns, pod) -> logOf(ns, pod).toString(), (ns, pod) -> {
-          LocalPod local = pods.get(ns + "/" + pod);
-          return local != null && !local.exited();
-        });
+        server =
+            new KubeletServer(
+                pki,
+                (ns, pod) -> logOf(ns, pod).toString(),
+                (ns, pod) -> {
+                  LocalPod local = pods.get(ns + "/" + pod);
+                  return local != null && !local.exited();
+                });
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       nodes.kubeletPort(server.port());
     }
-    nodeInformer = client.nodes().inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Node node) {
-        loop.execute(LocalKubelet.this::heartbeat);
-      }
+    nodeInformer =
+        client
+            .nodes()
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(Node node) {
+                    loop.execute(LocalKubelet.this::heartbeat);
+                  }
 
-      @Override
-      public void onUpdate(Node old, Node node) {}
+                  @Override
+                  public void onUpdate(Node old, Node node) {}
 
-      @Override
-      public void onDelete(Node node, boolean unknownFinalState) {
-        String name = node.getMetadata().getName();
-        pods.values().stream().filter(p -> p.node.equals(name)).forEach(p -> submit(p.key()));
-        placeholders.keySet().forEach(LocalKubelet.this::submit);
-      }
-    }, 0);
-    podInformer = client.pods().inAnyNamespace().inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Pod pod) {
-        submit(key(pod));
-      }
+                  @Override
+                  public void onDelete(Node node, boolean unknownFinalState) {
+                    String name = node.getMetadata().getName();
+                    pods.values().stream()
+                        .filter(p -> p.node.equals(name))
+                        .forEach(p -> submit(p.key()));
+                    placeholders.keySet().forEach(LocalKubelet.this::submit);
+                  }
+                },
+                0);
+    podInformer =
+        client
+            .pods()
+            .inAnyNamespace()
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    submit(key(pod));
+                  }
 
-      @Override
-      public void onUpdate(Pod old, Pod pod) {
-        submit(key(pod));
-      }
+                  @Override
+                  public void onUpdate(Pod old, Pod pod) {
+                    submit(key(pod));
+                  }
 
-      @Override
-      public void onDelete(Pod pod, boolean unknownFinalState) {
-        ended.remove(pod.getMetadata().getUid());
-        submit(key(pod));
-      }
-    }, 0);
+                  @Override
+                  public void onDelete(Pod pod, boolean unknownFinalState) {
+                    ended.remove(pod.getMetadata().getUid());
+                    submit(key(pod));
+                  }
+                },
+                0);
     loop.scheduleWithFixedDelay(this::resync, 500, 500, TimeUnit.MILLISECONDS);
     loop.scheduleWithFixedDelay(this::heartbeat, 0, 10, TimeUnit.SECONDS);
     LOG.info("local kubelet started: work {}", work);
@@ -187,7 +211,10 @@ public final class LocalKubelet implements AutoCloseable {
     return nodes;
   }
 
-  /** The folder that plays PersistentVolumeClaim {@code claim} of {@code namespace} for the pods that mount it. */
+  /**
+   * The folder that plays PersistentVolumeClaim {@code claim} of {@code namespace} for the pods
+   * that mount it.
+   */
   public Path volumeDir(String namespace, String claim) {
     return PodLaunch.volumeDir(work, namespace, claim);
   }
@@ -210,7 +237,10 @@ public final class LocalKubelet implements AutoCloseable {
     }
   }
 
-  /** Pods waiting for something (a Secret, a volume) are retried, and process trees are recorded for the kill. */
+  /**
+   * Pods waiting for something (a Secret, a volume) are retried, and process trees are recorded for
+   * the kill.
+   */
   private void resync() {
     pods.values().forEach(LocalPod::observeTree);
     blocked.keySet().forEach(this::reconcile);
@@ -224,30 +254,46 @@ public final class LocalKubelet implements AutoCloseable {
     for (Node node : nodeInformer.getStore().list()) {
       String name = node.getMetadata().getName();
       try {
-        Lease lease = new LeaseBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace(LEASE_NAMESPACE)
-            .addNewOwnerReference()
-            .withApiVersion("v1")
-            .withKind("Node")
-            .withName(name)
-            .withUid(node.getMetadata().getUid())
-            .endOwnerReference()
-            .endMetadata()
-            .withNewSpec()
-            .withHolderIdentity(name)
-            .withLeaseDurationSeconds(LEASE_SECONDS)
-            .withRenewTime(now)
-            .endSpec()
-            .build();
-        client.leases().inNamespace(LEASE_NAMESPACE).resource(lease).createOr(NonDeletingOperation::update);
-        if (server != null && (node.getStatus() == null || node.getStatus().getDaemonEndpoints() == null
-            || node.getStatus().getDaemonEndpoints().getKubeletEndpoint() == null
-            || node.getStatus().getDaemonEndpoints().getKubeletEndpoint().getPort() != server.port())) {
-          // a node added before this kubelet started, or served by an earlier one: where its logs are now
-          client.nodes().withName(name).subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE),
-              "{\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":" + server.port() + "}}}}");
+        Lease lease =
+            new LeaseBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(LEASE_NAMESPACE)
+                .addNewOwnerReference()
+                .withApiVersion("v1")
+                .withKind("Node")
+                .withName(name)
+                .withUid(node.getMetadata().getUid())
+                .endOwnerReference()
+                .endMetadata()
+                .withNewSpec()
+                .withHolderIdentity(name)
+                .withLeaseDurationSeconds(LEASE_SECONDS)
+                .withRenewTime(now)
+                .endSpec()
+                .build();
+        client
+            .leases()
+            .inNamespace(LEASE_NAMESPACE)
+            .resource(lease)
+            .createOr(NonDeletingOperation::update);
+        if (server != null
+            && (node.getStatus() == null
+                || node.getStatus().getDaemonEndpoints() == null
+                || node.getStatus().getDaemonEndpoints().getKubeletEndpoint() == null
+                || node.getStatus().getDaemonEndpoints().getKubeletEndpoint().getPort()
+                    != server.port())) {
+          // a node added before this kubelet started, or served by an earlier one: where its logs
+          // are now
+          client
+              .nodes()
+              .withName(name)
+              .subresource("status")
+              .patch(
+                  PatchContext.of(PatchType.STRATEGIC_MERGE),
+                  "{\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":"
+                      + server.port()
+                      + "}}}}");
         }
       } catch (KubernetesClientException e) {
         LOG.debug("heartbeat of node {} not written: {}", name, e.getMessage());
@@ -282,7 +328,8 @@ public final class LocalKubelet implements AutoCloseable {
       return;
     }
     String uid = pod.getMetadata().getUid();
-    // a kubelet's LocalPod carries the pod's own uid as its jobUid: a new pod of the same name is another pod
+    // a kubelet's LocalPod carries the pod's own uid as its jobUid: a new pod of the same name is
+    // another pod
     if (local != null && !local.jobUid.equals(uid)) {
       kill(local, "the pod was replaced");
       local = null;
@@ -326,7 +373,8 @@ public final class LocalKubelet implements AutoCloseable {
       return;
     }
     if (!selected(pod)) {
-      // a placeholder; one already Running was this node's before a restart of the kubelet, and still is
+      // a placeholder; one already Running was this node's before a restart of the kubelet, and
+      // still is
       placeholders.put(podKey, uid);
       if (!"Running".equals(phase)) {
         PodProcess.replaceStatus(statusOf(pod), placeholderStatus(pod));
@@ -336,39 +384,55 @@ public final class LocalKubelet implements AutoCloseable {
     if ("Running".equals(phase)) {
       LOG.info("pod {} was Running but has no process: marking it Failed", podKey);
       ended.add(uid);
-      PodProcess.replaceStatus(statusOf(pod), PodProcess.ended(pod, PodProcess.unknown(pod), "Failed", null, null,
-          null));
+      PodProcess.replaceStatus(
+          statusOf(pod),
+          PodProcess.ended(pod, PodProcess.unknown(pod), "Failed", null, null, null));
       return;
     }
     startPod(pod, node);
   }
 
-  /** The pod is being deleted: stop its container within the grace period, report it, then let it go. */
+  /**
+   * The pod is being deleted: stop its container within the grace period, report it, then let it
+   * go.
+   */
   private void terminate(Pod pod, LocalPod local, boolean terminal) {
     String podKey = key(pod);
     blocked.remove(podKey);
     if (local != null && !local.exited()) {
       Long podGrace = pod.getMetadata().getDeletionGracePeriodSeconds();
-      Duration grace = podGrace == null ? maxGracePeriod
-          : Duration.ofSeconds(podGrace).compareTo(maxGracePeriod) < 0 ? Duration.ofSeconds(podGrace) : maxGracePeriod;
+      Duration grace =
+          podGrace == null
+              ? maxGracePeriod
+              : Duration.ofSeconds(podGrace).compareTo(maxGracePeriod) < 0
+                  ? Duration.ofSeconds(podGrace)
+                  : maxGracePeriod;
       if (local.killedBecause() == null) {
-        LOG.info("pod {} is being deleted: stopping its process within {} s", podKey, grace.toSeconds());
+        LOG.info(
+            "pod {} is being deleted: stopping its process within {} s", podKey, grace.toSeconds());
         local.kill("the pod is being deleted", grace);
       }
       return; // its exit brings us back
     }
     boolean placeholder = local == null && !selected(pod);
     if (placeholder && !terminal && "true".equals(annotation(pod, IGNORES_SIGTERM))) {
-      // a container that ignores SIGTERM runs until its grace period is over: the deletion timestamp
+      // a container that ignores SIGTERM runs until its grace period is over: the deletion
+      // timestamp
       Instant killAt = Instant.parse(pod.getMetadata().getDeletionTimestamp());
       Duration left = Duration.between(Instant.now(), killAt);
       if (!left.isNegative() && !left.isZero()) {
         if (waitingForGrace.add(podKey)) {
-          LOG.info("pod {} ignores SIGTERM: it stops at the end of its grace period, {}", podKey, killAt);
-          loop.schedule(() -> {
-            waitingForGrace.remove(podKey);
-            reconcile(podKey);
-          }, left.toMillis() + 10, TimeUnit.MILLISECONDS);
+          LOG.info(
+              "pod {} ignores SIGTERM: it stops at the end of its grace period, {}",
+              podKey,
+              killAt);
+          loop.schedule(
+              () -> {
+                waitingForGrace.remove(podKey);
+                reconcile(podKey);
+              },
+              left.toMillis() + 10,
+              TimeUnit.MILLISECONDS);
         }
         return;
       }
@@ -381,17 +445,18 @@ public final class LocalKubelet implements AutoCloseable {
         cs = PodProcess.terminated(pod, local, code, code == 0 ? "Completed" : "Error", "");
         phase = code == 0 ? "Succeeded" : "Failed";
       } else {
-        cs = new ContainerStatusBuilder()
-            .withName(PodProcess.containerName(pod))
-            .withReady(false)
-            .withNewState()
-            .withNewTerminated()
-            .withExitCode(placeholder ? 0 : 137)
-            .withReason(placeholder ? "Completed" : "ContainerStatusUnknown")
-            .withFinishedAt(Instant.now().toString())
-            .endTerminated()
-            .endState()
-            .build();
+        cs =
+            new ContainerStatusBuilder()
+                .withName(PodProcess.containerName(pod))
+                .withReady(false)
+                .withNewState()
+                .withNewTerminated()
+                .withExitCode(placeholder ? 0 : 137)
+                .withReason(placeholder ? "Completed" : "ContainerStatusUnknown")
+                .withFinishedAt(Instant.now().toString())
+                .endTerminated()
+                .endState()
+                .build();
         phase = placeholder ? "Succeeded" : "Failed";
       }
       PodProcess.replaceStatus(statusOf(pod), PodProcess.ended(pod, cs, phase, null, null, null));
@@ -402,13 +467,20 @@ public final class LocalKubelet implements AutoCloseable {
     }
     placeholders.remove(podKey);
     ended.add(pod.getMetadata().getUid());
-    client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-        .withGracePeriod(0).delete();
+    client
+        .pods()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .withName(pod.getMetadata().getName())
+        .withGracePeriod(0)
+        .delete();
   }
 
   private void startPod(Pod pod, String node) throws IOException {
     String podKey = key(pod);
-    Path podDir = work.resolve("pods").resolve(pod.getMetadata().getNamespace()).resolve(pod.getMetadata().getName());
+    Path podDir =
+        work.resolve("pods")
+            .resolve(pod.getMetadata().getNamespace())
+            .resolve(pod.getMetadata().getName());
     Files.createDirectories(podDir);
     PodLaunch.Plan plan;
     try {
@@ -416,43 +488,70 @@ public final class LocalKubelet implements AutoCloseable {
     } catch (PodLaunch.Blocked why) {
       if (!why.getMessage().equals(blocked.put(podKey, why.getMessage()))) {
         LOG.info("pod {} cannot start yet: {}", podKey, why.getMessage());
-        ContainerStatus waiting = new ContainerStatusBuilder()
-            .withName(PodProcess.containerName(pod))
-            .withReady(false)
-            .withNewState()
-            .withNewWaiting()
-            .withReason(why.reason)
-            .withMessage(why.getMessage())
-            .endWaiting()
-            .endState()
-            .build();
-        PodProcess.replaceStatus(statusOf(pod), new PodStatusBuilder()
-            .withPhase("Pending")
-            .withConditions(PodProcess.scheduled())
-            .withContainerStatuses(waiting)
-            .build());
-        PodProcess.warn(client, pod, "ContainerCreating".equals(why.reason) ? "FailedMount" : "Failed",
-            why.getMessage(), "kubelet");
+        ContainerStatus waiting =
+            new ContainerStatusBuilder()
+                .withName(PodProcess.containerName(pod))
+                .withReady(false)
+                .withNewState()
+                .withNewWaiting()
+                .withReason(why.reason)
+                .withMessage(why.getMessage())
+                .endWaiting()
+                .endState()
+                .build();
+        PodProcess.replaceStatus(
+            statusOf(pod),
+            new PodStatusBuilder()
+                .withPhase("Pending")
+                .withConditions(PodProcess.scheduled())
+                .withContainerStatuses(waiting)
+                .build());
+        PodProcess.warn(
+            client,
+            pod,
+            "ContainerCreating".equals(why.reason) ? "FailedMount" : "Failed",
+            why.getMessage(),
+            "kubelet");
       }
       return;
     }
     blocked.remove(podKey);
     Path log = logOf(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
     Process process = PodProcess.start(processSettings, pod, plan, podDir, log);
-    LocalPod local = new LocalPod(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), ownerOf(pod),
-        pod.getMetadata().getUid(), node, log, plan.terminationLog(), plan.secretDirs(), process);
+    LocalPod local =
+        new LocalPod(
+            pod.getMetadata().getNamespace(),
+            pod.getMetadata().getName(),
+            ownerOf(pod),
+            pod.getMetadata().getUid(),
+            node,
+            log,
+            plan.terminationLog(),
+            plan.secretDirs(),
+            process);
     pods.put(podKey, local);
     int now = running.incrementAndGet();
     maxRunning.accumulateAndGet(now, Math::max);
-    process.onExit().thenRun(() -> {
-      running.decrementAndGet();
-      submit(podKey);
-    });
-    LOG.info("pod {} started on node {} (pid {}, {} args)", podKey, node, process.pid(), plan.args().size());
+    process
+        .onExit()
+        .thenRun(
+            () -> {
+              running.decrementAndGet();
+              submit(podKey);
+            });
+    LOG.info(
+        "pod {} started on node {} (pid {}, {} args)",
+        podKey,
+        node,
+        process.pid(),
+        plan.args().size());
     PodProcess.replaceStatus(statusOf(pod), PodProcess.running(pod, local));
   }
 
-  /** The process ended on its own: the terminated state with exit code, reason and termination message. */
+  /**
+   * The process ended on its own: the terminated state with exit code, reason and termination
+   * message.
+   */
   private void ended(Pod pod, LocalPod local) {
     pods.remove(local.key());
     ended.add(pod.getMetadata().getUid());
@@ -464,8 +563,15 @@ public final class LocalKubelet implements AutoCloseable {
     String message = local.terminationMessage(fallback && code != 0);
     String phase = code == 0 ? "Succeeded" : "Failed";
     LOG.info("pod {} ended with exit code {}", local.key(), code);
-    PodProcess.replaceStatus(statusOf(pod), PodProcess.ended(pod,
-        PodProcess.terminated(pod, local, code, code == 0 ? "Completed" : "Error", message), phase, null, null, null));
+    PodProcess.replaceStatus(
+        statusOf(pod),
+        PodProcess.ended(
+            pod,
+            PodProcess.terminated(pod, local, code, code == 0 ? "Completed" : "Error", message),
+            phase,
+            null,
+            null,
+            null));
   }
 
   private static PodStatus placeholderStatus(Pod pod) {
@@ -512,12 +618,16 @@ public final class LocalKubelet implements AutoCloseable {
   }
 
   private NonDeletingOperation<Pod> statusOf(Pod pod) {
-    return client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(new PodBuilder()
-        .withNewMetadata()
-        .withName(pod.getMetadata().getName())
-        .withNamespace(pod.getMetadata().getNamespace())
-        .endMetadata()
-        .build());
+    return client
+        .pods()
+        .inNamespace(pod.getMetadata().getNamespace())
+        .resource(
+            new PodBuilder()
+                .withNewMetadata()
+                .withName(pod.getMetadata().getName())
+                .withNamespace(pod.getMetadata().getNamespace())
+                .endMetadata()
+                .build());
   }
 
   private static String annotation(Pod pod, String name) {
@@ -527,7 +637,8 @@ public final class LocalKubelet implements AutoCloseable {
 
   private static String ownerOf(Pod pod) {
     var owners = pod.getMetadata().getOwnerReferences();
-    String owner = owners == null || owners.isEmpty() ? pod.getMetadata().getName() : owners.get(0).getName();
+    String owner =
+        owners == null || owners.isEmpty() ? pod.getMetadata().getName() : owners.get(0).getName();
     return pod.getMetadata().getNamespace() + "/" + owner;
   }
 
@@ -536,8 +647,9 @@ public final class LocalKubelet implements AutoCloseable {
   }
 
   /**
-   * Stops watching and kills every pod process, as if the node rebooted: no status is written, so a kubelet started
-   * later against the same API finds the pods Running without a process (see the class comment).
+   * Stops watching and kills every pod process, as if the node rebooted: no status is written, so a
+   * kubelet started later against the same API finds the pods Running without a process (see the
+   * class comment).
    */
   @Override
   public void close() {
@@ -570,8 +682,9 @@ public final class LocalKubelet implements AutoCloseable {
     private Builder() {}
 
     /**
-     * The control plane's {@code pki} folder: with it the kubelet serves container logs ({@code kubectl logs}) with
-     * the control plane's kubelet certificate; without, {@code kubectl logs} finds nothing to call.
+     * The control plane's {@code pki} folder: with it the kubelet serves container logs ({@code
+     * kubectl logs}) with the control plane's kubelet certificate; without, {@code kubectl logs}
+     * finds nothing to call.
      */
     public Builder pki(Path pki) {
       this.pki = pki;

@@ -3,6 +3,7 @@ package io.osbackup.local;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.osbackup.agent.db.DatabaseBackup;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
@@ -12,7 +13,6 @@ import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.cli.StoreOptions;
 import io.osbackup.operator.OperatorSettings;
-import io.osbackup.agent.restore.db.DatabaseRestorer;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -38,12 +38,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Local mode: osbackup end to end on one machine with embedded defaults. It starts a MariaDB holding small OpenStack
- * service databases, an S3 server (OpenStack Swift if installed), a real Kubernetes control plane ({@link
- * ControlPlane}; fabric8's mock with a warning where kubelocal cannot be built) with four simulated nodes holding
- * OpenStack configuration and a PersistentVolumeClaim holding glance images, the local kubelet and the operator; then applies the store, the control-plane policy and the on-demand run of {@code samples/} — pointed
- * at these servers by {@link SampleOverlay} — so a backup runs right away, and two sample restores after it. Flags
- * point it at an existing S3 endpoint and MariaDB instead.
+ * Local mode: osbackup end to end on one machine with embedded defaults. It starts a MariaDB
+ * holding small OpenStack service databases, an S3 server (OpenStack Swift if installed), a real
+ * Kubernetes control plane ({@link ControlPlane}; fabric8's mock with a warning where kubelocal
+ * cannot be built) with four simulated nodes holding OpenStack configuration and a
+ * PersistentVolumeClaim holding glance images, the local kubelet and the operator; then applies the
+ * store, the control-plane policy and the on-demand run of {@code samples/} — pointed at these
+ * servers by {@link SampleOverlay} — so a backup runs right away, and two sample restores after it.
+ * Flags point it at an existing S3 endpoint and MariaDB instead.
  */
 @Command(
     name = "osbackup-local",
@@ -53,8 +55,15 @@ import picocli.CommandLine.Option;
       "Run osbackup end to end on this machine: MariaDB, S3, an embedded Kubernetes API, simulated OpenStack nodes"
           + " and the operator, with samples/ applied.",
       "With --s3-endpoint or --db-host it uses that S3 server or MariaDB instead of starting one; their logins come"
-          + " from the environment ($" + StoreOptions.ACCESS_KEY_ENV + ", $" + StoreOptions.SECRET_KEY_ENV + ", $"
-          + RestoreCommand.DB_USERNAME_ENV + ", $" + RestoreCommand.DB_PASSWORD_ENV + "), never from the command line."
+          + " from the environment ($"
+          + StoreOptions.ACCESS_KEY_ENV
+          + ", $"
+          + StoreOptions.SECRET_KEY_ENV
+          + ", $"
+          + RestoreCommand.DB_USERNAME_ENV
+          + ", $"
+          + RestoreCommand.DB_PASSWORD_ENV
+          + "), never from the command line."
     })
 public final class LocalMode implements Callable<Integer> {
 
@@ -75,13 +84,15 @@ public final class LocalMode implements Callable<Integer> {
   @Option(
       names = "--work-dir",
       defaultValue = "target/osbackup-local",
-      description = "Where servers, simulated nodes and Job logs live; emptied at start. Default: ${DEFAULT-VALUE}")
+      description =
+          "Where servers, simulated nodes and Job logs live; emptied at start. Default: ${DEFAULT-VALUE}")
   Path workDir;
 
   @Option(
       names = "--once",
       defaultValue = "${sys:osbackup.local.once:-false}",
-      description = "Take the first backup and the sample restores, print them and exit (0 when all succeeded).")
+      description =
+          "Take the first backup and the sample restores, print them and exit (0 when all succeeded).")
   boolean once;
 
   @Option(
@@ -94,7 +105,8 @@ public final class LocalMode implements Callable<Integer> {
 
   @Option(
       names = "--s3-endpoint",
-            description = "Use this S3 endpoint (its bucket must exist) instead of starting an S3 server.")
+      description =
+          "Use this S3 endpoint (its bucket must exist) instead of starting an S3 server.")
   String s3Endpoint;
 
   @Option(
@@ -119,7 +131,8 @@ public final class LocalMode implements Callable<Integer> {
 
   @Option(
       names = "--db-host",
-            description = "Back up this MariaDB instead of starting one (needs mariadb-dump and mariadb on the PATH).")
+      description =
+          "Back up this MariaDB instead of starting one (needs mariadb-dump and mariadb on the PATH).")
   String dbHost;
 
   @Option(
@@ -131,20 +144,23 @@ public final class LocalMode implements Callable<Integer> {
   @Option(
       names = "--databases",
       split = ",",
-      description = "Databases to back up on --db-host, comma separated. Default: every user database.")
+      description =
+          "Databases to back up on --db-host, comma separated. Default: every user database.")
   List<String> databases = List.of();
 
   @Option(
       names = "--node-dir",
       paramLabel = "NODE:/PATH=DIR",
       description =
-          "Copy DIR of this machine to /PATH on the simulated NODE (one of " + "controller-1, compute-1, compute-2,"
+          "Copy DIR of this machine to /PATH on the simulated NODE (one of "
+              + "controller-1, compute-1, compute-2,"
               + " network-1) and back it up with the policy, as a files target of its own. Repeatable.")
   List<String> nodeDirs = List.of();
 
   @Option(
       names = "--exit-with-parent",
-      description = "Stop everything when the process that started local mode exits (Maven's exec:exec sets it).")
+      description =
+          "Stop everything when the process that started local mode exits (Maven's exec:exec sets it).")
   boolean exitWithParent;
 
   /** The log file; the console holds local mode's own lines only. */
@@ -156,7 +172,10 @@ public final class LocalMode implements Callable<Integer> {
   private final PrintStream out;
   private final Map<String, String> env;
 
-  /** Whether logs go to {@link #LOG_FILE} (when run as a program) or stay where they are (in-process tests). */
+  /**
+   * Whether logs go to {@link #LOG_FILE} (when run as a program) or stay where they are (in-process
+   * tests).
+   */
   private boolean logsToFile;
 
   private Path logFile;
@@ -184,8 +203,10 @@ public final class LocalMode implements Callable<Integer> {
           if (mode.stopping) {
             return 1;
           }
-          mode.out.println("osbackup local mode failed: " + e.getMessage()
-              + (mode.logFile == null ? "" : " (details in " + mode.logFile + ")"));
+          mode.out.println(
+              "osbackup local mode failed: "
+                  + e.getMessage()
+                  + (mode.logFile == null ? "" : " (details in " + mode.logFile + ")"));
           return 1;
         });
     int code = command.execute(args);
@@ -202,7 +223,8 @@ public final class LocalMode implements Callable<Integer> {
     }
     Path samples = samplesDir();
     if (!Files.isDirectory(samples)) {
-      out.println("osbackup local mode: no samples/ directory here; run it from the project root or from e2e/");
+      out.println(
+          "osbackup local mode: no samples/ directory here; run it from the project root or from e2e/");
       return 2;
     }
     Map<String, Map<String, Path>> nodeCopies = nodeCopies();
@@ -225,11 +247,21 @@ public final class LocalMode implements Callable<Integer> {
     Thread hook = new Thread(() -> onSignal(main), "osbackup-local-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     if (exitWithParent) {
-      ProcessHandle.current().parent().ifPresent(parent -> parent.onExit().thenRun(() -> {
-        out.println();
-        out.println("The process that started local mode (pid " + parent.pid() + ") has exited.");
-        System.exit(0); // the shutdown hook stops everything
-      }));
+      ProcessHandle.current()
+          .parent()
+          .ifPresent(
+              parent ->
+                  parent
+                      .onExit()
+                      .thenRun(
+                          () -> {
+                            out.println();
+                            out.println(
+                                "The process that started local mode (pid "
+                                    + parent.pid()
+                                    + ") has exited.");
+                            System.exit(0); // the shutdown hook stops everything
+                          }));
     }
     try (Watchdog watchdog = Watchdog.start(workDir.resolve("watchdog.pids"), workDir.toString());
         S3Server s3 = blank(s3Endpoint) ? S3Server.start(workDir.resolve("s3")) : null;
@@ -240,21 +272,35 @@ public final class LocalMode implements Callable<Integer> {
         s3.createBucket(BUCKET);
         out.println("  S3 (" + s3.kind() + ")      " + s3.endpoint() + "  bucket " + BUCKET);
       } else {
-        out.println("  S3               " + s3Endpoint + "  bucket " + s3Bucket + ", prefix " + s3Prefix);
+        out.println(
+            "  S3               " + s3Endpoint + "  bucket " + s3Bucket + ", prefix " + s3Prefix);
       }
       if (db != null) {
         OpenStackSample.seed(db);
-        out.println("  MariaDB          " + db.host() + ":" + db.port() + "  databases " + OpenStackSample.DATABASES);
+        out.println(
+            "  MariaDB          "
+                + db.host()
+                + ":"
+                + db.port()
+                + "  databases "
+                + OpenStackSample.DATABASES);
       } else {
-        out.println("  MariaDB          " + dbHost + ":" + dbPort + "  databases "
-            + (databases.isEmpty() ? "every user database" : databases));
+        out.println(
+            "  MariaDB          "
+                + dbHost
+                + ":"
+                + dbPort
+                + "  databases "
+                + (databases.isEmpty() ? "every user database" : databases));
       }
       Map<String, String> agentEnv =
           Map.of(
               DatabaseBackup.DUMP_COMMAND_ENV,
               db != null ? db.dumpCommand().toString() : tool(DatabaseBackup.DUMP_COMMAND_ENV),
               DatabaseRestorer.CLIENT_COMMAND_ENV,
-              db != null ? db.clientCommand().toString() : tool(DatabaseRestorer.CLIENT_COMMAND_ENV));
+              db != null
+                  ? db.clientCommand().toString()
+                  : tool(DatabaseRestorer.CLIENT_COMMAND_ENV));
       try (LocalCluster cluster =
           LocalCluster.start(
               workDir.resolve("cluster"),
@@ -264,23 +310,37 @@ public final class LocalMode implements Callable<Integer> {
         Path kubeconfig = cluster.writeKubeconfig(workDir.resolve("kubeconfig"), NS);
         if (cluster.backend() == LocalCluster.Backend.REAL) {
           ControlPlane api = cluster.controlPlane().orElseThrow();
-          out.println("  Kubernetes API   " + cluster.apiUrl() + "  (kubelocal: Kubernetes 1.36.3, started in "
-              + api.startup().toMillis() / 100 / 10.0 + " s)  kubeconfig " + kubeconfig);
+          out.println(
+              "  Kubernetes API   "
+                  + cluster.apiUrl()
+                  + "  (kubelocal: Kubernetes 1.36.3, started in "
+                  + api.startup().toMillis() / 100 / 10.0
+                  + " s)  kubeconfig "
+                  + kubeconfig);
         } else {
           out.println("  Kubernetes API   " + cluster.apiUrl() + "  kubeconfig " + kubeconfig);
           out.println();
-          out.println("  WARNING: no kubelocal here, so local mode runs on fabric8's CRUD mock API server: it validates");
-          out.println("  nothing, enforces no RBAC, runs no Job controller or garbage collector, and kubectl explain,");
-          out.println("  edit, patch, logs and apply of a changed object do not work as on a cluster. "
-              + ControlPlane.unavailable().orElse(""));
+          out.println(
+              "  WARNING: no kubelocal here, so local mode runs on fabric8's CRUD mock API server: it validates");
+          out.println(
+              "  nothing, enforces no RBAC, runs no Job controller or garbage collector, and kubectl explain,");
+          out.println(
+              "  edit, patch, logs and apply of a changed object do not work as on a cluster. "
+                  + ControlPlane.unavailable().orElse(""));
           out.println();
         }
         for (var node : OpenStackSample.NODES.entrySet()) {
           cluster.nodes().add(node.getKey(), node.getValue());
           OpenStackSample.writeNodeFiles(
-              cluster.nodes().root(node.getKey()), node.getKey(), node.getValue().get("openstack-role"));
+              cluster.nodes().root(node.getKey()),
+              node.getKey(),
+              node.getValue().get("openstack-role"));
         }
-        out.println("  nodes            " + cluster.nodes().names() + " under " + workDir.resolve("cluster/nodes"));
+        out.println(
+            "  nodes            "
+                + cluster.nodes().names()
+                + " under "
+                + workDir.resolve("cluster/nodes"));
         Path images = cluster.claim(NS, GLANCE_CLAIM);
         glanceImages(images);
         out.println("  PVC " + GLANCE_CLAIM + "       " + images);
@@ -289,7 +349,13 @@ public final class LocalMode implements Callable<Integer> {
           for (var copy : node.getValue().entrySet()) {
             Path into = cluster.nodes().root(node.getKey()).resolve(copy.getKey().substring(1));
             copyTree(copy.getValue(), into);
-            out.println("  node dir         " + node.getKey() + ":" + copy.getKey() + "  copied from " + copy.getValue());
+            out.println(
+                "  node dir         "
+                    + node.getKey()
+                    + ":"
+                    + copy.getKey()
+                    + "  copied from "
+                    + copy.getValue());
           }
         }
 
@@ -297,9 +363,12 @@ public final class LocalMode implements Callable<Integer> {
             new SampleOverlay(local)
                 .withNodePaths(
                     nodeCopies.entrySet().stream()
-                        .collect(java.util.stream.Collectors.toMap(
-                            Map.Entry::getKey, e -> List.copyOf(e.getValue().keySet()),
-                            (a, b) -> a, java.util.LinkedHashMap::new)));
+                        .collect(
+                            java.util.stream.Collectors.toMap(
+                                Map.Entry::getKey,
+                                e -> List.copyOf(e.getValue().keySet()),
+                                (a, b) -> a,
+                                java.util.LinkedHashMap::new)));
         KubernetesClient client = cluster.client();
         applySample(client, overlay, samples.resolve(STORE_SAMPLE), null);
         applySample(client, overlay, samples.resolve(POLICY_SAMPLE), null);
@@ -320,8 +389,11 @@ public final class LocalMode implements Callable<Integer> {
         }
         out.println();
         List<String> cli = breakGlass(client, local, s3 != null, db != null);
-        summary.note("Logs: " + (logFile == null ? "where this process logs" : logFile) + "; Job logs: "
-            + workDir.resolve("cluster/jobs/logs"));
+        summary.note(
+            "Logs: "
+                + (logFile == null ? "where this process logs" : logFile)
+                + "; Job logs: "
+                + workDir.resolve("cluster/jobs/logs"));
         if (once) {
           summary.lines().forEach(out::println);
           cli.forEach(out::println);
@@ -331,9 +403,13 @@ public final class LocalMode implements Callable<Integer> {
         cli.forEach(out::println);
         out.println();
         out.println(
-            "Running: the policy " + (schedule.equals("sample") ? "runs on the sample's schedule" : "runs at '" + schedule + "'")
+            "Running: the policy "
+                + (schedule.equals("sample")
+                    ? "runs on the sample's schedule"
+                    : "runs at '" + schedule + "'")
                 + " and keeps what the sample's retention says (one a day, the newest always).");
-        out.println("Look around:  kubectl --kubeconfig " + kubeconfig + " get bstore,bpol,brun,rreq");
+        out.println(
+            "Look around:  kubectl --kubeconfig " + kubeconfig + " get bstore,bpol,brun,rreq");
         out.println("Ctrl-C stops everything.");
         try {
           stop.await();
@@ -356,9 +432,10 @@ public final class LocalMode implements Callable<Integer> {
   }
 
   /**
-   * Ctrl-C, SIGTERM, or {@code System.exit} when the parent is gone: local mode stops what it started (the main
-   * thread closes the operator, the Job runner and the servers) and exits 0 — a signal is how a user ends it, not a
-   * failure for Maven to print with a stack trace; once mode says it did not finish.
+   * Ctrl-C, SIGTERM, or {@code System.exit} when the parent is gone: local mode stops what it
+   * started (the main thread closes the operator, the Job runner and the servers) and exits 0 — a
+   * signal is how a user ends it, not a failure for Maven to print with a stack trace; once mode
+   * says it did not finish.
    */
   private void onSignal(Thread main) {
     if (exiting) {
@@ -380,24 +457,37 @@ public final class LocalMode implements Callable<Integer> {
 
   /** Null when the flags make sense, else what to fix. */
   private String checkFlags() {
-    if (!blank(s3Endpoint) && (blank(env.get(StoreOptions.ACCESS_KEY_ENV)) || blank(env.get(StoreOptions.SECRET_KEY_ENV)))) {
-      return "--s3-endpoint needs the S3 login in the environment: set " + StoreOptions.ACCESS_KEY_ENV + " and "
+    if (!blank(s3Endpoint)
+        && (blank(env.get(StoreOptions.ACCESS_KEY_ENV))
+            || blank(env.get(StoreOptions.SECRET_KEY_ENV)))) {
+      return "--s3-endpoint needs the S3 login in the environment: set "
+          + StoreOptions.ACCESS_KEY_ENV
+          + " and "
           + StoreOptions.SECRET_KEY_ENV;
     }
     if (!blank(dbHost)) {
-      if (blank(env.get(RestoreCommand.DB_USERNAME_ENV)) || blank(env.get(RestoreCommand.DB_PASSWORD_ENV))) {
-        return "--db-host needs the database login in the environment: set " + RestoreCommand.DB_USERNAME_ENV
-            + " and " + RestoreCommand.DB_PASSWORD_ENV;
+      if (blank(env.get(RestoreCommand.DB_USERNAME_ENV))
+          || blank(env.get(RestoreCommand.DB_PASSWORD_ENV))) {
+        return "--db-host needs the database login in the environment: set "
+            + RestoreCommand.DB_USERNAME_ENV
+            + " and "
+            + RestoreCommand.DB_PASSWORD_ENV;
       }
       List<String> missing =
           Stream.of(DatabaseBackup.DUMP_COMMAND_ENV, DatabaseRestorer.CLIENT_COMMAND_ENV)
               .filter(variable -> tool(variable) == null)
-              .map(variable -> variable.equals(DatabaseBackup.DUMP_COMMAND_ENV) ? "mariadb-dump" : "mariadb")
+              .map(
+                  variable ->
+                      variable.equals(DatabaseBackup.DUMP_COMMAND_ENV) ? "mariadb-dump" : "mariadb")
               .toList();
       if (!missing.isEmpty()) {
-        return "--db-host needs " + String.join(" and ", missing) + " for the agent: put them on the PATH"
-            + " (Debian: apt-get install mariadb-client) or name them in " + DatabaseBackup.DUMP_COMMAND_ENV
-            + " and " + DatabaseRestorer.CLIENT_COMMAND_ENV;
+        return "--db-host needs "
+            + String.join(" and ", missing)
+            + " for the agent: put them on the PATH"
+            + " (Debian: apt-get install mariadb-client) or name them in "
+            + DatabaseBackup.DUMP_COMMAND_ENV
+            + " and "
+            + DatabaseRestorer.CLIENT_COMMAND_ENV;
       }
     }
     if (!schedule.equals("sample") && schedule.isBlank()) {
@@ -407,19 +497,28 @@ public final class LocalMode implements Callable<Integer> {
   }
 
   /**
-   * The {@code --node-dir} copies by node, each {@code /PATH -> DIR}; null (after printing what to fix) when one is
-   * malformed, names an unknown node or a folder that is not there.
+   * The {@code --node-dir} copies by node, each {@code /PATH -> DIR}; null (after printing what to
+   * fix) when one is malformed, names an unknown node or a folder that is not there.
    */
   private Map<String, Map<String, Path>> nodeCopies() {
     Map<String, Map<String, Path>> copies = new java.util.LinkedHashMap<>();
     for (String spec : nodeDirs) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([^:=]+):(/[^=]*)=(.+)$").matcher(spec);
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("^([^:=]+):(/[^=]*)=(.+)$").matcher(spec);
       String problem = null;
       if (!m.matches()) {
-        problem = "--node-dir " + spec + " is not NODE:/PATH=DIR, e.g. --node-dir controller-1:/etc/octavia=/etc/octavia";
+        problem =
+            "--node-dir "
+                + spec
+                + " is not NODE:/PATH=DIR, e.g. --node-dir controller-1:/etc/octavia=/etc/octavia";
       } else if (!OpenStackSample.NODES.containsKey(m.group(1))) {
-        problem = "--node-dir " + spec + " names node '" + m.group(1) + "': use one of "
-            + new java.util.TreeSet<>(OpenStackSample.NODES.keySet());
+        problem =
+            "--node-dir "
+                + spec
+                + " names node '"
+                + m.group(1)
+                + "': use one of "
+                + new java.util.TreeSet<>(OpenStackSample.NODES.keySet());
       } else if (!Files.isDirectory(Path.of(m.group(3)))) {
         problem = "--node-dir " + spec + ": " + m.group(3) + " is not a directory on this machine";
       } else if (Path.of(m.group(2)).normalize().getNameCount() == 0) {
@@ -429,8 +528,11 @@ public final class LocalMode implements Callable<Integer> {
         out.println("osbackup local mode: " + problem);
         return null;
       }
-      copies.computeIfAbsent(m.group(1), n -> new java.util.LinkedHashMap<>())
-          .put(Path.of(m.group(2)).normalize().toString(), Path.of(m.group(3)).toAbsolutePath().normalize());
+      copies
+          .computeIfAbsent(m.group(1), n -> new java.util.LinkedHashMap<>())
+          .put(
+              Path.of(m.group(2)).normalize().toString(),
+              Path.of(m.group(3)).toAbsolutePath().normalize());
     }
     return copies;
   }
@@ -443,24 +545,33 @@ public final class LocalMode implements Callable<Integer> {
           Files.createDirectories(target);
         } else {
           Files.createDirectories(target.getParent());
-          Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES,
-              java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+          Files.copy(
+              p,
+              target,
+              java.nio.file.StandardCopyOption.COPY_ATTRIBUTES,
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+              java.nio.file.LinkOption.NOFOLLOW_LINKS);
         }
       }
     }
   }
 
   /**
-   * Where the break-glass CLI finds local mode's backups: the store's endpoint, bucket and prefix as flags, the logins
-   * of the servers local mode started in {@value #CLI_ENV_FILE} (only its owner may read it; never printed), and the
-   * store's manifest signing Secret in a file for {@code --signing-keys}. Returns the lines to print.
+   * Where the break-glass CLI finds local mode's backups: the store's endpoint, bucket and prefix
+   * as flags, the logins of the servers local mode started in {@value #CLI_ENV_FILE} (only its
+   * owner may read it; never printed), and the store's manifest signing Secret in a file for {@code
+   * --signing-keys}. Returns the lines to print.
    */
-  private List<String> breakGlass(KubernetesClient client, SampleOverlay.Local local, boolean ownS3, boolean ownDb)
+  private List<String> breakGlass(
+      KubernetesClient client, SampleOverlay.Local local, boolean ownS3, boolean ownDb)
       throws IOException {
     Path envFile = workDir.resolve(CLI_ENV_FILE);
-    StringBuilder text = new StringBuilder(
-        "# Logins of osbackup local mode's servers, for the break-glass CLI (docs/restore.md).\n"
-            + "# Load them into a shell with:  . " + envFile + "\n");
+    StringBuilder text =
+        new StringBuilder(
+            "# Logins of osbackup local mode's servers, for the break-glass CLI (docs/restore.md).\n"
+                + "# Load them into a shell with:  . "
+                + envFile
+                + "\n");
     if (ownS3) {
       text.append(export(StoreOptions.ACCESS_KEY_ENV, local.accessKey()))
           .append(export(StoreOptions.SECRET_KEY_ENV, local.secretKey()));
@@ -482,27 +593,51 @@ public final class LocalMode implements Callable<Integer> {
     }
     List<String> lines = new ArrayList<>();
     lines.add("Break-glass CLI against this store (docs/restore.md):");
-    lines.add("  S3 endpoint " + local.s3Endpoint() + ", bucket " + local.s3Bucket() + ", prefix "
-        + (local.s3Prefix() == null ? "prod (samples/01)" : local.s3Prefix()) + ", region " + local.s3Region());
+    lines.add(
+        "  S3 endpoint "
+            + local.s3Endpoint()
+            + ", bucket "
+            + local.s3Bucket()
+            + ", prefix "
+            + (local.s3Prefix() == null ? "prod (samples/01)" : local.s3Prefix())
+            + ", region "
+            + local.s3Region());
     List<String> from = new ArrayList<>();
     if (ownS3 || ownDb) {
-      from.add((ownS3 && ownDb ? "S3 and MariaDB" : ownS3 ? "S3" : "MariaDB") + " logins in " + envFile);
+      from.add(
+          (ownS3 && ownDb ? "S3 and MariaDB" : ownS3 ? "S3" : "MariaDB") + " logins in " + envFile);
     }
     if (!ownS3) {
-      from.add("S3 login from your $" + StoreOptions.ACCESS_KEY_ENV + " and $" + StoreOptions.SECRET_KEY_ENV);
+      from.add(
+          "S3 login from your $"
+              + StoreOptions.ACCESS_KEY_ENV
+              + " and $"
+              + StoreOptions.SECRET_KEY_ENV);
     }
     if (!ownDb) {
-      from.add("database login from your $" + RestoreCommand.DB_USERNAME_ENV + " and $"
-          + RestoreCommand.DB_PASSWORD_ENV);
+      from.add(
+          "database login from your $"
+              + RestoreCommand.DB_USERNAME_ENV
+              + " and $"
+              + RestoreCommand.DB_PASSWORD_ENV);
     }
     if (keysFile != null) {
       from.add("manifest signing keys in " + keysFile);
     }
     lines.add("  " + String.join("; ", from));
     lines.add("  . " + envFile);
-    lines.add("  java -jar " + cliJar() + " backups --endpoint " + local.s3Endpoint() + " --bucket " + local.s3Bucket()
-        + " --prefix " + (local.s3Prefix() == null ? "prod" : local.s3Prefix()) + " --region " + local.s3Region()
-        + (keysFile == null ? "" : " --signing-keys " + keysFile));
+    lines.add(
+        "  java -jar "
+            + cliJar()
+            + " backups --endpoint "
+            + local.s3Endpoint()
+            + " --bucket "
+            + local.s3Bucket()
+            + " --prefix "
+            + (local.s3Prefix() == null ? "prod" : local.s3Prefix())
+            + " --region "
+            + local.s3Region()
+            + (keysFile == null ? "" : " --signing-keys " + keysFile));
     return lines;
   }
 
@@ -513,14 +648,17 @@ public final class LocalMode implements Callable<Integer> {
   /** Writes {@code text} to a new file only its owner can read. */
   private static void writePrivate(Path file, String text) throws IOException {
     Files.deleteIfExists(file);
-    Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        file,
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     Files.writeString(file, text, StandardCharsets.UTF_8);
   }
 
   /** The break-glass CLI's jar as the build leaves it, relative to the project root. */
   private static String cliJar() {
-    Path target = samplesDir().toAbsolutePath().normalize().resolveSibling("operator").resolve("target");
+    Path target =
+        samplesDir().toAbsolutePath().normalize().resolveSibling("operator").resolve("target");
     if (Files.isRegularFile(target.resolve("osbackup-all.jar"))) {
       return target.resolve("osbackup-all.jar").toString();
     }
@@ -546,97 +684,161 @@ public final class LocalMode implements Callable<Integer> {
         db != null ? db.port() : dbPort,
         db != null ? db.user() : env.get(RestoreCommand.DB_USERNAME_ENV),
         db != null ? db.password() : env.get(RestoreCommand.DB_PASSWORD_ENV),
-        db != null ? null : databases.stream().map(String::strip).filter(d -> !d.isEmpty()).toList(),
+        db != null
+            ? null
+            : databases.stream().map(String::strip).filter(d -> !d.isEmpty()).toList(),
         schedule.equals("sample") ? null : schedule);
   }
 
-  /** Applies one sample through the overlay, printing what the overlay changed; returns what was applied. */
-  private List<HasMetadata> applySample(KubernetesClient client, SampleOverlay overlay, Path sample, String backupId)
+  /**
+   * Applies one sample through the overlay, printing what the overlay changed; returns what was
+   * applied.
+   */
+  private List<HasMetadata> applySample(
+      KubernetesClient client, SampleOverlay overlay, Path sample, String backupId)
       throws IOException {
     SampleOverlay.Overlaid overlaid = overlay.read(sample, backupId);
     out.println();
-    out.println("Applied samples/" + sample.getFileName() + ": "
-        + overlaid.objects().stream().map(o -> o.getKind() + " " + o.getMetadata().getName()).toList());
+    out.println(
+        "Applied samples/"
+            + sample.getFileName()
+            + ": "
+            + overlaid.objects().stream()
+                .map(o -> o.getKind() + " " + o.getMetadata().getName())
+                .toList());
     overlaid.changes().forEach(change -> out.println("  local: " + change));
     overlaid.objects().forEach(object -> apply(client, object));
     return overlaid.objects();
   }
 
   private BackupRun backup(
-      KubernetesClient client, SampleOverlay overlay, Path sample, SampleOverlay.Local local, LocalSummary summary)
+      KubernetesClient client,
+      SampleOverlay overlay,
+      Path sample,
+      SampleOverlay.Local local,
+      LocalSummary summary)
       throws IOException {
-    String name = only(applySample(client, overlay, sample, null), BackupRun.class).getMetadata().getName();
+    String name =
+        only(applySample(client, overlay, sample, null), BackupRun.class).getMetadata().getName();
     BackupRun run =
         follow(
             client,
             BackupRun.class,
             name,
-            r -> r.getStatus() == null || r.getStatus().getPhase() == null
-                ? "Pending"
-                : r.getStatus().getPhase()
-                    + (r.getStatus().getProgress() == null ? "" : "  " + r.getStatus().getProgress().getSummary())
-                    + (r.getStatus().getMessage() == null ? "" : "  " + r.getStatus().getMessage()),
-            r -> r.getStatus() != null && r.getStatus().getPhase() != null && r.getStatus().getPhase().isFinal());
+            r ->
+                r.getStatus() == null || r.getStatus().getPhase() == null
+                    ? "Pending"
+                    : r.getStatus().getPhase()
+                        + (r.getStatus().getProgress() == null
+                            ? ""
+                            : "  " + r.getStatus().getProgress().getSummary())
+                        + (r.getStatus().getMessage() == null
+                            ? ""
+                            : "  " + r.getStatus().getMessage()),
+            r ->
+                r.getStatus() != null
+                    && r.getStatus().getPhase() != null
+                    && r.getStatus().getPhase().isFinal());
     if (run != null && run.getStatus() != null) {
       for (ArtifactStatus a : run.getStatus().getArtifacts()) {
-        out.printf("  %-72s %9d  %s%n", a.getKey(), a.getSize(), a.getSha256().substring(0, 16) + "...");
+        out.printf(
+            "  %-72s %9d  %s%n", a.getKey(), a.getSize(), a.getSha256().substring(0, 16) + "...");
       }
-      run.getStatus().getFailures().forEach(f -> out.println("  FAILED " + f.getTarget() + " " + f.getMessage()));
+      run.getStatus()
+          .getFailures()
+          .forEach(f -> out.println("  FAILED " + f.getTarget() + " " + f.getMessage()));
     }
     var status = run == null ? null : run.getStatus();
-    summary.add(new LocalSummary.Item(
-        "backup",
-        name,
-        status == null || status.getPhase() == null ? "Pending" : status.getPhase().toString(),
-        status != null && status.getPhase() == RunPhase.Succeeded,
-        status == null ? null : status.getArtifacts().size(),
-        status == null ? null : status.getArtifacts().stream().mapToLong(a -> a.getSize() == null ? 0 : a.getSize()).sum(),
-        status == null || status.getFolder() == null
-            ? null
-            : "s3://" + local.s3Bucket() + "/" + status.getFolder().replaceAll("/*$", "/") + " at " + local.s3Endpoint(),
-        status == null
-            ? List.of()
-            : status.getFailures().stream().map(f -> f.getTarget() + ": " + f.getMessage()).toList()));
-    return run != null && run.getStatus() != null && run.getStatus().getPhase() != null ? run : null;
+    summary.add(
+        new LocalSummary.Item(
+            "backup",
+            name,
+            status == null || status.getPhase() == null ? "Pending" : status.getPhase().toString(),
+            status != null && status.getPhase() == RunPhase.Succeeded,
+            status == null ? null : status.getArtifacts().size(),
+            status == null
+                ? null
+                : status.getArtifacts().stream()
+                    .mapToLong(a -> a.getSize() == null ? 0 : a.getSize())
+                    .sum(),
+            status == null || status.getFolder() == null
+                ? null
+                : "s3://"
+                    + local.s3Bucket()
+                    + "/"
+                    + status.getFolder().replaceAll("/*$", "/")
+                    + " at "
+                    + local.s3Endpoint(),
+            status == null
+                ? List.of()
+                : status.getFailures().stream()
+                    .map(f -> f.getTarget() + ": " + f.getMessage())
+                    .toList()));
+    return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+        ? run
+        : null;
   }
 
   /** Applies a restore sample, follows it and prints its plan; true when it succeeded. */
   private boolean restore(
-      KubernetesClient client, SampleOverlay overlay, Path sample, String backupId, LocalSummary summary)
+      KubernetesClient client,
+      SampleOverlay overlay,
+      Path sample,
+      String backupId,
+      LocalSummary summary)
       throws IOException {
-    String name = only(applySample(client, overlay, sample, backupId), RestoreRequest.class).getMetadata().getName();
+    String name =
+        only(applySample(client, overlay, sample, backupId), RestoreRequest.class)
+            .getMetadata()
+            .getName();
     RestoreRequest request =
         follow(
             client,
             RestoreRequest.class,
             name,
-            r -> r.getStatus() == null || r.getStatus().getPhase() == null
-                ? "Pending"
-                : r.getStatus().getPhase() + (r.getStatus().getMessage() == null ? "" : "  " + r.getStatus().getMessage()),
-            r -> r.getStatus() != null && r.getStatus().getPhase() != null && r.getStatus().getPhase().isFinal());
+            r ->
+                r.getStatus() == null || r.getStatus().getPhase() == null
+                    ? "Pending"
+                    : r.getStatus().getPhase()
+                        + (r.getStatus().getMessage() == null
+                            ? ""
+                            : "  " + r.getStatus().getMessage()),
+            r ->
+                r.getStatus() != null
+                    && r.getStatus().getPhase() != null
+                    && r.getStatus().getPhase().isFinal());
     var status = request == null ? null : request.getStatus();
     boolean succeeded = status != null && status.getPhase() == RestorePhase.Succeeded;
     if (status != null) {
       status.getPlan().forEach(i -> out.printf("  %-64s -> %s%n", i.getKey(), i.getDestination()));
     }
-    summary.add(new LocalSummary.Item(
-        "restore",
-        name,
-        status == null || status.getPhase() == null ? "Pending" : status.getPhase().toString(),
-        succeeded,
-        status == null ? null : status.getPlan().size(),
-        null,
-        status == null
-            ? null
-            : (Boolean.TRUE.equals(request.getSpec().getDryRun()) ? "would restore to " : "to ")
-                + status.getPlan().stream().map(i -> i.getDestination()).distinct().toList(),
-        succeeded || status == null || status.getMessage() == null ? List.of() : List.of(status.getMessage())));
+    summary.add(
+        new LocalSummary.Item(
+            "restore",
+            name,
+            status == null || status.getPhase() == null ? "Pending" : status.getPhase().toString(),
+            succeeded,
+            status == null ? null : status.getPlan().size(),
+            null,
+            status == null
+                ? null
+                : (Boolean.TRUE.equals(request.getSpec().getDryRun()) ? "would restore to " : "to ")
+                    + status.getPlan().stream().map(i -> i.getDestination()).distinct().toList(),
+            succeeded || status == null || status.getMessage() == null
+                ? List.of()
+                : List.of(status.getMessage())));
     return succeeded;
   }
 
-  /** Prints a line each time {@code line} of the object changes, until {@code done} or five minutes. */
+  /**
+   * Prints a line each time {@code line} of the object changes, until {@code done} or five minutes.
+   */
   private <T extends HasMetadata> T follow(
-      KubernetesClient client, Class<T> type, String name, Function<T, String> line, Predicate<T> done) {
+      KubernetesClient client,
+      Class<T> type,
+      String name,
+      Function<T, String> line,
+      Predicate<T> done) {
     Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
     String last = null;
     T current = null;
@@ -675,10 +877,14 @@ public final class LocalMode implements Callable<Integer> {
       image[i] = (byte) (i * 31 ^ i >>> 7);
     }
     Files.write(dir.resolve("images/5f0b8a5e-cirros-0.6.2.img"), image);
-    Files.writeString(dir.resolve("images/README"), "glance file store (local mode)\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve("images/README"), "glance file store (local mode)\n", StandardCharsets.UTF_8);
   }
 
-  /** Where the samples are: {@code samples/} of the project, seen from its root or from {@code e2e/}. */
+  /**
+   * Where the samples are: {@code samples/} of the project, seen from its root or from {@code
+   * e2e/}.
+   */
   static Path samplesDir() {
     for (Path candidate : List.of(Path.of("samples"), Path.of("..", "samples"))) {
       if (Files.isDirectory(candidate)) {
@@ -693,7 +899,8 @@ public final class LocalMode implements Callable<Integer> {
         .filter(type::isInstance)
         .map(type::cast)
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException("the sample holds no " + type.getSimpleName()));
+        .orElseThrow(
+            () -> new IllegalStateException("the sample holds no " + type.getSimpleName()));
   }
 
   private static void apply(KubernetesClient client, HasMetadata object) {
@@ -702,8 +909,8 @@ public final class LocalMode implements Callable<Integer> {
   }
 
   /**
-   * The MariaDB client tool the agent runs, for an existing server: the one {@code variable} names, else {@code
-   * mariadb-dump} or {@code mariadb} on the PATH; null when there is none.
+   * The MariaDB client tool the agent runs, for an existing server: the one {@code variable} names,
+   * else {@code mariadb-dump} or {@code mariadb} on the PATH; null when there is none.
    */
   private String tool(String variable) {
     if (!blank(env.get(variable))) {

@@ -31,11 +31,15 @@ final class LocalPod {
 
   final String namespace;
   final String name;
-  /** {@code namespace/name} of the pod's Job (the kubelet: of its first owner, or the pod itself). */
+
+  /**
+   * {@code namespace/name} of the pod's Job (the kubelet: of its first owner, or the pod itself).
+   */
   final String jobKey;
 
   /** The uid of the pod's Job (the kubelet: of the pod itself). */
   final String jobUid;
+
   final String node;
   final Path log;
   final Path terminationLog;
@@ -123,8 +127,8 @@ final class LocalPod {
   }
 
   /**
-   * Stops every pod as a rebooting node does: SIGTERM to each, up to {@code grace} for each to exit, then SIGKILL to
-   * what is left of its tree; their Secret files are removed.
+   * Stops every pod as a rebooting node does: SIGTERM to each, up to {@code grace} for each to
+   * exit, then SIGKILL to what is left of its tree; their Secret files are removed.
    */
   static void stopAll(java.util.Collection<LocalPod> pods, Duration grace) {
     List<LocalPod> all = List.copyOf(pods);

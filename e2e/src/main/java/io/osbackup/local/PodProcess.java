@@ -25,21 +25,26 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * How a pod's single container runs here, shared by the {@link LocalKubelet} and the mock-only {@link
- * LocalJobRunner}: a JVM process ({@code java -cp <classpath> <mainClass> <args>}) in the pod's folder with the
- * container's resolved environment, and the container and pod statuses a kubelet writes for it.
+ * How a pod's single container runs here, shared by the {@link LocalKubelet} and the mock-only
+ * {@link LocalJobRunner}: a JVM process ({@code java -cp <classpath> <mainClass> <args>}) in the
+ * pod's folder with the container's resolved environment, and the container and pod statuses a
+ * kubelet writes for it.
  */
 final class PodProcess {
 
   /** What every pod process of one runner shares. */
-  record Settings(String mainClass, String classpath, String maxHeap, List<String> jvmOptions,
+  record Settings(
+      String mainClass,
+      String classpath,
+      String maxHeap,
+      List<String> jvmOptions,
       Map<String, String> extraEnv) {}
 
   private PodProcess() {}
 
   /**
-   * What the {@link LocalKubelet} and the {@link LocalJobRunner} builders share: the API client, the work folder, the
-   * nodes, and how each pod's process runs.
+   * What the {@link LocalKubelet} and the {@link LocalJobRunner} builders share: the API client,
+   * the work folder, the nodes, and how each pod's process runs.
    */
   @SuppressWarnings("unchecked")
   abstract static class Options<B extends Options<B>> {
@@ -65,13 +70,18 @@ final class PodProcess {
       return (B) this;
     }
 
-    /** The nodes to run on; default a {@link SimulatedNodes} under {@code <work>/nodes} (with no nodes yet). */
+    /**
+     * The nodes to run on; default a {@link SimulatedNodes} under {@code <work>/nodes} (with no
+     * nodes yet).
+     */
     public B nodes(SimulatedNodes nodes) {
       this.nodes = nodes;
       return (B) this;
     }
 
-    /** The class whose {@code main} plays the image's entrypoint; default {@code io.osbackup.Main}. */
+    /**
+     * The class whose {@code main} plays the image's entrypoint; default {@code io.osbackup.Main}.
+     */
     public B mainClass(String mainClass) {
       this.mainClass = mainClass;
       return (B) this;
@@ -102,8 +112,9 @@ final class PodProcess {
     }
 
     /**
-     * Further JVM options of each pod process; default {@code -XX:+UseSerialGC} (small heaps, few threads). Tests
-     * that start many short pods gain about a second per pod with {@code -XX:TieredStopAtLevel=1}.
+     * Further JVM options of each pod process; default {@code -XX:+UseSerialGC} (small heaps, few
+     * threads). Tests that start many short pods gain about a second per pod with {@code
+     * -XX:TieredStopAtLevel=1}.
      */
     public B jvmOptions(String... options) {
       this.jvmOptions = List.of(options);
@@ -131,8 +142,12 @@ final class PodProcess {
     }
   }
 
-  /** Starts the container of {@code pod} as planned by {@link PodLaunch}; stdout and stderr go to {@code log}. */
-  static Process start(Settings settings, Pod pod, PodLaunch.Plan plan, Path podDir, Path log) throws IOException {
+  /**
+   * Starts the container of {@code pod} as planned by {@link PodLaunch}; stdout and stderr go to
+   * {@code log}.
+   */
+  static Process start(Settings settings, Pod pod, PodLaunch.Plan plan, Path podDir, Path log)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx" + settings.maxHeap());
@@ -162,20 +177,21 @@ final class PodProcess {
   /** The status of a pod whose container runs. */
   static PodStatus running(Pod pod, LocalPod local) {
     var container = pod.getSpec().getContainers().get(0);
-    ContainerStatus cs = new ContainerStatusBuilder()
-        .withName(container.getName())
-        .withImage(container.getImage())
-        .withImageID("")
-        .withContainerID("local://" + local.process.pid())
-        .withReady(true)
-        .withStarted(true)
-        .withRestartCount(0)
-        .withNewState()
-        .withNewRunning()
-        .withStartedAt(local.startedAt.toString())
-        .endRunning()
-        .endState()
-        .build();
+    ContainerStatus cs =
+        new ContainerStatusBuilder()
+            .withName(container.getName())
+            .withImage(container.getImage())
+            .withImageID("")
+            .withContainerID("local://" + local.process.pid())
+            .withReady(true)
+            .withStarted(true)
+            .withRestartCount(0)
+            .withNewState()
+            .withNewRunning()
+            .withStartedAt(local.startedAt.toString())
+            .endRunning()
+            .endState()
+            .build();
     return new PodStatusBuilder()
         .withPhase("Running")
         .withHostIP("127.0.0.1")
@@ -191,7 +207,8 @@ final class PodProcess {
   }
 
   /** The terminated state of the container of {@code local}. */
-  static ContainerStatus terminated(Pod pod, LocalPod local, int code, String reason, String message) {
+  static ContainerStatus terminated(
+      Pod pod, LocalPod local, int code, String reason, String message) {
     return new ContainerStatusBuilder()
         .withName(containerName(pod))
         .withImage(pod.getSpec().getContainers().get(0).getImage())
@@ -213,7 +230,10 @@ final class PodProcess {
         .build();
   }
 
-  /** What a kubelet reports for a container it cannot find (after a restart): exit code 137, not located. */
+  /**
+   * What a kubelet reports for a container it cannot find (after a restart): exit code 137, not
+   * located.
+   */
   static ContainerStatus unknown(Pod pod) {
     return new ContainerStatusBuilder()
         .withName(containerName(pod))
@@ -230,7 +250,12 @@ final class PodProcess {
   }
 
   /** A terminal pod status ({@code Succeeded} or {@code Failed}) with the container's state. */
-  static PodStatus ended(Pod pod, ContainerStatus cs, String phase, String reason, String message,
+  static PodStatus ended(
+      Pod pod,
+      ContainerStatus cs,
+      String phase,
+      String reason,
+      String message,
       PodCondition extra) {
     PodStatus old = pod.getStatus() == null ? new PodStatus() : pod.getStatus();
     String reasonOfPod = "Succeeded".equals(phase) ? "PodCompleted" : "PodFailed";
@@ -242,7 +267,10 @@ final class PodProcess {
     if (old.getConditions() != null) {
       // conditions others wrote (DisruptionTarget from the Job controller or pod GC) stay
       old.getConditions().stream()
-          .filter(c -> !Set.of("PodScheduled", "Initialized", "ContainersReady", "Ready").contains(c.getType()))
+          .filter(
+              c ->
+                  !Set.of("PodScheduled", "Initialized", "ContainersReady", "Ready")
+                      .contains(c.getType()))
           .forEach(conditions::add);
     }
     if (extra != null) {
@@ -257,33 +285,42 @@ final class PodProcess {
         .build();
   }
 
-  /** Records a Warning Event about {@code pod} from {@code component}; best effort, as a kubelet's events are. */
-  static void warn(KubernetesClient client, Pod pod, String reason, String message, String component) {
+  /**
+   * Records a Warning Event about {@code pod} from {@code component}; best effort, as a kubelet's
+   * events are.
+   */
+  static void warn(
+      KubernetesClient client, Pod pod, String reason, String message, String component) {
     try {
       String now = Instant.now().toString();
-      client.v1().events().inNamespace(pod.getMetadata().getNamespace()).resource(new EventBuilder()
-              .withNewMetadata()
-              .withName(pod.getMetadata().getName() + "." + Long.toHexString(System.nanoTime()))
-              .withNamespace(pod.getMetadata().getNamespace())
-              .endMetadata()
-              .withNewInvolvedObject()
-              .withApiVersion("v1")
-              .withKind("Pod")
-              .withName(pod.getMetadata().getName())
-              .withNamespace(pod.getMetadata().getNamespace())
-              .withUid(pod.getMetadata().getUid())
-              .endInvolvedObject()
-              .withType("Warning")
-              .withReason(reason)
-              .withMessage(message)
-              .withFirstTimestamp(now)
-              .withLastTimestamp(now)
-              .withCount(1)
-              .withNewSource()
-              .withComponent(component)
-              .withHost(pod.getSpec().getNodeName())
-              .endSource()
-              .build())
+      client
+          .v1()
+          .events()
+          .inNamespace(pod.getMetadata().getNamespace())
+          .resource(
+              new EventBuilder()
+                  .withNewMetadata()
+                  .withName(pod.getMetadata().getName() + "." + Long.toHexString(System.nanoTime()))
+                  .withNamespace(pod.getMetadata().getNamespace())
+                  .endMetadata()
+                  .withNewInvolvedObject()
+                  .withApiVersion("v1")
+                  .withKind("Pod")
+                  .withName(pod.getMetadata().getName())
+                  .withNamespace(pod.getMetadata().getNamespace())
+                  .withUid(pod.getMetadata().getUid())
+                  .endInvolvedObject()
+                  .withType("Warning")
+                  .withReason(reason)
+                  .withMessage(message)
+                  .withFirstTimestamp(now)
+                  .withLastTimestamp(now)
+                  .withCount(1)
+                  .withNewSource()
+                  .withComponent(component)
+                  .withHost(pod.getSpec().getNodeName())
+                  .endSource()
+                  .build())
           .create();
     } catch (KubernetesClientException e) {
       // an Event is not worth failing the pod for
@@ -308,12 +345,13 @@ final class PodProcess {
   }
 
   /**
-   * Replaces the whole status with a JSON patch on the status subresource. Not a JSON merge patch: the CRUD mock
-   * merges those with Jackson, which appends to arrays, so conditions and container statuses would pile up. A
-   * resource that is gone (404) is left alone.
+   * Replaces the whole status with a JSON patch on the status subresource. Not a JSON merge patch:
+   * the CRUD mock merges those with Jackson, which appends to arrays, so conditions and container
+   * statuses would pile up. A resource that is gone (404) is left alone.
    */
   static void replaceStatus(NonDeletingOperation<?> resource, Object status) {
-    String ops = "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
+    String ops =
+        "[{\"op\":\"add\",\"path\":\"/status\",\"value\":" + Serialization.asJson(status) + "}]";
     try {
       resource.subresource("status").patch(PatchContext.of(PatchType.JSON), ops);
     } catch (KubernetesClientException e) {

@@ -35,7 +35,8 @@ public final class S3Relay implements AutoCloseable {
   }
 
   private static final Pattern UPLOAD_PART =
-      Pattern.compile("^PUT [^ ]*[?&]partNumber=\\d+[^ ]*uploadId=|^PUT [^ ]*[?&]uploadId=[^ ]*partNumber=");
+      Pattern.compile(
+          "^PUT [^ ]*[?&]partNumber=\\d+[^ ]*uploadId=|^PUT [^ ]*[?&]uploadId=[^ ]*partNumber=");
 
   private final ServerSocket server;
   private final String scheme;
@@ -97,7 +98,9 @@ public final class S3Relay implements AutoCloseable {
     return faultsInjected.get();
   }
 
-  /** The request lines seen, in order ({@code PUT /bucket/key?partNumber=1&uploadId=… HTTP/1.1}). */
+  /**
+   * The request lines seen, in order ({@code PUT /bucket/key?partNumber=1&uploadId=… HTTP/1.1}).
+   */
   public List<String> requests() {
     return List.copyOf(requests);
   }

@@ -147,8 +147,9 @@ public final class S3Server implements AutoCloseable {
   }
 
   /**
-   * The keys of a second user with access to the buckets (Swift: tempauth user {@code test:agent}), to give agent
-   * Jobs credentials other than the operator's; empty where the server has only one user.
+   * The keys of a second user with access to the buckets (Swift: tempauth user {@code test:agent}),
+   * to give agent Jobs credentials other than the operator's; empty where the server has only one
+   * user.
    */
   public Optional<Credentials> agentCredentials() {
     return "swift".equals(kind) ? Optional.of(AGENT) : Optional.empty();
@@ -268,7 +269,8 @@ public final class S3Server implements AutoCloseable {
     try {
       return startSwiftOnce(workDir.resolve("swift"), s3apiSettings);
     } catch (IOException first) {
-      // the free ports are found before the servers bind them: another process on this machine (a second test
+      // the free ports are found before the servers bind them: another process on this machine (a
+      // second test
       // run, a control plane starting) can take one in between; new ports, once, before giving up
       try {
         return startSwiftOnce(workDir.resolve("swift-again"), s3apiSettings);
@@ -292,9 +294,8 @@ public final class S3Server implements AutoCloseable {
     int account = ports[2];
     int proxy = ports[3];
     int noMemcached =
-        ports[
-            4]; // nothing listens: tempauth needs the cache filter, S3 requests do not need
-                // memcached
+        ports[4]; // nothing listens: tempauth needs the cache filter, S3 requests do not need
+    // memcached
 
     for (String[] server :
         new String[][] {
@@ -316,7 +317,7 @@ public final class S3Server implements AutoCloseable {
     Credentials reader = new Credentials("test:reader", "reading");
     Files.writeString(
         etc.resolve("proxy-server.conf"),
-        """
+"""
 [DEFAULT]
 bind_ip = 127.0.0.1
 bind_port = %d
@@ -363,7 +364,14 @@ use = egg:swift#slo
 [filter:dlo]
 use = egg:swift#dlo
 """
-            .formatted(proxy, etc, REGION, s3apiSettings, admin.secretKey(), reader.secretKey(), AGENT.secretKey(),
+            .formatted(
+                proxy,
+                etc,
+                REGION,
+                s3apiSettings,
+                admin.secretKey(),
+                reader.secretKey(),
+                AGENT.secretKey(),
                 noMemcached));
 
     List<Process> processes = new ArrayList<>();

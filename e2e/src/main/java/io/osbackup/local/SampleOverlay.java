@@ -28,11 +28,12 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A file of {@code samples/} as local mode applies it: unchanged, except for what addresses real infrastructure. The
- * BackupStore's endpoint, bucket and region point at local mode's S3 server, the database targets' host and port at its
- * MariaDB, the Secrets those name hold the local logins, and — when asked — the policy's schedule, the include list
- * and a restore's backup id are replaced. Every change is listed (Secret values never are), so what runs is the sample
- * a user would apply, with the overlay a cluster admin would write for their own cloud.
+ * A file of {@code samples/} as local mode applies it: unchanged, except for what addresses real
+ * infrastructure. The BackupStore's endpoint, bucket and region point at local mode's S3 server,
+ * the database targets' host and port at its MariaDB, the Secrets those name hold the local logins,
+ * and — when asked — the policy's schedule, the include list and a restore's backup id are
+ * replaced. Every change is listed (Secret values never are), so what runs is the sample a user
+ * would apply, with the overlay a cluster admin would write for their own cloud.
  */
 public final class SampleOverlay {
 
@@ -68,14 +69,18 @@ public final class SampleOverlay {
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-  /** A value the overlay replaced: at {@code pointer} of the object, the sample's {@code sample} became {@code local}. */
+  /**
+   * A value the overlay replaced: at {@code pointer} of the object, the sample's {@code sample}
+   * became {@code local}.
+   */
   private record Replacement(String pointer, JsonNode sample, JsonNode local) {}
 
   private final Local local;
   private final Map<String, List<String>> nodePaths;
 
   /** What {@link #read} replaced, by {@code kind/name}, so {@link #reapply} can do it again. */
-  private final Map<String, List<Replacement>> replaced = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, List<Replacement>> replaced =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public SampleOverlay(Local local) {
     this(local, Map.of());
@@ -87,18 +92,18 @@ public final class SampleOverlay {
   }
 
   /**
-   * This overlay, also backing up {@code paths} of simulated nodes ({@code --node-dir}): the policy gets a files
-   * target {@code local-<node>} for each node, selecting it by its hostname label.
+   * This overlay, also backing up {@code paths} of simulated nodes ({@code --node-dir}): the policy
+   * gets a files target {@code local-<node>} for each node, selecting it by its hostname label.
    */
   public SampleOverlay withNodePaths(Map<String, List<String>> paths) {
     return new SampleOverlay(local, Map.copyOf(paths));
   }
 
   /**
-   * A write to the API of an object {@link #read} overlaid — {@code kubectl apply -f samples/01-…} again, as a create,
-   * an update or a merge patch — with each value the overlay replaced put back to local mode's wherever the write
-   * carries the sample's own value (its placeholder); values a user changed on purpose pass. Returns what was changed,
-   * one line each (Secret values never).
+   * A write to the API of an object {@link #read} overlaid — {@code kubectl apply -f samples/01-…}
+   * again, as a create, an update or a merge patch — with each value the overlay replaced put back
+   * to local mode's wherever the write carries the sample's own value (its placeholder); values a
+   * user changed on purpose pass. Returns what was changed, one line each (Secret values never).
    */
   public List<String> reapply(String kind, String name, ObjectNode body) {
     List<String> changes = new ArrayList<>();
@@ -109,7 +114,8 @@ public final class SampleOverlay {
         JsonNode parent = body.at(r.pointer().substring(0, slash));
         if (parent instanceof ObjectNode object) {
           object.set(r.pointer().substring(slash + 1), r.local());
-          changes.add(kind + " " + name + ": " + r.pointer() + " of the sample kept as local mode's");
+          changes.add(
+              kind + " " + name + ": " + r.pointer() + " of the sample kept as local mode's");
         }
       }
     }
@@ -117,11 +123,16 @@ public final class SampleOverlay {
   }
 
   private void remember(String what, String pointer, JsonNode sample, JsonNode localValue) {
-    replaced.computeIfAbsent(what.replace(' ', '/'), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+    replaced
+        .computeIfAbsent(
+            what.replace(' ', '/'), k -> new java.util.concurrent.CopyOnWriteArrayList<>())
         .add(new Replacement(pointer, sample, localValue));
   }
 
-  /** Reads {@code sample} and applies the overlay; {@code backupId}, if not null, replaces a restore's source id. */
+  /**
+   * Reads {@code sample} and applies the overlay; {@code backupId}, if not null, replaces a
+   * restore's source id.
+   */
   public Overlaid read(Path sample, String backupId) throws IOException {
     List<ObjectNode> docs = new ArrayList<>();
     try (Reader in = Files.newBufferedReader(sample)) {
@@ -159,9 +170,19 @@ public final class SampleOverlay {
             String field = "spec.databases[" + i++ + "]";
             set(t, "host", local.dbHost(), what, field + ".host", changes);
             if (t.path("port").asInt(3306) != local.dbPort()) {
-              changes.add(what + ": " + field + ".port " + t.path("port").asInt(3306) + " -> " + local.dbPort());
+              changes.add(
+                  what
+                      + ": "
+                      + field
+                      + ".port "
+                      + t.path("port").asInt(3306)
+                      + " -> "
+                      + local.dbPort());
               if (t.has("port")) {
-                remember(what, pointer(field + ".port"), t.get("port").deepCopy(),
+                remember(
+                    what,
+                    pointer(field + ".port"),
+                    t.get("port").deepCopy(),
                     IntNode.valueOf(local.dbPort()));
               }
               t.put("port", local.dbPort());
@@ -169,19 +190,32 @@ public final class SampleOverlay {
             if (local.databases() != null) {
               ArrayNode include = t.putArray("include");
               local.databases().forEach(include::add);
-              changes.add(what + ": " + field + ".include -> " + local.databases()
-                  + (local.databases().isEmpty() ? " (every user database)" : ""));
+              changes.add(
+                  what
+                      + ": "
+                      + field
+                      + ".include -> "
+                      + local.databases()
+                      + (local.databases().isEmpty() ? " (every user database)" : ""));
             }
             dbSecrets.add(t.at("/credentialsSecret/name").asText());
           }
           for (var node : nodePaths.entrySet()) {
-            ArrayNode files = spec.has("files") ? (ArrayNode) spec.get("files") : spec.putArray("files");
+            ArrayNode files =
+                spec.has("files") ? (ArrayNode) spec.get("files") : spec.putArray("files");
             ObjectNode target = files.addObject().put("name", "local-" + node.getKey());
             target.putObject("nodeSelector").put(SimulatedNodes.HOSTNAME_LABEL, node.getKey());
             ArrayNode paths = target.putArray("paths");
             node.getValue().forEach(paths::add);
-            changes.add(what + ": spec.files + local-" + node.getKey() + " on node " + node.getKey() + ": "
-                + node.getValue() + " (--node-dir)");
+            changes.add(
+                what
+                    + ": spec.files + local-"
+                    + node.getKey()
+                    + " on node "
+                    + node.getKey()
+                    + ": "
+                    + node.getValue()
+                    + " (--node-dir)");
           }
         }
         case "RestoreRequest" -> {
@@ -215,30 +249,47 @@ public final class SampleOverlay {
               given.isTextual()
                   ? given.asText()
                   : doc.at("/data/" + value.getKey()).isTextual()
-                      ? new String(java.util.Base64.getDecoder().decode(doc.at("/data/" + value.getKey()).asText()),
+                      ? new String(
+                          java.util.Base64.getDecoder()
+                              .decode(doc.at("/data/" + value.getKey()).asText()),
                           java.nio.charset.StandardCharsets.UTF_8)
                       : null;
           if (placeholder != null && value.getValue() != null) {
-            remember(what, "/stringData/" + value.getKey(), new TextNode(placeholder), new TextNode(value.getValue()));
-            remember(what, "/data/" + value.getKey(), new TextNode(b64(placeholder)), new TextNode(b64(value.getValue())));
+            remember(
+                what,
+                "/stringData/" + value.getKey(),
+                new TextNode(placeholder),
+                new TextNode(value.getValue()));
+            remember(
+                what,
+                "/data/" + value.getKey(),
+                new TextNode(b64(placeholder)),
+                new TextNode(b64(value.getValue())));
           }
         }
         // stringData, as the samples write it; the API server folds it into data
         doc.remove("data");
         ObjectNode data = doc.putObject("stringData");
         values.forEach(data::put);
-        changes.add("Secret " + name + ": " + String.join(", ", values.keySet()) + " from local mode's servers");
+        changes.add(
+            "Secret "
+                + name
+                + ": "
+                + String.join(", ", values.keySet())
+                + " from local mode's servers");
       }
     }
     List<HasMetadata> objects = new ArrayList<>();
     for (ObjectNode doc : docs) {
-      objects.add(Serialization.unmarshal(Serialization.asJson(doc), typeOf(doc.path("kind").asText())));
+      objects.add(
+          Serialization.unmarshal(Serialization.asJson(doc), typeOf(doc.path("kind").asText())));
     }
     return new Overlaid(objects, changes);
   }
 
   private static String b64(String value) {
-    return java.util.Base64.getEncoder().encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return java.util.Base64.getEncoder()
+        .encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private static Class<? extends HasMetadata> typeOf(String kind) {
@@ -252,12 +303,14 @@ public final class SampleOverlay {
     };
   }
 
-  private void set(ObjectNode node, String field, String value, String what, String path, List<String> changes) {
+  private void set(
+      ObjectNode node, String field, String value, String what, String path, List<String> changes) {
     String before = node.path(field).asText(null);
     if (!value.equals(before)) {
       JsonNode sample = node.path(field).deepCopy();
       node.put(field, value);
-      changes.add(what + ": " + path + " " + (before == null ? "(unset)" : before) + " -> " + value);
+      changes.add(
+          what + ": " + path + " " + (before == null ? "(unset)" : before) + " -> " + value);
       if (!sample.isMissingNode()) {
         remember(what, pointer(path), sample, node.get(field));
       }

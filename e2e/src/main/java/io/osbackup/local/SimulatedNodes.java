@@ -29,11 +29,12 @@ public final class SimulatedNodes {
   public static final String HOSTNAME_LABEL = "kubernetes.io/hostname";
 
   /** What each node offers the scheduler: room for every pod a test starts. */
-  private static final Map<String, Quantity> CAPACITY = Map.of(
-      "cpu", new Quantity("16"),
-      "memory", new Quantity("64Gi"),
-      "ephemeral-storage", new Quantity("100Gi"),
-      "pods", new Quantity("110"));
+  private static final Map<String, Quantity> CAPACITY =
+      Map.of(
+          "cpu", new Quantity("16"),
+          "memory", new Quantity("64Gi"),
+          "ephemeral-storage", new Quantity("100Gi"),
+          "pods", new Quantity("110"));
 
   private final KubernetesClient client;
   private final Path root;
@@ -95,36 +96,43 @@ public final class SimulatedNodes {
             .endAddress()
             .endStatus()
             .build();
-    NodeStatus status = new NodeStatusBuilder(node.getStatus())
-        .addToCapacity(CAPACITY)
-        .addToAllocatable(CAPACITY)
-        .withNewDaemonEndpoints()
-        .withNewKubeletEndpoint()
-        .withPort(kubeletPort)
-        .endKubeletEndpoint()
-        .endDaemonEndpoints()
-        .withNewNodeInfo()
-        .withArchitecture("amd64")
-        .withOperatingSystem("linux")
-        .withKubeletVersion("osbackup-local")
-        .withContainerRuntimeVersion("local://processes")
-        .withKernelVersion(System.getProperty("os.version"))
-        .withOsImage("osbackup local node")
-        .withBootID("")
-        .withMachineID("")
-        .withSystemUUID("")
-        .withKubeProxyVersion("")
-        .endNodeInfo()
-        .build();
+    NodeStatus status =
+        new NodeStatusBuilder(node.getStatus())
+            .addToCapacity(CAPACITY)
+            .addToAllocatable(CAPACITY)
+            .withNewDaemonEndpoints()
+            .withNewKubeletEndpoint()
+            .withPort(kubeletPort)
+            .endKubeletEndpoint()
+            .endDaemonEndpoints()
+            .withNewNodeInfo()
+            .withArchitecture("amd64")
+            .withOperatingSystem("linux")
+            .withKubeletVersion("osbackup-local")
+            .withContainerRuntimeVersion("local://processes")
+            .withKernelVersion(System.getProperty("os.version"))
+            .withOsImage("osbackup local node")
+            .withBootID("")
+            .withMachineID("")
+            .withSystemUUID("")
+            .withKubeProxyVersion("")
+            .endNodeInfo()
+            .build();
     node.setStatus(status);
     client.nodes().resource(node).createOr(NonDeletingOperation::update);
-    // a real API server ignores the status of a create: a kubelet writes it through the status subresource
-    PodProcess.replaceStatus(client.nodes().resource(new NodeBuilder().withNewMetadata().withName(name)
-        .endMetadata().build()), status);
+    // a real API server ignores the status of a create: a kubelet writes it through the status
+    // subresource
+    PodProcess.replaceStatus(
+        client
+            .nodes()
+            .resource(new NodeBuilder().withNewMetadata().withName(name).endMetadata().build()),
+        status);
     return this;
   }
 
-  /** The port the nodes' kubelet serves (container logs) on, written into nodes added from now on. */
+  /**
+   * The port the nodes' kubelet serves (container logs) on, written into nodes added from now on.
+   */
   void kubeletPort(int port) {
     this.kubeletPort = port;
   }

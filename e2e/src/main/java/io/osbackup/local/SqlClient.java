@@ -13,8 +13,9 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * What a test asks of a MariaDB server over JDBC — run statements, read a column, checksum a database's tables — for
- * the throw-away {@link MariaDbServer} and for a server in a real cluster alike.
+ * What a test asks of a MariaDB server over JDBC — run statements, read a column, checksum a
+ * database's tables — for the throw-away {@link MariaDbServer} and for a server in a real cluster
+ * alike.
  */
 public final class SqlClient {
 
@@ -26,7 +27,9 @@ public final class SqlClient {
     this(host, port, user, password, false);
   }
 
-  /** {@code tls}: connect with TLS (not checking the certificate), for a server that requires it. */
+  /**
+   * {@code tls}: connect with TLS (not checking the certificate), for a server that requires it.
+   */
   public SqlClient(String host, int port, String user, String password, boolean tls) {
     this.host = host;
     this.port = port;
@@ -90,7 +93,8 @@ public final class SqlClient {
       }
       try (Statement s = c.createStatement()) {
         for (String name : names) {
-          try (ResultSet rs = s.executeQuery("CHECKSUM TABLE " + quote(db) + "." + quote(name) + " EXTENDED")) {
+          try (ResultSet rs =
+              s.executeQuery("CHECKSUM TABLE " + quote(db) + "." + quote(name) + " EXTENDED")) {
             rs.next();
             sums.put(name, rs.getLong(2));
           }

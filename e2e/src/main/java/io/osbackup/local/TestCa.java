@@ -14,8 +14,9 @@ import javax.net.ssl.SSLContext;
 /**
  * A private CA made for one test run with the {@code openssl} command: its certificate, and a
  * server certificate it signed for the host name {@code localhost} only (so a client connecting to
- * {@code 127.0.0.1} with host name checks fails, as for a wrong host). For TLS on loopback: MariaDB's
- * {@code ssl-cert}/{@code ssl-key}, and {@link S3Relay#startTls} in front of the S3 server.
+ * {@code 127.0.0.1} with host name checks fails, as for a wrong host). For TLS on loopback:
+ * MariaDB's {@code ssl-cert}/{@code ssl-key}, and {@link S3Relay#startTls} in front of the S3
+ * server.
  */
 public final class TestCa {
 
@@ -40,14 +41,62 @@ public final class TestCa {
             + HOST
             + "\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
             + "extendedKeyUsage=serverAuth\n");
-    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-        "ca.crt", "-days", "2", "-subj", "/CN=osbackup test CA " + dir.getFileName());
-    openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
-        "server.csr", "-subj", "/CN=" + HOST);
-    openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext");
-    openssl(dir, "pkcs12", "-export", "-in", "server.crt", "-inkey", "server.key", "-out",
-        "server.p12", "-passout", "pass:" + P12_PASSWORD);
+    openssl(
+        dir,
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=osbackup test CA " + dir.getFileName());
+    openssl(
+        dir,
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=" + HOST);
+    openssl(
+        dir,
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext");
+    openssl(
+        dir,
+        "pkcs12",
+        "-export",
+        "-in",
+        "server.crt",
+        "-inkey",
+        "server.key",
+        "-out",
+        "server.p12",
+        "-passout",
+        "pass:" + P12_PASSWORD);
     return new TestCa(dir);
   }
 
@@ -69,7 +118,8 @@ public final class TestCa {
     try (InputStream in = Files.newInputStream(dir.resolve("server.p12"))) {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(in, P12_PASSWORD.toCharArray());
-      KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      KeyManagerFactory keys =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, P12_PASSWORD.toCharArray());
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(keys.getKeyManagers(), null, null);

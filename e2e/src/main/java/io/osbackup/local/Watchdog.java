@@ -9,11 +9,11 @@ import java.nio.file.StandardOpenOption;
 import java.util.stream.Stream;
 
 /**
- * A shell process that stops local mode's servers when local mode's JVM dies without stopping them (kill -9, the OOM
- * killer), when no shutdown hook runs: it waits for the JVM, then sends SIGTERM, and SIGKILL five seconds later, to
- * each process it was given that still runs with local mode's work dir on its command line (so a reused PID is left
- * alone). Java cannot ask Linux to signal a child when its parent dies (prctl PR_SET_PDEATHSIG), so a process outside
- * the JVM has to.
+ * A shell process that stops local mode's servers when local mode's JVM dies without stopping them
+ * (kill -9, the OOM killer), when no shutdown hook runs: it waits for the JVM, then sends SIGTERM,
+ * and SIGKILL five seconds later, to each process it was given that still runs with local mode's
+ * work dir on its command line (so a reused PID is left alone). Java cannot ask Linux to signal a
+ * child when its parent dies (prctl PR_SET_PDEATHSIG), so a process outside the JVM has to.
  */
 final class Watchdog implements AutoCloseable {
 
@@ -38,8 +38,8 @@ final class Watchdog implements AutoCloseable {
   }
 
   /**
-   * Starts the watchdog of this JVM; it will stop the processes {@link #watch} is given whose command line holds
-   * {@code marker}, and keeps their PIDs in {@code pids}.
+   * Starts the watchdog of this JVM; it will stop the processes {@link #watch} is given whose
+   * command line holds {@code marker}, and keeps their PIDs in {@code pids}.
    */
   static Watchdog start(Path pids, String marker) throws IOException {
     Files.writeString(pids, "");
@@ -59,7 +59,10 @@ final class Watchdog implements AutoCloseable {
     return new Watchdog(pids, marker, process);
   }
 
-  /** Adds this JVM's running descendants whose command line holds the marker (the servers just started). */
+  /**
+   * Adds this JVM's running descendants whose command line holds the marker (the servers just
+   * started).
+   */
   synchronized void watchDescendants() throws IOException {
     StringBuilder lines = new StringBuilder();
     try (Stream<ProcessHandle> all = ProcessHandle.current().descendants()) {

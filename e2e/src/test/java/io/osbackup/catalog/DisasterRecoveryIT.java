@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
@@ -14,13 +13,13 @@ import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.BackupStoreStatus;
 import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.Json;
 import io.osbackup.local.LocalCluster;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
 import io.osbackup.operator.OperatorSettings;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.contract.Compression;
-import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,9 +37,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The disaster story: backups are taken, every osbackup resource is lost, the store is applied again, and every backup
- * comes back as a BackupRun read from its manifest. The real operator on the embedded Kubernetes API, the local Job
- * runner running the real agent, a real MariaDB and a real S3 server.
+ * The disaster story: backups are taken, every osbackup resource is lost, the store is applied
+ * again, and every backup comes back as a BackupRun read from its manifest. The real operator on
+ * the embedded Kubernetes API, the local Job runner running the real agent, a real MariaDB and a
+ * real S3 server.
  */
 class DisasterRecoveryIT {
 
@@ -102,7 +102,11 @@ class DisasterRecoveryIT {
   void afterEveryResourceIsLostApplyingTheStoreAgainBringsEveryBackupBack() throws Exception {
     apply(store());
     applyPolicies();
-    awaitStore(s -> s.condition(BackupStoreStatus.AVAILABLE).map(c -> "True".equals(c.getStatus())).orElse(false));
+    awaitStore(
+        s ->
+            s.condition(BackupStoreStatus.AVAILABLE)
+                .map(c -> "True".equals(c.getStatus()))
+                .orElse(false));
 
     // Three backups of two policies; one run named by hand, so its backup id is not its name.
     List<BackupRun> originals =
@@ -113,51 +117,79 @@ class DisasterRecoveryIT {
     Map<String, List<String>> artifacts = new LinkedHashMap<>();
     long bytes = 0;
     for (BackupRun run : originals) {
-      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(run.getStatus().getPhase())
+          .as(run.getStatus().getMessage())
+          .isEqualTo(RunPhase.Succeeded);
       artifacts.put(run.getStatus().getBackupId(), describe(run.getStatus().getArtifacts()));
       bytes += run.getStatus().getSize();
     }
     assertThat(artifacts.keySet())
         .contains("rings-20261121-020000", "keystone-20261121-020000")
-        .anySatisfy(id -> assertThat(id).startsWith("rings-").hasSize("rings-20261121-020000-abcdef".length()));
+        .anySatisfy(
+            id ->
+                assertThat(id)
+                    .startsWith("rings-")
+                    .hasSize("rings-20261121-020000-abcdef".length()));
 
-    // A manifest cut short, and a backup of another namespace in the same bucket: neither becomes a run here.
+    // A manifest cut short, and a backup of another namespace in the same bucket: neither becomes a
+    // run here.
     BackupRun first = originals.get(0);
-    byte[] manifest = Json.MAPPER.writeValueAsBytes(bucket.getJson(first.getStatus().getManifestKey(), Map.class).get());
+    byte[] manifest =
+        Json.MAPPER.writeValueAsBytes(
+            bucket.getJson(first.getStatus().getManifestKey(), Map.class).get());
     String corrupted = "prod/" + NS + "/rings/rings-20261120-020000/manifest.json";
     write(corrupted, java.util.Arrays.copyOf(manifest, manifest.length / 2));
     write(first.getStatus().getManifestKey().replace("/" + NS + "/", "/other-ns/"), manifest);
 
-    // The disaster: every osbackup resource is gone (and with the runs, their Jobs), the operator restarts.
+    // The disaster: every osbackup resource is gone (and with the runs, their Jobs), the operator
+    // restarts.
     cluster.stopOperator();
-    for (Class<? extends HasMetadata> kind : List.of(BackupRun.class, BackupPolicy.class, BackupStore.class)) {
+    for (Class<? extends HasMetadata> kind :
+        List.of(BackupRun.class, BackupPolicy.class, BackupStore.class)) {
       client.resources(kind).inNamespace(NS).delete();
     }
     client.batch().v1().jobs().inNamespace(NS).delete();
-    await().atMost(Duration.ofSeconds(20)).until(
-        () -> client.resources(BackupRun.class).inNamespace(NS).list().getItems().isEmpty()
-            && client.resources(BackupStore.class).inNamespace(NS).list().getItems().isEmpty()
-            && client.batch().v1().jobs().inNamespace(NS).list().getItems().isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                client.resources(BackupRun.class).inNamespace(NS).list().getItems().isEmpty()
+                    && client
+                        .resources(BackupStore.class)
+                        .inNamespace(NS)
+                        .list()
+                        .getItems()
+                        .isEmpty()
+                    && client.batch().v1().jobs().inNamespace(NS).list().getItems().isEmpty());
     cluster.startOperator();
 
     // The store and the policies are applied again: every backup is back, as it was.
     apply(store());
     applyPolicies();
     BackupStore store =
-        awaitStore(s -> s.getBackups() != null && s.getBackups() == 3 && s.getLastSyncTime() != null);
+        awaitStore(
+            s -> s.getBackups() != null && s.getBackups() == 3 && s.getLastSyncTime() != null);
     assertThat(store.getStatus().getBytes()).isEqualTo(bytes);
-    assertThat(store.getStatus().condition(BackupStoreStatus.CATALOG_SYNCED).orElseThrow().getStatus())
+    assertThat(
+            store.getStatus().condition(BackupStoreStatus.CATALOG_SYNCED).orElseThrow().getStatus())
         .isEqualTo("True");
     List<BackupRun> found = awaitRuns(3);
-    assertThat(found).extracting(r -> r.getMetadata().getName()).containsExactlyInAnyOrderElementsOf(artifacts.keySet());
+    assertThat(found)
+        .extracting(r -> r.getMetadata().getName())
+        .containsExactlyInAnyOrderElementsOf(artifacts.keySet());
     for (BackupRun run : found) {
       var status = run.getStatus();
       String id = run.getMetadata().getName();
       BackupRun original =
-          originals.stream().filter(o -> id.equals(o.getStatus().getBackupId())).findFirst().orElseThrow();
+          originals.stream()
+              .filter(o -> id.equals(o.getStatus().getBackupId()))
+              .findFirst()
+              .orElseThrow();
       assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
       assertThat(status.getFoundInStore()).isTrue();
-      assertThat(status.getManifestSignature()).as("the signing Secret outlives the store").isEqualTo("Verified");
+      assertThat(status.getManifestSignature())
+          .as("the signing Secret outlives the store")
+          .isEqualTo("Verified");
       assertThat(status.getBackupId()).isEqualTo(id);
       assertThat(status.getFolder()).isEqualTo(original.getStatus().getFolder());
       assertThat(status.getManifestKey()).isEqualTo(original.getStatus().getManifestKey());
@@ -165,7 +197,8 @@ class DisasterRecoveryIT {
       assertThat(describe(status.getArtifacts())).isEqualTo(artifacts.get(id));
       assertThat(status.getTasks()).isEmpty();
       assertThat(status.condition("Complete").orElseThrow().getReason()).isEqualTo("FoundInStore");
-      assertThat(run.getSpec().getPolicyRef().getName()).isEqualTo(original.getSpec().getPolicyRef().getName());
+      assertThat(run.getSpec().getPolicyRef().getName())
+          .isEqualTo(original.getSpec().getPolicyRef().getName());
       assertThat(run.getMetadata().getLabels())
           .containsEntry("osbackup.io/found-in-store", "true")
           .containsEntry("osbackup.io/policy", original.getSpec().getPolicyRef().getName());
@@ -216,12 +249,23 @@ class DisasterRecoveryIT {
     client.resource(run).inNamespace(NS).create();
     BackupRun ended = awaitEnd("rings-20200101-000000");
     assertThat(ended.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
-    assertThat(ended.getStatus().getFailures()).singleElement().satisfies(f -> {
-      assertThat(f.getReason()).isEqualTo("ManifestNotFound");
-      assertThat(f.getMessage()).contains("rings-20200101-000000/manifest.json");
-    });
-    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel("osbackup.io/run", "rings-20200101-000000")
-        .list().getItems()).isEmpty();
+    assertThat(ended.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getReason()).isEqualTo("ManifestNotFound");
+              assertThat(f.getMessage()).contains("rings-20200101-000000/manifest.json");
+            });
+    assertThat(
+            client
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(NS)
+                .withLabel("osbackup.io/run", "rings-20200101-000000")
+                .list()
+                .getItems())
+        .isEmpty();
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -229,8 +273,21 @@ class DisasterRecoveryIT {
   /** What a user compares: each artifact's key, size, SHA-256 and what it holds. */
   static List<String> describe(List<ArtifactStatus> artifacts) {
     return artifacts.stream()
-        .map(a -> a.getKey() + " " + a.getSize() + " " + a.getSha256() + " " + a.getTarget() + " " + a.getDatabase()
-            + " " + a.getNode() + " " + a.getFiles())
+        .map(
+            a ->
+                a.getKey()
+                    + " "
+                    + a.getSize()
+                    + " "
+                    + a.getSha256()
+                    + " "
+                    + a.getTarget()
+                    + " "
+                    + a.getDatabase()
+                    + " "
+                    + a.getNode()
+                    + " "
+                    + a.getFiles())
         .sorted()
         .collect(Collectors.toList());
   }
@@ -268,8 +325,16 @@ class DisasterRecoveryIT {
 
   static HasMetadata secret(String name, Map<String, String> values) {
     Map<String, String> data = new LinkedHashMap<>();
-    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata().withData(data).build();
+    values.forEach(
+        (k, v) ->
+            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .endMetadata()
+        .withData(data)
+        .build();
   }
 
   static BackupStore store() {
@@ -330,9 +395,12 @@ class DisasterRecoveryIT {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
+              BackupRun run =
+                  client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
               last.set(run);
-              return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+              return run != null
+                  && run.getStatus() != null
+                  && run.getStatus().getPhase() != null
                   && run.getStatus().getPhase().isFinal();
             });
     return last.get();
@@ -345,11 +413,16 @@ class DisasterRecoveryIT {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              List<BackupRun> runs = client.resources(BackupRun.class).inNamespace(NS).list().getItems();
+              List<BackupRun> runs =
+                  client.resources(BackupRun.class).inNamespace(NS).list().getItems();
               last.set(runs);
               return runs.size() == count
-                  && runs.stream().allMatch(r -> r.getStatus() != null && r.getStatus().getPhase() != null
-                      && r.getStatus().getPhase().isFinal());
+                  && runs.stream()
+                      .allMatch(
+                          r ->
+                              r.getStatus() != null
+                                  && r.getStatus().getPhase() != null
+                                  && r.getStatus().getPhase().isFinal());
             });
     return last.get();
   }
@@ -361,14 +434,20 @@ class DisasterRecoveryIT {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              BackupStore store = client.resources(BackupStore.class).inNamespace(NS).withName("primary").get();
+              BackupStore store =
+                  client.resources(BackupStore.class).inNamespace(NS).withName("primary").get();
               last.set(store);
-              return store != null && store.getStatus() != null && condition.test(store.getStatus());
+              return store != null
+                  && store.getStatus() != null
+                  && condition.test(store.getStatus());
             });
     return last.get();
   }
 
-  /** Events about this very object (by uid: a deleted and re-created object's old Events do not count). */
+  /**
+   * Events about this very object (by uid: a deleted and re-created object's old Events do not
+   * count).
+   */
   static List<String> eventsOf(HasMetadata object) {
     return client.v1().events().inNamespace(NS).list().getItems().stream()
         .filter(e -> object.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))

@@ -49,8 +49,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A BackupRun end to end: the real operator on the embedded Kubernetes API, the local Job runner running the real
- * agent, a real MariaDB and a real S3 server. Each test uses its own policy, so their backups never share a folder.
+ * A BackupRun end to end: the real operator on the embedded Kubernetes API, the local Job runner
+ * running the real agent, a real MariaDB and a real S3 server. Each test uses its own policy, so
+ * their backups never share a folder.
  */
 class BackupRunIT {
 
@@ -142,74 +143,111 @@ class BackupRunIT {
     assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
     assertThat(status.getBackupId()).isEqualTo("control-plane-20261121-020000");
     assertThat(status.getArtifacts())
-        .extracting(a -> a.getDatabase() != null ? a.getDatabase()
-            : a.getKey().contains("/accounts/") ? "accounts of " + a.getTarget() : a.getTarget() + "@" + a.getNode())
+        .extracting(
+            a ->
+                a.getDatabase() != null
+                    ? a.getDatabase()
+                    : a.getKey().contains("/accounts/")
+                        ? "accounts of " + a.getTarget()
+                        : a.getTarget() + "@" + a.getNode())
         .containsExactlyInAnyOrder(
-            "keystone", "nova", "nova_api", "accounts of galera",
-            "nova-config@compute-1", "nova-config@compute-2", "nova-config@compute-3", "nova-config@compute-4",
+            "keystone",
+            "nova",
+            "nova_api",
+            "accounts of galera",
+            "nova-config@compute-1",
+            "nova-config@compute-2",
+            "nova-config@compute-3",
+            "nova-config@compute-4",
             "swift-rings@controller-1");
 
-    // The manifest lists exactly what status lists, and every object's SHA-256 is what was recorded.
+    // The manifest lists exactly what status lists, and every object's SHA-256 is what was
+    // recorded.
     Manifest manifest = bucket.getJson(status.getManifestKey(), Manifest.class).orElseThrow();
     assertThat(manifest.backupId()).isEqualTo(status.getBackupId());
-    assertThat(manifest.artifacts()).extracting(Manifest.Entry::key)
-        .containsExactlyInAnyOrderElementsOf(status.getArtifacts().stream().map(ArtifactStatus::getKey).toList());
+    assertThat(manifest.artifacts())
+        .extracting(Manifest.Entry::key)
+        .containsExactlyInAnyOrderElementsOf(
+            status.getArtifacts().stream().map(ArtifactStatus::getKey).toList());
     for (ArtifactStatus artifact : status.getArtifacts()) {
-      assertThat(artifact.getKey()).startsWith("prod/" + NS + "/control-plane/control-plane-20261121-020000/");
+      assertThat(artifact.getKey())
+          .startsWith("prod/" + NS + "/control-plane/control-plane-20261121-020000/");
       assertThat(sha256(artifact.getKey())).as(artifact.getKey()).isEqualTo(artifact.getSha256());
     }
     Instant manifestWritten = bucket.stat(status.getManifestKey()).orElseThrow().lastModified();
     for (ObjectInfo object : bucket.list(status.getFolder() + "/")) {
       assertThat(object.lastModified()).as(object.key()).isBeforeOrEqualTo(manifestWritten);
     }
-    // Who wrote the folder: owner.json first, before any Job ran; the manifest names the same owner.
-    Owner.Marker marker = bucket.getJson(status.getFolder() + "/owner.json", Owner.Marker.class).orElseThrow();
+    // Who wrote the folder: owner.json first, before any Job ran; the manifest names the same
+    // owner.
+    Owner.Marker marker =
+        bucket.getJson(status.getFolder() + "/owner.json", Owner.Marker.class).orElseThrow();
     assertThat(marker.owner().clusterId()).isEqualTo(OperatorSettings.LOCAL_CLUSTER_ID);
     assertThat(marker.owner().store()).isEqualTo("primary");
     assertThat(marker.owner().namespace()).isEqualTo(NS);
     assertThat(marker.owner().storeUid()).isNotBlank();
     assertThat(marker.run()).isEqualTo(run.getMetadata().getName());
     assertThat(manifest.owner()).isEqualTo(marker.owner());
-    Instant markerWritten = bucket.stat(status.getFolder() + "/owner.json").orElseThrow().lastModified();
+    Instant markerWritten =
+        bucket.stat(status.getFolder() + "/owner.json").orElseThrow().lastModified();
     for (ObjectInfo object : bucket.list(status.getFolder() + "/")) {
       assertThat(object.lastModified()).as(object.key()).isAfterOrEqualTo(markerWritten);
     }
     assertThat(bucket.incompleteUploads(status.getFolder() + "/")).isEmpty();
-    assertThat(manifest.artifacts()).filteredOn(e -> "nova-config".equals(e.target()))
+    assertThat(manifest.artifacts())
+        .filteredOn(e -> "nova-config".equals(e.target()))
         .allSatisfy(e -> assertThat(e.files()).isGreaterThan(3));
 
     // Each database artifact restores alone with the stock client.
     try (MariaDbServer fresh = MariaDbServer.start(work.resolve("restore-db"))) {
       for (String database : List.of("keystone", "nova", "nova_api")) {
         ArtifactStatus artifact =
-            status.getArtifacts().stream().filter(a -> database.equals(a.getDatabase())).findFirst().orElseThrow();
+            status.getArtifacts().stream()
+                .filter(a -> database.equals(a.getDatabase()))
+                .findFirst()
+                .orElseThrow();
         Path sql = work.resolve(database + ".sql");
         try (InputStream in = new GZIPInputStream(bucket.download(artifact.getKey()))) {
           Files.copy(in, sql);
         }
         fresh.load(sql);
-        assertThat(fresh.tableChecksums(database)).as(database).isEqualTo(db.tableChecksums(database));
+        assertThat(fresh.tableChecksums(database))
+            .as(database)
+            .isEqualTo(db.tableChecksums(database));
       }
-      assertThat(fresh.column("SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA='keystone'"))
+      assertThat(
+              fresh.column(
+                  "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA='keystone'"))
           .containsExactly("named_projects");
-      assertThat(fresh.column("SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='keystone'"))
+      assertThat(
+              fresh.column(
+                  "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA='keystone'"))
           .containsExactly("project_audit");
-      assertThat(fresh.column("SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='keystone'"))
+      assertThat(
+              fresh.column(
+                  "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='keystone'"))
           .containsExactly("count_projects");
-      assertThat(fresh.column("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA='keystone'"))
+      assertThat(
+              fresh.column(
+                  "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA='keystone'"))
           .containsExactly("purge_audit");
     }
 
     // A node's archive holds its files, not the excluded instances directory.
     ArtifactStatus compute1 =
-        status.getArtifacts().stream().filter(a -> "compute-1".equals(a.getNode())).findFirst().orElseThrow();
+        status.getArtifacts().stream()
+            .filter(a -> "compute-1".equals(a.getNode()))
+            .findFirst()
+            .orElseThrow();
     Path extracted = Files.createDirectories(work.resolve("extract-compute-1"));
     Path tarball = work.resolve("compute-1.tar.gz");
     try (InputStream in = bucket.download(compute1.getKey())) {
       Files.copy(in, tarball);
     }
     Process tar =
-        new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", extracted.toString()).inheritIO().start();
+        new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", extracted.toString())
+            .inheritIO()
+            .start();
     assertThat(tar.waitFor()).isZero();
     Path node = cluster.nodes().root("compute-1");
     assertThat(Files.readString(extracted.resolve("etc/nova/nova.conf")))
@@ -217,26 +255,41 @@ class BackupRunIT {
     assertThat(extracted.resolve("var/lib/nova/instances")).doesNotExist();
     assertThat(extracted.resolve("var/lib/nova/keys/ssh key ñ.pem")).exists();
 
-    // The operator started files Jobs two at a time: never more than maxParallelNodes unfinished at once.
+    // The operator started files Jobs two at a time: never more than maxParallelNodes unfinished at
+    // once.
     assertThat(activeFilesJobs.max()).isEqualTo(2);
     assertThat(maxOverlap(podsOf(run), "nova-config")).isBetween(1, 2);
 
-    // A run whose folder already holds objects (here a stray one; after a delete and re-apply, the old backup):
+    // A run whose folder already holds objects (here a stray one; after a delete and re-apply, the
+    // old backup):
     // refused before anything is written, and the backups in the bucket untouched.
     String strayFolder = "prod/" + NS + "/control-plane/control-plane-20261121-030000";
-    try (var upload = bucket.open(strayFolder + "/db/galera/keystone.sql.gz", io.osbackup.contract.Compression.NONE)) {
+    try (var upload =
+        bucket.open(
+            strayFolder + "/db/galera/keystone.sql.gz", io.osbackup.contract.Compression.NONE)) {
       upload.stream().write("stray".getBytes(StandardCharsets.UTF_8));
       upload.finish();
     }
     BackupRun again = runAndAwait("control-plane", "control-plane-20261121-030000");
     assertThat(again.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
-    assertThat(again.getStatus().getFailures()).singleElement().satisfies(f -> {
-      assertThat(f.getReason()).isEqualTo("BackupIdInUse");
-      assertThat(f.getMessage()).contains("1 objects").contains("another name");
-    });
+    assertThat(again.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getReason()).isEqualTo("BackupIdInUse");
+              assertThat(f.getMessage()).contains("1 objects").contains("another name");
+            });
     assertThat(bucket.list(strayFolder + "/")).hasSize(1);
-    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "control-plane-20261121-030000")
-        .list().getItems()).isEmpty();
+    assertThat(
+            client
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(NS)
+                .withLabel(Api.RUN_LABEL, "control-plane-20261121-030000")
+                .list()
+                .getItems())
+        .isEmpty();
     assertThat(bucket.getJson(status.getManifestKey(), Manifest.class)).contains(manifest);
     for (ArtifactStatus artifact : status.getArtifacts()) {
       assertThat(sha256(artifact.getKey())).as(artifact.getKey()).isEqualTo(artifact.getSha256());
@@ -246,7 +299,8 @@ class BackupRunIT {
   @Test
   void aNodeMissingAPathFailsOnlyItsOwnArtifactAndTheRunIsPartiallyFailed() throws Exception {
     Files.createDirectories(cluster.nodes().root("compute-2").resolve("etc/ceph"));
-    Files.writeString(cluster.nodes().root("compute-2").resolve("etc/ceph/ceph.conf"), "[global]\n");
+    Files.writeString(
+        cluster.nodes().root("compute-2").resolve("etc/ceph/ceph.conf"), "[global]\n");
     apply(
         policy(
             "partial",
@@ -258,7 +312,9 @@ class BackupRunIT {
             """));
     BackupRun run = runAndAwait("partial", "partial-now");
     assertFailedWithoutLeftovers(run, RunPhase.PartiallyFailed);
-    assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getNode).containsExactly("compute-2");
+    assertThat(run.getStatus().getArtifacts())
+        .extracting(ArtifactStatus::getNode)
+        .containsExactly("compute-2");
     assertThat(run.getStatus().getFailures())
         .extracting(f -> f.getNode())
         .containsExactlyInAnyOrder("compute-1", "compute-3", "compute-4");
@@ -267,7 +323,8 @@ class BackupRunIT {
   }
 
   @Test
-  void aWholeEtcIsBackedUpWithoutTheNodesKeysAndTheRunAndManifestSayWhatWasLeftOut() throws Exception {
+  void aWholeEtcIsBackedUpWithoutTheNodesKeysAndTheRunAndManifestSayWhatWasLeftOut()
+      throws Exception {
     Path root = cluster.nodes().root("controller-1");
     Files.createDirectories(root.resolve("etc/kubernetes/pki"));
     Files.writeString(root.resolve("etc/kubernetes/pki/ca.key"), "-----BEGIN PRIVATE KEY-----\n");
@@ -284,29 +341,42 @@ class BackupRunIT {
     BackupRun run = runAndAwait("whole-etc", "whole-etc-now");
     BackupRunStatus status = run.getStatus();
     assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
-    assertThat(status.getTasks()).singleElement().satisfies(task -> {
-      assertThat(task.getExcluded()).contains("/etc/kubernetes", "/etc/shadow", "/etc/ssh/ssh_host_*_key");
-      assertThat(task.getWarnings()).contains(
-          "left out /etc/kubernetes on node controller-1: the operator never reads it (Kubernetes PKI and"
-              + " kubeconfigs)");
-    });
+    assertThat(status.getTasks())
+        .singleElement()
+        .satisfies(
+            task -> {
+              assertThat(task.getExcluded())
+                  .contains("/etc/kubernetes", "/etc/shadow", "/etc/ssh/ssh_host_*_key");
+              assertThat(task.getWarnings())
+                  .contains(
+                      "left out /etc/kubernetes on node controller-1: the operator never reads it (Kubernetes PKI and"
+                          + " kubeconfigs)");
+            });
     Manifest manifest = bucket.getJson(status.getManifestKey(), Manifest.class).orElseThrow();
-    assertThat(manifest.artifacts()).singleElement()
-        .satisfies(e -> assertThat(e.warnings()).anyMatch(w -> w.startsWith("left out /etc/shadow on node")));
+    assertThat(manifest.artifacts())
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.warnings())
+                    .anyMatch(w -> w.startsWith("left out /etc/shadow on node")));
 
     Path tarball = work.resolve("whole-etc.tar.gz");
     try (InputStream in = bucket.download(status.getArtifacts().get(0).getKey())) {
       Files.copy(in, tarball);
     }
-    Process tar = new ProcessBuilder("tar", "-tzf", tarball.toString()).redirectErrorStream(true).start();
-    List<String> names = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    Process tar =
+        new ProcessBuilder("tar", "-tzf", tarball.toString()).redirectErrorStream(true).start();
+    List<String> names =
+        new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
     assertThat(tar.waitFor()).isZero();
-    assertThat(names).contains("etc/nova/nova.conf", "etc/swift/object.builder")
+    assertThat(names)
+        .contains("etc/nova/nova.conf", "etc/swift/object.builder")
         .noneMatch(n -> n.startsWith("etc/kubernetes") || n.startsWith("etc/shadow"));
   }
 
   @Test
-  void aPodThatCannotStartFailsItsTaskWithTheKubeletsReasonInsteadOfWaitingForTheDeadline() throws Exception {
+  void aPodThatCannotStartFailsItsTaskWithTheKubeletsReasonInsteadOfWaitingForTheDeadline()
+      throws Exception {
     apply(
         policy(
             "no-claim",
@@ -318,11 +388,24 @@ class BackupRunIT {
             """));
     BackupRun run = runAndAwait("no-claim", "no-claim-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
-    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
-      assertThat(f.getReason()).isEqualTo("PodNotStarting");
-      assertThat(f.getMessage()).contains("glance-images-typo").contains("did not start within");
-    });
-    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "no-claim-now").list().getItems())
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getReason()).isEqualTo("PodNotStarting");
+              assertThat(f.getMessage())
+                  .contains("glance-images-typo")
+                  .contains("did not start within");
+            });
+    assertThat(
+            client
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(NS)
+                .withLabel(Api.RUN_LABEL, "no-claim-now")
+                .list()
+                .getItems())
         .isEmpty();
   }
 
@@ -331,8 +414,10 @@ class BackupRunIT {
     apply(policy("wrong-password", databaseTarget("wrong-db", db.port(), "keystone")));
     BackupRun run = runAndAwait("wrong-password", "wrong-password-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
-    assertThat(run.getStatus().getFailures()).singleElement()
-        .satisfies(f -> assertThat(f.getMessage()).containsIgnoringCase("denied").contains(db.user()));
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> assertThat(f.getMessage()).containsIgnoringCase("denied").contains(db.user()));
     assertNoSecretIn(run, "not-the-password");
   }
 
@@ -345,7 +430,8 @@ class BackupRunIT {
     apply(policy("unreachable", databaseTarget("backup-db", closed, "keystone")));
     BackupRun run = runAndAwait("unreachable", "unreachable-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
-    assertThat(run.getStatus().getFailures()).singleElement()
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
         .satisfies(f -> assertThat(f.getMessage()).contains("127.0.0.1:" + closed));
   }
 
@@ -354,11 +440,22 @@ class BackupRunIT {
     apply(policy("no-secret", databaseTarget("does-not-exist", db.port(), "keystone")));
     BackupRun run = runAndAwait("no-secret", "no-secret-now");
     assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
-    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
-      assertThat(f.getReason()).isEqualTo("SecretNotFound");
-      assertThat(f.getMessage()).contains("does-not-exist").contains("credentialsSecret");
-    });
-    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "no-secret-now").list().getItems())
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getReason()).isEqualTo("SecretNotFound");
+              assertThat(f.getMessage()).contains("does-not-exist").contains("credentialsSecret");
+            });
+    assertThat(
+            client
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(NS)
+                .withLabel(Api.RUN_LABEL, "no-secret-now")
+                .list()
+                .getItems())
         .isEmpty();
     assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).contains("SecretNotFound"));
   }
@@ -371,7 +468,8 @@ class BackupRunIT {
     assertThat(condition.getReason()).isEqualTo("BucketNotFound");
     assertThat(condition.getMessage()).contains("bucket-that-does-not-exist");
 
-    BackupPolicy policy = policy("to-no-bucket", databaseTarget("backup-db", db.port(), "keystone"));
+    BackupPolicy policy =
+        policy("to-no-bucket", databaseTarget("backup-db", db.port(), "keystone"));
     policy.getSpec().getStoreRef().setName("no-bucket");
     apply(policy);
     BackupRun run = runAndAwait("to-no-bucket", "to-no-bucket-now");
@@ -382,11 +480,16 @@ class BackupRunIT {
   @Test
   void deniedCredentialsMakeTheStoreUnavailable() {
     var denied = s3.deniedCredentials();
-    org.junit.jupiter.api.Assumptions.assumeTrue(denied.isPresent(), "this S3 server cannot deny a user");
-    apply(secret("denied-s3", Map.of("accessKey", denied.get().accessKey(), "secretKey", denied.get().secretKey())));
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        denied.isPresent(), "this S3 server cannot deny a user");
+    apply(
+        secret(
+            "denied-s3",
+            Map.of("accessKey", denied.get().accessKey(), "secretKey", denied.get().secretKey())));
     apply(store("denied", BUCKET, "denied-s3"));
     BackupStore store = awaitStoreAvailable("denied", "False");
-    assertThat(store.getStatus().condition("Available").orElseThrow().getReason()).isEqualTo("AccessDenied");
+    assertThat(store.getStatus().condition("Available").orElseThrow().getReason())
+        .isEqualTo("AccessDenied");
     assertNoSecretIn(store, denied.get().secretKey());
   }
 
@@ -399,25 +502,37 @@ class BackupRunIT {
     BackupStore store = awaitStoreAvailable("wrong-region", "False");
     var condition = store.getStatus().condition("Available").orElseThrow();
     assertThat(condition.getReason()).isEqualTo("WrongRegion");
-    assertThat(condition.getMessage()).contains("'eu-west-9'").contains("'" + s3.region() + "'")
+    assertThat(condition.getMessage())
+        .contains("'eu-west-9'")
+        .contains("'" + s3.region() + "'")
         .contains("spec.s3.region");
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(eventsOf(store))
-        .anySatisfy(e -> assertThat(e).startsWith("WrongRegion")));
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(eventsOf(store))
+                    .anySatisfy(e -> assertThat(e).startsWith("WrongRegion")));
   }
 
   @Test
   void aMissingCaBundleMakesTheStoreUnavailableNamingTheField() {
     BackupStore missing = store("missing-ca", BUCKET, "backup-s3");
-    missing.getSpec().getS3().setCaBundle(io.osbackup.api.v1alpha1.CaBundle.fromConfigMap("no-such-ca", "ca.crt"));
+    missing
+        .getSpec()
+        .getS3()
+        .setCaBundle(io.osbackup.api.v1alpha1.CaBundle.fromConfigMap("no-such-ca", "ca.crt"));
     apply(missing);
     BackupStore store = awaitStoreAvailable("missing-ca", "False");
     var condition = store.getStatus().condition("Available").orElseThrow();
     assertThat(condition.getReason()).isEqualTo("CaBundleInvalid");
-    assertThat(condition.getMessage()).contains("spec.s3.caBundle.configMapRef").contains("no-such-ca");
+    assertThat(condition.getMessage())
+        .contains("spec.s3.caBundle.configMapRef")
+        .contains("no-such-ca");
   }
 
   static void assumeSwift() {
-    org.junit.jupiter.api.Assumptions.assumeTrue("swift".equals(s3.kind()), "S3Proxy does not check the region");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        "swift".equals(s3.kind()), "S3Proxy does not check the region");
   }
 
   @Test
@@ -441,8 +556,10 @@ class BackupRunIT {
     }
     BackupRun run = awaitEnd("killed-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
-    assertThat(run.getStatus().getFailures()).singleElement()
-        .satisfies(f -> assertThat(f.getMessage()).contains("killed by signal 9").contains("cut short"));
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> assertThat(f.getMessage()).contains("killed by signal 9").contains("cut short"));
   }
 
   @Test
@@ -452,15 +569,26 @@ class BackupRunIT {
       lock.createStatement().execute("LOCK TABLES t WRITE");
       createRun("cancelled", "cancelled-now");
       awaitDumpProcess("slow");
-      BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName("cancelled-now").get();
+      BackupRun run =
+          client.resources(BackupRun.class).inNamespace(NS).withName("cancelled-now").get();
       run.getSpec().setCancel(true);
       client.resources(BackupRun.class).inNamespace(NS).resource(run).update();
       run = awaitEnd("cancelled-now");
-      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Cancelled);
+      assertThat(run.getStatus().getPhase())
+          .as(run.getStatus().getMessage())
+          .isEqualTo(RunPhase.Cancelled);
       assertThat(bucket.list(run.getStatus().getFolder() + "/")).isEmpty();
       assertThat(bucket.incompleteUploads(run.getStatus().getFolder() + "/")).isEmpty();
-      assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "cancelled-now").list()
-          .getItems()).isEmpty();
+      assertThat(
+              client
+                  .batch()
+                  .v1()
+                  .jobs()
+                  .inNamespace(NS)
+                  .withLabel(Api.RUN_LABEL, "cancelled-now")
+                  .list()
+                  .getItems())
+          .isEmpty();
     }
   }
 
@@ -483,19 +611,28 @@ class BackupRunIT {
           .atMost(RUN_TIMEOUT)
           .until(
               () -> {
-                BackupRun r = client.resources(BackupRun.class).inNamespace(NS).withName("last-job-now").get();
+                BackupRun r =
+                    client
+                        .resources(BackupRun.class)
+                        .inNamespace(NS)
+                        .withName("last-job-now")
+                        .get();
                 return r.getStatus() != null
                     && r.getStatus().getTasks().stream()
                         .filter(t -> "files".equals(t.getKind()))
-                        .allMatch(t -> t.getPhase() == io.osbackup.api.v1alpha1.TaskPhase.Succeeded);
+                        .allMatch(
+                            t -> t.getPhase() == io.osbackup.api.v1alpha1.TaskPhase.Succeeded);
               });
-      BackupRun midway = client.resources(BackupRun.class).inNamespace(NS).withName("last-job-now").get();
+      BackupRun midway =
+          client.resources(BackupRun.class).inNamespace(NS).withName("last-job-now").get();
       assertThat(midway.getStatus().getPhase()).isEqualTo(RunPhase.Running);
       assertThat(bucket.stat(midway.getStatus().getFolder() + "/manifest.json")).isEmpty();
       assertThat(midway.getStatus().getManifestKey()).isNull();
     }
     BackupRun run = awaitEnd("last-job-now");
-    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getPhase())
+        .as(run.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
     assertThat(bucket.stat(run.getStatus().getManifestKey())).isPresent();
   }
 
@@ -504,17 +641,30 @@ class BackupRunIT {
     apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
     apply(store("rotating", BUCKET, "rotating-s3", "rotating"));
     awaitStoreAvailable("rotating", "True");
-    apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", "rotated-but-wrong")));
+    apply(
+        secret(
+            "rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", "rotated-but-wrong")));
     BackupPolicy policy = policy("to-rotating", databaseTarget("backup-db", db.port(), "keystone"));
     policy.getSpec().getStoreRef().setName("rotating");
     apply(policy);
     BackupRun run = runAndAwait("to-rotating", "to-rotating-now");
     assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
-    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
-      assertThat(f.getReason()).isEqualTo("StoreUnavailable");
-      assertThat(f.getMessage()).containsIgnoringCase("access denied");
-    });
-    assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "to-rotating-now").list().getItems())
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getReason()).isEqualTo("StoreUnavailable");
+              assertThat(f.getMessage()).containsIgnoringCase("access denied");
+            });
+    assertThat(
+            client
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(NS)
+                .withLabel(Api.RUN_LABEL, "to-rotating-now")
+                .list()
+                .getItems())
         .isEmpty();
     assertNoSecretIn(run, "rotated-but-wrong");
   }
@@ -525,15 +675,19 @@ class BackupRunIT {
     apply(store("short-lived", "short-lived", "backup-s3"));
     awaitStoreAvailable("short-lived", "True");
     s3.deleteBucket("short-lived");
-    BackupPolicy policy = policy("to-short-lived", databaseTarget("backup-db", db.port(), "keystone"));
+    BackupPolicy policy =
+        policy("to-short-lived", databaseTarget("backup-db", db.port(), "keystone"));
     policy.getSpec().getStoreRef().setName("short-lived");
     apply(policy);
     BackupRun run = runAndAwait("to-short-lived", "to-short-lived-now");
     assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
-    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
-      assertThat(f.getReason()).isEqualTo("StoreUnavailable");
-      assertThat(f.getMessage()).contains("short-lived").contains("does not exist");
-    });
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getReason()).isEqualTo("StoreUnavailable");
+              assertThat(f.getMessage()).contains("short-lived").contains("does not exist");
+            });
   }
 
   @Test
@@ -554,11 +708,14 @@ class BackupRunIT {
     Thread.sleep(1500);
     cluster.startOperator();
     BackupRun run = awaitEnd("restarted-now");
-    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getPhase())
+        .as(run.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
     assertThat(run.getStatus().getArtifacts()).hasSize(4);
     List<Pod> pods = podsOf("restarted-now");
     assertThat(pods).hasSize(4);
-    assertThat(pods.stream().map(p -> p.getMetadata().getLabels().get("job-name")).distinct()).hasSize(4);
+    assertThat(pods.stream().map(p -> p.getMetadata().getLabels().get("job-name")).distinct())
+        .hasSize(4);
     assertThat(maxOverlap(pods, "nova-config")).isEqualTo(1);
   }
 
@@ -575,33 +732,45 @@ class BackupRunIT {
                 paths: [/etc/swift]
             """));
     BackupRun run = runAndAwait("late-failure", "late-failure-20261121-020000");
-    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getPhase())
+        .as(run.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
     String manifestKey = run.getStatus().getManifestKey();
     assertThat(bucket.stat(manifestKey)).isPresent();
 
-    // The operator wrote the manifest and died before its status said so; meanwhile an agent's report changed.
+    // The operator wrote the manifest and died before its status said so; meanwhile an agent's
+    // report changed.
     cluster.stopOperator();
     run.getStatus().setPhase(RunPhase.Running);
     run.getStatus().setManifestKey(null);
     run.getStatus().setCompletionTime(null);
     run.getStatus().setConditions(new java.util.ArrayList<>());
     client.resource(run).updateStatus();
-    String reportKey = run.getStatus().getFolder() + "/reports/" + run.getStatus().getTasks().get(0).getJob() + ".json";
+    String reportKey =
+        run.getStatus().getFolder()
+            + "/reports/"
+            + run.getStatus().getTasks().get(0).getJob()
+            + ".json";
     Map<String, Object> report = bucket.getJson(reportKey, Map.class).orElseThrow();
     ((List<Map<String, Object>>) report.get("artifacts")).get(0).put("sha256", "0".repeat(64));
     bucket.putJson(reportKey, report);
     cluster.startOperator();
 
     BackupRun ended = awaitEnd("late-failure-20261121-020000");
-    assertThat(ended.getStatus().getPhase()).as(ended.getStatus().getMessage()).isEqualTo(RunPhase.Failed);
-    assertThat(ended.getStatus().getFailures()).anySatisfy(f -> assertThat(f.getReason()).isEqualTo("ReportChanged"));
-    assertThat(bucket.stat(manifestKey)).as("a failed run leaves no manifest retention or the catalog could count")
+    assertThat(ended.getStatus().getPhase())
+        .as(ended.getStatus().getMessage())
+        .isEqualTo(RunPhase.Failed);
+    assertThat(ended.getStatus().getFailures())
+        .anySatisfy(f -> assertThat(f.getReason()).isEqualTo("ReportChanged"));
+    assertThat(bucket.stat(manifestKey))
+        .as("a failed run leaves no manifest retention or the catalog could count")
         .isEmpty();
     assertThat(ended.getStatus().getMessage()).contains("manifest " + manifestKey + " deleted");
   }
 
   @Test
-  void anOperatorStoppedAndStartedAgainAndAgainFinishesTheRunOnceWithOneJobPerTask() throws Exception {
+  void anOperatorStoppedAndStartedAgainAndAgainFinishesTheRunOnceWithOneJobPerTask()
+      throws Exception {
     apply(
         policy(
             "chaos",
@@ -615,11 +784,17 @@ class BackupRunIT {
                 """));
     java.util.Map<String, Integer> created = new java.util.concurrent.ConcurrentHashMap<>();
     io.fabric8.kubernetes.client.Watch watch =
-        client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, "chaos-now")
+        client
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(NS)
+            .withLabel(Api.RUN_LABEL, "chaos-now")
             .watch(
                 new io.fabric8.kubernetes.client.Watcher<>() {
                   @Override
-                  public void eventReceived(Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
+                  public void eventReceived(
+                      Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
                     if (action == Action.ADDED) {
                       created.merge(job.getMetadata().getName(), 1, Integer::sum);
                     }
@@ -638,12 +813,20 @@ class BackupRunIT {
         cluster.startOperator();
       }
       BackupRun run = awaitEnd("chaos-now");
-      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
-      assertThat(run.getStatus().getArtifacts()).hasSize(2 + 1 + 4); // two databases, their accounts, four nodes
-      assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getKey).doesNotHaveDuplicates();
-      assertThat(created).hasSize(5).allSatisfy((job, count) -> assertThat(count).as(job).isEqualTo(1));
+      assertThat(run.getStatus().getPhase())
+          .as(run.getStatus().getMessage())
+          .isEqualTo(RunPhase.Succeeded);
+      assertThat(run.getStatus().getArtifacts())
+          .hasSize(2 + 1 + 4); // two databases, their accounts, four nodes
+      assertThat(run.getStatus().getArtifacts())
+          .extracting(ArtifactStatus::getKey)
+          .doesNotHaveDuplicates();
+      assertThat(created)
+          .hasSize(5)
+          .allSatisfy((job, count) -> assertThat(count).as(job).isEqualTo(1));
       assertThat(podsOf("chaos-now")).hasSize(5);
-      Manifest manifest = bucket.getJson(run.getStatus().getManifestKey(), Manifest.class).orElseThrow();
+      Manifest manifest =
+          bucket.getJson(run.getStatus().getManifestKey(), Manifest.class).orElseThrow();
       assertThat(manifest.artifacts()).hasSize(7);
     } finally {
       watch.close();
@@ -652,7 +835,9 @@ class BackupRunIT {
 
   static boolean ended(String name) {
     BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
-    return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+    return run != null
+        && run.getStatus() != null
+        && run.getStatus().getPhase() != null
         && run.getStatus().getPhase().isFinal();
   }
 
@@ -669,29 +854,52 @@ class BackupRunIT {
                 paths: [/etc/swift]
             """));
     BackupRun first = runAndAwait("pruned", "pruned-20261121-010000");
-    assertThat(first.getStatus().getPhase()).as(first.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(first.getStatus().getPhase())
+        .as(first.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
     BackupRun second = runAndAwait("pruned", "pruned-20261121-020000");
-    assertThat(second.getStatus().getPhase()).as(second.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(second.getStatus().getPhase())
+        .as(second.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
 
     await()
         .atMost(Duration.ofSeconds(60))
-        .until(() -> client.resources(BackupRun.class).inNamespace(NS).withName("pruned-20261121-010000").get() == null);
+        .until(
+            () ->
+                client
+                        .resources(BackupRun.class)
+                        .inNamespace(NS)
+                        .withName("pruned-20261121-010000")
+                        .get()
+                    == null);
     assertThat(bucket.list(first.getStatus().getFolder() + "/")).isEmpty();
     assertThat(bucket.stat(second.getStatus().getManifestKey())).isPresent();
-    assertThat(client.resources(BackupRun.class).inNamespace(NS).withName("pruned-20261121-020000").get()).isNotNull();
+    assertThat(
+            client
+                .resources(BackupRun.class)
+                .inNamespace(NS)
+                .withName("pruned-20261121-020000")
+                .get())
+        .isNotNull();
     await()
         .atMost(Duration.ofSeconds(30))
         .until(
             () -> {
-              BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
-              return p.getStatus() != null && Integer.valueOf(1).equals(p.getStatus().getKeptBackups());
+              BackupPolicy p =
+                  client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
+              return p.getStatus() != null
+                  && Integer.valueOf(1).equals(p.getStatus().getKeptBackups());
             });
-    BackupPolicy policy = client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
+    BackupPolicy policy =
+        client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
     // The preview: with keepLast 1, the next backup will push out the one kept now.
     assertThat(policy.getStatus().getDueForDeletion()).containsExactly("pruned-20261121-020000");
-    assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
+    assertThat(eventsOf(policy))
+        .anySatisfy(
+            e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
     // keepLast 1 alone keeps a single backup: flagged before the first pass deleted anything
-    assertThat(policy.getStatus().condition(BackupPolicyStatus.RETENTION_SAFE)).get()
+    assertThat(policy.getStatus().condition(BackupPolicyStatus.RETENTION_SAFE))
+        .get()
         .satisfies(c -> assertThat(c.getStatus()).isEqualTo("False"))
         .satisfies(c -> assertThat(c.getReason()).isEqualTo("KeepsOnlyOneBackup"));
     assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).startsWith("KeepsOnlyOneBackup"));
@@ -710,29 +918,62 @@ class BackupRunIT {
                 paths: [/etc/swift]
             """));
     BackupRun first = runAndAwait("unreadable", "unreadable-20261121-010000");
-    assertThat(first.getStatus().getPhase()).as(first.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      BackupPolicy p = client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get();
-      return p.getStatus() != null && Integer.valueOf(1).equals(p.getStatus().getKeptBackups());
-    });
+    assertThat(first.getStatus().getPhase())
+        .as(first.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              BackupPolicy p =
+                  client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get();
+              return p.getStatus() != null
+                  && Integer.valueOf(1).equals(p.getStatus().getKeptBackups());
+            });
     // The first backup's manifest is damaged: retention can no longer tell what that backup is.
     bucket.putJson(first.getStatus().getManifestKey(), "not a manifest");
 
     BackupRun second = runAndAwait("unreadable", "unreadable-20261121-020000");
-    assertThat(second.getStatus().getPhase()).as(second.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(second.getStatus().getPhase())
+        .as(second.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
 
-    BackupPolicy policy = client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get();
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(eventsOf(policy))
-        .anySatisfy(e -> assertThat(e).startsWith("RetentionFailed")
-            .contains("could not read the manifest of backup " + first.getStatus().getBackupId())
-            .contains("nothing was deleted")));
-    // keepLast 1 would delete the first backup: with its manifest unreadable, nothing is deleted at all.
+    BackupPolicy policy =
+        client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () ->
+                assertThat(eventsOf(policy))
+                    .anySatisfy(
+                        e ->
+                            assertThat(e)
+                                .startsWith("RetentionFailed")
+                                .contains(
+                                    "could not read the manifest of backup "
+                                        + first.getStatus().getBackupId())
+                                .contains("nothing was deleted")));
+    // keepLast 1 would delete the first backup: with its manifest unreadable, nothing is deleted at
+    // all.
     assertThat(bucket.list(first.getStatus().getFolder() + "/")).isNotEmpty();
-    assertThat(client.resources(BackupRun.class).inNamespace(NS).withName(first.getMetadata().getName()).get())
+    assertThat(
+            client
+                .resources(BackupRun.class)
+                .inNamespace(NS)
+                .withName(first.getMetadata().getName())
+                .get())
         .isNotNull();
     assertThat(bucket.stat(second.getStatus().getManifestKey())).isPresent();
-    assertThat(client.resources(BackupPolicy.class).inNamespace(NS).withName("unreadable").get().getStatus()
-        .getKeptBackups()).as("what the last whole pass kept, not zero").isEqualTo(1);
+    assertThat(
+            client
+                .resources(BackupPolicy.class)
+                .inNamespace(NS)
+                .withName("unreadable")
+                .get()
+                .getStatus()
+                .getKeptBackups())
+        .as("what the last whole pass kept, not zero")
+        .isEqualTo(1);
   }
 
   @Test
@@ -768,19 +1009,25 @@ class BackupRunIT {
             () ->
                 podsOf("lost-node-now").stream()
                     .anyMatch(
-                        p -> "compute-9".equals(p.getMetadata().getLabels().get(Api.NODE_LABEL))
-                            && p.getStatus() != null
-                            && "Running".equals(p.getStatus().getPhase())));
+                        p ->
+                            "compute-9".equals(p.getMetadata().getLabels().get(Api.NODE_LABEL))
+                                && p.getStatus() != null
+                                && "Running".equals(p.getStatus().getPhase())));
     Thread.sleep(1000);
     cluster.nodes().remove("compute-9");
     BackupRun run = awaitEnd("lost-node-now");
     assertFailedWithoutLeftovers(run, RunPhase.PartiallyFailed);
-    assertThat(run.getStatus().getArtifacts()).extracting(ArtifactStatus::getNode).containsExactly("compute-10");
-    assertThat(run.getStatus().getFailures()).singleElement().satisfies(f -> {
-      assertThat(f.getNode()).isEqualTo("compute-9");
-      assertThat(f.getReason()).isEqualTo("NodeLost");
-      assertThat(f.getMessage()).contains("node compute-9 left the cluster");
-    });
+    assertThat(run.getStatus().getArtifacts())
+        .extracting(ArtifactStatus::getNode)
+        .containsExactly("compute-10");
+    assertThat(run.getStatus().getFailures())
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getNode()).isEqualTo("compute-9");
+              assertThat(f.getReason()).isEqualTo("NodeLost");
+              assertThat(f.getMessage()).contains("node compute-9 left the cluster");
+            });
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -809,7 +1056,8 @@ class BackupRunIT {
         "CREATE TABLE slow.t (id INT PRIMARY KEY)",
         "INSERT INTO slow.t VALUES (1), (2), (3)");
     try (Connection c = db.connect("nova");
-        PreparedStatement insert = c.prepareStatement("INSERT INTO instances (uuid, hostname) VALUES (?, ?)")) {
+        PreparedStatement insert =
+            c.prepareStatement("INSERT INTO instances (uuid, hostname) VALUES (?, ?)")) {
       for (int i = 0; i < 500; i++) {
         insert.setString(1, java.util.UUID.randomUUID().toString());
         insert.setString(2, "vm-" + i + "-仮想マシン");
@@ -833,13 +1081,15 @@ class BackupRunIT {
     Path nova = Files.createDirectories(root.resolve("etc/nova"));
     Files.writeString(nova.resolve("nova.conf"), "[DEFAULT]\nhost = " + node + "\n");
     Files.writeString(nova.resolve("api-paste.ini"), "[composite:osapi_compute]\n");
-    Files.setPosixFilePermissions(nova.resolve("nova.conf"), PosixFilePermissions.fromString("rw-r-----"));
+    Files.setPosixFilePermissions(
+        nova.resolve("nova.conf"), PosixFilePermissions.fromString("rw-r-----"));
     Files.createDirectories(root.resolve("var/lib/nova/instances/abc"));
     Files.writeString(root.resolve("var/lib/nova/instances/abc/disk"), "not backed up");
     Files.createDirectories(root.resolve("var/lib/nova/keys"));
     Files.writeString(root.resolve("var/lib/nova/keys/ssh key ñ.pem"), "key");
     Files.createDirectories(root.resolve("var/lib/nova/empty"));
-    Files.createSymbolicLink(root.resolve("etc/nova/policy.yaml"), Path.of("/etc/nova/policy.d/default.yaml"));
+    Files.createSymbolicLink(
+        root.resolve("etc/nova/policy.yaml"), Path.of("/etc/nova/policy.d/default.yaml"));
     Path swift = Files.createDirectories(root.resolve("etc/swift"));
     Files.write(swift.resolve("object.ring.gz"), new byte[] {31, -117, 8, 0, 1, 2, 3});
     Files.writeString(swift.resolve("object.builder"), "builder");
@@ -847,15 +1097,26 @@ class BackupRunIT {
 
   static Secret secret(String name, Map<String, String> values) {
     Map<String, String> data = new java.util.LinkedHashMap<>();
-    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata().withData(data).build();
+    values.forEach(
+        (k, v) ->
+            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .endMetadata()
+        .withData(data)
+        .build();
   }
 
   static BackupStore store(String name, String bucketName, String secret) {
     return store(name, bucketName, secret, "prod");
   }
 
-  /** A store under its own {@code prefix}: two stores on one bucket and prefix are refused (PrefixOverlap). */
+  /**
+   * A store under its own {@code prefix}: two stores on one bucket and prefix are refused
+   * (PrefixOverlap).
+   */
   static BackupStore store(String name, String bucketName, String secret, String prefix) {
     return Serialization.unmarshal(
         """
@@ -929,9 +1190,12 @@ class BackupRunIT {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
+              BackupRun run =
+                  client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
               last.set(run);
-              return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+              return run != null
+                  && run.getStatus() != null
+                  && run.getStatus().getPhase() != null
                   && run.getStatus().getPhase().isFinal();
             });
     return last.get();
@@ -944,10 +1208,16 @@ class BackupRunIT {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              BackupStore store = client.resources(BackupStore.class).inNamespace(NS).withName(name).get();
+              BackupStore store =
+                  client.resources(BackupStore.class).inNamespace(NS).withName(name).get();
               last.set(store);
-              return store != null && store.getStatus() != null
-                  && store.getStatus().condition("Available").map(c -> expected.equals(c.getStatus())).orElse(false);
+              return store != null
+                  && store.getStatus() != null
+                  && store
+                      .getStatus()
+                      .condition("Available")
+                      .map(c -> expected.equals(c.getStatus()))
+                      .orElse(false);
             });
     return last.get();
   }
@@ -961,8 +1231,16 @@ class BackupRunIT {
             () -> {
               Optional<ProcessHandle> dump =
                   ProcessHandle.allProcesses()
-                      .filter(p -> p.info().commandLine().map(c -> c.contains("dump") && c.contains(database)
-                          && c.contains("--single-transaction")).orElse(false))
+                      .filter(
+                          p ->
+                              p.info()
+                                  .commandLine()
+                                  .map(
+                                      c ->
+                                          c.contains("dump")
+                                              && c.contains(database)
+                                              && c.contains("--single-transaction"))
+                                  .orElse(false))
                       .findFirst();
               dump.ifPresent(found::set);
               return dump.isPresent();
@@ -974,7 +1252,9 @@ class BackupRunIT {
     BackupRunStatus status = run.getStatus();
     assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(phase);
     assertThat(status.getManifestKey()).isNull();
-    assertThat(status.getFailures()).isNotEmpty().allSatisfy(f -> assertThat(f.getMessage()).isNotBlank());
+    assertThat(status.getFailures())
+        .isNotEmpty()
+        .allSatisfy(f -> assertThat(f.getMessage()).isNotBlank());
     assertThat(bucket.stat(status.getFolder() + "/manifest.json")).isEmpty();
     assertThat(bucket.incompleteUploads(status.getFolder() + "/")).isEmpty();
     assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).contains(phase.name()));
@@ -1003,7 +1283,10 @@ class BackupRunIT {
     return client.pods().inNamespace(NS).withLabel(Api.RUN_LABEL, run).list().getItems();
   }
 
-  /** Watches a run's Jobs of one target and records the most that existed unfinished at the same time. */
+  /**
+   * Watches a run's Jobs of one target and records the most that existed unfinished at the same
+   * time.
+   */
   static final class ActiveJobs implements AutoCloseable {
     private final java.util.Set<String> active = new java.util.HashSet<>();
     private int max;
@@ -1012,11 +1295,18 @@ class BackupRunIT {
     static ActiveJobs watch(String run, String target) {
       ActiveJobs jobs = new ActiveJobs();
       jobs.watch =
-          client.batch().v1().jobs().inNamespace(NS).withLabel(Api.RUN_LABEL, run).withLabel(Api.TARGET_LABEL, target)
+          client
+              .batch()
+              .v1()
+              .jobs()
+              .inNamespace(NS)
+              .withLabel(Api.RUN_LABEL, run)
+              .withLabel(Api.TARGET_LABEL, target)
               .watch(
                   new io.fabric8.kubernetes.client.Watcher<>() {
                     @Override
-                    public void eventReceived(Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
+                    public void eventReceived(
+                        Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
                       jobs.seen(action, job);
                     }
 
@@ -1026,13 +1316,18 @@ class BackupRunIT {
       return jobs;
     }
 
-    synchronized void seen(io.fabric8.kubernetes.client.Watcher.Action action, io.fabric8.kubernetes.api.model.batch.v1.Job job) {
+    synchronized void seen(
+        io.fabric8.kubernetes.client.Watcher.Action action,
+        io.fabric8.kubernetes.api.model.batch.v1.Job job) {
       boolean finished =
           action == io.fabric8.kubernetes.client.Watcher.Action.DELETED
-              || (job.getStatus() != null && job.getStatus().getConditions() != null
+              || (job.getStatus() != null
+                  && job.getStatus().getConditions() != null
                   && job.getStatus().getConditions().stream()
-                      .anyMatch(c -> ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
-                          && "True".equals(c.getStatus())));
+                      .anyMatch(
+                          c ->
+                              ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
+                                  && "True".equals(c.getStatus())));
       if (finished) {
         active.remove(job.getMetadata().getName());
       } else {
@@ -1051,7 +1346,10 @@ class BackupRunIT {
     }
   }
 
-  /** The largest number of pods of {@code target} that ran at the same time, from their start and end times. */
+  /**
+   * The largest number of pods of {@code target} that ran at the same time, from their start and
+   * end times.
+   */
   static int maxOverlap(List<Pod> pods, String target) {
     List<long[]> spans = new ArrayList<>();
     for (Pod pod : pods) {
@@ -1059,9 +1357,11 @@ class BackupRunIT {
         continue;
       }
       var terminated = pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
-      spans.add(new long[] {
-        Instant.parse(terminated.getStartedAt()).toEpochMilli(), Instant.parse(terminated.getFinishedAt()).toEpochMilli()
-      });
+      spans.add(
+          new long[] {
+            Instant.parse(terminated.getStartedAt()).toEpochMilli(),
+            Instant.parse(terminated.getFinishedAt()).toEpochMilli()
+          });
     }
     int max = 0;
     for (long[] span : spans) {

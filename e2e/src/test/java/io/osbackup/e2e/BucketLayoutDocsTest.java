@@ -14,13 +14,15 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's bucket layout names the artifacts the samples really produce, with the stock command that reads each
- * compression, and no page tells a reader to zcat a backup without saying what to do with a zstd one.
+ * The README's bucket layout names the artifacts the samples really produce, with the stock command
+ * that reads each compression, and no page tells a reader to zcat a backup without saying what to
+ * do with a zstd one.
  */
 class BucketLayoutDocsTest {
 
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-  static final Map<Compression, String> STOCK = Map.of(Compression.GZIP, "zcat", Compression.ZSTD, "zstd -dc");
+  static final Map<Compression, String> STOCK =
+      Map.of(Compression.GZIP, "zcat", Compression.ZSTD, "zstd -dc");
 
   static String layout() throws IOException {
     String readme = Files.readString(ROOT.resolve("README.md"));
@@ -39,13 +41,17 @@ class BucketLayoutDocsTest {
         Matcher m = compression.matcher(Files.readString(sample));
         while (m.find()) {
           Compression c = Compression.of(m.group(1));
-          assertThat(layout).as("%s uses %s", sample.getFileName(), c.value())
-              .contains(".sql" + c.suffix()).contains(".tar" + c.suffix());
+          assertThat(layout)
+              .as("%s uses %s", sample.getFileName(), c.value())
+              .contains(".sql" + c.suffix())
+              .contains(".tar" + c.suffix());
         }
       }
     }
     for (Compression c : List.of(Compression.GZIP, Compression.ZSTD)) {
-      assertThat(layout).contains(".sql" + c.suffix()).contains(STOCK.get(c) + " nova.sql" + c.suffix() + " | mariadb");
+      assertThat(layout)
+          .contains(".sql" + c.suffix())
+          .contains(STOCK.get(c) + " nova.sql" + c.suffix() + " | mariadb");
     }
   }
 
@@ -53,10 +59,14 @@ class BucketLayoutDocsTest {
   void noPageSaysZcatWithoutZstd() throws IOException {
     List<Path> pages;
     try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
-      pages = Stream.concat(Stream.of(ROOT.resolve("README.md")), docs.filter(p -> p.toString().endsWith(".md")))
-          // the benchmarks measure the Operations Guide's own gzip'd dump, not a backup's artifact
-          .filter(p -> !p.getFileName().toString().equals("benchmarks.md"))
-          .toList();
+      pages =
+          Stream.concat(
+                  Stream.of(ROOT.resolve("README.md")),
+                  docs.filter(p -> p.toString().endsWith(".md")))
+              // the benchmarks measure the Operations Guide's own gzip'd dump, not a backup's
+              // artifact
+              .filter(p -> !p.getFileName().toString().equals("benchmarks.md"))
+              .toList();
     }
     for (Path page : pages) {
       String text = Files.readString(page);

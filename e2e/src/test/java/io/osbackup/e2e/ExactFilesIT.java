@@ -77,29 +77,40 @@ class ExactFilesIT {
     Map<String, String> atBackup = describe(glance);
     byte[] ephemeralBytes = Files.readAllBytes(ephemeral);
 
-    osb.apply(osb.policy("exact", """
+    osb.apply(
+        osb.policy(
+            "exact",
+            """
         files:
           - name: glance-state
             nodeSelector: {openstack-role: compute}
             paths: [/var/lib/glance]
         """));
     BackupRun run = osb.backup("exact", "exact-1");
-    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
-    assertThat(run.getStatus().getArtifacts()).singleElement()
+    assertThat(run.getStatus().getPhase())
+        .as(run.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getArtifacts())
+        .singleElement()
         .satisfies(a -> assertThat(a.getSize()).as("holes are not stored").isLessThan(1L << 20));
     String id = run.getStatus().getBackupId();
 
     Files.writeString(glance.resolve("glance-api.conf"), "broken"); // all three names see it
     Files.delete(small);
 
-    osb.restore("exact-restore", """
+    osb.restore(
+        "exact-restore",
+        """
         source: {backupRunRef: {name: exact-1}}
         files:
           include: [{target: glance-state, nodes: [compute-1]}]
         confirm: %s
-        """.formatted(id));
+        """
+            .formatted(id));
     RestoreRequest done = osb.awaitRestoreEnd("exact-restore");
-    assertThat(done.getStatus().getPhase()).as(done.getStatus().getMessage()).isEqualTo(RestorePhase.Succeeded);
+    assertThat(done.getStatus().getPhase())
+        .as(done.getStatus().getMessage())
+        .isEqualTo(RestorePhase.Succeeded);
 
     assertThat(describe(glance)).isEqualTo(atBackup);
     assertThat(Files.getAttribute(glance.resolve("glance-api.conf"), "unix:ino"))

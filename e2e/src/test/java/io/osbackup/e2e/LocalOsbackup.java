@@ -27,9 +27,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * osbackup in local mode for an end-to-end test: a real S3 server with a bucket, a real MariaDB, the embedded
- * Kubernetes API with the local Job runner, the operator, a store named {@value #STORE}, and the verbs a user types
- * (apply, create a run, wait for it).
+ * osbackup in local mode for an end-to-end test: a real S3 server with a bucket, a real MariaDB,
+ * the embedded Kubernetes API with the local Job runner, the operator, a store named {@value
+ * #STORE}, and the verbs a user types (apply, create a run, wait for it).
  */
 final class LocalOsbackup implements AutoCloseable {
 
@@ -68,13 +68,14 @@ final class LocalOsbackup implements AutoCloseable {
   /** {@link #start(Path)} with more environment for every agent the Job runner starts. */
   static LocalOsbackup start(Path work, Map<String, String> agentEnv) throws Exception {
     CompletableFuture<MariaDbServer> db =
-        CompletableFuture.supplyAsync(() -> {
-          try {
-            return MariaDbServer.start(work.resolve("db"));
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return MariaDbServer.start(work.resolve("db"));
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
     S3Server s3 = S3Server.start(work.resolve("s3"));
     s3.createBucket(BUCKET);
     MariaDbServer server = db.join();
@@ -87,20 +88,34 @@ final class LocalOsbackup implements AutoCloseable {
                 .withPollInterval(Duration.ofMillis(500)),
             withEntries(
                 agentEnv,
-                "OSBACKUP_DUMP_COMMAND", server.dumpCommand().toString(),
-                "OSBACKUP_MARIADB_CLIENT", server.clientCommand().toString()));
+                "OSBACKUP_DUMP_COMMAND",
+                server.dumpCommand().toString(),
+                "OSBACKUP_MARIADB_CLIENT",
+                server.clientCommand().toString()));
     cluster.namespace(NS);
     LocalOsbackup osbackup = new LocalOsbackup(s3, server, cluster);
-    osbackup.apply(osbackup.secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    osbackup.apply(osbackup.secret("backup-db", Map.of("username", server.user(), "password", server.password())));
+    osbackup.apply(
+        osbackup.secret(
+            "backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    osbackup.apply(
+        osbackup.secret(
+            "backup-db", Map.of("username", server.user(), "password", server.password())));
     osbackup.apply(osbackup.store(STORE, "backup-s3"));
     return osbackup;
   }
 
   Secret secret(String name, Map<String, String> values) {
     Map<String, String> data = new LinkedHashMap<>();
-    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata().withData(data).build();
+    values.forEach(
+        (k, v) ->
+            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .endMetadata()
+        .withData(data)
+        .build();
   }
 
   BackupStore store(String name, String secret) {
@@ -152,20 +167,28 @@ final class LocalOsbackup implements AutoCloseable {
       db.execute(
           "CREATE DATABASE " + name + " CHARACTER SET utf8mb4",
           "CREATE TABLE " + name + ".cells (id INT PRIMARY KEY, name VARCHAR(64)) ENGINE=InnoDB",
-          "CREATE TABLE " + name + ".hosts (id INT PRIMARY KEY, cell_id INT, name VARCHAR(64),"
-              + " FOREIGN KEY (cell_id) REFERENCES " + name + ".cells (id)) ENGINE=InnoDB",
+          "CREATE TABLE "
+              + name
+              + ".hosts (id INT PRIMARY KEY, cell_id INT, name VARCHAR(64),"
+              + " FOREIGN KEY (cell_id) REFERENCES "
+              + name
+              + ".cells (id)) ENGINE=InnoDB",
           "INSERT INTO " + name + ".cells VALUES (0, 'cell0'), (1, 'cell1')",
-          "INSERT INTO " + name + ".hosts VALUES (1, 1, 'compute-1'), (2, 1, 'compute-2'), (3, 0, 'ctl-ñ')",
+          "INSERT INTO "
+              + name
+              + ".hosts VALUES (1, 1, 'compute-1'), (2, 1, 'compute-2'), (3, 0, 'ctl-ñ')",
           "CREATE VIEW " + name + ".host_names AS SELECT name FROM " + name + ".hosts");
     }
   }
 
   /** A node's /etc/nova: nova.conf (0640) and api-paste.ini. */
   void writeNovaConfig(String node, String conf) throws java.io.IOException {
-    Path nova = java.nio.file.Files.createDirectories(cluster.nodes().root(node).resolve("etc/nova"));
+    Path nova =
+        java.nio.file.Files.createDirectories(cluster.nodes().root(node).resolve("etc/nova"));
     java.nio.file.Files.writeString(nova.resolve("nova.conf"), conf);
     java.nio.file.Files.setPosixFilePermissions(
-        nova.resolve("nova.conf"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+        nova.resolve("nova.conf"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
     java.nio.file.Files.writeString(nova.resolve("api-paste.ini"), "[composite:osapi_compute]\n");
   }
 
@@ -176,51 +199,67 @@ final class LocalOsbackup implements AutoCloseable {
 
   /** Creates a BackupRun of {@code policy} and waits until it ended. */
   BackupRun backup(String policy, String name) {
-    client.resource(Serialization.unmarshal(
-            """
+    client
+        .resource(
+            Serialization.unmarshal(
+                """
             apiVersion: osbackup.io/v1alpha1
             kind: BackupRun
             metadata: {name: %s, namespace: %s}
             spec: {policyRef: {name: %s}}
             """
-                .formatted(name, NS, policy),
-            BackupRun.class))
-        .inNamespace(NS).create();
-    return awaitFinal(BackupRun.class, name, r -> r.getStatus() != null && r.getStatus().getPhase() != null
-        && r.getStatus().getPhase().isFinal());
+                    .formatted(name, NS, policy),
+                BackupRun.class))
+        .inNamespace(NS)
+        .create();
+    return awaitFinal(
+        BackupRun.class,
+        name,
+        r ->
+            r.getStatus() != null
+                && r.getStatus().getPhase() != null
+                && r.getStatus().getPhase().isFinal());
   }
 
   /** Applies a RestoreRequest given as the YAML of its spec. */
   RestoreRequest restore(String name, String spec) {
-    RestoreRequest request = Serialization.unmarshal(
-        """
+    RestoreRequest request =
+        Serialization.unmarshal(
+            """
         apiVersion: osbackup.io/v1alpha1
         kind: RestoreRequest
         metadata: {name: %s, namespace: %s}
         spec:
         %s
         """
-            .formatted(name, NS, spec.indent(2)),
-        RestoreRequest.class);
+                .formatted(name, NS, spec.indent(2)),
+            RestoreRequest.class);
     apply(request);
     return request;
   }
 
   RestoreRequest awaitRestoreEnd(String name) {
-    return awaitFinal(RestoreRequest.class, name, r -> r.getStatus() != null && r.getStatus().getPhase() != null
-        && r.getStatus().getPhase().isFinal());
+    return awaitFinal(
+        RestoreRequest.class,
+        name,
+        r ->
+            r.getStatus() != null
+                && r.getStatus().getPhase() != null
+                && r.getStatus().getPhase().isFinal());
   }
 
-  <T extends HasMetadata> T awaitFinal(Class<T> type, String name, java.util.function.Predicate<T> done) {
+  <T extends HasMetadata> T awaitFinal(
+      Class<T> type, String name, java.util.function.Predicate<T> done) {
     AtomicReference<T> last = new AtomicReference<>();
     await()
         .atMost(TIMEOUT)
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> {
-          T current = client.resources(type).inNamespace(NS).withName(name).get();
-          last.set(current);
-          return current != null && done.test(current);
-        });
+        .until(
+            () -> {
+              T current = client.resources(type).inNamespace(NS).withName(name).get();
+              last.set(current);
+              return current != null && done.test(current);
+            });
     return last.get();
   }
 

@@ -39,8 +39,10 @@ class RestoreRetryIT {
         LocalOsbackup.start(
             work,
             Map.of(
-                "OSBACKUP_TEST_PAUSE_SWAP_AT", "rename",
-                "OSBACKUP_TEST_PAUSE_FILE", paused.toString()));
+                "OSBACKUP_TEST_PAUSE_SWAP_AT",
+                "rename",
+                "OSBACKUP_TEST_PAUSE_FILE",
+                paused.toString()));
     osb.cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
   }
 
@@ -56,24 +58,40 @@ class RestoreRetryIT {
     osb.seed("rr_nova");
     osb.apply(osb.policy("rr", osb.databases("rr_nova")));
     BackupRun run = osb.backup("rr", "rr-1");
-    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getPhase())
+        .as(run.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
     Map<String, Long> atBackup = osb.db.tableChecksums("rr_nova");
     osb.db.execute(
         "UPDATE rr_nova.hosts SET name = CONCAT(name, '-broken')",
         "CREATE TABLE rr_nova.added_later (id INT PRIMARY KEY)");
     Map<String, Long> broken = osb.db.tableChecksums("rr_nova");
 
-    osb.restore("rr-restore", """
+    osb.restore(
+        "rr-restore",
+        """
         source: {backupRunRef: {name: rr-1}}
         databases: {}
         confirm: %s
-        """.formatted(run.getStatus().getBackupId()));
+        """
+            .formatted(run.getStatus().getBackupId()));
     await().atMost(Duration.ofMinutes(3)).until(() -> Files.exists(paused));
-    Pod pod = osb.client.pods().inNamespace(NS).withLabel("job-name", "rr-restore-db-galera").list()
-        .getItems().get(0);
-    long pid = await().atMost(Duration.ofSeconds(30)).until(() -> pid(pod.getMetadata().getName()),
-        Optional::isPresent).orElseThrow();
-    ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // SIGKILL, between the RENAME and its record
+    Pod pod =
+        osb.client
+            .pods()
+            .inNamespace(NS)
+            .withLabel("job-name", "rr-restore-db-galera")
+            .list()
+            .getItems()
+            .get(0);
+    long pid =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> pid(pod.getMetadata().getName()), Optional::isPresent)
+            .orElseThrow();
+    ProcessHandle.of(pid)
+        .orElseThrow()
+        .destroyForcibly(); // SIGKILL, between the RENAME and its record
 
     RestoreRequest done = osb.awaitRestoreEnd("rr-restore");
     RestoreRequestStatus status = done.getStatus();
@@ -81,13 +99,18 @@ class RestoreRetryIT {
     String kept = "rr_nova_orig_" + status.getStamp().replace('-', '_');
     assertThat(osb.db.tableChecksums("rr_nova")).isEqualTo(atBackup);
     assertThat(osb.db.tableChecksums(kept)).isEqualTo(broken);
-    assertThat(osb.db.column("SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA='rr_nova'"))
+    assertThat(
+            osb.db.column(
+                "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA='rr_nova'"))
         .containsExactly("host_names");
-    assertThat(status.getPlan()).singleElement().satisfies(i -> {
-      assertThat(i.getState()).isEqualTo("Restored");
-      assertThat(i.getPreviousKeptAt()).isEqualTo(kept);
-      assertThat(i.getMessage()).contains("after its RENAME: the switch was finished");
-    });
+    assertThat(status.getPlan())
+        .singleElement()
+        .satisfies(
+            i -> {
+              assertThat(i.getState()).isEqualTo("Restored");
+              assertThat(i.getPreviousKeptAt()).isEqualTo(kept);
+              assertThat(i.getMessage()).contains("after its RENAME: the switch was finished");
+            });
     Job job = osb.client.batch().v1().jobs().inNamespace(NS).withName("rr-restore-db-galera").get();
     assertThat(job.getStatus().getFailed()).isEqualTo(1);
     assertThat(job.getStatus().getSucceeded()).isEqualTo(1);
@@ -114,12 +137,15 @@ class RestoreRetryIT {
     osb.apply(osb.policy("rf", osb.databases("rf_db")));
     osb.backup("rf", "rf-1");
 
-    osb.restore("rf-restore", """
+    osb.restore(
+        "rf-restore",
+        """
         source: {backupRunRef: {name: rf-1}}
         databases:
           renames: {rf_db: rf_copy}
           into: {host: 127.0.0.1, port: %d, credentialsSecret: {name: rf-db}}
-        """.formatted(osb.db.port()));
+        """
+            .formatted(osb.db.port()));
     RestoreRequest failed = osb.awaitRestoreEnd("rf-restore");
 
     assertThat(failed.getStatus().getPhase()).isEqualTo(RestorePhase.Failed);

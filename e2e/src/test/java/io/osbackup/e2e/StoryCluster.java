@@ -13,16 +13,18 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where the user stories run. By default osbackup in local mode: the embedded API with the local Job runner and the
- * operator, a real MariaDB and a real S3 server, and a controller node holding {@code /etc/keystone}. Given {@code
- * -Dosbackup.e2e.kubeconfig=<file>}, a real cluster where the chart is installed and {@code e2e/kind/} has set up
- * MinIO, MariaDB and a node labelled {@code openstack-role=controller} (see e2e/README.md); the other {@code
- * osbackup.e2e.*} properties say where those are if not at the defaults.
+ * Where the user stories run. By default osbackup in local mode: the embedded API with the local
+ * Job runner and the operator, a real MariaDB and a real S3 server, and a controller node holding
+ * {@code /etc/keystone}. Given {@code -Dosbackup.e2e.kubeconfig=<file>}, a real cluster where the
+ * chart is installed and {@code e2e/kind/} has set up MinIO, MariaDB and a node labelled {@code
+ * openstack-role=controller} (see e2e/README.md); the other {@code osbackup.e2e.*} properties say
+ * where those are if not at the defaults.
  *
  * @param s3Endpoint the S3 endpoint as the operator and agents reach it
  * @param dbHost the database server as the agents reach it
  * @param sql how the test itself reaches that database server
- * @param bucket the bucket as the test reaches it, in local mode only (a real cluster's MinIO is inside it)
+ * @param bucket the bucket as the test reaches it, in local mode only (a real cluster's MinIO is
+ *     inside it)
  */
 record StoryCluster(
     String where,
@@ -53,7 +55,8 @@ record StoryCluster(
     LocalOsbackup osb = LocalOsbackup.start(work);
     for (var node : Map.of("controller-1", "controller", "compute-1", "compute").entrySet()) {
       osb.cluster.nodes().add(node.getKey(), Map.of("openstack-role", node.getValue()));
-      OpenStackSample.writeNodeFiles(osb.cluster.nodes().root(node.getKey()), node.getKey(), node.getValue());
+      OpenStackSample.writeNodeFiles(
+          osb.cluster.nodes().root(node.getKey()), node.getKey(), node.getValue());
     }
     return new StoryCluster(
         "local mode (" + osb.s3.kind() + " S3, " + osb.cluster.apiUrl() + ")",
@@ -74,7 +77,9 @@ record StoryCluster(
 
   private static StoryCluster real(Path kubeconfig) throws IOException {
     KubernetesClient client =
-        new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
+        new KubernetesClientBuilder()
+            .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
+            .build();
     String address = property("db.address", "127.0.0.1:30306");
     int colon = address.lastIndexOf(':');
     SqlClient sql =

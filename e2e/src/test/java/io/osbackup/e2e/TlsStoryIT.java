@@ -107,10 +107,19 @@ class TlsStoryIT {
     osb.apply(policy);
 
     BackupRun run = osb.backup("tls", "tls-1");
-    assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(run.getStatus().getPhase())
+        .as(run.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
     Job job =
-        osb.client.batch().v1().jobs().inNamespace(LocalOsbackup.NS)
-            .withLabel(Api.RUN_LABEL, "tls-1").list().getItems().get(0);
+        osb.client
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(LocalOsbackup.NS)
+            .withLabel(Api.RUN_LABEL, "tls-1")
+            .list()
+            .getItems()
+            .get(0);
     assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
         .extracting(v -> v.getName())
         .contains("store-ca", "database-ca");

@@ -23,10 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The real API server (kubelocal) accepts what osbackup ships: the CRDs reach Established (structural schemas, CEL
- * rules within the cost budget), every sample is accepted as it stands with {@code dryRun=All}, and every invalid
- * example of the operator's tests ({@code operator/src/test/resources/invalid}) is refused by the server with the
- * message its first line names, the one the offline validator (InvalidExamplesTest) gives too.
+ * The real API server (kubelocal) accepts what osbackup ships: the CRDs reach Established
+ * (structural schemas, CEL rules within the cost budget), every sample is accepted as it stands
+ * with {@code dryRun=All}, and every invalid example of the operator's tests ({@code
+ * operator/src/test/resources/invalid}) is refused by the server with the message its first line
+ * names, the one the offline validator (InvalidExamplesTest) gives too.
  */
 class ControlPlaneIT {
 
@@ -57,16 +58,27 @@ class ControlPlaneIT {
         crd = admin.apiextensions().v1().customResourceDefinitions().load(in).item();
       }
       CustomResourceDefinition stored =
-          admin.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName()).get();
+          admin
+              .apiextensions()
+              .v1()
+              .customResourceDefinitions()
+              .withName(crd.getMetadata().getName())
+              .get();
       assertThat(stored.getStatus().getConditions())
           .as("%s's conditions", crd.getMetadata().getName())
           .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True"))
-          .noneMatch(c -> c.getType().equals("NonStructuralSchema") && c.getStatus().equals("True"));
+          .noneMatch(
+              c -> c.getType().equals("NonStructuralSchema") && c.getStatus().equals("True"));
     }
-    // The schemas reach the published OpenAPI (a moment after Established), which kubectl explain reads.
-    org.awaitility.Awaitility.await("the OpenAPI of osbackup.io/v1alpha1").atMost(java.time.Duration.ofSeconds(30))
-        .untilAsserted(() -> assertThat(admin.raw("/openapi/v3/apis/osbackup.io/v1alpha1"))
-            .contains("io.osbackup.v1alpha1.BackupPolicy").contains("keepLast"));
+    // The schemas reach the published OpenAPI (a moment after Established), which kubectl explain
+    // reads.
+    org.awaitility.Awaitility.await("the OpenAPI of osbackup.io/v1alpha1")
+        .atMost(java.time.Duration.ofSeconds(30))
+        .untilAsserted(
+            () ->
+                assertThat(admin.raw("/openapi/v3/apis/osbackup.io/v1alpha1"))
+                    .contains("io.osbackup.v1alpha1.BackupPolicy")
+                    .contains("keepLast"));
   }
 
   @TestFactory
@@ -75,18 +87,27 @@ class ControlPlaneIT {
     List<DynamicTest> tests = new ArrayList<>();
     try (Stream<Path> s = Files.list(ROOT.resolve("samples"))) {
       for (Path file : s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-        tests.add(DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-          List<HasMetadata> objects;
-          try (InputStream in = Files.newInputStream(file)) {
-            objects = admin.load(in).items();
-          }
-          assertThat(objects).isNotEmpty();
-          for (HasMetadata object : objects) {
-            HasMetadata accepted = admin.resource(object).inNamespace(ns).dryRun()
-                .fieldValidation(Validation.STRICT).create();
-            assertThat(accepted.getMetadata().getName()).isEqualTo(object.getMetadata().getName());
-          }
-        }));
+        tests.add(
+            DynamicTest.dynamicTest(
+                file.getFileName().toString(),
+                () -> {
+                  List<HasMetadata> objects;
+                  try (InputStream in = Files.newInputStream(file)) {
+                    objects = admin.load(in).items();
+                  }
+                  assertThat(objects).isNotEmpty();
+                  for (HasMetadata object : objects) {
+                    HasMetadata accepted =
+                        admin
+                            .resource(object)
+                            .inNamespace(ns)
+                            .dryRun()
+                            .fieldValidation(Validation.STRICT)
+                            .create();
+                    assertThat(accepted.getMetadata().getName())
+                        .isEqualTo(object.getMetadata().getName());
+                  }
+                }));
       }
     }
     return tests.stream();
@@ -102,24 +123,43 @@ class ControlPlaneIT {
     }
     assertThat(files).hasSizeGreaterThanOrEqualTo(18);
     for (Path file : files) {
-      tests.add(DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-        String expected = Files.readAllLines(file).get(0).substring(EXPECT.length()).trim();
-        List<GenericKubernetesResource> docs = documents(file);
-        GenericKubernetesResource object = docs.get(docs.size() - 1);
-        if (docs.size() == 2) {
-          // An update: the first document is stored, the second refused as a change of it.
-          GenericKubernetesResource stored = admin.resource(docs.get(0)).inNamespace(ns).create();
-          object.getMetadata().setResourceVersion(stored.getMetadata().getResourceVersion());
-          assertThatThrownBy(() -> admin.resource(object).inNamespace(ns).fieldValidation(Validation.STRICT)
-                  .update())
-              .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertRefused(e, expected));
-          admin.resource(stored).inNamespace(ns).delete();
-        } else {
-          assertThatThrownBy(() -> admin.resource(object).inNamespace(ns).dryRun()
-                  .fieldValidation(Validation.STRICT).create())
-              .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertRefused(e, expected));
-        }
-      }));
+      tests.add(
+          DynamicTest.dynamicTest(
+              file.getFileName().toString(),
+              () -> {
+                String expected = Files.readAllLines(file).get(0).substring(EXPECT.length()).trim();
+                List<GenericKubernetesResource> docs = documents(file);
+                GenericKubernetesResource object = docs.get(docs.size() - 1);
+                if (docs.size() == 2) {
+                  // An update: the first document is stored, the second refused as a change of it.
+                  GenericKubernetesResource stored =
+                      admin.resource(docs.get(0)).inNamespace(ns).create();
+                  object
+                      .getMetadata()
+                      .setResourceVersion(stored.getMetadata().getResourceVersion());
+                  assertThatThrownBy(
+                          () ->
+                              admin
+                                  .resource(object)
+                                  .inNamespace(ns)
+                                  .fieldValidation(Validation.STRICT)
+                                  .update())
+                      .isInstanceOfSatisfying(
+                          KubernetesClientException.class, e -> assertRefused(e, expected));
+                  admin.resource(stored).inNamespace(ns).delete();
+                } else {
+                  assertThatThrownBy(
+                          () ->
+                              admin
+                                  .resource(object)
+                                  .inNamespace(ns)
+                                  .dryRun()
+                                  .fieldValidation(Validation.STRICT)
+                                  .create())
+                      .isInstanceOfSatisfying(
+                          KubernetesClientException.class, e -> assertRefused(e, expected));
+                }
+              }));
     }
     return tests.stream();
   }

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * kubectl against the cluster local mode runs — the real control plane, the operator and the local kubelet — works
- * the way it works against a cluster: the README's {@code kubectl --kubeconfig <printed path>} for a user looking
- * around. kubectl is kubelocal's own (the server's release), so these run wherever the tests run.
+ * kubectl against the cluster local mode runs — the real control plane, the operator and the local
+ * kubelet — works the way it works against a cluster: the README's {@code kubectl --kubeconfig
+ * <printed path>} for a user looking around. kubectl is kubelocal's own (the server's release), so
+ * these run wherever the tests run.
  */
 class KubectlIT {
 
@@ -53,13 +54,17 @@ class KubectlIT {
   @Test
   void explainDescribesOurFieldsFromTheServersOpenApi() throws Exception {
     String retention = kubectl("explain", "backuppolicy.spec.retention");
-    assertThat(retention).contains("KIND:", "BackupPolicy", "FIELD: retention").contains("keepDaily")
+    assertThat(retention)
+        .contains("KIND:", "BackupPolicy", "FIELD: retention")
+        .contains("keepDaily")
         .contains("DESCRIPTION:");
     assertThat(kubectl("explain", "backuprun.spec.keepFor")).contains("30d");
     // every level: the roots, the conditions, the embedded Kubernetes types
     assertThat(kubectl("explain", "backuprun.status")).contains("Phase and progress");
     assertThat(kubectl("explain", "backupstore.status.conditions.reason")).contains("CamelCase");
-    assertThat(kubectl("explain", "backuppolicy.spec.job.tolerations")).contains("effect").contains("Taint key");
+    assertThat(kubectl("explain", "backuppolicy.spec.job.tolerations"))
+        .contains("effect")
+        .contains("Taint key");
     assertThat(kubectl("explain", "backuppolicy.spec.job.resources.limits")).contains("OOMKilled");
   }
 
@@ -68,55 +73,108 @@ class KubectlIT {
     Path store = sample("01-backupstore-swift.yaml");
     assertThat(kubectl("apply", "-f", store.toString()))
         .contains("secret/swift-s3-credentials created", "backupstore.osbackup.io/swift created");
-    // (a Secret written with stringData is "configured" on every apply, on any cluster: the server keeps only data)
-    assertThat(kubectl("apply", "-f", store.toString())).contains("backupstore.osbackup.io/swift unchanged")
+    // (a Secret written with stringData is "configured" on every apply, on any cluster: the server
+    // keeps only data)
+    assertThat(kubectl("apply", "-f", store.toString()))
+        .contains("backupstore.osbackup.io/swift unchanged")
         .containsPattern("secret/swift-s3-credentials (unchanged|configured)");
 
     Path changed = work.resolve("01-changed.yaml");
-    Files.writeString(changed, Files.readString(store)
-        .replace("REPLACE-WITH-EC2-ACCESS-KEY", "rotated-access-key")
-        .replace("prefix: prod", "prefix: prod-b"));
+    Files.writeString(
+        changed,
+        Files.readString(store)
+            .replace("REPLACE-WITH-EC2-ACCESS-KEY", "rotated-access-key")
+            .replace("prefix: prod", "prefix: prod-b"));
     assertThat(kubectl("apply", "-f", changed.toString()))
-        .contains("secret/swift-s3-credentials configured", "backupstore.osbackup.io/swift configured");
+        .contains(
+            "secret/swift-s3-credentials configured", "backupstore.osbackup.io/swift configured");
     assertThat(kubectl("get", "secret", "swift-s3-credentials", "-o", "jsonpath={.data.accessKey}"))
-        .isEqualTo(Base64.getEncoder().encodeToString("rotated-access-key".getBytes(StandardCharsets.UTF_8)));
-    assertThat(kubectl("get", "bstore", "swift", "-o", "jsonpath={.spec.s3.prefix}")).isEqualTo("prod-b");
+        .isEqualTo(
+            Base64.getEncoder()
+                .encodeToString("rotated-access-key".getBytes(StandardCharsets.UTF_8)));
+    assertThat(kubectl("get", "bstore", "swift", "-o", "jsonpath={.spec.s3.prefix}"))
+        .isEqualTo("prod-b");
 
-    // the store's printer columns are filled from its status (its endpoint is the sample's, so not Available)
-    await().atMost(WAIT).until(() -> {
-      BackupStore s = cluster.client().resources(BackupStore.class).inNamespace(NS).withName("swift").get();
-      return s.getStatus() != null && s.getStatus().getConditions() != null && !s.getStatus().getConditions().isEmpty();
-    });
+    // the store's printer columns are filled from its status (its endpoint is the sample's, so not
+    // Available)
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              BackupStore s =
+                  cluster
+                      .client()
+                      .resources(BackupStore.class)
+                      .inNamespace(NS)
+                      .withName("swift")
+                      .get();
+              return s.getStatus() != null
+                  && s.getStatus().getConditions() != null
+                  && !s.getStatus().getConditions().isEmpty();
+            });
     String row = row(kubectl("get", "bstore", "swift"), "swift");
-    assertThat(row).contains("openstack-backups").containsPattern("\\bFalse\\b").containsPattern("[A-Z][a-zA-Z]+");
-    assertThat(kubectl("describe", "bstore", "swift")).contains("Events:").doesNotContain("Events:  <none>");
+    assertThat(row)
+        .contains("openstack-backups")
+        .containsPattern("\\bFalse\\b")
+        .containsPattern("[A-Z][a-zA-Z]+");
+    assertThat(kubectl("describe", "bstore", "swift"))
+        .contains("Events:")
+        .doesNotContain("Events:  <none>");
   }
 
   @Test
   void patchEditAndWatchWorkOnOurResources() throws Exception {
     kubectl("apply", "-f", sample("10-backuppolicy-control-plane.yaml").toString());
     kubectl("apply", "-f", sample("20-backuprun-on-demand.yaml").toString());
-    await().atMost(WAIT).until(() -> {
-      BackupRun run = cluster.client().resources(BackupRun.class).inNamespace(NS).withName("before-upgrade").get();
-      return run != null && run.getStatus() != null && run.getStatus().getPhase() != null;
-    });
-    assertThat(row(kubectl("get", "brun"), "before-upgrade")).contains("control-plane-daily")
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              BackupRun run =
+                  cluster
+                      .client()
+                      .resources(BackupRun.class)
+                      .inNamespace(NS)
+                      .withName("before-upgrade")
+                      .get();
+              return run != null && run.getStatus() != null && run.getStatus().getPhase() != null;
+            });
+    assertThat(row(kubectl("get", "brun"), "before-upgrade"))
+        .contains("control-plane-daily")
         .containsPattern("\\b(Pending|Running|Failed|Succeeded|PartiallyFailed)\\b");
 
-    // a patch without --type is a strategic merge, which a built-in kind takes; a custom resource takes a merge patch
-    assertThat(kubectl("patch", "secret", "backup-db", "-p", "{\"stringData\":{\"username\":\"backup-2\"}}"))
+    // a patch without --type is a strategic merge, which a built-in kind takes; a custom resource
+    // takes a merge patch
+    assertThat(
+            kubectl(
+                "patch",
+                "secret",
+                "backup-db",
+                "-p",
+                "{\"stringData\":{\"username\":\"backup-2\"}}"))
         .contains("secret/backup-db patched");
-    assertThat(kubectl("patch", "bpol", "control-plane-daily", "--type=merge", "-p", "{\"spec\":{\"suspend\":true}}"))
+    assertThat(
+            kubectl(
+                "patch",
+                "bpol",
+                "control-plane-daily",
+                "--type=merge",
+                "-p",
+                "{\"spec\":{\"suspend\":true}}"))
         .contains("backuppolicy.osbackup.io/control-plane-daily patched");
-    assertThat(kubectl("get", "bpol", "control-plane-daily", "-o", "jsonpath={.spec.suspend}")).isEqualTo("true");
+    assertThat(kubectl("get", "bpol", "control-plane-daily", "-o", "jsonpath={.spec.suspend}"))
+        .isEqualTo("true");
 
     // edit, as an editor that changes one field would
     Path editor = work.resolve("editor.sh");
     Files.writeString(editor, "#!/bin/sh\nsed -i 's/suspend: true/suspend: false/' \"$1\"\n");
     editor.toFile().setExecutable(true);
-    assertThat(kubectlWithEnv(Map.of("KUBE_EDITOR", editor.toString()), "edit", "bpol", "control-plane-daily"))
+    assertThat(
+            kubectlWithEnv(
+                Map.of("KUBE_EDITOR", editor.toString()), "edit", "bpol", "control-plane-daily"))
         .contains("backuppolicy.osbackup.io/control-plane-daily edited");
-    assertThat(kubectl("get", "bpol", "control-plane-daily", "-o", "jsonpath={.spec.suspend}")).isEqualTo("false");
+    assertThat(kubectl("get", "bpol", "control-plane-daily", "-o", "jsonpath={.spec.suspend}"))
+        .isEqualTo("false");
 
     // get -w streams: the first screen arrives, then the command is still watching
     List<String> command = ControlPlane.kubectl(kubeconfig);
@@ -142,25 +200,46 @@ class KubectlIT {
 
   @Test
   void logsOfAnAgentPodAreItsOutputServedByTheLocalKubelet() throws Exception {
-    cluster.client().batch().v1().jobs().inNamespace(NS).resource(new JobBuilder()
-            .withNewMetadata().withName("version").addToLabels("app.kubernetes.io/managed-by", "osbackup").endMetadata()
-            .withNewSpec()
-            .withBackoffLimit(0)
-            .withNewTemplate()
-            .withNewMetadata().addToLabels("app.kubernetes.io/managed-by", "osbackup").endMetadata()
-            .withNewSpec()
-            .withRestartPolicy("Never")
-            .withAutomountServiceAccountToken(false)
-            .addNewContainer().withName("agent").withImage("osbackup:local").withArgs("--version").endContainer()
-            .endSpec()
-            .endTemplate()
-            .endSpec()
-            .build())
+    cluster
+        .client()
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(NS)
+        .resource(
+            new JobBuilder()
+                .withNewMetadata()
+                .withName("version")
+                .addToLabels("app.kubernetes.io/managed-by", "osbackup")
+                .endMetadata()
+                .withNewSpec()
+                .withBackoffLimit(0)
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app.kubernetes.io/managed-by", "osbackup")
+                .endMetadata()
+                .withNewSpec()
+                .withRestartPolicy("Never")
+                .withAutomountServiceAccountToken(false)
+                .addNewContainer()
+                .withName("agent")
+                .withImage("osbackup:local")
+                .withArgs("--version")
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build())
         .create();
-    await().atMost(WAIT).until(() -> {
-      var job = cluster.client().batch().v1().jobs().inNamespace(NS).withName("version").get();
-      return job.getStatus() != null && Integer.valueOf(1).equals(job.getStatus().getSucceeded());
-    });
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              var job =
+                  cluster.client().batch().v1().jobs().inNamespace(NS).withName("version").get();
+              return job.getStatus() != null
+                  && Integer.valueOf(1).equals(job.getStatus().getSucceeded());
+            });
 
     assertThat(kubectl("logs", "job/version")).contains("osbackup");
     assertThat(kubectl("logs", "job/version", "--tail=1")).startsWith("osbackup");
@@ -171,10 +250,13 @@ class KubectlIT {
     String operator = "--as=system:serviceaccount:osbackup-system:osbackup";
     assertThat(kubectlMayFail("auth", "can-i", "create", "jobs", operator)).isEqualTo("yes");
     assertThat(kubectlMayFail("auth", "can-i", "get", "secrets", operator)).isEqualTo("yes");
-    assertThat(kubectlMayFail("auth", "can-i", "list", "secrets", operator)).as("no Secret is ever listed or cached")
+    assertThat(kubectlMayFail("auth", "can-i", "list", "secrets", operator))
+        .as("no Secret is ever listed or cached")
         .isEqualTo("no");
     assertThat(kubectlMayFail("auth", "can-i", "delete", "secrets", operator)).isEqualTo("no");
-    assertThat(kubectlMayFail("auth", "can-i", "create", "jobs", "--as=system:serviceaccount:openstack:default"))
+    assertThat(
+            kubectlMayFail(
+                "auth", "can-i", "create", "jobs", "--as=system:serviceaccount:openstack:default"))
         .isEqualTo("no");
   }
 
@@ -186,7 +268,10 @@ class KubectlIT {
 
   /** The line of a {@code kubectl get} table for {@code name}. */
   private static String row(String table, String name) {
-    return table.lines().filter(l -> l.startsWith(name + " ")).findFirst()
+    return table
+        .lines()
+        .filter(l -> l.startsWith(name + " "))
+        .findFirst()
         .orElseThrow(() -> new AssertionError("no row " + name + " in\n" + table));
   }
 
@@ -206,7 +291,8 @@ class KubectlIT {
 
   private record Run(int code, String out) {}
 
-  private static Run run(Map<String, String> env, String... args) throws IOException, InterruptedException {
+  private static Run run(Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     List<String> command = ControlPlane.kubectl(kubeconfig);
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);

@@ -40,8 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The local Job runner against the CRUD mock API server, with {@link TestContainer} as the pods'
- * program. On the mock on purpose: the runner is the mock's Job controller and kubelet, the fallback of local mode
- * where kubelocal cannot be built; on the real control plane the {@link LocalKubelet} runs pods (LocalKubeletIT).
+ * program. On the mock on purpose: the runner is the mock's Job controller and kubelet, the
+ * fallback of local mode where kubelocal cannot be built; on the real control plane the {@link
+ * LocalKubelet} runs pods (LocalKubeletIT).
  */
 @EnableKubernetesMockClient(crud = true)
 class LocalJobRunnerIT {

@@ -31,9 +31,10 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The {@link LocalKubelet} on the real control plane, with {@link TestContainer} as the pods' program: the real Job
- * controller makes the pods, the real scheduler places them on the simulated nodes, the kubelet runs them and
- * reports, and the real controllers (Job, garbage collector, TTL, Deployment) act on what it reports.
+ * The {@link LocalKubelet} on the real control plane, with {@link TestContainer} as the pods'
+ * program: the real Job controller makes the pods, the real scheduler places them on the simulated
+ * nodes, the kubelet runs them and reports, and the real controllers (Job, garbage collector, TTL,
+ * Deployment) act on what it reports.
  */
 class LocalKubeletIT {
 
@@ -50,9 +51,10 @@ class LocalKubeletIT {
   static void startControlPlane() throws Exception {
     api = ControlPlane.start(work.resolve("kubelocal"));
     client = api.admin();
-    nodes = new SimulatedNodes(client, work.resolve("nodes"))
-        .add("node-a", Map.of("openstack-role", "controller"))
-        .add("node-b", Map.of("openstack-role", "compute"));
+    nodes =
+        new SimulatedNodes(client, work.resolve("nodes"))
+            .add("node-a", Map.of("openstack-role", "controller"))
+            .add("node-b", Map.of("openstack-role", "compute"));
   }
 
   @AfterAll
@@ -100,8 +102,9 @@ class LocalKubeletIT {
     assertThat(terminated(pod).getReason()).isEqualTo("Completed");
     assertThat(Files.readString(kubelet.logOf(ns, pod.getMetadata().getName())))
         .contains("hello", "EXTRA=extra-value", "HOSTNAME=" + pod.getMetadata().getName());
-    await("the Job controller lets go of its pod (tracking finalizer removed)").atMost(WAIT).until(() ->
-        only(podsOf("ok")).getMetadata().getFinalizers().isEmpty());
+    await("the Job controller lets go of its pod (tracking finalizer removed)")
+        .atMost(WAIT)
+        .until(() -> only(podsOf("ok")).getMetadata().getFinalizers().isEmpty());
   }
 
   @Test
@@ -110,7 +113,10 @@ class LocalKubeletIT {
 
     Job job = awaitFinished("bad");
 
-    assertThat(condition(job, "Failed")).get().extracting(JobCondition::getReason).isEqualTo("BackoffLimitExceeded");
+    assertThat(condition(job, "Failed"))
+        .get()
+        .extracting(JobCondition::getReason)
+        .isEqualTo("BackoffLimitExceeded");
     Pod pod = only(podsOf("bad"));
     assertThat(pod.getStatus().getPhase()).isEqualTo("Failed");
     assertThat(terminated(pod).getExitCode()).isEqualTo(3);
@@ -126,7 +132,10 @@ class LocalKubeletIT {
 
     Job done = awaitFinished("slow");
 
-    assertThat(condition(done, "Failed")).get().extracting(JobCondition::getReason).isEqualTo("DeadlineExceeded");
+    assertThat(condition(done, "Failed"))
+        .get()
+        .extracting(JobCondition::getReason)
+        .isEqualTo("DeadlineExceeded");
     awaitGone(pids);
     await().atMost(WAIT).until(() -> podsOf("slow").isEmpty());
     assertThat(kubelet.runningPods()).isZero();
@@ -140,7 +149,8 @@ class LocalKubeletIT {
     client.batch().v1().jobs().inNamespace(ns).withName("doomed").delete();
 
     awaitGone(pids);
-    await("the garbage collector deletes the pod, the kubelet finishes it").atMost(WAIT)
+    await("the garbage collector deletes the pod, the kubelet finishes it")
+        .atMost(WAIT)
         .until(() -> podsOf("doomed").isEmpty());
   }
 
@@ -150,40 +160,87 @@ class LocalKubeletIT {
     job.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("openstack-role", "storage"));
     create(job);
 
-    PodCondition scheduled = await().atMost(WAIT).until(() -> podsOf("nowhere").stream()
-        .flatMap(p -> p.getStatus() == null || p.getStatus().getConditions() == null ? java.util.stream.Stream.empty()
-            : p.getStatus().getConditions().stream())
-        .filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()))
-        .findFirst().orElse(null), c -> c != null);
+    PodCondition scheduled =
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    podsOf("nowhere").stream()
+                        .flatMap(
+                            p ->
+                                p.getStatus() == null || p.getStatus().getConditions() == null
+                                    ? java.util.stream.Stream.empty()
+                                    : p.getStatus().getConditions().stream())
+                        .filter(
+                            c ->
+                                "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus()))
+                        .findFirst()
+                        .orElse(null),
+                c -> c != null);
 
     assertThat(scheduled.getReason()).isEqualTo("Unschedulable");
-    assertThat(scheduled.getMessage()).contains("0/2 nodes are available").contains("node affinity/selector");
+    assertThat(scheduled.getMessage())
+        .contains("0/2 nodes are available")
+        .contains("node affinity/selector");
     assertThat(kubelet.maxConcurrentPods()).isZero();
   }
 
   @Test
   void aPodWaitsForItsSecretThenRunsWithIt() throws Exception {
     Job job = job("secret", "print-env", "DB_USER", "exit", "0");
-    job.getSpec().getTemplate().getSpec().getContainers().get(0).setEnv(List.of(
-        new io.fabric8.kubernetes.api.model.EnvVarBuilder().withName("DB_USER").withNewValueFrom()
-            .withNewSecretKeyRef().withName("db").withKey("username").endSecretKeyRef().endValueFrom().build()));
+    job.getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0)
+        .setEnv(
+            List.of(
+                new io.fabric8.kubernetes.api.model.EnvVarBuilder()
+                    .withName("DB_USER")
+                    .withNewValueFrom()
+                    .withNewSecretKeyRef()
+                    .withName("db")
+                    .withKey("username")
+                    .endSecretKeyRef()
+                    .endValueFrom()
+                    .build()));
     create(job);
 
-    Pod waiting = await().atMost(WAIT).until(() -> podsOf("secret").stream().findFirst().orElse(null),
-        p -> p != null && p.getStatus() != null && p.getStatus().getContainerStatuses() != null
-            && !p.getStatus().getContainerStatuses().isEmpty()
-            && p.getStatus().getContainerStatuses().get(0).getState().getWaiting() != null);
-    assertThat(waiting.getStatus().getContainerStatuses().get(0).getState().getWaiting().getReason())
+    Pod waiting =
+        await()
+            .atMost(WAIT)
+            .until(
+                () -> podsOf("secret").stream().findFirst().orElse(null),
+                p ->
+                    p != null
+                        && p.getStatus() != null
+                        && p.getStatus().getContainerStatuses() != null
+                        && !p.getStatus().getContainerStatuses().isEmpty()
+                        && p.getStatus().getContainerStatuses().get(0).getState().getWaiting()
+                            != null);
+    assertThat(
+            waiting.getStatus().getContainerStatuses().get(0).getState().getWaiting().getReason())
         .isEqualTo("CreateContainerConfigError");
-    assertThat(waiting.getStatus().getContainerStatuses().get(0).getState().getWaiting().getMessage())
+    assertThat(
+            waiting.getStatus().getContainerStatuses().get(0).getState().getWaiting().getMessage())
         .contains("secret \"db\" not found");
 
-    client.secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName("db").endMetadata()
-        .addToStringData("username", "backup").build()).create();
+    client
+        .secrets()
+        .inNamespace(ns)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName("db")
+                .endMetadata()
+                .addToStringData("username", "backup")
+                .build())
+        .create();
 
     assertThat(condition(awaitFinished("secret"), "Complete")).isPresent();
     Pod pod = only(podsOf("secret"));
-    assertThat(Files.readString(kubelet.logOf(ns, pod.getMetadata().getName()))).contains("DB_USER=backup");
+    assertThat(Files.readString(kubelet.logOf(ns, pod.getMetadata().getName())))
+        .contains("DB_USER=backup");
   }
 
   @Test
@@ -208,48 +265,84 @@ class LocalKubeletIT {
     job.getSpec().setTtlSecondsAfterFinished(1);
     create(job);
 
-    await().atMost(WAIT).until(() -> client.batch().v1().jobs().inNamespace(ns).withName("short-lived").get() == null
-        && podsOf("short-lived").isEmpty());
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                client.batch().v1().jobs().inNamespace(ns).withName("short-lived").get() == null
+                    && podsOf("short-lived").isEmpty());
   }
 
   @Test
   void otherWorkloadsRunAsPlaceholdersUntilScaledDown() {
-    Deployment api = new DeploymentBuilder()
-        .withNewMetadata().withName("keystone-api").withNamespace(ns).endMetadata()
-        .withNewSpec()
-        .withReplicas(2)
-        .withNewSelector().addToMatchLabels("app", "keystone").endSelector()
-        .withNewTemplate()
-        .withNewMetadata().addToLabels("app", "keystone").endMetadata()
-        .withNewSpec()
-        .addNewContainer().withName("keystone").withImage("keystone:2025.2").endContainer()
-        .endSpec()
-        .endTemplate()
-        .endSpec()
-        .build();
+    Deployment api =
+        new DeploymentBuilder()
+            .withNewMetadata()
+            .withName("keystone-api")
+            .withNamespace(ns)
+            .endMetadata()
+            .withNewSpec()
+            .withReplicas(2)
+            .withNewSelector()
+            .addToMatchLabels("app", "keystone")
+            .endSelector()
+            .withNewTemplate()
+            .withNewMetadata()
+            .addToLabels("app", "keystone")
+            .endMetadata()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("keystone")
+            .withImage("keystone:2025.2")
+            .endContainer()
+            .endSpec()
+            .endTemplate()
+            .endSpec()
+            .build();
     client.apps().deployments().inNamespace(ns).resource(api).create();
 
-    await("the Deployment controller sees its replicas ready").atMost(WAIT).until(() -> {
-      Deployment d = client.apps().deployments().inNamespace(ns).withName("keystone-api").get();
-      return d.getStatus() != null && Integer.valueOf(2).equals(d.getStatus().getReadyReplicas());
-    });
-    assertThat(kubelet.maxConcurrentPods()).as("no process for a pod that is not an agent").isZero();
+    await("the Deployment controller sees its replicas ready")
+        .atMost(WAIT)
+        .until(
+            () -> {
+              Deployment d =
+                  client.apps().deployments().inNamespace(ns).withName("keystone-api").get();
+              return d.getStatus() != null
+                  && Integer.valueOf(2).equals(d.getStatus().getReadyReplicas());
+            });
+    assertThat(kubelet.maxConcurrentPods())
+        .as("no process for a pod that is not an agent")
+        .isZero();
 
     client.apps().deployments().inNamespace(ns).withName("keystone-api").scale(0);
 
-    await("scaled down, its pods are deleted and finished").atMost(WAIT).until(() ->
-        client.pods().inNamespace(ns).withLabel("app", "keystone").list().getItems().isEmpty());
+    await("scaled down, its pods are deleted and finished")
+        .atMost(WAIT)
+        .until(
+            () ->
+                client
+                    .pods()
+                    .inNamespace(ns)
+                    .withLabel("app", "keystone")
+                    .list()
+                    .getItems()
+                    .isEmpty());
   }
 
   @Test
   void theNodesAreReadyWithAFreshHeartbeat() {
-    await().atMost(WAIT).until(() -> client.leases().inNamespace("kube-node-lease").withName("node-a").get() != null);
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> client.leases().inNamespace("kube-node-lease").withName("node-a").get() != null);
     assertThat(client.nodes().withName("node-a").get().getStatus().getConditions())
-        .anySatisfy(c -> {
-          assertThat(c.getType()).isEqualTo("Ready");
-          assertThat(c.getStatus()).isEqualTo("True");
-        });
-    assertThat(client.nodes().withName("node-a").get().getStatus().getAllocatable()).containsKeys("cpu", "pods");
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Ready");
+              assertThat(c.getStatus()).isEqualTo("True");
+            });
+    assertThat(client.nodes().withName("node-a").get().getStatus().getAllocatable())
+        .containsKeys("cpu", "pods");
   }
 
   // ---------------------------------------------------------------- helpers
@@ -293,13 +386,19 @@ class LocalKubeletIT {
   }
 
   private Job awaitFinished(String name) {
-    return await("Job " + name + " finished").atMost(WAIT).until(
-        () -> client.batch().v1().jobs().inNamespace(ns).withName(name).get(),
-        j -> j != null && (condition(j, "Complete").isPresent() || condition(j, "Failed").isPresent()));
+    return await("Job " + name + " finished")
+        .atMost(WAIT)
+        .until(
+            () -> client.batch().v1().jobs().inNamespace(ns).withName(name).get(),
+            j ->
+                j != null
+                    && (condition(j, "Complete").isPresent()
+                        || condition(j, "Failed").isPresent()));
   }
 
   private static Optional<JobCondition> condition(Job job, String type) {
-    return job.getStatus() == null || job.getStatus().getConditions() == null ? Optional.empty()
+    return job.getStatus() == null || job.getStatus().getConditions() == null
+        ? Optional.empty()
         : job.getStatus().getConditions().stream()
             .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
             .findFirst();
@@ -314,28 +413,43 @@ class LocalKubeletIT {
     return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
   }
 
-  /** The main and child pids of the job's running pod (its container ID and the child's log line). */
+  /**
+   * The main and child pids of the job's running pod (its container ID and the child's log line).
+   */
   private long[] awaitRunningPids(String job) {
-    return await().atMost(WAIT).until(() -> {
-      List<Pod> pods = podsOf(job);
-      if (pods.isEmpty() || pods.get(0).getStatus() == null
-          || !"Running".equals(pods.get(0).getStatus().getPhase())) {
-        return null;
-      }
-      Pod pod = pods.get(0);
-      long main = Long.parseLong(pod.getStatus().getContainerStatuses().get(0).getContainerID().substring(8));
-      if (!pod.getSpec().getContainers().get(0).getArgs().contains("child")) {
-        return new long[] {main};
-      }
-      Path log = kubelet.logOf(ns, pod.getMetadata().getName());
-      Matcher m = Pattern.compile("child-pid=(\\d+)").matcher(Files.exists(log) ? Files.readString(log) : "");
-      return m.find() ? new long[] {main, Long.parseLong(m.group(1))} : null;
-    }, pids -> pids != null);
+    return await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              List<Pod> pods = podsOf(job);
+              if (pods.isEmpty()
+                  || pods.get(0).getStatus() == null
+                  || !"Running".equals(pods.get(0).getStatus().getPhase())) {
+                return null;
+              }
+              Pod pod = pods.get(0);
+              long main =
+                  Long.parseLong(
+                      pod.getStatus().getContainerStatuses().get(0).getContainerID().substring(8));
+              if (!pod.getSpec().getContainers().get(0).getArgs().contains("child")) {
+                return new long[] {main};
+              }
+              Path log = kubelet.logOf(ns, pod.getMetadata().getName());
+              Matcher m =
+                  Pattern.compile("child-pid=(\\d+)")
+                      .matcher(Files.exists(log) ? Files.readString(log) : "");
+              return m.find() ? new long[] {main, Long.parseLong(m.group(1))} : null;
+            },
+            pids -> pids != null);
   }
 
   private static void awaitGone(long[] pids) {
-    await("processes " + java.util.Arrays.toString(pids) + " gone").atMost(WAIT).until(() ->
-        java.util.Arrays.stream(pids).noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive)
-            .orElse(false)));
+    await("processes " + java.util.Arrays.toString(pids) + " gone")
+        .atMost(WAIT)
+        .until(
+            () ->
+                java.util.Arrays.stream(pids)
+                    .noneMatch(
+                        pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)));
   }
 }

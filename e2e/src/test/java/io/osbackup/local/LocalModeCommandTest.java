@@ -7,8 +7,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's local-mode command shows the build as it goes (no {@code -q}: a minute of silence reads as a hang),
- * Maven prints no escape bytes into a pipe, and local mode is told to stop with the Maven that started it.
+ * The README's local-mode command shows the build as it goes (no {@code -q}: a minute of silence
+ * reads as a hang), Maven prints no escape bytes into a pipe, and local mode is told to stop with
+ * the Maven that started it.
  */
 class LocalModeCommandTest {
 
@@ -27,7 +28,9 @@ class LocalModeCommandTest {
   @Test
   void mavenPrintsNoEscapeBytesAndNoShadeListing() throws Exception {
     assertThat(Files.readAllLines(ROOT.resolve(".mvn/jvm.config")))
-        .contains("-Djansi.noreset=true", "-Dorg.slf4j.simpleLogger.log.org.apache.maven.plugins.shade=error");
+        .contains(
+            "-Djansi.noreset=true",
+            "-Dorg.slf4j.simpleLogger.log.org.apache.maven.plugins.shade=error");
   }
 
   @Test

@@ -47,11 +47,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's "take a backup before an upgrade" against a policy that runs every five minutes and keeps one backup
- * (local mode's overlay of the sample): the hand-made {@code before-upgrade} outlives every retention pass, goes only
- * when its own keepUntil or keepFor passes (manifest first), stays hand-made when the catalog brings it back after a
- * lost cluster, and a run's bad keepUntil or keepFor is refused naming the field. The real operator on the embedded
- * Kubernetes API, the local Job runner running the real agent, a real MariaDB and a real S3 server.
+ * The README's "take a backup before an upgrade" against a policy that runs every five minutes and
+ * keeps one backup (local mode's overlay of the sample): the hand-made {@code before-upgrade}
+ * outlives every retention pass, goes only when its own keepUntil or keepFor passes (manifest
+ * first), stays hand-made when the catalog brings it back after a lost cluster, and a run's bad
+ * keepUntil or keepFor is refused naming the field. The real operator on the embedded Kubernetes
+ * API, the local Job runner running the real agent, a real MariaDB and a real S3 server.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OnDemandRetentionIT {
@@ -96,7 +97,11 @@ class OnDemandRetentionIT {
     apply(secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
     apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
     apply(store());
-    awaitStore(s -> s.condition(BackupStoreStatus.AVAILABLE).map(c -> "True".equals(c.getStatus())).orElse(false));
+    awaitStore(
+        s ->
+            s.condition(BackupStoreStatus.AVAILABLE)
+                .map(c -> "True".equals(c.getStatus()))
+                .orElse(false));
   }
 
   @AfterAll
@@ -113,9 +118,9 @@ class OnDemandRetentionIT {
   }
 
   /**
-   * The README's steps: before-upgrade is taken by hand, then the policy's own backups keep coming (every five
-   * minutes in local mode) and each success runs retention with keepLast: 1. before-upgrade stays, and the policy's
-   * own backups are pruned to the newest as before.
+   * The README's steps: before-upgrade is taken by hand, then the policy's own backups keep coming
+   * (every five minutes in local mode) and each success runs retention with keepLast: 1.
+   * before-upgrade stays, and the policy's own backups are pruned to the newest as before.
    */
   @Test
   @Order(1)
@@ -127,73 +132,105 @@ class OnDemandRetentionIT {
         .isEqualTo(RunPhase.Succeeded);
     String manifest = beforeUpgrade.getStatus().getManifestKey();
 
-    // The scheduler's runs, named after their slots, one after the other; each success runs a retention pass.
+    // The scheduler's runs, named after their slots, one after the other; each success runs a
+    // retention pass.
     List<String> scheduled =
-        List.of("control-plane-20261201-020000", "control-plane-20261201-020500", "control-plane-20261201-021000");
+        List.of(
+            "control-plane-20261201-020000",
+            "control-plane-20261201-020500",
+            "control-plane-20261201-021000");
     for (int i = 0; i < scheduled.size(); i++) {
       BackupRun run = runAndAwait(scheduled.get(i), "control-plane", "");
-      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(run.getStatus().getPhase())
+          .as(run.getStatus().getMessage())
+          .isEqualTo(RunPhase.Succeeded);
       if (i > 0) {
         String previous = scheduled.get(i - 1);
         // keepLast: 1 prunes the previous scheduled backup: the pass ran.
         await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> runGone(previous));
       }
-      assertThat(bucket.stat(manifest)).as("before-upgrade's manifest after pass %d", i + 1).isPresent();
+      assertThat(bucket.stat(manifest))
+          .as("before-upgrade's manifest after pass %d", i + 1)
+          .isPresent();
       assertThat(client.resources(BackupRun.class).inNamespace(NS).withName("before-upgrade").get())
           .as("the BackupRun before-upgrade after pass %d", i + 1)
           .isNotNull();
     }
 
-    // More passes, run directly on the bucket, days and months later: a backup without keepUntil or keepFor stays.
+    // More passes, run directly on the bucket, days and months later: a backup without keepUntil or
+    // keepFor stays.
     Retention rules = new Retention();
     rules.setKeepLast(1);
-    for (Duration later : List.of(Duration.ofMinutes(5), Duration.ofDays(1), Duration.ofDays(400))) {
-      RetentionResult pass = pass("control-plane", rules, Instant.now().plus(later), RetentionStore.of(bucket));
+    for (Duration later :
+        List.of(Duration.ofMinutes(5), Duration.ofDays(1), Duration.ofDays(400))) {
+      RetentionResult pass =
+          pass("control-plane", rules, Instant.now().plus(later), RetentionStore.of(bucket));
       assertThat(pass.errors()).isEmpty();
       assertThat(pass.keptIds()).contains(beforeUpgrade.getStatus().getBackupId());
     }
     assertThat(bucket.stat(manifest)).isPresent();
-    BackupRun still = client.resources(BackupRun.class).inNamespace(NS).withName("before-upgrade").get();
+    BackupRun still =
+        client.resources(BackupRun.class).inNamespace(NS).withName("before-upgrade").get();
     assertThat(still.getStatus().getPhase()).isEqualTo(RunPhase.Succeeded);
     assertThat(still.getStatus().getRetention()).isEqualTo("Keep");
     assertThat(still.getStatus().getKeep()).isEqualTo("until deleted");
     assertThat(still.getStatus().getExpiresAt()).isNull();
     assertThat(still.getStatus().getOrigin()).isEqualTo("OnDemand");
 
-    // The policy's own backups are still pruned to keepLast: 1, before-upgrade not counted among them.
+    // The policy's own backups are still pruned to keepLast: 1, before-upgrade not counted among
+    // them.
     List<String> folders = folders("control-plane");
-    assertThat(folders).containsExactlyInAnyOrder(beforeUpgrade.getStatus().getBackupId(), scheduled.get(2));
-    BackupPolicy policy = client.resources(BackupPolicy.class).inNamespace(NS).withName("control-plane").get();
+    assertThat(folders)
+        .containsExactlyInAnyOrder(beforeUpgrade.getStatus().getBackupId(), scheduled.get(2));
+    BackupPolicy policy =
+        client.resources(BackupPolicy.class).inNamespace(NS).withName("control-plane").get();
     assertThat(policy.getStatus().getKeptBackups()).isEqualTo(2);
   }
 
-  /** keepFor and keepUntil are the hand-made backup's own terms: once they pass, retention deletes it, manifest first. */
+  /**
+   * keepFor and keepUntil are the hand-made backup's own terms: once they pass, retention deletes
+   * it, manifest first.
+   */
   @Test
   @Order(2)
   void aHandMadeBackupGoesWhenItsOwnKeepForOrKeepUntilPasses() throws Exception {
     apply(policy("nova"));
     BackupRun ttl = runAndAwait("nova-ttl", "nova", "keepFor: 2h");
-    String until = Instant.now().plus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    String until =
+        Instant.now()
+            .plus(Duration.ofHours(1))
+            .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+            .toString();
     BackupRun pinned = runAndAwait("nova-pinned", "nova", "keepUntil: \"" + until + "\"");
     BackupRun daily = runAndAwait("nova-20261201-020000", "nova", "");
     for (BackupRun run : List.of(ttl, pinned, daily)) {
-      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(run.getStatus().getPhase())
+          .as(run.getStatus().getMessage())
+          .isEqualTo(RunPhase.Succeeded);
     }
     assertThat(pinned.getStatus().getExpiresAt()).isEqualTo(until);
     assertThat(pinned.getStatus().getKeep()).isEqualTo("until " + until);
     Instant ttlExpires = Instant.parse(ttl.getStatus().getExpiresAt());
     assertThat(ttlExpires)
         .isBetween(
-            Instant.parse(ttl.getStatus().getCompletionTime()).plus(Duration.ofHours(2)).minusSeconds(5),
-            Instant.parse(ttl.getStatus().getCompletionTime()).plus(Duration.ofHours(2)).plusSeconds(5));
+            Instant.parse(ttl.getStatus().getCompletionTime())
+                .plus(Duration.ofHours(2))
+                .minusSeconds(5),
+            Instant.parse(ttl.getStatus().getCompletionTime())
+                .plus(Duration.ofHours(2))
+                .plusSeconds(5));
     assertThat(ttl.getStatus().getKeep()).isEqualTo("until " + ttl.getStatus().getExpiresAt());
 
     Retention rules = new Retention();
     rules.setKeepLast(1);
     // Before either time passes, both are kept.
-    RetentionResult early = pass("nova", rules, Instant.now().plus(Duration.ofMinutes(30)), RetentionStore.of(bucket));
+    RetentionResult early =
+        pass("nova", rules, Instant.now().plus(Duration.ofMinutes(30)), RetentionStore.of(bucket));
     assertThat(early.keptIds())
-        .contains(ttl.getStatus().getBackupId(), pinned.getStatus().getBackupId(), daily.getStatus().getBackupId());
+        .contains(
+            ttl.getStatus().getBackupId(),
+            pinned.getStatus().getBackupId(),
+            daily.getStatus().getBackupId());
     assertThat(early.deleted()).isEmpty();
 
     // Ninety minutes on keepUntil has passed, keepFor has not.
@@ -201,21 +238,29 @@ class OnDemandRetentionIT {
     RetentionResult middle =
         pass("nova", rules, Instant.now().plus(Duration.ofMinutes(90)), recording(deletes));
     assertThat(middle.deleted()).containsExactly(pinned.getStatus().getBackupId());
-    assertThat(middle.keptIds()).contains(ttl.getStatus().getBackupId(), daily.getStatus().getBackupId());
+    assertThat(middle.keptIds())
+        .contains(ttl.getStatus().getBackupId(), daily.getStatus().getBackupId());
     assertThat(deletes.get(0)).containsExactly(pinned.getStatus().getManifestKey());
     assertThat(deletes.get(1)).isNotEmpty().doesNotContain(pinned.getStatus().getManifestKey());
 
-    // The operator's own pass, three hours on: keepFor has passed too. The backup goes, then its BackupRun.
+    // The operator's own pass, three hours on: keepFor has passed too. The backup goes, then its
+    // BackupRun.
     CLOCK.advance(Duration.ofHours(3));
     await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> runGone("nova-ttl"));
     assertThat(bucket.stat(ttl.getStatus().getManifestKey())).isEmpty();
     assertThat(folders("nova")).containsExactly(daily.getStatus().getBackupId());
-    assertThat(client.resources(BackupRun.class).inNamespace(NS).withName("nova-20261201-020000").get()).isNotNull();
+    assertThat(
+            client
+                .resources(BackupRun.class)
+                .inNamespace(NS)
+                .withName("nova-20261201-020000")
+                .get())
+        .isNotNull();
   }
 
   /**
-   * After a lost cluster the catalog brings the hand-made backup back from its manifest still hand-made: the manifest
-   * says so, the found run shows it, and retention still does not count it.
+   * After a lost cluster the catalog brings the hand-made backup back from its manifest still
+   * hand-made: the manifest says so, the found run shows it, and retention still does not count it.
    */
   @Test
   @Order(3)
@@ -223,22 +268,36 @@ class OnDemandRetentionIT {
     apply(policy("glance"));
     BackupRun handMade = runAndAwait("glance-before-upgrade", "glance", "keepFor: 30d");
     BackupRun daily = runAndAwait("glance-20261201-020000", "glance", "");
-    assertThat(handMade.getStatus().getPhase()).as(handMade.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+    assertThat(handMade.getStatus().getPhase())
+        .as(handMade.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
     String id = handMade.getStatus().getBackupId();
     @SuppressWarnings("unchecked")
     Map<String, Object> recorded =
-        (Map<String, Object>) bucket.getJson(handMade.getStatus().getManifestKey(), Map.class).get().get("retention");
-    assertThat(recorded).containsEntry("origin", "OnDemand").containsEntry("rules", "Keep").containsEntry("keepFor",
-        "30d");
+        (Map<String, Object>)
+            bucket.getJson(handMade.getStatus().getManifestKey(), Map.class).get().get("retention");
+    assertThat(recorded)
+        .containsEntry("origin", "OnDemand")
+        .containsEntry("rules", "Keep")
+        .containsEntry("keepFor", "30d");
 
     cluster.stopOperator();
-    for (Class<? extends HasMetadata> kind : List.of(BackupRun.class, BackupPolicy.class, BackupStore.class)) {
+    for (Class<? extends HasMetadata> kind :
+        List.of(BackupRun.class, BackupPolicy.class, BackupStore.class)) {
       client.resources(kind).inNamespace(NS).delete();
     }
     client.batch().v1().jobs().inNamespace(NS).delete();
-    await().atMost(Duration.ofSeconds(20)).until(
-        () -> client.resources(BackupRun.class).inNamespace(NS).list().getItems().isEmpty()
-            && client.resources(BackupStore.class).inNamespace(NS).list().getItems().isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () ->
+                client.resources(BackupRun.class).inNamespace(NS).list().getItems().isEmpty()
+                    && client
+                        .resources(BackupStore.class)
+                        .inNamespace(NS)
+                        .list()
+                        .getItems()
+                        .isEmpty());
     cluster.startOperator();
     apply(store());
     apply(policy("glance"));
@@ -257,16 +316,23 @@ class OnDemandRetentionIT {
     Retention rules = new Retention();
     rules.setKeepLast(1);
     BackupRun newer = runAndAwait("glance-20261201-020500", "glance", "");
-    assertThat(newer.getStatus().getPhase()).as(newer.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
-    await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> runGone(daily.getStatus().getBackupId()));
-    RetentionResult pass = pass("glance", rules, CLOCK.instant().plus(Duration.ofDays(1)), RetentionStore.of(bucket));
+    assertThat(newer.getStatus().getPhase())
+        .as(newer.getStatus().getMessage())
+        .isEqualTo(RunPhase.Succeeded);
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> runGone(daily.getStatus().getBackupId()));
+    RetentionResult pass =
+        pass("glance", rules, CLOCK.instant().plus(Duration.ofDays(1)), RetentionStore.of(bucket));
     assertThat(pass.keptIds()).containsExactlyInAnyOrder(id, newer.getStatus().getBackupId());
     assertThat(client.resources(BackupRun.class).inNamespace(NS).withName(id).get()).isNotNull();
   }
 
   /**
-   * A keepFor or keepUntil that cannot be honoured is refused before anything is written, naming the field: one that
-   * is not a duration or a time by the API server (the CRD's pattern), one in the past by the operator.
+   * A keepFor or keepUntil that cannot be honoured is refused before anything is written, naming
+   * the field: one that is not a duration or a time by the API server (the CRD's pattern), one in
+   * the past by the operator.
    */
   @Test
   @Order(4)
@@ -275,13 +341,16 @@ class OnDemandRetentionIT {
     for (String bad : List.of("keepFor: thirty days", "keepUntil: next tuesday")) {
       String field = "spec." + bad.substring(0, bad.indexOf(':'));
       assertThatThrownBy(() -> runAndAwait("placement-syntax", "placement", bad))
-          .as(bad).isInstanceOf(KubernetesClientException.class)
+          .as(bad)
+          .isInstanceOf(KubernetesClientException.class)
           .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(422))
-          .hasMessageContaining(field + ": Invalid value: \"" + bad.substring(bad.indexOf(':') + 2) + "\"");
+          .hasMessageContaining(
+              field + ": Invalid value: \"" + bad.substring(bad.indexOf(':') + 2) + "\"");
     }
     Map<String, List<String>> cases = new LinkedHashMap<>();
-    cases.put("keepUntil: \"2020-01-01T00:00:00Z\"", List.of("KeepUntilInPast", "spec.keepUntil 2020-01-01T00:00:00Z",
-        "already past"));
+    cases.put(
+        "keepUntil: \"2020-01-01T00:00:00Z\"",
+        List.of("KeepUntilInPast", "spec.keepUntil 2020-01-01T00:00:00Z", "already past"));
     int i = 0;
     for (Map.Entry<String, List<String>> c : cases.entrySet()) {
       String name = "placement-bad-" + i++;
@@ -289,19 +358,31 @@ class OnDemandRetentionIT {
       String reason = c.getValue().get(0);
       assertThat(run.getStatus().getPhase()).as(c.getKey()).isEqualTo(RunPhase.Failed);
       assertThat(run.getStatus().condition("Complete").orElseThrow().getReason()).isEqualTo(reason);
-      assertThat(run.getStatus().getMessage()).contains(c.getValue().get(1)).contains(c.getValue().get(2));
-      assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).startsWith(reason + ": ").contains(c.getValue().get(1)));
+      assertThat(run.getStatus().getMessage())
+          .contains(c.getValue().get(1))
+          .contains(c.getValue().get(2));
+      assertThat(eventsOf(run))
+          .anySatisfy(e -> assertThat(e).startsWith(reason + ": ").contains(c.getValue().get(1)));
       assertThat(run.getStatus().getFolder()).isNull();
-      assertThat(client.batch().v1().jobs().inNamespace(NS).withLabel("osbackup.io/run", name).list().getItems())
+      assertThat(
+              client
+                  .batch()
+                  .v1()
+                  .jobs()
+                  .inNamespace(NS)
+                  .withLabel("osbackup.io/run", name)
+                  .list()
+                  .getItems())
           .isEmpty();
     }
     assertThat(bucket.list("prod/" + NS + "/placement/")).as("nothing was written").isEmpty();
   }
 
   /**
-   * A hand-made backup is deleted explicitly by naming it in its run's spec.deleteBackup: manifest first, then the
-   * folder, then the run, so the catalog cannot bring it back. A wrong name, or a backup the policy's rules decide
-   * about, is refused with an Event naming the field, and nothing is deleted.
+   * A hand-made backup is deleted explicitly by naming it in its run's spec.deleteBackup: manifest
+   * first, then the folder, then the run, so the catalog cannot bring it back. A wrong name, or a
+   * backup the policy's rules decide about, is refused with an Event naming the field, and nothing
+   * is deleted.
    */
   @Test
   @Order(5)
@@ -310,38 +391,62 @@ class OnDemandRetentionIT {
     BackupRun handMade = runAndAwait("cinder-before-upgrade", "cinder", "");
     BackupRun daily = runAndAwait("cinder-20261201-020000", "cinder", "");
     for (BackupRun run : List.of(handMade, daily)) {
-      assertThat(run.getStatus().getPhase()).as(run.getStatus().getMessage()).isEqualTo(RunPhase.Succeeded);
+      assertThat(run.getStatus().getPhase())
+          .as(run.getStatus().getMessage())
+          .isEqualTo(RunPhase.Succeeded);
     }
     String id = handMade.getStatus().getBackupId();
 
     setDeleteBackup("cinder-before-upgrade", "cinder-before-upgrade");
-    await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
-        .until(() -> eventsOf(handMade).stream().anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
-    assertThat(eventsOf(handMade)).filteredOn(e -> e.startsWith("DeleteBackupRefused: ")).singleElement().asString()
-        .contains("spec.deleteBackup 'cinder-before-upgrade'").contains(id);
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> eventsOf(handMade).stream().anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
+    assertThat(eventsOf(handMade))
+        .filteredOn(e -> e.startsWith("DeleteBackupRefused: "))
+        .singleElement()
+        .asString()
+        .contains("spec.deleteBackup 'cinder-before-upgrade'")
+        .contains(id);
     setDeleteBackup("cinder-20261201-020000", "cinder-20261201-020000");
-    await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200))
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
         .until(() -> eventsOf(daily).stream().anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
-    assertThat(eventsOf(daily)).filteredOn(e -> e.startsWith("DeleteBackupRefused: ")).singleElement().asString()
-        .contains("spec.deleteBackup").contains("policy's rules");
+    assertThat(eventsOf(daily))
+        .filteredOn(e -> e.startsWith("DeleteBackupRefused: "))
+        .singleElement()
+        .asString()
+        .contains("spec.deleteBackup")
+        .contains("policy's rules");
     assertThat(bucket.stat(handMade.getStatus().getManifestKey())).isPresent();
     assertThat(bucket.stat(daily.getStatus().getManifestKey())).isPresent();
 
     setDeleteBackup("cinder-before-upgrade", id);
-    await().atMost(TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> runGone("cinder-before-upgrade"));
+    await()
+        .atMost(TIMEOUT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> runGone("cinder-before-upgrade"));
     assertThat(bucket.list(handMade.getStatus().getFolder() + "/")).isEmpty();
-    assertThat(eventsOf(handMade)).anySatisfy(e -> assertThat(e).startsWith("BackupDeleted: ").contains(id));
+    assertThat(eventsOf(handMade))
+        .anySatisfy(e -> assertThat(e).startsWith("BackupDeleted: ").contains(id));
     assertThat(folders("cinder")).containsExactly(daily.getStatus().getBackupId());
   }
 
   static void setDeleteBackup(String run, String value) {
-    client.genericKubernetesResources("osbackup.io/v1alpha1", "BackupRun").inNamespace(NS).withName(run)
-        .edit(r -> {
-          @SuppressWarnings("unchecked")
-          Map<String, Object> spec = (Map<String, Object>) r.getAdditionalProperties().get("spec");
-          spec.put("deleteBackup", value);
-          return r;
-        });
+    client
+        .genericKubernetesResources("osbackup.io/v1alpha1", "BackupRun")
+        .inNamespace(NS)
+        .withName(run)
+        .edit(
+            r -> {
+              @SuppressWarnings("unchecked")
+              Map<String, Object> spec =
+                  (Map<String, Object>) r.getAdditionalProperties().get("spec");
+              spec.put("deleteBackup", value);
+              return r;
+            });
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -371,8 +476,16 @@ class OnDemandRetentionIT {
   }
 
   static RetentionResult pass(String policy, Retention rules, Instant now, RetentionStore store) {
-    return RetentionPass.run(store, "prod/" + NS + "/" + policy, rules, ZoneOffset.UTC, now, LONGEST_RUN, false,
-        Set.of(), null);
+    return RetentionPass.run(
+        store,
+        "prod/" + NS + "/" + policy,
+        rules,
+        ZoneOffset.UTC,
+        now,
+        LONGEST_RUN,
+        false,
+        Set.of(),
+        null);
   }
 
   static RetentionStore recording(List<List<String>> deletes) {
@@ -384,12 +497,14 @@ class OnDemandRetentionIT {
       }
 
       @Override
-      public Optional<io.osbackup.contract.Manifest> manifest(String key) throws java.io.IOException {
+      public Optional<io.osbackup.contract.Manifest> manifest(String key)
+          throws java.io.IOException {
         return real.manifest(key);
       }
 
       @Override
-      public Optional<io.osbackup.contract.Owner.Marker> marker(String key) throws java.io.IOException {
+      public Optional<io.osbackup.contract.Owner.Marker> marker(String key)
+          throws java.io.IOException {
         return real.marker(key);
       }
 
@@ -427,8 +542,16 @@ class OnDemandRetentionIT {
 
   static HasMetadata secret(String name, Map<String, String> values) {
     Map<String, String> data = new LinkedHashMap<>();
-    values.forEach((k, v) -> data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder().withNewMetadata().withName(name).withNamespace(NS).endMetadata().withData(data).build();
+    values.forEach(
+        (k, v) ->
+            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .endMetadata()
+        .withData(data)
+        .build();
   }
 
   static BackupStore store() {
@@ -490,7 +613,11 @@ class OnDemandRetentionIT {
             """
                 .formatted(name, NS, policy, more.indent(2)),
             GenericKubernetesResource.class);
-    client.genericKubernetesResources("osbackup.io/v1alpha1", "BackupRun").inNamespace(NS).resource(run).create();
+    client
+        .genericKubernetesResources("osbackup.io/v1alpha1", "BackupRun")
+        .inNamespace(NS)
+        .resource(run)
+        .create();
     return awaitEnd(name);
   }
 
@@ -501,9 +628,12 @@ class OnDemandRetentionIT {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              BackupRun run = client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
+              BackupRun run =
+                  client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
               last.set(run);
-              return run != null && run.getStatus() != null && run.getStatus().getPhase() != null
+              return run != null
+                  && run.getStatus() != null
+                  && run.getStatus().getPhase() != null
                   && run.getStatus().getPhase().isFinal();
             });
     return last.get();
@@ -516,9 +646,12 @@ class OnDemandRetentionIT {
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              BackupStore store = client.resources(BackupStore.class).inNamespace(NS).withName("primary").get();
+              BackupStore store =
+                  client.resources(BackupStore.class).inNamespace(NS).withName("primary").get();
               last.set(store);
-              return store != null && store.getStatus() != null && condition.test(store.getStatus());
+              return store != null
+                  && store.getStatus() != null
+                  && condition.test(store.getStatus());
             });
     return last.get();
   }

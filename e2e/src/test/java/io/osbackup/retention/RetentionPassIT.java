@@ -91,7 +91,8 @@ class RetentionPassIT {
     assertThat(folders(NOVA).get(nova.get(5))).hasSize(4);
     assertThat(folders(NOVA_CELLS)).containsOnlyKeys(cells);
 
-    // Ages come from the store's write times, and these were all written a moment ago: keepLast, not maxAge.
+    // Ages come from the store's write times, and these were all written a moment ago: keepLast,
+    // not maxAge.
     RetentionResult cellsResult = pass(NOVA_CELLS, rules(3, null), false);
 
     assertThat(cellsResult.keptIds()).containsExactly(cells.get(5), cells.get(4), cells.get(3));
@@ -149,14 +150,18 @@ class RetentionPassIT {
             LONGEST_RUN,
             false);
 
-    // The manifests went in the first request; the artifacts' request failed: both folders are half deleted, and
+    // The manifests went in the first request; the artifacts' request failed: both folders are half
+    // deleted, and
     // neither is a backup any more.
     for (String id : List.of(ids.get(0), ids.get(1))) {
       assertThat(store.stat(NOVA + "/" + id + "/manifest.json")).isEmpty();
       assertThat(store.stat(NOVA + "/" + id + "/db/control-plane/nova.sql.gz")).isPresent();
     }
     assertThat(first.deleted()).isEmpty();
-    assertThat(first.errors()).singleElement().asString().contains("could not delete every object of 2 folders");
+    assertThat(first.errors())
+        .singleElement()
+        .asString()
+        .contains("could not delete every object of 2 folders");
     assertThat(folders(NOVA)).containsOnlyKeys(ids);
 
     Retention noFailedRunKept = rules(1, null);
@@ -321,7 +326,8 @@ class RetentionPassIT {
 
   @Test
   void backupsStampedAYearAheadNeverOutliveNewRealBackups() throws Exception {
-    // An operator (or another cluster) with its clock a year ahead wrote three backups into the folder.
+    // An operator (or another cluster) with its clock a year ahead wrote three backups into the
+    // folder.
     Instant yearAhead = Instant.now().plus(Duration.ofDays(365));
     List<String> skewed = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -341,7 +347,8 @@ class RetentionPassIT {
     assertThat(result.clockSkew())
         .extracting(ClockSkew::backupId)
         .containsExactlyInAnyOrderElementsOf(skewed);
-    assertThat(result.clockSkew()).allSatisfy(s -> assertThat(s.offset()).isGreaterThan(Duration.ofDays(364)));
+    assertThat(result.clockSkew())
+        .allSatisfy(s -> assertThat(s.offset()).isGreaterThan(Duration.ofDays(364)));
     assertThat(folders(NOVA)).containsOnlyKeys(real);
   }
 
@@ -377,7 +384,8 @@ class RetentionPassIT {
 
   @Test
   void anotherStoresPrefixInsideAPolicyFolderIsNeverDeleted() throws Exception {
-    // Store "primary" writes under prefix prod; store "dr" was given the prefix prod/openstack/nova/dr, which lies
+    // Store "primary" writes under prefix prod; store "dr" was given the prefix
+    // prod/openstack/nova/dr, which lies
     // inside primary's policy folder prod/openstack/nova/.
     Owner primary = new Owner("cluster-a", "openstack", "primary", "uid-1");
     Owner dr = new Owner("cluster-a", "openstack", "dr", "uid-2");
@@ -391,10 +399,18 @@ class RetentionPassIT {
     Retention rules = rules(1, null);
     rules.setFailedRunsHistoryLimit(0);
 
-    // hours later: every folder without a manifest directly inside it is old enough to be a failed run's leftover
+    // hours later: every folder without a manifest directly inside it is old enough to be a failed
+    // run's leftover
     RetentionResult result =
         RetentionPass.run(
-            store, NOVA, rules, BERLIN, Instant.now().plus(Duration.ofHours(4)), LONGEST_RUN, false, java.util.Set.of(),
+            store,
+            NOVA,
+            rules,
+            BERLIN,
+            Instant.now().plus(Duration.ofHours(4)),
+            LONGEST_RUN,
+            false,
+            java.util.Set.of(),
             primary);
 
     assertThat(store.list(NOVA + "/dr/").stream().map(ObjectInfo::key).toList())
@@ -407,7 +423,8 @@ class RetentionPassIT {
 
   @Test
   void prodAndDrClustersOnOneBucketNeverPruneEachOthersBackups() throws Exception {
-    // Both clusters apply the same GitOps manifests: same namespace, policy and store names, same prefix.
+    // Both clusters apply the same GitOps manifests: same namespace, policy and store names, same
+    // prefix.
     Owner prod = new Owner("prod", "openstack", "primary", "uid-prod");
     Owner dr = new Owner("dr", "openstack", "primary", "uid-dr");
     Instant t = Instant.parse("2026-11-01T02:00:00Z");
@@ -423,16 +440,19 @@ class RetentionPassIT {
     Instant later = Instant.now().plus(Duration.ofHours(4));
 
     RetentionResult drPass =
-        RetentionPass.run(store, NOVA, rules, BERLIN, later, LONGEST_RUN, false, java.util.Set.of(), dr);
+        RetentionPass.run(
+            store, NOVA, rules, BERLIN, later, LONGEST_RUN, false, java.util.Set.of(), dr);
 
     assertThat(drPass.keptIds()).containsExactly(drIds.get(2));
     assertThat(drPass.deleted()).containsExactlyInAnyOrder(drIds.get(1), drIds.get(0));
     assertThat(drPass.leftoversRemoved()).isEmpty();
-    assertThat(folders(NOVA)).containsKeys(prodIds.get(0), prodIds.get(1), prodIds.get(2), prodFailed);
+    assertThat(folders(NOVA))
+        .containsKeys(prodIds.get(0), prodIds.get(1), prodIds.get(2), prodFailed);
     assertThat(drPass.notOwned()).hasSize(4);
 
     RetentionResult prodPass =
-        RetentionPass.run(store, NOVA, rules, BERLIN, later, LONGEST_RUN, false, java.util.Set.of(), prod);
+        RetentionPass.run(
+            store, NOVA, rules, BERLIN, later, LONGEST_RUN, false, java.util.Set.of(), prod);
 
     assertThat(prodPass.keptIds()).containsExactly(prodIds.get(2));
     assertThat(prodPass.leftoversRemoved()).containsExactly(prodFailed);
@@ -494,13 +514,19 @@ class RetentionPassIT {
   }
 
   /**
-   * A backup written by {@code owner}: its marker first, a dump and a report, and with {@code complete} its manifest
-   * naming the owner; without it, the leftover of a failed run. The id ends in the owner's cluster, as two clusters
-   * sharing a folder never write the same id twice.
+   * A backup written by {@code owner}: its marker first, a dump and a report, and with {@code
+   * complete} its manifest naming the owner; without it, the leftover of a failed run. The id ends
+   * in the owner's cluster, as two clusters sharing a folder never write the same id twice.
    */
-  private String seedOwned(String folder, String policy, Instant startedAt, Owner owner, boolean complete)
+  private String seedOwned(
+      String folder, String policy, Instant startedAt, Owner owner, boolean complete)
       throws IOException {
-    String id = policy + "-" + ID.format(startedAt) + "-" + Integer.toHexString(owner.clusterId().hashCode() & 0xfff);
+    String id =
+        policy
+            + "-"
+            + ID.format(startedAt)
+            + "-"
+            + Integer.toHexString(owner.clusterId().hashCode() & 0xfff);
     String f = folder + "/" + id + "/";
     store.putJson(f + "owner.json", new Owner.Marker(Owner.Marker.FORMAT_VERSION, owner, id, id));
     store.putJson(f + "db/control-plane/nova.sql.gz", "dump");
@@ -509,8 +535,19 @@ class RetentionPassIT {
       store.putJson(
           f + "manifest.json",
           new Manifest(
-                  Manifest.FORMAT_VERSION, id, owner.namespace(), policy, id, owner.store(), bucket, folder + "/" + id,
-                  "gzip", startedAt, startedAt.plusSeconds(300), 4, List.of())
+                  Manifest.FORMAT_VERSION,
+                  id,
+                  owner.namespace(),
+                  policy,
+                  id,
+                  owner.store(),
+                  bucket,
+                  folder + "/" + id,
+                  "gzip",
+                  startedAt,
+                  startedAt.plusSeconds(300),
+                  4,
+                  List.of())
               .withOwner(owner));
     }
     return id;

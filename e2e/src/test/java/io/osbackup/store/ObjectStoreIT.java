@@ -1,16 +1,13 @@
 package io.osbackup.store;
 
-import io.osbackup.contract.StoredArtifact;
-
-import io.osbackup.contract.Compression;
-
-import io.osbackup.contract.BackupReport;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
+import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.StoredArtifact;
 import io.osbackup.local.S3Server;
 import java.io.IOException;
 import java.io.InputStream;
@@ -171,7 +168,8 @@ class ObjectStoreIT {
             started,
             started.plusSeconds(61),
             new BackupReport.Source("galera", 3306, "10.11.6-MariaDB", List.of("nova"), null),
-            List.of(new BackupReport.Artifact("k/nova.sql.gz", "nova", null, 10, 100, "ab", "gzip")));
+            List.of(
+                new BackupReport.Artifact("k/nova.sql.gz", "nova", null, 10, 100, "ab", "gzip")));
     String key = "json/reports/job-1.json";
 
     store.putJson(key, report);

@@ -1,15 +1,14 @@
 package io.osbackup.store;
 
-import io.osbackup.contract.Compression;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.agent.BucketOpener;
 import io.osbackup.cli.BackupsCommand;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.Compression;
 import io.osbackup.local.S3Relay;
 import io.osbackup.local.S3Server;
 import io.osbackup.local.TestCa;
-import io.osbackup.contract.BackupPlan;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -161,7 +160,10 @@ class StoreTlsIT {
   void theBreakGlassCliListsThroughTlsWithCaBundleAndFailsClearlyWithout() {
     Map<String, String> env =
         Map.of(
-            "OSBACKUP_S3_ACCESS_KEY", server.accessKey(), "OSBACKUP_S3_SECRET_KEY", server.secretKey());
+            "OSBACKUP_S3_ACCESS_KEY",
+            server.accessKey(),
+            "OSBACKUP_S3_SECRET_KEY",
+            server.secretKey());
     String[] common = {
       "--endpoint", tls.endpointByName(), "--bucket", BUCKET, "--region", server.region()
     };
@@ -176,7 +178,8 @@ class StoreTlsIT {
     ByteArrayOutputStream err2 = new ByteArrayOutputStream();
     int without =
         new CommandLine(
-                new BackupsCommand(env, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err2)))
+                new BackupsCommand(
+                    env, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err2)))
             .execute(common);
     assertThat(without).isNotZero();
     assertThat(err2.toString()).contains("TLS").contains("--ca-bundle");

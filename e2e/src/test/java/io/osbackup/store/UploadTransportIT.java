@@ -1,13 +1,11 @@
 package io.osbackup.store;
 
-import io.osbackup.contract.StoredArtifact;
-
-import io.osbackup.contract.Compression;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.StoredArtifact;
 import io.osbackup.local.S3Relay;
 import io.osbackup.local.S3Server;
 import java.io.IOException;
@@ -158,13 +156,15 @@ class UploadTransportIT {
 
   @Test
   void anExpectedSizeBeyondTheLimitIsRefusedBeforeAnythingIsSent() {
-    store = connect(new UploadLimits(5L * MIB, 16L * MIB, MAX_PARTS, UploadLimits.DEFAULT.retries()));
+    store =
+        connect(new UploadLimits(5L * MIB, 16L * MIB, MAX_PARTS, UploadLimits.DEFAULT.retries()));
     int before = relay.requests().size();
 
     assertThatThrownBy(() -> store.open("refused/db/cp/nova.sql", Compression.NONE, 100L * MIB))
         .isInstanceOf(StoreException.class)
         .satisfies(
-            e -> assertThat(((StoreException) e).reason()).isEqualTo(StoreErrors.ARTIFACT_TOO_LARGE))
+            e ->
+                assertThat(((StoreException) e).reason()).isEqualTo(StoreErrors.ARTIFACT_TOO_LARGE))
         .hasMessageContaining("4 parts of at most 16 MiB")
         .hasMessageContaining("spec.s3.maxUploadParts");
     assertThat(relay.requests()).hasSize(before);
@@ -172,7 +172,8 @@ class UploadTransportIT {
 
   @Test
   void anArtifactGrowingPastTheLimitFailsClearlyAndLeavesNothing() throws Exception {
-    store = connect(new UploadLimits(5L * MIB, 10L * MIB, MAX_PARTS, UploadLimits.DEFAULT.retries()));
+    store =
+        connect(new UploadLimits(5L * MIB, 10L * MIB, MAX_PARTS, UploadLimits.DEFAULT.retries()));
     String key = "too-large/db/cp/nova.sql";
 
     assertThatThrownBy(
@@ -184,7 +185,8 @@ class UploadTransportIT {
             })
         .isInstanceOf(StoreException.class)
         .satisfies(
-            e -> assertThat(((StoreException) e).reason()).isEqualTo(StoreErrors.ARTIFACT_TOO_LARGE))
+            e ->
+                assertThat(((StoreException) e).reason()).isEqualTo(StoreErrors.ARTIFACT_TOO_LARGE))
         .hasMessageContaining(key)
         .hasMessageContaining("spec.s3.maxUploadParts");
     assertThat(store.stat(key)).isEmpty();

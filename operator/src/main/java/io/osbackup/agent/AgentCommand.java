@@ -1,17 +1,16 @@
 package io.osbackup.agent;
 
-import io.osbackup.agent.files.MountTable;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.files.FilesBackup;
-import io.osbackup.contract.BackupPlan;
+import io.osbackup.agent.files.MountTable;
 import io.osbackup.contract.BackupLayout;
-import io.osbackup.store.Bucket;
-import io.osbackup.contract.Compression;
-import io.osbackup.store.Credentials;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
+import io.osbackup.store.Bucket;
+import io.osbackup.store.Credentials;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +64,7 @@ public final class AgentCommand implements Callable<Integer> {
   private final PrintStream err;
   private final ShutdownHooks shutdownHooks;
   private volatile Secrets secrets = Secrets.none();
+
   /** What the agent is doing, for its messages: backup or restore. */
   private String work = "backup";
 
@@ -123,8 +123,7 @@ public final class AgentCommand implements Callable<Integer> {
     String restorePlan = env.get(io.osbackup.contract.RestorePlan.ENV);
     if (restorePlan != null && !restorePlan.isBlank()) {
       work = "restore";
-      RestoreAgent restore =
-          new RestoreAgent(mounts, connector, restoreDatabases, clock, out, err);
+      RestoreAgent restore = new RestoreAgent(mounts, connector, restoreDatabases, clock, out, err);
       RestoreAgent.Result result = restore.run(restorePlan);
       secrets = restore.secrets();
       return result.code() == SUCCEEDED ? SUCCEEDED : fail(mounts, result.code(), result.message());
@@ -202,7 +201,12 @@ public final class AgentCommand implements Callable<Integer> {
       try {
         if (plan.files() != null) {
           draft.source(
-              new BackupReport.Source(null, null, null, null, plan.files().paths(),
+              new BackupReport.Source(
+                  null,
+                  null,
+                  null,
+                  null,
+                  plan.files().paths(),
                   plan.files().exclude() == null || plan.files().exclude().isEmpty()
                       ? null
                       : plan.files().exclude()));

@@ -28,7 +28,10 @@ public interface BucketOpener {
           TrustedCas.fromPem(caBundle);
         } catch (IOException | IllegalArgumentException e) {
           throw new IOException(
-              "cannot read the store's CA bundle (spec.s3.caBundle) mounted at " + file + ": " + e.getMessage(),
+              "cannot read the store's CA bundle (spec.s3.caBundle) mounted at "
+                  + file
+                  + ": "
+                  + e.getMessage(),
               e);
         }
       }
@@ -37,7 +40,13 @@ public interface BucketOpener {
               ? UploadLimits.DEFAULT
               : UploadLimits.DEFAULT.withMaxParts(store.maxUploadParts());
       return ObjectStore.connect(
-          store.endpoint(), store.region(), store.forcePathStyle(), store.bucket(), credentials, caBundle, limits);
+          store.endpoint(),
+          store.region(),
+          store.forcePathStyle(),
+          store.bucket(),
+          credentials,
+          caBundle,
+          limits);
     };
   }
 }

@@ -4,8 +4,8 @@ import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.agent.db.DatabaseBackupException;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.contract.BackupPlan;
-import io.osbackup.store.ArtifactSink;
 import io.osbackup.contract.Compression;
+import io.osbackup.store.ArtifactSink;
 
 /**
  * The database half of the agent: dumps the databases of {@link BackupPlan#database()} as one

@@ -1,9 +1,9 @@
 package io.osbackup.agent;
 
-import io.osbackup.store.ArtifactSink;
-import io.osbackup.store.ArtifactUpload;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;
+import io.osbackup.store.ArtifactSink;
+import io.osbackup.store.ArtifactUpload;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;

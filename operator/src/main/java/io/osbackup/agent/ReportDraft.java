@@ -58,9 +58,9 @@ public final class ReportDraft {
   }
 
   /**
-   * Records something noticed but not failed on, redacted. The first {@link BackupReport#MAX_WARNINGS}
-   * are kept, each cut to {@link BackupReport#MAX_WARNING_LENGTH} characters; the rest are only
-   * counted.
+   * Records something noticed but not failed on, redacted. The first {@link
+   * BackupReport#MAX_WARNINGS} are kept, each cut to {@link BackupReport#MAX_WARNING_LENGTH}
+   * characters; the rest are only counted.
    */
   public void warning(String warning) {
     String text = redact.apply(String.valueOf(warning));

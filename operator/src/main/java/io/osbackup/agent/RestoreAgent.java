@@ -1,17 +1,16 @@
 package io.osbackup.agent;
 
-import io.osbackup.agent.files.MountTable;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.osbackup.agent.db.DatabaseLogin;
-import io.osbackup.contract.BackupPlan;
+import io.osbackup.agent.files.MountTable;
 import io.osbackup.agent.restore.RestoreExecution;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.Json;
 import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.RestoreReport;
-import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.store.Bucket;
 import io.osbackup.store.Credentials;
-import io.osbackup.contract.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Clock;
@@ -20,8 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The restore half of {@code osbackup agent}, chosen when {@value RestorePlan#ENV} is set: verifies or restores the
- * items of its plan ({@link RestoreExecution}) and always writes a {@link RestoreReport} to the bucket.
+ * The restore half of {@code osbackup agent}, chosen when {@value RestorePlan#ENV} is set: verifies
+ * or restores the items of its plan ({@link RestoreExecution}) and always writes a {@link
+ * RestoreReport} to the bucket.
  */
 final class RestoreAgent {
 
@@ -62,7 +62,9 @@ final class RestoreAgent {
       plan = Json.MAPPER.readValue(json, RestorePlan.class);
       check(plan);
     } catch (JsonProcessingException e) {
-      return new Result(AgentCommand.BAD_PLAN, RestorePlan.ENV + " is not a valid plan: " + e.getOriginalMessage());
+      return new Result(
+          AgentCommand.BAD_PLAN,
+          RestorePlan.ENV + " is not a valid plan: " + e.getOriginalMessage());
     } catch (IllegalArgumentException e) {
       return new Result(AgentCommand.BAD_PLAN, e.getMessage());
     }
@@ -97,7 +99,10 @@ final class RestoreAgent {
       String reason = null;
       String message = null;
       try {
-        outcome = RestorePlan.VERIFY.equals(plan.mode()) ? execution.verify(plan, items) : execution.restore(plan, items);
+        outcome =
+            RestorePlan.VERIFY.equals(plan.mode())
+                ? execution.verify(plan, items)
+                : execution.restore(plan, items);
       } catch (RestoreExecution.Failure e) {
         reason = e.reason();
         message = secrets.redact(e.getMessage());
@@ -120,19 +125,32 @@ final class RestoreAgent {
         bucket.putJson(plan.reportKey(), report);
       } catch (IOException e) {
         String failure = "cannot write the report " + plan.reportKey() + ": " + e.getMessage();
-        return new Result(AgentCommand.FAILED, message == null ? failure : message + "; " + failure);
+        return new Result(
+            AgentCommand.FAILED, message == null ? failure : message + "; " + failure);
       }
       if (reason != null) {
         return new Result(AgentCommand.FAILED, reason + ": " + message);
       }
-      out.println(plan.mode() + " succeeded: " + report.items().size() + " item(s), report " + plan.reportKey());
+      out.println(
+          plan.mode()
+              + " succeeded: "
+              + report.items().size()
+              + " item(s), report "
+              + plan.reportKey());
       return new Result(AgentCommand.SUCCEEDED, null);
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      return new Result(AgentCommand.FAILED, "cannot reach bucket " + plan.store().bucket() + " at "
-          + plan.store().endpoint() + ": " + e.getMessage() + " (no report written)");
+      return new Result(
+          AgentCommand.FAILED,
+          "cannot reach bucket "
+              + plan.store().bucket()
+              + " at "
+              + plan.store().endpoint()
+              + ": "
+              + e.getMessage()
+              + " (no report written)");
     }
   }
 
@@ -146,18 +164,28 @@ final class RestoreAgent {
     if (plan == null) {
       throw new IllegalArgumentException(RestorePlan.ENV + " is not a valid plan: it is null");
     }
-    for (String[] field : new String[][] {
-      {"jobName", plan.jobName()}, {"reportKey", plan.reportKey()}, {"mode", plan.mode()}, {"stamp", plan.stamp()}}) {
+    for (String[] field :
+        new String[][] {
+          {"jobName", plan.jobName()},
+          {"reportKey", plan.reportKey()},
+          {"mode", plan.mode()},
+          {"stamp", plan.stamp()}
+        }) {
       if (field[1] == null || field[1].isBlank()) {
-        throw new IllegalArgumentException(RestorePlan.ENV + " is not a valid plan: " + field[0] + " is missing");
+        throw new IllegalArgumentException(
+            RestorePlan.ENV + " is not a valid plan: " + field[0] + " is missing");
       }
     }
     if (plan.store() == null || plan.store().credentialsDir() == null) {
-      throw new IllegalArgumentException(RestorePlan.ENV + " is not a valid plan: store is missing");
+      throw new IllegalArgumentException(
+          RestorePlan.ENV + " is not a valid plan: store is missing");
     }
     if (!RestorePlan.VERIFY.equals(plan.mode()) && !RestorePlan.RESTORE.equals(plan.mode())) {
-      throw new IllegalArgumentException(RestorePlan.ENV + " is not a valid plan: mode must be verify or restore, not '"
-          + plan.mode() + "'");
+      throw new IllegalArgumentException(
+          RestorePlan.ENV
+              + " is not a valid plan: mode must be verify or restore, not '"
+              + plan.mode()
+              + "'");
     }
   }
 }

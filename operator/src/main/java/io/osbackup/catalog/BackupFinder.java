@@ -1,7 +1,5 @@
 package io.osbackup.catalog;
 
-import io.osbackup.catalog.Catalog;
-import io.osbackup.catalog.SigningKeys;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import java.io.IOException;
@@ -17,8 +15,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Finds the backup a restore reads, in the bucket alone (so it works when the cluster lost every CR): by its id, or
- * the newest one that had completed at a given time, as rdiff-backup's {@code --restore-as-of}.
+ * Finds the backup a restore reads, in the bucket alone (so it works when the cluster lost every
+ * CR): by its id, or the newest one that had completed at a given time, as rdiff-backup's {@code
+ * --restore-as-of}.
  */
 public final class BackupFinder {
 
@@ -60,14 +59,24 @@ public final class BackupFinder {
   }
 
   /**
-   * The backup with id {@code backupId}: of {@code policy} when given, else of whichever policy of the namespace holds
-   * it (refused when several do).
+   * The backup with id {@code backupId}: of {@code policy} when given, else of whichever policy of
+   * the namespace holds it (refused when several do).
    */
   public Catalog.Backup byId(String policy, String backupId) throws IOException, NotFound {
     if (policy != null) {
-      String key = BackupLayout.manifest(BackupLayout.backupFolder(prefix, namespace, policy, backupId));
-      return read(key).orElseThrow(() -> new NotFound("BackupNotFound", "no backup '" + backupId + "' of policy '"
-          + policy + "' in the store: there is no " + key));
+      String key =
+          BackupLayout.manifest(BackupLayout.backupFolder(prefix, namespace, policy, backupId));
+      return read(key)
+          .orElseThrow(
+              () ->
+                  new NotFound(
+                      "BackupNotFound",
+                      "no backup '"
+                          + backupId
+                          + "' of policy '"
+                          + policy
+                          + "' in the store: there is no "
+                          + key));
     }
     List<String> keys = new ArrayList<>();
     for (ObjectInfo o : shelf.list(Catalog.namespaceFolder(prefix, namespace))) {
@@ -76,15 +85,29 @@ public final class BackupFinder {
       }
     }
     if (keys.isEmpty()) {
-      throw new NotFound("BackupNotFound", "no backup '" + backupId + "' in the store under "
-          + Catalog.namespaceFolder(prefix, namespace) + ": check source.backupId (kubectl get brun shows the ids)");
+      throw new NotFound(
+          "BackupNotFound",
+          "no backup '"
+              + backupId
+              + "' in the store under "
+              + Catalog.namespaceFolder(prefix, namespace)
+              + ": check source.backupId (kubectl get brun shows the ids)");
     }
     if (keys.size() > 1) {
-      throw new NotFound("Ambiguous", "backup id '" + backupId + "' is held by several policies (" + keys
-          + "): set source.policyRef");
+      throw new NotFound(
+          "Ambiguous",
+          "backup id '"
+              + backupId
+              + "' is held by several policies ("
+              + keys
+              + "): set source.policyRef");
     }
-    return read(keys.get(0)).orElseThrow(() -> new NotFound("BackupNotFound", "backup '" + backupId
-        + "' vanished while it was looked up (retention?)"));
+    return read(keys.get(0))
+        .orElseThrow(
+            () ->
+                new NotFound(
+                    "BackupNotFound",
+                    "backup '" + backupId + "' vanished while it was looked up (retention?)"));
   }
 
   /** The newest backup of {@code policy} that had completed at {@code asOf}. */
@@ -92,18 +115,25 @@ public final class BackupFinder {
     String folder = BackupLayout.policyFolder(prefix, namespace, policy) + "/";
     List<ObjectInfo> manifests =
         new ArrayList<>(
-            shelf.list(folder).stream().filter(o -> o.key().endsWith("/" + BackupLayout.MANIFEST)).toList());
+            shelf.list(folder).stream()
+                .filter(o -> o.key().endsWith("/" + BackupLayout.MANIFEST))
+                .toList());
     if (manifests.isEmpty()) {
-      throw new NotFound("NoBackups", "policy '" + policy + "' has no backups in the store (nothing under " + folder
-          + ")");
+      throw new NotFound(
+          "NoBackups",
+          "policy '" + policy + "' has no backups in the store (nothing under " + folder + ")");
     }
-    manifests.sort(Comparator.comparing(ObjectInfo::lastModified, Comparator.nullsFirst(Comparator.naturalOrder()))
-        .reversed());
+    manifests.sort(
+        Comparator.comparing(
+                ObjectInfo::lastModified, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .reversed());
     Catalog.Backup best = null;
     Catalog.Backup oldest = null;
     for (ObjectInfo o : manifests) {
       Instant written = o.lastModified();
-      if (best != null && written != null && written.plus(WRITE_SLACK).isBefore(best.completedAt())) {
+      if (best != null
+          && written != null
+          && written.plus(WRITE_SLACK).isBefore(best.completedAt())) {
         break; // every older manifest completed before the best one
       }
       if (written != null && written.isAfter(asOf.plus(WRITE_SLACK))) {
@@ -117,7 +147,8 @@ public final class BackupFinder {
       if (oldest == null || b.completedAt().isBefore(oldest.completedAt())) {
         oldest = b;
       }
-      if (!b.completedAt().isAfter(asOf) && (best == null || b.completedAt().isAfter(best.completedAt()))) {
+      if (!b.completedAt().isAfter(asOf)
+          && (best == null || b.completedAt().isAfter(best.completedAt()))) {
         best = b;
       }
     }
@@ -125,9 +156,20 @@ public final class BackupFinder {
       oldest = read(manifests.get(manifests.size() - 1).key()).orElse(null);
     }
     if (best == null) {
-      throw new NotFound("AsOfBeforeFirstBackup", "no backup of policy '" + policy + "' had completed by " + asOf
-          + (oldest == null ? "" : " (the oldest found, " + oldest.backupId() + ", completed " + oldest.completedAt()
-              + ")") + ": choose a later source.asOf");
+      throw new NotFound(
+          "AsOfBeforeFirstBackup",
+          "no backup of policy '"
+              + policy
+              + "' had completed by "
+              + asOf
+              + (oldest == null
+                  ? ""
+                  : " (the oldest found, "
+                      + oldest.backupId()
+                      + ", completed "
+                      + oldest.completedAt()
+                      + ")")
+              + ": choose a later source.asOf");
     }
     return best;
   }
@@ -145,15 +187,16 @@ public final class BackupFinder {
   }
 
   /**
-   * The time {@code value} stands for: an RFC 3339 time ({@code 2026-11-20T00:00:00Z}) or an age before {@code now}
-   * ({@code 30m}, {@code 12h}, {@code 10d}, {@code 2w}).
+   * The time {@code value} stands for: an RFC 3339 time ({@code 2026-11-20T00:00:00Z}) or an age
+   * before {@code now} ({@code 30m}, {@code 12h}, {@code 10d}, {@code 2w}).
    *
    * @throws IllegalArgumentException naming the accepted forms
    */
   public static Instant parseAsOf(String value, Instant now) {
     if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException("source.asOf is empty: use an RFC 3339 time (2026-11-20T00:00:00Z) or an age"
-          + " (10d, 12h, 30m, 2w)");
+      throw new IllegalArgumentException(
+          "source.asOf is empty: use an RFC 3339 time (2026-11-20T00:00:00Z) or an age"
+              + " (10d, 12h, 30m, 2w)");
     }
     Matcher age = AGE.matcher(value.strip());
     if (age.matches()) {
@@ -170,8 +213,11 @@ public final class BackupFinder {
     try {
       return OffsetDateTime.parse(value.strip()).toInstant();
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("source.asOf '" + value + "' is neither an RFC 3339 time"
-          + " (2026-11-20T00:00:00Z) nor an age (10d, 12h, 30m, 2w)");
+      throw new IllegalArgumentException(
+          "source.asOf '"
+              + value
+              + "' is neither an RFC 3339 time"
+              + " (2026-11-20T00:00:00Z) nor an age (10d, 12h, 30m, 2w)");
     }
   }
 }

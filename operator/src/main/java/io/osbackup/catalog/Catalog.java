@@ -1,11 +1,9 @@
 package io.osbackup.catalog;
 
-import io.osbackup.contract.Owner;
-
-import io.osbackup.contract.Manifest;
-
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Json;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.Owner;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.StoreErrors;
@@ -19,8 +17,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The backups a store holds for one namespace, read from their manifests: one recursive listing of {@code
- * <prefix>/<namespace>/}, then each {@code manifest.json} read and checked against the key it lies at.
+ * The backups a store holds for one namespace, read from their manifests: one recursive listing of
+ * {@code <prefix>/<namespace>/}, then each {@code manifest.json} read and checked against the key
+ * it lies at.
  */
 public final class Catalog {
 
@@ -57,7 +56,10 @@ public final class Catalog {
     }
   }
 
-  /** A manifest that was left out, and why ({@code reason}: ManifestInvalid or ManifestSignatureInvalid). */
+  /**
+   * A manifest that was left out, and why ({@code reason}: ManifestInvalid or
+   * ManifestSignatureInvalid).
+   */
   public record Skipped(String key, String problem, String reason) {
 
     public Skipped(String key, String problem) {
@@ -66,8 +68,8 @@ public final class Catalog {
   }
 
   /**
-   * What one sync read: the backups, the manifests that could not be used, and the backups of other owners (other
-   * clusters or stores) whose manifests lie under the same namespace folder.
+   * What one sync read: the backups, the manifests that could not be used, and the backups of other
+   * owners (other clusters or stores) whose manifests lie under the same namespace folder.
    */
   public record Listing(List<Backup> backups, List<Skipped> skipped, List<Backup> foreign) {
 
@@ -121,19 +123,21 @@ public final class Catalog {
   }
 
   /**
-   * Reads every backup of {@code namespace}, each with its {@link SignatureCheck}. A failed listing or manifest read
-   * throws, so a partial view is never taken for the whole; a manifest that vanished meanwhile is left out, one that
-   * cannot be used is {@link Skipped}. A manifest whose signature does not match it (changed after the operator
-   * signed it) is {@link Skipped} with reason {@code ManifestSignatureInvalid}; unsigned ones and those signed by a
-   * key not at hand are listed, marked so.
+   * Reads every backup of {@code namespace}, each with its {@link SignatureCheck}. A failed listing
+   * or manifest read throws, so a partial view is never taken for the whole; a manifest that
+   * vanished meanwhile is left out, one that cannot be used is {@link Skipped}. A manifest whose
+   * signature does not match it (changed after the operator signed it) is {@link Skipped} with
+   * reason {@code ManifestSignatureInvalid}; unsigned ones and those signed by a key not at hand
+   * are listed, marked so.
    */
   public Listing read(String prefix, String namespace) throws IOException {
     return read(prefix, namespace, null);
   }
 
   /**
-   * Reads every backup of {@code namespace} and sorts out those {@code us} does not own (see {@link #owned}) into
-   * {@link Listing#foreign}; a null {@code us} owns everything (the break-glass CLI, which reads any bucket).
+   * Reads every backup of {@code namespace} and sorts out those {@code us} does not own (see {@link
+   * #owned}) into {@link Listing#foreign}; a null {@code us} owns everything (the break-glass CLI,
+   * which reads any bucket).
    */
   public Listing read(String prefix, String namespace, Owner us) throws IOException {
     List<Backup> backups = new ArrayList<>();
@@ -146,9 +150,15 @@ public final class Catalog {
       if (!object.key().endsWith("/" + BackupLayout.MANIFEST)) {
         continue;
       }
-      // the signature is written before the manifest: a listed manifest has its signature listed too
+      // the signature is written before the manifest: a listed manifest has its signature listed
+      // too
       Optional<Parsed> read =
-          readManifest(shelf, object.key(), prefix, namespace, keys,
+          readManifest(
+              shelf,
+              object.key(),
+              prefix,
+              namespace,
+              keys,
               keysListed.contains(BackupLayout.signatureOf(object.key())));
       if (read.isEmpty()) {
         continue; // deleted since the listing (retention removes the manifest first)
@@ -160,7 +170,9 @@ public final class Catalog {
       }
       Owner marker = null;
       String markerKey = BackupLayout.owner(parsed.backup().folder());
-      if (us != null && parsed.backup().manifest().owner() == null && keysListed.contains(markerKey)) {
+      if (us != null
+          && parsed.backup().manifest().owner() == null
+          && keysListed.contains(markerKey)) {
         marker =
             shelf.read(markerKey).map(b -> readMarker(b)).map(Owner.Marker::owner).orElse(null);
       }
@@ -168,8 +180,11 @@ public final class Catalog {
         // another owner's: signed with its keys, not ours; a restore importing it checks it then
         foreign.add(parsed.backup());
       } else if (parsed.backup().signature().outcome() == SignatureCheck.Outcome.INVALID) {
-        skipped.add(new Skipped(object.key(), parsed.backup().signature().detail(),
-            SignatureCheck.Outcome.INVALID.reason()));
+        skipped.add(
+            new Skipped(
+                object.key(),
+                parsed.backup().signature().detail(),
+                SignatureCheck.Outcome.INVALID.reason()));
       } else {
         backups.add(parsed.backup());
       }
@@ -178,9 +193,9 @@ public final class Catalog {
   }
 
   /**
-   * Whether {@code us} owns a backup: its manifest names us (cluster, namespace, store name); or, for a manifest
-   * written before owners existed, its namespace and store are ours and its folder's {@code owner.json}, if any,
-   * names us. A null {@code us} owns everything.
+   * Whether {@code us} owns a backup: its manifest names us (cluster, namespace, store name); or,
+   * for a manifest written before owners existed, its namespace and store are ours and its folder's
+   * {@code owner.json}, if any, names us. A null {@code us} owns everything.
    */
   public static boolean owned(Manifest manifest, Owner marker, String namespace, Owner us) {
     if (us == null) {
@@ -203,17 +218,24 @@ public final class Catalog {
   }
 
   /**
-   * Reads the manifest at {@code key} and its signature and checks both: empty when there is no manifest; else the
-   * backup with its {@link SignatureCheck}, or why the manifest cannot be used. A verified manifest must also name
-   * the folder it lies in, so a signed manifest copied elsewhere does not verify.
+   * Reads the manifest at {@code key} and its signature and checks both: empty when there is no
+   * manifest; else the backup with its {@link SignatureCheck}, or why the manifest cannot be used.
+   * A verified manifest must also name the folder it lies in, so a signed manifest copied elsewhere
+   * does not verify.
    */
   public static Optional<Parsed> readManifest(
-      Shelf shelf, String key, String prefix, String namespace, SigningKeys keys) throws IOException {
+      Shelf shelf, String key, String prefix, String namespace, SigningKeys keys)
+      throws IOException {
     return readManifest(shelf, key, prefix, namespace, keys, true);
   }
 
   private static Optional<Parsed> readManifest(
-      Shelf shelf, String key, String prefix, String namespace, SigningKeys keys, boolean signatureListed)
+      Shelf shelf,
+      String key,
+      String prefix,
+      String namespace,
+      SigningKeys keys,
+      boolean signatureListed)
       throws IOException {
     Optional<byte[]> bytes = shelf.read(key);
     if (bytes.isEmpty()) {
@@ -230,8 +252,15 @@ public final class Catalog {
     SignatureCheck check = keys.check(bytes.get(), signature);
     Backup backup = parsed.backup();
     if (check.verified() && !Objects.equals(backup.manifest().folder(), backup.folder())) {
-      check = SignatureCheck.invalid(check.keyId(), "is signed for folder " + backup.manifest().folder() + ", not"
-          + " for " + backup.folder() + " where it lies");
+      check =
+          SignatureCheck.invalid(
+              check.keyId(),
+              "is signed for folder "
+                  + backup.manifest().folder()
+                  + ", not"
+                  + " for "
+                  + backup.folder()
+                  + " where it lies");
     }
     return Optional.of(new Parsed(backup.withSignature(check), null));
   }
@@ -240,13 +269,18 @@ public final class Catalog {
   public record Parsed(Backup backup, String problem) {}
 
   /**
-   * Parses the manifest at {@code key} and checks that it describes the backup whose folder it lies in: {@code
-   * <prefix>/<namespace>/<policy>/<backupId>/manifest.json} with the same policy and backup id inside.
+   * Parses the manifest at {@code key} and checks that it describes the backup whose folder it lies
+   * in: {@code <prefix>/<namespace>/<policy>/<backupId>/manifest.json} with the same policy and
+   * backup id inside.
    */
   public static Parsed parse(String key, byte[] bytes, String prefix, String namespace) {
     String base = namespaceFolder(prefix, namespace);
-    String[] parts = key.startsWith(base) ? key.substring(base.length()).split("/", -1) : new String[0];
-    if (parts.length != 3 || parts[0].isEmpty() || parts[1].isEmpty() || !BackupLayout.MANIFEST.equals(parts[2])) {
+    String[] parts =
+        key.startsWith(base) ? key.substring(base.length()).split("/", -1) : new String[0];
+    if (parts.length != 3
+        || parts[0].isEmpty()
+        || parts[1].isEmpty()
+        || !BackupLayout.MANIFEST.equals(parts[2])) {
       return problem("is not at " + base + "<policy>/<backupId>/" + BackupLayout.MANIFEST);
     }
     Manifest manifest;
@@ -260,11 +294,19 @@ public final class Catalog {
     }
     if (manifest.formatVersion() < 1 || manifest.formatVersion() > Manifest.FORMAT_VERSION) {
       return problem(
-          "has format version " + manifest.formatVersion() + "; this operator reads 1 to " + Manifest.FORMAT_VERSION);
+          "has format version "
+              + manifest.formatVersion()
+              + "; this operator reads 1 to "
+              + Manifest.FORMAT_VERSION);
     }
-    if (!Objects.equals(manifest.policy(), parts[0]) || !Objects.equals(manifest.backupId(), parts[1])) {
+    if (!Objects.equals(manifest.policy(), parts[0])
+        || !Objects.equals(manifest.backupId(), parts[1])) {
       return problem(
-          "describes backup '" + manifest.backupId() + "' of policy '" + manifest.policy() + "', not the folder it"
+          "describes backup '"
+              + manifest.backupId()
+              + "' of policy '"
+              + manifest.policy()
+              + "', not the folder it"
               + " lies in");
     }
     if (manifest.artifacts() == null) {
@@ -272,7 +314,16 @@ public final class Catalog {
     }
     String folder = BackupLayout.backupFolder(prefix, namespace, parts[0], parts[1]);
     return new Parsed(
-        new Backup(key, parts[0], parts[1], folder, manifest.size(), manifest.completedAt(), manifest, null), null);
+        new Backup(
+            key,
+            parts[0],
+            parts[1],
+            folder,
+            manifest.size(),
+            manifest.completedAt(),
+            manifest,
+            null),
+        null);
   }
 
   private static Parsed problem(String problem) {

@@ -1,9 +1,5 @@
 package io.osbackup.catalog;
 
-import io.osbackup.contract.Owner;
-
-import io.osbackup.contract.Manifest;
-
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
@@ -15,6 +11,8 @@ import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunProgress;
 import io.osbackup.api.v1alpha1.S3Location;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.Owner;
 import io.osbackup.plan.JobNames;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,8 +22,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Turns backups found in a store into BackupRuns: which backups no run accounts for, the run to create for one, and
- * the status such a run takes from its manifest. Pure functions, no I/O.
+ * Turns backups found in a store into BackupRuns: which backups no run accounts for, the run to
+ * create for one, and the status such a run takes from its manifest. Pure functions, no I/O.
  */
 public final class FoundBackups {
 
@@ -33,8 +31,9 @@ public final class FoundBackups {
   public static final String FOUND_IN_STORE_LABEL = Api.GROUP + "/found-in-store";
 
   /**
-   * Label {@code "true"} on a BackupRun imported read-only from another owner's backup (another cluster or store):
-   * restorable, never counted as a policy's backup, never pruned, never deleted from the bucket.
+   * Label {@code "true"} on a BackupRun imported read-only from another owner's backup (another
+   * cluster or store): restorable, never counted as a policy's backup, never pruned, never deleted
+   * from the bucket.
    */
   public static final String FOREIGN_LABEL = Api.GROUP + "/foreign";
 
@@ -56,9 +55,10 @@ public final class FoundBackups {
   public record Gaps(List<Catalog.Backup> toCreate, List<Catalog.Backup> nameTaken) {}
 
   /**
-   * Sorts the backups no run accounts for into those to create a run for and those whose name (the backup id) is
-   * held by another run. A run accounts for a backup when its {@code status.backupId} is the backup's id, or when it
-   * has not chosen a backup id yet, is still going and is named after the backup.
+   * Sorts the backups no run accounts for into those to create a run for and those whose name (the
+   * backup id) is held by another run. A run accounts for a backup when its {@code status.backupId}
+   * is the backup's id, or when it has not chosen a backup id yet, is still going and is named
+   * after the backup.
    */
   public static Gaps gaps(List<Catalog.Backup> backups, List<BackupRun> runs) {
     List<Catalog.Backup> toCreate = new ArrayList<>();
@@ -70,7 +70,9 @@ public final class FoundBackups {
         String id = run.getStatus() == null ? null : run.getStatus().getBackupId();
         boolean sameName = backup.backupId().equals(run.getMetadata().getName());
         boolean going =
-            run.getStatus() == null || run.getStatus().getPhase() == null || !run.getStatus().getPhase().isFinal();
+            run.getStatus() == null
+                || run.getStatus().getPhase() == null
+                || !run.getStatus().getPhase().isFinal();
         named |= sameName;
         accounted |= backup.backupId().equals(id) || (id == null && sameName && going);
       }
@@ -81,7 +83,10 @@ public final class FoundBackups {
     return new Gaps(List.copyOf(toCreate), List.copyOf(nameTaken));
   }
 
-  /** The BackupRun that brings {@code backup} back: named after its id, read from its manifest in {@code store}. */
+  /**
+   * The BackupRun that brings {@code backup} back: named after its id, read from its manifest in
+   * {@code store}.
+   */
   public static BackupRun runFor(Catalog.Backup backup, String namespace, String store) {
     BackupRun run = new BackupRun();
     run.setMetadata(
@@ -90,9 +95,12 @@ public final class FoundBackups {
             .withNamespace(namespace)
             .withLabels(
                 Map.of(
-                    Api.MANAGED_BY_LABEL, Api.MANAGED_BY,
-                    Api.POLICY_LABEL, JobNames.labelValue(backup.policy()),
-                    FOUND_IN_STORE_LABEL, "true"))
+                    Api.MANAGED_BY_LABEL,
+                    Api.MANAGED_BY,
+                    Api.POLICY_LABEL,
+                    JobNames.labelValue(backup.policy()),
+                    FOUND_IN_STORE_LABEL,
+                    "true"))
             .withAnnotations(Map.of(MANIFEST_ANNOTATION, backup.key(), STORE_ANNOTATION, store))
             .build());
     BackupRunSpec spec = new BackupRunSpec();
@@ -102,8 +110,8 @@ public final class FoundBackups {
   }
 
   /**
-   * The read-only BackupRun that brings another owner's {@code backup} back for a restore: {@link #runFor}, labelled
-   * {@link #FOREIGN_LABEL} and annotated with who wrote it.
+   * The read-only BackupRun that brings another owner's {@code backup} back for a restore: {@link
+   * #runFor}, labelled {@link #FOREIGN_LABEL} and annotated with who wrote it.
    */
   public static BackupRun foreignRunFor(Catalog.Backup backup, String namespace, String store) {
     BackupRun run = runFor(backup, namespace, store);
@@ -114,7 +122,9 @@ public final class FoundBackups {
     Owner owner = backup.manifest().owner();
     annotations.put(
         OWNER_ANNOTATION,
-        owner == null ? "store " + backup.manifest().namespace() + "/" + backup.manifest().store() : owner.describe());
+        owner == null
+            ? "store " + backup.manifest().namespace() + "/" + backup.manifest().store()
+            : owner.describe());
     run.getMetadata().setAnnotations(annotations);
     return run;
   }
@@ -132,29 +142,37 @@ public final class FoundBackups {
 
   public static Optional<String> annotation(BackupRun run, String name) {
     Map<String, String> annotations = run.getMetadata().getAnnotations();
-    return Optional.ofNullable(annotations == null ? null : annotations.get(name)).filter(v -> !v.isBlank());
+    return Optional.ofNullable(annotations == null ? null : annotations.get(name))
+        .filter(v -> !v.isBlank());
   }
 
   /**
-   * Why {@code backup} cannot be {@code run}'s backup, if it cannot: a found run only takes a manifest of its own
-   * policy.
+   * Why {@code backup} cannot be {@code run}'s backup, if it cannot: a found run only takes a
+   * manifest of its own policy.
    */
   public static Optional<String> mismatch(BackupRun run, Catalog.Backup backup) {
-    String policy = run.getSpec().getPolicyRef() == null ? null : run.getSpec().getPolicyRef().getName();
+    String policy =
+        run.getSpec().getPolicyRef() == null ? null : run.getSpec().getPolicyRef().getName();
     if (!Objects.equals(policy, backup.policy())) {
       return Optional.of(
-          "manifest " + backup.key() + " is a backup of policy '" + backup.policy() + "', but spec.policyRef names '"
-              + policy + "'");
+          "manifest "
+              + backup.key()
+              + " is a backup of policy '"
+              + backup.policy()
+              + "', but spec.policyRef names '"
+              + policy
+              + "'");
     }
     return Optional.empty();
   }
 
   /**
-   * Fills {@code status} with what the manifest says: backup id, folder, times, size and every artifact; {@code
-   * plan} only names the store and its bucket, which is where a restore reads from. Phase and conditions are left
-   * to the caller.
+   * Fills {@code status} with what the manifest says: backup id, folder, times, size and every
+   * artifact; {@code plan} only names the store and its bucket, which is where a restore reads
+   * from. Phase and conditions are left to the caller.
    */
-  public static void fill(BackupRunStatus status, Catalog.Backup backup, String store, S3Location s3) {
+  public static void fill(
+      BackupRunStatus status, Catalog.Backup backup, String store, S3Location s3) {
     Manifest manifest = backup.manifest();
     status.setFoundInStore(true);
     status.setBackupId(backup.backupId());
@@ -162,7 +180,8 @@ public final class FoundBackups {
     status.setManifestKey(backup.key());
     status.setSize(manifest.size());
     status.setStartTime(manifest.startedAt() == null ? null : manifest.startedAt().toString());
-    status.setCompletionTime(manifest.completedAt() == null ? null : manifest.completedAt().toString());
+    status.setCompletionTime(
+        manifest.completedAt() == null ? null : manifest.completedAt().toString());
     RunPlan plan = new RunPlan();
     plan.setStore(store);
     plan.setS3(s3);
@@ -198,7 +217,13 @@ public final class FoundBackups {
     status.setProgress(progress);
     status.setPhase(RunPhase.Succeeded);
     status.setMessage(
-        "found in store '" + store + "': " + artifacts.size() + " artifacts, " + manifest.size() + " bytes; manifest "
+        "found in store '"
+            + store
+            + "': "
+            + artifacts.size()
+            + " artifacts, "
+            + manifest.size()
+            + " bytes; manifest "
             + backup.key());
   }
 }

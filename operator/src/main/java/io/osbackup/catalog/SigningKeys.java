@@ -1,9 +1,8 @@
 package io.osbackup.catalog;
 
-import io.osbackup.contract.ManifestSignature;
-
-import io.osbackup.store.Credentials;
 import io.osbackup.contract.Json;
+import io.osbackup.contract.ManifestSignature;
+import io.osbackup.store.Credentials;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -19,10 +18,11 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * The manifest signing keys of a store, by id, as held by its signing Secret: every data key is a key id whose value
- * is the key (text, at least 32 bytes), and the data key {@value #PRIMARY} names the id that signs new manifests. The
- * primary signs; every key verifies, so old backups stay verifiable after a rotation for as long as their key is kept.
- * HMAC-SHA-256 from the JDK ({@link Mac}); the key bytes never leave this class.
+ * The manifest signing keys of a store, by id, as held by its signing Secret: every data key is a
+ * key id whose value is the key (text, at least 32 bytes), and the data key {@value #PRIMARY} names
+ * the id that signs new manifests. The primary signs; every key verifies, so old backups stay
+ * verifiable after a rotation for as long as their key is kept. HMAC-SHA-256 from the JDK ({@link
+ * Mac}); the key bytes never leave this class.
  */
 public final class SigningKeys {
 
@@ -56,26 +56,41 @@ public final class SigningKeys {
   }
 
   /**
-   * The keys of a signing Secret's data (values already base64-decoded), able to sign: {@value #PRIMARY} names one of
-   * them, or there is exactly one key. A trailing newline of a value is dropped, as for every Secret osbackup reads.
+   * The keys of a signing Secret's data (values already base64-decoded), able to sign: {@value
+   * #PRIMARY} names one of them, or there is exactly one key. A trailing newline of a value is
+   * dropped, as for every Secret osbackup reads.
    *
-   * @param source how to name the Secret in messages, e.g. {@code Secret 'primary-manifest-signing'}
+   * @param source how to name the Secret in messages, e.g. {@code Secret
+   *     'primary-manifest-signing'}
    * @throws IllegalArgumentException naming the Secret, the data key and the fix
    */
   public static SigningKeys forSigning(Map<String, byte[]> data, String source) {
     SigningKeys keys = forVerifying(data, source);
     if (keys.primary == null) {
       throw new IllegalArgumentException(
-          source + " " + (keys.keys.isEmpty() ? "holds no key" : "holds " + keys.keys.size() + " keys " + keys.ids()
-              + " but no data key '" + PRIMARY + "'") + ": add the key '" + PRIMARY + "' naming the id of the key"
+          source
+              + " "
+              + (keys.keys.isEmpty()
+                  ? "holds no key"
+                  : "holds "
+                      + keys.keys.size()
+                      + " keys "
+                      + keys.ids()
+                      + " but no data key '"
+                      + PRIMARY
+                      + "'")
+              + ": add the key '"
+              + PRIMARY
+              + "' naming the id of the key"
               + " that signs new manifests");
     }
     return keys;
   }
 
   /**
-   * The keys of a signing Secret's data, to verify with; {@value #PRIMARY} may be missing or name an absent key only
-   * when signing is not needed (a break-glass restore), otherwise see {@link #forSigning}.
+   * The keys of a signing Secret's data, to verify with; {@value #PRIMARY} may be missing or name
+   * an absent key only when signing is not needed (a break-glass restore), otherwise see {@link
+   * #forSigning}.
    */
   public static SigningKeys forVerifying(Map<String, byte[]> data, String source) {
     Map<String, byte[]> keys = new TreeMap<>();
@@ -85,20 +100,33 @@ public final class SigningKeys {
       try {
         value = Credentials.secretValue(e.getValue(), e.getKey());
       } catch (IllegalArgumentException empty) {
-        throw new IllegalArgumentException(source + ": " + empty.getMessage() + ": remove it or give it a value");
+        throw new IllegalArgumentException(
+            source + ": " + empty.getMessage() + ": remove it or give it a value");
       }
       if (PRIMARY.equals(e.getKey())) {
         primary = value.strip();
         continue;
       }
       if (!KEY_ID.matcher(e.getKey()).matches()) {
-        throw new IllegalArgumentException(source + ": key id '" + e.getKey() + "' is not 1-63 letters, digits, '-',"
-            + " '.' or '_': rename it");
+        throw new IllegalArgumentException(
+            source
+                + ": key id '"
+                + e.getKey()
+                + "' is not 1-63 letters, digits, '-',"
+                + " '.' or '_': rename it");
       }
       byte[] key = value.getBytes(StandardCharsets.UTF_8);
       if (key.length < MIN_KEY_BYTES) {
-        throw new IllegalArgumentException(source + ": key '" + e.getKey() + "' has " + key.length + " bytes, fewer"
-            + " than " + MIN_KEY_BYTES + ": make one with 'openssl rand -base64 32'");
+        throw new IllegalArgumentException(
+            source
+                + ": key '"
+                + e.getKey()
+                + "' has "
+                + key.length
+                + " bytes, fewer"
+                + " than "
+                + MIN_KEY_BYTES
+                + ": make one with 'openssl rand -base64 32'");
       }
       keys.put(e.getKey(), key);
     }
@@ -107,8 +135,15 @@ public final class SigningKeys {
     }
     if (primary != null && !keys.containsKey(primary)) {
       if (data.containsKey(PRIMARY)) {
-        throw new IllegalArgumentException(source + ": '" + PRIMARY + "' names key '" + primary + "', which it does"
-            + " not hold: add that key or name one of " + keys.keySet());
+        throw new IllegalArgumentException(
+            source
+                + ": '"
+                + PRIMARY
+                + "' names key '"
+                + primary
+                + "', which it does"
+                + " not hold: add that key or name one of "
+                + keys.keySet());
       }
       primary = null;
     }
@@ -135,7 +170,9 @@ public final class SigningKeys {
       throw new IllegalStateException("no primary signing key");
     }
     return new ManifestSignature(
-        ManifestSignature.FORMAT_VERSION, ALGORITHM, primary,
+        ManifestSignature.FORMAT_VERSION,
+        ALGORITHM,
+        primary,
         Base64.getEncoder().encodeToString(mac(keys.get(primary), manifest)));
   }
 
@@ -145,8 +182,8 @@ public final class SigningKeys {
   }
 
   /**
-   * Checks {@code manifest} (its exact bytes) against the bytes of its signature object; {@code signature} null when
-   * there is none.
+   * Checks {@code manifest} (its exact bytes) against the bytes of its signature object; {@code
+   * signature} null when there is none.
    */
   public SignatureCheck check(byte[] manifest, byte[] signature) {
     if (signature == null) {
@@ -162,8 +199,13 @@ public final class SigningKeys {
       return SignatureCheck.invalid(null, "has a " + SIGNATURE + " without key id or signature");
     }
     if (!ALGORITHM.equals(sig.algorithm())) {
-      return SignatureCheck.invalid(sig.keyId(), "is signed with algorithm '" + sig.algorithm() + "'; this operator"
-          + " verifies " + ALGORITHM);
+      return SignatureCheck.invalid(
+          sig.keyId(),
+          "is signed with algorithm '"
+              + sig.algorithm()
+              + "'; this operator"
+              + " verifies "
+              + ALGORITHM);
     }
     byte[] key = keys.get(sig.keyId());
     if (key == null) {
@@ -177,7 +219,10 @@ public final class SigningKeys {
     }
     if (!MessageDigest.isEqual(claimed, mac(key, manifest))) {
       return SignatureCheck.invalid(
-          sig.keyId(), "does not match its signature (key '" + sig.keyId() + "'): it was changed after the operator"
+          sig.keyId(),
+          "does not match its signature (key '"
+              + sig.keyId()
+              + "'): it was changed after the operator"
               + " wrote it");
     }
     return SignatureCheck.verified(sig.keyId());

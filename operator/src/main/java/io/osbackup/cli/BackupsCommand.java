@@ -1,10 +1,10 @@
 package io.osbackup.cli;
 
 import io.osbackup.catalog.Catalog;
-import io.osbackup.contract.Manifest;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
 import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.Manifest;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.PrintStream;
@@ -19,8 +19,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code osbackup backups}: lists the backups a bucket holds, read from their manifests, with nothing but S3
- * credentials: the first step of a restore when the cluster itself is gone.
+ * {@code osbackup backups}: lists the backups a bucket holds, read from their manifests, with
+ * nothing but S3 credentials: the first step of a restore when the cluster itself is gone.
  */
 @Command(
     name = "backups",
@@ -35,7 +35,9 @@ public final class BackupsCommand implements Callable<Integer> {
 
   @Mixin SigningKeyOptions signing;
 
-  @Option(names = "--namespace", description = "Only backups of this namespace. Default: every namespace.")
+  @Option(
+      names = "--namespace",
+      description = "Only backups of this namespace. Default: every namespace.")
   String namespace;
 
   @Option(names = "--policy", description = "Only backups of this policy.")
@@ -62,26 +64,44 @@ public final class BackupsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (ObjectStore bucket = store.connect(env)) {
-      List<Catalog.Backup> backups = list(bucket, store.prefix, namespace, policy, signing.keys(env));
+      List<Catalog.Backup> backups =
+          list(bucket, store.prefix, namespace, policy, signing.keys(env));
       if (backupId != null) {
-        List<Catalog.Backup> matching = backups.stream().filter(b -> backupId.equals(b.backupId())).toList();
+        List<Catalog.Backup> matching =
+            backups.stream().filter(b -> backupId.equals(b.backupId())).toList();
         if (matching.isEmpty()) {
-          err.println("no backup '" + backupId + "' in bucket " + store.bucket + "; run without --backup-id to list"
-              + " them");
+          err.println(
+              "no backup '"
+                  + backupId
+                  + "' in bucket "
+                  + store.bucket
+                  + "; run without --backup-id to list"
+                  + " them");
           return 1;
         }
         matching.forEach(this::show);
         return 0;
       }
-      out.printf("%-50s %-14s %-28s %-22s %12s  %s%n", "BACKUP ID", "NAMESPACE", "POLICY", "COMPLETED", "BYTES",
-          "CONTENTS");
+      out.printf(
+          "%-50s %-14s %-28s %-22s %12s  %s%n",
+          "BACKUP ID", "NAMESPACE", "POLICY", "COMPLETED", "BYTES", "CONTENTS");
       for (Catalog.Backup b : backups) {
-        out.printf("%-50s %-14s %-28s %-22s %12d  %s%n", b.backupId(), b.manifest().namespace(), b.policy(),
-            b.completedAt(), b.size(), contents(b.manifest()));
+        out.printf(
+            "%-50s %-14s %-28s %-22s %12d  %s%n",
+            b.backupId(),
+            b.manifest().namespace(),
+            b.policy(),
+            b.completedAt(),
+            b.size(),
+            contents(b.manifest()));
       }
       if (backups.isEmpty()) {
-        err.println("no backups found under '" + (store.prefix == null ? "" : store.prefix) + "' in bucket "
-            + store.bucket + " (check --prefix and --namespace)");
+        err.println(
+            "no backups found under '"
+                + (store.prefix == null ? "" : store.prefix)
+                + "' in bucket "
+                + store.bucket
+                + " (check --prefix and --namespace)");
       }
       return 0;
     } catch (Exception e) {
@@ -94,8 +114,10 @@ public final class BackupsCommand implements Callable<Integer> {
   static List<Catalog.Backup> list(
       ObjectStore bucket, String prefix, String namespace, String policy, SigningKeys keys)
       throws java.io.IOException {
-    String base = namespace == null ? BackupLayout.policyFolder(prefix, null, null)
-        : BackupLayout.policyFolder(prefix, namespace, policy);
+    String base =
+        namespace == null
+            ? BackupLayout.policyFolder(prefix, null, null)
+            : BackupLayout.policyFolder(prefix, namespace, policy);
     Catalog.Shelf shelf = Catalog.of(bucket);
     List<Catalog.Backup> out = new ArrayList<>();
     String root = prefix == null || prefix.isEmpty() ? "" : prefix + "/";
@@ -116,30 +138,59 @@ public final class BackupsCommand implements Callable<Integer> {
         out.add(parsed.backup());
       }
     }
-    out.sort(Comparator.comparing(Catalog.Backup::completedAt, Comparator.nullsLast(Comparator.reverseOrder())));
+    out.sort(
+        Comparator.comparing(
+            Catalog.Backup::completedAt, Comparator.nullsLast(Comparator.reverseOrder())));
     return out;
   }
 
   private void show(Catalog.Backup b) {
     Manifest m = b.manifest();
-    out.println("backup " + b.backupId() + " (namespace " + m.namespace() + ", policy " + m.policy() + ")");
+    out.println(
+        "backup " + b.backupId() + " (namespace " + m.namespace() + ", policy " + m.policy() + ")");
     out.println("  started   " + m.startedAt());
     out.println("  completed " + m.completedAt());
     out.println("  manifest  " + b.key());
-    out.println("  signature " + b.signature().word() + " (" + b.signature().detail()
-        + (b.signature().outcome() == SignatureCheck.Outcome.UNKNOWN_KEY ? "; give them with --signing-keys" : "")
-        + ")");
+    out.println(
+        "  signature "
+            + b.signature().word()
+            + " ("
+            + b.signature().detail()
+            + (b.signature().outcome() == SignatureCheck.Outcome.UNKNOWN_KEY
+                ? "; give them with --signing-keys"
+                : "")
+            + ")");
     for (Manifest.Entry e : m.artifacts()) {
-      String what = "database".equals(e.kind())
-          ? "database " + e.target() + "/" + e.database()
-              + (e.source() == null ? "" : " from " + e.source().host() + ":" + e.source().port())
-          : Manifest.Entry.ACCOUNTS.equals(e.kind())
-          ? "accounts " + e.target() + " (" + (e.accounts() == null ? "?" : e.accounts()) + " accounts and roles)"
-              + (e.source() == null ? "" : " from " + e.source().host() + ":" + e.source().port())
-          : "files    " + e.target() + " on " + e.node()
-              + (e.source() == null || e.source().paths() == null ? "" : " " + e.source().paths())
-              + (e.source() == null || e.source().exclude() == null || e.source().exclude().isEmpty()
-                  ? "" : " excluding " + e.source().exclude());
+      String what =
+          "database".equals(e.kind())
+              ? "database "
+                  + e.target()
+                  + "/"
+                  + e.database()
+                  + (e.source() == null
+                      ? ""
+                      : " from " + e.source().host() + ":" + e.source().port())
+              : Manifest.Entry.ACCOUNTS.equals(e.kind())
+                  ? "accounts "
+                      + e.target()
+                      + " ("
+                      + (e.accounts() == null ? "?" : e.accounts())
+                      + " accounts and roles)"
+                      + (e.source() == null
+                          ? ""
+                          : " from " + e.source().host() + ":" + e.source().port())
+                  : "files    "
+                      + e.target()
+                      + " on "
+                      + e.node()
+                      + (e.source() == null || e.source().paths() == null
+                          ? ""
+                          : " " + e.source().paths())
+                      + (e.source() == null
+                              || e.source().exclude() == null
+                              || e.source().exclude().isEmpty()
+                          ? ""
+                          : " excluding " + e.source().exclude());
       out.printf("  %-70s %12d bytes  %s%n", what, e.size(), e.key());
     }
   }
@@ -157,7 +208,8 @@ public final class BackupsCommand implements Callable<Integer> {
         files.add(e.target() + "@" + e.node());
       }
     }
-    return (dbs.isEmpty() ? "" : "databases " + dbs) + (accounts.isEmpty() ? "" : "; accounts of " + accounts)
+    return (dbs.isEmpty() ? "" : "databases " + dbs)
+        + (accounts.isEmpty() ? "" : "; accounts of " + accounts)
         + (files.isEmpty() ? "" : (dbs.isEmpty() ? "" : "; ") + "files " + files);
   }
 }

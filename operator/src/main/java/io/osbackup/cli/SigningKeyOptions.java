@@ -15,9 +15,10 @@ import java.util.stream.Stream;
 import picocli.CommandLine.Option;
 
 /**
- * Where the break-glass commands find the manifest signing keys: a directory holding one file per key id (the signing
- * Secret mounted or extracted), the signing Secret's manifest as {@code kubectl get secret -o yaml} prints it, or the
- * environment; never the command line, which other users of the machine can read.
+ * Where the break-glass commands find the manifest signing keys: a directory holding one file per
+ * key id (the signing Secret mounted or extracted), the signing Secret's manifest as {@code kubectl
+ * get secret -o yaml} prints it, or the environment; never the command line, which other users of
+ * the machine can read.
  */
 public final class SigningKeyOptions {
 
@@ -27,9 +28,11 @@ public final class SigningKeyOptions {
   @Option(
       names = "--signing-keys",
       paramLabel = "PATH",
-      description = "The store's manifest signing keys: a directory with one file per key id, or the signing"
-          + " Secret's YAML/JSON manifest (kubectl get secret <store>-manifest-signing -o yaml). Default: $"
-          + KEYS_ENV + " (<keyId>=<key>, comma-separated).")
+      description =
+          "The store's manifest signing keys: a directory with one file per key id, or the signing"
+              + " Secret's YAML/JSON manifest (kubectl get secret <store>-manifest-signing -o yaml). Default: $"
+              + KEYS_ENV
+              + " (<keyId>=<key>, comma-separated).")
   Path path;
 
   /** The keys to verify with; {@link SigningKeys#none()} when none are given. */
@@ -37,7 +40,8 @@ public final class SigningKeyOptions {
     if (path != null) {
       String source = "--signing-keys " + path;
       try {
-        return SigningKeys.forVerifying(Files.isDirectory(path) ? directory(path) : secret(path), source);
+        return SigningKeys.forVerifying(
+            Files.isDirectory(path) ? directory(path) : secret(path), source);
       } catch (IllegalArgumentException e) {
         throw new IOException(e.getMessage(), e);
       }
@@ -53,9 +57,12 @@ public final class SigningKeyOptions {
       }
       int eq = pair.indexOf('=');
       if (eq <= 0) {
-        throw new IOException("$" + KEYS_ENV + " holds an entry without '<keyId>=': use <keyId>=<key>[,...]");
+        throw new IOException(
+            "$" + KEYS_ENV + " holds an entry without '<keyId>=': use <keyId>=<key>[,...]");
       }
-      data.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip().getBytes(StandardCharsets.UTF_8));
+      data.put(
+          pair.substring(0, eq).strip(),
+          pair.substring(eq + 1).strip().getBytes(StandardCharsets.UTF_8));
     }
     try {
       return SigningKeys.forVerifying(data, "$" + KEYS_ENV);
@@ -74,7 +81,8 @@ public final class SigningKeyOptions {
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.sorted().toList()) {
         String name = f.getFileName().toString();
-        if (Files.isRegularFile(f) && !name.startsWith(".")) { // a mounted Secret's ..data links are hidden
+        if (Files.isRegularFile(f)
+            && !name.startsWith(".")) { // a mounted Secret's ..data links are hidden
           data.put(name, Files.readAllBytes(f));
         }
       }
@@ -87,11 +95,16 @@ public final class SigningKeyOptions {
     try (InputStream in = Files.newInputStream(file)) {
       secret = Serialization.unmarshal(in, Secret.class);
     } catch (RuntimeException e) {
-      throw new IOException("--signing-keys " + file + " is neither a directory nor a Secret manifest: "
-          + e.getMessage(), e);
+      throw new IOException(
+          "--signing-keys "
+              + file
+              + " is neither a directory nor a Secret manifest: "
+              + e.getMessage(),
+          e);
     }
     if (secret == null) {
-      throw new IOException("--signing-keys " + file + " is empty: give the signing Secret's manifest");
+      throw new IOException(
+          "--signing-keys " + file + " is empty: give the signing Secret's manifest");
     }
     Map<String, byte[]> data = new LinkedHashMap<>();
     if (secret.getData() != null) {

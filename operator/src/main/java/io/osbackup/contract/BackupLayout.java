@@ -1,11 +1,9 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.Compression;
-
 /**
- * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds, written first, {@code
- * owner.json} (who wrote the folder), the artifacts, the agents' reports, the operator's {@code manifest.sig} and,
- * written last, {@code manifest.json}. Pure functions, no I/O.
+ * Where things live in the bucket: {@code <prefix>/<namespace>/<policy>/<backupId>/} holds, written
+ * first, {@code owner.json} (who wrote the folder), the artifacts, the agents' reports, the
+ * operator's {@code manifest.sig} and, written last, {@code manifest.json}. Pure functions, no I/O.
  */
 public final class BackupLayout {
 
@@ -19,13 +17,17 @@ public final class BackupLayout {
 
   private BackupLayout() {}
 
-  /** The policy folder {@code <prefix>/<namespace>/<policy>} (no trailing slash; prefix may be empty). */
+  /**
+   * The policy folder {@code <prefix>/<namespace>/<policy>} (no trailing slash; prefix may be
+   * empty).
+   */
   public static String policyFolder(String prefix, String namespace, String policy) {
     return join(prefix, namespace, policy);
   }
 
   /** The backup folder {@code <prefix>/<namespace>/<policy>/<backupId>} (no trailing slash). */
-  public static String backupFolder(String prefix, String namespace, String policy, String backupId) {
+  public static String backupFolder(
+      String prefix, String namespace, String policy, String backupId) {
     return join(prefix, namespace, policy, backupId);
   }
 
@@ -36,8 +38,8 @@ public final class BackupLayout {
   }
 
   /**
-   * {@code <folder>/accounts/<target>.sql<.gz|.zst>}: the accounts, roles and grants of a database target. Not below
-   * {@code db/<target>/}, where a database named {@code accounts} could live.
+   * {@code <folder>/accounts/<target>.sql<.gz|.zst>}: the accounts, roles and grants of a database
+   * target. Not below {@code db/<target>/}, where a database named {@code accounts} could live.
    */
   public static String accountsArtifact(String folder, String target, Compression compression) {
     return folder + "/accounts/" + target + ".sql" + compression.suffix();
@@ -49,7 +51,10 @@ public final class BackupLayout {
     return folder + "/files/" + target + "/" + node + ".tar" + compression.suffix();
   }
 
-  /** {@code <folder>/reports/<jobName>.json}: what one agent Job did, written by the agent when it ends. */
+  /**
+   * {@code <folder>/reports/<jobName>.json}: what one agent Job did, written by the agent when it
+   * ends.
+   */
   public static String report(String folder, String jobName) {
     return folder + "/reports/" + jobName + ".json";
   }
@@ -59,7 +64,10 @@ public final class BackupLayout {
     return folder + "/" + MANIFEST;
   }
 
-  /** {@code <folder>/manifest.sig}: the operator's signature of the manifest, written just before it. */
+  /**
+   * {@code <folder>/manifest.sig}: the operator's signature of the manifest, written just before
+   * it.
+   */
   public static String signature(String folder) {
     return folder + "/" + SIGNATURE;
   }
@@ -69,7 +77,9 @@ public final class BackupLayout {
     return manifestKey.substring(0, manifestKey.length() - MANIFEST.length()) + SIGNATURE;
   }
 
-  /** {@code <folder>/owner.json}: who wrote the folder (cluster, namespace, store), written first. */
+  /**
+   * {@code <folder>/owner.json}: who wrote the folder (cluster, namespace, store), written first.
+   */
   public static String owner(String folder) {
     return folder + "/" + OWNER;
   }

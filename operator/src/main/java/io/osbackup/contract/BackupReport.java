@@ -1,9 +1,5 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.StoredArtifact;
-
-import io.osbackup.contract.BackupLayout;
-
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
@@ -64,8 +60,9 @@ public record BackupReport(
   /**
    * Where the data came from.
    *
-   * @param exclude a files target's {@code exclude} (paths and globs left out of its {@code paths}); absent in
-   *     manifests written before it was recorded, and when the target excludes nothing
+   * @param exclude a files target's {@code exclude} (paths and globs left out of its {@code
+   *     paths}); absent in manifests written before it was recorded, and when the target excludes
+   *     nothing
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Source(
@@ -76,7 +73,12 @@ public record BackupReport(
       List<String> paths,
       List<String> exclude) {
 
-    public Source(String host, Integer port, String serverVersion, List<String> databases, List<String> paths) {
+    public Source(
+        String host,
+        Integer port,
+        String serverVersion,
+        List<String> databases,
+        List<String> paths) {
       this(host, port, serverVersion, databases, paths, null);
     }
   }
@@ -86,8 +88,8 @@ public record BackupReport(
    *
    * @param database the database, for a database artifact
    * @param files number of entries in the archive (files, directories, links), for a files artifact
-   * @param accounts number of accounts and roles in it, for the accounts artifact of a database target (which has
-   *     no database); null for every other artifact
+   * @param accounts number of accounts and roles in it, for the accounts artifact of a database
+   *     target (which has no database); null for every other artifact
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Artifact(
@@ -102,14 +104,27 @@ public record BackupReport(
 
     /** A database or files artifact. */
     public Artifact(
-        String key, String database, Long files, long size, long rawSize, String sha256, String compression) {
+        String key,
+        String database,
+        Long files,
+        long size,
+        long rawSize,
+        String sha256,
+        String compression) {
       this(key, database, files, size, rawSize, sha256, compression, null);
     }
 
     /** The report entry of the accounts artifact holding {@code accounts} accounts and roles. */
     public static Artifact ofAccounts(StoredArtifact stored, long accounts) {
-      return new Artifact(stored.key(), null, null, stored.size(), stored.rawSize(), stored.sha256(),
-          stored.compression().value(), accounts);
+      return new Artifact(
+          stored.key(),
+          null,
+          null,
+          stored.size(),
+          stored.rawSize(),
+          stored.sha256(),
+          stored.compression().value(),
+          accounts);
     }
 
     /** The report entry of what the store returned for one artifact. */

@@ -26,7 +26,9 @@ public enum Compression {
     return value;
   }
 
-  /** The key suffix added after {@code .sql} or {@code .tar}: {@code .gz}, {@code .zst} or nothing. */
+  /**
+   * The key suffix added after {@code .sql} or {@code .tar}: {@code .gz}, {@code .zst} or nothing.
+   */
   public String suffix() {
     return suffix;
   }

@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Node subtrees no files target reads and no restore writes: the keys of Kubernetes and of the OS, other pods' data
- * and kernel interfaces. The operator's planner, the backup agent and the restore all check against it.
+ * Node subtrees no files target reads and no restore writes: the keys of Kubernetes and of the OS,
+ * other pods' data and kernel interfaces. The operator's planner, the backup agent and the restore
+ * all check against it.
  */
 public final class DeniedPaths {
 
@@ -56,17 +57,23 @@ public final class DeniedPaths {
   }
 
   /**
-   * The built-in list, always denied: an operator's {@code --denied-host-path} adds to it. Service account tokens
-   * live below {@code /var/lib/kubelet} on the node and below {@code /run/secrets} (also {@code /var/run/secrets}) in
-   * a pod; containerd's and CRI-O's sockets and state below {@code /run}.
+   * The built-in list, always denied: an operator's {@code --denied-host-path} adds to it. Service
+   * account tokens live below {@code /var/lib/kubelet} on the node and below {@code /run/secrets}
+   * (also {@code /var/run/secrets}) in a pod; containerd's and CRI-O's sockets and state below
+   * {@code /run}.
    */
   public static final List<Subtree> BUILT_IN =
       List.of(
-          new Subtree("/proc", "kernel and process interfaces: every process's memory and environment"),
+          new Subtree(
+              "/proc", "kernel and process interfaces: every process's memory and environment"),
           new Subtree("/sys", "kernel interfaces"),
           new Subtree("/dev", "devices: raw disks and memory"),
-          new Subtree("/run", "runtime state: container runtime sockets, pods' Secrets and service account tokens"),
-          new Subtree("/var/run", "runtime state: container runtime sockets, pods' Secrets and service account tokens"),
+          new Subtree(
+              "/run",
+              "runtime state: container runtime sockets, pods' Secrets and service account tokens"),
+          new Subtree(
+              "/var/run",
+              "runtime state: container runtime sockets, pods' Secrets and service account tokens"),
           new Subtree("/boot", "kernel and boot loader"),
           new Subtree("/root", "root's home: SSH keys, kubeconfigs, shell history"),
           new Subtree("/home", "users' homes: SSH keys, kubeconfigs"),
@@ -82,7 +89,8 @@ public final class DeniedPaths {
           new Subtree("/etc/krb5.keytab", "the node's Kerberos keys"),
           new Subtree("/etc/cni", "CNI configuration: the network plugin's kubeconfig and tokens"),
           new Subtree("/etc/rancher", "k3s and RKE2 kubeconfigs and tokens"),
-          new Subtree("/var/lib/kubelet", "kubelet state: every pod's Secrets and service account tokens"),
+          new Subtree(
+              "/var/lib/kubelet", "kubelet state: every pod's Secrets and service account tokens"),
           new Subtree("/var/lib/etcd", "etcd's data: every Secret of the cluster"),
           new Subtree("/var/lib/containerd", "container images and every container's files"),
           new Subtree("/var/lib/docker", "container images and every container's files"),
@@ -105,7 +113,9 @@ public final class DeniedPaths {
     return BUILT_IN_ONLY;
   }
 
-  /** The built-in list and {@code more} node paths (a null list adds none), each with {@code why}. */
+  /**
+   * The built-in list and {@code more} node paths (a null list adds none), each with {@code why}.
+   */
   public static DeniedPaths builtInAnd(List<String> more, String why) {
     if (more == null || more.isEmpty()) {
       return BUILT_IN_ONLY;
@@ -126,8 +136,8 @@ public final class DeniedPaths {
   }
 
   /**
-   * The denied subtree that {@code path} (an absolute node path) is or lies inside; empty when it may be touched.
-   * The path is normalised first, so {@code /etc/../var/lib/kubelet} is found too.
+   * The denied subtree that {@code path} (an absolute node path) is or lies inside; empty when it
+   * may be touched. The path is normalised first, so {@code /etc/../var/lib/kubelet} is found too.
    */
   public Optional<Subtree> covering(String path) {
     Path nodePath = Path.of(path).normalize();
@@ -135,14 +145,17 @@ public final class DeniedPaths {
   }
 
   /**
-   * The denied subtree that {@code nodePath} (absolute, normalised) is itself, not counting its ancestors: for a walk
-   * down a tree whose root was checked with {@link #covering}.
+   * The denied subtree that {@code nodePath} (absolute, normalised) is itself, not counting its
+   * ancestors: for a walk down a tree whose root was checked with {@link #covering}.
    */
   public Optional<Subtree> at(Path nodePath) {
     return subtrees.stream().filter(s -> s.matches(nodePath)).findFirst();
   }
 
-  /** The denied subtrees that lie strictly inside {@code path} (an absolute node path), in list order. */
+  /**
+   * The denied subtrees that lie strictly inside {@code path} (an absolute node path), in list
+   * order.
+   */
   public List<Subtree> inside(String path) {
     String dir = Path.of(path).normalize().toString();
     return subtrees.stream()

@@ -4,11 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Objects;
 
 /**
- * Who wrote a backup folder: the cluster, namespace and BackupStore of the operator that wrote it. A folder is ours
- * when cluster, namespace and store name match; the store's UID is informational (a BackupStore applied again after
- * it was lost, in the same cluster, keeps its backups).
+ * Who wrote a backup folder: the cluster, namespace and BackupStore of the operator that wrote it.
+ * A folder is ours when cluster, namespace and store name match; the store's UID is informational
+ * (a BackupStore applied again after it was lost, in the same cluster, keeps its backups).
  *
- * @param clusterId the writing operator's cluster id ({@code --cluster-id}, or the UID of {@code kube-system})
+ * @param clusterId the writing operator's cluster id ({@code --cluster-id}, or the UID of {@code
+ *     kube-system})
  * @param namespace the namespace of the store and policy
  * @param store the BackupStore's name
  * @param storeUid the BackupStore's UID when the folder was written

@@ -1,24 +1,23 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.RestoreReport;
-
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.osbackup.contract.BackupPlan;
 import java.util.List;
 
 /**
- * What one restore Job must do, handed to the agent as JSON in {@value #ENV}. Like {@link BackupPlan} it carries no
- * secrets: credentials are read from the Secret volumes named by the {@code credentialsDir} fields.
+ * What one restore Job must do, handed to the agent as JSON in {@value #ENV}. Like {@link
+ * BackupPlan} it carries no secrets: credentials are read from the Secret volumes named by the
+ * {@code credentialsDir} fields.
  *
  * @param jobName name of the Job
  * @param request name of the RestoreRequest
  * @param backupId the backup restored
  * @param reportKey where the agent writes its {@link RestoreReport}
- * @param mode {@code verify} (download and check every item, survey the database servers, write nothing) or {@code
- *     restore}
- * @param stamp {@code yyyyMMdd-HHmmss}: what is replaced is kept as {@code <dir>.orig-<stamp>} and {@code
- *     <database>_orig_<stamp>}
- * @param accounts accounts artifacts to restore (only when the request asks for them), after the databases
+ * @param mode {@code verify} (download and check every item, survey the database servers, write
+ *     nothing) or {@code restore}
+ * @param stamp {@code yyyyMMdd-HHmmss}: what is replaced is kept as {@code <dir>.orig-<stamp>} and
+ *     {@code <database>_orig_<stamp>}
+ * @param accounts accounts artifacts to restore (only when the request asks for them), after the
+ *     databases
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record RestorePlan(
@@ -63,9 +62,11 @@ public record RestorePlan(
   }
 
   /**
-   * The accounts artifact of a database target, restored into the server its databases go to, after them.
+   * The accounts artifact of a database target, restored into the server its databases go to, after
+   * them.
    *
-   * @param replace true: existing accounts are made as in the backup; false: they are left and reported
+   * @param replace true: existing accounts are made as in the backup; false: they are left and
+   *     reported
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record AccountsItem(
@@ -129,9 +130,10 @@ public record RestorePlan(
    * @param node the node the archive came from
    * @param paths absolute node paths to restore from the archive (directories or files)
    * @param toPath null to restore in place, else the node directory below which the paths land
-   * @param hostRoot where the node's directories are mounted in the pod ({@link BackupPlan#HOST_ROOT})
-   * @param restoreSetuid true: files owned by root keep their setuid/setgid bits; null or false: the bits are removed
-   *     and the files listed
+   * @param hostRoot where the node's directories are mounted in the pod ({@link
+   *     BackupPlan#HOST_ROOT})
+   * @param restoreSetuid true: files owned by root keep their setuid/setgid bits; null or false:
+   *     the bits are removed and the files listed
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record FilesItem(
@@ -144,7 +146,12 @@ public record RestorePlan(
       Boolean restoreSetuid) {
 
     /** An item that removes setuid/setgid bits from files owned by root. */
-    public FilesItem(Artifact artifact, String target, String node, List<String> paths, String toPath,
+    public FilesItem(
+        Artifact artifact,
+        String target,
+        String node,
+        List<String> paths,
+        String toPath,
         String hostRoot) {
       this(artifact, target, node, paths, toPath, hostRoot, null);
     }
@@ -157,7 +164,10 @@ public record RestorePlan(
     return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
   }
 
-  /** Where {@code path} of a files artifact lands when restored under {@code toPath}: {@code <toPath><path>}. */
+  /**
+   * Where {@code path} of a files artifact lands when restored under {@code toPath}: {@code
+   * <toPath><path>}.
+   */
   public static String join(String toPath, String path) {
     return normalise(toPath + "/" + path);
   }

@@ -1,17 +1,15 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.RestorePlan;
-
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
 
 /**
- * What one restore Job did, written by the agent to {@link RestorePlan#reportKey()} when it ends, success or failure
- * (agent pods have no Kubernetes access).
+ * What one restore Job did, written by the agent to {@link RestorePlan#reportKey()} when it ends,
+ * success or failure (agent pods have no Kubernetes access).
  *
- * @param reason on failure, a one-word reason: ArtifactCorrupted, ArtifactMissing, ArchiveRefused, TargetUnreachable, PathNotInBackup,
- *     RestoreFailed, BadPlan
+ * @param reason on failure, a one-word reason: ArtifactCorrupted, ArtifactMissing, ArchiveRefused,
+ *     TargetUnreachable, PathNotInBackup, RestoreFailed, BadPlan
  * @param items one entry per item of the plan, in its order
  * @param servers for a verify Job: each database server surveyed and the databases it has
  * @param warnings what the agent noticed but did not fail for

@@ -1,14 +1,13 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.Compression;
-
 /**
  * What was stored for one artifact.
  *
  * @param key full object key
  * @param size bytes stored in the bucket (after compression)
  * @param rawSize bytes before compression
- * @param sha256 hex SHA-256 of the stored bytes, so {@code sha256sum} of the downloaded object matches
+ * @param sha256 hex SHA-256 of the stored bytes, so {@code sha256sum} of the downloaded object
+ *     matches
  * @param compression how the stored bytes are compressed
  */
 public record StoredArtifact(

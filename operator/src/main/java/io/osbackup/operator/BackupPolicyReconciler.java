@@ -24,42 +24,41 @@ import io.osbackup.api.v1alpha1.BackupPolicyStatus.SkippedSlot;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunSpec;
 import io.osbackup.api.v1alpha1.BackupStore;
-import io.osbackup.api.v1alpha1.RestoreRequest;
-import io.osbackup.api.v1alpha1.RestoreRequestStatus;
 import io.osbackup.api.v1alpha1.ConcurrencyPolicy;
 import io.osbackup.api.v1alpha1.LocalRef;
+import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus;
 import io.osbackup.api.v1alpha1.RunPhase;
-import io.osbackup.plan.JobNames;
-import io.osbackup.schedule.InvalidScheduleException;
-import io.osbackup.schedule.Schedule;
-import java.time.Duration;
 import io.osbackup.catalog.FoundBackups;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Owner;
+import io.osbackup.plan.JobNames;
 import io.osbackup.retention.Backup;
 import io.osbackup.retention.ClockSkew;
 import io.osbackup.retention.RetentionPass;
 import io.osbackup.retention.RetentionPolicy;
 import io.osbackup.retention.RetentionResult;
-import io.osbackup.contract.BackupLayout;
+import io.osbackup.schedule.InvalidScheduleException;
+import io.osbackup.schedule.Schedule;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Objects;
-import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,14 +86,20 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   static final Duration RETENTION_INTERVAL = Duration.ofHours(1);
 
   private final OperatorSettings settings;
-  /** When retention last ran per policy; after a restart it runs again at once, which is harmless. */
-  private final Map<ResourceID, Instant> lastRetention = new ConcurrentHashMap<>();
+
   /**
-   * Retention passes in flight, per policy. A pass lists, reads and deletes in the bucket for minutes on a large
-   * folder; it runs on its own threads so reconciliations (and the schedule) never wait for it, and its result is
-   * applied by the policy's next reconciliation.
+   * When retention last ran per policy; after a restart it runs again at once, which is harmless.
    */
-  private final Map<ResourceID, CompletableFuture<RetentionResult>> retentionPasses = new ConcurrentHashMap<>();
+  private final Map<ResourceID, Instant> lastRetention = new ConcurrentHashMap<>();
+
+  /**
+   * Retention passes in flight, per policy. A pass lists, reads and deletes in the bucket for
+   * minutes on a large folder; it runs on its own threads so reconciliations (and the schedule)
+   * never wait for it, and its result is applied by the policy's next reconciliation.
+   */
+  private final Map<ResourceID, CompletableFuture<RetentionResult>> retentionPasses =
+      new ConcurrentHashMap<>();
+
   private static final ExecutorService RETENTION_THREADS =
       Executors.newFixedThreadPool(
           2,
@@ -142,9 +147,15 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                             .orElse(Set.of()))
                 .build(),
             context);
-    // Runs indexed by <namespace>/<policy>: a reconciliation reads its own runs, not every run of the namespace.
-    runs.addIndexers(Map.of(RUNS_BY_POLICY, run -> policyOf(run)
-        .map(p -> List.of(run.getMetadata().getNamespace() + "/" + p)).orElse(List.of())));
+    // Runs indexed by <namespace>/<policy>: a reconciliation reads its own runs, not every run of
+    // the namespace.
+    runs.addIndexers(
+        Map.of(
+            RUNS_BY_POLICY,
+            run ->
+                policyOf(run)
+                    .map(p -> List.of(run.getMetadata().getNamespace() + "/" + p))
+                    .orElse(List.of())));
     var policies = context.getPrimaryCache();
     stores =
         new InformerEventSource<>(
@@ -175,7 +186,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
     policy.setStatus(status);
     Duration recheck = new Step(policy, status, context.getClient()).run();
     recordMetrics(policy, status, context);
-    if (retentionPasses.containsKey(ResourceID.fromResource(policy)) && recheck.compareTo(PASS_RECHECK) > 0) {
+    if (retentionPasses.containsKey(ResourceID.fromResource(policy))
+        && recheck.compareTo(PASS_RECHECK) > 0) {
       recheck = PASS_RECHECK; // pick the pass's result up soon after it ends
     }
     UpdateControl<BackupPolicy> control =
@@ -188,7 +200,8 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   private volatile Instant lastPrune = Instant.EPOCH;
 
   /** The policy's gauges, from its status and its newest successful run. */
-  private void recordMetrics(BackupPolicy policy, BackupPolicyStatus status, Context<BackupPolicy> context) {
+  private void recordMetrics(
+      BackupPolicy policy, BackupPolicyStatus status, Context<BackupPolicy> context) {
     String ns = policy.getMetadata().getNamespace();
     String name = policy.getMetadata().getName();
     Instant last = null;
@@ -218,14 +231,23 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         interval = null;
       }
     }
-    metrics.policyObserved(ns, name, last, bytes, artifacts, interval,
+    metrics.policyObserved(
+        ns,
+        name,
+        last,
+        bytes,
+        artifacts,
+        interval,
         status.getKeptBackups() == null ? 0 : status.getKeptBackups());
     Instant now = settings.clock().instant();
     if (Duration.between(lastPrune, now).compareTo(Duration.ofMinutes(1)) > 0) {
       lastPrune = now;
-      metrics.retainPolicies(context.getPrimaryCache().list()
-          .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())
-          .collect(Collectors.toSet()));
+      metrics.retainPolicies(
+          context
+              .getPrimaryCache()
+              .list()
+              .map(p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())
+              .collect(Collectors.toSet()));
     }
   }
 
@@ -290,7 +312,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       status.setObservedGeneration(policy.getMetadata().getGeneration());
       // Runs imported read-only from another cluster's or store's backups are not this policy's.
       List<BackupRun> own =
-          runs.byIndex(RUNS_BY_POLICY, ns + "/" + name).stream().filter(r -> !FoundBackups.isForeign(r)).toList();
+          runs.byIndex(RUNS_BY_POLICY, ns + "/" + name).stream()
+              .filter(r -> !FoundBackups.isForeign(r))
+              .toList();
       observeRuns(own);
 
       String cron = policy.getSpec().getSchedule();
@@ -354,11 +378,13 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
     }
 
     /**
-     * Flags, before any pass deletes, rules that keep only the newest backup: the RetentionSafe condition False and
-     * a Warning Event when it becomes so. Retention still runs: such rules may be meant.
+     * Flags, before any pass deletes, rules that keep only the newest backup: the RetentionSafe
+     * condition False and a Warning Event when it becomes so. Retention still runs: such rules may
+     * be meant.
      */
     private void retentionSafety() {
-      Optional<String> onlyOne = RetentionPolicy.keepsOnlyTheNewest(policy.getSpec().getRetention());
+      Optional<String> onlyOne =
+          RetentionPolicy.keepsOnlyTheNewest(policy.getSpec().getRetention());
       boolean changed =
           Conditions.set(
               status,
@@ -374,20 +400,22 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
     }
 
     /**
-     * How long a healthy policy waits before it looks again when nothing happens: its runs, its store and its own
-     * edits wake it up through their informers, and the next slot through the returned delay, so the periodic look
-     * only catches what no event announces (the hourly retention pass). At 500 policies a look every pollInterval
-     * cost a whole core (docs/benchmarks.md, Scale).
+     * How long a healthy policy waits before it looks again when nothing happens: its runs, its
+     * store and its own edits wake it up through their informers, and the next slot through the
+     * returned delay, so the periodic look only catches what no event announces (the hourly
+     * retention pass). At 500 policies a look every pollInterval cost a whole core
+     * (docs/benchmarks.md, Scale).
      */
     private Duration idleRecheck() {
       return settings.pollInterval().multipliedBy(12);
     }
 
     /**
-     * Applies the policy's retention to its folder in the bucket after a new success, and at least every {@link
-     * #RETENTION_INTERVAL}: keeps what the rules keep (always the newest successful backup), deletes the rest
-     * manifest first, removes failed runs' leftovers beyond {@code failedRunsHistoryLimit}, and deletes the
-     * BackupRuns of what it removed. A listing or read error deletes nothing.
+     * Applies the policy's retention to its folder in the bucket after a new success, and at least
+     * every {@link #RETENTION_INTERVAL}: keeps what the rules keep (always the newest successful
+     * backup), deletes the rest manifest first, removes failed runs' leftovers beyond {@code
+     * failedRunsHistoryLimit}, and deletes the BackupRuns of what it removed. A listing or read
+     * error deletes nothing.
      */
     private void applyRetention(List<BackupRun> own) {
       ResourceID id = ResourceID.fromResource(policy);
@@ -400,47 +428,74 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         record(pass.join(), own);
       }
       Instant last = lastRetention.get(id);
-      if (!newSuccess && last != null && Duration.between(last, now).compareTo(RETENTION_INTERVAL) < 0) {
+      if (!newSuccess
+          && last != null
+          && Duration.between(last, now).compareTo(RETENTION_INTERVAL) < 0) {
         return;
       }
       lastRetention.put(id, now);
       BackupStore store =
           stores
               .get(new ResourceID(storeOf(policy), ns))
-              .orElseGet(() -> client.resources(BackupStore.class).inNamespace(ns).withName(storeOf(policy)).get());
+              .orElseGet(
+                  () ->
+                      client
+                          .resources(BackupStore.class)
+                          .inNamespace(ns)
+                          .withName(storeOf(policy))
+                          .get());
       if (store == null) {
         return;
       }
       Optional<String> overlap =
           Optional.ofNullable(store.getStatus())
               .flatMap(st -> st.condition(io.osbackup.api.v1alpha1.BackupStoreStatus.AVAILABLE))
-              .filter(c -> "False".equals(c.getStatus())
-                  && io.osbackup.api.v1alpha1.BackupStoreStatus.PREFIX_OVERLAP.equals(c.getReason()))
+              .filter(
+                  c ->
+                      "False".equals(c.getStatus())
+                          && io.osbackup.api.v1alpha1.BackupStoreStatus.PREFIX_OVERLAP.equals(
+                              c.getReason()))
               .map(c -> c.getMessage());
       if (overlap.isPresent()) {
         events.warning(
             policy,
             "RetentionSkipped",
-            "retention did not run, nothing was deleted: BackupStore '" + store.getMetadata().getName()
-                + "' overlaps another store (" + io.osbackup.api.v1alpha1.BackupStoreStatus.PREFIX_OVERLAP + "): "
+            "retention did not run, nothing was deleted: BackupStore '"
+                + store.getMetadata().getName()
+                + "' overlaps another store ("
+                + io.osbackup.api.v1alpha1.BackupStoreStatus.PREFIX_OVERLAP
+                + "): "
                 + overlap.get());
         return;
       }
       ZoneId zone = zone();
       Long deadline =
-          policy.getSpec().getJob() == null ? null : policy.getSpec().getJob().getActiveDeadlineSeconds();
-      Duration longestRun = Duration.ofSeconds(deadline == null ? 7200 : deadline).plus(Duration.ofMinutes(15));
+          policy.getSpec().getJob() == null
+              ? null
+              : policy.getSpec().getJob().getActiveDeadlineSeconds();
+      Duration longestRun =
+          Duration.ofSeconds(deadline == null ? 7200 : deadline).plus(Duration.ofMinutes(15));
       var s3 = store.getSpec().getS3();
       String folder = BackupLayout.policyFolder(s3.getPrefix(), ns, name);
       var rules = policy.getSpec().getRetention();
       Instant at = now;
-      Owner owner = new Owner(settings.clusterId(), ns, store.getMetadata().getName(), store.getMetadata().getUid());
+      Owner owner =
+          new Owner(
+              settings.clusterId(),
+              ns,
+              store.getMetadata().getName(),
+              store.getMetadata().getUid());
       StoreBuckets connector = new StoreBuckets(client);
       // A backup being restored is not deleted under the restore's feet.
       Set<String> inUse =
           client.resources(RestoreRequest.class).inNamespace(ns).list().getItems().stream()
               .map(RestoreRequest::getStatus)
-              .filter(s -> s != null && s.getBackupId() != null && s.getPhase() != null && !s.getPhase().isFinal())
+              .filter(
+                  s ->
+                      s != null
+                          && s.getBackupId() != null
+                          && s.getPhase() != null
+                          && !s.getPhase().isFinal())
               .map(RestoreRequestStatus::getBackupId)
               .collect(java.util.stream.Collectors.toSet());
       retentionPasses.put(
@@ -448,9 +503,11 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
           CompletableFuture.supplyAsync(
               () -> {
                 try (ObjectStore bucket = connector.connect(ns, s3)) {
-                  return RetentionPass.run(bucket, folder, rules, zone, at, longestRun, false, inUse, owner);
+                  return RetentionPass.run(
+                      bucket, folder, rules, zone, at, longestRun, false, inUse, owner);
                 } catch (IOException | RuntimeException e) {
-                  return RetentionResult.failed("retention did not run, nothing was deleted: " + e.getMessage());
+                  return RetentionResult.failed(
+                      "retention did not run, nothing was deleted: " + e.getMessage());
                 }
               },
               RETENTION_THREADS));
@@ -464,7 +521,10 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       }
     }
 
-    /** Applies the result of a finished pass: status, Events, and the BackupRuns of the backups it removed. */
+    /**
+     * Applies the result of a finished pass: status, Events, and the BackupRuns of the backups it
+     * removed.
+     */
     private void record(RetentionResult result, List<BackupRun> own) {
       if (result.refused()) {
         events.warning(policy, "RetentionFailed", String.join("; ", result.errors()));
@@ -477,64 +537,92 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       reportNotOwned(result);
       if (!result.ok()) {
         events.warning(
-            policy, "RetentionFailed", "nothing more was deleted after: " + String.join("; ", result.errors()));
+            policy,
+            "RetentionFailed",
+            "nothing more was deleted after: " + String.join("; ", result.errors()));
       }
-      metrics.retention(ns, name, result.deleted().size(), result.leftoversRemoved().size(), result.errors().size());
+      metrics.retention(
+          ns,
+          name,
+          result.deleted().size(),
+          result.leftoversRemoved().size(),
+          result.errors().size());
       if (!result.deleted().isEmpty()) {
         events.normal(policy, "BackupsDeleted", "retention deleted " + result.deleted());
       }
       if (!result.leftoversRemoved().isEmpty()) {
-        events.normal(policy, "LeftoversRemoved", "failed runs' leftovers removed: " + result.leftoversRemoved());
+        events.normal(
+            policy,
+            "LeftoversRemoved",
+            "failed runs' leftovers removed: " + result.leftoversRemoved());
       }
       Set<String> gone = new HashSet<>(result.deleted());
       gone.addAll(result.leftoversRemoved());
       for (BackupRun run : own) {
-        if (run.getStatus() != null && gone.contains(run.getStatus().getBackupId()) && !isActive(run)
+        if (run.getStatus() != null
+            && gone.contains(run.getStatus().getBackupId())
+            && !isActive(run)
             && !FoundBackups.isForeign(run)) {
-          client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName()).delete();
+          client
+              .resources(BackupRun.class)
+              .inNamespace(ns)
+              .withName(run.getMetadata().getName())
+              .delete();
         }
       }
     }
 
-    /** Folders retention left alone as not ours: listed in status, told in an Event when the list changes. */
+    /**
+     * Folders retention left alone as not ours: listed in status, told in an Event when the list
+     * changes.
+     */
     private void reportNotOwned(RetentionResult result) {
       List<String> listed = result.notOwned().stream().limit(20).toList();
       if (!listed.isEmpty() && !listed.equals(status.getNotOwnedFolders())) {
         events.normal(
             policy,
             "FoldersNotOwned",
-            result.notOwned().size() + " folders under the policy's folder were not written by this store (cluster "
-                + settings.clusterId() + ") and are neither counted nor deleted: " + String.join("; ", listed));
+            result.notOwned().size()
+                + " folders under the policy's folder were not written by this store (cluster "
+                + settings.clusterId()
+                + ") and are neither counted nor deleted: "
+                + String.join("; ", listed));
       }
       status.setNotOwnedFolders(new ArrayList<>(listed));
     }
 
     /**
-     * Backups written by a wrong clock: listed in status, counted in a gauge, and told in a Warning Event whenever
-     * the list changes.
+     * Backups written by a wrong clock: listed in status, counted in a gauge, and told in a Warning
+     * Event whenever the list changes.
      */
     private void reportClockSkew(RetentionResult result) {
       List<String> skewed = result.clockSkew().stream().map(ClockSkew::describe).toList();
       metrics.clockSkewed(ns, name, skewed.size());
       List<String> before =
-          status.getClockSkewedBackups().stream().map(d -> d.substring(0, Math.max(0, d.indexOf(' ')))).toList();
+          status.getClockSkewedBackups().stream()
+              .map(d -> d.substring(0, Math.max(0, d.indexOf(' '))))
+              .toList();
       List<String> ids = result.clockSkew().stream().map(ClockSkew::backupId).toList();
       status.setClockSkewedBackups(new ArrayList<>(skewed));
       if (!skewed.isEmpty() && !before.equals(ids)) {
         events.warning(
             policy,
             "ClockSkew",
-            skewed.size() + " backups were stamped by a clock that disagrees with the store's (more than "
-                + RetentionPass.CLOCK_TOLERANCE.toMinutes() + " min ahead, or more than the longest run behind);"
+            skewed.size()
+                + " backups were stamped by a clock that disagrees with the store's (more than "
+                + RetentionPass.CLOCK_TOLERANCE.toMinutes()
+                + " min ahead, or more than the longest run behind);"
                 + " retention ages them by the store's time and never counts one stamped ahead as the newest: "
-                + String.join(", ", skewed) + ". Check the clocks (NTP) of the operator and of any other cluster"
+                + String.join(", ", skewed)
+                + ". Check the clocks (NTP) of the operator and of any other cluster"
                 + " writing to this bucket.");
       }
     }
 
     /**
-     * What the next pass will delete once the next backup succeeds (at the next slot, or now for a policy run on
-     * demand), plus whatever this pass could not delete: a preview a user can check a new rule against.
+     * What the next pass will delete once the next backup succeeds (at the next slot, or now for a
+     * policy run on demand), plus whatever this pass could not delete: a preview a user can check a
+     * new rule against.
      */
     private List<String> preview(RetentionResult result, ZoneId zone) {
       Instant next = now;
@@ -551,7 +639,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       backups.add(new Backup("(next backup)", next));
       List<String> due = new ArrayList<>(result.dueForDeletion());
       try {
-        for (String id : RetentionPolicy.keep(backups, policy.getSpec().getRetention(), zone, next).deletedIds()) {
+        for (String id :
+            RetentionPolicy.keep(backups, policy.getSpec().getRetention(), zone, next)
+                .deletedIds()) {
           if (!due.contains(id)) {
             due.add(id);
           }
@@ -631,13 +721,22 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
         status.setLastScheduleTime(slot.toString());
         return;
       }
-      // The cache has every run of the policy; the scheduler's own runs (labelled) are also asked of the API, so
-      // one created a moment ago counts. Never a list of every run in the namespace: with thousands of runs and
-      // hundreds of policies due in the same minute, that alone exhausted the heap (docs/benchmarks.md, Scale).
+      // The cache has every run of the policy; the scheduler's own runs (labelled) are also asked
+      // of the API, so
+      // one created a moment ago counts. Never a list of every run in the namespace: with thousands
+      // of runs and
+      // hundreds of policies due in the same minute, that alone exhausted the heap
+      // (docs/benchmarks.md, Scale).
       Map<String, BackupRun> candidates = new java.util.LinkedHashMap<>();
-      runs.byIndex(RUNS_BY_POLICY, ns + "/" + name).forEach(r -> candidates.put(r.getMetadata().getName(), r));
-      client.resources(BackupRun.class).inNamespace(ns).withLabel(Api.POLICY_LABEL, JobNames.labelValue(name))
-          .list().getItems().stream()
+      runs.byIndex(RUNS_BY_POLICY, ns + "/" + name)
+          .forEach(r -> candidates.put(r.getMetadata().getName(), r));
+      client
+          .resources(BackupRun.class)
+          .inNamespace(ns)
+          .withLabel(Api.POLICY_LABEL, JobNames.labelValue(name))
+          .list()
+          .getItems()
+          .stream()
           .filter(r -> policyOf(r).filter(name::equals).isPresent())
           .forEach(r -> candidates.put(r.getMetadata().getName(), r));
       List<BackupRun> active =
@@ -668,7 +767,11 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                             "annotations",
                             Map.of(
                                 Api.CANCEL_ANNOTATION,
-                                "replaced by run " + runName + " of slot " + slot + " (concurrencyPolicy Replace)")))));
+                                "replaced by run "
+                                    + runName
+                                    + " of slot "
+                                    + slot
+                                    + " (concurrencyPolicy Replace)")))));
         events.normal(
             policy,
             "RunReplaced",

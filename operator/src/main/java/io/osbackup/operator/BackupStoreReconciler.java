@@ -29,11 +29,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks that a store's bucket can be written, read and deleted with the credentials of its Secret, and says in the
- * {@code Available} condition why not: Secret or key missing, bucket missing, access denied, endpoint unreachable.
- * Once it is available, syncs the catalog: every backup of the store's namespace without a BackupRun gets one, which
- * the run reconciler then reads from the backup's manifest. Probes and syncs again every {@code
- * probeIntervalSeconds}, sooner while unavailable.
+ * Checks that a store's bucket can be written, read and deleted with the credentials of its Secret,
+ * and says in the {@code Available} condition why not: Secret or key missing, bucket missing,
+ * access denied, endpoint unreachable. Once it is available, syncs the catalog: every backup of the
+ * store's namespace without a BackupRun gets one, which the run reconciler then reads from the
+ * backup's manifest. Probes and syncs again every {@code probeIntervalSeconds}, sooner while
+ * unavailable.
  */
 @ControllerConfiguration(name = "backupstore")
 public class BackupStoreReconciler implements Reconciler<BackupStore> {
@@ -43,7 +44,9 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
 
   private final OperatorSettings settings;
 
-  /** Per store (uid): the problems already told as Events, so each is told once, not at every sync. */
+  /**
+   * Per store (uid): the problems already told as Events, so each is told once, not at every sync.
+   */
   private final Map<String, Set<String>> told = new ConcurrentHashMap<>();
 
   private final OsbackupMetrics metrics;
@@ -59,7 +62,8 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
 
   @Override
   public UpdateControl<BackupStore> reconcile(BackupStore store, Context<BackupStore> context) {
-    BackupStoreStatus status = store.getStatus() == null ? new BackupStoreStatus() : store.getStatus();
+    BackupStoreStatus status =
+        store.getStatus() == null ? new BackupStoreStatus() : store.getStatus();
     store.setStatus(status);
     status.setObservedGeneration(store.getMetadata().getGeneration());
     EventRecorder events = new EventRecorder(context.getClient(), settings.clock());
@@ -70,17 +74,23 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     String reason;
     String message;
     Optional<String> overlap =
-        overlap(store, context.getPrimaryCache().list().collect(java.util.stream.Collectors.toList()));
+        overlap(
+            store, context.getPrimaryCache().list().collect(java.util.stream.Collectors.toList()));
     try (ObjectStore bucket = new StoreBuckets(context.getClient()).connect(ns, s3)) {
       ProbeResult probe = bucket.probe(s3.getPrefix());
       available = probe.ok();
       reason = available ? "ProbeSucceeded" : probe.reason();
       message =
           available
-              ? "bucket " + s3.getBucket() + " at " + s3.getEndpoint() + " answered a write, a read and a delete"
+              ? "bucket "
+                  + s3.getBucket()
+                  + " at "
+                  + s3.getEndpoint()
+                  + " answered a write, a read and a delete"
               : probe.message();
       if (available && overlap.isPresent()) {
-        // The store's own problems (Secret, credentials, bucket) are told first; one that could act is refused,
+        // The store's own problems (Secret, credentials, bucket) are told first; one that could act
+        // is refused,
         // with no catalog: the two stores would count, import and prune each other's backups.
         available = false;
         reason = BackupStoreStatus.PREFIX_OVERLAP;
@@ -95,7 +105,13 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     } catch (Exception e) {
       available = false;
       reason = "ProbeFailed";
-      message = "probing bucket " + s3.getBucket() + " at " + s3.getEndpoint() + " failed: " + e.getMessage();
+      message =
+          "probing bucket "
+              + s3.getBucket()
+              + " at "
+              + s3.getEndpoint()
+              + " failed: "
+              + e.getMessage();
     }
     status.setLastProbeTime(settings.clock().instant().toString());
     signingKeys(store, context.getClient(), events);
@@ -116,31 +132,43 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
       } else {
         events.warning(store, reason, message);
       }
-      LOG.info("store {}/{} available={} {}: {}", ns, store.getMetadata().getName(), available, reason, message);
+      LOG.info(
+          "store {}/{} available={} {}: {}",
+          ns,
+          store.getMetadata().getName(),
+          available,
+          reason,
+          message);
     }
     int interval =
-        store.getSpec().getProbeIntervalSeconds() == null ? 300 : store.getSpec().getProbeIntervalSeconds();
+        store.getSpec().getProbeIntervalSeconds() == null
+            ? 300
+            : store.getSpec().getProbeIntervalSeconds();
     Duration next = Duration.ofSeconds(interval);
     if (!available && next.compareTo(RETRY_UNAVAILABLE) > 0) {
       next = RETRY_UNAVAILABLE;
     }
-    return StatusWriter.write(UpdateControl.patchStatus(store).rescheduleAfter(next), store, context);
+    return StatusWriter.write(
+        UpdateControl.patchStatus(store).rescheduleAfter(next), store, context);
   }
 
   /**
-   * Why {@code store} may not be used, if another BackupStore writes to the same endpoint and bucket and one's folder
-   * {@code <prefix>/<namespace>} is the other's or lies inside it (by whole path segments). Of two such stores, the
-   * one created later (by name on a tie) is refused; the older one keeps working.
+   * Why {@code store} may not be used, if another BackupStore writes to the same endpoint and
+   * bucket and one's folder {@code <prefix>/<namespace>} is the other's or lies inside it (by whole
+   * path segments). Of two such stores, the one created later (by name on a tie) is refused; the
+   * older one keeps working.
    */
   static Optional<String> overlap(BackupStore store, List<BackupStore> all) {
     String mine = folder(store);
     for (BackupStore other : all) {
-      if (other.getMetadata().getUid() != null && other.getMetadata().getUid().equals(store.getMetadata().getUid())
+      if (other.getMetadata().getUid() != null
+              && other.getMetadata().getUid().equals(store.getMetadata().getUid())
           || (other.getMetadata().getName().equals(store.getMetadata().getName())
               && other.getMetadata().getNamespace().equals(store.getMetadata().getNamespace()))) {
         continue;
       }
-      if (other.getSpec() == null || other.getSpec().getS3() == null
+      if (other.getSpec() == null
+          || other.getSpec().getS3() == null
           || !sameBucket(store.getSpec().getS3(), other.getSpec().getS3())) {
         continue;
       }
@@ -152,9 +180,20 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
       }
       String otherName = other.getMetadata().getNamespace() + "/" + other.getMetadata().getName();
       return Optional.of(
-          "BackupStore " + store.getMetadata().getNamespace() + "/" + store.getMetadata().getName() + " would write"
-              + " under " + mine + "/ in bucket " + store.getSpec().getS3().getBucket() + ", which overlaps "
-              + theirs + "/ of BackupStore " + otherName + " (same endpoint and bucket): the two would count,"
+          "BackupStore "
+              + store.getMetadata().getNamespace()
+              + "/"
+              + store.getMetadata().getName()
+              + " would write"
+              + " under "
+              + mine
+              + "/ in bucket "
+              + store.getSpec().getS3().getBucket()
+              + ", which overlaps "
+              + theirs
+              + "/ of BackupStore "
+              + otherName
+              + " (same endpoint and bucket): the two would count,"
               + " import and prune each other's backups. Give this store a spec.s3.prefix that neither equals nor"
               + " contains, nor lies inside, the other's; until then it runs no backup, catalog or retention");
     }
@@ -167,9 +206,10 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
         store.getSpec().getS3().getPrefix(), store.getMetadata().getNamespace(), null);
   }
 
-  private static boolean sameBucket(io.osbackup.api.v1alpha1.S3Location a, io.osbackup.api.v1alpha1.S3Location b) {
-    return endpoint(a.getEndpoint()).equals(endpoint(b.getEndpoint())) && java.util.Objects.equals(a.getBucket(),
-        b.getBucket());
+  private static boolean sameBucket(
+      io.osbackup.api.v1alpha1.S3Location a, io.osbackup.api.v1alpha1.S3Location b) {
+    return endpoint(a.getEndpoint()).equals(endpoint(b.getEndpoint()))
+        && java.util.Objects.equals(a.getBucket(), b.getBucket());
   }
 
   private static String endpoint(String url) {
@@ -180,7 +220,10 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     return e;
   }
 
-  /** Whether {@code a} came after {@code b}: created later, or at the same time and later by namespace/name. */
+  /**
+   * Whether {@code a} came after {@code b}: created later, or at the same time and later by
+   * namespace/name.
+   */
   private static boolean newer(BackupStore a, BackupStore b) {
     String ca = a.getMetadata().getCreationTimestamp();
     String cb = b.getMetadata().getCreationTimestamp();
@@ -193,10 +236,12 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
   }
 
   /**
-   * Lists the manifests of the store's namespace and creates a BackupRun for each backup without one; counts the
-   * backups and bytes into status. A failed listing creates nothing and leaves the counts of the last good sync.
+   * Lists the manifests of the store's namespace and creates a BackupRun for each backup without
+   * one; counts the backups and bytes into status. A failed listing creates nothing and leaves the
+   * counts of the last good sync.
    */
-  private void syncCatalog(BackupStore store, ObjectStore bucket, KubernetesClient client, EventRecorder events) {
+  private void syncCatalog(
+      BackupStore store, ObjectStore bucket, KubernetesClient client, EventRecorder events) {
     BackupStoreStatus status = store.getStatus();
     String ns = store.getMetadata().getNamespace();
     String name = store.getMetadata().getName();
@@ -210,7 +255,9 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     } catch (IOException | KubernetesClientException e) {
       String reason = e instanceof StoreException se ? se.reason() : "CatalogSyncFailed";
       String message =
-          "could not read the backups under " + Catalog.namespaceFolder(prefix, ns) + ", nothing was created: "
+          "could not read the backups under "
+              + Catalog.namespaceFolder(prefix, ns)
+              + ", nothing was created: "
               + e.getMessage();
       if (setSynced(store, false, reason, message)) {
         events.warning(store, "CatalogSyncFailed", message);
@@ -223,9 +270,16 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     for (Catalog.Skipped skipped : listing.skipped()) {
       problems.add(skipped.key());
       if (!before.contains(skipped.key())) {
-        events.warning(store, skipped.reason(), "skipped " + skipped.key() + ": it " + skipped.problem()
-            + (SignatureCheck.Outcome.INVALID.reason().equals(skipped.reason())
-                ? "; it may have been tampered with: its backup is not brought back" : ""));
+        events.warning(
+            store,
+            skipped.reason(),
+            "skipped "
+                + skipped.key()
+                + ": it "
+                + skipped.problem()
+                + (SignatureCheck.Outcome.INVALID.reason().equals(skipped.reason())
+                    ? "; it may have been tampered with: its backup is not brought back"
+                    : ""));
       }
     }
     FoundBackups.Gaps gaps = FoundBackups.gaps(listing.backups(), runs);
@@ -235,8 +289,13 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
         events.warning(
             store,
             "BackupRunNameTaken",
-            "backup " + backup.backupId() + " (" + backup.key() + ") has no BackupRun, and the name "
-                + backup.backupId() + " is held by another run: rename or delete that run to bring the backup back");
+            "backup "
+                + backup.backupId()
+                + " ("
+                + backup.key()
+                + ") has no BackupRun, and the name "
+                + backup.backupId()
+                + " is held by another run: rename or delete that run to bring the backup back");
       }
     }
     int created = 0;
@@ -245,16 +304,24 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
         client.resource(FoundBackups.runFor(backup, ns, name)).create();
         created++;
         events.normal(
-            store, "BackupFound", "backup " + backup.backupId() + " found at " + backup.key() + ": created its BackupRun");
+            store,
+            "BackupFound",
+            "backup "
+                + backup.backupId()
+                + " found at "
+                + backup.key()
+                + ": created its BackupRun");
       } catch (KubernetesClientException e) {
         if (e.getCode() == 409) {
-          continue; // created meanwhile (another store on the same bucket, or a new run): the next sync judges
+          continue; // created meanwhile (another store on the same bucket, or a new run): the next
+          // sync judges
         }
         problems.add(backup.key());
         if (!before.contains(backup.key())) {
           events.warning(
-              store, "BackupRunNotCreated", "backup " + backup.key() + ": the BackupRun could not be created: "
-                  + e.getMessage());
+              store,
+              "BackupRunNotCreated",
+              "backup " + backup.key() + ": the BackupRun could not be created: " + e.getMessage());
         }
       }
     }
@@ -265,8 +332,13 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
         events.normal(
             store,
             "ForeignBackups",
-            listing.foreign().size() + " backups under " + Catalog.namespaceFolder(prefix, ns) + " were written by"
-                + " another cluster or store (e.g. " + listing.foreign().get(0).key() + "); "
+            listing.foreign().size()
+                + " backups under "
+                + Catalog.namespaceFolder(prefix, ns)
+                + " were written by"
+                + " another cluster or store (e.g. "
+                + listing.foreign().get(0).key()
+                + "); "
                 + (importForeign(store)
                     ? "they are imported read-only (spec.foreignBackups: ImportReadOnly)"
                     : "they are left alone; set spec.foreignBackups: ImportReadOnly to restore from them"));
@@ -280,13 +352,25 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
           client.resource(foreignRun).create();
           created++;
           events.normal(
-              store, "ForeignBackupImported", "backup " + backup.backupId() + " of "
-                  + foreignRun.getMetadata().getAnnotations().get(FoundBackups.OWNER_ANNOTATION) + " found at "
-                  + backup.key() + ": created its read-only BackupRun");
+              store,
+              "ForeignBackupImported",
+              "backup "
+                  + backup.backupId()
+                  + " of "
+                  + foreignRun.getMetadata().getAnnotations().get(FoundBackups.OWNER_ANNOTATION)
+                  + " found at "
+                  + backup.key()
+                  + ": created its read-only BackupRun");
         } catch (KubernetesClientException e) {
           if (e.getCode() != 409 && !before.contains(backup.key())) {
-            events.warning(store, "BackupRunNotCreated", "backup " + backup.key() + ": the BackupRun could not be"
-                + " created: " + e.getMessage());
+            events.warning(
+                store,
+                "BackupRunNotCreated",
+                "backup "
+                    + backup.key()
+                    + ": the BackupRun could not be"
+                    + " created: "
+                    + e.getMessage());
           }
           problems.add(backup.key());
         }
@@ -298,9 +382,17 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     status.setBytes(listing.bytes());
     status.setLastSyncTime(settings.clock().instant().toString());
     String message =
-        listing.backups().size() + " backups, " + listing.bytes() + " bytes under "
-            + Catalog.namespaceFolder(prefix, ns) + "; " + created + " BackupRuns created"
-            + (listing.skipped().isEmpty() ? "" : "; " + listing.skipped().size() + " manifests skipped");
+        listing.backups().size()
+            + " backups, "
+            + listing.bytes()
+            + " bytes under "
+            + Catalog.namespaceFolder(prefix, ns)
+            + "; "
+            + created
+            + " BackupRuns created"
+            + (listing.skipped().isEmpty()
+                ? ""
+                : "; " + listing.skipped().size() + " manifests skipped");
     setSynced(store, true, "Synced", message);
     if (created > 0) {
       LOG.info("store {}/{}: {}", ns, name, message);
@@ -308,8 +400,8 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
   }
 
   /**
-   * The store's signing Secret: created when the store names none and it is missing, and said in the {@code
-   * ManifestSigning} condition, with the reminder to keep it off-site.
+   * The store's signing Secret: created when the store names none and it is missing, and said in
+   * the {@code ManifestSigning} condition, with the reminder to keep it off-site.
    */
   private void signingKeys(BackupStore store, KubernetesClient client, EventRecorder events) {
     BackupStoreStatus status = store.getStatus();
@@ -323,16 +415,28 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
       ok = true;
       reason = keys.created() ? "SigningKeyCreated" : "SigningKeyReady";
       message =
-          (keys.created() ? "created " : "") + "Secret '" + secret + "' signs manifests with key '"
-              + keys.keys().primary() + "' (" + keys.keys().ids().size() + " keys verify): keep a copy off-site with"
+          (keys.created() ? "created " : "")
+              + "Secret '"
+              + secret
+              + "' signs manifests with key '"
+              + keys.keys().primary()
+              + "' ("
+              + keys.keys().ids().size()
+              + " keys verify): keep a copy off-site with"
               + " the S3 credentials, a rebuilt cluster needs it to verify its backups";
     } catch (ManifestKeys.Problem e) {
       ok = false;
       reason = e.reason();
       message = e.getMessage() + "; no backup runs until it is fixed";
     }
-    if (Conditions.set(status, BackupStoreStatus.MANIFEST_SIGNING, ok, reason, message,
-        store.getMetadata().getGeneration(), settings.clock())) {
+    if (Conditions.set(
+        status,
+        BackupStoreStatus.MANIFEST_SIGNING,
+        ok,
+        reason,
+        message,
+        store.getMetadata().getGeneration(),
+        settings.clock())) {
       if (ok) {
         events.normal(store, reason, message);
       } else {
@@ -342,7 +446,8 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
   }
 
   private SigningKeys verifyingKeys(BackupStore store, KubernetesClient client) throws IOException {
-    return new ManifestKeys(client, settings.clock()).forVerifying(store.getMetadata().getNamespace(), store);
+    return new ManifestKeys(client, settings.clock())
+        .forVerifying(store.getMetadata().getNamespace(), store);
   }
 
   /** Whether agent Jobs get credentials of their own, in the {@code AgentCredentials} condition. */
@@ -350,22 +455,37 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
     var s3 = store.getSpec().getS3();
     boolean separate =
         s3.getAgentCredentialsSecret() != null
-            && !s3.getAgentCredentialsSecret().getName().equals(s3.getCredentialsSecret().getName());
+            && !s3.getAgentCredentialsSecret()
+                .getName()
+                .equals(s3.getCredentialsSecret().getName());
     String reason = separate ? "Separate" : "SharedWithOperator";
     String message =
         separate
-            ? "agent Jobs use Secret '" + s3.getAgentCredentialsSecret().getName() + "'; the operator keeps '"
-                + s3.getCredentialsSecret().getName() + "' for retention"
-            : "agents use the operator's credentials (Secret '" + s3.getCredentialsSecret().getName() + "'), which"
+            ? "agent Jobs use Secret '"
+                + s3.getAgentCredentialsSecret().getName()
+                + "'; the operator keeps '"
+                + s3.getCredentialsSecret().getName()
+                + "' for retention"
+            : "agents use the operator's credentials (Secret '"
+                + s3.getCredentialsSecret().getName()
+                + "'), which"
                 + " can delete backups; set s3.agentCredentialsSecret to a key pair that cannot delete";
-    if (Conditions.set(store.getStatus(), BackupStoreStatus.AGENT_CREDENTIALS, separate, reason, message,
-        store.getMetadata().getGeneration(), settings.clock()) && !separate) {
+    if (Conditions.set(
+            store.getStatus(),
+            BackupStoreStatus.AGENT_CREDENTIALS,
+            separate,
+            reason,
+            message,
+            store.getMetadata().getGeneration(),
+            settings.clock())
+        && !separate) {
       events.normal(store, reason, message);
     }
   }
 
   private static boolean importForeign(BackupStore store) {
-    return store.getSpec().getForeignBackups() == io.osbackup.api.v1alpha1.ForeignBackups.ImportReadOnly;
+    return store.getSpec().getForeignBackups()
+        == io.osbackup.api.v1alpha1.ForeignBackups.ImportReadOnly;
   }
 
   private boolean setSynced(BackupStore store, boolean ok, String reason, String message) {

@@ -7,7 +7,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Objects;
 
-/** Sets standard conditions on a status; the transition time only moves when the condition's status changes. */
+/**
+ * Sets standard conditions on a status; the transition time only moves when the condition's status
+ * changes.
+ */
 final class Conditions {
 
   private Conditions() {}

@@ -11,7 +11,10 @@ import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Writes Kubernetes Events about osbackup resources, so {@code kubectl describe} tells what happened and why. */
+/**
+ * Writes Kubernetes Events about osbackup resources, so {@code kubectl describe} tells what
+ * happened and why.
+ */
 public final class EventRecorder {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventRecorder.class);
@@ -34,7 +37,8 @@ public final class EventRecorder {
   }
 
   private void record(HasMetadata about, String type, String reason, String message) {
-    String text = message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE - 3) + "..." : message;
+    String text =
+        message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE - 3) + "..." : message;
     String now = Instant.now(clock).toString();
     var event =
         new EventBuilder()
@@ -68,7 +72,11 @@ public final class EventRecorder {
     try {
       client.v1().events().inNamespace(about.getMetadata().getNamespace()).resource(event).create();
     } catch (KubernetesClientException e) {
-      LOG.warn("could not record event {} on {}: {}", reason, about.getMetadata().getName(), e.getMessage());
+      LOG.warn(
+          "could not record event {} on {}: {}",
+          reason,
+          about.getMetadata().getName(),
+          e.getMessage());
     }
   }
 }

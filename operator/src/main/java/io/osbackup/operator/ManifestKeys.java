@@ -15,9 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The manifest signing keys of a store, read from its signing Secret, which only the operator reads: {@code
- * spec.signingKeySecret}, or {@code <store>-manifest-signing}, created with one random key when missing. The created
- * Secret is not owned by the store, so deleting the store never loses the key that verifies its backups.
+ * The manifest signing keys of a store, read from its signing Secret, which only the operator
+ * reads: {@code spec.signingKeySecret}, or {@code <store>-manifest-signing}, created with one
+ * random key when missing. The created Secret is not owned by the store, so deleting the store
+ * never loses the key that verifies its backups.
  */
 public final class ManifestKeys {
 
@@ -57,30 +58,43 @@ public final class ManifestKeys {
   }
 
   /**
-   * Why the signing Secret would reach agents, if it would: {@code mounted} maps each field naming a Secret that an
-   * agent Job mounts (e.g. {@code spec.databases[galera].credentialsSecret}) to that Secret's name.
+   * Why the signing Secret would reach agents, if it would: {@code mounted} maps each field naming
+   * a Secret that an agent Job mounts (e.g. {@code spec.databases[galera].credentialsSecret}) to
+   * that Secret's name.
    */
-  public static java.util.Optional<String> exposed(String signingSecret, Map<String, String> mounted) {
+  public static java.util.Optional<String> exposed(
+      String signingSecret, Map<String, String> mounted) {
     return mounted.entrySet().stream()
         .filter(e -> signingSecret.equals(e.getValue()))
         .findFirst()
-        .map(e -> e.getKey() + " names Secret '" + signingSecret + "', which holds the store's manifest signing keys:"
-            + " agent Jobs mount it, so the keys would reach them; give the database login a Secret of its own");
+        .map(
+            e ->
+                e.getKey()
+                    + " names Secret '"
+                    + signingSecret
+                    + "', which holds the store's manifest signing keys:"
+                    + " agent Jobs mount it, so the keys would reach them; give the database login a Secret of its own");
   }
 
   /** The name of {@code store}'s signing Secret. */
   public static String secretName(BackupStore store) {
     var ref = store.getSpec().getSigningKeySecret();
-    return ref != null && ref.getName() != null ? ref.getName() : store.getMetadata().getName() + DEFAULT_SUFFIX;
+    return ref != null && ref.getName() != null
+        ? ref.getName()
+        : store.getMetadata().getName() + DEFAULT_SUFFIX;
   }
 
-  /** Whether {@code store} names its own signing Secret (else the operator keeps {@code <store>-manifest-signing}). */
+  /**
+   * Whether {@code store} names its own signing Secret (else the operator keeps {@code
+   * <store>-manifest-signing}).
+   */
   public static boolean named(BackupStore store) {
     return store.getSpec().getSigningKeySecret() != null;
   }
 
   /**
-   * The keys of {@code store}, able to sign: the Secret it names must exist; the default one is created when missing.
+   * The keys of {@code store}, able to sign: the Secret it names must exist; the default one is
+   * created when missing.
    */
   public Keys forSigning(BackupStore store) throws Problem {
     String ns = store.getMetadata().getNamespace();
@@ -92,20 +106,29 @@ public final class ManifestKeys {
       created = true;
     }
     if (secret == null) {
-      throw new Problem("SigningKeyNotFound", "spec.signingKeySecret names Secret '" + name + "', which does not exist"
-          + " in namespace " + ns + ": create it with a key (kubectl create secret generic " + name
-          + " --from-literal=k1=$(openssl rand -base64 32)), or restore it from your off-site copy");
+      throw new Problem(
+          "SigningKeyNotFound",
+          "spec.signingKeySecret names Secret '"
+              + name
+              + "', which does not exist"
+              + " in namespace "
+              + ns
+              + ": create it with a key (kubectl create secret generic "
+              + name
+              + " --from-literal=k1=$(openssl rand -base64 32)), or restore it from your off-site copy");
     }
     try {
-      return new Keys(name, SigningKeys.forSigning(decode(secret), "signing Secret '" + name + "'"), created);
+      return new Keys(
+          name, SigningKeys.forSigning(decode(secret), "signing Secret '" + name + "'"), created);
     } catch (IllegalArgumentException e) {
       throw new Problem("SigningKeyInvalid", e.getMessage());
     }
   }
 
   /**
-   * The keys of the store named {@code storeName} in {@code ns}, to verify with; empty keys when the Secret does not
-   * exist (every signed manifest then names an unknown key). Never creates anything.
+   * The keys of the store named {@code storeName} in {@code ns}, to verify with; empty keys when
+   * the Secret does not exist (every signed manifest then names an unknown key). Never creates
+   * anything.
    */
   public SigningKeys forVerifying(String ns, BackupStore store) throws Problem {
     String name = secretName(store);
@@ -129,10 +152,16 @@ public final class ManifestKeys {
             .withNamespace(ns)
             .withLabels(
                 Map.of(
-                    Api.MANAGED_BY_LABEL, Api.MANAGED_BY,
-                    SIGNING_KEY_LABEL, io.osbackup.plan.JobNames.labelValue(storeName)))
-            .withAnnotations(Map.of(Api.GROUP + "/keep-off-site",
-                "verifies every backup of BackupStore " + storeName + ": keep a copy with the S3 credentials"))
+                    Api.MANAGED_BY_LABEL,
+                    Api.MANAGED_BY,
+                    SIGNING_KEY_LABEL,
+                    io.osbackup.plan.JobNames.labelValue(storeName)))
+            .withAnnotations(
+                Map.of(
+                    Api.GROUP + "/keep-off-site",
+                    "verifies every backup of BackupStore "
+                        + storeName
+                        + ": keep a copy with the S3 credentials"))
             .endMetadata()
             .withType("Opaque")
             .addToData(id, b64(SigningKeys.newKey()))
@@ -142,23 +171,37 @@ public final class ManifestKeys {
       return client.secrets().inNamespace(ns).resource(secret).create();
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        return client.secrets().inNamespace(ns).withName(name).get(); // created meanwhile by another reconciler
+        return client
+            .secrets()
+            .inNamespace(ns)
+            .withName(name)
+            .get(); // created meanwhile by another reconciler
       }
-      throw new Problem("SigningKeyNotCreated", "cannot create the signing Secret '" + name + "' in namespace " + ns
-          + " (" + e.getCode() + "): give the operator the right to create Secrets there, or create it yourself"
-          + " and name it in spec.signingKeySecret");
+      throw new Problem(
+          "SigningKeyNotCreated",
+          "cannot create the signing Secret '"
+              + name
+              + "' in namespace "
+              + ns
+              + " ("
+              + e.getCode()
+              + "): give the operator the right to create Secrets there, or create it yourself"
+              + " and name it in spec.signingKeySecret");
     }
   }
 
   private static Map<String, byte[]> decode(Secret secret) {
     Map<String, byte[]> out = new LinkedHashMap<>();
     if (secret.getData() != null) {
-      secret.getData().forEach((k, v) -> out.put(k, v == null ? new byte[0] : Base64.getDecoder().decode(v)));
+      secret
+          .getData()
+          .forEach((k, v) -> out.put(k, v == null ? new byte[0] : Base64.getDecoder().decode(v)));
     }
     return out;
   }
 
   private static String b64(String value) {
-    return Base64.getEncoder().encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return Base64.getEncoder()
+        .encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 }

@@ -11,8 +11,9 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The operator's HTTP port: {@code /metrics} in the Prometheus text format, {@code /healthz} (liveness: the operator
- * runs and its informers are healthy) and {@code /readyz} (readiness: started). Served by the JDK's own HTTP server.
+ * The operator's HTTP port: {@code /metrics} in the Prometheus text format, {@code /healthz}
+ * (liveness: the operator runs and its informers are healthy) and {@code /readyz} (readiness:
+ * started). Served by the JDK's own HTTP server.
  */
 public final class MetricsEndpoint implements AutoCloseable {
 
@@ -32,15 +33,19 @@ public final class MetricsEndpoint implements AutoCloseable {
       int port, PrometheusMeterRegistry registry, BooleanSupplier healthy, BooleanSupplier ready)
       throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
-    server.createContext("/metrics", exchange -> respond(exchange, 200,
-        "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
+    server.createContext(
+        "/metrics",
+        exchange ->
+            respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     server.createContext("/healthz", exchange -> status(exchange, healthy.getAsBoolean()));
     server.createContext("/readyz", exchange -> status(exchange, ready.getAsBoolean()));
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "osbackup-metrics");
-      t.setDaemon(true);
-      return t;
-    }));
+    server.setExecutor(
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "osbackup-metrics");
+              t.setDaemon(true);
+              return t;
+            }));
     server.start();
     return new MetricsEndpoint(server);
   }
@@ -54,7 +59,8 @@ public final class MetricsEndpoint implements AutoCloseable {
     respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "not ready\n");
   }
 
-  private static void respond(HttpExchange exchange, int code, String type, String body) throws IOException {
+  private static void respond(HttpExchange exchange, int code, String type, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", type);
     exchange.sendResponseHeaders(code, bytes.length);

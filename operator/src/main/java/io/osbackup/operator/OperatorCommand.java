@@ -3,6 +3,11 @@ package io.osbackup.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.osbackup.plan.PlanRules;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,20 +17,18 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Option;
 
-/** {@code osbackup operator}: runs the operator against the cluster of the current kubeconfig or service account. */
+/**
+ * {@code osbackup operator}: runs the operator against the cluster of the current kubeconfig or
+ * service account.
+ */
 @Command(
     name = "operator",
     mixinStandardHelpOptions = true,
@@ -37,14 +40,16 @@ public final class OperatorCommand implements Callable<Integer> {
   @Option(
       names = "--agent-image",
       defaultValue = "${env:OSBACKUP_AGENT_IMAGE:-" + OperatorSettings.DEFAULT_IMAGE + "}",
-      description = "Image of the agent Jobs when a policy names none (env OSBACKUP_AGENT_IMAGE). Default: ${DEFAULT-VALUE}")
+      description =
+          "Image of the agent Jobs when a policy names none (env OSBACKUP_AGENT_IMAGE). Default: ${DEFAULT-VALUE}")
   String agentImage;
 
   @Option(
       names = "--namespace",
       split = ",",
       defaultValue = "${env:OSBACKUP_WATCH_NAMESPACES:-}",
-      description = "Namespaces to watch, comma separated (env OSBACKUP_WATCH_NAMESPACES). Default: all.")
+      description =
+          "Namespaces to watch, comma separated (env OSBACKUP_WATCH_NAMESPACES). Default: all.")
   List<String> namespaces;
 
   @Option(
@@ -75,7 +80,8 @@ public final class OperatorCommand implements Callable<Integer> {
   @Option(
       names = "--leader-election-namespace",
       defaultValue = "${env:POD_NAMESPACE:-}",
-      description = "Namespace of the Lease (env POD_NAMESPACE; default: the namespace of the service account).")
+      description =
+          "Namespace of the Lease (env POD_NAMESPACE; default: the namespace of the service account).")
   String leaseNamespace;
 
   @Option(
@@ -84,14 +90,17 @@ public final class OperatorCommand implements Callable<Integer> {
       description =
           "Who this operator is in the buckets it writes (env OSBACKUP_CLUSTER_ID): written into every backup's"
               + " owner.json and manifest; retention and the catalog act only on folders naming it. Default: the UID"
-              + " of the kube-system namespace, else '" + OperatorSettings.LOCAL_CLUSTER_ID + "'. Give each"
+              + " of the kube-system namespace, else '"
+              + OperatorSettings.LOCAL_CLUSTER_ID
+              + "'. Give each"
               + " cluster sharing a bucket its own id.")
   String clusterId;
 
   @Option(
       names = "--metrics-port",
       defaultValue = "8080",
-      description = "Port of /metrics (Prometheus), /healthz and /readyz; 0 turns them off. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Port of /metrics (Prometheus), /healthz and /readyz; 0 turns them off. Default: ${DEFAULT-VALUE}.")
   int metricsPort;
 
   @Override
@@ -108,7 +117,10 @@ public final class OperatorCommand implements Callable<Integer> {
             allowedImages == null ? Set.of() : Set.copyOf(allowedImages));
     String lease = null;
     if (leaderElection) {
-      lease = leaseNamespace == null || leaseNamespace.isBlank() ? serviceAccountNamespace() : leaseNamespace;
+      lease =
+          leaseNamespace == null || leaseNamespace.isBlank()
+              ? serviceAccountNamespace()
+              : leaseNamespace;
     }
     OperatorSettings settings =
         new OperatorSettings(
@@ -158,7 +170,10 @@ public final class OperatorCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** {@code --cluster-id}, else the UID of {@code kube-system} (the same for the cluster's life), else local. */
+  /**
+   * {@code --cluster-id}, else the UID of {@code kube-system} (the same for the cluster's life),
+   * else local.
+   */
   private String clusterId(KubernetesClient client) {
     if (clusterId != null && !clusterId.isBlank()) {
       return clusterId.strip();
@@ -166,7 +181,8 @@ public final class OperatorCommand implements Callable<Integer> {
     try {
       var kubeSystem = client.namespaces().withName("kube-system").get();
       if (kubeSystem != null && kubeSystem.getMetadata().getUid() != null) {
-        LOG.info("cluster id: the UID of namespace kube-system, {}", kubeSystem.getMetadata().getUid());
+        LOG.info(
+            "cluster id: the UID of namespace kube-system, {}", kubeSystem.getMetadata().getUid());
         return kubeSystem.getMetadata().getUid();
       }
     } catch (RuntimeException e) {

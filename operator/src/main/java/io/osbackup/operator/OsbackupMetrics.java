@@ -16,9 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * osbackup's own Prometheus metrics (names in docs/metrics.md). Counters count what this operator process saw end;
- * gauges are recomputed from the resources' status on every reconciliation, so they are right again right after a
- * restart, which is what the alerts rely on.
+ * osbackup's own Prometheus metrics (names in docs/metrics.md). Counters count what this operator
+ * process saw end; gauges are recomputed from the resources' status on every reconciliation, so
+ * they are right again right after a restart, which is what the alerts rely on.
  */
 public final class OsbackupMetrics {
 
@@ -54,14 +54,21 @@ public final class OsbackupMetrics {
           .description("How long BackupRuns took, from plan to manifest")
           .tags("namespace", ns, "policy", policy, "phase", phase)
           .register(registry)
-          .record(Duration.between(Instant.parse(run.getStatus().getStartTime()),
-              Instant.parse(run.getStatus().getCompletionTime())));
+          .record(
+              Duration.between(
+                  Instant.parse(run.getStatus().getStartTime()),
+                  Instant.parse(run.getStatus().getCompletionTime())));
     }
     for (RunFailure failure : run.getStatus().getFailures()) {
       Counter.builder("osbackup_backup_failures")
           .description("Failures of BackupRuns, by reason (one per failed target or node)")
-          .tags("namespace", ns, "policy", policy, "reason", failure.getReason() == null ? "Unknown"
-              : failure.getReason())
+          .tags(
+              "namespace",
+              ns,
+              "policy",
+              policy,
+              "reason",
+              failure.getReason() == null ? "Unknown" : failure.getReason())
           .register(registry)
           .increment();
     }
@@ -74,7 +81,13 @@ public final class OsbackupMetrics {
    * @param interval time between two scheduled slots, null without a schedule
    */
   void policyObserved(
-      String ns, String policy, Instant lastSuccess, long bytes, int artifacts, Duration interval, int kept) {
+      String ns,
+      String policy,
+      Instant lastSuccess,
+      long bytes,
+      int artifacts,
+      Duration interval,
+      int kept) {
     PolicyState state = policies.computeIfAbsent(ns + "/" + policy, k -> register(ns, policy));
     state.lastSuccess = lastSuccess == null ? Double.NaN : lastSuccess.toEpochMilli() / 1000.0;
     state.bytes = bytes;
@@ -83,7 +96,9 @@ public final class OsbackupMetrics {
     state.kept = kept;
   }
 
-  /** Forgets the gauges of policies that no longer exist, so no alert fires for a deleted policy. */
+  /**
+   * Forgets the gauges of policies that no longer exist, so no alert fires for a deleted policy.
+   */
   void retainPolicies(Set<String> namespacedNames) {
     for (String key : Set.copyOf(policies.keySet())) {
       if (!namespacedNames.contains(key)) {
@@ -96,29 +111,46 @@ public final class OsbackupMetrics {
   /** A retention pass ended. */
   void retention(String ns, String policy, int deleted, int leftovers, int errors) {
     Tags tags = Tags.of("namespace", ns, "policy", policy);
-    Counter.builder("osbackup_retention_deleted_backups").description("Backups deleted by retention")
-        .tags(tags).register(registry).increment(deleted);
-    Counter.builder("osbackup_retention_removed_leftovers").description("Failed runs' leftovers removed")
-        .tags(tags).register(registry).increment(leftovers);
-    Counter.builder("osbackup_retention_errors").description("Retention passes that did not finish cleanly")
-        .tags(tags).register(registry).increment(errors > 0 ? 1 : 0);
+    Counter.builder("osbackup_retention_deleted_backups")
+        .description("Backups deleted by retention")
+        .tags(tags)
+        .register(registry)
+        .increment(deleted);
+    Counter.builder("osbackup_retention_removed_leftovers")
+        .description("Failed runs' leftovers removed")
+        .tags(tags)
+        .register(registry)
+        .increment(leftovers);
+    Counter.builder("osbackup_retention_errors")
+        .description("Retention passes that did not finish cleanly")
+        .tags(tags)
+        .register(registry)
+        .increment(errors > 0 ? 1 : 0);
   }
 
-  /** Backups of a policy whose manifest's times disagree with the store's clock, at its last retention pass. */
+  /**
+   * Backups of a policy whose manifest's times disagree with the store's clock, at its last
+   * retention pass.
+   */
   void clockSkewed(String ns, String policy, int backups) {
     policies.computeIfAbsent(ns + "/" + policy, k -> register(ns, policy)).skewed = backups;
   }
 
   /** A store was probed. */
   void storeObserved(String ns, String store, boolean available) {
-    stores.computeIfAbsent(ns + "/" + store, k -> {
-      AtomicReference<Double> value = new AtomicReference<>(Double.NaN);
-      Gauge.builder("osbackup_store_available", value, AtomicReference::get)
-          .description("1 when the store's bucket answered the last write-read-delete probe, else 0")
-          .tags("namespace", ns, "store", store)
-          .register(registry);
-      return value;
-    }).set(available ? 1.0 : 0.0);
+    stores
+        .computeIfAbsent(
+            ns + "/" + store,
+            k -> {
+              AtomicReference<Double> value = new AtomicReference<>(Double.NaN);
+              Gauge.builder("osbackup_store_available", value, AtomicReference::get)
+                  .description(
+                      "1 when the store's bucket answered the last write-read-delete probe, else 0")
+                  .tags("namespace", ns, "store", store)
+                  .register(registry);
+              return value;
+            })
+        .set(available ? 1.0 : 0.0);
   }
 
   /** A RestoreRequest reached a final phase. */
@@ -133,26 +165,49 @@ public final class OsbackupMetrics {
   private PolicyState register(String ns, String policy) {
     PolicyState state = new PolicyState();
     Tags tags = Tags.of("namespace", ns, "policy", policy);
-    state.gauges.add(Gauge.builder("osbackup_backup_last_success_timestamp_seconds", state, s -> s.lastSuccess)
-        .description("When the policy's newest successful backup completed (Unix time)").tags(tags).register(registry)
-        .getId());
-    state.gauges.add(Gauge.builder("osbackup_backup_last_success_bytes", state, s -> s.bytes)
-        .description("Bytes stored by the policy's newest successful backup").tags(tags).register(registry).getId());
-    state.gauges.add(Gauge.builder("osbackup_backup_last_success_artifacts", state, s -> s.artifacts)
-        .description("Artifacts of the policy's newest successful backup").tags(tags).register(registry).getId());
-    state.gauges.add(Gauge.builder("osbackup_policy_schedule_interval_seconds", state, s -> s.interval)
-        .description("Time between two scheduled backups of the policy").tags(tags).register(registry).getId());
-    state.gauges.add(Gauge.builder("osbackup_policy_kept_backups", state, s -> s.kept)
-        .description("Backups the policy's retention keeps").tags(tags).register(registry).getId());
-    state.gauges.add(Gauge.builder("osbackup_backups_clock_skewed", state, s -> s.skewed)
-        .description("Backups of the policy written by a clock ahead of or behind the store's").tags(tags)
-        .register(registry).getId());
+    state.gauges.add(
+        Gauge.builder("osbackup_backup_last_success_timestamp_seconds", state, s -> s.lastSuccess)
+            .description("When the policy's newest successful backup completed (Unix time)")
+            .tags(tags)
+            .register(registry)
+            .getId());
+    state.gauges.add(
+        Gauge.builder("osbackup_backup_last_success_bytes", state, s -> s.bytes)
+            .description("Bytes stored by the policy's newest successful backup")
+            .tags(tags)
+            .register(registry)
+            .getId());
+    state.gauges.add(
+        Gauge.builder("osbackup_backup_last_success_artifacts", state, s -> s.artifacts)
+            .description("Artifacts of the policy's newest successful backup")
+            .tags(tags)
+            .register(registry)
+            .getId());
+    state.gauges.add(
+        Gauge.builder("osbackup_policy_schedule_interval_seconds", state, s -> s.interval)
+            .description("Time between two scheduled backups of the policy")
+            .tags(tags)
+            .register(registry)
+            .getId());
+    state.gauges.add(
+        Gauge.builder("osbackup_policy_kept_backups", state, s -> s.kept)
+            .description("Backups the policy's retention keeps")
+            .tags(tags)
+            .register(registry)
+            .getId());
+    state.gauges.add(
+        Gauge.builder("osbackup_backups_clock_skewed", state, s -> s.skewed)
+            .description("Backups of the policy written by a clock ahead of or behind the store's")
+            .tags(tags)
+            .register(registry)
+            .getId());
     return state;
   }
 
   /** The values behind one policy's gauges. */
   private static final class PolicyState {
-    final java.util.List<io.micrometer.core.instrument.Meter.Id> gauges = new java.util.ArrayList<>();
+    final java.util.List<io.micrometer.core.instrument.Meter.Id> gauges =
+        new java.util.ArrayList<>();
     volatile double lastSuccess = Double.NaN;
     volatile double bytes;
     volatile double artifacts;

@@ -6,7 +6,9 @@ import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 
-/** Builds the osbackup operator: every reconciler, registered on one client with the given settings. */
+/**
+ * Builds the osbackup operator: every reconciler, registered on one client with the given settings.
+ */
 public final class OsbackupOperator {
 
   private OsbackupOperator() {}
@@ -16,21 +18,28 @@ public final class OsbackupOperator {
     return create(client, settings, OsbackupMetrics.inMemory());
   }
 
-  /** Creates (but does not start) the operator, recording osbackup's and JOSDK's metrics in {@code metrics}. */
-  public static Operator create(KubernetesClient client, OperatorSettings settings, OsbackupMetrics metrics) {
+  /**
+   * Creates (but does not start) the operator, recording osbackup's and JOSDK's metrics in {@code
+   * metrics}.
+   */
+  public static Operator create(
+      KubernetesClient client, OperatorSettings settings, OsbackupMetrics metrics) {
     Operator operator =
         new Operator(
             o -> {
               o.withKubernetesClient(client)
                   .withCloseClientOnStop(false)
-                  // Status is written by StatusWriter (a locked PUT), never by the framework's patch.
+                  // Status is written by StatusWriter (a locked PUT), never by the framework's
+                  // patch.
                   .withUseSSAToPatchPrimaryResource(false)
                   .withSSABasedCreateUpdateMatchForDependentResources(false)
-                  // reconcile counts and times per controller; no per-resource meters (thousands of runs)
+                  // reconcile counts and times per controller; no per-resource meters (thousands of
+                  // runs)
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()));
               if (settings.leaderElectionNamespace() != null) {
                 o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration(OperatorSettings.LEASE, settings.leaderElectionNamespace()));
+                    new LeaderElectionConfiguration(
+                        OperatorSettings.LEASE, settings.leaderElectionNamespace()));
               }
             });
     operator.register(new BackupStoreReconciler(settings, metrics), c -> configure(c, settings));
@@ -40,7 +49,8 @@ public final class OsbackupOperator {
     return operator;
   }
 
-  private static void configure(ControllerConfigurationOverrider<?> config, OperatorSettings settings) {
+  private static void configure(
+      ControllerConfigurationOverrider<?> config, OperatorSettings settings) {
     if (!settings.namespaces().isEmpty()) {
       config.settingNamespaces(settings.namespaces());
     }

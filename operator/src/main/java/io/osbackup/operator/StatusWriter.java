@@ -7,15 +7,17 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.util.Objects;
 
 /**
- * The one place osbackup writes the status of its resources. A status is written with the resourceVersion it was
- * computed from (optimistic locking): a reconciliation that started from a stale copy fails with {@link
- * StaleStatusException} and is retried on fresh state instead of, say, recording an artifact twice. The written
- * resource is cached, so the next reconciliation starts from it. The same request works on a real API server and on
- * the embedded one.
+ * The one place osbackup writes the status of its resources. A status is written with the
+ * resourceVersion it was computed from (optimistic locking): a reconciliation that started from a
+ * stale copy fails with {@link StaleStatusException} and is retried on fresh state instead of, say,
+ * recording an artifact twice. The written resource is cached, so the next reconciliation starts
+ * from it. The same request works on a real API server and on the embedded one.
  */
 final class StatusWriter {
 
-  /** The resource changed since this reconciliation read it; the framework retries on fresh state. */
+  /**
+   * The resource changed since this reconciliation read it; the framework retries on fresh state.
+   */
   static final class StaleStatusException extends RuntimeException {
     StaleStatusException(String message) {
       super(message);
@@ -24,8 +26,12 @@ final class StatusWriter {
 
   private StatusWriter() {}
 
-  /** Writes the status held by {@code control}'s resource, then returns a control that only reschedules. */
-  static <P extends HasMetadata> UpdateControl<P> write(UpdateControl<P> control, P resource, Context<P> context) {
+  /**
+   * Writes the status held by {@code control}'s resource, then returns a control that only
+   * reschedules.
+   */
+  static <P extends HasMetadata> UpdateControl<P> write(
+      UpdateControl<P> control, P resource, Context<P> context) {
     if (control.isPatchStatus() || control.isPatchResourceAndStatus()) {
       P desired = control.getResource().orElse(resource);
       String readVersion = resource.getMetadata().getResourceVersion();
@@ -33,10 +39,14 @@ final class StatusWriter {
           resource,
           context,
           current -> {
-            // On a conflict the framework hands the latest copy back; never overwrite it with a stale status.
+            // On a conflict the framework hands the latest copy back; never overwrite it with a
+            // stale status.
             if (!Objects.equals(current.getMetadata().getResourceVersion(), readVersion)) {
               throw new StaleStatusException(
-                  resource.getKind() + " " + resource.getMetadata().getName() + " changed while it was reconciled");
+                  resource.getKind()
+                      + " "
+                      + resource.getMetadata().getName()
+                      + " changed while it was reconciled");
             }
             return desired;
           });

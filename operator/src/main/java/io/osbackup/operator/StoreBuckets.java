@@ -38,7 +38,9 @@ public class StoreBuckets {
     this.client = client;
   }
 
-  /** Connects to the bucket of {@code s3}, reading the credentials Secret from {@code namespace}. */
+  /**
+   * Connects to the bucket of {@code s3}, reading the credentials Secret from {@code namespace}.
+   */
   public ObjectStore connect(String namespace, S3Location s3) throws CredentialsProblem {
     String secretName = s3.getCredentialsSecret().getName();
     Secret secret = client.secrets().inNamespace(namespace).withName(secretName).get();
@@ -57,7 +59,11 @@ public class StoreBuckets {
       if (value(secret, key).isEmpty()) {
         throw new CredentialsProblem(
             "SecretKeyMissing",
-            "Secret '" + secretName + "' (spec.s3.credentialsSecret) has no key '" + key + "' or it is empty: add it");
+            "Secret '"
+                + secretName
+                + "' (spec.s3.credentialsSecret) has no key '"
+                + key
+                + "' or it is empty: add it");
       }
     }
     return ObjectStore.connect(
@@ -103,13 +109,27 @@ public class StoreBuckets {
     if (!exists) {
       throw new CredentialsProblem(
           CA_BUNDLE_INVALID,
-          field + " names " + kind + " '" + ref.getName() + "', which does not exist in namespace "
-              + namespace + ": create it with the CA certificates (PEM) under key '" + ref.getKey() + "'");
+          field
+              + " names "
+              + kind
+              + " '"
+              + ref.getName()
+              + "', which does not exist in namespace "
+              + namespace
+              + ": create it with the CA certificates (PEM) under key '"
+              + ref.getKey()
+              + "'");
     }
     if (pem == null) {
       throw new CredentialsProblem(
           CA_BUNDLE_INVALID,
-          kind + " '" + ref.getName() + "' (" + field + ") has no key '" + ref.getKey()
+          kind
+              + " '"
+              + ref.getName()
+              + "' ("
+              + field
+              + ") has no key '"
+              + ref.getKey()
               + "': add the CA certificates (PEM) under it");
     }
     try {
@@ -117,7 +137,16 @@ public class StoreBuckets {
     } catch (IllegalArgumentException e) {
       throw new CredentialsProblem(
           CA_BUNDLE_INVALID,
-          "key '" + ref.getKey() + "' of " + kind + " '" + ref.getName() + "' (" + field + "): " + e.getMessage());
+          "key '"
+              + ref.getKey()
+              + "' of "
+              + kind
+              + " '"
+              + ref.getName()
+              + "' ("
+              + field
+              + "): "
+              + e.getMessage());
     }
     return pem;
   }
@@ -126,9 +155,9 @@ public class StoreBuckets {
   public static final String CA_BUNDLE_INVALID = "CaBundleInvalid";
 
   /**
-   * A Secret value from {@code data} (base64), by the same rule the agent reads mounted keys ({@link
-   * Credentials#secretValue}); empty when the key is missing or empty. An API server never returns {@code
-   * stringData}, so it is not read.
+   * A Secret value from {@code data} (base64), by the same rule the agent reads mounted keys
+   * ({@link Credentials#secretValue}); empty when the key is missing or empty. An API server never
+   * returns {@code stringData}, so it is not read.
    */
   static Optional<String> value(Secret secret, String key) {
     Map<String, String> data = secret.getData();

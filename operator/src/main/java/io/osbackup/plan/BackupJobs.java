@@ -1,7 +1,5 @@
 package io.osbackup.plan;
 
-import io.osbackup.contract.BackupPlan;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
@@ -34,12 +32,13 @@ import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.CaBundle;
 import io.osbackup.api.v1alpha1.DatabaseTarget;
 import io.osbackup.api.v1alpha1.DatabaseTls;
-import io.osbackup.api.v1alpha1.KeyRef;
-import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.api.v1alpha1.FilesTarget;
 import io.osbackup.api.v1alpha1.JobSettings;
+import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunTask;
+import io.osbackup.api.v1alpha1.S3Location;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,10 +46,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Job for one task of a run, as a pure function of the run's status. Jobs carry no credential in clear: the
- * store's agent credentials ({@code s3.agentCredentialsSecret}, else {@code s3.credentialsSecret}) and the database
- * Secrets are mounted as read-only volumes, the plan in the environment holds none, and the pod gets no Kubernetes
- * API token. The manifest signing Secret is never mounted.
+ * The Job for one task of a run, as a pure function of the run's status. Jobs carry no credential
+ * in clear: the store's agent credentials ({@code s3.agentCredentialsSecret}, else {@code
+ * s3.credentialsSecret}) and the database Secrets are mounted as read-only volumes, the plan in the
+ * environment holds none, and the pod gets no Kubernetes API token. The manifest signing Secret is
+ * never mounted.
  */
 public final class BackupJobs {
 
@@ -121,13 +121,21 @@ public final class BackupJobs {
                 .withNewPersistentVolumeClaim(files.getVolume().getClaimName(), true)
                 .build());
       } else {
-        // The node's root, read-only: a path missing on the node is then reported by the agent in plain words,
+        // The node's root, read-only: a path missing on the node is then reported by the agent in
+        // plain words,
         // and nothing is ever created on the node (a hostPath of a missing directory would be).
         volumes.add(
-            new VolumeBuilder().withName(HOST_VOLUME).withNewHostPath().withPath("/").withType("Directory").endHostPath().build());
+            new VolumeBuilder()
+                .withName(HOST_VOLUME)
+                .withNewHostPath()
+                .withPath("/")
+                .withType("Directory")
+                .endHostPath()
+                .build());
         readsNodeFiles = true;
         node = task.getNode();
-        // A cordoned node (kubectl drain for maintenance) is exactly when its configuration should be safe.
+        // A cordoned node (kubectl drain for maintenance) is exactly when its configuration should
+        // be safe.
         tolerations.add(cordoned());
       }
       mounts.add(mount(HOST_VOLUME, BackupPlan.HOST_ROOT));
@@ -136,17 +144,24 @@ public final class BackupJobs {
     Container agent =
         new ContainerBuilder()
             .withName("agent")
-            .withImage(settings.getImage() == null || settings.getImage().isBlank() ? defaultImage : settings.getImage())
+            .withImage(
+                settings.getImage() == null || settings.getImage().isBlank()
+                    ? defaultImage
+                    : settings.getImage())
             .withArgs("agent")
             .withEnv(
                 new EnvVar(BackupPlan.ENV, json(agentPlan), null),
-                new EnvVar("JAVA_TOOL_OPTIONS", "-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError", null))
+                new EnvVar(
+                    "JAVA_TOOL_OPTIONS",
+                    "-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError",
+                    null))
             .withVolumeMounts(mounts)
             .withResources(resources(settings.getResources()))
             .withTerminationMessagePolicy("FallbackToLogsOnError")
             .withSecurityContext(
                 readsNodeFiles
-                    // Reading root-owned configuration (0640 root:nova) needs uid 0 with DAC_READ_SEARCH only.
+                    // Reading root-owned configuration (0640 root:nova) needs uid 0 with
+                    // DAC_READ_SEARCH only.
                     ? new SecurityContextBuilder()
                         .withRunAsUser(0L)
                         .withRunAsNonRoot(false)
@@ -171,8 +186,14 @@ public final class BackupJobs {
             .endMetadata()
             .withNewSpec()
             .withBackoffLimit(settings.getBackoffLimit() == null ? 0 : settings.getBackoffLimit())
-            .withActiveDeadlineSeconds(settings.getActiveDeadlineSeconds() == null ? 7200L : settings.getActiveDeadlineSeconds())
-            .withTtlSecondsAfterFinished(settings.getTtlSecondsAfterFinished() == null ? 86400 : settings.getTtlSecondsAfterFinished())
+            .withActiveDeadlineSeconds(
+                settings.getActiveDeadlineSeconds() == null
+                    ? 7200L
+                    : settings.getActiveDeadlineSeconds())
+            .withTtlSecondsAfterFinished(
+                settings.getTtlSecondsAfterFinished() == null
+                    ? 86400
+                    : settings.getTtlSecondsAfterFinished())
             .withNewTemplate()
             .withNewMetadata()
             .withLabels(labels)
@@ -191,7 +212,13 @@ public final class BackupJobs {
             .endTemplate()
             .endSpec();
     if (node != null) {
-      job.editSpec().editTemplate().editSpec().withAffinity(onNode(node)).endSpec().endTemplate().endSpec();
+      job.editSpec()
+          .editTemplate()
+          .editSpec()
+          .withAffinity(onNode(node))
+          .endSpec()
+          .endTemplate()
+          .endSpec();
     }
     return job.build();
   }
@@ -201,7 +228,8 @@ public final class BackupJobs {
     BackupRunStatus status = run.getStatus();
     RunPlan plan = status.getPlan();
     BackupPlan.Store store = store(plan.getS3());
-    String compression = plan.getCompression() == null ? "gzip" : plan.getCompression().name().toLowerCase();
+    String compression =
+        plan.getCompression() == null ? "gzip" : plan.getCompression().name().toLowerCase();
     if ("database".equals(task.getKind())) {
       DatabaseTarget db = databaseTarget(plan, task.getTarget());
       return new BackupPlan(
@@ -242,7 +270,10 @@ public final class BackupJobs {
                 : List.copyOf(task.getExcluded())));
   }
 
-  /** The store as an agent sees it: its credentials and CA bundle are files mounted from Secrets or a ConfigMap. */
+  /**
+   * The store as an agent sees it: its credentials and CA bundle are files mounted from Secrets or
+   * a ConfigMap.
+   */
   public static BackupPlan.Store store(S3Location s3) {
     return new BackupPlan.Store(
         s3.getEndpoint(),
@@ -251,7 +282,9 @@ public final class BackupJobs {
         s3.getForcePathStyle() == null || s3.getForcePathStyle(),
         BackupPlan.STORE_CREDENTIALS_DIR,
         s3.getCaBundle() == null ? null : BackupPlan.STORE_CA_DIR + "/" + BackupPlan.CA_FILE,
-        s3.getMaxUploadParts() == null || s3.getMaxUploadParts() == 1000 ? null : s3.getMaxUploadParts());
+        s3.getMaxUploadParts() == null || s3.getMaxUploadParts() == 1000
+            ? null
+            : s3.getMaxUploadParts());
   }
 
   /** A database target's TLS as the agent sees it: the CA is a mounted file. */
@@ -260,41 +293,60 @@ public final class BackupJobs {
       return null;
     }
     return new BackupPlan.DatabaseTls(
-        tls.getMode(), tls.getCaSecret() == null ? null : BackupPlan.DATABASE_CA_DIR + "/" + BackupPlan.CA_FILE);
+        tls.getMode(),
+        tls.getCaSecret() == null ? null : BackupPlan.DATABASE_CA_DIR + "/" + BackupPlan.CA_FILE);
   }
 
   /**
-   * A read-only volume holding one key of a Secret or ConfigMap as {@code ca.crt}. Certificates are public: readable
-   * by everyone in the pod.
+   * A read-only volume holding one key of a Secret or ConfigMap as {@code ca.crt}. Certificates are
+   * public: readable by everyone in the pod.
    */
   static Volume caVolume(String name, CaBundle bundle) {
-    KeyToPath item = new KeyToPath(
-        bundle.getSecretRef() != null ? bundle.getSecretRef().getKey() : bundle.getConfigMapRef().getKey(),
-        0444,
-        BackupPlan.CA_FILE);
+    KeyToPath item =
+        new KeyToPath(
+            bundle.getSecretRef() != null
+                ? bundle.getSecretRef().getKey()
+                : bundle.getConfigMapRef().getKey(),
+            0444,
+            BackupPlan.CA_FILE);
     if (bundle.getSecretRef() != null) {
-      return new VolumeBuilder().withName(name).withNewSecret().withSecretName(bundle.getSecretRef().getName())
-          .withItems(item).endSecret().build();
+      return new VolumeBuilder()
+          .withName(name)
+          .withNewSecret()
+          .withSecretName(bundle.getSecretRef().getName())
+          .withItems(item)
+          .endSecret()
+          .build();
     }
-    return new VolumeBuilder().withName(name).withNewConfigMap().withName(bundle.getConfigMapRef().getName())
-        .withItems(item).endConfigMap().build();
+    return new VolumeBuilder()
+        .withName(name)
+        .withNewConfigMap()
+        .withName(bundle.getConfigMapRef().getName())
+        .withItems(item)
+        .endConfigMap()
+        .build();
   }
 
   static DatabaseTarget databaseTarget(RunPlan plan, String name) {
     return plan.getDatabases().stream()
         .filter(d -> d.getName().equals(name))
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException("no database target " + name + " in the run's plan"));
+        .orElseThrow(
+            () -> new IllegalStateException("no database target " + name + " in the run's plan"));
   }
 
   static FilesTarget filesTarget(RunPlan plan, String name) {
     return plan.getFiles().stream()
         .filter(f -> f.getName().equals(name))
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException("no files target " + name + " in the run's plan"));
+        .orElseThrow(
+            () -> new IllegalStateException("no files target " + name + " in the run's plan"));
   }
 
-  /** Pins a pod to {@code node} by name (a field selector on metadata.name: no label needed on the node). */
+  /**
+   * Pins a pod to {@code node} by name (a field selector on metadata.name: no label needed on the
+   * node).
+   */
   static Affinity onNode(String node) {
     return new AffinityBuilder()
         .withNewNodeAffinity()
@@ -311,7 +363,10 @@ public final class BackupJobs {
         .build();
   }
 
-  /** Tolerates a cordoned node: maintenance (kubectl drain) is exactly when its files should be safe. */
+  /**
+   * Tolerates a cordoned node: maintenance (kubectl drain) is exactly when its files should be
+   * safe.
+   */
   static Toleration cordoned() {
     return new TolerationBuilder()
         .withKey("node.kubernetes.io/unschedulable")
@@ -320,7 +375,10 @@ public final class BackupJobs {
         .build();
   }
 
-  /** The pod of every agent Job: Secrets readable through fsGroup 65532, the runtime's seccomp profile. */
+  /**
+   * The pod of every agent Job: Secrets readable through fsGroup 65532, the runtime's seccomp
+   * profile.
+   */
   static PodSecurityContext podSecurity() {
     return new PodSecurityContextBuilder()
         .withFsGroup(65532L)
@@ -331,7 +389,10 @@ public final class BackupJobs {
   }
 
   /** An agent that touches no node files: non-root, no capabilities, read-only root filesystem. */
-  /** The owner reference that makes {@code owner} a Job's controller: the Job goes when its CR is deleted. */
+  /**
+   * The owner reference that makes {@code owner} a Job's controller: the Job goes when its CR is
+   * deleted.
+   */
   static OwnerReference controllerReference(HasMetadata owner) {
     return new OwnerReferenceBuilder()
         .withApiVersion(owner.getApiVersion())
@@ -356,9 +417,9 @@ public final class BackupJobs {
   }
 
   /**
-   * The agent's /tmp: in memory, so the database login file written there never reaches the node's disk, and small,
-   * since only that file, the JVM's perf data and zstd-jni's native library (about 1 MiB) land there; it counts
-   * against the container's memory limit.
+   * The agent's /tmp: in memory, so the database login file written there never reaches the node's
+   * disk, and small, since only that file, the JVM's perf data and zstd-jni's native library (about
+   * 1 MiB) land there; it counts against the container's memory limit.
    */
   static Volume tmpVolume() {
     return new VolumeBuilder()

@@ -7,8 +7,9 @@ import java.util.HexFormat;
 import java.util.Locale;
 
 /**
- * Deterministic Job names: {@code <run>-db-<target>} and {@code <run>-files-<target>-<node>}, shortened with a hash
- * when longer than the 63 characters a Job name may have (its pods carry it as a label value).
+ * Deterministic Job names: {@code <run>-db-<target>} and {@code <run>-files-<target>-<node>},
+ * shortened with a hash when longer than the 63 characters a Job name may have (its pods carry it
+ * as a label value).
  */
 public final class JobNames {
 
@@ -25,8 +26,9 @@ public final class JobNames {
   }
 
   /**
-   * A label value for {@code value}: itself when it fits the 63 characters a label value may have, else its first
-   * 54 characters and a hash, so a long run or node name never makes the API server refuse a Job.
+   * A label value for {@code value}: itself when it fits the 63 characters a label value may have,
+   * else its first 54 characters and a hash, so a long run or node name never makes the API server
+   * refuse a Job.
    */
   public static String labelValue(String value) {
     if (value.length() <= MAX) {
@@ -51,7 +53,8 @@ public final class JobNames {
   static String hash(String value) {
     try {
       return HexFormat.of()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

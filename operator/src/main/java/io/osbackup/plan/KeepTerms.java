@@ -12,11 +12,13 @@ import java.time.format.DateTimeParseException;
 import java.util.regex.Pattern;
 
 /**
- * How a run's backup is kept, read from its spec when it starts: made by hand or by the schedule, kept on its own
- * terms ({@code keepUntil}, {@code keepFor}, or until deleted) or by the policy's rules. Pure: the clock is passed in.
+ * How a run's backup is kept, read from its spec when it starts: made by hand or by the schedule,
+ * kept on its own terms ({@code keepUntil}, {@code keepFor}, or until deleted) or by the policy's
+ * rules. Pure: the clock is passed in.
  *
  * @param terms what the manifest records
- * @param problem why the spec cannot be honoured (a status condition and an Event naming the field); null when it can
+ * @param problem why the spec cannot be honoured (a status condition and an Event naming the
+ *     field); null when it can
  */
 public record KeepTerms(Manifest.RunRetention terms, PlanProblem problem) {
 
@@ -28,18 +30,23 @@ public record KeepTerms(Manifest.RunRetention terms, PlanProblem problem) {
   }
 
   /**
-   * Reads {@code run}'s terms at {@code now}. A run named {@code <policy>-<yyyyMMdd-HHmmss>} is the schedule's (as its
-   * backup id says, see {@link RunPlanner#backupId}); any other was made by hand. Unset {@code spec.retention} is
-   * Policy for the schedule's runs and Keep for hand-made ones.
+   * Reads {@code run}'s terms at {@code now}. A run named {@code <policy>-<yyyyMMdd-HHmmss>} is the
+   * schedule's (as its backup id says, see {@link RunPlanner#backupId}); any other was made by
+   * hand. Unset {@code spec.retention} is Policy for the schedule's runs and Keep for hand-made
+   * ones.
    */
   public static KeepTerms of(BackupRun run, String policy, Instant now) {
     BackupRunSpec spec = run.getSpec();
     String origin =
-        RunPlanner.isScheduled(run, policy) ? Manifest.RunRetention.SCHEDULED : Manifest.RunRetention.ON_DEMAND;
+        RunPlanner.isScheduled(run, policy)
+            ? Manifest.RunRetention.SCHEDULED
+            : Manifest.RunRetention.ON_DEMAND;
     RunRetention rules =
         spec.getRetention() != null
             ? spec.getRetention()
-            : Manifest.RunRetention.SCHEDULED.equals(origin) ? RunRetention.Policy : RunRetention.Keep;
+            : Manifest.RunRetention.SCHEDULED.equals(origin)
+                ? RunRetention.Policy
+                : RunRetention.Keep;
     String keepUntil = blankToNull(spec.getKeepUntil());
     String keepFor = blankToNull(spec.getKeepFor());
     if (keepUntil != null && keepFor != null) {
@@ -52,7 +59,8 @@ public record KeepTerms(Manifest.RunRetention terms, PlanProblem problem) {
       return problem(
           "KeepTermsConflict",
           "spec.retention Policy lets the policy's rules decide when the backup goes, but spec."
-              + (keepUntil != null ? "keepUntil" : "keepFor") + " is set, which applies to retention Keep: delete"
+              + (keepUntil != null ? "keepUntil" : "keepFor")
+              + " is set, which applies to retention Keep: delete"
               + " this run and create it again without one or the other");
     }
     Instant until = null;
@@ -62,13 +70,19 @@ public record KeepTerms(Manifest.RunRetention terms, PlanProblem problem) {
       } catch (DateTimeParseException e) {
         return problem(
             "InvalidKeepUntil",
-            "spec.keepUntil '" + keepUntil + "' is not an RFC 3339 time: write one such as 2027-01-31T00:00:00Z (or"
+            "spec.keepUntil '"
+                + keepUntil
+                + "' is not an RFC 3339 time: write one such as 2027-01-31T00:00:00Z (or"
                 + " spec.keepFor: 30d), then delete this run and create it again");
       }
       if (!until.isAfter(now)) {
         return problem(
             "KeepUntilInPast",
-            "spec.keepUntil " + keepUntil + " is already past (now " + now + "): the backup would be deleted by the"
+            "spec.keepUntil "
+                + keepUntil
+                + " is already past (now "
+                + now
+                + "): the backup would be deleted by the"
                 + " next retention pass; set a later time (or spec.keepFor: 30d), then delete this run and create it"
                 + " again");
       }
@@ -83,14 +97,19 @@ public record KeepTerms(Manifest.RunRetention terms, PlanProblem problem) {
       if (duration == null) {
         return problem(
             "InvalidKeepFor",
-            "spec.keepFor '" + keepFor + "' is not a number above 0 followed by h, d or w: write how long to keep"
+            "spec.keepFor '"
+                + keepFor
+                + "' is not a number above 0 followed by h, d or w: write how long to keep"
                 + " the backup, for example 30d, 12h or 8w, then delete this run and create it again");
       }
     }
     return new KeepTerms(new Manifest.RunRetention(origin, rules.name(), until, keepFor), null);
   }
 
-  /** When the backup goes, for a backup written at {@code written}; null when it is kept until deleted or by policy. */
+  /**
+   * When the backup goes, for a backup written at {@code written}; null when it is kept until
+   * deleted or by policy.
+   */
   public static Instant expiresAt(Manifest.RunRetention terms, Instant written) {
     if (terms == null || !terms.keptOnOwnTerms()) {
       return null;

@@ -1,7 +1,8 @@
 package io.osbackup.plan;
 
 /**
- * Why a run cannot be planned, with a CamelCase reason and a message that names the field and the fix.
+ * Why a run cannot be planned, with a CamelCase reason and a message that names the field and the
+ * fix.
  *
  * @param retryable true when the cause may go away by itself (an object applied a moment later)
  */

@@ -1,7 +1,5 @@
 package io.osbackup.plan;
 
-import io.osbackup.contract.DeniedPaths;
-
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.osbackup.api.v1alpha1.BackupPolicy;
@@ -15,6 +13,7 @@ import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunTask;
 import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.DeniedPaths;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -30,8 +29,9 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Turns a BackupRun, its policy and store, the cluster's Nodes and Secrets into the run's plan: the backup id, the
- * folder, the settings copied from the policy, and one task per Job. Pure: everything it needs is passed in.
+ * Turns a BackupRun, its policy and store, the cluster's Nodes and Secrets into the run's plan: the
+ * backup id, the folder, the settings copied from the policy, and one task per Job. Pure:
+ * everything it needs is passed in.
  */
 public final class RunPlanner {
 
@@ -137,7 +137,11 @@ public final class RunPlanner {
               secrets,
               db.getCredentialsSecret().getName(),
               List.of("username", "password"),
-              "BackupPolicy '" + policyName + "' spec.databases[" + db.getName() + "].credentialsSecret");
+              "BackupPolicy '"
+                  + policyName
+                  + "' spec.databases["
+                  + db.getName()
+                  + "].credentialsSecret");
       if (secretProblem.isPresent()) {
         return Result.of(secretProblem.get());
       }
@@ -185,8 +189,10 @@ public final class RunPlanner {
     }
     for (FilesTarget files : spec.getFiles()) {
       if (files.getVolume() != null) {
-        String node = io.osbackup.restore.RestoreSelection.VOLUME_PREFIX + files.getVolume().getClaimName();
-        tasks.add(task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
+        String node =
+            io.osbackup.restore.RestoreSelection.VOLUME_PREFIX + files.getVolume().getClaimName();
+        tasks.add(
+            task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
         continue;
       }
       List<Node> matching = matchingNodes(nodes, files.nodeSelectorOrEmpty());
@@ -205,14 +211,19 @@ public final class RunPlanner {
       }
       for (Node node : matching) {
         String name = node.getMetadata().getName();
-        RunTask task = task(JobNames.files(runName, files.getName(), name), "files", files.getName(), name);
+        RunTask task =
+            task(JobNames.files(runName, files.getName(), name), "files", files.getName(), name);
         List<String> left = excluded.getOrDefault(files.getName(), List.of());
         task.setExcluded(left.isEmpty() ? null : left);
         if (!isReady(node)) {
           // No Job for it: a pod pinned to a NotReady node would only wait for its deadline.
           task.setPhase(TaskPhase.Failed);
           task.setMessage(
-              "node " + name + " is NotReady: its files of target " + files.getName() + " were not backed up");
+              "node "
+                  + name
+                  + " is NotReady: its files of target "
+                  + files.getName()
+                  + " were not backed up");
         }
         tasks.add(task);
       }
@@ -231,9 +242,9 @@ public final class RunPlanner {
   }
 
   /**
-   * The backup id: a scheduled run's name ({@code <policy>-<yyyyMMdd-HHmmss>}) as it is; for a run created by hand,
-   * {@code <policy>-<yyyyMMdd-HHmmss>-<6 hex digits of the run's uid hash>} from its creation time, so two hand-made runs in one second never
-   * share a folder.
+   * The backup id: a scheduled run's name ({@code <policy>-<yyyyMMdd-HHmmss>}) as it is; for a run
+   * created by hand, {@code <policy>-<yyyyMMdd-HHmmss>-<6 hex digits of the run's uid hash>} from
+   * its creation time, so two hand-made runs in one second never share a folder.
    */
   public static String backupId(BackupRun run, String policy) {
     String name = run.getMetadata().getName();
@@ -244,25 +255,30 @@ public final class RunPlanner {
     Instant at = created == null ? Instant.now() : Instant.parse(created);
     String uid = run.getMetadata().getUid();
     String suffix =
-        JobNames.hash(uid != null ? uid : run.getMetadata().getNamespace() + "/" + name + "/" + created)
+        JobNames.hash(
+                uid != null ? uid : run.getMetadata().getNamespace() + "/" + name + "/" + created)
             .substring(0, 6);
     return policy + "-" + ID_TIME.format(at) + "-" + suffix;
   }
 
   /**
-   * Whether {@code run} is one the policy's schedule creates: named {@code <policy>-<yyyyMMdd-HHmmss>} of its slot.
-   * Its backup id is its name; any other run was made by hand, and its backup id carries a suffix of its own.
+   * Whether {@code run} is one the policy's schedule creates: named {@code
+   * <policy>-<yyyyMMdd-HHmmss>} of its slot. Its backup id is its name; any other run was made by
+   * hand, and its backup id carries a suffix of its own.
    */
   public static boolean isScheduled(BackupRun run, String policy) {
     return Pattern.matches(Pattern.quote(policy) + "-\\d{8}-\\d{6}", run.getMetadata().getName());
   }
 
   /**
-   * Why {@code path} of files target {@code target} may not be read from nodes: it is not plain, it is the node's
-   * root, or it is or lies inside a denied subtree. A path that merely holds denied subtrees is read without them.
+   * Why {@code path} of files target {@code target} may not be read from nodes: it is not plain, it
+   * is the node's root, or it is or lies inside a denied subtree. A path that merely holds denied
+   * subtrees is read without them.
    */
-  private static Optional<PlanProblem> refusedPath(String policy, String target, String path, DeniedPaths denied) {
-    String trimmed = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+  private static Optional<PlanProblem> refusedPath(
+      String policy, String target, String path, DeniedPaths denied) {
+    String trimmed =
+        path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     boolean plain = trimmed.startsWith("/") && !(trimmed + "/").matches(".*(/\\.{1,2}/|//).*");
     String why;
     if (trimmed.equals("/")) {
@@ -276,7 +292,9 @@ public final class RunPlanner {
       }
       DeniedPaths.Subtree subtree = covering.get();
       why =
-          (subtree.path().equals(trimmed) ? ", which is " : subtree.glob() ? ", which matches " : ", which is inside ")
+          (subtree.path().equals(trimmed)
+                  ? ", which is "
+                  : subtree.glob() ? ", which matches " : ", which is inside ")
               + subtree.path()
               + " ("
               + subtree.why()
@@ -326,7 +344,11 @@ public final class RunPlanner {
       return Optional.of(
           new PlanProblem(
               "SecretNotFound",
-              field + " names Secret '" + name + "', which does not exist: create it with the keys " + keys,
+              field
+                  + " names Secret '"
+                  + name
+                  + "', which does not exist: create it with the keys "
+                  + keys,
               true));
     }
     for (String key : keys) {
@@ -335,8 +357,14 @@ public final class RunPlanner {
         return Optional.of(
             new PlanProblem(
                 "SecretKeyMissing",
-                field + ": Secret '" + name + "' has no key '" + key + "' or it is empty: add it (keys needed: "
-                    + keys + ")",
+                field
+                    + ": Secret '"
+                    + name
+                    + "' has no key '"
+                    + key
+                    + "' or it is empty: add it (keys needed: "
+                    + keys
+                    + ")",
                 false));
       }
     }

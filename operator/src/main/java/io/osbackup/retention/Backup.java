@@ -7,12 +7,14 @@ import java.util.Objects;
  * One successful backup of a policy as retention sees it.
  *
  * @param backupId the backup's id, also the name of its folder in the bucket
- * @param time when the backup was written: the store's own write time of its manifest ({@code LastModified}), which
- *     no writer's clock can move; the manifest's {@code startedAt} only when the store gives no time
- * @param clockAhead the manifest's times lie after {@code time} beyond {@link RetentionPass#CLOCK_TOLERANCE}: its
- *     writer's clock was ahead, and it is never counted as the policy's newest backup
- * @param hold null for one of the policy's own backups, which its rules keep or delete; else the terms a backup made
- *     by hand is kept on instead
+ * @param time when the backup was written: the store's own write time of its manifest ({@code
+ *     LastModified}), which no writer's clock can move; the manifest's {@code startedAt} only when
+ *     the store gives no time
+ * @param clockAhead the manifest's times lie after {@code time} beyond {@link
+ *     RetentionPass#CLOCK_TOLERANCE}: its writer's clock was ahead, and it is never counted as the
+ *     policy's newest backup
+ * @param hold null for one of the policy's own backups, which its rules keep or delete; else the
+ *     terms a backup made by hand is kept on instead
  */
 public record Backup(String backupId, Instant time, boolean clockAhead, Hold hold) {
 

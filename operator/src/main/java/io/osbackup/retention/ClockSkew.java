@@ -4,11 +4,12 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * A backup whose manifest's times disagree with the store's write time of the manifest: its writer's clock was wrong.
+ * A backup whose manifest's times disagree with the store's write time of the manifest: its
+ * writer's clock was wrong.
  *
  * @param backupId the backup
- * @param offset the manifest's time minus the store's write time of the manifest: positive when the writer's clock
- *     was ahead, negative when it was behind
+ * @param offset the manifest's time minus the store's write time of the manifest: positive when the
+ *     writer's clock was ahead, negative when it was behind
  */
 public record ClockSkew(String backupId, Duration offset) {
 
@@ -17,7 +18,10 @@ public record ClockSkew(String backupId, Duration offset) {
     Objects.requireNonNull(offset, "offset");
   }
 
-  /** Whether the writer's clock was ahead of the store's (such a backup is never counted as the newest). */
+  /**
+   * Whether the writer's clock was ahead of the store's (such a backup is never counted as the
+   * newest).
+   */
   public boolean ahead() {
     return !offset.isNegative();
   }
@@ -25,7 +29,14 @@ public record ClockSkew(String backupId, Duration offset) {
   /** {@code <id> (+8760h0m ahead)} for Events and status. */
   public String describe() {
     Duration abs = offset.abs();
-    return backupId + " (" + (ahead() ? "+" : "-") + abs.toHours() + "h" + abs.toMinutesPart() + "m "
-        + (ahead() ? "ahead of" : "behind") + " the store)";
+    return backupId
+        + " ("
+        + (ahead() ? "+" : "-")
+        + abs.toHours()
+        + "h"
+        + abs.toMinutesPart()
+        + "m "
+        + (ahead() ? "ahead of" : "behind")
+        + " the store)";
   }
 }

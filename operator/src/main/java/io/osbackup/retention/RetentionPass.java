@@ -1,9 +1,9 @@
 package io.osbackup.retention;
 
 import io.osbackup.api.v1alpha1.Retention;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
-import io.osbackup.contract.BackupLayout;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
@@ -38,8 +38,8 @@ import java.util.regex.Pattern;
  *
  * <p>Requests: one paginated listing of the folder (1,000 keys a page), one listing of incomplete
  * uploads, one read per manifest, one batched delete of every due manifest, then batched deletes of
- * the folders' other objects (whole folders, up to 1,000 keys a request) and an abort per folder with
- * incomplete uploads.
+ * the folders' other objects (whole folders, up to 1,000 keys a request) and an abort per folder
+ * with incomplete uploads.
  */
 public final class RetentionPass {
 
@@ -50,8 +50,9 @@ public final class RetentionPass {
   private static final Pattern ID_TIME = Pattern.compile(".*-(\\d{8}-\\d{6})(-[0-9a-f]+)?");
 
   /**
-   * How far a manifest's times may lie after the store's write time of the manifest before its writer's clock is
-   * called ahead (and, added to the longest run, before it is called behind): clocks kept by NTP differ by far less.
+   * How far a manifest's times may lie after the store's write time of the manifest before its
+   * writer's clock is called ahead (and, added to the longest run, before it is called behind):
+   * clocks kept by NTP differ by far less.
    */
   public static final Duration CLOCK_TOLERANCE = Duration.ofMinutes(5);
 
@@ -71,10 +72,14 @@ public final class RetentionPass {
       Instant now,
       Duration longestRun,
       boolean dryRun) {
-    return run(RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun, Set.of());
+    return run(
+        RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun, Set.of());
   }
 
-  /** {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean, Set)} on the bucket. */
+  /**
+   * {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean, Set)} on the
+   * bucket.
+   */
   public static RetentionResult run(
       ObjectStore store,
       String policyFolder,
@@ -111,8 +116,8 @@ public final class RetentionPass {
   }
 
   /**
-   * One retention pass that leaves the backups in {@code inUse} (being restored) alone: they stay due for deletion
-   * and go at a later pass.
+   * One retention pass that leaves the backups in {@code inUse} (being restored) alone: they stay
+   * due for deletion and go at a later pass.
    */
   public static RetentionResult run(
       RetentionStore store,
@@ -126,7 +131,10 @@ public final class RetentionPass {
     return run(store, policyFolder, rules, zone, now, longestRun, dryRun, inUse, null);
   }
 
-  /** {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean, Set, Owner)} on the bucket. */
+  /**
+   * {@link #run(RetentionStore, String, Retention, ZoneId, Instant, Duration, boolean, Set, Owner)}
+   * on the bucket.
+   */
   public static RetentionResult run(
       ObjectStore store,
       String policyFolder,
@@ -137,12 +145,14 @@ public final class RetentionPass {
       boolean dryRun,
       Set<String> inUse,
       Owner us) {
-    return run(RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun, inUse, us);
+    return run(
+        RetentionStore.of(store), policyFolder, rules, zone, now, longestRun, dryRun, inUse, us);
   }
 
   /**
-   * One retention pass that acts only on the folders {@code us} owns (see {@link #owner}); null when the owner is
-   * unknown (tests): then only a marker's or manifest's namespace and policy are checked.
+   * One retention pass that acts only on the folders {@code us} owns (see {@link #owner}); null
+   * when the owner is unknown (tests): then only a marker's or manifest's namespace and policy are
+   * checked.
    */
   public static RetentionResult run(
       RetentionStore store,
@@ -181,8 +191,14 @@ public final class RetentionPass {
       String id = folder.getKey();
       Optional<String> nested = nestedBackup(root, id, folder.getValue());
       if (nested.isPresent()) {
-        notOwned.add(id + ": holds " + nested.get() + ", another store's backup; nothing below " + root + id
-            + "/ is ever deleted");
+        notOwned.add(
+            id
+                + ": holds "
+                + nested.get()
+                + ", another store's backup; nothing below "
+                + root
+                + id
+                + "/ is ever deleted");
         continue;
       }
       Optional<ObjectInfo> manifestObject =
@@ -196,19 +212,31 @@ public final class RetentionPass {
                   .orElseThrow(() -> new IOException("it was listed but is gone"));
         } catch (IOException | RuntimeException e) {
           return RetentionResult.failed(
-              "could not read the manifest of backup " + id + " (" + manifestObject.get().key() + "): "
-                  + e.getMessage() + "; nothing was deleted");
+              "could not read the manifest of backup "
+                  + id
+                  + " ("
+                  + manifestObject.get().key()
+                  + "): "
+                  + e.getMessage()
+                  + "; nothing was deleted");
         }
       }
-      // The marker is read when the manifest does not say who wrote the folder (a run that failed, an old backup).
-      boolean hasMarker = folder.getValue().stream().anyMatch(o -> o.key().equals(markerKey(root, id)));
+      // The marker is read when the manifest does not say who wrote the folder (a run that failed,
+      // an old backup).
+      boolean hasMarker =
+          folder.getValue().stream().anyMatch(o -> o.key().equals(markerKey(root, id)));
       Optional<Owner.Marker> marker = Optional.empty();
       if (hasMarker && (manifest == null || manifest.owner() == null)) {
         try {
           marker = store.marker(markerKey(root, id));
         } catch (IOException | RuntimeException e) {
           return RetentionResult.failed(
-              "could not read the owner marker of folder " + id + " (" + markerKey(root, id) + "): " + e.getMessage()
+              "could not read the owner marker of folder "
+                  + id
+                  + " ("
+                  + markerKey(root, id)
+                  + "): "
+                  + e.getMessage()
                   + "; nothing was deleted");
         }
         Optional<String> foreign = marker.flatMap(m -> notOurs(m.owner(), us, namespace));
@@ -219,8 +247,13 @@ public final class RetentionPass {
       }
       if (manifest == null) {
         if (marker.isEmpty() && !looksLikeARun(policy, id, root, folder.getValue())) {
-          notOwned.add(id + ": has neither " + BackupLayout.MANIFEST + " nor " + BackupLayout.OWNER
-              + " and holds objects no backup run writes");
+          notOwned.add(
+              id
+                  + ": has neither "
+                  + BackupLayout.MANIFEST
+                  + " nor "
+                  + BackupLayout.OWNER
+                  + " and holds objects no backup run writes");
           continue;
         }
         leftovers.add(leftover(id, folder.getValue()));
@@ -234,7 +267,8 @@ public final class RetentionPass {
       Optional<ClockSkew> skew = skew(id, manifest, manifestObject.get(), longestRun);
       skew.ifPresent(skewed::add);
       Instant time = time(manifest, manifestObject.get());
-      successful.add(new Backup(id, time, skew.filter(ClockSkew::ahead).isPresent(), hold(manifest, time)));
+      successful.add(
+          new Backup(id, time, skew.filter(ClockSkew::ahead).isPresent(), hold(manifest, time)));
     }
 
     // decide
@@ -258,22 +292,29 @@ public final class RetentionPass {
           notOwned);
     }
 
-    // act: every due manifest first, in one batched request, then the folders' other objects in batches
+    // act: every due manifest first, in one batched request, then the folders' other objects in
+    // batches
     List<String> errors = new ArrayList<>();
     Set<String> withUploads = foldersWithUploads(store, root, errors);
     List<String> deleted = new ArrayList<>();
     List<String> leftoversRemoved = new ArrayList<>();
     long deletedBytes = 0;
     int aborted = 0;
-    List<String> due = reversed(decision.deletedIds()).stream().filter(id -> !inUse.contains(id)).toList();
+    List<String> due =
+        reversed(decision.deletedIds()).stream().filter(id -> !inUse.contains(id)).toList();
     boolean stopped = false;
     if (!due.isEmpty()) {
       try {
         store.delete(due.stream().map(id -> guard(root, id, manifestKey(root, id))).toList());
       } catch (IOException | RuntimeException e) {
-        // Some manifests may be gone: those backups are leftovers now, and the next pass removes them.
-        errors.add("could not delete the manifests of " + due.size() + " backups: " + e.getMessage()
-            + "; retention stopped");
+        // Some manifests may be gone: those backups are leftovers now, and the next pass removes
+        // them.
+        errors.add(
+            "could not delete the manifests of "
+                + due.size()
+                + " backups: "
+                + e.getMessage()
+                + "; retention stopped");
         stopped = true;
       }
     }
@@ -337,25 +378,28 @@ public final class RetentionPass {
   }
 
   /**
-   * A {@code manifest.json} or {@code owner.json} below the backup folder other than its own: another store's
-   * prefix lies inside this policy folder, and nothing there may be touched.
+   * A {@code manifest.json} or {@code owner.json} below the backup folder other than its own:
+   * another store's prefix lies inside this policy folder, and nothing there may be touched.
    */
   static Optional<String> nestedBackup(String root, String id, List<ObjectInfo> objects) {
     String own = root + id + "/";
     return objects.stream()
         .map(ObjectInfo::key)
-        .filter(k -> k.endsWith("/" + BackupLayout.MANIFEST) || k.endsWith("/" + BackupLayout.OWNER))
+        .filter(
+            k -> k.endsWith("/" + BackupLayout.MANIFEST) || k.endsWith("/" + BackupLayout.OWNER))
         .filter(k -> !k.equals(own + BackupLayout.MANIFEST) && !k.equals(own + BackupLayout.OWNER))
         .findFirst();
   }
 
   /**
-   * Whether a folder without manifest nor marker (a failed run of an operator from before owner markers) looks like
-   * one of this policy's runs: its name is {@code <policy>-yyyyMMdd-HHmmss[-hex]} and it holds only {@code db/},
-   * {@code files/} and {@code reports/} objects. Anything else was not written by a backup run and is left alone.
+   * Whether a folder without manifest nor marker (a failed run of an operator from before owner
+   * markers) looks like one of this policy's runs: its name is {@code
+   * <policy>-yyyyMMdd-HHmmss[-hex]} and it holds only {@code db/}, {@code files/} and {@code
+   * reports/} objects. Anything else was not written by a backup run and is left alone.
    */
   static boolean looksLikeARun(String policy, String id, String root, List<ObjectInfo> objects) {
-    if (!id.startsWith(policy + "-") || !id.substring(policy.length()).matches("-\\d{8}-\\d{6}(-[0-9a-z]+)?")) {
+    if (!id.startsWith(policy + "-")
+        || !id.substring(policy.length()).matches("-\\d{8}-\\d{6}(-[0-9a-z]+)?")) {
       return false;
     }
     String own = root + id + "/";
@@ -374,11 +418,13 @@ public final class RetentionPass {
   }
 
   /**
-   * Why a backup's manifest is not ours, if it is not. One naming an owner is ours when it names us. One written
-   * before owners existed is ours only when it describes this very folder: its backup id, policy and namespace
-   * match the folder, and (when we know who we are) its store is ours.
+   * Why a backup's manifest is not ours, if it is not. One naming an owner is ours when it names
+   * us. One written before owners existed is ours only when it describes this very folder: its
+   * backup id, policy and namespace match the folder, and (when we know who we are) its store is
+   * ours.
    */
-  static Optional<String> manifestNotOurs(Manifest manifest, String id, String policy, String namespace, Owner us) {
+  static Optional<String> manifestNotOurs(
+      Manifest manifest, String id, String policy, String namespace, Owner us) {
     if (manifest.owner() != null) {
       return notOurs(manifest.owner(), us, namespace).map(o -> "names " + o);
     }
@@ -387,8 +433,15 @@ public final class RetentionPass {
         || !Objects.equals(manifest.namespace(), namespace)
         || (us != null && !Objects.equals(manifest.store(), us.store()))) {
       return Optional.of(
-          "names no owner and describes backup '" + manifest.backupId() + "' of policy " + manifest.namespace() + "/"
-              + manifest.policy() + " in store '" + manifest.store() + "', not this folder's");
+          "names no owner and describes backup '"
+              + manifest.backupId()
+              + "' of policy "
+              + manifest.namespace()
+              + "/"
+              + manifest.policy()
+              + " in store '"
+              + manifest.store()
+              + "', not this folder's");
     }
     return Optional.empty();
   }
@@ -434,8 +487,8 @@ public final class RetentionPass {
   }
 
   /**
-   * When the backup was written, by the store's clock: the store's write time of its manifest. Only a store that
-   * gives no time falls back on the manifest's start, then its completion.
+   * When the backup was written, by the store's clock: the store's write time of its manifest. Only
+   * a store that gives no time falls back on the manifest's start, then its completion.
    */
   static Instant time(Manifest manifest, ObjectInfo manifestObject) {
     if (manifestObject.lastModified() != null) {
@@ -448,12 +501,14 @@ public final class RetentionPass {
   }
 
   /**
-   * Whether the manifest's writer had a wrong clock, cross-checked against the store's write time {@code W} of the
-   * manifest (written right after the run completed): ahead when its start or completion lies after {@code W} +
-   * {@link #CLOCK_TOLERANCE}; behind when its completion (its start, if it has no completion) lies before {@code W}
-   * − {@code longestRun} − {@link #CLOCK_TOLERANCE}.
+   * Whether the manifest's writer had a wrong clock, cross-checked against the store's write time
+   * {@code W} of the manifest (written right after the run completed): ahead when its start or
+   * completion lies after {@code W} + {@link #CLOCK_TOLERANCE}; behind when its completion (its
+   * start, if it has no completion) lies before {@code W} − {@code longestRun} − {@link
+   * #CLOCK_TOLERANCE}.
    */
-  static Optional<ClockSkew> skew(String id, Manifest manifest, ObjectInfo manifestObject, Duration longestRun) {
+  static Optional<ClockSkew> skew(
+      String id, Manifest manifest, ObjectInfo manifestObject, Duration longestRun) {
     Instant written = manifestObject.lastModified();
     if (written == null) {
       return Optional.empty();
@@ -477,9 +532,10 @@ public final class RetentionPass {
   }
 
   /**
-   * The terms a backup made by hand is kept on, as its manifest records them (or its id says, for a manifest from
-   * before they were recorded); null for one of the policy's own. {@code keepFor} counts from the store's time, as
-   * every age retention reads; one that cannot be read keeps the backup until it is deleted explicitly.
+   * The terms a backup made by hand is kept on, as its manifest records them (or its id says, for a
+   * manifest from before they were recorded); null for one of the policy's own. {@code keepFor}
+   * counts from the store's time, as every age retention reads; one that cannot be read keeps the
+   * backup until it is deleted explicitly.
    */
   static Hold hold(Manifest manifest, Instant time) {
     Manifest.RunRetention terms = manifest.retentionOrInferred();
@@ -505,10 +561,14 @@ public final class RetentionPass {
     all.addAll(decision.deleted());
     all.sort(RetentionPolicy.NEWEST_FIRST);
     all.forEach(b -> order.add(b.backupId()));
-    return skewed.stream().sorted(Comparator.comparingInt(s -> order.indexOf(s.backupId()))).toList();
+    return skewed.stream()
+        .sorted(Comparator.comparingInt(s -> order.indexOf(s.backupId())))
+        .toList();
   }
 
-  /** A folder to remove: a deleted backup (its manifest already gone) or a failed run's leftover. */
+  /**
+   * A folder to remove: a deleted backup (its manifest already gone) or a failed run's leftover.
+   */
   private static final class Folder {
     final String id;
     final String manifest;
@@ -526,10 +586,11 @@ public final class RetentionPass {
   static final int BATCH = 1000;
 
   /**
-   * Whole folders grouped so that a batch holds at most {@link #BATCH} keys (a larger folder is a batch of its own):
-   * one failed request then leaves only its own folders unaccounted.
+   * Whole folders grouped so that a batch holds at most {@link #BATCH} keys (a larger folder is a
+   * batch of its own): one failed request then leaves only its own folders unaccounted.
    */
-  private static List<List<Folder>> batches(List<Folder> toRemove, Map<String, List<ObjectInfo>> folders) {
+  private static List<List<Folder>> batches(
+      List<Folder> toRemove, Map<String, List<ObjectInfo>> folders) {
     List<List<Folder>> out = new ArrayList<>();
     List<Folder> current = new ArrayList<>();
     int keys = 0;
@@ -550,8 +611,8 @@ public final class RetentionPass {
   }
 
   /**
-   * Deletes every object of the folders but their manifests (already gone) in one batched request, then aborts their
-   * uploads; returns the folders not removed whole.
+   * Deletes every object of the folders but their manifests (already gone) in one batched request,
+   * then aborts their uploads; returns the folders not removed whole.
    */
   private static Set<String> removeFolders(
       RetentionStore store,
@@ -572,8 +633,15 @@ public final class RetentionPass {
       }
       store.delete(keys);
     } catch (IOException | RuntimeException e) {
-      errors.add("could not delete every object of " + batch.size() + " folders under " + root + " ("
-          + batch.stream().map(f -> f.id).toList() + "): " + e.getMessage());
+      errors.add(
+          "could not delete every object of "
+              + batch.size()
+              + " folders under "
+              + root
+              + " ("
+              + batch.stream().map(f -> f.id).toList()
+              + "): "
+              + e.getMessage());
       batch.forEach(f -> failed.add(f.id));
     }
     for (Folder f : batch) {
@@ -583,7 +651,8 @@ public final class RetentionPass {
       try {
         f.aborted = store.abortIncompleteUploads(root + f.id + "/");
       } catch (IOException | RuntimeException e) {
-        errors.add("could not abort the incomplete uploads under " + root + f.id + "/: " + e.getMessage());
+        errors.add(
+            "could not abort the incomplete uploads under " + root + f.id + "/: " + e.getMessage());
         failed.add(f.id);
       }
     }

@@ -33,11 +33,11 @@ import java.util.regex.Pattern;
  *       now} is deleted even if a keep rule would keep it ("delete backups older than 7 days" means
  *       exactly that). Days and weeks are 24 and 168 hours. Set alone, it keeps every younger
  *       backup.
- *   <li>The newest backup is always kept, whatever the rules say, and so is the newest one not {@link
- *       Backup#clockAhead()}.
- *   <li>Backups kept on their own terms ({@link Backup#hold()}, made by hand) are set apart first: the rules above
- *       neither count nor prune them, and they never stand in for the newest. Each is kept until its own time
- *       passes ({@link Hold#expired}), or for good when it has none.
+ *   <li>The newest backup is always kept, whatever the rules say, and so is the newest one not
+ *       {@link Backup#clockAhead()}.
+ *   <li>Backups kept on their own terms ({@link Backup#hold()}, made by hand) are set apart first:
+ *       the rules above neither count nor prune them, and they never stand in for the newest. Each
+ *       is kept until its own time passes ({@link Hold#expired}), or for good when it has none.
  * </ul>
  *
  * Backups with the same time are ordered by id, so the decision does not depend on input order.
@@ -70,7 +70,8 @@ public final class RetentionPolicy {
     for (Backup b : all) {
       reasons.put(b, EnumSet.noneOf(RetentionRule.class));
     }
-    // Backups kept on their own terms are decided by those alone; the rules below see only the policy's own.
+    // Backups kept on their own terms are decided by those alone; the rules below see only the
+    // policy's own.
     List<Backup> backups = all.stream().filter(Backup::countedByPolicy).toList();
     all.stream()
         .filter(b -> !b.countedByPolicy() && !b.hold().expired(now))
@@ -101,12 +102,16 @@ public final class RetentionPolicy {
         }
       }
     }
-    // The newest by the store's time is never deleted, and neither is the newest whose writer's clock was right:
+    // The newest by the store's time is never deleted, and neither is the newest whose writer's
+    // clock was right:
     // a backup stamped in the future cannot stand in for the newest good one.
     if (!backups.isEmpty()) {
       reasons.get(backups.get(0)).add(RetentionRule.NEWEST);
     }
-    backups.stream().filter(b -> !b.clockAhead()).findFirst().ifPresent(b -> reasons.get(b).add(RetentionRule.NEWEST));
+    backups.stream()
+        .filter(b -> !b.clockAhead())
+        .findFirst()
+        .ifPresent(b -> reasons.get(b).add(RetentionRule.NEWEST));
     List<RetentionDecision.Kept> kept = new ArrayList<>();
     List<Backup> deleted = new ArrayList<>();
     for (Backup b : all) {
@@ -146,9 +151,10 @@ public final class RetentionPolicy {
   }
 
   /**
-   * Why the rules keep no more than the newest backup, if they do: every keep count is at most 1 (each such rule
-   * keeps the newest backup of the newest bucket, which is the newest backup), or only a {@code maxAge} below one
-   * day is set. Empty when they may keep more; a bad {@code maxAge} is reported elsewhere.
+   * Why the rules keep no more than the newest backup, if they do: every keep count is at most 1
+   * (each such rule keeps the newest backup of the newest bucket, which is the newest backup), or
+   * only a {@code maxAge} below one day is set. Empty when they may keep more; a bad {@code maxAge}
+   * is reported elsewhere.
    */
   public static java.util.Optional<String> keepsOnlyTheNewest(Retention rules) {
     if (rules == null) {
@@ -178,8 +184,11 @@ public final class RetentionPolicy {
     }
     return maxAge != null && maxAge.compareTo(Duration.ofDays(1)) < 0
         ? java.util.Optional.of(
-            "spec.retention.maxAge " + rules.getMaxAge() + " with no keep rule keeps only the backups of the last "
-                + rules.getMaxAge() + " and the newest: add a keep rule (keepLast, keepDaily, ...) or a maxAge of 1d"
+            "spec.retention.maxAge "
+                + rules.getMaxAge()
+                + " with no keep rule keeps only the backups of the last "
+                + rules.getMaxAge()
+                + " and the newest: add a keep rule (keepLast, keepDaily, ...) or a maxAge of 1d"
                 + " or more")
         : java.util.Optional.empty();
   }

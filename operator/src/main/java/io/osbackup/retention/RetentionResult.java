@@ -16,13 +16,15 @@ import java.util.List;
  * @param deletedBytes bytes removed (backups and leftovers)
  * @param abortedUploads incomplete multipart uploads aborted under removed folders
  * @param errors what failed; a failed listing or manifest read means nothing was deleted
- * @param refused true when the pass stopped before deciding anything (the bucket could not be listed, a manifest
- *     could not be read, or the pass did not run): nothing was deleted and {@code kept} says nothing
- * @param clockSkew backups whose manifest's times disagree with the store's write time of the manifest by more than
- *     {@link RetentionPass#CLOCK_TOLERANCE} (ahead) or the longest run plus it (behind), newest first
- * @param notOwned folders of the policy folder left alone because they are not this store's: {@code <name>: <why>}
- *     (another owner's marker or manifest, another backup's manifest or marker below them, or objects retention did
- *     not write)
+ * @param refused true when the pass stopped before deciding anything (the bucket could not be
+ *     listed, a manifest could not be read, or the pass did not run): nothing was deleted and
+ *     {@code kept} says nothing
+ * @param clockSkew backups whose manifest's times disagree with the store's write time of the
+ *     manifest by more than {@link RetentionPass#CLOCK_TOLERANCE} (ahead) or the longest run plus
+ *     it (behind), newest first
+ * @param notOwned folders of the policy folder left alone because they are not this store's: {@code
+ *     <name>: <why>} (another owner's marker or manifest, another backup's manifest or marker below
+ *     them, or objects retention did not write)
  */
 public record RetentionResult(
     List<RetentionDecision.Kept> kept,
@@ -62,14 +64,38 @@ public record RetentionResult(
       List<String> errors,
       List<ClockSkew> clockSkew,
       List<String> notOwned) {
-    this(kept, deleted, dueForDeletion, leftoversRemoved, leftoversDue, keptBytes, deletedBytes, abortedUploads,
-        errors, false, clockSkew, notOwned);
+    this(
+        kept,
+        deleted,
+        dueForDeletion,
+        leftoversRemoved,
+        leftoversDue,
+        keptBytes,
+        deletedBytes,
+        abortedUploads,
+        errors,
+        false,
+        clockSkew,
+        notOwned);
   }
 
-  /** A pass that stopped before deciding anything, and deleted nothing, because of {@code error}. */
+  /**
+   * A pass that stopped before deciding anything, and deleted nothing, because of {@code error}.
+   */
   public static RetentionResult failed(String error) {
     return new RetentionResult(
-        List.of(), List.of(), List.of(), List.of(), List.of(), 0, 0, 0, List.of(error), true, List.of(), List.of());
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        0,
+        0,
+        0,
+        List.of(error),
+        true,
+        List.of(),
+        List.of());
   }
 
   /** Whether everything the pass tried succeeded. */

@@ -3,8 +3,9 @@ package io.osbackup.retention;
 /** Why retention keeps a backup (restic's "reasons"); a backup may be kept for several. */
 public enum RetentionRule {
   /**
-   * The policy's newest successful backup of its own (not one kept on its own terms) by the store's time, or the
-   * newest whose writer's clock was not ahead: both are always kept, whatever the rules say.
+   * The policy's newest successful backup of its own (not one kept on its own terms) by the store's
+   * time, or the newest whose writer's clock was not ahead: both are always kept, whatever the
+   * rules say.
    */
   NEWEST,
   /** One of the {@code keepLast} newest. */
@@ -24,8 +25,9 @@ public enum RetentionRule {
   /** No rule is set: everything is kept. */
   NO_RULES,
   /**
-   * A backup made by hand, kept on its own terms: its keepUntil or keepFor has not passed, or it has neither and is
-   * kept until deleted explicitly. The policy's rules neither count nor prune it.
+   * A backup made by hand, kept on its own terms: its keepUntil or keepFor has not passed, or it
+   * has neither and is kept until deleted explicitly. The policy's rules neither count nor prune
+   * it.
    */
   OWN_TERMS
 }

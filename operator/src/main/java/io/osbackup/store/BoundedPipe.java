@@ -132,7 +132,8 @@ final class BoundedPipe {
     try {
       while (len > 0) {
         if (readerFailure != null) {
-          // Keep the store's reason (AccessDenied, BucketNotFound, ...) for the writer, whichever side saw it first.
+          // Keep the store's reason (AccessDenied, BucketNotFound, ...) for the writer, whichever
+          // side saw it first.
           throw readerFailure instanceof StoreException store
               ? new StoreException(store.reason(), store.getMessage(), store)
               : new IOException(readerFailure.getMessage(), readerFailure);
@@ -183,7 +184,8 @@ final class BoundedPipe {
           throw new IOException(writerFailure.getMessage(), writerFailure);
         }
         if (readerFailure != null) {
-          // Keep the store's reason (AccessDenied, BucketNotFound, ...) for the writer, whichever side saw it first.
+          // Keep the store's reason (AccessDenied, BucketNotFound, ...) for the writer, whichever
+          // side saw it first.
           throw readerFailure instanceof StoreException store
               ? new StoreException(store.reason(), store.getMessage(), store)
               : new IOException(readerFailure.getMessage(), readerFailure);

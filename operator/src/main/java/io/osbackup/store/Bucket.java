@@ -1,7 +1,6 @@
 package io.osbackup.store;
 
 import io.osbackup.contract.Json;
-
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -17,8 +16,9 @@ public interface Bucket extends ArtifactSink, AutoCloseable {
   void putJson(String key, Object value) throws IOException;
 
   /**
-   * The stored bytes of {@code key}, as they are in the bucket (still compressed); the caller closes the stream. A
-   * missing object fails with a {@link StoreException} of reason {@link StoreErrors#OBJECT_NOT_FOUND}.
+   * The stored bytes of {@code key}, as they are in the bucket (still compressed); the caller
+   * closes the stream. A missing object fails with a {@link StoreException} of reason {@link
+   * StoreErrors#OBJECT_NOT_FOUND}.
    */
   InputStream download(String key) throws IOException;
 

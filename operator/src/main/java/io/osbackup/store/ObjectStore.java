@@ -1,9 +1,9 @@
 package io.osbackup.store;
 
-import io.osbackup.contract.Compression;
-
-import io.osbackup.contract.Json;
-
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.core.functions.CheckedSupplier;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
 import io.minio.AbortMultipartUploadArgs;
 import io.minio.CompleteMultipartUploadArgs;
 import io.minio.CreateMultipartUploadArgs;
@@ -23,8 +23,10 @@ import io.minio.UploadPartArgs;
 import io.minio.messages.DeleteRequest;
 import io.minio.messages.DeleteResult;
 import io.minio.messages.Item;
-import io.minio.messages.Part;
 import io.minio.messages.ListMultipartUploadsResult;
+import io.minio.messages.Part;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -35,16 +37,12 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import io.github.resilience4j.core.IntervalFunction;
-import io.github.resilience4j.core.functions.CheckedSupplier;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import okhttp3.OkHttpClient;
 
 /**
  * One bucket of an S3-compatible store (AWS, MinIO, Ceph RGW, Swift's s3api): probe, JSON
@@ -102,7 +100,8 @@ public final class ObjectStore implements Bucket {
       boolean forcePathStyle,
       String bucket,
       Credentials credentials) {
-    return connect(endpoint, region, forcePathStyle, bucket, credentials, null, UploadLimits.DEFAULT);
+    return connect(
+        endpoint, region, forcePathStyle, bucket, credentials, null, UploadLimits.DEFAULT);
   }
 
   /**
@@ -177,9 +176,10 @@ public final class ObjectStore implements Bucket {
   }
 
   /**
-   * minio's default client, built once: it reads and parses the CA bundle named by {@code SSL_CERT_FILE} /
-   * {@code SSL_CERT_DIR}, which cost the operator hundreds of milliseconds per connect at scale. Each store gets its
-   * own dispatcher and timeouts on top of it and shares its connection pool.
+   * minio's default client, built once: it reads and parses the CA bundle named by {@code
+   * SSL_CERT_FILE} / {@code SSL_CERT_DIR}, which cost the operator hundreds of milliseconds per
+   * connect at scale. Each store gets its own dispatcher and timeouts on top of it and shares its
+   * connection pool.
    */
   private static final class DefaultClient {
     static final OkHttpClient INSTANCE = Http.newDefaultClient();
@@ -208,7 +208,8 @@ public final class ObjectStore implements Bucket {
       try (InputStream in = download(key)) {
         back = in.readAllBytes();
       }
-      call(() -> client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build()));
+      call(
+          () -> client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build()));
       if (!java.util.Arrays.equals(body, back)) {
         return new ProbeResult(
             false,
@@ -273,7 +274,8 @@ public final class ObjectStore implements Bucket {
   public Optional<ObjectInfo> stat(String key) throws IOException {
     try {
       StatObjectResponse r =
-          call(() -> client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()));
+          call(
+              () -> client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build()));
       return Optional.of(
           new ObjectInfo(
               key,
@@ -368,12 +370,14 @@ public final class ObjectStore implements Bucket {
         continue;
       }
       try {
-        call(() -> client.abortMultipartUpload(
-                AbortMultipartUploadArgs.builder()
-                    .bucket(bucket)
-                    .object(upload.objectName())
-                    .uploadId(upload.uploadId())
-                    .build()));
+        call(
+            () ->
+                client.abortMultipartUpload(
+                    AbortMultipartUploadArgs.builder()
+                        .bucket(bucket)
+                        .object(upload.objectName())
+                        .uploadId(upload.uploadId())
+                        .build()));
         aborted++;
       } catch (StoreException e) {
         if (!StoreErrors.UPLOAD_NOT_FOUND.equals(e.reason())) { // gone meanwhile: fine
@@ -400,7 +404,8 @@ public final class ObjectStore implements Bucket {
       if (uploadIdMarker != null) {
         args.uploadIdMarker(uploadIdMarker);
       }
-      ListMultipartUploadsResult result = call(() -> client.listMultipartUploads(args.build())).result();
+      ListMultipartUploadsResult result =
+          call(() -> client.listMultipartUploads(args.build())).result();
       if (result.uploads() != null) {
         out.addAll(result.uploads());
       }
@@ -482,13 +487,12 @@ public final class ObjectStore implements Bucket {
     return retrying(
         "start of the multipart upload of " + key,
         () ->
-            join(
-                    client.createMultipartUpload(
-                        CreateMultipartUploadArgs.builder()
-                            .bucket(bucket)
-                            .object(key)
-                            .headers(new Http.Headers("Content-Type", contentType))
-                            .build()))
+            join(client.createMultipartUpload(
+                    CreateMultipartUploadArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .headers(new Http.Headers("Content-Type", contentType))
+                        .build()))
                 .result()
                 .uploadId());
   }
@@ -499,15 +503,14 @@ public final class ObjectStore implements Bucket {
     return retrying(
         "upload of part " + number + " of " + key,
         () ->
-            join(
-                    client.uploadPart(
-                        UploadPartArgs.builder()
-                            .bucket(bucket)
-                            .object(key)
-                            .uploadId(uploadId)
-                            .partNumber(number)
-                            .data(data, length)
-                            .build()))
+            join(client.uploadPart(
+                    UploadPartArgs.builder()
+                        .bucket(bucket)
+                        .object(key)
+                        .uploadId(uploadId)
+                        .partNumber(number)
+                        .data(data, length)
+                        .build()))
                 .part());
   }
 
@@ -572,13 +575,15 @@ public final class ObjectStore implements Bucket {
   }
 
   private void put(String key, byte[] body, String contentType) throws IOException {
-    call(() -> client.putObject(
-            PutObjectArgs.builder()
-                .bucket(bucket)
-                .object(key)
-                .data(body, body.length)
-                .contentType(contentType)
-                .build()));
+    call(
+        () ->
+            client.putObject(
+                PutObjectArgs.builder()
+                    .bucket(bucket)
+                    .object(key)
+                    .data(body, body.length)
+                    .contentType(contentType)
+                    .build()));
   }
 
   private GetObjectArgs get(String key) {

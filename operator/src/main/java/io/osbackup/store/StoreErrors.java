@@ -28,8 +28,8 @@ public final class StoreErrors {
   public static final String ACCESS_DENIED = "AccessDenied";
 
   /**
-   * The request was signed for another region than the store's (AuthorizationHeaderMalformed or
-   * a 400 naming the expected region): fix spec.s3.region.
+   * The request was signed for another region than the store's (AuthorizationHeaderMalformed or a
+   * 400 naming the expected region): fix spec.s3.region.
    */
   public static final String WRONG_REGION = "WrongRegion";
 
@@ -52,8 +52,8 @@ public final class StoreErrors {
   public static final String UPLOAD_NOT_FOUND = "UploadNotFound";
 
   /**
-   * The artifact is larger than the store takes in one multipart upload (part size × the most
-   * parts it accepts): raise spec.s3.maxUploadParts where the store allows it.
+   * The artifact is larger than the store takes in one multipart upload (part size × the most parts
+   * it accepts): raise spec.s3.maxUploadParts where the store allows it.
    */
   public static final String ARTIFACT_TOO_LARGE = "ArtifactTooLarge";
 
@@ -315,7 +315,10 @@ public final class StoreErrors {
   private static final Set<String> TRANSIENT_CODES =
       Set.of("SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout");
 
-  /** A failed TLS handshake: an untrusted certificate, a host name it does not name, or no TLS at all. */
+  /**
+   * A failed TLS handshake: an untrusted certificate, a host name it does not name, or no TLS at
+   * all.
+   */
   private static Described describeTls(Throwable t, String endpoint) {
     String detail = String.valueOf(t.getMessage());
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
@@ -350,7 +353,8 @@ public final class StoreErrors {
               + "): check that the endpoint speaks https, or use http://; a private CA goes in"
               + " spec.s3.caBundle (--ca-bundle of the break-glass CLI)";
     }
-    return new Described(TLS_FAILED, "TLS to the object store at " + orUnknown(endpoint) + " failed: " + why);
+    return new Described(
+        TLS_FAILED, "TLS to the object store at " + orUnknown(endpoint) + " failed: " + why);
   }
 
   private static String host(String endpoint) {

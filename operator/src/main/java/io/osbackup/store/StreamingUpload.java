@@ -1,10 +1,8 @@
 package io.osbackup.store;
 
-import io.osbackup.contract.StoredArtifact;
-
-import io.osbackup.contract.Compression;
-
 import io.minio.messages.Part;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.StoredArtifact;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,8 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One artifact on its way to the bucket: raw bytes → compressor → SHA-256 and byte count → a {@link
  * BoundedPipe} → a multipart upload running on its own thread, each part retried on its own. Holds
- * at most the pipe (1 MiB) and one part ({@link UploadLimits}: 32 to 128 MiB by default) in
- * memory.
+ * at most the pipe (1 MiB) and one part ({@link UploadLimits}: 32 to 128 MiB by default) in memory.
  */
 final class StreamingUpload implements ArtifactUpload {
 
@@ -270,9 +267,14 @@ final class StreamingUpload implements ArtifactUpload {
       Thread.currentThread().interrupt();
     }
     if (completed) {
-      // Agents hold credentials that need not delete (s3.agentCredentialsSecret): an object that was stored whole
-      // before the abort stays, with no manifest naming it, until the operator removes the failed run's folder.
-      LOG.info("upload of {} had completed before the abort ({}); the operator removes it with the run", key, reason);
+      // Agents hold credentials that need not delete (s3.agentCredentialsSecret): an object that
+      // was stored whole
+      // before the abort stays, with no manifest naming it, until the operator removes the failed
+      // run's folder.
+      LOG.info(
+          "upload of {} had completed before the abort ({}); the operator removes it with the run",
+          key,
+          reason);
       return;
     }
     try {

@@ -17,9 +17,9 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * The CAs of a PEM bundle (one or more {@code -----BEGIN CERTIFICATE-----} blocks), trusted
- * instead of the JVM's for a store or a database server with a private CA. Only the JDK's own
- * certificate parser and trust manager are used; host names are still checked.
+ * The CAs of a PEM bundle (one or more {@code -----BEGIN CERTIFICATE-----} blocks), trusted instead
+ * of the JVM's for a store or a database server with a private CA. Only the JDK's own certificate
+ * parser and trust manager are used; host names are still checked.
  */
 public final class TrustedCas {
 

@@ -1,8 +1,8 @@
 package io.osbackup.store;
 
 /**
- * How an artifact is cut into multipart parts, how large it may grow, and how often one request
- * is tried. An upload holds one part in memory, so {@code maxPartSize} bounds its memory; a store
+ * How an artifact is cut into multipart parts, how large it may grow, and how often one request is
+ * tried. An upload holds one part in memory, so {@code maxPartSize} bounds its memory; a store
  * takes at most {@code maxParts} parts in one object (AWS, MinIO, Ceph RGW: 10,000; Swift's s3api:
  * {@code max_upload_part_num}, 1,000 by default).
  *

@@ -1,18 +1,17 @@
 package io.osbackup.agent;
 
-import io.osbackup.agent.files.MountTable;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.osbackup.agent.db.DatabaseLogin;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.store.ArtifactUpload;
+import io.osbackup.agent.files.MountTable;
 import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
 import io.osbackup.contract.StoredArtifact;
+import io.osbackup.store.ArtifactUpload;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -155,9 +154,20 @@ class AgentCommandTest {
   @Test
   void aFilesReportRecordsTheTargetsExcludesBesideItsPaths() throws IOException {
     BackupPlan paths = filesPlan("/etc/nova");
-    BackupPlan plan = new BackupPlan(paths.jobName(), paths.backupId(), paths.folder(), paths.store(),
-        paths.compression(), null, new BackupPlan.Files("nova-config", "compute-07", BackupPlan.HOST_ROOT,
-            List.of("/etc/nova"), List.of("*.bak", "/etc/nova/cache")));
+    BackupPlan plan =
+        new BackupPlan(
+            paths.jobName(),
+            paths.backupId(),
+            paths.folder(),
+            paths.store(),
+            paths.compression(),
+            null,
+            new BackupPlan.Files(
+                "nova-config",
+                "compute-07",
+                BackupPlan.HOST_ROOT,
+                List.of("/etc/nova"),
+                List.of("*.bak", "/etc/nova/cache")));
 
     assertThat(agent(plan)).as(err()).isZero();
 
@@ -167,7 +177,9 @@ class AgentCommandTest {
     assertThat(source.at("/exclude/1").asText()).isEqualTo("/etc/nova/cache");
     // Nothing excluded, nothing recorded: manifests stay as they were.
     assertThat(agent(filesPlan("/etc/nova"))).isZero();
-    assertThat(bucket.json(BackupLayout.report(FOLDER, plan.jobName())).get("source").has("exclude")).isFalse();
+    assertThat(
+            bucket.json(BackupLayout.report(FOLDER, plan.jobName())).get("source").has("exclude"))
+        .isFalse();
   }
 
   @Test
@@ -484,12 +496,15 @@ class AgentCommandTest {
 
   // ---- restore plans ----
 
-  private io.osbackup.contract.RestorePlan restorePlan(String mode, String toPath) throws IOException {
+  private io.osbackup.contract.RestorePlan restorePlan(String mode, String toPath)
+      throws IOException {
     assertThat(agent(filesPlan("/etc/nova"))).isZero();
     env.remove(BackupPlan.ENV);
     JsonNode artifact =
-        bucket.json(BackupLayout.report(FOLDER, "daily-20261121-020000-nova-config-compute-07"))
-            .get("artifacts").get(0);
+        bucket
+            .json(BackupLayout.report(FOLDER, "daily-20261121-020000-nova-config-compute-07"))
+            .get("artifacts")
+            .get(0);
     String key = artifact.get("key").asText();
     return new io.osbackup.contract.RestorePlan(
         "back-" + mode,
@@ -497,15 +512,26 @@ class AgentCommandTest {
         "daily-20261121-020000",
         "prod/openstack/.restores/back-1234/back-" + mode + ".json",
         new BackupPlan.Store(
-            "http://swift-proxy:8080", "openstack-backups", "us-east-1", true, BackupPlan.STORE_CREDENTIALS_DIR),
+            "http://swift-proxy:8080",
+            "openstack-backups",
+            "us-east-1",
+            true,
+            BackupPlan.STORE_CREDENTIALS_DIR),
         mode,
         "20261121-031500",
         List.of(),
         List.of(
             new io.osbackup.contract.RestorePlan.FilesItem(
                 new io.osbackup.contract.RestorePlan.Artifact(
-                    key, bucket.objects.get(key).length, MemoryBucket.sha256(bucket.objects.get(key)), "zstd"),
-                "nova-config", "compute-07", List.of("/etc/nova"), toPath, BackupPlan.HOST_ROOT)));
+                    key,
+                    bucket.objects.get(key).length,
+                    MemoryBucket.sha256(bucket.objects.get(key)),
+                    "zstd"),
+                "nova-config",
+                "compute-07",
+                List.of("/etc/nova"),
+                toPath,
+                BackupPlan.HOST_ROOT)));
   }
 
   private int restoreAgent(io.osbackup.contract.RestorePlan plan) throws IOException {
@@ -532,7 +558,8 @@ class AgentCommandTest {
     JsonNode report = bucket.json(plan.reportKey());
     assertThat(report.get("succeeded").asBoolean()).isFalse();
     assertThat(report.get("reason").asText()).isEqualTo("ArtifactCorrupted");
-    assertThat(terminationLog()).startsWith("ArtifactCorrupted: artifact " + plan.files().get(0).artifact().key());
+    assertThat(terminationLog())
+        .startsWith("ArtifactCorrupted: artifact " + plan.files().get(0).artifact().key());
     assertThat(err()).contains("restore failed: ").doesNotContain(SECRET);
     assertThat(tmp.resolve("node/srv/restore/etc/nova")).doesNotExist();
   }
@@ -541,8 +568,10 @@ class AgentCommandTest {
   void aRestorePlanWritesBelowToPath() throws IOException {
     var plan = restorePlan("restore", "/srv/restore");
     assertThat(restoreAgent(plan)).isZero();
-    assertThat(Files.readString(tmp.resolve("node/srv/restore/etc/nova/nova.conf"))).isEqualTo("[DEFAULT]\n");
-    assertThat(bucket.json(plan.reportKey()).get("items").get(0).get("state").asText()).isEqualTo("Restored");
+    assertThat(Files.readString(tmp.resolve("node/srv/restore/etc/nova/nova.conf")))
+        .isEqualTo("[DEFAULT]\n");
+    assertThat(bucket.json(plan.reportKey()).get("items").get(0).get("state").asText())
+        .isEqualTo("Restored");
   }
 
   @Test

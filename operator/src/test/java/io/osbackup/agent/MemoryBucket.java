@@ -1,11 +1,11 @@
 package io.osbackup.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.osbackup.store.ArtifactUpload;
-import io.osbackup.store.Bucket;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
 import io.osbackup.contract.StoredArtifact;
+import io.osbackup.store.ArtifactUpload;
+import io.osbackup.store.Bucket;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -3,8 +3,8 @@ package io.osbackup.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.osbackup.store.ArtifactUpload;
 import io.osbackup.contract.Compression;
+import io.osbackup.store.ArtifactUpload;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

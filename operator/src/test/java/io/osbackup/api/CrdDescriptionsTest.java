@@ -14,8 +14,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every field of every generated CRD has a description — the spec and status roots, the conditions and the embedded
- * Kubernetes types included — so {@code kubectl explain} is useful at every level.
+ * Every field of every generated CRD has a description — the spec and status roots, the conditions
+ * and the embedded Kubernetes types included — so {@code kubectl explain} is useful at every level.
  */
 class CrdDescriptionsTest {
 
@@ -36,18 +36,25 @@ class CrdDescriptionsTest {
       }
     }
     assertThat(fields).as("fields found").hasSizeGreaterThan(300);
-    assertThat(undescribed).as("fields without a description (add @JsonPropertyDescription)").isEmpty();
+    assertThat(undescribed)
+        .as("fields without a description (add @JsonPropertyDescription)")
+        .isEmpty();
   }
 
-  private static void walk(JsonNode schema, String path, List<String> fields, List<String> undescribed) {
-    schema.path("properties").fields().forEachRemaining(field -> {
-      String at = path + "." + field.getKey();
-      fields.add(at);
-      if (field.getValue().path("description").asText().isBlank()) {
-        undescribed.add(at);
-      }
-      walk(field.getValue(), at, fields, undescribed);
-    });
+  private static void walk(
+      JsonNode schema, String path, List<String> fields, List<String> undescribed) {
+    schema
+        .path("properties")
+        .fields()
+        .forEachRemaining(
+            field -> {
+              String at = path + "." + field.getKey();
+              fields.add(at);
+              if (field.getValue().path("description").asText().isBlank()) {
+                undescribed.add(at);
+              }
+              walk(field.getValue(), at, fields, undescribed);
+            });
     if (schema.has("items")) {
       walk(schema.get("items"), path + "[]", fields, undescribed);
     }

@@ -10,8 +10,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CRDs committed in {@code crds/} must be exactly what the build generates from the API classes. Run the build
- * with {@code -Dosbackup.crds.update=true} to rewrite them after changing the API.
+ * The CRDs committed in {@code crds/} must be exactly what the build generates from the API
+ * classes. Run the build with {@code -Dosbackup.crds.update=true} to rewrite them after changing
+ * the API.
  */
 class CrdFilesTest {
 

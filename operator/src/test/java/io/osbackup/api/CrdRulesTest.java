@@ -17,16 +17,26 @@ class CrdRulesTest {
   @Test
   void everyCelRuleCompilesToABool() {
     Map<String, CrdSchemaValidator> validators = CrdSchemaValidator.loadAll(CRDS);
-    assertThat(validators).containsOnlyKeys("BackupPolicy", "BackupRun", "BackupStore", "RestoreRequest");
+    assertThat(validators)
+        .containsOnlyKeys("BackupPolicy", "BackupRun", "BackupStore", "RestoreRequest");
     List<String> broken = new ArrayList<>();
     int count = 0;
     for (CrdSchemaValidator v : validators.values()) {
       for (CrdSchemaValidator.Rule rule : v.rules()) {
         count++;
         if (rule.compileError() != null) {
-          broken.add(v.kind() + " " + rule.schemaPath() + ": " + rule.rule() + "\n  " + rule.compileError());
+          broken.add(
+              v.kind()
+                  + " "
+                  + rule.schemaPath()
+                  + ": "
+                  + rule.rule()
+                  + "\n  "
+                  + rule.compileError());
         }
-        assertThat(rule.message()).as("%s %s has a message", v.kind(), rule.schemaPath()).isNotBlank();
+        assertThat(rule.message())
+            .as("%s %s has a message", v.kind(), rule.schemaPath())
+            .isNotBlank();
       }
     }
     assertThat(broken).isEmpty();
@@ -45,7 +55,8 @@ class CrdRulesTest {
   @Test
   void everyPatternIsValidRe2() {
     List<String> broken = new ArrayList<>();
-    for (Path crd : List.of(CRDS.toFile().listFiles()).stream().map(java.io.File::toPath).toList()) {
+    for (Path crd :
+        List.of(CRDS.toFile().listFiles()).stream().map(java.io.File::toPath).toList()) {
       for (JsonNode doc : CrdSchemaValidator.readDocuments(crd)) {
         collectPatterns(doc, crd.getFileName() + ":", broken);
       }

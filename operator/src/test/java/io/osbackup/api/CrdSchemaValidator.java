@@ -52,10 +52,11 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Validates custom resources offline the way the API server does: the OpenAPI v3 structural schema of a CRD (with
- * kubectl's strict field validation), then every {@code x-kubernetes-validations} CEL rule at its place in the schema.
- * Messages follow the API server's wording (kube-apiserver 1.36, checked by ControlPlaneIT), for example
- * {@code spec.files[0]: Invalid value: a files target needs ...} or {@code spec.schedule: Invalid value: "0 24 * * *": ...}.
+ * Validates custom resources offline the way the API server does: the OpenAPI v3 structural schema
+ * of a CRD (with kubectl's strict field validation), then every {@code x-kubernetes-validations}
+ * CEL rule at its place in the schema. Messages follow the API server's wording (kube-apiserver
+ * 1.36, checked by ControlPlaneIT), for example {@code spec.files[0]: Invalid value: a files target
+ * needs ...} or {@code spec.schedule: Invalid value: "0 24 * * *": ...}.
  */
 final class CrdSchemaValidator {
 
@@ -153,13 +154,14 @@ final class CrdSchemaValidator {
   }
 
   /**
-   * What the API server would say about replacing {@code old} with {@code object}; {@code old == null} is a create,
-   * where transition rules (those using {@code oldSelf}) are not evaluated.
+   * What the API server would say about replacing {@code old} with {@code object}; {@code old ==
+   * null} is a create, where transition rules (those using {@code oldSelf}) are not evaluated.
    */
   List<String> validate(JsonNode object, JsonNode old) {
     List<String> messages = new ArrayList<>();
     ObjectNode body = object.deepCopy();
-    // Status is reset on create and ignored on update of the main resource when the status subresource is on.
+    // Status is reset on create and ignored on update of the main resource when the status
+    // subresource is on.
     body.remove("status");
     for (Error error : structural.validate(body)) {
       messages.add(describe(error));
@@ -172,7 +174,8 @@ final class CrdSchemaValidator {
     return messages;
   }
 
-  // ---- structural schema (networknt) ---------------------------------------------------------------------------
+  // ---- structural schema (networknt)
+  // ---------------------------------------------------------------------------
 
   private static Schema structuralSchema(JsonNode openApi) {
     ObjectNode schema = strip(openApi);
@@ -186,17 +189,23 @@ final class CrdSchemaValidator {
             .regularExpressionFactory(CrdSchemaValidator::re2)
             .build();
     SchemaRegistry registry =
-        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4, b -> b.schemaRegistryConfig(config));
+        SchemaRegistry.withDefaultDialect(
+            SpecificationVersion.DRAFT_4, b -> b.schemaRegistryConfig(config));
     return registry.getSchema(schema);
   }
 
-  /** OpenAPI patterns are Go RE2 expressions matched anywhere in the value, as the API server does. */
+  /**
+   * OpenAPI patterns are Go RE2 expressions matched anywhere in the value, as the API server does.
+   */
   private static RegularExpression re2(String pattern) {
     com.google.re2j.Pattern compiled = com.google.re2j.Pattern.compile(pattern);
     return value -> compiled.matcher(value).find();
   }
 
-  /** Checks that a pattern is valid RE2 (what the API server compiles it with); returns the error or null. */
+  /**
+   * Checks that a pattern is valid RE2 (what the API server compiles it with); returns the error or
+   * null.
+   */
   static String re2Error(String pattern) {
     try {
       com.google.re2j.Pattern.compile(pattern);
@@ -207,8 +216,8 @@ final class CrdSchemaValidator {
   }
 
   /**
-   * A JSON-schema copy of an OpenAPI node: Kubernetes extensions, defaults and descriptions removed, and unknown
-   * fields rejected as kubectl's strict field validation does.
+   * A JSON-schema copy of an OpenAPI node: Kubernetes extensions, defaults and descriptions
+   * removed, and unknown fields rejected as kubectl's strict field validation does.
    */
   private static ObjectNode strip(JsonNode node) {
     ObjectNode out = JsonNodeFactory.instance.objectNode();
@@ -253,34 +262,84 @@ final class CrdSchemaValidator {
       case "required" -> join(at, error.getProperty()) + ": Required value";
       case "additionalProperties" -> "unknown field \"" + join(at, error.getProperty()) + "\"";
       case "pattern" ->
-          at + ": Invalid value: " + value + ": " + at + " in body should match '" + schema.path("pattern").asText()
+          at
+              + ": Invalid value: "
+              + value
+              + ": "
+              + at
+              + " in body should match '"
+              + schema.path("pattern").asText()
               + "'";
       case "enum" ->
-          at + ": Unsupported value: " + value + ": supported values: "
-              + stream(schema.path("enum")).map(JsonNode::toString).collect(Collectors.joining(", "));
+          at
+              + ": Unsupported value: "
+              + value
+              + ": supported values: "
+              + stream(schema.path("enum"))
+                  .map(JsonNode::toString)
+                  .collect(Collectors.joining(", "));
       case "minimum" ->
-          at + ": Invalid value: " + value + ": " + at + " in body should be greater than or equal to "
+          at
+              + ": Invalid value: "
+              + value
+              + ": "
+              + at
+              + " in body should be greater than or equal to "
               + number(schema.path("minimum"));
       case "maximum" ->
-          at + ": Invalid value: " + value + ": " + at + " in body should be less than or equal to "
+          at
+              + ": Invalid value: "
+              + value
+              + ": "
+              + at
+              + " in body should be less than or equal to "
               + number(schema.path("maximum"));
       case "minLength" ->
-          at + ": Invalid value: " + value + ": " + at + " in body should be at least "
-              + schema.path("minLength").asInt() + " chars long";
-      case "maxLength" -> at + ": Too long: may not be more than " + schema.path("maxLength").asInt() + " bytes";
+          at
+              + ": Invalid value: "
+              + value
+              + ": "
+              + at
+              + " in body should be at least "
+              + schema.path("minLength").asInt()
+              + " chars long";
+      case "maxLength" ->
+          at + ": Too long: may not be more than " + schema.path("maxLength").asInt() + " bytes";
       case "minItems" ->
-          at + ": Invalid value: " + value.size() + ": " + at + " in body should have at least "
-              + schema.path("minItems").asInt() + " items";
+          at
+              + ": Invalid value: "
+              + value.size()
+              + ": "
+              + at
+              + " in body should have at least "
+              + schema.path("minItems").asInt()
+              + " items";
       case "maxItems" ->
-          at + ": Too many: " + value.size() + ": must have at most " + schema.path("maxItems").asInt() + " items";
+          at
+              + ": Too many: "
+              + value.size()
+              + ": must have at most "
+              + schema.path("maxItems").asInt()
+              + " items";
       case "type" ->
-          at + ": Invalid value: \"" + typeOf(value) + "\": " + at + " in body must be of type "
-              + schema.path("type").asText() + ": \"" + typeOf(value) + "\"";
+          at
+              + ": Invalid value: \""
+              + typeOf(value)
+              + "\": "
+              + at
+              + " in body must be of type "
+              + schema.path("type").asText()
+              + ": \""
+              + typeOf(value)
+              + "\"";
       default -> at + ": Invalid value: " + error.getMessage();
     };
   }
 
-  /** The schema object that holds the failing keyword, found from the instance location in the OpenAPI schema. */
+  /**
+   * The schema object that holds the failing keyword, found from the instance location in the
+   * OpenAPI schema.
+   */
   private JsonNode schemaAt(Error error) {
     JsonNode schema = error.getSchemaNode();
     if (schema != null && schema.isObject() && schema.has(error.getKeyword())) {
@@ -329,8 +388,8 @@ final class CrdSchemaValidator {
   }
 
   /**
-   * How kube-apiserver (1.36) shows the value a rule refused: a scalar as JSON followed by ": " ({@code "0 24 * * *": }),
-   * an object or array not at all.
+   * How kube-apiserver (1.36) shows the value a rule refused: a scalar as JSON followed by ": "
+   * ({@code "0 24 * * *": }), an object or array not at all.
    */
   private static String shownValue(JsonNode value) {
     return value.isObject() || value.isArray() ? "" : value + ": ";
@@ -353,7 +412,8 @@ final class CrdSchemaValidator {
     return "number";
   }
 
-  // ---- CEL rules (cel-java) -------------------------------------------------------------------------------------
+  // ---- CEL rules (cel-java)
+  // -------------------------------------------------------------------------------------
 
   private void compileRules(JsonNode schema, String typeName, String schemaPath) {
     JsonNode validations = schema.path("x-kubernetes-validations");
@@ -401,9 +461,12 @@ final class CrdSchemaValidator {
       rulesBySchema.put(schema, here);
     }
     JsonNode props = schema.path("properties");
-    props.fields()
+    props
+        .fields()
         .forEachRemaining(
-            p -> compileRules(p.getValue(), typeName + "." + p.getKey(), join(schemaPath, p.getKey())));
+            p ->
+                compileRules(
+                    p.getValue(), typeName + "." + p.getKey(), join(schemaPath, p.getKey())));
     if (schema.path("items").isObject()) {
       compileRules(schema.path("items"), typeName + ".@idx", schemaPath + "[*]");
     }
@@ -416,7 +479,10 @@ final class CrdSchemaValidator {
     return CelNavigableAst.fromAst(ast)
         .getRoot()
         .allNodes()
-        .anyMatch(n -> n.getKind() == CelExpr.ExprKind.Kind.IDENT && n.expr().ident().name().equals(variable));
+        .anyMatch(
+            n ->
+                n.getKind() == CelExpr.ExprKind.Kind.IDENT
+                    && n.expr().ident().name().equals(variable));
   }
 
   private Cel celFor(CelType selfType) {
@@ -437,17 +503,23 @@ final class CrdSchemaValidator {
         .setOptions(options)
         .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
         .setTypeProvider(provider)
-        .addCompilerLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.lists())
-        .addRuntimeLibraries(CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.lists())
+        .addCompilerLibraries(
+            CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.lists())
+        .addRuntimeLibraries(
+            CelExtensions.strings(), CelExtensions.sets(options), CelExtensions.lists())
         .addVar("self", selfType)
         .addVar("oldSelf", selfType)
         .build();
   }
 
-  /** The CEL type the API server gives a schema node: objects with properties are structs with declared fields. */
+  /**
+   * The CEL type the API server gives a schema node: objects with properties are structs with
+   * declared fields.
+   */
   private CelType celType(JsonNode schema, String name) {
     if (schema.path("x-kubernetes-int-or-string").asBoolean(false)
-        || (schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false) && !schema.has("properties"))) {
+        || (schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)
+            && !schema.has("properties"))) {
       return SimpleType.DYN;
     }
     switch (schema.path("type").asText()) {
@@ -468,15 +540,19 @@ final class CrdSchemaValidator {
           schema
               .path("properties")
               .fields()
-              .forEachRemaining(p -> fields.put(p.getKey(), celType(p.getValue(), typeName + "." + p.getKey())));
+              .forEachRemaining(
+                  p -> fields.put(p.getKey(), celType(p.getValue(), typeName + "." + p.getKey())));
           StructType struct =
               StructType.create(
-                  typeName, ImmutableSet.copyOf(fields.keySet()), f -> Optional.ofNullable(fields.get(f)));
+                  typeName,
+                  ImmutableSet.copyOf(fields.keySet()),
+                  f -> Optional.ofNullable(fields.get(f)));
           types.put(typeName, struct);
           return struct;
         }
         if (schema.path("additionalProperties").isObject()) {
-          return MapType.create(SimpleType.STRING, celType(schema.path("additionalProperties"), name + ".@key"));
+          return MapType.create(
+              SimpleType.STRING, celType(schema.path("additionalProperties"), name + ".@key"));
         }
         return MapType.create(SimpleType.STRING, SimpleType.DYN);
       default:
@@ -484,19 +560,25 @@ final class CrdSchemaValidator {
     }
   }
 
-  private void evaluateRules(JsonNode schema, JsonNode value, JsonNode old, String path, List<String> messages) {
+  private void evaluateRules(
+      JsonNode schema, JsonNode value, JsonNode old, String path, List<String> messages) {
     if (value == null || value.isMissingNode() || value.isNull()) {
       return;
     }
     String type = schema.path("type").asText();
-    if (!type.isEmpty() && !type.equals(typeOf(value)) && !(type.equals("number") && value.isNumber())) {
+    if (!type.isEmpty()
+        && !type.equals(typeOf(value))
+        && !(type.equals("number") && value.isNumber())) {
       return; // the structural check already reported it
     }
     for (Rule rule : rulesBySchema.getOrDefault(schema, List.of())) {
       if (rule.transition() && (old == null || old.isMissingNode() || old.isNull())) {
         continue;
       }
-      String at = rule.fieldPath() == null ? path : path + rule.fieldPath().replaceFirst("^(?!\\.|\\[)", ".");
+      String at =
+          rule.fieldPath() == null
+              ? path
+              : path + rule.fieldPath().replaceFirst("^(?!\\.|\\[)", ".");
       String shown = at.isEmpty() ? "" : at + ": ";
       if (rule.program() == null) {
         messages.add(shown + "Internal error: rule does not compile: " + rule.compileError());
@@ -517,7 +599,12 @@ final class CrdSchemaValidator {
           messages.add(shown + "Invalid value: " + shownValue(value) + message);
         }
       } catch (CelEvaluationException e) {
-        messages.add(shown + "Invalid value: " + shownValue(value) + "rule evaluation error: " + e.getMessage());
+        messages.add(
+            shown
+                + "Invalid value: "
+                + shownValue(value)
+                + "rule evaluation error: "
+                + e.getMessage());
       }
     }
     if (value.isObject()) {
@@ -528,15 +615,21 @@ final class CrdSchemaValidator {
           .forEachRemaining(
               f -> {
                 JsonNode child =
-                    props.has(f.getKey()) ? props.get(f.getKey()) : additional.isObject() ? additional : null;
+                    props.has(f.getKey())
+                        ? props.get(f.getKey())
+                        : additional.isObject() ? additional : null;
                 if (child != null) {
-                  String childPath = props.has(f.getKey()) ? join(path, f.getKey()) : path + "[" + f.getKey() + "]";
+                  String childPath =
+                      props.has(f.getKey())
+                          ? join(path, f.getKey())
+                          : path + "[" + f.getKey() + "]";
                   JsonNode oldChild = old == null ? null : old.get(f.getKey());
                   evaluateRules(child, f.getValue(), oldChild, childPath, messages);
                 }
               });
     } else if (value.isArray() && schema.path("items").isObject()) {
-      // Items of a plain list have no identity across an update, so transition rules on them are not evaluated.
+      // Items of a plain list have no identity across an update, so transition rules on them are
+      // not evaluated.
       for (int i = 0; i < value.size(); i++) {
         evaluateRules(schema.path("items"), value.get(i), null, path + "[" + i + "]", messages);
       }

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The offline validator itself: it catches what the API server catches, and the schedule rule accepts real cron. */
+/**
+ * The offline validator itself: it catches what the API server catches, and the schedule rule
+ * accepts real cron.
+ */
 class CrdSchemaValidatorTest {
 
   private static final Path CRDS = Path.of(System.getProperty("osbackup.crds.dir", "../crds"));
@@ -42,13 +45,17 @@ class CrdSchemaValidatorTest {
   @Test
   void aRuleNamingAnUndeclaredFieldDoesNotCompile() {
     CrdSchemaValidator v = CrdSchemaValidator.parse(CRD.formatted("self.sise > 1"));
-    assertThat(v.rules()).singleElement().satisfies(r -> assertThat(r.compileError()).contains("sise"));
+    assertThat(v.rules())
+        .singleElement()
+        .satisfies(r -> assertThat(r.compileError()).contains("sise"));
   }
 
   @Test
   void aRuleThatIsNotABoolDoesNotCompile() {
     CrdSchemaValidator v = CrdSchemaValidator.parse(CRD.formatted("self.size + 1"));
-    assertThat(v.rules()).singleElement().satisfies(r -> assertThat(r.compileError()).contains("bool"));
+    assertThat(v.rules())
+        .singleElement()
+        .satisfies(r -> assertThat(r.compileError()).contains("bool"));
   }
 
   @Test
@@ -68,7 +75,8 @@ class CrdSchemaValidatorTest {
   void typeErrorsAreReportedLikeTheApiServer() {
     CrdSchemaValidator v = CrdSchemaValidator.parse(CRD.formatted("true"));
     assertThat(v.validate(thing("{size: many}")))
-        .containsExactly("spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\"");
+        .containsExactly(
+            "spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\"");
   }
 
   @ParameterizedTest
@@ -110,8 +118,11 @@ class CrdSchemaValidatorTest {
     assertThat(POLICIES.validate(policyWithSchedule(schedule)))
         .singleElement()
         .asString()
-        .startsWith("spec.schedule: Invalid value: \"" + schedule + "\": spec.schedule must be a five-field cron"
-            + " expression");
+        .startsWith(
+            "spec.schedule: Invalid value: \""
+                + schedule
+                + "\": spec.schedule must be a five-field cron"
+                + " expression");
   }
 
   private static JsonNode thing(String spec) {

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every {@code invalid-*.yaml} under {@code src/test/resources/invalid} is rejected for the reason its first line
- * states ({@code # expect: <message substring>}), and for no other. A file with two documents is an update: the first
- * is the stored object, the second the change.
+ * Every {@code invalid-*.yaml} under {@code src/test/resources/invalid} is rejected for the reason
+ * its first line states ({@code # expect: <message substring>}), and for no other. A file with two
+ * documents is an update: the first is the stored object, the second the change.
  */
 class InvalidExamplesTest {
 
@@ -42,15 +42,21 @@ class InvalidExamplesTest {
     return tests.stream();
   }
 
-  /** The update example is rejected only because of the change: either document alone is a valid create. */
+  /**
+   * The update example is rejected only because of the change: either document alone is a valid
+   * create.
+   */
   @Test
   void theTransitionRuleIsWhatRejectsThePolicyRefChange() {
     List<JsonNode> docs =
-        CrdSchemaValidator.readDocuments(INVALID.resolve("invalid-backuprun-policy-ref-changed.yaml"));
+        CrdSchemaValidator.readDocuments(
+            INVALID.resolve("invalid-backuprun-policy-ref-changed.yaml"));
     CrdSchemaValidator runs = validators.get("BackupRun");
     assertThat(runs.validate(docs.get(0))).isEmpty();
     assertThat(runs.validate(docs.get(1))).isEmpty();
-    assertThat(runs.validate(docs.get(0), docs.get(0))).as("an update that keeps policyRef").isEmpty();
+    assertThat(runs.validate(docs.get(0), docs.get(0)))
+        .as("an update that keeps policyRef")
+        .isEmpty();
     assertThat(runs.validate(docs.get(1), docs.get(0))).hasSize(1);
   }
 
@@ -61,12 +67,16 @@ class InvalidExamplesTest {
 
   private static void check(Path file) throws IOException {
     String firstLine = Files.readAllLines(file).get(0);
-    assertThat(firstLine).as("%s starts with '%s<message>'", file.getFileName(), EXPECT).startsWith(EXPECT);
+    assertThat(firstLine)
+        .as("%s starts with '%s<message>'", file.getFileName(), EXPECT)
+        .startsWith(EXPECT);
     String expected = firstLine.substring(EXPECT.length()).trim();
     assertThat(expected).isNotEmpty();
 
     List<JsonNode> docs = CrdSchemaValidator.readDocuments(file);
-    assertThat(docs).as("%s holds one object, or two for an update", file.getFileName()).hasSizeBetween(1, 2);
+    assertThat(docs)
+        .as("%s holds one object, or two for an update", file.getFileName())
+        .hasSizeBetween(1, 2);
     JsonNode object = docs.get(docs.size() - 1);
     JsonNode old = docs.size() == 2 ? docs.get(0) : null;
     CrdSchemaValidator validator = validators.get(object.path("kind").asText());
@@ -74,7 +84,9 @@ class InvalidExamplesTest {
 
     List<String> messages = validator.validate(object, old);
     assertThat(messages).as("%s is rejected", file.getFileName()).isNotEmpty();
-    assertThat(messages).as("%s is rejected for the stated reason only", file.getFileName()).hasSize(1);
+    assertThat(messages)
+        .as("%s is rejected for the stated reason only", file.getFileName())
+        .hasSize(1);
     assertThat(messages.get(0)).contains(expected);
   }
 

@@ -17,11 +17,15 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-/** Every osbackup object in {@code samples/} is accepted by the committed CRDs, schema and CEL rules alike. */
+/**
+ * Every osbackup object in {@code samples/} is accepted by the committed CRDs, schema and CEL rules
+ * alike.
+ */
 class SamplesValidateTest {
 
   private static final Path CRDS = Path.of(System.getProperty("osbackup.crds.dir", "../crds"));
-  private static final Path SAMPLES = Path.of(System.getProperty("osbackup.samples.dir", "../samples"));
+  private static final Path SAMPLES =
+      Path.of(System.getProperty("osbackup.samples.dir", "../samples"));
 
   private static Map<String, CrdSchemaValidator> validators;
 
@@ -35,10 +39,16 @@ class SamplesValidateTest {
     List<DynamicTest> tests = new ArrayList<>();
     for (Path file : sampleFiles()) {
       List<JsonNode> objects = osbackupObjects(file);
-      assertThat(objects).as("%s holds at least one osbackup object", file.getFileName()).isNotEmpty();
+      assertThat(objects)
+          .as("%s holds at least one osbackup object", file.getFileName())
+          .isNotEmpty();
       for (JsonNode object : objects) {
         String name =
-            file.getFileName() + " " + object.path("kind").asText() + "/" + object.at("/metadata/name").asText();
+            file.getFileName()
+                + " "
+                + object.path("kind").asText()
+                + "/"
+                + object.at("/metadata/name").asText();
         tests.add(
             DynamicTest.dynamicTest(
                 name, () -> assertThat(validatorFor(object).validate(object)).as(name).isEmpty()));
@@ -51,7 +61,9 @@ class SamplesValidateTest {
   void samplesAreNumberedAndStartWithAComment() throws IOException {
     for (Path file : sampleFiles()) {
       assertThat(file.getFileName().toString()).matches("[0-9]{2}-[a-z0-9-]+\\.yaml");
-      assertThat(Files.readString(file)).as("%s starts with a comment header", file).startsWith("# ");
+      assertThat(Files.readString(file))
+          .as("%s starts with a comment header", file)
+          .startsWith("# ");
     }
   }
 
@@ -66,7 +78,9 @@ class SamplesValidateTest {
               .forEachRemaining(
                   f -> {
                     if (f.getKey().toLowerCase().matches(".*(secret|password|access).*")) {
-                      assertThat(f.getValue().asText()).as("%s %s", file, f.getKey()).startsWith("REPLACE-WITH-");
+                      assertThat(f.getValue().asText())
+                          .as("%s %s", file, f.getKey())
+                          .startsWith("REPLACE-WITH-");
                     }
                   });
         }
@@ -74,7 +88,10 @@ class SamplesValidateTest {
     }
   }
 
-  /** Guards against a validator that accepts everything: a sample broken on purpose must be rejected. */
+  /**
+   * Guards against a validator that accepts everything: a sample broken on purpose must be
+   * rejected.
+   */
   @Test
   void aBrokenSampleIsRejected() {
     JsonNode policy =

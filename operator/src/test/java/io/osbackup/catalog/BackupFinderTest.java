@@ -1,13 +1,10 @@
 package io.osbackup.catalog;
 
-import io.osbackup.catalog.BackupFinder;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.osbackup.catalog.Catalog;
-import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Json;
+import io.osbackup.contract.Manifest;
 import io.osbackup.store.ObjectInfo;
 import java.io.IOException;
 import java.time.Instant;
@@ -28,8 +25,21 @@ class BackupFinderTest {
 
     void backup(String policy, String id, Instant completed) throws IOException {
       String key = "prod/openstack/" + policy + "/" + id + "/manifest.json";
-      Manifest m = new Manifest(1, id, "openstack", policy, id, "primary", "b", "prod/openstack/" + policy + "/" + id,
-          "gzip", completed.minusSeconds(60), completed, 1, List.of());
+      Manifest m =
+          new Manifest(
+              1,
+              id,
+              "openstack",
+              policy,
+              id,
+              "primary",
+              "b",
+              "prod/openstack/" + policy + "/" + id,
+              "gzip",
+              completed.minusSeconds(60),
+              completed,
+              1,
+              List.of());
       objects.put(key, Json.MAPPER.writeValueAsBytes(m));
       written.put(key, completed.plusSeconds(1));
     }
@@ -37,11 +47,12 @@ class BackupFinderTest {
     @Override
     public List<ObjectInfo> list(String prefix) {
       List<ObjectInfo> out = new ArrayList<>();
-      objects.forEach((k, v) -> {
-        if (k.startsWith(prefix)) {
-          out.add(new ObjectInfo(k, v.length, "e", written.get(k)));
-        }
-      });
+      objects.forEach(
+          (k, v) -> {
+            if (k.startsWith(prefix)) {
+              out.add(new ObjectInfo(k, v.length, "e", written.get(k)));
+            }
+          });
       return out;
     }
 
@@ -62,7 +73,8 @@ class BackupFinderTest {
     }
     shelf.backup("other", "other-late", T.plusSeconds(86400L * 10 + 5));
     BackupFinder finder = new BackupFinder(shelf, "prod", "openstack");
-    assertThat(finder.asOf("cp", T.plusSeconds(86400L * 10 + 3600)).backupId()).isEqualTo("cp-day-10");
+    assertThat(finder.asOf("cp", T.plusSeconds(86400L * 10 + 3600)).backupId())
+        .isEqualTo("cp-day-10");
     assertThat(finder.asOf("cp", T.plusSeconds(86400L * 10)).backupId()).isEqualTo("cp-day-10");
     assertThat(finder.asOf("cp", T.plusSeconds(86400L * 10 - 1)).backupId()).isEqualTo("cp-day-9");
     shelf.reads = 0;
@@ -77,12 +89,15 @@ class BackupFinderTest {
     shelf.backup("cp", "cp-second", T.plusSeconds(86400));
     BackupFinder finder = new BackupFinder(shelf, "prod", "openstack");
     assertThatThrownBy(() -> finder.asOf("cp", T.minusSeconds(1)))
-        .isInstanceOfSatisfying(BackupFinder.NotFound.class, e -> {
-          assertThat(e.reason()).isEqualTo("AsOfBeforeFirstBackup");
-          assertThat(e.getMessage()).contains("cp-first").contains("source.asOf");
-        });
-    assertThatThrownBy(() -> finder.asOf("nothing", T)).isInstanceOfSatisfying(BackupFinder.NotFound.class,
-        e -> assertThat(e.reason()).isEqualTo("NoBackups"));
+        .isInstanceOfSatisfying(
+            BackupFinder.NotFound.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo("AsOfBeforeFirstBackup");
+              assertThat(e.getMessage()).contains("cp-first").contains("source.asOf");
+            });
+    assertThatThrownBy(() -> finder.asOf("nothing", T))
+        .isInstanceOfSatisfying(
+            BackupFinder.NotFound.class, e -> assertThat(e.reason()).isEqualTo("NoBackups"));
   }
 
   @Test
@@ -94,20 +109,24 @@ class BackupFinderTest {
     BackupFinder finder = new BackupFinder(shelf, "prod", "openstack");
     assertThat(finder.byId(null, "cp-1").policy()).isEqualTo("cp");
     assertThat(finder.byId("other", "shared-id").policy()).isEqualTo("other");
-    assertThatThrownBy(() -> finder.byId(null, "shared-id")).hasMessageContaining("source.policyRef");
+    assertThatThrownBy(() -> finder.byId(null, "shared-id"))
+        .hasMessageContaining("source.policyRef");
     assertThatThrownBy(() -> finder.byId(null, "missing")).hasMessageContaining("source.backupId");
   }
 
   @Test
   void asOfAcceptsRfc3339TimesAndAges() {
     Instant now = Instant.parse("2026-11-21T12:00:00Z");
-    assertThat(BackupFinder.parseAsOf("2026-11-20T00:00:00Z", now)).isEqualTo("2026-11-20T00:00:00Z");
-    assertThat(BackupFinder.parseAsOf("2026-11-20T09:00:00+09:00", now)).isEqualTo("2026-11-20T00:00:00Z");
+    assertThat(BackupFinder.parseAsOf("2026-11-20T00:00:00Z", now))
+        .isEqualTo("2026-11-20T00:00:00Z");
+    assertThat(BackupFinder.parseAsOf("2026-11-20T09:00:00+09:00", now))
+        .isEqualTo("2026-11-20T00:00:00Z");
     assertThat(BackupFinder.parseAsOf("10d", now)).isEqualTo("2026-11-11T12:00:00Z");
     assertThat(BackupFinder.parseAsOf("12h", now)).isEqualTo("2026-11-21T00:00:00Z");
     assertThat(BackupFinder.parseAsOf("30m", now)).isEqualTo("2026-11-21T11:30:00Z");
     assertThat(BackupFinder.parseAsOf("2w", now)).isEqualTo("2026-11-07T12:00:00Z");
-    assertThatThrownBy(() -> BackupFinder.parseAsOf("yesterday", now)).hasMessageContaining("RFC 3339")
+    assertThatThrownBy(() -> BackupFinder.parseAsOf("yesterday", now))
+        .hasMessageContaining("RFC 3339")
         .hasMessageContaining("10d");
   }
 }

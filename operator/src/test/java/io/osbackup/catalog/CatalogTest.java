@@ -1,13 +1,11 @@
 package io.osbackup.catalog;
 
-import io.osbackup.contract.Owner;
-
-import io.osbackup.contract.Manifest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.osbackup.contract.Json;
+import io.osbackup.contract.Manifest;
+import io.osbackup.contract.Owner;
 import io.osbackup.store.ObjectInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -58,14 +56,36 @@ class CatalogTest {
       String key = "prod/openstack/" + policy + "/" + backupId + "/db/galera/db" + i + ".sql.gz";
       entries.add(
           new Manifest.Entry(
-              "database", "galera", "db" + i, null, key, sizes[i], sizes[i] * 3, "ab" + i, "gzip", null, null,
-              Instant.parse("2026-11-21T02:00:01Z"), Instant.parse("2026-11-21T02:00:05Z"), List.of()));
+              "database",
+              "galera",
+              "db" + i,
+              null,
+              key,
+              sizes[i],
+              sizes[i] * 3,
+              "ab" + i,
+              "gzip",
+              null,
+              null,
+              Instant.parse("2026-11-21T02:00:01Z"),
+              Instant.parse("2026-11-21T02:00:05Z"),
+              List.of()));
       total += sizes[i];
     }
     return new Manifest(
-        Manifest.FORMAT_VERSION, backupId, "openstack", policy, backupId, "primary", "openstack-backups",
-        "prod/openstack/" + policy + "/" + backupId, "gzip", Instant.parse("2026-11-21T02:00:00Z"),
-        Instant.parse("2026-11-21T02:00:06Z"), total, entries);
+        Manifest.FORMAT_VERSION,
+        backupId,
+        "openstack",
+        policy,
+        backupId,
+        "primary",
+        "openstack-backups",
+        "prod/openstack/" + policy + "/" + backupId,
+        "gzip",
+        Instant.parse("2026-11-21T02:00:00Z"),
+        Instant.parse("2026-11-21T02:00:06Z"),
+        total,
+        entries);
   }
 
   static String key(String policy, String backupId) {
@@ -75,11 +95,16 @@ class CatalogTest {
   @Test
   void findsEveryManifestOfTheNamespaceWithOneListing() throws Exception {
     MemoryShelf shelf = new MemoryShelf();
-    shelf.put(key("daily", "daily-20261121-020000"), manifest("daily", "daily-20261121-020000", 10, 20));
+    shelf.put(
+        key("daily", "daily-20261121-020000"), manifest("daily", "daily-20261121-020000", 10, 20));
     shelf.put(key("daily", "daily-20261122-020000"), manifest("daily", "daily-20261122-020000", 5));
-    shelf.put(key("configs", "configs-20261121-030000"), manifest("configs", "configs-20261121-030000", 7));
-    shelf.objects.put("prod/openstack/daily/daily-20261121-020000/db/galera/db0.sql.gz", new byte[10]);
-    shelf.objects.put("prod/openstack/daily/daily-20261123-020000/reports/job.json", new byte[3]); // no manifest
+    shelf.put(
+        key("configs", "configs-20261121-030000"),
+        manifest("configs", "configs-20261121-030000", 7));
+    shelf.objects.put(
+        "prod/openstack/daily/daily-20261121-020000/db/galera/db0.sql.gz", new byte[10]);
+    shelf.objects.put(
+        "prod/openstack/daily/daily-20261123-020000/reports/job.json", new byte[3]); // no manifest
     shelf.put("prod/other-ns/daily/daily-20261121-020000/manifest.json", manifest("daily", "x", 1));
 
     Catalog.Listing listing = new Catalog(shelf).read("prod", "openstack");
@@ -88,7 +113,8 @@ class CatalogTest {
     assertThat(listing.skipped()).isEmpty();
     assertThat(listing.backups())
         .extracting(Catalog.Backup::backupId)
-        .containsExactly("configs-20261121-030000", "daily-20261121-020000", "daily-20261122-020000");
+        .containsExactly(
+            "configs-20261121-030000", "daily-20261121-020000", "daily-20261122-020000");
     assertThat(listing.bytes()).isEqualTo(42);
     Catalog.Backup first = listing.backups().get(1);
     assertThat(first.policy()).isEqualTo("daily");
@@ -104,27 +130,37 @@ class CatalogTest {
     shelf.put("openstack/daily/daily-1/manifest.json", manifest("daily", "daily-1", 1));
     Catalog.Listing listing = new Catalog(shelf).read(null, "openstack");
     assertThat(shelf.listed).containsExactly("openstack/");
-    assertThat(listing.backups()).extracting(Catalog.Backup::folder).containsExactly("openstack/daily/daily-1");
+    assertThat(listing.backups())
+        .extracting(Catalog.Backup::folder)
+        .containsExactly("openstack/daily/daily-1");
   }
 
   @Test
   void manifestsThatCannotBeUsedAreSkippedNamingTheirKeyAndWhy() throws Exception {
     MemoryShelf shelf = new MemoryShelf();
     shelf.put(key("daily", "good"), manifest("daily", "good", 1));
-    shelf.objects.put(key("daily", "truncated"), "{\"formatVersion\": 1, \"backupId\": \"trun".getBytes(StandardCharsets.UTF_8));
+    shelf.objects.put(
+        key("daily", "truncated"),
+        "{\"formatVersion\": 1, \"backupId\": \"trun".getBytes(StandardCharsets.UTF_8));
     shelf.put(key("daily", "elsewhere"), manifest("daily", "copied-from-another-folder", 1));
-    shelf.put(key("daily", "future"), Map.of("formatVersion", 99, "backupId", "future", "policy", "daily"));
+    shelf.put(
+        key("daily", "future"),
+        Map.of("formatVersion", 99, "backupId", "future", "policy", "daily"));
     shelf.put("prod/openstack/daily/too/deep/manifest.json", manifest("daily", "deep", 1));
 
     Catalog.Listing listing = new Catalog(shelf).read("prod", "openstack");
 
     assertThat(listing.backups()).extracting(Catalog.Backup::backupId).containsExactly("good");
     Map<String, String> skipped =
-        listing.skipped().stream().collect(Collectors.toMap(Catalog.Skipped::key, Catalog.Skipped::problem));
+        listing.skipped().stream()
+            .collect(Collectors.toMap(Catalog.Skipped::key, Catalog.Skipped::problem));
     assertThat(skipped).hasSize(4);
-    assertThat(skipped.get(key("daily", "truncated"))).startsWith("is not a valid manifest: ").doesNotContain("\n");
+    assertThat(skipped.get(key("daily", "truncated")))
+        .startsWith("is not a valid manifest: ")
+        .doesNotContain("\n");
     assertThat(skipped.get(key("daily", "elsewhere")))
-        .isEqualTo("describes backup 'copied-from-another-folder' of policy 'daily', not the folder it lies in");
+        .isEqualTo(
+            "describes backup 'copied-from-another-folder' of policy 'daily', not the folder it lies in");
     assertThat(skipped.get(key("daily", "future"))).startsWith("has format version 99");
     assertThat(skipped.get("prod/openstack/daily/too/deep/manifest.json"))
         .isEqualTo("is not at prod/openstack/<policy>/<backupId>/manifest.json");
@@ -134,7 +170,8 @@ class CatalogTest {
   void aFailedListingThrowsSoNothingIsTakenForTheWhole() {
     MemoryShelf shelf = new MemoryShelf();
     shelf.listingFails = true;
-    assertThatThrownBy(() -> new Catalog(shelf).read("prod", "openstack")).hasMessageContaining("connection reset");
+    assertThatThrownBy(() -> new Catalog(shelf).read("prod", "openstack"))
+        .hasMessageContaining("connection reset");
   }
 
   @Test
@@ -157,11 +194,14 @@ class CatalogTest {
     assertThat(listing.backups()).isEmpty();
     assertThat(listing.skipped()).isEmpty();
   }
+
   @Test
-  void theCatalogChecksEachSignatureListsUnsignedOnesMarkedAndSkipsRewrittenOnes() throws Exception {
+  void theCatalogChecksEachSignatureListsUnsignedOnesMarkedAndSkipsRewrittenOnes()
+      throws Exception {
     SigningKeys keys =
         SigningKeys.forSigning(
-            Map.of("k1", "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8)), "Secret 's'");
+            Map.of("k1", "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8)),
+            "Secret 's'");
     MemoryShelf shelf = new MemoryShelf();
     for (String id : List.of("signed", "rewritten", "moved")) {
       shelf.put(key("daily", id), manifest("daily", id, 1));
@@ -176,10 +216,24 @@ class CatalogTest {
     Manifest moved = manifest("daily", "moved", 1);
     byte[] elsewhere =
         Json.MAPPER.writeValueAsBytes(
-            new Manifest(1, "moved", "openstack", "daily", "moved", "primary", "openstack-backups",
-                "prod/openstack/daily/other", "gzip", moved.startedAt(), moved.completedAt(), 1, moved.artifacts()));
+            new Manifest(
+                1,
+                "moved",
+                "openstack",
+                "daily",
+                "moved",
+                "primary",
+                "openstack-backups",
+                "prod/openstack/daily/other",
+                "gzip",
+                moved.startedAt(),
+                moved.completedAt(),
+                1,
+                moved.artifacts()));
     shelf.objects.put(key("daily", "moved"), elsewhere);
-    shelf.objects.put(key("daily", "moved").replace("manifest.json", "manifest.sig"), keys.signatureObject(elsewhere));
+    shelf.objects.put(
+        key("daily", "moved").replace("manifest.json", "manifest.sig"),
+        keys.signatureObject(elsewhere));
 
     Catalog.Listing listing = new Catalog(shelf, keys).read("prod", "openstack");
 
@@ -194,8 +248,10 @@ class CatalogTest {
         .extracting(Catalog.Skipped::key, Catalog.Skipped::reason)
         .containsExactlyInAnyOrder(
             org.assertj.core.groups.Tuple.tuple(key("daily", "moved"), "ManifestSignatureInvalid"),
-            org.assertj.core.groups.Tuple.tuple(key("daily", "rewritten"), "ManifestSignatureInvalid"));
-    assertThat(listing.skipped()).extracting(Catalog.Skipped::problem)
+            org.assertj.core.groups.Tuple.tuple(
+                key("daily", "rewritten"), "ManifestSignatureInvalid"));
+    assertThat(listing.skipped())
+        .extracting(Catalog.Skipped::problem)
         .anySatisfy(p -> assertThat(p).contains("changed after the operator wrote it"))
         .anySatisfy(p -> assertThat(p).contains("signed for folder prod/openstack/daily/other"));
   }
@@ -205,29 +261,52 @@ class CatalogTest {
     Owner prod = new Owner("prod", "openstack", "primary", "uid-p");
     Owner dr = new Owner("dr", "openstack", "primary", "uid-d");
     MemoryShelf shelf = new MemoryShelf();
-    shelf.put(key("daily", "daily-20261121-020000"), manifest("daily", "daily-20261121-020000", 1).withOwner(prod));
-    shelf.put(key("daily", "daily-20261122-020000"), manifest("daily", "daily-20261122-020000", 1).withOwner(dr));
+    shelf.put(
+        key("daily", "daily-20261121-020000"),
+        manifest("daily", "daily-20261121-020000", 1).withOwner(prod));
+    shelf.put(
+        key("daily", "daily-20261122-020000"),
+        manifest("daily", "daily-20261122-020000", 1).withOwner(dr));
     // written before owners existed: ours when its store is ours and no marker says otherwise
     shelf.put(key("daily", "daily-20261120-020000"), manifest("daily", "daily-20261120-020000", 1));
     shelf.put(key("daily", "daily-20261119-020000"), manifest("daily", "daily-20261119-020000", 1));
-    shelf.put("prod/openstack/daily/daily-20261119-020000/owner.json",
+    shelf.put(
+        "prod/openstack/daily/daily-20261119-020000/owner.json",
         new Owner.Marker(1, dr, "daily-20261119-020000", "daily-20261119-020000"));
     Manifest otherStore = manifest("daily", "daily-20261118-020000", 1);
-    shelf.put(key("daily", "daily-20261118-020000"),
-        new Manifest(otherStore.formatVersion(), otherStore.backupId(), "openstack", "daily", otherStore.run(),
-            "secondary", otherStore.bucket(), otherStore.folder(), "gzip", otherStore.startedAt(),
-            otherStore.completedAt(), 1, otherStore.artifacts()));
+    shelf.put(
+        key("daily", "daily-20261118-020000"),
+        new Manifest(
+            otherStore.formatVersion(),
+            otherStore.backupId(),
+            "openstack",
+            "daily",
+            otherStore.run(),
+            "secondary",
+            otherStore.bucket(),
+            otherStore.folder(),
+            "gzip",
+            otherStore.startedAt(),
+            otherStore.completedAt(),
+            1,
+            otherStore.artifacts()));
 
     Catalog.Listing asProd = new Catalog(shelf).read("prod", "openstack", prod);
     Catalog.Listing asDr = new Catalog(shelf).read("prod", "openstack", dr);
 
-    assertThat(asProd.backups()).extracting(Catalog.Backup::backupId)
+    assertThat(asProd.backups())
+        .extracting(Catalog.Backup::backupId)
         .containsExactlyInAnyOrder("daily-20261121-020000", "daily-20261120-020000");
-    assertThat(asProd.foreign()).extracting(Catalog.Backup::backupId)
-        .containsExactlyInAnyOrder("daily-20261122-020000", "daily-20261119-020000", "daily-20261118-020000");
-    assertThat(asDr.backups()).extracting(Catalog.Backup::backupId)
-        .containsExactlyInAnyOrder("daily-20261122-020000", "daily-20261120-020000", "daily-20261119-020000");
-    assertThat(new Catalog(shelf).read("prod", "openstack").backups()).as("no owner given: the CLI sees all")
+    assertThat(asProd.foreign())
+        .extracting(Catalog.Backup::backupId)
+        .containsExactlyInAnyOrder(
+            "daily-20261122-020000", "daily-20261119-020000", "daily-20261118-020000");
+    assertThat(asDr.backups())
+        .extracting(Catalog.Backup::backupId)
+        .containsExactlyInAnyOrder(
+            "daily-20261122-020000", "daily-20261120-020000", "daily-20261119-020000");
+    assertThat(new Catalog(shelf).read("prod", "openstack").backups())
+        .as("no owner given: the CLI sees all")
         .hasSize(5);
   }
 }

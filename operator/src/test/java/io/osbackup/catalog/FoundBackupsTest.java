@@ -1,7 +1,5 @@
 package io.osbackup.catalog;
 
-import io.osbackup.contract.Manifest;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -12,10 +10,14 @@ import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.api.v1alpha1.S3Location;
+import io.osbackup.contract.Manifest;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Which found backups need a run, the run created for one, and the status it reads from its manifest. */
+/**
+ * Which found backups need a run, the run created for one, and the status it reads from its
+ * manifest.
+ */
 class FoundBackupsTest {
 
   static Catalog.Backup backup(String policy, String backupId) {
@@ -61,7 +63,11 @@ class FoundBackupsTest {
             List.of(
                 run("by-hand", "daily", "daily-20261121-020000-ab12cd", RunPhase.Succeeded),
                 run("daily-20261122-020000", "daily", null, null),
-                run("daily-20261124-020000", "other", "other-20261124-020000-ffffff", RunPhase.Running),
+                run(
+                    "daily-20261124-020000",
+                    "other",
+                    "other-20261124-020000-ffffff",
+                    RunPhase.Running),
                 run("daily-20261125-020000", "daily", null, RunPhase.Failed)));
 
     assertThat(gaps.toCreate()).containsExactly(missing);
@@ -70,7 +76,8 @@ class FoundBackupsTest {
 
   @Test
   void theRunCreatedForABackupIsNamedAfterItAndPointsAtItsManifestAndStore() {
-    BackupRun run = FoundBackups.runFor(backup("daily", "daily-20261121-020000"), "openstack", "primary");
+    BackupRun run =
+        FoundBackups.runFor(backup("daily", "daily-20261121-020000"), "openstack", "primary");
 
     assertThat(run.getMetadata().getName()).isEqualTo("daily-20261121-020000");
     assertThat(run.getMetadata().getNamespace()).isEqualTo("openstack");
@@ -81,7 +88,9 @@ class FoundBackupsTest {
         .containsEntry(FoundBackups.FOUND_IN_STORE_LABEL, "true")
         .containsEntry(Api.MANAGED_BY_LABEL, Api.MANAGED_BY);
     assertThat(run.getMetadata().getAnnotations())
-        .containsEntry(FoundBackups.MANIFEST_ANNOTATION, "prod/openstack/daily/daily-20261121-020000/manifest.json")
+        .containsEntry(
+            FoundBackups.MANIFEST_ANNOTATION,
+            "prod/openstack/daily/daily-20261121-020000/manifest.json")
         .containsEntry(FoundBackups.STORE_ANNOTATION, "primary");
     assertThat(FoundBackups.isFound(run)).isTrue();
     assertThat(FoundBackups.isFound(run("x", "daily", null, null))).isFalse();
@@ -107,7 +116,8 @@ class FoundBackupsTest {
     assertThat(status.getPlan().getStore()).isEqualTo("primary");
     assertThat(status.getPlan().getS3().getBucket()).isEqualTo("openstack-backups");
     assertThat(status.getArtifacts())
-        .extracting(a -> a.getTarget() + "/" + a.getDatabase() + " " + a.getSize() + " " + a.getSha256())
+        .extracting(
+            a -> a.getTarget() + "/" + a.getDatabase() + " " + a.getSize() + " " + a.getSha256())
         .containsExactly("galera/db0 10 ab0", "galera/db1 20 ab1");
     assertThat(status.getArtifacts().get(0).getKey())
         .isEqualTo("prod/openstack/daily/daily-20261121-020000/db/galera/db0.sql.gz");

@@ -1,11 +1,10 @@
 package io.osbackup.catalog;
 
-import io.osbackup.contract.ManifestSignature;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.osbackup.contract.Json;
+import io.osbackup.contract.ManifestSignature;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -19,7 +18,8 @@ class SigningKeysTest {
 
   static final String OLD = "0123456789abcdef0123456789abcdef-old";
   static final String NEW = "0123456789abcdef0123456789abcdef-new";
-  static final byte[] MANIFEST = "{\"formatVersion\":1,\"backupId\":\"b-1\"}".getBytes(StandardCharsets.UTF_8);
+  static final byte[] MANIFEST =
+      "{\"formatVersion\":1,\"backupId\":\"b-1\"}".getBytes(StandardCharsets.UTF_8);
 
   static Map<String, byte[]> data(String... pairs) {
     Map<String, byte[]> out = new LinkedHashMap<>();
@@ -57,7 +57,8 @@ class SigningKeysTest {
     assertThat(impostor.check(MANIFEST, sig).outcome()).isEqualTo(SignatureCheck.Outcome.INVALID);
     assertThat(keys.check(MANIFEST, "not json".getBytes(StandardCharsets.UTF_8)).outcome())
         .isEqualTo(SignatureCheck.Outcome.INVALID);
-    byte[] otherAlgorithm = Json.MAPPER.writeValueAsBytes(new ManifestSignature(1, "NONE", "k1", ""));
+    byte[] otherAlgorithm =
+        Json.MAPPER.writeValueAsBytes(new ManifestSignature(1, "NONE", "k1", ""));
     assertThat(keys.check(MANIFEST, otherAlgorithm).detail()).contains("NONE");
   }
 
@@ -74,14 +75,17 @@ class SigningKeysTest {
   @Test
   void rotationTheNewPrimarySignsAndTheOldKeyStillVerifiesOldManifests() throws Exception {
     byte[] oldSig = SigningKeys.forSigning(data("k1", OLD), "Secret 's'").signatureObject(MANIFEST);
-    SigningKeys rotated = SigningKeys.forSigning(data("k1", OLD, "k2", NEW, "primary", "k2\n"), "Secret 's'");
+    SigningKeys rotated =
+        SigningKeys.forSigning(data("k1", OLD, "k2", NEW, "primary", "k2\n"), "Secret 's'");
     assertThat(rotated.primary()).isEqualTo("k2");
     assertThat(rotated.sign(MANIFEST).keyId()).isEqualTo("k2");
-    assertThat(rotated.check(MANIFEST, oldSig).outcome()).isEqualTo(SignatureCheck.Outcome.VERIFIED);
+    assertThat(rotated.check(MANIFEST, oldSig).outcome())
+        .isEqualTo(SignatureCheck.Outcome.VERIFIED);
     assertThat(rotated.check(MANIFEST, oldSig).keyId()).isEqualTo("k1");
     // once the old key is removed, the old backup's manifest names a key no longer held
     SigningKeys retired = SigningKeys.forSigning(data("k2", NEW), "Secret 's'");
-    assertThat(retired.check(MANIFEST, oldSig).outcome()).isEqualTo(SignatureCheck.Outcome.UNKNOWN_KEY);
+    assertThat(retired.check(MANIFEST, oldSig).outcome())
+        .isEqualTo(SignatureCheck.Outcome.UNKNOWN_KEY);
   }
 
   @Test
@@ -89,16 +93,19 @@ class SigningKeysTest {
     assertThatThrownBy(() -> SigningKeys.forSigning(data(), "Secret 's'"))
         .hasMessageContaining("Secret 's' holds no key");
     assertThatThrownBy(() -> SigningKeys.forSigning(data("k1", OLD, "k2", NEW), "Secret 's'"))
-        .hasMessageContaining("no data key 'primary'").hasMessageContaining("[k1, k2]");
+        .hasMessageContaining("no data key 'primary'")
+        .hasMessageContaining("[k1, k2]");
     assertThatThrownBy(() -> SigningKeys.forSigning(data("k1", OLD, "primary", "k9"), "Secret 's'"))
         .hasMessageContaining("'primary' names key 'k9'");
     assertThatThrownBy(() -> SigningKeys.forSigning(data("k1", "short"), "Secret 's'"))
-        .hasMessageContaining("key 'k1' has 5 bytes").hasMessageContaining("openssl rand -base64 32")
+        .hasMessageContaining("key 'k1' has 5 bytes")
+        .hasMessageContaining("openssl rand -base64 32")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("short"));
     assertThatThrownBy(() -> SigningKeys.forSigning(data("k1", ""), "Secret 's'"))
         .hasMessageContaining("'k1' is empty");
     // verifying needs no primary
-    assertThat(SigningKeys.forVerifying(data("k1", OLD, "k2", NEW), "dir").ids()).containsExactly("k1", "k2");
+    assertThat(SigningKeys.forVerifying(data("k1", OLD, "k2", NEW), "dir").ids())
+        .containsExactly("k1", "k2");
   }
 
   @Test

@@ -26,8 +26,20 @@ class RestoreCommandTest {
                       new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
                       new PrintStream(err, true, StandardCharsets.UTF_8)))
               .execute(
-                  "--endpoint", "http://127.0.0.1:9", "--bucket", "b", "--namespace", "openstack", "--backup-id",
-                  "cp-20261121-020000", "--files-target", "nova-config", "--node", "compute-1", "--root", root);
+                  "--endpoint",
+                  "http://127.0.0.1:9",
+                  "--bucket",
+                  "b",
+                  "--namespace",
+                  "openstack",
+                  "--backup-id",
+                  "cp-20261121-020000",
+                  "--files-target",
+                  "nova-config",
+                  "--node",
+                  "compute-1",
+                  "--root",
+                  root);
       assertThat(code).as(root).isEqualTo(2);
       assertThat(err.toString(StandardCharsets.UTF_8))
           .as(root)
@@ -38,24 +50,46 @@ class RestoreCommandTest {
 
   @Test
   void accountsOptionsWithoutDatabasesAreRefusedBeforeTheBucketIsReached() {
-    for (List<String> args : List.of(
-        List.of("--files-target", "nova-config", "--accounts"),
-        List.of("--database", "nova", "--db-host", "127.0.0.1", "--replace-existing-accounts"))) {
+    for (List<String> args :
+        List.of(
+            List.of("--files-target", "nova-config", "--accounts"),
+            List.of(
+                "--database", "nova", "--db-host", "127.0.0.1", "--replace-existing-accounts"))) {
       ByteArrayOutputStream err = new ByteArrayOutputStream();
-      List<String> all = new java.util.ArrayList<>(List.of("--endpoint", "http://127.0.0.1:9", "--bucket", "b",
-          "--namespace", "openstack", "--backup-id", "cp-20261121-020000"));
+      List<String> all =
+          new java.util.ArrayList<>(
+              List.of(
+                  "--endpoint",
+                  "http://127.0.0.1:9",
+                  "--bucket",
+                  "b",
+                  "--namespace",
+                  "openstack",
+                  "--backup-id",
+                  "cp-20261121-020000"));
       all.addAll(args);
-      int code = new CommandLine(new RestoreCommand(
-              Map.of("OSBACKUP_S3_ACCESS_KEY", "a", "OSBACKUP_S3_SECRET_KEY", "b", "OSBACKUP_DB_USERNAME", "u",
-                  "OSBACKUP_DB_PASSWORD", "p"),
-              Clock.systemUTC(),
-              new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-              new PrintStream(err, true, StandardCharsets.UTF_8)))
-          .execute(all.toArray(String[]::new));
+      int code =
+          new CommandLine(
+                  new RestoreCommand(
+                      Map.of(
+                          "OSBACKUP_S3_ACCESS_KEY",
+                          "a",
+                          "OSBACKUP_S3_SECRET_KEY",
+                          "b",
+                          "OSBACKUP_DB_USERNAME",
+                          "u",
+                          "OSBACKUP_DB_PASSWORD",
+                          "p"),
+                      Clock.systemUTC(),
+                      new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                      new PrintStream(err, true, StandardCharsets.UTF_8)))
+              .execute(all.toArray(String[]::new));
       assertThat(code).as(args.toString()).isEqualTo(2);
-      assertThat(err.toString(StandardCharsets.UTF_8)).as(args.toString())
-          .containsAnyOf("--accounts needs --database NAME or --all-databases", "--replace-existing-accounts needs"
-              + " --accounts");
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .as(args.toString())
+          .containsAnyOf(
+              "--accounts needs --database NAME or --all-databases",
+              "--replace-existing-accounts needs" + " --accounts");
     }
   }
 }

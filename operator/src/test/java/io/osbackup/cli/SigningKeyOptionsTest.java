@@ -9,7 +9,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The break-glass commands read the signing keys from a directory, a Secret manifest or the environment. */
+/**
+ * The break-glass commands read the signing keys from a directory, a Secret manifest or the
+ * environment.
+ */
 class SigningKeyOptionsTest {
 
   static final String KEY = "0123456789abcdef0123456789abcdef";
@@ -31,14 +34,17 @@ class SigningKeyOptionsTest {
   @Test
   void aSecretManifestAsKubectlPrintsItIsRead() throws Exception {
     Path yaml = dir.resolve("secret.yaml");
-    Files.writeString(yaml, """
+    Files.writeString(
+        yaml,
+        """
         apiVersion: v1
         kind: Secret
         metadata: {name: primary-manifest-signing}
         data:
           k1: %s
           primary: azE=
-        """.formatted(java.util.Base64.getEncoder().encodeToString(KEY.getBytes())));
+        """
+            .formatted(java.util.Base64.getEncoder().encodeToString(KEY.getBytes())));
     SigningKeyOptions options = new SigningKeyOptions();
     options.path = yaml;
     assertThat(options.keys(Map.of()).ids()).containsExactly("k1");
@@ -48,12 +54,14 @@ class SigningKeyOptionsTest {
   @Test
   void theEnvironmentHoldsIdEqualsKeyPairs() throws Exception {
     SigningKeyOptions options = new SigningKeyOptions();
-    var keys = options.keys(Map.of(SigningKeyOptions.KEYS_ENV, "k1=" + KEY + "==, k2=" + KEY + "x"));
+    var keys =
+        options.keys(Map.of(SigningKeyOptions.KEYS_ENV, "k1=" + KEY + "==, k2=" + KEY + "x"));
     assertThat(keys.ids()).containsExactly("k1", "k2");
     assertThat(options.keys(Map.of()).isEmpty()).isTrue();
     assertThat(options.given(Map.of())).isFalse();
     assertThatThrownBy(() -> options.keys(Map.of(SigningKeyOptions.KEYS_ENV, KEY)))
-        .hasMessageContaining("<keyId>=<key>").satisfies(e -> assertThat(e.getMessage()).doesNotContain(KEY));
+        .hasMessageContaining("<keyId>=<key>")
+        .satisfies(e -> assertThat(e.getMessage()).doesNotContain(KEY));
     assertThatThrownBy(() -> options.keys(Map.of(SigningKeyOptions.KEYS_ENV, "k1=short")))
         .hasMessageContaining("fewer than 32");
   }

@@ -1,9 +1,5 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.Compression;
-
-import io.osbackup.contract.BackupLayout;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;

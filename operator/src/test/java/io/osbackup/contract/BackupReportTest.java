@@ -1,13 +1,5 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.Compression;
-
-import io.osbackup.contract.StoredArtifact;
-
-import io.osbackup.contract.Json;
-
-import io.osbackup.contract.BackupReport;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
@@ -32,7 +24,8 @@ class BackupReportTest {
   @Test
   void warningsRoundTrip() throws Exception {
     BackupReport report =
-        new BackupReport("j", "t", "n", true, null, T, T, null, List.of(), List.of("skipped socket"));
+        new BackupReport(
+            "j", "t", "n", true, null, T, T, null, List.of(), List.of("skipped socket"));
 
     String json = Json.MAPPER.writeValueAsString(report);
 

@@ -1,7 +1,5 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.Compression;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,7 +1,5 @@
 package io.osbackup.contract;
 
-import io.osbackup.contract.DeniedPaths;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -50,8 +48,11 @@ class DeniedPathsTest {
 
   @Test
   void theOperatorsPathsAddToTheBuiltInOnesAndCannotAllowAnything() {
-    DeniedPaths more = DeniedPaths.builtInAnd(List.of("/srv/vault", "/", "relative"), "the admin's");
-    assertThat(more.covering("/srv/vault/token")).map(DeniedPaths.Subtree::why).isEqualTo(Optional.of("the admin's"));
+    DeniedPaths more =
+        DeniedPaths.builtInAnd(List.of("/srv/vault", "/", "relative"), "the admin's");
+    assertThat(more.covering("/srv/vault/token"))
+        .map(DeniedPaths.Subtree::why)
+        .isEqualTo(Optional.of("the admin's"));
     assertThat(more.covering("/etc/kubernetes")).isPresent();
     assertThat(more.covering("/srv/other")).isEmpty();
     assertThat(more.subtrees()).hasSize(DeniedPaths.BUILT_IN.size() + 1);
@@ -60,6 +61,7 @@ class DeniedPathsTest {
   @Test
   void everyBuiltInSubtreeIsExplainedInTheDocs() throws IOException {
     String docs = Files.readString(Path.of("../docs/backup-runs.md"));
-    assertThat(DeniedPaths.BUILT_IN).allSatisfy(s -> assertThat(docs).contains("`" + s.path() + "`"));
+    assertThat(DeniedPaths.BUILT_IN)
+        .allSatisfy(s -> assertThat(docs).contains("`" + s.path() + "`"));
   }
 }

@@ -34,11 +34,17 @@ class ManifestKeysTest {
 
   @Test
   void aDatabaseLoginInTheSigningSecretIsRefusedNamingTheField() {
-    assertThat(ManifestKeys.exposed("keys", Map.of("spec.databases[galera].credentialsSecret", "backup-db")))
+    assertThat(
+            ManifestKeys.exposed(
+                "keys", Map.of("spec.databases[galera].credentialsSecret", "backup-db")))
         .isEmpty();
-    assertThat(ManifestKeys.exposed("keys", Map.of("spec.databases[galera].credentialsSecret", "keys")))
-        .hasValueSatisfying(m -> assertThat(m)
-            .contains("spec.databases[galera].credentialsSecret names Secret 'keys'")
-            .contains("agent Jobs mount it"));
+    assertThat(
+            ManifestKeys.exposed(
+                "keys", Map.of("spec.databases[galera].credentialsSecret", "keys")))
+        .hasValueSatisfying(
+            m ->
+                assertThat(m)
+                    .contains("spec.databases[galera].credentialsSecret names Secret 'keys'")
+                    .contains("agent Jobs mount it"));
   }
 }

@@ -35,7 +35,9 @@ class OsbackupMetricsTest {
           completionTime: "2026-11-21T02:07:30Z"
           failures: %s
         """
-            .formatted(phase, failureReason == null ? "[]" : "[{reason: " + failureReason + ", message: m}]"),
+            .formatted(
+                phase,
+                failureReason == null ? "[]" : "[{reason: " + failureReason + ", message: m}]"),
         BackupRun.class);
   }
 
@@ -43,8 +45,8 @@ class OsbackupMetricsTest {
   void runsFailuresPoliciesStoresRetentionAndRestoresAreScraped() throws Exception {
     metrics.runEnded(run("Succeeded", null));
     metrics.runEnded(run("Failed", "DeadlineExceeded"));
-    metrics.policyObserved("openstack", "cp", Instant.parse("2026-11-21T02:07:30Z"), 123456, 9,
-        Duration.ofDays(1), 7);
+    metrics.policyObserved(
+        "openstack", "cp", Instant.parse("2026-11-21T02:07:30Z"), 123456, 9, Duration.ofDays(1), 7);
     metrics.storeObserved("openstack", "primary", false);
     metrics.retention("openstack", "cp", 2, 1, 0);
     metrics.clockSkewed("openstack", "cp", 3);
@@ -55,26 +57,48 @@ class OsbackupMetricsTest {
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + endpoint.port();
       HttpResponse<String> scrape =
-          http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(scrape.statusCode()).isEqualTo(200);
       assertThat(scrape.body())
-          .contains("osbackup_backup_runs_total{namespace=\"openstack\",phase=\"Succeeded\",policy=\"cp\"} 1.0")
-          .contains("osbackup_backup_failures_total{namespace=\"openstack\",policy=\"cp\",reason=\"DeadlineExceeded\"} 1.0")
-          .contains("osbackup_backup_run_duration_seconds_sum{namespace=\"openstack\",phase=\"Succeeded\",policy=\"cp\"} 450.0")
-          .contains("osbackup_backup_last_success_timestamp_seconds{namespace=\"openstack\",policy=\"cp\"} 1.79522685E9")
-          .contains("osbackup_backup_last_success_bytes{namespace=\"openstack\",policy=\"cp\"} 123456.0")
-          .contains("osbackup_policy_schedule_interval_seconds{namespace=\"openstack\",policy=\"cp\"} 86400.0")
+          .contains(
+              "osbackup_backup_runs_total{namespace=\"openstack\",phase=\"Succeeded\",policy=\"cp\"} 1.0")
+          .contains(
+              "osbackup_backup_failures_total{namespace=\"openstack\",policy=\"cp\",reason=\"DeadlineExceeded\"} 1.0")
+          .contains(
+              "osbackup_backup_run_duration_seconds_sum{namespace=\"openstack\",phase=\"Succeeded\",policy=\"cp\"} 450.0")
+          .contains(
+              "osbackup_backup_last_success_timestamp_seconds{namespace=\"openstack\",policy=\"cp\"} 1.79522685E9")
+          .contains(
+              "osbackup_backup_last_success_bytes{namespace=\"openstack\",policy=\"cp\"} 123456.0")
+          .contains(
+              "osbackup_policy_schedule_interval_seconds{namespace=\"openstack\",policy=\"cp\"} 86400.0")
           .contains("osbackup_store_available{namespace=\"openstack\",store=\"primary\"} 0.0")
-          .contains("osbackup_retention_deleted_backups_total{namespace=\"openstack\",policy=\"cp\"} 2.0")
+          .contains(
+              "osbackup_retention_deleted_backups_total{namespace=\"openstack\",policy=\"cp\"} 2.0")
           .contains("osbackup_backups_clock_skewed{namespace=\"openstack\",policy=\"cp\"} 3.0")
-          .contains("osbackup_restore_requests_total{namespace=\"openstack\",phase=\"Failed\",reason=\"ConfirmRequired\"} 1.0");
-      assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
-      assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(503);
+          .contains(
+              "osbackup_restore_requests_total{namespace=\"openstack\",phase=\"Failed\",reason=\"ConfirmRequired\"} 1.0");
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
+          .isEqualTo(200);
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
+          .isEqualTo(503);
       ready.set(true);
-      assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/readyz")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
+          .isEqualTo(200);
     }
   }
 
@@ -90,6 +114,7 @@ class OsbackupMetricsTest {
   void aPolicyWithoutSuccessOrScheduleReportsNaN() {
     metrics.policyObserved("openstack", "new", null, 0, 0, null, 0);
     assertThat(registry.scrape())
-        .contains("osbackup_backup_last_success_timestamp_seconds{namespace=\"openstack\",policy=\"new\"} NaN");
+        .contains(
+            "osbackup_backup_last_success_timestamp_seconds{namespace=\"openstack\",policy=\"new\"} NaN");
   }
 }

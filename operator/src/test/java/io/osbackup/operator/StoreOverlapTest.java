@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 /** Which BackupStores overlap another in the same bucket, and which of two is refused. */
 class StoreOverlapTest {
 
-  static BackupStore store(String ns, String name, String created, String endpoint, String bucket, String prefix) {
+  static BackupStore store(
+      String ns, String name, String created, String endpoint, String bucket, String prefix) {
     return Serialization.unmarshal(
         """
         apiVersion: osbackup.io/v1alpha1
@@ -19,7 +20,13 @@ class StoreOverlapTest {
         spec:
           s3: {endpoint: "%s", bucket: %s, %s credentialsSecret: {name: s3}}
         """
-            .formatted(name, ns, ns + "-" + name, created, endpoint, bucket,
+            .formatted(
+                name,
+                ns,
+                ns + "-" + name,
+                created,
+                endpoint,
+                bucket,
                 prefix == null ? "" : "prefix: \"" + prefix + "\","),
         BackupStore.class);
   }
@@ -31,16 +38,28 @@ class StoreOverlapTest {
   void aLaterStoreWithTheSameOrANestedFolderInTheSameBucketIsRefusedNamingBoth() {
     BackupStore primary = store("openstack", "primary", T1, "http://swift:8080", "backups", "prod");
     BackupStore same = store("openstack", "copy", T2, "http://SWIFT:8080/", "backups", "prod");
-    BackupStore nested = store("openstack", "dr", T2, "http://swift:8080", "backups", "prod/openstack/nova/dr");
-    // prefix "prod/openstack" in namespace "x" writes below prod/openstack/x: inside primary's prod/openstack
-    BackupStore crossNamespace = store("x", "primary", T2, "http://swift:8080", "backups", "prod/openstack");
+    BackupStore nested =
+        store("openstack", "dr", T2, "http://swift:8080", "backups", "prod/openstack/nova/dr");
+    // prefix "prod/openstack" in namespace "x" writes below prod/openstack/x: inside primary's
+    // prod/openstack
+    BackupStore crossNamespace =
+        store("x", "primary", T2, "http://swift:8080", "backups", "prod/openstack");
     List<BackupStore> all = List.of(primary, same, nested, crossNamespace);
 
-    assertThat(BackupStoreReconciler.overlap(primary, all)).as("the older store keeps working").isEmpty();
-    assertThat(BackupStoreReconciler.overlap(same, all)).get().asString()
-        .contains("openstack/copy").contains("openstack/primary").contains("spec.s3.prefix");
-    assertThat(BackupStoreReconciler.overlap(nested, all)).get().asString()
-        .contains("prod/openstack/nova/dr/openstack/").contains("prod/openstack/ of BackupStore openstack/primary");
+    assertThat(BackupStoreReconciler.overlap(primary, all))
+        .as("the older store keeps working")
+        .isEmpty();
+    assertThat(BackupStoreReconciler.overlap(same, all))
+        .get()
+        .asString()
+        .contains("openstack/copy")
+        .contains("openstack/primary")
+        .contains("spec.s3.prefix");
+    assertThat(BackupStoreReconciler.overlap(nested, all))
+        .get()
+        .asString()
+        .contains("prod/openstack/nova/dr/openstack/")
+        .contains("prod/openstack/ of BackupStore openstack/primary");
     assertThat(BackupStoreReconciler.overlap(crossNamespace, all)).isPresent();
   }
 

@@ -1,7 +1,5 @@
 package io.osbackup.plan;
 
-import io.osbackup.contract.BackupPlan;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.NodeBuilder;
@@ -10,13 +8,14 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupPolicy;
-import io.osbackup.api.v1alpha1.CaBundle;
-import io.osbackup.api.v1alpha1.DatabaseTls;
-import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
+import io.osbackup.api.v1alpha1.CaBundle;
+import io.osbackup.api.v1alpha1.DatabaseTls;
+import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RunTask;
+import io.osbackup.contract.BackupPlan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,8 +25,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * Jobs are pure functions of the run: golden files in {@code src/test/resources/golden} (rewrite them with
- * {@code -Dosbackup.golden.update=true} after an intended change and review the diff).
+ * Jobs are pure functions of the run: golden files in {@code src/test/resources/golden} (rewrite
+ * them with {@code -Dosbackup.golden.update=true} after an intended change and review the diff).
  */
 class BackupJobsTest {
 
@@ -115,7 +114,13 @@ class BackupJobsTest {
             .endMetadata()
             .withData(
                 Map.of(
-                    "accessKey", "eA==", "secretKey", S3_SECRET_VALUE, "username", "eA==", "password",
+                    "accessKey",
+                    "eA==",
+                    "secretKey",
+                    S3_SECRET_VALUE,
+                    "username",
+                    "eA==",
+                    "password",
                     DB_PASSWORD_VALUE))
             .build());
   }
@@ -123,9 +128,13 @@ class BackupJobsTest {
   static BackupRun planned() {
     BackupRun run = run();
     var nodes =
-        List.of(node("compute-2", "compute", true), node("controller-1", "controller", true), node("compute-1", "compute", true));
+        List.of(
+            node("compute-2", "compute", true),
+            node("controller-1", "controller", true),
+            node("compute-1", "compute", true));
     RunPlanner.Result result =
-        RunPlanner.plan(run, Optional.of(policy()), Optional.of(store()), nodes, BackupJobsTest::secret);
+        RunPlanner.plan(
+            run, Optional.of(policy()), Optional.of(store()), nodes, BackupJobsTest::secret);
     assertThat(result.problem()).isNull();
     BackupRunStatus status = new BackupRunStatus();
     status.setBackupId(result.backupId());
@@ -140,7 +149,8 @@ class BackupJobsTest {
   void plansOneJobPerDatabaseTargetAndOnePerMatchingNode() {
     BackupRun run = planned();
     assertThat(run.getStatus().getBackupId()).isEqualTo("control-plane-20261121-020000");
-    assertThat(run.getStatus().getFolder()).isEqualTo("prod/openstack/control-plane/control-plane-20261121-020000");
+    assertThat(run.getStatus().getFolder())
+        .isEqualTo("prod/openstack/control-plane/control-plane-20261121-020000");
     assertThat(run.getStatus().getTasks())
         .extracting(RunTask::getJob)
         .containsExactly(
@@ -153,7 +163,9 @@ class BackupJobsTest {
   @Test
   void databaseJob() throws IOException {
     BackupRun run = planned();
-    assertGolden(BackupJobs.jobFor(run, run.getStatus().getTasks().get(0), "osbackup:test"), "job-database.yaml");
+    assertGolden(
+        BackupJobs.jobFor(run, run.getStatus().getTasks().get(0), "osbackup:test"),
+        "job-database.yaml");
   }
 
   @Test
@@ -166,7 +178,9 @@ class BackupJobsTest {
   @Test
   void volumeJobMountsTheClaimReadOnly() throws IOException {
     BackupRun run = planned();
-    assertGolden(BackupJobs.jobFor(run, run.getStatus().getTasks().get(3), "osbackup:test"), "job-files-volume.yaml");
+    assertGolden(
+        BackupJobs.jobFor(run, run.getStatus().getTasks().get(3), "osbackup:test"),
+        "job-files-volume.yaml");
   }
 
   @Test
@@ -191,7 +205,8 @@ class BackupJobsTest {
           .noneSatisfy(e -> assertThat(e.getValue()).containsIgnoringCase("password"));
       assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(3600L);
       assertThat(job.getSpec().getTtlSecondsAfterFinished()).isEqualTo(600);
-      assertThat(job.getMetadata().getOwnerReferences()).singleElement()
+      assertThat(job.getMetadata().getOwnerReferences())
+          .singleElement()
           .satisfies(o -> assertThat(o.getController()).isTrue());
     }
   }
@@ -200,12 +215,28 @@ class BackupJobsTest {
   static String privileges(Job job) {
     var pod = job.getSpec().getTemplate().getSpec();
     var sc = pod.getContainers().get(0).getSecurityContext();
-    var tmp = pod.getVolumes().stream().filter(v -> "tmp".equals(v.getName())).findFirst().orElseThrow();
-    return "uid=" + sc.getRunAsUser() + " nonRoot=" + sc.getRunAsNonRoot() + " escalation="
-        + sc.getAllowPrivilegeEscalation() + " readOnlyRoot=" + sc.getReadOnlyRootFilesystem() + " drop="
-        + sc.getCapabilities().getDrop() + " add=" + sc.getCapabilities().getAdd() + " privileged="
-        + sc.getPrivileged() + " seccomp=" + pod.getSecurityContext().getSeccompProfile().getType() + " tmp="
-        + tmp.getEmptyDir().getMedium() + "/" + tmp.getEmptyDir().getSizeLimit();
+    var tmp =
+        pod.getVolumes().stream().filter(v -> "tmp".equals(v.getName())).findFirst().orElseThrow();
+    return "uid="
+        + sc.getRunAsUser()
+        + " nonRoot="
+        + sc.getRunAsNonRoot()
+        + " escalation="
+        + sc.getAllowPrivilegeEscalation()
+        + " readOnlyRoot="
+        + sc.getReadOnlyRootFilesystem()
+        + " drop="
+        + sc.getCapabilities().getDrop()
+        + " add="
+        + sc.getCapabilities().getAdd()
+        + " privileged="
+        + sc.getPrivileged()
+        + " seccomp="
+        + pod.getSecurityContext().getSeccompProfile().getType()
+        + " tmp="
+        + tmp.getEmptyDir().getMedium()
+        + "/"
+        + tmp.getEmptyDir().getSizeLimit();
   }
 
   @Test
@@ -215,38 +246,88 @@ class BackupJobsTest {
     String unprivileged =
         "uid=65532 nonRoot=true escalation=false readOnlyRoot=true drop=[ALL] add=[] privileged=null"
             + " seccomp=RuntimeDefault tmp=Memory/32Mi";
-    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(0), "osbackup:test"))).as("database backup")
+    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(0), "osbackup:test")))
+        .as("database backup")
         .isEqualTo(unprivileged);
-    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(1), "osbackup:test"))).as("files backup of a node")
-        .isEqualTo("uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL] add=[DAC_READ_SEARCH]"
-            + " privileged=null seccomp=RuntimeDefault tmp=Memory/32Mi");
-    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(3), "osbackup:test"))).as("files backup of a volume")
+    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(1), "osbackup:test")))
+        .as("files backup of a node")
+        .isEqualTo(
+            "uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL] add=[DAC_READ_SEARCH]"
+                + " privileged=null seccomp=RuntimeDefault tmp=Memory/32Mi");
+    assertThat(privileges(BackupJobs.jobFor(run, tasks.get(3), "osbackup:test")))
+        .as("files backup of a volume")
         .isEqualTo(unprivileged);
     var request = RestoreJobsTest.request();
-    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("v", io.osbackup.contract.RestorePlan.VERIFY,
-        List.of(RestoreJobsTest.db("nova")), List.of(RestoreJobsTest.FILES)), "backup-s3", List.of("backup-db"), null,
-        "osbackup:test"))).as("restore verify").isEqualTo(unprivileged);
-    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("d", io.osbackup.contract.RestorePlan.RESTORE,
-        List.of(RestoreJobsTest.db("nova")), List.of()), "backup-s3", List.of("backup-db"), null, "osbackup:test")))
-        .as("database restore").isEqualTo(unprivileged);
-    assertThat(privileges(RestoreJobs.jobFor(request, RestoreJobsTest.plan("f", io.osbackup.contract.RestorePlan.RESTORE,
-        List.of(), List.of(RestoreJobsTest.FILES)), "backup-s3", List.of(), "compute-1", "osbackup:test")))
+    assertThat(
+            privileges(
+                RestoreJobs.jobFor(
+                    request,
+                    RestoreJobsTest.plan(
+                        "v",
+                        io.osbackup.contract.RestorePlan.VERIFY,
+                        List.of(RestoreJobsTest.db("nova")),
+                        List.of(RestoreJobsTest.FILES)),
+                    "backup-s3",
+                    List.of("backup-db"),
+                    null,
+                    "osbackup:test")))
+        .as("restore verify")
+        .isEqualTo(unprivileged);
+    assertThat(
+            privileges(
+                RestoreJobs.jobFor(
+                    request,
+                    RestoreJobsTest.plan(
+                        "d",
+                        io.osbackup.contract.RestorePlan.RESTORE,
+                        List.of(RestoreJobsTest.db("nova")),
+                        List.of()),
+                    "backup-s3",
+                    List.of("backup-db"),
+                    null,
+                    "osbackup:test")))
+        .as("database restore")
+        .isEqualTo(unprivileged);
+    assertThat(
+            privileges(
+                RestoreJobs.jobFor(
+                    request,
+                    RestoreJobsTest.plan(
+                        "f",
+                        io.osbackup.contract.RestorePlan.RESTORE,
+                        List.of(),
+                        List.of(RestoreJobsTest.FILES)),
+                    "backup-s3",
+                    List.of(),
+                    "compute-1",
+                    "osbackup:test")))
         .as("files restore")
-        .isEqualTo("uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL]"
-            + " add=[CHOWN, DAC_OVERRIDE, FOWNER, FSETID] privileged=null seccomp=RuntimeDefault tmp=Memory/32Mi");
+        .isEqualTo(
+            "uid=0 nonRoot=false escalation=false readOnlyRoot=true drop=[ALL]"
+                + " add=[CHOWN, DAC_OVERRIDE, FOWNER, FSETID] privileged=null seccomp=RuntimeDefault tmp=Memory/32Mi");
   }
 
   @Test
   void caBundlesAreMountedReadOnlyAndThePlanNamesOnlyTheirFiles() throws Exception {
     BackupStore store = store();
-    store.getSpec().getS3().setCaBundle(CaBundle.fromConfigMap("openstack-ca", "tls-ca-bundle.pem"));
+    store
+        .getSpec()
+        .getS3()
+        .setCaBundle(CaBundle.fromConfigMap("openstack-ca", "tls-ca-bundle.pem"));
     store.getSpec().getS3().setMaxUploadParts(10_000);
     BackupPolicy policy = policy();
-    policy.getSpec().getDatabases().get(0).setTls(DatabaseTls.of("verify-full", new KeyRef("galera-ca", "ca.crt")));
+    policy
+        .getSpec()
+        .getDatabases()
+        .get(0)
+        .setTls(DatabaseTls.of("verify-full", new KeyRef("galera-ca", "ca.crt")));
     BackupRun run = run();
     RunPlanner.Result result =
         RunPlanner.plan(
-            run, Optional.of(policy), Optional.of(store), List.of(node("compute-1", "compute", true)),
+            run,
+            Optional.of(policy),
+            Optional.of(store),
+            List.of(node("compute-1", "compute", true)),
             BackupJobsTest::secret);
     assertThat(result.problem()).isNull();
     BackupRunStatus status = new BackupRunStatus();
@@ -265,8 +346,12 @@ class BackupJobsTest {
         .satisfies(
             v -> {
               assertThat(v.getConfigMap().getName()).isEqualTo("openstack-ca");
-              assertThat(v.getConfigMap().getItems()).singleElement()
-                  .satisfies(i -> assertThat(i.getKey() + ">" + i.getPath()).isEqualTo("tls-ca-bundle.pem>ca.crt"));
+              assertThat(v.getConfigMap().getItems())
+                  .singleElement()
+                  .satisfies(
+                      i ->
+                          assertThat(i.getKey() + ">" + i.getPath())
+                              .isEqualTo("tls-ca-bundle.pem>ca.crt"));
             });
     assertThat(pod.getVolumes())
         .filteredOn(v -> v.getName().equals("database-ca"))
@@ -275,36 +360,48 @@ class BackupJobsTest {
     assertThat(pod.getContainers().get(0).getVolumeMounts())
         .filteredOn(m -> m.getName().endsWith("-ca"))
         .extracting(m -> m.getMountPath() + ":" + m.getReadOnly())
-        .containsExactlyInAnyOrder("/var/run/osbackup/store-ca:true", "/var/run/osbackup/database-ca:true");
+        .containsExactlyInAnyOrder(
+            "/var/run/osbackup/store-ca:true", "/var/run/osbackup/database-ca:true");
     BackupPlan plan =
         io.osbackup.contract.Json.MAPPER.readValue(
             pod.getContainers().get(0).getEnv().get(0).getValue(), BackupPlan.class);
     assertThat(plan.store().caBundleFile()).isEqualTo("/var/run/osbackup/store-ca/ca.crt");
     assertThat(plan.store().maxUploadParts()).isEqualTo(10_000);
     assertThat(plan.database().tls())
-        .isEqualTo(new BackupPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt"));
+        .isEqualTo(
+            new BackupPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt"));
   }
 
   @Test
   void longNamesAreShortenedDeterministically() {
-    String name = JobNames.files("a".repeat(50) + "-20261121-020000", "nova-config", "compute-000123");
+    String name =
+        JobNames.files("a".repeat(50) + "-20261121-020000", "nova-config", "compute-000123");
     assertThat(name).hasSizeLessThanOrEqualTo(63).doesNotEndWith("-");
-    assertThat(JobNames.files("a".repeat(50) + "-20261121-020000", "nova-config", "compute-000123")).isEqualTo(name);
-    assertThat(JobNames.files("a".repeat(50) + "-20261121-020000", "nova-config", "compute-000124")).isNotEqualTo(name);
+    assertThat(JobNames.files("a".repeat(50) + "-20261121-020000", "nova-config", "compute-000123"))
+        .isEqualTo(name);
+    assertThat(JobNames.files("a".repeat(50) + "-20261121-020000", "nova-config", "compute-000124"))
+        .isNotEqualTo(name);
   }
 
   @Test
   void missingPolicyStoreOrSecretIsAProblemNamingTheField() {
     BackupRun run = run();
-    var noPolicy = RunPlanner.plan(run, Optional.empty(), Optional.empty(), List.of(), BackupJobsTest::secret);
+    var noPolicy =
+        RunPlanner.plan(run, Optional.empty(), Optional.empty(), List.of(), BackupJobsTest::secret);
     assertThat(noPolicy.problem().reason()).isEqualTo("PolicyNotFound");
     assertThat(noPolicy.problem().message()).contains("spec.policyRef").contains("control-plane");
-    var noStore = RunPlanner.plan(run, Optional.of(policy()), Optional.empty(), List.of(), BackupJobsTest::secret);
+    var noStore =
+        RunPlanner.plan(
+            run, Optional.of(policy()), Optional.empty(), List.of(), BackupJobsTest::secret);
     assertThat(noStore.problem().reason()).isEqualTo("StoreNotFound");
-    var noSecret = RunPlanner.plan(run, Optional.of(policy()), Optional.of(store()), List.of(), n -> Optional.empty());
+    var noSecret =
+        RunPlanner.plan(
+            run, Optional.of(policy()), Optional.of(store()), List.of(), n -> Optional.empty());
     assertThat(noSecret.problem().reason()).isEqualTo("SecretNotFound");
     assertThat(noSecret.problem().message()).contains("backup-s3").contains("accessKey");
-    var noNodes = RunPlanner.plan(run, Optional.of(policy()), Optional.of(store()), List.of(), BackupJobsTest::secret);
+    var noNodes =
+        RunPlanner.plan(
+            run, Optional.of(policy()), Optional.of(store()), List.of(), BackupJobsTest::secret);
     assertThat(noNodes.problem().reason()).isEqualTo("NoMatchingNodes");
     assertThat(noNodes.problem().message()).contains("nodeSelector").contains("openstack-role");
   }
@@ -329,7 +426,10 @@ class BackupJobsTest {
         .contains("backup-s3");
     var noAgentSecret =
         RunPlanner.plan(
-            run(), Optional.of(policy()), Optional.of(store()), List.of(),
+            run(),
+            Optional.of(policy()),
+            Optional.of(store()),
+            List.of(),
             n -> n.equals("backup-s3-agent") ? Optional.empty() : secret(n));
     assertThat(noAgentSecret.problem().reason()).isEqualTo("SecretNotFound");
     assertThat(noAgentSecret.problem().message())
@@ -341,18 +441,21 @@ class BackupJobsTest {
   void handMadeRunsGetAUniqueTimeSortableBackupId() {
     BackupRun run = run();
     run.getMetadata().setName("before-upgrade");
-    assertThat(RunPlanner.backupId(run, "control-plane")).isEqualTo("control-plane-20261121-020000-9e6634");
+    assertThat(RunPlanner.backupId(run, "control-plane"))
+        .isEqualTo("control-plane-20261121-020000-9e6634");
   }
 
   static String decoded(String base64) {
-    return new String(java.util.Base64.getDecoder().decode(base64), java.nio.charset.StandardCharsets.UTF_8);
+    return new String(
+        java.util.Base64.getDecoder().decode(base64), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test
   void aNotReadyNodeGetsNoJobAndAFailedTask() {
     var nodes = List.of(node("compute-1", "compute", true), node("compute-2", "compute", false));
     RunPlanner.Result result =
-        RunPlanner.plan(run(), Optional.of(policy()), Optional.of(store()), nodes, BackupJobsTest::secret);
+        RunPlanner.plan(
+            run(), Optional.of(policy()), Optional.of(store()), nodes, BackupJobsTest::secret);
     assertThat(result.tasks())
         .filteredOn(t -> "compute-2".equals(t.getNode()))
         .singleElement()
@@ -365,14 +468,23 @@ class BackupJobsTest {
 
   @Test
   void nodePathsOfKubernetesItselfAreRefused() {
-    for (String path : List.of("/var/lib/kubelet", "/var/lib/kubelet/pods", "/etc/kubernetes/pki", "/", "/etc/../var/lib/kubelet")) {
+    for (String path :
+        List.of(
+            "/var/lib/kubelet",
+            "/var/lib/kubelet/pods",
+            "/etc/kubernetes/pki",
+            "/",
+            "/etc/../var/lib/kubelet")) {
       BackupPolicy policy = policy();
       policy.getSpec().getFiles().get(0).setPaths(List.of("/etc/nova", path));
       var result =
-          RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), List.of(), BackupJobsTest::secret);
+          RunPlanner.plan(
+              run(), Optional.of(policy), Optional.of(store()), List.of(), BackupJobsTest::secret);
       assertThat(result.problem()).as(path).isNotNull();
       assertThat(result.problem().reason()).isEqualTo("HostPathNotAllowed");
-      assertThat(result.problem().message()).contains("spec.files[nova-config].paths").contains(path);
+      assertThat(result.problem().message())
+          .contains("spec.files[nova-config].paths")
+          .contains(path);
     }
   }
 
@@ -380,11 +492,14 @@ class BackupJobsTest {
   void aPathInsideADeniedSubtreeIsRefusedNamingTheSubtreeAndTheFix() {
     BackupPolicy policy = policy();
     policy.getSpec().getFiles().get(0).setPaths(List.of("/etc/nova", "/etc/kubernetes/pki"));
-    var result = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), List.of(), BackupJobsTest::secret);
+    var result =
+        RunPlanner.plan(
+            run(), Optional.of(policy), Optional.of(store()), List.of(), BackupJobsTest::secret);
     assertThat(result.problem().reason()).isEqualTo("HostPathNotAllowed");
     assertThat(result.problem().message())
-        .contains("spec.files[nova-config].paths has /etc/kubernetes/pki, which is inside /etc/kubernetes"
-            + " (Kubernetes PKI and kubeconfigs)")
+        .contains(
+            "spec.files[nova-config].paths has /etc/kubernetes/pki, which is inside /etc/kubernetes"
+                + " (Kubernetes PKI and kubeconfigs)")
         .contains("for example /etc/nova");
   }
 
@@ -393,15 +508,30 @@ class BackupJobsTest {
     BackupPolicy policy = policy();
     policy.getSpec().getFiles().get(0).setPaths(List.of("/etc", "/var/lib"));
     var nodes = List.of(node("compute-1", "compute", true));
-    var result = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
+    var result =
+        RunPlanner.plan(
+            run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
 
     assertThat(result.problem()).isNull();
     RunTask task =
-        result.tasks().stream().filter(t -> "compute-1".equals(t.getNode())).findFirst().orElseThrow();
+        result.tasks().stream()
+            .filter(t -> "compute-1".equals(t.getNode()))
+            .findFirst()
+            .orElseThrow();
     assertThat(task.getExcluded())
-        .contains("/etc/kubernetes", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d",
-            "/etc/ssh/ssh_host_*_key", "/etc/cni", "/var/lib/kubelet", "/var/lib/etcd", "/var/lib/containerd",
-            "/var/lib/docker", "/var/lib/cni")
+        .contains(
+            "/etc/kubernetes",
+            "/etc/shadow",
+            "/etc/gshadow",
+            "/etc/sudoers",
+            "/etc/sudoers.d",
+            "/etc/ssh/ssh_host_*_key",
+            "/etc/cni",
+            "/var/lib/kubelet",
+            "/var/lib/etcd",
+            "/var/lib/containerd",
+            "/var/lib/docker",
+            "/var/lib/cni")
         .doesNotContain("/proc", "/var/run", "/var/log/pods");
     BackupRun run = run();
     BackupRunStatus status = new BackupRunStatus();
@@ -411,7 +541,8 @@ class BackupJobsTest {
     status.setTasks(result.tasks());
     run.setStatus(status);
     assertThat(BackupJobs.agentPlan(run, task).files().excluded()).isEqualTo(task.getExcluded());
-    assertThat(result.tasks()).filteredOn(t -> "glance-images".equals(t.getTarget()))
+    assertThat(result.tasks())
+        .filteredOn(t -> "glance-images".equals(t.getTarget()))
         .allSatisfy(t -> assertThat(t.getExcluded()).isNullOrEmpty());
   }
 
@@ -420,12 +551,17 @@ class BackupJobsTest {
     var nodes = List.of(node("compute-1", "compute", true));
     BackupPolicy policy = policy();
     policy.getSpec().getFiles().get(0).setPaths(List.of("/var"));
-    var var = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
+    var var =
+        RunPlanner.plan(
+            run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
     assertThat(var.problem()).isNull();
-    assertThat(var.tasks().get(1).getExcluded()).contains("/var/run", "/var/lib/kubelet", "/var/log/pods");
+    assertThat(var.tasks().get(1).getExcluded())
+        .contains("/var/run", "/var/lib/kubelet", "/var/log/pods");
 
     policy.getSpec().getFiles().get(0).setPaths(List.of("/"));
-    var root = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
+    var root =
+        RunPlanner.plan(
+            run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret);
     assertThat(root.problem().reason()).isEqualTo("HostPathNotAllowed");
     assertThat(root.problem().message()).contains("/, the whole node");
   }
@@ -436,15 +572,30 @@ class BackupJobsTest {
     PlanRules rules = new PlanRules(List.of("/srv/vault"), java.util.Set.of());
     BackupPolicy policy = policy();
     policy.getSpec().getFiles().get(0).setPaths(List.of("/srv", "/etc"));
-    var srv = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret, rules,
-        "osbackup:test");
+    var srv =
+        RunPlanner.plan(
+            run(),
+            Optional.of(policy),
+            Optional.of(store()),
+            nodes,
+            BackupJobsTest::secret,
+            rules,
+            "osbackup:test");
     assertThat(srv.problem()).isNull();
     assertThat(srv.tasks().get(1).getExcluded()).contains("/srv/vault", "/etc/kubernetes");
 
     policy.getSpec().getFiles().get(0).setPaths(List.of("/srv/vault/keys"));
-    var inside = RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret,
-        rules, "osbackup:test");
-    assertThat(inside.problem().message()).contains("inside /srv/vault (denied by the operator's --denied-host-path)");
+    var inside =
+        RunPlanner.plan(
+            run(),
+            Optional.of(policy),
+            Optional.of(store()),
+            nodes,
+            BackupJobsTest::secret,
+            rules,
+            "osbackup:test");
+    assertThat(inside.problem().message())
+        .contains("inside /srv/vault (denied by the operator's --denied-host-path)");
   }
 
   @Test
@@ -453,13 +604,27 @@ class BackupJobsTest {
     policy.getSpec().getJob().setImage("evil.example/agent:1");
     var nodes = List.of(node("compute-1", "compute", true));
     var refused =
-        RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret,
-            PlanRules.defaults(), "osbackup:test");
+        RunPlanner.plan(
+            run(),
+            Optional.of(policy),
+            Optional.of(store()),
+            nodes,
+            BackupJobsTest::secret,
+            PlanRules.defaults(),
+            "osbackup:test");
     assertThat(refused.problem().reason()).isEqualTo("ImageNotAllowed");
-    assertThat(refused.problem().message()).contains("spec.job.image").contains("--allowed-agent-image");
+    assertThat(refused.problem().message())
+        .contains("spec.job.image")
+        .contains("--allowed-agent-image");
     var allowed =
-        RunPlanner.plan(run(), Optional.of(policy), Optional.of(store()), nodes, BackupJobsTest::secret,
-            new PlanRules(PlanRules.DEFAULT_DENIED_HOST_PATHS, java.util.Set.of("evil.example/agent:1")),
+        RunPlanner.plan(
+            run(),
+            Optional.of(policy),
+            Optional.of(store()),
+            nodes,
+            BackupJobsTest::secret,
+            new PlanRules(
+                PlanRules.DEFAULT_DENIED_HOST_PATHS, java.util.Set.of("evil.example/agent:1")),
             "osbackup:test");
     assertThat(allowed.problem()).isNull();
   }
@@ -467,7 +632,9 @@ class BackupJobsTest {
   @Test
   void longRunAndNodeNamesStillMakeValidLabels() {
     String node = "compute-" + "x".repeat(70) + ".example.org";
-    assertThat(JobNames.labelValue(node)).hasSizeLessThanOrEqualTo(63).matches("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
+    assertThat(JobNames.labelValue(node))
+        .hasSizeLessThanOrEqualTo(63)
+        .matches("[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?");
     assertThat(JobNames.labelValue("short")).isEqualTo("short");
   }
 

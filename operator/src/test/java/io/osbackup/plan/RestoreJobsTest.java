@@ -1,7 +1,5 @@
 package io.osbackup.plan;
 
-import io.osbackup.contract.BackupPlan;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -9,6 +7,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.CaBundle;
 import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.RestorePlan;
 import java.io.IOException;
 import java.util.List;
@@ -33,67 +32,137 @@ class RestoreJobsTest {
   }
 
   static final BackupPlan.Store STORE =
-      new BackupPlan.Store("http://swift-proxy:8080", "openstack-backups", "us-east-1", true,
+      new BackupPlan.Store(
+          "http://swift-proxy:8080",
+          "openstack-backups",
+          "us-east-1",
+          true,
           BackupPlan.STORE_CREDENTIALS_DIR);
 
   static RestorePlan.DatabaseItem db(String name) {
     return new RestorePlan.DatabaseItem(
-        new RestorePlan.Artifact("prod/openstack/control-plane/control-plane-20261121-020000/db/galera/" + name
-            + ".sql.gz", 1234, "ab".repeat(32), "gzip"),
-        "galera", name, name, "openstack-galera.openstack.svc", 3306, RestorePlan.DATABASE_CREDENTIALS_ROOT + "/0");
+        new RestorePlan.Artifact(
+            "prod/openstack/control-plane/control-plane-20261121-020000/db/galera/"
+                + name
+                + ".sql.gz",
+            1234,
+            "ab".repeat(32),
+            "gzip"),
+        "galera",
+        name,
+        name,
+        "openstack-galera.openstack.svc",
+        3306,
+        RestorePlan.DATABASE_CREDENTIALS_ROOT + "/0");
   }
 
   static final RestorePlan.FilesItem FILES =
       new RestorePlan.FilesItem(
-          new RestorePlan.Artifact("prod/openstack/control-plane/control-plane-20261121-020000/files/nova-config/"
-              + "compute-1.tar.gz", 999, "cd".repeat(32), "gzip"),
-          "nova-config", "compute-1", List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"), null,
+          new RestorePlan.Artifact(
+              "prod/openstack/control-plane/control-plane-20261121-020000/files/nova-config/"
+                  + "compute-1.tar.gz",
+              999,
+              "cd".repeat(32),
+              "gzip"),
+          "nova-config",
+          "compute-1",
+          List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"),
+          null,
           BackupPlan.HOST_ROOT);
 
-  static RestorePlan plan(String job, String mode, List<RestorePlan.DatabaseItem> dbs,
+  static RestorePlan plan(
+      String job,
+      String mode,
+      List<RestorePlan.DatabaseItem> dbs,
       List<RestorePlan.FilesItem> files) {
-    return new RestorePlan(job, "nova-back", "control-plane-20261121-020000",
-        "prod/openstack/.restores/nova-back-0b7c9d2e/" + job + ".json", STORE, mode, "20261121-031500", dbs, files);
+    return new RestorePlan(
+        job,
+        "nova-back",
+        "control-plane-20261121-020000",
+        "prod/openstack/.restores/nova-back-0b7c9d2e/" + job + ".json",
+        STORE,
+        mode,
+        "20261121-031500",
+        dbs,
+        files);
   }
 
   @Test
   void verifyJobReadsTheBucketAndReachesTheServerWithoutPrivileges() throws IOException {
-    Job job = RestoreJobs.jobFor(request(), plan("nova-back-verify", RestorePlan.VERIFY, List.of(db("nova"),
-        db("nova_api")), List.of(FILES)), "backup-s3", List.of("backup-db"), null, "osbackup:test");
+    Job job =
+        RestoreJobs.jobFor(
+            request(),
+            plan(
+                "nova-back-verify",
+                RestorePlan.VERIFY,
+                List.of(db("nova"), db("nova_api")),
+                List.of(FILES)),
+            "backup-s3",
+            List.of("backup-db"),
+            null,
+            "osbackup:test");
     BackupJobsTest.assertGolden(job, "restore-job-verify.yaml");
     var container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(container.getSecurityContext().getRunAsNonRoot()).isTrue();
-    assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).noneMatch(v -> v.getHostPath() != null);
+    assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
+        .noneMatch(v -> v.getHostPath() != null);
   }
 
   @Test
   void theStoresAndTheServersCasAreMountedReadOnlyWhereThePlanSaysAndNothingElseChanges() {
-    Job job = RestoreJobs.jobFor(request(), plan("nova-back-db-galera", RestorePlan.RESTORE, List.of(db("nova")),
-            List.of()), "backup-s3", CaBundle.fromConfigMap("openstack-ca", "ca.crt"), List.of("backup-db"),
-        List.of(new KeyRef("galera-ca", "tls.crt")), null, "osbackup:test");
+    Job job =
+        RestoreJobs.jobFor(
+            request(),
+            plan("nova-back-db-galera", RestorePlan.RESTORE, List.of(db("nova")), List.of()),
+            "backup-s3",
+            CaBundle.fromConfigMap("openstack-ca", "ca.crt"),
+            List.of("backup-db"),
+            List.of(new KeyRef("galera-ca", "tls.crt")),
+            null,
+            "osbackup:test");
 
     var pod = job.getSpec().getTemplate().getSpec();
-    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("database-ca-0")).singleElement()
-        .satisfies(v -> {
-          assertThat(v.getSecret().getSecretName()).isEqualTo("galera-ca");
-          assertThat(v.getSecret().getItems()).singleElement()
-              .satisfies(i -> assertThat(i.getKey() + ">" + i.getPath()).isEqualTo("tls.crt>ca.crt"));
-        });
-    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("store-ca")).singleElement()
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getName().equals("database-ca-0"))
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.getSecret().getSecretName()).isEqualTo("galera-ca");
+              assertThat(v.getSecret().getItems())
+                  .singleElement()
+                  .satisfies(
+                      i -> assertThat(i.getKey() + ">" + i.getPath()).isEqualTo("tls.crt>ca.crt"));
+            });
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getName().equals("store-ca"))
+        .singleElement()
         .satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("openstack-ca"));
-    assertThat(pod.getContainers().get(0).getVolumeMounts()).filteredOn(m -> m.getName().contains("-ca"))
+    assertThat(pod.getContainers().get(0).getVolumeMounts())
+        .filteredOn(m -> m.getName().contains("-ca"))
         .extracting(m -> m.getMountPath() + ":" + m.getReadOnly())
-        .containsExactlyInAnyOrder("/var/run/osbackup/store-ca:true", RestoreJobs.databaseCaDir(0) + ":true");
+        .containsExactlyInAnyOrder(
+            "/var/run/osbackup/store-ca:true", RestoreJobs.databaseCaDir(0) + ":true");
     assertThat(RestoreJobs.databaseCaDir(0)).isEqualTo("/var/run/osbackup/database-ca/0");
   }
 
   @Test
   void filesJobRunsOnItsNodeAndMountsOnlyTheParentsOfWhatItRestores() throws IOException {
-    Job job = RestoreJobs.jobFor(request(), plan("nova-back-files-nova-config-compute-1", RestorePlan.RESTORE,
-        List.of(), List.of(FILES)), "backup-s3", List.of(), "compute-1", "osbackup:test");
+    Job job =
+        RestoreJobs.jobFor(
+            request(),
+            plan(
+                "nova-back-files-nova-config-compute-1",
+                RestorePlan.RESTORE,
+                List.of(),
+                List.of(FILES)),
+            "backup-s3",
+            List.of(),
+            "compute-1",
+            "osbackup:test");
     BackupJobsTest.assertGolden(job, "restore-job-files.yaml");
     var pod = job.getSpec().getTemplate().getSpec();
-    assertThat(pod.getVolumes()).filteredOn(v -> v.getHostPath() != null)
+    assertThat(pod.getVolumes())
+        .filteredOn(v -> v.getHostPath() != null)
         .extracting(v -> v.getHostPath().getPath() + ":" + v.getHostPath().getType())
         .containsExactly("/etc:Directory", "/var/lib:Directory");
     assertThat(pod.getContainers().get(0).getSecurityContext().getCapabilities().getAdd())
@@ -104,8 +173,18 @@ class RestoreJobsTest {
 
   @Test
   void aDatabaseJobIsRunAgainOnlyWhenItsAgentDiedWithoutReporting() {
-    Job job = RestoreJobs.jobFor(request(), plan("nova-back-db-galera", RestorePlan.RESTORE,
-        List.of(db("nova"), db("nova_api")), List.of()), "backup-s3", List.of("backup-db"), null, "osbackup:test");
+    Job job =
+        RestoreJobs.jobFor(
+            request(),
+            plan(
+                "nova-back-db-galera",
+                RestorePlan.RESTORE,
+                List.of(db("nova"), db("nova_api")),
+                List.of()),
+            "backup-s3",
+            List.of("backup-db"),
+            null,
+            "osbackup:test");
 
     assertThat(job.getSpec().getBackoffLimit()).isEqualTo(2);
     var rules = job.getSpec().getPodFailurePolicy().getRules();
@@ -115,7 +194,8 @@ class RestoreJobsTest {
     assertThat(rules.get(0).getOnExitCodes().getOperator()).isEqualTo("In");
     assertThat(rules.get(0).getOnExitCodes().getValues()).containsExactly(1, 2);
     assertThat(job.getSpec().getTemplate().getSpec().getRestartPolicy()).isEqualTo("Never");
-    // Nothing of a RestoreRequest reaches the agent's environment: the test-only pause cannot be set.
+    // Nothing of a RestoreRequest reaches the agent's environment: the test-only pause cannot be
+    // set.
     assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
         .extracting(e -> e.getName())
         .containsExactly(RestorePlan.ENV, "JAVA_TOOL_OPTIONS");
@@ -123,22 +203,48 @@ class RestoreJobsTest {
 
   @Test
   void aToPathIsMountedAndCreatedInsteadOfTheOriginalParents() {
-    RestorePlan.FilesItem elsewhere = new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1",
-        List.of("/etc/nova"), "/srv/restore", BackupPlan.HOST_ROOT);
-    Job job = RestoreJobs.jobFor(request(), plan("j", RestorePlan.RESTORE, List.of(), List.of(elsewhere)),
-        "backup-s3", List.of(), "compute-1", "osbackup:test");
-    assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getHostPath() != null)
+    RestorePlan.FilesItem elsewhere =
+        new RestorePlan.FilesItem(
+            FILES.artifact(),
+            "nova-config",
+            "compute-1",
+            List.of("/etc/nova"),
+            "/srv/restore",
+            BackupPlan.HOST_ROOT);
+    Job job =
+        RestoreJobs.jobFor(
+            request(),
+            plan("j", RestorePlan.RESTORE, List.of(), List.of(elsewhere)),
+            "backup-s3",
+            List.of(),
+            "compute-1",
+            "osbackup:test");
+    assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getHostPath() != null)
         .extracting(v -> v.getHostPath().getPath() + ":" + v.getHostPath().getType())
         .containsExactly("/srv/restore/etc:DirectoryOrCreate");
   }
 
   @Test
   void aToPathHoldingOtherThingsIsNotMountedWholeOnlyWhereTheRestoredPathsLand() {
-    RestorePlan.FilesItem intoEtc = new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1",
-        List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"), "/etc", BackupPlan.HOST_ROOT);
-    Job job = RestoreJobs.jobFor(request(), plan("j", RestorePlan.RESTORE, List.of(), List.of(intoEtc)),
-        "backup-s3", List.of(), "compute-1", "osbackup:test");
-    assertThat(job.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getHostPath() != null)
+    RestorePlan.FilesItem intoEtc =
+        new RestorePlan.FilesItem(
+            FILES.artifact(),
+            "nova-config",
+            "compute-1",
+            List.of("/etc/nova", "/var/lib/nova", "/etc/nova-extra"),
+            "/etc",
+            BackupPlan.HOST_ROOT);
+    Job job =
+        RestoreJobs.jobFor(
+            request(),
+            plan("j", RestorePlan.RESTORE, List.of(), List.of(intoEtc)),
+            "backup-s3",
+            List.of(),
+            "compute-1",
+            "osbackup:test");
+    assertThat(job.getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getHostPath() != null)
         .extracting(v -> v.getHostPath().getPath() + ":" + v.getHostPath().getType())
         .containsExactly("/etc/etc:DirectoryOrCreate", "/etc/var/lib:DirectoryOrCreate");
   }
@@ -147,23 +253,47 @@ class RestoreJobsTest {
   void namesAreDeterministicAndFit() {
     assertThat(RestoreJobs.verifyName("nova-back")).isEqualTo("nova-back-verify");
     assertThat(RestoreJobs.databaseName("nova-back", "galera")).isEqualTo("nova-back-db-galera");
-    assertThat(RestoreJobs.filesName("r".repeat(60), "nova-config", "compute-1")).hasSizeLessThanOrEqualTo(63);
+    assertThat(RestoreJobs.filesName("r".repeat(60), "nova-config", "compute-1"))
+        .hasSizeLessThanOrEqualTo(63);
   }
 
   @Test
   void aFilesJobNeverMountsTheNodesRootOrADeniedPathWritable() {
-    for (RestorePlan.FilesItem item : List.of(
-        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/srv"), null,
-            BackupPlan.HOST_ROOT),
-        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/kubernetes/pki"), null,
-            BackupPlan.HOST_ROOT),
-        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/nova"),
-            "/var/lib/kubelet/restore", BackupPlan.HOST_ROOT),
-        new RestorePlan.FilesItem(FILES.artifact(), "nova-config", "compute-1", List.of("/etc/nova"), "/",
-            BackupPlan.HOST_ROOT))) {
+    for (RestorePlan.FilesItem item :
+        List.of(
+            new RestorePlan.FilesItem(
+                FILES.artifact(),
+                "nova-config",
+                "compute-1",
+                List.of("/srv"),
+                null,
+                BackupPlan.HOST_ROOT),
+            new RestorePlan.FilesItem(
+                FILES.artifact(),
+                "nova-config",
+                "compute-1",
+                List.of("/etc/kubernetes/pki"),
+                null,
+                BackupPlan.HOST_ROOT),
+            new RestorePlan.FilesItem(
+                FILES.artifact(),
+                "nova-config",
+                "compute-1",
+                List.of("/etc/nova"),
+                "/var/lib/kubelet/restore",
+                BackupPlan.HOST_ROOT),
+            new RestorePlan.FilesItem(
+                FILES.artifact(),
+                "nova-config",
+                "compute-1",
+                List.of("/etc/nova"),
+                "/",
+                BackupPlan.HOST_ROOT))) {
       RestorePlan plan = plan("j", RestorePlan.RESTORE, List.of(), List.of(item));
       org.assertj.core.api.Assertions.assertThatThrownBy(
-              () -> RestoreJobs.jobFor(request(), plan, "backup-s3", List.of(), "compute-1", "osbackup:test"))
+              () ->
+                  RestoreJobs.jobFor(
+                      request(), plan, "backup-s3", List.of(), "compute-1", "osbackup:test"))
           .as(item.paths() + " to " + item.toPath())
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("never mounts");

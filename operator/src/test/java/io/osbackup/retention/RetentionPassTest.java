@@ -61,7 +61,15 @@ class RetentionPassTest {
     // Every due manifest in one batch first, then the artifacts of those folders in batches.
     assertThat(store.deletes())
         .containsExactly(
-            "delete " + NOVA + "/" + ids.get(0) + "/manifest.json," + NOVA + "/" + ids.get(1) + "/manifest.json",
+            "delete "
+                + NOVA
+                + "/"
+                + ids.get(0)
+                + "/manifest.json,"
+                + NOVA
+                + "/"
+                + ids.get(1)
+                + "/manifest.json",
             "delete " + artifacts(ids.get(0)) + "," + artifacts(ids.get(1)));
   }
 
@@ -70,7 +78,14 @@ class RetentionPassTest {
     List<String> ids = seedDaily(NOVA, "nova", 3);
 
     RetentionResult result =
-        RetentionPass.run(store, NOVA, rules(1, 0, 0, 0, 0, 0, null), UTC, NOW, LONGEST_RUN, false,
+        RetentionPass.run(
+            store,
+            NOVA,
+            rules(1, 0, 0, 0, 0, 0, null),
+            UTC,
+            NOW,
+            LONGEST_RUN,
+            false,
             java.util.Set.of(ids.get(0)));
 
     assertThat(result.deleted()).containsExactly(ids.get(1));
@@ -96,7 +111,9 @@ class RetentionPassTest {
     RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
 
     assertThat(result.ok()).isFalse();
-    assertThat(result.refused()).as("refused: the policy's kept backups are unknown, not zero").isTrue();
+    assertThat(result.refused())
+        .as("refused: the policy's kept backups are unknown, not zero")
+        .isTrue();
     assertThat(result.errors().get(0))
         .startsWith("could not list " + NOVA + "/: access denied")
         .endsWith("nothing was deleted");
@@ -269,9 +286,12 @@ class RetentionPassTest {
     assertThat(store.requests).filteredOn(r -> r.startsWith("get ")).hasSize(10_000);
     // one batch of manifests, then whole folders up to 1,000 keys a batch
     List<String> deletes = store.deletes();
-    assertThat(deletes.get(0).split(",")).hasSize(result.deleted().size())
+    assertThat(deletes.get(0).split(","))
+        .hasSize(result.deleted().size())
         .allSatisfy(k -> assertThat(k).endsWith("/manifest.json"));
-    assertThat(deletes).hasSize(1 + (int) Math.ceil(result.deleted().size() / 100.0)); // 10 listed objects a folder
+    assertThat(deletes)
+        .hasSize(
+            1 + (int) Math.ceil(result.deleted().size() / 100.0)); // 10 listed objects a folder
     assertThat(deletes.subList(1, deletes.size()))
         .allSatisfy(d -> assertThat(d.split(",").length).isLessThanOrEqualTo(RetentionPass.BATCH));
     assertThat(store.objects).hasSize(10 * result.keptIds().size());
@@ -279,7 +299,8 @@ class RetentionPassTest {
 
   @Test
   void backupsStampedAYearAheadNeverOutliveTheNewRealOnes() {
-    // An operator whose clock ran a year ahead wrote three backups early in November; its clock was then fixed.
+    // An operator whose clock ran a year ahead wrote three backups early in November; its clock was
+    // then fixed.
     List<String> skewed = new java.util.ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Instant written = Instant.parse("2026-11-10T02:00:00Z").plus(Duration.ofDays(i));
@@ -297,10 +318,13 @@ class RetentionPassTest {
     assertThat(first.clockSkew()).allSatisfy(s -> assertThat(s.ahead()).isTrue());
     assertThat(first.clockSkew().get(0).offset()).isGreaterThan(Duration.ofDays(364));
 
-    // Three more real backups: the real ones are the three newest, whatever the skewed manifests say.
+    // Three more real backups: the real ones are the three newest, whatever the skewed manifests
+    // say.
     List<String> more = new java.util.ArrayList<>(List.of(real));
     for (int i = 1; i <= 3; i++) {
-      more.add(seedStamped(NOVA, "nova", Instant.parse("2026-11-20T02:00:00Z").plus(Duration.ofHours(i)), null));
+      more.add(
+          seedStamped(
+              NOVA, "nova", Instant.parse("2026-11-20T02:00:00Z").plus(Duration.ofHours(i)), null));
     }
 
     RetentionResult second = pass(NOVA, rules(3, 0, 0, 0, 0, 0, null), false);
@@ -315,11 +339,13 @@ class RetentionPassTest {
     List<String> real = seedDaily(NOVA, "nova", 3);
     // the latest write came from an operator whose clock is a year ahead
     String ahead =
-        seedStamped(NOVA, "nova", NOW.plus(Duration.ofDays(365)), Instant.parse("2026-11-21T02:00:00Z"));
+        seedStamped(
+            NOVA, "nova", NOW.plus(Duration.ofDays(365)), Instant.parse("2026-11-21T02:00:00Z"));
 
     RetentionResult result = pass(NOVA, rules(0, 0, 0, 0, 0, 0, "1d"), false);
 
-    // maxAge 1d: the real newest (written 2026-11-20T02:01:40Z, 34 h ago) is kept as the newest good backup
+    // maxAge 1d: the real newest (written 2026-11-20T02:01:40Z, 34 h ago) is kept as the newest
+    // good backup
     assertThat(result.keptIds()).containsExactly(ahead, real.get(2));
     assertThat(result.kept().get(1).reasons()).contains(RetentionRule.NEWEST);
     assertThat(result.deleted()).containsExactly(real.get(1), real.get(0));
@@ -345,9 +371,15 @@ class RetentionPassTest {
 
   @Test
   void aManifestStampedWithinTheToleranceIsNotSkewed() {
-    seedStamped(NOVA, "nova", NOW.minus(Duration.ofHours(2)).plus(RetentionPass.CLOCK_TOLERANCE).minusSeconds(101),
+    seedStamped(
+        NOVA,
+        "nova",
+        NOW.minus(Duration.ofHours(2)).plus(RetentionPass.CLOCK_TOLERANCE).minusSeconds(101),
         NOW.minus(Duration.ofHours(2)));
-    seedStamped(NOVA, "nova", NOW.minus(Duration.ofHours(1)).minus(LONGEST_RUN).minusSeconds(100),
+    seedStamped(
+        NOVA,
+        "nova",
+        NOW.minus(Duration.ofHours(1)).minus(LONGEST_RUN).minusSeconds(100),
         NOW.minus(Duration.ofHours(1)));
 
     RetentionResult result = pass(NOVA, rules(5, 0, 0, 0, 0, 0, null), false);
@@ -363,24 +395,50 @@ class RetentionPassTest {
     List<String> ours = seedDaily(NOVA, "nova", 2);
     Owner drCluster = new Owner("dr", "openstack", "primary", "uid-9");
     String theirs = "nova-20261121-020000-aa";
-    store.putManifest(NOVA + "/" + theirs + "/manifest.json",
+    store.putManifest(
+        NOVA + "/" + theirs + "/manifest.json",
         manifest(theirs, Instant.parse("2026-11-21T02:00:00Z")).withOwner(drCluster),
         Instant.parse("2026-11-21T02:02:00Z"));
     String theirsFailed = "nova-20261001-020000-aa";
-    store.putMarker(NOVA + "/" + theirsFailed + "/owner.json",
+    store.putMarker(
+        NOVA + "/" + theirsFailed + "/owner.json",
         new Owner.Marker(Owner.Marker.FORMAT_VERSION, drCluster, theirsFailed, theirsFailed),
         Instant.parse("2026-10-01T02:00:00Z"));
-    store.put(NOVA + "/" + theirsFailed + "/db/control-plane/nova.sql.gz", 5, Instant.parse("2026-10-01T02:01:00Z"));
+    store.put(
+        NOVA + "/" + theirsFailed + "/db/control-plane/nova.sql.gz",
+        5,
+        Instant.parse("2026-10-01T02:01:00Z"));
     String otherStore = "nova-20261119-020000-bb";
-    store.putManifest(NOVA + "/" + otherStore + "/manifest.json",
-        new Manifest(1, otherStore, "openstack", "nova", otherStore, "secondary", "b", "f", "gzip",
-            Instant.parse("2026-11-19T02:00:00Z"), Instant.parse("2026-11-19T02:01:00Z"), 1, List.of()),
+    store.putManifest(
+        NOVA + "/" + otherStore + "/manifest.json",
+        new Manifest(
+            1,
+            otherStore,
+            "openstack",
+            "nova",
+            otherStore,
+            "secondary",
+            "b",
+            "f",
+            "gzip",
+            Instant.parse("2026-11-19T02:00:00Z"),
+            Instant.parse("2026-11-19T02:01:00Z"),
+            1,
+            List.of()),
         Instant.parse("2026-11-19T02:01:00Z"));
     store.put(NOVA + "/notes/readme.txt", 5, Instant.parse("2026-01-01T00:00:00Z"));
 
     RetentionResult result =
-        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
-            java.util.Set.of(), PRIMARY);
+        RetentionPass.run(
+            store,
+            NOVA,
+            withLimit(rules(1, 0, 0, 0, 0, 0, null), 0),
+            UTC,
+            NOW,
+            LONGEST_RUN,
+            false,
+            java.util.Set.of(),
+            PRIMARY);
 
     assertThat(result.keptIds()).containsExactly(ours.get(1));
     assertThat(result.deleted()).containsExactly(ours.get(0));
@@ -391,24 +449,41 @@ class RetentionPassTest {
         .contains(theirsFailed + ": its owner.json names cluster dr")
         .contains(otherStore + ": its manifest.json names no owner and describes backup")
         .contains("notes: has neither manifest.json nor owner.json");
-    assertThat(folders(NOVA)).containsOnlyKeys(ours.get(1), theirs, theirsFailed, otherStore, "notes");
+    assertThat(folders(NOVA))
+        .containsOnlyKeys(ours.get(1), theirs, theirsFailed, otherStore, "notes");
   }
 
   @Test
   void nothingBelowAFolderHoldingAnotherBackupsManifestIsDeleted() {
     seedDaily(NOVA, "nova", 1);
-    // another store's prefix is prod/openstack/nova/old: its backups lie inside this policy's folder
-    store.put(NOVA + "/old/openstack/nova/nova-20200101-020000/db/control-plane/nova.sql.gz", 5,
+    // another store's prefix is prod/openstack/nova/old: its backups lie inside this policy's
+    // folder
+    store.put(
+        NOVA + "/old/openstack/nova/nova-20200101-020000/db/control-plane/nova.sql.gz",
+        5,
         Instant.parse("2020-01-01T02:00:00Z"));
-    store.putManifest(NOVA + "/old/openstack/nova/nova-20200101-020000/manifest.json",
-        manifest("nova-20200101-020000", Instant.parse("2020-01-01T02:00:00Z")), Instant.parse("2020-01-01T02:01:00Z"));
+    store.putManifest(
+        NOVA + "/old/openstack/nova/nova-20200101-020000/manifest.json",
+        manifest("nova-20200101-020000", Instant.parse("2020-01-01T02:00:00Z")),
+        Instant.parse("2020-01-01T02:01:00Z"));
 
     RetentionResult result =
-        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
-            java.util.Set.of(), PRIMARY);
+        RetentionPass.run(
+            store,
+            NOVA,
+            withLimit(rules(1, 0, 0, 0, 0, 0, null), 0),
+            UTC,
+            NOW,
+            LONGEST_RUN,
+            false,
+            java.util.Set.of(),
+            PRIMARY);
 
     assertThat(result.leftoversRemoved()).isEmpty();
-    assertThat(result.notOwned()).singleElement().asString().startsWith("old: holds " + NOVA + "/old/openstack/nova/");
+    assertThat(result.notOwned())
+        .singleElement()
+        .asString()
+        .startsWith("old: holds " + NOVA + "/old/openstack/nova/");
     assertThat(store.deletes()).isEmpty();
   }
 
@@ -416,15 +491,30 @@ class RetentionPassTest {
   void aFolderWithOurMarkerAndNoManifestIsAFailedRunsLeftover() {
     seedDaily(NOVA, "nova", 1);
     String failed = "nova-20261001-020000";
-    store.putMarker(NOVA + "/" + failed + "/owner.json",
-        new Owner.Marker(Owner.Marker.FORMAT_VERSION, new Owner("prod", "openstack", "primary", "uid-2"), failed,
-            failed), Instant.parse("2026-10-01T02:00:00Z"));
+    store.putMarker(
+        NOVA + "/" + failed + "/owner.json",
+        new Owner.Marker(
+            Owner.Marker.FORMAT_VERSION,
+            new Owner("prod", "openstack", "primary", "uid-2"),
+            failed,
+            failed),
+        Instant.parse("2026-10-01T02:00:00Z"));
 
     RetentionResult result =
-        RetentionPass.run(store, NOVA, withLimit(rules(1, 0, 0, 0, 0, 0, null), 0), UTC, NOW, LONGEST_RUN, false,
-            java.util.Set.of(), PRIMARY);
+        RetentionPass.run(
+            store,
+            NOVA,
+            withLimit(rules(1, 0, 0, 0, 0, 0, null), 0),
+            UTC,
+            NOW,
+            LONGEST_RUN,
+            false,
+            java.util.Set.of(),
+            PRIMARY);
 
-    assertThat(result.leftoversRemoved()).as("the store's UID is informational").containsExactly(failed);
+    assertThat(result.leftoversRemoved())
+        .as("the store's UID is informational")
+        .containsExactly(failed);
     assertThat(result.notOwned()).isEmpty();
   }
 
@@ -441,14 +531,26 @@ class RetentionPassTest {
   void aBackupMadeByHandIsKeptOnItsOwnTermsAndGoesManifestFirstWhenTheyPass() {
     List<String> scheduled = seedDaily(NOVA, "nova", 3);
     Instant taken = Instant.parse("2026-11-19T10:00:00Z");
-    String ttl = seedHandMade("nova-20261119-100000-0a1b2c", taken,
-        new Manifest.RunRetention("OnDemand", "Keep", null, "3d"));
-    String pinned = seedHandMade("nova-20261119-110000-3d4e5f", taken.plusSeconds(3600),
-        new Manifest.RunRetention("OnDemand", "Keep", Instant.parse("2026-11-22T00:00:00Z"), null));
-    String optedIn = seedHandMade("nova-20261119-120000-6a7b8c", taken.plusSeconds(7200),
-        new Manifest.RunRetention("OnDemand", "Policy", null, null));
-    // written before retention terms were recorded: a hand-made id is kept until deleted, a slot's id is the policy's
-    String legacy = seedHandMade("nova-20261118-100000-9d0e1f", taken.minus(Duration.ofDays(1)), null);
+    String ttl =
+        seedHandMade(
+            "nova-20261119-100000-0a1b2c",
+            taken,
+            new Manifest.RunRetention("OnDemand", "Keep", null, "3d"));
+    String pinned =
+        seedHandMade(
+            "nova-20261119-110000-3d4e5f",
+            taken.plusSeconds(3600),
+            new Manifest.RunRetention(
+                "OnDemand", "Keep", Instant.parse("2026-11-22T00:00:00Z"), null));
+    String optedIn =
+        seedHandMade(
+            "nova-20261119-120000-6a7b8c",
+            taken.plusSeconds(7200),
+            new Manifest.RunRetention("OnDemand", "Policy", null, null));
+    // written before retention terms were recorded: a hand-made id is kept until deleted, a slot's
+    // id is the policy's
+    String legacy =
+        seedHandMade("nova-20261118-100000-9d0e1f", taken.minus(Duration.ofDays(1)), null);
 
     RetentionResult result = pass(NOVA, rules(1, 0, 0, 0, 0, 0, null), false);
 
@@ -459,19 +561,30 @@ class RetentionPassTest {
     store.requests.clear();
     Instant later = taken.plus(Duration.ofDays(3)).plusSeconds(200);
     RetentionResult expired =
-        RetentionPass.run(store, NOVA, rules(1, 0, 0, 0, 0, 0, null), UTC, later, LONGEST_RUN, false);
+        RetentionPass.run(
+            store, NOVA, rules(1, 0, 0, 0, 0, 0, null), UTC, later, LONGEST_RUN, false);
 
     assertThat(expired.deleted()).containsExactly(pinned, ttl);
     assertThat(expired.keptIds()).containsExactly(scheduled.get(2), legacy);
     assertThat(store.deletes().get(0))
-        .isEqualTo("delete " + NOVA + "/" + ttl + "/manifest.json," + NOVA + "/" + pinned + "/manifest.json");
+        .isEqualTo(
+            "delete "
+                + NOVA
+                + "/"
+                + ttl
+                + "/manifest.json,"
+                + NOVA
+                + "/"
+                + pinned
+                + "/manifest.json");
   }
 
   private String seedHandMade(String id, Instant at, Manifest.RunRetention terms) {
     String f = NOVA + "/" + id;
     store.put(f + "/db/control-plane/nova.sql.gz", 300, at.plusSeconds(60));
     store.put(f + "/reports/job.json", 10, at.plusSeconds(95));
-    store.putManifest(f + "/manifest.json", manifest(id, at).withRetention(terms), at.plusSeconds(100));
+    store.putManifest(
+        f + "/manifest.json", manifest(id, at).withRetention(terms), at.plusSeconds(100));
     return id;
   }
 
@@ -500,8 +613,9 @@ class RetentionPassTest {
   }
 
   /**
-   * A backup whose manifest says it started at {@code stamped} (completed 100 s later), written to the store at
-   * {@code written} (null: {@code stamped} + 100 s, a right clock); its id is the stamped time, as a scheduled run's.
+   * A backup whose manifest says it started at {@code stamped} (completed 100 s later), written to
+   * the store at {@code written} (null: {@code stamped} + 100 s, a right clock); its id is the
+   * stamped time, as a scheduled run's.
    */
   private String seedStamped(String folder, String policy, Instant stamped, Instant written) {
     Instant stored = written == null ? stamped.plusSeconds(100) : written;

@@ -287,30 +287,47 @@ class RetentionPolicyTest {
 
   @Test
   void rulesThatKeepOnlyTheNewestAreFlaggedAndOthersAreNot() {
-    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(1, 0, 0, 0, 0, 0, null))).get().asString()
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(1, 0, 0, 0, 0, 0, null)))
+        .get()
+        .asString()
         .contains("keeps only the newest backup");
     assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(1, 1, 1, 1, 1, 1, "30d"))).isPresent();
-    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(0, 0, 0, 0, 0, 0, "12h"))).get().asString()
+    assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(0, 0, 0, 0, 0, 0, "12h")))
+        .get()
+        .asString()
         .contains("maxAge 12h with no keep rule");
     assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(2, 0, 0, 0, 0, 0, null))).isEmpty();
     assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(1, 0, 7, 0, 0, 0, null))).isEmpty();
     assertThat(RetentionPolicy.keepsOnlyTheNewest(rules(0, 0, 0, 0, 0, 0, "1d"))).isEmpty();
     assertThat(RetentionPolicy.keepsOnlyTheNewest(null)).isEmpty();
     // what they keep agrees: keepLast 1 with keepDaily 1 keeps one backup of several days
-    assertThat(RetentionPolicy.keep(daily("2026-11-17T02:00:00Z", 5), rules(1, 0, 1, 0, 0, 0, null), ZoneOffset.UTC,
-        Instant.parse("2026-11-22T00:00:00Z")).kept()).hasSize(1);
+    assertThat(
+            RetentionPolicy.keep(
+                    daily("2026-11-17T02:00:00Z", 5),
+                    rules(1, 0, 1, 0, 0, 0, null),
+                    ZoneOffset.UTC,
+                    Instant.parse("2026-11-22T00:00:00Z"))
+                .kept())
+        .hasSize(1);
   }
 
   @Test
   void aHandMadeBackupIsNeverCountedTowardKeepLastNorPrunedByTheRules() {
-    // local mode: every five minutes, keepLast 1; before-upgrade was taken by hand between two scheduled backups
-    List<Backup> backups = new ArrayList<>(backups("2026-12-05T10:05:00Z", "2026-12-05T10:10:00Z",
-        "2026-12-05T10:15:00Z"));
-    Backup beforeUpgrade = new Backup("b-20261205-100700-0a1b2c", Instant.parse("2026-12-05T10:07:00Z"), false,
-        Hold.UNTIL_DELETED);
+    // local mode: every five minutes, keepLast 1; before-upgrade was taken by hand between two
+    // scheduled backups
+    List<Backup> backups =
+        new ArrayList<>(
+            backups("2026-12-05T10:05:00Z", "2026-12-05T10:10:00Z", "2026-12-05T10:15:00Z"));
+    Backup beforeUpgrade =
+        new Backup(
+            "b-20261205-100700-0a1b2c",
+            Instant.parse("2026-12-05T10:07:00Z"),
+            false,
+            Hold.UNTIL_DELETED);
     backups.add(beforeUpgrade);
 
-    RetentionDecision decision = RetentionPolicy.keep(backups, rules(1, 0, 0, 0, 0, 0, "1d"), UTC, NOW);
+    RetentionDecision decision =
+        RetentionPolicy.keep(backups, rules(1, 0, 0, 0, 0, 0, "1d"), UTC, NOW);
 
     assertThat(decision.keptIds()).containsExactly("b-20261205-101500", "b-20261205-100700-0a1b2c");
     assertThat(decision.kept().get(1).reasons()).containsExactly(RetentionRule.OWN_TERMS);
@@ -320,27 +337,40 @@ class RetentionPolicyTest {
   @Test
   void aHandMadeBackupGoesOnlyOnceItsOwnTimeHasPassed() {
     Instant until = Instant.parse("2026-12-06T00:00:00Z");
-    Backup held = new Backup("b-20261205-100700-0a1b2c", Instant.parse("2026-12-05T10:07:00Z"), false,
-        new Hold(until));
+    Backup held =
+        new Backup(
+            "b-20261205-100700-0a1b2c",
+            Instant.parse("2026-12-05T10:07:00Z"),
+            false,
+            new Hold(until));
     List<Backup> backups = List.of(held);
 
-    assertThat(RetentionPolicy.keep(backups, null, UTC, until.minusSeconds(1)).keptIds()).containsExactly(held.backupId());
-    assertThat(RetentionPolicy.keep(backups, null, UTC, until).keptIds()).containsExactly(held.backupId());
+    assertThat(RetentionPolicy.keep(backups, null, UTC, until.minusSeconds(1)).keptIds())
+        .containsExactly(held.backupId());
+    assertThat(RetentionPolicy.keep(backups, null, UTC, until).keptIds())
+        .containsExactly(held.backupId());
     RetentionDecision after = RetentionPolicy.keep(backups, null, UTC, until.plusSeconds(1));
-    // no rules keep everything of the policy's own; a hand-made backup's own time is not the policy's to extend
+    // no rules keep everything of the policy's own; a hand-made backup's own time is not the
+    // policy's to extend
     assertThat(after.deletedIds()).containsExactly(held.backupId());
     assertThat(after.kept()).isEmpty();
   }
 
   @Test
   void aHandMadeBackupNeverStandsInForThePolicysNewest() {
-    // the hand-made backup is the newest of all; the policy's own newest is still kept, and maxAge does not matter
-    Backup held = new Backup("b-20270131-120000-0a1b2c", Instant.parse("2027-01-31T12:00:00Z"), false,
-        new Hold(Instant.parse("2027-03-01T00:00:00Z")));
+    // the hand-made backup is the newest of all; the policy's own newest is still kept, and maxAge
+    // does not matter
+    Backup held =
+        new Backup(
+            "b-20270131-120000-0a1b2c",
+            Instant.parse("2027-01-31T12:00:00Z"),
+            false,
+            new Hold(Instant.parse("2027-03-01T00:00:00Z")));
     List<Backup> backups = new ArrayList<>(backups("2026-01-01T02:00:00Z", "2025-01-01T02:00:00Z"));
     backups.add(held);
 
-    RetentionDecision decision = RetentionPolicy.keep(backups, rules(1, 0, 0, 0, 0, 0, "7d"), UTC, NOW);
+    RetentionDecision decision =
+        RetentionPolicy.keep(backups, rules(1, 0, 0, 0, 0, 0, "7d"), UTC, NOW);
 
     assertThat(decision.keptIds()).containsExactly(held.backupId(), "b-20260101-020000");
     assertThat(decision.kept().get(1).reasons()).contains(RetentionRule.NEWEST);

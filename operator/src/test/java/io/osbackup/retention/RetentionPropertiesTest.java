@@ -131,8 +131,10 @@ class RetentionPropertiesTest {
     RetentionDecision without = decide(c);
 
     Set<String> held = new HashSet<>(ids(handMade));
-    assertThat(with.keptIds().stream().filter(id -> !held.contains(id)).toList()).isEqualTo(without.keptIds());
-    assertThat(with.deletedIds().stream().filter(id -> !held.contains(id)).toList()).isEqualTo(without.deletedIds());
+    assertThat(with.keptIds().stream().filter(id -> !held.contains(id)).toList())
+        .isEqualTo(without.keptIds());
+    assertThat(with.deletedIds().stream().filter(id -> !held.contains(id)).toList())
+        .isEqualTo(without.deletedIds());
   }
 
   @Property
@@ -147,7 +149,12 @@ class RetentionPropertiesTest {
       boolean due = b.hold().until() != null && c.now().isAfter(b.hold().until());
       assertThat(due ? d.deletedIds() : d.keptIds()).contains(b.backupId());
       if (!due) {
-        assertThat(d.kept().stream().filter(k -> k.backup().equals(b)).findFirst().orElseThrow().reasons())
+        assertThat(
+                d.kept().stream()
+                    .filter(k -> k.backup().equals(b))
+                    .findFirst()
+                    .orElseThrow()
+                    .reasons())
             .containsExactly(RetentionRule.OWN_TERMS);
       }
     }
@@ -228,11 +235,15 @@ class RetentionPropertiesTest {
     Arbitrary<Long> minutes = Arbitraries.longs().between(0, 4L * 365 * 24 * 60);
     Arbitrary<Long> keepFor = Arbitraries.longs().between(1, 400L * 24 * 60).injectNull(0.3);
     return Combinators.combine(minutes, keepFor)
-        .as((m, k) -> {
-          Instant t = START.plus(Duration.ofMinutes(m));
-          return new Backup("hand-" + ID.format(t) + "-" + Long.toHexString(m * 31 + (k == null ? 0 : k)), t, false,
-              k == null ? Hold.UNTIL_DELETED : new Hold(t.plus(Duration.ofMinutes(k))));
-        })
+        .as(
+            (m, k) -> {
+              Instant t = START.plus(Duration.ofMinutes(m));
+              return new Backup(
+                  "hand-" + ID.format(t) + "-" + Long.toHexString(m * 31 + (k == null ? 0 : k)),
+                  t,
+                  false,
+                  k == null ? Hold.UNTIL_DELETED : new Hold(t.plus(Duration.ofMinutes(k))));
+            })
         .list()
         .ofMaxSize(8)
         .uniqueElements(Backup::backupId);

@@ -193,13 +193,15 @@ class BackupPolicySchedulingTest {
     clock.set(second);
     String secondRun = BackupPolicyReconciler.runName("replace", second);
     await().atMost(WAIT).until(() -> run(secondRun) != null);
-    // The operator asks through an annotation: it never writes a run's spec, which the user (or GitOps) owns.
+    // The operator asks through an annotation: it never writes a run's spec, which the user (or
+    // GitOps) owns.
     assertThat(run(firstRun).getMetadata().getAnnotations())
         .containsEntry(
             io.osbackup.api.v1alpha1.Api.CANCEL_ANNOTATION,
             "replaced by run " + secondRun + " of slot " + second + " (concurrencyPolicy Replace)");
     assertThat(run(firstRun).getSpec().getCancel()).isNotEqualTo(Boolean.TRUE);
-    assertThat(run(secondRun).getMetadata().getAnnotations()).doesNotContainKey(io.osbackup.api.v1alpha1.Api.CANCEL_ANNOTATION);
+    assertThat(run(secondRun).getMetadata().getAnnotations())
+        .doesNotContainKey(io.osbackup.api.v1alpha1.Api.CANCEL_ANNOTATION);
     // The run reconciler ends the cancelled run; the policy then lists only the new one as active.
     await().atMost(WAIT).until(() -> phase(firstRun) == RunPhase.Cancelled);
     assertThat(run(firstRun).getStatus().getMessage()).contains("replaced by run " + secondRun);

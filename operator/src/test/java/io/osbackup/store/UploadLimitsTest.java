@@ -15,7 +15,8 @@ class UploadLimitsTest {
 
     assertThat(limits.maxParts()).isEqualTo(1000);
     assertThat(limits.firstPartSize(0)).isEqualTo(32 * MIB);
-    assertThat(limits.capacity(32 * MIB)).isEqualTo(64_000 * MIB); // 500x32 + 250x64 + 250x128: 62.5 GiB
+    assertThat(limits.capacity(32 * MIB))
+        .isEqualTo(64_000 * MIB); // 500x32 + 250x64 + 250x128: 62.5 GiB
     assertThat(limits.capacity(128 * MIB)).isEqualTo(128_000 * MIB); // 125 GiB
     for (int n = 1; n <= 1000; n++) {
       assertThat(limits.partSize(n, 32 * MIB)).isBetween(32 * MIB, 128 * MIB);
@@ -39,7 +40,8 @@ class UploadLimitsTest {
 
     assertThat(limits.firstPartSize(10 * MIB)).isEqualTo(32 * MIB); // never below partSize
     assertThat(limits.firstPartSize(80_000 * MIB)).isEqualTo(100 * MIB); // 100,000 MiB / 1000
-    assertThat(limits.firstPartSize(1_000_000 * MIB)).isEqualTo(128 * MIB); // never above maxPartSize
+    assertThat(limits.firstPartSize(1_000_000 * MIB))
+        .isEqualTo(128 * MIB); // never above maxPartSize
     assertThat(limits.withMaxParts(10_000).firstPartSize(80_000 * MIB)).isEqualTo(32 * MIB);
   }
 

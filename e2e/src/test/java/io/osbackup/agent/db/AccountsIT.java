@@ -4,17 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.osbackup.agent.files.MountTable;
+import io.osbackup.agent.restore.RestoreExecution;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
 import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.SqlClient;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.agent.restore.RestoreExecution;
-import io.osbackup.contract.RestorePlan;
-import io.osbackup.contract.RestoreReport;
-import io.osbackup.agent.restore.db.DatabaseRestorer;
-import io.osbackup.contract.BackupLayout;
-import io.osbackup.contract.Compression;
-import io.osbackup.contract.StoredArtifact;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -33,10 +32,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Accounts and grants: captured with a target's databases (Relevant, All, None), restorable with the stock client
- * and by the agent into an empty server so that the services log in with their passwords again; existing accounts
- * kept and reported or replaced; a tampered script refused; a restore login lacking privileges refused before any
- * download.
+ * Accounts and grants: captured with a target's databases (Relevant, All, None), restorable with
+ * the stock client and by the agent into an empty server so that the services log in with their
+ * passwords again; existing accounts kept and reported or replaced; a tampered script refused; a
+ * restore login lacking privileges refused before any download.
  */
 class AccountsIT {
 
@@ -49,13 +48,15 @@ class AccountsIT {
 
   @BeforeAll
   static void startServers() throws Exception {
-    CompletableFuture<MariaDbServer> second = CompletableFuture.supplyAsync(() -> {
-      try {
-        return MariaDbServer.start(work.resolve("empty"));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    });
+    CompletableFuture<MariaDbServer> second =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return MariaDbServer.start(work.resolve("empty"));
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
     source = MariaDbServer.start(work.resolve("source"));
     empty = second.join();
     source.execute(
@@ -93,25 +94,42 @@ class AccountsIT {
   }
 
   static BackupPlan.Database target(String accounts) {
-    return new BackupPlan.Database("cp", "127.0.0.1", source.port(), BackupPlan.DATABASE_CREDENTIALS_DIR,
-        List.of("nova", "nova_api", "keystone"), List.of(), false, null, accounts);
+    return new BackupPlan.Database(
+        "cp",
+        "127.0.0.1",
+        source.port(),
+        BackupPlan.DATABASE_CREDENTIALS_DIR,
+        List.of("nova", "nova_api", "keystone"),
+        List.of(),
+        false,
+        null,
+        accounts);
   }
 
-  static DatabaseBackup.Result backup(String accounts, DirectoryArtifactSink sink) throws Exception {
+  static DatabaseBackup.Result backup(String accounts, DirectoryArtifactSink sink)
+      throws Exception {
     return new DatabaseBackup(source.dumpCommand().toString())
-        .run(target(accounts), new DatabaseLogin(source.user(), source.password()), FOLDER, Compression.GZIP, sink);
+        .run(
+            target(accounts),
+            new DatabaseLogin(source.user(), source.password()),
+            FOLDER,
+            Compression.GZIP,
+            sink);
   }
 
   static String script(DirectoryArtifactSink sink) throws Exception {
-    try (InputStream in = new GZIPInputStream(
-        Files.newInputStream(sink.file(BackupLayout.accountsArtifact(FOLDER, "cp", Compression.GZIP))))) {
+    try (InputStream in =
+        new GZIPInputStream(
+            Files.newInputStream(
+                sink.file(BackupLayout.accountsArtifact(FOLDER, "cp", Compression.GZIP))))) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
 
   @Test
   void relevantAccountsAreCapturedAsTheirOwnArtifactWithHashesOnly() throws Exception {
-    DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "relevant"));
+    DirectoryArtifactSink sink =
+        new DirectoryArtifactSink(Files.createTempDirectory(work, "relevant"));
     DatabaseBackup.Result result = backup("Relevant", sink);
 
     DatabaseBackup.Artifact accounts = result.artifacts().get(0);
@@ -119,8 +137,9 @@ class AccountsIT {
     assertThat(accounts.stored().key()).isEqualTo(FOLDER + "/accounts/cp.sql.gz");
     assertThat(accounts.accounts()).isEqualTo(3L);
     assertThat(result.reportArtifacts().get(0).accounts()).isEqualTo(3L);
-    assertThat(result.artifacts()).extracting(DatabaseBackup.Artifact::database).containsExactly(
-        null, "nova", "nova_api", "keystone");
+    assertThat(result.artifacts())
+        .extracting(DatabaseBackup.Artifact::database)
+        .containsExactly(null, "nova", "nova_api", "keystone");
     String script = script(sink);
     assertThat(script)
         .contains("CREATE ROLE IF NOT EXISTS `svc_reader`;")
@@ -128,9 +147,13 @@ class AccountsIT {
         .contains("GRANT ALL PRIVILEGES ON `nova`.* TO `nova`@`%`;")
         .contains("GRANT `svc_reader` TO `keystone`@`%`;")
         .contains("SET DEFAULT ROLE `svc_reader` FOR `keystone`@`%`;")
-        .doesNotContain(NOVA_PASSWORD).doesNotContain("keystone-Pw#1")
-        .doesNotContain("outsider").doesNotContain("`dba`").doesNotContain("`root`")
-        .doesNotContain("`" + source.user() + "`").doesNotContain("mariadb.sys");
+        .doesNotContain(NOVA_PASSWORD)
+        .doesNotContain("keystone-Pw#1")
+        .doesNotContain("outsider")
+        .doesNotContain("`dba`")
+        .doesNotContain("`root`")
+        .doesNotContain("`" + source.user() + "`")
+        .doesNotContain("mariadb.sys");
   }
 
   @Test
@@ -139,18 +162,24 @@ class AccountsIT {
     DatabaseBackup.Result result = backup("All", sink);
     assertThat(result.artifacts().get(0).accounts()).isEqualTo(5L);
     assertThat(script(sink))
-        .contains("`outsider`@`%`").contains("`dba`@`localhost`")
+        .contains("`outsider`@`%`")
+        .contains("`dba`@`localhost`")
         .contains("GRANT ALL PRIVILEGES ON *.* TO `dba`@`localhost` WITH GRANT OPTION;")
-        .doesNotContain("`root`").doesNotContain("mariadb.sys").doesNotContain("`" + source.user() + "`@");
+        .doesNotContain("`root`")
+        .doesNotContain("mariadb.sys")
+        .doesNotContain("`" + source.user() + "`@");
   }
 
   @Test
   void noneTakesNoAccounts() throws Exception {
     DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "none"));
     DatabaseBackup.Result result = backup("None", sink);
-    assertThat(result.artifacts()).extracting(DatabaseBackup.Artifact::database)
+    assertThat(result.artifacts())
+        .extracting(DatabaseBackup.Artifact::database)
         .containsExactly("nova", "nova_api", "keystone");
-    assertThat(Files.exists(sink.file(BackupLayout.accountsArtifact(FOLDER, "cp", Compression.GZIP)))).isFalse();
+    assertThat(
+            Files.exists(sink.file(BackupLayout.accountsArtifact(FOLDER, "cp", Compression.GZIP))))
+        .isFalse();
   }
 
   @Test
@@ -160,31 +189,72 @@ class AccountsIT {
         "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON nova.* TO 'dumper'@'%'");
     DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "weak"));
     try {
-      assertThatThrownBy(() -> new DatabaseBackup(source.dumpCommand().toString()).run(
-            new BackupPlan.Database("cp", "127.0.0.1", source.port(), BackupPlan.DATABASE_CREDENTIALS_DIR,
-                List.of("nova"), List.of(), false, null, "Relevant"),
-            new DatabaseLogin("dumper", "dumper-Pw#1"), FOLDER, Compression.GZIP, sink))
-        .isInstanceOf(DatabaseBackupException.class)
-        .hasMessageContaining("GRANT SELECT ON mysql.* TO 'dumper'@'%'")
+      assertThatThrownBy(
+              () ->
+                  new DatabaseBackup(source.dumpCommand().toString())
+                      .run(
+                          new BackupPlan.Database(
+                              "cp",
+                              "127.0.0.1",
+                              source.port(),
+                              BackupPlan.DATABASE_CREDENTIALS_DIR,
+                              List.of("nova"),
+                              List.of(),
+                              false,
+                              null,
+                              "Relevant"),
+                          new DatabaseLogin("dumper", "dumper-Pw#1"),
+                          FOLDER,
+                          Compression.GZIP,
+                          sink))
+          .isInstanceOf(DatabaseBackupException.class)
+          .hasMessageContaining("GRANT SELECT ON mysql.* TO 'dumper'@'%'")
           .hasMessageContaining("accounts: None");
       assertThat(sink.events()).isEmpty();
     } finally {
-      source.execute("DROP USER 'dumper'@'%'"); // it holds a privilege on nova: other tests would capture it
+      source.execute(
+          "DROP USER 'dumper'@'%'"); // it holds a privilege on nova: other tests would capture it
     }
   }
 
-  /** A plan restoring nova, nova_api and keystone and the accounts of {@code sink} into {@code into}. */
-  static RestorePlan plan(DirectoryArtifactSink sink, MariaDbServer into, boolean replace, String stamp)
+  /**
+   * A plan restoring nova, nova_api and keystone and the accounts of {@code sink} into {@code
+   * into}.
+   */
+  static RestorePlan plan(
+      DirectoryArtifactSink sink, MariaDbServer into, boolean replace, String stamp)
       throws Exception {
     List<RestorePlan.DatabaseItem> dbs = new ArrayList<>();
     for (String db : List.of("nova", "nova_api", "keystone")) {
-      dbs.add(new RestorePlan.DatabaseItem(artifact(sink, BackupLayout.databaseArtifact(FOLDER, "cp", db,
-          Compression.GZIP)), "cp", db, db, "127.0.0.1", into.port(), "login"));
+      dbs.add(
+          new RestorePlan.DatabaseItem(
+              artifact(sink, BackupLayout.databaseArtifact(FOLDER, "cp", db, Compression.GZIP)),
+              "cp",
+              db,
+              db,
+              "127.0.0.1",
+              into.port(),
+              "login"));
     }
-    RestorePlan.AccountsItem accounts = new RestorePlan.AccountsItem(
-        artifact(sink, BackupLayout.accountsArtifact(FOLDER, "cp", Compression.GZIP)), "cp", "127.0.0.1",
-        into.port(), "login", null, replace);
-    return new RestorePlan("it", "it", "cp-20261205-020000", null, null, RestorePlan.RESTORE, stamp, dbs, List.of(),
+    RestorePlan.AccountsItem accounts =
+        new RestorePlan.AccountsItem(
+            artifact(sink, BackupLayout.accountsArtifact(FOLDER, "cp", Compression.GZIP)),
+            "cp",
+            "127.0.0.1",
+            into.port(),
+            "login",
+            null,
+            replace);
+    return new RestorePlan(
+        "it",
+        "it",
+        "cp-20261205-020000",
+        null,
+        null,
+        RestorePlan.RESTORE,
+        stamp,
+        dbs,
+        List.of(),
         List.of(accounts));
   }
 
@@ -194,10 +264,14 @@ class AccountsIT {
   }
 
   static String sha256(byte[] bytes) throws Exception {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    return java.util.HexFormat.of()
+        .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
-  static RestoreExecution execution(DirectoryArtifactSink sink, DatabaseLogin login, AtomicInteger opened,
+  static RestoreExecution execution(
+      DirectoryArtifactSink sink,
+      DatabaseLogin login,
+      AtomicInteger opened,
       List<String> warnings) {
     return new RestoreExecution(
         key -> {
@@ -222,7 +296,8 @@ class AccountsIT {
   @Test
   void theServicesLogInAgainAfterARestoreIntoAnEmptyServerAndExistingAccountsAreKeptOrReplaced()
       throws Exception {
-    DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "restore"));
+    DirectoryArtifactSink sink =
+        new DirectoryArtifactSink(Files.createTempDirectory(work, "restore"));
     backup("Relevant", sink);
     DatabaseLogin admin = new DatabaseLogin(empty.user(), empty.password());
     List<String> warnings = new ArrayList<>();
@@ -232,15 +307,19 @@ class AccountsIT {
     execution.verify(plan, new ArrayList<>());
     RestoreExecution.Outcome restored = execution.restore(plan, new ArrayList<>());
 
-    assertThat(restored.items()).last().satisfies(i -> {
-      assertThat(i.destination()).isEqualTo("127.0.0.1:" + empty.port() + " (accounts)");
-      assertThat(i.message()).contains("created 3").doesNotContain("left unchanged");
-    });
+    assertThat(restored.items())
+        .last()
+        .satisfies(
+            i -> {
+              assertThat(i.destination()).isEqualTo("127.0.0.1:" + empty.port() + " (accounts)");
+              assertThat(i.message()).contains("created 3").doesNotContain("left unchanged");
+            });
     assertThat(logsIn(empty, "nova", NOVA_PASSWORD)).isTrue();
     assertThat(logsIn(empty, "nova", "wrong")).isFalse();
     SqlClient nova = new SqlClient("127.0.0.1", empty.port(), "nova", NOVA_PASSWORD);
     assertThat(nova.column("SELECT name FROM nova.instances")).containsExactly("vm-1");
-    assertThat(nova.column("SHOW GRANTS")).contains("GRANT ALL PRIVILEGES ON `nova_api`.* TO `nova`@`%`");
+    assertThat(nova.column("SHOW GRANTS"))
+        .contains("GRANT ALL PRIVILEGES ON `nova_api`.* TO `nova`@`%`");
     SqlClient keystone = new SqlClient("127.0.0.1", empty.port(), "keystone", "keystone-Pw#1");
     assertThat(keystone.column("SELECT CURRENT_ROLE()")).containsExactly("svc_reader");
     assertThat(keystone.column("SELECT COUNT(*) FROM keystone.project")).containsExactly("0");
@@ -250,14 +329,20 @@ class AccountsIT {
     warnings.clear();
     RestorePlan again = plan(sink, empty, false, "20261205-040000");
     RestoreReport.Item kept = execution.restore(again, new ArrayList<>()).items().get(3);
-    assertThat(kept.message()).contains("left unchanged 3 that exist already").contains("'nova'@'%'")
-        .contains("spec.accounts.existing: Replace replaces them").doesNotContain("*");
+    assertThat(kept.message())
+        .contains("left unchanged 3 that exist already")
+        .contains("'nova'@'%'")
+        .contains("spec.accounts.existing: Replace replaces them")
+        .doesNotContain("*");
     assertThat(warnings).anySatisfy(w -> assertThat(w).contains("left unchanged"));
     assertThat(logsIn(empty, "nova", "changed-Pw#1")).isTrue();
 
     // Replace makes it as in the backup.
     RestoreReport.Item replaced =
-        execution.restore(plan(sink, empty, true, "20261205-050000"), new ArrayList<>()).items().get(3);
+        execution
+            .restore(plan(sink, empty, true, "20261205-050000"), new ArrayList<>())
+            .items()
+            .get(3);
     assertThat(replaced.message()).contains("replaced 3");
     assertThat(logsIn(empty, "nova", NOVA_PASSWORD)).isTrue();
     assertThat(logsIn(empty, "nova", "changed-Pw#1")).isFalse();
@@ -265,13 +350,15 @@ class AccountsIT {
 
   @Test
   void theStockClientRestoresTheAccountsArtifactIntoAnEmptyServer() throws Exception {
-    DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "stock"));
+    DirectoryArtifactSink sink =
+        new DirectoryArtifactSink(Files.createTempDirectory(work, "stock"));
     backup("Relevant", sink);
     try (MariaDbServer fresh = MariaDbServer.start(work.resolve("fresh"))) {
       Path sql = work.resolve("accounts.sql");
       Files.writeString(sql, script(sink));
       // Table grants need their tables: in a disaster the databases are loaded first.
-      fresh.execute("CREATE DATABASE keystone", "CREATE TABLE keystone.project (id INT PRIMARY KEY)");
+      fresh.execute(
+          "CREATE DATABASE keystone", "CREATE TABLE keystone.project (id INT PRIMARY KEY)");
       fresh.load(sql);
       fresh.load(sql); // again: IF NOT EXISTS, grants are idempotent
       assertThat(logsIn(fresh, "nova", NOVA_PASSWORD)).isTrue();
@@ -281,30 +368,50 @@ class AccountsIT {
 
   @Test
   void aTamperedAccountsScriptIsRefusedBeforeAnyOfItRuns() throws Exception {
-    DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "tampered"));
+    DirectoryArtifactSink sink =
+        new DirectoryArtifactSink(Files.createTempDirectory(work, "tampered"));
     backup("Relevant", sink);
     String key = BackupLayout.accountsArtifact(FOLDER, "cp", Compression.GZIP);
-    for (String line : List.of("\\! touch " + work.resolve("pwned"), "DROP DATABASE nova;",
-        "CREATE USER IF NOT EXISTS `evil`@`%`; GRANT ALL ON *.* TO `evil`@`%`;")) {
-      String tampered = script(sink).replace("CREATE ROLE IF NOT EXISTS `svc_reader`;",
-          "CREATE USER IF NOT EXISTS `evil`@`%`;\n" + line + "\nCREATE ROLE IF NOT EXISTS `svc_reader`;");
-      DirectoryArtifactSink copy = new DirectoryArtifactSink(Files.createTempDirectory(work, "copy"));
-      for (String k : List.of(key, BackupLayout.databaseArtifact(FOLDER, "cp", "nova", Compression.GZIP),
-          BackupLayout.databaseArtifact(FOLDER, "cp", "nova_api", Compression.GZIP),
-          BackupLayout.databaseArtifact(FOLDER, "cp", "keystone", Compression.GZIP))) {
+    for (String line :
+        List.of(
+            "\\! touch " + work.resolve("pwned"),
+            "DROP DATABASE nova;",
+            "CREATE USER IF NOT EXISTS `evil`@`%`; GRANT ALL ON *.* TO `evil`@`%`;")) {
+      String tampered =
+          script(sink)
+              .replace(
+                  "CREATE ROLE IF NOT EXISTS `svc_reader`;",
+                  "CREATE USER IF NOT EXISTS `evil`@`%`;\n"
+                      + line
+                      + "\nCREATE ROLE IF NOT EXISTS `svc_reader`;");
+      DirectoryArtifactSink copy =
+          new DirectoryArtifactSink(Files.createTempDirectory(work, "copy"));
+      for (String k :
+          List.of(
+              key,
+              BackupLayout.databaseArtifact(FOLDER, "cp", "nova", Compression.GZIP),
+              BackupLayout.databaseArtifact(FOLDER, "cp", "nova_api", Compression.GZIP),
+              BackupLayout.databaseArtifact(FOLDER, "cp", "keystone", Compression.GZIP))) {
         Files.createDirectories(copy.file(k).getParent());
         Files.copy(sink.file(k), copy.file(k));
       }
-      try (OutputStream out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(copy.file(key)))) {
+      try (OutputStream out =
+          new java.util.zip.GZIPOutputStream(Files.newOutputStream(copy.file(key)))) {
         out.write(tampered.getBytes(StandardCharsets.UTF_8));
       }
       try (MariaDbServer fresh = MariaDbServer.start(work.resolve("fresh-tampered"))) {
         RestorePlan plan = plan(copy, fresh, false, "20261205-060000");
-        RestoreExecution execution = new RestoreExecution(k -> Files.newInputStream(copy.file(k)),
-            new DatabaseRestorer(fresh.clientCommand().toString()), MountTable.of(Map.of()),
-            dir -> new DatabaseLogin(fresh.user(), fresh.password()), l -> {}, w -> {});
+        RestoreExecution execution =
+            new RestoreExecution(
+                k -> Files.newInputStream(copy.file(k)),
+                new DatabaseRestorer(fresh.clientCommand().toString()),
+                MountTable.of(Map.of()),
+                dir -> new DatabaseLogin(fresh.user(), fresh.password()),
+                l -> {},
+                w -> {});
         assertThatThrownBy(() -> execution.verify(plan, new ArrayList<>()))
-            .isInstanceOfSatisfying(RestoreExecution.Failure.class,
+            .isInstanceOfSatisfying(
+                RestoreExecution.Failure.class,
                 f -> assertThat(f.reason()).isEqualTo("AccountsRefused"))
             .hasMessageContaining("line 6 of the accounts script");
         assertThatThrownBy(() -> execution.restore(plan, new ArrayList<>()))
@@ -317,7 +424,8 @@ class AccountsIT {
 
   @Test
   void aRestoreLoginLackingPrivilegesFailsBeforeAnyDownload() throws Exception {
-    DirectoryArtifactSink sink = new DirectoryArtifactSink(Files.createTempDirectory(work, "weak-restore"));
+    DirectoryArtifactSink sink =
+        new DirectoryArtifactSink(Files.createTempDirectory(work, "weak-restore"));
     backup("Relevant", sink);
     empty.execute(
         "CREATE USER IF NOT EXISTS 'weak'@'%' IDENTIFIED BY 'weak-Pw#1'",
@@ -327,19 +435,27 @@ class AccountsIT {
             + " TRIGGER, CREATE ROUTINE, ALTER ROUTINE, EVENT ON *.* TO 'dbonly'@'%'");
     AtomicInteger opened = new AtomicInteger();
     RestorePlan plan = plan(sink, empty, false, "20261205-070000");
-    assertThatThrownBy(() -> execution(sink, new DatabaseLogin("weak", "weak-Pw#1"), opened, new ArrayList<>())
-            .verify(plan, new ArrayList<>()))
-        .isInstanceOfSatisfying(RestoreExecution.Failure.class,
+    assertThatThrownBy(
+            () ->
+                execution(sink, new DatabaseLogin("weak", "weak-Pw#1"), opened, new ArrayList<>())
+                    .verify(plan, new ArrayList<>()))
+        .isInstanceOfSatisfying(
+            RestoreExecution.Failure.class,
             f -> assertThat(f.reason()).isEqualTo("MissingPrivileges"))
-        .hasMessageContaining("the restore login 'weak'@'%' lacks INSERT, UPDATE, DELETE, CREATE, DROP")
+        .hasMessageContaining(
+            "the restore login 'weak'@'%' lacks INSERT, UPDATE, DELETE, CREATE, DROP")
         .hasMessageContaining("GRANT INSERT, UPDATE, DELETE, CREATE, DROP")
         .hasMessageContaining("cannot restore accounts")
         .hasMessageContaining("docs/sql/restore-account.sql");
     // enough for the databases, not for the accounts
-    assertThatThrownBy(() -> execution(sink, new DatabaseLogin("dbonly", "dbonly-Pw#1"), opened, new ArrayList<>())
-            .verify(plan, new ArrayList<>()))
-        .hasMessageContaining("the restore login 'dbonly'@'%' cannot restore accounts: it lacks CREATE USER and"
-            + " GRANT OPTION on *.*");
+    assertThatThrownBy(
+            () ->
+                execution(
+                        sink, new DatabaseLogin("dbonly", "dbonly-Pw#1"), opened, new ArrayList<>())
+                    .verify(plan, new ArrayList<>()))
+        .hasMessageContaining(
+            "the restore login 'dbonly'@'%' cannot restore accounts: it lacks CREATE USER and"
+                + " GRANT OPTION on *.*");
     assertThat(opened.get()).isZero();
     assertThat(empty.column("SHOW DATABASES LIKE '%osbr_staging%'")).isEmpty();
   }

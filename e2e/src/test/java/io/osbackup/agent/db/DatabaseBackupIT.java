@@ -3,12 +3,12 @@ package io.osbackup.agent.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Compression;
 import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.contract.BackupLayout;
-import io.osbackup.contract.Compression;
-import io.osbackup.contract.BackupReport;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -377,13 +377,13 @@ class DatabaseBackupIT {
   }
 
   /**
-   * Where the footer restoring the session settings starts: the first {@code SET X=@OLD_X} line after the
-   * databases. Its first line differs between MariaDB versions (10.11: TIME_ZONE, 11.4: NOTE_VERBOSITY).
+   * Where the footer restoring the session settings starts: the first {@code SET X=@OLD_X} line
+   * after the databases. Its first line differs between MariaDB versions (10.11: TIME_ZONE, 11.4:
+   * NOTE_VERBOSITY).
    */
   static int footerStart(String dump) {
     java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(?m)^/\\*[!M]\\d+ SET [A-Z_]+ *= *@OLD")
-            .matcher(dump);
+        java.util.regex.Pattern.compile("(?m)^/\\*[!M]\\d+ SET [A-Z_]+ *= *@OLD").matcher(dump);
     int from = dump.indexOf("--\n-- Current Database");
     if (!m.find(from)) {
       throw new AssertionError("no footer in the dump");

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.Compression;
 import io.osbackup.local.DirectoryArtifactSink;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.TestCa;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.agent.restore.db.DatabaseRestorer;
-import io.osbackup.contract.Compression;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,7 +83,8 @@ class DatabaseTlsIT {
   @Test
   void verifyFullWithTheCaBacksUpAndTheDumpRestoresOverTls() throws Exception {
     DatabaseBackup.Result result =
-        backUp(TestCa.HOST, new BackupPlan.DatabaseTls("verify-full", ca.caCertificate().toString()));
+        backUp(
+            TestCa.HOST, new BackupPlan.DatabaseTls("verify-full", ca.caCertificate().toString()));
 
     assertThat(result.databases()).containsExactly("tls_nova");
     Path stored = new DirectoryArtifactSink(sinkDir).file(result.artifacts().get(0).stored().key());
@@ -99,7 +100,8 @@ class DatabaseTlsIT {
 
   @Test
   void aRestoreIntoTheTlsOnlyServerConnectsWithTheTargetsTls() throws Exception {
-    BackupPlan.DatabaseTls tls = new BackupPlan.DatabaseTls("verify-full", ca.caCertificate().toString());
+    BackupPlan.DatabaseTls tls =
+        new BackupPlan.DatabaseTls("verify-full", ca.caCertificate().toString());
     DatabaseBackup.Result result = backUp(TestCa.HOST, tls);
     Path stored = new DirectoryArtifactSink(sinkDir).file(result.artifacts().get(0).stored().key());
     DatabaseLogin login = new DatabaseLogin(server.user(), server.password());
@@ -127,7 +129,8 @@ class DatabaseTlsIT {
                         TestCa.HOST,
                         server.port(),
                         login,
-                        new BackupPlan.DatabaseTls("verify-full", otherCa.caCertificate().toString()))))
+                        new BackupPlan.DatabaseTls(
+                            "verify-full", otherCa.caCertificate().toString()))))
         .hasMessageStartingWith("TLS to the database server at localhost:" + server.port())
         .hasMessageContaining("tls.caSecret");
   }

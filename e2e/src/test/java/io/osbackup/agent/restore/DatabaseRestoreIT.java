@@ -1,21 +1,17 @@
 package io.osbackup.agent.restore;
 
-import io.osbackup.agent.restore.ArtifactMismatchException;
-
-import io.osbackup.agent.restore.VerifiedStream;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.agent.db.DatabaseLogin;
-import io.osbackup.local.DirectoryArtifactSink;
-import io.osbackup.local.MariaDbServer;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.agent.restore.db.DatabaseRestoreException;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;
+import io.osbackup.local.DirectoryArtifactSink;
+import io.osbackup.local.MariaDbServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -340,7 +336,8 @@ class DatabaseRestoreIT {
     String broken =
         script.replaceFirst(
             "(?m)^UNLOCK TABLES;$", "UNLOCK TABLES;\nINSERT INTO `no_such_table` VALUES (1);");
-    long line = broken.substring(0, broken.indexOf("INSERT INTO `no_such_table`")).lines().count() + 1;
+    long line =
+        broken.substring(0, broken.indexOf("INSERT INTO `no_such_table`")).lines().count() + 1;
 
     assertThatThrownBy(() -> restoreScript(broken, "orig_3"))
         .isInstanceOf(DatabaseRestoreException.class)
@@ -362,11 +359,11 @@ class DatabaseRestoreIT {
   }
 
   /**
-   * The audit's tampered artifact and its variants, each in an artifact whose SHA-256 matches (as
-   * a rewritten manifest would say): a client command, a switch to another database, a statement
-   * on another database, hidden in every way the client and the server read a script. Each is
-   * refused before the client runs it, naming the line; the shell command does not run, the other
-   * database and the destination are untouched, and nothing is switched.
+   * The audit's tampered artifact and its variants, each in an artifact whose SHA-256 matches (as a
+   * rewritten manifest would say): a client command, a switch to another database, a statement on
+   * another database, hidden in every way the client and the server read a script. Each is refused
+   * before the client runs it, naming the line; the shell command does not run, the other database
+   * and the destination are untouched, and nothing is switched.
    */
   @ParameterizedTest
   @ValueSource(
@@ -406,9 +403,15 @@ class DatabaseRestoreIT {
     Files.writeString(markerScript, "CREATE TABLE other_db.from_file (id INT);\n");
     State keystone = State.of(source, KEYSTONE);
     State otherDb = State.of(source, "other_db");
-    String lines = tampered.replace("MARKER_SCRIPT", markerScript.toString()).replace("MARKER", marker.toString());
+    String lines =
+        tampered
+            .replace("MARKER_SCRIPT", markerScript.toString())
+            .replace("MARKER", marker.toString());
     String script = script(KEYSTONE);
-    String evil = script.replaceFirst("(?m)^UNLOCK TABLES;$", "UNLOCK TABLES;\n" + java.util.regex.Matcher.quoteReplacement(lines));
+    String evil =
+        script.replaceFirst(
+            "(?m)^UNLOCK TABLES;$",
+            "UNLOCK TABLES;\n" + java.util.regex.Matcher.quoteReplacement(lines));
     long line = evil.substring(0, evil.indexOf(lines)).lines().count() + 1;
 
     assertThatThrownBy(() -> restoreArtifact(evil, "orig_evil"))
@@ -424,13 +427,15 @@ class DatabaseRestoreIT {
     assertThat(State.of(source, KEYSTONE)).isEqualTo(keystone);
     assertThat(databases(source))
         .doesNotContain("keystone_osbr_staging", "keystone_orig_evil", "other_db2");
-    assertThat(source.column("SELECT COUNT(*) FROM mysql.user WHERE user = 'evil'")).containsExactly("0");
+    assertThat(source.column("SELECT COUNT(*) FROM mysql.user WHERE user = 'evil'"))
+        .containsExactly("0");
     assertThat(source.column("SELECT @@GLOBAL.max_connections")).doesNotContain("5");
   }
 
   /**
    * The audit's case: without mariadb-dump's first line (which turns on the client's sandbox) a
-   * shell command ran during the restore and the client command "\\ u" (use) wrote into another database.
+   * shell command ran during the restore and the client command "\\ u" (use) wrote into another
+   * database.
    */
   @Test
   void aTamperedArtifactWithoutTheSandboxLineRunsNothing() throws Exception {
@@ -480,7 +485,8 @@ class DatabaseRestoreIT {
     StoredArtifact stored = artifacts.get(CELL);
 
     try (InputStream in = Files.newInputStream(sink.file(stored.key()))) {
-      VerifiedStream verified = new VerifiedStream(in, stored.key(), stored.sha256(), stored.size());
+      VerifiedStream verified =
+          new VerifiedStream(in, stored.key(), stored.sha256(), stored.size());
       new DatabaseRestorer(wrapper.toString())
           .restore(
               destination(source),
@@ -666,7 +672,8 @@ class DatabaseRestoreIT {
         java.util.HexFormat.of()
             .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
     VerifiedStream verified =
-        new VerifiedStream(new ByteArrayInputStream(bytes), "tampered.sql.gz", sha256, bytes.length);
+        new VerifiedStream(
+            new ByteArrayInputStream(bytes), "tampered.sql.gz", sha256, bytes.length);
     restorer(source)
         .restore(
             destination(source),

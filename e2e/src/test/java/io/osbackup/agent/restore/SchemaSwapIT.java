@@ -1,22 +1,19 @@
 package io.osbackup.agent.restore;
 
-
-import io.osbackup.contract.RestoreReport;
-
-import io.osbackup.contract.RestorePlan;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.agent.db.DatabaseBackup;
+import io.osbackup.agent.restore.DatabaseRestoreIT.State;
+import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.Json;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
+import io.osbackup.contract.StoredArtifact;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.agent.restore.DatabaseRestoreIT.State;
-import io.osbackup.contract.Compression;
 import io.osbackup.store.Credentials;
-import io.osbackup.contract.Json;
 import io.osbackup.store.ObjectStore;
-import io.osbackup.contract.StoredArtifact;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,8 +35,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Kills the real restore agent (a separate JVM, as a restore Job's pod runs it) with SIGKILL at
- * each step of a database switch, runs it again as a retried Job does, and shows the database is then
- * wholly the restored one with the previous contents wholly kept aside: tables and their rows,
+ * each step of a database switch, runs it again as a retried Job does, and shows the database is
+ * then wholly the restored one with the previous contents wholly kept aside: tables and their rows,
  * views, triggers, routines and events, nothing lost and nothing half switched.
  */
 class SchemaSwapIT {
@@ -190,8 +187,8 @@ class SchemaSwapIT {
   // ---- helpers ----
 
   /**
-   * What the retry reports for an agent killed at {@code step} (its message names the last step
-   * the journal recorded, which may be the one before: the pause sits before the record).
+   * What the retry reports for an agent killed at {@code step} (its message names the last step the
+   * journal recorded, which may be the one before: the pause sits before the record).
    */
   static String expected(String step) {
     return switch (step) {
@@ -286,7 +283,8 @@ class SchemaSwapIT {
       mounts.put("/dev/termination-log", work.resolve("termination-" + n).toString());
       env.put(io.osbackup.agent.files.MountTable.ENV, Json.MAPPER.writeValueAsString(mounts));
       env.put(
-          io.osbackup.agent.restore.db.DatabaseRestorer.CLIENT_COMMAND_ENV, db.clientCommand().toString());
+          io.osbackup.agent.restore.db.DatabaseRestorer.CLIENT_COMMAND_ENV,
+          db.clientCommand().toString());
       if (pauseAt != null) {
         env.put("OSBACKUP_TEST_PAUSE_SWAP_AT", pauseAt);
         env.put("OSBACKUP_TEST_PAUSE_FILE", pauseFile.toString());

@@ -12,11 +12,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Reads the accounts, roles and grants of a database target over JDBC ({@code SHOW CREATE USER}, {@code SHOW
- * GRANTS}) and writes them as a script the stock {@code mariadb} client runs into an empty server: {@code CREATE
- * ROLE/USER IF NOT EXISTS} with the password hashes the server keeps, then the grants and default roles. Chosen over
- * {@code mariadb-dump --system=users}, which cannot select accounts, dumps the server's own, and writes session
- * variables and a temporary role that no allow-list should accept.
+ * Reads the accounts, roles and grants of a database target over JDBC ({@code SHOW CREATE USER},
+ * {@code SHOW GRANTS}) and writes them as a script the stock {@code mariadb} client runs into an
+ * empty server: {@code CREATE ROLE/USER IF NOT EXISTS} with the password hashes the server keeps,
+ * then the grants and default roles. Chosen over {@code mariadb-dump --system=users}, which cannot
+ * select accounts, dumps the server's own, and writes session variables and a temporary role that
+ * no allow-list should accept.
  */
 public final class AccountsDump {
 
@@ -32,7 +33,8 @@ public final class AccountsDump {
   private AccountsDump() {}
 
   /**
-   * Reads the accounts {@code mode} asks for: {@link #ALL}, or {@link #RELEVANT} to {@code databases}.
+   * Reads the accounts {@code mode} asks for: {@link #ALL}, or {@link #RELEVANT} to {@code
+   * databases}.
    *
    * @param header comment lines to open the script with (without {@code -- })
    */
@@ -47,7 +49,11 @@ public final class AccountsDump {
     for (String line : header) {
       out.append("-- ").append(line).append('\n');
     }
-    out.append("-- ").append(roles.size()).append(" roles, ").append(users.size()).append(" accounts\n");
+    out.append("-- ")
+        .append(roles.size())
+        .append(" roles, ")
+        .append(users.size())
+        .append(" accounts\n");
     try (Statement s = c.createStatement()) {
       for (Account r : roles) {
         out.append("CREATE ROLE IF NOT EXISTS ").append(r.sql()).append(";\n");
@@ -59,7 +65,9 @@ public final class AccountsDump {
           if (!create.startsWith("CREATE USER ")) {
             throw new SQLException("SHOW CREATE USER " + u + " answered an unexpected statement");
           }
-          out.append("CREATE USER IF NOT EXISTS ").append(create.substring("CREATE USER ".length())).append(";\n");
+          out.append("CREATE USER IF NOT EXISTS ")
+              .append(create.substring("CREATE USER ".length()))
+              .append(";\n");
         }
       }
       List<Account> grantees = new ArrayList<>(roles);
@@ -81,12 +89,13 @@ public final class AccountsDump {
   }
 
   private static final java.util.Comparator<Account> ORDER =
-      java.util.Comparator.comparing(Account::user).thenComparing(a -> a.host() == null ? "" : a.host());
+      java.util.Comparator.comparing(Account::user)
+          .thenComparing(a -> a.host() == null ? "" : a.host());
 
   /**
-   * One line of {@code SHOW GRANTS} as the script has it: global privileges without the authentication, TLS and
-   * limits that {@code CREATE USER} already carries (and that would change an existing account's password); null for
-   * the line that grants only {@code USAGE}.
+   * One line of {@code SHOW GRANTS} as the script has it: global privileges without the
+   * authentication, TLS and limits that {@code CREATE USER} already carries (and that would change
+   * an existing account's password); null for the line that grants only {@code USAGE}.
    */
   static String grant(String line, Account grantee) {
     if (line.startsWith("SET DEFAULT ROLE ")) {
@@ -95,12 +104,14 @@ public final class AccountsDump {
     String to = " TO " + grantee.sql();
     int at = line.indexOf(to);
     if (!line.startsWith("GRANT ") || at < 0) {
-      return line; // not ours to judge here: the allow-list checks the whole script before it is stored
+      return line; // not ours to judge here: the allow-list checks the whole script before it is
+      // stored
     }
     String head = line.substring(0, at + to.length());
     String tail = line.substring(at + to.length());
     if (head.endsWith(" ON *.*" + to)) {
-      String privileges = head.substring("GRANT ".length(), head.length() - (" ON *.*" + to).length());
+      String privileges =
+          head.substring("GRANT ".length(), head.length() - (" ON *.*" + to).length());
       if (privileges.equals("USAGE")) {
         return null;
       }
@@ -135,18 +146,28 @@ public final class AccountsDump {
   }
 
   /**
-   * The accounts and roles holding a privilege on one of {@code databases} (database grants, whose names may be
-   * patterns, and table, column and routine grants), the accounts granted such a role, and the roles granted to any
-   * of them.
+   * The accounts and roles holding a privilege on one of {@code databases} (database grants, whose
+   * names may be patterns, and table, column and routine grants), the accounts granted such a role,
+   * and the roles granted to any of them.
    */
   private static Set<Account> relevant(Connection c, List<String> databases) throws SQLException {
     Set<Account> out = new LinkedHashSet<>();
     for (String db : databases) {
-      collect(c, "SELECT d.User, d.Host, u.is_role FROM mysql.db d LEFT JOIN mysql.user u"
-          + " ON u.User = d.User AND u.Host = d.Host WHERE ? LIKE d.Db", db, out);
+      collect(
+          c,
+          "SELECT d.User, d.Host, u.is_role FROM mysql.db d LEFT JOIN mysql.user u"
+              + " ON u.User = d.User AND u.Host = d.Host WHERE ? LIKE d.Db",
+          db,
+          out);
       for (String table : List.of("tables_priv", "columns_priv", "procs_priv")) {
-        collect(c, "SELECT DISTINCT t.User, t.Host, u.is_role FROM mysql." + table + " t LEFT JOIN mysql.user u"
-            + " ON u.User = t.User AND u.Host = t.Host WHERE t.Db = ?", db, out);
+        collect(
+            c,
+            "SELECT DISTINCT t.User, t.Host, u.is_role FROM mysql."
+                + table
+                + " t LEFT JOIN mysql.user u"
+                + " ON u.User = t.User AND u.Host = t.Host WHERE t.Db = ?",
+            db,
+            out);
       }
     }
     // roles_mapping: (Host, User) is granted Role
@@ -168,7 +189,8 @@ public final class AccountsDump {
     while (grew) {
       grew = false;
       for (String[] m : mapping) {
-        Account member = account(m[0], m[1], m[1] == null || m[1].isEmpty() && roleNames.contains(m[0]));
+        Account member =
+            account(m[0], m[1], m[1] == null || m[1].isEmpty() && roleNames.contains(m[0]));
         Account role = new Account(m[2], null);
         if (out.contains(role) && !AccountsScript.serverAccount(member.user())) {
           grew |= out.add(member); // holds the privilege through the role
@@ -181,7 +203,8 @@ public final class AccountsDump {
     return out;
   }
 
-  private static void collect(Connection c, String sql, String db, Set<Account> out) throws SQLException {
+  private static void collect(Connection c, String sql, String db, Set<Account> out)
+      throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setString(1, db);
       try (ResultSet rs = ps.executeQuery()) {

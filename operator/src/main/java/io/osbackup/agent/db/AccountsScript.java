@@ -1,6 +1,5 @@
 package io.osbackup.agent.db;
 
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,16 +9,18 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The accounts artifact of a database target, read through an allow-list of its own: one statement per line, each
- * {@code CREATE USER IF NOT EXISTS}, {@code CREATE ROLE IF NOT EXISTS}, {@code GRANT ... ON ... TO}, {@code GRANT
- * <role> TO} or {@code SET DEFAULT ROLE ... FOR}, and {@code --} comment lines. Anything else (a client command, a
- * comment that executes, a second statement on a line, any other SQL, one of the server's own accounts) refuses the
- * whole script before a statement runs. Database scripts keep refusing GRANT (the restore's StatementGate).
+ * The accounts artifact of a database target, read through an allow-list of its own: one statement
+ * per line, each {@code CREATE USER IF NOT EXISTS}, {@code CREATE ROLE IF NOT EXISTS}, {@code GRANT
+ * ... ON ... TO}, {@code GRANT <role> TO} or {@code SET DEFAULT ROLE ... FOR}, and {@code --}
+ * comment lines. Anything else (a client command, a comment that executes, a second statement on a
+ * line, any other SQL, one of the server's own accounts) refuses the whole script before a
+ * statement runs. Database scripts keep refusing GRANT (the restore's StatementGate).
  */
 public final class AccountsScript {
 
   /** The server's own accounts: never captured, never restored. */
-  public static final Set<String> SERVER_ACCOUNTS = Set.of("root", "mariadb.sys", "mysql", "PUBLIC");
+  public static final Set<String> SERVER_ACCOUNTS =
+      Set.of("root", "mariadb.sys", "mysql", "PUBLIC");
 
   /** Larger accounts artifacts are refused: thousands of accounts fit in a few MiB. */
   public static final int MAX_BYTES = 64 * 1024 * 1024;
@@ -31,8 +32,12 @@ public final class AccountsScript {
   private static final Pattern CREATE_ROLE = Pattern.compile("^CREATE ROLE IF NOT EXISTS I$");
   private static final Pattern GRANT_PRIVILEGES =
       Pattern.compile(
-          "^GRANT (?:" + WORD + "|,| |\\(I(?:, I)*\\))+ ON (?:(?:PROCEDURE|FUNCTION|PACKAGE|PACKAGE BODY) )?"
-              + "(?:\\*\\.\\*|I\\.\\*|I\\.I|I@I) TO " + GRANTEE + "(?: WITH GRANT OPTION)?$");
+          "^GRANT (?:"
+              + WORD
+              + "|,| |\\(I(?:, I)*\\))+ ON (?:(?:PROCEDURE|FUNCTION|PACKAGE|PACKAGE BODY) )?"
+              + "(?:\\*\\.\\*|I\\.\\*|I\\.I|I@I) TO "
+              + GRANTEE
+              + "(?: WITH GRANT OPTION)?$");
   private static final Pattern GRANT_ROLE =
       Pattern.compile("^GRANT I TO " + GRANTEE + "(?: WITH ADMIN OPTION)?$");
   private static final Pattern SET_DEFAULT_ROLE =
@@ -46,9 +51,7 @@ public final class AccountsScript {
     SET_DEFAULT_ROLE
   }
 
-  /**
-   * An account or a role ({@code host} null).
-   */
+  /** An account or a role ({@code host} null). */
   public record Account(String user, String host) {
 
     /** {@code `user`@`host`} or {@code `role`}, as SQL names it. */
@@ -113,7 +116,8 @@ public final class AccountsScript {
     String[] lines = script.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {
       int number = i + 1;
-      String line = lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
+      String line =
+          lines[i].endsWith("\r") ? lines[i].substring(0, lines[i].length() - 1) : lines[i];
       String trimmed = line.strip();
       if (trimmed.isEmpty() || trimmed.equals("--") || trimmed.startsWith("-- ")) {
         continue;
@@ -126,7 +130,8 @@ public final class AccountsScript {
   private static Statement statement(int line, String text) throws RefusedException {
     String where = "line " + line + " of the accounts script";
     if (!text.endsWith(";")) {
-      throw new RefusedException(where + " is not one whole statement ending in ';' (" + start(text) + ")");
+      throw new RefusedException(
+          where + " is not one whole statement ending in ';' (" + start(text) + ")");
     }
     String body = text.substring(0, text.length() - 1).stripTrailing();
     Shape shape = shape(body, where);
@@ -141,14 +146,22 @@ public final class AccountsScript {
     } else if (SET_DEFAULT_ROLE.matcher(s).matches()) {
       kind = Kind.SET_DEFAULT_ROLE;
     } else {
-      throw new RefusedException(where + " is not allowed (" + start(text) + "): an accounts script holds only CREATE"
-          + " USER IF NOT EXISTS, CREATE ROLE IF NOT EXISTS, GRANT and SET DEFAULT ROLE statements; it was not"
-          + " written by osbackup or it was altered");
+      throw new RefusedException(
+          where
+              + " is not allowed ("
+              + start(text)
+              + "): an accounts script holds only CREATE"
+              + " USER IF NOT EXISTS, CREATE ROLE IF NOT EXISTS, GRANT and SET DEFAULT ROLE statements; it was not"
+              + " written by osbackup or it was altered");
     }
     Account account = account(kind, shape);
     if (serverAccount(account.user())) {
-      throw new RefusedException(where + " names " + account + ", one of the server's own accounts, which osbackup"
-          + " never captures nor restores; it was not written by osbackup or it was altered");
+      throw new RefusedException(
+          where
+              + " names "
+              + account
+              + ", one of the server's own accounts, which osbackup"
+              + " never captures nor restores; it was not written by osbackup or it was altered");
     }
     return new Statement(line, kind, account, body);
   }
@@ -162,16 +175,20 @@ public final class AccountsScript {
         return new Account(ids.get(0), ids.get(1));
       case CREATE_ROLE:
         return new Account(ids.get(0), null);
-      case SET_DEFAULT_ROLE: {
-        int n = ids.size();
-        return new Account(ids.get(n - 2), ids.get(n - 1));
-      }
-      default: {
-        // GRANT ... TO I@I or TO I: the grantee is the last one or two identifiers
-        String tail = s.substring(s.lastIndexOf(" TO ") + 4);
-        int n = ids.size();
-        return tail.startsWith("I@I") ? new Account(ids.get(n - 2), ids.get(n - 1)) : new Account(ids.get(n - 1), null);
-      }
+      case SET_DEFAULT_ROLE:
+        {
+          int n = ids.size();
+          return new Account(ids.get(n - 2), ids.get(n - 1));
+        }
+      default:
+        {
+          // GRANT ... TO I@I or TO I: the grantee is the last one or two identifiers
+          String tail = s.substring(s.lastIndexOf(" TO ") + 4);
+          int n = ids.size();
+          return tail.startsWith("I@I")
+              ? new Account(ids.get(n - 2), ids.get(n - 1))
+              : new Account(ids.get(n - 1), null);
+        }
     }
   }
 
@@ -228,11 +245,20 @@ public final class AccountsScript {
         }
         out.append('S');
         i = j + 1;
-      } else if (c == ';' || c == '"' || c == '#' || c == '\\' || c == '/' || c == '-' && i + 1 < body.length()
-          && body.charAt(i + 1) == '-') {
-        throw new RefusedException(where + " holds " + (c == ';' ? "a second statement" : "'" + c + "' outside a"
-            + " name or string") + " (" + start(body) + "): an accounts script holds one statement per line and no"
-            + " comments inside statements");
+      } else if (c == ';'
+          || c == '"'
+          || c == '#'
+          || c == '\\'
+          || c == '/'
+          || c == '-' && i + 1 < body.length() && body.charAt(i + 1) == '-') {
+        throw new RefusedException(
+            where
+                + " holds "
+                + (c == ';' ? "a second statement" : "'" + c + "' outside a" + " name or string")
+                + " ("
+                + start(body)
+                + "): an accounts script holds one statement per line and no"
+                + " comments inside statements");
       } else {
         out.append(c);
         i++;
@@ -261,6 +287,8 @@ public final class AccountsScript {
 
   /** Whether {@code user} is one of the server's own accounts. */
   public static boolean serverAccount(String user) {
-    return user.isEmpty() || SERVER_ACCOUNTS.contains(user) || user.toLowerCase(Locale.ROOT).startsWith("mysql.");
+    return user.isEmpty()
+        || SERVER_ACCOUNTS.contains(user)
+        || user.toLowerCase(Locale.ROOT).startsWith("mysql.");
   }
 }

@@ -1,12 +1,12 @@
 package io.osbackup.agent.db;
 
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Compression;
+import io.osbackup.contract.StoredArtifact;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.contract.BackupLayout;
-import io.osbackup.contract.Compression;
-import io.osbackup.contract.BackupReport;
-import io.osbackup.contract.StoredArtifact;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -166,7 +166,11 @@ public final class DatabaseBackup {
       try {
         problem =
             Preflight.withConnection(
-                host, port, login, target.tls(), c -> Preflight.accountsReadable(c, login.username()));
+                host,
+                port,
+                login,
+                target.tls(),
+                c -> Preflight.accountsReadable(c, login.username()));
       } catch (Preflight.PreflightException e) {
         throw new DatabaseBackupException(e.getMessage(), null, source, List.of());
       }
@@ -195,15 +199,29 @@ public final class DatabaseBackup {
       Map<String, Long> expected = new LinkedHashMap<>();
       survey
           .dataBytes()
-          .forEach((db, bytes) -> expected.put(db, compression == Compression.NONE ? 2 * bytes : bytes));
+          .forEach(
+              (db, bytes) -> expected.put(db, compression == Compression.NONE ? 2 * bytes : bytes));
       List<Artifact> artifacts = new ArrayList<>();
       if (withAccounts) {
-        // Grant tables are not transactional: no snapshot covers them. They are read right before the dump starts.
-        artifacts.add(accounts(target, login, folder, compression, sink, selected, accountsMode, survey, source));
+        // Grant tables are not transactional: no snapshot covers them. They are read right before
+        // the dump starts.
+        artifacts.add(
+            accounts(
+                target, login, folder, compression, sink, selected, accountsMode, survey, source));
       }
       try {
         artifacts.addAll(
-            dump(options, target, folder, compression, sink, selected, views, ignored, source, expected));
+            dump(
+                options,
+                target,
+                folder,
+                compression,
+                sink,
+                selected,
+                views,
+                ignored,
+                source,
+                expected));
       } catch (DatabaseBackupException e) {
         List<BackupReport.Artifact> finished = new ArrayList<>();
         artifacts.forEach(a -> finished.add(a.toReport()));
@@ -220,8 +238,8 @@ public final class DatabaseBackup {
   }
 
   /**
-   * Reads the target's accounts ({@link AccountsDump}), checks the script against the restore's allow-list, and
-   * stores it at {@link BackupLayout#accountsArtifact}.
+   * Reads the target's accounts ({@link AccountsDump}), checks the script against the restore's
+   * allow-list, and stores it at {@link BackupLayout#accountsArtifact}.
    */
   private Artifact accounts(
       BackupPlan.Database target,
@@ -237,15 +255,25 @@ public final class DatabaseBackup {
     String server = target.host() + ":" + target.port();
     List<String> header =
         List.of(
-            "osbackup accounts of target " + target.target() + " on " + server + " (" + survey.serverVersion()
-                + "), accounts: " + mode + (AccountsDump.ALL.equals(mode) ? "" : " to " + selected),
+            "osbackup accounts of target "
+                + target.target()
+                + " on "
+                + server
+                + " ("
+                + survey.serverVersion()
+                + "), accounts: "
+                + mode
+                + (AccountsDump.ALL.equals(mode) ? "" : " to " + selected),
             "Passwords are the hashes the server keeps. Into an empty server: mariadb < this file. An account that",
             "exists already keeps its password; its grants are added to. osbackup restore --accounts does more.");
     AccountsDump.Result read;
     try {
       read =
           Preflight.withConnection(
-              target.host(), target.port(), login, target.tls(),
+              target.host(),
+              target.port(),
+              login,
+              target.tls(),
               c -> AccountsDump.read(c, mode, selected, header));
     } catch (Preflight.PreflightException e) {
       throw new DatabaseBackupException(
@@ -255,9 +283,14 @@ public final class DatabaseBackup {
       AccountsScript.parse(read.script());
     } catch (AccountsScript.RefusedException e) {
       throw new DatabaseBackupException(
-          "the accounts read from " + server + " would not pass the restore's allow-list (" + e.getMessage()
+          "the accounts read from "
+              + server
+              + " would not pass the restore's allow-list ("
+              + e.getMessage()
               + "): set spec.databases[].accounts: None and report this",
-          e, source, List.of());
+          e,
+          source,
+          List.of());
     }
     String key = BackupLayout.accountsArtifact(folder, target.target(), compression);
     byte[] bytes = read.script().getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -268,13 +301,18 @@ public final class DatabaseBackup {
       out.write(bytes);
       out.flush();
       StoredArtifact stored = upload.finish();
-      LOG.info("stored {} ({} accounts and roles, {} bytes)", key, read.accounts().size(), stored.size());
+      LOG.info(
+          "stored {} ({} accounts and roles, {} bytes)",
+          key,
+          read.accounts().size(),
+          stored.size());
       return new Artifact(null, stored, (long) read.accounts().size());
     } catch (IOException | RuntimeException e) {
       if (upload != null) {
         upload.abort(e.getMessage());
       }
-      throw new DatabaseBackupException("could not store " + key + ": " + e.getMessage(), e, source, List.of());
+      throw new DatabaseBackupException(
+          "could not store " + key + ": " + e.getMessage(), e, source, List.of());
     }
   }
 

@@ -14,7 +14,10 @@ public final class DatabaseBackupException extends Exception {
   private final List<BackupReport.Artifact> finished;
 
   DatabaseBackupException(
-      String message, Throwable cause, BackupReport.Source source, List<BackupReport.Artifact> finished) {
+      String message,
+      Throwable cause,
+      BackupReport.Source source,
+      List<BackupReport.Artifact> finished) {
     super(message, cause);
     this.source = source;
     this.finished = List.copyOf(finished);

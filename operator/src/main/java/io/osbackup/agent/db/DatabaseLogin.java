@@ -6,13 +6,16 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * The user name and password the agent logs in to the database server with, and where they were read from (the
- * credentials Secret, or what the break-glass CLI read), so a refused login names what to check. Its {@link
- * #toString()} never shows the password.
+ * The user name and password the agent logs in to the database server with, and where they were
+ * read from (the credentials Secret, or what the break-glass CLI read), so a refused login names
+ * what to check. Its {@link #toString()} never shows the password.
  */
 public record DatabaseLogin(String username, String password, String source) {
 
-  /** Where the agent's login comes from: the Secret of the policy's (or the request's) database target. */
+  /**
+   * Where the agent's login comes from: the Secret of the policy's (or the request's) database
+   * target.
+   */
   public static final String SECRET = "the database credentials Secret";
 
   public DatabaseLogin {
@@ -35,7 +38,10 @@ public record DatabaseLogin(String username, String password, String source) {
     return read(credentialsDir, SECRET);
   }
 
-  /** {@link #read(Path)} from a directory that {@code source} describes to the user (e.g. a command's option). */
+  /**
+   * {@link #read(Path)} from a directory that {@code source} describes to the user (e.g. a
+   * command's option).
+   */
   public static DatabaseLogin read(Path credentialsDir, String source) throws IOException {
     try {
       return new DatabaseLogin(
@@ -43,10 +49,14 @@ public record DatabaseLogin(String username, String password, String source) {
           Credentials.readSecretKey(credentialsDir, "password"),
           source);
     } catch (IOException e) {
-      String message = SECRET.equals(source)
-          ? e.getMessage() + ": the database credentials Secret must have the keys username and password"
-          : e.getMessage().replace("the Secret mounted at", "the directory") + ": " + source
-              + " must hold the files username and password";
+      String message =
+          SECRET.equals(source)
+              ? e.getMessage()
+                  + ": the database credentials Secret must have the keys username and password"
+              : e.getMessage().replace("the Secret mounted at", "the directory")
+                  + ": "
+                  + source
+                  + " must hold the files username and password";
       throw new IOException(message, e);
     }
   }

@@ -15,8 +15,8 @@ public final class DatabaseSelection {
   public static final Set<String> VIRTUAL = Set.of("information_schema", "performance_schema");
 
   /**
-   * osbackup's own bookkeeping on the server (the restore's switch journal): never part of "every database", only
-   * dumped when an include list names it.
+   * osbackup's own bookkeeping on the server (the restore's switch journal): never part of "every
+   * database", only dumped when an include list names it.
    */
   public static final String OSBACKUP = "osbackup_restore";
 
@@ -42,7 +42,9 @@ public final class DatabaseSelection {
     List<String> selected = new ArrayList<>();
     if (include == null || include.isEmpty()) {
       for (String db : existing) {
-        if (VIRTUAL.contains(db) || OSBACKUP.equals(db) || (!includeSystemDatabases && SYSTEM.contains(db))) {
+        if (VIRTUAL.contains(db)
+            || OSBACKUP.equals(db)
+            || (!includeSystemDatabases && SYSTEM.contains(db))) {
           continue;
         }
         if (!excluded.contains(db)) {

@@ -45,9 +45,9 @@ final class Preflight {
   }
 
   /**
-   * Surveys the server over TLS as {@code tls} says (null: whatever the driver prefers):
-   * sslMode REQUIRED, VERIFY_CA or VERIFY_IDENTITY, trusting only the CA file of {@code tls},
-   * loaded into a PKCS#12 trust store in a private temporary directory for the connection.
+   * Surveys the server over TLS as {@code tls} says (null: whatever the driver prefers): sslMode
+   * REQUIRED, VERIFY_CA or VERIFY_IDENTITY, trusting only the CA file of {@code tls}, loaded into a
+   * PKCS#12 trust store in a private temporary directory for the connection.
    */
   static Survey survey(String host, int port, DatabaseLogin login, BackupPlan.DatabaseTls tls)
       throws PreflightException {
@@ -65,7 +65,10 @@ final class Preflight {
     T run(Connection c) throws SQLException;
   }
 
-  /** Runs {@code work} on a connection made as {@link #survey} makes it; its failures explained the same way. */
+  /**
+   * Runs {@code work} on a connection made as {@link #survey} makes it; its failures explained the
+   * same way.
+   */
   static <T> T withConnection(
       String host, int port, DatabaseLogin login, BackupPlan.DatabaseTls tls, Work<T> work)
       throws PreflightException {
@@ -98,16 +101,23 @@ final class Preflight {
    */
   static String accountsReadable(Connection c, String user) throws SQLException {
     try (Statement s = c.createStatement()) {
-      for (String table : java.util.List.of("global_priv", "db", "tables_priv", "columns_priv", "procs_priv",
-          "roles_mapping")) {
+      for (String table :
+          java.util.List.of(
+              "global_priv", "db", "tables_priv", "columns_priv", "procs_priv", "roles_mapping")) {
         s.executeQuery("SELECT 1 FROM mysql." + table + " LIMIT 0").close();
       }
       return null;
     } catch (SQLException e) {
       if (e.getErrorCode() == 1142 || e.getErrorCode() == 1044 || e.getErrorCode() == 1143) {
-        return "the backup login '" + user + "' may not read the grant tables, which capturing accounts needs"
-            + " (spec.databases[].accounts): GRANT SELECT ON mysql.* TO '" + user + "'@'%'; (see"
-            + " docs/sql/backup-account.sql), or set spec.databases[].accounts: None (" + e.getMessage() + ")";
+        return "the backup login '"
+            + user
+            + "' may not read the grant tables, which capturing accounts needs"
+            + " (spec.databases[].accounts): GRANT SELECT ON mysql.* TO '"
+            + user
+            + "'@'%'; (see"
+            + " docs/sql/backup-account.sql), or set spec.databases[].accounts: None ("
+            + e.getMessage()
+            + ")";
       }
       throw e;
     }

@@ -6,9 +6,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * A SQL script read line by line as bytes, for the dump splitter and the restore's staging rewrite: only the first
- * bytes of a line (up to {@code lineStart}) are held for matching; the rest of a longer line — a multi-megabyte
- * {@code INSERT} — is copied through in chunks, so memory stays bounded whatever the size of the script.
+ * A SQL script read line by line as bytes, for the dump splitter and the restore's staging rewrite:
+ * only the first bytes of a line (up to {@code lineStart}) are held for matching; the rest of a
+ * longer line — a multi-megabyte {@code INSERT} — is copied through in chunks, so memory stays
+ * bounded whatever the size of the script.
  */
 public final class ScriptLines {
 
@@ -18,7 +19,10 @@ public final class ScriptLines {
   /** {@link #next()}: a whole line, newline included, is held. */
   public static final int COMPLETE = 1;
 
-  /** {@link #next()}: the line is longer than {@code lineStart}; its start is held, the rest still to be read. */
+  /**
+   * {@link #next()}: the line is longer than {@code lineStart}; its start is held, the rest still
+   * to be read.
+   */
   public static final int LONG = 2;
 
   /** {@link #next()}: the script ended in the middle of this line (no newline). */
@@ -37,7 +41,10 @@ public final class ScriptLines {
     this.line = new byte[lineStart];
   }
 
-  /** Reads the start of the next line into {@link #bytes()}; one of {@link #EOF}, {@link #COMPLETE}, ... */
+  /**
+   * Reads the start of the next line into {@link #bytes()}; one of {@link #EOF}, {@link #COMPLETE},
+   * ...
+   */
   public int next() throws IOException {
     length = 0;
     while (true) {
@@ -68,7 +75,10 @@ public final class ScriptLines {
     return length;
   }
 
-  /** Copies the rest of a long line, newline included, to {@code out}; false when the script ends first. */
+  /**
+   * Copies the rest of a long line, newline included, to {@code out}; false when the script ends
+   * first.
+   */
   public boolean copyRest(OutputStream out) throws IOException {
     while (true) {
       if (pos == limit && !fill()) {
@@ -85,8 +95,9 @@ public final class ScriptLines {
   }
 
   /**
-   * Appends the rest of a long line, newline included, to {@code to} while it holds at most {@code max} bytes; false
-   * when the line is longer than that. The script ending first is not an error here.
+   * Appends the rest of a long line, newline included, to {@code to} while it holds at most {@code
+   * max} bytes; false when the line is longer than that. The script ending first is not an error
+   * here.
    */
   public boolean appendRest(ByteArrayOutputStream to, int max) throws IOException {
     while (true) {

@@ -16,9 +16,9 @@ import java.util.UUID;
 /**
  * TLS to a database server over JDBC, as a target's {@code tls} says: Connector/J's sslMode
  * (REQUIRED, VERIFY_CA, VERIFY_IDENTITY) and a PKCS#12 trust store holding only the target's CA,
- * written to a private temporary directory for as long as the connection is being opened; and
- * what a failed handshake means, in the admin's terms. The backup's pre-flight and the restore
- * connect through it alike.
+ * written to a private temporary directory for as long as the connection is being opened; and what
+ * a failed handshake means, in the admin's terms. The backup's pre-flight and the restore connect
+ * through it alike.
  */
 public final class ServerTls implements AutoCloseable {
 

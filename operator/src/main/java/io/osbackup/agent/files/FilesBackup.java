@@ -1,13 +1,12 @@
 package io.osbackup.agent.files;
 
-import io.osbackup.agent.files.MountTable;
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Compression;
 import io.osbackup.contract.DeniedPaths;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
-import io.osbackup.contract.BackupLayout;
-import io.osbackup.contract.Compression;
-import io.osbackup.contract.BackupReport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -141,8 +140,8 @@ public final class FilesBackup {
   }
 
   /**
-   * The subtrees the agent never reads on a node: the built-in ones, whatever the plan says, and those the planner
-   * left out.
+   * The subtrees the agent never reads on a node: the built-in ones, whatever the plan says, and
+   * those the planner left out.
    */
   private static DeniedPaths denied(BackupPlan.Files files) {
     return DeniedPaths.builtInAnd(files.excluded(), "left out by the operator's plan");
@@ -188,8 +187,10 @@ public final class FilesBackup {
     private final DeniedPaths denied;
     private final PaxTar tar;
     private final Set<String> written = new HashSet<>();
+
     /** The archived name of every file with more names than one, by its device and inode. */
     private final Map<Object, String> firstNames = new HashMap<>();
+
     private final byte[] buffer = new byte[BUFFER];
     private long entries;
 
@@ -372,7 +373,8 @@ public final class FilesBackup {
       if (denied == null) {
         return false;
       }
-      Optional<DeniedPaths.Subtree> covering = denied.at(nodePath); // its parents were checked on the way down
+      Optional<DeniedPaths.Subtree> covering =
+          denied.at(nodePath); // its parents were checked on the way down
       covering.ifPresent(
           s ->
               notes.accept(
@@ -477,8 +479,8 @@ public final class FilesBackup {
     }
 
     /**
-     * Writes a hard-link entry when {@code meta} is a file already archived under another name;
-     * a name whose first one was excluded or denied is archived as a file, as it is the first one
+     * Writes a hard-link entry when {@code meta} is a file already archived under another name; a
+     * name whose first one was excluded or denied is archived as a file, as it is the first one
      * archived.
      */
     private boolean hardLink(Path nodePath, Meta meta) throws IOException {

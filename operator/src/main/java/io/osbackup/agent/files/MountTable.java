@@ -77,8 +77,9 @@ public final class MountTable {
   }
 
   /**
-   * Whether {@code podPath} lies in a mount: always in a real pod (the identity table); in the local runner only below a
-   * mount path. A directory above every mount is scaffolding the runtime made for the mounts, not the node's.
+   * Whether {@code podPath} lies in a mount: always in a real pod (the identity table); in the
+   * local runner only below a mount path. A directory above every mount is scaffolding the runtime
+   * made for the mounts, not the node's.
    */
   public boolean mounted(String podPath) {
     if (mounts.isEmpty()) {

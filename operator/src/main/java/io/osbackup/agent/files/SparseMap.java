@@ -101,7 +101,8 @@ final class SparseMap {
    */
   byte[] header() {
     List<Region> all = new ArrayList<>(regions);
-    if (all.isEmpty() || all.get(all.size() - 1).offset() + all.get(all.size() - 1).length() < size) {
+    if (all.isEmpty()
+        || all.get(all.size() - 1).offset() + all.get(all.size() - 1).length() < size) {
       all.add(new Region(size, 0));
     }
     StringBuilder text = new StringBuilder().append(all.size()).append('\n');

@@ -2,7 +2,10 @@ package io.osbackup.agent.restore;
 
 import java.io.IOException;
 
-/** An artifact in the bucket is not what its manifest says: changed, truncated or corrupted. Nothing is restored. */
+/**
+ * An artifact in the bucket is not what its manifest says: changed, truncated or corrupted. Nothing
+ * is restored.
+ */
 public final class ArtifactMismatchException extends IOException {
 
   private final String key;

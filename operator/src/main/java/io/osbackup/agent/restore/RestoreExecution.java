@@ -1,24 +1,17 @@
 package io.osbackup.agent.restore;
 
-
-import io.osbackup.agent.restore.ArtifactMismatchException;
-
-import io.osbackup.agent.restore.VerifiedStream;
-
-import io.osbackup.contract.RestoreReport;
-
-import io.osbackup.contract.RestorePlan;
-
-import io.osbackup.agent.files.MountTable;
-import io.osbackup.agent.db.DatabaseLogin;
-import io.osbackup.contract.BackupPlan;
-import io.osbackup.agent.restore.db.AccountsRestore;
 import io.osbackup.agent.db.AccountsScript;
-import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.agent.db.DatabaseLogin;
+import io.osbackup.agent.files.MountTable;
+import io.osbackup.agent.restore.db.AccountsRestore;
 import io.osbackup.agent.restore.db.DatabaseRestoreException;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.agent.restore.files.ArchiveRefusedException;
 import io.osbackup.agent.restore.files.FilesRestorer;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
 import io.osbackup.store.StoreErrors;
 import io.osbackup.store.StoreException;
 import java.io.IOException;
@@ -32,10 +25,11 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * Carries out a {@link RestorePlan}: the work of a restore Job's agent and of the break-glass {@code osbackup restore}
- * command alike. {@link #verify} reads every item whole and checks it against its manifest entry, and reaches every
- * database server, writing nothing; {@link #restore} writes each item into a staging place, checks it again while it
- * streams, and only then switches it in, keeping the previous contents aside.
+ * Carries out a {@link RestorePlan}: the work of a restore Job's agent and of the break-glass
+ * {@code osbackup restore} command alike. {@link #verify} reads every item whole and checks it
+ * against its manifest entry, and reaches every database server, writing nothing; {@link #restore}
+ * writes each item into a staging place, checks it again while it streams, and only then switches
+ * it in, keeping the previous contents aside.
  */
 public final class RestoreExecution {
 
@@ -91,8 +85,9 @@ public final class RestoreExecution {
   public record Outcome(List<RestoreReport.Item> items, List<RestoreReport.Server> servers) {}
 
   /**
-   * Reaches every database server of the plan (and lists its databases), then reads every artifact whole, checking
-   * size and SHA-256 and, for an archive, that it holds every path to restore. Writes nothing.
+   * Reaches every database server of the plan (and lists its databases), then reads every artifact
+   * whole, checking size and SHA-256 and, for an archive, that it holds every path to restore.
+   * Writes nothing.
    *
    * @param results receives the item results so far, also when it fails
    */
@@ -100,29 +95,42 @@ public final class RestoreExecution {
     List<RestoreReport.Server> servers = survey(plan);
     for (RestorePlan.DatabaseItem item : plan.databases()) {
       readWhole(item.artifact(), null);
-      results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null, null));
+      results.add(
+          new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null, null));
     }
     for (RestorePlan.AccountsItem item : plan.accounts()) {
       AccountsScript script = readAccounts(item);
-      results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null,
-          script.accounts().size() + " accounts and roles"));
+      results.add(
+          new RestoreReport.Item(
+              item.artifact().key(),
+              item.where(),
+              "Verified",
+              null,
+              script.accounts().size() + " accounts and roles"));
     }
     for (RestorePlan.FilesItem item : plan.files()) {
       Set<String> present = readWhole(item.artifact(), item.paths());
       List<String> missing = item.paths().stream().filter(p -> !present.contains(p)).toList();
       if (!missing.isEmpty()) {
-        throw new Failure("PathNotInBackup", "the archive " + item.artifact().key() + " holds no " + missing
-            + ": choose paths the archive holds", null);
+        throw new Failure(
+            "PathNotInBackup",
+            "the archive "
+                + item.artifact().key()
+                + " holds no "
+                + missing
+                + ": choose paths the archive holds",
+            null);
       }
-      results.add(new RestoreReport.Item(item.artifact().key(), where(item), "Verified", null, null));
+      results.add(
+          new RestoreReport.Item(item.artifact().key(), where(item), "Verified", null, null));
     }
     return new Outcome(List.copyOf(results), servers);
   }
 
   /**
-   * Reaches every database server of the plan once and lists its databases, downloading nothing: what a restore
-   * would write over is known before any artifact is read, and the login's privileges for what it writes (accounts
-   * included) are checked.
+   * Reaches every database server of the plan once and lists its databases, downloading nothing:
+   * what a restore would write over is known before any artifact is read, and the login's
+   * privileges for what it writes (accounts included) are checked.
    */
   public List<RestoreReport.Server> survey(RestorePlan plan) throws Failure {
     List<RestoreReport.Server> servers = new ArrayList<>();
@@ -135,12 +143,14 @@ public final class RestoreExecution {
       DatabaseRestorer.Destination destination = destination(item);
       try {
         DatabaseRestorer.ServerSurvey survey = databases.survey(destination);
-        servers.add(new RestoreReport.Server(item.host(), item.port(), survey.serverVersion(),
-            List.copyOf(survey.databases())));
+        servers.add(
+            new RestoreReport.Server(
+                item.host(), item.port(), survey.serverVersion(), List.copyOf(survey.databases())));
         reached.put(server, destination);
         log.accept("reached " + server + " (" + survey.serverVersion() + ")");
       } catch (DatabaseRestoreException e) {
-        throw new Failure("TargetUnreachable", "database server " + server + ": " + e.getMessage(), e);
+        throw new Failure(
+            "TargetUnreachable", "database server " + server + ": " + e.getMessage(), e);
       }
     }
     checkPrivileges(plan, reached, servers);
@@ -148,13 +158,14 @@ public final class RestoreExecution {
   }
 
   /**
-   * Restores every item: databases through a staging schema swapped in atomically, files through staging
-   * directories renamed in. Stops at the first failure; what was restored before it stays restored (and says where
-   * the previous contents are).
+   * Restores every item: databases through a staging schema swapped in atomically, files through
+   * staging directories renamed in. Stops at the first failure; what was restored before it stays
+   * restored (and says where the previous contents are).
    */
   public Outcome restore(RestorePlan plan, List<RestoreReport.Item> results) throws Failure {
     String keepSuffix = "orig_" + plan.stamp().replace('-', '_');
-    // Accounts scripts are small: each is read, checked and passed through its allow-list before anything is written.
+    // Accounts scripts are small: each is read, checked and passed through its allow-list before
+    // anything is written.
     Map<RestorePlan.AccountsItem, AccountsScript> scripts = new LinkedHashMap<>();
     for (RestorePlan.AccountsItem item : plan.accounts()) {
       scripts.put(item, readAccounts(item));
@@ -167,67 +178,117 @@ public final class RestoreExecution {
           InputStream script = Compression.of(a.compression()).decompress(verified)) {
         DatabaseRestorer.Outcome outcome;
         try {
-          outcome = databases.restore(
-              destination, item.database(), item.destination(), script, verified::verify, keepSuffix);
+          outcome =
+              databases.restore(
+                  destination,
+                  item.database(),
+                  item.destination(),
+                  script,
+                  verified::verify,
+                  keepSuffix);
         } catch (DatabaseRestoreException | IOException e) {
-          if (!(e instanceof ArtifactMismatchException) && !(e.getCause() instanceof ArtifactMismatchException)) {
-            verified.verify(); // a damaged object usually breaks decompression or the script first: name the cause
+          if (!(e instanceof ArtifactMismatchException)
+              && !(e.getCause() instanceof ArtifactMismatchException)) {
+            verified.verify(); // a damaged object usually breaks decompression or the script first:
+            // name the cause
           }
           throw e;
         }
         if (outcome.recovery() != null) {
           warnings.accept(item.where() + ": " + outcome.recovery());
         }
-        results.add(new RestoreReport.Item(a.key(), item.where(), "Restored", outcome.keptAs(), outcome.recovery()));
-        log.accept("restored " + a.key() + " into " + item.where()
-            + (outcome.keptAs() == null ? "" : "; previous tables kept in " + outcome.keptAs()));
+        results.add(
+            new RestoreReport.Item(
+                a.key(), item.where(), "Restored", outcome.keptAs(), outcome.recovery()));
+        log.accept(
+            "restored "
+                + a.key()
+                + " into "
+                + item.where()
+                + (outcome.keptAs() == null
+                    ? ""
+                    : "; previous tables kept in " + outcome.keptAs()));
       } catch (ArtifactMismatchException e) {
         results.add(new RestoreReport.Item(a.key(), item.where(), "Failed", null, e.getMessage()));
         throw new Failure("ArtifactCorrupted", e.getMessage(), e);
       } catch (DatabaseRestoreException | IOException e) {
         results.add(new RestoreReport.Item(a.key(), item.where(), "Failed", null, e.getMessage()));
-        throw new Failure(e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
-            "restoring " + a.key() + " into " + item.where() + ": " + e.getMessage(), e);
+        throw new Failure(
+            e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
+            "restoring " + a.key() + " into " + item.where() + ": " + e.getMessage(),
+            e);
       }
     }
     for (Map.Entry<RestorePlan.AccountsItem, AccountsScript> e : scripts.entrySet()) {
       RestorePlan.AccountsItem item = e.getKey();
       AccountsScript script = e.getValue();
       try {
-        AccountsRestore.Outcome outcome = databases.restoreAccounts(accountsDestination(item), script, item.replace());
+        AccountsRestore.Outcome outcome =
+            databases.restoreAccounts(accountsDestination(item), script, item.replace());
         String summary = outcome.summary(item.replace() ? null : replaceHint);
         if (!outcome.kept().isEmpty()) {
           warnings.accept(item.where() + ": " + summary);
         }
-        results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Restored", null, summary));
+        results.add(
+            new RestoreReport.Item(item.artifact().key(), item.where(), "Restored", null, summary));
         log.accept("restored " + item.artifact().key() + " into " + item.where() + ": " + summary);
       } catch (DatabaseRestoreException ex) {
-        results.add(new RestoreReport.Item(item.artifact().key(), item.where(), "Failed", null, ex.getMessage()));
-        throw new Failure("RestoreFailed", "restoring " + item.artifact().key() + " into " + item.where() + ": "
-            + ex.getMessage(), ex);
+        results.add(
+            new RestoreReport.Item(
+                item.artifact().key(), item.where(), "Failed", null, ex.getMessage()));
+        throw new Failure(
+            "RestoreFailed",
+            "restoring " + item.artifact().key() + " into " + item.where() + ": " + ex.getMessage(),
+            ex);
       }
     }
     for (RestorePlan.FilesItem item : plan.files()) {
       RestorePlan.Artifact a = item.artifact();
-      FilesRestorer files = new FilesRestorer(mounts, warnings, Boolean.TRUE.equals(item.restoreSetuid()));
+      FilesRestorer files =
+          new FilesRestorer(mounts, warnings, Boolean.TRUE.equals(item.restoreSetuid()));
       try (InputStream stored = open(a.key());
           VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size());
           InputStream tar = Compression.of(a.compression()).decompress(verified)) {
         FilesRestorer.Outcome outcome;
         try {
-          outcome = files.restore(tar, item.paths(), item.hostRoot(), item.toPath(), plan.stamp(), verified::verify);
+          outcome =
+              files.restore(
+                  tar,
+                  item.paths(),
+                  item.hostRoot(),
+                  item.toPath(),
+                  plan.stamp(),
+                  verified::verify);
         } catch (IOException e) {
           if (!(e instanceof ArtifactMismatchException)) {
-            verified.verify(); // a damaged object usually breaks decompression first: name the real cause
+            verified.verify(); // a damaged object usually breaks decompression first: name the real
+            // cause
           }
           throw e;
         }
-        List<String> kept = outcome.units().stream().map(FilesRestorer.Unit::keptAt).filter(k -> k != null).toList();
+        List<String> kept =
+            outcome.units().stream()
+                .map(FilesRestorer.Unit::keptAt)
+                .filter(k -> k != null)
+                .toList();
         String setuid = setuidRemoved(outcome.setuidRemoved());
-        results.add(new RestoreReport.Item(a.key(), where(item), "Restored",
-            kept.isEmpty() ? null : String.join(",", kept), setuid));
-        log.accept("restored " + a.key() + " to " + where(item) + " (" + outcome.entries() + " entries)"
-            + (kept.isEmpty() ? "" : "; previous kept at " + kept) + (setuid == null ? "" : "; " + setuid));
+        results.add(
+            new RestoreReport.Item(
+                a.key(),
+                where(item),
+                "Restored",
+                kept.isEmpty() ? null : String.join(",", kept),
+                setuid));
+        log.accept(
+            "restored "
+                + a.key()
+                + " to "
+                + where(item)
+                + " ("
+                + outcome.entries()
+                + " entries)"
+                + (kept.isEmpty() ? "" : "; previous kept at " + kept)
+                + (setuid == null ? "" : "; " + setuid));
       } catch (ArtifactMismatchException e) {
         results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
         throw new Failure("ArtifactCorrupted", e.getMessage(), e);
@@ -236,26 +297,34 @@ public final class RestoreExecution {
         throw archiveRefused(a, e);
       } catch (IOException e) {
         results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
-        throw new Failure(e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
-            "restoring " + a.key() + " to " + where(item) + ": " + e.getMessage(), e);
+        throw new Failure(
+            e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
+            "restoring " + a.key() + " to " + where(item) + ": " + e.getMessage(),
+            e);
       }
     }
     return new Outcome(List.copyOf(results), List.of());
   }
 
   /**
-   * The pre-flight of every database server before anything is downloaded: the login must hold what loading into a
-   * staging schema, the switch and its journal need on every schema the plan touches, and what accounts need when
-   * the plan restores them.
+   * The pre-flight of every database server before anything is downloaded: the login must hold what
+   * loading into a staging schema, the switch and its journal need on every schema the plan
+   * touches, and what accounts need when the plan restores them.
    */
   private void checkPrivileges(
-      RestorePlan plan, Map<String, DatabaseRestorer.Destination> reached, List<RestoreReport.Server> servers)
+      RestorePlan plan,
+      Map<String, DatabaseRestorer.Destination> reached,
+      List<RestoreReport.Server> servers)
       throws Failure {
     String keepSuffix = "orig_" + plan.stamp().replace('-', '_');
     for (Map.Entry<String, DatabaseRestorer.Destination> e : reached.entrySet()) {
       String server = e.getKey();
-      List<String> existing = servers.stream().filter(s -> (s.host() + ":" + s.port()).equals(server))
-          .findFirst().map(RestoreReport.Server::databases).orElse(List.of());
+      List<String> existing =
+          servers.stream()
+              .filter(s -> (s.host() + ":" + s.port()).equals(server))
+              .findFirst()
+              .map(RestoreReport.Server::databases)
+              .orElse(List.of());
       List<String> schemas = new ArrayList<>();
       for (RestorePlan.DatabaseItem item : plan.databases()) {
         if ((item.host() + ":" + item.port()).equals(server)) {
@@ -267,18 +336,23 @@ public final class RestoreExecution {
         }
       }
       schemas.add(io.osbackup.agent.db.DatabaseSelection.OSBACKUP); // the switch journal
-      boolean accounts = plan.accounts().stream().anyMatch(a -> (a.host() + ":" + a.port()).equals(server));
+      boolean accounts =
+          plan.accounts().stream().anyMatch(a -> (a.host() + ":" + a.port()).equals(server));
       String missing;
       try {
         missing = databases.missingPrivileges(e.getValue(), schemas, accounts);
       } catch (DatabaseRestoreException ex) {
-        throw new Failure("TargetUnreachable", "database server " + server + ": " + ex.getMessage(), ex);
+        throw new Failure(
+            "TargetUnreachable", "database server " + server + ": " + ex.getMessage(), ex);
       }
       if (missing != null) {
         throw new Failure("MissingPrivileges", "database server " + server + ": " + missing, null);
       }
-      log.accept("the login on " + server + " holds what the restore needs"
-          + (accounts ? ", accounts included" : ""));
+      log.accept(
+          "the login on "
+              + server
+              + " holds what the restore needs"
+              + (accounts ? ", accounts included" : ""));
     }
   }
 
@@ -292,55 +366,85 @@ public final class RestoreExecution {
   }
 
   /**
-   * Reads an accounts artifact whole into memory, checks its size and SHA-256, and passes it through the accounts
-   * allow-list; nothing of it runs before all of that passed.
+   * Reads an accounts artifact whole into memory, checks its size and SHA-256, and passes it
+   * through the accounts allow-list; nothing of it runs before all of that passed.
    */
   private AccountsScript readAccounts(RestorePlan.AccountsItem item) throws Failure {
     RestorePlan.Artifact a = item.artifact();
     if (a.size() > AccountsScript.MAX_BYTES) {
-      throw new Failure("AccountsRefused", "the accounts artifact " + a.key() + " has " + a.size() + " bytes, more"
-          + " than an accounts script ever needs (" + AccountsScript.MAX_BYTES + ")", null);
+      throw new Failure(
+          "AccountsRefused",
+          "the accounts artifact "
+              + a.key()
+              + " has "
+              + a.size()
+              + " bytes, more"
+              + " than an accounts script ever needs ("
+              + AccountsScript.MAX_BYTES
+              + ")",
+          null);
     }
     byte[] raw;
     try (InputStream stored = open(a.key());
         VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size())) {
       raw = verified.readAllBytes();
       verified.verify();
-      log.accept("verified " + a.key() + " (" + verified.count() + " bytes, sha256 " + a.sha256() + ")");
+      log.accept(
+          "verified " + a.key() + " (" + verified.count() + " bytes, sha256 " + a.sha256() + ")");
     } catch (ArtifactMismatchException e) {
       throw new Failure("ArtifactCorrupted", e.getMessage(), e);
     } catch (IOException e) {
-      throw new Failure(e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
-          ? "ArtifactMissing" : "StoreUnavailable", "reading " + a.key() + ": " + e.getMessage(), e);
+      throw new Failure(
+          e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
+              ? "ArtifactMissing"
+              : "StoreUnavailable",
+          "reading " + a.key() + ": " + e.getMessage(),
+          e);
     }
     String text;
-    try (InputStream in = Compression.of(a.compression()).decompress(new java.io.ByteArrayInputStream(raw))) {
+    try (InputStream in =
+        Compression.of(a.compression()).decompress(new java.io.ByteArrayInputStream(raw))) {
       byte[] plain = in.readNBytes(AccountsScript.MAX_BYTES + 1);
       if (plain.length > AccountsScript.MAX_BYTES) {
         throw new IOException("it unpacks to more than " + AccountsScript.MAX_BYTES + " bytes");
       }
       text = new String(plain, java.nio.charset.StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new Failure("AccountsRefused", "the accounts artifact " + a.key() + " is refused: " + e.getMessage(), e);
+      throw new Failure(
+          "AccountsRefused",
+          "the accounts artifact " + a.key() + " is refused: " + e.getMessage(),
+          e);
     }
     try {
       return AccountsScript.parse(text);
     } catch (AccountsScript.RefusedException e) {
-      throw new Failure("AccountsRefused", "the accounts artifact " + a.key() + " is refused, nothing of it ran: "
-          + e.getMessage(), e);
+      throw new Failure(
+          "AccountsRefused",
+          "the accounts artifact " + a.key() + " is refused, nothing of it ran: " + e.getMessage(),
+          e);
     }
   }
 
-  private DatabaseRestorer.Destination accountsDestination(RestorePlan.AccountsItem item) throws Failure {
-    return destination(new RestorePlan.DatabaseItem(item.artifact(), item.target(), "-", "-", item.host(),
-        item.port(), item.credentialsDir(), item.tls()));
+  private DatabaseRestorer.Destination accountsDestination(RestorePlan.AccountsItem item)
+      throws Failure {
+    return destination(
+        new RestorePlan.DatabaseItem(
+            item.artifact(),
+            item.target(),
+            "-",
+            "-",
+            item.host(),
+            item.port(),
+            item.credentialsDir(),
+            item.tls()));
   }
 
   /** {@code node:path,path} as the operator's plan names it. */
   static String where(RestorePlan.FilesItem item) {
-    List<String> paths = item.paths().stream()
-        .map(p -> item.toPath() == null ? p : RestorePlan.join(item.toPath(), p))
-        .toList();
+    List<String> paths =
+        item.paths().stream()
+            .map(p -> item.toPath() == null ? p : RestorePlan.join(item.toPath(), p))
+            .toList();
     return item.node() + ":" + String.join(",", paths);
   }
 
@@ -353,8 +457,10 @@ public final class RestoreExecution {
       return new DatabaseRestorer.Destination(
           item.host(), item.port(), logins.read(item.credentialsDir()), tls);
     } catch (IOException e) {
-      throw new Failure("BadPlan", "database credentials for " + item.host() + ":" + item.port() + ": "
-          + e.getMessage(), e);
+      throw new Failure(
+          "BadPlan",
+          "database credentials for " + item.host() + ":" + item.port() + ": " + e.getMessage(),
+          e);
     }
   }
 
@@ -364,23 +470,30 @@ public final class RestoreExecution {
         VerifiedStream verified = new VerifiedStream(stored, a.key(), a.sha256(), a.size())) {
       Set<String> present = new LinkedHashSet<>();
       if (paths != null) {
-        try (InputStream tar = Compression.of(a.compression()).decompress(new NonClosing(verified))) {
+        try (InputStream tar =
+            Compression.of(a.compression()).decompress(new NonClosing(verified))) {
           present.addAll(FilesRestorer.unitsPresent(tar, paths));
         } catch (IOException e) {
-          verified.verify(); // a corrupted object usually fails decompression first: name the real cause
+          verified.verify(); // a corrupted object usually fails decompression first: name the real
+          // cause
           throw e;
         }
       }
       verified.verify();
-      log.accept("verified " + a.key() + " (" + verified.count() + " bytes, sha256 " + a.sha256() + ")");
+      log.accept(
+          "verified " + a.key() + " (" + verified.count() + " bytes, sha256 " + a.sha256() + ")");
       return present;
     } catch (ArtifactMismatchException e) {
       throw new Failure("ArtifactCorrupted", e.getMessage(), e);
     } catch (ArchiveRefusedException e) {
       throw archiveRefused(a, e);
     } catch (IOException e) {
-      throw new Failure(e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
-          ? "ArtifactMissing" : "StoreUnavailable", "reading " + a.key() + ": " + e.getMessage(), e);
+      throw new Failure(
+          e instanceof StoreException se && StoreErrors.OBJECT_NOT_FOUND.equals(se.reason())
+              ? "ArtifactMissing"
+              : "StoreUnavailable",
+          "reading " + a.key() + ": " + e.getMessage(),
+          e);
     }
   }
 
@@ -390,15 +503,24 @@ public final class RestoreExecution {
       return null;
     }
     List<String> shown = files.size() > 20 ? files.subList(0, 20) : files;
-    return "setuid/setgid bits removed from " + files.size() + " files owned by root: " + String.join(", ", shown)
+    return "setuid/setgid bits removed from "
+        + files.size()
+        + " files owned by root: "
+        + String.join(", ", shown)
         + (files.size() > shown.size() ? ", ..." : "")
         + " (spec.files.restoreSetuid: true, or --restore-setuid, restores them)";
   }
 
   /** An archive whose checksum matches but which holds an entry no restore writes. */
   private static Failure archiveRefused(RestorePlan.Artifact a, ArchiveRefusedException e) {
-    return new Failure("ArchiveRefused", "the archive " + a.key() + " is refused: " + e.getMessage()
-        + "; it was not written by osbackup's agent or it was altered: restore another backup", e);
+    return new Failure(
+        "ArchiveRefused",
+        "the archive "
+            + a.key()
+            + " is refused: "
+            + e.getMessage()
+            + "; it was not written by osbackup's agent or it was altered: restore another backup",
+        e);
   }
 
   private InputStream open(String key) throws IOException {

@@ -1,7 +1,5 @@
 package io.osbackup.agent.restore;
 
-import io.osbackup.agent.restore.ArtifactMismatchException;
-
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,10 +8,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The stored bytes of one artifact as they come from the bucket, hashed while they are read. {@link #verify()}
- * reads whatever the consumer left unread and then compares size and SHA-256 with the manifest: a restore calls it
- * after writing to its staging place and before switching anything over, so a corrupted or truncated object never
- * replaces good data.
+ * The stored bytes of one artifact as they come from the bucket, hashed while they are read. {@link
+ * #verify()} reads whatever the consumer left unread and then compares size and SHA-256 with the
+ * manifest: a restore calls it after writing to its staging place and before switching anything
+ * over, so a corrupted or truncated object never replaces good data.
  */
 public final class VerifiedStream extends FilterInputStream {
 
@@ -25,7 +23,8 @@ public final class VerifiedStream extends FilterInputStream {
 
   /**
    * @param key the artifact's object key, named in the error
-   * @param expectedSha256 lower-case hex SHA-256 of the stored (compressed) bytes, from the manifest
+   * @param expectedSha256 lower-case hex SHA-256 of the stored (compressed) bytes, from the
+   *     manifest
    * @param expectedSize size in bytes of the stored object, from the manifest
    */
   public VerifiedStream(InputStream stored, String key, String expectedSha256, long expectedSize) {

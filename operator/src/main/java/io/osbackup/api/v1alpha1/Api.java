@@ -1,6 +1,9 @@
 package io.osbackup.api.v1alpha1;
 
-/** Names shared by every resource of the API: group, version, and the labels osbackup puts on what it creates. */
+/**
+ * Names shared by every resource of the API: group, version, and the labels osbackup puts on what
+ * it creates.
+ */
 public final class Api {
   public static final String GROUP = "osbackup.io";
   public static final String VERSION = "v1alpha1";
@@ -26,8 +29,9 @@ public final class Api {
   public static final String NODE_LABEL = GROUP + "/node";
 
   /**
-   * Annotation by which the operator cancels a BackupRun that {@code concurrencyPolicy: Replace} replaces; its value
-   * says why. The operator never writes a run's spec ({@code spec.cancel} is the user's), so it asks through this.
+   * Annotation by which the operator cancels a BackupRun that {@code concurrencyPolicy: Replace}
+   * replaces; its value says why. The operator never writes a run's spec ({@code spec.cancel} is
+   * the user's), so it asks through this.
    */
   public static final String CANCEL_ANNOTATION = GROUP + "/cancel";
 

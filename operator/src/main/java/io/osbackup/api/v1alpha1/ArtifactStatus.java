@@ -22,7 +22,8 @@ public class ArtifactStatus {
   @JsonPropertyDescription("Bytes stored.")
   private Long size;
 
-  @JsonPropertyDescription("SHA-256 of the stored bytes (hex); sha256sum of the downloaded object matches it.")
+  @JsonPropertyDescription(
+      "SHA-256 of the stored bytes (hex); sha256sum of the downloaded object matches it.")
   private String sha256;
 
   @JsonPropertyDescription("Entries in the archive, for a files artifact.")

@@ -12,9 +12,18 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(Api.GROUP)
 @Version(Api.VERSION)
 @ShortNames("bpol")
-@AdditionalPrinterColumn(name = "Schedule", jsonPath = ".spec.schedule", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Suspend", jsonPath = ".spec.suspend", type = AdditionalPrinterColumn.Type.BOOLEAN)
-@AdditionalPrinterColumn(name = "Store", jsonPath = ".spec.storeRef.name", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Schedule",
+    jsonPath = ".spec.schedule",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Suspend",
+    jsonPath = ".spec.suspend",
+    type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(
+    name = "Store",
+    jsonPath = ".spec.storeRef.name",
+    type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Last Success",
     jsonPath = ".status.lastSuccessfulRun.time",
@@ -28,18 +37,24 @@ import io.fabric8.kubernetes.model.annotation.Version;
     name = "Ready",
     jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
     type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class BackupPolicy extends CustomResource<BackupPolicySpec, BackupPolicyStatus> implements Namespaced {
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class BackupPolicy extends CustomResource<BackupPolicySpec, BackupPolicyStatus>
+    implements Namespaced {
 
   @Override
-  @JsonPropertyDescription("What to back up (database servers, node directories, volumes), when, to which store, and "
-      + "how long to keep it.")
+  @JsonPropertyDescription(
+      "What to back up (database servers, node directories, volumes), when, to which store, and "
+          + "how long to keep it.")
   public BackupPolicySpec getSpec() {
     return super.getSpec();
   }
 
   @Override
-  @JsonPropertyDescription("The schedule and its last runs, what retention kept and deleted, and conditions (Ready).")
+  @JsonPropertyDescription(
+      "The schedule and its last runs, what retention kept and deleted, and conditions (Ready).")
   public BackupPolicyStatus getStatus() {
     return super.getStatus();
   }

@@ -15,21 +15,27 @@ import lombok.Data;
 /** What a BackupPolicy backs up, when, where to, and for how long. */
 @Data
 @ValidationRule(
-    value = "(has(self.databases) && size(self.databases) > 0) || (has(self.files) && size(self.files) > 0)",
+    value =
+        "(has(self.databases) && size(self.databases) > 0) || (has(self.files) && size(self.files) > 0)",
     message = "a policy needs at least one target: add an entry to spec.databases or spec.files")
 @ValidationRule(
     value =
         "!has(self.databases) || !has(self.files) || self.databases.all(d, !self.files.exists(f, f.name == d.name))",
-    message = "target names must be unique within a policy: a name is used in both spec.databases and spec.files")
+    message =
+        "target names must be unique within a policy: a name is used in both spec.databases and spec.files")
 public class BackupPolicySpec {
 
-  // Checked by a CEL rule rather than a pattern so that a bad schedule gets a readable message, not this regex.
-  // A five-field cron expression as Kubernetes CronJobs take it: each field a list of *, values or ranges with an
-  // optional step, values within the field's range (month and weekday also by three-letter name, weekday 7 = Sunday).
+  // Checked by a CEL rule rather than a pattern so that a bad schedule gets a readable message, not
+  // this regex.
+  // A five-field cron expression as Kubernetes CronJobs take it: each field a list of *, values or
+  // ranges with an
+  // optional step, values within the field's range (month and weekday also by three-letter name,
+  // weekday 7 = Sunday).
   private static final String MINUTE = "[0-5]?[0-9]";
   private static final String HOUR = "([01]?[0-9]|2[0-3])";
   private static final String DAY = "(0?[1-9]|[12][0-9]|3[01])";
-  private static final String MONTH = "(0?[1-9]|1[0-2]|(?i:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))";
+  private static final String MONTH =
+      "(0?[1-9]|1[0-2]|(?i:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))";
   private static final String WEEKDAY = "([0-7]|(?i:SUN|MON|TUE|WED|THU|FRI|SAT))";
   private static final String STEP = "(/[0-9]{1,2})?";
   private static final String MINUTE_ITEM = "(\\*|" + MINUTE + "(-" + MINUTE + ")?)" + STEP;
@@ -40,11 +46,26 @@ public class BackupPolicySpec {
   private static final String CRON =
       "^\\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
           + "|"
-          + MINUTE_ITEM + "(," + MINUTE_ITEM + ")*\\s+"
-          + HOUR_ITEM + "(," + HOUR_ITEM + ")*\\s+"
-          + DAY_ITEM + "(," + DAY_ITEM + ")*\\s+"
-          + MONTH_ITEM + "(," + MONTH_ITEM + ")*\\s+"
-          + WEEKDAY_ITEM + "(," + WEEKDAY_ITEM + ")*"
+          + MINUTE_ITEM
+          + "(,"
+          + MINUTE_ITEM
+          + ")*\\s+"
+          + HOUR_ITEM
+          + "(,"
+          + HOUR_ITEM
+          + ")*\\s+"
+          + DAY_ITEM
+          + "(,"
+          + DAY_ITEM
+          + ")*\\s+"
+          + MONTH_ITEM
+          + "(,"
+          + MONTH_ITEM
+          + ")*\\s+"
+          + WEEKDAY_ITEM
+          + "(,"
+          + WEEKDAY_ITEM
+          + ")*"
           + ")\\s*$";
 
   @Size(max = 128)
@@ -69,7 +90,8 @@ public class BackupPolicySpec {
   private String timeZone = "UTC";
 
   @Default("false")
-  @JsonPropertyDescription("Stop creating scheduled runs. Runs already started go on; on-demand runs still work.")
+  @JsonPropertyDescription(
+      "Stop creating scheduled runs. Runs already started go on; on-demand runs still work.")
   private Boolean suspend = false;
 
   @Default("Forbid")
@@ -85,7 +107,8 @@ public class BackupPolicySpec {
   private Long startingDeadlineSeconds;
 
   @Required
-  @JsonPropertyDescription("The BackupStore, in the same namespace, that backups of this policy go to.")
+  @JsonPropertyDescription(
+      "The BackupStore, in the same namespace, that backups of this policy go to.")
   private LocalRef storeRef;
 
   @ValidationRule(
@@ -113,12 +136,14 @@ public class BackupPolicySpec {
   private Integer maxParallelNodes = 5;
 
   @Default("gzip")
-  @JsonPropertyDescription("How artifacts are compressed: gzip (default), zstd (faster, smaller) or none.")
+  @JsonPropertyDescription(
+      "How artifacts are compressed: gzip (default), zstd (faster, smaller) or none.")
   private CompressionType compression = CompressionType.GZIP;
 
   @JsonPropertyDescription("Which backups to keep. Unset keeps every backup.")
   private Retention retention;
 
-  @JsonPropertyDescription("Settings of the Jobs that do the work: deadline, resources, tolerations, image.")
+  @JsonPropertyDescription(
+      "Settings of the Jobs that do the work: deadline, resources, tolerations, image.")
   private JobSettings job = new JobSettings();
 }

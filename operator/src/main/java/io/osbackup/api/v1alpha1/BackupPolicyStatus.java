@@ -15,8 +15,8 @@ public class BackupPolicyStatus extends ResourceStatus {
   public static final String READY = "Ready";
 
   /**
-   * Condition type: the retention rules keep more than one backup (False with reason KeepsOnlyOneBackup, set before
-   * any pass deletes).
+   * Condition type: the retention rules keep more than one backup (False with reason
+   * KeepsOnlyOneBackup, set before any pass deletes).
    */
   public static final String RETENTION_SAFE = "RetentionSafe";
 
@@ -42,7 +42,8 @@ public class BackupPolicyStatus extends ResourceStatus {
   @JsonPropertyDescription("Number of successful backups kept by retention at its last pass.")
   private Integer keptBackups;
 
-  @JsonPropertyDescription("Backups retention will delete at its next pass (a preview of the rules).")
+  @JsonPropertyDescription(
+      "Backups retention will delete at its next pass (a preview of the rules).")
   private List<String> dueForDeletion = new ArrayList<>();
 
   @JsonPropertyDescription(

@@ -10,9 +10,11 @@ import lombok.Data;
 /** Which policy a run executes, how long its backup is kept, and whether to cancel it. */
 @ValidationRule(
     value = "!(has(self.keepUntil) && has(self.keepFor))",
-    message = "spec.keepUntil and spec.keepFor are both set: keep the backup until a time or for a while, not both")
+    message =
+        "spec.keepUntil and spec.keepFor are both set: keep the backup until a time or for a while, not both")
 @ValidationRule(
-    value = "!(has(self.retention) && self.retention == 'Policy' && (has(self.keepUntil) || has(self.keepFor)))",
+    value =
+        "!(has(self.retention) && self.retention == 'Policy' && (has(self.keepUntil) || has(self.keepFor)))",
     message =
         "spec.retention Policy lets the policy's rules decide when the backup goes; spec.keepUntil and spec.keepFor"
             + " apply to retention Keep: remove one or the other")
@@ -41,7 +43,8 @@ public class BackupRunSpec {
           + " <policy>-<yyyyMMdd-HHmmss>). Read when the run starts and recorded in the backup's manifest.")
   private RunRetention retention;
 
-  @Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$")
+  @Pattern(
+      "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$")
   @JsonPropertyDescription(
       "Keep the backup until this time (RFC 3339, for example 2027-01-31T00:00:00Z); the first retention pass after"
           + " it deletes the backup, manifest first, and this run. Must lie in the future when the run starts.")

@@ -24,7 +24,8 @@ public class BackupRunStatus extends ResourceStatus {
       "Id of the backup, <policy>-<yyyyMMdd-HHmmss> in UTC; the backup's folder in the bucket is named after it.")
   private String backupId;
 
-  @JsonPropertyDescription("Key of the backup's folder in the bucket, <prefix>/<namespace>/<policy>/<backupId>.")
+  @JsonPropertyDescription(
+      "Key of the backup's folder in the bucket, <prefix>/<namespace>/<policy>/<backupId>.")
   private String folder;
 
   @JsonPropertyDescription("Key of manifest.json, set once the backup is complete and verified.")
@@ -48,7 +49,8 @@ public class BackupRunStatus extends ResourceStatus {
           + " Secret does not hold). A restore of a backup that is not Verified needs spec.allowUnsignedManifest.")
   private String manifestSignature;
 
-  @JsonPropertyDescription("Who started the run: Scheduled (the policy's schedule) or OnDemand (created by hand).")
+  @JsonPropertyDescription(
+      "Who started the run: Scheduled (the policy's schedule) or OnDemand (created by hand).")
   private String origin;
 
   @JsonPropertyDescription(

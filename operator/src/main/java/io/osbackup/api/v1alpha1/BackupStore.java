@@ -12,8 +12,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(Api.GROUP)
 @Version(Api.VERSION)
 @ShortNames("bstore")
-@AdditionalPrinterColumn(name = "Endpoint", jsonPath = ".spec.s3.endpoint", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Bucket", jsonPath = ".spec.s3.bucket", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Endpoint",
+    jsonPath = ".spec.s3.endpoint",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Bucket",
+    jsonPath = ".spec.s3.bucket",
+    type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Available",
     jsonPath = ".status.conditions[?(@.type==\"Available\")].status",
@@ -23,20 +29,29 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.conditions[?(@.type==\"Available\")].reason",
     type = AdditionalPrinterColumn.Type.STRING,
     priority = 1)
-@AdditionalPrinterColumn(name = "Backups", jsonPath = ".status.backups", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class BackupStore extends CustomResource<BackupStoreSpec, BackupStoreStatus> implements Namespaced {
+@AdditionalPrinterColumn(
+    name = "Backups",
+    jsonPath = ".status.backups",
+    type = AdditionalPrinterColumn.Type.INTEGER)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class BackupStore extends CustomResource<BackupStoreSpec, BackupStoreStatus>
+    implements Namespaced {
 
   @Override
-  @JsonPropertyDescription("Where backups go: an S3 endpoint, bucket and prefix with the Secrets that log in and sign, "
-      + "and how to reach it.")
+  @JsonPropertyDescription(
+      "Where backups go: an S3 endpoint, bucket and prefix with the Secrets that log in and sign, "
+          + "and how to reach it.")
   public BackupStoreSpec getSpec() {
     return super.getSpec();
   }
 
   @Override
-  @JsonPropertyDescription("What the operator found: whether the store answers (condition Available, with a reason), "
-      + "and what it holds.")
+  @JsonPropertyDescription(
+      "What the operator found: whether the store answers (condition Available, with a reason), "
+          + "and what it holds.")
   public BackupStoreStatus getStatus() {
     return super.getStatus();
   }

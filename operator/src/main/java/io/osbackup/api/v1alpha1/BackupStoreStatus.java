@@ -8,16 +8,24 @@ public class BackupStoreStatus extends ResourceStatus {
   /** Condition type: the bucket answered a write, a read and a delete. */
   public static final String AVAILABLE = "Available";
 
-  /** Reason of Available=False: another BackupStore writes to the same bucket under an overlapping prefix. */
+  /**
+   * Reason of Available=False: another BackupStore writes to the same bucket under an overlapping
+   * prefix.
+   */
   public static final String PREFIX_OVERLAP = "PrefixOverlap";
 
-  /** Condition type: the last catalog sync read every manifest under the store's namespace folder. */
+  /**
+   * Condition type: the last catalog sync read every manifest under the store's namespace folder.
+   */
   public static final String CATALOG_SYNCED = "CatalogSynced";
 
   /** Condition type: the manifest signing Secret exists and can sign. */
   public static final String MANIFEST_SIGNING = "ManifestSigning";
 
-  /** Condition type: agent Jobs use credentials of their own (True) or the operator's, which can delete (False). */
+  /**
+   * Condition type: agent Jobs use credentials of their own (True) or the operator's, which can
+   * delete (False).
+   */
   public static final String AGENT_CREDENTIALS = "AgentCredentials";
 
   @JsonPropertyDescription(
@@ -28,7 +36,8 @@ public class BackupStoreStatus extends ResourceStatus {
   @JsonPropertyDescription("When the bucket was last checked (RFC 3339).")
   private String lastProbeTime;
 
-  @JsonPropertyDescription("Number of backups (manifests) found in the store at the last catalog sync.")
+  @JsonPropertyDescription(
+      "Number of backups (manifests) found in the store at the last catalog sync.")
   private Long backups;
 
   @JsonPropertyDescription("Bytes held by those backups.")

@@ -11,10 +11,12 @@ import lombok.Data;
     message = "set exactly one of caBundle.secretRef and caBundle.configMapRef")
 public class CaBundle {
 
-  @JsonPropertyDescription("Secret key holding the PEM certificates (one or more BEGIN CERTIFICATE blocks).")
+  @JsonPropertyDescription(
+      "Secret key holding the PEM certificates (one or more BEGIN CERTIFICATE blocks).")
   private KeyRef secretRef;
 
-  @JsonPropertyDescription("ConfigMap key holding the PEM certificates (one or more BEGIN CERTIFICATE blocks).")
+  @JsonPropertyDescription(
+      "ConfigMap key holding the PEM certificates (one or more BEGIN CERTIFICATE blocks).")
   private KeyRef configMapRef;
 
   /** A bundle read from a Secret key. */

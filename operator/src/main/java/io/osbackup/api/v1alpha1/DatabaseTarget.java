@@ -19,9 +19,12 @@ import lombok.Data;
     message = "a database is listed in both include and exclude; remove it from one of them")
 public class DatabaseTarget {
 
-  // The database names carry maxLength as well as the pattern, and the lists maxItems: the API server estimates the
-  // cost of the include/exclude rule from maxItems and maxLength only (times the 50 targets a policy may have), and
-  // refuses the CRD over its budget: 500 names each was 1.27 times too many (ControlPlaneIT), 200 is within it.
+  // The database names carry maxLength as well as the pattern, and the lists maxItems: the API
+  // server estimates the
+  // cost of the include/exclude rule from maxItems and maxLength only (times the 50 targets a
+  // policy may have), and
+  // refuses the CRD over its budget: 500 names each was 1.27 times too many (ControlPlaneIT), 200
+  // is within it.
 
   @Required
   @Size(min = 1, max = 40)
@@ -33,7 +36,8 @@ public class DatabaseTarget {
 
   @Required
   @Pattern("^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$")
-  @JsonPropertyDescription("Host name or IP address of the server, for example openstack-galera.openstack.svc.")
+  @JsonPropertyDescription(
+      "Host name or IP address of the server, for example openstack-galera.openstack.svc.")
   private String host;
 
   @Default("3306")
@@ -53,11 +57,13 @@ public class DatabaseTarget {
           + " on the server but osbackup_restore (the restore's switch journal). A listed database that does not exist"
           + " fails the run.")
   @Size(max = 200)
-  private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> include = new ArrayList<>();
+  private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> include =
+      new ArrayList<>();
 
   @JsonPropertyDescription("Databases not to dump, applied after include.")
   @Size(max = 200)
-  private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> exclude = new ArrayList<>();
+  private List<@Size(max = 64) @Pattern("^[A-Za-z0-9_$-]{1,64}$") String> exclude =
+      new ArrayList<>();
 
   @JsonPropertyDescription(
       "TLS to the server, for the backup's pre-flight check and mariadb-dump and for restores into this server:"

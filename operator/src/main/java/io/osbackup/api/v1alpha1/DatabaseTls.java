@@ -5,11 +5,15 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 import lombok.Data;
 
-/** TLS to a database server: required, with the server's CA checked, or with its host name checked too. */
+/**
+ * TLS to a database server: required, with the server's CA checked, or with its host name checked
+ * too.
+ */
 @Data
 @ValidationRule(
     value = "self.mode == 'required' || has(self.caSecret)",
-    message = "tls.mode verify-ca and verify-full need tls.caSecret: the CA that signed the server's certificate")
+    message =
+        "tls.mode verify-ca and verify-full need tls.caSecret: the CA that signed the server's certificate")
 public class DatabaseTls {
 
   @Required

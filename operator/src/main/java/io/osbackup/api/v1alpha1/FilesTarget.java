@@ -1,12 +1,12 @@
 package io.osbackup.api.v1alpha1;
 
-import io.osbackup.api.v1alpha1.schema.TolerationSchema;
-import io.fabric8.crd.generator.annotation.SchemaFrom;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.osbackup.api.v1alpha1.schema.TolerationSchema;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +35,8 @@ public class FilesTarget {
           + " node, with the paths mounted read-only from the node.")
   private Map<String, String> nodeSelector;
 
-  @JsonPropertyDescription("A PersistentVolumeClaim to archive instead of node paths, for example glance's images.")
+  @JsonPropertyDescription(
+      "A PersistentVolumeClaim to archive instead of node paths, for example glance's images.")
   private FilesVolume volume;
 
   @Required
@@ -53,7 +54,8 @@ public class FilesTarget {
   @Size(max = 200)
   private List<@Size(min = 1, max = 4096) String> exclude = new ArrayList<>();
 
-  @JsonPropertyDescription("Tolerations added to this target's Jobs, so they can run on tainted nodes.")
+  @JsonPropertyDescription(
+      "Tolerations added to this target's Jobs, so they can run on tainted nodes.")
   @SchemaFrom(type = TolerationSchema[].class)
   private List<io.fabric8.kubernetes.api.model.Toleration> tolerations = new ArrayList<>();
 

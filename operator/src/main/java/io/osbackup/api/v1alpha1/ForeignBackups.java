@@ -4,6 +4,9 @@ package io.osbackup.api.v1alpha1;
 public enum ForeignBackups {
   /** Count them in status, never create runs for them, never delete them. */
   Ignore,
-  /** Also bring each back as a read-only BackupRun (labelled osbackup.io/foreign) that can be restored from. */
+  /**
+   * Also bring each back as a read-only BackupRun (labelled osbackup.io/foreign) that can be
+   * restored from.
+   */
   ImportReadOnly
 }

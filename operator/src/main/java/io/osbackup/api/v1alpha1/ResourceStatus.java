@@ -1,9 +1,9 @@
 package io.osbackup.api.v1alpha1;
 
-import io.osbackup.api.v1alpha1.schema.ConditionSchema;
-import io.fabric8.crd.generator.annotation.SchemaFrom;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.osbackup.api.v1alpha1.schema.ConditionSchema;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +14,8 @@ public abstract class ResourceStatus {
   @JsonPropertyDescription("The metadata.generation of the spec this status reflects.")
   private Long observedGeneration;
 
-  @JsonPropertyDescription("Standard conditions; each has a reason and a message a human can act on.")
+  @JsonPropertyDescription(
+      "Standard conditions; each has a reason and a message a human can act on.")
   @SchemaFrom(type = ConditionSchema[].class)
   private List<Condition> conditions = new ArrayList<>();
 

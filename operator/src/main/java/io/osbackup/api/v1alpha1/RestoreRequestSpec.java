@@ -14,9 +14,11 @@ import lombok.Data;
     value = "has(self.databases) || has(self.files)",
     message = "say what to restore: set spec.databases, spec.files, or both")
 @ValidationRule(
-    value = "!has(self.accounts) || !has(self.accounts.restore) || !self.accounts.restore || has(self.databases)",
-    message = "spec.accounts.restore needs spec.databases: accounts are restored into the server the databases go"
-        + " to")
+    value =
+        "!has(self.accounts) || !has(self.accounts.restore) || !self.accounts.restore || has(self.databases)",
+    message =
+        "spec.accounts.restore needs spec.databases: accounts are restored into the server the databases go"
+            + " to")
 public class RestoreRequestSpec {
 
   @Required
@@ -75,14 +77,16 @@ public class RestoreRequestSpec {
   @ValidationRule(
       value =
           "(has(self.backupRunRef) ? 1 : 0) + (has(self.backupId) ? 1 : 0) + (has(self.asOf) ? 1 : 0) == 1",
-      message = "choose the backup one way: source.backupRunRef, source.storeRef with source.backupId, or"
-          + " source.policyRef with source.asOf")
+      message =
+          "choose the backup one way: source.backupRunRef, source.storeRef with source.backupId, or"
+              + " source.policyRef with source.asOf")
   @ValidationRule(
       value = "!has(self.backupId) || has(self.storeRef)",
       message = "source.backupId needs source.storeRef (the BackupStore that holds the backup)")
   @ValidationRule(
       value = "!has(self.asOf) || has(self.policyRef)",
-      message = "source.asOf needs source.policyRef (the policy whose newest backup at or before asOf is used)")
+      message =
+          "source.asOf needs source.policyRef (the policy whose newest backup at or before asOf is used)")
   public static class RestoreSource {
 
     @JsonPropertyDescription("A BackupRun, in the same namespace, whose backup to restore.")
@@ -93,7 +97,8 @@ public class RestoreRequestSpec {
             + " its id in the store's namespace folder.")
     private LocalRef policyRef;
 
-    @JsonPropertyDescription("The BackupStore holding the backup; works when no BackupRun exists any more.")
+    @JsonPropertyDescription(
+        "The BackupStore holding the backup; works when no BackupRun exists any more.")
     private LocalRef storeRef;
 
     @JsonPropertyDescription("Id of the backup, for example control-plane-daily-20261121-020000.")
@@ -111,7 +116,8 @@ public class RestoreRequestSpec {
   @Data
   public static class DatabaseRestore {
 
-    @JsonPropertyDescription("Only this database target of the backup. Unset: every database target.")
+    @JsonPropertyDescription(
+        "Only this database target of the backup. Unset: every database target.")
     private String target;
 
     @JsonPropertyDescription("Databases to restore. Empty: every database of the selected targets.")
@@ -193,7 +199,8 @@ public class RestoreRequestSpec {
     @JsonPropertyDescription("Paths inside the archives to restore. Empty: everything.")
     private List<String> paths = new ArrayList<>();
 
-    @JsonPropertyDescription("Restore onto this node instead of the node the archive came from (one node only).")
+    @JsonPropertyDescription(
+        "Restore onto this node instead of the node the archive came from (one node only).")
     private String toNode;
 
     @io.fabric8.generator.annotation.Pattern("^/.*$")

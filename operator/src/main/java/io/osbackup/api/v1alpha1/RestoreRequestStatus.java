@@ -11,7 +11,10 @@ import lombok.EqualsAndHashCode;
 @EqualsAndHashCode(callSuper = false)
 public class RestoreRequestStatus extends ResourceStatus {
 
-  /** Condition type: True once the restore succeeded, False while it runs or when it failed, with the reason. */
+  /**
+   * Condition type: True once the restore succeeded, False while it runs or when it failed, with
+   * the reason.
+   */
   public static final String COMPLETE = "Complete";
 
   @JsonPropertyDescription(
@@ -47,19 +50,22 @@ public class RestoreRequestStatus extends ResourceStatus {
   @JsonPropertyDescription("When the restore started (RFC 3339).")
   private String startTime;
 
-  @JsonPropertyDescription("When the current phase began (RFC 3339), for phases that wait on the cluster.")
+  @JsonPropertyDescription(
+      "When the current phase began (RFC 3339), for phases that wait on the cluster.")
   private String phaseTime;
 
   @JsonPropertyDescription("When the restore ended (RFC 3339).")
   private String completionTime;
 
-  @JsonPropertyDescription("What is (or, for a dry run, would be) restored: artifacts, bytes and destinations.")
+  @JsonPropertyDescription(
+      "What is (or, for a dry run, would be) restored: artifacts, bytes and destinations.")
   private List<RestoreItem> plan = new ArrayList<>();
 
   @JsonPropertyDescription("Bytes of the selected artifacts, as stored (compressed).")
   private Long bytes;
 
-  @JsonPropertyDescription("The Jobs of the restore: one verify Job, then one per database target and per node.")
+  @JsonPropertyDescription(
+      "The Jobs of the restore: one verify Job, then one per database target and per node.")
   private List<RestoreJob> jobs = new ArrayList<>();
 
   @JsonPropertyDescription("Workloads scaled to zero, with the replica counts they go back to.")
@@ -71,7 +77,8 @@ public class RestoreRequestStatus extends ResourceStatus {
   /** One artifact to restore and where it goes. */
   @Data
   public static class RestoreItem {
-    @JsonPropertyDescription("database, files or accounts (a database target's accounts, roles and grants).")
+    @JsonPropertyDescription(
+        "database, files or accounts (a database target's accounts, roles and grants).")
     private String kind;
 
     @JsonPropertyDescription("Target of the backup the artifact belongs to.")
@@ -95,7 +102,8 @@ public class RestoreRequestStatus extends ResourceStatus {
     @JsonPropertyDescription("True when it writes over what is there now (needs spec.confirm).")
     private Boolean inPlace;
 
-    @JsonPropertyDescription("Where the previous contents are kept: a schema or <dir>.orig-<stamp> paths.")
+    @JsonPropertyDescription(
+        "Where the previous contents are kept: a schema or <dir>.orig-<stamp> paths.")
     private String previousKeptAt;
 
     @JsonPropertyDescription("Pending, Verified, Restored or Failed.")

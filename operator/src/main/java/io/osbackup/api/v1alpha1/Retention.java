@@ -8,8 +8,8 @@ import io.fabric8.generator.annotation.ValidationRule;
 import lombok.Data;
 
 /**
- * Which successful backups to keep (restic's rules: a backup is kept if any rule keeps it). The newest successful
- * backup is always kept.
+ * Which successful backups to keep (restic's rules: a backup is kept if any rule keeps it). The
+ * newest successful backup is always kept.
  */
 @ValidationRule(
     value =
@@ -32,7 +32,8 @@ public class Retention {
   private Integer keepHourly;
 
   @Min(0)
-  @JsonPropertyDescription("Keep the newest backup of each of the last N days that have one (in the policy's time zone).")
+  @JsonPropertyDescription(
+      "Keep the newest backup of each of the last N days that have one (in the policy's time zone).")
   private Integer keepDaily;
 
   @Min(0)
@@ -55,6 +56,7 @@ public class Retention {
 
   @Default("3")
   @Min(0)
-  @JsonPropertyDescription("How many failed or partial runs of this policy to keep for inspection before their leftovers are removed.")
+  @JsonPropertyDescription(
+      "How many failed or partial runs of this policy to keep for inspection before their leftovers are removed.")
   private Integer failedRunsHistoryLimit = 3;
 }

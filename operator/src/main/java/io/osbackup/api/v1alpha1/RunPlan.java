@@ -22,7 +22,8 @@ public class RunPlan {
   @JsonPropertyDescription("Compression of the artifacts.")
   private CompressionType compression;
 
-  // Bounded as in the policy: the API server estimates the cost of DatabaseTarget's CEL rule from maxItems, and
+  // Bounded as in the policy: the API server estimates the cost of DatabaseTarget's CEL rule from
+  // maxItems, and
   // refuses the CRD when a list holding it is unbounded.
   @Size(max = 50)
   @JsonPropertyDescription("Database targets, as the policy had them when the run started.")

@@ -1,7 +1,5 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.agent.db.AccountsScript;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +10,10 @@ import io.osbackup.agent.db.AccountsScript.Kind;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The accounts script's own allow-list: what an accounts artifact may hold, and what refuses it whole. */
+/**
+ * The accounts script's own allow-list: what an accounts artifact may hold, and what refuses it
+ * whole.
+ */
 class AccountsScriptTest {
 
   private static final String HASH = "'*E412C6A4A2F786AA17CC160E15162212C5EC3917'";
@@ -23,7 +24,8 @@ class AccountsScriptTest {
           "-- osbackup accounts of target control-plane",
           "CREATE ROLE IF NOT EXISTS `svc_reader`;",
           "CREATE USER IF NOT EXISTS `nova`@`%` IDENTIFIED BY PASSWORD " + HASH + ";",
-          "CREATE USER IF NOT EXISTS `ks`@`localhost` IDENTIFIED BY PASSWORD " + HASH
+          "CREATE USER IF NOT EXISTS `ks`@`localhost` IDENTIFIED BY PASSWORD "
+              + HASH
               + " REQUIRE SSL WITH MAX_USER_CONNECTIONS 5;",
           "CREATE USER IF NOT EXISTS `we'ird`@`10.0.0.0/255.0.0.0` IDENTIFIED VIA unix_socket ACCOUNT LOCK;",
           "GRANT SELECT ON `keystone`.* TO `svc_reader`;",
@@ -40,7 +42,10 @@ class AccountsScriptTest {
     AccountsScript script = AccountsScript.parse(SCRIPT);
     assertEquals(11, script.statements().size());
     assertEquals(
-        List.of(new Account("svc_reader", null), new Account("nova", "%"), new Account("ks", "localhost"),
+        List.of(
+            new Account("svc_reader", null),
+            new Account("nova", "%"),
+            new Account("ks", "localhost"),
             new Account("we'ird", "10.0.0.0/255.0.0.0")),
         script.accounts());
     assertEquals(Kind.GRANT, script.statements().get(8).kind());
@@ -70,7 +75,10 @@ class AccountsScriptTest {
             "GRANT ALL PRIVILEGES ON *.* TO `root`@`%`;",
             "CREATE USER IF NOT EXISTS `mariadb.sys`@`localhost`;")) {
       AccountsScript.RefusedException e =
-          assertThrows(AccountsScript.RefusedException.class, () -> AccountsScript.parse(SCRIPT + bad + "\n"), bad);
+          assertThrows(
+              AccountsScript.RefusedException.class,
+              () -> AccountsScript.parse(SCRIPT + bad + "\n"),
+              bad);
       assertTrue(e.getMessage().startsWith("line 13 of the accounts script"), e.getMessage());
       assertFalse(e.getMessage().contains("E412C6"), "never shows a hash: " + e.getMessage());
     }

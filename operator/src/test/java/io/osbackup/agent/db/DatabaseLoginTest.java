@@ -67,20 +67,26 @@ class DatabaseLoginTest {
   @Test
   void optionFileCarriesTheTargetsTlsForTheMariaDbTools() throws Exception {
     assertThat(ClientOptionFile.tlsOptions(null)).isEmpty();
-    assertThat(ClientOptionFile.tlsOptions(new io.osbackup.contract.BackupPlan.DatabaseTls("required", null)))
+    assertThat(
+            ClientOptionFile.tlsOptions(
+                new io.osbackup.contract.BackupPlan.DatabaseTls("required", null)))
         .isEqualTo("ssl\n");
     assertThat(
             ClientOptionFile.tlsOptions(
-                new io.osbackup.contract.BackupPlan.DatabaseTls("verify-ca", "/var/run/osbackup/database-ca/ca.crt")))
+                new io.osbackup.contract.BackupPlan.DatabaseTls(
+                    "verify-ca", "/var/run/osbackup/database-ca/ca.crt")))
         .isEqualTo("ssl\nssl-ca=\"/var/run/osbackup/database-ca/ca.crt\"\n");
     assertThat(
             ClientOptionFile.tlsOptions(
-                new io.osbackup.contract.BackupPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt")))
+                new io.osbackup.contract.BackupPlan.DatabaseTls(
+                    "verify-full", "/var/run/osbackup/database-ca/ca.crt")))
         .endsWith("ssl-verify-server-cert\n");
     try (ClientOptionFile options =
         ClientOptionFile.write(
-            new DatabaseLogin("u", "p"), new io.osbackup.contract.BackupPlan.DatabaseTls("required", null))) {
-      assertThat(Files.readString(options.path())).isEqualTo("[client]\nuser=\"u\"\npassword=\"p\"\nssl\n");
+            new DatabaseLogin("u", "p"),
+            new io.osbackup.contract.BackupPlan.DatabaseTls("required", null))) {
+      assertThat(Files.readString(options.path()))
+          .isEqualTo("[client]\nuser=\"u\"\npassword=\"p\"\nssl\n");
     }
   }
 
@@ -120,7 +126,8 @@ class DatabaseLoginTest {
   }
 
   @Test
-  void aDirectoryGivenOnTheCommandLineIsNamedAsSuchNotAsASecret(@TempDir Path dir) throws Exception {
+  void aDirectoryGivenOnTheCommandLineIsNamedAsSuchNotAsASecret(@TempDir Path dir)
+      throws Exception {
     Files.writeString(dir.resolve("username"), "root");
     String source = "the files username and password in --db-credentials-dir " + dir;
 

@@ -32,7 +32,8 @@ class DatabaseSelectionTest {
         .containsExactly("keystone", "nova");
     assertThat(DatabaseSelection.resolve(List.of(), null, true, server, "db:3306"))
         .containsExactly("keystone", "nova", "mysql");
-    assertThat(DatabaseSelection.resolve(List.of("osbackup_restore"), null, false, server, "db:3306"))
+    assertThat(
+            DatabaseSelection.resolve(List.of("osbackup_restore"), null, false, server, "db:3306"))
         .as("named in an include list: the admin asked for it")
         .containsExactly("osbackup_restore");
   }

@@ -43,7 +43,7 @@ class DumpSplitterTest {
       """;
 
   static final String KEYSTONE =
-      """
+"""
 --
 -- Current Database: `keystone`
 --

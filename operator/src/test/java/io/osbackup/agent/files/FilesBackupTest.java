@@ -6,10 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.osbackup.agent.MemoryBucket;
-import io.osbackup.agent.files.MountTable;
 import io.osbackup.contract.BackupPlan;
-import io.osbackup.contract.Compression;
 import io.osbackup.contract.BackupReport;
+import io.osbackup.contract.Compression;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -416,14 +415,19 @@ class FilesBackupTest {
     nodeSecrets();
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
     BackupPlan.Files etc =
-        new BackupPlan.Files("node-config", "compute-07", "/host", List.of("/etc", "/var/lib"), List.of());
+        new BackupPlan.Files(
+            "node-config", "compute-07", "/host", List.of("/etc", "/var/lib"), List.of());
 
     backup().write(etc, tar);
 
     Map<String, String> archived = contents(tar);
     assertThat(archived)
-        .containsKeys("etc/nova/nova.conf", "etc/passwd", "etc/ssh/sshd_config",
-            "etc/ssh/ssh_host_ed25519_key.pub", "var/lib/nova/state.json");
+        .containsKeys(
+            "etc/nova/nova.conf",
+            "etc/passwd",
+            "etc/ssh/sshd_config",
+            "etc/ssh/ssh_host_ed25519_key.pub",
+            "var/lib/nova/state.json");
     assertThat(archived.keySet())
         .noneMatch(name -> name.startsWith("etc/kubernetes"))
         .noneMatch(name -> name.startsWith("etc/shadow") || name.startsWith("etc/gshadow"))
@@ -443,10 +447,16 @@ class FilesBackupTest {
   void theAgentRefusesADeniedPathEvenWhenItsPlanListsIt() throws Exception {
     nodeSecrets();
     for (String path :
-        List.of("/etc/kubernetes/pki", "/etc/kubernetes", "/etc/shadow", "/var/lib/kubelet/pods",
-            "/etc/ssh/ssh_host_ed25519_key", "/proc/1")) {
+        List.of(
+            "/etc/kubernetes/pki",
+            "/etc/kubernetes",
+            "/etc/shadow",
+            "/var/lib/kubelet/pods",
+            "/etc/ssh/ssh_host_ed25519_key",
+            "/proc/1")) {
       BackupPlan.Files files =
-          new BackupPlan.Files("node-config", "compute-07", "/host", List.of("/etc/nova", path), List.of());
+          new BackupPlan.Files(
+              "node-config", "compute-07", "/host", List.of("/etc/nova", path), List.of());
       ByteArrayOutputStream tar = new ByteArrayOutputStream();
 
       assertThatThrownBy(() -> backup().write(files, tar))
@@ -465,13 +475,19 @@ class FilesBackupTest {
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
     BackupPlan.Files files =
         new BackupPlan.Files(
-            "nova-config", "compute-07", "/host", List.of("/etc/nova"), List.of(), null,
+            "nova-config",
+            "compute-07",
+            "/host",
+            List.of("/etc/nova"),
+            List.of(),
+            null,
             List.of("/etc/nova/site-secrets"));
 
     backup().write(files, tar);
 
     assertThat(contents(tar).keySet()).noneMatch(name -> name.startsWith("etc/nova/site-secrets"));
-    assertThat(notes).anyMatch(n -> n.startsWith("left out /etc/nova/site-secrets on node compute-07"));
+    assertThat(notes)
+        .anyMatch(n -> n.startsWith("left out /etc/nova/site-secrets on node compute-07"));
   }
 
   @Test
@@ -519,7 +535,11 @@ class FilesBackupTest {
     Files.createLink(glance.resolve("z-of-excluded"), glance.resolve("cache/original"));
     BackupPlan.Files files =
         new BackupPlan.Files(
-            "glance", "compute-07", "/host", List.of("/var/lib/glance"), List.of("/var/lib/glance/cache"));
+            "glance",
+            "compute-07",
+            "/host",
+            List.of("/var/lib/glance"),
+            List.of("/var/lib/glance/cache"));
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
 
     long entries = backup().write(files, tar);
@@ -532,13 +552,16 @@ class FilesBackupTest {
             e.getName(),
             e.isLink()
                 ? "hard link to " + e.getLinkName()
-                : e.isFile() ? "file " + new String(in.readAllBytes(), StandardCharsets.UTF_8) : "dir");
+                : e.isFile()
+                    ? "file " + new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    : "dir");
       }
     }
     assertThat(read)
         .containsEntry("var/lib/glance/a-image.conf", "file image\n")
         .containsEntry("var/lib/glance/b-again.conf", "hard link to var/lib/glance/a-image.conf")
-        .containsEntry("var/lib/glance/sub/c-third.conf", "hard link to var/lib/glance/a-image.conf")
+        .containsEntry(
+            "var/lib/glance/sub/c-third.conf", "hard link to var/lib/glance/a-image.conf")
         .containsEntry("var/lib/glance/z-of-excluded", "file cached\n")
         .doesNotContainKey("var/lib/glance/cache/original");
     assertThat(entries).isEqualTo(read.size());
@@ -549,7 +572,8 @@ class FilesBackupTest {
     Path restored = out.resolve("var/lib/glance");
     Object inode = Files.getAttribute(restored.resolve("a-image.conf"), "unix:ino");
     assertThat(Files.getAttribute(restored.resolve("b-again.conf"), "unix:ino")).isEqualTo(inode);
-    assertThat(Files.getAttribute(restored.resolve("sub/c-third.conf"), "unix:ino")).isEqualTo(inode);
+    assertThat(Files.getAttribute(restored.resolve("sub/c-third.conf"), "unix:ino"))
+        .isEqualTo(inode);
     assertThat(Files.getAttribute(restored.resolve("a-image.conf"), "unix:nlink")).isEqualTo(3);
     assertThat(Files.getAttribute(restored.resolve("z-of-excluded"), "unix:nlink")).isEqualTo(1);
     assertThat(Files.readString(restored.resolve("sub/c-third.conf"))).isEqualTo("image\n");
@@ -559,7 +583,8 @@ class FilesBackupTest {
   void aSecondNameOfADeniedFileIsArchivedAsAFileNotAsALinkToTheDeniedName() throws Exception {
     nodeSecrets();
     Files.createLink(node.resolve("etc/nova/passwd-copy"), node.resolve("etc/passwd"));
-    Files.createLink(node.resolve("etc/ssh/zz-key-copy"), node.resolve("etc/ssh/ssh_host_ed25519_key"));
+    Files.createLink(
+        node.resolve("etc/ssh/zz-key-copy"), node.resolve("etc/ssh/ssh_host_ed25519_key"));
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
     BackupPlan.Files etc =
         new BackupPlan.Files("node-config", "compute-07", "/host", List.of("/etc"), List.of());
@@ -640,7 +665,8 @@ class FilesBackupTest {
 
   @Test
   void longAndNonAsciiNamesOfLinksAndSparseFilesSurviveGnuTar() throws Exception {
-    Path dir = Files.createDirectories(node.resolve("var/lib/" + "ü".repeat(30) + "/" + "n".repeat(90)));
+    Path dir =
+        Files.createDirectories(node.resolve("var/lib/" + "ü".repeat(30) + "/" + "n".repeat(90)));
     Path sparse = dir.resolve("disk-" + "s".repeat(120) + ".img");
     try (RandomAccessFile f = new RandomAccessFile(sparse.toFile(), "rw")) {
       f.setLength(1L << 20);
@@ -712,7 +738,8 @@ class FilesBackupTest {
   void aVolumeArchivedWholeHasItsChildrenAtTheTopLevel() throws Exception {
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
     BackupPlan.Files volume =
-        new BackupPlan.Files("glance-images", "pvc-glance-images", "/host", List.of("/"), List.of("*.pyc"), true);
+        new BackupPlan.Files(
+            "glance-images", "pvc-glance-images", "/host", List.of("/"), List.of("*.pyc"), true);
     long entries = backup().write(volume, tar);
 
     List<String> names = new ArrayList<>();
@@ -722,8 +749,11 @@ class FilesBackupTest {
         names.add(e.getName());
       }
     }
-    assertThat(names).hasSize((int) entries).contains("etc/", "etc/nova/nova.conf", "var/lib/nova/");
-    assertThat(names).noneMatch(n -> n.isEmpty() || n.startsWith("/") || n.equals("./") || n.endsWith(".pyc"));
+    assertThat(names)
+        .hasSize((int) entries)
+        .contains("etc/", "etc/nova/nova.conf", "var/lib/nova/");
+    assertThat(names)
+        .noneMatch(n -> n.isEmpty() || n.startsWith("/") || n.equals("./") || n.endsWith(".pyc"));
   }
 
   @Test
@@ -738,7 +768,9 @@ class FilesBackupTest {
     assertThatThrownBy(() -> FilesBackup.validate(plan(List.of("/"))))
         .hasMessageContaining("files.paths[0] must name a directory or file below /");
     assertThatCode(
-            () -> FilesBackup.validate(new BackupPlan.Files("t", "pvc-c", "/host", List.of("/"), List.of(), true)))
+            () ->
+                FilesBackup.validate(
+                    new BackupPlan.Files("t", "pvc-c", "/host", List.of("/"), List.of(), true)))
         .as("/ is the whole volume of a volume target")
         .doesNotThrowAnyException();
   }

@@ -1,7 +1,5 @@
 package io.osbackup.agent.files;
 
-import io.osbackup.agent.files.MountTable;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -66,7 +64,8 @@ class MountTableTest {
 
   @Test
   void onlyPathsBelowAMountAreMountedExceptInARealPod() {
-    MountTable table = MountTable.of(java.util.Map.of("/host/var/tmp/restore", "/tmp/node/var/tmp/restore"));
+    MountTable table =
+        MountTable.of(java.util.Map.of("/host/var/tmp/restore", "/tmp/node/var/tmp/restore"));
     org.assertj.core.api.Assertions.assertThat(table.mounted("/host/var/tmp/restore/etc")).isTrue();
     org.assertj.core.api.Assertions.assertThat(table.mounted("/host/var")).isFalse();
     org.assertj.core.api.Assertions.assertThat(MountTable.identity().mounted("/host/var")).isTrue();

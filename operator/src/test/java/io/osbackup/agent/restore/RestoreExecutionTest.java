@@ -1,16 +1,12 @@
 package io.osbackup.agent.restore;
 
-import io.osbackup.agent.restore.RestoreExecution;
-
-import io.osbackup.contract.RestoreReport;
-
-import io.osbackup.contract.RestorePlan;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.osbackup.agent.files.MountTable;
 import io.osbackup.agent.restore.db.DatabaseRestorer;
+import io.osbackup.contract.RestorePlan;
+import io.osbackup.contract.RestoreReport;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -39,7 +35,10 @@ class RestoreExecutionTest {
 
   @TempDir Path tmp;
 
-  /** A gzip tar holding /etc/nova and an entry that climbs out of it, with its true size and SHA-256. */
+  /**
+   * A gzip tar holding /etc/nova and an entry that climbs out of it, with its true size and
+   * SHA-256.
+   */
   static byte[] climbingArchive() throws IOException {
     ByteArrayOutputStream raw = new ByteArrayOutputStream();
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(raw, "UTF-8")) {
@@ -77,8 +76,16 @@ class RestoreExecutionTest {
             null,
             "/host",
             restoreSetuid);
-    return new RestorePlan("job", "req", "p-20261121-020000", "report", null, mode, "20261121-031500",
-        List.of(), List.of(item));
+    return new RestorePlan(
+        "job",
+        "req",
+        "p-20261121-020000",
+        "report",
+        null,
+        mode,
+        "20261121-031500",
+        List.of(),
+        List.of(item));
   }
 
   RestoreExecution execution(byte[] stored, Path node) {
@@ -98,11 +105,15 @@ class RestoreExecutionTest {
     byte[] stored = climbingArchive();
     Path node = Files.createDirectories(tmp.resolve("node"));
 
-    assertThatThrownBy(() -> execution(stored, node).verify(plan(RestorePlan.VERIFY, stored), new ArrayList<>()))
+    assertThatThrownBy(
+            () ->
+                execution(stored, node).verify(plan(RestorePlan.VERIFY, stored), new ArrayList<>()))
         .isInstanceOf(RestoreExecution.Failure.class)
-        .satisfies(e -> assertThat(((RestoreExecution.Failure) e).reason()).isEqualTo("ArchiveRefused"))
+        .satisfies(
+            e -> assertThat(((RestoreExecution.Failure) e).reason()).isEqualTo("ArchiveRefused"))
         .hasMessageContaining(KEY)
-        .hasMessageContaining("archive entry 'etc/nova/../../root/.ssh/authorized_keys' climbs out with '..'");
+        .hasMessageContaining(
+            "archive entry 'etc/nova/../../root/.ssh/authorized_keys' climbs out with '..'");
   }
 
   @Test
@@ -113,14 +124,19 @@ class RestoreExecutionTest {
     Files.writeString(node.resolve("etc/nova/nova.conf"), "kept\n");
     List<RestoreReport.Item> results = new ArrayList<>();
 
-    assertThatThrownBy(() -> execution(stored, node).restore(plan(RestorePlan.RESTORE, stored), results))
+    assertThatThrownBy(
+            () -> execution(stored, node).restore(plan(RestorePlan.RESTORE, stored), results))
         .isInstanceOf(RestoreExecution.Failure.class)
-        .satisfies(e -> assertThat(((RestoreExecution.Failure) e).reason()).isEqualTo("ArchiveRefused"))
+        .satisfies(
+            e -> assertThat(((RestoreExecution.Failure) e).reason()).isEqualTo("ArchiveRefused"))
         .hasMessageContaining("'etc/nova/../../root/.ssh/authorized_keys'");
-    assertThat(results).singleElement().satisfies(r -> {
-      assertThat(r.state()).isEqualTo("Failed");
-      assertThat(r.message()).contains("etc/nova/../../root/.ssh/authorized_keys");
-    });
+    assertThat(results)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.state()).isEqualTo("Failed");
+              assertThat(r.message()).contains("etc/nova/../../root/.ssh/authorized_keys");
+            });
     assertThat(node.resolve("root")).doesNotExist();
     assertThat(Files.readString(node.resolve("etc/nova/nova.conf"))).isEqualTo("kept\n");
     try (var list = Files.list(node.resolve("etc"))) {
@@ -165,12 +181,14 @@ class RestoreExecutionTest {
     execution(stored, stripped).restore(plan(RestorePlan.RESTORE, stored), results);
     execution(stored, kept).restore(plan(RestorePlan.RESTORE, stored, true), results);
 
-    assertThat(Files.getAttribute(stripped.resolve("etc/nova/tool"), "unix:mode")).isEqualTo(0100755);
+    assertThat(Files.getAttribute(stripped.resolve("etc/nova/tool"), "unix:mode"))
+        .isEqualTo(0100755);
     assertThat(Files.getAttribute(kept.resolve("etc/nova/tool"), "unix:mode")).isEqualTo(0104755);
     assertThat(results.get(0).state()).isEqualTo("Restored");
     assertThat(results.get(0).message())
-        .isEqualTo("setuid/setgid bits removed from 1 files owned by root: /etc/nova/tool"
-            + " (spec.files.restoreSetuid: true, or --restore-setuid, restores them)");
+        .isEqualTo(
+            "setuid/setgid bits removed from 1 files owned by root: /etc/nova/tool"
+                + " (spec.files.restoreSetuid: true, or --restore-setuid, restores them)");
     assertThat(results.get(1).message()).isNull();
   }
 }

@@ -1,7 +1,6 @@
 package io.osbackup.agent.restore.db;
 
 import io.osbackup.agent.db.AccountsScript;
-
 import io.osbackup.agent.db.AccountsScript.Account;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -14,10 +13,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Restores an accounts script that passed {@link AccountsScript}: one statement at a time over JDBC. Accounts missing
- * on the server are created with their password hashes, grants and default roles; existing ones are left as they are
- * and reported, or with {@code replace} made exactly as in the backup (a user dropped and created again, a role's
- * privileges revoked and granted again). The login doing the restore is never changed.
+ * Restores an accounts script that passed {@link AccountsScript}: one statement at a time over
+ * JDBC. Accounts missing on the server are created with their password hashes, grants and default
+ * roles; existing ones are left as they are and reported, or with {@code replace} made exactly as
+ * in the backup (a user dropped and created again, a role's privileges revoked and granted again).
+ * The login doing the restore is never changed.
  */
 public final class AccountsRestore {
 
@@ -27,9 +27,11 @@ public final class AccountsRestore {
    * @param created accounts and roles created
    * @param kept existing ones left unchanged
    * @param replaced existing ones made as in the backup
-   * @param skipped grants on tables or routines the server does not have (their database was not restored)
+   * @param skipped grants on tables or routines the server does not have (their database was not
+   *     restored)
    */
-  public record Outcome(List<Account> created, List<Account> kept, List<Account> replaced, List<String> skipped) {
+  public record Outcome(
+      List<Account> created, List<Account> kept, List<Account> replaced, List<String> skipped) {
 
     /** One line for status, Events and the CLI; names accounts, never passwords. */
     public String summary(String replaceHint) {
@@ -38,15 +40,20 @@ public final class AccountsRestore {
         out.append("; replaced ").append(replaced.size()).append(names(replaced));
       }
       if (!kept.isEmpty()) {
-        out.append("; left unchanged ").append(kept.size()).append(" that exist already").append(names(kept));
+        out.append("; left unchanged ")
+            .append(kept.size())
+            .append(" that exist already")
+            .append(names(kept));
         if (replaceHint != null) {
           out.append(" (").append(replaceHint).append(" replaces them)");
         }
       }
       if (!skipped.isEmpty()) {
-        out.append("; skipped ").append(skipped.size()).append(" grants on tables or routines that do not exist")
-            .append(" (restore their databases first): ").append(String.join(", ", skipped.stream().limit(10)
-                .toList()));
+        out.append("; skipped ")
+            .append(skipped.size())
+            .append(" grants on tables or routines that do not exist")
+            .append(" (restore their databases first): ")
+            .append(String.join(", ", skipped.stream().limit(10).toList()));
       }
       return out.toString();
     }
@@ -56,14 +63,19 @@ public final class AccountsRestore {
         return "";
       }
       List<String> shown = accounts.stream().limit(20).map(Account::toString).toList();
-      return " " + shown + (accounts.size() > shown.size() ? " and " + (accounts.size() - shown.size()) + " more" : "");
+      return " "
+          + shown
+          + (accounts.size() > shown.size()
+              ? " and " + (accounts.size() - shown.size()) + " more"
+              : "");
     }
   }
 
   private AccountsRestore() {}
 
   /** Applies {@code script} on {@code c}; stops at the first statement the server refuses. */
-  public static Outcome apply(Connection c, AccountsScript script, boolean replace) throws SQLException {
+  public static Outcome apply(Connection c, AccountsScript script, boolean replace)
+      throws SQLException {
     Account self = self(c);
     Set<Account> existing = existing(c);
     List<Account> created = new ArrayList<>();
@@ -102,16 +114,28 @@ public final class AccountsRestore {
         try {
           s.execute(st.sql());
         } catch (SQLException e) {
-          if (st.kind() == AccountsScript.Kind.GRANT && (e.getErrorCode() == 1146 || e.getErrorCode() == 1305)) {
+          if (st.kind() == AccountsScript.Kind.GRANT
+              && (e.getErrorCode() == 1146 || e.getErrorCode() == 1305)) {
             skipped.add("line " + st.line() + " for " + st.account());
             continue;
           }
-          throw new SQLException("line " + st.line() + " of the accounts script (" + st.kind() + " for "
-              + st.account() + "): " + e.getMessage(), e.getSQLState(), e.getErrorCode(), e);
+          throw new SQLException(
+              "line "
+                  + st.line()
+                  + " of the accounts script ("
+                  + st.kind()
+                  + " for "
+                  + st.account()
+                  + "): "
+                  + e.getMessage(),
+              e.getSQLState(),
+              e.getErrorCode(),
+              e);
         }
       }
     }
-    return new Outcome(List.copyOf(created), List.copyOf(kept), List.copyOf(replaced), List.copyOf(skipped));
+    return new Outcome(
+        List.copyOf(created), List.copyOf(kept), List.copyOf(replaced), List.copyOf(skipped));
   }
 
   private static Account self(Connection c) throws SQLException {
@@ -138,7 +162,8 @@ public final class AccountsRestore {
 
   private static List<String> rolesOf(Connection c, Account role) throws SQLException {
     List<String> out = new ArrayList<>();
-    try (var ps = c.prepareStatement("SELECT Role FROM mysql.roles_mapping WHERE User = ? AND Host = ''")) {
+    try (var ps =
+        c.prepareStatement("SELECT Role FROM mysql.roles_mapping WHERE User = ? AND Host = ''")) {
       ps.setString(1, role.user());
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -1,34 +1,15 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.SwapJournal;
-
-import io.osbackup.agent.restore.db.StatementGate;
-
-import io.osbackup.agent.restore.db.StagingScript;
-
-import io.osbackup.agent.restore.db.SchemaSwap;
-
-import io.osbackup.agent.restore.db.SchemaObjects;
-
-import io.osbackup.agent.restore.db.SchemaName;
-
-import io.osbackup.agent.restore.db.RestorePrivileges;
-
-import io.osbackup.agent.restore.db.DatabaseRestoreException;
-
-import io.osbackup.agent.restore.db.AccountsRestore;
-
 import io.osbackup.agent.db.AccountsScript;
-
 import io.osbackup.agent.db.ClientOptionFile;
 import io.osbackup.agent.db.DatabaseBackup;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.db.DatabaseSelection;
 import io.osbackup.agent.db.ErrorTail;
 import io.osbackup.agent.db.ServerTls;
-import io.osbackup.contract.BackupPlan;
 import io.osbackup.agent.restore.db.StagingScript.CharacterSet;
 import io.osbackup.agent.restore.db.StagingScript.ScriptFormatException;
+import io.osbackup.contract.BackupPlan;
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -244,9 +225,10 @@ public final class DatabaseRestorer {
   }
 
   /**
-   * What the login of {@code destination} lacks for restoring into {@code schemas} (each destination with its
-   * staging and keep schemas, and the journal schema) and, with {@code accounts}, for restoring accounts; null when
-   * nothing. Reads only: the pre-flight before anything is downloaded.
+   * What the login of {@code destination} lacks for restoring into {@code schemas} (each
+   * destination with its staging and keep schemas, and the journal schema) and, with {@code
+   * accounts}, for restoring accounts; null when nothing. Reads only: the pre-flight before
+   * anything is downloaded.
    */
   public String missingPrivileges(Destination destination, List<String> schemas, boolean accounts)
       throws DatabaseRestoreException {
@@ -258,16 +240,20 @@ public final class DatabaseRestorer {
   }
 
   /**
-   * Restores the accounts of {@code script} (already through its allow-list) into the server of {@code destination}:
-   * missing accounts are created, existing ones left, or made as in the backup with {@code replace}.
+   * Restores the accounts of {@code script} (already through its allow-list) into the server of
+   * {@code destination}: missing accounts are created, existing ones left, or made as in the backup
+   * with {@code replace}.
    */
   public AccountsRestore.Outcome restoreAccounts(
-      Destination destination, AccountsScript script, boolean replace) throws DatabaseRestoreException {
+      Destination destination, AccountsScript script, boolean replace)
+      throws DatabaseRestoreException {
     try (Connection c = connect(destination)) {
       return AccountsRestore.apply(c, script, replace);
     } catch (SQLException e) {
       throw new DatabaseRestoreException(
-          "restoring accounts on " + destination.server() + ": " + explain(e, destination), e, true);
+          "restoring accounts on " + destination.server() + ": " + explain(e, destination),
+          e,
+          true);
     }
   }
 
@@ -349,8 +335,7 @@ public final class DatabaseRestorer {
 
     String recovered = null;
     try (Connection c = connect(destination)) {
-      Optional<SchemaSwap.Recovery> recovery =
-          SchemaSwap.recover(c, destinationDatabase, lockWait);
+      Optional<SchemaSwap.Recovery> recovery = SchemaSwap.recover(c, destinationDatabase, lockWait);
       boolean sameRestore = recovery.isPresent() && recovery.get().plan().keep().equals(keep);
       if (recovery.isPresent() && ("none".equals(recovery.get().action()) && !sameRestore)) {
         recovery = Optional.empty(); // an earlier, other restore that completed: nothing to say
@@ -538,7 +523,8 @@ public final class DatabaseRestorer {
       StatementGate gate = new StatementGate(stdin, staging);
       try {
         script.copyTo(gate);
-        gate.finish(); // nothing reaches the client unchecked; on a refusal it is killed, not closed
+        gate.finish(); // nothing reaches the client unchecked; on a refusal it is killed, not
+        // closed
         stdin.close();
         int exit = p.waitFor();
         String tail = errors.await();

@@ -1,7 +1,5 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.SwapJournal;
-
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,23 +13,43 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The restore login's privileges, read from {@code SHOW GRANTS} (its own grants and its default role's) and checked
- * before anything is downloaded: what loading into a staging schema, the switch and its journal need on every schema
- * a restore touches, and for accounts {@code CREATE USER} and {@code GRANT OPTION} on {@code *.*}. The full list, and
- * SQL granting it, is in docs/privileges.md and docs/sql/restore-account.sql.
+ * The restore login's privileges, read from {@code SHOW GRANTS} (its own grants and its default
+ * role's) and checked before anything is downloaded: what loading into a staging schema, the switch
+ * and its journal need on every schema a restore touches, and for accounts {@code CREATE USER} and
+ * {@code GRANT OPTION} on {@code *.*}. The full list, and SQL granting it, is in docs/privileges.md
+ * and docs/sql/restore-account.sql.
  */
 public final class RestorePrivileges {
 
-  /** What a database restore needs on the destination, its staging and keep schemas and the journal schema. */
+  /**
+   * What a database restore needs on the destination, its staging and keep schemas and the journal
+   * schema.
+   */
   public static final List<String> DATABASE =
-      List.of("SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX", "LOCK TABLES",
-          "CREATE VIEW", "SHOW VIEW", "TRIGGER", "CREATE ROUTINE", "ALTER ROUTINE", "EVENT");
+      List.of(
+          "SELECT",
+          "INSERT",
+          "UPDATE",
+          "DELETE",
+          "CREATE",
+          "DROP",
+          "ALTER",
+          "INDEX",
+          "LOCK TABLES",
+          "CREATE VIEW",
+          "SHOW VIEW",
+          "TRIGGER",
+          "CREATE ROUTINE",
+          "ALTER ROUTINE",
+          "EVENT");
 
-  /** What an accounts restore needs on {@code *.*} besides: creating accounts and granting what they hold. */
+  /**
+   * What an accounts restore needs on {@code *.*} besides: creating accounts and granting what they
+   * hold.
+   */
   public static final List<String> ACCOUNTS = List.of("CREATE USER", "SELECT");
 
-  private static final Set<String> ALL =
-      new LinkedHashSet<>(List.of("ALL PRIVILEGES"));
+  private static final Set<String> ALL = new LinkedHashSet<>(List.of("ALL PRIVILEGES"));
 
   /** The privileges held: on {@code *.*}, and per database pattern. */
   record Held(Set<String> global, boolean grantOption, Map<String, Set<String>> databases) {
@@ -53,12 +71,15 @@ public final class RestorePrivileges {
   private RestorePrivileges() {}
 
   /**
-   * Checks the login of {@code c} for restoring into {@code schemas} (destinations with their staging and keep
-   * schemas, and {@link SwapJournal#SCHEMA}) and, with {@code accounts}, for restoring accounts.
+   * Checks the login of {@code c} for restoring into {@code schemas} (destinations with their
+   * staging and keep schemas, and {@link SwapJournal#SCHEMA}) and, with {@code accounts}, for
+   * restoring accounts.
    *
-   * @return null when it has all it needs, else a message naming the login, what is missing and the SQL to grant it
+   * @return null when it has all it needs, else a message naming the login, what is missing and the
+   *     SQL to grant it
    */
-  public static String missing(Connection c, List<String> schemas, boolean accounts) throws SQLException {
+  public static String missing(Connection c, List<String> schemas, boolean accounts)
+      throws SQLException {
     String user;
     List<String> grants = new ArrayList<>();
     try (Statement s = c.createStatement()) {
@@ -85,9 +106,16 @@ public final class RestorePrivileges {
     String login = "'" + user.substring(0, at) + "'@'" + user.substring(at + 1) + "'";
     List<String> problems = new ArrayList<>();
     if (!lacking.isEmpty()) {
-      problems.add("lacks " + String.join(", ", lacking.keySet()) + " on " + lacking.values().stream()
-          .flatMap(List::stream).distinct().toList() + " (GRANT " + String.join(", ", lacking.keySet())
-          + " ON *.* TO " + login + ";)");
+      problems.add(
+          "lacks "
+              + String.join(", ", lacking.keySet())
+              + " on "
+              + lacking.values().stream().flatMap(List::stream).distinct().toList()
+              + " (GRANT "
+              + String.join(", ", lacking.keySet())
+              + " ON *.* TO "
+              + login
+              + ";)");
     }
     if (accounts) {
       List<String> global = new ArrayList<>();
@@ -97,15 +125,22 @@ public final class RestorePrivileges {
         }
       }
       if (!global.isEmpty() || !held.grantOption()) {
-        problems.add("cannot restore accounts: it lacks " + (global.isEmpty() ? "" : String.join(", ", global) + " and ")
-            + (held.grantOption() ? "" : "GRANT OPTION ") + "on *.* (GRANT ALL PRIVILEGES ON *.* TO " + login
-            + " WITH GRANT OPTION;, since GRANT needs the grantor to hold each privilege it grants)");
+        problems.add(
+            "cannot restore accounts: it lacks "
+                + (global.isEmpty() ? "" : String.join(", ", global) + " and ")
+                + (held.grantOption() ? "" : "GRANT OPTION ")
+                + "on *.* (GRANT ALL PRIVILEGES ON *.* TO "
+                + login
+                + " WITH GRANT OPTION;, since GRANT needs the grantor to hold each privilege it grants)");
       }
     }
     if (problems.isEmpty()) {
       return null;
     }
-    return "the restore login " + login + " " + String.join("; it ", problems)
+    return "the restore login "
+        + login
+        + " "
+        + String.join("; it ", problems)
         + "; see docs/privileges.md and docs/sql/restore-account.sql. Nothing was downloaded or written";
   }
 
@@ -158,6 +193,8 @@ public final class RestorePrivileges {
         regex.append(Pattern.quote(String.valueOf(c)));
       }
     }
-    return Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE | Pattern.DOTALL).matcher(name).matches();
+    return Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE | Pattern.DOTALL)
+        .matcher(name)
+        .matches();
   }
 }

@@ -1,15 +1,5 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.SwapPause;
-
-import io.osbackup.agent.restore.db.SwapJournal;
-
-import io.osbackup.agent.restore.db.SchemaObjects;
-
-import io.osbackup.agent.restore.db.DatabaseRestoreException;
-
-import io.osbackup.agent.restore.db.DatabaseRestorer;
-
 import io.osbackup.agent.restore.db.SchemaObjects.Event;
 import io.osbackup.agent.restore.db.SchemaObjects.Routine;
 import io.osbackup.agent.restore.db.SchemaObjects.Settings;
@@ -36,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * one {@code RENAME TABLE}, and the views, triggers, routines and events, which RENAME TABLE does
  * not move, are re-created on the side they belong to. Before its first statement that changes
  * anything, the switch writes a {@link SwapJournal} holding the full definitions of all of them and
- * advances it after each statement, so an agent killed at any point leaves enough in the server
- * for the next attempt ({@link #recover}) to finish the switch (the RENAME happened) or to undo it
- * (it did not): the destination is never left half old, half new.
+ * advances it after each statement, so an agent killed at any point leaves enough in the server for
+ * the next attempt ({@link #recover}) to finish the switch (the RENAME happened) or to undo it (it
+ * did not): the destination is never left half old, half new.
  */
 final class SchemaSwap {
 
@@ -149,9 +139,7 @@ final class SchemaSwap {
               ? ", after its RENAME: the switch was finished, "
                   + d
                   + " holds the restored tables"
-                  + (plan.overExisting()
-                      ? " and " + quote(plan.keep()) + " the previous ones"
-                      : "")
+                  + (plan.overExisting() ? " and " + quote(plan.keep()) + " the previous ones" : "")
               : ", before its RENAME: it was rolled back, " + d + " was as before it began");
     }
 
@@ -206,8 +194,7 @@ final class SchemaSwap {
 
   private void intoNewDatabase(SchemaObjects incoming) throws DatabaseRestoreException {
     SwapJournal.Plan plan =
-        new SwapJournal.Plan(
-            destination, staging, keep, characterSet, null, false, null, incoming);
+        new SwapJournal.Plan(destination, staging, keep, characterSet, null, false, null, incoming);
     begin(plan);
     try {
       step(CREATE, "CREATE DATABASE " + quote(destination) + charsetClause(characterSet));
@@ -472,8 +459,8 @@ final class SchemaSwap {
    * Finishes or rolls back a switch into {@code destination} whose agent died (its journal is still
    * {@code Running}), and drops the staging schema a completed or undone switch left behind.
    *
-   * @return what was found and done; empty when no switch into {@code destination} was journaled
-   *     or the last one had ended normally and left nothing behind
+   * @return what was found and done; empty when no switch into {@code destination} was journaled or
+   *     the last one had ended normally and left nothing behind
    * @throws DatabaseRestoreException when finishing or rolling back failed (the journal stays, so a
    *     later attempt tries again)
    */

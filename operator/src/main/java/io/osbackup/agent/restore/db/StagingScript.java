@@ -291,7 +291,11 @@ final class StagingScript {
     if (lines.bytes()[lines.length() - 1] != '\n') {
       if (!lines.appendRest(whole, MAX_VIEW_LINE)) {
         throw new ScriptFormatException(
-            "the view definition on line " + lineNumber + " is longer than " + MAX_VIEW_LINE + " bytes");
+            "the view definition on line "
+                + lineNumber
+                + " is longer than "
+                + MAX_VIEW_LINE
+                + " bytes");
       }
     }
     String text = latin1(whole.toByteArray());
@@ -572,7 +576,10 @@ final class StagingScript {
 
   /** The current line without its newline, bytes as ISO-8859-1. */
   private String text() {
-    int end = lines.length() > 0 && lines.bytes()[lines.length() - 1] == '\n' ? lines.length() - 1 : lines.length();
+    int end =
+        lines.length() > 0 && lines.bytes()[lines.length() - 1] == '\n'
+            ? lines.length() - 1
+            : lines.length();
     return new String(lines.bytes(), 0, end, StandardCharsets.ISO_8859_1);
   }
 

@@ -1,7 +1,5 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.StagingScript;
-
 import io.osbackup.agent.restore.db.StagingScript.ScriptFormatException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -17,10 +15,10 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The allow-list between a restore's staging rewrite and the {@code mariadb} client: passes only the
- * statement shapes mariadb-dump writes, naming no schema but the staging one, and refuses anything
- * else (client commands, {@code USE}, other databases, {@code GRANT}, {@code SET GLOBAL}, {@code
- * LOAD DATA}, hidden second statements ...) before the client sees its end.
+ * The allow-list between a restore's staging rewrite and the {@code mariadb} client: passes only
+ * the statement shapes mariadb-dump writes, naming no schema but the staging one, and refuses
+ * anything else (client commands, {@code USE}, other databases, {@code GRANT}, {@code SET GLOBAL},
+ * {@code LOAD DATA}, hidden second statements ...) before the client sees its end.
  *
  * <p>It reads the script the way the client and the server do (strings, quoted names, comments,
  * {@code /*!...}{@code *}{@code /} version comments, the current delimiter, the session's {@code
@@ -39,41 +37,75 @@ final class StatementGate extends OutputStream {
   private static final int LOOKAHEAD = 6;
   private static final String SANDBOX_LINE = "/*M!999999\\- enable the sandbox mode */";
 
-  /** Character sets in which no character has an ASCII byte after its first, so quotes stay quotes. */
+  /**
+   * Character sets in which no character has an ASCII byte after its first, so quotes stay quotes.
+   */
   static final Set<String> SAFE_CHARSETS =
       Set.of(
           "utf8mb4", "utf8mb3", "utf8", "latin1", "latin2", "latin5", "latin7", "ascii", "binary",
           "cp1250", "cp1251", "cp1256", "cp1257", "koi8r", "koi8u", "greek", "hebrew");
 
-  /** sql_mode flags that do not change how the script is read (ANSI_QUOTES and NO_BACKSLASH_ESCAPES are followed). */
+  /**
+   * sql_mode flags that do not change how the script is read (ANSI_QUOTES and NO_BACKSLASH_ESCAPES
+   * are followed).
+   */
   static final Set<String> SQL_MODES =
       Set.of(
-          "REAL_AS_FLOAT", "PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE", "IGNORE_BAD_TABLE_OPTIONS",
-          "ONLY_FULL_GROUP_BY", "NO_UNSIGNED_SUBTRACTION", "NO_DIR_IN_CREATE", "NO_AUTO_VALUE_ON_ZERO",
-          "NO_BACKSLASH_ESCAPES", "STRICT_TRANS_TABLES", "STRICT_ALL_TABLES", "NO_ZERO_IN_DATE",
-          "NO_ZERO_DATE", "ALLOW_INVALID_DATES", "ERROR_FOR_DIVISION_BY_ZERO", "TRADITIONAL",
-          "NO_AUTO_CREATE_USER", "HIGH_NOT_PRECEDENCE", "NO_ENGINE_SUBSTITUTION",
-          "PAD_CHAR_TO_FULL_LENGTH", "EMPTY_STRING_IS_NULL", "SIMULTANEOUS_ASSIGNMENT",
-          "TIME_ROUND_FRACTIONAL", "ANSI");
+          "REAL_AS_FLOAT",
+          "PIPES_AS_CONCAT",
+          "ANSI_QUOTES",
+          "IGNORE_SPACE",
+          "IGNORE_BAD_TABLE_OPTIONS",
+          "ONLY_FULL_GROUP_BY",
+          "NO_UNSIGNED_SUBTRACTION",
+          "NO_DIR_IN_CREATE",
+          "NO_AUTO_VALUE_ON_ZERO",
+          "NO_BACKSLASH_ESCAPES",
+          "STRICT_TRANS_TABLES",
+          "STRICT_ALL_TABLES",
+          "NO_ZERO_IN_DATE",
+          "NO_ZERO_DATE",
+          "ALLOW_INVALID_DATES",
+          "ERROR_FOR_DIVISION_BY_ZERO",
+          "TRADITIONAL",
+          "NO_AUTO_CREATE_USER",
+          "HIGH_NOT_PRECEDENCE",
+          "NO_ENGINE_SUBSTITUTION",
+          "PAD_CHAR_TO_FULL_LENGTH",
+          "EMPTY_STRING_IS_NULL",
+          "SIMULTANEOUS_ASSIGNMENT",
+          "TIME_ROUND_FRACTIONAL",
+          "ANSI");
 
   /** Session variables a backup script sets. */
   static final Set<String> SESSION_VARIABLES =
       Set.of(
-          "character_set_client", "character_set_results", "collation_connection", "time_zone",
-          "unique_checks", "foreign_key_checks", "sql_mode", "sql_notes", "note_verbosity",
-          "check_constraint_checks", "system_versioning_insert_history", "sql_quote_show_create",
+          "character_set_client",
+          "character_set_results",
+          "collation_connection",
+          "time_zone",
+          "unique_checks",
+          "foreign_key_checks",
+          "sql_mode",
+          "sql_notes",
+          "note_verbosity",
+          "check_constraint_checks",
+          "system_versioning_insert_history",
+          "sql_quote_show_create",
           "autocommit");
 
   /** Storage engines that keep their data in the server's own files. */
   static final Set<String> ENGINES =
-      Set.of("innodb", "myisam", "aria", "memory", "heap", "csv", "archive", "blackhole", "sequence");
+      Set.of(
+          "innodb", "myisam", "aria", "memory", "heap", "csv", "archive", "blackhole", "sequence");
 
   /** Words that never belong in a table definition of a backup script. */
   private static final Set<String> TABLE_REFUSED =
       Set.of("DIRECTORY", "CONNECTION", "UNION", "SELECT", "LOAD_FILE", "REMOTE_SERVER");
 
   private static final Pattern NUMBER =
-      Pattern.compile("0[xX][0-9a-fA-F]+|0[bB][01]+|\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?");
+      Pattern.compile(
+          "0[xX][0-9a-fA-F]+|0[bB][01]+|\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?|\\.\\d+(?:[eE][+-]?\\d+)?");
 
   // ---- tokens ----
 
@@ -171,7 +203,8 @@ final class StatementGate extends OutputStream {
    */
   StatementGate(OutputStream client, String stagingDatabase) {
     this.out = client;
-    this.staging = new String(stagingDatabase.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    this.staging =
+        new String(stagingDatabase.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
   }
 
   /** Statements passed so far. */
@@ -210,7 +243,8 @@ final class StatementGate extends OutputStream {
     }
     endToken();
     if (!tokens.isEmpty() || mode == Mode.INSERT_VALUES) {
-      throw refused(statementLine, "the script ends inside a statement (no '" + delimiter + "' after it)");
+      throw refused(
+          statementLine, "the script ends inside a statement (no '" + delimiter + "' after it)");
     }
     sync();
     out.write(held.toByteArray());
@@ -282,7 +316,10 @@ final class StatementGate extends OutputStream {
     sync();
   }
 
-  /** Passes mariadb-dump's first line, which turns on the client's sandbox; false while it is incomplete. */
+  /**
+   * Passes mariadb-dump's first line, which turns on the client's sandbox; false while it is
+   * incomplete.
+   */
   private boolean sandboxLine(boolean atEnd) throws IOException {
     int newline = -1;
     for (int i = pos; i < limit; i++) {
@@ -332,8 +369,10 @@ final class StatementGate extends OutputStream {
         if (c == '\n') {
           state = State.NORMAL;
         } else if (inExec && c == '*' && peek(1) == '/') {
-          throw refused(line, "'*/' inside a line comment inside a /*!...*/ comment (read differently by"
-              + " client and server)");
+          throw refused(
+              line,
+              "'*/' inside a line comment inside a /*!...*/ comment (read differently by"
+                  + " client and server)");
         }
         advance(c);
       }
@@ -343,8 +382,10 @@ final class StatementGate extends OutputStream {
         }
         if (c == '*' && peek(1) == '/') {
           if (lineCommentInBlock) {
-            throw refused(line, "a comment line ('--' or '#') ends a /* comment (read differently by"
-                + " client and server)");
+            throw refused(
+                line,
+                "a comment line ('--' or '#') ends a /* comment (read differently by"
+                    + " client and server)");
           }
           advance(c);
           advance('/');
@@ -365,7 +406,9 @@ final class StatementGate extends OutputStream {
           String argument = text.toString().strip();
           text.setLength(0);
           if (!argument.equals(";;") && !argument.equals(";")) {
-            throw refused(line, "DELIMITER " + argument + ": a backup script only switches between ';' and ';;'");
+            throw refused(
+                line,
+                "DELIMITER " + argument + ": a backup script only switches between ';' and ';;'");
           }
           delimiter = argument;
           state = State.NORMAL;
@@ -440,8 +483,11 @@ final class StatementGate extends OutputStream {
       return;
     }
     if (c == '\\') {
-      throw refused(line, "'\\" + (peek(1) < 0 ? "" : String.valueOf((char) peek(1)))
-          + "': client commands are not part of a backup script");
+      throw refused(
+          line,
+          "'\\"
+              + (peek(1) < 0 ? "" : String.valueOf((char) peek(1)))
+              + "': client commands are not part of a backup script");
     }
     if (c == ';') {
       if (delimiter.equals(";")) {
@@ -499,7 +545,11 @@ final class StatementGate extends OutputStream {
     state = State.NORMAL;
     String w = text.toString();
     if (w.length() >= 9 && w.regionMatches(true, w.length() - 9, "delimiter", 0, 9)) {
-      if (tokens.isEmpty() && mode == Mode.HOLD && !lineHasToken && w.equalsIgnoreCase("delimiter") && !inExec
+      if (tokens.isEmpty()
+          && mode == Mode.HOLD
+          && !lineHasToken
+          && w.equalsIgnoreCase("delimiter")
+          && !inExec
           && (c == ' ' || c == '\t')) {
         text.setLength(0);
         state = State.DELIMITER_LINE;
@@ -527,8 +577,10 @@ final class StatementGate extends OutputStream {
   private void quoted(int c) throws IOException {
     if (inExec) {
       if (prevStar && c == '/') {
-        throw refused(line, "'*/' inside a quoted string or name inside a /*!...*/ comment (read"
-            + " differently by client and server)");
+        throw refused(
+            line,
+            "'*/' inside a quoted string or name inside a /*!...*/ comment (read"
+                + " differently by client and server)");
       }
       prevStar = c == '*';
     }
@@ -542,8 +594,10 @@ final class StatementGate extends OutputStream {
         throw refused(line, "a backslash in a quoted name (read differently by client and server)");
       }
       if (sqlMode == null || sqlMode.contains("NO_BACKSLASH_ESCAPES")) {
-        throw refused(line, "a backslash in a string while sql_mode is "
-            + (sqlMode == null ? "not yet set by the script" : "NO_BACKSLASH_ESCAPES"));
+        throw refused(
+            line,
+            "a backslash in a string while sql_mode is "
+                + (sqlMode == null ? "not yet set by the script" : "NO_BACKSLASH_ESCAPES"));
       }
       append(c);
       advance(c);
@@ -584,12 +638,18 @@ final class StatementGate extends OutputStream {
   }
 
   private void emitQuoted() throws IOException {
-    token(new Token(quoteIsString ? Kind.STRING : Kind.IDENT, text.toString(), tokenLine, textTruncated));
+    token(
+        new Token(
+            quoteIsString ? Kind.STRING : Kind.IDENT, text.toString(), tokenLine, textTruncated));
   }
 
   private static boolean isWordByte(int c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
-        || c == '$' || c >= 0x80;
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '_'
+        || c == '$'
+        || c >= 0x80;
   }
 
   private static boolean isDigit(int c) {
@@ -635,7 +695,9 @@ final class StatementGate extends OutputStream {
 
   private boolean startsInsertValues() {
     int n = tokens.size();
-    return n >= 2 && tokens.get(n - 2).is("VALUES") && (tokens.get(0).is("INSERT") || tokens.get(0).is("REPLACE"));
+    return n >= 2
+        && tokens.get(n - 2).is("VALUES")
+        && (tokens.get(0).is("INSERT") || tokens.get(0).is("REPLACE"));
   }
 
   private void endStatement() throws IOException {
@@ -749,7 +811,8 @@ final class StatementGate extends OutputStream {
         }
         variable = v.text();
       } else if (t.is("GLOBAL") || t.is("PERSIST") || t.is("PERSIST_ONLY")) {
-        throw c.refuse("SET " + t.text().toUpperCase(Locale.ROOT) + " changes the server for every session");
+        throw c.refuse(
+            "SET " + t.text().toUpperCase(Locale.ROOT) + " changes the server for every session");
       } else if (t.is("SESSION") || t.is("LOCAL")) {
         variable = c.next().text();
       } else if (t.kind() == Kind.WORD) {
@@ -767,8 +830,13 @@ final class StatementGate extends OutputStream {
         Token var = c.next();
         Object restored = saved.get(var.text().toLowerCase(Locale.ROOT));
         if (!(restored instanceof Saved s) || !s.variable().equals(variable)) {
-          throw c.refuse("SET " + variable + " = @" + var.text() + ": the variable does not hold a saved "
-              + variable);
+          throw c.refuse(
+              "SET "
+                  + variable
+                  + " = @"
+                  + var.text()
+                  + ": the variable does not hold a saved "
+                  + variable);
         }
         if (variable.equals("sql_mode")) {
           modeAfter = s.sqlMode();
@@ -825,8 +893,12 @@ final class StatementGate extends OutputStream {
   private static void charset(Cursor c, Token value) throws IOException {
     if ((value.kind() != Kind.WORD && value.kind() != Kind.STRING)
         || !SAFE_CHARSETS.contains(value.text().toLowerCase(Locale.ROOT))) {
-      throw c.refuse("character set " + value.shown() + " is not one a restore reads safely (use one of "
-          + String.join(", ", new java.util.TreeSet<>(SAFE_CHARSETS)) + ")");
+      throw c.refuse(
+          "character set "
+              + value.shown()
+              + " is not one a restore reads safely (use one of "
+              + String.join(", ", new java.util.TreeSet<>(SAFE_CHARSETS))
+              + ")");
     }
   }
 
@@ -834,8 +906,10 @@ final class StatementGate extends OutputStream {
     String name = value.text().toLowerCase(Locale.ROOT);
     int underscore = name.indexOf('_');
     if ((value.kind() != Kind.WORD && value.kind() != Kind.STRING)
-        || !(SAFE_CHARSETS.contains(underscore < 0 ? name : name.substring(0, underscore)) || name.equals("binary"))) {
-      throw c.refuse("collation " + value.shown() + " is not of a character set a restore reads safely");
+        || !(SAFE_CHARSETS.contains(underscore < 0 ? name : name.substring(0, underscore))
+            || name.equals("binary"))) {
+      throw c.refuse(
+          "collation " + value.shown() + " is not of a character set a restore reads safely");
     }
   }
 
@@ -850,7 +924,8 @@ final class StatementGate extends OutputStream {
         continue;
       }
       if (!SQL_MODES.contains(f)) {
-        throw c.refuse("sql_mode " + f + " changes how the script is read; a restore does not load it");
+        throw c.refuse(
+            "sql_mode " + f + " changes how the script is read; a restore does not load it");
       }
       flags.add(f);
       if (f.equals("ANSI")) {
@@ -869,7 +944,10 @@ final class StatementGate extends OutputStream {
       do {
         c.name("a " + what.text().toLowerCase(Locale.ROOT) + " to drop");
       } while (c.optionalSymbol(','));
-    } else if (what.is("TRIGGER") || what.is("PROCEDURE") || what.is("FUNCTION") || what.is("EVENT")) {
+    } else if (what.is("TRIGGER")
+        || what.is("PROCEDURE")
+        || what.is("FUNCTION")
+        || what.is("EVENT")) {
       ifExists(c);
       c.name("a " + what.text().toLowerCase(Locale.ROOT) + " to drop");
     } else {
@@ -991,8 +1069,12 @@ final class StatementGate extends OutputStream {
         while (true) {
           if (c.peekSymbol('(')) {
             c.skipParentheses();
-          } else if (c.peekWord("UNSIGNED") || c.peekWord("SIGNED") || c.peekWord("ZEROFILL")
-              || c.peekWord("BINARY") || c.peekWord("ASCII") || c.peekWord("UNICODE")) {
+          } else if (c.peekWord("UNSIGNED")
+              || c.peekWord("SIGNED")
+              || c.peekWord("ZEROFILL")
+              || c.peekWord("BINARY")
+              || c.peekWord("ASCII")
+              || c.peekWord("UNICODE")) {
             c.next();
           } else if (c.optionalWord("CHARSET") || c.optionalWord("COLLATE")) {
             c.wordOrString("a character set or collation");
@@ -1107,7 +1189,8 @@ final class StatementGate extends OutputStream {
           c.optionalSymbol('=');
           Token engine = c.next();
           if (!ENGINES.contains(engine.text().toLowerCase(Locale.ROOT))) {
-            throw c.refuse("ENGINE=" + engine.text() + " keeps data outside the database's own files");
+            throw c.refuse(
+                "ENGINE=" + engine.text() + " keeps data outside the database's own files");
           }
         }
       }
@@ -1151,7 +1234,8 @@ final class StatementGate extends OutputStream {
 
   /** The values of an INSERT, checked as they stream: rows of literals, nothing else. */
   private final class InsertValues {
-    private int expect; // 0: '(' of a row, 1: a value, 2: ',' or ')' in a row, 3: ',' or end after a row
+    private int
+        expect; // 0: '(' of a row, 1: a value, 2: ',' or ')' in a row, 3: ',' or end after a row
     private boolean signed;
     private boolean introduced;
 
@@ -1185,7 +1269,8 @@ final class StatementGate extends OutputStream {
     private void value(Token t) throws IOException {
       if (introduced) {
         introduced = false;
-        if (t.kind() == Kind.STRING || (t.kind() == Kind.NUMBER && t.text().regionMatches(true, 0, "0x", 0, 2))) {
+        if (t.kind() == Kind.STRING
+            || (t.kind() == Kind.NUMBER && t.text().regionMatches(true, 0, "0x", 0, 2))) {
           expect = 2;
           return;
         }
@@ -1236,8 +1321,14 @@ final class StatementGate extends OutputStream {
     }
 
     private IOException refusedValues(Token t, String why) {
-      return refused(t.line(), "INSERT starting on line " + statementLine + ": " + why + ", not "
-          + shortened(t.shown()));
+      return refused(
+          t.line(),
+          "INSERT starting on line "
+              + statementLine
+              + ": "
+              + why
+              + ", not "
+              + shortened(t.shown()));
     }
   }
 
@@ -1267,13 +1358,17 @@ final class StatementGate extends OutputStream {
         Token t = c.next();
         if (t.isSymbol(';')) {
           if (open.isEmpty()) {
-            throw c.refuse("a second statement after the body of " + what + " (';' outside BEGIN ... END)");
+            throw c.refuse(
+                "a second statement after the body of " + what + " (';' outside BEGIN ... END)");
           }
           statementStart = true;
           continue;
         }
         if (t.kind() != Kind.WORD) {
-          if (statementStart && t.kind() == Kind.IDENT && c.peekSymbol(':') && !(c.peekAt(1, '='))) {
+          if (statementStart
+              && t.kind() == Kind.IDENT
+              && c.peekSymbol(':')
+              && !(c.peekAt(1, '='))) {
             c.next(); // a label
             continue;
           }
@@ -1290,8 +1385,12 @@ final class StatementGate extends OutputStream {
             throw c.refuse("END without its BEGIN in the body of " + what);
           }
           open.remove(open.size() - 1);
-          if (c.peekWord("IF") || c.peekWord("CASE") || c.peekWord("LOOP") || c.peekWord("WHILE")
-              || c.peekWord("REPEAT") || c.peekWord("FOR")) {
+          if (c.peekWord("IF")
+              || c.peekWord("CASE")
+              || c.peekWord("LOOP")
+              || c.peekWord("WHILE")
+              || c.peekWord("REPEAT")
+              || c.peekWord("FOR")) {
             c.next();
           }
           statementStart = false;
@@ -1317,7 +1416,8 @@ final class StatementGate extends OutputStream {
           continue;
         }
         if (w.equals("HANDLER") && c.peekWord("FOR")) {
-          // DECLARE ... HANDLER FOR condition [, condition] ... statement: the statement may be BEGIN ... END
+          // DECLARE ... HANDLER FOR condition [, condition] ... statement: the statement may be
+          // BEGIN ... END
           c.next();
           do {
             if (c.optionalWord("SQLSTATE")) {
@@ -1328,7 +1428,8 @@ final class StatementGate extends OutputStream {
             } else {
               Token condition = c.next();
               if (!condition.isName() && condition.kind() != Kind.NUMBER) {
-                throw c.refuse("expected a handler's condition, not " + shortened(condition.shown()));
+                throw c.refuse(
+                    "expected a handler's condition, not " + shortened(condition.shown()));
               }
             }
           } while (c.optionalSymbol(','));
@@ -1424,7 +1525,8 @@ final class StatementGate extends OutputStream {
     void expectWord(String w) throws IOException {
       Token n = atEnd() ? null : t.get(i);
       if (n == null || !n.is(w)) {
-        throw refuse("expected " + w + (n == null ? " before the end" : ", not " + shortened(n.shown())));
+        throw refuse(
+            "expected " + w + (n == null ? " before the end" : ", not " + shortened(n.shown())));
       }
       i++;
     }
@@ -1432,14 +1534,19 @@ final class StatementGate extends OutputStream {
     void expectSymbol(char s) throws IOException {
       Token n = atEnd() ? null : t.get(i);
       if (n == null || !n.isSymbol(s)) {
-        throw refuse("expected '" + s + "'" + (n == null ? " before the end" : ", not " + shortened(n.shown())));
+        throw refuse(
+            "expected '"
+                + s
+                + "'"
+                + (n == null ? " before the end" : ", not " + shortened(n.shown())));
       }
       i++;
     }
 
     void expectEnd() throws IOException {
       if (!atEnd()) {
-        throw refuse("unexpected " + shortened(t.get(i).shown()) + " (a second statement or clause)");
+        throw refuse(
+            "unexpected " + shortened(t.get(i).shown()) + " (a second statement or clause)");
       }
     }
 
@@ -1531,8 +1638,10 @@ final class StatementGate extends OutputStream {
         b.append(" ...");
         break;
       }
-      if (b.length() > 0 && !(t.isSymbol(',') || t.isSymbol(')') || t.isSymbol('.'))
-          && !(b.charAt(b.length() - 1) == '(' || b.charAt(b.length() - 1) == '.'
+      if (b.length() > 0
+          && !(t.isSymbol(',') || t.isSymbol(')') || t.isSymbol('.'))
+          && !(b.charAt(b.length() - 1) == '('
+              || b.charAt(b.length() - 1) == '.'
               || b.charAt(b.length() - 1) == '@')) {
         b.append(' ');
       }

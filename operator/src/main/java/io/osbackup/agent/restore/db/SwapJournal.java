@@ -1,7 +1,5 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.SchemaObjects;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.osbackup.agent.restore.db.StagingScript.CharacterSet;
 import io.osbackup.contract.Json;

@@ -1,9 +1,5 @@
 package io.osbackup.agent.restore.files;
 
-import io.osbackup.agent.restore.files.PartialRestoreException;
-
-import io.osbackup.agent.restore.files.ArchiveRefusedException;
-
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.WRITE;
@@ -267,8 +263,9 @@ public final class FilesRestorer {
   }
 
   /**
-   * Refuses a unit that is a denied node path (an archive taken before they were left out of backups may hold one),
-   * and a destination that is, lies inside or holds a denied subtree (switching it over would move that aside).
+   * Refuses a unit that is a denied node path (an archive taken before they were left out of
+   * backups may hold one), and a destination that is, lies inside or holds a denied subtree
+   * (switching it over would move that aside).
    */
   private static void refuseDenied(Destination d) {
     Optional<DeniedPaths.Subtree> unit = DENIED.covering(d.unit().toString());
@@ -306,7 +303,9 @@ public final class FilesRestorer {
   }
 
   private static String denial(Path path, DeniedPaths.Subtree subtree) {
-    return (subtree.path().equals(path.toString()) ? "denied (" : "inside the denied " + subtree.path() + " (")
+    return (subtree.path().equals(path.toString())
+            ? "denied ("
+            : "inside the denied " + subtree.path() + " (")
         + subtree.why()
         + ")";
   }
@@ -544,10 +543,13 @@ public final class FilesRestorer {
     private final byte[] buffer = new byte[BUFFER];
     private boolean ownersRefused;
     private final List<String> setuidRemoved = new ArrayList<>();
+
     /** The node paths of the archive's files so far, for the targets of hard links. */
     private final Set<Path> archivedFiles = new HashSet<>();
+
     /** The files written so far, by node path, for the hard links to them. */
     private final Map<Path, Staged> extracted = new HashMap<>();
+
     private long entries;
     private long bytes;
 
@@ -806,8 +808,8 @@ public final class FilesRestorer {
     }
 
     /**
-     * {@code mode} without its setuid and setgid bits when the file (as written, owners set) belongs
-     * to root, user or group, and the request did not ask for them; such files are listed.
+     * {@code mode} without its setuid and setgid bits when the file (as written, owners set)
+     * belongs to root, user or group, and the request did not ask for them; such files are listed.
      */
     private int setuidChecked(Path target, Path path, int mode) throws IOException {
       if (restoreSetuid || (mode & 06000) == 0) {
@@ -1019,8 +1021,7 @@ public final class FilesRestorer {
    * The node path a hard-link entry names as its target; refuses the archive when that name is
    * absolute, climbs out with {@code ..}, or is not a file earlier in the archive.
    */
-  private static Path linkTarget(TarArchiveEntry entry, Set<Path> earlierFiles)
-      throws IOException {
+  private static Path linkTarget(TarArchiveEntry entry, Set<Path> earlierFiles) throws IOException {
     String link = entry.getLinkName();
     if (link == null || link.isEmpty()) {
       throw refused(entry.getName(), "is a hard link without a target");
@@ -1034,7 +1035,8 @@ public final class FilesRestorer {
     Path target = nodePath(link);
     if (target == null || !earlierFiles.contains(target)) {
       throw refused(
-          entry.getName(), "is a hard link to " + link + ", which is not a file earlier in the archive");
+          entry.getName(),
+          "is a hard link to " + link + ", which is not a file earlier in the archive");
     }
     return target;
   }

@@ -1,7 +1,5 @@
 package io.osbackup.agent.restore.files;
 
-import io.osbackup.agent.restore.files.FilesRestorer;
-
 import java.io.IOException;
 import java.util.List;
 

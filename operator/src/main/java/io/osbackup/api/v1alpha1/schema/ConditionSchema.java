@@ -11,8 +11,9 @@ public final class ConditionSchema {
   @JsonPropertyDescription("True, False or Unknown.")
   public String status;
 
-  @JsonPropertyDescription("Why, as one CamelCase word a program or an alert can match, for example"
-      + " BackupStoreUnavailable.")
+  @JsonPropertyDescription(
+      "Why, as one CamelCase word a program or an alert can match, for example"
+          + " BackupStoreUnavailable.")
   public String reason;
 
   @JsonPropertyDescription("Why, for a person: what happened and what to do about it.")

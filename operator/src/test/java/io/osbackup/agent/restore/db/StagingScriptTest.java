@@ -1,7 +1,5 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.StagingScript;
-
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -42,7 +40,7 @@ class StagingScriptTest {
           + " COLLATE utf8mb4_unicode_ci */;\n";
 
   static final String BODY =
-      """
+"""
 
 USE `keystone`;
 
@@ -161,13 +159,19 @@ DELIMITER ;
   @Test
   void aViewDefinitionLongerThanItsBoundStopsTheLoad() {
     String hugeView =
-        "/*!50001 VIEW `w` AS select '" + "x".repeat(StagingScript.MAX_VIEW_LINE) + "' AS `a` */;\n";
+        "/*!50001 VIEW `w` AS select '"
+            + "x".repeat(StagingScript.MAX_VIEW_LINE)
+            + "' AS `a` */;\n";
     String before = HEADER + CREATE + "USE `keystone`;\n";
     long viewLine = before.lines().count() + 1;
     assertThatThrownBy(() -> rewrite(before + hugeView + "-- Dump completed\n", "keystone"))
         .isInstanceOf(ScriptFormatException.class)
-        .hasMessage("the view definition on line " + viewLine + " is longer than " + StagingScript.MAX_VIEW_LINE
-            + " bytes");
+        .hasMessage(
+            "the view definition on line "
+                + viewLine
+                + " is longer than "
+                + StagingScript.MAX_VIEW_LINE
+                + " bytes");
   }
 
   @Test

@@ -1,9 +1,5 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.StatementGate;
-
-import io.osbackup.agent.restore.db.StagingScript;
-
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -26,9 +22,13 @@ class StatementGateTest {
 
   static final String STAGING = "ks_stage";
 
-  /** mariadb-dump 10.11 of a keystone-like database with every kind of object (tables, sequence, views, triggers, routines, event). */
+  /**
+   * mariadb-dump 10.11 of a keystone-like database with every kind of object (tables, sequence,
+   * views, triggers, routines, event).
+   */
   static String realDump() throws IOException {
-    try (InputStream in = StatementGateTest.class.getResourceAsStream("/restore/keystone-dump.sql")) {
+    try (InputStream in =
+        StatementGateTest.class.getResourceAsStream("/restore/keystone-dump.sql")) {
       return new String(in.readAllBytes(), UTF_8);
     }
   }
@@ -42,7 +42,10 @@ class StatementGateTest {
     return gate(rewritten.toByteArray(), 1 + new Random(script.length()).nextInt(300));
   }
 
-  /** Feeds {@code script} to a gate in chunks of {@code chunk} bytes; returns what reached the client. */
+  /**
+   * Feeds {@code script} to a gate in chunks of {@code chunk} bytes; returns what reached the
+   * client.
+   */
   static String gate(byte[] script, int chunk) throws IOException {
     return new String(gateBytes(script, chunk), UTF_8);
   }
@@ -57,7 +60,10 @@ class StatementGateTest {
     return client.toByteArray();
   }
 
-  /** The real dump with {@code tampered} put in after the first {@code INSERT} (inside the data section). */
+  /**
+   * The real dump with {@code tampered} put in after the first {@code INSERT} (inside the data
+   * section).
+   */
   static String tamper(String tampered) throws IOException {
     String dump = realDump();
     int at = dump.indexOf("/*!40000 ALTER TABLE `audit` ENABLE KEYS */;");
@@ -78,7 +84,9 @@ class StatementGateTest {
     byte[] bytes = rewritten.toByteArray();
 
     for (int chunk : new int[] {1, 2, 3, 7, 64, 4096, bytes.length}) {
-      assertThat(gate(bytes, chunk)).as("in chunks of %d bytes", chunk).isEqualTo(rewritten.toString(UTF_8));
+      assertThat(gate(bytes, chunk))
+          .as("in chunks of %d bytes", chunk)
+          .isEqualTo(rewritten.toString(UTF_8));
     }
   }
 
@@ -87,7 +95,12 @@ class StatementGateTest {
     String hex = "0x" + "ab".repeat(3 * 1024 * 1024);
     String text = "'" + "x\\'y ".repeat(500_000) + "'";
     String script =
-        tamper("INSERT INTO `blobs` VALUES (1," + hex + "),(2," + text + "),(3,-1.5e-07),(4,NULL),(5,_binary 'a'),(6,b'101');");
+        tamper(
+            "INSERT INTO `blobs` VALUES (1,"
+                + hex
+                + "),(2,"
+                + text
+                + "),(3,-1.5e-07),(4,NULL),(5,_binary 'a'),(6,b'101');");
 
     assertThat(gated(script)).contains(hex).contains(text);
   }
@@ -219,12 +232,14 @@ class StatementGateTest {
   @Test
   void theMessageNamesTheLineAndTheStatement() {
     assertThatThrownBy(() -> gated(tamper("\\! touch /tmp/osbackup-marker")))
-        .hasMessageMatching("line \\d+ refused: '\\\\!': client commands are not part of a backup script");
+        .hasMessageMatching(
+            "line \\d+ refused: '\\\\!': client commands are not part of a backup script");
     assertThatThrownBy(() -> gated(tamper("INSERT INTO other_db.t VALUES (1);")))
         .hasMessageMatching(
             "line \\d+ refused: names other_db\\.t in another database in: INSERT INTO other_db\\.t VALUES \\(");
     assertThatThrownBy(() -> gated(tamper("GRANT ALL ON *.* TO evil;")))
-        .hasMessageMatching("line \\d+ refused: GRANT is not a statement mariadb-dump writes in: GRANT ALL ON .*");
+        .hasMessageMatching(
+            "line \\d+ refused: GRANT is not a statement mariadb-dump writes in: GRANT ALL ON .*");
     assertThatThrownBy(() -> gated(tamper("SET GLOBAL event_scheduler = ON;")))
         .hasMessageContaining("SET GLOBAL changes the server for every session");
   }
@@ -233,7 +248,8 @@ class StatementGateTest {
   void nothingOfARefusedStatementReachesTheClient() throws Exception {
     ByteArrayOutputStream client = new ByteArrayOutputStream();
     StatementGate gate = new StatementGate(client, STAGING);
-    String script = "/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE t (id INT);\nGRANT ALL ON *.* TO evil;\n";
+    String script =
+        "/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE t (id INT);\nGRANT ALL ON *.* TO evil;\n";
 
     assertThatThrownBy(
             () -> {
@@ -241,7 +257,8 @@ class StatementGateTest {
               gate.finish();
             })
         .hasMessageStartingWith("line 3 refused: GRANT");
-    assertThat(client.toString(UTF_8)).isEqualTo("/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE t (id INT);");
+    assertThat(client.toString(UTF_8))
+        .isEqualTo("/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE t (id INT);");
   }
 
   @Test
@@ -252,7 +269,10 @@ class StatementGateTest {
         .hasMessageContaining("ends inside a quoted string");
   }
 
-  /** Random bytes mixed into a real dump are refused or harmless: the gate never lets a statement it cannot read. */
+  /**
+   * Random bytes mixed into a real dump are refused or harmless: the gate never lets a statement it
+   * cannot read.
+   */
   @Test
   void randomDamageIsNeverPassedAsSomethingElse() throws Exception {
     String dump = realDump();
@@ -261,8 +281,25 @@ class StatementGateTest {
     ByteArrayOutputStream rewritten = new ByteArrayOutputStream();
     staged.copyTo(rewritten);
     byte[] clean = rewritten.toByteArray();
-    String[] pieces = {"\\!", "USE x;", ";", "'", "`", "\"", "/*", "*/", "/*!", "-- ", "#", "\n", "DELIMITER ;;\n",
-        "other_db.", " GRANT ", ";;", "\\"};
+    String[] pieces = {
+      "\\!",
+      "USE x;",
+      ";",
+      "'",
+      "`",
+      "\"",
+      "/*",
+      "*/",
+      "/*!",
+      "-- ",
+      "#",
+      "\n",
+      "DELIMITER ;;\n",
+      "other_db.",
+      " GRANT ",
+      ";;",
+      "\\"
+    };
     Random random = new Random(7);
     for (int round = 0; round < 400; round++) {
       int at = random.nextInt(clean.length);

@@ -1,9 +1,5 @@
 package io.osbackup.agent.restore.db;
 
-import io.osbackup.agent.restore.db.SwapJournal;
-
-import io.osbackup.agent.restore.db.SchemaObjects;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.osbackup.agent.restore.db.SchemaObjects.Event;
@@ -61,12 +57,7 @@ class SwapJournalTest {
                     new Settings("", "utf8mb4", "utf8mb4_general_ci", "SYSTEM"))));
     SchemaObjects incoming =
         new SchemaObjects(
-            "nova_osbr_staging",
-            List.of("instances"),
-            List.of(),
-            List.of(),
-            List.of(),
-            List.of());
+            "nova_osbr_staging", List.of("instances"), List.of(), List.of(), List.of(), List.of());
     SwapJournal.Plan plan =
         new SwapJournal.Plan(
             "nova",

@@ -1,19 +1,13 @@
 package io.osbackup.agent.restore.files;
 
-import io.osbackup.agent.restore.files.PartialRestoreException;
-
-import io.osbackup.agent.restore.files.ArchiveRefusedException;
-
-import io.osbackup.agent.restore.files.FilesRestorer;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.osbackup.agent.files.MountTable;
 import io.osbackup.agent.files.FilesBackup;
-import io.osbackup.contract.BackupPlan;
+import io.osbackup.agent.files.MountTable;
 import io.osbackup.agent.restore.ArtifactMismatchException;
 import io.osbackup.agent.restore.VerifiedStream;
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -185,8 +179,9 @@ class FilesRestorerTest {
 
   /**
    * A file owned by root (user or group) with the setuid or setgid bit comes back without it unless
-   * the request asks for it, and is listed; other owners' files and directories keep their bits. (Run as root,
-   * as the agent runs; as another user every restored file is that user's and keeps its bits.)
+   * the request asks for it, and is listed; other owners' files and directories keep their bits.
+   * (Run as root, as the agent runs; as another user every restored file is that user's and keeps
+   * its bits.)
    */
   @Test
   void setuidBitsOfFilesOwnedByRootAreRestoredOnlyWhenAsked() throws Exception {
@@ -209,7 +204,13 @@ class FilesRestorerTest {
     FilesRestorer.Outcome stripped = restore(tar, List.of("/etc/nova"), "/srv/default");
     FilesRestorer.Outcome asked =
         new FilesRestorer(mounts, notes::add, true)
-            .restore(new ByteArrayInputStream(tar), List.of("/etc/nova"), "/host", "/srv/asked", TS, NO_CHECK);
+            .restore(
+                new ByteArrayInputStream(tar),
+                List.of("/etc/nova"),
+                "/host",
+                "/srv/asked",
+                TS,
+                NO_CHECK);
 
     Map<String, String> restored = snapshot(node.resolve("srv/default/etc/nova"));
     assertThat(snapshot(node.resolve("srv/asked/etc/nova"))).isEqualTo(atBackup);
@@ -404,7 +405,8 @@ class FilesRestorerTest {
                 + " was restored");
     assertThatThrownBy(
             () ->
-                FilesRestorer.unitsPresent(new ByteArrayInputStream(climbing), List.of("/etc/nova")))
+                FilesRestorer.unitsPresent(
+                    new ByteArrayInputStream(climbing), List.of("/etc/nova")))
         .hasMessageContaining("climbs out with '..'");
     assertThat(tmp.resolve("outside")).doesNotExist();
     assertThat(nodeState()).isEqualTo(before);
@@ -538,7 +540,8 @@ class FilesRestorerTest {
   @Test
   void mtimesComeBackToTheNanosecond() throws Exception {
     Path nova = node.resolve("etc/nova");
-    List<Path> timed = List.of(nova.resolve("nova.conf"), nova.resolve("bin"), nova.resolve("empty"));
+    List<Path> timed =
+        List.of(nova.resolve("nova.conf"), nova.resolve("bin"), nova.resolve("empty"));
     long nanos = 123_456_789;
     for (Path p : timed) {
       setTime(p, FileTime.from(Instant.ofEpochSecond(1_709_258_400L, nanos++)));
@@ -596,7 +599,8 @@ class FilesRestorerTest {
 
   @Test
   void hardLinksThatClimbOutOrComeBeforeTheirFileAreRefused() throws Exception {
-    Path outside = Files.write(tmp.resolve("outside"), "outside\n".getBytes(StandardCharsets.UTF_8));
+    Path outside =
+        Files.write(tmp.resolve("outside"), "outside\n".getBytes(StandardCharsets.UTF_8));
     Map<String, String> before = nodeState();
     Map<String, String> refusals =
         Map.of(
@@ -696,8 +700,15 @@ class FilesRestorerTest {
     for (String version : List.of("0.0", "0.1", "1.0")) {
       Process tar =
           new ProcessBuilder(
-                  "tar", "--format=pax", "--sparse", "--sparse-version=" + version, "-C",
-                  tmp.resolve("src").toString(), "-cf", archive.toString(), "etc/nova")
+                  "tar",
+                  "--format=pax",
+                  "--sparse",
+                  "--sparse-version=" + version,
+                  "-C",
+                  tmp.resolve("src").toString(),
+                  "-cf",
+                  archive.toString(),
+                  "etc/nova")
               .redirectErrorStream(true)
               .start();
       assertThat(tar.waitFor()).isZero();
@@ -708,8 +719,11 @@ class FilesRestorerTest {
       assertThat(Files.getAttribute(restored.resolve("same.conf"), "unix:ino"))
           .as(version)
           .isEqualTo(Files.getAttribute(restored.resolve("nova.conf"), "unix:ino"));
-      assertThat(Files.mismatch(restored.resolve("disk.img"), src.resolve("disk.img"))).isEqualTo(-1);
-      assertThat(allocated(restored.resolve("disk.img"))).as(version).isLessThanOrEqualTo(16 * 1024);
+      assertThat(Files.mismatch(restored.resolve("disk.img"), src.resolve("disk.img")))
+          .isEqualTo(-1);
+      assertThat(allocated(restored.resolve("disk.img")))
+          .as(version)
+          .isLessThanOrEqualTo(16 * 1024);
     }
   }
 
@@ -810,11 +824,17 @@ class FilesRestorerTest {
     Map<String, String> before = snapshot(node);
     for (String[] c :
         new String[][] {
-          {"/etc/kubernetes", null}, {"/etc/kubernetes/pki", null}, {"/etc", null}, {"/var/lib", null},
-          {"/etc/nova", "/var/lib/kubelet/pods"}, {"/lib", "/var"}, {"/etc/nova", "/root"}
+          {"/etc/kubernetes", null},
+          {"/etc/kubernetes/pki", null},
+          {"/etc", null},
+          {"/var/lib", null},
+          {"/etc/nova", "/var/lib/kubelet/pods"},
+          {"/lib", "/var"},
+          {"/etc/nova", "/root"}
         }) {
       InputStream unread = new ByteArrayInputStream(oldEtc());
-      assertThatThrownBy(() -> restorer().restore(unread, List.of(c[0]), "/host", c[1], TS, NO_CHECK))
+      assertThatThrownBy(
+              () -> restorer().restore(unread, List.of(c[0]), "/host", c[1], TS, NO_CHECK))
           .as(String.join(" to ", java.util.Arrays.asList(c)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("osbackup never writes denied node paths");
