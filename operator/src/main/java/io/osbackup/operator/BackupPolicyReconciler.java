@@ -73,17 +73,10 @@ import org.slf4j.LoggerFactory;
 public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
 
   private static final Logger LOG = LoggerFactory.getLogger(BackupPolicyReconciler.class);
-  private static final Duration RETRY = Duration.ofSeconds(10);
   private static final DateTimeFormatter RUN_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   private static final String RUNS_BY_POLICY = "byPolicy";
-
-  /** How often a policy whose retention pass is in flight looks for its result. */
-  private static final Duration PASS_RECHECK = Duration.ofSeconds(2);
-
-  /** Retention runs after each new success of a policy, and at least this often. */
-  static final Duration RETENTION_INTERVAL = Duration.ofHours(1);
 
   private final OperatorSettings settings;
 
@@ -187,8 +180,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
     Duration recheck = new Step(policy, status, context.getClient()).run();
     recordMetrics(policy, status, context);
     if (retentionPasses.containsKey(ResourceID.fromResource(policy))
-        && recheck.compareTo(PASS_RECHECK) > 0) {
-      recheck = PASS_RECHECK; // pick the pass's result up soon after it ends
+        && recheck.compareTo(settings.timings().retentionRecheck()) > 0) {
+      recheck =
+          settings.timings().retentionRecheck(); // pick the pass's result up soon after it ends
     }
     UpdateControl<BackupPolicy> control =
         Objects.equals(before, Serialization.asJson(status))
@@ -254,19 +248,9 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
   @Override
   public ErrorStatusUpdateControl<BackupPolicy> updateErrorStatus(
       BackupPolicy policy, Context<BackupPolicy> context, Exception e) {
-    if (!(e instanceof StatusWriter.StaleStatusException)) {
-      LOG.warn(
-          "policy {}/{}: {}",
-          policy.getMetadata().getNamespace(),
-          policy.getMetadata().getName(),
-          e.toString());
-      new EventRecorder(context.getClient(), settings.clock())
-          .warning(
-              policy,
-              "ReconcileError",
-              "will retry in " + RETRY.toSeconds() + " s: " + e.getMessage());
-    }
-    return ErrorStatusUpdateControl.<BackupPolicy>noStatusUpdate().rescheduleAfter(RETRY);
+    return new Failures(
+            settings.timings(), new EventRecorder(context.getClient(), settings.clock()))
+        .failed(policy, context, e);
   }
 
   private static Optional<String> policyOf(BackupRun run) {
@@ -326,7 +310,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
           status.setNextScheduleTime(null);
           String reason = "spec.timeZone".equals(e.field()) ? "InvalidTimeZone" : "InvalidSchedule";
           ready(false, reason, e.getMessage());
-          return settings.pollInterval();
+          return settings.timings().poll();
         }
       }
       String store = storeOf(policy);
@@ -341,7 +325,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
                 + "', which does not exist in namespace "
                 + ns
                 + ": create it or fix spec.storeRef");
-        return settings.pollInterval();
+        return settings.timings().poll();
       }
       retentionSafety();
       applyRetention(own);
@@ -407,15 +391,15 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
      * (docs/benchmarks.md, Scale).
      */
     private Duration idleRecheck() {
-      return settings.pollInterval().multipliedBy(12);
+      return settings.timings().poll().multipliedBy(12);
     }
 
     /**
      * Applies the policy's retention to its folder in the bucket after a new success, and at least
-     * every {@link #RETENTION_INTERVAL}: keeps what the rules keep (always the newest successful
-     * backup), deletes the rest manifest first, removes failed runs' leftovers beyond {@code
-     * failedRunsHistoryLimit}, and deletes the BackupRuns of what it removed. A listing or read
-     * error deletes nothing.
+     * every {@link Timings#retentionInterval}: keeps what the rules keep (always the newest
+     * successful backup), deletes the rest manifest first, removes failed runs' leftovers beyond
+     * {@code failedRunsHistoryLimit}, and deletes the BackupRuns of what it removed. A listing or
+     * read error deletes nothing.
      */
     private void applyRetention(List<BackupRun> own) {
       ResourceID id = ResourceID.fromResource(policy);
@@ -430,7 +414,7 @@ public class BackupPolicyReconciler implements Reconciler<BackupPolicy> {
       Instant last = lastRetention.get(id);
       if (!newSuccess
           && last != null
-          && Duration.between(last, now).compareTo(RETENTION_INTERVAL) < 0) {
+          && Duration.between(last, now).compareTo(settings.timings().retentionInterval()) < 0) {
         return;
       }
       lastRetention.put(id, now);

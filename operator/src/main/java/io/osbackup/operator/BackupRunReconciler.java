@@ -68,13 +68,6 @@ import org.slf4j.LoggerFactory;
 public class BackupRunReconciler implements Reconciler<BackupRun> {
 
   private static final Logger LOG = LoggerFactory.getLogger(BackupRunReconciler.class);
-  private static final Duration RETRY = Duration.ofSeconds(10);
-  private static final Duration CANCEL_GRACE = Duration.ofMinutes(2);
-
-  /**
-   * How long verification and the manifest may wait for an unreachable bucket before the run fails.
-   */
-  private static final Duration STORE_PATIENCE = Duration.ofMinutes(15);
 
   private final OperatorSettings settings;
 
@@ -145,22 +138,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
   @Override
   public ErrorStatusUpdateControl<BackupRun> updateErrorStatus(
       BackupRun run, Context<BackupRun> context, Exception e) {
-    // Status is only written by reconcile (optimistically locked). A stale copy is simply retried;
-    // anything else
-    // is told to the user as an Event, and the run is looked at again later rather than left alone.
-    if (!(e instanceof StatusWriter.StaleStatusException)) {
-      LOG.warn(
-          "run {}/{}: {}",
-          run.getMetadata().getNamespace(),
-          run.getMetadata().getName(),
-          e.toString());
-      new EventRecorder(context.getClient(), settings.clock())
-          .warning(
-              run,
-              "ReconcileError",
-              "will retry in " + RETRY.toSeconds() + " s: " + e.getMessage());
-    }
-    return ErrorStatusUpdateControl.<BackupRun>noStatusUpdate().rescheduleAfter(RETRY);
+    return new Failures(
+            settings.timings(), new EventRecorder(context.getClient(), settings.clock()))
+        .failed(run, context, e);
   }
 
   /** One reconciliation of one run. */
@@ -302,7 +282,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       }
       if (!result.ok()) {
         PlanProblem problem = result.problem();
-        if (problem.retryable() && age().compareTo(settings.pendingTimeout()) < 0) {
+        if (problem.retryable() && age().compareTo(settings.timings().pending()) < 0) {
           status.setPhase(RunPhase.Pending);
           if (!Objects.equals(status.getMessage(), problem.message())) {
             events.warning(run, problem.reason(), problem.message());
@@ -316,7 +296,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               problem.message(),
               generation(),
               settings.clock());
-          return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+          return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().recheck());
         }
         fail(null, null, problem.reason(), problem.message());
         return end(RunPhase.Failed, problem.reason(), problem.message());
@@ -360,7 +340,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               + " Jobs, folder "
               + result.folder());
       // The plan is stored before any Job exists, so a restart never plans (and names Jobs) twice.
-      return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofMillis(200));
+      return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().nextStep());
     }
 
     /**
@@ -574,7 +554,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       } catch (IOException e) {
         status.setMessage(
             "deleting backup " + backupId + " (spec.deleteBackup), will retry: " + e.getMessage());
-        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+        return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().recheck());
       } finally {
         closeStore();
       }
@@ -604,10 +584,10 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         events.warning(run, "DeleteBackupRefused", message);
         status.setMessage(message);
         UpdateControl<BackupRun> control = UpdateControl.patchStatus(run);
-        return retry ? control.rescheduleAfter(Duration.ofSeconds(30)) : control;
+        return retry ? control.rescheduleAfter(settings.timings().waitForStore()) : control;
       }
       return retry
-          ? UpdateControl.<BackupRun>noUpdate().rescheduleAfter(Duration.ofSeconds(30))
+          ? UpdateControl.<BackupRun>noUpdate().rescheduleAfter(settings.timings().waitForStore())
           : UpdateControl.noUpdate();
     }
 
@@ -619,7 +599,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
       status.setMessage(message);
       Conditions.set(
           status, BackupRunStatus.COMPLETE, false, reason, message, generation(), settings.clock());
-      return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofSeconds(30));
+      return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().waitForStore());
     }
 
     /**
@@ -752,9 +732,9 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
               if ("files".equals(task.getKind())) {
                 runningFiles--;
               }
-            } else if (age(task.getStartTime()).compareTo(settings.podStartTimeout()) > 0) {
+            } else if (age(task.getStartTime()).compareTo(settings.timings().podStart()) > 0) {
               Optional<String> stuck =
-                  JobPods.notStarting(client, ns, task.getJob(), settings.podStartTimeout());
+                  JobPods.notStarting(client, ns, task.getJob(), settings.timings().podStart());
               if (stuck.isPresent()) {
                 // An image that cannot be pulled or a volume that cannot be mounted would otherwise
                 // hold a slot
@@ -782,20 +762,20 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         if (status.getTasks().stream().allMatch(t -> t.getPhase().isFinal())) {
           return complete();
         }
-        return UpdateControl.patchStatus(run).rescheduleAfter(settings.pollInterval());
+        return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().poll());
       } catch (IOException | KubernetesClientException e) {
         boolean allEnded = status.getTasks().stream().allMatch(t -> t.getPhase().isFinal());
-        if (allEnded && age(lastTaskEnd()).compareTo(STORE_PATIENCE) > 0) {
+        if (allEnded && age(lastTaskEnd()).compareTo(settings.timings().storePatience()) > 0) {
           String reason = e instanceof ManifestKeys.Problem p ? p.reason() : "StoreUnavailable";
           String message =
               e instanceof ManifestKeys.Problem
                   ? "every Job ended "
-                      + STORE_PATIENCE.toMinutes()
+                      + settings.timings().storePatience().toMinutes()
                       + " minutes ago, but the manifest could not be"
                       + " signed: "
                       + e.getMessage()
                   : "every Job ended "
-                      + STORE_PATIENCE.toMinutes()
+                      + settings.timings().storePatience().toMinutes()
                       + " minutes ago, but the bucket could not be read"
                       + " to verify the artifacts and write the manifest: "
                       + e.getMessage();
@@ -814,7 +794,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         }
         status.setMessage("waiting for the store or the API, will retry: " + e.getMessage());
         LOG.warn("run {}/{}: {}", ns, run.getMetadata().getName(), e.toString());
-        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+        return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().recheck());
       } finally {
         closeStore();
       }
@@ -842,10 +822,10 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         events.normal(run, "Cancelling", cancelReason(run) + ": " + stopped + " Jobs stopped");
       }
       long alive = alivePods();
-      if (alive > 0 && age(lastTaskEnd()).compareTo(CANCEL_GRACE) < 0) {
+      if (alive > 0 && age(lastTaskEnd()).compareTo(settings.timings().cancelGrace()) < 0) {
         status.setMessage(
             "cancelling: waiting for " + alive + " pods to stop before removing partial uploads");
-        return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofSeconds(1));
+        return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().settle());
       }
       try {
         forceDeletePods();
@@ -858,7 +838,7 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
             "cancelled; " + removed + " partial uploads and objects removed");
       } catch (IOException | RuntimeException e) {
         status.setMessage("cancelling: cannot clean the bucket yet, will retry: " + e.getMessage());
-        return UpdateControl.patchStatus(run).rescheduleAfter(RETRY);
+        return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().recheck());
       } finally {
         closeStore();
       }
@@ -908,11 +888,11 @@ public class BackupRunReconciler implements Reconciler<BackupRun> {
         }
       }
       long alive = alivePods();
-      if (alive > 0 && age(lastTaskEnd()).compareTo(CANCEL_GRACE) < 0) {
+      if (alive > 0 && age(lastTaskEnd()).compareTo(settings.timings().cancelGrace()) < 0) {
         // A failed Job's pod may still be uploading: clean up only once it has stopped.
         status.setMessage(
             "waiting for " + alive + " pods to stop before removing incomplete uploads");
-        return UpdateControl.patchStatus(run).rescheduleAfter(Duration.ofSeconds(1));
+        return UpdateControl.patchStatus(run).rescheduleAfter(settings.timings().settle());
       }
       forceDeletePods();
       int aborted = removeUploads(false);

@@ -40,7 +40,6 @@ import org.slf4j.LoggerFactory;
 public class BackupStoreReconciler implements Reconciler<BackupStore> {
 
   private static final Logger LOG = LoggerFactory.getLogger(BackupStoreReconciler.class);
-  private static final Duration RETRY_UNAVAILABLE = Duration.ofSeconds(30);
 
   private final OperatorSettings settings;
 
@@ -145,8 +144,8 @@ public class BackupStoreReconciler implements Reconciler<BackupStore> {
             ? 300
             : store.getSpec().getProbeIntervalSeconds();
     Duration next = Duration.ofSeconds(interval);
-    if (!available && next.compareTo(RETRY_UNAVAILABLE) > 0) {
-      next = RETRY_UNAVAILABLE;
+    if (!available && next.compareTo(settings.timings().storeUnavailable()) > 0) {
+      next = settings.timings().storeUnavailable();
     }
     return StatusWriter.write(
         UpdateControl.patchStatus(store).rescheduleAfter(next), store, context);

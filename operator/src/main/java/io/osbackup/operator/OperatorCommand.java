@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -127,9 +126,7 @@ public final class OperatorCommand implements Callable<Integer> {
             agentImage,
             watched,
             rules,
-            Duration.ofSeconds(5),
-            Duration.ofMinutes(5),
-            Duration.ofMinutes(5),
+            Timings.defaults(),
             lease,
             Clock.systemUTC(),
             OperatorSettings.LOCAL_CLUSTER_ID);

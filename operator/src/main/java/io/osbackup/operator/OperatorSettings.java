@@ -11,12 +11,7 @@ import java.util.Set;
  * @param agentImage image of the agent Jobs (the operator's own image)
  * @param namespaces namespaces to watch; empty for all
  * @param planRules what policy authors may ask of a Job: node paths it may read, images it may run
- * @param pollInterval how often an active run, and a policy between its slots, is looked at even
- *     when nothing changes (progress, missed events, clock jumps)
- * @param pendingTimeout how long a run waits for its policy, store, Secrets or bucket before it
- *     fails
- * @param podStartTimeout how long a Job's pod may stay unable to start (image not pulled, volume
- *     not mounted, unschedulable) before its task fails with the kubelet's or scheduler's reason
+ * @param timings every delay, timeout and backoff of the operator
  * @param leaderElectionNamespace namespace of the leader-election Lease; null runs without leader
  *     election (one replica, or the embedded API of local mode)
  * @param clock every "now" of the operator: run ages, schedule slots, condition and Event times
@@ -28,9 +23,7 @@ public record OperatorSettings(
     String agentImage,
     Set<String> namespaces,
     PlanRules planRules,
-    Duration pollInterval,
-    Duration pendingTimeout,
-    Duration podStartTimeout,
+    Timings timings,
     String leaderElectionNamespace,
     Clock clock,
     String clusterId) {
@@ -51,91 +44,44 @@ public record OperatorSettings(
         DEFAULT_IMAGE,
         Set.of(),
         PlanRules.defaults(),
-        Duration.ofSeconds(5),
-        Duration.ofMinutes(5),
-        Duration.ofMinutes(5),
+        Timings.defaults(),
         null,
         Clock.systemUTC(),
         LOCAL_CLUSTER_ID);
   }
 
-  public OperatorSettings withPendingTimeout(Duration timeout) {
+  /** The same settings with other timings. */
+  public OperatorSettings withTimings(Timings value) {
     return new OperatorSettings(
-        agentImage,
-        namespaces,
-        planRules,
-        pollInterval,
-        timeout,
-        podStartTimeout,
-        leaderElectionNamespace,
-        clock,
-        clusterId);
+        agentImage, namespaces, planRules, value, leaderElectionNamespace, clock, clusterId);
+  }
+
+  public OperatorSettings withPendingTimeout(Duration timeout) {
+    return withTimings(timings.withPending(timeout));
   }
 
   public OperatorSettings withPollInterval(Duration interval) {
-    return new OperatorSettings(
-        agentImage,
-        namespaces,
-        planRules,
-        interval,
-        pendingTimeout,
-        podStartTimeout,
-        leaderElectionNamespace,
-        clock,
-        clusterId);
+    return withTimings(timings.withPoll(interval));
+  }
+
+  public OperatorSettings withPodStartTimeout(Duration timeout) {
+    return withTimings(timings.withPodStart(timeout));
   }
 
   /** The same settings with another clock, for tests that move time. */
-  public OperatorSettings withClock(Clock clock) {
+  public OperatorSettings withClock(Clock value) {
     return new OperatorSettings(
-        agentImage,
-        namespaces,
-        planRules,
-        pollInterval,
-        pendingTimeout,
-        podStartTimeout,
-        leaderElectionNamespace,
-        clock,
-        clusterId);
+        agentImage, namespaces, planRules, timings, leaderElectionNamespace, value, clusterId);
   }
 
   /** The same settings with another cluster id (see {@link #clusterId}). */
   public OperatorSettings withClusterId(String id) {
     return new OperatorSettings(
-        agentImage,
-        namespaces,
-        planRules,
-        pollInterval,
-        pendingTimeout,
-        podStartTimeout,
-        leaderElectionNamespace,
-        clock,
-        id);
+        agentImage, namespaces, planRules, timings, leaderElectionNamespace, clock, id);
   }
 
   public OperatorSettings withPlanRules(PlanRules rules) {
     return new OperatorSettings(
-        agentImage,
-        namespaces,
-        rules,
-        pollInterval,
-        pendingTimeout,
-        podStartTimeout,
-        leaderElectionNamespace,
-        clock,
-        clusterId);
-  }
-
-  public OperatorSettings withPodStartTimeout(Duration timeout) {
-    return new OperatorSettings(
-        agentImage,
-        namespaces,
-        planRules,
-        pollInterval,
-        pendingTimeout,
-        timeout,
-        leaderElectionNamespace,
-        clock,
-        clusterId);
+        agentImage, namespaces, rules, timings, leaderElectionNamespace, clock, clusterId);
   }
 }

@@ -51,6 +51,7 @@ public final class OsbackupOperator {
 
   private static void configure(
       ControllerConfigurationOverrider<?> config, OperatorSettings settings) {
+    config.withRetry(Failures.retry(settings.timings()));
     if (!settings.namespaces().isEmpty()) {
       config.settingNamespaces(settings.namespaces());
     }

@@ -76,11 +76,8 @@ import org.slf4j.LoggerFactory;
 public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
   private static final Logger LOG = LoggerFactory.getLogger(RestoreRequestReconciler.class);
-  private static final Duration RETRY = Duration.ofSeconds(10);
 
   /** How long quiesced workloads may take to stop their pods before the restore gives up. */
-  static final Duration QUIESCE_TIMEOUT = Duration.ofMinutes(10);
-
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
@@ -146,14 +143,9 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
   @Override
   public ErrorStatusUpdateControl<RestoreRequest> updateErrorStatus(
       RestoreRequest request, Context<RestoreRequest> context, Exception e) {
-    if (!(e instanceof StatusWriter.StaleStatusException)) {
-      LOG.warn(
-          "restore {}/{}: {}",
-          request.getMetadata().getNamespace(),
-          request.getMetadata().getName(),
-          e.toString());
-    }
-    return ErrorStatusUpdateControl.<RestoreRequest>noStatusUpdate().rescheduleAfter(RETRY);
+    return new Failures(
+            settings.timings(), new EventRecorder(context.getClient(), settings.clock()))
+        .failed(request, context, e);
   }
 
   /**
@@ -279,7 +271,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           status.getMessage(),
           generation(),
           settings.clock());
-      return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
     }
 
     // ---------------------------------------------------------------- Validating
@@ -357,7 +349,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
               + status.getPlan().size()
               + " artifacts selected"
               + (dryRun ? " (dry run)" : ""));
-      return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
     }
 
     private String keptAsideExample(RestoreSelection.Result selection) {
@@ -819,7 +811,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         if (verifyJob.getPhase() == TaskPhase.Running
             || verifyJob.getPhase() == TaskPhase.Pending) {
           status.setProgress("verifying " + status.getPlan().size() + " artifacts");
-          return UpdateControl.patchStatus(request).rescheduleAfter(settings.pollInterval());
+          return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().poll());
         }
         if (verifyJob.getPhase() == TaskPhase.Failed || report.isEmpty()) {
           String reason =
@@ -875,7 +867,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                 + request.getSpec().getQuiesce().size()
                 + " workloads");
         events.normal(request, "Verified", status.getMessage());
-        return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
       } catch (IOException | KubernetesClientException e) {
         return waitFor("the store or the API", e);
       }
@@ -928,7 +920,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           // Replica counts are stored before anything is scaled, so a crash never loses them.
           status.setMessage(
               "recorded the replica counts of " + status.getQuiesced().size() + " workloads");
-          return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+          return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
         }
         // One scaled up again after it was scaled to zero cannot be held: nothing is restored.
         List<String> cameBack = holdQuiesced(q -> q.getQuiescedAt() != null, "quiescing");
@@ -954,12 +946,12 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         }
         if (!running.isEmpty()) {
           Duration waited = age(status.getPhaseTime());
-          if (waited.compareTo(QUIESCE_TIMEOUT) > 0) {
+          if (waited.compareTo(settings.timings().quiesce()) > 0) {
             return toFailedBeforeRestore(
                 "QuiesceTimeout", "still running after being scaled to zero: " + running);
           }
           status.setMessage("waiting for quiesced workloads to stop: " + running);
-          return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofSeconds(2));
+          return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().settle());
         }
         Selected selected = selected();
         status
@@ -989,7 +981,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                       .map(q -> q.getKind() + "/" + q.getName() + " (was " + q.getReplicas() + ")")
                       .collect(Collectors.joining(", ")));
         }
-        return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
       } catch (Problem p) {
         return p.retryable
             ? waitFor("the store", p)
@@ -1015,7 +1007,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     private UpdateControl<RestoreRequest> toResuming(String message) {
       status.setPhase(RestorePhase.Resuming);
       status.setMessage(message);
-      return UpdateControl.patchStatus(request).rescheduleAfter(Duration.ofMillis(100));
+      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
     }
 
     // ---------------------------------------------------------------- Restoring
@@ -1075,7 +1067,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
               + " Jobs done");
       if (done < restoreJobs.size()) {
         status.setMessage("restoring: " + status.getProgress());
-        return UpdateControl.patchStatus(request).rescheduleAfter(settings.pollInterval());
+        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().poll());
       }
       List<String> failures =
           restoreJobs.stream()
@@ -1635,9 +1627,9 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         if (job.getStartTime() == null) {
           job.setStartTime(now());
         }
-        if (age(job.getStartTime()).compareTo(settings.podStartTimeout()) > 0) {
+        if (age(job.getStartTime()).compareTo(settings.timings().podStart()) > 0) {
           Optional<String> stuck =
-              JobPods.notStarting(client, ns, job.getName(), settings.podStartTimeout());
+              JobPods.notStarting(client, ns, job.getName(), settings.timings().podStart());
           if (stuck.isPresent()) {
             // Nothing ran, so nothing was written: the Job goes, and the request says why in the
             // kubelet's words.
@@ -1755,7 +1747,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     private UpdateControl<RestoreRequest> problem(Problem p) {
       if (p.retryable
-          && age(request.getMetadata().getCreationTimestamp()).compareTo(settings.pendingTimeout())
+          && age(request.getMetadata().getCreationTimestamp())
+                  .compareTo(settings.timings().pending())
               < 0) {
         if (!Objects.equals(status.getMessage(), p.getMessage())) {
           events.warning(request, p.reason, p.getMessage());
@@ -1769,7 +1762,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
             p.getMessage(),
             generation(),
             settings.clock());
-        return UpdateControl.patchStatus(request).rescheduleAfter(RETRY);
+        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().recheck());
       }
       return refuse(p.reason, p.getMessage());
     }
@@ -1785,7 +1778,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     private UpdateControl<RestoreRequest> waitFor(String what, Exception e) {
       LOG.warn("restore {}/{}: {}", ns, name, e.toString());
       status.setMessage("waiting for " + what + ", will retry: " + e.getMessage());
-      return UpdateControl.patchStatus(request).rescheduleAfter(RETRY);
+      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().recheck());
     }
 
     private UpdateControl<RestoreRequest> end(RestorePhase phase, String reason, String message) {

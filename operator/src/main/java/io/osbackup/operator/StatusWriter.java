@@ -27,6 +27,28 @@ final class StatusWriter {
   private StatusWriter() {}
 
   /**
+   * Carries out {@code outcome} for {@code resource}, whose status the decision changed in place:
+   * writes the status when it changed, then records the outcome's Events (a status write that fails
+   * records none, so a retried reconciliation does not tell twice), and returns a control that
+   * reschedules as asked.
+   */
+  static <P extends HasMetadata> UpdateControl<P> apply(
+      Outcome outcome, P resource, Context<P> context, EventRecorder events) {
+    UpdateControl<P> control =
+        outcome.statusChanged() ? UpdateControl.patchStatus(resource) : UpdateControl.noUpdate();
+    outcome.lookAgainAfter().ifPresent(control::rescheduleAfter);
+    UpdateControl<P> next = write(control, resource, context);
+    for (Outcome.Notice notice : outcome.notices()) {
+      if (notice.warning()) {
+        events.warning(resource, notice.reason(), notice.message());
+      } else {
+        events.normal(resource, notice.reason(), notice.message());
+      }
+    }
+    return next;
+  }
+
+  /**
    * Writes the status held by {@code control}'s resource, then returns a control that only
    * reschedules.
    */
