@@ -7,6 +7,7 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -153,6 +154,37 @@ class ArchitectureTest {
                 "io.minio..",
                 "java.sql..")
             .because("decisions are plain functions, tested without Kubernetes, S3 or a database"));
+  }
+
+  @Test
+  void eachResourceIsReconciledInItsOwnPackageWhichNoOtherImports() {
+    List<String> resources = List.of("run", "restore", "policy", "store");
+    for (String resource : resources) {
+      String[] others =
+          resources.stream()
+              .filter(r -> !r.equals(resource))
+              .map(r -> "io.osbackup.operator." + r + "..")
+              .toArray(String[]::new);
+      check(
+          noClasses()
+              .that()
+              .resideInAPackage("io.osbackup.operator." + resource + "..")
+              .should()
+              .dependOnClassesThat()
+              .resideInAnyPackage(others));
+    }
+    check(
+        noClasses()
+            .that()
+            .resideInAPackage("io.osbackup.operator.reconcile..")
+            .should()
+            .dependOnClassesThat()
+            .resideInAnyPackage(
+                "io.osbackup.operator.run..",
+                "io.osbackup.operator.restore..",
+                "io.osbackup.operator.policy..",
+                "io.osbackup.operator.store..")
+            .because("the machinery every reconciler shares knows none of them"));
   }
 
   @Test

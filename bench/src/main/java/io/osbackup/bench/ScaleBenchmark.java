@@ -21,7 +21,7 @@ import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
 import io.osbackup.local.S3Server;
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.retention.RetentionPass;
 import io.osbackup.retention.RetentionResult;
 import io.osbackup.retention.RetentionStore;

@@ -22,7 +22,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.osbackup.Main;
 import io.osbackup.operator.OperatorCommand;
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.plan.PlanRules;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package io.osbackup.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -77,12 +77,12 @@ class RbacCoversTheCodeTest {
     return new Call(group, resource, verb, scope, null, true, why, List.of(where));
   }
 
-  static final String RUN = "operator/BackupRunReconciler.java";
-  static final String POLICY = "operator/BackupPolicyReconciler.java";
-  static final String STORE = "operator/BackupStoreReconciler.java";
-  static final String RESTORE = "operator/RestoreRequestReconciler.java";
+  static final String RUN = "operator/run/BackupRunReconciler.java";
+  static final String POLICY = "operator/policy/BackupPolicyReconciler.java";
+  static final String STORE = "operator/store/BackupStoreReconciler.java";
+  static final String RESTORE = "operator/restore/RestoreRequestReconciler.java";
   static final String OPERATOR = "operator/OsbackupOperator.java";
-  static final String QUIESCE = "operator/Quiesce.java";
+  static final String QUIESCE = "operator/restore/Quiesce.java";
 
   static final String OSB = "osbackup.io";
   static final String LEASE = OperatorSettings.LEASE;
@@ -149,7 +149,7 @@ class RbacCoversTheCodeTest {
               "StatusWriter: PUT of /status (JOSDK PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource)",
               at(STORE, "StatusWriter.write(UpdateControl.patchStatus(store)"),
               at(
-                  "operator/StatusWriter.java",
+                  "operator/reconcile/StatusWriter.java",
                   "PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(")),
           // ---- BackupPolicies
           call(
@@ -357,7 +357,7 @@ class RbacCoversTheCodeTest {
               "a Job's pods by label: why one does not start, its termination message; a run's live pods; a quiesced"
                   + " workload's pods by its selector",
               at(
-                  "operator/JobPods.java",
+                  "operator/reconcile/JobPods.java",
                   "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
               at(
                   RUN,
@@ -382,7 +382,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "store credentials (the operator's and the agents'), signing keys and database logins, by name",
               at(
-                  "operator/StoreBuckets.java",
+                  "operator/reconcile/StoreBuckets.java",
                   "client.secrets().inNamespace(namespace).withName(secretName).get()"),
               at(RUN, "client.secrets().inNamespace(ns).withName(name).get()"),
               at(
@@ -390,10 +390,10 @@ class RbacCoversTheCodeTest {
                   "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()"),
               at(RESTORE, "client.secrets().inNamespace(ns).withName(ref.getName()).get()"),
               at(
-                  "operator/StoreBuckets.java",
+                  "operator/reconcile/StoreBuckets.java",
                   "client.secrets().inNamespace(namespace).withName(ref.getName()).get()"),
               at(
-                  "operator/ManifestKeys.java",
+                  "operator/reconcile/ManifestKeys.java",
                   "client.secrets().inNamespace(ns).withName(name).get()")),
           call(
               "",
@@ -402,7 +402,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a store's <store>-manifest-signing Secret, once, when it names no signing Secret",
               at(
-                  "operator/ManifestKeys.java",
+                  "operator/reconcile/ManifestKeys.java",
                   "client.secrets().inNamespace(ns).resource(secret).create()")),
           call(
               "",
@@ -411,7 +411,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a store's CA bundle (spec.s3.caBundle.configMapRef), by name",
               at(
-                  "operator/StoreBuckets.java",
+                  "operator/reconcile/StoreBuckets.java",
                   "client.configMaps().inNamespace(namespace).withName(ref.getName()).get()")),
           // ---- Events
           call(
@@ -421,7 +421,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "EventRecorder",
               at(
-                  "operator/EventRecorder.java",
+                  "operator/reconcile/EventRecorder.java",
                   "client.v1().events().inNamespace(about.getMetadata().getNamespace()).resource(event).create()")),
           // ---- Workloads a restore quiesces
           call(
@@ -481,7 +481,7 @@ class RbacCoversTheCodeTest {
               "a restore's destination node; whether a failed files Job's node is"
                   + " gone or not Ready (NodeLost)",
               at(RESTORE, "client.nodes().withName(f.node()).get()"),
-              at("operator/JobPods.java", "client.nodes().withName(node).get()")),
+              at("operator/reconcile/JobPods.java", "client.nodes().withName(node).get()")),
           new Call(
               "",
               "namespaces",

@@ -12,7 +12,7 @@ import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.cli.StoreOptions;
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -582,7 +582,8 @@ public final class LocalMode implements Callable<Integer> {
     }
     writePrivate(envFile, text.toString());
     BackupStore store = client.resources(BackupStore.class).inNamespace(NS).withName("swift").get();
-    String signing = store == null ? null : io.osbackup.operator.ManifestKeys.secretName(store);
+    String signing =
+        store == null ? null : io.osbackup.operator.reconcile.ManifestKeys.secretName(store);
     io.fabric8.kubernetes.api.model.Secret keys =
         signing == null ? null : client.secrets().inNamespace(NS).withName(signing).get();
     Path keysFile = null;

@@ -18,7 +18,7 @@ import io.osbackup.contract.Json;
 import io.osbackup.local.LocalCluster;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.ObjectStore;
 import java.nio.charset.StandardCharsets;

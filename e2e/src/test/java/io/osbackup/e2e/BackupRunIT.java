@@ -22,7 +22,7 @@ import io.osbackup.contract.Owner;
 import io.osbackup.local.LocalCluster;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.InputStream;

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupStore;
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;

@@ -19,7 +19,7 @@ import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.local.LocalCluster;
 import io.osbackup.local.MariaDbServer;
 import io.osbackup.local.S3Server;
-import io.osbackup.operator.OperatorSettings;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.nio.charset.StandardCharsets;

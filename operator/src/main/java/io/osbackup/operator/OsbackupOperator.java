@@ -5,6 +5,13 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.ControllerConfigurationOverrider;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.osbackup.operator.policy.BackupPolicyReconciler;
+import io.osbackup.operator.reconcile.Failures;
+import io.osbackup.operator.reconcile.OperatorSettings;
+import io.osbackup.operator.reconcile.OsbackupMetrics;
+import io.osbackup.operator.restore.RestoreRequestReconciler;
+import io.osbackup.operator.run.BackupRunReconciler;
+import io.osbackup.operator.store.BackupStoreReconciler;
 
 /**
  * Builds the osbackup operator: every reconciler, registered on one client with the given settings.

@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.run;
 
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.Node;
@@ -37,6 +37,16 @@ import io.osbackup.contract.BackupReport;
 import io.osbackup.contract.Json;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
+import io.osbackup.operator.reconcile.Conditions;
+import io.osbackup.operator.reconcile.EventRecorder;
+import io.osbackup.operator.reconcile.Failures;
+import io.osbackup.operator.reconcile.JobOutcome;
+import io.osbackup.operator.reconcile.JobPods;
+import io.osbackup.operator.reconcile.ManifestKeys;
+import io.osbackup.operator.reconcile.OperatorSettings;
+import io.osbackup.operator.reconcile.OsbackupMetrics;
+import io.osbackup.operator.reconcile.StatusWriter;
+import io.osbackup.operator.reconcile.StoreBuckets;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.JobNames;
 import io.osbackup.plan.KeepTerms;

@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -13,12 +13,12 @@ import java.util.Objects;
  * recording an artifact twice. The written resource is cached, so the next reconciliation starts
  * from it. The same request works on a real API server and on the embedded one.
  */
-final class StatusWriter {
+public final class StatusWriter {
 
   /**
    * The resource changed since this reconciliation read it; the framework retries on fresh state.
    */
-  static final class StaleStatusException extends RuntimeException {
+  public static final class StaleStatusException extends RuntimeException {
     StaleStatusException(String message) {
       super(message);
     }
@@ -32,7 +32,7 @@ final class StatusWriter {
    * records none, so a retried reconciliation does not tell twice), and returns a control that
    * reschedules as asked.
    */
-  static <P extends HasMetadata> UpdateControl<P> apply(
+  public static <P extends HasMetadata> UpdateControl<P> apply(
       Outcome outcome, P resource, Context<P> context, EventRecorder events) {
     UpdateControl<P> control =
         outcome.statusChanged() ? UpdateControl.patchStatus(resource) : UpdateControl.noUpdate();
@@ -52,7 +52,7 @@ final class StatusWriter {
    * Writes the status held by {@code control}'s resource, then returns a control that only
    * reschedules.
    */
-  static <P extends HasMetadata> UpdateControl<P> write(
+  public static <P extends HasMetadata> UpdateControl<P> write(
       UpdateControl<P> control, P resource, Context<P> context) {
     if (control.isPatchStatus() || control.isPatchResourceAndStatus()) {
       P desired = control.getResource().orElse(resource);

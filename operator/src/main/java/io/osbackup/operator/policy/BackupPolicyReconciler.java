@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.policy;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -32,6 +32,14 @@ import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.catalog.FoundBackups;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Owner;
+import io.osbackup.operator.reconcile.Conditions;
+import io.osbackup.operator.reconcile.EventRecorder;
+import io.osbackup.operator.reconcile.Failures;
+import io.osbackup.operator.reconcile.OperatorSettings;
+import io.osbackup.operator.reconcile.OsbackupMetrics;
+import io.osbackup.operator.reconcile.StatusWriter;
+import io.osbackup.operator.reconcile.StoreBuckets;
+import io.osbackup.operator.reconcile.Timings;
 import io.osbackup.plan.JobNames;
 import io.osbackup.retention.Backup;
 import io.osbackup.retention.ClockSkew;

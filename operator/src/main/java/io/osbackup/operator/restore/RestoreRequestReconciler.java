@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.restore;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
@@ -42,6 +42,16 @@ import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.RestoreReport;
+import io.osbackup.operator.reconcile.Conditions;
+import io.osbackup.operator.reconcile.EventRecorder;
+import io.osbackup.operator.reconcile.Failures;
+import io.osbackup.operator.reconcile.JobOutcome;
+import io.osbackup.operator.reconcile.JobPods;
+import io.osbackup.operator.reconcile.ManifestKeys;
+import io.osbackup.operator.reconcile.OperatorSettings;
+import io.osbackup.operator.reconcile.OsbackupMetrics;
+import io.osbackup.operator.reconcile.StatusWriter;
+import io.osbackup.operator.reconcile.StoreBuckets;
 import io.osbackup.plan.BackupJobs;
 import io.osbackup.plan.RestoreJobs;
 import io.osbackup.restore.RestoreSelection;

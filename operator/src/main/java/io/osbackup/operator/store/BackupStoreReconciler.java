@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.store;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -14,6 +14,13 @@ import io.osbackup.catalog.FoundBackups;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
 import io.osbackup.contract.Owner;
+import io.osbackup.operator.reconcile.Conditions;
+import io.osbackup.operator.reconcile.EventRecorder;
+import io.osbackup.operator.reconcile.ManifestKeys;
+import io.osbackup.operator.reconcile.OperatorSettings;
+import io.osbackup.operator.reconcile.OsbackupMetrics;
+import io.osbackup.operator.reconcile.StatusWriter;
+import io.osbackup.operator.reconcile.StoreBuckets;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.ProbeResult;
 import io.osbackup.store.StoreException;

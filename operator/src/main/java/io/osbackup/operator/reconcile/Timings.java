@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import java.time.Duration;
 

@@ -1,13 +1,13 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import java.util.Optional;
 
 /** What a Job's status says about how it ended, read the way the Job controller writes it. */
-record JobOutcome(boolean ended, boolean succeeded, String reason, String message) {
+public record JobOutcome(boolean ended, boolean succeeded, String reason, String message) {
 
-  static JobOutcome of(Job job) {
+  public static JobOutcome of(Job job) {
     if (job.getStatus() == null || job.getStatus().getConditions() == null) {
       return new JobOutcome(false, false, null, null);
     }

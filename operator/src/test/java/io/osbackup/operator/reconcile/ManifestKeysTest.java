@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.osbackup.schedule;
+package io.osbackup.operator.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -20,9 +20,8 @@ import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RunPhase;
-import io.osbackup.operator.BackupPolicyReconciler;
-import io.osbackup.operator.OperatorSettings;
 import io.osbackup.operator.OsbackupOperator;
+import io.osbackup.operator.reconcile.OperatorSettings;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.restore;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;

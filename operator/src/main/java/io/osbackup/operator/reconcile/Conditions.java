@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -11,12 +11,12 @@ import java.util.Objects;
  * Sets standard conditions on a status; the transition time only moves when the condition's status
  * changes.
  */
-final class Conditions {
+public final class Conditions {
 
   private Conditions() {}
 
   /** Sets condition {@code type}; returns true when its status changed (or it is new). */
-  static boolean set(
+  public static boolean set(
       ResourceStatus status,
       String type,
       boolean value,

@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -13,7 +13,7 @@ import java.util.Optional;
  * why a pod cannot start (image not pulled, volume not mounted, nothing to schedule on) rather than
  * merely being slow, and why it ended.
  */
-final class JobPods {
+public final class JobPods {
 
   private JobPods() {}
 
@@ -21,7 +21,7 @@ final class JobPods {
    * Why a pod of {@code jobName} has not started after {@code timeout}, if it is stuck rather than
    * slow.
    */
-  static Optional<String> notStarting(
+  public static Optional<String> notStarting(
       KubernetesClient client, String ns, String jobName, Duration timeout) {
     for (Pod pod : client.pods().inNamespace(ns).withLabel("job-name", jobName).list().getItems()) {
       if (pod.getStatus() == null || !"Pending".equals(pod.getStatus().getPhase())) {
@@ -66,7 +66,7 @@ final class JobPods {
    * lost with its pod (the pod garbage collector deletes such pods, so often nothing else is left
    * to tell); empty when the node is there and Ready, or the target has no node.
    */
-  static Optional<String> nodeLost(KubernetesClient client, String node, String jobName) {
+  public static Optional<String> nodeLost(KubernetesClient client, String node, String jobName) {
     if (node == null) {
       return Optional.empty();
     }
@@ -99,7 +99,8 @@ final class JobPods {
    * What the Job's newest pod says about its end: the agent's termination message, else the pod's
    * own reason (a lost node, an eviction).
    */
-  static Optional<String> terminationMessage(KubernetesClient client, String ns, String jobName) {
+  public static Optional<String> terminationMessage(
+      KubernetesClient client, String ns, String jobName) {
     List<Pod> pods = client.pods().inNamespace(ns).withLabel("job-name", jobName).list().getItems();
     List<Pod> newestFirst =
         pods.stream()

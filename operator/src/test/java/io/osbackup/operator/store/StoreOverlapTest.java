@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.osbackup.schedule;
+package io.osbackup.operator.policy;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -40,7 +40,7 @@ public final class OsbackupMetrics {
   }
 
   /** A BackupRun reached a final phase. */
-  void runEnded(BackupRun run) {
+  public void runEnded(BackupRun run) {
     String ns = run.getMetadata().getNamespace();
     String policy = run.getSpec().getPolicyRef().getName();
     String phase = run.getStatus().getPhase().name();
@@ -80,7 +80,7 @@ public final class OsbackupMetrics {
    * @param lastSuccess completion of its newest successful run, null when none
    * @param interval time between two scheduled slots, null without a schedule
    */
-  void policyObserved(
+  public void policyObserved(
       String ns,
       String policy,
       Instant lastSuccess,
@@ -99,7 +99,7 @@ public final class OsbackupMetrics {
   /**
    * Forgets the gauges of policies that no longer exist, so no alert fires for a deleted policy.
    */
-  void retainPolicies(Set<String> namespacedNames) {
+  public void retainPolicies(Set<String> namespacedNames) {
     for (String key : Set.copyOf(policies.keySet())) {
       if (!namespacedNames.contains(key)) {
         PolicyState state = policies.remove(key);
@@ -109,7 +109,7 @@ public final class OsbackupMetrics {
   }
 
   /** A retention pass ended. */
-  void retention(String ns, String policy, int deleted, int leftovers, int errors) {
+  public void retention(String ns, String policy, int deleted, int leftovers, int errors) {
     Tags tags = Tags.of("namespace", ns, "policy", policy);
     Counter.builder("osbackup_retention_deleted_backups")
         .description("Backups deleted by retention")
@@ -132,12 +132,12 @@ public final class OsbackupMetrics {
    * Backups of a policy whose manifest's times disagree with the store's clock, at its last
    * retention pass.
    */
-  void clockSkewed(String ns, String policy, int backups) {
+  public void clockSkewed(String ns, String policy, int backups) {
     policies.computeIfAbsent(ns + "/" + policy, k -> register(ns, policy)).skewed = backups;
   }
 
   /** A store was probed. */
-  void storeObserved(String ns, String store, boolean available) {
+  public void storeObserved(String ns, String store, boolean available) {
     stores
         .computeIfAbsent(
             ns + "/" + store,
@@ -154,7 +154,7 @@ public final class OsbackupMetrics {
   }
 
   /** A RestoreRequest reached a final phase. */
-  void restoreEnded(String ns, String phase, String reason) {
+  public void restoreEnded(String ns, String phase, String reason) {
     Counter.builder("osbackup_restore_requests")
         .description("RestoreRequests that ended, by phase and reason")
         .tags("namespace", ns, "phase", phase, "reason", reason)

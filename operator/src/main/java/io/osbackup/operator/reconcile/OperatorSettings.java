@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.osbackup.plan.PlanRules;
 import java.time.Clock;

@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;

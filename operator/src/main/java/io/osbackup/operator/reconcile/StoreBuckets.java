@@ -1,4 +1,4 @@
-package io.osbackup.operator;
+package io.osbackup.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -83,7 +83,7 @@ public class StoreBuckets {
    * named. A missing Secret, ConfigMap or key, or a key without a certificate, is a {@link
    * CredentialsProblem} of reason {@code CaBundleInvalid} naming the field.
    */
-  byte[] caBundle(String namespace, CaBundle bundle) throws CredentialsProblem {
+  public byte[] caBundle(String namespace, CaBundle bundle) throws CredentialsProblem {
     if (bundle == null) {
       return null;
     }
@@ -159,7 +159,7 @@ public class StoreBuckets {
    * ({@link Credentials#secretValue}); empty when the key is missing or empty. An API server never
    * returns {@code stringData}, so it is not read.
    */
-  static Optional<String> value(Secret secret, String key) {
+  public static Optional<String> value(Secret secret, String key) {
     Map<String, String> data = secret.getData();
     if (data == null || data.get(key) == null) {
       return Optional.empty();
