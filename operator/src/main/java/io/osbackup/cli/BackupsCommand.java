@@ -3,6 +3,7 @@ package io.osbackup.cli;
 import io.osbackup.catalog.Catalog;
 import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
+import io.osbackup.contract.ArtifactKind;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Manifest;
 import io.osbackup.store.ObjectInfo;
@@ -162,7 +163,7 @@ public final class BackupsCommand implements Callable<Integer> {
             + ")");
     for (Manifest.Entry e : m.artifacts()) {
       String what =
-          "database".equals(e.kind())
+          ArtifactKind.DATABASE.is(e.kind())
               ? "database "
                   + e.target()
                   + "/"
@@ -170,7 +171,7 @@ public final class BackupsCommand implements Callable<Integer> {
                   + (e.source() == null
                       ? ""
                       : " from " + e.source().host() + ":" + e.source().port())
-              : Manifest.Entry.ACCOUNTS.equals(e.kind())
+              : ArtifactKind.ACCOUNTS.is(e.kind())
                   ? "accounts "
                       + e.target()
                       + " ("
@@ -200,9 +201,9 @@ public final class BackupsCommand implements Callable<Integer> {
     TreeSet<String> files = new TreeSet<>();
     TreeSet<String> accounts = new TreeSet<>();
     for (Manifest.Entry e : m.artifacts()) {
-      if ("database".equals(e.kind())) {
+      if (ArtifactKind.DATABASE.is(e.kind())) {
         dbs.add(e.database());
-      } else if (Manifest.Entry.ACCOUNTS.equals(e.kind())) {
+      } else if (ArtifactKind.ACCOUNTS.is(e.kind())) {
         accounts.add(e.target());
       } else {
         files.add(e.target() + "@" + e.node());

@@ -193,8 +193,8 @@ public record Manifest(
   /**
    * One artifact.
    *
-   * @param kind {@code database}, {@code files} or {@code accounts} (a database target's accounts,
-   *     roles and grants; readers that know only the first two skip it)
+   * @param kind an {@link ArtifactKind}: {@code database}, {@code files} or {@code accounts} (a
+   *     database target's accounts, roles and grants; readers that know only the first two skip it)
    * @param node the node (or {@code pvc-<claim>}) of a files artifact
    * @param files entries in the archive of a files artifact
    * @param source where the data came from
@@ -220,7 +220,7 @@ public record Manifest(
       Long accounts) {
 
     /** Kind of the entry holding a database target's accounts, roles and grants. */
-    public static final String ACCOUNTS = "accounts";
+    public static final String ACCOUNTS = ArtifactKind.ACCOUNTS.value();
 
     /** An entry of a database or files artifact. */
     public Entry(

@@ -38,6 +38,7 @@ import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunTask;
 import io.osbackup.api.v1alpha1.S3Location;
+import io.osbackup.contract.ArtifactKind;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Json;
 import java.util.ArrayList;
@@ -230,7 +231,7 @@ public final class BackupJobs {
     BackupPlan.Store store = store(plan.getS3());
     String compression =
         plan.getCompression() == null ? "gzip" : plan.getCompression().name().toLowerCase();
-    if ("database".equals(task.getKind())) {
+    if (ArtifactKind.DATABASE.is(task.getKind())) {
       DatabaseTarget db = databaseTarget(plan, task.getTarget());
       return new BackupPlan(
           task.getJob(),

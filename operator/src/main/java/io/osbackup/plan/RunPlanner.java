@@ -12,6 +12,7 @@ import io.osbackup.api.v1alpha1.JobSettings;
 import io.osbackup.api.v1alpha1.RunPlan;
 import io.osbackup.api.v1alpha1.RunTask;
 import io.osbackup.api.v1alpha1.TaskPhase;
+import io.osbackup.contract.ArtifactKind;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.DeniedPaths;
 import java.time.Instant;
@@ -185,14 +186,23 @@ public final class RunPlanner {
     String runName = run.getMetadata().getName();
     List<RunTask> tasks = new ArrayList<>();
     for (DatabaseTarget db : spec.getDatabases()) {
-      tasks.add(task(JobNames.database(runName, db.getName()), "database", db.getName(), null));
+      tasks.add(
+          task(
+              JobNames.database(runName, db.getName()),
+              ArtifactKind.DATABASE.value(),
+              db.getName(),
+              null));
     }
     for (FilesTarget files : spec.getFiles()) {
       if (files.getVolume() != null) {
         String node =
             io.osbackup.restore.RestoreSelection.VOLUME_PREFIX + files.getVolume().getClaimName();
         tasks.add(
-            task(JobNames.files(runName, files.getName(), node), "files", files.getName(), node));
+            task(
+                JobNames.files(runName, files.getName(), node),
+                ArtifactKind.FILES.value(),
+                files.getName(),
+                node));
         continue;
       }
       List<Node> matching = matchingNodes(nodes, files.nodeSelectorOrEmpty());
@@ -212,7 +222,11 @@ public final class RunPlanner {
       for (Node node : matching) {
         String name = node.getMetadata().getName();
         RunTask task =
-            task(JobNames.files(runName, files.getName(), name), "files", files.getName(), name);
+            task(
+                JobNames.files(runName, files.getName(), name),
+                ArtifactKind.FILES.value(),
+                files.getName(),
+                name);
         List<String> left = excluded.getOrDefault(files.getName(), List.of());
         task.setExcluded(left.isEmpty() ? null : left);
         if (!isReady(node)) {

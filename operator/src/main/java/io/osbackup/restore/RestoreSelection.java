@@ -1,6 +1,7 @@
 package io.osbackup.restore;
 
 import io.osbackup.api.v1alpha1.RestoreRequestSpec;
+import io.osbackup.contract.ArtifactKind;
 import io.osbackup.contract.DeniedPaths;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.RestorePlan;
@@ -270,7 +271,7 @@ public final class RestoreSelection {
       List<DatabaseChoice> out) {
     String id = manifest.backupId();
     List<Manifest.Entry> entries =
-        manifest.artifacts().stream().filter(e -> "database".equals(e.kind())).toList();
+        manifest.artifacts().stream().filter(e -> ArtifactKind.DATABASE.is(e.kind())).toList();
     Set<String> targets =
         entries.stream().map(Manifest.Entry::target).collect(Collectors.toCollection(TreeSet::new));
     if (entries.isEmpty()) {
@@ -423,7 +424,7 @@ public final class RestoreSelection {
       List<FilesChoice> out) {
     String id = manifest.backupId();
     List<Manifest.Entry> entries =
-        manifest.artifacts().stream().filter(e -> "files".equals(e.kind())).toList();
+        manifest.artifacts().stream().filter(e -> ArtifactKind.FILES.is(e.kind())).toList();
     Set<String> targets =
         entries.stream().map(Manifest.Entry::target).collect(Collectors.toCollection(TreeSet::new));
     List<Manifest.Entry> ofTarget =
