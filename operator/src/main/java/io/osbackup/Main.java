@@ -1,6 +1,8 @@
 package io.osbackup;
 
 import io.osbackup.agent.AgentCommand;
+import io.osbackup.cli.BackupsCommand;
+import io.osbackup.cli.RestoreCommand;
 import io.osbackup.operator.OperatorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,8 +22,8 @@ import picocli.CommandLine.Spec;
       // One line per entry point.
       AgentCommand.class,
       OperatorCommand.class,
-      io.osbackup.cli.BackupsCommand.class,
-      io.osbackup.cli.RestoreCommand.class,
+      BackupsCommand.class,
+      RestoreCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -95,10 +97,7 @@ class ChartOnApiServerIT {
     Path reports = Files.createDirectories(Path.of("target", "operator-logs"));
     try (var logs = Files.list(work)) {
       for (Path log : logs.filter(f -> f.toString().endsWith("-operator.log")).toList()) {
-        Files.copy(
-            log,
-            reports.resolve(log.getFileName()),
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(log, reports.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
       }
     }
   }
@@ -348,7 +347,7 @@ class ChartOnApiServerIT {
         .until(() -> !admin.batch().v1().jobs().inNamespace(ns).list().getItems().isEmpty());
   }
 
-  private static io.fabric8.kubernetes.api.model.Secret secret(String ns) {
+  private static Secret secret(String ns) {
     return new SecretBuilder()
         .withNewMetadata()
         .withName("s3")

@@ -4,11 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.osbackup.agent.db.DatabaseLogin;
 import io.osbackup.agent.files.FilesBackup;
 import io.osbackup.agent.files.MountTable;
+import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupReport;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
+import io.osbackup.contract.RestorePlan;
 import io.osbackup.store.Bucket;
 import io.osbackup.store.Credentials;
 import java.io.IOException;
@@ -23,21 +25,27 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /**
- * {@code osbackup agent}: does the data work of one backup Job — reads the plan from {@code
- * $OSBACKUP_PLAN}, uploads the artifacts, and always writes a {@link BackupReport} to the bucket,
- * since agent pods have no Kubernetes access. Exits 0 on success, 1 on a failed backup, 2 on a bad
- * plan.
+ * {@code osbackup agent}: does the data work of one Job of osbackup, which the plan in its
+ * environment names. A backup Job gets a {@link BackupPlan} in {@code $OSBACKUP_PLAN}: the agent
+ * uploads the artifacts and always writes a {@link BackupReport} to the bucket, since agent pods
+ * have no Kubernetes access. A restore Job (or a RestoreRequest's verify Job) gets a {@link
+ * RestorePlan} in {@code $OSBACKUP_RESTORE_PLAN} instead, and {@link RestoreAgent} does it and
+ * writes a restore report. Exits 0 on success, 1 on a failed backup or restore, 2 on a bad plan.
  */
 @Command(
     name = "agent",
     mixinStandardHelpOptions = true,
     description = {
-      "Runs one backup Job: reads the plan (JSON) from $"
+      "Runs one Job of osbackup, the one its plan names. A backup: reads the plan (JSON) from $"
           + BackupPlan.ENV
-          + ", uploads the artifacts and a report to the bucket, and writes a failure to "
+          + ", uploads the artifacts and a report to the bucket. A restore or a verification: reads"
+          + " the plan from $"
+          + RestorePlan.ENV
+          + ", checks and restores the artifacts and writes a report to the bucket. A failure is"
+          + " also written to "
           + AgentCommand.TERMINATION_LOG
           + ".",
-      "Exit codes: 0 succeeded, 1 backup failed, 2 bad plan."
+      "Exit codes: 0 succeeded, 1 backup or restore failed, 2 bad plan."
     })
 public final class AgentCommand implements Callable<Integer> {
 
@@ -57,8 +65,7 @@ public final class AgentCommand implements Callable<Integer> {
   private final Map<String, String> env;
   private final BucketOpener connector;
   private final DatabaseDump databaseDump;
-  private final io.osbackup.agent.restore.db.DatabaseRestorer restoreDatabases =
-      io.osbackup.agent.restore.db.DatabaseRestorer.mariadb();
+  private final DatabaseRestorer restoreDatabases = DatabaseRestorer.mariadb();
   private final Clock clock;
   private final PrintStream out;
   private final PrintStream err;
@@ -120,7 +127,7 @@ public final class AgentCommand implements Callable<Integer> {
       return BAD_PLAN;
     }
 
-    String restorePlan = env.get(io.osbackup.contract.RestorePlan.ENV);
+    String restorePlan = env.get(RestorePlan.ENV);
     if (restorePlan != null && !restorePlan.isBlank()) {
       work = "restore";
       RestoreAgent restore = new RestoreAgent(mounts, connector, restoreDatabases, clock, out, err);

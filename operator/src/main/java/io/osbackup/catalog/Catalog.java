@@ -12,9 +12,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The backups a store holds for one namespace, read from their manifests: one recursive listing of
@@ -144,7 +146,7 @@ public final class Catalog {
     List<Skipped> skipped = new ArrayList<>();
     List<Backup> foreign = new ArrayList<>();
     List<ObjectInfo> listing = shelf.list(namespaceFolder(prefix, namespace));
-    java.util.Set<String> keysListed = new java.util.HashSet<>();
+    Set<String> keysListed = new HashSet<>();
     listing.forEach(o -> keysListed.add(o.key()));
     for (ObjectInfo object : listing) {
       if (!object.key().endsWith("/" + BackupLayout.MANIFEST)) {

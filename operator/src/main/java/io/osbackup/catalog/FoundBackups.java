@@ -14,8 +14,10 @@ import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
 import io.osbackup.plan.JobNames;
+import io.osbackup.plan.KeepTerms;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -115,10 +117,10 @@ public final class FoundBackups {
    */
   public static BackupRun foreignRunFor(Catalog.Backup backup, String namespace, String store) {
     BackupRun run = runFor(backup, namespace, store);
-    Map<String, String> labels = new java.util.HashMap<>(run.getMetadata().getLabels());
+    Map<String, String> labels = new HashMap<>(run.getMetadata().getLabels());
     labels.put(FOREIGN_LABEL, "true");
     run.getMetadata().setLabels(labels);
-    Map<String, String> annotations = new java.util.HashMap<>(run.getMetadata().getAnnotations());
+    Map<String, String> annotations = new HashMap<>(run.getMetadata().getAnnotations());
     Owner owner = backup.manifest().owner();
     annotations.put(
         OWNER_ANNOTATION,
@@ -202,12 +204,12 @@ public final class FoundBackups {
     status.setArtifacts(artifacts);
     // How the backup is kept comes back from its manifest: a hand-made backup stays hand-made.
     Manifest.RunRetention terms = manifest.retentionOrInferred();
-    Instant expires = io.osbackup.plan.KeepTerms.expiresAt(terms, manifest.completedAt());
+    Instant expires = KeepTerms.expiresAt(terms, manifest.completedAt());
     status.setOrigin(terms.origin());
     status.setRetention(terms.rules());
     status.setKeepFor(terms.keepFor());
     status.setExpiresAt(expires == null ? null : expires.toString());
-    status.setKeep(io.osbackup.plan.KeepTerms.describe(terms, expires, backup.policy()));
+    status.setKeep(KeepTerms.describe(terms, expires, backup.policy()));
     RunProgress progress = new RunProgress();
     progress.setTasksDone(0);
     progress.setTasksTotal(0);

@@ -1,5 +1,6 @@
 package io.osbackup.catalog;
 
+import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Json;
 import io.osbackup.contract.ManifestSignature;
 import io.osbackup.store.Credentials;
@@ -33,7 +34,7 @@ public final class SigningKeys {
   public static final String PRIMARY = "primary";
 
   /** The file name of the signature next to {@code manifest.json}. */
-  public static final String SIGNATURE = io.osbackup.contract.BackupLayout.SIGNATURE;
+  public static final String SIGNATURE = BackupLayout.SIGNATURE;
 
   /** Fewest bytes a key may have. */
   public static final int MIN_KEY_BYTES = 32;

@@ -8,6 +8,7 @@ import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Manifest;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -114,7 +115,7 @@ public final class BackupsCommand implements Callable<Integer> {
   /** Every backup under the prefix (of one namespace and policy, when given), newest first. */
   static List<Catalog.Backup> list(
       ObjectStore bucket, String prefix, String namespace, String policy, SigningKeys keys)
-      throws java.io.IOException {
+      throws IOException {
     String base =
         namespace == null
             ? BackupLayout.policyFolder(prefix, null, null)

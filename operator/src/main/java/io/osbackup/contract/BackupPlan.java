@@ -2,6 +2,7 @@ package io.osbackup.contract;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * What one agent Job must do, handed to the agent as JSON in the {@code OSBACKUP_PLAN} environment
@@ -175,7 +176,7 @@ public record BackupPlan(
    * This plan with its CA files found through {@code local} (a pod path to where it is: the
    * identity in a real pod, a simulated node's folder in local mode).
    */
-  public BackupPlan withLocalFiles(java.util.function.UnaryOperator<String> local) {
+  public BackupPlan withLocalFiles(UnaryOperator<String> local) {
     Store s =
         store == null || store.caBundleFile() == null
             ? store

@@ -3,6 +3,7 @@ package io.osbackup.contract;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The {@code manifest.json} of a backup, written last: a backup exists if and only if its manifest
@@ -41,8 +42,7 @@ public record Manifest(
    * A hand-made run's backup id: {@code <policy>-yyyyMMdd-HHmmss-<6 hex digits>} (see
    * RunPlanner.backupId).
    */
-  private static final java.util.regex.Pattern HAND_MADE_ID =
-      java.util.regex.Pattern.compile(".*-\\d{8}-\\d{6}-[0-9a-f]{6}");
+  private static final Pattern HAND_MADE_ID = Pattern.compile(".*-\\d{8}-\\d{6}-[0-9a-f]{6}");
 
   /** A manifest naming its owner, written before retention terms were recorded. */
   public Manifest(

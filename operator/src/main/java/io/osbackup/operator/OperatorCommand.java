@@ -106,7 +106,7 @@ public final class OperatorCommand implements Callable<Integer> {
   int metricsPort;
 
   @Override
-  public Integer call() throws InterruptedException, java.io.IOException {
+  public Integer call() throws InterruptedException, IOException {
     LinkedHashSet<String> watched = new LinkedHashSet<>();
     if (namespaces != null) {
       namespaces.stream().map(String::strip).filter(n -> !n.isEmpty()).forEach(watched::add);

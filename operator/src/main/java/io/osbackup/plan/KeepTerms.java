@@ -5,6 +5,7 @@ import io.osbackup.api.v1alpha1.BackupRunSpec;
 import io.osbackup.api.v1alpha1.RunRetention;
 import io.osbackup.contract.Manifest;
 import io.osbackup.retention.RetentionPolicy;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -123,7 +124,7 @@ public record KeepTerms(Manifest.RunRetention terms, PlanProblem problem) {
     try {
       Duration keepFor = RetentionPolicy.maxAge(terms.keepFor());
       return keepFor == null ? null : written.plus(keepFor);
-    } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
+    } catch (IllegalArgumentException | ArithmeticException | DateTimeException e) {
       return null;
     }
   }

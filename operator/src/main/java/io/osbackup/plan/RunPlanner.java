@@ -15,6 +15,7 @@ import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.contract.ArtifactKind;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.DeniedPaths;
+import io.osbackup.restore.RestoreSelection;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -195,8 +196,7 @@ public final class RunPlanner {
     }
     for (FilesTarget files : spec.getFiles()) {
       if (files.getVolume() != null) {
-        String node =
-            io.osbackup.restore.RestoreSelection.VOLUME_PREFIX + files.getVolume().getClaimName();
+        String node = RestoreSelection.VOLUME_PREFIX + files.getVolume().getClaimName();
         tasks.add(
             task(
                 JobNames.files(runName, files.getName(), node),

@@ -7,6 +7,7 @@ import io.osbackup.contract.Owner;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -14,6 +15,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -24,6 +26,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Enforces a policy's retention in the bucket, the source of truth: lists the policy's folder once,
@@ -514,8 +517,8 @@ public final class RetentionPass {
       return Optional.empty();
     }
     Instant latest =
-        java.util.stream.Stream.of(manifest.startedAt(), manifest.completedAt())
-            .filter(java.util.Objects::nonNull)
+        Stream.of(manifest.startedAt(), manifest.completedAt())
+            .filter(Objects::nonNull)
             .max(Comparator.naturalOrder())
             .orElse(null);
     if (latest == null) {
@@ -548,7 +551,7 @@ public final class RetentionPass {
     try {
       Duration keepFor = RetentionPolicy.maxAge(terms.keepFor());
       return keepFor == null ? Hold.UNTIL_DELETED : new Hold(time.plus(keepFor));
-    } catch (IllegalArgumentException | ArithmeticException | java.time.DateTimeException e) {
+    } catch (IllegalArgumentException | ArithmeticException | DateTimeException e) {
       return Hold.UNTIL_DELETED;
     }
   }
@@ -704,7 +707,7 @@ public final class RetentionPass {
 
   private static <T> List<T> reversed(List<T> list) {
     List<T> out = new ArrayList<>(list);
-    java.util.Collections.reverse(out);
+    Collections.reverse(out);
     return out;
   }
 }

@@ -13,10 +13,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Which successful backups of a policy to keep: restic's {@code forget} rules plus {@code maxAge}.
@@ -156,13 +158,13 @@ public final class RetentionPolicy {
    * only a {@code maxAge} below one day is set. Empty when they may keep more; a bad {@code maxAge}
    * is reported elsewhere.
    */
-  public static java.util.Optional<String> keepsOnlyTheNewest(Retention rules) {
+  public static Optional<String> keepsOnlyTheNewest(Retention rules) {
     if (rules == null) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     if (hasKeepRule(rules)) {
       boolean allAtMostOne =
-          java.util.stream.Stream.of(
+          Stream.of(
                   rules.getKeepLast(),
                   rules.getKeepHourly(),
                   rules.getKeepDaily(),
@@ -171,32 +173,32 @@ public final class RetentionPolicy {
                   rules.getKeepYearly())
               .allMatch(n -> count(n) <= 1);
       return allAtMostOne
-          ? java.util.Optional.of(
+          ? Optional.of(
               "spec.retention keeps only the newest backup (every keep rule is at most 1): a backup that turns out"
                   + " bad leaves nothing to fall back on; keep at least 2 (e.g. keepLast: 2) unless this is meant")
-          : java.util.Optional.empty();
+          : Optional.empty();
     }
     Duration maxAge;
     try {
       maxAge = maxAge(rules.getMaxAge());
     } catch (IllegalArgumentException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     return maxAge != null && maxAge.compareTo(Duration.ofDays(1)) < 0
-        ? java.util.Optional.of(
+        ? Optional.of(
             "spec.retention.maxAge "
                 + rules.getMaxAge()
                 + " with no keep rule keeps only the backups of the last "
                 + rules.getMaxAge()
                 + " and the newest: add a keep rule (keepLast, keepDaily, ...) or a maxAge of 1d"
                 + " or more")
-        : java.util.Optional.empty();
+        : Optional.empty();
   }
 
   /** Whether any keep rule (keepLast … keepYearly) is above 0. */
   static boolean hasKeepRule(Retention rules) {
     return rules != null
-        && java.util.stream.Stream.of(
+        && Stream.of(
                 rules.getKeepLast(),
                 rules.getKeepHourly(),
                 rules.getKeepDaily(),

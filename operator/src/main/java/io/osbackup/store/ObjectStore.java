@@ -29,7 +29,9 @@ import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -200,8 +202,7 @@ public final class ObjectStore implements Bucket {
    */
   public ProbeResult probe(String prefix) {
     String key = under(prefix, PROBE_FOLDER + "/" + UUID.randomUUID());
-    byte[] body =
-        ("osbackup probe " + key + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] body = ("osbackup probe " + key + "\n").getBytes(StandardCharsets.UTF_8);
     try {
       put(key, body, "text/plain");
       byte[] back;
@@ -210,7 +211,7 @@ public final class ObjectStore implements Bucket {
       }
       call(
           () -> client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build()));
-      if (!java.util.Arrays.equals(body, back)) {
+      if (!Arrays.equals(body, back)) {
         return new ProbeResult(
             false,
             StoreErrors.PROBE_FAILED,

@@ -2,15 +2,20 @@ package io.osbackup.store;
 
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.ErrorResponse;
+import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.net.UnknownHostException;
+import java.security.cert.CertificateException;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The one place that turns a failed object store request into a reason code and a message a human
@@ -226,7 +231,7 @@ public final class StoreErrors {
     String message = response == null || response.message() == null ? "" : response.message();
     boolean regionCode =
         "InvalidRegion".equals(code) || "AuthorizationQueryParametersError".equals(code);
-    boolean regionMessage = message.toLowerCase(java.util.Locale.ROOT).contains("region");
+    boolean regionMessage = message.toLowerCase(Locale.ROOT).contains("region");
     if (!regionCode && !("AuthorizationHeaderMalformed".equals(code) && regionMessage)) {
       return null;
     }
@@ -258,7 +263,7 @@ public final class StoreErrors {
     } else if (t instanceof SocketTimeoutException
         || (t instanceof InterruptedIOException && "timeout".equals(t.getMessage()))) {
       why = "no answer in time (" + t.getMessage() + ")";
-    } else if (t instanceof SSLException || t instanceof java.security.cert.CertificateException) {
+    } else if (t instanceof SSLException || t instanceof CertificateException) {
       return describeTls(t, endpoint);
     } else {
       return null;
@@ -294,7 +299,7 @@ public final class StoreErrors {
             || (code != null && TRANSIENT_CODES.contains(code));
       }
       if (t instanceof SSLException
-          || t instanceof java.security.cert.CertificateException
+          || t instanceof CertificateException
           || t instanceof ConnectException
           || t instanceof NoRouteToHostException
           || t instanceof UnknownHostException) {
@@ -302,10 +307,10 @@ public final class StoreErrors {
       }
       if (t instanceof SocketTimeoutException
           && t.getMessage() != null
-          && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("connect")) {
+          && t.getMessage().toLowerCase(Locale.ROOT).contains("connect")) {
         return false;
       }
-      if (t instanceof java.io.IOException) {
+      if (t instanceof IOException) {
         io = true;
       }
     }
@@ -326,9 +331,9 @@ public final class StoreErrors {
         detail = c.getMessage();
       }
     }
-    String lower = (t.getMessage() + " " + detail).toLowerCase(java.util.Locale.ROOT);
+    String lower = (t.getMessage() + " " + detail).toLowerCase(Locale.ROOT);
     String why;
-    if (t instanceof javax.net.ssl.SSLPeerUnverifiedException
+    if (t instanceof SSLPeerUnverifiedException
         || lower.contains("hostname")
         || lower.contains("subject alternative")) {
       why =
@@ -359,7 +364,7 @@ public final class StoreErrors {
 
   private static String host(String endpoint) {
     try {
-      return java.net.URI.create(endpoint).getHost();
+      return URI.create(endpoint).getHost();
     } catch (RuntimeException e) {
       return orUnknown(endpoint);
     }

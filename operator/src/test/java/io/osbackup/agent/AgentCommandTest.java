@@ -10,6 +10,7 @@ import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
+import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.StoredArtifact;
 import io.osbackup.store.ArtifactUpload;
 import java.io.ByteArrayOutputStream;
@@ -496,8 +497,7 @@ class AgentCommandTest {
 
   // ---- restore plans ----
 
-  private io.osbackup.contract.RestorePlan restorePlan(String mode, String toPath)
-      throws IOException {
+  private RestorePlan restorePlan(String mode, String toPath) throws IOException {
     assertThat(agent(filesPlan("/etc/nova"))).isZero();
     env.remove(BackupPlan.ENV);
     JsonNode artifact =
@@ -506,7 +506,7 @@ class AgentCommandTest {
             .get("artifacts")
             .get(0);
     String key = artifact.get("key").asText();
-    return new io.osbackup.contract.RestorePlan(
+    return new RestorePlan(
         "back-" + mode,
         "back",
         "daily-20261121-020000",
@@ -521,8 +521,8 @@ class AgentCommandTest {
         "20261121-031500",
         List.of(),
         List.of(
-            new io.osbackup.contract.RestorePlan.FilesItem(
-                new io.osbackup.contract.RestorePlan.Artifact(
+            new RestorePlan.FilesItem(
+                new RestorePlan.Artifact(
                     key,
                     bucket.objects.get(key).length,
                     MemoryBucket.sha256(bucket.objects.get(key)),
@@ -534,8 +534,8 @@ class AgentCommandTest {
                 BackupPlan.HOST_ROOT)));
   }
 
-  private int restoreAgent(io.osbackup.contract.RestorePlan plan) throws IOException {
-    env.put(io.osbackup.contract.RestorePlan.ENV, Json.MAPPER.writeValueAsString(plan));
+  private int restoreAgent(RestorePlan plan) throws IOException {
+    env.put(RestorePlan.ENV, Json.MAPPER.writeValueAsString(plan));
     return agent(null);
   }
 
@@ -576,8 +576,8 @@ class AgentCommandTest {
 
   @Test
   void aRestorePlanThatIsNotJsonIsABadPlan() throws IOException {
-    env.put(io.osbackup.contract.RestorePlan.ENV, "{not json");
+    env.put(RestorePlan.ENV, "{not json");
     assertThat(agent(null)).isEqualTo(AgentCommand.BAD_PLAN);
-    assertThat(terminationLog()).contains(io.osbackup.contract.RestorePlan.ENV);
+    assertThat(terminationLog()).contains(RestorePlan.ENV);
   }
 }

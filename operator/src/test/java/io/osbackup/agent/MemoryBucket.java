@@ -6,8 +6,10 @@ import io.osbackup.contract.Json;
 import io.osbackup.contract.StoredArtifact;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.Bucket;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -53,12 +55,12 @@ public final class MemoryBucket implements Bucket {
 
   /** One upload: raw bytes are buffered and compressed on finish. */
   @Override
-  public java.io.InputStream download(String key) throws IOException {
+  public InputStream download(String key) throws IOException {
     byte[] bytes = objects.get(key);
     if (bytes == null) {
       throw new IOException("no object " + key);
     }
-    return new java.io.ByteArrayInputStream(bytes);
+    return new ByteArrayInputStream(bytes);
   }
 
   private final class Upload implements ArtifactUpload {

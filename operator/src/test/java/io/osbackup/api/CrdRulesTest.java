@@ -3,6 +3,7 @@ package io.osbackup.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,8 +56,7 @@ class CrdRulesTest {
   @Test
   void everyPatternIsValidRe2() {
     List<String> broken = new ArrayList<>();
-    for (Path crd :
-        List.of(CRDS.toFile().listFiles()).stream().map(java.io.File::toPath).toList()) {
+    for (Path crd : List.of(CRDS.toFile().listFiles()).stream().map(File::toPath).toList()) {
       for (JsonNode doc : CrdSchemaValidator.readDocuments(crd)) {
         collectPatterns(doc, crd.getFileName() + ":", broken);
       }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.google.common.collect.ImmutableCollection;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
+import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
@@ -198,7 +199,7 @@ final class CrdSchemaValidator {
    * OpenAPI patterns are Go RE2 expressions matched anywhere in the value, as the API server does.
    */
   private static RegularExpression re2(String pattern) {
-    com.google.re2j.Pattern compiled = com.google.re2j.Pattern.compile(pattern);
+    Pattern compiled = Pattern.compile(pattern);
     return value -> compiled.matcher(value).find();
   }
 
@@ -208,7 +209,7 @@ final class CrdSchemaValidator {
    */
   static String re2Error(String pattern) {
     try {
-      com.google.re2j.Pattern.compile(pattern);
+      Pattern.compile(pattern);
       return null;
     } catch (PatternSyntaxException e) {
       return e.getMessage();

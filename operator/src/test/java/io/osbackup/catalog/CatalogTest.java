@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 /** Reading the backups of a namespace from the manifests in a bucket. */
@@ -247,9 +248,8 @@ class CatalogTest {
     assertThat(listing.skipped())
         .extracting(Catalog.Skipped::key, Catalog.Skipped::reason)
         .containsExactlyInAnyOrder(
-            org.assertj.core.groups.Tuple.tuple(key("daily", "moved"), "ManifestSignatureInvalid"),
-            org.assertj.core.groups.Tuple.tuple(
-                key("daily", "rewritten"), "ManifestSignatureInvalid"));
+            Tuple.tuple(key("daily", "moved"), "ManifestSignatureInvalid"),
+            Tuple.tuple(key("daily", "rewritten"), "ManifestSignatureInvalid"));
     assertThat(listing.skipped())
         .extracting(Catalog.Skipped::problem)
         .anySatisfy(p -> assertThat(p).contains("changed after the operator wrote it"))

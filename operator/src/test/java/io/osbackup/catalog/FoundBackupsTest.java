@@ -10,6 +10,7 @@ import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.LocalRef;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.api.v1alpha1.S3Location;
+import io.osbackup.contract.Json;
 import io.osbackup.contract.Manifest;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class FoundBackupsTest {
 
   static byte[] bytes(Manifest manifest) {
     try {
-      return io.osbackup.contract.Json.MAPPER.writeValueAsBytes(manifest);
+      return Json.MAPPER.writeValueAsBytes(manifest);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,7 @@ class RestoreCommandTest {
                 "--database", "nova", "--db-host", "127.0.0.1", "--replace-existing-accounts"))) {
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       List<String> all =
-          new java.util.ArrayList<>(
+          new ArrayList<>(
               List.of(
                   "--endpoint",
                   "http://127.0.0.1:9",

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,7 +45,7 @@ class SigningKeyOptionsTest {
           k1: %s
           primary: azE=
         """
-            .formatted(java.util.Base64.getEncoder().encodeToString(KEY.getBytes())));
+            .formatted(Base64.getEncoder().encodeToString(KEY.getBytes())));
     SigningKeyOptions options = new SigningKeyOptions();
     options.path = yaml;
     assertThat(options.keys(Map.of()).ids()).containsExactly("k1");

@@ -2,6 +2,7 @@ package io.osbackup.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -15,13 +16,19 @@ import io.osbackup.api.v1alpha1.CaBundle;
 import io.osbackup.api.v1alpha1.DatabaseTls;
 import io.osbackup.api.v1alpha1.KeyRef;
 import io.osbackup.api.v1alpha1.RunTask;
+import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.Json;
+import io.osbackup.contract.RestorePlan;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -88,7 +95,7 @@ class BackupJobsTest {
         BackupRun.class);
   }
 
-  static io.fabric8.kubernetes.api.model.Node node(String name, String role, boolean ready) {
+  static Node node(String name, String role, boolean ready) {
     return new NodeBuilder()
         .withNewMetadata()
         .withName(name)
@@ -264,7 +271,7 @@ class BackupJobsTest {
                     request,
                     RestoreJobsTest.plan(
                         "v",
-                        io.osbackup.contract.RestorePlan.VERIFY,
+                        RestorePlan.VERIFY,
                         List.of(RestoreJobsTest.db("nova")),
                         List.of(RestoreJobsTest.FILES)),
                     "backup-s3",
@@ -278,10 +285,7 @@ class BackupJobsTest {
                 RestoreJobs.jobFor(
                     request,
                     RestoreJobsTest.plan(
-                        "d",
-                        io.osbackup.contract.RestorePlan.RESTORE,
-                        List.of(RestoreJobsTest.db("nova")),
-                        List.of()),
+                        "d", RestorePlan.RESTORE, List.of(RestoreJobsTest.db("nova")), List.of()),
                     "backup-s3",
                     List.of("backup-db"),
                     null,
@@ -293,10 +297,7 @@ class BackupJobsTest {
                 RestoreJobs.jobFor(
                     request,
                     RestoreJobsTest.plan(
-                        "f",
-                        io.osbackup.contract.RestorePlan.RESTORE,
-                        List.of(),
-                        List.of(RestoreJobsTest.FILES)),
+                        "f", RestorePlan.RESTORE, List.of(), List.of(RestoreJobsTest.FILES)),
                     "backup-s3",
                     List.of(),
                     "compute-1",
@@ -363,7 +364,7 @@ class BackupJobsTest {
         .containsExactlyInAnyOrder(
             "/var/run/osbackup/store-ca:true", "/var/run/osbackup/database-ca:true");
     BackupPlan plan =
-        io.osbackup.contract.Json.MAPPER.readValue(
+        Json.MAPPER.readValue(
             pod.getContainers().get(0).getEnv().get(0).getValue(), BackupPlan.class);
     assertThat(plan.store().caBundleFile()).isEqualTo("/var/run/osbackup/store-ca/ca.crt");
     assertThat(plan.store().maxUploadParts()).isEqualTo(10_000);
@@ -446,8 +447,7 @@ class BackupJobsTest {
   }
 
   static String decoded(String base64) {
-    return new String(
-        java.util.Base64.getDecoder().decode(base64), java.nio.charset.StandardCharsets.UTF_8);
+    return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
   }
 
   @Test
@@ -461,7 +461,7 @@ class BackupJobsTest {
         .singleElement()
         .satisfies(
             t -> {
-              assertThat(t.getPhase()).isEqualTo(io.osbackup.api.v1alpha1.TaskPhase.Failed);
+              assertThat(t.getPhase()).isEqualTo(TaskPhase.Failed);
               assertThat(t.getMessage()).contains("compute-2 is NotReady");
             });
   }
@@ -569,7 +569,7 @@ class BackupJobsTest {
   @Test
   void theOperatorsOwnDeniedPathsAddToTheBuiltInOnes() {
     var nodes = List.of(node("compute-1", "compute", true));
-    PlanRules rules = new PlanRules(List.of("/srv/vault"), java.util.Set.of());
+    PlanRules rules = new PlanRules(List.of("/srv/vault"), Set.of());
     BackupPolicy policy = policy();
     policy.getSpec().getFiles().get(0).setPaths(List.of("/srv", "/etc"));
     var srv =
@@ -623,8 +623,7 @@ class BackupJobsTest {
             Optional.of(store()),
             nodes,
             BackupJobsTest::secret,
-            new PlanRules(
-                PlanRules.DEFAULT_DENIED_HOST_PATHS, java.util.Set.of("evil.example/agent:1")),
+            new PlanRules(PlanRules.DEFAULT_DENIED_HOST_PATHS, Set.of("evil.example/agent:1")),
             "osbackup:test");
     assertThat(allowed.problem()).isNull();
   }

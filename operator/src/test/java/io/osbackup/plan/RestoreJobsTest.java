@@ -11,6 +11,7 @@ import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.RestorePlan;
 import java.io.IOException;
 import java.util.List;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** Restore Jobs as pure functions of the request and the agent's plan, against golden files. */
@@ -290,7 +291,7 @@ class RestoreJobsTest {
                 "/",
                 BackupPlan.HOST_ROOT))) {
       RestorePlan plan = plan("j", RestorePlan.RESTORE, List.of(), List.of(item));
-      org.assertj.core.api.Assertions.assertThatThrownBy(
+      Assertions.assertThatThrownBy(
               () ->
                   RestoreJobs.jobFor(
                       request(), plan, "backup-s3", List.of(), "compute-1", "osbackup:test"))

@@ -11,8 +11,10 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -86,7 +88,7 @@ class RetentionPassTest {
             NOW,
             LONGEST_RUN,
             false,
-            java.util.Set.of(ids.get(0)));
+            Set.of(ids.get(0)));
 
     assertThat(result.deleted()).containsExactly(ids.get(1));
     assertThat(result.dueForDeletion()).containsExactly(ids.get(0));
@@ -301,7 +303,7 @@ class RetentionPassTest {
   void backupsStampedAYearAheadNeverOutliveTheNewRealOnes() {
     // An operator whose clock ran a year ahead wrote three backups early in November; its clock was
     // then fixed.
-    List<String> skewed = new java.util.ArrayList<>();
+    List<String> skewed = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Instant written = Instant.parse("2026-11-10T02:00:00Z").plus(Duration.ofDays(i));
       skewed.add(seedStamped(NOVA, "nova", written.plus(Duration.ofDays(365)), written));
@@ -320,7 +322,7 @@ class RetentionPassTest {
 
     // Three more real backups: the real ones are the three newest, whatever the skewed manifests
     // say.
-    List<String> more = new java.util.ArrayList<>(List.of(real));
+    List<String> more = new ArrayList<>(List.of(real));
     for (int i = 1; i <= 3; i++) {
       more.add(
           seedStamped(
@@ -355,7 +357,7 @@ class RetentionPassTest {
   @Test
   void backupsStampedYearsBehindAreAgedByTheStore() {
     // three backups of the last three days, written by a node whose clock said 2023
-    List<String> behind = new java.util.ArrayList<>();
+    List<String> behind = new ArrayList<>();
     for (int i = 3; i >= 1; i--) {
       Instant written = NOW.minus(Duration.ofDays(i));
       behind.add(seedStamped(NOVA, "nova", written.minus(Duration.ofDays(3 * 365)), written));
@@ -437,7 +439,7 @@ class RetentionPassTest {
             NOW,
             LONGEST_RUN,
             false,
-            java.util.Set.of(),
+            Set.of(),
             PRIMARY);
 
     assertThat(result.keptIds()).containsExactly(ours.get(1));
@@ -476,7 +478,7 @@ class RetentionPassTest {
             NOW,
             LONGEST_RUN,
             false,
-            java.util.Set.of(),
+            Set.of(),
             PRIMARY);
 
     assertThat(result.leftoversRemoved()).isEmpty();
@@ -509,7 +511,7 @@ class RetentionPassTest {
             NOW,
             LONGEST_RUN,
             false,
-            java.util.Set.of(),
+            Set.of(),
             PRIMARY);
 
     assertThat(result.leftoversRemoved())
@@ -598,7 +600,7 @@ class RetentionPassTest {
   }
 
   private List<String> seedDaily(String folder, String policy, int days, Instant first) {
-    List<String> ids = new java.util.ArrayList<>();
+    List<String> ids = new ArrayList<>();
     for (int i = 0; i < days; i++) {
       Instant at = first.plus(Duration.ofDays(i));
       String id = policy + "-" + ID.format(at);

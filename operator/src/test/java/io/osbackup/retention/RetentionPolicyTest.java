@@ -8,9 +8,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** {@link RetentionPolicy#keep} on hand-made histories. */
@@ -59,7 +61,7 @@ class RetentionPolicyTest {
   @Test
   void keepLastKeepsTheNewestWhateverTheInputOrder() {
     List<Backup> backups = new ArrayList<>(daily("2026-11-01T02:00:00Z", 5));
-    Collections.shuffle(backups, new java.util.Random(7));
+    Collections.shuffle(backups, new Random(7));
 
     RetentionDecision decision =
         RetentionPolicy.keep(backups, rules(3, 0, 0, 0, 0, 0, null), UTC, NOW);
@@ -417,6 +419,6 @@ class RetentionPolicyTest {
     return out;
   }
 
-  private static final java.time.format.DateTimeFormatter ID =
-      java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(UTC);
+  private static final DateTimeFormatter ID =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(UTC);
 }

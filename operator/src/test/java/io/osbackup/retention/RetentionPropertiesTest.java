@@ -6,6 +6,7 @@ import io.osbackup.api.v1alpha1.Retention;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.IsoFields;
@@ -29,7 +30,7 @@ class RetentionPropertiesTest {
 
   private static final Instant START = Instant.parse("2024-01-01T00:00:00Z");
   private static final DateTimeFormatter ID =
-      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(java.time.ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   /** One random case: a history, rules, the policy's zone and the clock. */
   record Case(List<Backup> history, Retention rules, ZoneId zone, Instant now) {}

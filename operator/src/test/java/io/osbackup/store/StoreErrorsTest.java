@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.minio.errors.ErrorResponseException;
 import io.minio.errors.MinioException;
 import io.minio.messages.ErrorResponse;
+import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.concurrent.CompletionException;
+import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.Test;
 
 /** Failure classification, with the exceptions minio and OkHttp really throw. */
@@ -101,19 +104,16 @@ class StoreErrorsTest {
                         null))))
         .isTrue();
     assertThat(StoreErrors.isTransient(response("InternalError", "disk on fire"))).isTrue();
-    assertThat(StoreErrors.isTransient(new java.net.SocketException("Connection reset"))).isTrue();
+    assertThat(StoreErrors.isTransient(new SocketException("Connection reset"))).isTrue();
     assertThat(StoreErrors.isTransient(new SocketTimeoutException("timeout"))).isTrue();
-    assertThat(StoreErrors.isTransient(new java.io.IOException("unexpected end of stream")))
-        .isTrue();
+    assertThat(StoreErrors.isTransient(new IOException("unexpected end of stream"))).isTrue();
 
     assertThat(StoreErrors.isTransient(response("AccessDenied", "no"))).isFalse();
     assertThat(StoreErrors.isTransient(response("NoSuchBucket", "no"))).isFalse();
     assertThat(StoreErrors.isTransient(new ConnectException("Connection refused"))).isFalse();
     assertThat(StoreErrors.isTransient(new UnknownHostException("swift-proxy"))).isFalse();
     assertThat(StoreErrors.isTransient(new SocketTimeoutException("Connect timed out"))).isFalse();
-    assertThat(
-            StoreErrors.isTransient(
-                new javax.net.ssl.SSLHandshakeException("PKIX path building failed")))
+    assertThat(StoreErrors.isTransient(new SSLHandshakeException("PKIX path building failed")))
         .isFalse();
     assertThat(StoreErrors.isTransient(new IllegalStateException("bug"))).isFalse();
   }

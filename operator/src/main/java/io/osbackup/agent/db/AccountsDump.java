@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -88,9 +89,8 @@ public final class AccountsDump {
     return new Result(out.toString(), all);
   }
 
-  private static final java.util.Comparator<Account> ORDER =
-      java.util.Comparator.comparing(Account::user)
-          .thenComparing(a -> a.host() == null ? "" : a.host());
+  private static final Comparator<Account> ORDER =
+      Comparator.comparing(Account::user).thenComparing(a -> a.host() == null ? "" : a.host());
 
   /**
    * One line of {@code SHOW GRANTS} as the script has it: global privileges without the

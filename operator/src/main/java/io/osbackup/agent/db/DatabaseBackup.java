@@ -13,6 +13,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -293,7 +294,7 @@ public final class DatabaseBackup {
           List.of());
     }
     String key = BackupLayout.accountsArtifact(folder, target.target(), compression);
-    byte[] bytes = read.script().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] bytes = read.script().getBytes(StandardCharsets.UTF_8);
     ArtifactUpload upload = null;
     try {
       upload = sink.open(key, compression, bytes.length);

@@ -102,7 +102,7 @@ final class Preflight {
   static String accountsReadable(Connection c, String user) throws SQLException {
     try (Statement s = c.createStatement()) {
       for (String table :
-          java.util.List.of(
+          List.of(
               "global_priv", "db", "tables_priv", "columns_priv", "procs_priv", "roles_mapping")) {
         s.executeQuery("SELECT 1 FROM mysql." + table + " LIMIT 0").close();
       }

@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.UUID;
+import javax.net.ssl.SSLException;
 
 /**
  * TLS to a database server over JDBC, as a target's {@code tls} says: Connector/J's sslMode
@@ -79,8 +81,7 @@ public final class ServerTls implements AutoCloseable {
     String detail = null;
     boolean ssl = false;
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof javax.net.ssl.SSLException
-          || t instanceof java.security.cert.CertificateException) {
+      if (t instanceof SSLException || t instanceof CertificateException) {
         ssl = true;
       }
       if (t.getMessage() != null) {

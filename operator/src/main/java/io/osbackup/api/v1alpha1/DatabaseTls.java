@@ -1,6 +1,7 @@
 package io.osbackup.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 import lombok.Data;
@@ -17,7 +18,7 @@ import lombok.Data;
 public class DatabaseTls {
 
   @Required
-  @io.fabric8.generator.annotation.Pattern("^(required|verify-ca|verify-full)$")
+  @Pattern("^(required|verify-ca|verify-full)$")
   @JsonPropertyDescription(
       "required: encrypt, without checking the server's certificate; verify-ca: the certificate must be signed by"
           + " caSecret; verify-full: and must name the host.")

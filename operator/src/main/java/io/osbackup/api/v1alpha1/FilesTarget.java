@@ -6,6 +6,7 @@ import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.api.model.Toleration;
 import io.osbackup.api.v1alpha1.schema.TolerationSchema;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -57,7 +58,7 @@ public class FilesTarget {
   @JsonPropertyDescription(
       "Tolerations added to this target's Jobs, so they can run on tainted nodes.")
   @SchemaFrom(type = TolerationSchema[].class)
-  private List<io.fabric8.kubernetes.api.model.Toleration> tolerations = new ArrayList<>();
+  private List<Toleration> tolerations = new ArrayList<>();
 
   /** The node selector, never null. */
   public Map<String, String> nodeSelectorOrEmpty() {

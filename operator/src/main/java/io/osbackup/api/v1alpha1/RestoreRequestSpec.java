@@ -2,10 +2,13 @@ package io.osbackup.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import lombok.Data;
 
 /** What to restore, from which backup, where to, and how carefully. */
@@ -104,7 +107,7 @@ public class RestoreRequestSpec {
     @JsonPropertyDescription("Id of the backup, for example control-plane-daily-20261121-020000.")
     private String backupId;
 
-    @io.fabric8.generator.annotation.Pattern(
+    @Pattern(
         "^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})|[0-9]+(m|h|d|w))$")
     @JsonPropertyDescription(
         "Restore the newest successful backup taken at or before this time: an RFC 3339 time"
@@ -125,7 +128,7 @@ public class RestoreRequestSpec {
 
     @JsonPropertyDescription(
         "Restore a database under another name: {nova: nova_restored}. The original is not touched.")
-    private java.util.Map<String, String> renames = new java.util.LinkedHashMap<>();
+    private Map<String, String> renames = new LinkedHashMap<>();
 
     @JsonPropertyDescription("Restore into another server instead of the one the backup came from.")
     private DatabaseServer into;
@@ -203,7 +206,7 @@ public class RestoreRequestSpec {
         "Restore onto this node instead of the node the archive came from (one node only).")
     private String toNode;
 
-    @io.fabric8.generator.annotation.Pattern("^/.*$")
+    @Pattern("^/.*$")
     @JsonPropertyDescription(
         "Restore below this directory instead of in place (etc/nova lands in <toPath>/etc/nova); nothing in place"
             + " is touched. It may not be, or lie inside, a denied node subtree (/etc/kubernetes, /var/lib/kubelet,"

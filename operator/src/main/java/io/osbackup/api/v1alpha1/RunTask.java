@@ -1,6 +1,7 @@
 package io.osbackup.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
 import lombok.Data;
 
 /** One Job of a run. */
@@ -28,13 +29,13 @@ public class RunTask {
   @JsonPropertyDescription(
       "What the agent noticed but did not fail for, for example a file that changed while it was read or a socket"
           + " it skipped.")
-  private java.util.List<String> warnings;
+  private List<String> warnings;
 
   @JsonPropertyDescription(
       "Node subtrees inside the target's paths that are left out of its archive because the operator never reads"
           + " them (Kubernetes and OS secrets, other pods' data; see docs/backup-runs.md), for example /etc/kubernetes"
           + " for a target listing /etc.")
-  private java.util.List<String> excluded;
+  private List<String> excluded;
 
   @JsonPropertyDescription("When the Job was created (RFC 3339).")
   private String startTime;

@@ -1,5 +1,6 @@
 package io.osbackup.api.v1alpha1;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
@@ -62,7 +63,7 @@ public class S3Location {
   }
 
   /** The Secret agent Jobs mount: agentCredentialsSecret when set, else credentialsSecret. */
-  @com.fasterxml.jackson.annotation.JsonIgnore
+  @JsonIgnore
   public String agentSecretName() {
     return agentCredentialsSecret != null && agentCredentialsSecret.getName() != null
         ? agentCredentialsSecret.getName()

@@ -7,12 +7,16 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.osbackup.api.v1alpha1.Api;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.catalog.SigningKeys;
+import io.osbackup.plan.JobNames;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The manifest signing keys of a store, read from its signing Secret, which only the operator
@@ -32,7 +36,7 @@ public final class ManifestKeys {
       DateTimeFormatter.ofPattern("'k'yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
 
   /** The signing Secret is missing or cannot sign; the message names it and the fix. */
-  public static final class Problem extends java.io.IOException {
+  public static final class Problem extends IOException {
     private final String reason;
 
     public Problem(String reason, String message) {
@@ -62,8 +66,7 @@ public final class ManifestKeys {
    * a Secret that an agent Job mounts (e.g. {@code spec.databases[galera].credentialsSecret}) to
    * that Secret's name.
    */
-  public static java.util.Optional<String> exposed(
-      String signingSecret, Map<String, String> mounted) {
+  public static Optional<String> exposed(String signingSecret, Map<String, String> mounted) {
     return mounted.entrySet().stream()
         .filter(e -> signingSecret.equals(e.getValue()))
         .findFirst()
@@ -155,7 +158,7 @@ public final class ManifestKeys {
                     Api.MANAGED_BY_LABEL,
                     Api.MANAGED_BY,
                     SIGNING_KEY_LABEL,
-                    io.osbackup.plan.JobNames.labelValue(storeName)))
+                    JobNames.labelValue(storeName)))
             .withAnnotations(
                 Map.of(
                     Api.GROUP + "/keep-off-site",
@@ -201,7 +204,6 @@ public final class ManifestKeys {
   }
 
   private static String b64(String value) {
-    return Base64.getEncoder()
-        .encodeToString(value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return Base64.getEncoder().encodeToString(value.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -10,6 +10,8 @@ import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.RunFailure;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -206,8 +208,7 @@ public final class OsbackupMetrics {
 
   /** The values behind one policy's gauges. */
   private static final class PolicyState {
-    final java.util.List<io.micrometer.core.instrument.Meter.Id> gauges =
-        new java.util.ArrayList<>();
+    final List<io.micrometer.core.instrument.Meter.Id> gauges = new ArrayList<>();
     volatile double lastSuccess = Double.NaN;
     volatile double bytes;
     volatile double artifacts;

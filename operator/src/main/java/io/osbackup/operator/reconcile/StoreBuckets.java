@@ -10,6 +10,7 @@ import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.TrustedCas;
 import io.osbackup.store.UploadLimits;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -19,7 +20,7 @@ import java.util.Optional;
 public class StoreBuckets {
 
   /** The Secret or one of its keys is missing; the message names which and what to do. */
-  public static final class CredentialsProblem extends java.io.IOException {
+  public static final class CredentialsProblem extends IOException {
     private final String reason;
 
     CredentialsProblem(String reason, String message) {

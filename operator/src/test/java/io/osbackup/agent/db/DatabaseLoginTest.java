@@ -3,6 +3,7 @@ package io.osbackup.agent.db;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.osbackup.contract.BackupPlan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,24 +68,19 @@ class DatabaseLoginTest {
   @Test
   void optionFileCarriesTheTargetsTlsForTheMariaDbTools() throws Exception {
     assertThat(ClientOptionFile.tlsOptions(null)).isEmpty();
-    assertThat(
-            ClientOptionFile.tlsOptions(
-                new io.osbackup.contract.BackupPlan.DatabaseTls("required", null)))
+    assertThat(ClientOptionFile.tlsOptions(new BackupPlan.DatabaseTls("required", null)))
         .isEqualTo("ssl\n");
     assertThat(
             ClientOptionFile.tlsOptions(
-                new io.osbackup.contract.BackupPlan.DatabaseTls(
-                    "verify-ca", "/var/run/osbackup/database-ca/ca.crt")))
+                new BackupPlan.DatabaseTls("verify-ca", "/var/run/osbackup/database-ca/ca.crt")))
         .isEqualTo("ssl\nssl-ca=\"/var/run/osbackup/database-ca/ca.crt\"\n");
     assertThat(
             ClientOptionFile.tlsOptions(
-                new io.osbackup.contract.BackupPlan.DatabaseTls(
-                    "verify-full", "/var/run/osbackup/database-ca/ca.crt")))
+                new BackupPlan.DatabaseTls("verify-full", "/var/run/osbackup/database-ca/ca.crt")))
         .endsWith("ssl-verify-server-cert\n");
     try (ClientOptionFile options =
         ClientOptionFile.write(
-            new DatabaseLogin("u", "p"),
-            new io.osbackup.contract.BackupPlan.DatabaseTls("required", null))) {
+            new DatabaseLogin("u", "p"), new BackupPlan.DatabaseTls("required", null))) {
       assertThat(Files.readString(options.path()))
           .isEqualTo("[client]\nuser=\"u\"\npassword=\"p\"\nssl\n");
     }

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -386,7 +387,7 @@ DELIMITER ;
         return -1;
       }
       int n = (int) Math.min(len, left);
-      java.util.Arrays.fill(b, off, off + n, (byte) 'a');
+      Arrays.fill(b, off, off + n, (byte) 'a');
       left -= n;
       return n;
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class MountTableTest {
@@ -64,10 +65,9 @@ class MountTableTest {
 
   @Test
   void onlyPathsBelowAMountAreMountedExceptInARealPod() {
-    MountTable table =
-        MountTable.of(java.util.Map.of("/host/var/tmp/restore", "/tmp/node/var/tmp/restore"));
-    org.assertj.core.api.Assertions.assertThat(table.mounted("/host/var/tmp/restore/etc")).isTrue();
-    org.assertj.core.api.Assertions.assertThat(table.mounted("/host/var")).isFalse();
-    org.assertj.core.api.Assertions.assertThat(MountTable.identity().mounted("/host/var")).isTrue();
+    MountTable table = MountTable.of(Map.of("/host/var/tmp/restore", "/tmp/node/var/tmp/restore"));
+    Assertions.assertThat(table.mounted("/host/var/tmp/restore/etc")).isTrue();
+    Assertions.assertThat(table.mounted("/host/var")).isFalse();
+    Assertions.assertThat(MountTable.identity().mounted("/host/var")).isTrue();
   }
 }

@@ -22,6 +22,7 @@ import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -171,7 +172,7 @@ class RestoreExecutionTest {
 
   @Test
   void setuidBitsOfRootsFilesAreRemovedAndReportedUnlessThePlanKeepsThem() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(
+    Assumptions.assumeTrue(
         "root".equals(System.getProperty("user.name")), "only root restores files owned by root");
     byte[] stored = setuidArchive();
     Path stripped = Files.createDirectories(tmp.resolve("stripped"));

@@ -662,7 +662,7 @@ public final class DatabaseRestorer {
         d.host().contains(":") && !d.host().startsWith("[") ? "[" + d.host() + "]" : d.host();
     try (ServerTls tls = ServerTls.apply(props, d.tls())) {
       return DriverManager.getConnection("jdbc:mysql://" + host + ":" + d.port() + "/", props);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new SQLException(e.getMessage(), "08000", e);
     }
   }

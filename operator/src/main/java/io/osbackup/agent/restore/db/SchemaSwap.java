@@ -11,12 +11,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,7 +90,7 @@ final class SchemaSwap {
       String destination,
       String keep,
       CharacterSet characterSet,
-      java.time.Duration lockWait) {
+      Duration lockWait) {
     this.c = c;
     this.staging = staging;
     this.destination = destination;
@@ -108,7 +112,7 @@ final class SchemaSwap {
       SwapJournal.Plan plan,
       String step,
       String lastStatement,
-      java.time.Instant interruptedAt,
+      Instant interruptedAt,
       boolean renamed,
       String action) {
 
@@ -464,12 +468,11 @@ final class SchemaSwap {
    * @throws DatabaseRestoreException when finishing or rolling back failed (the journal stays, so a
    *     later attempt tries again)
    */
-  static java.util.Optional<Recovery> recover(
-      Connection c, String destination, java.time.Duration lockWait)
+  static Optional<Recovery> recover(Connection c, String destination, Duration lockWait)
       throws SQLException, DatabaseRestoreException {
-    java.util.Optional<SwapJournal.Entry> found = SwapJournal.find(c, destination);
+    Optional<SwapJournal.Entry> found = SwapJournal.find(c, destination);
     if (found.isEmpty() || SwapJournal.ROLLED_BACK.equals(found.get().state())) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     SwapJournal.Entry entry = found.get();
     SwapJournal.Plan plan = entry.plan();
@@ -479,7 +482,7 @@ final class SchemaSwap {
     swap.journal = SwapJournal.of(c, destination);
     if (SwapJournal.DONE.equals(entry.state())) {
       swap.dropStagingLeftOver();
-      return java.util.Optional.of(
+      return Optional.of(
           new Recovery(plan, entry.step(), entry.lastStatement(), entry.updatedAt(), true, "none"));
     }
     boolean renamed = swap.renamed(plan, entry.step());
@@ -527,7 +530,7 @@ final class SchemaSwap {
       }
     }
     swap.dropStagingLeftOver();
-    return java.util.Optional.of(recovery);
+    return Optional.of(recovery);
   }
 
   /**
@@ -936,7 +939,7 @@ final class SchemaSwap {
         incoming.events().size());
   }
 
-  private static <T> Set<String> names(List<T> items, java.util.function.Function<T, String> name) {
+  private static <T> Set<String> names(List<T> items, Function<T, String> name) {
     Set<String> names = new HashSet<>();
     for (T item : items) {
       names.add(name.apply(item));

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -897,7 +898,7 @@ final class StatementGate extends OutputStream {
           "character set "
               + value.shown()
               + " is not one a restore reads safely (use one of "
-              + String.join(", ", new java.util.TreeSet<>(SAFE_CHARSETS))
+              + String.join(", ", new TreeSet<>(SAFE_CHARSETS))
               + ")");
     }
   }

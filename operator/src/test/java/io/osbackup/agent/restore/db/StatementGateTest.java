@@ -10,6 +10,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -201,8 +203,7 @@ class StatementGateTest {
         .isInstanceOf(ScriptFormatException.class)
         .satisfies(
             e -> {
-              java.util.regex.Matcher m =
-                  java.util.regex.Pattern.compile("line (\\d+)").matcher(e.getMessage());
+              Matcher m = Pattern.compile("line (\\d+)").matcher(e.getMessage());
               assertThat(m.find()).as(e.getMessage()).isTrue();
               assertThat(Long.parseLong(m.group(1)))
                   .as(e.getMessage())

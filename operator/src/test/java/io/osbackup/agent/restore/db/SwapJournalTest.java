@@ -2,6 +2,7 @@ package io.osbackup.agent.restore.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.osbackup.agent.db.DatabaseSelection;
 import io.osbackup.agent.restore.db.SchemaObjects.Event;
 import io.osbackup.agent.restore.db.SchemaObjects.Routine;
 import io.osbackup.agent.restore.db.SchemaObjects.Settings;
@@ -17,7 +18,7 @@ class SwapJournalTest {
 
   @Test
   void backupsOfEveryDatabaseLeaveTheJournalOut() {
-    assertThat(io.osbackup.agent.db.DatabaseSelection.OSBACKUP).isEqualTo(SwapJournal.SCHEMA);
+    assertThat(DatabaseSelection.OSBACKUP).isEqualTo(SwapJournal.SCHEMA);
   }
 
   @Test

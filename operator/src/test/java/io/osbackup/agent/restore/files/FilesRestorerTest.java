@@ -24,6 +24,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -835,7 +836,7 @@ class FilesRestorerTest {
       InputStream unread = new ByteArrayInputStream(oldEtc());
       assertThatThrownBy(
               () -> restorer().restore(unread, List.of(c[0]), "/host", c[1], TS, NO_CHECK))
-          .as(String.join(" to ", java.util.Arrays.asList(c)))
+          .as(String.join(" to ", Arrays.asList(c)))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("osbackup never writes denied node paths");
       assertThat(unread.available()).isEqualTo(oldEtc().length);
