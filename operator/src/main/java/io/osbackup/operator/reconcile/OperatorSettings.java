@@ -57,15 +57,15 @@ public record OperatorSettings(
   }
 
   public OperatorSettings withPendingTimeout(Duration timeout) {
-    return withTimings(timings.withPending(timeout));
+    return withTimings(timings.toBuilder().pending(timeout).build());
   }
 
   public OperatorSettings withPollInterval(Duration interval) {
-    return withTimings(timings.withPoll(interval));
+    return withTimings(timings.toBuilder().poll(interval).build());
   }
 
   public OperatorSettings withPodStartTimeout(Duration timeout) {
-    return withTimings(timings.withPodStart(timeout));
+    return withTimings(timings.toBuilder().podStart(timeout).build());
   }
 
   /** The same settings with another clock, for tests that move time. */

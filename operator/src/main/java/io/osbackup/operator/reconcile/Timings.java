@@ -70,61 +70,140 @@ public record Timings(
         Duration.ofSeconds(30));
   }
 
-  public Timings withPoll(Duration value) {
-    return new Timings(
-        value,
-        pending,
-        podStart,
-        nextStep,
-        settle,
-        recheck,
-        waitForStore,
-        retryInitial,
-        retryMax,
-        cancelGrace,
-        storePatience,
-        quiesce,
-        retentionInterval,
-        retentionRecheck,
-        storeUnavailable);
+  /** A builder holding these timings, to change some of them. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.poll = poll;
+    b.pending = pending;
+    b.podStart = podStart;
+    b.nextStep = nextStep;
+    b.settle = settle;
+    b.recheck = recheck;
+    b.waitForStore = waitForStore;
+    b.retryInitial = retryInitial;
+    b.retryMax = retryMax;
+    b.cancelGrace = cancelGrace;
+    b.storePatience = storePatience;
+    b.quiesce = quiesce;
+    b.retentionInterval = retentionInterval;
+    b.retentionRecheck = retentionRecheck;
+    b.storeUnavailable = storeUnavailable;
+    return b;
   }
 
-  public Timings withPending(Duration value) {
-    return new Timings(
-        poll,
-        value,
-        podStart,
-        nextStep,
-        settle,
-        recheck,
-        waitForStore,
-        retryInitial,
-        retryMax,
-        cancelGrace,
-        storePatience,
-        quiesce,
-        retentionInterval,
-        retentionRecheck,
-        storeUnavailable);
-  }
+  /** Timings to change one by one; starts from the ones it was made from. */
+  public static final class Builder {
+    private Duration poll;
+    private Duration pending;
+    private Duration podStart;
+    private Duration nextStep;
+    private Duration settle;
+    private Duration recheck;
+    private Duration waitForStore;
+    private Duration retryInitial;
+    private Duration retryMax;
+    private Duration cancelGrace;
+    private Duration storePatience;
+    private Duration quiesce;
+    private Duration retentionInterval;
+    private Duration retentionRecheck;
+    private Duration storeUnavailable;
 
-  public Timings withPodStart(Duration value) {
-    return new Timings(
-        poll,
-        pending,
-        value,
-        nextStep,
-        settle,
-        recheck,
-        waitForStore,
-        retryInitial,
-        retryMax,
-        cancelGrace,
-        storePatience,
-        quiesce,
-        retentionInterval,
-        retentionRecheck,
-        storeUnavailable);
+    private Builder() {}
+
+    public Builder poll(Duration value) {
+      poll = value;
+      return this;
+    }
+
+    public Builder pending(Duration value) {
+      pending = value;
+      return this;
+    }
+
+    public Builder podStart(Duration value) {
+      podStart = value;
+      return this;
+    }
+
+    public Builder nextStep(Duration value) {
+      nextStep = value;
+      return this;
+    }
+
+    public Builder settle(Duration value) {
+      settle = value;
+      return this;
+    }
+
+    public Builder recheck(Duration value) {
+      recheck = value;
+      return this;
+    }
+
+    public Builder waitForStore(Duration value) {
+      waitForStore = value;
+      return this;
+    }
+
+    public Builder retryInitial(Duration value) {
+      retryInitial = value;
+      return this;
+    }
+
+    public Builder retryMax(Duration value) {
+      retryMax = value;
+      return this;
+    }
+
+    public Builder cancelGrace(Duration value) {
+      cancelGrace = value;
+      return this;
+    }
+
+    public Builder storePatience(Duration value) {
+      storePatience = value;
+      return this;
+    }
+
+    public Builder quiesce(Duration value) {
+      quiesce = value;
+      return this;
+    }
+
+    public Builder retentionInterval(Duration value) {
+      retentionInterval = value;
+      return this;
+    }
+
+    public Builder retentionRecheck(Duration value) {
+      retentionRecheck = value;
+      return this;
+    }
+
+    public Builder storeUnavailable(Duration value) {
+      storeUnavailable = value;
+      return this;
+    }
+
+    public Timings build() {
+      return new Timings(
+          poll,
+          pending,
+          podStart,
+          nextStep,
+          settle,
+          recheck,
+          waitForStore,
+          retryInitial,
+          retryMax,
+          cancelGrace,
+          storePatience,
+          quiesce,
+          retentionInterval,
+          retentionRecheck,
+          storeUnavailable);
+    }
   }
 
   /**

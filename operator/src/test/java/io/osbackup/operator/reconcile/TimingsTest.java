@@ -37,6 +37,6 @@ class TimingsTest {
   void settingsChangeOneTimingAndKeepTheOthers() {
     OperatorSettings settings = OperatorSettings.defaults().withPollInterval(Duration.ofMillis(50));
     assertThat(settings.timings().poll()).isEqualTo(Duration.ofMillis(50));
-    assertThat(settings.timings().withPoll(timings.poll())).isEqualTo(timings);
+    assertThat(settings.timings().toBuilder().poll(timings.poll()).build()).isEqualTo(timings);
   }
 }
