@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import io.minio.BucketExistsArgs;
 import io.minio.ListObjectsArgs;

@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
