@@ -40,6 +40,19 @@ public final class SqlClient {
     login.setProperty("connectTimeout", "5000");
   }
 
+  private SqlClient(String host, int port, Properties login) {
+    this.host = host;
+    this.port = port;
+    this.login.putAll(login);
+  }
+
+  /** This login with {@code LOAD DATA LOCAL INFILE} allowed (the server must allow it too). */
+  public SqlClient allowingLocalInfile() {
+    SqlClient client = new SqlClient(host, port, login);
+    client.login.setProperty("allowLoadLocalInfile", "true");
+    return client;
+  }
+
   /** A JDBC URL (without credentials) for {@code db}, or the server for "". */
   public String jdbcUrl(String db) {
     return "jdbc:mysql://" + host + ":" + port + "/" + db;
