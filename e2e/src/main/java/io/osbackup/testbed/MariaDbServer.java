@@ -105,6 +105,21 @@ public final class MariaDbServer implements AutoCloseable {
   }
 
   /**
+   * {@link #start(Path)} on another thread, so a test can start another server meanwhile (each
+   * spends most of its second waiting for mariadb-install-db and InnoDB).
+   */
+  public static java.util.concurrent.CompletableFuture<MariaDbServer> startAsync(Path workDir) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return start(workDir);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
+  /**
    * Starts a fresh server that accepts only TLS connections ({@code require_secure_transport=ON}),
    * presenting {@code ca}'s server certificate (which names {@code localhost}, not {@code
    * 127.0.0.1}). Needs Debian's server.

@@ -80,6 +80,18 @@ public final class S3Server implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
+  /** {@link #start(Path)} on another thread, so a test can start other servers meanwhile. */
+  public static java.util.concurrent.CompletableFuture<S3Server> startAsync(Path workDir) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return start(workDir);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
   /**
    * Starts the server with its data, configuration and logs under {@code workDir}; returns when it
    * answers.

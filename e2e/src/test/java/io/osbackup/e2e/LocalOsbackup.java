@@ -65,15 +65,7 @@ final class LocalOsbackup implements AutoCloseable {
 
   /** {@link #start(Path)} with more environment for every agent the Job runner starts. */
   static LocalOsbackup start(Path work, Map<String, String> agentEnv) throws Exception {
-    CompletableFuture<MariaDbServer> db =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return MariaDbServer.start(work.resolve("db"));
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    CompletableFuture<MariaDbServer> db = MariaDbServer.startAsync(work.resolve("db"));
     S3Server s3 = S3Server.start(work.resolve("s3"));
     s3.createBucket(BUCKET);
     MariaDbServer server = db.join();

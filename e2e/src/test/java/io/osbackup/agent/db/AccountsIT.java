@@ -48,15 +48,7 @@ class AccountsIT {
 
   @BeforeAll
   static void startServers() throws Exception {
-    CompletableFuture<MariaDbServer> second =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return MariaDbServer.start(work.resolve("empty"));
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    CompletableFuture<MariaDbServer> second = MariaDbServer.startAsync(work.resolve("empty"));
     source = MariaDbServer.start(work.resolve("source"));
     empty = second.join();
     source.execute(
