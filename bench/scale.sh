@@ -4,6 +4,7 @@
 #   bench/scale.sh operator  [--policies 500] [--runs 20000] [--slots 2] [--schedule '* * * * *']
 #   bench/scale.sh retention [--backups 2000] [--objects-per-backup 10] [--keep-last 10] [--threads 16]
 # Needs Debian's swift (with s3api; the e2e fixture S3Server). Results go to bench/work/scale-<mode>-<time>.md.
+# The cluster is the e2e LocalCluster on fabric8's mock API; BENCH_JAVA_OPTS=-Dosbackup.kubernetes=real puts it on kubelocal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${BENCH_SKIP_BUILD:-}" ]; then

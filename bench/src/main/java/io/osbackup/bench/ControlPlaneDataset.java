@@ -1,5 +1,6 @@
 package io.osbackup.bench;
 
+import io.osbackup.testbed.MariaDbServer;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -74,7 +75,7 @@ final class ControlPlaneDataset {
   }
 
   /** Creates the databases and tables and loads the rows; {@code tmp} holds the load files. */
-  void load(CachedMariaDb server, Path tmp) throws IOException, SQLException {
+  void load(MariaDbServer server, Path tmp) throws IOException, SQLException {
     try (Connection c = server.connect("");
         Statement s = c.createStatement()) {
       for (String db : DATABASES) {

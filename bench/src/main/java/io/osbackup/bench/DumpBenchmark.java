@@ -6,9 +6,10 @@ import io.minio.UploadObjectArgs;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupReport;
-import io.osbackup.local.S3Server;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ public final class DumpBenchmark {
   private final int runs;
   private final List<String> scenarios;
   private final Map<String, List<Sample>> samples = new LinkedHashMap<>();
-  private CachedMariaDb db;
+  private MariaDbServer db;
   private S3Server s3;
   private ObjectStore store;
   private long rawDumpBytes;
@@ -152,7 +153,7 @@ public final class DumpBenchmark {
     }
     boolean cached = Files.exists(done);
     Files.createDirectories(dir);
-    db = CachedMariaDb.start(dir, "2G");
+    db = MariaDbServer.startKept(dir, "2G");
     if (cached) {
       System.out.println("using the cached data set in " + dir);
     } else {
@@ -195,7 +196,7 @@ public final class DumpBenchmark {
    * {@code tool} with the flags the agent gives mariadb-dump (DatabaseBackup) and the data set's
    * databases, so every scenario (and the restore benchmark's {@code dump.sql}) dumps the same.
    */
-  static List<String> dumpCommand(String tool, CachedMariaDb db) {
+  static List<String> dumpCommand(String tool, MariaDbServer db) {
     List<String> args = new ArrayList<>();
     args.add(tool);
     args.add("--defaults-file=" + db.clientOptions());
@@ -407,8 +408,8 @@ public final class DumpBenchmark {
     Files.writeString(storeDir.resolve("accessKey"), s3.accessKey(), StandardCharsets.UTF_8);
     Files.writeString(storeDir.resolve("secretKey"), s3.secretKey(), StandardCharsets.UTF_8);
     Path dbDir = Files.createDirectories(runDir.resolve("database"));
-    Files.writeString(dbDir.resolve("username"), CachedMariaDb.USER, StandardCharsets.UTF_8);
-    Files.writeString(dbDir.resolve("password"), CachedMariaDb.PASSWORD, StandardCharsets.UTF_8);
+    Files.writeString(dbDir.resolve("username"), db.user(), StandardCharsets.UTF_8);
+    Files.writeString(dbDir.resolve("password"), db.password(), StandardCharsets.UTF_8);
   }
 
   static String shellQuote(String s) {

@@ -8,8 +8,9 @@ import io.osbackup.contract.BackupReport;
 import io.osbackup.contract.Json;
 import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.RestoreReport;
-import io.osbackup.local.S3Server;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -73,7 +74,7 @@ public final class RestoreBenchmark {
   private final Map<String, Backup> backups = new LinkedHashMap<>();
   private final ObjectMapper json = Json.MAPPER;
   private Path runDir;
-  private CachedMariaDb source;
+  private MariaDbServer source;
   private S3Server s3;
   private ObjectStore store;
   private Map<String, String> reference;
@@ -107,7 +108,7 @@ public final class RestoreBenchmark {
   }
 
   /** A fresh server a scenario restores into, on its own data directory (deleted with it). */
-  record Target(CachedMariaDb server, Path dir) implements AutoCloseable {
+  record Target(MariaDbServer server, Path dir) implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
@@ -235,7 +236,7 @@ public final class RestoreBenchmark {
               + ": run bench/run.sh --runs 1 --scenarios floor first, which generates and keeps"
               + " it");
     }
-    source = CachedMariaDb.start(dir, BUFFER_POOL);
+    source = MariaDbServer.startKept(dir, BUFFER_POOL);
     System.out.println("source: the cached data set in " + dir);
   }
 
@@ -464,7 +465,7 @@ public final class RestoreBenchmark {
     return new Sample(run, measured.cost(), Files.size(gzipFile), measured.load(), null);
   }
 
-  private List<RestorePlan.DatabaseItem> items(Backup backup, CachedMariaDb server) {
+  private List<RestorePlan.DatabaseItem> items(Backup backup, MariaDbServer server) {
     return backup.artifacts().stream()
         .map(
             a ->
@@ -500,7 +501,7 @@ public final class RestoreBenchmark {
       DumpBenchmark.deleteTree(dir);
     }
     Files.createDirectories(dir);
-    return new Target(CachedMariaDb.start(dir, BUFFER_POOL), dir);
+    return new Target(MariaDbServer.startKept(dir, BUFFER_POOL), dir);
   }
 
   /** A fresh server loaded with dump.sql by the client, unmeasured: for a replace run alone. */
@@ -528,7 +529,7 @@ public final class RestoreBenchmark {
    * whose data is clean in the buffer pool. Flushes at full speed meanwhile, then puts the server's
    * settings back.
    */
-  private static void awaitCleanBufferPool(CachedMariaDb server) throws SQLException {
+  private static void awaitCleanBufferPool(MariaDbServer server) throws SQLException {
     try (Connection c = server.connect("");
         Statement s = c.createStatement()) {
       double before;
@@ -729,8 +730,8 @@ public final class RestoreBenchmark {
     Files.writeString(storeDir.resolve("accessKey"), s3.accessKey(), StandardCharsets.UTF_8);
     Files.writeString(storeDir.resolve("secretKey"), s3.secretKey(), StandardCharsets.UTF_8);
     Path dbDir = Files.createDirectories(runDir.resolve("database"));
-    Files.writeString(dbDir.resolve("username"), CachedMariaDb.USER, StandardCharsets.UTF_8);
-    Files.writeString(dbDir.resolve("password"), CachedMariaDb.PASSWORD, StandardCharsets.UTF_8);
+    Files.writeString(dbDir.resolve("username"), source.user(), StandardCharsets.UTF_8);
+    Files.writeString(dbDir.resolve("password"), source.password(), StandardCharsets.UTF_8);
   }
 
   /**
@@ -911,7 +912,7 @@ public final class RestoreBenchmark {
   // ---- helpers ----
 
   /** The stock client with the flags the agent's load uses, as one shell command. */
-  private static String clientCommand(CachedMariaDb server) {
+  private static String clientCommand(MariaDbServer server) {
     return String.join(
         " ",
         "mariadb",

@@ -1,7 +1,9 @@
 package io.osbackup.bench;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -20,16 +22,17 @@ import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
-import io.osbackup.local.S3Server;
-import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.retention.RetentionPass;
 import io.osbackup.retention.RetentionResult;
 import io.osbackup.retention.RetentionStore;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.testbed.LocalCluster;
+import io.osbackup.testbed.S3Server;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +40,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -71,6 +75,7 @@ public final class ScaleBenchmark {
   private static final DateTimeFormatter ID_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
   private static final String BUCKET = "openstack-backups";
+  private static final String NS = "openstack";
 
   private final Map<String, String> options;
   private final Path work;
@@ -117,6 +122,70 @@ public final class ScaleBenchmark {
   }
 
   // -------------------------------------------------------------------------------------------
+  // the cluster
+
+  /**
+   * The shared {@link LocalCluster} below {@code dir/cluster}, its operator not started yet; every
+   * pod's JVM with {@code podJvmOptions}. On fabric8's CRUD mock API server unless {@code
+   * -Dosbackup.kubernetes=real} asks for the real control plane: the figures in docs/benchmarks.md
+   * were taken on the mock, and with it the operator's heap includes the API server's store.
+   */
+  private static LocalCluster cluster(Path dir, String... podJvmOptions) throws IOException {
+    LocalCluster.Builder builder =
+        LocalCluster.builder(dir.resolve("cluster"))
+            .backend(
+                System.getProperty(LocalCluster.BACKEND_PROPERTY) == null
+                    ? LocalCluster.Backend.MOCK
+                    : LocalCluster.Backend.configured())
+            .startOperator(false);
+    if (podJvmOptions.length > 0) {
+      builder.podJvmOptions(podJvmOptions);
+    }
+    return builder.start().namespace(NS);
+  }
+
+  /**
+   * The credentials Secret and a BackupStore {@code primary} on the S3 server, prefix {@code prod}.
+   */
+  private static void storeOn(LocalCluster cluster, S3Server s3) {
+    Map<String, String> data = new HashMap<>();
+    data.put("accessKey", b64(s3.accessKey()));
+    data.put("secretKey", b64(s3.secretKey()));
+    apply(
+        cluster,
+        new SecretBuilder()
+            .withNewMetadata()
+            .withName("backup-s3")
+            .withNamespace(NS)
+            .endMetadata()
+            .withData(data)
+            .build());
+    apply(
+        cluster,
+        Serialization.unmarshal(
+            """
+            apiVersion: osbackup.io/v1alpha1
+            kind: BackupStore
+            metadata: {name: primary, namespace: %s}
+            spec:
+              probeIntervalSeconds: 300
+              s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
+                   credentialsSecret: {name: backup-s3}}
+            """
+                .formatted(NS, s3.endpoint(), BUCKET, s3.region()),
+            BackupStore.class));
+  }
+
+  private static void apply(LocalCluster cluster, HasMetadata object) {
+    object.getMetadata().setNamespace(NS);
+    cluster.client().resource(object).inNamespace(NS).createOr(existing -> existing.update());
+  }
+
+  private static String b64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  // -------------------------------------------------------------------------------------------
   // fan-out
 
   private void fanout() throws Exception {
@@ -130,15 +199,14 @@ public final class ScaleBenchmark {
     String[] jvm = option("agent-jvm", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1").split(" ");
     Path dir = fresh("fanout");
     try (S3Server s3 = S3Server.start(dir.resolve("s3"));
-        BenchCluster cluster = new BenchCluster(dir.resolve("cluster"))) {
+        LocalCluster cluster = cluster(dir, jvm)) {
       s3.createBucket(BUCKET);
-      cluster.startRunner(dir.resolve("cluster"), jvm);
       List<String> names = new ArrayList<>();
       for (int i = 1; i <= nodeCount; i++) {
         String node = "compute-%03d".formatted(i);
         names.add(node);
-        cluster.nodes.add(node, Map.of("openstack-role", "compute"));
-        Path nova = Files.createDirectories(cluster.nodes.root(node).resolve("etc/nova"));
+        cluster.nodes().add(node, Map.of("openstack-role", "compute"));
+        Path nova = Files.createDirectories(cluster.nodes().root(node).resolve("etc/nova"));
         Files.writeString(
             nova.resolve("nova.conf"),
             "[DEFAULT]\nhost = " + node + "\nmy_ip = 10.0.0." + i % 250 + "\n");
@@ -146,8 +214,8 @@ public final class ScaleBenchmark {
             nova.resolve("api-paste.ini"), "[composite:osapi_compute]\nuse = call:nova.api\n");
         Files.writeString(nova.resolve("policy.yaml"), "# defaults\n");
       }
-      cluster.storeOn(s3, BUCKET);
-      cluster.startOperator(OperatorSettings.defaults());
+      storeOn(cluster, s3);
+      cluster.startOperator();
       awaitStoreAvailable(cluster, Duration.ofSeconds(60));
       line(
           "S3: "
@@ -168,7 +236,7 @@ public final class ScaleBenchmark {
         String doomed = names.get(names.size() / 2);
         // Enough incompressible data that the doomed node's agent is still reading when the node
         // goes.
-        Path big = cluster.nodes.root(doomed).resolve("etc/nova/big.bin");
+        Path big = cluster.nodes().root(doomed).resolve("etc/nova/big.bin");
         byte[] chunk = new byte[1 << 20];
         new Random(1).nextBytes(chunk);
         try (OutputStream out = Files.newOutputStream(big)) {
@@ -182,9 +250,10 @@ public final class ScaleBenchmark {
   }
 
   private void fanoutRun(
-      BenchCluster cluster, String policy, int parallel, String doomed, int nodeCount)
+      LocalCluster cluster, String policy, int parallel, String doomed, int nodeCount)
       throws Exception {
-    cluster.apply(
+    apply(
+        cluster,
         Serialization.unmarshal(
             """
             apiVersion: osbackup.io/v1alpha1
@@ -206,32 +275,25 @@ public final class ScaleBenchmark {
     ActiveJobs jobs = new ActiveJobs();
     Watch watch =
         cluster
-            .client
+            .client()
             .batch()
             .v1()
             .jobs()
-            .inNamespace(BenchCluster.NS)
+            .inNamespace(NS)
             .withLabel(Api.RUN_LABEL, runName)
             .watch(jobs);
     Instant t0 = Instant.now();
     BackupRun run = new BackupRun();
-    run.setMetadata(
-        new ObjectMetaBuilder().withName(runName).withNamespace(BenchCluster.NS).build());
+    run.setMetadata(new ObjectMetaBuilder().withName(runName).withNamespace(NS).build());
     BackupRunSpec spec = new BackupRunSpec();
     spec.setPolicyRef(new LocalRef(policy));
     run.setSpec(spec);
-    cluster.client.resource(run).create();
+    cluster.client().resource(run).create();
     boolean removed = false;
     BackupRun current;
     Instant deadline = t0.plus(Duration.ofMinutes(Long.parseLong(option("run-timeout-min", "30"))));
     while (true) {
-      current =
-          cluster
-              .client
-              .resources(BackupRun.class)
-              .inNamespace(BenchCluster.NS)
-              .withName(runName)
-              .get();
+      current = cluster.client().resources(BackupRun.class).inNamespace(NS).withName(runName).get();
       if (current != null
           && current.getStatus() != null
           && current.getStatus().getPhase() != null
@@ -249,7 +311,7 @@ public final class ScaleBenchmark {
       }
       if (doomed != null && !removed && podRunningOn(cluster, runName, doomed)) {
         Thread.sleep(1000);
-        cluster.nodes.remove(doomed);
+        cluster.nodes().remove(doomed);
         removed = true;
         System.out.println(
             "removed node "
@@ -316,15 +378,9 @@ public final class ScaleBenchmark {
     System.out.println("run " + runName + ": " + status.getPhase() + " " + status.getMessage());
   }
 
-  private static boolean podRunningOn(BenchCluster cluster, String run, String node) {
+  private static boolean podRunningOn(LocalCluster cluster, String run, String node) {
     for (Pod p :
-        cluster
-            .client
-            .pods()
-            .inNamespace(BenchCluster.NS)
-            .withLabel(Api.RUN_LABEL, run)
-            .list()
-            .getItems()) {
+        cluster.client().pods().inNamespace(NS).withLabel(Api.RUN_LABEL, run).list().getItems()) {
       if (node.equals(p.getMetadata().getLabels().get(Api.NODE_LABEL))
           && p.getStatus() != null
           && "Running".equals(p.getStatus().getPhase())) {
@@ -384,16 +440,16 @@ public final class ScaleBenchmark {
     int threads = Integer.parseInt(option("threads", "8"));
     Path dir = fresh("operator");
     try (S3Server s3 = S3Server.start(dir.resolve("s3"));
-        BenchCluster cluster = new BenchCluster(dir.resolve("cluster"))) {
+        LocalCluster cluster = cluster(dir)) {
       s3.createBucket(BUCKET);
-      cluster.storeOn(s3, BUCKET);
+      storeOn(cluster, s3);
 
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       Instant seed0 = Instant.now();
       List<Future<?>> tasks = new ArrayList<>();
       for (int p = 0; p < policyCount; p++) {
         String name = policyName(p);
-        tasks.add(pool.submit(() -> cluster.apply(policy(name, schedule))));
+        tasks.add(pool.submit(() -> apply(cluster, policy(name, schedule))));
       }
       await(tasks);
       double policySeed = secondsSince(seed0);
@@ -441,9 +497,9 @@ public final class ScaleBenchmark {
       Map<Instant, List<Long>> delays = new ConcurrentHashMap<>();
       Watch runWatch =
           cluster
-              .client
+              .client()
               .resources(BackupRun.class)
-              .inNamespace(BenchCluster.NS)
+              .inNamespace(NS)
               .watch(
                   new Watcher<>() {
                     @Override
@@ -471,16 +527,17 @@ public final class ScaleBenchmark {
           (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long cpu0 = os.getProcessCpuTime();
       Instant start = Instant.now();
-      Duration startCall = cluster.startOperator(OperatorSettings.defaults());
+      cluster.startOperator(); // returns once the informers' caches are synced
+      Duration startCall = Duration.between(start, Instant.now());
       Instant allReconciled = null;
       int reconciled = 0;
       while (Duration.between(start, Instant.now()).compareTo(Duration.ofMinutes(5)) < 0) {
         reconciled =
             (int)
                 cluster
-                    .client
+                    .client()
                     .resources(BackupPolicy.class)
-                    .inNamespace(BenchCluster.NS)
+                    .inNamespace(NS)
                     .list()
                     .getItems()
                     .stream()
@@ -568,13 +625,7 @@ public final class ScaleBenchmark {
                 + " |");
       }
       long skipped =
-          cluster
-              .client
-              .resources(BackupPolicy.class)
-              .inNamespace(BenchCluster.NS)
-              .list()
-              .getItems()
-              .stream()
+          cluster.client().resources(BackupPolicy.class).inNamespace(NS).list().getItems().stream()
               .filter(p -> p.getStatus() != null && p.getStatus().getLastSkippedSlot() != null)
               .count();
       line("");
@@ -617,26 +668,26 @@ public final class ScaleBenchmark {
    * Creates one finished run of the policy, status through the status subresource; returns its
    * status size.
    */
-  private static int seedRun(BenchCluster cluster, String policy, int index) {
+  private static int seedRun(LocalCluster cluster, String policy, int index) {
     Instant time = Instant.parse("2026-01-01T02:00:00Z").plus(Duration.ofHours(index));
     String id = policy + "-" + ID_TIME.format(time);
     BackupRun run = new BackupRun();
     run.setMetadata(
         new ObjectMetaBuilder()
             .withName(id)
-            .withNamespace(BenchCluster.NS)
+            .withNamespace(NS)
             .addToLabels(Api.POLICY_LABEL, policy)
             .addToLabels(Api.MANAGED_BY_LABEL, Api.MANAGED_BY)
             .build());
     BackupRunSpec spec = new BackupRunSpec();
     spec.setPolicyRef(new LocalRef(policy));
     run.setSpec(spec);
-    BackupRun created = cluster.client.resource(run).create();
+    BackupRun created = cluster.client().resource(run).create();
     BackupRunStatus status = new BackupRunStatus();
     status.setPhase(RunPhase.Succeeded);
     status.setObservedGeneration(1L);
     status.setBackupId(id);
-    String folder = BackupLayout.backupFolder("prod", BenchCluster.NS, policy, id);
+    String folder = BackupLayout.backupFolder("prod", NS, policy, id);
     status.setFolder(folder);
     status.setManifestKey(BackupLayout.manifest(folder));
     status.setStartTime(time.toString());
@@ -654,21 +705,16 @@ public final class ScaleBenchmark {
       status.getArtifacts().add(a);
     }
     created.setStatus(status);
-    cluster.client.resource(created).updateStatus();
+    cluster.client().resource(created).updateStatus();
     return Serialization.asJson(status).length();
   }
 
-  private static void awaitStoreAvailable(BenchCluster cluster, Duration timeout)
+  private static void awaitStoreAvailable(LocalCluster cluster, Duration timeout)
       throws InterruptedException {
     Instant end = Instant.now().plus(timeout);
     while (Instant.now().isBefore(end)) {
       BackupStore store =
-          cluster
-              .client
-              .resources(BackupStore.class)
-              .inNamespace(BenchCluster.NS)
-              .withName("primary")
-              .get();
+          cluster.client().resources(BackupStore.class).inNamespace(NS).withName("primary").get();
       if (store != null
           && store.getStatus() != null
           && store
@@ -700,7 +746,7 @@ public final class ScaleBenchmark {
         ObjectStore bucket = s3.store(BUCKET)) {
       s3.createBucket(BUCKET);
       String policy = "control-plane-daily";
-      String policyFolder = BackupLayout.policyFolder("prod", BenchCluster.NS, policy);
+      String policyFolder = BackupLayout.policyFolder("prod", NS, policy);
       Instant first = Instant.parse("2025-01-01T02:00:00Z");
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       List<Future<?>> tasks = new ArrayList<>();
@@ -712,7 +758,7 @@ public final class ScaleBenchmark {
         tasks.add(
             pool.submit(
                 () -> {
-                  String folder = BackupLayout.backupFolder("prod", BenchCluster.NS, policy, id);
+                  String folder = BackupLayout.backupFolder("prod", NS, policy, id);
                   List<Manifest.Entry> entries = new ArrayList<>();
                   for (int i = 0; i < perBackup - 1; i++) {
                     String key = folder + "/db/control-plane/db" + i + ".sql.gz";
@@ -740,7 +786,7 @@ public final class ScaleBenchmark {
                       new Manifest(
                           Manifest.FORMAT_VERSION,
                           id,
-                          BenchCluster.NS,
+                          NS,
                           policy,
                           id,
                           "primary",

@@ -3,7 +3,7 @@ package io.osbackup.chart;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.osbackup.local.ChartRbac;
+import io.osbackup.testbed.ChartRbac;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.osbackup.local;
 
+import io.osbackup.testbed.MariaDbServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

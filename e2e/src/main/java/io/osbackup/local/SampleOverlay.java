@@ -15,6 +15,7 @@ import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.testbed.SimulatedNodes;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;

@@ -1,10 +1,11 @@
 package io.osbackup.catalog;
 
+import static io.osbackup.e2e.TestNamespace.policy;
+import static io.osbackup.e2e.TestNamespace.secret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.ArtifactStatus;
@@ -15,17 +16,16 @@ import io.osbackup.api.v1alpha1.BackupStoreStatus;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.Json;
-import io.osbackup.local.LocalCluster;
-import io.osbackup.local.MariaDbServer;
-import io.osbackup.local.S3Server;
+import io.osbackup.e2e.TestNamespace;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ArtifactUpload;
 import io.osbackup.store.ObjectStore;
-import java.nio.charset.StandardCharsets;
+import io.osbackup.testbed.LocalCluster;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +53,7 @@ class DisasterRecoveryIT {
   static MariaDbServer db;
   static LocalCluster cluster;
   static KubernetesClient client;
+  static TestNamespace namespace;
   static ObjectStore bucket;
 
   @BeforeAll
@@ -76,33 +77,27 @@ class DisasterRecoveryIT {
                 .withPollInterval(Duration.ofSeconds(1)),
             Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
     client = cluster.client();
+    namespace = new TestNamespace(client, s3);
     cluster.namespace(NS);
     cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
     Path swift = Files.createDirectories(cluster.nodes().root("controller-1").resolve("etc/swift"));
     Files.write(swift.resolve("object.ring.gz"), new byte[] {31, -117, 8, 0, 1, 2, 3});
     Files.writeString(swift.resolve("object.builder"), "builder");
-    apply(secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
+    namespace.apply(
+        secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    namespace.apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
   }
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {cluster, bucket, db, s3}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // keep closing the others
-      }
-    }
+    TestNamespace.closeAll(cluster, bucket, db, s3);
   }
 
   @Test
   void afterEveryResourceIsLostApplyingTheStoreAgainBringsEveryBackupBack() throws Exception {
-    apply(store());
+    namespace.apply(namespace.store());
     applyPolicies();
-    awaitStore(
+    namespace.awaitStore(
         s ->
             s.condition(BackupStoreStatus.AVAILABLE)
                 .map(c -> "True".equals(c.getStatus()))
@@ -111,9 +106,9 @@ class DisasterRecoveryIT {
     // Three backups of two policies; one run named by hand, so its backup id is not its name.
     List<BackupRun> originals =
         List.of(
-            runAndAwait("rings", "rings-20261121-020000"),
-            runAndAwait("rings", "rings-by-hand"),
-            runAndAwait("keystone", "keystone-20261121-020000"));
+            namespace.runAndAwait("rings", "rings-20261121-020000"),
+            namespace.runAndAwait("rings", "rings-by-hand"),
+            namespace.runAndAwait("keystone", "keystone-20261121-020000"));
     Map<String, List<String>> artifacts = new LinkedHashMap<>();
     long bytes = 0;
     for (BackupRun run : originals) {
@@ -164,10 +159,10 @@ class DisasterRecoveryIT {
     cluster.startOperator();
 
     // The store and the policies are applied again: every backup is back, as it was.
-    apply(store());
+    namespace.apply(namespace.store());
     applyPolicies();
     BackupStore store =
-        awaitStore(
+        namespace.awaitStore(
             s -> s.getBackups() != null && s.getBackups() == 3 && s.getLastSyncTime() != null);
     assertThat(store.getStatus().getBytes()).isEqualTo(bytes);
     assertThat(
@@ -205,10 +200,11 @@ class DisasterRecoveryIT {
       assertThat(run.getMetadata().getAnnotations())
           .containsEntry("osbackup.io/manifest", status.getManifestKey())
           .containsEntry("osbackup.io/store", "primary");
-      assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).startsWith("FoundInStore: "));
+      assertThat(namespace.eventsOf(run))
+          .anySatisfy(e -> assertThat(e).startsWith("FoundInStore: "));
     }
     assertThat(client.resources(BackupRun.class).inAnyNamespace().list().getItems()).hasSize(3);
-    assertThat(eventsOf(store))
+    assertThat(namespace.eventsOf(store))
         .filteredOn(e -> e.startsWith("ManifestInvalid: "))
         .singleElement()
         .satisfies(e -> assertThat(e).contains(corrupted));
@@ -216,12 +212,16 @@ class DisasterRecoveryIT {
     // A second sync finds nothing new, and no found run was ever planned: not one Job.
     String firstSync = store.getStatus().getLastSyncTime();
     store.getSpec().setProbeIntervalSeconds(31);
-    apply(store);
-    store = awaitStore(s -> s.getLastSyncTime() != null && !s.getLastSyncTime().equals(firstSync));
+    namespace.apply(store);
+    store =
+        namespace.awaitStore(
+            s -> s.getLastSyncTime() != null && !s.getLastSyncTime().equals(firstSync));
     assertThat(store.getStatus().getBackups()).isEqualTo(3);
     assertThat(client.resources(BackupRun.class).inNamespace(NS).list().getItems()).hasSize(3);
-    assertThat(eventsOf(store)).filteredOn(e -> e.startsWith("BackupFound: ")).hasSize(3);
-    assertThat(eventsOf(store)).filteredOn(e -> e.startsWith("ManifestInvalid: ")).hasSize(1);
+    assertThat(namespace.eventsOf(store)).filteredOn(e -> e.startsWith("BackupFound: ")).hasSize(3);
+    assertThat(namespace.eventsOf(store))
+        .filteredOn(e -> e.startsWith("ManifestInvalid: "))
+        .hasSize(1);
     Thread.sleep(2000);
     assertThat(client.batch().v1().jobs().inNamespace(NS).list().getItems()).isEmpty();
     assertThat(client.resources(BackupRun.class).inNamespace(NS).list().getItems())
@@ -230,7 +230,7 @@ class DisasterRecoveryIT {
 
   @Test
   void aFoundRunWhoseManifestIsGoneFails() {
-    apply(store());
+    namespace.apply(namespace.store());
     BackupRun run =
         Serialization.unmarshal(
             """
@@ -247,7 +247,7 @@ class DisasterRecoveryIT {
                 .formatted(NS, NS),
             BackupRun.class);
     client.resource(run).inNamespace(NS).create();
-    BackupRun ended = awaitEnd("rings-20200101-000000");
+    BackupRun ended = namespace.awaitEnd("rings-20200101-000000");
     assertThat(ended.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
     assertThat(ended.getStatus().getFailures())
         .singleElement()
@@ -300,7 +300,7 @@ class DisasterRecoveryIT {
   }
 
   static void applyPolicies() {
-    apply(
+    namespace.apply(
         policy(
             "rings",
             """
@@ -309,7 +309,7 @@ class DisasterRecoveryIT {
                 nodeSelector: {openstack-role: controller}
                 paths: [/etc/swift]
             """));
-    apply(
+    namespace.apply(
         policy(
             "keystone",
             """
@@ -321,89 +321,6 @@ class DisasterRecoveryIT {
                 include: [keystone, nova]
             """
                 .formatted(db.port())));
-  }
-
-  static HasMetadata secret(String name, Map<String, String> values) {
-    Map<String, String> data = new LinkedHashMap<>();
-    values.forEach(
-        (k, v) ->
-            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(NS)
-        .endMetadata()
-        .withData(data)
-        .build();
-  }
-
-  static BackupStore store() {
-    return Serialization.unmarshal(
-        """
-        apiVersion: osbackup.io/v1alpha1
-        kind: BackupStore
-        metadata: {name: primary, namespace: %s}
-        spec:
-          probeIntervalSeconds: 30
-          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
-               credentialsSecret: {name: backup-s3}}
-        """
-            .formatted(NS, s3.endpoint(), BUCKET, s3.region()),
-        BackupStore.class);
-  }
-
-  static BackupPolicy policy(String name, String targets) {
-    return Serialization.unmarshal(
-        """
-        apiVersion: osbackup.io/v1alpha1
-        kind: BackupPolicy
-        metadata: {name: %s, namespace: %s}
-        spec:
-          storeRef: {name: primary}
-          job: {activeDeadlineSeconds: 300}
-        %s
-        """
-            .formatted(name, NS, targets.indent(2)),
-        BackupPolicy.class);
-  }
-
-  static void apply(HasMetadata object) {
-    object.getMetadata().setNamespace(NS);
-    object.getMetadata().setResourceVersion(null);
-    client.resource(object).inNamespace(NS).createOr(existing -> existing.update());
-  }
-
-  static BackupRun runAndAwait(String policy, String name) {
-    BackupRun run =
-        Serialization.unmarshal(
-            """
-            apiVersion: osbackup.io/v1alpha1
-            kind: BackupRun
-            metadata: {name: %s, namespace: %s}
-            spec: {policyRef: {name: %s}}
-            """
-                .formatted(name, NS, policy),
-            BackupRun.class);
-    client.resource(run).inNamespace(NS).create();
-    return awaitEnd(name);
-  }
-
-  static BackupRun awaitEnd(String name) {
-    AtomicReference<BackupRun> last = new AtomicReference<>();
-    await()
-        .atMost(TIMEOUT)
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              BackupRun run =
-                  client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
-              last.set(run);
-              return run != null
-                  && run.getStatus() != null
-                  && run.getStatus().getPhase() != null
-                  && run.getStatus().getPhase().isFinal();
-            });
-    return last.get();
   }
 
   static List<BackupRun> awaitRuns(int count) {
@@ -425,33 +342,5 @@ class DisasterRecoveryIT {
                                   && r.getStatus().getPhase().isFinal());
             });
     return last.get();
-  }
-
-  static BackupStore awaitStore(java.util.function.Predicate<BackupStoreStatus> condition) {
-    AtomicReference<BackupStore> last = new AtomicReference<>();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              BackupStore store =
-                  client.resources(BackupStore.class).inNamespace(NS).withName("primary").get();
-              last.set(store);
-              return store != null
-                  && store.getStatus() != null
-                  && condition.test(store.getStatus());
-            });
-    return last.get();
-  }
-
-  /**
-   * Events about this very object (by uid: a deleted and re-created object's old Events do not
-   * count).
-   */
-  static List<String> eventsOf(HasMetadata object) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> object.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))
-        .map(e -> e.getReason() + ": " + e.getMessage())
-        .toList();
   }
 }

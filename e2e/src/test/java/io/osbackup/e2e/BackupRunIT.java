@@ -1,12 +1,13 @@
 package io.osbackup.e2e;
 
+import static io.osbackup.e2e.TestNamespace.databaseTarget;
+import static io.osbackup.e2e.TestNamespace.policy;
+import static io.osbackup.e2e.TestNamespace.secret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.Api;
@@ -19,12 +20,12 @@ import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RunPhase;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
-import io.osbackup.local.LocalCluster;
-import io.osbackup.local.MariaDbServer;
-import io.osbackup.local.S3Server;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.testbed.LocalCluster;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +37,6 @@ import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +64,7 @@ class BackupRunIT {
   static MariaDbServer db;
   static LocalCluster cluster;
   static KubernetesClient client;
+  static TestNamespace namespace;
   static ObjectStore bucket;
 
   @BeforeAll
@@ -82,6 +83,7 @@ class BackupRunIT {
                 .withPollInterval(Duration.ofSeconds(1)),
             Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
     client = cluster.client();
+    namespace = new TestNamespace(client, s3);
     cluster.namespace(NS);
     for (int i = 1; i <= 4; i++) {
       cluster.nodes().add("compute-" + i, Map.of("openstack-role", "compute"));
@@ -89,29 +91,23 @@ class BackupRunIT {
     }
     cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
     writeNodeFiles("controller-1");
-    apply(secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
-    apply(secret("wrong-db", Map.of("username", db.user(), "password", "not-the-password")));
-    apply(store("primary", BUCKET, "backup-s3"));
-    awaitStoreAvailable("primary", "True");
+    namespace.apply(
+        secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    namespace.apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
+    namespace.apply(
+        secret("wrong-db", Map.of("username", db.user(), "password", "not-the-password")));
+    namespace.apply(namespace.store("primary", BUCKET, "backup-s3"));
+    namespace.awaitStoreAvailable("primary", "True");
   }
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {cluster, bucket, db, s3}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // keep closing the others
-      }
-    }
+    TestNamespace.closeAll(cluster, bucket, db, s3);
   }
 
   @Test
   void backsUpDatabasesAndNodeFilesVerifiesThemAndWritesTheManifestLast() throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "control-plane",
             """
@@ -135,7 +131,7 @@ class BackupRunIT {
     ActiveJobs activeFilesJobs = ActiveJobs.watch("control-plane-20261121-020000", "nova-config");
     BackupRun run;
     try {
-      run = runAndAwait("control-plane", "control-plane-20261121-020000");
+      run = namespace.runAndAwait("control-plane", "control-plane-20261121-020000");
     } finally {
       activeFilesJobs.close();
     }
@@ -270,7 +266,7 @@ class BackupRunIT {
       upload.stream().write("stray".getBytes(StandardCharsets.UTF_8));
       upload.finish();
     }
-    BackupRun again = runAndAwait("control-plane", "control-plane-20261121-030000");
+    BackupRun again = namespace.runAndAwait("control-plane", "control-plane-20261121-030000");
     assertThat(again.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
     assertThat(again.getStatus().getFailures())
         .singleElement()
@@ -301,7 +297,7 @@ class BackupRunIT {
     Files.createDirectories(cluster.nodes().root("compute-2").resolve("etc/ceph"));
     Files.writeString(
         cluster.nodes().root("compute-2").resolve("etc/ceph/ceph.conf"), "[global]\n");
-    apply(
+    namespace.apply(
         policy(
             "partial",
             """
@@ -310,7 +306,7 @@ class BackupRunIT {
                 nodeSelector: {openstack-role: compute}
                 paths: [/etc/ceph]
             """));
-    BackupRun run = runAndAwait("partial", "partial-now");
+    BackupRun run = namespace.runAndAwait("partial", "partial-now");
     assertFailedWithoutLeftovers(run, RunPhase.PartiallyFailed);
     assertThat(run.getStatus().getArtifacts())
         .extracting(ArtifactStatus::getNode)
@@ -329,7 +325,7 @@ class BackupRunIT {
     Files.createDirectories(root.resolve("etc/kubernetes/pki"));
     Files.writeString(root.resolve("etc/kubernetes/pki/ca.key"), "-----BEGIN PRIVATE KEY-----\n");
     Files.writeString(root.resolve("etc/shadow"), "root:$6$hash:19000::::::\n");
-    apply(
+    namespace.apply(
         policy(
             "whole-etc",
             """
@@ -338,7 +334,7 @@ class BackupRunIT {
                 nodeSelector: {openstack-role: controller}
                 paths: [/etc]
             """));
-    BackupRun run = runAndAwait("whole-etc", "whole-etc-now");
+    BackupRun run = namespace.runAndAwait("whole-etc", "whole-etc-now");
     BackupRunStatus status = run.getStatus();
     assertThat(status.getPhase()).as(status.getMessage()).isEqualTo(RunPhase.Succeeded);
     assertThat(status.getTasks())
@@ -377,7 +373,7 @@ class BackupRunIT {
   @Test
   void aPodThatCannotStartFailsItsTaskWithTheKubeletsReasonInsteadOfWaitingForTheDeadline()
       throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "no-claim",
             """
@@ -386,7 +382,7 @@ class BackupRunIT {
                 volume: {claimName: glance-images-typo}
                 paths: [/]
             """));
-    BackupRun run = runAndAwait("no-claim", "no-claim-now");
+    BackupRun run = namespace.runAndAwait("no-claim", "no-claim-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
     assertThat(run.getStatus().getFailures())
         .singleElement()
@@ -411,8 +407,8 @@ class BackupRunIT {
 
   @Test
   void wrongDatabasePasswordFailsWithTheServersWordsAndLeavesNoBackup() throws Exception {
-    apply(policy("wrong-password", databaseTarget("wrong-db", db.port(), "keystone")));
-    BackupRun run = runAndAwait("wrong-password", "wrong-password-now");
+    namespace.apply(policy("wrong-password", databaseTarget("wrong-db", db.port(), "keystone")));
+    BackupRun run = namespace.runAndAwait("wrong-password", "wrong-password-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
     assertThat(run.getStatus().getFailures())
         .singleElement()
@@ -427,8 +423,8 @@ class BackupRunIT {
     try (var socket = new java.net.ServerSocket(0)) {
       closed = socket.getLocalPort();
     }
-    apply(policy("unreachable", databaseTarget("backup-db", closed, "keystone")));
-    BackupRun run = runAndAwait("unreachable", "unreachable-now");
+    namespace.apply(policy("unreachable", databaseTarget("backup-db", closed, "keystone")));
+    BackupRun run = namespace.runAndAwait("unreachable", "unreachable-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
     assertThat(run.getStatus().getFailures())
         .singleElement()
@@ -437,8 +433,8 @@ class BackupRunIT {
 
   @Test
   void missingSecretFailsBeforeAnyJobNamingTheSecret() {
-    apply(policy("no-secret", databaseTarget("does-not-exist", db.port(), "keystone")));
-    BackupRun run = runAndAwait("no-secret", "no-secret-now");
+    namespace.apply(policy("no-secret", databaseTarget("does-not-exist", db.port(), "keystone")));
+    BackupRun run = namespace.runAndAwait("no-secret", "no-secret-now");
     assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
     assertThat(run.getStatus().getFailures())
         .singleElement()
@@ -457,13 +453,14 @@ class BackupRunIT {
                 .list()
                 .getItems())
         .isEmpty();
-    assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).contains("SecretNotFound"));
+    assertThat(namespace.eventsNamed(run))
+        .anySatisfy(e -> assertThat(e).contains("SecretNotFound"));
   }
 
   @Test
   void missingBucketMakesTheStoreUnavailableAndItsRunsFail() {
-    apply(store("no-bucket", "bucket-that-does-not-exist", "backup-s3"));
-    BackupStore store = awaitStoreAvailable("no-bucket", "False");
+    namespace.apply(namespace.store("no-bucket", "bucket-that-does-not-exist", "backup-s3"));
+    BackupStore store = namespace.awaitStoreAvailable("no-bucket", "False");
     var condition = store.getStatus().condition("Available").orElseThrow();
     assertThat(condition.getReason()).isEqualTo("BucketNotFound");
     assertThat(condition.getMessage()).contains("bucket-that-does-not-exist");
@@ -471,8 +468,8 @@ class BackupRunIT {
     BackupPolicy policy =
         policy("to-no-bucket", databaseTarget("backup-db", db.port(), "keystone"));
     policy.getSpec().getStoreRef().setName("no-bucket");
-    apply(policy);
-    BackupRun run = runAndAwait("to-no-bucket", "to-no-bucket-now");
+    namespace.apply(policy);
+    BackupRun run = namespace.runAndAwait("to-no-bucket", "to-no-bucket-now");
     assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
     assertThat(run.getStatus().getMessage()).contains("no-bucket").contains("BucketNotFound");
   }
@@ -482,12 +479,12 @@ class BackupRunIT {
     var denied = s3.deniedCredentials();
     org.junit.jupiter.api.Assumptions.assumeTrue(
         denied.isPresent(), "this S3 server cannot deny a user");
-    apply(
+    namespace.apply(
         secret(
             "denied-s3",
             Map.of("accessKey", denied.get().accessKey(), "secretKey", denied.get().secretKey())));
-    apply(store("denied", BUCKET, "denied-s3"));
-    BackupStore store = awaitStoreAvailable("denied", "False");
+    namespace.apply(namespace.store("denied", BUCKET, "denied-s3"));
+    BackupStore store = namespace.awaitStoreAvailable("denied", "False");
     assertThat(store.getStatus().condition("Available").orElseThrow().getReason())
         .isEqualTo("AccessDenied");
     assertNoSecretIn(store, denied.get().secretKey());
@@ -496,10 +493,10 @@ class BackupRunIT {
   @Test
   void aWrongRegionMakesTheStoreUnavailableAsWrongRegionNotAccessDenied() {
     assumeSwift();
-    BackupStore wrong = store("wrong-region", BUCKET, "backup-s3");
+    BackupStore wrong = namespace.store("wrong-region", BUCKET, "backup-s3");
     wrong.getSpec().getS3().setRegion("eu-west-9");
-    apply(wrong);
-    BackupStore store = awaitStoreAvailable("wrong-region", "False");
+    namespace.apply(wrong);
+    BackupStore store = namespace.awaitStoreAvailable("wrong-region", "False");
     var condition = store.getStatus().condition("Available").orElseThrow();
     assertThat(condition.getReason()).isEqualTo("WrongRegion");
     assertThat(condition.getMessage())
@@ -510,19 +507,19 @@ class BackupRunIT {
         .atMost(Duration.ofSeconds(30))
         .untilAsserted(
             () ->
-                assertThat(eventsOf(store))
+                assertThat(namespace.eventsNamed(store))
                     .anySatisfy(e -> assertThat(e).startsWith("WrongRegion")));
   }
 
   @Test
   void aMissingCaBundleMakesTheStoreUnavailableNamingTheField() {
-    BackupStore missing = store("missing-ca", BUCKET, "backup-s3");
+    BackupStore missing = namespace.store("missing-ca", BUCKET, "backup-s3");
     missing
         .getSpec()
         .getS3()
         .setCaBundle(io.osbackup.api.v1alpha1.CaBundle.fromConfigMap("no-such-ca", "ca.crt"));
-    apply(missing);
-    BackupStore store = awaitStoreAvailable("missing-ca", "False");
+    namespace.apply(missing);
+    BackupStore store = namespace.awaitStoreAvailable("missing-ca", "False");
     var condition = store.getStatus().condition("Available").orElseThrow();
     assertThat(condition.getReason()).isEqualTo("CaBundleInvalid");
     assertThat(condition.getMessage())
@@ -537,9 +534,9 @@ class BackupRunIT {
 
   @Test
   void missingSecretKeyMakesTheStoreUnavailableNamingTheKey() {
-    apply(secret("half-s3", Map.of("accessKey", s3.accessKey())));
-    apply(store("half", BUCKET, "half-s3"));
-    BackupStore store = awaitStoreAvailable("half", "False");
+    namespace.apply(secret("half-s3", Map.of("accessKey", s3.accessKey())));
+    namespace.apply(namespace.store("half", BUCKET, "half-s3"));
+    BackupStore store = namespace.awaitStoreAvailable("half", "False");
     var condition = store.getStatus().condition("Available").orElseThrow();
     assertThat(condition.getReason()).isEqualTo("SecretKeyMissing");
     assertThat(condition.getMessage()).contains("secretKey").contains("half-s3");
@@ -547,14 +544,14 @@ class BackupRunIT {
 
   @Test
   void dumpKilledMidwayFailsTheRunAndAbortsTheUpload() throws Exception {
-    apply(policy("killed", databaseTarget("backup-db", db.port(), "aaa_first", "slow")));
+    namespace.apply(policy("killed", databaseTarget("backup-db", db.port(), "aaa_first", "slow")));
     try (Connection lock = db.connect("slow")) {
       lock.createStatement().execute("LOCK TABLES t WRITE");
-      createRun("killed", "killed-now");
+      namespace.createRun("killed", "killed-now");
       ProcessHandle dump = awaitDumpProcess("slow");
       dump.destroyForcibly();
     }
-    BackupRun run = awaitEnd("killed-now");
+    BackupRun run = namespace.awaitEnd("killed-now");
     assertFailedWithoutLeftovers(run, RunPhase.Failed);
     assertThat(run.getStatus().getFailures())
         .singleElement()
@@ -564,16 +561,17 @@ class BackupRunIT {
 
   @Test
   void cancelStopsTheJobsAndRemovesPartialUploads() throws Exception {
-    apply(policy("cancelled", databaseTarget("backup-db", db.port(), "aaa_first", "slow")));
+    namespace.apply(
+        policy("cancelled", databaseTarget("backup-db", db.port(), "aaa_first", "slow")));
     try (Connection lock = db.connect("slow")) {
       lock.createStatement().execute("LOCK TABLES t WRITE");
-      createRun("cancelled", "cancelled-now");
+      namespace.createRun("cancelled", "cancelled-now");
       awaitDumpProcess("slow");
       BackupRun run =
           client.resources(BackupRun.class).inNamespace(NS).withName("cancelled-now").get();
       run.getSpec().setCancel(true);
       client.resources(BackupRun.class).inNamespace(NS).resource(run).update();
-      run = awaitEnd("cancelled-now");
+      run = namespace.awaitEnd("cancelled-now");
       assertThat(run.getStatus().getPhase())
           .as(run.getStatus().getMessage())
           .isEqualTo(RunPhase.Cancelled);
@@ -594,7 +592,7 @@ class BackupRunIT {
 
   @Test
   void theManifestAppearsOnlyAfterTheLastJobHasEnded() throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "last-job",
             databaseTarget("backup-db", db.port(), "aaa_first", "slow")
@@ -606,7 +604,7 @@ class BackupRunIT {
                 """));
     try (Connection lock = db.connect("slow")) {
       lock.createStatement().execute("LOCK TABLES t WRITE");
-      createRun("last-job", "last-job-now");
+      namespace.createRun("last-job", "last-job-now");
       await()
           .atMost(RUN_TIMEOUT)
           .until(
@@ -629,7 +627,7 @@ class BackupRunIT {
       assertThat(bucket.stat(midway.getStatus().getFolder() + "/manifest.json")).isEmpty();
       assertThat(midway.getStatus().getManifestKey()).isNull();
     }
-    BackupRun run = awaitEnd("last-job-now");
+    BackupRun run = namespace.awaitEnd("last-job-now");
     assertThat(run.getStatus().getPhase())
         .as(run.getStatus().getMessage())
         .isEqualTo(RunPhase.Succeeded);
@@ -638,16 +636,17 @@ class BackupRunIT {
 
   @Test
   void credentialsRotatedToWrongOnesFailTheRunBeforeAnythingIsWritten() throws Exception {
-    apply(secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    apply(store("rotating", BUCKET, "rotating-s3", "rotating"));
-    awaitStoreAvailable("rotating", "True");
-    apply(
+    namespace.apply(
+        secret("rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    namespace.apply(namespace.store("rotating", BUCKET, "rotating-s3", "rotating"));
+    namespace.awaitStoreAvailable("rotating", "True");
+    namespace.apply(
         secret(
             "rotating-s3", Map.of("accessKey", s3.accessKey(), "secretKey", "rotated-but-wrong")));
     BackupPolicy policy = policy("to-rotating", databaseTarget("backup-db", db.port(), "keystone"));
     policy.getSpec().getStoreRef().setName("rotating");
-    apply(policy);
-    BackupRun run = runAndAwait("to-rotating", "to-rotating-now");
+    namespace.apply(policy);
+    BackupRun run = namespace.runAndAwait("to-rotating", "to-rotating-now");
     assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
     assertThat(run.getStatus().getFailures())
         .singleElement()
@@ -672,14 +671,14 @@ class BackupRunIT {
   @Test
   void aBucketDeletedAfterTheStoreWasCheckedFailsTheRunNamingTheBucket() throws Exception {
     s3.createBucket("short-lived");
-    apply(store("short-lived", "short-lived", "backup-s3"));
-    awaitStoreAvailable("short-lived", "True");
+    namespace.apply(namespace.store("short-lived", "short-lived", "backup-s3"));
+    namespace.awaitStoreAvailable("short-lived", "True");
     s3.deleteBucket("short-lived");
     BackupPolicy policy =
         policy("to-short-lived", databaseTarget("backup-db", db.port(), "keystone"));
     policy.getSpec().getStoreRef().setName("short-lived");
-    apply(policy);
-    BackupRun run = runAndAwait("to-short-lived", "to-short-lived-now");
+    namespace.apply(policy);
+    BackupRun run = namespace.runAndAwait("to-short-lived", "to-short-lived-now");
     assertThat(run.getStatus().getPhase()).isEqualTo(RunPhase.Failed);
     assertThat(run.getStatus().getFailures())
         .singleElement()
@@ -692,7 +691,7 @@ class BackupRunIT {
 
   @Test
   void operatorRestartMidRunResumesWithoutASecondSetOfJobs() throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "restarted",
             """
@@ -702,12 +701,12 @@ class BackupRunIT {
                 nodeSelector: {openstack-role: compute}
                 paths: [/etc/nova]
             """));
-    createRun("restarted", "restarted-now");
+    namespace.createRun("restarted", "restarted-now");
     await().atMost(RUN_TIMEOUT).until(() -> !podsOf("restarted-now").isEmpty());
     cluster.stopOperator();
     Thread.sleep(1500);
     cluster.startOperator();
-    BackupRun run = awaitEnd("restarted-now");
+    BackupRun run = namespace.awaitEnd("restarted-now");
     assertThat(run.getStatus().getPhase())
         .as(run.getStatus().getMessage())
         .isEqualTo(RunPhase.Succeeded);
@@ -722,7 +721,7 @@ class BackupRunIT {
   @Test
   @SuppressWarnings("unchecked")
   void aRunThatFailsAfterItsManifestWasWrittenDeletesTheManifest() throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "late-failure",
             """
@@ -731,7 +730,7 @@ class BackupRunIT {
                 nodeSelector: {openstack-role: controller}
                 paths: [/etc/swift]
             """));
-    BackupRun run = runAndAwait("late-failure", "late-failure-20261121-020000");
+    BackupRun run = namespace.runAndAwait("late-failure", "late-failure-20261121-020000");
     assertThat(run.getStatus().getPhase())
         .as(run.getStatus().getMessage())
         .isEqualTo(RunPhase.Succeeded);
@@ -756,7 +755,7 @@ class BackupRunIT {
     bucket.putJson(reportKey, report);
     cluster.startOperator();
 
-    BackupRun ended = awaitEnd("late-failure-20261121-020000");
+    BackupRun ended = namespace.awaitEnd("late-failure-20261121-020000");
     assertThat(ended.getStatus().getPhase())
         .as(ended.getStatus().getMessage())
         .isEqualTo(RunPhase.Failed);
@@ -771,7 +770,7 @@ class BackupRunIT {
   @Test
   void anOperatorStoppedAndStartedAgainAndAgainFinishesTheRunOnceWithOneJobPerTask()
       throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "chaos",
             databaseTarget("backup-db", db.port(), "keystone", "nova")
@@ -805,14 +804,14 @@ class BackupRunIT {
                 });
     java.util.Random random = new java.util.Random(42);
     try {
-      createRun("chaos", "chaos-now");
+      namespace.createRun("chaos", "chaos-now");
       for (int i = 0; i < 12 && !ended("chaos-now"); i++) {
         Thread.sleep(200 + random.nextInt(600));
         cluster.stopOperator();
         Thread.sleep(random.nextInt(300));
         cluster.startOperator();
       }
-      BackupRun run = awaitEnd("chaos-now");
+      BackupRun run = namespace.awaitEnd("chaos-now");
       assertThat(run.getStatus().getPhase())
           .as(run.getStatus().getMessage())
           .isEqualTo(RunPhase.Succeeded);
@@ -843,7 +842,7 @@ class BackupRunIT {
 
   @Test
   void retentionKeepsWhatItsRulesSayDeletesTheRestManifestFirstAndTheirRuns() throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "pruned",
             """
@@ -853,11 +852,11 @@ class BackupRunIT {
                 nodeSelector: {openstack-role: controller}
                 paths: [/etc/swift]
             """));
-    BackupRun first = runAndAwait("pruned", "pruned-20261121-010000");
+    BackupRun first = namespace.runAndAwait("pruned", "pruned-20261121-010000");
     assertThat(first.getStatus().getPhase())
         .as(first.getStatus().getMessage())
         .isEqualTo(RunPhase.Succeeded);
-    BackupRun second = runAndAwait("pruned", "pruned-20261121-020000");
+    BackupRun second = namespace.runAndAwait("pruned", "pruned-20261121-020000");
     assertThat(second.getStatus().getPhase())
         .as(second.getStatus().getMessage())
         .isEqualTo(RunPhase.Succeeded);
@@ -894,7 +893,7 @@ class BackupRunIT {
         client.resources(BackupPolicy.class).inNamespace(NS).withName("pruned").get();
     // The preview: with keepLast 1, the next backup will push out the one kept now.
     assertThat(policy.getStatus().getDueForDeletion()).containsExactly("pruned-20261121-020000");
-    assertThat(eventsOf(policy))
+    assertThat(namespace.eventsNamed(policy))
         .anySatisfy(
             e -> assertThat(e).contains("BackupsDeleted").contains("pruned-20261121-010000"));
     // keepLast 1 alone keeps a single backup: flagged before the first pass deleted anything
@@ -902,12 +901,13 @@ class BackupRunIT {
         .get()
         .satisfies(c -> assertThat(c.getStatus()).isEqualTo("False"))
         .satisfies(c -> assertThat(c.getReason()).isEqualTo("KeepsOnlyOneBackup"));
-    assertThat(eventsOf(policy)).anySatisfy(e -> assertThat(e).startsWith("KeepsOnlyOneBackup"));
+    assertThat(namespace.eventsNamed(policy))
+        .anySatisfy(e -> assertThat(e).startsWith("KeepsOnlyOneBackup"));
   }
 
   @Test
   void aManifestRetentionCannotReadStopsItsPassWithAnEventAndDeletesNothing() throws Exception {
-    apply(
+    namespace.apply(
         policy(
             "unreadable",
             """
@@ -917,7 +917,7 @@ class BackupRunIT {
                 nodeSelector: {openstack-role: controller}
                 paths: [/etc/swift]
             """));
-    BackupRun first = runAndAwait("unreadable", "unreadable-20261121-010000");
+    BackupRun first = namespace.runAndAwait("unreadable", "unreadable-20261121-010000");
     assertThat(first.getStatus().getPhase())
         .as(first.getStatus().getMessage())
         .isEqualTo(RunPhase.Succeeded);
@@ -933,7 +933,7 @@ class BackupRunIT {
     // The first backup's manifest is damaged: retention can no longer tell what that backup is.
     bucket.putJson(first.getStatus().getManifestKey(), "not a manifest");
 
-    BackupRun second = runAndAwait("unreadable", "unreadable-20261121-020000");
+    BackupRun second = namespace.runAndAwait("unreadable", "unreadable-20261121-020000");
     assertThat(second.getStatus().getPhase())
         .as(second.getStatus().getMessage())
         .isEqualTo(RunPhase.Succeeded);
@@ -944,7 +944,7 @@ class BackupRunIT {
         .atMost(Duration.ofSeconds(60))
         .untilAsserted(
             () ->
-                assertThat(eventsOf(policy))
+                assertThat(namespace.eventsNamed(policy))
                     .anySatisfy(
                         e ->
                             assertThat(e)
@@ -992,7 +992,7 @@ class BackupRunIT {
         out.write(chunk);
       }
     }
-    apply(
+    namespace.apply(
         policy(
             "lost-node",
             """
@@ -1002,7 +1002,7 @@ class BackupRunIT {
                 nodeSelector: {openstack-role: doomed}
                 paths: [/etc/nova]
             """));
-    createRun("lost-node", "lost-node-now");
+    namespace.createRun("lost-node", "lost-node-now");
     await()
         .atMost(RUN_TIMEOUT)
         .until(
@@ -1015,7 +1015,7 @@ class BackupRunIT {
                                 && "Running".equals(p.getStatus().getPhase())));
     Thread.sleep(1000);
     cluster.nodes().remove("compute-9");
-    BackupRun run = awaitEnd("lost-node-now");
+    BackupRun run = namespace.awaitEnd("lost-node-now");
     assertFailedWithoutLeftovers(run, RunPhase.PartiallyFailed);
     assertThat(run.getStatus().getArtifacts())
         .extracting(ArtifactStatus::getNode)
@@ -1095,133 +1095,6 @@ class BackupRunIT {
     Files.writeString(swift.resolve("object.builder"), "builder");
   }
 
-  static Secret secret(String name, Map<String, String> values) {
-    Map<String, String> data = new java.util.LinkedHashMap<>();
-    values.forEach(
-        (k, v) ->
-            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(NS)
-        .endMetadata()
-        .withData(data)
-        .build();
-  }
-
-  static BackupStore store(String name, String bucketName, String secret) {
-    return store(name, bucketName, secret, "prod");
-  }
-
-  /**
-   * A store under its own {@code prefix}: two stores on one bucket and prefix are refused
-   * (PrefixOverlap).
-   */
-  static BackupStore store(String name, String bucketName, String secret, String prefix) {
-    return Serialization.unmarshal(
-        """
-        apiVersion: osbackup.io/v1alpha1
-        kind: BackupStore
-        metadata: {name: %s, namespace: %s}
-        spec:
-          probeIntervalSeconds: 30
-          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: %s, forcePathStyle: true,
-               credentialsSecret: {name: %s}}
-        """
-            .formatted(name, NS, s3.endpoint(), bucketName, s3.region(), prefix, secret),
-        BackupStore.class);
-  }
-
-  static String databaseTarget(String secret, int port, String... databases) {
-    return """
-        databases:
-          - name: galera
-            host: 127.0.0.1
-            port: %d
-            credentialsSecret: {name: %s}
-            include: [%s]
-        """
-        .formatted(port, secret, String.join(", ", databases));
-  }
-
-  static BackupPolicy policy(String name, String targets) {
-    return Serialization.unmarshal(
-        """
-        apiVersion: osbackup.io/v1alpha1
-        kind: BackupPolicy
-        metadata: {name: %s, namespace: %s}
-        spec:
-          storeRef: {name: primary}
-          job: {activeDeadlineSeconds: 300}
-        %s
-        """
-            .formatted(name, NS, targets.indent(2)),
-        BackupPolicy.class);
-  }
-
-  static void apply(HasMetadata object) {
-    object.getMetadata().setNamespace(NS);
-    client.resource(object).inNamespace(NS).createOr(existing -> existing.update());
-  }
-
-  static void createRun(String policy, String name) {
-    BackupRun run =
-        Serialization.unmarshal(
-            """
-            apiVersion: osbackup.io/v1alpha1
-            kind: BackupRun
-            metadata: {name: %s, namespace: %s}
-            spec: {policyRef: {name: %s}}
-            """
-                .formatted(name, NS, policy),
-            BackupRun.class);
-    client.resource(run).inNamespace(NS).create();
-  }
-
-  static BackupRun runAndAwait(String policy, String name) {
-    createRun(policy, name);
-    return awaitEnd(name);
-  }
-
-  static BackupRun awaitEnd(String name) {
-    AtomicReference<BackupRun> last = new AtomicReference<>();
-    await()
-        .atMost(RUN_TIMEOUT)
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              BackupRun run =
-                  client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
-              last.set(run);
-              return run != null
-                  && run.getStatus() != null
-                  && run.getStatus().getPhase() != null
-                  && run.getStatus().getPhase().isFinal();
-            });
-    return last.get();
-  }
-
-  static BackupStore awaitStoreAvailable(String name, String expected) {
-    AtomicReference<BackupStore> last = new AtomicReference<>();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              BackupStore store =
-                  client.resources(BackupStore.class).inNamespace(NS).withName(name).get();
-              last.set(store);
-              return store != null
-                  && store.getStatus() != null
-                  && store
-                      .getStatus()
-                      .condition("Available")
-                      .map(c -> expected.equals(c.getStatus()))
-                      .orElse(false);
-            });
-    return last.get();
-  }
-
   static ProcessHandle awaitDumpProcess(String database) {
     AtomicReference<ProcessHandle> found = new AtomicReference<>();
     await()
@@ -1257,22 +1130,15 @@ class BackupRunIT {
         .allSatisfy(f -> assertThat(f.getMessage()).isNotBlank());
     assertThat(bucket.stat(status.getFolder() + "/manifest.json")).isEmpty();
     assertThat(bucket.incompleteUploads(status.getFolder() + "/")).isEmpty();
-    assertThat(eventsOf(run)).anySatisfy(e -> assertThat(e).contains(phase.name()));
+    assertThat(namespace.eventsNamed(run)).anySatisfy(e -> assertThat(e).contains(phase.name()));
   }
 
   static void assertNoSecretIn(HasMetadata object, String secret) {
     assertThat(Serialization.asYaml(object)).doesNotContain(secret);
-    assertThat(eventsOf(object)).noneSatisfy(e -> assertThat(e).contains(secret));
+    assertThat(namespace.eventsNamed(object)).noneSatisfy(e -> assertThat(e).contains(secret));
     for (var job : client.batch().v1().jobs().inNamespace(NS).list().getItems()) {
       assertThat(Serialization.asYaml(job)).doesNotContain(secret);
     }
-  }
-
-  static List<String> eventsOf(HasMetadata object) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> object.getMetadata().getName().equals(e.getInvolvedObject().getName()))
-        .map(e -> e.getReason() + ": " + e.getMessage())
-        .toList();
   }
 
   static List<Pod> podsOf(BackupRun run) {

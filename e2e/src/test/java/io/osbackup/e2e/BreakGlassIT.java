@@ -178,8 +178,8 @@ class BreakGlassIT {
     assertThat(run("backups", "--namespace", "openstack", "--backup-id", id).out())
         .contains("accounts galera (1 accounts and roles)")
         .contains("/accounts/galera.sql");
-    try (io.osbackup.local.MariaDbServer fresh =
-        io.osbackup.local.MariaDbServer.start(work.resolve("fresh"))) {
+    try (io.osbackup.testbed.MariaDbServer fresh =
+        io.osbackup.testbed.MariaDbServer.start(work.resolve("fresh"))) {
       Path freshLogin = Files.createDirectories(work.resolve("fresh-login"));
       Files.writeString(freshLogin.resolve("username"), fresh.user());
       Files.writeString(freshLogin.resolve("password"), fresh.password());
@@ -205,7 +205,7 @@ class BreakGlassIT {
           .contains("accounts: created 1 ['bgnova'@'%']")
           .doesNotContain("bgnova-Pw#1");
       var nova =
-          new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "bgnova", "bgnova-Pw#1");
+          new io.osbackup.testbed.SqlClient("127.0.0.1", fresh.port(), "bgnova", "bgnova-Pw#1");
       assertThat(nova.tableChecksums("bg_nova")).isEqualTo(atBackup);
       assertThat(nova.column("SHOW GRANTS"))
           .contains("GRANT ALL PRIVILEGES ON `bg_nova`.* TO `bgnova`@`%`");
@@ -220,7 +220,7 @@ class BreakGlassIT {
           .contains("left unchanged 1 that exist already ['bgnova'@'%']")
           .contains("--replace-existing-accounts replaces them");
       assertThat(
-              new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "bgnova", "changed-Pw#1")
+              new io.osbackup.testbed.SqlClient("127.0.0.1", fresh.port(), "bgnova", "changed-Pw#1")
                   .column("SELECT 1"))
           .containsExactly("1");
 

@@ -4,23 +4,19 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RestoreRequest;
-import io.osbackup.local.LocalCluster;
-import io.osbackup.local.MariaDbServer;
-import io.osbackup.local.S3Server;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ObjectStore;
-import java.nio.charset.StandardCharsets;
+import io.osbackup.testbed.LocalCluster;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,16 +29,17 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class LocalOsbackup implements AutoCloseable {
 
-  static final String NS = "openstack";
-  static final String BUCKET = "openstack-backups";
-  static final String STORE = "primary";
-  static final Duration TIMEOUT = Duration.ofSeconds(120);
+  static final String NS = TestNamespace.NS;
+  static final String BUCKET = TestNamespace.BUCKET;
+  static final String STORE = TestNamespace.STORE;
+  static final Duration TIMEOUT = TestNamespace.RUN_TIMEOUT;
 
   final S3Server s3;
   final MariaDbServer db;
   final LocalCluster cluster;
   final KubernetesClient client;
   final ObjectStore bucket;
+  final TestNamespace namespace;
 
   private LocalOsbackup(S3Server s3, MariaDbServer db, LocalCluster cluster) {
     this.s3 = s3;
@@ -50,6 +47,7 @@ final class LocalOsbackup implements AutoCloseable {
     this.cluster = cluster;
     this.client = cluster.client();
     this.bucket = s3.store(BUCKET);
+    this.namespace = new TestNamespace(client, s3);
   }
 
   private static Map<String, String> withEntries(Map<String, String> base, String... entries) {
@@ -67,15 +65,7 @@ final class LocalOsbackup implements AutoCloseable {
 
   /** {@link #start(Path)} with more environment for every agent the Job runner starts. */
   static LocalOsbackup start(Path work, Map<String, String> agentEnv) throws Exception {
-    CompletableFuture<MariaDbServer> db =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return MariaDbServer.start(work.resolve("db"));
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    CompletableFuture<MariaDbServer> db = MariaDbServer.startAsync(work.resolve("db"));
     S3Server s3 = S3Server.start(work.resolve("s3"));
     s3.createBucket(BUCKET);
     MariaDbServer server = db.join();
@@ -105,17 +95,7 @@ final class LocalOsbackup implements AutoCloseable {
   }
 
   Secret secret(String name, Map<String, String> values) {
-    Map<String, String> data = new LinkedHashMap<>();
-    values.forEach(
-        (k, v) ->
-            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(NS)
-        .endMetadata()
-        .withData(data)
-        .build();
+    return TestNamespace.secret(name, values);
   }
 
   BackupStore store(String name, String secret) {
@@ -134,31 +114,12 @@ final class LocalOsbackup implements AutoCloseable {
 
   /** A policy on the store; {@code targets} is the YAML of its databases and files. */
   BackupPolicy policy(String name, String targets) {
-    return Serialization.unmarshal(
-        """
-        apiVersion: osbackup.io/v1alpha1
-        kind: BackupPolicy
-        metadata: {name: %s, namespace: %s}
-        spec:
-          storeRef: {name: %s}
-          job: {activeDeadlineSeconds: 300}
-        %s
-        """
-            .formatted(name, NS, STORE, targets.indent(2)),
-        BackupPolicy.class);
+    return TestNamespace.policy(name, targets);
   }
 
   /** The YAML of one database target on the test server with the backup-db Secret. */
   String databases(String... names) {
-    return """
-        databases:
-          - name: galera
-            host: 127.0.0.1
-            port: %d
-            credentialsSecret: {name: backup-db}
-            include: [%s]
-        """
-        .formatted(db.port(), String.join(", ", names));
+    return TestNamespace.databaseTarget("backup-db", db.port(), names);
   }
 
   /** Databases shaped like OpenStack's: two tables joined by a foreign key, and a view. */
@@ -199,19 +160,7 @@ final class LocalOsbackup implements AutoCloseable {
 
   /** Creates a BackupRun of {@code policy} and waits until it ended. */
   BackupRun backup(String policy, String name) {
-    client
-        .resource(
-            Serialization.unmarshal(
-                """
-            apiVersion: osbackup.io/v1alpha1
-            kind: BackupRun
-            metadata: {name: %s, namespace: %s}
-            spec: {policyRef: {name: %s}}
-            """
-                    .formatted(name, NS, policy),
-                BackupRun.class))
-        .inNamespace(NS)
-        .create();
+    namespace.createRun(policy, name);
     return awaitFinal(
         BackupRun.class,
         name,
@@ -264,22 +213,11 @@ final class LocalOsbackup implements AutoCloseable {
   }
 
   List<String> eventsOf(HasMetadata object) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> object.getMetadata().getName().equals(e.getInvolvedObject().getName()))
-        .map(e -> e.getReason() + ": " + e.getMessage())
-        .toList();
+    return namespace.eventsNamed(object);
   }
 
   @Override
   public void close() {
-    for (AutoCloseable c : new AutoCloseable[] {cluster, bucket, db, s3}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // keep closing the others
-      }
-    }
+    TestNamespace.closeAll(cluster, bucket, db, s3);
   }
 }

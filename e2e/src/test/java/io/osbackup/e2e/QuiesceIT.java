@@ -349,7 +349,7 @@ class QuiesceIT {
         .getSpec()
         .getTemplate()
         .getMetadata()
-        .setAnnotations(Map.of(io.osbackup.local.LocalKubelet.IGNORES_SIGTERM, "true"));
+        .setAnnotations(Map.of(io.osbackup.testbed.LocalKubelet.IGNORES_SIGTERM, "true"));
     deployment.getSpec().getTemplate().getSpec().setTerminationGracePeriodSeconds(600L);
     return deployment;
   }

@@ -585,8 +585,8 @@ class RestoreRequestIT {
               assertThat(a.getAccounts()).isEqualTo(1L);
             });
     Map<String, Long> atBackup = osb.db.tableChecksums("acc_nova");
-    try (io.osbackup.local.MariaDbServer fresh =
-        io.osbackup.local.MariaDbServer.start(work.resolve("fresh"))) {
+    try (io.osbackup.testbed.MariaDbServer fresh =
+        io.osbackup.testbed.MariaDbServer.start(work.resolve("fresh"))) {
       osb.apply(
           osb.secret("fresh-db", Map.of("username", fresh.user(), "password", fresh.password())));
       String request =
@@ -611,7 +611,7 @@ class RestoreRequestIT {
                 assertThat(i.getMessage()).contains("created 1 ['accnova'@'%']");
               });
       var nova =
-          new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "accnova", "accnova-Pw#1");
+          new io.osbackup.testbed.SqlClient("127.0.0.1", fresh.port(), "accnova", "accnova-Pw#1");
       assertThat(nova.tableChecksums("acc_nova")).isEqualTo(atBackup);
       assertThat(nova.column("SHOW GRANTS"))
           .contains("GRANT ALL PRIVILEGES ON `acc_nova`.* TO `accnova`@`%`");
@@ -639,7 +639,8 @@ class RestoreRequestIT {
                       .contains("'accnova'@'%'")
                       .doesNotContain("*"));
       assertThat(
-              new io.osbackup.local.SqlClient("127.0.0.1", fresh.port(), "accnova", "changed-Pw#1")
+              new io.osbackup.testbed.SqlClient(
+                      "127.0.0.1", fresh.port(), "accnova", "changed-Pw#1")
                   .column("SELECT 1"))
           .containsExactly("1");
       assertThat(again.getStatus().getMessage() + osb.eventsOf(again))

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.RunPhase;
-import io.osbackup.local.S3Relay;
+import io.osbackup.testbed.S3Relay;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

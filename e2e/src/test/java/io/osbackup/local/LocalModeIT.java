@@ -7,6 +7,9 @@ import io.osbackup.cli.BackupsCommand;
 import io.osbackup.cli.RestoreCommand;
 import io.osbackup.cli.StoreOptions;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.testbed.ControlPlane;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -289,7 +292,7 @@ class LocalModeIT {
       assertThat(err).as("stderr").isEmpty();
       Path log = dir.resolve("osbackup-local.log");
       assertThat(out).contains("Logs: " + log);
-      assertThat(Files.readString(log)).contains("INFO io.osbackup.local.LocalKubelet");
+      assertThat(Files.readString(log)).contains("INFO io.osbackup.testbed.LocalKubelet");
       assertThat(out)
           .contains("Summary: all 3 succeeded")
           .contains(

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.osbackup.api.v1alpha1.BackupPolicy;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.testbed.SimulatedNodes;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,12 @@
 package io.osbackup.retention;
 
+import static io.osbackup.e2e.TestNamespace.secret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -16,13 +16,13 @@ import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.BackupStoreStatus;
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.api.v1alpha1.RunPhase;
-import io.osbackup.local.LocalCluster;
-import io.osbackup.local.MariaDbServer;
-import io.osbackup.local.S3Server;
+import io.osbackup.e2e.TestNamespace;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
-import java.nio.charset.StandardCharsets;
+import io.osbackup.testbed.LocalCluster;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,14 +30,12 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -67,6 +65,7 @@ class OnDemandRetentionIT {
   static MariaDbServer db;
   static LocalCluster cluster;
   static KubernetesClient client;
+  static TestNamespace namespace;
   static ObjectStore bucket;
   static final MovableClock CLOCK = new MovableClock();
 
@@ -92,12 +91,14 @@ class OnDemandRetentionIT {
                 .withClock(CLOCK),
             Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
     client = cluster.client();
+    namespace = new TestNamespace(client, s3);
     cluster.namespace(NS);
     cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
-    apply(secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
-    apply(store());
-    awaitStore(
+    namespace.apply(
+        secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
+    namespace.apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
+    namespace.apply(namespace.store());
+    namespace.awaitStore(
         s ->
             s.condition(BackupStoreStatus.AVAILABLE)
                 .map(c -> "True".equals(c.getStatus()))
@@ -106,15 +107,7 @@ class OnDemandRetentionIT {
 
   @AfterAll
   static void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {cluster, bucket, db, s3}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        // keep closing the others
-      }
-    }
+    TestNamespace.closeAll(cluster, bucket, db, s3);
   }
 
   /**
@@ -125,7 +118,7 @@ class OnDemandRetentionIT {
   @Test
   @Order(1)
   void aBackupTakenBeforeAnUpgradeOutlivesEveryRetentionPass() throws Exception {
-    apply(policy("control-plane"));
+    namespace.apply(policy("control-plane"));
     BackupRun beforeUpgrade = runAndAwait("before-upgrade", "control-plane", "");
     assertThat(beforeUpgrade.getStatus().getPhase())
         .as(beforeUpgrade.getStatus().getMessage())
@@ -194,7 +187,7 @@ class OnDemandRetentionIT {
   @Test
   @Order(2)
   void aHandMadeBackupGoesWhenItsOwnKeepForOrKeepUntilPasses() throws Exception {
-    apply(policy("nova"));
+    namespace.apply(policy("nova"));
     BackupRun ttl = runAndAwait("nova-ttl", "nova", "keepFor: 2h");
     String until =
         Instant.now()
@@ -265,7 +258,7 @@ class OnDemandRetentionIT {
   @Test
   @Order(3)
   void theCatalogBringsAHandMadeBackupBackHandMade() throws Exception {
-    apply(policy("glance"));
+    namespace.apply(policy("glance"));
     BackupRun handMade = runAndAwait("glance-before-upgrade", "glance", "keepFor: 30d");
     BackupRun daily = runAndAwait("glance-20261201-020000", "glance", "");
     assertThat(handMade.getStatus().getPhase())
@@ -299,16 +292,16 @@ class OnDemandRetentionIT {
                         .getItems()
                         .isEmpty());
     cluster.startOperator();
-    apply(store());
-    apply(policy("glance"));
+    namespace.apply(namespace.store());
+    namespace.apply(policy("glance"));
 
-    BackupRun found = awaitEnd(id);
+    BackupRun found = namespace.awaitEnd(id);
     assertThat(found.getStatus().getFoundInStore()).isTrue();
     assertThat(found.getStatus().getRetention()).isEqualTo("Keep");
     assertThat(found.getStatus().getExpiresAt()).isEqualTo(handMade.getStatus().getExpiresAt());
     assertThat(found.getStatus().getKeep()).isEqualTo(handMade.getStatus().getKeep());
     assertThat(found.getStatus().getOrigin()).isEqualTo("OnDemand");
-    BackupRun foundDaily = awaitEnd(daily.getStatus().getBackupId());
+    BackupRun foundDaily = namespace.awaitEnd(daily.getStatus().getBackupId());
     assertThat(foundDaily.getStatus().getRetention()).isEqualTo("Policy");
     assertThat(foundDaily.getStatus().getOrigin()).isEqualTo("Scheduled");
     assertThat(foundDaily.getStatus().getKeep()).isEqualTo("by policy glance");
@@ -337,7 +330,7 @@ class OnDemandRetentionIT {
   @Test
   @Order(4)
   void aBadKeepForOrKeepUntilIsRefusedNamingTheField() throws Exception {
-    apply(policy("placement"));
+    namespace.apply(policy("placement"));
     for (String bad : List.of("keepFor: thirty days", "keepUntil: next tuesday")) {
       String field = "spec." + bad.substring(0, bad.indexOf(':'));
       assertThatThrownBy(() -> runAndAwait("placement-syntax", "placement", bad))
@@ -361,7 +354,7 @@ class OnDemandRetentionIT {
       assertThat(run.getStatus().getMessage())
           .contains(c.getValue().get(1))
           .contains(c.getValue().get(2));
-      assertThat(eventsOf(run))
+      assertThat(namespace.eventsOf(run))
           .anySatisfy(e -> assertThat(e).startsWith(reason + ": ").contains(c.getValue().get(1)));
       assertThat(run.getStatus().getFolder()).isNull();
       assertThat(
@@ -387,7 +380,7 @@ class OnDemandRetentionIT {
   @Test
   @Order(5)
   void aHandMadeBackupIsDeletedExplicitlyByNamingItInDeleteBackup() throws Exception {
-    apply(policy("cinder"));
+    namespace.apply(policy("cinder"));
     BackupRun handMade = runAndAwait("cinder-before-upgrade", "cinder", "");
     BackupRun daily = runAndAwait("cinder-20261201-020000", "cinder", "");
     for (BackupRun run : List.of(handMade, daily)) {
@@ -402,8 +395,10 @@ class OnDemandRetentionIT {
         .atMost(TIMEOUT)
         .pollInterval(Duration.ofMillis(200))
         .until(
-            () -> eventsOf(handMade).stream().anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
-    assertThat(eventsOf(handMade))
+            () ->
+                namespace.eventsOf(handMade).stream()
+                    .anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
+    assertThat(namespace.eventsOf(handMade))
         .filteredOn(e -> e.startsWith("DeleteBackupRefused: "))
         .singleElement()
         .asString()
@@ -413,8 +408,11 @@ class OnDemandRetentionIT {
     await()
         .atMost(TIMEOUT)
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> eventsOf(daily).stream().anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
-    assertThat(eventsOf(daily))
+        .until(
+            () ->
+                namespace.eventsOf(daily).stream()
+                    .anyMatch(e -> e.startsWith("DeleteBackupRefused: ")));
+    assertThat(namespace.eventsOf(daily))
         .filteredOn(e -> e.startsWith("DeleteBackupRefused: "))
         .singleElement()
         .asString()
@@ -429,7 +427,7 @@ class OnDemandRetentionIT {
         .pollInterval(Duration.ofMillis(200))
         .until(() -> runGone("cinder-before-upgrade"));
     assertThat(bucket.list(handMade.getStatus().getFolder() + "/")).isEmpty();
-    assertThat(eventsOf(handMade))
+    assertThat(namespace.eventsOf(handMade))
         .anySatisfy(e -> assertThat(e).startsWith("BackupDeleted: ").contains(id));
     assertThat(folders("cinder")).containsExactly(daily.getStatus().getBackupId());
   }
@@ -540,35 +538,6 @@ class OnDemandRetentionIT {
     return client.resources(BackupRun.class).inNamespace(NS).withName(name).get() == null;
   }
 
-  static HasMetadata secret(String name, Map<String, String> values) {
-    Map<String, String> data = new LinkedHashMap<>();
-    values.forEach(
-        (k, v) ->
-            data.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-    return new SecretBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(NS)
-        .endMetadata()
-        .withData(data)
-        .build();
-  }
-
-  static BackupStore store() {
-    return Serialization.unmarshal(
-        """
-        apiVersion: osbackup.io/v1alpha1
-        kind: BackupStore
-        metadata: {name: primary, namespace: %s}
-        spec:
-          probeIntervalSeconds: 30
-          s3: {endpoint: "%s", bucket: %s, region: %s, prefix: prod, forcePathStyle: true,
-               credentialsSecret: {name: backup-s3}}
-        """
-            .formatted(NS, s3.endpoint(), BUCKET, s3.region()),
-        BackupStore.class);
-  }
-
   /** Local mode's overlay of the sample policy: every five minutes, one backup kept. */
   static BackupPolicy policy(String name) {
     return Serialization.unmarshal(
@@ -593,12 +562,6 @@ class OnDemandRetentionIT {
         BackupPolicy.class);
   }
 
-  static void apply(HasMetadata object) {
-    object.getMetadata().setNamespace(NS);
-    object.getMetadata().setResourceVersion(null);
-    client.resource(object).inNamespace(NS).createOr(existing -> existing.update());
-  }
-
   /** Creates a run as a user would with kubectl (spec fields as YAML), and waits for it to end. */
   static BackupRun runAndAwait(String name, String policy, String more) {
     GenericKubernetesResource run =
@@ -618,48 +581,6 @@ class OnDemandRetentionIT {
         .inNamespace(NS)
         .resource(run)
         .create();
-    return awaitEnd(name);
-  }
-
-  static BackupRun awaitEnd(String name) {
-    AtomicReference<BackupRun> last = new AtomicReference<>();
-    await()
-        .atMost(TIMEOUT)
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              BackupRun run =
-                  client.resources(BackupRun.class).inNamespace(NS).withName(name).get();
-              last.set(run);
-              return run != null
-                  && run.getStatus() != null
-                  && run.getStatus().getPhase() != null
-                  && run.getStatus().getPhase().isFinal();
-            });
-    return last.get();
-  }
-
-  static BackupStore awaitStore(java.util.function.Predicate<BackupStoreStatus> condition) {
-    AtomicReference<BackupStore> last = new AtomicReference<>();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(200))
-        .until(
-            () -> {
-              BackupStore store =
-                  client.resources(BackupStore.class).inNamespace(NS).withName("primary").get();
-              last.set(store);
-              return store != null
-                  && store.getStatus() != null
-                  && condition.test(store.getStatus());
-            });
-    return last.get();
-  }
-
-  static List<String> eventsOf(HasMetadata object) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> object.getMetadata().getUid().equals(e.getInvolvedObject().getUid()))
-        .map(e -> e.getReason() + ": " + e.getMessage())
-        .toList();
+    return namespace.awaitEnd(name);
   }
 }

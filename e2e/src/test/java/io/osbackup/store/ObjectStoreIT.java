@@ -8,7 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.osbackup.contract.BackupReport;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;
-import io.osbackup.local.S3Server;
+import io.osbackup.testbed.S3Server;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

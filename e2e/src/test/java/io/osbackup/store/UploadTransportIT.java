@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;
-import io.osbackup.local.S3Relay;
-import io.osbackup.local.S3Server;
+import io.osbackup.testbed.S3Relay;
+import io.osbackup.testbed.S3Server;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

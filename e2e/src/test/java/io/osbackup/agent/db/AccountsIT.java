@@ -11,9 +11,9 @@ import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.RestoreReport;
-import io.osbackup.local.DirectoryArtifactSink;
-import io.osbackup.local.MariaDbServer;
-import io.osbackup.local.SqlClient;
+import io.osbackup.testbed.DirectoryArtifactSink;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.SqlClient;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,15 +48,7 @@ class AccountsIT {
 
   @BeforeAll
   static void startServers() throws Exception {
-    CompletableFuture<MariaDbServer> second =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return MariaDbServer.start(work.resolve("empty"));
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+    CompletableFuture<MariaDbServer> second = MariaDbServer.startAsync(work.resolve("empty"));
     source = MariaDbServer.start(work.resolve("source"));
     empty = second.join();
     source.execute(

@@ -8,10 +8,10 @@ import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;
-import io.osbackup.local.DirectoryArtifactSink;
-import io.osbackup.local.MariaDbServer;
 import io.osbackup.store.ArtifactSink;
 import io.osbackup.store.ArtifactUpload;
+import io.osbackup.testbed.DirectoryArtifactSink;
+import io.osbackup.testbed.MariaDbServer;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -47,16 +47,9 @@ class ConsistentSnapshotIT {
 
   @BeforeAll
   static void startServers() throws Exception {
-    // Both start at once: each spends most of its second waiting for mariadb-install-db and InnoDB.
+    // Both start at once.
     java.util.concurrent.CompletableFuture<MariaDbServer> second =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return MariaDbServer.start(work.resolve("restore"));
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+        MariaDbServer.startAsync(work.resolve("restore"));
     source = MariaDbServer.start(work.resolve("source"));
     restore = second.join();
     // nova_api is dumped first and holds a big table, so the dump of nova_cell1 starts a noticeable

@@ -1,6 +1,6 @@
 package io.osbackup.agent.db;
 
-import io.osbackup.local.MariaDbServer;
+import io.osbackup.testbed.MariaDbServer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.List;

@@ -7,8 +7,8 @@ import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.BackupReport;
 import io.osbackup.contract.Compression;
-import io.osbackup.local.DirectoryArtifactSink;
-import io.osbackup.local.MariaDbServer;
+import io.osbackup.testbed.DirectoryArtifactSink;
+import io.osbackup.testbed.MariaDbServer;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -44,16 +44,9 @@ class DatabaseBackupIT {
 
   @BeforeAll
   static void startServers() throws Exception {
-    // Both start at once: each spends most of its second waiting for mariadb-install-db and InnoDB.
+    // Both start at once.
     java.util.concurrent.CompletableFuture<MariaDbServer> second =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return MariaDbServer.start(work.resolve("restore"));
-              } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            });
+        MariaDbServer.startAsync(work.resolve("restore"));
     source = MariaDbServer.start(work.resolve("source"));
     restore = second.join();
     ControlPlaneData.load(source);

@@ -10,12 +10,11 @@ import io.osbackup.agent.restore.db.DatabaseRestorer;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;
-import io.osbackup.local.DirectoryArtifactSink;
-import io.osbackup.local.MariaDbServer;
+import io.osbackup.testbed.DirectoryArtifactSink;
+import io.osbackup.testbed.MariaDbServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,16 +58,8 @@ class DatabaseRestoreIT {
 
   @BeforeAll
   static void startServersAndBackUp() throws Exception {
-    // Both start at once: each spends most of its second waiting for mariadb-install-db and InnoDB.
-    CompletableFuture<MariaDbServer> second =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return MariaDbServer.start(work.resolve("other"));
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
+    // Both start at once.
+    CompletableFuture<MariaDbServer> second = MariaDbServer.startAsync(work.resolve("other"));
     source = MariaDbServer.start(work.resolve("source"));
     other = second.join();
     load(source);

@@ -10,12 +10,11 @@ import io.osbackup.contract.Json;
 import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.RestoreReport;
 import io.osbackup.contract.StoredArtifact;
-import io.osbackup.local.MariaDbServer;
-import io.osbackup.local.S3Server;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectStore;
+import io.osbackup.testbed.MariaDbServer;
+import io.osbackup.testbed.S3Server;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,15 +57,7 @@ class SchemaSwapIT {
 
   @BeforeAll
   static void startServersAndBackUp() throws Exception {
-    CompletableFuture<S3Server> store =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return S3Server.start(work.resolve("s3"));
-              } catch (IOException e) {
-                throw new UncheckedIOException(e);
-              }
-            });
+    CompletableFuture<S3Server> store = S3Server.startAsync(work.resolve("s3"));
     db = MariaDbServer.start(work.resolve("db"));
     s3 = store.join();
     s3.createBucket(BUCKET);

@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;

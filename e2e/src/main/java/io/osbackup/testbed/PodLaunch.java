@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;

@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 

@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import io.osbackup.contract.Compression;
 import io.osbackup.contract.StoredArtifact;

@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.HasMetadata;

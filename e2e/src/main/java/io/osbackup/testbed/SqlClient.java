@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -38,6 +38,19 @@ public final class SqlClient {
     login.setProperty("sslMode", tls ? "REQUIRED" : "DISABLED");
     login.setProperty("allowPublicKeyRetrieval", "true");
     login.setProperty("connectTimeout", "5000");
+  }
+
+  private SqlClient(String host, int port, Properties login) {
+    this.host = host;
+    this.port = port;
+    this.login.putAll(login);
+  }
+
+  /** This login with {@code LOAD DATA LOCAL INFILE} allowed (the server must allow it too). */
+  public SqlClient allowingLocalInfile() {
+    SqlClient client = new SqlClient(host, port, login);
+    client.login.setProperty("allowLoadLocalInfile", "true");
+    return client;
   }
 
   /** A JDBC URL (without credentials) for {@code db}, or the server for "". */

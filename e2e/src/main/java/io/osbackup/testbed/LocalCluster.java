@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -115,11 +115,11 @@ public final class LocalCluster implements AutoCloseable {
   private Operator operator;
   private LocalAdmission admission;
 
-  private LocalCluster(
-      Path workDir, OperatorSettings settings, Map<String, String> agentEnv, Backend backend)
-      throws IOException {
-    this.settings = settings;
-    this.backend = backend;
+  private LocalCluster(Builder options) throws IOException {
+    Path workDir = options.workDir;
+    Map<String, String> agentEnv = options.agentEnv;
+    this.settings = options.settings;
+    this.backend = options.backend;
     this.jobsDir = workDir.resolve("jobs");
     Files.createDirectories(workDir);
     List<CustomResourceDefinition> crds = new ArrayList<>();
@@ -148,6 +148,7 @@ public final class LocalCluster implements AutoCloseable {
               .workDir(jobsDir)
               .nodes(nodes)
               .env(agentEnv)
+              .jvmOptions(options.podJvmOptions)
               .pki(controlPlane.dir().resolve("pki"))
               .start();
       runner = null;
@@ -175,6 +176,7 @@ public final class LocalCluster implements AutoCloseable {
               .workDir(jobsDir)
               .nodes(nodes)
               .env(agentEnv)
+              .jvmOptions(options.podJvmOptions)
               .start();
       kubelet = null;
       LOG.warn(
@@ -190,16 +192,81 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(
       Path workDir, OperatorSettings settings, Map<String, String> agentEnv) throws IOException {
-    return start(workDir, settings, agentEnv, Backend.configured());
+    return builder(workDir).settings(settings).agentEnv(agentEnv).start();
   }
 
   /** {@link #start(Path, OperatorSettings, Map)} on the given backend. */
   public static LocalCluster start(
       Path workDir, OperatorSettings settings, Map<String, String> agentEnv, Backend backend)
       throws IOException {
-    LocalCluster cluster = new LocalCluster(workDir, settings, agentEnv, backend);
-    cluster.startOperator();
-    return cluster;
+    return builder(workDir).settings(settings).agentEnv(agentEnv).backend(backend).start();
+  }
+
+  /**
+   * A cluster below {@code workDir}, with more choices than {@link #start(Path, OperatorSettings,
+   * Map)}.
+   */
+  public static Builder builder(Path workDir) {
+    return new Builder(workDir);
+  }
+
+  /** How a cluster starts; every choice has the default {@link #start} uses. */
+  public static final class Builder {
+    private final Path workDir;
+    private OperatorSettings settings = OperatorSettings.defaults();
+    private Map<String, String> agentEnv = Map.of();
+    private Backend backend = Backend.configured();
+    private String[] podJvmOptions = {"-XX:+UseSerialGC"};
+    private boolean startOperator = true;
+
+    private Builder(Path workDir) {
+      this.workDir = workDir;
+    }
+
+    /** The operator's settings; default {@link OperatorSettings#defaults()}. */
+    public Builder settings(OperatorSettings settings) {
+      this.settings = settings;
+      return this;
+    }
+
+    /**
+     * Environment added to every agent process (for example {@code OSBACKUP_DUMP_COMMAND}); default
+     * none.
+     */
+    public Builder agentEnv(Map<String, String> agentEnv) {
+      this.agentEnv = agentEnv;
+      return this;
+    }
+
+    /** The API server; default {@link Backend#configured()}. */
+    public Builder backend(Backend backend) {
+      this.backend = backend;
+      return this;
+    }
+
+    /** JVM options of every pod's process; default {@code -XX:+UseSerialGC}. */
+    public Builder podJvmOptions(String... options) {
+      this.podJvmOptions = options.clone();
+      return this;
+    }
+
+    /**
+     * Whether {@link #start()} starts the operator; default true. Without, the caller fills the
+     * cluster first and starts it with {@link LocalCluster#startOperator()}.
+     */
+    public Builder startOperator(boolean startOperator) {
+      this.startOperator = startOperator;
+      return this;
+    }
+
+    /** Starts the API server, the node side and (unless told not to) the operator. */
+    public LocalCluster start() throws IOException {
+      LocalCluster cluster = new LocalCluster(this);
+      if (startOperator) {
+        cluster.startOperator();
+      }
+      return cluster;
+    }
   }
 
   public KubernetesClient client() {

@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

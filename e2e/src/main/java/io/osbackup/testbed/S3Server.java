@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import io.minio.BucketExistsArgs;
 import io.minio.ListObjectsArgs;
@@ -78,6 +78,18 @@ public final class S3Server implements AutoCloseable {
     this.logDir = logDir;
     this.shutdownHook = new Thread(this::stopProcesses, "osbackup-s3-server-stop");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** {@link #start(Path)} on another thread, so a test can start other servers meanwhile. */
+  public static java.util.concurrent.CompletableFuture<S3Server> startAsync(Path workDir) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return start(workDir);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
   }
 
   /**

