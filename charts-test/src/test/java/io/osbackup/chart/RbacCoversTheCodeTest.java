@@ -346,7 +346,7 @@ class RbacCoversTheCodeTest {
               at(
                   RESTORE,
                   "client.batch().v1().jobs().inNamespace(ns).withName(jobName)"
-                      + ".withPropagationPolicy(DeletionPropagation.BACKGROUND)"
+                      + ".withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)"
                       + ".delete()")),
           // ---- Pods
           call(
