@@ -82,6 +82,8 @@ class RbacCoversTheCodeTest {
   static final String POLICY_OBSERVER = "operator/policy/PolicyObserver.java";
   static final String POLICY_ACTOR = "operator/policy/PolicyActor.java";
   static final String STORE = "operator/store/BackupStoreReconciler.java";
+  static final String STORE_OBSERVER = "operator/store/StoreObserver.java";
+  static final String STORE_ACTOR = "operator/store/StoreActor.java";
   static final String RESTORE = "operator/restore/RestoreRequestReconciler.java";
   static final String OPERATOR = "operator/OsbackupOperator.java";
   static final String QUIESCE = "operator/restore/Quiesce.java";
@@ -104,7 +106,7 @@ class RbacCoversTheCodeTest {
               "list",
               Scope.WATCHED,
               "informers: the store controller's, the policy controller's",
-              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics)"),
+              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics,"),
               at(
                   POLICY,
                   "InformerEventSourceConfiguration.from(BackupStore.class, BackupPolicy.class)")),
@@ -114,7 +116,7 @@ class RbacCoversTheCodeTest {
               "watch",
               Scope.WATCHED,
               "the same informers",
-              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics)"),
+              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics,"),
               at(
                   POLICY,
                   "InformerEventSourceConfiguration.from(BackupStore.class, BackupPolicy.class)")),
@@ -146,7 +148,7 @@ class RbacCoversTheCodeTest {
               "update",
               Scope.WATCHED,
               "StatusWriter: PUT of /status (JOSDK PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource)",
-              at(STORE, "StatusWriter.write(UpdateControl.patchStatus(store)"),
+              at(STORE, "StatusWriter.apply(outcome, store, context,"),
               at(
                   "operator/reconcile/StatusWriter.java",
                   "PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(")),
@@ -200,7 +202,7 @@ class RbacCoversTheCodeTest {
                   POLICY_OBSERVER,
                   "client.resources(BackupRun.class).inNamespace(ns)"
                       + ".withLabel(Api.POLICY_LABEL, JobNames.labelValue(name)).list()"),
-              at(STORE, "client.resources(BackupRun.class).inNamespace(ns).list()")),
+              at(STORE_OBSERVER, "client.resources(BackupRun.class).inNamespace(ns).list()")),
           call(
               OSB,
               "backupruns",
@@ -233,8 +235,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a scheduled run; a run for a backup found in the store; a read-only run for another owner's backup",
               at(POLICY_ACTOR, "client.resource(run).create()"),
-              at(STORE, "client.resource(FoundBackups.runFor(backup, ns, name)).create()"),
-              at(STORE, "client.resource(foreignRun).create()")),
+              at(STORE_ACTOR, "client.resource(run.run()).create()")),
           call(
               OSB,
               "backupruns",

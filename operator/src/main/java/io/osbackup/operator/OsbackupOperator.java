@@ -70,11 +70,13 @@ public final class OsbackupOperator {
             }
           }
         };
-    operator.register(new BackupStoreReconciler(settings, metrics), c -> configure(c, settings));
+    StoreBuckets buckets = new StoreBuckets(client);
+    operator.register(
+        new BackupStoreReconciler(settings, metrics, buckets::connect),
+        c -> configure(c, settings));
     operator.register(new BackupRunReconciler(settings, metrics), c -> configure(c, settings));
     operator.register(
-        new BackupPolicyReconciler(
-            settings, metrics, retentionThreads, new StoreBuckets(client)::connect),
+        new BackupPolicyReconciler(settings, metrics, retentionThreads, buckets::connect),
         c -> configure(c, settings));
     operator.register(new RestoreRequestReconciler(settings, metrics), c -> configure(c, settings));
     return operator;
