@@ -6,23 +6,14 @@ import io.osbackup.api.v1alpha1.BackupPolicyStatus;
 import io.osbackup.api.v1alpha1.BackupPolicyStatus.RunReference;
 import io.osbackup.api.v1alpha1.BackupPolicyStatus.SkippedSlot;
 import io.osbackup.api.v1alpha1.BackupRun;
-import io.osbackup.api.v1alpha1.BackupStore;
-import io.osbackup.api.v1alpha1.BackupStoreStatus;
 import io.osbackup.api.v1alpha1.ConcurrencyPolicy;
-import io.osbackup.api.v1alpha1.JobSettings;
 import io.osbackup.api.v1alpha1.RunPhase;
-import io.osbackup.contract.BackupLayout;
-import io.osbackup.contract.Owner;
 import io.osbackup.operator.policy.PolicyAction.CancelRun;
 import io.osbackup.operator.policy.PolicyAction.CreateRun;
-import io.osbackup.operator.policy.PolicyAction.DeleteRun;
-import io.osbackup.operator.policy.PolicyAction.NoteRetention;
-import io.osbackup.operator.policy.PolicyAction.RetentionJob;
 import io.osbackup.operator.policy.PolicyAction.StartRetention;
 import io.osbackup.operator.reconcile.Conditions;
 import io.osbackup.operator.reconcile.Outcome;
 import io.osbackup.operator.reconcile.Timings;
-import io.osbackup.retention.RetentionPolicy;
 import io.osbackup.schedule.InvalidScheduleException;
 import io.osbackup.schedule.Schedule;
 import java.time.Clock;
@@ -286,97 +277,10 @@ final class PolicyDecision {
     outcome = outcome.warn(reason, message);
   }
 
-  /**
-   * Retention: flags rules that keep only the newest backup, records a finished pass, and starts
-   * one after a new success and at least every retentionInterval. A pass still running is left to
-   * end.
-   */
   private void retention(boolean newSuccess) {
-    retentionSafety();
-    if (seen.passRunning()) {
-      return; // its result is recorded by a later reconciliation
-    }
-    seen.finishedPass()
-        .ifPresent(
-            result -> {
-              RetentionReport.Recorded recorded =
-                  RetentionReport.record(
-                      policy, status, result, seen.ownRuns(), now, clusterId, outcome);
-              outcome = recorded.outcome();
-              recorded.runsToDelete().forEach(r -> actions.add(new DeleteRun(r)));
-            });
-    Optional<Instant> last = seen.lastRetention();
-    if (!newSuccess
-        && last.isPresent()
-        && Duration.between(last.get(), now).compareTo(timings.retentionInterval()) < 0) {
-      return;
-    }
-    actions.add(new NoteRetention(now));
-    BackupStore store = seen.store().orElseThrow();
-    Optional<String> overlap =
-        Optional.ofNullable(store.getStatus())
-            .flatMap(st -> st.condition(BackupStoreStatus.AVAILABLE))
-            .filter(
-                c ->
-                    "False".equals(c.getStatus())
-                        && BackupStoreStatus.PREFIX_OVERLAP.equals(c.getReason()))
-            .map(c -> c.getMessage());
-    if (overlap.isPresent()) {
-      outcome =
-          outcome.warn(
-              "RetentionSkipped",
-              "retention did not run, nothing was deleted: BackupStore '"
-                  + store.getMetadata().getName()
-                  + "' overlaps another store ("
-                  + BackupStoreStatus.PREFIX_OVERLAP
-                  + "): "
-                  + overlap.get());
-      return;
-    }
-    actions.add(new StartRetention(retentionJob(store)));
-  }
-
-  private RetentionJob retentionJob(BackupStore store) {
-    String ns = policy.getMetadata().getNamespace();
-    Long deadline =
-        policy.getSpec().getJob() == null
-            ? null
-            : policy.getSpec().getJob().getActiveDeadlineSeconds();
-    Duration longestRun =
-        Duration.ofSeconds(
-                deadline == null ? JobSettings.DEFAULT_ACTIVE_DEADLINE_SECONDS : deadline)
-            .plus(Duration.ofMinutes(15));
-    var s3 = store.getSpec().getS3();
-    return new RetentionJob(
-        ns,
-        s3,
-        BackupLayout.policyFolder(s3.getPrefix(), ns, policy.getMetadata().getName()),
-        policy.getSpec().getRetention(),
-        RetentionReport.zone(policy),
-        now,
-        longestRun,
-        new Owner(clusterId, ns, store.getMetadata().getName(), store.getMetadata().getUid()));
-  }
-
-  /**
-   * Flags, before any pass deletes, rules that keep only the newest backup: the RetentionSafe
-   * condition False and a Warning Event when it becomes so. Retention still runs: such rules may be
-   * meant.
-   */
-  private void retentionSafety() {
-    Optional<String> onlyOne = RetentionPolicy.keepsOnlyTheNewest(policy.getSpec().getRetention());
-    boolean changed =
-        Conditions.set(
-            status,
-            BackupPolicyStatus.RETENTION_SAFE,
-            onlyOne.isEmpty(),
-            onlyOne.isPresent() ? "KeepsOnlyOneBackup" : "KeepsMoreThanOne",
-            onlyOne.orElse("the retention rules can keep more than one backup"),
-            policy.getMetadata().getGeneration(),
-            clock);
-    if (changed && onlyOne.isPresent()) {
-      outcome = outcome.warn("KeepsOnlyOneBackup", onlyOne.get());
-    }
+    outcome =
+        RetentionDecision.decide(
+            policy, seen, newSuccess, now, timings, clusterId, outcome, actions);
   }
 
   /** Sets activeRuns and lastSuccessfulRun from the policy's runs; true for a new success. */
