@@ -79,7 +79,11 @@ class RbacCoversTheCodeTest {
 
   static final String RUN = "operator/run/BackupRunReconciler.java";
   static final String POLICY = "operator/policy/BackupPolicyReconciler.java";
+  static final String POLICY_OBSERVER = "operator/policy/PolicyObserver.java";
+  static final String POLICY_ACTOR = "operator/policy/PolicyActor.java";
   static final String STORE = "operator/store/BackupStoreReconciler.java";
+  static final String STORE_OBSERVER = "operator/store/StoreObserver.java";
+  static final String STORE_ACTOR = "operator/store/StoreActor.java";
   static final String RESTORE = "operator/restore/RestoreRequestReconciler.java";
   static final String OPERATOR = "operator/OsbackupOperator.java";
   static final String QUIESCE = "operator/restore/Quiesce.java";
@@ -102,7 +106,7 @@ class RbacCoversTheCodeTest {
               "list",
               Scope.WATCHED,
               "informers: the store controller's, the policy controller's",
-              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics)"),
+              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics,"),
               at(
                   POLICY,
                   "InformerEventSourceConfiguration.from(BackupStore.class, BackupPolicy.class)")),
@@ -112,7 +116,7 @@ class RbacCoversTheCodeTest {
               "watch",
               Scope.WATCHED,
               "the same informers",
-              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics)"),
+              at(OPERATOR, "operator.register(new BackupStoreReconciler(settings, metrics,"),
               at(
                   POLICY,
                   "InformerEventSourceConfiguration.from(BackupStore.class, BackupPolicy.class)")),
@@ -123,11 +127,8 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a policy's, run's or restore's store, by name",
               at(
-                  POLICY,
+                  POLICY_OBSERVER,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(store).get()"),
-              at(
-                  POLICY,
-                  "client.resources(BackupStore.class).inNamespace(ns).withName(storeOf(policy)).get()"),
               at(
                   RUN,
                   "client.resources(BackupStore.class).inNamespace(ns)"
@@ -147,7 +148,7 @@ class RbacCoversTheCodeTest {
               "update",
               Scope.WATCHED,
               "StatusWriter: PUT of /status (JOSDK PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource)",
-              at(STORE, "StatusWriter.write(UpdateControl.patchStatus(store)"),
+              at(STORE, "StatusWriter.apply(outcome, store, context,"),
               at(
                   "operator/reconcile/StatusWriter.java",
                   "PrimaryUpdateAndCacheUtils.updateStatusAndCacheResource(")),
@@ -158,14 +159,14 @@ class RbacCoversTheCodeTest {
               "list",
               Scope.WATCHED,
               "informer of the policy controller",
-              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings, metrics)")),
+              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings, metrics,")),
           call(
               OSB,
               "backuppolicies",
               "watch",
               Scope.WATCHED,
               "the same informer",
-              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings, metrics)")),
+              at(OPERATOR, "operator.register(new BackupPolicyReconciler(settings, metrics,")),
           call(
               OSB,
               "backuppolicies",
@@ -184,7 +185,7 @@ class RbacCoversTheCodeTest {
               "update",
               Scope.WATCHED,
               "StatusWriter",
-              at(POLICY, "StatusWriter.write(control.rescheduleAfter(recheck), policy, context)")),
+              at(POLICY, "StatusWriter.apply(outcome, policy, context,")),
           // ---- BackupRuns
           call(
               OSB,
@@ -198,10 +199,10 @@ class RbacCoversTheCodeTest {
                   POLICY,
                   "InformerEventSourceConfiguration.from(BackupRun.class, BackupPolicy.class)"),
               at(
-                  POLICY,
+                  POLICY_OBSERVER,
                   "client.resources(BackupRun.class).inNamespace(ns)"
                       + ".withLabel(Api.POLICY_LABEL, JobNames.labelValue(name)).list()"),
-              at(STORE, "client.resources(BackupRun.class).inNamespace(ns).list()")),
+              at(STORE_OBSERVER, "client.resources(BackupRun.class).inNamespace(ns).list()")),
           call(
               OSB,
               "backupruns",
@@ -219,7 +220,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a slot's run (made before?); a restore's backupRunRef",
               at(
-                  POLICY,
+                  POLICY_OBSERVER,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
               at(
                   RESTORE,
@@ -233,9 +234,8 @@ class RbacCoversTheCodeTest {
               "create",
               Scope.WATCHED,
               "a scheduled run; a run for a backup found in the store; a read-only run for another owner's backup",
-              at(POLICY, "client.resource(run).create()"),
-              at(STORE, "client.resource(FoundBackups.runFor(backup, ns, name)).create()"),
-              at(STORE, "client.resource(foreignRun).create()")),
+              at(POLICY_ACTOR, "client.resource(run).create()"),
+              at(STORE_ACTOR, "client.resource(run.run()).create()")),
           call(
               OSB,
               "backupruns",
@@ -243,8 +243,8 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "the osbackup.io/cancel annotation of the active run (concurrencyPolicy Replace)",
               at(
-                  POLICY,
-                  "client.resources(BackupRun.class).inNamespace(ns).withName(old.getMetadata().getName())"
+                  POLICY_ACTOR,
+                  "client.resources(BackupRun.class).inNamespace(ns).withName(cancel.name())"
                       + ".patch(PatchContext.of(PatchType.JSON_MERGE)")),
           call(
               OSB,
@@ -253,9 +253,8 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "the runs of backups retention deleted; a hand-made run whose spec.deleteBackup deleted its backup",
               at(
-                  POLICY,
-                  "client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName())"
-                      + ".delete()"),
+                  POLICY_ACTOR,
+                  "client.resources(BackupRun.class).inNamespace(ns).withName(delete.name()).delete()"),
               at(
                   RUN,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName())"
@@ -275,7 +274,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "informer of the restore controller; retention's and spec.deleteBackup's backups being restored",
               at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings, metrics)"),
-              at(POLICY, "client.resources(RestoreRequest.class).inNamespace(ns).list()"),
+              at(POLICY_ACTOR, "client.resources(RestoreRequest.class).inNamespace(ns).list()"),
               at(RUN, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
           call(
               OSB,

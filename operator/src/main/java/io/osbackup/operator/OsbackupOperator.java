@@ -9,9 +9,12 @@ import io.osbackup.operator.policy.BackupPolicyReconciler;
 import io.osbackup.operator.reconcile.Failures;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.OsbackupMetrics;
+import io.osbackup.operator.reconcile.StoreBuckets;
 import io.osbackup.operator.restore.RestoreRequestReconciler;
 import io.osbackup.operator.run.BackupRunReconciler;
 import io.osbackup.operator.store.BackupStoreReconciler;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Builds the osbackup operator: every reconciler, registered on one client with the given settings.
@@ -31,6 +34,15 @@ public final class OsbackupOperator {
    */
   public static Operator create(
       KubernetesClient client, OperatorSettings settings, OsbackupMetrics metrics) {
+    // Retention passes run beside the reconciliations, on threads the operator owns and stops.
+    ExecutorService retentionThreads =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "osbackup-retention");
+              t.setDaemon(true);
+              return t;
+            });
     Operator operator =
         new Operator(
             o -> {
@@ -48,10 +60,24 @@ public final class OsbackupOperator {
                     new LeaderElectionConfiguration(
                         OperatorSettings.LEASE, settings.leaderElectionNamespace()));
               }
-            });
-    operator.register(new BackupStoreReconciler(settings, metrics), c -> configure(c, settings));
+            }) {
+          @Override
+          public void stop() {
+            try {
+              super.stop();
+            } finally {
+              retentionThreads.shutdownNow();
+            }
+          }
+        };
+    StoreBuckets buckets = new StoreBuckets(client);
+    operator.register(
+        new BackupStoreReconciler(settings, metrics, buckets::connect),
+        c -> configure(c, settings));
     operator.register(new BackupRunReconciler(settings, metrics), c -> configure(c, settings));
-    operator.register(new BackupPolicyReconciler(settings, metrics), c -> configure(c, settings));
+    operator.register(
+        new BackupPolicyReconciler(settings, metrics, retentionThreads, buckets::connect),
+        c -> configure(c, settings));
     operator.register(new RestoreRequestReconciler(settings, metrics), c -> configure(c, settings));
     return operator;
   }

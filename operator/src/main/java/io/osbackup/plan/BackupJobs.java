@@ -189,7 +189,7 @@ public final class BackupJobs {
             .withBackoffLimit(settings.getBackoffLimit() == null ? 0 : settings.getBackoffLimit())
             .withActiveDeadlineSeconds(
                 settings.getActiveDeadlineSeconds() == null
-                    ? 7200L
+                    ? io.osbackup.api.v1alpha1.JobSettings.DEFAULT_ACTIVE_DEADLINE_SECONDS
                     : settings.getActiveDeadlineSeconds())
             .withTtlSecondsAfterFinished(
                 settings.getTtlSecondsAfterFinished() == null
@@ -279,7 +279,9 @@ public final class BackupJobs {
     return new BackupPlan.Store(
         s3.getEndpoint(),
         s3.getBucket(),
-        s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
+        s3.getRegion() == null
+            ? io.osbackup.api.v1alpha1.S3Location.DEFAULT_REGION
+            : s3.getRegion(),
         s3.getForcePathStyle() == null || s3.getForcePathStyle(),
         BackupPlan.STORE_CREDENTIALS_DIR,
         s3.getCaBundle() == null ? null : BackupPlan.STORE_CA_DIR + "/" + BackupPlan.CA_FILE,

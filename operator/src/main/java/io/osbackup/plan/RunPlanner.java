@@ -250,7 +250,10 @@ public final class RunPlanner {
     plan.setCompression(spec.getCompression());
     plan.setDatabases(spec.getDatabases());
     plan.setFiles(spec.getFiles());
-    plan.setMaxParallelNodes(spec.getMaxParallelNodes() == null ? 5 : spec.getMaxParallelNodes());
+    plan.setMaxParallelNodes(
+        spec.getMaxParallelNodes() == null
+            ? io.osbackup.api.v1alpha1.BackupPolicySpec.DEFAULT_MAX_PARALLEL_NODES
+            : spec.getMaxParallelNodes());
     plan.setJob(spec.getJob() == null ? new JobSettings() : spec.getJob());
     return new Result(backupId, folder, plan, tasks, null);
   }

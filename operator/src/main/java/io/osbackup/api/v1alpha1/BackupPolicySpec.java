@@ -25,6 +25,9 @@ import lombok.Data;
         "target names must be unique within a policy: a name is used in both spec.databases and spec.files")
 public class BackupPolicySpec {
 
+  /** How many files Jobs of one run run at once when spec.maxParallelNodes is not set. */
+  public static final int DEFAULT_MAX_PARALLEL_NODES = 5;
+
   // Checked by a CEL rule rather than a pattern so that a bad schedule gets a readable message, not
   // this regex.
   // A five-field cron expression as Kubernetes CronJobs take it: each field a list of *, values or
@@ -129,11 +132,11 @@ public class BackupPolicySpec {
           + " PersistentVolumeClaim.")
   private List<FilesTarget> files = new ArrayList<>();
 
-  @Default("5")
+  @Default("" + DEFAULT_MAX_PARALLEL_NODES)
   @Min(1)
   @Max(1000)
   @JsonPropertyDescription("At most this many files Jobs (one per node) run at once for one run.")
-  private Integer maxParallelNodes = 5;
+  private Integer maxParallelNodes = DEFAULT_MAX_PARALLEL_NODES;
 
   @Default("gzip")
   @JsonPropertyDescription(

@@ -17,16 +17,19 @@ import io.fabric8.generator.annotation.ValidationRule;
             + " s3.agentCredentialsSecret): give the signing keys a Secret of their own")
 public class BackupStoreSpec {
 
+  /** Seconds between two probes when spec.probeIntervalSeconds is not set. */
+  public static final int DEFAULT_PROBE_INTERVAL_SECONDS = 300;
+
   @Required
   @JsonPropertyDescription("The S3-compatible bucket backups are written to.")
   private S3Location s3;
 
-  @Default("300")
+  @Default("" + DEFAULT_PROBE_INTERVAL_SECONDS)
   @Min(30)
   @JsonPropertyDescription(
       "Seconds between two checks that the bucket is reachable and writable (a small object is written, read and"
           + " deleted). At least 30.")
-  private Integer probeIntervalSeconds = 300;
+  private Integer probeIntervalSeconds = DEFAULT_PROBE_INTERVAL_SECONDS;
 
   @JsonPropertyDescription(
       "Secret holding the keys that sign every backup's manifest.json (HMAC-SHA-256, read only by the operator, never"

@@ -19,11 +19,14 @@ import lombok.Data;
 @Data
 public class JobSettings {
 
-  @Default("7200")
+  /** How long a Job may run when spec.job.activeDeadlineSeconds is not set. */
+  public static final long DEFAULT_ACTIVE_DEADLINE_SECONDS = 7200;
+
+  @Default("" + DEFAULT_ACTIVE_DEADLINE_SECONDS)
   @Min(60)
   @JsonPropertyDescription(
       "Seconds one Job may run before Kubernetes stops it and its artifact fails (DeadlineExceeded).")
-  private Long activeDeadlineSeconds = 7200L;
+  private Long activeDeadlineSeconds = DEFAULT_ACTIVE_DEADLINE_SECONDS;
 
   @Default("0")
   @Min(0)

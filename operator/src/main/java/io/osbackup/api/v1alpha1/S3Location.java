@@ -12,6 +12,9 @@ import io.fabric8.generator.annotation.Size;
 /** An S3-compatible bucket (MinIO, Ceph RGW, AWS S3, or OpenStack Swift through its S3 API). */
 public class S3Location {
 
+  /** The signing region when spec.s3.region is not set; most non-AWS servers accept it. */
+  public static final String DEFAULT_REGION = "us-east-1";
+
   @Required
   @Pattern("^https?://[^\\s/]+(/.*)?$")
   @JsonPropertyDescription(
@@ -25,9 +28,9 @@ public class S3Location {
       "Bucket name (3-63 characters: lower-case letters, digits, dots and hyphens). The bucket must exist.")
   private String bucket;
 
-  @Default("us-east-1")
+  @Default(DEFAULT_REGION)
   @JsonPropertyDescription("Region sent with every request. Most non-AWS servers accept us-east-1.")
-  private String region = "us-east-1";
+  private String region = DEFAULT_REGION;
 
   @Pattern("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
   @JsonPropertyDescription(

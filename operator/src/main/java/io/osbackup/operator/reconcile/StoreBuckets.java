@@ -69,7 +69,9 @@ public class StoreBuckets {
     }
     return ObjectStore.connect(
         s3.getEndpoint(),
-        s3.getRegion() == null ? "us-east-1" : s3.getRegion(),
+        s3.getRegion() == null
+            ? io.osbackup.api.v1alpha1.S3Location.DEFAULT_REGION
+            : s3.getRegion(),
         s3.getForcePathStyle() == null || s3.getForcePathStyle(),
         s3.getBucket(),
         new Credentials(accessKey, secretKey),
