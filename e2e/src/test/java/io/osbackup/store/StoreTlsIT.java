@@ -2,7 +2,7 @@ package io.osbackup.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.agent.BucketOpener;
+import io.osbackup.agent.BucketConnector;
 import io.osbackup.cli.BackupsCommand;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
@@ -135,7 +135,7 @@ class StoreTlsIT {
             BackupPlan.STORE_CREDENTIALS_DIR,
             ca.caCertificate().toString(),
             1000);
-    try (Bucket bucket = BucketOpener.objectStore().connect(withCa, server.credentials())) {
+    try (Bucket bucket = BucketConnector.objectStore().connect(withCa, server.credentials())) {
       bucket.putJson("prod/tls/report.json", Map.of("ok", true));
       try (InputStream in = bucket.download("prod/tls/report.json")) {
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).contains("\"ok\"");
@@ -151,7 +151,7 @@ class StoreTlsIT {
             work.resolve("no-such-ca.crt").toString(),
             null);
     org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> BucketOpener.objectStore().connect(missingFile, server.credentials()))
+            () -> BucketConnector.objectStore().connect(missingFile, server.credentials()))
         .hasMessageContaining("spec.s3.caBundle")
         .hasMessageContaining("no-such-ca.crt");
   }

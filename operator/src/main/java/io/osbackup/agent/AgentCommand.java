@@ -63,7 +63,7 @@ public final class AgentCommand implements Callable<Integer> {
   static final int BAD_PLAN = 2;
 
   private final Map<String, String> env;
-  private final BucketOpener connector;
+  private final BucketConnector connector;
   private final DatabaseDump databaseDump;
   private final DatabaseRestorer restoreDatabases = DatabaseRestorer.mariadb();
   private final Clock clock;
@@ -79,7 +79,7 @@ public final class AgentCommand implements Callable<Integer> {
   public AgentCommand() {
     this(
         System.getenv(),
-        BucketOpener.objectStore(),
+        BucketConnector.objectStore(),
         DatabaseDump.mariadb(),
         Clock.systemUTC(),
         System.out,
@@ -89,7 +89,7 @@ public final class AgentCommand implements Callable<Integer> {
   /** An agent with its surroundings given, for tests and the local Job runner. */
   public AgentCommand(
       Map<String, String> env,
-      BucketOpener connector,
+      BucketConnector connector,
       DatabaseDump databaseDump,
       Clock clock,
       PrintStream out,
@@ -99,7 +99,7 @@ public final class AgentCommand implements Callable<Integer> {
 
   AgentCommand(
       Map<String, String> env,
-      BucketOpener connector,
+      BucketConnector connector,
       DatabaseDump databaseDump,
       Clock clock,
       PrintStream out,

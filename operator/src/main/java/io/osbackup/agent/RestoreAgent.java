@@ -29,7 +29,7 @@ final class RestoreAgent {
   record Result(int code, String message) {}
 
   private final MountTable mounts;
-  private final BucketOpener connector;
+  private final BucketConnector connector;
   private final DatabaseRestorer databases;
   private final Clock clock;
   private final PrintStream out;
@@ -38,7 +38,7 @@ final class RestoreAgent {
 
   RestoreAgent(
       MountTable mounts,
-      BucketOpener connector,
+      BucketConnector connector,
       DatabaseRestorer databases,
       Clock clock,
       PrintStream out,

@@ -1,5 +1,6 @@
 package io.osbackup.cli;
 
+import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.store.Credentials;
 import io.osbackup.store.ObjectStore;
 import io.osbackup.store.TrustedCas;
@@ -41,7 +42,7 @@ public final class StoreOptions {
 
   @Option(
       names = "--region",
-      defaultValue = "us-east-1",
+      defaultValue = S3Location.DEFAULT_REGION,
       description = "Region (default: ${DEFAULT-VALUE}).")
   String region;
 

@@ -54,6 +54,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ObjectStore implements Bucket {
 
+  /**
+   * The region signed into requests when a store names none: what S3 servers that ignore regions
+   * (MinIO, Ceph RGW, Swift's s3api) accept, and the default of a BackupStore's {@code s3.region}.
+   */
+  public static final String DEFAULT_REGION = "us-east-1";
+
   private static final Logger LOG = LoggerFactory.getLogger(ObjectStore.class);
 
   /** Part size of artifact uploads when nothing else is known: see {@link UploadLimits#DEFAULT}. */
@@ -137,7 +143,7 @@ public final class ObjectStore implements Bucket {
           new S3Client(
               MinioAsyncClient.builder()
                   .endpoint(endpoint)
-                  .region(region == null || region.isBlank() ? "us-east-1" : region)
+                  .region(region == null || region.isBlank() ? DEFAULT_REGION : region)
                   .credentials(credentials.accessKey(), credentials.secretKey())
                   .httpClient(http, true)
                   .build());

@@ -43,7 +43,7 @@ class AgentCommandTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
   private Path terminationLog;
   private BackupPlan.Store connectedTo;
-  private BucketOpener connector =
+  private BucketConnector connector =
       (store, credentials) -> {
         assertThat(credentials.accessKey()).isEqualTo("AKIAEXAMPLE");
         assertThat(credentials.secretKey()).isEqualTo(SECRET);

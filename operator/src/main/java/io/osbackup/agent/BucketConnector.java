@@ -12,13 +12,13 @@ import java.nio.file.Path;
 
 /** Opens the bucket a plan names, with the credentials read from its Secret. */
 @FunctionalInterface
-public interface BucketOpener {
+public interface BucketConnector {
 
   /** Connects to {@code store}; fails when the endpoint or bucket cannot be reached. */
   Bucket connect(BackupPlan.Store store, Credentials credentials) throws IOException;
 
   /** The real S3 store. */
-  static BucketOpener objectStore() {
+  static BucketConnector objectStore() {
     return (store, credentials) -> {
       byte[] caBundle = null;
       if (store.caBundleFile() != null) {
