@@ -78,6 +78,9 @@ class RbacCoversTheCodeTest {
   }
 
   static final String RUN = "operator/run/BackupRunReconciler.java";
+  static final String RUN_PLANNING = "operator/run/Planning.java";
+  static final String RUN_WORLD = "operator/run/RunObserver.java";
+  static final String RUN_DELETION = "operator/run/BackupDeletion.java";
   static final String POLICY = "operator/policy/BackupPolicyReconciler.java";
   static final String STORE = "operator/store/BackupStoreReconciler.java";
   static final String RESTORE = "operator/restore/RestoreRequestReconciler.java";
@@ -129,11 +132,14 @@ class RbacCoversTheCodeTest {
                   POLICY,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(storeOf(policy)).get()"),
               at(
-                  RUN,
+                  RUN_PLANNING,
                   "client.resources(BackupStore.class).inNamespace(ns)"
                       + ".withName(p.getSpec().getStoreRef().getName()).get()"),
               at(
-                  RUN,
+                  RUN_PLANNING,
+                  "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
+              at(
+                  RUN_WORLD,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
               at(
                   RESTORE,
@@ -173,7 +179,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a run's policy when it is planned; a restore's policy",
               at(
-                  RUN,
+                  RUN_PLANNING,
                   "client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get()"),
               at(
                   RESTORE,
@@ -257,7 +263,7 @@ class RbacCoversTheCodeTest {
                   "client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName())"
                       + ".delete()"),
               at(
-                  RUN,
+                  RUN_DELETION,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName())"
                       + ".delete()")),
           call(
@@ -266,7 +272,7 @@ class RbacCoversTheCodeTest {
               "update",
               Scope.WATCHED,
               "StatusWriter",
-              at(RUN, "StatusWriter.write(control, run, context)")),
+              at(RUN, "StatusWriter.apply(outcome, run, context, events)")),
           // ---- RestoreRequests
           call(
               OSB,
@@ -276,7 +282,7 @@ class RbacCoversTheCodeTest {
               "informer of the restore controller; retention's and spec.deleteBackup's backups being restored",
               at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings, metrics)"),
               at(POLICY, "client.resources(RestoreRequest.class).inNamespace(ns).list()"),
-              at(RUN, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
+              at(RUN_DELETION, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
           call(
               OSB,
               "restorerequests",
@@ -318,7 +324,7 @@ class RbacCoversTheCodeTest {
               "create",
               Scope.WATCHED,
               "backup and restore Jobs",
-              at(RUN, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()"),
+              at(RUN_WORLD, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()"),
               at(RESTORE, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()")),
           call(
               "batch",
@@ -326,7 +332,10 @@ class RbacCoversTheCodeTest {
               "get",
               Scope.WATCHED,
               "a Job the informer has not seen yet; the owner of a name taken",
-              at(RUN, "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get()"),
+              at(
+                  RUN_WORLD,
+                  "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get()"),
+              at(RUN_WORLD, "client.batch().v1().jobs().inNamespace(ns).withName(name).get()"),
               at(
                   RESTORE,
                   "client.batch().v1().jobs().inNamespace(ns).withName(job.getName()).get()"),
@@ -340,8 +349,8 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a cancelled run's Jobs; a Job whose pod cannot start",
               at(
-                  RUN,
-                  "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob())"
+                  RUN_WORLD,
+                  "client.batch().v1().jobs().inNamespace(ns).withName(name)"
                       + ".withPropagationPolicy(DeletionPropagation.BACKGROUND).delete()"),
               at(
                   RESTORE,
@@ -360,7 +369,7 @@ class RbacCoversTheCodeTest {
                   "operator/reconcile/JobPods.java",
                   "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
               at(
-                  RUN,
+                  RUN_WORLD,
                   "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
                       + " JobNames.labelValue(run.getMetadata().getName())).list()"),
               at(QUIESCE, "client.pods().inNamespace(ns).withLabelSelector(selector).list()")),
@@ -371,7 +380,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a failed or cancelled run's pods by label, grace period 0 (fabric8: one DELETE on the collection)",
               at(
-                  RUN,
+                  RUN_WORLD,
                   "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
                       + " JobNames.labelValue(run.getMetadata().getName())).withGracePeriod(0).delete()")),
           // ---- Secrets
@@ -384,7 +393,7 @@ class RbacCoversTheCodeTest {
               at(
                   "operator/reconcile/StoreBuckets.java",
                   "client.secrets().inNamespace(namespace).withName(secretName).get()"),
-              at(RUN, "client.secrets().inNamespace(ns).withName(name).get()"),
+              at(RUN_PLANNING, "client.secrets().inNamespace(ns).withName(name).get()"),
               at(
                   RESTORE,
                   "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()"),
@@ -472,7 +481,7 @@ class RbacCoversTheCodeTest {
               "list",
               Scope.CLUSTER,
               "the nodes a files target's nodeSelector matches",
-              at(RUN, "client.nodes().list()")),
+              at(RUN_PLANNING, "client.nodes().list()")),
           call(
               "",
               "nodes",
