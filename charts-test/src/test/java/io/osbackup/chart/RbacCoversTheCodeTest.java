@@ -78,7 +78,7 @@ class RbacCoversTheCodeTest {
   }
 
   static final String RUN = "operator/run/BackupRunReconciler.java";
-  static final String RUN_PLANNING = "operator/run/Planning.java";
+  static final String RUN_PLANNING = "operator/run/PlanningObserver.java";
   static final String RUN_WORLD = "operator/run/RunObserver.java";
   static final String RUN_DELETION = "operator/run/BackupDeletion.java";
   static final String POLICY = "operator/policy/BackupPolicyReconciler.java";

@@ -47,9 +47,29 @@ final class RunFixtures {
    * nodes, one files task on a volume; at most two files Jobs at once.
    */
   static BackupRun planned() {
-    BackupPolicy policy =
-        Serialization.unmarshal(
-            """
+    BackupPolicy policy = policy();
+    BackupStore store = store();
+    var nodes = nodes();
+    BackupRun run = run();
+    RunPlanner.Result result =
+        RunPlanner.plan(
+            run, Optional.of(policy), Optional.of(store), nodes, name -> Optional.of(secret(name)));
+    assertThat(result.problem()).isNull();
+    BackupRunStatus status = new BackupRunStatus();
+    status.setBackupId(result.backupId());
+    status.setFolder(result.folder());
+    status.setPlan(result.plan());
+    status.setTasks(new java.util.ArrayList<>(result.tasks()));
+    status.setPhase(RunPhase.Running);
+    status.setStartTime(PLANNED.toString());
+    run.setStatus(status);
+    return run;
+  }
+
+  /** The policy of {@link #planned}: galera, nova-config on compute nodes, glance-images. */
+  static BackupPolicy policy() {
+    return Serialization.unmarshal(
+        """
             apiVersion: osbackup.io/v1alpha1
             kind: BackupPolicy
             metadata: {name: control-plane, namespace: openstack, generation: 3}
@@ -69,10 +89,13 @@ final class RunFixtures {
                   paths: [/]
               job: {activeDeadlineSeconds: 3600}
             """,
-            BackupPolicy.class);
-    BackupStore store =
-        Serialization.unmarshal(
-            """
+        BackupPolicy.class);
+  }
+
+  /** Its store, primary. */
+  static BackupStore store() {
+    return Serialization.unmarshal(
+        """
             apiVersion: osbackup.io/v1alpha1
             kind: BackupStore
             metadata: {name: primary, namespace: openstack, uid: store-uid}
@@ -80,67 +103,48 @@ final class RunFixtures {
               s3: {endpoint: "http://s3:8080", bucket: backups, prefix: prod,
                    credentialsSecret: {name: backup-s3}}
             """,
-            BackupStore.class);
-    var nodes =
-        List.of(
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName("compute-1")
-                .addToLabels("openstack-role", "compute")
-                .endMetadata()
-                .withNewStatus()
-                .addNewCondition()
-                .withType("Ready")
-                .withStatus("True")
-                .endCondition()
-                .endStatus()
-                .build(),
-            new NodeBuilder()
-                .withNewMetadata()
-                .withName("compute-2")
-                .addToLabels("openstack-role", "compute")
-                .endMetadata()
-                .withNewStatus()
-                .addNewCondition()
-                .withType("Ready")
-                .withStatus("True")
-                .endCondition()
-                .endStatus()
-                .build());
-    BackupRun run = run();
-    RunPlanner.Result result =
-        RunPlanner.plan(
-            run,
-            Optional.of(policy),
-            Optional.of(store),
-            nodes,
-            name ->
-                Optional.of(
-                    new SecretBuilder()
-                        .withNewMetadata()
-                        .withName(name)
-                        .endMetadata()
-                        .withData(
-                            Map.of(
-                                "accessKey",
-                                "eA==",
-                                "secretKey",
-                                "eA==",
-                                "username",
-                                "eA==",
-                                "password",
-                                "eA=="))
-                        .build()));
-    assertThat(result.problem()).isNull();
-    BackupRunStatus status = new BackupRunStatus();
-    status.setBackupId(result.backupId());
-    status.setFolder(result.folder());
-    status.setPlan(result.plan());
-    status.setTasks(new java.util.ArrayList<>(result.tasks()));
-    status.setPhase(RunPhase.Running);
-    status.setStartTime(PLANNED.toString());
-    run.setStatus(status);
-    return run;
+        BackupStore.class);
+  }
+
+  /** Two ready compute nodes. */
+  static List<io.fabric8.kubernetes.api.model.Node> nodes() {
+    return List.of(
+        new NodeBuilder()
+            .withNewMetadata()
+            .withName("compute-1")
+            .addToLabels("openstack-role", "compute")
+            .endMetadata()
+            .withNewStatus()
+            .addNewCondition()
+            .withType("Ready")
+            .withStatus("True")
+            .endCondition()
+            .endStatus()
+            .build(),
+        new NodeBuilder()
+            .withNewMetadata()
+            .withName("compute-2")
+            .addToLabels("openstack-role", "compute")
+            .endMetadata()
+            .withNewStatus()
+            .addNewCondition()
+            .withType("Ready")
+            .withStatus("True")
+            .endCondition()
+            .endStatus()
+            .build());
+  }
+
+  /** A Secret holding every key the plan asks for. */
+  static io.fabric8.kubernetes.api.model.Secret secret(String name) {
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .endMetadata()
+        .withData(
+            Map.of(
+                "accessKey", "eA==", "secretKey", "eA==", "username", "eA==", "password", "eA=="))
+        .build();
   }
 
   static BackupReport report(String job, boolean succeeded, String message, String key, long size) {
