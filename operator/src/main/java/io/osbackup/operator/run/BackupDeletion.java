@@ -4,9 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupRunStatus;
 import io.osbackup.api.v1alpha1.RestoreRequest;
-import io.osbackup.api.v1alpha1.RunPhase;
-import io.osbackup.catalog.FoundBackups;
-import io.osbackup.contract.BackupLayout;
+import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
@@ -14,7 +12,6 @@ import io.osbackup.store.ObjectInfo;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,43 +64,14 @@ final class BackupDeletion {
   }
 
   /**
-   * Deletes the run's backup, asked by {@code spec.deleteBackup} naming it: only a successful
-   * backup kept on its own terms, of this store, that no restore is reading. The manifest goes
-   * first (the backup is gone from then on, and the catalog cannot bring it back), then every other
-   * object of the folder, then the run. A refusal is a Warning Event and the run's message, told
-   * once; nothing is deleted.
+   * Deletes the run's backup, asked by {@code spec.deleteBackup} naming it, as {@link
+   * DeletionDecision} allows: the manifest first (the backup is gone from then on, and the catalog
+   * cannot bring it back), then every other object of the folder, then the run.
    */
   Outcome deleteBackup(String asked) {
     String backupId = status.getBackupId();
-    String refusal = null;
-    if (status.getPhase() != RunPhase.Succeeded || status.getManifestKey() == null) {
-      refusal =
-          "spec.deleteBackup is set, but the run ended "
-              + status.getPhase()
-              + " and holds no backup: delete"
-              + " the BackupRun instead";
-    } else if (!asked.equals(backupId)) {
-      refusal =
-          "spec.deleteBackup '"
-              + asked
-              + "' does not name this run's backup: set it to "
-              + backupId
-              + " (status.backupId) to delete that backup";
-    } else if (FoundBackups.isForeign(run)) {
-      refusal =
-          "spec.deleteBackup: backup "
-              + backupId
-              + " was written by another owner and is imported"
-              + " read-only; this cluster never deletes it";
-    } else if (!io.osbackup.contract.Manifest.RunRetention.KEEP.equals(status.getRetention())) {
-      refusal =
-          "spec.deleteBackup: backup "
-              + backupId
-              + " is counted by the policy's rules (status.retention "
-              + status.getRetention()
-              + "), and the policy's retention deletes it; only a backup kept on its own terms"
-              + " is deleted by hand";
-    } else {
+    Optional<String> refusal = DeletionDecision.refusal(run, asked);
+    if (refusal.isEmpty()) {
       Optional<String> restoring =
           client.resources(RestoreRequest.class).inNamespace(ns).list().getItems().stream()
               .filter(
@@ -115,74 +83,41 @@ final class BackupDeletion {
               .map(r -> r.getMetadata().getName())
               .findFirst();
       if (restoring.isPresent()) {
-        refusal =
-            "spec.deleteBackup: backup "
-                + backupId
-                + " is being restored by RestoreRequest '"
-                + restoring.get()
-                + "'; it is deleted once that restore ended";
+        return DeletionDecision.refuse(
+            record,
+            DeletionDecision.restoring(backupId, restoring.get()),
+            true,
+            settings.timings());
       }
     }
-    if (refusal != null) {
-      return refuseDelete(refusal, refusal.contains("is being restored"));
+    if (refusal.isPresent()) {
+      return DeletionDecision.refuse(record, refusal.get(), false, settings.timings());
     }
-    String folder = status.getFolder() + "/";
     try {
-      Optional<io.osbackup.contract.Manifest> manifest =
-          store().getJson(status.getManifestKey(), io.osbackup.contract.Manifest.class);
+      Optional<Manifest> manifest = store().getJson(status.getManifestKey(), Manifest.class);
       Owner us = new Owner(settings.clusterId(), ns, status.getPlan().getStore(), null);
-      if (manifest.isPresent()
-          && manifest.get().owner() != null
-          && !us.owns(manifest.get().owner())) {
-        return refuseDelete(
-            "spec.deleteBackup: the manifest of backup "
-                + backupId
-                + " names "
-                + manifest.get().owner().describe()
-                + ", not this store: it is never deleted from here",
-            false);
+      Optional<String> foreign = DeletionDecision.foreign(status, manifest, us);
+      if (foreign.isPresent()) {
+        return DeletionDecision.refuse(record, foreign.get(), false, settings.timings());
       }
-      List<String> keys = store().list(folder).stream().map(ObjectInfo::key).toList();
-      Optional<String> nested =
-          keys.stream()
-              .filter(
-                  k ->
-                      k.endsWith("/" + BackupLayout.MANIFEST)
-                          || k.endsWith("/" + BackupLayout.OWNER))
-              .filter(
-                  k ->
-                      !k.equals(status.getManifestKey())
-                          && !k.equals(BackupLayout.owner(status.getFolder())))
-              .findFirst();
-      if (nested.isPresent()) {
-        return refuseDelete(
-            "spec.deleteBackup: "
-                + folder
-                + " holds "
-                + nested.get()
-                + ", another backup's;"
-                + " nothing below it is deleted",
-            false);
+      List<String> keys =
+          store().list(status.getFolder() + "/").stream().map(ObjectInfo::key).toList();
+      DeletionDecision.Result decided = DeletionDecision.delete(status, manifest, keys);
+      if (decided.refusal() != null) {
+        return DeletionDecision.refuse(record, decided.refusal(), false, settings.timings());
       }
-      if (manifest.isPresent()) {
-        store().delete(List.of(status.getManifestKey()));
+      DeletionDecision.Deletion deletion = decided.deletion();
+      if (deletion.manifest().isPresent()) {
+        store().delete(List.of(deletion.manifest().get()));
       }
-      store().delete(keys.stream().filter(k -> !k.equals(status.getManifestKey())).toList());
-      store().abortIncompleteUploads(folder);
+      store().delete(deletion.others());
+      store().abortIncompleteUploads(deletion.folder());
     } catch (IOException e) {
-      status.setMessage(
-          "deleting backup " + backupId + " (spec.deleteBackup), will retry: " + e.getMessage());
-      return record.changed().lookAgainAfter(settings.timings().recheck());
+      return DeletionDecision.retry(record, e.getMessage(), settings.timings());
     } finally {
       closeStore();
     }
-    record.tell(
-        "BackupDeleted",
-        "backup "
-            + backupId
-            + " deleted as spec.deleteBackup asked: manifest"
-            + " first, then "
-            + folder);
+    Outcome outcome = DeletionDecision.deleted(record);
     LOG.info(
         "run {}/{}: deleted backup {} as spec.deleteBackup asked",
         ns,
@@ -193,18 +128,6 @@ final class BackupDeletion {
         .inNamespace(ns)
         .withName(run.getMetadata().getName())
         .delete();
-    return record.unchanged();
-  }
-
-  private Outcome refuseDelete(String message, boolean retry) {
-    if (!Objects.equals(status.getMessage(), message)) {
-      record.warn("DeleteBackupRefused", message);
-      status.setMessage(message);
-      Outcome control = record.changed();
-      return retry ? control.lookAgainAfter(settings.timings().waitForStore()) : control;
-    }
-    return retry
-        ? record.unchanged().lookAgainAfter(settings.timings().waitForStore())
-        : record.unchanged();
+    return outcome;
   }
 }
