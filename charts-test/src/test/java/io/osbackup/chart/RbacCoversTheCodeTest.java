@@ -78,6 +78,9 @@ class RbacCoversTheCodeTest {
   }
 
   static final String RUN = "operator/run/BackupRunReconciler.java";
+  static final String RUN_PLANNING = "operator/run/PlanningObserver.java";
+  static final String RUN_WORLD = "operator/run/RunObserver.java";
+  static final String RUN_DELETION = "operator/run/BackupDeletion.java";
   static final String POLICY = "operator/policy/BackupPolicyReconciler.java";
   static final String POLICY_OBSERVER = "operator/policy/PolicyObserver.java";
   static final String POLICY_ACTOR = "operator/policy/PolicyActor.java";
@@ -130,11 +133,14 @@ class RbacCoversTheCodeTest {
                   POLICY_OBSERVER,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(store).get()"),
               at(
-                  RUN,
+                  RUN_PLANNING,
                   "client.resources(BackupStore.class).inNamespace(ns)"
                       + ".withName(p.getSpec().getStoreRef().getName()).get()"),
               at(
-                  RUN,
+                  RUN_PLANNING,
+                  "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
+              at(
+                  RUN_WORLD,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
               at(
                   RESTORE,
@@ -174,7 +180,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a run's policy when it is planned; a restore's policy",
               at(
-                  RUN,
+                  RUN_PLANNING,
                   "client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get()"),
               at(
                   RESTORE,
@@ -256,7 +262,7 @@ class RbacCoversTheCodeTest {
                   POLICY_ACTOR,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(delete.name()).delete()"),
               at(
-                  RUN,
+                  RUN_DELETION,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(run.getMetadata().getName())"
                       + ".delete()")),
           call(
@@ -265,7 +271,7 @@ class RbacCoversTheCodeTest {
               "update",
               Scope.WATCHED,
               "StatusWriter",
-              at(RUN, "StatusWriter.write(control, run, context)")),
+              at(RUN, "StatusWriter.apply(outcome, run, context, events)")),
           // ---- RestoreRequests
           call(
               OSB,
@@ -275,7 +281,7 @@ class RbacCoversTheCodeTest {
               "informer of the restore controller; retention's and spec.deleteBackup's backups being restored",
               at(OPERATOR, "operator.register(new RestoreRequestReconciler(settings, metrics)"),
               at(POLICY_ACTOR, "client.resources(RestoreRequest.class).inNamespace(ns).list()"),
-              at(RUN, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
+              at(RUN_DELETION, "client.resources(RestoreRequest.class).inNamespace(ns).list()")),
           call(
               OSB,
               "restorerequests",
@@ -317,7 +323,7 @@ class RbacCoversTheCodeTest {
               "create",
               Scope.WATCHED,
               "backup and restore Jobs",
-              at(RUN, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()"),
+              at(RUN_WORLD, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()"),
               at(RESTORE, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()")),
           call(
               "batch",
@@ -325,7 +331,10 @@ class RbacCoversTheCodeTest {
               "get",
               Scope.WATCHED,
               "a Job the informer has not seen yet; the owner of a name taken",
-              at(RUN, "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get()"),
+              at(
+                  RUN_WORLD,
+                  "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get()"),
+              at(RUN_WORLD, "client.batch().v1().jobs().inNamespace(ns).withName(name).get()"),
               at(
                   RESTORE,
                   "client.batch().v1().jobs().inNamespace(ns).withName(job.getName()).get()"),
@@ -339,8 +348,8 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a cancelled run's Jobs; a Job whose pod cannot start",
               at(
-                  RUN,
-                  "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob())"
+                  RUN_WORLD,
+                  "client.batch().v1().jobs().inNamespace(ns).withName(name)"
                       + ".withPropagationPolicy(DeletionPropagation.BACKGROUND).delete()"),
               at(
                   RESTORE,
@@ -359,7 +368,7 @@ class RbacCoversTheCodeTest {
                   "operator/reconcile/JobPods.java",
                   "client.pods().inNamespace(ns).withLabel(\"job-name\", jobName).list()"),
               at(
-                  RUN,
+                  RUN_WORLD,
                   "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
                       + " JobNames.labelValue(run.getMetadata().getName())).list()"),
               at(QUIESCE, "client.pods().inNamespace(ns).withLabelSelector(selector).list()")),
@@ -370,7 +379,7 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "a failed or cancelled run's pods by label, grace period 0 (fabric8: one DELETE on the collection)",
               at(
-                  RUN,
+                  RUN_WORLD,
                   "client.pods().inNamespace(ns).withLabel(Api.RUN_LABEL,"
                       + " JobNames.labelValue(run.getMetadata().getName())).withGracePeriod(0).delete()")),
           // ---- Secrets
@@ -383,7 +392,7 @@ class RbacCoversTheCodeTest {
               at(
                   "operator/reconcile/StoreBuckets.java",
                   "client.secrets().inNamespace(namespace).withName(secretName).get()"),
-              at(RUN, "client.secrets().inNamespace(ns).withName(name).get()"),
+              at(RUN_PLANNING, "client.secrets().inNamespace(ns).withName(name).get()"),
               at(
                   RESTORE,
                   "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()"),
@@ -471,7 +480,7 @@ class RbacCoversTheCodeTest {
               "list",
               Scope.CLUSTER,
               "the nodes a files target's nodeSelector matches",
-              at(RUN, "client.nodes().list()")),
+              at(RUN_PLANNING, "client.nodes().list()")),
           call(
               "",
               "nodes",
