@@ -39,10 +39,10 @@ import io.osbackup.catalog.SignatureCheck;
 import io.osbackup.catalog.SigningKeys;
 import io.osbackup.contract.BackupLayout;
 import io.osbackup.contract.BackupPlan;
+import io.osbackup.contract.ItemState;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.RestoreReport;
-import io.osbackup.operator.reconcile.Conditions;
 import io.osbackup.operator.reconcile.EventRecorder;
 import io.osbackup.operator.reconcile.Failures;
 import io.osbackup.operator.reconcile.JobOutcome;
@@ -50,6 +50,7 @@ import io.osbackup.operator.reconcile.JobPods;
 import io.osbackup.operator.reconcile.ManifestKeys;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.OsbackupMetrics;
+import io.osbackup.operator.reconcile.Outcome;
 import io.osbackup.operator.reconcile.StatusWriter;
 import io.osbackup.operator.reconcile.StoreBuckets;
 import io.osbackup.plan.BackupJobs;
@@ -113,6 +114,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           });
 
   private final OsbackupMetrics metrics;
+  private final RestoreDecision decision;
 
   public RestoreRequestReconciler(OperatorSettings settings) {
     this(settings, OsbackupMetrics.inMemory());
@@ -121,6 +123,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
   public RestoreRequestReconciler(OperatorSettings settings, OsbackupMetrics metrics) {
     this.settings = settings;
     this.metrics = metrics;
+    this.decision = new RestoreDecision(settings);
   }
 
   @Override
@@ -140,14 +143,41 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     RestoreRequestStatus status =
         request.getStatus() == null ? new RestoreRequestStatus() : request.getStatus();
     request.setStatus(status);
-    Step step = new Step(request, status, context);
-    UpdateControl<RestoreRequest> control;
+    RestorePhase before = status.getPhase();
+    List<Outcome.Notice> notices = new ArrayList<>();
+    Step step = new Step(request, status, context, notices);
+    Outcome decided;
     try {
-      control = step.next();
+      decided = step.next();
     } finally {
       step.closeStore();
     }
-    return StatusWriter.write(control, request, context);
+    notices.addAll(decided.notices());
+    ended(request, before);
+    Outcome outcome = new Outcome(decided.statusChanged(), notices, decided.lookAgainAfter());
+    return StatusWriter.apply(
+        outcome, request, context, new EventRecorder(context.getClient(), settings.clock()));
+  }
+
+  /** Counts and logs a request that reached a final phase in this reconciliation. */
+  private void ended(RestoreRequest request, RestorePhase before) {
+    RestoreRequestStatus status = request.getStatus();
+    RestorePhase after = status.getPhase();
+    if (after == null || !after.isFinal() || after == before) {
+      return;
+    }
+    String reason =
+        status
+            .condition(RestoreRequestStatus.COMPLETE)
+            .map(c -> c.getReason())
+            .orElse(after.name());
+    LOG.info(
+        "restore {}/{} {}: {}",
+        request.getMetadata().getNamespace(),
+        request.getMetadata().getName(),
+        after,
+        status.getMessage());
+    metrics.restoreEnded(request.getMetadata().getNamespace(), after.name(), reason);
   }
 
   @Override
@@ -169,87 +199,52 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       Map<String, String> credentials,
       Map<String, DatabaseTls> tls) {}
 
-  /**
-   * Why a source or selection cannot be used; retryable ones wait (store not applied yet, bucket
-   * down).
-   */
-  private static final class Problem extends Exception {
-    final String reason;
-    final boolean retryable;
-
-    Problem(String reason, String message, boolean retryable) {
-      super(message);
-      this.reason = reason;
-      this.retryable = retryable;
-    }
-  }
-
   /** One reconciliation of one request. */
   private final class Step {
     private final RestoreRequest request;
     private final RestoreRequestStatus status;
     private final Context<RestoreRequest> context;
     private final KubernetesClient client;
-    private final EventRecorder events;
+    private final List<Outcome.Notice> notices;
     private final String ns;
     private final String name;
     private final Quiesce.Workloads workloads;
     private ObjectStore store;
 
-    Step(RestoreRequest request, RestoreRequestStatus status, Context<RestoreRequest> context) {
+    Step(
+        RestoreRequest request,
+        RestoreRequestStatus status,
+        Context<RestoreRequest> context,
+        List<Outcome.Notice> notices) {
       this.request = request;
+      this.notices = notices;
       this.status = status;
       this.context = context;
       this.client = context.getClient();
-      this.events = new EventRecorder(client, settings.clock());
       this.ns = request.getMetadata().getNamespace();
       this.name = request.getMetadata().getName();
       this.workloads = new Quiesce.Workloads(client, ns);
     }
 
-    UpdateControl<RestoreRequest> next() {
+    Outcome next() {
       RestorePhase phase = status.getPhase();
       Long generation = request.getMetadata().getGeneration();
       if (phase != null && phase.isFinal()) {
-        boolean edited =
-            generation != null
-                && status.getObservedGeneration() != null
-                && generation > status.getObservedGeneration();
-        if (!edited) {
-          return UpdateControl.noUpdate();
+        switch (decision.edit(request, status)) {
+          case NONE:
+            return Outcome.unchanged();
+          case IGNORED:
+            return decision.ignoreEdit(request, status);
+          case NEW_ATTEMPT:
+          default:
+            // Nothing was written (it failed validation, was a dry run, or was cancelled before
+            // any write): the edited spec is a new attempt.
+            tell("SpecChanged", "spec changed (generation " + generation + "): validating again");
+            RestoreDecision.jobsOfEndedAttempt(status).forEach(this::deleteJob);
+            RestoreRequestStatus fresh = RestoreDecision.nextAttempt(status);
+            request.setStatus(fresh);
+            return new Step(request, fresh, context, notices).begin();
         }
-        if (status.getStartedGeneration() == null) {
-          // Nothing was written (it failed validation, was a dry run, or was cancelled before any
-          // write): the edited
-          // spec is a new attempt.
-          events.normal(
-              request,
-              "SpecChanged",
-              "spec changed (generation " + generation + "): validating again");
-          status.getJobs().stream()
-              .filter(j -> !"quiesce".equals(j.getKind()))
-              .forEach(j -> deleteJob(j.getName()));
-          RestoreRequestStatus fresh = new RestoreRequestStatus();
-          fresh.setAttempt((status.getAttempt() == null ? 1 : status.getAttempt()) + 1);
-          request.setStatus(fresh);
-          return new Step(request, fresh, context).begin();
-        }
-        status.setObservedGeneration(generation);
-        Conditions.set(
-            status,
-            "SpecIgnored",
-            true,
-            "RunsOnce",
-            "spec changed (generation "
-                + generation
-                + ") after"
-                + " this restore started at generation "
-                + status.getStartedGeneration()
-                + "; a RestoreRequest runs once:"
-                + " create a new RestoreRequest to restore again",
-            generation,
-            settings.clock());
-        return UpdateControl.patchStatus(request);
       }
       if (phase == null || phase == RestorePhase.Pending) {
         return begin();
@@ -263,30 +258,17 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         case Quiescing -> quiesce();
         case Restoring -> restore();
         case Resuming -> resume();
-        default -> UpdateControl.noUpdate();
+        default -> Outcome.unchanged();
       };
     }
 
-    UpdateControl<RestoreRequest> begin() {
-      status.setPhase(RestorePhase.Validating);
-      status.setObservedGeneration(request.getMetadata().getGeneration());
-      status.setStartTime(now());
-      status.setStamp(STAMP.format(settings.clock().instant()));
-      status.setMessage("validating the source and the selection");
-      Conditions.set(
-          status,
-          RestoreRequestStatus.COMPLETE,
-          false,
-          "Validating",
-          status.getMessage(),
-          generation(),
-          settings.clock());
-      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
+    Outcome begin() {
+      return decision.begin(request, status);
     }
 
     // ---------------------------------------------------------------- Validating
 
-    UpdateControl<RestoreRequest> validate() {
+    Outcome validate() {
       if (cancelled()) {
         return end(
             RestorePhase.Cancelled, "Cancelled", "cancelled before anything was read or written");
@@ -301,65 +283,22 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         status.setManifestKey(source.backup().key());
         selection = RestoreSelection.select(source.backup().manifest(), spec, source.credentials());
         if (!selection.ok()) {
-          throw new Problem(selection.problem().reason(), selection.problem().message(), false);
+          throw new RestoreProblem(
+              selection.problem().reason(), selection.problem().message(), false);
         }
         signingKeysStayWithTheOperator(source, selection);
         checkCluster(selection);
         checkArtifacts(source, selection);
-      } catch (Problem p) {
+      } catch (RestoreProblem p) {
         return problem(p);
       }
-      String id = source.backup().backupId();
-      List<String> inPlace = selection.inPlace();
-      boolean dryRun = Boolean.TRUE.equals(spec.getDryRun());
-      if (!inPlace.isEmpty() && !dryRun && !id.equals(spec.getConfirm())) {
-        return refuse(
-            spec.getConfirm() == null ? "ConfirmRequired" : "ConfirmMismatch",
-            "this restore writes in place ("
-                + String.join(", ", inPlace)
-                + "): set spec.confirm: "
-                + id
-                + " to allow"
-                + " it"
-                + (spec.getConfirm() == null
-                    ? ""
-                    : " (spec.confirm is '" + spec.getConfirm() + "')")
-                + "; the previous contents are kept aside ("
-                + keptAsideExample(selection)
-                + ")");
-      }
-      status.setPlan(planItems(selection));
-      status.setBytes(
-          status.getPlan().stream().mapToLong(i -> i.getSize() == null ? 0 : i.getSize()).sum());
-      status.setJobs(
-          new ArrayList<>(List.of(job(RestoreJobs.verifyName(jobPrefix()), VERIFY, null, null))));
-      status.setPhase(RestorePhase.Verifying);
-      status.setMessage(
-          "verifying "
-              + status.getPlan().size()
-              + " artifacts ("
-              + status.getBytes()
-              + " bytes) of "
-              + id
-              + " before anything is written");
-      Conditions.set(
-          status,
-          RestoreRequestStatus.COMPLETE,
-          false,
-          "Verifying",
-          status.getMessage(),
-          generation(),
-          settings.clock());
-      events.normal(
+      return decision.validated(
           request,
-          "Validated",
-          "backup "
-              + id
-              + ": "
-              + status.getPlan().size()
-              + " artifacts selected"
-              + (dryRun ? " (dry run)" : ""));
-      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
+          status,
+          selection.inPlace(),
+          keptAsideExample(selection),
+          planItems(selection),
+          RestoreJobs.verifyName(jobPrefix()));
     }
 
     private String keptAsideExample(RestoreSelection.Result selection) {
@@ -379,7 +318,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       return database + "_orig_" + status.getStamp().replace('-', '_');
     }
 
-    private Source source(RestoreRequestSpec.RestoreSource source) throws Problem {
+    private Source source(RestoreRequestSpec.RestoreSource source) throws RestoreProblem {
       String storeName;
       String policy = source.getPolicyRef() == null ? null : source.getPolicyRef().getName();
       String manifestKey = null;
@@ -387,7 +326,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         String runName = source.getBackupRunRef().getName();
         BackupRun run = client.resources(BackupRun.class).inNamespace(ns).withName(runName).get();
         if (run == null) {
-          throw new Problem(
+          throw new RestoreProblem(
               "BackupRunNotFound",
               "source.backupRunRef: BackupRun '"
                   + runName
@@ -400,7 +339,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         if (run.getStatus() == null
             || run.getStatus().getPhase() != RunPhase.Succeeded
             || run.getStatus().getManifestKey() == null) {
-          throw new Problem(
+          throw new RestoreProblem(
               "BackupNotRestorable",
               "source.backupRunRef: BackupRun '"
                   + runName
@@ -423,7 +362,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         BackupPolicy p =
             client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get();
         if (p == null) {
-          throw new Problem(
+          throw new RestoreProblem(
               "PolicyNotFound",
               "source.policyRef: BackupPolicy '"
                   + policy
@@ -436,7 +375,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         storeName = p.getSpec().getStoreRef().getName();
       }
       if (storeName == null) {
-        throw new Problem(
+        throw new RestoreProblem(
             "StoreNotFound",
             "cannot tell which BackupStore holds the backup: set source.storeRef",
             false);
@@ -444,7 +383,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       BackupStore bs =
           client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get();
       if (bs == null) {
-        throw new Problem(
+        throw new RestoreProblem(
             "StoreNotFound",
             "BackupStore '"
                 + storeName
@@ -465,7 +404,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           Optional<Catalog.Parsed> read =
               Catalog.readManifest(shelf, key, s3.getPrefix(), ns, keys);
           if (read.isEmpty()) {
-            throw new Problem(
+            throw new RestoreProblem(
                 "BackupNotFound",
                 "the manifest "
                     + key
@@ -477,7 +416,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           }
           Catalog.Parsed parsed = read.get();
           if (parsed.backup() == null) {
-            throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
+            throw new RestoreProblem(
+                "ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
           }
           backup = parsed.backup();
         } else if (source.getBackupId() != null) {
@@ -487,18 +427,20 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           try {
             asOf = BackupFinder.parseAsOf(source.getAsOf(), settings.clock().instant());
           } catch (IllegalArgumentException e) {
-            throw new Problem("InvalidAsOf", e.getMessage(), false);
+            throw new RestoreProblem("InvalidAsOf", e.getMessage(), false);
           }
           backup = finder.asOf(policy, asOf);
         }
       } catch (StoreBuckets.CredentialsProblem e) {
-        throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
+        throw new RestoreProblem(
+            e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
       } catch (ManifestKeys.Problem e) {
-        throw new Problem(e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
+        throw new RestoreProblem(
+            e.reason(), "BackupStore '" + storeName + "': " + e.getMessage(), true);
       } catch (BackupFinder.NotFound e) {
-        throw new Problem(e.reason(), e.getMessage(), false);
+        throw new RestoreProblem(e.reason(), e.getMessage(), false);
       } catch (IOException e) {
-        throw new Problem(
+        throw new RestoreProblem(
             "StoreUnavailable",
             "cannot read BackupStore '" + storeName + "': " + e.getMessage(),
             true);
@@ -512,7 +454,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
      * The Secret the restore's Jobs mount for the bucket, when the store gives agents one of their
      * own.
      */
-    private void agentSecret(BackupStore store) throws Problem {
+    private void agentSecret(BackupStore store) throws RestoreProblem {
       var ref = store.getSpec().getS3().getAgentCredentialsSecret();
       if (ref == null) {
         return;
@@ -521,7 +463,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           "BackupStore '" + store.getMetadata().getName() + "' spec.s3.agentCredentialsSecret";
       Secret secret = client.secrets().inNamespace(ns).withName(ref.getName()).get();
       if (secret == null) {
-        throw new Problem(
+        throw new RestoreProblem(
             "SecretNotFound",
             field
                 + " names Secret '"
@@ -534,7 +476,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       }
       for (String key : List.of("accessKey", "secretKey")) {
         if (StoreBuckets.value(secret, key).isEmpty()) {
-          throw new Problem(
+          throw new RestoreProblem(
               "SecretKeyMissing",
               "Secret '"
                   + ref.getName()
@@ -553,7 +495,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
      * spec.allowUnsignedManifest says to restore it anyway (then told once, as a warning, at
      * validation).
      */
-    private void trusted(BackupStore store, Catalog.Backup backup, boolean tell) throws Problem {
+    private void trusted(BackupStore store, Catalog.Backup backup, boolean tell)
+        throws RestoreProblem {
       SignatureCheck check = backup.signature();
       if (check.verified()) {
         return;
@@ -565,11 +508,10 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
               "Secret '" + ManifestKeys.secretName(store) + "'",
               "spec.allowUnsignedManifest: true");
       if (!Boolean.TRUE.equals(request.getSpec().getAllowUnsignedManifest())) {
-        throw new Problem(check.reason(), message, false);
+        throw new RestoreProblem(check.reason(), message, false);
       }
       if (tell) {
-        events.warning(
-            request,
+        warn(
             "ManifestNotVerified",
             "restoring although backup "
                 + backup.backupId()
@@ -582,7 +524,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     /** No restore Job may mount the store's signing Secret as a database login. */
     private void signingKeysStayWithTheOperator(Source source, RestoreSelection.Result selection)
-        throws Problem {
+        throws RestoreProblem {
       String storeName = source.storeName();
       BackupStore bs =
           client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get();
@@ -605,16 +547,16 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                       server.credentialsSecret()));
       Optional<String> exposed = ManifestKeys.exposed(ManifestKeys.secretName(bs), mounted);
       if (exposed.isPresent()) {
-        throw new Problem("SigningKeyExposed", exposed.get(), false);
+        throw new RestoreProblem("SigningKeyExposed", exposed.get(), false);
       }
     }
 
     /** Nodes, Secrets and workloads the restore needs must exist before anything is downloaded. */
-    private void checkCluster(RestoreSelection.Result selection) throws Problem {
+    private void checkCluster(RestoreSelection.Result selection) throws RestoreProblem {
       for (RestoreSelection.FilesChoice f : selection.files()) {
         Node node = client.nodes().withName(f.node()).get();
         if (node == null) {
-          throw new Problem(
+          throw new RestoreProblem(
               "NodeNotFound",
               "node '"
                   + f.node()
@@ -634,7 +576,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                 : "the policy's spec.databases[].credentialsSecret";
         Secret secret = client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get();
         if (secret == null) {
-          throw new Problem(
+          throw new RestoreProblem(
               "SecretNotFound",
               field
                   + " names Secret '"
@@ -647,7 +589,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         }
         for (String key : List.of("username", "password")) {
           if (StoreBuckets.value(secret, key).isEmpty()) {
-            throw new Problem(
+            throw new RestoreProblem(
                 "SecretKeyMissing",
                 "Secret '"
                     + server.credentialsSecret()
@@ -669,13 +611,13 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
      * it back up (controller owner, Argo CD, Flux, an HPA) unless the request says it was handled:
      * refused before anything is scaled.
      */
-    private void checkQuiesce() throws Problem {
+    private void checkQuiesce() throws RestoreProblem {
       List<RestoreRequestSpec.WorkloadRef> quiesce = request.getSpec().getQuiesce();
       for (int i = 0; i < quiesce.size(); i++) {
         RestoreRequestSpec.WorkloadRef w = quiesce.get(i);
         Optional<HasMetadata> workload = workloads.get(w.getKind().name(), w.getName());
         if (workload.isEmpty()) {
-          throw new Problem(
+          throw new RestoreProblem(
               "WorkloadNotFound",
               "spec.quiesce["
                   + i
@@ -693,7 +635,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         }
         List<String> owners = Quiesce.owners(workload.get(), workloads.autoscalers());
         if (!owners.isEmpty()) {
-          throw new Problem(
+          throw new RestoreProblem(
               "QuiesceOwnedWorkload",
               "spec.quiesce["
                   + i
@@ -711,7 +653,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       }
     }
 
-    private void checkArtifacts(Source source, RestoreSelection.Result selection) throws Problem {
+    private void checkArtifacts(Source source, RestoreSelection.Result selection)
+        throws RestoreProblem {
       List<Manifest.Entry> entries = new ArrayList<>();
       selection.databases().forEach(d -> entries.add(d.entry()));
       selection.files().forEach(f -> entries.add(f.entry()));
@@ -720,7 +663,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         for (Manifest.Entry e : entries) {
           Optional<ObjectInfo> info = store(source.s3()).stat(e.key());
           if (info.isEmpty()) {
-            throw new Problem(
+            throw new RestoreProblem(
                 "ArtifactMissing",
                 "artifact "
                     + e.key()
@@ -730,7 +673,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                 false);
           }
           if (info.get().size() != e.size()) {
-            throw new Problem(
+            throw new RestoreProblem(
                 "ArtifactCorrupted",
                 "artifact "
                     + e.key()
@@ -745,9 +688,10 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           }
         }
       } catch (StoreBuckets.CredentialsProblem e) {
-        throw new Problem(e.reason(), e.getMessage(), true);
+        throw new RestoreProblem(e.reason(), e.getMessage(), true);
       } catch (IOException e) {
-        throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
+        throw new RestoreProblem(
+            "StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
       }
     }
 
@@ -762,7 +706,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         item.setSize(d.entry().size());
         item.setDestination(d.where());
         item.setInPlace(d.inPlace());
-        item.setState("Pending");
+        item.setState(ItemState.PENDING.value());
         items.add(item);
       }
       for (RestoreSelection.AccountsChoice a : selection.accounts()) {
@@ -773,7 +717,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         item.setSize(a.entry().size());
         item.setDestination(a.where());
         item.setInPlace(false);
-        item.setState("Pending");
+        item.setState(ItemState.PENDING.value());
         items.add(item);
       }
       for (RestoreSelection.FilesChoice f : selection.files()) {
@@ -785,7 +729,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         item.setSize(f.entry().size());
         item.setDestination(f.where());
         item.setInPlace(f.inPlace());
-        item.setState("Pending");
+        item.setState(ItemState.PENDING.value());
         items.add(item);
       }
       return items;
@@ -793,7 +737,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     // ---------------------------------------------------------------- Verifying
 
-    UpdateControl<RestoreRequest> verify() {
+    Outcome verify() {
       RestoreJob verifyJob = jobOf(VERIFY).orElseThrow();
       if (cancelled()) {
         deleteJob(verifyJob.getName());
@@ -803,7 +747,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       Selected selected;
       try {
         selected = selected();
-      } catch (Problem p) {
+      } catch (RestoreProblem p) {
         return problem(p);
       }
       try {
@@ -818,92 +762,15 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                     selected.selection().files(),
                     null),
                 selected.source().s3());
-        if (verifyJob.getPhase() == TaskPhase.Running
-            || verifyJob.getPhase() == TaskPhase.Pending) {
-          status.setProgress("verifying " + status.getPlan().size() + " artifacts");
-          return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().poll());
-        }
-        if (verifyJob.getPhase() == TaskPhase.Failed || report.isEmpty()) {
-          String reason =
-              report.map(RestoreReport::reason).filter(Objects::nonNull).orElse("VerifyFailed");
-          return end(
-              RestorePhase.Failed,
-              reason,
-              "verification failed, nothing was written: " + verifyJob.getMessage());
-        }
-        for (RestoreItem item : status.getPlan()) {
-          item.setState("Verified");
-        }
-        List<String> existing = existingDestinations(report.get());
-        String id = status.getBackupId();
-        boolean dryRun = Boolean.TRUE.equals(request.getSpec().getDryRun());
-        if (!existing.isEmpty() && !dryRun && !id.equals(request.getSpec().getConfirm())) {
-          return refuse(
-              request.getSpec().getConfirm() == null ? "ConfirmRequired" : "ConfirmMismatch",
-              "the destination "
-                  + String.join(", ", existing)
-                  + " already exists: set spec.confirm: "
-                  + id
-                  + " to replace it (the previous contents are kept aside)");
-        }
-        if (dryRun) {
-          List<String> workloads =
-              request.getSpec().getQuiesce().stream()
-                  .map(w -> w.getKind() + "/" + w.getName())
-                  .toList();
-          String message =
-              "dry run: "
-                  + status.getPlan().size()
-                  + " artifacts ("
-                  + status.getBytes()
-                  + " bytes) verified; would restore to "
-                  + status.getPlan().stream()
-                      .map(RestoreItem::getDestination)
-                      .collect(Collectors.joining(", "))
-                  + (workloads.isEmpty() ? "" : "; would quiesce " + workloads)
-                  + (status.getPlan().stream().anyMatch(i -> Boolean.TRUE.equals(i.getInPlace()))
-                      ? "; writes in place, so a real run needs spec.confirm: " + id
-                      : "")
-                  + "; nothing was changed";
-          return end(RestorePhase.Succeeded, "DryRun", message);
-        }
-        status.setStartedGeneration(generation());
-        status.setPhase(RestorePhase.Quiescing);
-        status.setPhaseTime(now());
-        status.setMessage(
-            "verified "
-                + status.getPlan().size()
-                + " artifacts; quiescing "
-                + request.getSpec().getQuiesce().size()
-                + " workloads");
-        events.normal(request, "Verified", status.getMessage());
-        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
+        return decision.verified(request, status, verifyJob, report);
       } catch (IOException | KubernetesClientException e) {
         return waitFor("the store or the API", e);
       }
     }
 
-    private List<String> existingDestinations(RestoreReport report) {
-      List<String> out = new ArrayList<>();
-      for (RestoreItem item : status.getPlan()) {
-        if (!DATABASE.equals(item.getKind()) || Boolean.TRUE.equals(item.getInPlace())) {
-          continue;
-        }
-        for (RestoreReport.Server server : report.servers()) {
-          String prefix = server.host() + ":" + server.port() + "/";
-          if (item.getDestination().startsWith(prefix)
-              && server.databases().contains(item.getDestination().substring(prefix.length()))) {
-            item.setInPlace(true);
-            out.add("database " + item.getDestination());
-          }
-        }
-      }
-      return out;
-    }
-
     // ---------------------------------------------------------------- Quiescing
 
-    UpdateControl<RestoreRequest> quiesce() {
+    Outcome quiesce() {
       try {
         if (cancelled()) {
           return toResuming(
@@ -928,18 +795,12 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         }
         if (recorded) {
           // Replica counts are stored before anything is scaled, so a crash never loses them.
-          status.setMessage(
-              "recorded the replica counts of " + status.getQuiesced().size() + " workloads");
-          return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
+          return decision.recorded(status);
         }
         // One scaled up again after it was scaled to zero cannot be held: nothing is restored.
         List<String> cameBack = holdQuiesced(q -> q.getQuiescedAt() != null, "quiescing");
         if (!cameBack.isEmpty()) {
-          return toFailedBeforeRestore(
-              "QuiesceBroken",
-              "quiesced workloads came back before the restore started: "
-                  + String.join(", ", cameBack)
-                  + "; pause what scales them and create the request again");
+          return decision.cameBackBeforeRestore(status, cameBack);
         }
         // Stopped means no replica and no pod left, terminating ones included: a pod being deleted
         // may still write.
@@ -955,44 +816,14 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
           }
         }
         if (!running.isEmpty()) {
-          Duration waited = age(status.getPhaseTime());
-          if (waited.compareTo(settings.timings().quiesce()) > 0) {
-            return toFailedBeforeRestore(
-                "QuiesceTimeout", "still running after being scaled to zero: " + running);
-          }
-          status.setMessage("waiting for quiesced workloads to stop: " + running);
-          return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().settle());
+          return decision.stillRunning(status, running);
         }
         Selected selected = selected();
-        status
-            .getJobs()
-            .addAll(restoreJobs(selected).values().stream().map(PlannedJob::status).toList());
-        status.setPhase(RestorePhase.Restoring);
-        status.setMessage(
-            "restoring "
-                + status.getPlan().size()
-                + " artifacts with "
-                + (status.getJobs().size() - 1)
-                + " Jobs");
-        Conditions.set(
+        return decision.quiesced(
+            request,
             status,
-            RestoreRequestStatus.COMPLETE,
-            false,
-            "Restoring",
-            status.getMessage(),
-            generation(),
-            settings.clock());
-        if (!status.getQuiesced().isEmpty()) {
-          events.normal(
-              request,
-              "Quiesced",
-              "scaled to zero: "
-                  + status.getQuiesced().stream()
-                      .map(q -> q.getKind() + "/" + q.getName() + " (was " + q.getReplicas() + ")")
-                      .collect(Collectors.joining(", ")));
-        }
-        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
-      } catch (Problem p) {
+            restoreJobs(selected).values().stream().map(PlannedJob::status).toList());
+      } catch (RestoreProblem p) {
         return p.retryable
             ? waitFor("the store", p)
             : toFailedBeforeRestore(p.reason, p.getMessage());
@@ -1001,32 +832,21 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       }
     }
 
-    /**
-     * Nothing was restored: workloads go back at once, whatever onFailure says, and the request
-     * fails.
-     */
-    private UpdateControl<RestoreRequest> toFailedBeforeRestore(String reason, String message) {
-      events.warning(request, reason, message);
-      RestoreJob marker = job("quiesce", "quiesce", null, null);
-      marker.setPhase(TaskPhase.Failed);
-      marker.setMessage(reason + ": " + message);
-      status.getJobs().add(marker);
-      return toResuming(message + "; nothing was restored, resuming the workloads");
+    private Outcome toFailedBeforeRestore(String reason, String message) {
+      return decision.failedBeforeRestore(status, reason, message);
     }
 
-    private UpdateControl<RestoreRequest> toResuming(String message) {
-      status.setPhase(RestorePhase.Resuming);
-      status.setMessage(message);
-      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().nextStep());
+    private Outcome toResuming(String message) {
+      return decision.toResuming(status, message);
     }
 
     // ---------------------------------------------------------------- Restoring
 
-    UpdateControl<RestoreRequest> restore() {
+    Outcome restore() {
       Selected selected;
       try {
         selected = selected();
-      } catch (Problem p) {
+      } catch (RestoreProblem p) {
         if (p.retryable) {
           return waitFor("the store", p);
         }
@@ -1040,11 +860,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
                     j -> planned.containsKey(j.getName()) && j.getPhase() != TaskPhase.Pending);
         List<String> cameBack = holdQuiesced(q -> true, "restoring");
         if (!cameBack.isEmpty() && !started) {
-          return toFailedBeforeRestore(
-              "QuiesceBroken",
-              "quiesced workloads came back before the restore started: "
-                  + String.join(", ", cameBack)
-                  + "; pause what scales them and create the request again");
+          return decision.cameBackBeforeRestore(status, cameBack);
         }
       } catch (KubernetesClientException e) {
         return waitFor("the API", e);
@@ -1056,72 +872,15 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
             continue;
           }
           Optional<RestoreReport> report = follow(job, p.agent(), selected.source().s3());
-          report.ifPresent(this::record);
+          report.ifPresent(r -> notices.addAll(RestoreDecision.record(status, r).notices()));
         }
       } catch (IOException | KubernetesClientException e) {
         return waitFor("the store or the API", e);
       }
-      List<RestoreJob> restoreJobs =
-          status.getJobs().stream().filter(j -> planned.containsKey(j.getName())).toList();
-      long done = restoreJobs.stream().filter(j -> j.getPhase().isFinal()).count();
-      long restored =
-          status.getPlan().stream().filter(i -> "Restored".equals(i.getState())).count();
-      status.setProgress(
-          restored
-              + "/"
-              + status.getPlan().size()
-              + " artifacts restored, "
-              + done
-              + "/"
-              + restoreJobs.size()
-              + " Jobs done");
-      if (done < restoreJobs.size()) {
-        status.setMessage("restoring: " + status.getProgress());
-        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().poll());
-      }
-      List<String> failures =
-          restoreJobs.stream()
-              .filter(j -> j.getPhase() == TaskPhase.Failed)
-              .map(j -> j.getName() + ": " + j.getMessage())
-              .toList();
-      Optional<String> broken = quiesceBroken();
-      if (failures.isEmpty() && broken.isEmpty()) {
-        events.normal(request, "Restored", status.getProgress());
-        return toResuming("restored " + status.getPlan().size() + " artifacts; resuming workloads");
-      }
-      String reason = failures.isEmpty() ? "QuiesceBroken" : failureReason(restoreJobs);
-      String failure =
-          failures.isEmpty()
-              ? status.getProgress() + ", but " + broken.get()
-              : "restore failed: "
-                  + String.join("; ", failures)
-                  + broken.map(b -> "; " + b).orElse("");
-      events.warning(request, reason, failure);
-      boolean resume =
-          request.getSpec().getOnFailure() == RestoreRequestSpec.OnRestoreFailure.Resume;
-      if (resume || status.getQuiesced().isEmpty()) {
-        return toResuming(failure + "; resuming workloads (spec.onFailure: Resume)");
-      }
-      String how =
-          status.getQuiesced().stream()
-              .map(
-                  q ->
-                      "kubectl -n "
-                          + ns
-                          + " scale "
-                          + q.getKind().toLowerCase()
-                          + "/"
-                          + q.getName()
-                          + " --replicas="
-                          + q.getReplicas())
-              .collect(Collectors.joining("; "));
-      return end(
-          RestorePhase.Failed,
-          reason,
-          failure
-              + ". Workloads stay scaled to zero"
-              + " (spec.onFailure: KeepQuiesced): check the data, then resume them with: "
-              + how);
+      return decision.restoring(
+          request,
+          status,
+          status.getJobs().stream().filter(j -> planned.containsKey(j.getName())).toList());
     }
 
     /**
@@ -1141,85 +900,16 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         workloads.scale(q.getKind(), q.getName(), 0);
         String what = seen.describe() + ", changed by " + seen.changedBy();
         q.setBroken(what + ", seen at " + now());
-        events.warning(
-            request,
-            "QuiesceBroken",
-            what + " came back while " + during + ": scaled to zero again");
+        warn("QuiesceBroken", what + " came back while " + during + ": scaled to zero again");
         cameBack.add(what);
       }
       return cameBack;
     }
 
     /** What came back while restoring, when anything did. */
-    private Optional<String> quiesceBroken() {
-      List<String> broken =
-          status.getQuiesced().stream()
-              .filter(q -> q.getBroken() != null)
-              .map(QuiescedWorkload::getBroken)
-              .toList();
-      return broken.isEmpty()
-          ? Optional.empty()
-          : Optional.of(
-              "quiesced workloads came back while restoring ("
-                  + String.join("; ", broken)
-                  + "): they were scaled to zero again, but may have used the data while it was"
-                  + " switched; check it (the previous contents are kept aside)");
-    }
-
-    /**
-     * ArchiveRefused when an agent refused an archive (its report's reason leads the Job's
-     * message), else RestoreFailed.
-     */
-    static String failureReason(List<RestoreJob> jobs) {
-      return jobs.stream()
-              .anyMatch(
-                  j ->
-                      j.getPhase() == TaskPhase.Failed
-                          && j.getMessage() != null
-                          && j.getMessage().startsWith("ArchiveRefused: "))
-          ? "ArchiveRefused"
-          : "RestoreFailed";
-    }
-
-    private void record(RestoreReport report) {
-      for (RestoreReport.Item result : report.items()) {
-        if ("Restored".equals(result.state()) && result.message() != null) {
-          // The agent found a database switch an earlier attempt left half done, and finished or
-          // rolled it back.
-          events.warning(request, "SwapRecovered", result.destination() + ": " + result.message());
-        }
-        for (RestoreItem item : status.getPlan()) {
-          if (Objects.equals(item.getKey(), result.key())
-              && (result.destination() == null
-                  || Objects.equals(item.getDestination(), result.destination()))) {
-            if (ACCOUNTS.equals(item.getKind())
-                && "Restored".equals(result.state())
-                && result.message() != null
-                && !Objects.equals(item.getMessage(), result.message())) {
-              boolean kept = result.message().contains("left unchanged");
-              if (kept) {
-                events.warning(
-                    request,
-                    "AccountsKept",
-                    item.getTarget() + " on " + item.getDestination() + ": " + result.message());
-              } else {
-                events.normal(
-                    request,
-                    "AccountsRestored",
-                    item.getTarget() + " on " + item.getDestination() + ": " + result.message());
-              }
-            }
-            item.setState(result.state());
-            item.setPreviousKeptAt(result.keptAt());
-            item.setMessage(result.message());
-          }
-        }
-      }
-    }
-
     // ---------------------------------------------------------------- Resuming
 
-    UpdateControl<RestoreRequest> resume() {
+    Outcome resume() {
       try {
         for (QuiescedWorkload q : status.getQuiesced()) {
           if (!Boolean.TRUE.equals(q.getResumed())) {
@@ -1230,66 +920,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       } catch (KubernetesClientException e) {
         return waitFor("the API", e);
       }
-      String resumed =
-          status.getQuiesced().isEmpty()
-              ? ""
-              : "; workloads scaled back: "
-                  + status.getQuiesced().stream()
-                      .map(q -> q.getKind() + "/" + q.getName() + "=" + q.getReplicas())
-                      .collect(Collectors.joining(", "));
-      Optional<RestoreJob> failed =
-          status.getJobs().stream().filter(j -> j.getPhase() == TaskPhase.Failed).findFirst();
-      if (failed.isPresent()) {
-        // A request stopped before restoring (QuiesceTimeout, QuiesceBroken, ...) ends with its own
-        // reason.
-        String message = failed.get().getMessage();
-        boolean beforeRestore = "quiesce".equals(failed.get().getKind());
-        String reason =
-            beforeRestore && message != null && message.indexOf(':') > 0
-                ? message.substring(0, message.indexOf(':'))
-                : failureReason(List.of(failed.get()));
-        boolean noJobRan =
-            status.getJobs().stream()
-                .noneMatch(
-                    j ->
-                        (DATABASE.equals(j.getKind()) || FILES.equals(j.getKind()))
-                            && j.getPhase() != TaskPhase.Pending);
-        return end(
-            RestorePhase.Failed,
-            reason,
-            message + (beforeRestore && noJobRan ? "; nothing was restored" : "") + resumed);
-      }
-      Optional<String> broken = quiesceBroken();
-      if (broken.isPresent()) {
-        return end(
-            RestorePhase.Failed,
-            "QuiesceBroken",
-            "restored "
-                + status.getPlan().size()
-                + " artifacts of "
-                + status.getBackupId()
-                + ", but "
-                + broken.get()
-                + resumed);
-      }
-      if (cancelled()
-          && status.getPlan().stream().noneMatch(i -> "Restored".equals(i.getState()))) {
-        return end(RestorePhase.Cancelled, "Cancelled", "cancelled before restoring" + resumed);
-      }
-      String kept =
-          status.getPlan().stream()
-              .filter(i -> i.getPreviousKeptAt() != null)
-              .map(i -> i.getDestination() + " → " + i.getPreviousKeptAt())
-              .collect(Collectors.joining(", "));
-      return end(
-          RestorePhase.Succeeded,
-          "Succeeded",
-          "restored "
-              + status.getPlan().size()
-              + " artifacts of "
-              + status.getBackupId()
-              + (kept.isEmpty() ? "" : "; previous contents kept: " + kept)
-              + resumed);
+      return decision.resumed(request, status);
     }
 
     // ---------------------------------------------------------------- Jobs
@@ -1315,11 +946,11 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
      * asOf age moves with time, and a run or policy may be deleted meanwhile, but the backup
      * restored stays the one verified.
      */
-    private Selected selected() throws Problem {
+    private Selected selected() throws RestoreProblem {
       BackupStore bs =
           client.resources(BackupStore.class).inNamespace(ns).withName(status.getStore()).get();
       if (bs == null) {
-        throw new Problem(
+        throw new RestoreProblem(
             "StoreNotFound",
             "BackupStore '"
                 + status.getStore()
@@ -1340,7 +971,8 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
       RestoreSelection.Result selection =
           RestoreSelection.select(backup.manifest(), request.getSpec(), credentials);
       if (!selection.ok()) {
-        throw new Problem(selection.problem().reason(), selection.problem().message(), false);
+        throw new RestoreProblem(
+            selection.problem().reason(), selection.problem().message(), false);
       }
       return new Selected(
           new Source(status.getStore(), s3, backup, credentials, tls(backup.policy())), selection);
@@ -1350,7 +982,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
      * The pinned manifest, read again with its signature checked: it is verified before every
      * step's Jobs.
      */
-    private Catalog.Backup readManifest(BackupStore bs) throws Problem {
+    private Catalog.Backup readManifest(BackupStore bs) throws RestoreProblem {
       S3Location s3 = bs.getSpec().getS3();
       Catalog.Backup backup;
       try {
@@ -1359,23 +991,25 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         Optional<Catalog.Parsed> read =
             Catalog.readManifest(Catalog.of(store(s3)), key, s3.getPrefix(), ns, keys);
         if (read.isEmpty()) {
-          throw new Problem(
+          throw new RestoreProblem(
               "BackupNotFound",
               "manifest " + key + " vanished from the bucket during the restore",
               false);
         }
         Catalog.Parsed parsed = read.get();
         if (parsed.backup() == null) {
-          throw new Problem("ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
+          throw new RestoreProblem(
+              "ManifestInvalid", "manifest " + key + " " + parsed.problem(), false);
         }
         backup = parsed.backup();
       } catch (StoreBuckets.CredentialsProblem e) {
-        throw new Problem(e.reason(), e.getMessage(), true);
+        throw new RestoreProblem(e.reason(), e.getMessage(), true);
       } catch (ManifestKeys.Problem e) {
-        throw new Problem(
+        throw new RestoreProblem(
             e.reason(), "BackupStore '" + status.getStore() + "': " + e.getMessage(), true);
       } catch (IOException e) {
-        throw new Problem("StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
+        throw new RestoreProblem(
+            "StoreUnavailable", "cannot read the bucket: " + e.getMessage(), true);
       }
       return backup;
     }
@@ -1736,13 +1370,7 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
     }
 
     private RestoreJob job(String jobName, String kind, String target, String node) {
-      RestoreJob job = new RestoreJob();
-      job.setName(jobName);
-      job.setKind(kind);
-      job.setTarget(target);
-      job.setNode(node);
-      job.setPhase(TaskPhase.Pending);
-      return job;
+      return RestoreDecision.job(jobName, kind, target, node);
     }
 
     // ---------------------------------------------------------------- Workloads
@@ -1755,63 +1383,21 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
 
     // ---------------------------------------------------------------- Outcomes
 
-    private UpdateControl<RestoreRequest> problem(Problem p) {
-      if (p.retryable
-          && age(request.getMetadata().getCreationTimestamp())
-                  .compareTo(settings.timings().pending())
-              < 0) {
-        if (!Objects.equals(status.getMessage(), p.getMessage())) {
-          events.warning(request, p.reason, p.getMessage());
-        }
-        status.setMessage(p.getMessage());
-        Conditions.set(
-            status,
-            RestoreRequestStatus.COMPLETE,
-            false,
-            p.reason,
-            p.getMessage(),
-            generation(),
-            settings.clock());
-        return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().recheck());
-      }
-      return refuse(p.reason, p.getMessage());
+    private Outcome problem(RestoreProblem p) {
+      return decision.problem(request, status, p);
     }
 
-    /**
-     * Bad input found before anything was written: the request fails, and an edited spec is
-     * validated again.
-     */
-    private UpdateControl<RestoreRequest> refuse(String reason, String message) {
-      return end(RestorePhase.Failed, reason, message + " (nothing was changed)");
+    private Outcome refuse(String reason, String message) {
+      return decision.refuse(request, status, reason, message);
     }
 
-    private UpdateControl<RestoreRequest> waitFor(String what, Exception e) {
+    private Outcome waitFor(String what, Exception e) {
       LOG.warn("restore {}/{}: {}", ns, name, e.toString());
-      status.setMessage("waiting for " + what + ", will retry: " + e.getMessage());
-      return UpdateControl.patchStatus(request).rescheduleAfter(settings.timings().recheck());
+      return decision.waitFor(status, what, e);
     }
 
-    private UpdateControl<RestoreRequest> end(RestorePhase phase, String reason, String message) {
-      status.setPhase(phase);
-      status.setMessage(message);
-      status.setCompletionTime(now());
-      status.setObservedGeneration(generation());
-      Conditions.set(
-          status,
-          RestoreRequestStatus.COMPLETE,
-          phase == RestorePhase.Succeeded,
-          reason,
-          message,
-          generation(),
-          settings.clock());
-      if (phase == RestorePhase.Failed) {
-        events.warning(request, reason, message);
-      } else {
-        events.normal(request, reason, message);
-      }
-      LOG.info("restore {}/{} {}: {}", ns, name, phase, message);
-      metrics.restoreEnded(ns, phase.name(), reason);
-      return UpdateControl.patchStatus(request);
+    private Outcome end(RestorePhase phase, String reason, String message) {
+      return decision.end(request, status, phase, reason, message);
     }
 
     private boolean cancelled() {
@@ -1823,6 +1409,14 @@ public class RestoreRequestReconciler implements Reconciler<RestoreRequest> {
         store = new StoreBuckets(client).connect(ns, s3);
       }
       return store;
+    }
+
+    private void tell(String reason, String message) {
+      notices.add(new Outcome.Notice(false, reason, message));
+    }
+
+    private void warn(String reason, String message) {
+      notices.add(new Outcome.Notice(true, reason, message));
     }
 
     void closeStore() {
