@@ -290,7 +290,7 @@ class RbacCoversTheCodeTest {
               "update",
               Scope.WATCHED,
               "StatusWriter",
-              at(RESTORE, "StatusWriter.write(control, request, context)")),
+              at(RESTORE, "StatusWriter.apply(")),
           // ---- Jobs
           call(
               "batch",
