@@ -83,6 +83,11 @@ class RbacCoversTheCodeTest {
   static final String RESTORE = "operator/restore/RestoreRequestReconciler.java";
   static final String OPERATOR = "operator/OsbackupOperator.java";
   static final String QUIESCE = "operator/restore/Quiesce.java";
+  static final String RESTORE_SOURCE = "operator/restore/SourceFinder.java";
+  static final String RESTORE_PINNED = "operator/restore/PinnedBackup.java";
+  static final String RESTORE_CHECK = "operator/restore/ClusterCheck.java";
+  static final String RESTORE_OBSERVER = "operator/restore/RestoreObserver.java";
+  static final String RESTORE_ACTIONS = "operator/restore/RestoreActions.java";
 
   static final String OSB = "osbackup.io";
   static final String LEASE = OperatorSettings.LEASE;
@@ -136,10 +141,13 @@ class RbacCoversTheCodeTest {
                   RUN,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_SOURCE,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_CHECK,
+                  "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
+              at(
+                  RESTORE_PINNED,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(status.getStore()).get()")),
           call(
               OSB,
@@ -176,7 +184,10 @@ class RbacCoversTheCodeTest {
                   RUN,
                   "client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_SOURCE,
+                  "client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get()"),
+              at(
+                  RESTORE_OBSERVER,
                   "client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get()")),
           call(
               OSB,
@@ -222,10 +233,10 @@ class RbacCoversTheCodeTest {
                   POLICY,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_SOURCE,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_OBSERVER,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(runRef.getName()).get()")),
           call(
               OSB,
@@ -319,7 +330,9 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "backup and restore Jobs",
               at(RUN, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()"),
-              at(RESTORE, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()")),
+              at(
+                  RESTORE_ACTIONS,
+                  "client.batch().v1().jobs().inNamespace(ns).resource(job).create()")),
           call(
               "batch",
               "jobs",
@@ -328,10 +341,10 @@ class RbacCoversTheCodeTest {
               "a Job the informer has not seen yet; the owner of a name taken",
               at(RUN, "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get()"),
               at(
-                  RESTORE,
+                  RESTORE_OBSERVER,
                   "client.batch().v1().jobs().inNamespace(ns).withName(job.getName()).get()"),
               at(
-                  RESTORE,
+                  RESTORE_ACTIONS,
                   "client.batch().v1().jobs().inNamespace(ns).withName(plan.jobName()).get()")),
           call(
               "batch",
@@ -344,7 +357,7 @@ class RbacCoversTheCodeTest {
                   "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob())"
                       + ".withPropagationPolicy(DeletionPropagation.BACKGROUND).delete()"),
               at(
-                  RESTORE,
+                  RESTORE_ACTIONS,
                   "client.batch().v1().jobs().inNamespace(ns).withName(jobName)"
                       + ".withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)"
                       + ".delete()")),
@@ -386,9 +399,9 @@ class RbacCoversTheCodeTest {
                   "client.secrets().inNamespace(namespace).withName(secretName).get()"),
               at(RUN, "client.secrets().inNamespace(ns).withName(name).get()"),
               at(
-                  RESTORE,
+                  RESTORE_CHECK,
                   "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()"),
-              at(RESTORE, "client.secrets().inNamespace(ns).withName(ref.getName()).get()"),
+              at(RESTORE_SOURCE, "client.secrets().inNamespace(ns).withName(ref.getName()).get()"),
               at(
                   "operator/reconcile/StoreBuckets.java",
                   "client.secrets().inNamespace(namespace).withName(ref.getName()).get()"),
@@ -480,7 +493,7 @@ class RbacCoversTheCodeTest {
               Scope.CLUSTER,
               "a restore's destination node; whether a failed files Job's node is"
                   + " gone or not Ready (NodeLost)",
-              at(RESTORE, "client.nodes().withName(f.node()).get()"),
+              at(RESTORE_CHECK, "client.nodes().withName(f.node()).get()"),
               at("operator/reconcile/JobPods.java", "client.nodes().withName(node).get()")),
           new Call(
               "",
