@@ -3,9 +3,7 @@ package io.osbackup.operator.restore;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.osbackup.api.v1alpha1.RestorePhase;
 import io.osbackup.api.v1alpha1.RestoreRequest;
-import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus;
-import io.osbackup.api.v1alpha1.RestoreRequestStatus.QuiescedWorkload;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus.RestoreJob;
 import io.osbackup.api.v1alpha1.S3Location;
 import io.osbackup.api.v1alpha1.TaskPhase;
@@ -21,11 +19,9 @@ import io.osbackup.operator.restore.RestoreObserver.JobSeen;
 import io.osbackup.plan.RestoreJobs;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +40,10 @@ final class RestoreStep {
   private final RestoreObserver observer;
   private final RestoreActions actions;
   private final RestoreDecision decision;
+  private final ValidationDecision validation;
+  private final VerifyDecision verification;
+  private final QuiesceDecision quiescing;
+  private final RestoringDecision restoring;
   private final OperatorSettings settings;
   private final List<Outcome.Notice> notices = new ArrayList<>();
 
@@ -58,6 +58,10 @@ final class RestoreStep {
     this.observer = observer;
     this.actions = actions;
     this.decision = decision;
+    this.validation = new ValidationDecision(settings);
+    this.verification = new VerifyDecision(settings);
+    this.quiescing = new QuiesceDecision(settings);
+    this.restoring = new RestoringDecision(settings);
     this.settings = settings;
   }
 
@@ -80,9 +84,9 @@ final class RestoreStep {
     return switch (phase) {
       case Validating -> validate();
       case Verifying -> verify();
-      case Quiescing -> quiesce();
+      case Quiescing -> quiesceStep().quiesce();
       case Restoring -> restore();
-      case Resuming -> resume();
+      case Resuming -> quiesceStep().resume();
       default -> Outcome.unchanged();
     };
   }
@@ -108,7 +112,7 @@ final class RestoreStep {
       return decision.problem(request, status, seen.problem());
     }
     RestoreJobPlan plan = new RestoreJobPlan(request, status);
-    return decision.validated(
+    return validation.validated(
         request,
         status,
         seen.selection().inPlace(),
@@ -149,77 +153,9 @@ final class RestoreStep {
                   selected.selection().files(),
                   null);
       Optional<RestoreReport> report = follow(verifyJob, agent, selected.source().s3());
-      return decision.verified(request, status, verifyJob, report);
+      return verification.verified(request, status, verifyJob, report);
     } catch (IOException | KubernetesClientException e) {
       return waitFor("the store or the API", e);
-    }
-  }
-
-  private Outcome quiesce() {
-    try {
-      if (cancelled()) {
-        return decision.toResuming(
-            status,
-            "cancel requested: resuming the workloads quiesced so far; nothing was restored");
-      }
-      boolean recorded = false;
-      for (RestoreRequestSpec.WorkloadRef w : request.getSpec().getQuiesce()) {
-        if (quiesced(w).isEmpty()) {
-          Optional<Integer> replicas = observer.replicas(w);
-          if (replicas.isEmpty()) {
-            return decision.failedBeforeRestore(
-                status, "WorkloadNotFound", w.getKind() + " '" + w.getName() + "' is gone");
-          }
-          QuiescedWorkload q = new QuiescedWorkload();
-          q.setKind(w.getKind().name());
-          q.setName(w.getName());
-          q.setReplicas(replicas.get());
-          q.setResumed(false);
-          status.getQuiesced().add(q);
-          recorded = true;
-        }
-      }
-      if (recorded) {
-        // Replica counts are stored before anything is scaled, so a crash never loses them.
-        return decision.recorded(status);
-      }
-      // One scaled up again after it was scaled to zero cannot be held: nothing is restored.
-      List<String> cameBack = hold(q -> q.getQuiescedAt() != null, "quiescing");
-      if (!cameBack.isEmpty()) {
-        return decision.cameBackBeforeRestore(status, cameBack);
-      }
-      List<RestoreAction> toZero = new ArrayList<>();
-      for (QuiescedWorkload q : status.getQuiesced()) {
-        toZero.add(new RestoreAction.Scale(q.getKind(), q.getName(), 0));
-        if (q.getQuiescedAt() == null) {
-          q.setQuiescedAt(now());
-        }
-      }
-      actions.carryOut(toZero);
-      // Stopped means no replica and no pod left, terminating ones included: a pod being deleted
-      // may still write.
-      List<String> running = new ArrayList<>();
-      for (QuiescedWorkload q : status.getQuiesced()) {
-        Quiesce.Seen seen = observer.see(q);
-        if (!seen.stopped()) {
-          running.add(seen.describe());
-        }
-      }
-      if (!running.isEmpty()) {
-        return decision.stillRunning(status, running);
-      }
-      Selected selected = observer.pinned();
-      return decision.quiesced(
-          request,
-          status,
-          new RestoreJobPlan(request, status)
-              .restoreJobs(selected).values().stream().map(PlannedJob::status).toList());
-    } catch (RestoreProblem p) {
-      return p.retryable
-          ? waitFor("the store", p)
-          : decision.failedBeforeRestore(status, p.reason, p.getMessage());
-    } catch (KubernetesClientException e) {
-      return waitFor("the API", e);
     }
   }
 
@@ -231,16 +167,16 @@ final class RestoreStep {
       if (p.retryable) {
         return waitFor("the store", p);
       }
-      return decision.failedBeforeRestore(status, p.reason, p.getMessage());
+      return quiescing.failedBeforeRestore(status, p.reason, p.getMessage());
     }
     Map<String, PlannedJob> planned = new RestoreJobPlan(request, status).restoreJobs(selected);
     try {
       boolean started =
           status.getJobs().stream()
               .anyMatch(j -> planned.containsKey(j.getName()) && j.getPhase() != TaskPhase.Pending);
-      List<String> cameBack = hold(q -> true, "restoring");
+      List<String> cameBack = quiesceStep().hold(q -> true, "restoring");
       if (!cameBack.isEmpty() && !started) {
-        return decision.cameBackBeforeRestore(status, cameBack);
+        return quiescing.cameBackBeforeRestore(status, cameBack);
       }
     } catch (KubernetesClientException e) {
       return waitFor("the API", e);
@@ -252,30 +188,15 @@ final class RestoreStep {
           continue;
         }
         Optional<RestoreReport> report = follow(job, p.agent(), selected.source().s3());
-        report.ifPresent(r -> notices.addAll(RestoreDecision.record(status, r).notices()));
+        report.ifPresent(r -> notices.addAll(RestoringDecision.record(status, r).notices()));
       }
     } catch (IOException | KubernetesClientException e) {
       return waitFor("the store or the API", e);
     }
-    return decision.restoring(
+    return restoring.restoring(
         request,
         status,
         status.getJobs().stream().filter(j -> planned.containsKey(j.getName())).toList());
-  }
-
-  private Outcome resume() {
-    try {
-      for (QuiescedWorkload q : status.getQuiesced()) {
-        if (!Boolean.TRUE.equals(q.getResumed())) {
-          actions.carryOut(
-              List.of(new RestoreAction.Scale(q.getKind(), q.getName(), q.getReplicas())));
-          q.setResumed(true);
-        }
-      }
-    } catch (KubernetesClientException e) {
-      return waitFor("the API", e);
-    }
-    return decision.resumed(request, status);
   }
 
   /**
@@ -303,26 +224,6 @@ final class RestoreStep {
     return seen.report();
   }
 
-  /**
-   * Holds the quiesced workloads {@code which} selects at zero; returns the ones that came back.
-   */
-  private List<String> hold(Predicate<QuiescedWorkload> which, String during) {
-    Map<QuiescedWorkload, Quiesce.Seen> seen = new LinkedHashMap<>();
-    for (QuiescedWorkload q : status.getQuiesced().stream().filter(which).toList()) {
-      seen.put(q, observer.see(q));
-    }
-    QuiesceHold.Held held = QuiesceHold.hold(seen, during, now());
-    actions.carryOut(held.actions());
-    notices.addAll(held.told());
-    return held.cameBack();
-  }
-
-  private Optional<QuiescedWorkload> quiesced(RestoreRequestSpec.WorkloadRef w) {
-    return status.getQuiesced().stream()
-        .filter(q -> q.getKind().equals(w.getKind().name()) && q.getName().equals(w.getName()))
-        .findFirst();
-  }
-
   private Outcome waitFor(String what, Exception e) {
     LOG.warn(
         "restore {}/{}: {}",
@@ -330,6 +231,10 @@ final class RestoreStep {
         request.getMetadata().getName(),
         e.toString());
     return decision.waitFor(status, what, e);
+  }
+
+  private QuiesceStep quiesceStep() {
+    return new QuiesceStep(request, observer, actions, settings, notices);
   }
 
   private boolean cancelled() {

@@ -36,6 +36,11 @@ class RestoreDecisionTest {
   final OperatorSettings settings =
       OperatorSettings.defaults().withClock(Clock.fixed(NOW, ZoneOffset.UTC));
   final RestoreDecision decision = new RestoreDecision(settings);
+  final ValidationDecision validation = new ValidationDecision(settings);
+  final VerifyDecision verification = new VerifyDecision(settings);
+  final QuiesceDecision quiescing = new QuiesceDecision(settings);
+  final RestoringDecision restoring = new RestoringDecision(settings);
+  final ResumeDecision resuming = new ResumeDecision(settings);
   final RestoreRequest request = request();
   final RestoreRequestStatus status = new RestoreRequestStatus();
 
@@ -125,7 +130,7 @@ class RestoreDecisionTest {
     status.setBackupId(ID);
 
     Outcome outcome =
-        decision.validated(
+        validation.validated(
             request,
             status,
             List.of(),
@@ -147,7 +152,7 @@ class RestoreDecisionTest {
     status.setBackupId(ID);
 
     Outcome outcome =
-        decision.validated(
+        validation.validated(
             request,
             status,
             List.of("database nova"),
@@ -170,7 +175,7 @@ class RestoreDecisionTest {
     status.setBackupId(ID);
     request.getSpec().setConfirm("another");
 
-    decision.validated(request, status, List.of("database nova"), "x", List.of(), "r-verify");
+    validation.validated(request, status, List.of("database nova"), "x", List.of(), "r-verify");
 
     assertThat(condition()).isEqualTo("ConfirmMismatch");
     assertThat(status.getMessage()).contains("(spec.confirm is 'another')");
@@ -225,7 +230,8 @@ class RestoreDecisionTest {
   void aRunningVerifyJobIsFollowed() {
     verifying();
 
-    Outcome outcome = decision.verified(request, status, status.getJobs().get(0), Optional.empty());
+    Outcome outcome =
+        verification.verified(request, status, status.getJobs().get(0), Optional.empty());
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Verifying);
     assertThat(status.getProgress()).isEqualTo("verifying 1 artifacts");
@@ -239,7 +245,7 @@ class RestoreDecisionTest {
     verify.setPhase(TaskPhase.Succeeded);
 
     Outcome outcome =
-        decision.verified(request, status, verify, Optional.of(report(true, null, List.of())));
+        verification.verified(request, status, verify, Optional.of(report(true, null, List.of())));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Quiescing);
     assertThat(status.getStartedGeneration()).isEqualTo(1L);
@@ -256,7 +262,7 @@ class RestoreDecisionTest {
     verify.setMessage("ArtifactCorrupted: sha256 differs");
 
     Outcome outcome =
-        decision.verified(
+        verification.verified(
             request, status, verify, Optional.of(report(false, "ArtifactCorrupted", List.of())));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Failed);
@@ -274,7 +280,7 @@ class RestoreDecisionTest {
     verify.setPhase(TaskPhase.Failed);
     verify.setMessage("PodNotStarting: image not pulled");
 
-    decision.verified(request, status, verify, Optional.empty());
+    verification.verified(request, status, verify, Optional.empty());
 
     assertThat(condition()).isEqualTo("VerifyFailed");
     assertThat(status.getMessage()).contains("PodNotStarting: image not pulled");
@@ -297,7 +303,7 @@ class RestoreDecisionTest {
             List.of(new RestoreReport.Server("db", 3306, "10.11", List.of("nova_copy"))),
             null);
 
-    decision.verified(request, status, verify, Optional.of(found));
+    verification.verified(request, status, verify, Optional.of(found));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Failed);
     assertThat(condition()).isEqualTo("ConfirmRequired");
@@ -313,7 +319,7 @@ class RestoreDecisionTest {
     verify.setPhase(TaskPhase.Succeeded);
 
     Outcome outcome =
-        decision.verified(request, status, verify, Optional.of(report(true, null, List.of())));
+        verification.verified(request, status, verify, Optional.of(report(true, null, List.of())));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Succeeded);
     assertThat(condition()).isEqualTo("DryRun");
@@ -330,7 +336,7 @@ class RestoreDecisionTest {
   void replicaCountsAreRecordedBeforeAnythingIsScaled() {
     status.getQuiesced().add(quiesced("nova-api", 3));
 
-    Outcome outcome = decision.recorded(status);
+    Outcome outcome = quiescing.recorded(status);
 
     assertThat(status.getMessage()).isEqualTo("recorded the replica counts of 1 workloads");
     assertThat(outcome.statusChanged()).isTrue();
@@ -342,7 +348,7 @@ class RestoreDecisionTest {
     status.setPhase(RestorePhase.Quiescing);
     status.setPhaseTime(NOW.minusSeconds(5).toString());
 
-    Outcome outcome = decision.stillRunning(status, List.of("Deployment/nova-api (replicas 1)"));
+    Outcome outcome = quiescing.stillRunning(status, List.of("Deployment/nova-api (replicas 1)"));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Quiescing);
     assertThat(status.getMessage()).startsWith("waiting for quiesced workloads to stop");
@@ -354,7 +360,7 @@ class RestoreDecisionTest {
     status.setPhase(RestorePhase.Quiescing);
     status.setPhaseTime(NOW.minus(settings.timings().quiesce()).minusSeconds(1).toString());
 
-    Outcome outcome = decision.stillRunning(status, List.of("Deployment/nova-api (pods p)"));
+    Outcome outcome = quiescing.stillRunning(status, List.of("Deployment/nova-api (pods p)"));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Resuming);
     assertThat(status.getJobs())
@@ -371,7 +377,7 @@ class RestoreDecisionTest {
   @Test
   void workloadsComingBackBeforeTheRestoreStopIt() {
     Outcome outcome =
-        decision.cameBackBeforeRestore(status, List.of("Deployment/nova-api, changed by argocd"));
+        quiescing.cameBackBeforeRestore(status, List.of("Deployment/nova-api, changed by argocd"));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Resuming);
     assertThat(status.getMessage()).contains("nothing was restored, resuming the workloads");
@@ -384,7 +390,7 @@ class RestoreDecisionTest {
     status.getQuiesced().add(quiesced("nova-api", 3));
 
     Outcome outcome =
-        decision.quiesced(
+        quiescing.quiesced(
             request, status, List.of(job("r-db-galera", "database", TaskPhase.Pending, null)));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Restoring);
@@ -405,7 +411,7 @@ class RestoreDecisionTest {
     verifying();
     RestoreJob db = job("r-db", "database", TaskPhase.Running, null);
 
-    Outcome outcome = decision.restoring(request, status, List.of(db));
+    Outcome outcome = restoring.restoring(request, status, List.of(db));
 
     assertThat(status.getProgress()).isEqualTo("0/1 artifacts restored, 0/1 Jobs done");
     assertThat(outcome.lookAgainAfter()).contains(settings.timings().poll());
@@ -417,7 +423,7 @@ class RestoreDecisionTest {
     status.getPlan().get(0).setState(ItemState.RESTORED.value());
     RestoreJob db = job("r-db", "database", TaskPhase.Succeeded, null);
 
-    Outcome outcome = decision.restoring(request, status, List.of(db));
+    Outcome outcome = restoring.restoring(request, status, List.of(db));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Resuming);
     assertThat(reasons(outcome)).containsExactly("Restored");
@@ -431,7 +437,7 @@ class RestoreDecisionTest {
     status.getQuiesced().add(quiesced("nova-api", 3));
     RestoreJob db = job("r-db", "database", TaskPhase.Failed, "RestoreFailed: access denied");
 
-    Outcome outcome = decision.restoring(request, status, List.of(db));
+    Outcome outcome = restoring.restoring(request, status, List.of(db));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Failed);
     assertThat(condition()).isEqualTo("RestoreFailed");
@@ -447,7 +453,7 @@ class RestoreDecisionTest {
     status.getQuiesced().add(quiesced("nova-api", 3));
     RestoreJob db = job("r-db", "database", TaskPhase.Failed, "ArchiveRefused: ../etc");
 
-    Outcome outcome = decision.restoring(request, status, List.of(db));
+    Outcome outcome = restoring.restoring(request, status, List.of(db));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Resuming);
     assertThat(status.getMessage()).endsWith("; resuming workloads (spec.onFailure: Resume)");
@@ -459,7 +465,7 @@ class RestoreDecisionTest {
     verifying();
     RestoreJob db = job("r-db", "database", TaskPhase.Failed, "PodNotStarting: unschedulable");
 
-    decision.restoring(request, status, List.of(db));
+    restoring.restoring(request, status, List.of(db));
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Resuming);
     assertThat(status.getMessage()).contains("r-db: PodNotStarting: unschedulable");
@@ -471,7 +477,7 @@ class RestoreDecisionTest {
     String key = status.getPlan().get(0).getKey();
 
     Outcome outcome =
-        RestoreDecision.record(
+        RestoringDecision.record(
             status,
             report(
                 true,
@@ -494,7 +500,7 @@ class RestoreDecisionTest {
     status.getPlan().get(0).setPreviousKeptAt("nova_orig");
     status.getQuiesced().add(quiesced("nova-api", 3));
 
-    Outcome outcome = decision.resumed(request, status);
+    Outcome outcome = resuming.resumed(request, status);
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Succeeded);
     assertThat(status.getMessage())
@@ -510,9 +516,9 @@ class RestoreDecisionTest {
   @Test
   void aRequestStoppedWhileQuiescingEndsWithItsOwnReason() {
     verifying();
-    decision.failedBeforeRestore(status, "QuiesceTimeout", "still running");
+    quiescing.failedBeforeRestore(status, "QuiesceTimeout", "still running");
 
-    decision.resumed(request, status);
+    resuming.resumed(request, status);
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Failed);
     assertThat(condition()).isEqualTo("QuiesceTimeout");
@@ -524,7 +530,7 @@ class RestoreDecisionTest {
     verifying();
     request.getSpec().setCancel(true);
 
-    decision.resumed(request, status);
+    resuming.resumed(request, status);
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Cancelled);
     assertThat(condition()).isEqualTo("Cancelled");
@@ -537,7 +543,7 @@ class RestoreDecisionTest {
     q.setBroken("Deployment/nova-api, changed by kubectl");
     status.getQuiesced().add(q);
 
-    decision.resumed(request, status);
+    resuming.resumed(request, status);
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Failed);
     assertThat(condition()).isEqualTo("QuiesceBroken");
@@ -548,7 +554,7 @@ class RestoreDecisionTest {
     verifying();
     status.getJobs().add(job("r-db", "database", TaskPhase.Failed, "ArchiveRefused: ../etc"));
 
-    decision.resumed(request, status);
+    resuming.resumed(request, status);
 
     assertThat(status.getPhase()).isEqualTo(RestorePhase.Failed);
     assertThat(condition()).isEqualTo("ArchiveRefused");
