@@ -2,7 +2,9 @@ package io.osbackup.operator.restore;
 
 import io.osbackup.api.v1alpha1.RestorePhase;
 import io.osbackup.api.v1alpha1.RestoreRequest;
+import io.osbackup.api.v1alpha1.RestoreRequestSpec;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus;
+import io.osbackup.api.v1alpha1.RestoreRequestStatus.QuiescedWorkload;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus.RestoreJob;
 import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.operator.reconcile.Conditions;
@@ -10,7 +12,9 @@ import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -26,6 +30,56 @@ final class QuiesceDecision {
   QuiesceDecision(OperatorSettings settings) {
     this.settings = settings;
     this.common = new RestoreDecision(settings);
+  }
+
+  /** The replica count of a workload of spec.quiesce as seen before it was recorded. */
+  record SeenReplicas(RestoreRequestSpec.WorkloadRef workload, Optional<Integer> replicas) {}
+
+  /**
+   * Quiescing, first: the replica counts of the workloads of spec.quiesce not recorded yet go into
+   * status before anything is scaled, so a crash never loses them (a workload that is gone stops
+   * the request, nothing restored). Empty when every workload was recorded already.
+   */
+  Optional<Outcome> recordReplicas(RestoreRequestStatus status, List<SeenReplicas> seen) {
+    boolean added = false;
+    for (SeenReplicas s : seen) {
+      RestoreRequestSpec.WorkloadRef w = s.workload();
+      boolean known =
+          status.getQuiesced().stream()
+              .anyMatch(
+                  q -> q.getKind().equals(w.getKind().name()) && q.getName().equals(w.getName()));
+      if (known) {
+        continue;
+      }
+      if (s.replicas().isEmpty()) {
+        return Optional.of(
+            failedBeforeRestore(
+                status, "WorkloadNotFound", w.getKind() + " '" + w.getName() + "' is gone"));
+      }
+      QuiescedWorkload q = new QuiescedWorkload();
+      q.setKind(w.getKind().name());
+      q.setName(w.getName());
+      q.setReplicas(s.replicas().get());
+      q.setResumed(false);
+      status.getQuiesced().add(q);
+      added = true;
+    }
+    return added ? Optional.of(recorded(status)) : Optional.empty();
+  }
+
+  /**
+   * Every recorded workload is scaled to zero (again: scaling is idempotent); when each was first
+   * scaled goes into status.
+   */
+  List<RestoreAction> toZero(RestoreRequestStatus status) {
+    List<RestoreAction> actions = new ArrayList<>();
+    for (QuiescedWorkload q : status.getQuiesced()) {
+      actions.add(new RestoreAction.Scale(q.getKind(), q.getName(), 0));
+      if (q.getQuiescedAt() == null) {
+        q.setQuiescedAt(now());
+      }
+    }
+    return actions;
   }
 
   /** Quiescing: replica counts were recorded before anything is scaled. */

@@ -62,40 +62,22 @@ final class QuiesceStep {
             status,
             "cancel requested: resuming the workloads quiesced so far; nothing was restored");
       }
-      boolean recorded = false;
+      List<QuiesceDecision.SeenReplicas> replicas = new ArrayList<>();
       for (RestoreRequestSpec.WorkloadRef w : request.getSpec().getQuiesce()) {
         if (quiesced(w).isEmpty()) {
-          Optional<Integer> replicas = observer.replicas(w);
-          if (replicas.isEmpty()) {
-            return quiescing.failedBeforeRestore(
-                status, "WorkloadNotFound", w.getKind() + " '" + w.getName() + "' is gone");
-          }
-          QuiescedWorkload q = new QuiescedWorkload();
-          q.setKind(w.getKind().name());
-          q.setName(w.getName());
-          q.setReplicas(replicas.get());
-          q.setResumed(false);
-          status.getQuiesced().add(q);
-          recorded = true;
+          replicas.add(new QuiesceDecision.SeenReplicas(w, observer.replicas(w)));
         }
       }
-      if (recorded) {
-        // Replica counts are stored before anything is scaled, so a crash never loses them.
-        return quiescing.recorded(status);
+      Optional<Outcome> recorded = quiescing.recordReplicas(status, replicas);
+      if (recorded.isPresent()) {
+        return recorded.get();
       }
       // One scaled up again after it was scaled to zero cannot be held: nothing is restored.
       List<String> cameBack = hold(q -> q.getQuiescedAt() != null, "quiescing");
       if (!cameBack.isEmpty()) {
         return quiescing.cameBackBeforeRestore(status, cameBack);
       }
-      List<RestoreAction> toZero = new ArrayList<>();
-      for (QuiescedWorkload q : status.getQuiesced()) {
-        toZero.add(new RestoreAction.Scale(q.getKind(), q.getName(), 0));
-        if (q.getQuiescedAt() == null) {
-          q.setQuiescedAt(now());
-        }
-      }
-      actions.carryOut(toZero);
+      actions.carryOut(quiescing.toZero(status));
       // Stopped means no replica and no pod left, terminating ones included: a pod being deleted
       // may still write.
       List<String> running = new ArrayList<>();

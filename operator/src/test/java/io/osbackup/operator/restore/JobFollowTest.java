@@ -2,22 +2,18 @@ package io.osbackup.operator.restore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.osbackup.api.v1alpha1.RestoreRequestStatus.QuiescedWorkload;
 import io.osbackup.api.v1alpha1.RestoreRequestStatus.RestoreJob;
 import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.contract.RestoreReport;
 import io.osbackup.operator.reconcile.JobOutcome;
 import io.osbackup.operator.restore.RestoreObserver.JobSeen;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * How a restore Job's status entry moves on from what was seen of it ({@link JobFollow}) and how
- * quiesced workloads that came back are held ({@link QuiesceHold}): recorded observations, no
- * Kubernetes.
+ * How a restore Job's status entry moves on from what was seen of it ({@link JobFollow}): recorded
+ * observations, no Kubernetes.
  */
 class JobFollowTest {
 
@@ -136,26 +132,5 @@ class JobFollowTest {
     JobFollow.next(job, seen(null, Optional.empty(), null), null, null, NOW);
     assertThat(job.getPhase()).isEqualTo(TaskPhase.Failed);
     assertThat(job.getMessage()).isEqualTo("Job r-db is gone and left no report");
-  }
-
-  @Test
-  void aWorkloadThatCameBackIsScaledToZeroAgainAndTold() {
-    QuiescedWorkload api = RestoreDecisionTest.quiesced("nova-api", 2);
-    QuiescedWorkload db = RestoreDecisionTest.quiesced("nova-db", 1);
-    Map<QuiescedWorkload, Quiesce.Seen> seen = new LinkedHashMap<>();
-    seen.put(api, new Quiesce.Seen("Deployment", "nova-api", true, 2, 0, List.of(), "kubectl"));
-    seen.put(db, new Quiesce.Seen("Deployment", "nova-db", true, 0, 0, List.of(), null));
-    QuiesceHold.Held held = QuiesceHold.hold(seen, "restoring", NOW);
-    assertThat(held.actions())
-        .containsExactly(new RestoreAction.Scale("Deployment", "nova-api", 0));
-    assertThat(held.cameBack())
-        .containsExactly("Deployment/nova-api (replicas 2), changed by kubectl");
-    assertThat(held.told()).hasSize(1);
-    assertThat(held.told().get(0).warning()).isTrue();
-    assertThat(held.told().get(0).reason()).isEqualTo("QuiesceBroken");
-    assertThat(held.told().get(0).message())
-        .endsWith("came back while restoring: scaled to zero again");
-    assertThat(api.getBroken()).endsWith(", seen at " + NOW);
-    assertThat(db.getBroken()).isNull();
   }
 }
