@@ -90,6 +90,11 @@ class RbacCoversTheCodeTest {
   static final String RESTORE = "operator/restore/RestoreRequestReconciler.java";
   static final String OPERATOR = "operator/OsbackupOperator.java";
   static final String QUIESCE = "operator/restore/Quiesce.java";
+  static final String RESTORE_SOURCE = "operator/restore/SourceFinder.java";
+  static final String RESTORE_PINNED = "operator/restore/PinnedBackup.java";
+  static final String RESTORE_CHECK = "operator/restore/ClusterCheck.java";
+  static final String RESTORE_OBSERVER = "operator/restore/RestoreObserver.java";
+  static final String RESTORE_ACTIONS = "operator/restore/RestoreActions.java";
 
   static final String OSB = "osbackup.io";
   static final String LEASE = OperatorSettings.LEASE;
@@ -143,10 +148,13 @@ class RbacCoversTheCodeTest {
                   RUN_WORLD,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_SOURCE,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_CHECK,
+                  "client.resources(BackupStore.class).inNamespace(ns).withName(storeName).get()"),
+              at(
+                  RESTORE_PINNED,
                   "client.resources(BackupStore.class).inNamespace(ns).withName(status.getStore()).get()")),
           call(
               OSB,
@@ -183,7 +191,10 @@ class RbacCoversTheCodeTest {
                   RUN_PLANNING,
                   "client.resources(BackupPolicy.class).inNamespace(ns).withName(policyName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_SOURCE,
+                  "client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get()"),
+              at(
+                  RESTORE_OBSERVER,
                   "client.resources(BackupPolicy.class).inNamespace(ns).withName(policy).get()")),
           call(
               OSB,
@@ -229,10 +240,10 @@ class RbacCoversTheCodeTest {
                   POLICY_OBSERVER,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_SOURCE,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(runName).get()"),
               at(
-                  RESTORE,
+                  RESTORE_OBSERVER,
                   "client.resources(BackupRun.class).inNamespace(ns).withName(runRef.getName()).get()")),
           call(
               OSB,
@@ -295,7 +306,7 @@ class RbacCoversTheCodeTest {
               "update",
               Scope.WATCHED,
               "StatusWriter",
-              at(RESTORE, "StatusWriter.write(control, request, context)")),
+              at(RESTORE, "StatusWriter.apply(")),
           // ---- Jobs
           call(
               "batch",
@@ -324,7 +335,9 @@ class RbacCoversTheCodeTest {
               Scope.WATCHED,
               "backup and restore Jobs",
               at(RUN_WORLD, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()"),
-              at(RESTORE, "client.batch().v1().jobs().inNamespace(ns).resource(job).create()")),
+              at(
+                  RESTORE_ACTIONS,
+                  "client.batch().v1().jobs().inNamespace(ns).resource(job).create()")),
           call(
               "batch",
               "jobs",
@@ -336,10 +349,10 @@ class RbacCoversTheCodeTest {
                   "client.batch().v1().jobs().inNamespace(ns).withName(task.getJob()).get()"),
               at(RUN_WORLD, "client.batch().v1().jobs().inNamespace(ns).withName(name).get()"),
               at(
-                  RESTORE,
+                  RESTORE_OBSERVER,
                   "client.batch().v1().jobs().inNamespace(ns).withName(job.getName()).get()"),
               at(
-                  RESTORE,
+                  RESTORE_ACTIONS,
                   "client.batch().v1().jobs().inNamespace(ns).withName(plan.jobName()).get()")),
           call(
               "batch",
@@ -352,7 +365,7 @@ class RbacCoversTheCodeTest {
                   "client.batch().v1().jobs().inNamespace(ns).withName(name)"
                       + ".withPropagationPolicy(DeletionPropagation.BACKGROUND).delete()"),
               at(
-                  RESTORE,
+                  RESTORE_ACTIONS,
                   "client.batch().v1().jobs().inNamespace(ns).withName(jobName)"
                       + ".withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)"
                       + ".delete()")),
@@ -394,9 +407,9 @@ class RbacCoversTheCodeTest {
                   "client.secrets().inNamespace(namespace).withName(secretName).get()"),
               at(RUN_PLANNING, "client.secrets().inNamespace(ns).withName(name).get()"),
               at(
-                  RESTORE,
+                  RESTORE_CHECK,
                   "client.secrets().inNamespace(ns).withName(server.credentialsSecret()).get()"),
-              at(RESTORE, "client.secrets().inNamespace(ns).withName(ref.getName()).get()"),
+              at(RESTORE_SOURCE, "client.secrets().inNamespace(ns).withName(ref.getName()).get()"),
               at(
                   "operator/reconcile/StoreBuckets.java",
                   "client.secrets().inNamespace(namespace).withName(ref.getName()).get()"),
@@ -488,7 +501,7 @@ class RbacCoversTheCodeTest {
               Scope.CLUSTER,
               "a restore's destination node; whether a failed files Job's node is"
                   + " gone or not Ready (NodeLost)",
-              at(RESTORE, "client.nodes().withName(f.node()).get()"),
+              at(RESTORE_CHECK, "client.nodes().withName(f.node()).get()"),
               at("operator/reconcile/JobPods.java", "client.nodes().withName(node).get()")),
           new Call(
               "",

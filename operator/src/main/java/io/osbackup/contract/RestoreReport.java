@@ -39,7 +39,8 @@ public record RestoreReport(
    * @param keptAt where the previous contents are now: a schema, or node paths
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record Item(String key, String destination, String state, String keptAt, String message) {}
+  public record Item(
+      String key, String destination, ItemState state, String keptAt, String message) {}
 
   /** A database server reached by a verify Job, with its user databases. */
   @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -148,7 +148,7 @@ class SchemaSwapIT {
         .containsExactly("DISABLED");
     DatabaseRestoreIT.assertObjectsWork(db, KEYSTONE);
     RestoreReport.Item item = report.items().get(0);
-    assertThat(item.state()).isEqualTo("Restored");
+    assertThat(item.state().value()).isEqualTo("Restored");
     assertThat(item.keptAt()).isEqualTo(keep);
     assertThat(item.message()).as("the retry says what it found").contains(expected(step));
     db.execute("DROP DATABASE `" + keep + "`");
@@ -169,7 +169,7 @@ class SchemaSwapIT {
         .doesNotContain(copy + "_osbr_staging", copy + "_orig_" + stamp.replace('-', '_'));
     DatabaseRestoreIT.assertObjectsWork(db, copy);
     RestoreReport.Item item = report.items().get(0);
-    assertThat(item.state()).isEqualTo("Restored");
+    assertThat(item.state().value()).isEqualTo("Restored");
     assertThat(item.keptAt()).isNull();
     assertThat(item.message()).as("the retry says what it found").contains(expected(step));
     db.execute("DROP DATABASE " + copy);

@@ -10,6 +10,7 @@ import io.osbackup.agent.restore.files.ArchiveRefusedException;
 import io.osbackup.agent.restore.files.FilesRestorer;
 import io.osbackup.contract.BackupPlan;
 import io.osbackup.contract.Compression;
+import io.osbackup.contract.ItemState;
 import io.osbackup.contract.RestorePlan;
 import io.osbackup.contract.RestoreReport;
 import io.osbackup.store.StoreErrors;
@@ -96,7 +97,8 @@ public final class RestoreExecution {
     for (RestorePlan.DatabaseItem item : plan.databases()) {
       readWhole(item.artifact(), null);
       results.add(
-          new RestoreReport.Item(item.artifact().key(), item.where(), "Verified", null, null));
+          new RestoreReport.Item(
+              item.artifact().key(), item.where(), ItemState.VERIFIED, null, null));
     }
     for (RestorePlan.AccountsItem item : plan.accounts()) {
       AccountsScript script = readAccounts(item);
@@ -104,7 +106,7 @@ public final class RestoreExecution {
           new RestoreReport.Item(
               item.artifact().key(),
               item.where(),
-              "Verified",
+              ItemState.VERIFIED,
               null,
               script.accounts().size() + " accounts and roles"));
     }
@@ -122,7 +124,8 @@ public final class RestoreExecution {
             null);
       }
       results.add(
-          new RestoreReport.Item(item.artifact().key(), where(item), "Verified", null, null));
+          new RestoreReport.Item(
+              item.artifact().key(), where(item), ItemState.VERIFIED, null, null));
     }
     return new Outcome(List.copyOf(results), servers);
   }
@@ -199,7 +202,7 @@ public final class RestoreExecution {
         }
         results.add(
             new RestoreReport.Item(
-                a.key(), item.where(), "Restored", outcome.keptAs(), outcome.recovery()));
+                a.key(), item.where(), ItemState.RESTORED, outcome.keptAs(), outcome.recovery()));
         log.accept(
             "restored "
                 + a.key()
@@ -209,10 +212,12 @@ public final class RestoreExecution {
                     ? ""
                     : "; previous tables kept in " + outcome.keptAs()));
       } catch (ArtifactMismatchException e) {
-        results.add(new RestoreReport.Item(a.key(), item.where(), "Failed", null, e.getMessage()));
+        results.add(
+            new RestoreReport.Item(a.key(), item.where(), ItemState.FAILED, null, e.getMessage()));
         throw new Failure("ArtifactCorrupted", e.getMessage(), e);
       } catch (DatabaseRestoreException | IOException e) {
-        results.add(new RestoreReport.Item(a.key(), item.where(), "Failed", null, e.getMessage()));
+        results.add(
+            new RestoreReport.Item(a.key(), item.where(), ItemState.FAILED, null, e.getMessage()));
         throw new Failure(
             e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
             "restoring " + a.key() + " into " + item.where() + ": " + e.getMessage(),
@@ -230,12 +235,13 @@ public final class RestoreExecution {
           warnings.accept(item.where() + ": " + summary);
         }
         results.add(
-            new RestoreReport.Item(item.artifact().key(), item.where(), "Restored", null, summary));
+            new RestoreReport.Item(
+                item.artifact().key(), item.where(), ItemState.RESTORED, null, summary));
         log.accept("restored " + item.artifact().key() + " into " + item.where() + ": " + summary);
       } catch (DatabaseRestoreException ex) {
         results.add(
             new RestoreReport.Item(
-                item.artifact().key(), item.where(), "Failed", null, ex.getMessage()));
+                item.artifact().key(), item.where(), ItemState.FAILED, null, ex.getMessage()));
         throw new Failure(
             "RestoreFailed",
             "restoring " + item.artifact().key() + " into " + item.where() + ": " + ex.getMessage(),
@@ -276,7 +282,7 @@ public final class RestoreExecution {
             new RestoreReport.Item(
                 a.key(),
                 where(item),
-                "Restored",
+                ItemState.RESTORED,
                 kept.isEmpty() ? null : String.join(",", kept),
                 setuid));
         log.accept(
@@ -290,13 +296,16 @@ public final class RestoreExecution {
                 + (kept.isEmpty() ? "" : "; previous kept at " + kept)
                 + (setuid == null ? "" : "; " + setuid));
       } catch (ArtifactMismatchException e) {
-        results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
+        results.add(
+            new RestoreReport.Item(a.key(), where(item), ItemState.FAILED, null, e.getMessage()));
         throw new Failure("ArtifactCorrupted", e.getMessage(), e);
       } catch (ArchiveRefusedException e) {
-        results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
+        results.add(
+            new RestoreReport.Item(a.key(), where(item), ItemState.FAILED, null, e.getMessage()));
         throw archiveRefused(a, e);
       } catch (IOException e) {
-        results.add(new RestoreReport.Item(a.key(), where(item), "Failed", null, e.getMessage()));
+        results.add(
+            new RestoreReport.Item(a.key(), where(item), ItemState.FAILED, null, e.getMessage()));
         throw new Failure(
             e instanceof StoreException ? "StoreUnavailable" : "RestoreFailed",
             "restoring " + a.key() + " to " + where(item) + ": " + e.getMessage(),

@@ -135,7 +135,7 @@ class RestoreExecutionTest {
         .singleElement()
         .satisfies(
             r -> {
-              assertThat(r.state()).isEqualTo("Failed");
+              assertThat(r.state().value()).isEqualTo("Failed");
               assertThat(r.message()).contains("etc/nova/../../root/.ssh/authorized_keys");
             });
     assertThat(node.resolve("root")).doesNotExist();
@@ -185,7 +185,7 @@ class RestoreExecutionTest {
     assertThat(Files.getAttribute(stripped.resolve("etc/nova/tool"), "unix:mode"))
         .isEqualTo(0100755);
     assertThat(Files.getAttribute(kept.resolve("etc/nova/tool"), "unix:mode")).isEqualTo(0104755);
-    assertThat(results.get(0).state()).isEqualTo("Restored");
+    assertThat(results.get(0).state().value()).isEqualTo("Restored");
     assertThat(results.get(0).message())
         .isEqualTo(
             "setuid/setgid bits removed from 1 files owned by root: /etc/nova/tool"
