@@ -3,6 +3,7 @@ package io.osbackup.operator.reconcile;
 import io.osbackup.plan.PlanRules;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Set;
 
 /**
@@ -48,6 +49,16 @@ public record OperatorSettings(
         null,
         Clock.systemUTC(),
         LOCAL_CLUSTER_ID);
+  }
+
+  /** Now, as the operator writes times into status: RFC 3339 in UTC. */
+  public String now() {
+    return clock.instant().toString();
+  }
+
+  /** How long ago {@code since} (a status time, RFC 3339) was; zero when it is not set. */
+  public Duration age(String since) {
+    return since == null ? Duration.ZERO : Duration.between(Instant.parse(since), clock.instant());
   }
 
   /** The same settings with other timings. */

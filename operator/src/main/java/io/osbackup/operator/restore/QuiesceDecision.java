@@ -11,7 +11,6 @@ import io.osbackup.operator.reconcile.Conditions;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -76,7 +75,7 @@ final class QuiesceDecision {
     for (QuiescedWorkload q : status.getQuiesced()) {
       actions.add(new RestoreAction.Scale(q.getKind(), q.getName(), 0));
       if (q.getQuiescedAt() == null) {
-        q.setQuiescedAt(now());
+        q.setQuiescedAt(settings.now());
       }
     }
     return actions;
@@ -94,7 +93,7 @@ final class QuiesceDecision {
    * after the quiesce timeout.
    */
   Outcome stillRunning(RestoreRequestStatus status, List<String> running) {
-    Duration waited = age(status.getPhaseTime());
+    Duration waited = settings.age(status.getPhaseTime());
     if (waited.compareTo(settings.timings().quiesce()) > 0) {
       return failedBeforeRestore(
           status, "QuiesceTimeout", "still running after being scaled to zero: " + running);
@@ -157,15 +156,5 @@ final class QuiesceDecision {
     return common
         .toResuming(status, message + "; nothing was restored, resuming the workloads")
         .warn(reason, message);
-  }
-
-  private Duration age(String since) {
-    return since == null
-        ? Duration.ZERO
-        : Duration.between(Instant.parse(since), settings.clock().instant());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }

@@ -128,7 +128,7 @@ final class QuiesceStep {
     for (QuiescedWorkload q : status.getQuiesced().stream().filter(which).toList()) {
       seen.put(q, observer.see(q));
     }
-    QuiesceHold.Held held = QuiesceHold.hold(seen, during, now());
+    QuiesceHold.Held held = QuiesceHold.hold(seen, during, settings.now());
     actions.carryOut(held.actions());
     notices.addAll(held.told());
     return held.cameBack();
@@ -151,9 +151,5 @@ final class QuiesceStep {
 
   private boolean cancelled() {
     return Boolean.TRUE.equals(request.getSpec().getCancel());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }

@@ -8,8 +8,6 @@ import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.operator.reconcile.Conditions;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
-import java.time.Duration;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -110,7 +108,7 @@ final class RestoreDecision {
   Outcome begin(RestoreRequest request, RestoreRequestStatus status) {
     status.setPhase(RestorePhase.Validating);
     status.setObservedGeneration(request.getMetadata().getGeneration());
-    status.setStartTime(now());
+    status.setStartTime(settings.now());
     status.setStamp(STAMP.format(settings.clock().instant()));
     status.setMessage("validating the source and the selection");
     Conditions.set(
@@ -130,7 +128,9 @@ final class RestoreDecision {
    */
   Outcome problem(RestoreRequest request, RestoreRequestStatus status, RestoreProblem p) {
     if (p.retryable
-        && age(request.getMetadata().getCreationTimestamp()).compareTo(settings.timings().pending())
+        && settings
+                .age(request.getMetadata().getCreationTimestamp())
+                .compareTo(settings.timings().pending())
             < 0) {
       Outcome outcome = Outcome.changed().lookAgainAfter(settings.timings().recheck());
       if (!Objects.equals(status.getMessage(), p.getMessage())) {
@@ -184,7 +184,7 @@ final class RestoreDecision {
     Long generation = request.getMetadata().getGeneration();
     status.setPhase(phase);
     status.setMessage(message);
-    status.setCompletionTime(now());
+    status.setCompletionTime(settings.now());
     status.setObservedGeneration(generation);
     Conditions.set(
         status,
@@ -208,15 +208,5 @@ final class RestoreDecision {
     job.setNode(node);
     job.setPhase(TaskPhase.Pending);
     return job;
-  }
-
-  private Duration age(String since) {
-    return since == null
-        ? Duration.ZERO
-        : Duration.between(Instant.parse(since), settings.clock().instant());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }

@@ -26,8 +26,6 @@ import io.osbackup.operator.restore.RestoreJobPlan.Source;
 import io.osbackup.restore.RestoreSelection;
 import io.osbackup.store.ObjectStore;
 import java.io.IOException;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,7 +145,7 @@ final class RestoreObserver implements AutoCloseable {
     if (outcome != null && !outcome.ended()) {
       Optional<String> stuck = Optional.empty();
       if (job.getStartTime() != null
-          && age(job.getStartTime()).compareTo(settings.timings().podStart()) > 0) {
+          && settings.age(job.getStartTime()).compareTo(settings.timings().podStart()) > 0) {
         stuck = JobPods.notStarting(client, ns, job.getName(), settings.timings().podStart());
       }
       return new JobSeen(true, outcome, stuck, Optional.empty(), Optional.empty());
@@ -247,9 +245,5 @@ final class RestoreObserver implements AutoCloseable {
       }
       store = null;
     }
-  }
-
-  private Duration age(String since) {
-    return Duration.between(Instant.parse(since), settings.clock().instant());
   }
 }

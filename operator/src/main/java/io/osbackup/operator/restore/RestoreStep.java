@@ -214,7 +214,7 @@ final class RestoreStep {
     String startTime = job.getStartTime();
     String message = job.getMessage();
     try {
-      actions.carryOut(JobFollow.next(job, seen, agent, s3, now()));
+      actions.carryOut(JobFollow.next(job, seen, agent, s3, settings.now()));
     } catch (RuntimeException e) {
       job.setPhase(phase);
       job.setStartTime(startTime);
@@ -239,9 +239,5 @@ final class RestoreStep {
 
   private boolean cancelled() {
     return Boolean.TRUE.equals(request.getSpec().getCancel());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }

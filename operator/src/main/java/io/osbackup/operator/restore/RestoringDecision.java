@@ -12,8 +12,6 @@ import io.osbackup.contract.ItemState;
 import io.osbackup.contract.RestoreReport;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -181,15 +179,5 @@ final class RestoringDecision {
       }
     }
     return outcome;
-  }
-
-  private Duration age(String since) {
-    return since == null
-        ? Duration.ZERO
-        : Duration.between(Instant.parse(since), settings.clock().instant());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }

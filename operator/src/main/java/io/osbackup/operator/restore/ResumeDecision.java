@@ -8,8 +8,6 @@ import io.osbackup.api.v1alpha1.TaskPhase;
 import io.osbackup.contract.ItemState;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -103,15 +101,5 @@ final class ResumeDecision {
             + status.getBackupId()
             + (kept.isEmpty() ? "" : "; previous contents kept: " + kept)
             + resumed);
-  }
-
-  private Duration age(String since) {
-    return since == null
-        ? Duration.ZERO
-        : Duration.between(Instant.parse(since), settings.clock().instant());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }

@@ -8,8 +8,6 @@ import io.osbackup.api.v1alpha1.RestoreRequestStatus.RestoreItem;
 import io.osbackup.operator.reconcile.Conditions;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -92,15 +90,5 @@ final class ValidationDecision {
                 + status.getPlan().size()
                 + " artifacts selected"
                 + (dryRun ? " (dry run)" : ""));
-  }
-
-  private Duration age(String since) {
-    return since == null
-        ? Duration.ZERO
-        : Duration.between(Instant.parse(since), settings.clock().instant());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }

@@ -11,8 +11,6 @@ import io.osbackup.contract.ItemState;
 import io.osbackup.contract.RestoreReport;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -95,7 +93,7 @@ final class VerifyDecision {
     }
     status.setStartedGeneration(request.getMetadata().getGeneration());
     status.setPhase(RestorePhase.Quiescing);
-    status.setPhaseTime(now());
+    status.setPhaseTime(settings.now());
     status.setMessage(
         "verified "
             + status.getPlan().size()
@@ -129,15 +127,5 @@ final class VerifyDecision {
       }
     }
     return out;
-  }
-
-  private Duration age(String since) {
-    return since == null
-        ? Duration.ZERO
-        : Duration.between(Instant.parse(since), settings.clock().instant());
-  }
-
-  private String now() {
-    return settings.clock().instant().toString();
   }
 }
