@@ -18,6 +18,7 @@ import io.osbackup.catalog.Catalog;
 import io.osbackup.contract.RestoreReport;
 import io.osbackup.operator.reconcile.JobOutcome;
 import io.osbackup.operator.reconcile.JobPods;
+import io.osbackup.operator.reconcile.OpenedBucket;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
 import io.osbackup.operator.restore.RestoreJobPlan.AgentJob;
@@ -30,8 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every read of one reconciliation of a RestoreRequest: the source and its manifest, the cluster
@@ -40,8 +39,6 @@ import org.slf4j.LoggerFactory;
  * bucket it opened.
  */
 final class RestoreObserver implements AutoCloseable {
-
-  private static final Logger LOG = LoggerFactory.getLogger(RestoreObserver.class);
 
   /**
    * What validation found: the source (null when it could not be found), the selection made from
@@ -78,7 +75,7 @@ final class RestoreObserver implements AutoCloseable {
   private final Context<RestoreRequest> context;
   private final RestoreBuckets buckets;
   private final PinnedBackup pinned;
-  private ObjectStore store;
+  private final OpenedBucket store = new OpenedBucket();
 
   RestoreObserver(
       RestoreRequest request,
@@ -229,21 +226,11 @@ final class RestoreObserver implements AutoCloseable {
 
   /** The store's bucket, opened once per reconciliation. */
   ObjectStore store(S3Location s3) throws IOException {
-    if (store == null) {
-      store = buckets.open(client, ns, s3);
-    }
-    return store;
+    return store.get(() -> buckets.open(client, ns, s3));
   }
 
   @Override
   public void close() {
-    if (store != null) {
-      try {
-        store.close();
-      } catch (Exception e) {
-        LOG.debug("closing store client", e);
-      }
-      store = null;
-    }
+    store.close();
   }
 }

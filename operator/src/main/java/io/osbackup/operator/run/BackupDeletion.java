@@ -7,6 +7,7 @@ import io.osbackup.api.v1alpha1.RestoreRequest;
 import io.osbackup.contract.Manifest;
 import io.osbackup.contract.Owner;
 import io.osbackup.operator.reconcile.BucketOpener;
+import io.osbackup.operator.reconcile.OpenedBucket;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.operator.reconcile.Outcome;
 import io.osbackup.store.ObjectInfo;
@@ -44,24 +45,14 @@ final class BackupDeletion {
     this.ns = run.getMetadata().getNamespace();
   }
 
-  private ObjectStore store;
+  private final OpenedBucket store = new OpenedBucket();
 
   private ObjectStore store() throws IOException {
-    if (store == null) {
-      store = buckets.open(ns, status.getPlan().getS3());
-    }
-    return store;
+    return store.get(() -> buckets.open(ns, status.getPlan().getS3()));
   }
 
   private void closeStore() {
-    if (store != null) {
-      try {
-        store.close();
-      } catch (Exception e) {
-        LOG.debug("closing store client", e);
-      }
-      store = null;
-    }
+    store.close();
   }
 
   /**

@@ -18,6 +18,7 @@ import io.osbackup.operator.reconcile.EventRecorder;
 import io.osbackup.operator.reconcile.JobOutcome;
 import io.osbackup.operator.reconcile.JobPods;
 import io.osbackup.operator.reconcile.ManifestKeys;
+import io.osbackup.operator.reconcile.OpenedBucket;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.plan.JobNames;
 import io.osbackup.store.ObjectStore;
@@ -47,7 +48,7 @@ final class RunObserver implements Finishing.Cluster, AutoCloseable {
   private final BucketOpener buckets;
   private final EventRecorder events;
   private final String ns;
-  private ObjectStore store;
+  private final OpenedBucket store = new OpenedBucket();
 
   RunObserver(
       BackupRun run,
@@ -66,10 +67,7 @@ final class RunObserver implements Finishing.Cluster, AutoCloseable {
 
   /** The run's bucket, opened on first use. */
   ObjectStore bucket() throws IOException {
-    if (store == null) {
-      store = buckets.open(ns, status.getPlan().getS3());
-    }
-    return store;
+    return store.get(() -> buckets.open(ns, status.getPlan().getS3()));
   }
 
   /** What is known of the Jobs of the run's Pending and Running tasks. */
@@ -238,13 +236,6 @@ final class RunObserver implements Finishing.Cluster, AutoCloseable {
 
   @Override
   public void close() {
-    if (store != null) {
-      try {
-        store.close();
-      } catch (Exception e) {
-        LOG.debug("closing store client", e);
-      }
-      store = null;
-    }
+    store.close();
   }
 }
