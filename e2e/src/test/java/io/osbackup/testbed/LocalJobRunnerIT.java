@@ -1,5 +1,7 @@
 package io.osbackup.testbed;
 
+import static io.osbackup.testbed.AgentJobs.only;
+import static io.osbackup.testbed.AgentJobs.terminated;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,11 +9,8 @@ import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -30,8 +29,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -527,33 +524,12 @@ class LocalJobRunnerIT {
   // ---------------------------------------------------------------- helpers
 
   private static Job job(String name, String... args) {
-    return new JobBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(NS)
-        .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-        .endMetadata()
-        .withNewSpec()
-        .withBackoffLimit(0)
-        .withNewTemplate()
-        .withNewMetadata()
-        .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-        .endMetadata()
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withVolumes(new ArrayList<Volume>())
-        .addNewContainer()
-        .withName("agent")
-        .withImage("osbackup:test")
-        .withCommand("java", "-jar", "/app/osbackup.jar")
-        .withArgs(args)
-        .withEnv(new ArrayList<>())
-        .withVolumeMounts(new ArrayList<VolumeMount>())
-        .endContainer()
-        .endSpec()
-        .endTemplate()
-        .endSpec()
-        .build();
+    Job job = AgentJobs.job(NS, name, "osbackup:test", args);
+    AgentJobs.podSpec(job)
+        .getContainers()
+        .get(0)
+        .setCommand(new ArrayList<>(List.of("java", "-jar", "/app/osbackup.jar")));
+    return job;
   }
 
   private static void mount(Job job, String volume, String path, boolean readOnly) {
@@ -614,44 +590,6 @@ class LocalJobRunnerIT {
     }
   }
 
-  /**
-   * The main and child pids of the job's running pod (from its container ID and the child's log
-   * line).
-   */
-  private long[] awaitRunningPids(String job) {
-    return await()
-        .atMost(WAIT)
-        .until(
-            () -> {
-              List<Pod> pods = runner.podsOf(NS, job);
-              if (pods.isEmpty() || !"Running".equals(pods.get(0).getStatus().getPhase())) {
-                return null;
-              }
-              Pod pod = pods.get(0);
-              long main =
-                  Long.parseLong(
-                      pod.getStatus().getContainerStatuses().get(0).getContainerID().substring(8));
-              List<String> args = pod.getSpec().getContainers().get(0).getArgs();
-              if (!args.contains("child")) {
-                return new long[] {main};
-              }
-              Path log = runner.logOf(pod);
-              Matcher m =
-                  Pattern.compile("child-pid=(\\d+)")
-                      .matcher(Files.exists(log) ? Files.readString(log) : "");
-              return m.find() ? new long[] {main, Long.parseLong(m.group(1))} : null;
-            },
-            pids -> pids != null);
-  }
-
-  private static void awaitGone(long[] pids) {
-    for (long pid : pids) {
-      await()
-          .atMost(WAIT)
-          .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == false);
-    }
-  }
-
   private String waiting(String job) {
     Pod pod = only(runner.podsOf(NS, job));
     var statuses = Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of());
@@ -660,15 +598,6 @@ class LocalJobRunnerIT {
     }
     var w = statuses.get(0).getState().getWaiting();
     return w.getReason() + ": " + w.getMessage();
-  }
-
-  private static Pod only(List<Pod> pods) {
-    assertThat(pods).hasSize(1);
-    return pods.get(0);
-  }
-
-  private static ContainerStateTerminated terminated(Pod pod) {
-    return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
   }
 
   private static List<String> types(Job job) {
@@ -680,6 +609,14 @@ class LocalJobRunnerIT {
         .filter(c -> type.equals(c.getType()))
         .findFirst()
         .orElseThrow();
+  }
+
+  private long[] awaitRunningPids(String job) {
+    return AgentJobs.awaitRunningPids(() -> runner.podsOf(NS, job), runner::logOf, WAIT);
+  }
+
+  private static void awaitGone(long[] pids) {
+    AgentJobs.awaitGone(pids, WAIT);
   }
 
   private static OutputStream tee(OutputStream a, OutputStream b) {
