@@ -117,17 +117,17 @@ public final class RestoreBenchmark {
     }
   }
 
-  private RestoreBenchmark(Path work, int instances, int runs, List<String> scenarios) {
-    this.work = work;
-    this.instances = instances;
-    this.runs = runs;
-    this.scenarios = scenarios;
+  private RestoreBenchmark(BenchOptions options) {
+    this.work = options.work;
+    this.instances = options.instances;
+    this.runs = options.runs;
+    this.scenarios = options.scenarios;
   }
 
   public static void main(String[] args) throws Exception {
-    BenchOptions options =
-        BenchOptions.parse("RestoreBenchmark", args, 2, DEFAULT_SCENARIOS, ALL_SCENARIOS);
-    new RestoreBenchmark(options.work, options.instances, options.runs, options.scenarios).run();
+    new RestoreBenchmark(
+            BenchOptions.parse("RestoreBenchmark", args, 2, DEFAULT_SCENARIOS, ALL_SCENARIOS))
+        .run();
     System.exit(0);
   }
 
@@ -147,7 +147,7 @@ public final class RestoreBenchmark {
     s3.createBucket(BUCKET);
     store = s3.store(BUCKET);
     System.out.println("S3: " + s3);
-    writeCredentials();
+    AgentSecrets.write(runDir, s3, source);
 
     long t = System.nanoTime();
     reference = fingerprint(source.connect(""));
@@ -205,17 +205,10 @@ public final class RestoreBenchmark {
       }
     }
     closeLoaded();
-    String report =
-        markdown(machine)
-            + String.format(
-                Locale.ROOT,
-                "%nWhole benchmark: %.1f min.%n",
-                (System.nanoTime() - started) / 60e9);
-    Path out = work.resolve("restore-results-" + LocalDateTime.now().format(STAMP) + ".md");
-    Files.writeString(out, report);
-    System.out.println();
-    System.out.println(report);
-    System.out.println("written to " + out);
+    Results.publish(
+        work.resolve("restore-results-" + LocalDateTime.now().format(STAMP) + ".md"),
+        markdown(machine),
+        started);
     store.close();
     s3.close();
     source.close();
@@ -723,15 +716,6 @@ public final class RestoreBenchmark {
   private BackupPlan.Store storeOfPlan() {
     return new BackupPlan.Store(
         s3.endpoint(), BUCKET, s3.region(), true, BackupPlan.STORE_CREDENTIALS_DIR);
-  }
-
-  private void writeCredentials() throws IOException {
-    Path storeDir = Files.createDirectories(runDir.resolve("store"));
-    Files.writeString(storeDir.resolve("accessKey"), s3.accessKey(), StandardCharsets.UTF_8);
-    Files.writeString(storeDir.resolve("secretKey"), s3.secretKey(), StandardCharsets.UTF_8);
-    Path dbDir = Files.createDirectories(runDir.resolve("database"));
-    Files.writeString(dbDir.resolve("username"), source.user(), StandardCharsets.UTF_8);
-    Files.writeString(dbDir.resolve("password"), source.password(), StandardCharsets.UTF_8);
   }
 
   /**
