@@ -238,22 +238,14 @@ public final class DumpBenchmark {
     String jobName = "bench-" + compression + "-" + run + (classpathPrefix.isEmpty() ? "" : "-b");
     String folder = "bench/" + jobName;
     BackupPlan plan =
-        new BackupPlan(
-            jobName,
+        ControlPlaneDataset.backupPlan(
             jobName,
             folder,
             new BackupPlan.Store(
                 s3.endpoint(), BUCKET, s3.region(), true, BackupPlan.STORE_CREDENTIALS_DIR),
             compression,
-            new BackupPlan.Database(
-                "control-plane",
-                "127.0.0.1",
-                db.port(),
-                BackupPlan.DATABASE_CREDENTIALS_DIR,
-                ControlPlaneDataset.DATABASES,
-                List.of(),
-                false),
-            null);
+            "control-plane",
+            db.port());
     ObjectMapper json = io.osbackup.contract.Json.MAPPER;
     Path termination = runDir.resolve("termination-log");
     Files.writeString(termination, "");

@@ -268,21 +268,8 @@ public final class RestoreBenchmark {
     String jobName = "restore-bench-" + compression;
     String folder = "bench/" + jobName;
     BackupPlan plan =
-        new BackupPlan(
-            jobName,
-            jobName,
-            folder,
-            storeOfPlan(),
-            compression,
-            new BackupPlan.Database(
-                TARGET,
-                "127.0.0.1",
-                source.port(),
-                BackupPlan.DATABASE_CREDENTIALS_DIR,
-                ControlPlaneDataset.DATABASES,
-                List.of(),
-                false),
-            null);
+        ControlPlaneDataset.backupPlan(
+            jobName, folder, storeOfPlan(), compression, TARGET, source.port());
     Map<String, String> env = agentEnvironment();
     env.put(BackupPlan.ENV, json.writeValueAsString(plan));
     env.put("OSBACKUP_DUMP_COMMAND", "/usr/bin/mariadb-dump");
