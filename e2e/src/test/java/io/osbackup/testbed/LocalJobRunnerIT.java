@@ -130,9 +130,7 @@ class LocalJobRunnerIT {
   @Test
   void fallbackToLogsOnErrorTakesTheLogTail() throws Exception {
     Job job = job("tail", "say", "first words", "say", "last words", "exit", "1");
-    job.getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(job)
         .getContainers()
         .get(0)
         .setTerminationMessagePolicy("FallbackToLogsOnError");
@@ -235,7 +233,7 @@ class LocalJobRunnerIT {
             "done",
             "exit",
             "0");
-    var spec = job.getSpec().getTemplate().getSpec();
+    var spec = AgentJobs.podSpec(job);
     spec.getContainers()
         .get(0)
         .getEnv()
@@ -308,10 +306,7 @@ class LocalJobRunnerIT {
   @Test
   void podsThatCannotStartStayPendingUntilTheDeadline() throws Exception {
     Job noSecret = job("no-secret", "exit", "0");
-    noSecret
-        .getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(noSecret)
         .getContainers()
         .get(0)
         .getEnv()
@@ -323,10 +318,7 @@ class LocalJobRunnerIT {
                 .endValueFrom()
                 .build());
     Job noVolume = job("no-volume", "exit", "0");
-    noVolume
-        .getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(noVolume)
         .getVolumes()
         .add(
             new VolumeBuilder()
@@ -337,10 +329,7 @@ class LocalJobRunnerIT {
                 .build());
     mount(noVolume, "creds", "/creds", true);
     Job noDir = job("no-dir", "exit", "0");
-    noDir
-        .getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(noDir)
         .getVolumes()
         .add(
             new VolumeBuilder()
@@ -408,10 +397,7 @@ class LocalJobRunnerIT {
     Job missing = job("no-claim", "exit", "0");
     missing.getSpec().setActiveDeadlineSeconds(1L);
     for (var pair : List.of(Map.entry(job, "data"), Map.entry(missing, "nope"))) {
-      pair.getKey()
-          .getSpec()
-          .getTemplate()
-          .getSpec()
+      AgentJobs.podSpec(pair.getKey())
           .getVolumes()
           .add(
               new VolumeBuilder()
@@ -455,7 +441,7 @@ class LocalJobRunnerIT {
   @Test
   void removedNodeFailsItsPod() throws Exception {
     Job job = job("lost", "child", "60", "sleep", "60000");
-    job.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("openstack-role", "compute"));
+    AgentJobs.podSpec(job).setNodeSelector(Map.of("openstack-role", "compute"));
     create(job);
     long[] pids = awaitRunningPids("lost");
     assertThat(only(runner.podsOf(NS, "lost")).getSpec().getNodeName()).isEqualTo("node-b");
@@ -533,9 +519,7 @@ class LocalJobRunnerIT {
   }
 
   private static void mount(Job job, String volume, String path, boolean readOnly) {
-    job.getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(job)
         .getContainers()
         .get(0)
         .getVolumeMounts()
@@ -552,9 +536,7 @@ class LocalJobRunnerIT {
    * metadata.name.
    */
   private static void pinTo(Job job, String node) {
-    job.getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(job)
         .setAffinity(
             new io.fabric8.kubernetes.api.model.AffinityBuilder()
                 .withNewNodeAffinity()

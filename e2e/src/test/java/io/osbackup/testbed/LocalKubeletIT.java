@@ -157,7 +157,7 @@ class LocalKubeletIT {
   @Test
   void aPodNoNodeMatchesStaysPendingWithTheSchedulersReason() {
     Job job = job("nowhere", "exit", "0");
-    job.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("openstack-role", "storage"));
+    AgentJobs.podSpec(job).setNodeSelector(Map.of("openstack-role", "storage"));
     create(job);
 
     PodCondition scheduled =
