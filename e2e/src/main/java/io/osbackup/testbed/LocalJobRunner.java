@@ -578,17 +578,19 @@ public final class LocalJobRunner implements AutoCloseable {
       if (client.nodes().withName(node).get() == null) {
         LOG.info("node {} is gone: pod {} is lost", node, key);
         kill(local, "its node was removed");
-        writePodStatus(
+        patchPodStatus(
             pod,
-            terminated(pod, local, 137, "Error", ""),
-            "Failed",
-            "NodeLost",
-            "Node "
-                + node
-                + " which was running pod "
-                + pod.getMetadata().getName()
-                + " is unresponsive",
-            disruption());
+            PodProcess.ended(
+                pod,
+                PodProcess.terminated(pod, local, 137, "Error", ""),
+                "Failed",
+                "NodeLost",
+                "Node "
+                    + node
+                    + " which was running pod "
+                    + pod.getMetadata().getName()
+                    + " is unresponsive",
+                disruption()));
         return "Failed";
       }
       return "Running";
@@ -598,7 +600,8 @@ public final class LocalJobRunner implements AutoCloseable {
       // the runner restarted (or lost the process): a kubelet reports a container it cannot find
       // like this
       LOG.info("pod {} was Running but has no process: marking it Failed", key);
-      writePodStatus(pod, PodProcess.unknown(pod), "Failed", null, null, null);
+      patchPodStatus(
+          pod, PodProcess.ended(pod, PodProcess.unknown(pod), "Failed", null, null, null));
       return "Failed";
     }
     return startPod(job, pod);
@@ -692,21 +695,6 @@ public final class LocalJobRunner implements AutoCloseable {
     PodStatus status = PodProcess.exited(pod, local);
     patchPodStatus(pod, status);
     return status.getPhase();
-  }
-
-  private static ContainerStatus terminated(
-      Pod pod, LocalPod local, int code, String reason, String message) {
-    return PodProcess.terminated(pod, local, code, reason, message);
-  }
-
-  private void writePodStatus(
-      Pod pod,
-      ContainerStatus cs,
-      String phase,
-      String reason,
-      String message,
-      PodCondition extra) {
-    patchPodStatus(pod, PodProcess.ended(pod, cs, phase, reason, message, extra));
   }
 
   /**
