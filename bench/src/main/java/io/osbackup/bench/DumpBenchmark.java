@@ -108,15 +108,10 @@ public final class DumpBenchmark {
         samples.computeIfAbsent(scenario, k -> new ArrayList<>()).add(sample);
         System.out.printf(
             Locale.ROOT,
-            "run %d %-11s %6.1f s wall, %6.1f s CPU, db %5.1f s, swift %5.1f s, other %5.1f s,"
-                + " peak %,d KiB%n",
+            "run %d %-11s %s, peak %,d KiB%n",
             r,
             scenario,
-            sample.cost().wallSeconds(),
-            sample.cost().cpuSeconds(),
-            sample.cost().serverCpuSeconds(),
-            sample.cost().storeCpuSeconds(),
-            sample.cost().otherCpuSeconds(),
+            sample.cost().seconds(),
             sample.cost().ownPeakRssKiB());
       }
     }

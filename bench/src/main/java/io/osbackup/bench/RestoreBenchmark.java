@@ -184,15 +184,10 @@ public final class RestoreBenchmark {
         samples.computeIfAbsent(scenario, k -> new ArrayList<>()).add(sample);
         System.out.printf(
             Locale.ROOT,
-            "run %d %-18s %6.1f s wall, %6.1f s CPU, db %5.1f s, swift %5.1f s, other %5.1f s,"
-                + " peak %,d KiB, load %.1f%s%n",
+            "run %d %-18s %s, peak %,d KiB, load %.1f%s%n",
             r,
             scenario,
-            sample.cost().wallSeconds(),
-            sample.cost().cpuSeconds(),
-            sample.cost().serverCpuSeconds(),
-            sample.cost().storeCpuSeconds(),
-            sample.cost().otherCpuSeconds(),
+            sample.cost().seconds(),
             peakKiB(scenario, sample),
             sample.loadAverage(),
             sample.phases() == null
