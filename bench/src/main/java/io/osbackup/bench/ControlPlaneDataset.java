@@ -1,5 +1,6 @@
 package io.osbackup.bench;
 
+import io.osbackup.contract.BackupPlan;
 import io.osbackup.testbed.MariaDbServer;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -26,6 +27,34 @@ final class ControlPlaneDataset {
   /** The databases the benchmark backs up, in dump order. */
   static final List<String> DATABASES =
       List.of("glance", "keystone", "neutron", "nova", "nova_api", "placement");
+
+  /**
+   * The plan of a backup Job {@code jobName} that dumps {@link #DATABASES} from the server on
+   * {@code 127.0.0.1:port} as database target {@code target} into {@code folder} of {@code store}.
+   */
+  static BackupPlan backupPlan(
+      String jobName,
+      String folder,
+      BackupPlan.Store store,
+      String compression,
+      String target,
+      int port) {
+    return new BackupPlan(
+        jobName,
+        jobName,
+        folder,
+        store,
+        compression,
+        new BackupPlan.Database(
+            target,
+            "127.0.0.1",
+            port,
+            BackupPlan.DATABASE_CREDENTIALS_DIR,
+            DATABASES,
+            List.of(),
+            false),
+        null);
+  }
 
   /** Bumped whenever the generated content changes, so a stale cache is rebuilt. */
   static final int VERSION = 1;

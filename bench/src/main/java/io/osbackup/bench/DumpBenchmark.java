@@ -11,7 +11,6 @@ import io.osbackup.store.ObjectStore;
 import io.osbackup.testbed.MariaDbServer;
 import io.osbackup.testbed.S3Server;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -62,17 +61,16 @@ public final class DumpBenchmark {
   /** One measured run of one scenario. */
   record Sample(TimedCommand.Cost cost, long rawBytes, long storedBytes, double uploadSeconds) {}
 
-  private DumpBenchmark(Path work, int instances, int runs, List<String> scenarios) {
-    this.work = work;
-    this.instances = instances;
-    this.runs = runs;
-    this.scenarios = scenarios;
+  private DumpBenchmark(BenchOptions options) {
+    this.work = options.work;
+    this.instances = options.instances;
+    this.runs = options.runs;
+    this.scenarios = options.scenarios;
   }
 
   public static void main(String[] args) throws Exception {
-    BenchOptions options =
-        BenchOptions.parse("DumpBenchmark", args, 3, ALL_SCENARIOS, ALL_SCENARIOS);
-    new DumpBenchmark(options.work, options.instances, options.runs, options.scenarios).run();
+    new DumpBenchmark(BenchOptions.parse("DumpBenchmark", args, 3, ALL_SCENARIOS, ALL_SCENARIOS))
+        .run();
     System.exit(0);
   }
 
@@ -88,7 +86,7 @@ public final class DumpBenchmark {
     s3.createBucket(BUCKET);
     store = s3.store(BUCKET);
     System.out.println("S3: " + s3);
-    writeCredentials(runDir);
+    AgentSecrets.write(runDir, s3, db);
 
     System.out.println("warm-up: one floor run (not counted)");
     floor(runDir);
@@ -110,33 +108,20 @@ public final class DumpBenchmark {
         samples.computeIfAbsent(scenario, k -> new ArrayList<>()).add(sample);
         System.out.printf(
             Locale.ROOT,
-            "run %d %-11s %6.1f s wall, %6.1f s CPU, db %5.1f s, swift %5.1f s, other %5.1f s,"
-                + " peak %,d KiB%n",
+            "run %d %-11s %s, peak %,d KiB%n",
             r,
             scenario,
-            sample.cost().wallSeconds(),
-            sample.cost().cpuSeconds(),
-            sample.cost().serverCpuSeconds(),
-            sample.cost().storeCpuSeconds(),
-            sample.cost().otherCpuSeconds(),
+            sample.cost().seconds(),
             sample.cost().ownPeakRssKiB());
       }
     }
-    String report =
-        Results.markdown(machine, rawDumpBytes, AGENT_HEAP, runs, samples)
-            + String.format(
-                Locale.ROOT,
-                "%nWhole benchmark: %.1f min.%n",
-                (System.nanoTime() - started) / 60e9);
-    Path out =
+    Results.publish(
         work.resolve(
             "results-"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-                + ".md");
-    Files.writeString(out, report);
-    System.out.println();
-    System.out.println(report);
-    System.out.println("written to " + out);
+                + ".md"),
+        Results.markdown(machine, rawDumpBytes, AGENT_HEAP, runs, samples),
+        started);
     store.close();
     s3.close();
     db.close();
@@ -248,22 +233,14 @@ public final class DumpBenchmark {
     String jobName = "bench-" + compression + "-" + run + (classpathPrefix.isEmpty() ? "" : "-b");
     String folder = "bench/" + jobName;
     BackupPlan plan =
-        new BackupPlan(
-            jobName,
+        ControlPlaneDataset.backupPlan(
             jobName,
             folder,
             new BackupPlan.Store(
                 s3.endpoint(), BUCKET, s3.region(), true, BackupPlan.STORE_CREDENTIALS_DIR),
             compression,
-            new BackupPlan.Database(
-                "control-plane",
-                "127.0.0.1",
-                db.port(),
-                BackupPlan.DATABASE_CREDENTIALS_DIR,
-                ControlPlaneDataset.DATABASES,
-                List.of(),
-                false),
-            null);
+            "control-plane",
+            db.port());
     ObjectMapper json = io.osbackup.contract.Json.MAPPER;
     Path termination = runDir.resolve("termination-log");
     Files.writeString(termination, "");
@@ -401,15 +378,6 @@ public final class DumpBenchmark {
         .filter(p -> p.info().commandLine().orElse("").contains("swift-"))
         .map(ProcessHandle::pid)
         .toList();
-  }
-
-  private void writeCredentials(Path runDir) throws IOException {
-    Path storeDir = Files.createDirectories(runDir.resolve("store"));
-    Files.writeString(storeDir.resolve("accessKey"), s3.accessKey(), StandardCharsets.UTF_8);
-    Files.writeString(storeDir.resolve("secretKey"), s3.secretKey(), StandardCharsets.UTF_8);
-    Path dbDir = Files.createDirectories(runDir.resolve("database"));
-    Files.writeString(dbDir.resolve("username"), db.user(), StandardCharsets.UTF_8);
-    Files.writeString(dbDir.resolve("password"), db.password(), StandardCharsets.UTF_8);
   }
 
   static String shellQuote(String s) {

@@ -117,17 +117,17 @@ public final class RestoreBenchmark {
     }
   }
 
-  private RestoreBenchmark(Path work, int instances, int runs, List<String> scenarios) {
-    this.work = work;
-    this.instances = instances;
-    this.runs = runs;
-    this.scenarios = scenarios;
+  private RestoreBenchmark(BenchOptions options) {
+    this.work = options.work;
+    this.instances = options.instances;
+    this.runs = options.runs;
+    this.scenarios = options.scenarios;
   }
 
   public static void main(String[] args) throws Exception {
-    BenchOptions options =
-        BenchOptions.parse("RestoreBenchmark", args, 2, DEFAULT_SCENARIOS, ALL_SCENARIOS);
-    new RestoreBenchmark(options.work, options.instances, options.runs, options.scenarios).run();
+    new RestoreBenchmark(
+            BenchOptions.parse("RestoreBenchmark", args, 2, DEFAULT_SCENARIOS, ALL_SCENARIOS))
+        .run();
     System.exit(0);
   }
 
@@ -147,7 +147,7 @@ public final class RestoreBenchmark {
     s3.createBucket(BUCKET);
     store = s3.store(BUCKET);
     System.out.println("S3: " + s3);
-    writeCredentials();
+    AgentSecrets.write(runDir, s3, source);
 
     long t = System.nanoTime();
     reference = fingerprint(source.connect(""));
@@ -184,15 +184,10 @@ public final class RestoreBenchmark {
         samples.computeIfAbsent(scenario, k -> new ArrayList<>()).add(sample);
         System.out.printf(
             Locale.ROOT,
-            "run %d %-18s %6.1f s wall, %6.1f s CPU, db %5.1f s, swift %5.1f s, other %5.1f s,"
-                + " peak %,d KiB, load %.1f%s%n",
+            "run %d %-18s %s, peak %,d KiB, load %.1f%s%n",
             r,
             scenario,
-            sample.cost().wallSeconds(),
-            sample.cost().cpuSeconds(),
-            sample.cost().serverCpuSeconds(),
-            sample.cost().storeCpuSeconds(),
-            sample.cost().otherCpuSeconds(),
+            sample.cost().seconds(),
             peakKiB(scenario, sample),
             sample.loadAverage(),
             sample.phases() == null
@@ -205,17 +200,10 @@ public final class RestoreBenchmark {
       }
     }
     closeLoaded();
-    String report =
-        markdown(machine)
-            + String.format(
-                Locale.ROOT,
-                "%nWhole benchmark: %.1f min.%n",
-                (System.nanoTime() - started) / 60e9);
-    Path out = work.resolve("restore-results-" + LocalDateTime.now().format(STAMP) + ".md");
-    Files.writeString(out, report);
-    System.out.println();
-    System.out.println(report);
-    System.out.println("written to " + out);
+    Results.publish(
+        work.resolve("restore-results-" + LocalDateTime.now().format(STAMP) + ".md"),
+        markdown(machine),
+        started);
     store.close();
     s3.close();
     source.close();
@@ -275,21 +263,8 @@ public final class RestoreBenchmark {
     String jobName = "restore-bench-" + compression;
     String folder = "bench/" + jobName;
     BackupPlan plan =
-        new BackupPlan(
-            jobName,
-            jobName,
-            folder,
-            storeOfPlan(),
-            compression,
-            new BackupPlan.Database(
-                TARGET,
-                "127.0.0.1",
-                source.port(),
-                BackupPlan.DATABASE_CREDENTIALS_DIR,
-                ControlPlaneDataset.DATABASES,
-                List.of(),
-                false),
-            null);
+        ControlPlaneDataset.backupPlan(
+            jobName, folder, storeOfPlan(), compression, TARGET, source.port());
     Map<String, String> env = agentEnvironment();
     env.put(BackupPlan.ENV, json.writeValueAsString(plan));
     env.put("OSBACKUP_DUMP_COMMAND", "/usr/bin/mariadb-dump");
@@ -723,15 +698,6 @@ public final class RestoreBenchmark {
   private BackupPlan.Store storeOfPlan() {
     return new BackupPlan.Store(
         s3.endpoint(), BUCKET, s3.region(), true, BackupPlan.STORE_CREDENTIALS_DIR);
-  }
-
-  private void writeCredentials() throws IOException {
-    Path storeDir = Files.createDirectories(runDir.resolve("store"));
-    Files.writeString(storeDir.resolve("accessKey"), s3.accessKey(), StandardCharsets.UTF_8);
-    Files.writeString(storeDir.resolve("secretKey"), s3.secretKey(), StandardCharsets.UTF_8);
-    Path dbDir = Files.createDirectories(runDir.resolve("database"));
-    Files.writeString(dbDir.resolve("username"), source.user(), StandardCharsets.UTF_8);
-    Files.writeString(dbDir.resolve("password"), source.password(), StandardCharsets.UTF_8);
   }
 
   /**

@@ -1,5 +1,8 @@
 package io.osbackup.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -9,6 +12,23 @@ import java.util.function.ToDoubleFunction;
 final class Results {
 
   private Results() {}
+
+  /**
+   * Writes {@code report}, with how long the whole benchmark took since {@code started} ({@link
+   * System#nanoTime()}), to {@code out} and prints it.
+   */
+  static void publish(Path out, String report, long started) throws IOException {
+    String whole =
+        report
+            + String.format(
+                Locale.ROOT,
+                "%nWhole benchmark: %.1f min.%n",
+                (System.nanoTime() - started) / 60e9);
+    Files.writeString(out, whole);
+    System.out.println();
+    System.out.println(whole);
+    System.out.println("written to " + out);
+  }
 
   static String markdown(
       String machine,

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -30,7 +31,20 @@ final class TimedCommand {
       long ownPeakRssKiB,
       double serverCpuSeconds,
       double storeCpuSeconds,
-      double otherCpuSeconds) {}
+      double otherCpuSeconds) {
+
+    /** Wall and CPU seconds, and the CPU seconds of the database, the store and the rest. */
+    String seconds() {
+      return String.format(
+          Locale.ROOT,
+          "%6.1f s wall, %6.1f s CPU, db %5.1f s, swift %5.1f s, other %5.1f s",
+          wallSeconds,
+          cpuSeconds,
+          serverCpuSeconds,
+          storeCpuSeconds,
+          otherCpuSeconds);
+    }
+  }
 
   private TimedCommand() {}
 

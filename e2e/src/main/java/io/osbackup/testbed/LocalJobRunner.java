@@ -1,7 +1,6 @@
 package io.osbackup.testbed;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -23,7 +22,6 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -43,7 +41,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,8 +86,7 @@ public final class LocalJobRunner implements AutoCloseable {
 
   private final Map<String, String> jobUids = new ConcurrentHashMap<>();
   private final Map<String, String> blockedPods = new ConcurrentHashMap<>();
-  private final AtomicInteger running = new AtomicInteger();
-  private final AtomicInteger maxRunning = new AtomicInteger();
+  private final RunningPods running = new RunningPods();
   private SharedIndexInformer<Job> informer;
   private volatile boolean closed;
 
@@ -150,12 +146,12 @@ public final class LocalJobRunner implements AutoCloseable {
 
   /** The most pods that ran (as processes) at the same time since the runner started. */
   public int maxConcurrentPods() {
-    return maxRunning.get();
+    return running.max();
   }
 
   /** Pods whose process is running now. */
   public int runningPods() {
-    return running.get();
+    return running.now();
   }
 
   /** The nodes this runner places pods on. */
@@ -392,12 +388,7 @@ public final class LocalJobRunner implements AutoCloseable {
           "CompletionsReached",
           "Reached expected number of succeeded pods");
     } else if (failJob != null || st.getFailed() > backoffLimit) {
-      for (Pod pod : active) {
-        deletePod(pod, "the Job has failed");
-        st.setFailed(st.getFailed() + 1);
-      }
-      st.setActive(0);
-      st.setReady(0);
+      failActive(st, active, "the Job has failed");
       finish(
           st,
           now,
@@ -407,12 +398,7 @@ public final class LocalJobRunner implements AutoCloseable {
           failJob != null ? failJob : "Job has reached the specified backoff limit");
     } else if (deadline != null
         && !now.isBefore(Instant.parse(st.getStartTime()).plusSeconds(deadline))) {
-      for (Pod pod : active) {
-        deletePod(pod, "the Job's activeDeadlineSeconds was exceeded");
-        st.setFailed(st.getFailed() + 1);
-      }
-      st.setActive(0);
-      st.setReady(0);
+      failActive(st, active, "the Job's activeDeadlineSeconds was exceeded");
       finish(
           st,
           now,
@@ -592,17 +578,19 @@ public final class LocalJobRunner implements AutoCloseable {
       if (client.nodes().withName(node).get() == null) {
         LOG.info("node {} is gone: pod {} is lost", node, key);
         kill(local, "its node was removed");
-        writePodStatus(
+        patchPodStatus(
             pod,
-            terminated(pod, local, 137, "Error", ""),
-            "Failed",
-            "NodeLost",
-            "Node "
-                + node
-                + " which was running pod "
-                + pod.getMetadata().getName()
-                + " is unresponsive",
-            disruption());
+            PodProcess.ended(
+                pod,
+                PodProcess.terminated(pod, local, 137, "Error", ""),
+                "Failed",
+                "NodeLost",
+                "Node "
+                    + node
+                    + " which was running pod "
+                    + pod.getMetadata().getName()
+                    + " is unresponsive",
+                disruption()));
         return "Failed";
       }
       return "Running";
@@ -612,7 +600,8 @@ public final class LocalJobRunner implements AutoCloseable {
       // the runner restarted (or lost the process): a kubelet reports a container it cannot find
       // like this
       LOG.info("pod {} was Running but has no process: marking it Failed", key);
-      writePodStatus(pod, PodProcess.unknown(pod), "Failed", null, null, null);
+      patchPodStatus(
+          pod, PodProcess.ended(pod, PodProcess.unknown(pod), "Failed", null, null, null));
       return "Failed";
     }
     return startPod(job, pod);
@@ -640,31 +629,12 @@ public final class LocalJobRunner implements AutoCloseable {
       return "Pending";
     }
     String nodeName = PodPlacement.name(node.get());
-    Path podDir =
-        work.resolve("pods")
-            .resolve(pod.getMetadata().getNamespace())
-            .resolve(pod.getMetadata().getName());
-    Files.createDirectories(podDir);
+    Path podDir = PodProcess.podDir(work, pod);
     PodLaunch.Plan plan;
     try {
       plan = launch.prepare(pod, nodeName, podDir);
     } catch (PodLaunch.Blocked blocked) {
-      ContainerStatus waiting =
-          new ContainerStatusBuilder()
-              .withName(containerName(pod))
-              .withReady(false)
-              .withNewState()
-              .withNewWaiting()
-              .withReason(blocked.reason)
-              .withMessage(blocked.getMessage())
-              .endWaiting()
-              .endState()
-              .build();
-      pending(
-          pod,
-          scheduled(),
-          waiting,
-          "ContainerCreating".equals(blocked.reason) ? "FailedMount" : "Failed");
+      pending(pod, scheduled(), PodProcess.waiting(pod, blocked), PodProcess.eventReason(blocked));
       return "Pending";
     }
     var container = spec.getContainers().get(0);
@@ -700,15 +670,7 @@ public final class LocalJobRunner implements AutoCloseable {
             process);
     pods.put(key, local);
     blockedPods.remove(key);
-    int now = running.incrementAndGet();
-    maxRunning.accumulateAndGet(now, Math::max);
-    process
-        .onExit()
-        .thenRun(
-            () -> {
-              running.decrementAndGet();
-              submit(jobKey);
-            });
+    running.add(process, () -> submit(jobKey));
     LOG.info(
         "pod {} started on node {} (pid {}, {} args)",
         key,
@@ -729,34 +691,10 @@ public final class LocalJobRunner implements AutoCloseable {
     local.removeSecrets();
     int code = local.exitCode();
     exitCodes.put(local.key(), code);
-    var container = pod.getSpec().getContainers().get(0);
-    boolean fallback = "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy());
-    String message = local.terminationMessage(fallback && code != 0);
-    String phase = code == 0 ? "Succeeded" : "Failed";
     LOG.info("pod {} ended with exit code {}", local.key(), code);
-    writePodStatus(
-        pod,
-        terminated(pod, local, code, code == 0 ? "Completed" : "Error", message),
-        phase,
-        null,
-        null,
-        null);
-    return phase;
-  }
-
-  private static ContainerStatus terminated(
-      Pod pod, LocalPod local, int code, String reason, String message) {
-    return PodProcess.terminated(pod, local, code, reason, message);
-  }
-
-  private void writePodStatus(
-      Pod pod,
-      ContainerStatus cs,
-      String phase,
-      String reason,
-      String message,
-      PodCondition extra) {
-    patchPodStatus(pod, PodProcess.ended(pod, cs, phase, reason, message, extra));
+    PodStatus status = PodProcess.exited(pod, local);
+    patchPodStatus(pod, status);
+    return status.getPhase();
   }
 
   /**
@@ -832,6 +770,16 @@ public final class LocalJobRunner implements AutoCloseable {
                 .inNamespace(pod.getMetadata().getNamespace())
                 .withName(pod.getMetadata().getName())
                 .delete());
+  }
+
+  /** Deletes the job's active pods, each counted as failed, as the job controller does. */
+  private void failActive(JobStatus st, List<Pod> active, String because) {
+    for (Pod pod : active) {
+      deletePod(pod, because);
+      st.setFailed(st.getFailed() + 1);
+    }
+    st.setActive(0);
+    st.setReady(0);
   }
 
   private void kill(LocalPod local, String because) {

@@ -18,7 +18,6 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +31,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,8 +94,7 @@ public final class LocalKubelet implements AutoCloseable {
 
   private final Map<String, String> blocked = new ConcurrentHashMap<>();
   private final Set<String> waitingForGrace = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger running = new AtomicInteger();
-  private final AtomicInteger maxRunning = new AtomicInteger();
+  private final RunningPods running = new RunningPods();
   private final Path pki;
   private KubeletServer server;
   private SharedIndexInformer<Pod> podInformer;
@@ -199,12 +196,12 @@ public final class LocalKubelet implements AutoCloseable {
 
   /** The most pods that ran (as processes) at the same time since the kubelet started. */
   public int maxConcurrentPods() {
-    return maxRunning.get();
+    return running.max();
   }
 
   /** Pods whose process is running now. */
   public int runningPods() {
-    return running.get();
+    return running.now();
   }
 
   public SimulatedNodes nodes() {
@@ -477,41 +474,21 @@ public final class LocalKubelet implements AutoCloseable {
 
   private void startPod(Pod pod, String node) throws IOException {
     String podKey = key(pod);
-    Path podDir =
-        work.resolve("pods")
-            .resolve(pod.getMetadata().getNamespace())
-            .resolve(pod.getMetadata().getName());
-    Files.createDirectories(podDir);
+    Path podDir = PodProcess.podDir(work, pod);
     PodLaunch.Plan plan;
     try {
       plan = launch.prepare(pod, node, podDir);
     } catch (PodLaunch.Blocked why) {
       if (!why.getMessage().equals(blocked.put(podKey, why.getMessage()))) {
         LOG.info("pod {} cannot start yet: {}", podKey, why.getMessage());
-        ContainerStatus waiting =
-            new ContainerStatusBuilder()
-                .withName(PodProcess.containerName(pod))
-                .withReady(false)
-                .withNewState()
-                .withNewWaiting()
-                .withReason(why.reason)
-                .withMessage(why.getMessage())
-                .endWaiting()
-                .endState()
-                .build();
         PodProcess.replaceStatus(
             statusOf(pod),
             new PodStatusBuilder()
                 .withPhase("Pending")
                 .withConditions(PodProcess.scheduled())
-                .withContainerStatuses(waiting)
+                .withContainerStatuses(PodProcess.waiting(pod, why))
                 .build());
-        PodProcess.warn(
-            client,
-            pod,
-            "ContainerCreating".equals(why.reason) ? "FailedMount" : "Failed",
-            why.getMessage(),
-            "kubelet");
+        PodProcess.warn(client, pod, PodProcess.eventReason(why), why.getMessage(), "kubelet");
       }
       return;
     }
@@ -530,15 +507,7 @@ public final class LocalKubelet implements AutoCloseable {
             plan.secretDirs(),
             process);
     pods.put(podKey, local);
-    int now = running.incrementAndGet();
-    maxRunning.accumulateAndGet(now, Math::max);
-    process
-        .onExit()
-        .thenRun(
-            () -> {
-              running.decrementAndGet();
-              submit(podKey);
-            });
+    running.add(process, () -> submit(podKey));
     LOG.info(
         "pod {} started on node {} (pid {}, {} args)",
         podKey,
@@ -557,21 +526,8 @@ public final class LocalKubelet implements AutoCloseable {
     ended.add(pod.getMetadata().getUid());
     local.killTree();
     local.removeSecrets();
-    int code = local.exitCode();
-    var container = pod.getSpec().getContainers().get(0);
-    boolean fallback = "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy());
-    String message = local.terminationMessage(fallback && code != 0);
-    String phase = code == 0 ? "Succeeded" : "Failed";
-    LOG.info("pod {} ended with exit code {}", local.key(), code);
-    PodProcess.replaceStatus(
-        statusOf(pod),
-        PodProcess.ended(
-            pod,
-            PodProcess.terminated(pod, local, code, code == 0 ? "Completed" : "Error", message),
-            phase,
-            null,
-            null,
-            null));
+    LOG.info("pod {} ended with exit code {}", local.key(), local.exitCode());
+    PodProcess.replaceStatus(statusOf(pod), PodProcess.exited(pod, local));
   }
 
   private static PodStatus placeholderStatus(Pod pod) {

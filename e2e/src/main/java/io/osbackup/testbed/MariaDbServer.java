@@ -109,14 +109,7 @@ public final class MariaDbServer implements AutoCloseable {
    * spends most of its second waiting for mariadb-install-db and InnoDB).
    */
   public static java.util.concurrent.CompletableFuture<MariaDbServer> startAsync(Path workDir) {
-    return java.util.concurrent.CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return start(workDir);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        });
+    return AsyncStart.of(() -> start(workDir));
   }
 
   /**

@@ -157,24 +157,12 @@ final class PodLaunch {
     if (from.getSecretKeyRef() != null) {
       var ref = from.getSecretKeyRef();
       Map<String, String> data = secretData(ns, ref.getName(), ref.getOptional());
-      String value = data.get(ref.getKey());
-      if (value == null && !Boolean.TRUE.equals(ref.getOptional())) {
-        throw new Blocked(
-            "CreateContainerConfigError",
-            "couldn't find key " + ref.getKey() + " in Secret " + ns + "/" + ref.getName());
-      }
-      return value;
+      return key(data, ref.getKey(), ref.getOptional(), "Secret " + ns + "/" + ref.getName());
     }
     if (from.getConfigMapKeyRef() != null) {
       var ref = from.getConfigMapKeyRef();
       Map<String, String> data = configMapData(ns, ref.getName(), ref.getOptional());
-      String value = data.get(ref.getKey());
-      if (value == null && !Boolean.TRUE.equals(ref.getOptional())) {
-        throw new Blocked(
-            "CreateContainerConfigError",
-            "couldn't find key " + ref.getKey() + " in ConfigMap " + ns + "/" + ref.getName());
-      }
-      return value;
+      return key(data, ref.getKey(), ref.getOptional(), "ConfigMap " + ns + "/" + ref.getName());
     }
     if (from.getFieldRef() != null) {
       String path = from.getFieldRef().getFieldPath();
@@ -208,6 +196,18 @@ final class PodLaunch {
     throw new Blocked(
         "CreateContainerConfigError",
         "this kind of valueFrom is not supported by the local runner");
+  }
+
+  /**
+   * The value of {@code key} in the data of {@code source}; blocks when a required key is missing.
+   */
+  private static String key(Map<String, String> data, String key, Boolean optional, String source)
+      throws Blocked {
+    String value = data.get(key);
+    if (value == null && !Boolean.TRUE.equals(optional)) {
+      throw new Blocked("CreateContainerConfigError", "couldn't find key " + key + " in " + source);
+    }
+    return value;
   }
 
   private Map<String, String> secretData(String ns, String name, Boolean optional) throws Blocked {
@@ -307,13 +307,7 @@ final class PodLaunch {
         break;
       case "Directory":
         if (!Files.isDirectory(local)) {
-          throw new Blocked(
-              "ContainerCreating",
-              "MountVolume.SetUp failed for volume \""
-                  + volume
-                  + "\" : hostPath type check failed: "
-                  + src.getPath()
-                  + " is not a directory");
+          throw hostPathFailed(volume, src, "is not a directory");
         }
         break;
       case "FileOrCreate":
@@ -324,16 +318,21 @@ final class PodLaunch {
         break;
       default:
         if (!Files.exists(local)) {
-          throw new Blocked(
-              "ContainerCreating",
-              "MountVolume.SetUp failed for volume \""
-                  + volume
-                  + "\" : hostPath type check failed: "
-                  + src.getPath()
-                  + " does not exist");
+          throw hostPathFailed(volume, src, "does not exist");
         }
     }
     return local;
+  }
+
+  private static Blocked hostPathFailed(String volume, HostPathVolumeSource src, String why) {
+    return new Blocked(
+        "ContainerCreating",
+        "MountVolume.SetUp failed for volume \""
+            + volume
+            + "\" : hostPath type check failed: "
+            + src.getPath()
+            + " "
+            + why);
   }
 
   private static Blocked mountFailed(Volume v, String why) {

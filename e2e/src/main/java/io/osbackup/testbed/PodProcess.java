@@ -174,6 +174,52 @@ final class PodProcess {
     return pb.start();
   }
 
+  /** The folder pod {@code pod} runs in below {@code work}, created if missing. */
+  static Path podDir(Path work, Pod pod) throws IOException {
+    return Files.createDirectories(
+        work.resolve("pods")
+            .resolve(pod.getMetadata().getNamespace())
+            .resolve(pod.getMetadata().getName()));
+  }
+
+  /** The waiting state of a container that cannot start yet, for the reason {@code blocked}. */
+  static ContainerStatus waiting(Pod pod, PodLaunch.Blocked blocked) {
+    return new ContainerStatusBuilder()
+        .withName(containerName(pod))
+        .withReady(false)
+        .withNewState()
+        .withNewWaiting()
+        .withReason(blocked.reason)
+        .withMessage(blocked.getMessage())
+        .endWaiting()
+        .endState()
+        .build();
+  }
+
+  /** The reason of the Warning event a kubelet records for a container that cannot start yet. */
+  static String eventReason(PodLaunch.Blocked blocked) {
+    return "ContainerCreating".equals(blocked.reason) ? "FailedMount" : "Failed";
+  }
+
+  /**
+   * The terminal status of a pod whose process ended on its own: the terminated state with exit
+   * code, reason and termination message.
+   */
+  static PodStatus exited(Pod pod, LocalPod local) {
+    int code = local.exitCode();
+    var container = pod.getSpec().getContainers().get(0);
+    boolean fallback = "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy());
+    String message = local.terminationMessage(fallback && code != 0);
+    String phase = code == 0 ? "Succeeded" : "Failed";
+    return ended(
+        pod,
+        terminated(pod, local, code, code == 0 ? "Completed" : "Error", message),
+        phase,
+        null,
+        null,
+        null);
+  }
+
   /** The status of a pod whose container runs. */
   static PodStatus running(Pod pod, LocalPod local) {
     var container = pod.getSpec().getContainers().get(0);

@@ -82,14 +82,7 @@ public final class S3Server implements AutoCloseable {
 
   /** {@link #start(Path)} on another thread, so a test can start other servers meanwhile. */
   public static java.util.concurrent.CompletableFuture<S3Server> startAsync(Path workDir) {
-    return java.util.concurrent.CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return start(workDir);
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        });
+    return AsyncStart.of(() -> start(workDir));
   }
 
   /**

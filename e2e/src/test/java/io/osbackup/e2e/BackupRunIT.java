@@ -69,31 +69,26 @@ class BackupRunIT {
 
   @BeforeAll
   static void start() throws Exception {
-    s3 = S3Server.start(work.resolve("s3"));
-    s3.createBucket(BUCKET);
-    bucket = s3.store(BUCKET);
-    db = MariaDbServer.start(work.resolve("db"));
-    seedDatabases();
-    cluster =
-        LocalCluster.start(
-            work.resolve("cluster"),
+    OperatorCluster started =
+        OperatorCluster.start(
+            work,
             OperatorSettings.defaults()
                 .withPendingTimeout(Duration.ofSeconds(2))
                 .withPodStartTimeout(Duration.ofSeconds(3))
-                .withPollInterval(Duration.ofSeconds(1)),
-            Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
-    client = cluster.client();
-    namespace = new TestNamespace(client, s3);
-    cluster.namespace(NS);
+                .withPollInterval(Duration.ofSeconds(1)));
+    s3 = started.s3;
+    bucket = started.bucket;
+    db = started.db;
+    cluster = started.cluster;
+    client = started.client;
+    namespace = started.namespace;
+    seedDatabases();
     for (int i = 1; i <= 4; i++) {
       cluster.nodes().add("compute-" + i, Map.of("openstack-role", "compute"));
       writeNodeFiles("compute-" + i);
     }
     cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
     writeNodeFiles("controller-1");
-    namespace.apply(
-        secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    namespace.apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
     namespace.apply(
         secret("wrong-db", Map.of("username", db.user(), "password", "not-the-password")));
     namespace.apply(namespace.store("primary", BUCKET, "backup-s3"));

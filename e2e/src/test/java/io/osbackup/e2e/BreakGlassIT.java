@@ -45,7 +45,7 @@ class BreakGlassIT {
   @BeforeAll
   static void backUpThenLoseTheCluster() throws Exception {
     osb = LocalOsbackup.start(work);
-    osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
+    osb.addNode("compute-1", "compute");
     osb.writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
     osb.seed("bg_nova", "bg_keystone");
     // nova's service account: captured with the databases (accounts: Relevant), restored on request
@@ -96,9 +96,7 @@ class BreakGlassIT {
 
   @AfterAll
   static void stop() {
-    if (osb != null) {
-      osb.close();
-    }
+    TestNamespace.closeAll(osb);
   }
 
   /** The store's signing keys as {@code <keyId>=<key>,...}, read from its signing Secret. */

@@ -94,6 +94,11 @@ final class LocalOsbackup implements AutoCloseable {
     return osbackup;
   }
 
+  /** Adds node {@code name} with label {@code openstack-role=role}. */
+  void addNode(String name, String role) {
+    cluster.nodes().add(name, Map.of("openstack-role", role));
+  }
+
   Secret secret(String name, Map<String, String> values) {
     return TestNamespace.secret(name, values);
   }

@@ -55,14 +55,12 @@ class ManifestSigningIT {
   @BeforeAll
   static void start() throws Exception {
     osb = LocalOsbackup.start(work);
-    osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
+    osb.addNode("compute-1", "compute");
   }
 
   @AfterAll
   static void stop() {
-    if (osb != null) {
-      osb.close();
-    }
+    TestNamespace.closeAll(osb);
   }
 
   /**

@@ -44,14 +44,12 @@ class QuiesceIT {
   @BeforeAll
   static void start() throws Exception {
     osb = LocalOsbackup.start(work);
-    osb.cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
+    osb.addNode("controller-1", "controller");
   }
 
   @AfterAll
   static void stop() {
-    if (osb != null) {
-      osb.close();
-    }
+    TestNamespace.closeAll(osb);
   }
 
   @Test

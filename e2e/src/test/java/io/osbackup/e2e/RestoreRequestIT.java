@@ -43,17 +43,15 @@ class RestoreRequestIT {
   @BeforeAll
   static void start() throws Exception {
     osb = LocalOsbackup.start(work);
-    osb.cluster.nodes().add("compute-1", Map.of("openstack-role", "compute"));
-    osb.cluster.nodes().add("compute-2", Map.of("openstack-role", "compute"));
+    osb.addNode("compute-1", "compute");
+    osb.addNode("compute-2", "compute");
     writeNovaConfig("compute-1", "[DEFAULT]\nhost = compute-1\n");
     writeNovaConfig("compute-2", "[DEFAULT]\nhost = compute-2\n");
   }
 
   @AfterAll
   static void stop() {
-    if (osb != null) {
-      osb.close();
-    }
+    TestNamespace.closeAll(osb);
   }
 
   @Test

@@ -43,14 +43,12 @@ class RestoreRetryIT {
                 "rename",
                 "OSBACKUP_TEST_PAUSE_FILE",
                 paused.toString()));
-    osb.cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
+    osb.addNode("controller-1", "controller");
   }
 
   @AfterAll
   static void stop() {
-    if (osb != null) {
-      osb.close();
-    }
+    TestNamespace.closeAll(osb);
   }
 
   @Test

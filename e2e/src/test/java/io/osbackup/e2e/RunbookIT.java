@@ -55,7 +55,7 @@ class RunbookIT {
         .as("the runbook's jar, made by the operator module's package phase")
         .isRegularFile();
     osb = LocalOsbackup.start(work);
-    osb.cluster.nodes().add("compute-07", Map.of("openstack-role", "compute"));
+    osb.addNode("compute-07", "compute");
     osb.writeNovaConfig("compute-07", novaConf);
     Files.writeString(
         osb.cluster.nodes().root("compute-07").resolve("etc/nova/nova.conf.bak"), "old\n");
@@ -121,9 +121,7 @@ class RunbookIT {
 
   @AfterAll
   static void stop() {
-    if (osb != null) {
-      osb.close();
-    }
+    TestNamespace.closeAll(osb);
   }
 
   record Block(String file, int line, String info, String text) {

@@ -42,7 +42,7 @@ class TlsStoryIT {
   static void start() throws Exception {
     assumeThat(Files.isExecutable(MariaDbServer.DEBIAN_SERVER)).as("Debian's mariadbd").isTrue();
     osb = LocalOsbackup.start(work);
-    osb.cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
+    osb.addNode("controller-1", "controller");
     ca = TestCa.create(work.resolve("ca"));
     tls = S3Relay.startTls(osb.s3.endpoint(), ca.serverContext());
     tlsDb = MariaDbServer.startTls(work.resolve("tls-db"), ca);

@@ -1,6 +1,5 @@
 package io.osbackup.retention;
 
-import static io.osbackup.e2e.TestNamespace.secret;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -16,6 +15,7 @@ import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.api.v1alpha1.BackupStoreStatus;
 import io.osbackup.api.v1alpha1.Retention;
 import io.osbackup.api.v1alpha1.RunPhase;
+import io.osbackup.e2e.OperatorCluster;
 import io.osbackup.e2e.TestNamespace;
 import io.osbackup.operator.reconcile.OperatorSettings;
 import io.osbackup.store.ObjectInfo;
@@ -71,32 +71,21 @@ class OnDemandRetentionIT {
 
   @BeforeAll
   static void start() throws Exception {
-    s3 = S3Server.start(work.resolve("s3"));
-    s3.createBucket(BUCKET);
-    bucket = s3.store(BUCKET);
-    db = MariaDbServer.start(work.resolve("db"));
-    db.execute(
-        "CREATE DATABASE keystone",
-        "CREATE TABLE keystone.project (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255))",
-        "INSERT INTO keystone.project VALUES ('p1', 'admin'), ('p2', 'service')",
-        "CREATE DATABASE nova",
-        "CREATE TABLE nova.instances (id INT PRIMARY KEY, hostname VARCHAR(255))",
-        "INSERT INTO nova.instances VALUES (1, 'vm-1')");
-    cluster =
-        LocalCluster.start(
-            work.resolve("cluster"),
+    OperatorCluster started =
+        OperatorCluster.start(
+            work,
             OperatorSettings.defaults()
                 .withPendingTimeout(Duration.ofSeconds(2))
                 .withPollInterval(Duration.ofSeconds(1))
-                .withClock(CLOCK),
-            Map.of("OSBACKUP_DUMP_COMMAND", db.dumpCommand().toString()));
-    client = cluster.client();
-    namespace = new TestNamespace(client, s3);
-    cluster.namespace(NS);
+                .withClock(CLOCK));
+    s3 = started.s3;
+    bucket = started.bucket;
+    db = started.db;
+    cluster = started.cluster;
+    client = started.client;
+    namespace = started.namespace;
+    started.seedKeystoneAndNova();
     cluster.nodes().add("controller-1", Map.of("openstack-role", "controller"));
-    namespace.apply(
-        secret("backup-s3", Map.of("accessKey", s3.accessKey(), "secretKey", s3.secretKey())));
-    namespace.apply(secret("backup-db", Map.of("username", db.user(), "password", db.password())));
     namespace.apply(namespace.store());
     namespace.awaitStore(
         s ->

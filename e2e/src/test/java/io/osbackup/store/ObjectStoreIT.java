@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 import org.junit.jupiter.api.AfterAll;
@@ -213,7 +212,7 @@ class ObjectStoreIT {
 
     StoredArtifact stored;
     try (ArtifactUpload upload = store.open(key, compression)) {
-      writeRandom(upload.stream(), rawSize, 42, rawDigest);
+      RandomBytes.write(upload.stream(), rawSize, 42, rawDigest);
       stored = upload.finish();
     }
 
@@ -257,7 +256,7 @@ class ObjectStoreIT {
   void writerFailingMidwayLeavesNoObjectAndNoIncompleteUpload() throws Exception {
     String key = "aborted/db/cp/nova.sql.gz";
     ArtifactUpload upload = store.open(key, Compression.NONE);
-    writeRandom(
+    RandomBytes.write(
         upload.stream(), 40L * MIB, 7, null); // more than one part: a multipart upload is running
     await()
         .atMost(Duration.ofSeconds(20))
@@ -279,7 +278,7 @@ class ObjectStoreIT {
   void closingWithoutFinishLeavesNothing() throws Exception {
     String key = "closed/files/cfg/compute-0.tar.zst";
     try (ArtifactUpload upload = store.open(key, Compression.ZSTD)) {
-      writeRandom(upload.stream(), 3L * MIB, 3, null);
+      RandomBytes.write(upload.stream(), 3L * MIB, 3, null);
     }
     assertThat(store.stat(key)).isEmpty();
     assertThat(store.incompleteUploads("closed/")).isEmpty();
@@ -295,7 +294,7 @@ class ObjectStoreIT {
     try (ObjectStore other = connect(BUCKET, refused);
         ArtifactUpload upload = other.open(key, Compression.NONE)) {
       long start = System.nanoTime();
-      assertThatThrownBy(() -> writeRandom(upload.stream(), 200L * MIB, 9, null))
+      assertThatThrownBy(() -> RandomBytes.write(upload.stream(), 200L * MIB, 9, null))
           .isInstanceOf(StoreException.class)
           .hasMessageContaining("access denied")
           .hasMessageContaining("credentials Secret")
@@ -315,7 +314,7 @@ class ObjectStoreIT {
     String key = "db/cp/nova.sql";
     try (ObjectStore doomed = server.store(bucket);
         ArtifactUpload upload = doomed.open(key, Compression.NONE)) {
-      writeRandom(upload.stream(), 40L * MIB, 11, null);
+      RandomBytes.write(upload.stream(), 40L * MIB, 11, null);
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> doomed.incompleteUploads("").contains(key));
@@ -324,7 +323,7 @@ class ObjectStoreIT {
 
       assertThatThrownBy(
               () -> {
-                writeRandom(upload.stream(), 100L * MIB, 12, null);
+                RandomBytes.write(upload.stream(), 100L * MIB, 12, null);
                 upload.finish();
               })
           .isInstanceOf(StoreException.class)
@@ -339,24 +338,6 @@ class ObjectStoreIT {
 
   private static ObjectStore connect(String bucket, Credentials credentials) {
     return ObjectStore.connect(server.endpoint(), server.region(), true, bucket, credentials);
-  }
-
-  /**
-   * Writes {@code size} pseudo-random bytes in 1 MiB chunks, hashing them if {@code digest} is
-   * given.
-   */
-  private static void writeRandom(OutputStream out, long size, long seed, MessageDigest digest)
-      throws IOException {
-    Random random = new Random(seed);
-    byte[] chunk = new byte[MIB];
-    for (long done = 0; done < size; done += chunk.length) {
-      random.nextBytes(chunk);
-      int n = (int) Math.min(chunk.length, size - done);
-      out.write(chunk, 0, n);
-      if (digest != null) {
-        digest.update(chunk, 0, n);
-      }
-    }
   }
 
   private static InputStream decompress(InputStream in, Compression compression)

@@ -17,7 +17,6 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,7 +115,7 @@ class UploadTransportIT {
     assertThatThrownBy(
             () -> {
               try (ArtifactUpload upload = store.open(key, Compression.NONE)) {
-                writeRandom(upload.stream(), 80L * MIB, 3, null);
+                RandomBytes.write(upload.stream(), 80L * MIB, 3, null);
                 upload.finish();
               }
             })
@@ -145,7 +144,7 @@ class UploadTransportIT {
         connect(new UploadLimits(5L * MIB, 40L * MIB, MAX_PARTS, UploadLimits.DEFAULT.retries()));
     String key = "expected/db/cp/nova.sql";
     try (ArtifactUpload upload = store.open(key, Compression.NONE, 100L * MIB)) {
-      writeRandom(upload.stream(), 100L * MIB, 5, null);
+      RandomBytes.write(upload.stream(), 100L * MIB, 5, null);
       StoredArtifact stored = upload.finish();
       assertThat(stored.size()).isEqualTo(100L * MIB);
     }
@@ -179,7 +178,7 @@ class UploadTransportIT {
     assertThatThrownBy(
             () -> {
               try (ArtifactUpload upload = store.open(key, Compression.NONE)) {
-                writeRandom(upload.stream(), 60L * MIB, 6, null);
+                RandomBytes.write(upload.stream(), 60L * MIB, 6, null);
                 upload.finish();
               }
             })
@@ -198,7 +197,7 @@ class UploadTransportIT {
     MessageDigest written = MessageDigest.getInstance("SHA-256");
     StoredArtifact stored;
     try (ArtifactUpload upload = store.open(key, Compression.NONE)) {
-      writeRandom(upload.stream(), size, seed, written);
+      RandomBytes.write(upload.stream(), size, seed, written);
       stored = upload.finish();
     }
     assertThat(stored.size()).isEqualTo(size);
@@ -210,19 +209,5 @@ class UploadTransportIT {
     assertThat(HexFormat.of().formatHex(read.digest())).isEqualTo(sha).isEqualTo(stored.sha256());
     store.delete(List.of(key));
     return sha;
-  }
-
-  private static void writeRandom(OutputStream out, long size, long seed, MessageDigest digest)
-      throws IOException {
-    Random random = new Random(seed);
-    byte[] chunk = new byte[MIB];
-    for (long done = 0; done < size; done += chunk.length) {
-      random.nextBytes(chunk);
-      int n = (int) Math.min(chunk.length, size - done);
-      out.write(chunk, 0, n);
-      if (digest != null) {
-        digest.update(chunk, 0, n);
-      }
-    }
   }
 }

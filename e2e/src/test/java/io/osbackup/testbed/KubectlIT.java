@@ -3,7 +3,7 @@ package io.osbackup.testbed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.osbackup.api.v1alpha1.BackupRun;
 import io.osbackup.api.v1alpha1.BackupStore;
 import io.osbackup.operator.reconcile.OperatorSettings;
@@ -206,30 +206,7 @@ class KubectlIT {
         .v1()
         .jobs()
         .inNamespace(NS)
-        .resource(
-            new JobBuilder()
-                .withNewMetadata()
-                .withName("version")
-                .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-                .endMetadata()
-                .withNewSpec()
-                .withBackoffLimit(0)
-                .withNewTemplate()
-                .withNewMetadata()
-                .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-                .endMetadata()
-                .withNewSpec()
-                .withRestartPolicy("Never")
-                .withAutomountServiceAccountToken(false)
-                .addNewContainer()
-                .withName("agent")
-                .withImage("osbackup:local")
-                .withArgs("--version")
-                .endContainer()
-                .endSpec()
-                .endTemplate()
-                .endSpec()
-                .build())
+        .resource(agentJob("version", "--version"))
         .create();
     await()
         .atMost(WAIT)
@@ -261,6 +238,12 @@ class KubectlIT {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  private static Job agentJob(String name, String... args) {
+    Job job = AgentJobs.job(NS, name, "osbackup:local", args);
+    AgentJobs.podSpec(job).setAutomountServiceAccountToken(false);
+    return job;
+  }
 
   private static Path sample(String name) {
     return Path.of("..", "samples", name).toAbsolutePath().normalize();

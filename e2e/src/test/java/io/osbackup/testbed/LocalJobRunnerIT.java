@@ -1,5 +1,7 @@
 package io.osbackup.testbed;
 
+import static io.osbackup.testbed.AgentJobs.only;
+import static io.osbackup.testbed.AgentJobs.terminated;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,11 +9,8 @@ import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
-import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -30,8 +29,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -133,9 +130,7 @@ class LocalJobRunnerIT {
   @Test
   void fallbackToLogsOnErrorTakesTheLogTail() throws Exception {
     Job job = job("tail", "say", "first words", "say", "last words", "exit", "1");
-    job.getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(job)
         .getContainers()
         .get(0)
         .setTerminationMessagePolicy("FallbackToLogsOnError");
@@ -238,7 +233,7 @@ class LocalJobRunnerIT {
             "done",
             "exit",
             "0");
-    var spec = job.getSpec().getTemplate().getSpec();
+    var spec = AgentJobs.podSpec(job);
     spec.getContainers()
         .get(0)
         .getEnv()
@@ -311,10 +306,7 @@ class LocalJobRunnerIT {
   @Test
   void podsThatCannotStartStayPendingUntilTheDeadline() throws Exception {
     Job noSecret = job("no-secret", "exit", "0");
-    noSecret
-        .getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(noSecret)
         .getContainers()
         .get(0)
         .getEnv()
@@ -326,10 +318,7 @@ class LocalJobRunnerIT {
                 .endValueFrom()
                 .build());
     Job noVolume = job("no-volume", "exit", "0");
-    noVolume
-        .getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(noVolume)
         .getVolumes()
         .add(
             new VolumeBuilder()
@@ -340,10 +329,7 @@ class LocalJobRunnerIT {
                 .build());
     mount(noVolume, "creds", "/creds", true);
     Job noDir = job("no-dir", "exit", "0");
-    noDir
-        .getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(noDir)
         .getVolumes()
         .add(
             new VolumeBuilder()
@@ -411,10 +397,7 @@ class LocalJobRunnerIT {
     Job missing = job("no-claim", "exit", "0");
     missing.getSpec().setActiveDeadlineSeconds(1L);
     for (var pair : List.of(Map.entry(job, "data"), Map.entry(missing, "nope"))) {
-      pair.getKey()
-          .getSpec()
-          .getTemplate()
-          .getSpec()
+      AgentJobs.podSpec(pair.getKey())
           .getVolumes()
           .add(
               new VolumeBuilder()
@@ -458,7 +441,7 @@ class LocalJobRunnerIT {
   @Test
   void removedNodeFailsItsPod() throws Exception {
     Job job = job("lost", "child", "60", "sleep", "60000");
-    job.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("openstack-role", "compute"));
+    AgentJobs.podSpec(job).setNodeSelector(Map.of("openstack-role", "compute"));
     create(job);
     long[] pids = awaitRunningPids("lost");
     assertThat(only(runner.podsOf(NS, "lost")).getSpec().getNodeName()).isEqualTo("node-b");
@@ -527,39 +510,16 @@ class LocalJobRunnerIT {
   // ---------------------------------------------------------------- helpers
 
   private static Job job(String name, String... args) {
-    return new JobBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(NS)
-        .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-        .endMetadata()
-        .withNewSpec()
-        .withBackoffLimit(0)
-        .withNewTemplate()
-        .withNewMetadata()
-        .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-        .endMetadata()
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withVolumes(new ArrayList<Volume>())
-        .addNewContainer()
-        .withName("agent")
-        .withImage("osbackup:test")
-        .withCommand("java", "-jar", "/app/osbackup.jar")
-        .withArgs(args)
-        .withEnv(new ArrayList<>())
-        .withVolumeMounts(new ArrayList<VolumeMount>())
-        .endContainer()
-        .endSpec()
-        .endTemplate()
-        .endSpec()
-        .build();
+    Job job = AgentJobs.job(NS, name, "osbackup:test", args);
+    AgentJobs.podSpec(job)
+        .getContainers()
+        .get(0)
+        .setCommand(new ArrayList<>(List.of("java", "-jar", "/app/osbackup.jar")));
+    return job;
   }
 
   private static void mount(Job job, String volume, String path, boolean readOnly) {
-    job.getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(job)
         .getContainers()
         .get(0)
         .getVolumeMounts()
@@ -576,9 +536,7 @@ class LocalJobRunnerIT {
    * metadata.name.
    */
   private static void pinTo(Job job, String node) {
-    job.getSpec()
-        .getTemplate()
-        .getSpec()
+    AgentJobs.podSpec(job)
         .setAffinity(
             new io.fabric8.kubernetes.api.model.AffinityBuilder()
                 .withNewNodeAffinity()
@@ -614,44 +572,6 @@ class LocalJobRunnerIT {
     }
   }
 
-  /**
-   * The main and child pids of the job's running pod (from its container ID and the child's log
-   * line).
-   */
-  private long[] awaitRunningPids(String job) {
-    return await()
-        .atMost(WAIT)
-        .until(
-            () -> {
-              List<Pod> pods = runner.podsOf(NS, job);
-              if (pods.isEmpty() || !"Running".equals(pods.get(0).getStatus().getPhase())) {
-                return null;
-              }
-              Pod pod = pods.get(0);
-              long main =
-                  Long.parseLong(
-                      pod.getStatus().getContainerStatuses().get(0).getContainerID().substring(8));
-              List<String> args = pod.getSpec().getContainers().get(0).getArgs();
-              if (!args.contains("child")) {
-                return new long[] {main};
-              }
-              Path log = runner.logOf(pod);
-              Matcher m =
-                  Pattern.compile("child-pid=(\\d+)")
-                      .matcher(Files.exists(log) ? Files.readString(log) : "");
-              return m.find() ? new long[] {main, Long.parseLong(m.group(1))} : null;
-            },
-            pids -> pids != null);
-  }
-
-  private static void awaitGone(long[] pids) {
-    for (long pid : pids) {
-      await()
-          .atMost(WAIT)
-          .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) == false);
-    }
-  }
-
   private String waiting(String job) {
     Pod pod = only(runner.podsOf(NS, job));
     var statuses = Optional.ofNullable(pod.getStatus().getContainerStatuses()).orElse(List.of());
@@ -660,15 +580,6 @@ class LocalJobRunnerIT {
     }
     var w = statuses.get(0).getState().getWaiting();
     return w.getReason() + ": " + w.getMessage();
-  }
-
-  private static Pod only(List<Pod> pods) {
-    assertThat(pods).hasSize(1);
-    return pods.get(0);
-  }
-
-  private static ContainerStateTerminated terminated(Pod pod) {
-    return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
   }
 
   private static List<String> types(Job job) {
@@ -680,6 +591,14 @@ class LocalJobRunnerIT {
         .filter(c -> type.equals(c.getType()))
         .findFirst()
         .orElseThrow();
+  }
+
+  private long[] awaitRunningPids(String job) {
+    return AgentJobs.awaitRunningPids(() -> runner.podsOf(NS, job), runner::logOf, WAIT);
+  }
+
+  private static void awaitGone(long[] pids) {
+    AgentJobs.awaitGone(pids, WAIT);
   }
 
   private static OutputStream tee(OutputStream a, OutputStream b) {

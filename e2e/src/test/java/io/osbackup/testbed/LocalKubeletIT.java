@@ -1,16 +1,18 @@
 package io.osbackup.testbed;
 
+import static io.osbackup.testbed.AgentJobs.only;
+import static io.osbackup.testbed.AgentJobs.terminated;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
@@ -20,8 +22,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -157,7 +157,7 @@ class LocalKubeletIT {
   @Test
   void aPodNoNodeMatchesStaysPendingWithTheSchedulersReason() {
     Job job = job("nowhere", "exit", "0");
-    job.getSpec().getTemplate().getSpec().setNodeSelector(Map.of("openstack-role", "storage"));
+    AgentJobs.podSpec(job).setNodeSelector(Map.of("openstack-role", "storage"));
     create(job);
 
     PodCondition scheduled =
@@ -348,31 +348,11 @@ class LocalKubeletIT {
   // ---------------------------------------------------------------- helpers
 
   private Job job(String name, String... args) {
-    return new JobBuilder()
-        .withNewMetadata()
-        .withName(name)
-        .withNamespace(ns)
-        .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-        .endMetadata()
-        .withNewSpec()
-        .withBackoffLimit(0)
-        .withNewTemplate()
-        .withNewMetadata()
-        .addToLabels("app.kubernetes.io/managed-by", "osbackup")
-        .endMetadata()
-        .withNewSpec()
-        .withRestartPolicy("Never")
-        .withAutomountServiceAccountToken(false)
-        .withTerminationGracePeriodSeconds(2L)
-        .addNewContainer()
-        .withName("agent")
-        .withImage("osbackup:test")
-        .withArgs(args)
-        .endContainer()
-        .endSpec()
-        .endTemplate()
-        .endSpec()
-        .build();
+    Job job = AgentJobs.job(ns, name, "osbackup:test", args);
+    PodSpec pod = AgentJobs.podSpec(job);
+    pod.setAutomountServiceAccountToken(false);
+    pod.setTerminationGracePeriodSeconds(2L);
+    return job;
   }
 
   private void create(Job job) {
@@ -404,52 +384,12 @@ class LocalKubeletIT {
             .findFirst();
   }
 
-  private static Pod only(List<Pod> pods) {
-    assertThat(pods).hasSize(1);
-    return pods.get(0);
-  }
-
-  private static ContainerStateTerminated terminated(Pod pod) {
-    return pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
-  }
-
-  /**
-   * The main and child pids of the job's running pod (its container ID and the child's log line).
-   */
   private long[] awaitRunningPids(String job) {
-    return await()
-        .atMost(WAIT)
-        .until(
-            () -> {
-              List<Pod> pods = podsOf(job);
-              if (pods.isEmpty()
-                  || pods.get(0).getStatus() == null
-                  || !"Running".equals(pods.get(0).getStatus().getPhase())) {
-                return null;
-              }
-              Pod pod = pods.get(0);
-              long main =
-                  Long.parseLong(
-                      pod.getStatus().getContainerStatuses().get(0).getContainerID().substring(8));
-              if (!pod.getSpec().getContainers().get(0).getArgs().contains("child")) {
-                return new long[] {main};
-              }
-              Path log = kubelet.logOf(ns, pod.getMetadata().getName());
-              Matcher m =
-                  Pattern.compile("child-pid=(\\d+)")
-                      .matcher(Files.exists(log) ? Files.readString(log) : "");
-              return m.find() ? new long[] {main, Long.parseLong(m.group(1))} : null;
-            },
-            pids -> pids != null);
+    return AgentJobs.awaitRunningPids(
+        () -> podsOf(job), pod -> kubelet.logOf(ns, pod.getMetadata().getName()), WAIT);
   }
 
   private static void awaitGone(long[] pids) {
-    await("processes " + java.util.Arrays.toString(pids) + " gone")
-        .atMost(WAIT)
-        .until(
-            () ->
-                java.util.Arrays.stream(pids)
-                    .noneMatch(
-                        pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)));
+    AgentJobs.awaitGone(pids, WAIT);
   }
 }
